@@ -1,0 +1,47 @@
+import * as z from "zod/mini";
+import { Capability } from "../vocabulary/index.js";
+import { NotReadyError } from "../record/index.js";
+import { evaluateReadiness } from "../lifecycle/index.js";
+import { Feedback, apply, defineCommand } from "./define.js";
+
+/** Input of the `activate` command, with an optional readiness override. */
+export const ActivateCommandSchema = z.object({
+  type: z.literal("activate"),
+  /** Activate despite overridable blockers; needs the `override_readiness` capability. */
+  override: z.optional(z.object({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)) })),
+});
+
+/** The `activate` command. */
+export type ActivateCommand = z.output<typeof ActivateCommandSchema>;
+
+/**
+ * `activate`: completes the draft. Readiness is evaluated on the stored draft inside the commit
+ * path (never trusted from the UI). Ready: activates (an override given anyway is not recorded).
+ * Only overridable blockers and an override reason: activates with the override recorded and
+ * the `override_readiness` capability required. Anything else: {@link NotReadyError}.
+ */
+export const activate = defineCommand({
+  type: "activate",
+  schema: ActivateCommandSchema,
+  worker: false,
+  capabilities(command, draft, context) {
+    if (command.override === undefined) return [Capability.Activate];
+    const readiness = evaluateReadiness(draft, context.policy, { now: context.now });
+    return readiness.ready ? [Capability.Activate] : [Capability.Activate, Capability.OverrideReadiness];
+  },
+  decide(draft, command, context) {
+    const readiness = evaluateReadiness(draft, context.policy, { now: context.now });
+    if (readiness.ready) {
+      return apply(Feedback.Activated, (d) => {
+        d.activation = { at: context.now, by: context.actorId, override: null };
+      });
+    }
+    if (readiness.overridable && command.override !== undefined) {
+      const reason = command.override.reason;
+      return apply(Feedback.Activated, (d) => {
+        d.activation = { at: context.now, by: context.actorId, override: { reason } };
+      });
+    }
+    throw new NotReadyError(draft.id, readiness.blockers, readiness.overridable);
+  },
+});

@@ -1,0 +1,28 @@
+import * as z from "zod/mini";
+import { Capability } from "../vocabulary/index.js";
+import { Feedback, apply, defineCommand } from "./define.js";
+
+/** Input of the `cancel` command. */
+export const CancelCommandSchema = z.object({
+  type: z.literal("cancel"),
+  reason: z.optional(z.nullable(z.string().check(z.maxLength(2000)))),
+});
+
+/** The `cancel` command. */
+export type CancelCommand = z.output<typeof CancelCommandSchema>;
+
+/**
+ * `cancel`: ends the draft. Runs still in flight are left as they are; their results will be
+ * ignored because the draft is terminal. Frees the tenant for a new draft.
+ */
+export const cancel = defineCommand({
+  type: "cancel",
+  schema: CancelCommandSchema,
+  worker: false,
+  capabilities: () => [Capability.Cancel],
+  decide(_draft, command, context) {
+    return apply(Feedback.Cancelled, (d) => {
+      d.cancellation = { at: context.now, by: context.actorId, reason: command.reason ?? null };
+    });
+  },
+});

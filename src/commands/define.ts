@@ -1,0 +1,104 @@
+import type { Draft } from "immer";
+import type * as z from "zod/mini";
+import type { Capability } from "../vocabulary/index.js";
+import type { OnboardingDraft } from "../record/index.js";
+import type { ReadinessPolicy } from "../lifecycle/index.js";
+
+/**
+ * What a command tells its caller about what happened, beyond the new draft:
+ * - `applied`: the change was made;
+ * - `queued`: a run was started (verification or bootstrap);
+ * - `deduped`: the run was already queued or running; nothing new was started;
+ * - `unchanged`: the command asked for what the draft already was; nothing was written;
+ * - `recorded`: a worker's run progress or result was recorded;
+ * - `activated` / `cancelled`: the draft reached a terminal state;
+ * - `ignored_stale_result`: a worker reported on a run that is no longer current;
+ * - `ignored_duplicate_result`: a worker reported again on a run that already completed;
+ * - `ignored_terminal`: a worker reported on a completed or cancelled draft.
+ */
+export const Feedback = {
+  Applied: "applied",
+  Queued: "queued",
+  Deduped: "deduped",
+  Unchanged: "unchanged",
+  Recorded: "recorded",
+  Activated: "activated",
+  Cancelled: "cancelled",
+  IgnoredStaleResult: "ignored_stale_result",
+  IgnoredDuplicateResult: "ignored_duplicate_result",
+  IgnoredTerminal: "ignored_terminal",
+} as const;
+
+/** One of the values of {@link Feedback}. */
+export type Feedback = (typeof Feedback)[keyof typeof Feedback];
+
+/**
+ * Everything a reducer may know besides the draft and the command. Injected, so reducers stay
+ * pure: the same draft, command and context always give the same result.
+ */
+export interface CommandContext {
+  /** The current time as an ISO-8601 string (from the engine's clock). */
+  readonly now: string;
+  /** The acting user or worker. */
+  readonly actorId: string;
+  /** Returns the id for the next run this command starts (from the engine's id generator). */
+  readonly nextRunId: () => string;
+  /** The readiness policy activation is checked against. */
+  readonly policy: ReadinessPolicy;
+}
+
+/** A reducer's decision: change the draft with an immer recipe, or leave it as it is. */
+export type Decision =
+  | {
+      readonly kind: "apply";
+      readonly feedback: Feedback;
+      /** Runs the command started or reported on. */
+      readonly runIds: readonly string[];
+      /** The immer recipe; mutates the draft proxy in place. */
+      readonly recipe: (draft: Draft<OnboardingDraft>) => void;
+    }
+  | { readonly kind: "noop"; readonly feedback: Feedback; readonly runIds: readonly string[] };
+
+/**
+ * One command: its input schema, the capabilities it needs, and its pure decision (guard plus
+ * immer recipe). The engine only orchestrates these.
+ */
+export interface CommandDefinition<TType extends string, TCommand extends { readonly type: TType }> {
+  /** The discriminant. */
+  readonly type: TType;
+  /** The zod schema of the command input. */
+  readonly schema: z.ZodMiniType<TCommand>;
+  /**
+   * Whether this is a background worker's report: it carries a `runId` instead of an
+   * `expectedVersion`, is retried on conflict and is ignored (not refused) on terminal drafts.
+   */
+  readonly worker: boolean;
+  /** The capabilities the actor needs for this command on this draft. */
+  capabilities(command: TCommand, draft: OnboardingDraft, context: CommandContext): readonly Capability[];
+  /**
+   * Checks the guard against the current draft and decides what to do. Throws a typed error
+   * (`InvalidTransitionError`, `NotReadyError`) when the command is not possible.
+   */
+  decide(draft: OnboardingDraft, command: TCommand, context: CommandContext): Decision;
+}
+
+/** Declares a command (an identity function that fixes the types). */
+export function defineCommand<TType extends string, TCommand extends { readonly type: TType }>(
+  definition: CommandDefinition<TType, TCommand>,
+): CommandDefinition<TType, TCommand> {
+  return definition;
+}
+
+/** A decision that changes nothing. */
+export function noop(feedback: Feedback, runIds: readonly string[] = []): Decision {
+  return { kind: "noop", feedback, runIds };
+}
+
+/** A decision that applies `recipe`. */
+export function apply(
+  feedback: Feedback,
+  recipe: (draft: Draft<OnboardingDraft>) => void,
+  runIds: readonly string[] = [],
+): Decision {
+  return { kind: "apply", feedback, recipe, runIds };
+}

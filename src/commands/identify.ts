@@ -1,0 +1,54 @@
+import * as z from "zod/mini";
+import { Capability } from "../vocabulary/index.js";
+import { CommandIdSchema, ensure } from "./shared.js";
+import { Feedback, apply, defineCommand, noop } from "./define.js";
+
+/** Input of the `identify` command: name the customer tenant. */
+export const IdentifyCommandSchema = z.object({
+  type: z.literal("identify"),
+  tenantId: CommandIdSchema,
+  displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(256)),
+  primaryDomain: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253))),
+});
+
+/** The `identify` command. */
+export type IdentifyCommand = z.output<typeof IdentifyCommandSchema>;
+
+/**
+ * `identify`: sets the tenant identity. The display name and domain may change at any time
+ * before the draft is terminal; the tenant id only until a provider is selected (the provider
+ * connection belongs to the tenant, so changing it afterwards would silently discard work:
+ * cancel and start a new draft instead).
+ */
+export const identify = defineCommand({
+  type: "identify",
+  schema: IdentifyCommandSchema,
+  worker: false,
+  capabilities: () => [Capability.Identify],
+  decide(draft, command, context) {
+    const next = {
+      tenantId: command.tenantId,
+      displayName: command.displayName,
+      ...(command.primaryDomain === undefined ? {} : { primaryDomain: command.primaryDomain }),
+    };
+    const current = draft.identity;
+    if (
+      current !== null &&
+      current.tenantId === next.tenantId &&
+      current.displayName === next.displayName &&
+      current.primaryDomain === next.primaryDomain
+    ) {
+      return noop(Feedback.Unchanged);
+    }
+    ensure(
+      current === null || current.tenantId === next.tenantId || draft.provider === null,
+      draft,
+      "identify",
+      "tenant_locked_after_provider",
+    );
+    void context;
+    return apply(Feedback.Applied, (d) => {
+      d.identity = next;
+    });
+  },
+});

@@ -1,0 +1,182 @@
+import * as z from "zod/mini";
+import { produce } from "immer";
+import { isTerminal, type Capability } from "../vocabulary/index.js";
+import {
+  TerminalDraftError,
+  ValidationError,
+  toValidationIssues,
+  type OnboardingDraft,
+} from "../record/index.js";
+import { deriveLifecycle } from "../lifecycle/index.js";
+import { Feedback, type CommandContext, type CommandDefinition } from "./define.js";
+import { ActivateCommandSchema, activate } from "./activate.js";
+import { CancelCommandSchema, cancel } from "./cancel.js";
+import { IdentifyCommandSchema, identify } from "./identify.js";
+import { RecordBootstrapResultCommandSchema, recordBootstrapResult } from "./record-bootstrap-result.js";
+import { RecordVerificationResultCommandSchema, recordVerificationResult } from "./record-verification-result.js";
+import { SelectProviderCommandSchema, selectProvider } from "./select-provider.js";
+import { StartBootstrapCommandSchema, startBootstrap } from "./start-bootstrap.js";
+import { StartVerificationCommandSchema, startVerification } from "./start-verification.js";
+import {
+  UpdateProviderConnectionCommandSchema,
+  updateProviderConnection,
+} from "./update-provider-connection.js";
+
+/** The schema of every command, discriminated by `type`. */
+export const CommandSchema = z.discriminatedUnion("type", [
+  IdentifyCommandSchema,
+  SelectProviderCommandSchema,
+  UpdateProviderConnectionCommandSchema,
+  StartVerificationCommandSchema,
+  RecordVerificationResultCommandSchema,
+  StartBootstrapCommandSchema,
+  RecordBootstrapResultCommandSchema,
+  ActivateCommandSchema,
+  CancelCommandSchema,
+]);
+
+/** Any command, after validation (discriminated by `type`). */
+export type Command = z.output<typeof CommandSchema>;
+
+/** Any command as a caller may write it (before defaults and trimming). */
+export type CommandInput = z.input<typeof CommandSchema>;
+
+/** The `type` of every command. */
+export type CommandType = Command["type"];
+
+/** The command with a given `type`. */
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+/** The commands background workers send (`record_*_result`): no `expectedVersion`, retried on conflict. */
+export type WorkerCommand = CommandOf<"record_verification_result" | "record_bootstrap_result">;
+
+/** The commands operators send: they carry an `expectedVersion`. */
+export type OperatorCommand = Exclude<Command, WorkerCommand>;
+
+/** The definition of every command, by type. */
+export const COMMANDS: { readonly [T in CommandType]: CommandDefinition<T, CommandOf<T>> } = {
+  identify,
+  select_provider: selectProvider,
+  update_provider_connection: updateProviderConnection,
+  start_verification: startVerification,
+  record_verification_result: recordVerificationResult,
+  start_bootstrap: startBootstrap,
+  record_bootstrap_result: recordBootstrapResult,
+  activate,
+  cancel,
+};
+
+/** Every command type. */
+export const COMMAND_TYPES = Object.freeze(Object.keys(COMMANDS) as CommandType[]);
+
+/** The definition of a command. */
+export function commandDefinition<T extends CommandType>(type: T): CommandDefinition<T, CommandOf<T>> {
+  return COMMANDS[type] as CommandDefinition<T, CommandOf<T>>;
+}
+
+/** Whether a command is a background worker's report. */
+export function isWorkerCommand(command: Command): command is WorkerCommand {
+  return COMMANDS[command.type].worker;
+}
+
+/**
+ * Validates an unknown value as a command.
+ *
+ * @throws {@link ValidationError} with every zod issue; never a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const command = parseCommand(request.body); // typed, trimmed, discriminated by `type`
+ * ```
+ */
+export function parseCommand(input: unknown): Command {
+  const result = CommandSchema.safeParse(input);
+  if (!result.success) throw new ValidationError("command", toValidationIssues(result.error.issues));
+  return result.data;
+}
+
+/** The capabilities an actor needs to run `command` on `draft`. */
+export function requiredCapabilities(
+  draft: OnboardingDraft,
+  command: Command,
+  context: CommandContext,
+): readonly Capability[] {
+  const definition = COMMANDS[command.type] as CommandDefinition<CommandType, Command>;
+  return definition.capabilities(command, draft, context);
+}
+
+/** What {@link applyCommand} produced. */
+export type CommandOutcome =
+  | {
+      /** The draft changed: `draft` is the next record (version + 1, lifecycle re-derived). */
+      readonly changed: true;
+      readonly draft: OnboardingDraft;
+      readonly feedback: Feedback;
+      readonly runIds: readonly string[];
+    }
+  | {
+      /** Nothing changed: `draft` is the input draft. */
+      readonly changed: false;
+      readonly draft: OnboardingDraft;
+      readonly feedback: Feedback;
+      readonly runIds: readonly string[];
+    };
+
+/**
+ * The pure reducer: applies a validated command to a draft. Checks the terminal rule and the
+ * command's guard, runs its immer recipe, re-derives the lifecycle, bumps the version by one and
+ * stamps `updatedAt`/`updatedBy`. The input draft is never mutated. No clock, ids or I/O except
+ * through `context`.
+ *
+ * Terminal drafts absorb everything: operator commands throw {@link TerminalDraftError}; worker
+ * reports are ignored (`ignored_terminal`).
+ *
+ * @throws {@link TerminalDraftError}, `InvalidTransitionError`, `NotReadyError`.
+ *
+ * @example
+ * ```ts
+ * const outcome = applyCommand(draft, { type: "cancel" }, { now, actorId: "u1", nextRunId, policy: {} });
+ * if (outcome.changed) await save(outcome.draft);
+ * ```
+ */
+export function applyCommand(draft: OnboardingDraft, command: Command, context: CommandContext): CommandOutcome {
+  const definition = COMMANDS[command.type] as CommandDefinition<CommandType, Command>;
+  if (isTerminal(deriveLifecycle(draft).state)) {
+    if (definition.worker) {
+      const runId = "runId" in command ? command.runId : null;
+      return { changed: false, draft, feedback: Feedback.IgnoredTerminal, runIds: runId === null ? [] : [runId] };
+    }
+    throw new TerminalDraftError(draft.id, draft.lifecycle.state, command.type);
+  }
+  const decision = definition.decide(draft, command, context);
+  if (decision.kind === "noop") {
+    return { changed: false, draft, feedback: decision.feedback, runIds: decision.runIds };
+  }
+  const next = produce(draft, (d) => {
+    decision.recipe(d);
+    d.lifecycle = deriveLifecycle(d);
+    d.version = draft.version + 1;
+    d.updatedAt = context.now;
+    d.updatedBy = context.actorId;
+  });
+  return { changed: true, draft: next, feedback: decision.feedback, runIds: decision.runIds };
+}
+
+/**
+ * A canonical string for "this command on this draft", used to tell a retried request (same
+ * idempotency key, same fingerprint) from a key reused for something else.
+ */
+export function commandFingerprint(draftId: string, command: Command): string {
+  return JSON.stringify([draftId, canonicalJson(command)]);
+}
+
+function canonicalJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalJson);
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, canonicalJson(v)]));
+  }
+  return value;
+}

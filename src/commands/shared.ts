@@ -1,0 +1,38 @@
+import * as z from "zod/mini";
+import { InvalidTransitionError, type OnboardingDraft } from "../record/index.js";
+
+/** An opaque id in a command (1..128 characters). */
+export const CommandIdSchema = z.string().check(z.minLength(1), z.maxLength(128));
+
+/** Throws {@link InvalidTransitionError} for `draft` when `condition` is false. */
+export function ensure(
+  condition: boolean,
+  draft: OnboardingDraft,
+  commandType: string,
+  requirement: string,
+): asserts condition {
+  if (!condition) throw new InvalidTransitionError(draft.id, commandType, draft.lifecycle.state, requirement);
+}
+
+/** The run-report part shared by both `record_*_result` commands. */
+export const runReportShape = {
+  runId: CommandIdSchema,
+  status: z.enum(["running", "completed"]),
+  outcome: z.optional(z.enum(["succeeded", "partially_succeeded", "failed", "blocked", "cancelled"])),
+  message: z.optional(z.string().check(z.maxLength(4096))),
+};
+
+/** A report must carry an outcome exactly when it says the run completed. */
+export const runReportConsistency = z.superRefine(
+  (report: { status: string; outcome?: string | undefined }, ctx) => {
+    if ((report.status === "completed") !== (report.outcome !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["outcome"],
+        message:
+          report.status === "completed" ? "a completed run needs an outcome" : "only a completed run has an outcome",
+        input: report.outcome,
+      });
+    }
+  },
+);

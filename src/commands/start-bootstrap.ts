@@ -1,0 +1,77 @@
+import * as z from "zod/mini";
+import { Capability, RunOutcome, RunStatus, isActiveRunStatus } from "../vocabulary/index.js";
+import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
+import { CommandIdSchema, ensure } from "./shared.js";
+import { Feedback, apply, defineCommand, noop } from "./define.js";
+
+/** Input of the `start_bootstrap` command: queue one run per operation. */
+export const StartBootstrapCommandSchema = z.object({
+  type: z.literal("start_bootstrap"),
+  operations: z
+    .array(CommandIdSchema)
+    .check(
+      z.minLength(1),
+      z.maxLength(64),
+      z.refine((operations) => new Set(operations).size === operations.length, {
+        message: "operations must be unique",
+      }),
+    ),
+});
+
+/** The `start_bootstrap` command. */
+export type StartBootstrapCommand = z.output<typeof StartBootstrapCommandSchema>;
+
+/**
+ * `start_bootstrap`: queues a run for each requested operation. Needs a current, successful
+ * verification. Operations whose current run is queued or running are deduped; when all are,
+ * nothing is written (feedback `deduped`). Re-running a failed or finished operation starts a
+ * new run that supersedes the old one.
+ */
+export const startBootstrap = defineCommand({
+  type: "start_bootstrap",
+  schema: StartBootstrapCommandSchema,
+  worker: false,
+  capabilities: () => [Capability.Bootstrap],
+  decide(draft, command, context) {
+    const verification = draft.verification;
+    ensure(
+      verification !== null &&
+        !isVerificationStale(draft) &&
+        verification.status === RunStatus.Completed &&
+        (verification.outcome === RunOutcome.Succeeded || verification.outcome === RunOutcome.PartiallySucceeded),
+      draft,
+      "start_bootstrap",
+      "verification_succeeded_required",
+    );
+    const current = currentBootstrapRuns(draft);
+    const active = new Map(
+      current.filter((run) => isActiveRunStatus(run.status)).map((run) => [run.operation, run.runId] as const),
+    );
+    const toStart = command.operations.filter((operation) => !active.has(operation));
+    if (toStart.length === 0) {
+      return noop(
+        Feedback.Deduped,
+        command.operations.map((operation) => active.get(operation) ?? ""),
+      );
+    }
+    const started = toStart.map((operation) => ({ operation, runId: context.nextRunId() }));
+    return apply(
+      Feedback.Queued,
+      (d) => {
+        const bootstrap = (d.bootstrap ??= { operations: [], runs: [] });
+        for (const { operation, runId } of started) {
+          if (!bootstrap.operations.includes(operation)) bootstrap.operations.push(operation);
+          bootstrap.runs.push({
+            runId,
+            operation,
+            status: "queued",
+            outcome: null,
+            startedAt: context.now,
+            completedAt: null,
+          });
+        }
+      },
+      started.map((entry) => entry.runId),
+    );
+  },
+});

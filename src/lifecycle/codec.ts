@@ -1,0 +1,140 @@
+import {
+  CorruptRecordError,
+  OnboardingDraftSchema,
+  SCHEMA_VERSION,
+  toValidationIssues,
+  type OnboardingDraft,
+} from "../record/index.js";
+import { deriveLifecycle, lifecycleEquals } from "./derive.js";
+
+function idOf(value: unknown): string | null {
+  if (typeof value === "object" && value !== null && "id" in value) {
+    const id = (value as { id: unknown }).id;
+    if (typeof id === "string") return id;
+  }
+  return null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Brings a document written before this package (or by an older schema version) to the current
+ * shape: a missing `schemaVersion` means a legacy row, which gets `version` 1 (unless it has
+ * one), the current `schemaVersion`, `invalidation: null` when absent, and a freshly derived
+ * `lifecycle`. Documents already at the current schema version are returned unchanged. Pure.
+ *
+ * The result still has to pass {@link parseDraft}; `upgradeDraft` only fills what older shapes
+ * lacked.
+ *
+ * @example
+ * ```ts
+ * // Adopt a row from before the package existed:
+ * const draft = parseDraft(upgradeDraft(legacyRow));
+ * ```
+ */
+export function upgradeDraft(document: unknown): unknown {
+  if (!isPlainObject(document)) return document;
+  if (document["schemaVersion"] === SCHEMA_VERSION) return document;
+  if (document["schemaVersion"] !== undefined) return document; // unknown future version: let parse report it
+  const upgraded: Record<string, unknown> = {
+    ...document,
+    version: document["version"] ?? 1,
+    schemaVersion: SCHEMA_VERSION,
+    identity: document["identity"] ?? null,
+    provider: document["provider"] ?? null,
+    verification: document["verification"] ?? null,
+    bootstrap: document["bootstrap"] ?? null,
+    activation: document["activation"] ?? null,
+    cancellation: document["cancellation"] ?? null,
+    invalidation: document["invalidation"] ?? null,
+  };
+  upgraded["updatedAt"] ??= upgraded["createdAt"];
+  upgraded["updatedBy"] ??= upgraded["createdBy"];
+  const structural = OnboardingDraftSchema.safeParse({ ...upgraded, lifecycle: PLACEHOLDER_LIFECYCLE });
+  if (structural.success) upgraded["lifecycle"] = deriveLifecycle(structural.data);
+  return upgraded;
+}
+
+const PLACEHOLDER_LIFECYCLE = {
+  state: "draft",
+  currentCheckpoint: "identify",
+  lastCompletedCheckpoint: null,
+  reason: null,
+} as const;
+
+/**
+ * Validates a stored document and returns the typed draft. Legacy documents (no
+ * `schemaVersion`) are upgraded first (see {@link upgradeDraft}). The persisted lifecycle must
+ * equal `deriveLifecycle(draft)`; a document that disagrees was edited by hand and is reported.
+ *
+ * @throws {@link CorruptRecordError} naming the first failing path; never a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const draft = parseDraft(JSON.parse(row.document));
+ * ```
+ */
+export function parseDraft(document: unknown): OnboardingDraft {
+  const result = OnboardingDraftSchema.safeParse(upgradeDraft(document));
+  if (!result.success) {
+    throw new CorruptRecordError(toValidationIssues(result.error.issues), idOf(document));
+  }
+  const draft = result.data;
+  const derived = deriveLifecycle(draft);
+  if (!lifecycleEquals(draft.lifecycle, derived)) {
+    throw new CorruptRecordError(
+      [
+        {
+          code: "custom",
+          path: ["lifecycle"],
+          message: `persisted lifecycle ${JSON.stringify(draft.lifecycle)} differs from the derived ${JSON.stringify(derived)}`,
+        },
+      ],
+      draft.id,
+    );
+  }
+  return draft;
+}
+
+/**
+ * Like {@link parseDraft} but returns a result instead of throwing.
+ *
+ * @example
+ * ```ts
+ * const result = safeParseDraft(value);
+ * if (!result.success) console.warn(result.error.path);
+ * ```
+ */
+export function safeParseDraft(
+  document: unknown,
+): { success: true; draft: OnboardingDraft } | { success: false; error: CorruptRecordError } {
+  try {
+    return { success: true, draft: parseDraft(document) };
+  } catch (error) {
+    if (error instanceof CorruptRecordError) return { success: false, error };
+    throw error;
+  }
+}
+
+/**
+ * Serialises a draft to canonical JSON: keys in schema order, unknown keys dropped. Equal drafts
+ * encode to equal strings, so `encodeDraft(parseDraft(JSON.parse(encodeDraft(d))))` is
+ * `encodeDraft(d)` byte for byte, whatever key order a database returned.
+ *
+ * @example
+ * ```ts
+ * await db.query("update drafts set document = $1 ...", [encodeDraft(draft)]);
+ * ```
+ */
+export function encodeDraft(draft: OnboardingDraft): string {
+  return JSON.stringify(canonicalDraft(draft));
+}
+
+/** The draft with its keys in canonical (schema) order and unknown keys removed. */
+export function canonicalDraft(draft: OnboardingDraft): OnboardingDraft {
+  const result = OnboardingDraftSchema.safeParse(draft);
+  if (!result.success) throw new CorruptRecordError(toValidationIssues(result.error.issues), draft.id);
+  return result.data;
+}

@@ -1,0 +1,72 @@
+import * as z from "zod/mini";
+import { IdSchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema } from "./schema.js";
+
+/**
+ * What an audit entry records:
+ * - `created`: the draft was inserted (version 1);
+ * - `committed`: a command changed the draft (`fromVersion` -> `toVersion`);
+ * - `conflict`: a stale write was rejected (`expectedVersion` vs `actualVersion`);
+ * - `denied`: `authorize` refused a capability.
+ */
+export const AuditKind = {
+  Created: "created",
+  Committed: "committed",
+  Conflict: "conflict",
+  Denied: "denied",
+} as const;
+
+/** One of the values of {@link AuditKind}. */
+export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
+
+/** One entry of a draft's audit trail. Flat and JSON-serialisable, so SQL adapters can map it to columns. */
+export const AuditEventSchema = z.object({
+  eventId: IdSchema,
+  workspaceId: IdSchema,
+  draftId: IdSchema,
+  kind: z.enum(AuditKind),
+  /** `create` for `created` entries, else the command type. */
+  commandType: IdSchema,
+  actorId: IdSchema,
+  at: TimestampSchema,
+  /** The version the command started from (`null` for `created` and `denied` before load). */
+  fromVersion: z.nullable(z.int().check(z.gte(1))),
+  /** The version it produced (`created`/`committed` only). */
+  toVersion: z.nullable(z.int().check(z.gte(1))),
+  /** For `conflict`: the version the caller expected. */
+  expectedVersion: z.nullable(z.int()),
+  /** For `conflict`: the version found in the store. */
+  actualVersion: z.nullable(z.int()),
+  idempotencyKey: z.nullable(z.string().check(z.minLength(1), z.maxLength(255))),
+  /** The mutation feedback (`applied`, `queued`, ...) for `committed` entries. */
+  feedback: z.nullable(IdSchema),
+  /** The run a command started or reported on. */
+  runId: z.nullable(IdSchema),
+  /** For `denied`: the capability refused. */
+  capability: z.nullable(IdSchema),
+  /** The lifecycle state after the entry (the current state for `conflict`/`denied`). */
+  state: z.nullable(LifecycleStateSchema),
+});
+
+/** One entry of a draft's audit trail. */
+export type AuditEvent = z.output<typeof AuditEventSchema>;
+
+/** What an idempotency key remembers: the command's fingerprint and its first outcome. */
+export const IdempotencyRecordSchema = z.object({
+  workspaceId: IdSchema,
+  key: z.string().check(z.minLength(1), z.maxLength(255)),
+  draftId: IdSchema,
+  commandType: IdSchema,
+  /** A canonical serialisation of (draftId, command); equal fingerprints mean "the same command". */
+  fingerprint: z.string(),
+  createdAt: TimestampSchema,
+  outcome: z.object({
+    version: z.int().check(z.gte(1)),
+    feedback: IdSchema,
+    eventId: IdSchema,
+    runId: z.nullable(IdSchema),
+    draft: OnboardingDraftSchema,
+  }),
+});
+
+/** What an idempotency key remembers. */
+export type IdempotencyRecord = z.output<typeof IdempotencyRecordSchema>;

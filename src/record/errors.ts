@@ -1,0 +1,444 @@
+/**
+ * The error classes of the package. Every error extends {@link OnboardingError} and carries a
+ * stable `code` plus the data a caller needs to react.
+ *
+ * Errors are recognised across copies of the package (the ESM and CJS builds loaded side by
+ * side, the "dual-package hazard"): each instance carries a brand registered with
+ * `Symbol.for`, and `instanceof` checks that brand and the code instead of the prototype chain.
+ */
+import type { LifecycleState } from "../vocabulary/index.js";
+import type { Capability } from "../vocabulary/index.js";
+import type { Blocker } from "../vocabulary/index.js";
+import type { OnboardingDraft } from "./schema.js";
+
+const BRAND: unique symbol = Symbol.for("onboarding-lifecycle.error") as never;
+
+/**
+ * The stable string codes of every error the package throws.
+ *
+ * @example
+ * ```ts
+ * if (isOnboardingError(error) && error.code === ErrorCode.VersionConflict) reload();
+ * ```
+ */
+export const ErrorCode = {
+  Validation: "validation_failed",
+  CorruptRecord: "corrupt_record",
+  VersionConflict: "version_conflict",
+  TerminalDraft: "terminal_draft",
+  NotReady: "not_ready",
+  Forbidden: "forbidden",
+  DraftNotFound: "draft_not_found",
+  IdempotencyKeyReuse: "idempotency_key_reuse",
+  InvalidTransition: "invalid_transition",
+  OpenDraftExists: "open_draft_exists",
+  RetryExhausted: "retry_exhausted",
+  Configuration: "configuration",
+  Store: "store_failure",
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * One problem found while validating input or a stored record: a plain, serialisable summary of
+ * a zod issue.
+ */
+export interface ValidationIssue {
+  /** The zod issue code (for example `invalid_type`, `too_big`, `invalid_value`). */
+  readonly code: string;
+  /** Where in the input the problem is. */
+  readonly path: readonly (string | number)[];
+  /** A human-readable description, in English. */
+  readonly message: string;
+}
+
+/**
+ * Whether a value is an error thrown by this package, whichever copy (ESM or CJS) threw it.
+ *
+ * @example
+ * ```ts
+ * try { await engine.execute(...) } catch (error) {
+ *   if (isOnboardingError(error)) return reply.status(409).send({ code: error.code });
+ *   throw error;
+ * }
+ * ```
+ */
+export function isOnboardingError(value: unknown): value is OnboardingError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === true &&
+    typeof (value as { code?: unknown }).code === "string"
+  );
+}
+
+/**
+ * The base class of every error the package throws. Match on `code` (stable across releases)
+ * rather than on `message` (English prose that may change).
+ *
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof OnboardingError) log.warn({ code: error.code }, error.message);
+ * }
+ * ```
+ */
+export class OnboardingError extends Error {
+  /** The error's stable code; subclasses fix it. */
+  readonly code: ErrorCode;
+
+  /** @param code the stable code @param message a human-readable description */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+  }
+
+  /**
+   * Cross-copy `instanceof`: true for any branded error of this package whose code matches the
+   * class (any code for `OnboardingError` itself).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (!isOnboardingError(value)) return false;
+    const expected = (this as { readonly errorCode?: ErrorCode }).errorCode;
+    return expected === undefined || value.code === expected;
+  }
+
+  /** A plain JSON view of the error (code, message and data), for logs and responses. */
+  toJSON(): { code: ErrorCode; message: string; name: string } & Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) {
+      if (key !== "code" && key !== "name") data[key] = (this as unknown as Record<string, unknown>)[key];
+    }
+    return { name: this.name, code: this.code, message: this.message, ...data };
+  }
+}
+
+/** What a {@link ValidationError} was validating. */
+export type ValidationTarget = "command" | "create" | "options" | "audit" | "idempotency";
+
+/**
+ * Input (a command, create input or options) did not pass its zod schema. Nothing was changed.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ValidationError) return { status: 422, issues: error.issues };
+ * ```
+ */
+export class ValidationError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.Validation;
+  declare readonly code: typeof ErrorCode.Validation;
+  /** Every problem found, with paths into the input. */
+  readonly issues: readonly ValidationIssue[];
+  /** What was being validated. */
+  readonly target: ValidationTarget;
+
+  /** @param target what was validated @param issues the problems found */
+  constructor(target: ValidationTarget, issues: readonly ValidationIssue[]) {
+    const first = issues[0];
+    super(
+      ErrorCode.Validation,
+      `Invalid ${target}${first ? ` at ${formatPath(first.path)}: ${first.message}` : ""}`,
+    );
+    this.target = target;
+    this.issues = issues;
+  }
+}
+
+/**
+ * A stored record failed validation on read (hand-edited, truncated or written by something
+ * else). The store's data is left as it is.
+ */
+export class CorruptRecordError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.CorruptRecord;
+  declare readonly code: typeof ErrorCode.CorruptRecord;
+  /** The path of the first failing value inside the record. */
+  readonly path: readonly (string | number)[];
+  /** Every problem found. */
+  readonly issues: readonly ValidationIssue[];
+  /** The record's id when it could be read, else `null`. */
+  readonly recordId: string | null;
+
+  /** @param issues the problems found @param recordId the record's id, if known */
+  constructor(issues: readonly ValidationIssue[], recordId: string | null = null) {
+    const first = issues[0];
+    super(
+      ErrorCode.CorruptRecord,
+      `Stored onboarding record${recordId ? ` ${recordId}` : ""} is corrupt${
+        first ? ` at ${formatPath(first.path)}: ${first.message}` : ""
+      }`,
+    );
+    this.issues = issues;
+    this.path = first?.path ?? [];
+    this.recordId = recordId;
+  }
+}
+
+/**
+ * The caller's `expectedVersion` is not the stored version: somebody else wrote first. Nothing
+ * was written except a `conflict` audit entry. Reload (`current` is the fresh draft) and retry.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof VersionConflictError) {
+ *   showNotice(`Changed by someone else (now v${error.actualVersion}).`);
+ *   render(error.current);
+ * }
+ * ```
+ */
+export class VersionConflictError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.VersionConflict;
+  declare readonly code: typeof ErrorCode.VersionConflict;
+  /** The version the caller based the command on. */
+  readonly expectedVersion: number;
+  /** The version actually stored. */
+  readonly actualVersion: number;
+  /** The draft as currently stored. */
+  readonly current: OnboardingDraft;
+
+  /** @param expectedVersion the caller's version @param current the stored draft */
+  constructor(expectedVersion: number, current: OnboardingDraft) {
+    super(
+      ErrorCode.VersionConflict,
+      `Draft ${current.id} is at version ${current.version}, not ${expectedVersion}: it was changed by someone else`,
+    );
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = current.version;
+    this.current = current;
+  }
+}
+
+/** The draft is completed or cancelled; terminal drafts never change. */
+export class TerminalDraftError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.TerminalDraft;
+  declare readonly code: typeof ErrorCode.TerminalDraft;
+  /** The draft's id. */
+  readonly draftId: string;
+  /** Its terminal state. */
+  readonly state: LifecycleState;
+  /** The command that was refused. */
+  readonly commandType: string;
+
+  /** @param draftId the draft @param state its terminal state @param commandType the refused command */
+  constructor(draftId: string, state: LifecycleState, commandType: string) {
+    super(ErrorCode.TerminalDraft, `Draft ${draftId} is ${state}; ${commandType} is not possible any more`);
+    this.draftId = draftId;
+    this.state = state;
+    this.commandType = commandType;
+  }
+}
+
+/**
+ * Activation was refused: readiness has blockers (or only overridable ones and no override, or
+ * no override capability). `blockers` says what to fix.
+ */
+export class NotReadyError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.NotReady;
+  declare readonly code: typeof ErrorCode.NotReady;
+  /** The draft's id. */
+  readonly draftId: string;
+  /** Everything that stands in the way. */
+  readonly blockers: readonly Blocker[];
+  /** Whether an override (with reason and capability) would have been accepted. */
+  readonly overridable: boolean;
+
+  /** @param draftId the draft @param blockers what blocks @param overridable whether an override would do */
+  constructor(draftId: string, blockers: readonly Blocker[], overridable: boolean) {
+    super(
+      ErrorCode.NotReady,
+      `Draft ${draftId} is not ready for activation: ${blockers.map((b) => b.code).join(", ") || "unknown"}${
+        overridable ? " (an override with a reason is possible)" : ""
+      }`,
+    );
+    this.draftId = draftId;
+    this.blockers = blockers;
+    this.overridable = overridable;
+  }
+}
+
+/** The `authorize` function denied a capability. The denial is audited. */
+export class AuthorizationError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.Forbidden;
+  declare readonly code: typeof ErrorCode.Forbidden;
+  /** The capability that was denied. */
+  readonly capability: Capability;
+  /** The id of the actor that was denied. */
+  readonly actorId: string;
+  /** The draft concerned, or `null` for `create`. */
+  readonly draftId: string | null;
+
+  /** @param capability denied capability @param actorId who @param draftId which draft */
+  constructor(capability: Capability, actorId: string, draftId: string | null) {
+    super(ErrorCode.Forbidden, `Actor ${actorId} may not ${capability}${draftId ? ` on draft ${draftId}` : ""}`);
+    this.capability = capability;
+    this.actorId = actorId;
+    this.draftId = draftId;
+  }
+}
+
+/** No draft with this id exists in this workspace (a draft of another workspace is never revealed). */
+export class DraftNotFoundError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.DraftNotFound;
+  declare readonly code: typeof ErrorCode.DraftNotFound;
+  /** The workspace searched. */
+  readonly workspaceId: string;
+  /** The id looked for. */
+  readonly draftId: string;
+
+  /** @param workspaceId where @param draftId what */
+  constructor(workspaceId: string, draftId: string) {
+    super(ErrorCode.DraftNotFound, `No onboarding draft ${draftId} in workspace ${workspaceId}`);
+    this.workspaceId = workspaceId;
+    this.draftId = draftId;
+  }
+}
+
+/** An idempotency key was reused for a different command (or another draft). */
+export class IdempotencyKeyReuseError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.IdempotencyKeyReuse;
+  declare readonly code: typeof ErrorCode.IdempotencyKeyReuse;
+  /** The reused key. */
+  readonly key: string;
+  /** The draft the key was first used on. */
+  readonly originalDraftId: string;
+  /** The command type the key was first used with. */
+  readonly originalCommandType: string;
+
+  /** @param key the key @param originalDraftId first draft @param originalCommandType first command */
+  constructor(key: string, originalDraftId: string, originalCommandType: string) {
+    super(
+      ErrorCode.IdempotencyKeyReuse,
+      `Idempotency key ${JSON.stringify(key)} was already used for ${originalCommandType} on draft ${originalDraftId} with different input`,
+    );
+    this.key = key;
+    this.originalDraftId = originalDraftId;
+    this.originalCommandType = originalCommandType;
+  }
+}
+
+/**
+ * A command is not possible in the draft's current lifecycle (for example `start_bootstrap`
+ * before verification succeeded). `requirement` names what is missing.
+ */
+export class InvalidTransitionError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.InvalidTransition;
+  declare readonly code: typeof ErrorCode.InvalidTransition;
+  /** The draft's id. */
+  readonly draftId: string;
+  /** The refused command. */
+  readonly commandType: string;
+  /** The draft's lifecycle state when the command was refused. */
+  readonly state: LifecycleState;
+  /** A stable token for what is missing, e.g. `identity_required`, `verification_succeeded_required`. */
+  readonly requirement: string;
+
+  /** @param draftId draft @param commandType command @param state current state @param requirement what is missing */
+  constructor(draftId: string, commandType: string, state: LifecycleState, requirement: string) {
+    super(
+      ErrorCode.InvalidTransition,
+      `${commandType} is not possible on draft ${draftId} in state ${state} (${requirement})`,
+    );
+    this.draftId = draftId;
+    this.commandType = commandType;
+    this.state = state;
+    this.requirement = requirement;
+  }
+}
+
+/** The tenant already has an open (non-terminal) draft in this workspace. */
+export class OpenDraftExistsError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.OpenDraftExists;
+  declare readonly code: typeof ErrorCode.OpenDraftExists;
+  /** The workspace. */
+  readonly workspaceId: string;
+  /** The tenant. */
+  readonly tenantId: string;
+  /** The open draft that already exists. */
+  readonly existingDraftId: string;
+
+  /** @param workspaceId where @param tenantId which tenant @param existingDraftId the open draft */
+  constructor(workspaceId: string, tenantId: string, existingDraftId: string) {
+    super(
+      ErrorCode.OpenDraftExists,
+      `Tenant ${tenantId} already has an open onboarding draft (${existingDraftId}) in workspace ${workspaceId}`,
+    );
+    this.workspaceId = workspaceId;
+    this.tenantId = tenantId;
+    this.existingDraftId = existingDraftId;
+  }
+}
+
+/** A background result kept conflicting with other writers and the bounded retry gave up. */
+export class RetryExhaustedError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.RetryExhausted;
+  declare readonly code: typeof ErrorCode.RetryExhausted;
+  /** The draft's id. */
+  readonly draftId: string;
+  /** How many attempts were made. */
+  readonly attempts: number;
+
+  /** @param draftId draft @param attempts attempts made */
+  constructor(draftId: string, attempts: number) {
+    super(ErrorCode.RetryExhausted, `Gave up on draft ${draftId} after ${attempts} conflicting attempts`);
+    this.draftId = draftId;
+    this.attempts = attempts;
+  }
+}
+
+/** The package was configured in a way that cannot work (for example a policy without a clock). */
+export class ConfigurationError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.Configuration;
+  declare readonly code: typeof ErrorCode.Configuration;
+  /** The option at fault. */
+  readonly option: string;
+
+  /** @param option the option at fault @param message what is wrong */
+  constructor(option: string, message: string) {
+    super(ErrorCode.Configuration, message);
+    this.option = option;
+  }
+}
+
+/** A storage adapter failed in a way it could not classify (connection lost, driver error). */
+export class StoreError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = ErrorCode.Store;
+  declare readonly code: typeof ErrorCode.Store;
+  /** The adapter's name. */
+  readonly adapter: string;
+  /** The operation that failed. */
+  readonly operation: string;
+
+  /** @param adapter which adapter @param operation which method @param cause the driver error */
+  constructor(adapter: string, operation: string, cause: unknown) {
+    super(
+      ErrorCode.Store,
+      `${adapter} store failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.adapter = adapter;
+    this.operation = operation;
+  }
+}
+
+/** Formats an issue path like `bootstrap.runs[2].status`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return "(root)";
+  return path
+    .map((segment, index) => (typeof segment === "number" ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join("");
+}

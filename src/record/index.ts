@@ -1,0 +1,11 @@
+/**
+ * record/ — the zod schemas of the onboarding draft, its runs and its audit events, and the
+ * package's error classes.
+ *
+ * May import: vocabulary/ and zod. Nothing else. (The codec that parses stored documents lives
+ * in lifecycle/, because checking and backfilling the persisted lifecycle needs the deriver.)
+ */
+export * from "./schema.js";
+export * from "./errors.js";
+export * from "./issues.js";
+export * from "./audit.js";

@@ -1,0 +1,126 @@
+/**
+ * store/ — the storage port: the small interface a storage adapter implements, and what each
+ * method promises. Also shared helpers for adapters (SQL identifiers, cursors, fingerprints).
+ *
+ * May import: vocabulary/ and record/ (types and codecs). Never a driver, never the engine.
+ */
+import type { AuditEvent, IdempotencyRecord, OnboardingDraft } from "../record/index.js";
+import type { LifecycleState } from "../vocabulary/index.js";
+
+/**
+ * What a compare-and-set commit or an insert reports when it did not write. Nothing at all was
+ * written in every one of these cases.
+ */
+export type WriteRejection =
+  /** The stored version is not `expectedVersion` (`actualVersion` is `null` when the draft is gone). */
+  | { readonly ok: false; readonly reason: "version_conflict"; readonly actualVersion: number | null }
+  /** Another open (non-terminal) draft of the same tenant exists in the workspace. */
+  | { readonly ok: false; readonly reason: "open_draft_exists"; readonly existingDraftId: string }
+  /** The idempotency key is already recorded in this workspace (a concurrent retry won). */
+  | { readonly ok: false; readonly reason: "idempotency_key_exists" }
+  /** (insert only) A draft with this id already exists in the workspace. */
+  | { readonly ok: false; readonly reason: "draft_exists" };
+
+/** The result of {@link DraftStore.insert} and {@link DraftStore.commit}. */
+export type WriteResult = { readonly ok: true } | WriteRejection;
+
+/** Input of {@link DraftStore.insert}. */
+export interface InsertInput {
+  /** The new draft, version 1. */
+  readonly draft: OnboardingDraft;
+  /** Its `created` audit entry. */
+  readonly event: AuditEvent;
+  /** The idempotency record to store in the same transaction, if the caller sent a key. */
+  readonly idempotency: IdempotencyRecord | null;
+}
+
+/** Input of {@link DraftStore.commit}. */
+export interface CommitInput {
+  /** The next record; `draft.version === expectedVersion + 1`. */
+  readonly draft: OnboardingDraft;
+  /** The version the stored record must have for the write to happen. */
+  readonly expectedVersion: number;
+  /** Audit entries written in the same transaction (the `committed` entry). */
+  readonly events: readonly AuditEvent[];
+  /** The idempotency record to store in the same transaction, if the caller sent a key. */
+  readonly idempotency: IdempotencyRecord | null;
+}
+
+/** Options of {@link DraftStore.list}. */
+export interface ListOptions {
+  /** Only drafts in this lifecycle state. */
+  readonly state?: LifecycleState;
+  /** At most this many drafts (1..500). */
+  readonly limit: number;
+  /** The `nextCursor` of the previous page; omit for the first page. */
+  readonly cursor?: string | null;
+}
+
+/** One page of {@link DraftStore.list}. */
+export interface ListPage {
+  /** Raw stored documents, ordered by (`createdAt`, `id`) ascending. The engine validates them. */
+  readonly drafts: readonly unknown[];
+  /** Pass back to get the next page; `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/**
+ * The storage port. An adapter implements these methods; the engine does everything else
+ * (validation, authorization, lifecycle, audit content). Every method is scoped by
+ * `workspaceId`: an adapter must never return or touch another workspace's data.
+ *
+ * Reads return raw documents (`unknown`): the engine validates every one of them and reports
+ * {@link CorruptRecordError} for a record that fails, so adapters need no validation of their own.
+ *
+ * Promises every adapter keeps (checked by `onboarding-lifecycle/testing`):
+ * - `commit` is an atomic compare-and-set: the record, its audit entries and its idempotency
+ *   record are written together only when the stored version equals `expectedVersion`; if any
+ *   part fails, nothing is written. Under any number of concurrent writers exactly one commit per
+ *   version succeeds.
+ * - At most one open draft per (workspace, tenant), enforced by the store itself (a unique index,
+ *   a Lua check), not by a read before the write. A draft is open while its lifecycle state is
+ *   not terminal and it has an identity.
+ * - Audit entries of a draft are listed in the order they were appended; the committed entries
+ *   of a draft therefore appear in version order.
+ * - Reads never lock, never write and never change the version.
+ * - Stored documents round-trip: what `load` returns, parsed and re-encoded with the codec,
+ *   equals what was written.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from "onboarding-lifecycle/adapters/memory";
+ * const engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
+ * ```
+ */
+export interface DraftStore {
+  /** A short name for error messages (`memory`, `postgres`, ...). */
+  readonly name: string;
+  /** The stored document of a draft, or `null` if no such draft exists in the workspace. */
+  load(workspaceId: string, draftId: string): Promise<unknown>;
+  /** Inserts a new draft with its `created` entry (and idempotency record), atomically. */
+  insert(input: InsertInput): Promise<WriteResult>;
+  /** Version-checked write of the next record with its audit entries (and idempotency record). */
+  commit(input: CommitInput): Promise<WriteResult>;
+  /** Appends audit entries that change no record (`conflict`, `denied`). */
+  appendAudit(events: readonly AuditEvent[]): Promise<void>;
+  /** Every audit entry of a draft, in append order (raw; the engine validates them). */
+  listAudit(workspaceId: string, draftId: string): Promise<readonly unknown[]>;
+  /** The open draft of a tenant in a workspace, or `null`. */
+  findOpenDraft(workspaceId: string, tenantId: string): Promise<unknown>;
+  /** The idempotency record of a key in a workspace, or `null`. */
+  loadIdempotency(workspaceId: string, key: string): Promise<unknown>;
+  /** One page of drafts in a workspace, keyset-paginated on (`createdAt`, `id`). */
+  list(workspaceId: string, options: ListOptions): Promise<ListPage>;
+  /** Releases connections the adapter opened itself (never those the caller passed in). */
+  close?(): Promise<void>;
+}
+
+/**
+ * The tenant whose open-draft slot a draft occupies, or `null` when it occupies none (no identity
+ * yet, or terminal). Adapters store this in a uniquely-indexed column.
+ */
+export function openTenantOf(draft: OnboardingDraft): string | null {
+  if (draft.identity === null) return null;
+  const state = draft.lifecycle.state;
+  return state === "completed" || state === "cancelled" ? null : draft.identity.tenantId;
+}
