@@ -1,0 +1,121 @@
+/**
+ * The Lua sources of the Redis adapter, as exported strings (for review, for `SCRIPT LOAD` by
+ * operators, and for the adapter, which runs them with EVALSHA and falls back to EVAL).
+ *
+ * Every script first checks everything, then writes: when a check fails, the script returns
+ * before its first write, so a rejection writes nothing. Every key a script touches is passed
+ * in KEYS and shares one hash tag (see `keys.ts`), so the scripts run unchanged on Redis Cluster.
+ * All data (documents, ids, events) arrives in ARGV as opaque strings; the scripts never parse
+ * JSON and never build a key from data.
+ *
+ * May import: vocabulary/. Nothing else.
+ */
+import { LIFECYCLE_STATES } from "../../vocabulary/index.js";
+
+/** The order of the per-state listing keys in KEYS[4 .. 3 + n] of the insert and commit scripts. */
+export const STATE_KEY_ORDER = LIFECYCLE_STATES;
+
+const STATE_TABLE = `local STATE_KEY = {}
+for i, name in ipairs({${STATE_KEY_ORDER.map((s) => JSON.stringify(s)).join(", ")}}) do STATE_KEY[name] = KEYS[3 + i] end`;
+
+/** The index in KEYS (1-based) of the first key after the fixed ones (draft, open index, list, per-state lists). */
+export const FIRST_VARIABLE_KEY = 4 + STATE_KEY_ORDER.length;
+
+const SHARED_ARGS = `-- KEYS: 1 draft hash, 2 open-draft index (hash), 3 listing zset, 4.. one listing zset per state,
+--       then the idempotency key (only when ARGV[8] is not empty), then the audit list keys.
+-- ARGV: 1 expected version ("" for insert), 2 new version, 3 document JSON, 4 state, 5 createdAt,
+--       6 open tenant ("" when the draft occupies no slot), 7 draft id, 8 idempotency record JSON (or ""),
+--       9 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON).
+local draftKey, openKey, listKey = KEYS[1], KEYS[2], KEYS[3]
+local version, doc, state, createdAt = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local tenant, draftId, idem = ARGV[6], ARGV[7], ARGV[8]
+local nextKey = ${FIRST_VARIABLE_KEY}
+local idemKey = false
+if idem ~= "" then idemKey = KEYS[nextKey]; nextKey = nextKey + 1 end
+local auditBase = nextKey - 1
+${STATE_TABLE}
+local newStateKey = STATE_KEY[state]
+if not newStateKey then return redis.error_reply("onboarding: unknown lifecycle state " .. state) end
+local newMember = createdAt .. "\\0" .. draftId`;
+
+const WRITE_TAIL = `local n = tonumber(ARGV[9])
+for i = 1, n do
+  redis.call("RPUSH", KEYS[auditBase + tonumber(ARGV[8 + 2 * i])], ARGV[9 + 2 * i])
+end
+if idemKey then redis.call("SET", idemKey, idem) end
+return {"ok"}`;
+
+/**
+ * Inserts a new draft: refuses with `idempotency_key_exists`, `draft_exists` or
+ * `open_draft_exists` (+ the holder's id), in that order; otherwise writes the draft hash, claims
+ * the tenant's open-draft slot, adds the listing members, appends the audit entries and stores
+ * the idempotency record. Returns `{"ok"}` or `{reason[, detail]}`.
+ */
+export const INSERT_SCRIPT = `${SHARED_ARGS}
+-- checks (nothing written yet)
+if idemKey and redis.call("EXISTS", idemKey) == 1 then return {"idempotency_key_exists"} end
+if redis.call("EXISTS", draftKey) == 1 then return {"draft_exists"} end
+if tenant ~= "" then
+  local holder = redis.call("HGET", openKey, tenant)
+  if holder then return {"open_draft_exists", holder} end
+end
+-- writes
+redis.call("HSET", draftKey, "doc", doc, "v", version, "state", state, "ca", createdAt, "open", tenant)
+if tenant ~= "" then redis.call("HSET", openKey, tenant, draftId) end
+redis.call("ZADD", listKey, 0, newMember)
+redis.call("ZADD", newStateKey, 0, newMember)
+${WRITE_TAIL}
+`;
+
+/**
+ * Compare-and-set commit of the next record: refuses with `idempotency_key_exists`,
+ * `version_conflict` (+ the stored version, `""` when the draft is gone) or `open_draft_exists`
+ * (+ the holder's id), in that order; otherwise overwrites the draft hash, moves the tenant's
+ * open-draft slot (released when the draft turns terminal or changes tenant, claimed for the new
+ * tenant), moves the listing member between the per-state sets, appends the audit entries and
+ * stores the idempotency record.
+ */
+export const COMMIT_SCRIPT = `${SHARED_ARGS}
+local expected = ARGV[1]
+-- checks (nothing written yet)
+if idemKey and redis.call("EXISTS", idemKey) == 1 then return {"idempotency_key_exists"} end
+local cur = redis.call("HMGET", draftKey, "v", "state", "ca", "open")
+if not cur[1] then return {"version_conflict", ""} end
+if cur[1] ~= expected then return {"version_conflict", cur[1]} end
+if tenant ~= "" then
+  local holder = redis.call("HGET", openKey, tenant)
+  if holder and holder ~= draftId then return {"open_draft_exists", holder} end
+end
+-- writes
+redis.call("HSET", draftKey, "doc", doc, "v", version, "state", state, "ca", createdAt, "open", tenant)
+local oldTenant = cur[4] or ""
+if oldTenant ~= "" and oldTenant ~= tenant and redis.call("HGET", openKey, oldTenant) == draftId then
+  redis.call("HDEL", openKey, oldTenant)
+end
+if tenant ~= "" then redis.call("HSET", openKey, tenant, draftId) end
+local oldMember = (cur[3] or createdAt) .. "\\0" .. draftId
+local oldStateKey = STATE_KEY[cur[2] or state] or newStateKey
+if oldMember ~= newMember then
+  redis.call("ZREM", listKey, oldMember)
+  redis.call("ZADD", listKey, 0, newMember)
+end
+if oldMember ~= newMember or oldStateKey ~= newStateKey then
+  redis.call("ZREM", oldStateKey, oldMember)
+  redis.call("ZADD", newStateKey, 0, newMember)
+end
+${WRITE_TAIL}
+`;
+
+/**
+ * Reads the documents of a listing page in one atomic step. KEYS: the draft hashes; ARGV[1]: the
+ * state filter (or `""`). Returns one entry per key: the document, or nil when the draft is gone
+ * or (with a filter) no longer in that state.
+ */
+export const READ_DOCUMENTS_SCRIPT = `local filter = ARGV[1]
+local out = {}
+for i, key in ipairs(KEYS) do
+  local row = redis.call("HMGET", key, "doc", "state")
+  if row[1] and (filter == "" or row[2] == filter) then out[i] = row[1] else out[i] = false end
+end
+return out
+`;

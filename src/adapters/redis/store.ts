@@ -1,0 +1,293 @@
+/**
+ * `createRedisStore`: the `DraftStore` on Redis (standalone or Cluster) through a caller-owned
+ * ioredis client. Writes are single Lua scripts (see `scripts.ts`), reads are plain HGET / GET /
+ * LRANGE / ZRANGEBYLEX calls.
+ *
+ * May import: store/, record/, lifecycle/ (codec), vocabulary/, node built-ins, and ioredis as
+ * TYPES only (the driver is an optional peer dependency and the caller passes the client in).
+ */
+import { createHash } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
+import { StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { encodeDraft } from "../../lifecycle/index.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  openTenantOf,
+  type CommitInput,
+  type DraftStore,
+  type InsertInput,
+  type ListOptions,
+  type ListPage,
+  type WriteResult,
+} from "../../store/index.js";
+import type { OnboardingDraft } from "../../record/index.js";
+import { DEFAULT_KEY_PREFIX, assertKeyPrefix, listMember, parseListMember, redisKeys } from "./keys.js";
+import { COMMIT_SCRIPT, INSERT_SCRIPT, READ_DOCUMENTS_SCRIPT, STATE_KEY_ORDER } from "./scripts.js";
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * A connected ioredis client: a standalone `Redis` or a `Cluster`. The caller owns it; the
+   * store never closes it. (If the client has ioredis' own `keyPrefix` option, it must not
+   * contain `{` or `}`.) For a Cluster, read from masters (`scaleReads: "master"`, the default)
+   * so reads see the latest commit.
+   */
+  readonly client: Redis | Cluster;
+  /**
+   * Prefix of every key, inside the hash tag: `{<keyPrefix>:ws:<workspace>}:...`. Default
+   * `onboarding`. 1..64 characters out of letters, digits and `_ . : / -`.
+   */
+  readonly keyPrefix?: string;
+}
+
+/** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
+interface CallClient {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+}
+
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash("sha1").update(source, "utf8").digest("hex") };
+}
+
+const INSERT = script(INSERT_SCRIPT);
+const COMMIT = script(COMMIT_SCRIPT);
+const READ_DOCUMENTS = script(READ_DOCUMENTS_SCRIPT);
+
+const NAME = "redis";
+
+function parseJson(raw: unknown): unknown {
+  if (raw === null || raw === undefined) return null;
+  const text = typeof raw === "string" ? raw : Buffer.isBuffer(raw) ? raw.toString("utf8") : String(raw);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON (hand-edited, truncated): hand the raw text to the engine, whose validation
+    // reports it as a corrupt record instead of a driver failure.
+    return text;
+  }
+}
+
+function asString(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  return null;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+/**
+ * Creates the Redis storage adapter.
+ *
+ * Layout: every key of a workspace shares the hash tag `{<keyPrefix>:ws:<workspace>}`, so one
+ * workspace lives in one hash slot (on Redis Cluster: on one shard) and each write is a single
+ * Lua script over keys of that slot. See `specs/003-storage-adapters/redis.md`.
+ *
+ * Durability is the server's configuration (AOF / RDB, replication); the adapter adds none.
+ *
+ * @throws {@link ConfigurationError} for an invalid `keyPrefix`. Driver failures during calls
+ * reject with {@link StoreError}.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ * import { createRedisStore } from "onboarding-lifecycle/adapters/redis";
+ * const client = new Redis("redis://127.0.0.1:6379");
+ * const engine = createOnboardingEngine({ store: createRedisStore({ client }), authorize });
+ * // ... on shutdown: await client.quit();  (the store never closes the caller's client)
+ * ```
+ */
+export function createRedisStore(options: RedisStoreOptions): DraftStore {
+  const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const client = options.client as unknown as CallClient;
+
+  async function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof ValidationError || error instanceof StoreError) throw error;
+      throw new StoreError(NAME, operation, error);
+    }
+  }
+
+  async function evalScript(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await client.call("evalsha", s.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      // First use on this server (or after SCRIPT FLUSH / failover): EVAL also caches it.
+      return client.call("eval", s.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  function writeKeysAndArgs(
+    draft: OnboardingDraft,
+    expectedVersion: number | null,
+    events: readonly AuditEvent[],
+    idempotency: IdempotencyRecord | null,
+  ): { keys: string[]; args: (string | number)[] } {
+    const k = redisKeys(prefix, draft.workspaceId);
+    const keys = [k.draft(draft.id), k.openDrafts, k.list(), ...STATE_KEY_ORDER.map((s) => k.list(s))];
+    if (idempotency !== null) {
+      if (idempotency.workspaceId !== draft.workspaceId) {
+        throw new Error("the idempotency record belongs to another workspace than the draft");
+      }
+      keys.push(k.idempotency(idempotency.key));
+    }
+    const auditKeys = new Map<string, number>();
+    const pairs: (string | number)[] = [];
+    for (const event of events) {
+      if (event.workspaceId !== draft.workspaceId) {
+        throw new Error("an audit entry belongs to another workspace than the draft");
+      }
+      const key = k.audit(event.draftId);
+      let index = auditKeys.get(key);
+      if (index === undefined) {
+        index = auditKeys.size + 1;
+        auditKeys.set(key, index);
+        keys.push(key);
+      }
+      pairs.push(index, JSON.stringify(event));
+    }
+    const args: (string | number)[] = [
+      expectedVersion === null ? "" : String(expectedVersion),
+      String(draft.version),
+      encodeDraft(draft),
+      draft.lifecycle.state,
+      draft.createdAt,
+      openTenantOf(draft) ?? "",
+      draft.id,
+      idempotency === null ? "" : JSON.stringify(idempotency),
+      events.length,
+      ...pairs,
+    ];
+    return { keys, args };
+  }
+
+  function toWriteResult(reply: unknown): WriteResult {
+    if (!Array.isArray(reply)) throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
+    const [status, detail] = reply.map(asString);
+    switch (status) {
+      case "ok":
+        return { ok: true };
+      case "version_conflict":
+        return { ok: false, reason: "version_conflict", actualVersion: detail ? Number(detail) : null };
+      case "open_draft_exists":
+        return { ok: false, reason: "open_draft_exists", existingDraftId: detail ?? "" };
+      case "idempotency_key_exists":
+        return { ok: false, reason: "idempotency_key_exists" };
+      case "draft_exists":
+        return { ok: false, reason: "draft_exists" };
+      default:
+        throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
+    }
+  }
+
+  const store: DraftStore = {
+    name: NAME,
+
+    async load(workspaceId, draftId) {
+      return run("load", async () => parseJson(await client.call("hget", redisKeys(prefix, workspaceId).draft(draftId), "doc")));
+    },
+
+    async insert(input: InsertInput) {
+      return run("insert", async () => {
+        const { keys, args } = writeKeysAndArgs(input.draft, null, [input.event], input.idempotency);
+        return toWriteResult(await evalScript(INSERT, keys, args));
+      });
+    },
+
+    async commit(input: CommitInput) {
+      return run("commit", async () => {
+        const { keys, args } = writeKeysAndArgs(input.draft, input.expectedVersion, input.events, input.idempotency);
+        return toWriteResult(await evalScript(COMMIT, keys, args));
+      });
+    },
+
+    async appendAudit(events) {
+      await run("appendAudit", async () => {
+        // One RPUSH per draft, in the order the entries were given.
+        const groups = new Map<string, string[]>();
+        for (const event of events) {
+          const key = redisKeys(prefix, event.workspaceId).audit(event.draftId);
+          const group = groups.get(key);
+          if (group === undefined) groups.set(key, [JSON.stringify(event)]);
+          else group.push(JSON.stringify(event));
+        }
+        for (const [key, values] of groups) await client.call("rpush", key, ...values);
+      });
+    },
+
+    async listAudit(workspaceId, draftId) {
+      return run("listAudit", async () => {
+        const reply = await client.call("lrange", redisKeys(prefix, workspaceId).audit(draftId), 0, -1);
+        return Array.isArray(reply) ? reply.map(parseJson) : [];
+      });
+    },
+
+    async findOpenDraft(workspaceId, tenantId) {
+      return run("findOpenDraft", async () => {
+        const k = redisKeys(prefix, workspaceId);
+        // The index and the draft are two reads; a commit between them can release the slot.
+        // Re-read (bounded) until the draft found still holds the tenant's slot.
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+          const draftId = asString(await client.call("hget", k.openDrafts, tenantId));
+          if (draftId === null) return null;
+          const row = await client.call("hmget", k.draft(draftId), "doc", "open");
+          const [doc, open] = Array.isArray(row) ? row.map(asString) : [null, null];
+          if (doc !== null && doc !== undefined && open === tenantId) return parseJson(doc);
+        }
+        return null;
+      });
+    },
+
+    async loadIdempotency(workspaceId, key) {
+      return run("loadIdempotency", async () =>
+        parseJson(await client.call("get", redisKeys(prefix, workspaceId).idempotency(key))),
+      );
+    },
+
+    async list(workspaceId, options: ListOptions): Promise<ListPage> {
+      const limit = options.limit;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+        throw new ValidationError("options", [
+          { code: "too_big", path: ["limit"], message: `limit must be an integer from 1 to 500, got ${String(limit)}` },
+        ]);
+      }
+      let start = "-";
+      if (options.cursor !== undefined && options.cursor !== null) {
+        const position = decodeCursor(options.cursor);
+        if (position === null) {
+          throw new ValidationError("options", [{ code: "custom", path: ["cursor"], message: "malformed cursor" }]);
+        }
+        start = `(${listMember(position.createdAt, position.id)}`;
+      }
+      return run("list", async () => {
+        const k = redisKeys(prefix, workspaceId);
+        const reply = await client.call("zrangebylex", k.list(options.state), start, "+", "LIMIT", 0, limit + 1);
+        const members = (Array.isArray(reply) ? reply.map(asString) : []).filter((m): m is string => m !== null);
+        const page = members
+          .slice(0, limit)
+          .map(parseListMember)
+          .filter((p): p is { createdAt: string; id: string } => p !== null);
+        const ids = page.map((p) => p.id);
+        let drafts: unknown[] = [];
+        if (ids.length > 0) {
+          const docs = await evalScript(READ_DOCUMENTS, ids.map((id) => k.draft(id)), [options.state ?? ""]);
+          drafts = (Array.isArray(docs) ? docs : []).filter((d) => d !== null && d !== undefined).map(parseJson);
+        }
+        const last = page[page.length - 1];
+        const nextCursor = members.length > limit && last !== undefined ? encodeCursor(last) : null;
+        return { drafts, nextCursor };
+      });
+    },
+  };
+  return store;
+}
