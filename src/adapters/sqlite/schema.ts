@@ -1,0 +1,153 @@
+/**
+ * adapters/sqlite/schema — the SQLite DDL of the adapter as plain SQL text (for teams with their
+ * own migration tools) and the table names derived from a validated prefix.
+ *
+ * May import: store/ (identifier checks). Never a driver, never engine/.
+ */
+import { assertIdentifier } from "../../store/index.js";
+
+/** The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`. */
+export const DEFAULT_SQLITE_TABLE_PREFIX = "onboarding_";
+
+/** The names of the adapter's tables and indexes for one prefix (all validated identifiers). */
+export interface SqliteTableNames {
+  /** One row per draft: queryable columns plus the canonical JSON document. */
+  readonly drafts: string;
+  /** One row per audit entry, in append order (`seq`). */
+  readonly audit: string;
+  /** One row per idempotency key of a workspace. */
+  readonly idempotency: string;
+  /** The unique index enforcing one open draft per (workspace, tenant). */
+  readonly openTenantIndex: string;
+  /** The index behind "drafts of a workspace in state X", keyset-ordered. */
+  readonly stateIndex: string;
+  /** The index behind the unfiltered keyset listing. */
+  readonly createdIndex: string;
+  /** The index behind "the audit trail of a draft". */
+  readonly auditDraftIndex: string;
+}
+
+/**
+ * The table and index names for a prefix.
+ *
+ * @param tablePrefix letters, digits and underscores, starting with a letter or underscore; the
+ *   longest derived name must stay within 48 characters.
+ * @throws `ConfigurationError` when the prefix (or a name derived from it) is not a plain identifier.
+ *
+ * @example
+ * ```ts
+ * sqliteTableNames("app_").drafts; // "app_drafts"
+ * ```
+ */
+export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): SqliteTableNames {
+  if (tablePrefix !== "") assertIdentifier(tablePrefix, "tablePrefix");
+  const name = (suffix: string): string => assertIdentifier(`${tablePrefix}${suffix}`, "tablePrefix");
+  return {
+    drafts: name("drafts"),
+    audit: name("audit"),
+    idempotency: name("idempotency"),
+    openTenantIndex: name("drafts_open_tenant_uq"),
+    stateIndex: name("drafts_state_idx"),
+    createdIndex: name("drafts_created_idx"),
+    auditDraftIndex: name("audit_draft_idx"),
+  };
+}
+
+/**
+ * The adapter's DDL as plain SQL text: three STRICT tables and their indexes. Every statement is
+ * `CREATE ... IF NOT EXISTS`, so running it again is harmless; `migrate()` runs exactly this text
+ * inside one `BEGIN IMMEDIATE` transaction.
+ *
+ * - `drafts`: primary key `(workspace_id, id)`; `open_tenant_id` is the tenant while the draft is
+ *   open and `NULL` otherwise, under a unique index on `(workspace_id, open_tenant_id)` (SQLite
+ *   treats NULLs as distinct, and the index is partial on `open_tenant_id IS NOT NULL`);
+ *   `document` is the canonical JSON written by `encodeDraft`, byte for byte.
+ * - `audit`: an `AUTOINCREMENT` sequence `seq` gives the append order; one column per
+ *   `AuditEvent` field.
+ * - `idempotency`: primary key `(workspace_id, key)`; `record` is the whole `IdempotencyRecord` as JSON.
+ *
+ * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
+ * @throws `ConfigurationError` for an invalid prefix.
+ *
+ * @example
+ * ```ts
+ * import { sqliteSchemaSql } from "onboarding-lifecycle/adapters/sqlite";
+ * await fs.writeFile("migrations/0001_onboarding.sql", sqliteSchemaSql("app_"));
+ * ```
+ */
+export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): string {
+  const t = sqliteTableNames(tablePrefix);
+  return `CREATE TABLE IF NOT EXISTS "${t.drafts}" (
+  workspace_id       TEXT    NOT NULL,
+  id                 TEXT    NOT NULL,
+  version            INTEGER NOT NULL CHECK (version >= 1),
+  state              TEXT    NOT NULL,
+  current_checkpoint TEXT,
+  tenant_id          TEXT,
+  open_tenant_id     TEXT,
+  created_at         TEXT    NOT NULL,
+  updated_at         TEXT    NOT NULL,
+  document           TEXT    NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+) STRICT;
+
+CREATE UNIQUE INDEX IF NOT EXISTS "${t.openTenantIndex}"
+  ON "${t.drafts}" (workspace_id, open_tenant_id)
+  WHERE open_tenant_id IS NOT NULL;
+
+CREATE INDEX IF NOT EXISTS "${t.stateIndex}"
+  ON "${t.drafts}" (workspace_id, state, created_at, id);
+
+CREATE INDEX IF NOT EXISTS "${t.createdIndex}"
+  ON "${t.drafts}" (workspace_id, created_at, id);
+
+CREATE TABLE IF NOT EXISTS "${t.audit}" (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id         TEXT    NOT NULL,
+  workspace_id     TEXT    NOT NULL,
+  draft_id         TEXT    NOT NULL,
+  kind             TEXT    NOT NULL,
+  command_type     TEXT    NOT NULL,
+  actor_id         TEXT    NOT NULL,
+  at               TEXT    NOT NULL,
+  from_version     INTEGER,
+  to_version       INTEGER,
+  expected_version INTEGER,
+  actual_version   INTEGER,
+  idempotency_key  TEXT,
+  feedback         TEXT,
+  run_id           TEXT,
+  capability       TEXT,
+  state            TEXT
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS "${t.auditDraftIndex}"
+  ON "${t.audit}" (workspace_id, draft_id, seq);
+
+CREATE TABLE IF NOT EXISTS "${t.idempotency}" (
+  workspace_id TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  draft_id     TEXT NOT NULL,
+  command_type TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  record       TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, key)
+) STRICT;
+`;
+}
+
+/**
+ * The statements that remove the adapter's tables (and with them their indexes) for a prefix.
+ * For tests and tear-down scripts; never run by the adapter itself.
+ *
+ * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
+ *
+ * @example
+ * ```ts
+ * db.exec(sqliteDropSchemaSql("test_"));
+ * ```
+ */
+export function sqliteDropSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): string {
+  const t = sqliteTableNames(tablePrefix);
+  return `DROP TABLE IF EXISTS "${t.drafts}";\nDROP TABLE IF EXISTS "${t.audit}";\nDROP TABLE IF EXISTS "${t.idempotency}";\n`;
+}

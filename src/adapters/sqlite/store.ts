@@ -1,0 +1,588 @@
+/**
+ * adapters/sqlite/store — the `DraftStore` on better-sqlite3 12.x: version-checked commits inside
+ * one synchronous `BEGIN IMMEDIATE` transaction, the open-draft rule and idempotency keys
+ * enforced by unique indexes, keyset listing, WAL and busy handling.
+ *
+ * May import: vocabulary/, record/, lifecycle/ (the codec), store/ and better-sqlite3 *types*.
+ * The driver itself is loaded with a dynamic `import()` only when the adapter opens its own
+ * connection, so it stays an optional peer dependency. Never engine/.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  ConfigurationError,
+  CorruptRecordError,
+  StoreError,
+  ValidationError,
+  isOnboardingError,
+  type AuditEvent,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../../record/index.js";
+import { encodeDraft } from "../../lifecycle/index.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  openTenantOf,
+  type CommitInput,
+  type DraftStore,
+  type InsertInput,
+  type ListOptions,
+  type ListPage,
+  type WriteRejection,
+  type WriteResult,
+} from "../../store/index.js";
+import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteSchemaSql, sqliteTableNames, type SqliteTableNames } from "./schema.js";
+
+/** A better-sqlite3 connection (`new Database(...)`), as typed by `@types/better-sqlite3`. */
+export type SqliteDatabase = BetterSqlite3.Database;
+
+/** Options shared by both ways of creating a SQLite store. */
+export interface SqliteStoreCommonOptions {
+  /**
+   * Prefix of the table and index names (default `onboarding_`): letters, digits and underscores,
+   * starting with a letter or underscore. Validated; never taken from user input.
+   */
+  readonly tablePrefix?: string;
+  /**
+   * How long (milliseconds) a statement waits for another connection's lock before SQLite
+   * reports `SQLITE_BUSY` (the `busy_timeout` pragma). Default 5000. Applied to connections the
+   * adapter opens; applied to a caller's `database` only when given explicitly.
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Use a better-sqlite3 connection the caller owns; `close()` leaves it open. */
+export interface SqliteStoreDatabaseOptions extends SqliteStoreCommonOptions {
+  /** The caller's connection. Its journal mode is left as it is (WAL is recommended for files). */
+  readonly database: SqliteDatabase;
+  /** Not allowed together with `database`. */
+  readonly filename?: never;
+}
+
+/** Let the adapter open (and later close) its own connection. */
+export interface SqliteStoreFilenameOptions extends SqliteStoreCommonOptions {
+  /**
+   * A database file path (opened in WAL journal mode), or `":memory:"` for a private in-memory
+   * database that lives as long as the store. better-sqlite3 is imported on first use.
+   */
+  readonly filename: string;
+  /** Not allowed together with `filename`. */
+  readonly database?: never;
+}
+
+/** Options of {@link createSqliteStore}: either `database` or `filename`. */
+export type SqliteStoreOptions = SqliteStoreDatabaseOptions | SqliteStoreFilenameOptions;
+
+/** The SQLite `DraftStore`, plus schema management and access to its connection. */
+export interface SqliteStore extends DraftStore {
+  /** Always `"sqlite"`. */
+  readonly name: "sqlite";
+  /** The table and index names this store uses. */
+  readonly tables: SqliteTableNames;
+  /**
+   * Creates the tables and indexes if they do not exist (the DDL of `sqliteSchemaSql`), in one
+   * `BEGIN IMMEDIATE` transaction. Idempotent; safe to run from several processes at once.
+   */
+  migrate(): Promise<void>;
+  /** The connection in use (opening it first when the adapter owns it). */
+  database(): Promise<SqliteDatabase>;
+  /**
+   * Closes the connection if the adapter opened it; a caller's `database` stays open. Either
+   * way the store refuses further calls. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const ADAPTER = "sqlite";
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Extra attempts after `SQLITE_BUSY` escaped the busy handler (e.g. `SQLITE_BUSY_RECOVERY`). */
+const MAX_BUSY_RETRIES = 8;
+const MAX_LIST_LIMIT = 500;
+
+/** Thrown inside a transaction to roll it back and report a {@link WriteRejection}. */
+class Rejection {
+  constructor(readonly result: WriteRejection) {}
+}
+
+function errorCode(error: unknown): string | null {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return null;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== null && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Jittered exponential backoff: 5, 10, 20 ... ms, capped at 200 ms, times [0.5, 1). */
+function busyBackoff(attempt: number): number {
+  return Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+function parseStoredJson(text: string, what: string, recordId: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptRecordError(
+      [{ code: "invalid_json", path: [], message: `stored ${what} is not JSON: ${(error as Error).message}` }],
+      recordId,
+    );
+  }
+}
+
+interface DraftRow {
+  readonly document: string;
+  readonly created_at: string;
+  readonly id: string;
+}
+
+interface AuditRow {
+  readonly event_id: string;
+  readonly workspace_id: string;
+  readonly draft_id: string;
+  readonly kind: string;
+  readonly command_type: string;
+  readonly actor_id: string;
+  readonly at: string;
+  readonly from_version: number | null;
+  readonly to_version: number | null;
+  readonly expected_version: number | null;
+  readonly actual_version: number | null;
+  readonly idempotency_key: string | null;
+  readonly feedback: string | null;
+  readonly run_id: string | null;
+  readonly capability: string | null;
+  readonly state: string | null;
+}
+
+function auditFromRow(row: AuditRow): Record<string, unknown> {
+  return {
+    eventId: row.event_id,
+    workspaceId: row.workspace_id,
+    draftId: row.draft_id,
+    kind: row.kind,
+    commandType: row.command_type,
+    actorId: row.actor_id,
+    at: row.at,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    expectedVersion: row.expected_version,
+    actualVersion: row.actual_version,
+    idempotencyKey: row.idempotency_key,
+    feedback: row.feedback,
+    runId: row.run_id,
+    capability: row.capability,
+    state: row.state,
+  };
+}
+
+function validateBusyTimeout(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new ConfigurationError("busyTimeoutMs", `busyTimeoutMs must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Everything bound to one open connection: SQL text, lazily prepared statements, transactions. */
+class Connection {
+  readonly #db: SqliteDatabase;
+  readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
+  readonly #sql: ReturnType<typeof buildSql>;
+  readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput) => WriteResult>;
+  readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput) => WriteResult>;
+  readonly appendTx: BetterSqlite3.Transaction<(events: readonly AuditEvent[]) => void>;
+  readonly migrateTx: BetterSqlite3.Transaction<() => void>;
+
+  constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string) {
+    this.#db = db;
+    this.#sql = buildSql(tables);
+    this.commitTx = db.transaction((input: CommitInput) => this.#commit(input));
+    this.insertTx = db.transaction((input: InsertInput) => this.#insert(input));
+    this.appendTx = db.transaction((events: readonly AuditEvent[]) => this.#appendAudit(events));
+    this.migrateTx = db.transaction(() => {
+      db.exec(ddl);
+    });
+  }
+
+  get db(): SqliteDatabase {
+    return this.#db;
+  }
+
+  /** The prepared statement for one of the SQL texts of {@link buildSql}, prepared on first use. */
+  stmt(key: keyof ReturnType<typeof buildSql>): BetterSqlite3.Statement<unknown[], unknown> {
+    let statement = this.#statements.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare<unknown[], unknown>(this.#sql[key]).safeIntegers(false);
+      this.#statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  loadDocument(workspaceId: string, draftId: string): unknown {
+    const text = this.stmt("loadDocument").pluck().get(workspaceId, draftId) as string | undefined;
+    return text === undefined ? null : parseStoredJson(text, "draft document", draftId);
+  }
+
+  findOpenDocument(workspaceId: string, tenantId: string): unknown {
+    const row = this.stmt("findOpen").get(workspaceId, tenantId) as { id: string; document: string } | undefined;
+    return row === undefined ? null : parseStoredJson(row.document, "draft document", row.id);
+  }
+
+  loadIdempotency(workspaceId: string, key: string): unknown {
+    const text = this.stmt("loadIdempotency").pluck().get(workspaceId, key) as string | undefined;
+    return text === undefined ? null : parseStoredJson(text, "idempotency record", key);
+  }
+
+  listAudit(workspaceId: string, draftId: string): unknown[] {
+    const rows = this.stmt("listAudit").all(workspaceId, draftId) as AuditRow[];
+    return rows.map(auditFromRow);
+  }
+
+  list(workspaceId: string, state: string | undefined, limit: number, after: { createdAt: string; id: string } | null): ListPage {
+    const params: unknown[] = [workspaceId];
+    let key: "listAll" | "listAllAfter" | "listState" | "listStateAfter";
+    if (state === undefined) {
+      key = after === null ? "listAll" : "listAllAfter";
+    } else {
+      key = after === null ? "listState" : "listStateAfter";
+      params.push(state);
+    }
+    if (after !== null) params.push(after.createdAt, after.id);
+    params.push(limit + 1);
+    const rows = this.stmt(key).all(...params) as DraftRow[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      drafts: page.map((row) => parseStoredJson(row.document, "draft document", row.id)),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+    };
+  }
+
+  #openDraftExists(workspaceId: string, tenantId: string | null): Rejection {
+    const existing =
+      tenantId === null
+        ? undefined
+        : (this.stmt("openIdOf").pluck().get(workspaceId, tenantId) as string | undefined);
+    if (existing === undefined) {
+      throw new Error(`unique index on open_tenant_id violated but no open draft found for tenant ${String(tenantId)}`);
+    }
+    return new Rejection({ ok: false, reason: "open_draft_exists", existingDraftId: existing });
+  }
+
+  #draftValues(draft: OnboardingDraft): unknown[] {
+    return [
+      draft.version,
+      draft.lifecycle.state,
+      draft.lifecycle.currentCheckpoint,
+      draft.identity === null ? null : draft.identity.tenantId,
+      openTenantOf(draft),
+      draft.updatedAt,
+      encodeDraft(draft),
+    ];
+  }
+
+  #commit(input: CommitInput): WriteResult {
+    const { draft } = input;
+    let changes: number;
+    try {
+      changes = this.stmt("updateDraft").run(...this.#draftValues(draft), draft.workspaceId, draft.id, input.expectedVersion).changes;
+    } catch (error) {
+      if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE") throw this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
+      throw error;
+    }
+    if (changes !== 1) {
+      const actual = this.stmt("versionOf").pluck().get(draft.workspaceId, draft.id) as number | undefined;
+      throw new Rejection({ ok: false, reason: "version_conflict", actualVersion: actual ?? null });
+    }
+    this.#appendAudit(input.events);
+    this.#insertIdempotency(input.idempotency);
+    return { ok: true };
+  }
+
+  #insert(input: InsertInput): WriteResult {
+    const { draft } = input;
+    try {
+      this.stmt("insertDraft").run(draft.workspaceId, draft.id, draft.createdAt, ...this.#draftValues(draft));
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
+        // SQLite reports whichever index it checked first; an existing id wins over the tenant rule.
+        if (this.stmt("versionOf").pluck().get(draft.workspaceId, draft.id) !== undefined) {
+          throw new Rejection({ ok: false, reason: "draft_exists" });
+        }
+        if (code === "SQLITE_CONSTRAINT_UNIQUE") throw this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
+      }
+      throw error;
+    }
+    this.#appendAudit([input.event]);
+    this.#insertIdempotency(input.idempotency);
+    return { ok: true };
+  }
+
+  #insertIdempotency(record: IdempotencyRecord | null): void {
+    if (record === null) return;
+    try {
+      this.stmt("insertIdempotency").run(
+        record.workspaceId,
+        record.key,
+        record.draftId,
+        record.commandType,
+        record.createdAt,
+        JSON.stringify(record),
+      );
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new Rejection({ ok: false, reason: "idempotency_key_exists" });
+      }
+      throw error;
+    }
+  }
+
+  #appendAudit(events: readonly AuditEvent[]): void {
+    const statement = this.stmt("insertAudit");
+    for (const e of events) {
+      statement.run(
+        e.eventId,
+        e.workspaceId,
+        e.draftId,
+        e.kind,
+        e.commandType,
+        e.actorId,
+        e.at,
+        e.fromVersion,
+        e.toVersion,
+        e.expectedVersion,
+        e.actualVersion,
+        e.idempotencyKey,
+        e.feedback,
+        e.runId,
+        e.capability,
+        e.state,
+      );
+    }
+  }
+}
+
+function buildSql(t: SqliteTableNames) {
+  const drafts = `"${t.drafts}"`;
+  const audit = `"${t.audit}"`;
+  const idempotency = `"${t.idempotency}"`;
+  const listHead = `SELECT document, created_at, id FROM ${drafts} WHERE workspace_id = ?`;
+  // A row-value comparison: SQLite seeks the index to the cursor instead of filtering from the start.
+  const after = ` AND (created_at, id) > (?, ?)`;
+  const listTail = ` ORDER BY created_at, id LIMIT ?`;
+  return {
+    loadDocument: `SELECT document FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
+    findOpen: `SELECT id, document FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
+    openIdOf: `SELECT id FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
+    versionOf: `SELECT version FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
+    updateDraft:
+      `UPDATE ${drafts} SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, ` +
+      `updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ?`,
+    insertDraft:
+      `INSERT INTO ${drafts} (workspace_id, id, created_at, version, state, current_checkpoint, tenant_id, ` +
+      `open_tenant_id, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertAudit:
+      `INSERT INTO ${audit} (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, ` +
+      `to_version, expected_version, actual_version, idempotency_key, feedback, run_id, capability, state) ` +
+      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    listAudit:
+      `SELECT event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, ` +
+      `expected_version, actual_version, idempotency_key, feedback, run_id, capability, state FROM ${audit} ` +
+      `WHERE workspace_id = ? AND draft_id = ? ORDER BY seq`,
+    loadIdempotency: `SELECT record FROM ${idempotency} WHERE workspace_id = ? AND key = ?`,
+    insertIdempotency:
+      `INSERT INTO ${idempotency} (workspace_id, key, draft_id, command_type, created_at, record) VALUES (?, ?, ?, ?, ?, ?)`,
+    listAll: listHead + listTail,
+    listAllAfter: listHead + after + listTail,
+    listState: `${listHead} AND state = ?${listTail}`,
+    listStateAfter: `${listHead} AND state = ?${after}${listTail}`,
+  } as const;
+}
+
+function validateListOptions(options: ListOptions): { limit: number; after: { createdAt: string; id: string } | null } {
+  const limit = options.limit;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new ValidationError("options", [
+      { code: "invalid_limit", path: ["limit"], message: `limit must be an integer from 1 to ${MAX_LIST_LIMIT}` },
+    ]);
+  }
+  if (options.cursor === undefined || options.cursor === null) return { limit, after: null };
+  const after = typeof options.cursor === "string" ? decodeCursor(options.cursor) : null;
+  if (after === null) {
+    throw new ValidationError("options", [{ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }]);
+  }
+  return { limit, after };
+}
+
+/**
+ * Creates the SQLite storage adapter on better-sqlite3 12.x.
+ *
+ * - Pass `database` to use a connection you own (it is never closed by the store), or `filename`
+ *   (a path or `":memory:"`) to let the store open its own: better-sqlite3 is imported on first
+ *   use, files are switched to WAL journal mode, and `close()` closes it.
+ * - Every write is one synchronous better-sqlite3 transaction started with `BEGIN IMMEDIATE`:
+ *   version-checked `UPDATE`, audit `INSERT`s, idempotency `INSERT`, `COMMIT`. Unique violations
+ *   (open draft per tenant, idempotency key, draft id) become `WriteRejection`s with nothing written.
+ * - `SQLITE_BUSY` is first absorbed by the `busy_timeout` pragma; one that still escapes is retried
+ *   a bounded number of times (8, jittered backoff up to 200 ms) before it becomes a `StoreError`.
+ * - Other driver errors are wrapped in `StoreError`; a stored document that is not JSON is a
+ *   `CorruptRecordError`.
+ *
+ * Call `migrate()` (or run `sqliteSchemaSql()` yourself) before first use.
+ *
+ * @throws `ConfigurationError` for an invalid `tablePrefix` or `busyTimeoutMs`, or when neither
+ *   or both of `database` and `filename` are given.
+ *
+ * @example
+ * ```ts
+ * import { createOnboardingEngine } from "onboarding-lifecycle";
+ * import { createSqliteStore } from "onboarding-lifecycle/adapters/sqlite";
+ *
+ * const store = createSqliteStore({ filename: "onboarding.db" });
+ * await store.migrate();
+ * const engine = createOnboardingEngine({ store, authorize: () => true });
+ * // ...
+ * await store.close();
+ * ```
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const given = options as { database?: unknown; filename?: unknown };
+  const hasDatabase = given.database !== undefined;
+  const hasFilename = given.filename !== undefined;
+  if (hasDatabase === hasFilename) {
+    throw new ConfigurationError("database", "createSqliteStore needs exactly one of `database` and `filename`");
+  }
+  if (hasFilename && (typeof given.filename !== "string" || given.filename === "")) {
+    throw new ConfigurationError("filename", "filename must be a non-empty path or \":memory:\"");
+  }
+  const tables = sqliteTableNames(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
+  const ddl = sqliteSchemaSql(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
+  const busyTimeoutMs = validateBusyTimeout(options.busyTimeoutMs);
+
+  let connection: Promise<Connection> | null = null;
+  let owned: SqliteDatabase | null = null;
+  let closed = false;
+
+  async function withBusyRetry<T>(fn: () => T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return fn();
+      } catch (error) {
+        if (!isBusy(error) || attempt >= MAX_BUSY_RETRIES) throw error;
+      }
+      await sleep(busyBackoff(attempt));
+    }
+  }
+
+  async function open(): Promise<Connection> {
+    if (options.database !== undefined) {
+      const db = options.database;
+      if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      return new Connection(db, tables, ddl);
+    }
+    let Driver: typeof BetterSqlite3;
+    try {
+      const module = (await import("better-sqlite3")) as { default?: typeof BetterSqlite3 } & typeof BetterSqlite3;
+      Driver = module.default ?? module;
+    } catch (error) {
+      throw new ConfigurationError(
+        "filename",
+        `the sqlite adapter needs the optional peer dependency better-sqlite3 (npm install better-sqlite3): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+    const db = new Driver(options.filename, { timeout: busyTimeoutMs });
+    try {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      if (!db.memory) await withBusyRetry(() => db.pragma("journal_mode = WAL"));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    owned = db;
+    return new Connection(db, tables, ddl);
+  }
+
+  function connect(): Promise<Connection> {
+    if (connection === null) {
+      connection = open();
+      // A failed open is retried by the next call instead of being remembered forever.
+      connection.catch(() => {
+        connection = null;
+      });
+    }
+    return connection;
+  }
+
+  async function run<T>(operation: string, fn: (conn: Connection) => T): Promise<T> {
+    if (closed) throw new StoreError(ADAPTER, operation, new Error("the store is closed"));
+    try {
+      const conn = await connect();
+      if (closed) throw new Error("the store is closed");
+      return await withBusyRetry(() => fn(conn));
+    } catch (error) {
+      if (isOnboardingError(error)) throw error;
+      throw new StoreError(ADAPTER, operation, error);
+    }
+  }
+
+  function write(operation: string, fn: (conn: Connection) => WriteResult): Promise<WriteResult> {
+    return run(operation, (conn) => {
+      try {
+        return fn(conn);
+      } catch (error) {
+        if (error instanceof Rejection) return error.result;
+        throw error;
+      }
+    });
+  }
+
+  const store: SqliteStore = {
+    name: ADAPTER,
+    tables,
+    migrate: () => run("migrate", (conn) => conn.migrateTx.immediate()),
+    database: () => run("database", (conn) => conn.db),
+    load: (workspaceId, draftId) => run("load", (conn) => conn.loadDocument(workspaceId, draftId)),
+    findOpenDraft: (workspaceId, tenantId) => run("findOpenDraft", (conn) => conn.findOpenDocument(workspaceId, tenantId)),
+    loadIdempotency: (workspaceId, key) => run("loadIdempotency", (conn) => conn.loadIdempotency(workspaceId, key)),
+    listAudit: (workspaceId, draftId) => run("listAudit", (conn) => conn.listAudit(workspaceId, draftId)),
+    async list(workspaceId, listOptions) {
+      const { limit, after } = validateListOptions(listOptions);
+      return run("list", (conn) => conn.list(workspaceId, listOptions.state, limit, after));
+    },
+    insert: (input) => write("insert", (conn) => conn.insertTx.immediate(input)),
+    commit: (input) => write("commit", (conn) => conn.commitTx.immediate(input)),
+    async appendAudit(events) {
+      if (events.length === 0) return;
+      await run("appendAudit", (conn) => conn.appendTx.immediate(events));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const pending = connection;
+      connection = null;
+      if (pending !== null) await pending.catch(() => undefined);
+      if (owned !== null) {
+        const db = owned;
+        owned = null;
+        try {
+          if (db.open) db.close();
+        } catch (error) {
+          throw new StoreError(ADAPTER, "close", error);
+        }
+      }
+    },
+  };
+  return store;
+}
