@@ -1,0 +1,191 @@
+/**
+ * adapters/mysql/schema.ts — the MySQL / MariaDB tables of the adapter: their names, the DDL as
+ * plain SQL text (for teams with their own migration tools) and an idempotent `migrate`.
+ *
+ * May import: store/ (identifier checks), record/ (errors) and `mysql2` types only.
+ */
+import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
+import { assertIdentifier } from "../../store/index.js";
+import { ConfigurationError, StoreError } from "../../record/index.js";
+
+/** The default prefix of the adapter's table names. */
+export const DEFAULT_MYSQL_TABLE_PREFIX = "onboarding_";
+
+/** The (unquoted) names of the three tables the adapter uses. */
+export interface MySqlTableNames {
+  /** One row per draft: the query columns plus the canonical JSON document. */
+  readonly drafts: string;
+  /** One row per audit entry, in append order (`seq`, an AUTO_INCREMENT key). */
+  readonly audit: string;
+  /** One row per idempotency key of a workspace. */
+  readonly idempotency: string;
+}
+
+/**
+ * The table names for a prefix, after checking the prefix is a plain SQL identifier (letters,
+ * digits, underscores; at most 48 characters, so every table name stays within MySQL's 64).
+ *
+ * @throws {@link ConfigurationError} for a prefix that is not a plain identifier.
+ *
+ * @example
+ * ```ts
+ * mysqlTableNames("crm_").drafts; // "crm_drafts"
+ * ```
+ */
+export function mysqlTableNames(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): MySqlTableNames {
+  assertIdentifier(tablePrefix, "tablePrefix");
+  return {
+    drafts: `${tablePrefix}drafts`,
+    audit: `${tablePrefix}audit`,
+    idempotency: `${tablePrefix}idempotency`,
+  };
+}
+
+/** Quotes an already validated identifier with backticks. */
+export function quoteMySqlIdentifier(name: string): string {
+  return `\`${assertIdentifier(name, "identifier")}\``;
+}
+
+/**
+ * Ids, tenant ids and keys are `VARBINARY`: byte comparison, so `'A' <> 'a'` and trailing
+ * spaces are significant (`utf8mb4_bin` is a PAD SPACE collation on both MySQL 8 and MariaDB,
+ * where `'a' = 'a '`). 128 characters of UTF-8 need at most 512 bytes.
+ */
+const ID = "VARBINARY(512)";
+/** Idempotency keys: up to 255 characters, at most 1020 bytes of UTF-8. */
+const KEY = "VARBINARY(1020)";
+/** ISO-8601 UTC timestamps as text: lexicographic order is time order, and the value is exact. */
+const TIMESTAMP = "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+/** Vocabulary words (states, checkpoints, audit kinds). */
+const WORD = "VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+/** JSON documents as text: byte-exact on both servers (MariaDB's JSON type is LONGTEXT anyway). */
+const DOCUMENT = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+const TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC";
+
+/**
+ * The DDL of the adapter as separate statements (each idempotent: `CREATE TABLE IF NOT
+ * EXISTS`, indexes declared inline).
+ *
+ * @example
+ * ```ts
+ * for (const statement of mysqlSchemaStatements("crm_")) await connection.query(statement);
+ * ```
+ */
+export function mysqlSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
+  const t = mysqlTableNames(tablePrefix);
+  return [
+    `CREATE TABLE IF NOT EXISTS \`${t.drafts}\` (
+  \`workspace_id\` ${ID} NOT NULL,
+  \`id\` ${ID} NOT NULL,
+  \`version\` BIGINT UNSIGNED NOT NULL,
+  \`state\` ${WORD} NOT NULL,
+  \`current_checkpoint\` ${WORD} NULL,
+  \`tenant_id\` ${ID} NULL,
+  \`open_tenant_id\` ${ID} NULL,
+  \`created_at\` ${TIMESTAMP} NOT NULL,
+  \`updated_at\` ${TIMESTAMP} NOT NULL,
+  \`document\` ${DOCUMENT} NOT NULL,
+  PRIMARY KEY (\`workspace_id\`, \`id\`),
+  UNIQUE KEY \`open_tenant\` (\`workspace_id\`, \`open_tenant_id\`),
+  KEY \`state_created\` (\`workspace_id\`, \`state\`, \`created_at\`, \`id\`),
+  KEY \`created\` (\`workspace_id\`, \`created_at\`, \`id\`),
+  KEY \`tenant\` (\`workspace_id\`, \`tenant_id\`)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS \`${t.audit}\` (
+  \`seq\` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  \`workspace_id\` ${ID} NOT NULL,
+  \`draft_id\` ${ID} NOT NULL,
+  \`event_id\` ${ID} NOT NULL,
+  \`kind\` ${WORD} NOT NULL,
+  \`command_type\` ${ID} NOT NULL,
+  \`actor_id\` ${ID} NOT NULL,
+  \`at\` ${TIMESTAMP} NOT NULL,
+  \`from_version\` BIGINT UNSIGNED NULL,
+  \`to_version\` BIGINT UNSIGNED NULL,
+  \`state\` ${WORD} NULL,
+  \`event\` ${DOCUMENT} NOT NULL,
+  PRIMARY KEY (\`seq\`),
+  KEY \`draft_seq\` (\`workspace_id\`, \`draft_id\`, \`seq\`)
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS \`${t.idempotency}\` (
+  \`workspace_id\` ${ID} NOT NULL,
+  \`idempotency_key\` ${KEY} NOT NULL,
+  \`draft_id\` ${ID} NOT NULL,
+  \`command_type\` ${ID} NOT NULL,
+  \`created_at\` ${TIMESTAMP} NOT NULL,
+  \`record\` ${DOCUMENT} NOT NULL,
+  PRIMARY KEY (\`workspace_id\`, \`idempotency_key\`)
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
+/**
+ * The DDL of the adapter as one plain SQL script (statements end with `;`), for migration tools
+ * such as Flyway, Liquibase, Knex or plain `mysql < schema.sql`. Running it twice is harmless.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from "node:fs";
+ * writeFileSync("V1__onboarding.sql", mysqlSchemaSql("onboarding_"));
+ * ```
+ */
+export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): string {
+  return `${mysqlSchemaStatements(tablePrefix).join(";\n\n")};\n`;
+}
+
+/**
+ * The statements that remove the adapter's tables (tests, uninstall). Never run by `migrate`.
+ *
+ * @example
+ * ```ts
+ * for (const statement of mysqlDropStatements("test_")) await pool.query(statement);
+ * ```
+ */
+export function mysqlDropStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
+  const t = mysqlTableNames(tablePrefix);
+  return [t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS \`${name}\``);
+}
+
+const UTF8MB4 = /^utf8mb4/i;
+
+/**
+ * Creates the adapter's tables if they do not exist (idempotent; safe to run on every start and
+ * from several processes at once). Also checks that the pool's connections talk `utf8mb4`, the
+ * only character set in which every string round-trips.
+ *
+ * @throws {@link ConfigurationError} when the connection character set is not utf8mb4.
+ * @throws {@link StoreError} when the server refuses the DDL.
+ *
+ * @example
+ * ```ts
+ * await migrateMySql(pool, { tablePrefix: "crm_" });
+ * ```
+ */
+export async function migrateMySql(pool: Pool, options: { readonly tablePrefix?: string } = {}): Promise<void> {
+  const statements = mysqlSchemaStatements(options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX);
+  let connection: PoolConnection;
+  try {
+    connection = await pool.getConnection();
+  } catch (error) {
+    throw new StoreError("mysql", "migrate", error);
+  }
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>(
+      "SELECT @@character_set_client AS client, @@character_set_connection AS conn, @@character_set_results AS results",
+    );
+    const row = rows[0];
+    const charsets = [row?.["client"], row?.["conn"], row?.["results"]].map(String);
+    if (!charsets.every((charset) => UTF8MB4.test(charset))) {
+      throw new ConfigurationError(
+        "pool",
+        `the MySQL connection must use the utf8mb4 character set (charset: "utf8mb4"), got ${charsets.join("/")}`,
+      );
+    }
+    for (const statement of statements) await connection.query(statement);
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new StoreError("mysql", "migrate", error);
+  } finally {
+    connection.release();
+  }
+}

@@ -1,0 +1,545 @@
+/**
+ * adapters/mysql/store.ts — the `DraftStore` on MySQL 8 / MariaDB 10.11 through `mysql2/promise`.
+ *
+ * May import: store/ (port, cursors, identifiers), record/ (types, errors), lifecycle/ (codec),
+ * vocabulary/ and `mysql2` — types only at top level; the driver itself is loaded with a dynamic
+ * `import()` only when the adapter opens its own pool.
+ *
+ * Isolation: the adapter never changes the session's isolation level; it works the same under
+ * the default REPEATABLE READ and under READ COMMITTED. Inside a write transaction every
+ * statement is a write (the version-checked `UPDATE` is a locking, "current" read of the latest
+ * committed row, never of a snapshot), and every plain read (`load`, the actual version after a
+ * conflict, the owner of an open-draft slot) runs outside a transaction in autocommit mode, so it
+ * sees the latest committed data.
+ */
+import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import {
+  CorruptRecordError,
+  StoreError,
+  ValidationError,
+  isOnboardingError,
+  type AuditEvent,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+  type ValidationIssue,
+} from "../../record/index.js";
+import { encodeDraft } from "../../lifecycle/index.js";
+import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  openTenantOf,
+  type CommitInput,
+  type DraftStore,
+  type InsertInput,
+  type ListOptions,
+  type ListPage,
+  type WriteRejection,
+  type WriteResult,
+} from "../../store/index.js";
+import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
+
+const ADAPTER = "mysql";
+
+/** Options shared by both ways of creating the store. */
+interface MySqlStoreCommonOptions {
+  /** Prefix of the table names (default `onboarding_`); a plain SQL identifier. */
+  readonly tablePrefix?: string;
+}
+
+/** The store uses a pool the caller created and owns (and closes). */
+export interface MySqlStorePoolOptions extends MySqlStoreCommonOptions {
+  /**
+   * A `mysql2/promise` pool. Its connections must use the utf8mb4 character set (the mysql2
+   * default) and autocommit (the server default). `close()` of the store leaves it open.
+   */
+  readonly pool: Pool;
+}
+
+/** The store opens (with a dynamic `import("mysql2/promise")`) and owns its pool. */
+export interface MySqlStoreConnectionOptions extends MySqlStoreCommonOptions {
+  /**
+   * A connection URI (`mysql://user:pass@127.0.0.1:3306/db`) or `mysql2` pool options. The
+   * character set is forced to utf8mb4. `close()` of the store ends the pool.
+   */
+  readonly connection: string | PoolOptions;
+}
+
+/** Options of {@link createMySqlStore}: either a caller-owned `pool` or `connection` options. */
+export type MySqlStoreOptions = MySqlStorePoolOptions | MySqlStoreConnectionOptions;
+
+/** A {@link DraftStore} on MySQL / MariaDB, plus its schema management. */
+export interface MySqlStore extends DraftStore {
+  /** The table names this store reads and writes. */
+  readonly tables: MySqlTableNames;
+  /** Creates the tables if they do not exist (idempotent). See {@link migrateMySql}. */
+  migrate(): Promise<void>;
+  /** Ends the pool when the store opened it itself; a no-op for a caller's pool. */
+  close(): Promise<void>;
+  /** The pool in use (opening it first when the store owns it). */
+  pool(): Promise<Pool>;
+}
+
+/** How many times a transaction is retried after a deadlock or a vanished open-draft owner. */
+const MAX_ATTEMPTS = 5;
+const ER_DUP_ENTRY = 1062;
+const ER_LOCK_DEADLOCK = 1213;
+const MAX_LIMIT = 500;
+
+type Param = string | number | null;
+
+/** What a failed transaction step was doing, so a duplicate key can be classified. */
+type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "other";
+
+class Retry {
+  readonly retry = true;
+}
+
+function errno(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "errno" in error) {
+    const value = (error as { errno: unknown }).errno;
+    if (typeof value === "number") return value;
+  }
+  return undefined;
+}
+
+/** The index name of an ER_DUP_ENTRY message (`... for key 'open_tenant'`, MySQL 8: `'t.open_tenant'`). */
+function duplicateKeyName(error: unknown): string | null {
+  const message = error instanceof Error ? error.message : "";
+  const match = /for key '([^']*)'$/.exec(message);
+  if (match === null || match[1] === undefined) return null;
+  const name = match[1];
+  return name.slice(name.lastIndexOf(".") + 1);
+}
+
+function text(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  return String(value);
+}
+
+function parseJson(raw: unknown, what: string, recordId: string | null): unknown {
+  const source = text(raw);
+  try {
+    return JSON.parse(source) as unknown;
+  } catch (error) {
+    throw new CorruptRecordError(
+      [
+        {
+          code: "invalid_json",
+          path: [],
+          message: `stored ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
+      recordId,
+    );
+  }
+}
+
+function invalidOptions(issue: ValidationIssue): ValidationError {
+  return new ValidationError("options", [issue]);
+}
+
+function auditRow(event: AuditEvent): Param[] {
+  return [
+    event.workspaceId,
+    event.draftId,
+    event.eventId,
+    event.kind,
+    event.commandType,
+    event.actorId,
+    event.at,
+    event.fromVersion,
+    event.toVersion,
+    event.state,
+    JSON.stringify(event),
+  ];
+}
+
+/**
+ * Creates the MySQL / MariaDB store. Pass a `mysql2/promise` pool you own, or `connection`
+ * options for a pool the store opens lazily (dynamic import of `mysql2/promise`) and ends in
+ * `close()`. Call `migrate()` once (or run {@link mysqlSchemaSql} with your migration tool).
+ *
+ * Guarantees: `commit` is one transaction — a version-checked `UPDATE` (`WHERE workspace_id = ?
+ * AND id = ? AND version = ?`), then the idempotency row and the audit rows; a conflict or a
+ * duplicate key rolls everything back. The open-draft rule is the unique index
+ * `(workspace_id, open_tenant_id)`. Every value is a `?` parameter of a prepared statement.
+ *
+ * @throws {@link ConfigurationError} for an invalid `tablePrefix`.
+ *
+ * @example
+ * ```ts
+ * import { createPool } from "mysql2/promise";
+ * import { createMySqlStore } from "onboarding-lifecycle/adapters/mysql";
+ *
+ * const pool = createPool({ host: "127.0.0.1", user: "app", database: "app", charset: "utf8mb4" });
+ * const store = createMySqlStore({ pool, tablePrefix: "onboarding_" });
+ * await store.migrate();
+ * const engine = createOnboardingEngine({ store, authorize: () => true });
+ * ```
+ */
+export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
+  const tablePrefix = options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX;
+  const tables = mysqlTableNames(tablePrefix);
+  const owned = !("pool" in options);
+  let poolPromise: Promise<Pool> | null = "pool" in options ? Promise.resolve(options.pool) : null;
+  let closed = false;
+
+  function getPool(): Promise<Pool> {
+    if (closed) return Promise.reject(new StoreError(ADAPTER, "pool", new Error("the store was closed")));
+    if (poolPromise === null) {
+      const connection = (options as MySqlStoreConnectionOptions).connection;
+      poolPromise = import("mysql2/promise").then((driver) => {
+        const config: PoolOptions =
+          typeof connection === "string" ? { uri: connection, charset: "utf8mb4" } : { ...connection, charset: "utf8mb4" };
+        return driver.createPool(config);
+      });
+      poolPromise.catch(() => undefined);
+    }
+    return poolPromise;
+  }
+
+  const D = `\`${tables.drafts}\``;
+  const A = `\`${tables.audit}\``;
+  const I = `\`${tables.idempotency}\``;
+
+  const SQL = {
+    load: `SELECT \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+    version: `SELECT \`version\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+    exists: `SELECT 1 AS \`found\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+    openOwner: `SELECT \`id\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
+    findOpen: `SELECT \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
+    insertDraft:
+      `INSERT INTO ${D} (\`workspace_id\`, \`id\`, \`version\`, \`state\`, \`current_checkpoint\`, \`tenant_id\`, ` +
+      `\`open_tenant_id\`, \`created_at\`, \`updated_at\`, \`document\`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    updateDraft:
+      `UPDATE ${D} SET \`version\` = ?, \`state\` = ?, \`current_checkpoint\` = ?, \`tenant_id\` = ?, ` +
+      `\`open_tenant_id\` = ?, \`updated_at\` = ?, \`document\` = ? ` +
+      `WHERE \`workspace_id\` = ? AND \`id\` = ? AND \`version\` = ?`,
+    insertIdempotency:
+      `INSERT INTO ${I} (\`workspace_id\`, \`idempotency_key\`, \`draft_id\`, \`command_type\`, \`created_at\`, \`record\`) ` +
+      `VALUES (?, ?, ?, ?, ?, ?)`,
+    loadIdempotency: `SELECT \`record\` FROM ${I} WHERE \`workspace_id\` = ? AND \`idempotency_key\` = ?`,
+    listAudit: `SELECT \`event\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ORDER BY \`seq\``,
+  } as const;
+
+  const auditColumns =
+    "(`workspace_id`, `draft_id`, `event_id`, `kind`, `command_type`, `actor_id`, `at`, `from_version`, `to_version`, `state`, `event`)";
+  const auditInsertSql = new Map<number, string>();
+  function insertAuditSql(count: number): string {
+    let sql = auditInsertSql.get(count);
+    if (sql === undefined) {
+      sql = `INSERT INTO ${A} ${auditColumns} VALUES ${Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+      if (count <= 8) auditInsertSql.set(count, sql);
+    }
+    return sql;
+  }
+
+  async function rows(sql: string, params: readonly Param[]): Promise<RowDataPacket[]> {
+    const pool = await getPool();
+    const [result] = await pool.execute<RowDataPacket[]>(sql, params as Param[]);
+    return result;
+  }
+
+  /** Runs a read, wrapping driver failures in StoreError (our own errors pass through). */
+  async function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isOnboardingError(error)) throw error;
+      throw new StoreError(ADAPTER, operation, error);
+    }
+  }
+
+  async function openOwner(workspaceId: string, tenantId: string): Promise<string | null> {
+    const found = await rows(SQL.openOwner, [workspaceId, tenantId]);
+    return found[0] === undefined ? null : text(found[0]["id"]);
+  }
+
+  async function actualVersion(workspaceId: string, draftId: string): Promise<number | null> {
+    const found = await rows(SQL.version, [workspaceId, draftId]);
+    return found[0] === undefined ? null : Number(found[0]["version"]);
+  }
+
+  async function rollback(connection: PoolConnection): Promise<boolean> {
+    try {
+      await connection.query("ROLLBACK");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Runs `body` in a transaction on a dedicated connection. A rejection returned by `body` (or
+   * derived from a duplicate key by `classify`) rolls back; deadlocks and `Retry` run it again.
+   */
+  async function transaction(
+    operation: string,
+    body: (connection: PoolConnection, step: (s: Step) => void) => Promise<WriteRejection | null>,
+    classify: (step: Step, error: unknown) => Promise<WriteRejection | Retry | null>,
+  ): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      let connection: PoolConnection;
+      try {
+        connection = await (await getPool()).getConnection();
+      } catch (error) {
+        throw new StoreError(ADAPTER, operation, error);
+      }
+      let step: Step = "other";
+      let healthy = true;
+      let outcome: WriteResult;
+      try {
+        await connection.query("START TRANSACTION");
+        const rejection = await body(connection, (s) => {
+          step = s;
+        });
+        if (rejection !== null) {
+          healthy = await rollback(connection);
+          outcome = rejection;
+        } else {
+          step = "other";
+          await connection.query("COMMIT");
+          outcome = { ok: true };
+        }
+      } catch (error) {
+        healthy = await rollback(connection);
+        if (!healthy) {
+          connection.destroy();
+          throw new StoreError(ADAPTER, operation, error);
+        }
+        connection.release();
+        const code = errno(error);
+        let classified: WriteRejection | Retry | null = null;
+        try {
+          if (code === ER_DUP_ENTRY) classified = await classify(step, error);
+          else if (code === ER_LOCK_DEADLOCK) classified = new Retry();
+        } catch (lookupError) {
+          if (isOnboardingError(lookupError)) throw lookupError;
+          throw new StoreError(ADAPTER, operation, lookupError);
+        }
+        if (classified instanceof Retry) {
+          if (attempt < MAX_ATTEMPTS) continue;
+          throw new StoreError(ADAPTER, operation, error);
+        }
+        if (classified !== null) return classified;
+        throw new StoreError(ADAPTER, operation, error);
+      }
+      if (healthy) connection.release();
+      else connection.destroy();
+      return outcome;
+    }
+  }
+
+  const store: MySqlStore = {
+    name: ADAPTER,
+    tables,
+
+    async migrate() {
+      await migrateMySql(await getPool(), { tablePrefix });
+    },
+
+    async close() {
+      if (!owned || closed) return;
+      closed = true;
+      const pending = poolPromise;
+      poolPromise = null;
+      if (pending !== null) {
+        try {
+          await (await pending).end();
+        } catch (error) {
+          throw new StoreError(ADAPTER, "close", error);
+        }
+      }
+    },
+
+    pool: getPool,
+
+    load(workspaceId, draftId) {
+      return read("load", async () => {
+        const found = await rows(SQL.load, [workspaceId, draftId]);
+        return found[0] === undefined ? null : parseJson(found[0]["document"], "document", draftId);
+      });
+    },
+
+    findOpenDraft(workspaceId, tenantId) {
+      return read("findOpenDraft", async () => {
+        const found = await rows(SQL.findOpen, [workspaceId, tenantId]);
+        return found[0] === undefined ? null : parseJson(found[0]["document"], "document", null);
+      });
+    },
+
+    loadIdempotency(workspaceId, key) {
+      return read("loadIdempotency", async () => {
+        const found = await rows(SQL.loadIdempotency, [workspaceId, key]);
+        return found[0] === undefined ? null : parseJson(found[0]["record"], "idempotency record", key);
+      });
+    },
+
+    listAudit(workspaceId, draftId) {
+      return read("listAudit", async () => {
+        const found = await rows(SQL.listAudit, [workspaceId, draftId]);
+        return found.map((row) => parseJson(row["event"], "audit entry", draftId));
+      });
+    },
+
+    async appendAudit(events) {
+      if (events.length === 0) return;
+      await read("appendAudit", async () => {
+        await (await getPool()).execute(insertAuditSql(events.length), events.flatMap(auditRow));
+      });
+    },
+
+    insert(input: InsertInput) {
+      const { draft } = input;
+      return transaction(
+        "insert",
+        async (connection, step) => {
+          step("insert_draft");
+          await connection.execute(SQL.insertDraft, [
+            draft.workspaceId,
+            draft.id,
+            draft.version,
+            ...stateColumns(draft),
+            draft.createdAt,
+            draft.updatedAt,
+            encodeDraft(draft),
+          ]);
+          await writeSideRows(connection, step, [input.event], input.idempotency);
+          return null;
+        },
+        async (step, error) => {
+          if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
+          if (step !== "insert_draft") return null;
+          const key = duplicateKeyName(error);
+          if (key === "PRIMARY") return { ok: false, reason: "draft_exists" };
+          if (key !== "open_tenant" && (await rows(SQL.exists, [draft.workspaceId, draft.id])).length > 0) {
+            return { ok: false, reason: "draft_exists" };
+          }
+          return openDraftRejection(draft);
+        },
+      );
+    },
+
+    commit(input: CommitInput) {
+      const { draft } = input;
+      return transaction(
+        "commit",
+        async (connection, step) => {
+          step("update_draft");
+          const [result] = await connection.execute<ResultSetHeader>(SQL.updateDraft, [
+            draft.version,
+            ...stateColumns(draft),
+            draft.updatedAt,
+            encodeDraft(draft),
+            draft.workspaceId,
+            draft.id,
+            input.expectedVersion,
+          ]);
+          // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
+          if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
+          await writeSideRows(connection, step, input.events, input.idempotency);
+          return null;
+        },
+        async (step, error) => {
+          if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
+          if (step !== "update_draft") return null;
+          void error; // the only unique index an UPDATE of these columns can break is open_tenant
+          return openDraftRejection(draft);
+        },
+      ).then(async (result) => {
+        if (result.ok || result.reason !== "version_conflict") return result;
+        // Read after the rollback, in autocommit: the latest committed version (or null if gone).
+        const version = await read("commit", () => actualVersion(draft.workspaceId, draft.id));
+        return { ok: false, reason: "version_conflict", actualVersion: version };
+      });
+    },
+
+    list(workspaceId: string, options: ListOptions): Promise<ListPage> {
+      const limit = options.limit;
+      if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        return Promise.reject(
+          invalidOptions({ code: "invalid_limit", path: ["limit"], message: `limit must be an integer from 1 to ${MAX_LIMIT}` }),
+        );
+      }
+      const state: LifecycleState | undefined = options.state;
+      if (state !== undefined && !LIFECYCLE_STATES.includes(state)) {
+        return Promise.reject(
+          invalidOptions({ code: "invalid_value", path: ["state"], message: `unknown lifecycle state ${JSON.stringify(state)}` }),
+        );
+      }
+      const cursor = options.cursor ?? null;
+      const position = cursor === null ? null : decodeCursor(cursor);
+      if (cursor !== null && position === null) {
+        return Promise.reject(invalidOptions({ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }));
+      }
+      const where = ["`workspace_id` = ?"];
+      const params: Param[] = [workspaceId];
+      if (state !== undefined) {
+        where.push("`state` = ?");
+        params.push(state);
+      }
+      if (position !== null) {
+        where.push("`created_at` >= ? AND (`created_at` > ? OR `id` > ?)");
+        params.push(position.createdAt, position.createdAt, position.id);
+      }
+      // LIMIT takes the validated integer (1..501) as a string parameter: MySQL 8.0.22+ rejects a
+      // DOUBLE there, which is how mysql2 sends JS numbers to prepared statements.
+      params.push(String(limit + 1));
+      const sql =
+        `SELECT \`created_at\`, \`id\`, \`document\` FROM ${D} WHERE ${where.join(" AND ")} ` +
+        "ORDER BY `created_at`, `id` LIMIT ?";
+      return read("list", async () => {
+        const found = await rows(sql, params);
+        const page = found.slice(0, limit);
+        const drafts = page.map((row) => parseJson(row["document"], "document", text(row["id"])));
+        const last = page[page.length - 1];
+        const nextCursor =
+          found.length > limit && last !== undefined
+            ? encodeCursor({ createdAt: text(last["created_at"]), id: text(last["id"]) })
+            : null;
+        return { drafts, nextCursor };
+      });
+    },
+  };
+
+  async function writeSideRows(
+    connection: PoolConnection,
+    step: (s: Step) => void,
+    events: readonly AuditEvent[],
+    idempotency: IdempotencyRecord | null,
+  ): Promise<void> {
+    if (idempotency !== null) {
+      step("insert_idempotency");
+      await connection.execute(SQL.insertIdempotency, [
+        idempotency.workspaceId,
+        idempotency.key,
+        idempotency.draftId,
+        idempotency.commandType,
+        idempotency.createdAt,
+        JSON.stringify(idempotency),
+      ]);
+    }
+    if (events.length > 0) {
+      step("insert_audit");
+      await connection.execute(insertAuditSql(events.length), events.flatMap(auditRow));
+    }
+  }
+
+  /** After a unique violation on the open-draft slot: who holds it (or retry if it was freed). */
+  async function openDraftRejection(draft: OnboardingDraft): Promise<WriteRejection | Retry> {
+    const tenantId = openTenantOf(draft);
+    if (tenantId === null) return new Retry();
+    const owner = await openOwner(draft.workspaceId, tenantId);
+    if (owner === null || owner === draft.id) return new Retry();
+    return { ok: false, reason: "open_draft_exists", existingDraftId: owner };
+  }
+
+  return store;
+}
+
+/** The state columns of a draft: state, current_checkpoint, tenant_id, open_tenant_id. */
+function stateColumns(draft: OnboardingDraft): [string, string | null, string | null, string | null] {
+  return [draft.lifecycle.state, draft.lifecycle.currentCheckpoint, draft.identity?.tenantId ?? null, openTenantOf(draft)];
+}
