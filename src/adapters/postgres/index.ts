@@ -1,0 +1,31 @@
+/**
+ * adapters/postgres/ — the PostgreSQL storage adapter (`onboarding-lifecycle/adapters/postgres`):
+ * `store.ts` implements the `DraftStore` port with one atomic statement per write (data-modifying
+ * CTEs), `schema.ts` holds the DDL as plain SQL text and as the statements `migrate()` runs.
+ * Also fits PostgreSQL-compatible distributed SQL (CockroachDB, YugabyteDB): no sequences,
+ * advisory locks, column collations or partial indexes.
+ *
+ * May import: vocabulary/, record/, lifecycle/ (the codec), store/ (the port and SQL helpers), and
+ * `pg` for TYPES only (the driver is an optional peer dependency; the adapter receives a pool or
+ * client from the caller, or loads `pg` with a dynamic `import()` when asked to connect itself).
+ * Never engine/.
+ *
+ * @packageDocumentation
+ */
+export {
+  createPostgresStore,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  type PostgresStoreBaseOptions,
+  type PostgresPoolOptions,
+  type PostgresClientOptions,
+  type PostgresConnectionOptions,
+} from "./store.js";
+export {
+  DEFAULT_POSTGRES_TABLE_PREFIX,
+  postgresSchemaSql,
+  postgresSchemaStatements,
+  postgresDropSchemaSql,
+  postgresTableNames,
+  type PostgresTableNames,
+} from "./schema.js";

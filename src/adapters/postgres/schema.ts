@@ -1,0 +1,199 @@
+/**
+ * The PostgreSQL DDL of the adapter, as plain SQL text (for teams with their own migration tool)
+ * and as the list of statements `migrate()` runs, one by one. Both come from the same function,
+ * so they cannot drift apart.
+ *
+ * The schema only uses what PostgreSQL-compatible distributed SQL engines (CockroachDB,
+ * YugabyteDB) also support: `text`, `integer`, `bigint`, composite primary keys, plain and unique
+ * secondary indexes, `IF NOT EXISTS`. No sequences, no serial/identity columns, no column
+ * collations, no partial indexes, no triggers, no extensions.
+ */
+import { assertIdentifier } from "../../store/index.js";
+
+/** The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`. */
+export const DEFAULT_POSTGRES_TABLE_PREFIX = "onboarding_";
+
+/**
+ * The (quoted) names of every table and index the adapter uses for one prefix. Index and
+ * constraint names are short (at most 15 characters after the prefix) so that a 48-character
+ * prefix still fits PostgreSQL's 63-byte identifier limit without truncation.
+ */
+export interface PostgresTableNames {
+  /** The drafts table (one row per draft, the document plus queryable columns). */
+  readonly drafts: string;
+  /** The audit table (one row per audit entry, ordered per draft by `position`). */
+  readonly audit: string;
+  /** The idempotency table (one row per (workspace, key)). */
+  readonly idempotency: string;
+  /** Primary key constraint of the drafts table: `(workspace_id, id)`. */
+  readonly draftsPrimaryKey: string;
+  /** Unique index enforcing one open draft per (workspace, tenant): `(workspace_id, open_tenant_id)`. */
+  readonly openTenantIndex: string;
+  /** Index for "drafts in state X" listings: `(workspace_id, state, created_at, id)`. */
+  readonly stateIndex: string;
+  /** Index for unfiltered listings: `(workspace_id, created_at, id)`. */
+  readonly createdIndex: string;
+  /** Index for "drafts of a tenant" queries: `(workspace_id, tenant_id)`. */
+  readonly tenantIndex: string;
+  /** Primary key constraint of the audit table: `(workspace_id, draft_id, position)`. */
+  readonly auditPrimaryKey: string;
+  /** Primary key constraint of the idempotency table: `(workspace_id, key)`. */
+  readonly idempotencyPrimaryKey: string;
+}
+
+/** The raw (unquoted) names, used to recognise constraints in driver errors. */
+export interface PostgresRawNames {
+  /** See {@link PostgresTableNames.draftsPrimaryKey}. */
+  readonly draftsPrimaryKey: string;
+  /** See {@link PostgresTableNames.openTenantIndex}. */
+  readonly openTenantIndex: string;
+  /** See {@link PostgresTableNames.auditPrimaryKey}. */
+  readonly auditPrimaryKey: string;
+  /** See {@link PostgresTableNames.idempotencyPrimaryKey}. */
+  readonly idempotencyPrimaryKey: string;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+/** @internal The raw constraint names for a (validated) prefix. */
+export function postgresRawNames(prefix: string): PostgresRawNames {
+  return {
+    draftsPrimaryKey: `${prefix}d_pk`,
+    openTenantIndex: `${prefix}d_open_tenant`,
+    auditPrimaryKey: `${prefix}a_pk`,
+    idempotencyPrimaryKey: `${prefix}i_pk`,
+  };
+}
+
+/**
+ * The quoted table, index and constraint names for a table prefix.
+ *
+ * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier (see
+ * `assertIdentifier`).
+ *
+ * @example
+ * ```ts
+ * postgresTableNames("app_").drafts; // "\"app_drafts\""
+ * ```
+ */
+export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): PostgresTableNames {
+  assertIdentifier(prefix, "tablePrefix");
+  const raw = postgresRawNames(prefix);
+  return {
+    drafts: quote(`${prefix}drafts`),
+    audit: quote(`${prefix}audit`),
+    idempotency: quote(`${prefix}idempotency`),
+    draftsPrimaryKey: quote(raw.draftsPrimaryKey),
+    openTenantIndex: quote(raw.openTenantIndex),
+    stateIndex: quote(`${prefix}d_state`),
+    createdIndex: quote(`${prefix}d_created`),
+    tenantIndex: quote(`${prefix}d_tenant`),
+    auditPrimaryKey: quote(raw.auditPrimaryKey),
+    idempotencyPrimaryKey: quote(raw.idempotencyPrimaryKey),
+  };
+}
+
+/**
+ * The DDL statements `migrate()` runs, in order, without trailing semicolons. Every statement is
+ * idempotent (`IF NOT EXISTS`).
+ *
+ * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier.
+ *
+ * @example
+ * ```ts
+ * for (const statement of postgresSchemaStatements("app_")) await client.query(statement);
+ * ```
+ */
+export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): readonly string[] {
+  const t = postgresTableNames(prefix);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.drafts} (
+  workspace_id       text    NOT NULL,
+  id                 text    NOT NULL,
+  version            integer NOT NULL CHECK (version >= 1),
+  state              text    NOT NULL,
+  current_checkpoint text    NULL,
+  tenant_id          text    NULL,
+  open_tenant_id     text    NULL,
+  created_at         text    NOT NULL,
+  updated_at         text    NOT NULL,
+  audit_seq          bigint  NOT NULL DEFAULT 0,
+  document           text    NOT NULL,
+  CONSTRAINT ${t.draftsPrimaryKey} PRIMARY KEY (workspace_id, id)
+)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${t.openTenantIndex} ON ${t.drafts} (workspace_id, open_tenant_id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.stateIndex} ON ${t.drafts} (workspace_id, state, created_at, id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.createdIndex} ON ${t.drafts} (workspace_id, created_at, id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.tenantIndex} ON ${t.drafts} (workspace_id, tenant_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t.audit} (
+  workspace_id     text    NOT NULL,
+  draft_id         text    NOT NULL,
+  position         bigint  NOT NULL,
+  event_id         text    NOT NULL,
+  kind             text    NOT NULL,
+  command_type     text    NOT NULL,
+  actor_id         text    NOT NULL,
+  at               text    NOT NULL,
+  from_version     integer NULL,
+  to_version       integer NULL,
+  expected_version integer NULL,
+  actual_version   integer NULL,
+  idempotency_key  text    NULL,
+  feedback         text    NULL,
+  run_id           text    NULL,
+  capability       text    NULL,
+  state            text    NULL,
+  CONSTRAINT ${t.auditPrimaryKey} PRIMARY KEY (workspace_id, draft_id, position)
+)`,
+    `CREATE TABLE IF NOT EXISTS ${t.idempotency} (
+  workspace_id text NOT NULL,
+  key          text NOT NULL,
+  draft_id     text NOT NULL,
+  command_type text NOT NULL,
+  fingerprint  text NOT NULL,
+  created_at   text NOT NULL,
+  record       text NOT NULL,
+  CONSTRAINT ${t.idempotencyPrimaryKey} PRIMARY KEY (workspace_id, key)
+)`,
+  ];
+}
+
+/**
+ * The complete DDL of the adapter as one SQL script: exactly the statements `migrate()` runs,
+ * each terminated by `;`. Feed it to your own migration tool (Flyway, Liquibase, node-pg-migrate,
+ * Prisma `migrate diff`, Atlas...) instead of calling `migrate()`.
+ *
+ * @param prefix the table prefix (default `onboarding_`); validated with `assertIdentifier`.
+ * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier.
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from "node:fs";
+ * import { postgresSchemaSql } from "onboarding-lifecycle/adapters/postgres";
+ * writeFileSync("migrations/001_onboarding.sql", postgresSchemaSql("onboarding_"));
+ * ```
+ */
+export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): string {
+  return postgresSchemaStatements(prefix)
+    .map((statement) => `${statement};\n`)
+    .join("\n");
+}
+
+/**
+ * The DDL that drops the adapter's tables (indexes go with them). For tests and uninstalls; not
+ * run by anything in the package.
+ *
+ * @param prefix the table prefix; validated with `assertIdentifier`.
+ * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier.
+ *
+ * @example
+ * ```ts
+ * await pool.query(postgresDropSchemaSql("test_"));
+ * ```
+ */
+export function postgresDropSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): string {
+  const t = postgresTableNames(prefix);
+  return `DROP TABLE IF EXISTS ${t.idempotency};\nDROP TABLE IF EXISTS ${t.audit};\nDROP TABLE IF EXISTS ${t.drafts};\n`;
+}

@@ -1,0 +1,734 @@
+/**
+ * The PostgreSQL implementation of the `DraftStore` port.
+ *
+ * Every write is ONE SQL statement built from data-modifying CTEs, so it is atomic on its own
+ * (no BEGIN/COMMIT round trips) and works unchanged on PostgreSQL-compatible distributed SQL:
+ * - `commit`: a version-checked `UPDATE ... WHERE workspace_id = $ AND id = $ AND version = $`,
+ *   then `INSERT ... SELECT ... FROM updated` for the audit rows and the idempotency row, so those
+ *   inserts only happen when the update matched. A unique violation (open-draft index,
+ *   idempotency key) fails the whole statement: nothing is written.
+ * - `insert`: `INSERT ... ON CONFLICT (workspace_id, id) DO NOTHING` plus the same gated inserts.
+ * - `appendAudit`: bumps the draft's `audit_seq` counter and inserts the rows at the reserved
+ *   positions.
+ *
+ * Audit order is a per-draft position taken from the `audit_seq` column of the draft row (which
+ * the version-checked update locks anyway), never from a sequence: sequences on distributed SQL
+ * are cached per session/node and do not give append order.
+ */
+import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
+import {
+  CorruptRecordError,
+  LifecycleStateSchema,
+  StoreError,
+  ValidationError,
+  type AuditEvent,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../../record/index.js";
+import { encodeDraft } from "../../lifecycle/index.js";
+import {
+  assertIdentifier,
+  decodeCursor,
+  encodeCursor,
+  openTenantOf,
+  type CommitInput,
+  type DraftStore,
+  type InsertInput,
+  type ListOptions,
+  type ListPage,
+  type WriteResult,
+} from "../../store/index.js";
+import {
+  DEFAULT_POSTGRES_TABLE_PREFIX,
+  postgresRawNames,
+  postgresSchemaStatements,
+  postgresTableNames,
+  type PostgresRawNames,
+  type PostgresTableNames,
+} from "./schema.js";
+
+const ADAPTER = "postgres";
+const SAVEPOINT = "onboarding_lifecycle_write";
+
+/** Options shared by every way of giving the adapter a connection. */
+export interface PostgresStoreBaseOptions {
+  /**
+   * Prefix of the three table names (`<prefix>drafts`, `<prefix>audit`, `<prefix>idempotency`).
+   * Default `onboarding_`. Must match `^[A-Za-z_][A-Za-z0-9_]{0,47}$`.
+   */
+  readonly tablePrefix?: string;
+  /**
+   * How many times a write that failed with a transient error (`40001` serialization failure,
+   * `40P01` deadlock, a lost race for an audit position) is attempted in total, outside a
+   * caller's transaction. Default 5. Inside a joined transaction nothing is retried: the caller
+   * owns the transaction and must retry it as a whole.
+   */
+  readonly maxAttempts?: number;
+}
+
+/** Use a `pg.Pool` you own: every statement runs on its own pooled connection, in autocommit. */
+export interface PostgresPoolOptions extends PostgresStoreBaseOptions {
+  /** The pool. The adapter never ends it (`close()` is a no-op). */
+  readonly pool: Pool;
+  /** Not with `pool`. */
+  readonly client?: never;
+  /** Not with `pool`. */
+  readonly connection?: never;
+  /** Not with `pool`. */
+  readonly inTransaction?: never;
+}
+
+/**
+ * Use one connected client you own (`pg.Client` or a `PoolClient` you checked out).
+ *
+ * With `inTransaction: true` the client is inside a transaction you opened (`BEGIN`): the adapter
+ * never issues `BEGIN`, `COMMIT` or `ROLLBACK` and wraps each write in a `SAVEPOINT`, so a rejected
+ * write (version conflict, unique violation) leaves your transaction usable, and rolling your
+ * transaction back rolls the adapter's writes back too.
+ */
+export interface PostgresClientOptions extends PostgresStoreBaseOptions {
+  /** The client. The adapter never releases or ends it. */
+  readonly client: ClientBase;
+  /** `true` when `client` is inside a transaction the caller opened. Default `false`. */
+  readonly inTransaction?: boolean;
+  /** Not with `client`. */
+  readonly pool?: never;
+  /** Not with `client`. */
+  readonly connection?: never;
+}
+
+/**
+ * Let the adapter open its own `pg.Pool` (loaded with a dynamic `import("pg")` on first use);
+ * `close()` ends it.
+ */
+export interface PostgresConnectionOptions extends PostgresStoreBaseOptions {
+  /** A connection string (`postgres://user@127.0.0.1:5432/db`) or a full `pg` pool config. */
+  readonly connection: string | PoolConfig;
+  /** Not with `connection`. */
+  readonly pool?: never;
+  /** Not with `connection`. */
+  readonly client?: never;
+  /** Not with `connection`. */
+  readonly inTransaction?: never;
+}
+
+/** Options of {@link createPostgresStore}: exactly one of `pool`, `client` or `connection`. */
+export type PostgresStoreOptions = PostgresPoolOptions | PostgresClientOptions | PostgresConnectionOptions;
+
+/** A `DraftStore` backed by PostgreSQL (or a PostgreSQL-compatible distributed SQL engine). */
+export interface PostgresStore extends DraftStore {
+  /** Always `postgres`. */
+  readonly name: "postgres";
+  /** The validated table prefix. */
+  readonly tablePrefix: string;
+  /** The quoted table, index and constraint names this store uses. */
+  readonly tables: PostgresTableNames;
+  /**
+   * Creates the tables and indexes if they do not exist (idempotent; safe to run on every
+   * start-up). Runs exactly the statements of `postgresSchemaStatements(tablePrefix)`.
+   */
+  migrate(): Promise<void>;
+  /**
+   * The same store (same tables) bound to a client that is inside a transaction you opened: its
+   * writes join your transaction (see {@link PostgresClientOptions}).
+   *
+   * @example
+   * ```ts
+   * const client = await pool.connect();
+   * try {
+   *   await client.query("BEGIN");
+   *   const engine = createOnboardingEngine({ store: store.joinTransaction(client), authorize });
+   *   await engine.execute(ws, id, command, options);
+   *   await client.query("INSERT INTO outbox ...");
+   *   await client.query("COMMIT");
+   * } catch (error) {
+   *   await client.query("ROLLBACK");
+   *   throw error;
+   * } finally {
+   *   client.release();
+   * }
+   * ```
+   */
+  joinTransaction(client: ClientBase): PostgresStore;
+  /** Ends the pool the adapter opened itself (`connection` option); otherwise does nothing. */
+  close(): Promise<void>;
+}
+
+/** What a query target must offer: `pg.Pool`, `pg.Client` and `PoolClient` all do. */
+interface Queryable {
+  query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+interface Executor {
+  readonly inTransaction: boolean;
+  target(): Promise<Queryable>;
+}
+
+interface DraftRow extends QueryResultRow {
+  readonly document: string;
+}
+
+interface ListRow extends DraftRow {
+  readonly id: string;
+  readonly created_at: string;
+}
+
+interface AuditRow extends QueryResultRow {
+  readonly event_id: string;
+  readonly workspace_id: string;
+  readonly draft_id: string;
+  readonly kind: string;
+  readonly command_type: string;
+  readonly actor_id: string;
+  readonly at: string;
+  readonly from_version: number | null;
+  readonly to_version: number | null;
+  readonly expected_version: number | null;
+  readonly actual_version: number | null;
+  readonly idempotency_key: string | null;
+  readonly feedback: string | null;
+  readonly run_id: string | null;
+  readonly capability: string | null;
+  readonly state: string | null;
+}
+
+interface WriteRow extends QueryResultRow {
+  readonly written: number;
+  readonly audited: number;
+  readonly current_version?: number | null;
+}
+
+/** The driver error fields the adapter reads (`pg.DatabaseError`, CockroachDB, YugabyteDB). */
+interface DriverError {
+  readonly code?: unknown;
+  readonly constraint?: unknown;
+  readonly message?: unknown;
+}
+
+function driverError(error: unknown): DriverError | null {
+  return typeof error === "object" && error !== null ? (error as DriverError) : null;
+}
+
+function sqlState(error: unknown): string | null {
+  const code = driverError(error)?.code;
+  return typeof code === "string" ? code : null;
+}
+
+/** Whether `error` is a unique violation of the named constraint or index. */
+function violates(error: unknown, constraint: string): boolean {
+  if (sqlState(error) !== "23505") return false;
+  const details = driverError(error);
+  if (details?.constraint === constraint) return true;
+  return typeof details?.message === "string" && details.message.includes(`"${constraint}"`);
+}
+
+function isTransient(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === "40001" || state === "40P01";
+}
+
+function isOnboarding(error: unknown): boolean {
+  return error instanceof StoreError || error instanceof CorruptRecordError || error instanceof ValidationError;
+}
+
+function parseStored(text: string, recordId: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CorruptRecordError(
+      [
+        {
+          code: "invalid_json",
+          path: [],
+          message: `the stored ${what} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        },
+      ],
+      recordId,
+    );
+  }
+}
+
+/** Collects positional parameters: every value goes through `$n`, never into the SQL text. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, cast?: "text" | "integer" | "bigint"): string {
+    this.values.push(value);
+    return cast === undefined ? `$${this.values.length}` : `$${this.values.length}::${cast}`;
+  }
+}
+
+const AUDIT_COLUMNS = [
+  ["workspace_id", "text", (e: AuditEvent) => e.workspaceId],
+  ["draft_id", "text", (e: AuditEvent) => e.draftId],
+  ["event_id", "text", (e: AuditEvent) => e.eventId],
+  ["kind", "text", (e: AuditEvent) => e.kind],
+  ["command_type", "text", (e: AuditEvent) => e.commandType],
+  ["actor_id", "text", (e: AuditEvent) => e.actorId],
+  ["at", "text", (e: AuditEvent) => e.at],
+  ["from_version", "integer", (e: AuditEvent) => e.fromVersion],
+  ["to_version", "integer", (e: AuditEvent) => e.toVersion],
+  ["expected_version", "integer", (e: AuditEvent) => e.expectedVersion],
+  ["actual_version", "integer", (e: AuditEvent) => e.actualVersion],
+  ["idempotency_key", "text", (e: AuditEvent) => e.idempotencyKey],
+  ["feedback", "text", (e: AuditEvent) => e.feedback],
+  ["run_id", "text", (e: AuditEvent) => e.runId],
+  ["capability", "text", (e: AuditEvent) => e.capability],
+  ["state", "text", (e: AuditEvent) => e.state],
+] as const;
+
+const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name).join(", ");
+
+function toAuditEvent(row: AuditRow): Record<string, unknown> {
+  return {
+    eventId: row.event_id,
+    workspaceId: row.workspace_id,
+    draftId: row.draft_id,
+    kind: row.kind,
+    commandType: row.command_type,
+    actorId: row.actor_id,
+    at: row.at,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    expectedVersion: row.expected_version,
+    actualVersion: row.actual_version,
+    idempotencyKey: row.idempotency_key,
+    feedback: row.feedback,
+    runId: row.run_id,
+    capability: row.capability,
+    state: row.state,
+  };
+}
+
+/**
+ * A CTE body inserting `events` into the audit table at positions `<source>.base + 1..n`, one row
+ * per row of `source` (zero rows when the gating statement matched nothing).
+ */
+function auditInsert(table: string, source: string, events: readonly AuditEvent[], params: Params): string {
+  const rows = events.map((event, index) => {
+    const cells = AUDIT_COLUMNS.map(([, cast, get]) => params.add(get(event), cast));
+    return `(${index + 1}, ${cells.join(", ")})`;
+  });
+  const selected = AUDIT_COLUMNS.map(([name]) => `v.${name}`).join(", ");
+  return `INSERT INTO ${table} (position, ${AUDIT_COLUMN_NAMES})
+    SELECT ${source}.base + v.ord, ${selected}
+    FROM ${source} CROSS JOIN (VALUES ${rows.join(", ")}) AS v(ord, ${AUDIT_COLUMN_NAMES})
+    RETURNING 1`;
+}
+
+function idempotencyInsert(table: string, source: string, record: IdempotencyRecord, params: Params): string {
+  return `INSERT INTO ${table} (workspace_id, key, draft_id, command_type, fingerprint, created_at, record)
+    SELECT ${params.add(record.workspaceId, "text")}, ${params.add(record.key, "text")}, ${params.add(record.draftId, "text")},
+      ${params.add(record.commandType, "text")}, ${params.add(record.fingerprint, "text")},
+      ${params.add(record.createdAt, "text")}, ${params.add(encodeIdempotency(record), "text")}
+    FROM ${source}
+    RETURNING 1`;
+}
+
+/** The idempotency record as JSON, its draft in the codec's canonical form. */
+function encodeIdempotency(record: IdempotencyRecord): string {
+  const draft = JSON.parse(encodeDraft(record.outcome.draft)) as OnboardingDraft;
+  return JSON.stringify({ ...record, outcome: { ...record.outcome, draft } });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function validationIssue(path: string, code: string, message: string): ValidationError {
+  return new ValidationError("options", [{ code, path: [path], message }]);
+}
+
+/**
+ * Creates a PostgreSQL `DraftStore`. Give it a `pool` (recommended), a `client` (optionally inside
+ * your own transaction), or a `connection` for a pool the adapter opens and `close()` ends.
+ * Call `migrate()` once (or apply `postgresSchemaSql(prefix)` with your migration tool).
+ *
+ * @throws {@link ConfigurationError} when `tablePrefix` is not a plain SQL identifier or the
+ * options name no connection.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { createOnboardingEngine } from "onboarding-lifecycle";
+ * import { createPostgresStore } from "onboarding-lifecycle/adapters/postgres";
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const store = createPostgresStore({ pool, tablePrefix: "onboarding_" });
+ * await store.migrate();
+ * const engine = createOnboardingEngine({ store, authorize: () => true });
+ * ```
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const prefix = assertIdentifier(options.tablePrefix ?? DEFAULT_POSTGRES_TABLE_PREFIX, "tablePrefix");
+  const maxAttempts = options.maxAttempts ?? 5;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+    throw validationIssue("maxAttempts", "invalid_value", "maxAttempts must be an integer from 1 to 100");
+  }
+  let owned: Promise<Pool> | null = null;
+  let executor: Executor;
+  if ("pool" in options && options.pool !== undefined) {
+    const pool = options.pool;
+    executor = { inTransaction: false, target: () => Promise.resolve(pool as Queryable) };
+  } else if ("client" in options && options.client !== undefined) {
+    const client = options.client;
+    executor = { inTransaction: options.inTransaction === true, target: () => Promise.resolve(client as Queryable) };
+  } else if ("connection" in options && options.connection !== undefined) {
+    const connection = options.connection;
+    executor = {
+      inTransaction: false,
+      target: () => {
+        owned ??= import("pg").then((module) => {
+          const Pg = (module as unknown as { default?: typeof import("pg") }).default ?? module;
+          return new Pg.Pool(typeof connection === "string" ? { connectionString: connection } : connection);
+        });
+        return owned as Promise<Queryable & Pool>;
+      },
+    };
+  } else {
+    throw validationIssue("pool", "invalid_type", "createPostgresStore needs one of `pool`, `client` or `connection`");
+  }
+  const store = buildStore(prefix, maxAttempts, executor, async () => {
+    if (owned !== null) {
+      const pool = await owned;
+      owned = null;
+      await pool.end();
+    }
+  });
+  return store;
+}
+
+function buildStore(
+  prefix: string,
+  maxAttempts: number,
+  executor: Executor,
+  closeOwned: () => Promise<void>,
+): PostgresStore {
+  const t = postgresTableNames(prefix);
+  const raw: PostgresRawNames = postgresRawNames(prefix);
+  const attempts = executor.inTransaction ? 1 : maxAttempts;
+
+  async function query<R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>> {
+    const target = await executor.target();
+    return target.query<R>(text, values);
+  }
+
+  /** Runs one write statement; inside a joined transaction, within a savepoint. */
+  async function writeStatement<R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>> {
+    if (!executor.inTransaction) return query<R>(text, values);
+    const target = await executor.target();
+    await target.query(`SAVEPOINT ${SAVEPOINT}`);
+    try {
+      const result = await target.query<R>(text, values);
+      await target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+      return result;
+    } catch (error) {
+      try {
+        await target.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+        await target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+      } catch {
+        // The transaction is unusable (connection lost...): report the original error.
+      }
+      throw error;
+    }
+  }
+
+  /** Wraps driver failures in `StoreError`; lets the package's own errors through. */
+  async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isOnboarding(error)) throw error;
+      throw new StoreError(ADAPTER, operation, error);
+    }
+  }
+
+  /** Retries a write after transient failures (never inside a joined transaction). */
+  async function retrying<T>(run: (attempt: number) => Promise<T | "retry">): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const result = await run(attempt);
+        if (result !== "retry") return result;
+        if (attempt >= attempts) throw new Error(`write did not settle after ${attempt} attempts`);
+      } catch (error) {
+        const retryable = isTransient(error) || violates(error, raw.auditPrimaryKey);
+        if (!retryable || attempt >= attempts) throw error;
+      }
+      await sleep(Math.floor(Math.random() * 4 * attempt));
+    }
+  }
+
+  async function openDraftIdOf(workspaceId: string, tenantId: string): Promise<string | null> {
+    const result = await query<{ id: string }>(
+      `SELECT id FROM ${t.drafts} WHERE workspace_id = $1 AND open_tenant_id = $2`,
+      [workspaceId, tenantId],
+    );
+    return result.rows[0]?.id ?? null;
+  }
+
+  async function currentVersion(workspaceId: string, draftId: string): Promise<number | null> {
+    const result = await query<{ version: number }>(
+      `SELECT version FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
+      [workspaceId, draftId],
+    );
+    return result.rows[0]?.version ?? null;
+  }
+
+  function checkEvents(events: readonly AuditEvent[], draft: OnboardingDraft, operation: string): void {
+    for (const event of events) {
+      if (event.workspaceId !== draft.workspaceId || event.draftId !== draft.id) {
+        throw new StoreError(
+          ADAPTER,
+          operation,
+          new Error(`audit event ${event.eventId} belongs to another draft than ${draft.workspaceId}/${draft.id}`),
+        );
+      }
+    }
+  }
+
+  const store: PostgresStore = {
+    name: "postgres",
+    tablePrefix: prefix,
+    tables: t,
+
+    async migrate() {
+      await guard("migrate", async () => {
+        for (const statement of postgresSchemaStatements(prefix)) {
+          // Concurrent `CREATE ... IF NOT EXISTS` can still race on the catalog: retry once settled.
+          for (let attempt = 1; ; attempt += 1) {
+            try {
+              await writeStatement(statement, []);
+              break;
+            } catch (error) {
+              const state = sqlState(error);
+              const raced = state === "23505" || state === "42P07" || state === "42710" || isTransient(error);
+              if (!raced || attempt >= 5 || executor.inTransaction) throw error;
+              await sleep(10 * attempt);
+            }
+          }
+        }
+      });
+    },
+
+    joinTransaction(client: ClientBase): PostgresStore {
+      return buildStore(prefix, maxAttempts, { inTransaction: true, target: () => Promise.resolve(client as Queryable) }, () =>
+        Promise.resolve(),
+      );
+    },
+
+    async close() {
+      await guard("close", closeOwned);
+    },
+
+    async load(workspaceId, draftId) {
+      const rows = await guard("load", async () => {
+        const result = await query<DraftRow>(
+          `SELECT document FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
+          [workspaceId, draftId],
+        );
+        return result.rows;
+      });
+      const row = rows[0];
+      return row === undefined ? null : parseStored(row.document, draftId, "draft document");
+    },
+
+    async findOpenDraft(workspaceId, tenantId) {
+      const rows = await guard("findOpenDraft", async () => {
+        const result = await query<ListRow>(
+          `SELECT id, created_at, document FROM ${t.drafts} WHERE workspace_id = $1 AND open_tenant_id = $2`,
+          [workspaceId, tenantId],
+        );
+        return result.rows;
+      });
+      const row = rows[0];
+      return row === undefined ? null : parseStored(row.document, row.id, "draft document");
+    },
+
+    async loadIdempotency(workspaceId, key) {
+      const rows = await guard("loadIdempotency", async () => {
+        const result = await query<{ record: string }>(
+          `SELECT record FROM ${t.idempotency} WHERE workspace_id = $1 AND key = $2`,
+          [workspaceId, key],
+        );
+        return result.rows;
+      });
+      const row = rows[0];
+      return row === undefined ? null : parseStored(row.record, key, "idempotency record");
+    },
+
+    async listAudit(workspaceId, draftId) {
+      return guard("listAudit", async () => {
+        const result = await query<AuditRow>(
+          `SELECT ${AUDIT_COLUMN_NAMES} FROM ${t.audit} WHERE workspace_id = $1 AND draft_id = $2 ORDER BY position`,
+          [workspaceId, draftId],
+        );
+        return result.rows.map(toAuditEvent);
+      });
+    },
+
+    async list(workspaceId, options: ListOptions): Promise<ListPage> {
+      const limit = options.limit;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+        throw validationIssue("limit", "too_big", "limit must be an integer from 1 to 500");
+      }
+      if (options.state !== undefined && !LifecycleStateSchema.safeParse(options.state).success) {
+        throw validationIssue("state", "invalid_value", `unknown lifecycle state ${JSON.stringify(options.state)}`);
+      }
+      const cursor = options.cursor === undefined || options.cursor === null ? null : decodeCursor(options.cursor);
+      if (options.cursor !== undefined && options.cursor !== null && cursor === null) {
+        throw validationIssue("cursor", "invalid_value", "malformed cursor");
+      }
+      const params = new Params();
+      const conditions = [`workspace_id = ${params.add(workspaceId)}`];
+      if (options.state !== undefined) conditions.push(`state = ${params.add(options.state)}`);
+      if (cursor !== null) conditions.push(`(created_at, id) > (${params.add(cursor.createdAt)}, ${params.add(cursor.id)})`);
+      const text = `SELECT id, created_at, document FROM ${t.drafts}
+        WHERE ${conditions.join(" AND ")}
+        ORDER BY created_at, id
+        LIMIT ${params.add(limit + 1, "integer")}`;
+      const rows = await guard("list", async () => (await query<ListRow>(text, params.values)).rows);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        drafts: page.map((row) => parseStored(row.document, row.id, "draft document")),
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+      };
+    },
+
+    async insert(input: InsertInput): Promise<WriteResult> {
+      const { draft, event, idempotency } = input;
+      checkEvents([event], draft, "insert");
+      const openTenant = openTenantOf(draft);
+      const document = encodeDraft(draft);
+      return guard("insert", () =>
+        retrying<WriteResult>(async () => {
+          const params = new Params();
+          const ws = params.add(draft.workspaceId, "text");
+          const id = params.add(draft.id, "text");
+          const count = params.add(1, "bigint");
+          const ctes = [
+            `inserted AS (
+  INSERT INTO ${t.drafts} (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, audit_seq, document)
+  SELECT ${ws}, ${id}, ${params.add(draft.version, "integer")}, ${params.add(draft.lifecycle.state, "text")},
+    ${params.add(draft.lifecycle.currentCheckpoint, "text")}, ${params.add(draft.identity?.tenantId ?? null, "text")},
+    ${params.add(openTenant, "text")}, ${params.add(draft.createdAt, "text")}, ${params.add(draft.updatedAt, "text")},
+    prior.n + ${count}, ${params.add(document, "text")}
+  FROM (SELECT coalesce(max(position), 0) AS n FROM ${t.audit} WHERE workspace_id = ${ws} AND draft_id = ${id}) AS prior
+  WHERE true
+  ON CONFLICT (workspace_id, id) DO NOTHING
+  RETURNING audit_seq - ${count} AS base
+)`,
+            `audited AS (\n  ${auditInsert(t.audit, "inserted", [event], params)}\n)`,
+          ];
+          if (idempotency !== null) ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "inserted", idempotency, params)}\n)`);
+          const text = `WITH ${ctes.join(",\n")}
+SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FROM audited)::integer AS audited`;
+          try {
+            const result = await writeStatement<WriteRow>(text, params.values);
+            const row = result.rows[0];
+            if (row !== undefined && row.written === 1) return { ok: true };
+            return { ok: false, reason: "draft_exists" };
+          } catch (error) {
+            if (violates(error, raw.idempotencyPrimaryKey)) return { ok: false, reason: "idempotency_key_exists" };
+            if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              const existing = await openDraftIdOf(draft.workspaceId, openTenant);
+              if (existing === null) return "retry"; // the other draft closed meanwhile: try again
+              return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
+            }
+            throw error;
+          }
+        }),
+      );
+    },
+
+    async commit(input: CommitInput): Promise<WriteResult> {
+      const { draft, expectedVersion, events, idempotency } = input;
+      checkEvents(events, draft, "commit");
+      const openTenant = openTenantOf(draft);
+      const document = encodeDraft(draft);
+      return guard("commit", () =>
+        retrying<WriteResult>(async () => {
+          const params = new Params();
+          const ws = params.add(draft.workspaceId, "text");
+          const id = params.add(draft.id, "text");
+          const count = params.add(events.length, "bigint");
+          const ctes = [
+            `updated AS (
+  UPDATE ${t.drafts}
+  SET version = ${params.add(draft.version, "integer")}, state = ${params.add(draft.lifecycle.state, "text")},
+    current_checkpoint = ${params.add(draft.lifecycle.currentCheckpoint, "text")},
+    tenant_id = ${params.add(draft.identity?.tenantId ?? null, "text")}, open_tenant_id = ${params.add(openTenant, "text")},
+    updated_at = ${params.add(draft.updatedAt, "text")}, document = ${params.add(document, "text")},
+    audit_seq = audit_seq + ${count}
+  WHERE workspace_id = ${ws} AND id = ${id} AND version = ${params.add(expectedVersion, "integer")}
+  RETURNING audit_seq - ${count} AS base
+)`,
+          ];
+          if (events.length > 0) ctes.push(`audited AS (\n  ${auditInsert(t.audit, "updated", events, params)}\n)`);
+          if (idempotency !== null) ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
+          const text = `WITH ${ctes.join(",\n")}
+SELECT (SELECT count(*) FROM updated)::integer AS written,
+  ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,
+  (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}) AS current_version`;
+          let row: WriteRow | undefined;
+          try {
+            row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
+          } catch (error) {
+            if (violates(error, raw.idempotencyPrimaryKey)) return { ok: false, reason: "idempotency_key_exists" };
+            if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              const existing = await openDraftIdOf(draft.workspaceId, openTenant);
+              if (existing === null) return "retry";
+              return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
+            }
+            throw error;
+          }
+          if (row !== undefined && row.written === 1) return { ok: true };
+          // Rejected. The version the statement saw comes from its start-of-statement snapshot;
+          // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
+          // waited for the row lock), read the committed version now.
+          let actual = row?.current_version ?? null;
+          if (actual === null || actual === expectedVersion) actual = await currentVersion(draft.workspaceId, draft.id);
+          if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
+          return { ok: false, reason: "version_conflict", actualVersion: actual };
+        }),
+      );
+    },
+
+    async appendAudit(events) {
+      if (events.length === 0) return;
+      const groups = new Map<string, AuditEvent[]>();
+      for (const event of events) {
+        const key = JSON.stringify([event.workspaceId, event.draftId]);
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, [event]);
+        else group.push(event);
+      }
+      await guard("appendAudit", async () => {
+        for (const group of groups.values()) {
+          const first = group[0] as AuditEvent;
+          await retrying(async () => {
+            const params = new Params();
+            const ws = params.add(first.workspaceId, "text");
+            const id = params.add(first.draftId, "text");
+            const count = params.add(group.length, "bigint");
+            const text = `WITH bumped AS (
+  UPDATE ${t.drafts} SET audit_seq = audit_seq + ${count}
+  WHERE workspace_id = ${ws} AND id = ${id}
+  RETURNING audit_seq - ${count} AS base
+), source AS (
+  SELECT base FROM bumped
+  UNION ALL
+  SELECT prior.n FROM (SELECT coalesce(max(position), 0) AS n FROM ${t.audit} WHERE workspace_id = ${ws} AND draft_id = ${id}) AS prior
+  WHERE NOT EXISTS (SELECT 1 FROM bumped)
+), audited AS (
+  ${auditInsert(t.audit, "source", group, params)}
+)
+SELECT (SELECT count(*) FROM audited)::integer AS audited`;
+            await writeStatement(text, params.values);
+            return true;
+          });
+        }
+      });
+    },
+  };
+  return store;
+}
