@@ -1,0 +1,405 @@
+/**
+ * SQLite adapter, store level: schema and migrate, compare-and-set semantics, rejections that
+ * write nothing, keyset listing, round-trips of hostile text, configuration, connection ownership,
+ * busy handling and error wrapping. Engine-level checks live in sqlite.engine.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import Database from "better-sqlite3";
+import {
+  DEFAULT_SQLITE_TABLE_PREFIX,
+  createSqliteStore,
+  sqliteDropSchemaSql,
+  sqliteSchemaSql,
+  sqliteTableNames,
+  type SqliteStore,
+} from "../../src/adapters/sqlite/index.js";
+import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
+import { encodeCursor } from "../../src/store/index.js";
+import {
+  ConfigurationError,
+  CorruptRecordError,
+  StoreError,
+  ValidationError,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../../src/record/index.js";
+import { at, draftOf, eventFor, next, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
+
+const tmp = tempDatabase("store");
+let store: SqliteStore;
+let db: Database.Database;
+
+beforeAll(async () => {
+  store = createSqliteStore({ filename: tmp.file });
+  await store.migrate();
+  db = await store.database();
+});
+
+afterAll(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+
+async function insertDraft(draft: OnboardingDraft): Promise<void> {
+  expect(await store.insert({ draft, event: eventFor(draft, "created"), idempotency: null })).toEqual({ ok: true });
+}
+
+function auditCount(workspaceId: string): number {
+  return db.prepare(`SELECT count(*) FROM "onboarding_audit" WHERE workspace_id = ?`).pluck().get(workspaceId) as number;
+}
+
+function idempotencyFor(draft: OnboardingDraft, key: string): IdempotencyRecord {
+  return {
+    workspaceId: draft.workspaceId,
+    key,
+    draftId: draft.id,
+    commandType: "select_provider",
+    fingerprint: JSON.stringify([draft.id, key]),
+    createdAt: draft.updatedAt,
+    outcome: { version: draft.version, feedback: "applied", eventId: uid("e"), runId: null, draft },
+  };
+}
+
+describe("sqlite schema", () => {
+  it("exports the DDL as plain, idempotent SQL text with validated names", () => {
+    const sql = sqliteSchemaSql("app_");
+    expect(sql).toContain(`CREATE TABLE IF NOT EXISTS "app_drafts"`);
+    expect(sql).toContain(`CREATE UNIQUE INDEX IF NOT EXISTS "app_drafts_open_tenant_uq"`);
+    expect(sql).toContain("(workspace_id, state, created_at, id)");
+    expect(sql).toContain("STRICT");
+    expect(sql).not.toMatch(/onboarding_/);
+    expect(sqliteSchemaSql()).toBe(sqliteSchemaSql(DEFAULT_SQLITE_TABLE_PREFIX));
+    const raw = new Database(":memory:");
+    raw.exec(sql);
+    raw.exec(sql);
+    const names = raw.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'app_%' ORDER BY name`).pluck().all();
+    expect(names).toEqual([
+      "app_audit",
+      "app_audit_draft_idx",
+      "app_drafts",
+      "app_drafts_created_idx",
+      "app_drafts_open_tenant_uq",
+      "app_drafts_state_idx",
+      "app_idempotency",
+    ]);
+    raw.exec(sqliteDropSchemaSql("app_"));
+    expect(raw.prepare(`SELECT count(*) FROM sqlite_master WHERE name LIKE 'app_%'`).pluck().get()).toBe(0);
+    raw.close();
+  });
+
+  it("migrate() is idempotent and keeps the data", async () => {
+    const ws = uid("ws");
+    const draft = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(draft);
+    const schemaBefore = db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();
+    await store.migrate();
+    await store.migrate();
+    expect(db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all()).toEqual(schemaBefore);
+    expect(await store.load(ws, draft.id)).toEqual(JSON.parse(encodeDraft(draft)));
+  });
+
+  it("migrate() from several stores on one file at once is safe", async () => {
+    const other = tempDatabase("migrate");
+    const stores = Array.from({ length: 4 }, () => createSqliteStore({ filename: other.file, tablePrefix: "m_" }));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await Promise.all(stores.map((s) => s.migrate()));
+      const first = await stores[0]!.database();
+      expect(first.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(first.pragma("busy_timeout", { simple: true })).toBe(5000);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      other.cleanup();
+    }
+  });
+
+  it("rejects invalid table prefixes and options before touching the database", () => {
+    for (const prefix of ['x"; DROP TABLE y; --', "1abc", "a-b", "a b", "ä_", "x".repeat(40), "a.b"]) {
+      expect(() => createSqliteStore({ filename: ":memory:", tablePrefix: prefix }), prefix).toThrow(ConfigurationError);
+      expect(() => sqliteSchemaSql(prefix), prefix).toThrow(ConfigurationError);
+    }
+    expect(sqliteTableNames("ok_9").drafts).toBe("ok_9drafts");
+    expect(() => createSqliteStore({ filename: ":memory:", busyTimeoutMs: -1 })).toThrow(ConfigurationError);
+    expect(() => createSqliteStore({} as never)).toThrow(ConfigurationError);
+    expect(() => createSqliteStore({ filename: ":memory:", database: db } as never)).toThrow(ConfigurationError);
+  });
+});
+
+describe("sqlite compare-and-set", () => {
+  it("commits exactly at the expected version and rejects stale writes without writing", async () => {
+    const ws = uid("ws");
+    const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(v1);
+    const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+    expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null })).toEqual({ ok: true });
+
+    const stale = next(v1, { type: "select_provider", connectionId: "c2" });
+    const before = auditCount(ws);
+    expect(
+      await store.commit({ draft: stale, expectedVersion: 1, events: [eventFor(stale, "committed")], idempotency: idempotencyFor(stale, "k-stale") }),
+    ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+    expect(auditCount(ws)).toBe(before);
+    expect(await store.loadIdempotency(ws, "k-stale")).toBeNull();
+    expect(encodeDraft(parseDraft(await store.load(ws, v1.id)))).toBe(encodeDraft(v2));
+
+    const ghost = next(draftOf({ workspaceId: ws, tenantId: "ghost" }), { type: "select_provider", connectionId: "c" });
+    expect(await store.commit({ draft: ghost, expectedVersion: 1, events: [], idempotency: null })).toEqual({
+      ok: false,
+      reason: "version_conflict",
+      actualVersion: null,
+    });
+    expect(await store.load(ws, ghost.id)).toBeNull();
+  });
+
+  it("maps a duplicate idempotency key to idempotency_key_exists and rolls the whole commit back", async () => {
+    const ws = uid("ws");
+    const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(v1);
+    const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+    const record = idempotencyFor(v2, "k");
+    expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: record })).toEqual({ ok: true });
+    expect(await store.loadIdempotency(ws, "k")).toEqual(JSON.parse(JSON.stringify(record)));
+    expect(await store.loadIdempotency(uid("ws"), "k")).toBeNull();
+
+    const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
+    const before = auditCount(ws);
+    expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: idempotencyFor(v3, "k") })).toEqual({
+      ok: false,
+      reason: "idempotency_key_exists",
+    });
+    expect(auditCount(ws)).toBe(before);
+    expect((parseDraft(await store.load(ws, v1.id))).version).toBe(2);
+    // The same key in another workspace is independent.
+    const other = draftOf({ workspaceId: uid("ws"), tenantId: "t" });
+    expect(await store.insert({ draft: other, event: eventFor(other, "created"), idempotency: idempotencyFor(other, "k") })).toEqual({ ok: true });
+  });
+
+  it("enforces one open draft per (workspace, tenant) on insert and commit, with the existing id", async () => {
+    const ws = uid("ws");
+    const a = draftOf({ workspaceId: ws, tenantId: "tenant-a" });
+    await insertDraft(a);
+    const dup = draftOf({ workspaceId: ws, tenantId: "tenant-a" });
+    expect(await store.insert({ draft: dup, event: eventFor(dup, "created"), idempotency: null })).toEqual({
+      ok: false,
+      reason: "open_draft_exists",
+      existingDraftId: a.id,
+    });
+    expect(await store.load(ws, dup.id)).toBeNull();
+    expect(await store.insert({ draft: a, event: eventFor(a, "created"), idempotency: null })).toEqual({ ok: false, reason: "draft_exists" });
+
+    // Another workspace, and drafts without identity, never collide.
+    await insertDraft(draftOf({ workspaceId: uid("ws"), tenantId: "tenant-a" }));
+    const anonymous = draftOf({ workspaceId: ws });
+    await insertDraft(anonymous);
+    await insertDraft(draftOf({ workspaceId: ws }));
+
+    // Identifying the anonymous draft as tenant-a collides on commit; nothing is written.
+    const before = auditCount(ws);
+    const clash = next(anonymous, { type: "identify", tenantId: "tenant-a", displayName: "A again" });
+    expect(await store.commit({ draft: clash, expectedVersion: 1, events: [eventFor(clash, "committed")], idempotency: null })).toEqual({
+      ok: false,
+      reason: "open_draft_exists",
+      existingDraftId: a.id,
+    });
+    expect(auditCount(ws)).toBe(before);
+    expect(parseDraft(await store.load(ws, anonymous.id)).identity).toBeNull();
+
+    // Cancelling frees the slot (open_tenant_id becomes NULL; NULLs are distinct).
+    const cancelled = next(a, { type: "cancel" });
+    expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(await store.findOpenDraft(ws, "tenant-a")).toBeNull();
+    expect(await store.commit({ draft: clash, expectedVersion: 1, events: [eventFor(clash, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(await store.findOpenDraft(ws, "tenant-a")).toEqual(JSON.parse(encodeDraft(clash)));
+    const row = db.prepare(`SELECT state, current_checkpoint, tenant_id, open_tenant_id, version FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`).get(ws, a.id);
+    expect(row).toEqual({ state: "cancelled", current_checkpoint: null, tenant_id: "tenant-a", open_tenant_id: null, version: 2 });
+  });
+
+  it("appends audit entries in order and scopes them by workspace", async () => {
+    const ws = uid("ws");
+    const d = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(d);
+    const events = Array.from({ length: 5 }, (_, i) => ({ ...eventFor(d, "committed"), kind: "conflict" as const, expectedVersion: i, actualVersion: 1 }));
+    await store.appendAudit(events);
+    await store.appendAudit([]);
+    const listed = (await store.listAudit(ws, d.id)) as { eventId: string }[];
+    expect(listed.map((e) => e.eventId)).toEqual([expect.any(String), ...events.map((e) => e.eventId)]);
+    expect(listed.slice(1)).toEqual(events);
+    expect(await store.listAudit(uid("ws"), d.id)).toEqual([]);
+    expect(await store.load(uid("ws"), d.id)).toBeNull();
+  });
+});
+
+describe("sqlite round-trips", () => {
+  const hostile = [
+    `O'Brien "quoted" \`ticked\``,
+    `'); DROP TABLE onboarding_drafts; --`,
+    `" OR 1=1 --`,
+    `\\ backslash \\\\ and %_ like wildcards`,
+    `emoji 🧪🚀 RTL \u202Eevil\u202C combining e\u0301 CJK 漢字 zero-width \u200B`,
+    `binary-looking \u0001\u0002\u0007\b\f\u001b[31m\u007f\uFFFD\uFEFF`,
+    `line\nbreaks\r\nand\ttabs`,
+    `lone surrogate-free astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢`,
+    "x".repeat(4096),
+    "é".repeat(4096),
+  ];
+
+  it("stores hostile text byte for byte and returns it unchanged", async () => {
+    for (const text of hostile) {
+      const ws = `ws ${text.slice(0, 100)}`;
+      const draft = draftOf({ workspaceId: ws, id: `id ${text.slice(0, 120)}`, tenantId: `t ${text.slice(0, 120)}`, displayName: text });
+      await insertDraft(draft);
+      const stored = db.prepare(`SELECT document FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`).pluck().get(ws, draft.id);
+      expect(stored).toBe(encodeDraft(draft));
+      const loaded = parseDraft(await store.load(ws, draft.id));
+      expect(loaded.identity?.displayName).toBe(text);
+      expect(encodeDraft(loaded)).toBe(encodeDraft(draft));
+      expect(await store.findOpenDraft(ws, draft.identity!.tenantId)).toEqual(JSON.parse(encodeDraft(draft)));
+    }
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+  });
+
+  it("round-trips arbitrary NUL-free strings (property)", async () => {
+    const text = fc.string({ unit: "binary", minLength: 1, maxLength: 300 }).filter((s) => !s.includes("\u0000") && s.trim() === s && s.length > 0);
+    await fc.assert(
+      fc.asyncProperty(text, text, async (name, tenant) => {
+        const ws = uid("ws");
+        const draft = draftOf({ workspaceId: ws, tenantId: tenant.slice(0, 128), displayName: name });
+        await insertDraft(draft);
+        expect(encodeDraft(parseDraft(await store.load(ws, draft.id)))).toBe(encodeDraft(draft));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("reports a document that is not JSON as CorruptRecordError", async () => {
+    const ws = uid("ws");
+    const d = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(d);
+    db.prepare(`UPDATE "onboarding_drafts" SET document = ? WHERE workspace_id = ? AND id = ?`).run("{not json", ws, d.id);
+    await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(store.findOpenDraft(ws, "t")).rejects.toBeInstanceOf(CorruptRecordError);
+  });
+});
+
+describe("sqlite list", () => {
+  it("pages on (created_at, id) with and without a state filter", async () => {
+    const ws = uid("ws");
+    const drafts: OnboardingDraft[] = [];
+    // 23 drafts: several share a createdAt so the id breaks ties; a third are cancelled.
+    for (let i = 0; i < 23; i++) {
+      const d = draftOf({ workspaceId: ws, id: `d-${String(22 - i).padStart(2, "0")}`, tenantId: `t${i}`, now: at(i % 7) });
+      await insertDraft(d);
+      if (i % 3 === 0) {
+        const c = next(d, { type: "cancel" }, at(30));
+        expect((await store.commit({ draft: c, expectedVersion: 1, events: [], idempotency: null })).ok).toBe(true);
+        drafts.push(c);
+      } else {
+        drafts.push(d);
+      }
+    }
+    await insertDraft(draftOf({ workspaceId: uid("ws"), tenantId: "elsewhere" }));
+    const order = (a: OnboardingDraft, b: OnboardingDraft): number =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+    async function all(state: "cancelled" | "draft" | undefined, limit: number): Promise<string[]> {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 50; pages++) {
+        const page = await store.list(ws, { limit, cursor, ...(state === undefined ? {} : { state }) });
+        expect(page.drafts.length).toBeLessThanOrEqual(limit);
+        ids.push(...page.drafts.map((d) => parseDraft(d).id));
+        if (page.nextCursor === null) return ids;
+        cursor = page.nextCursor;
+      }
+      throw new Error("too many pages");
+    }
+    for (const limit of [1, 2, 5, 23, 500]) {
+      expect(await all(undefined, limit)).toEqual([...drafts].sort(order).map((d) => d.id));
+      expect(await all("cancelled", limit)).toEqual(drafts.filter((d) => d.lifecycle.state === "cancelled").sort(order).map((d) => d.id));
+      expect(await all("draft", limit)).toEqual(drafts.filter((d) => d.lifecycle.state === "draft").sort(order).map((d) => d.id));
+    }
+    expect(await store.list(ws, { limit: 5, state: "completed" })).toEqual({ drafts: [], nextCursor: null });
+    // A cursor past the end is an empty last page.
+    expect(await store.list(ws, { limit: 5, cursor: encodeCursor({ createdAt: at(59), id: "z" }) })).toEqual({ drafts: [], nextCursor: null });
+  });
+
+  it("rejects malformed cursors and limits with ValidationError", async () => {
+    for (const cursor of ["not-a-cursor", encodeCursor({ createdAt: "x", id: "y" }).slice(0, 3), Buffer.from("[1,2]").toString("base64url")]) {
+      await expect(store.list("w", { limit: 5, cursor })).rejects.toBeInstanceOf(ValidationError);
+    }
+    for (const limit of [0, -1, 501, 1.5, Number.NaN]) {
+      await expect(store.list("w", { limit })).rejects.toBeInstanceOf(ValidationError);
+    }
+  });
+});
+
+describe("sqlite connections", () => {
+  it("works on ':memory:' with a private database per store", async () => {
+    const a = createSqliteStore({ filename: ":memory:" });
+    const b = createSqliteStore({ filename: ":memory:" });
+    await a.migrate();
+    await b.migrate();
+    const d = draftOf({ workspaceId: "w", tenantId: "t" });
+    expect(await a.insert({ draft: d, event: eventFor(d, "created"), idempotency: null })).toEqual({ ok: true });
+    expect(await a.load("w", d.id)).toEqual(JSON.parse(encodeDraft(d)));
+    expect(await b.load("w", d.id)).toBeNull();
+    const adb = await a.database();
+    await a.close();
+    await b.close();
+    expect(adb.open).toBe(false);
+    await expect(a.load("w", d.id)).rejects.toBeInstanceOf(StoreError);
+    await a.close(); // idempotent
+  });
+
+  it("never closes a caller-owned Database, and wraps driver errors in StoreError", async () => {
+    const own = new Database(":memory:");
+    const s = createSqliteStore({ database: own, tablePrefix: "own_" });
+    await expect(s.load("w", "d")).rejects.toSatisfy((e) => e instanceof StoreError && /no such table/.test(String((e as StoreError).cause)));
+    await s.migrate();
+    expect(await s.database()).toBe(own);
+    const d = draftOf({ workspaceId: "w", tenantId: "t" });
+    expect(await s.insert({ draft: d, event: eventFor(d, "created"), idempotency: null })).toEqual({ ok: true });
+    await s.close();
+    expect(own.open).toBe(true);
+    expect(own.prepare(`SELECT count(*) FROM own_drafts`).pluck().get()).toBe(1);
+    await expect(s.load("w", d.id)).rejects.toBeInstanceOf(StoreError);
+
+    const again = createSqliteStore({ database: own, tablePrefix: "own_" });
+    own.close();
+    const failure = await again.load("w", d.id).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(StoreError);
+    expect(failure).toMatchObject({ adapter: "sqlite", operation: "load", code: "store_failure" });
+  });
+
+  it("waits for a lock held by another connection (busy_timeout, then bounded retries)", async () => {
+    const file = tempDatabase("busy");
+    const s = createSqliteStore({ filename: file.file, busyTimeoutMs: 20 });
+    await s.migrate();
+    const d = draftOf({ workspaceId: "w", tenantId: "t" });
+    expect(await s.insert({ draft: d, event: eventFor(d, "created"), idempotency: null })).toEqual({ ok: true });
+    const blocker = new Database(file.file, { timeout: 0 });
+    try {
+      // Held for ~120 ms: longer than busy_timeout, shorter than the retry budget.
+      blocker.exec("BEGIN IMMEDIATE");
+      setTimeout(() => blocker.exec("COMMIT"), 120);
+      const v2 = next(d, { type: "select_provider", connectionId: "c" });
+      expect(await s.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null })).toEqual({ ok: true });
+
+      // Held for good: SQLITE_BUSY ends as a StoreError after the bounded retries, nothing written.
+      blocker.exec("BEGIN IMMEDIATE");
+      const v3 = next(v2, { type: "select_provider", connectionId: "c3" });
+      const started = Date.now();
+      const failure = await s.commit({ draft: v3, expectedVersion: 2, events: [], idempotency: null }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(StoreError);
+      expect(String((failure as StoreError).cause)).toMatch(/locked|busy/i);
+      expect(Date.now() - started).toBeLessThan(5000);
+      blocker.exec("ROLLBACK");
+      expect(parseDraft(await s.load("w", d.id)).version).toBe(2);
+    } finally {
+      blocker.close();
+      await s.close();
+      file.cleanup();
+    }
+  });
+});
