@@ -1,0 +1,568 @@
+/**
+ * MySQL / MariaDB adapter: schema, compare-and-set, unique open-draft slot, idempotency,
+ * round-trips of hostile strings, corrupt rows, listing, error wrapping. Needs the loopback
+ * server (see fixtures/mysql-support.ts); skipped loudly without it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { createConnection, type Pool, type RowDataPacket } from "mysql2/promise";
+import {
+  createMySqlStore,
+  mysqlSchemaSql,
+  mysqlSchemaStatements,
+  mysqlTableNames,
+  type MySqlStore,
+} from "../../src/adapters/mysql/index.js";
+import { applyCommand, newDraft, parseCommand, type CommandInput } from "../../src/commands/index.js";
+import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
+import { createOnboardingEngine } from "../../src/index.js";
+import {
+  ConfigurationError,
+  CorruptRecordError,
+  StoreError,
+  ValidationError,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../../src/record/index.js";
+import { serviceAvailable, uniqueSuffix } from "../support/services.js";
+import { MYSQL_OPTIONS, dropTables, eventFor, probeMySql, testPool, versionTrail } from "./fixtures/mysql-support.js";
+
+const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
+
+const T0 = Date.parse("2030-01-01T00:00:00.000Z");
+const iso = (offsetMs: number): string => new Date(T0 + offsetMs).toISOString();
+
+function draftOf(workspaceId: string, id: string, tenantId?: string, at = iso(0), displayName = "Contoso"): OnboardingDraft {
+  return newDraft({
+    id,
+    workspaceId,
+    now: at,
+    actorId: "u1",
+    ...(tenantId === undefined ? {} : { identity: { tenantId, displayName } }),
+  });
+}
+
+function next(draft: OnboardingDraft, command: CommandInput, at = iso(1000)): OnboardingDraft {
+  const outcome = applyCommand(draft, parseCommand(command), {
+    now: at,
+    actorId: "u2",
+    nextRunId: () => `run-${Math.random().toString(36).slice(2)}`,
+    policy: {},
+  });
+  if (!outcome.changed) throw new Error("command changed nothing");
+  return outcome.draft;
+}
+
+function idempotencyFor(draft: OnboardingDraft, key: string, commandType = "select_provider"): IdempotencyRecord {
+  return {
+    workspaceId: draft.workspaceId,
+    key,
+    draftId: draft.id,
+    commandType,
+    fingerprint: JSON.stringify([draft.id, commandType]),
+    createdAt: draft.updatedAt,
+    outcome: { version: draft.version, feedback: "applied", eventId: "e1", runId: null, draft },
+  };
+}
+
+describe.skipIf(!up)("mysql adapter", () => {
+  const prefix = `t_my_${uniqueSuffix()}_`;
+  let pool: Pool;
+  let store: MySqlStore;
+  let wsCounter = 0;
+  const ws = (): string => `ws-${uniqueSuffix()}-${(wsCounter += 1)}`;
+
+  beforeAll(async () => {
+    pool = testPool();
+    store = createMySqlStore({ pool, tablePrefix: prefix });
+    await store.migrate();
+  });
+
+  afterAll(async () => {
+    if (pool === undefined) return;
+    await dropTables(pool, prefix);
+    await dropTables(pool, `${prefix}sql_`);
+    await pool.end();
+  });
+
+  async function insertOk(draft: OnboardingDraft): Promise<void> {
+    expect(await store.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+  }
+
+  async function raw(sql: string, params: (string | number)[]): Promise<RowDataPacket[]> {
+    const [rows] = await pool.execute<RowDataPacket[]>(sql, params);
+    return rows;
+  }
+
+  describe("schema", () => {
+    it("migrate() is idempotent and leaves existing rows alone", async () => {
+      const w = ws();
+      await insertOk(draftOf(w, "d1", "t1"));
+      await store.migrate();
+      await store.migrate();
+      await Promise.all([store.migrate(), store.migrate()]);
+      expect(await store.load(w, "d1")).not.toBeNull();
+    });
+
+    it("exports the DDL as plain SQL text that creates the same tables as migrate(), twice in a row", async () => {
+      const sqlPrefix = `${prefix}sql_`;
+      const script = mysqlSchemaSql(sqlPrefix);
+      expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}drafts\``);
+      expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}audit\``);
+      expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}idempotency\``);
+      expect(script).toContain("UNIQUE KEY `open_tenant` (`workspace_id`, `open_tenant_id`)");
+      expect(script).toContain("KEY `state_created` (`workspace_id`, `state`, `created_at`, `id`)");
+      expect(script).not.toContain("?");
+      expect(mysqlSchemaStatements(sqlPrefix)).toHaveLength(3);
+
+      const connection = await createConnection({ ...MYSQL_OPTIONS, multipleStatements: true });
+      try {
+        await connection.query(script);
+        await connection.query(script);
+        for (const table of ["drafts", "audit", "idempotency"] as const) {
+          const [a] = await connection.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${prefix}${table}\``);
+          const [b] = await connection.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${sqlPrefix}${table}\``);
+          const normalise = (row: RowDataPacket | undefined, p: string): string =>
+            String(row?.["Create Table"])
+              .replaceAll(p, "PREFIX_")
+              .replace(/ AUTO_INCREMENT=\d+/, "");
+          expect(normalise(b[0], sqlPrefix)).toBe(normalise(a[0], prefix));
+        }
+      } finally {
+        await connection.end();
+      }
+    });
+
+    it("has real, indexed query columns", async () => {
+      const t = mysqlTableNames(prefix);
+      const indexes = await raw(`SHOW INDEX FROM \`${t.drafts}\``, []);
+      const byName = new Map<string, string[]>();
+      for (const row of indexes) {
+        const name = String(row["Key_name"]);
+        byName.set(name, [...(byName.get(name) ?? []), String(row["Column_name"])]);
+      }
+      expect(byName.get("PRIMARY")).toEqual(["workspace_id", "id"]);
+      expect(byName.get("open_tenant")).toEqual(["workspace_id", "open_tenant_id"]);
+      expect(byName.get("state_created")).toEqual(["workspace_id", "state", "created_at", "id"]);
+      expect(indexes.find((row) => row["Key_name"] === "open_tenant")?.["Non_unique"]).toBe(0);
+
+      const w = ws();
+      const d1 = draftOf(w, "d1", "t1");
+      await insertOk(d1);
+      const cancelled = next(d1, { type: "cancel", reason: "test" });
+      expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null })).toEqual({ ok: true });
+      const [row] = await raw(
+        `SELECT CAST(\`id\` AS CHAR) AS id, \`version\`, \`state\`, \`current_checkpoint\`, CAST(\`tenant_id\` AS CHAR) AS tenant, ` +
+          `\`open_tenant_id\`, \`created_at\`, \`updated_at\` FROM \`${t.drafts}\` WHERE \`workspace_id\` = ?`,
+        [w],
+      );
+      expect(row).toMatchObject({
+        id: "d1",
+        version: 2,
+        state: "cancelled",
+        current_checkpoint: null,
+        tenant: "t1",
+        open_tenant_id: null,
+        created_at: d1.createdAt,
+        updated_at: cancelled.updatedAt,
+      });
+    });
+
+    it("rejects table prefixes that are not plain identifiers", () => {
+      for (const bad of ["", "1abc", "a-b", "a b", "x;DROP TABLE t;--", "a`b", "ä_", "a".repeat(49), "a.b"]) {
+        expect(() => createMySqlStore({ pool, tablePrefix: bad }), bad).toThrow(ConfigurationError);
+        expect(() => mysqlSchemaSql(bad), bad).toThrow(ConfigurationError);
+      }
+      expect(createMySqlStore({ pool, tablePrefix: "a".repeat(48) }).tables.idempotency).toHaveLength(59);
+    });
+  });
+
+  describe("compare-and-set", () => {
+    it("commits exactly when the stored version is the expected one, and writes nothing otherwise", async () => {
+      const w = ws();
+      const v1 = draftOf(w, "d1", "t1");
+      await insertOk(v1);
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({ ok: true });
+
+      // A stale writer (also expecting 1) with an idempotency record: rejected, nothing written.
+      const stale = next(v1, { type: "select_provider", connectionId: "c2" });
+      expect(
+        await store.commit({ draft: stale, expectedVersion: 1, events: [eventFor(stale)], idempotency: idempotencyFor(stale, "k-stale") }),
+      ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+      expect(encodeDraft(parseDraft(await store.load(w, "d1")))).toBe(encodeDraft(v2));
+      expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2]);
+      expect(await store.loadIdempotency(w, "k-stale")).toBeNull();
+
+      // Expecting a version from the future is a conflict too.
+      const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" });
+      expect(await store.commit({ draft: v3, expectedVersion: 5, events: [], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: 2,
+      });
+      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({ ok: true });
+      expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2, 3]);
+    });
+
+    it("reports actualVersion null for a draft that does not exist (or lives in another workspace)", async () => {
+      const w = ws();
+      const v1 = draftOf(w, "d1", "t1");
+      await insertOk(v1);
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      const elsewhere = { ...v2, workspaceId: ws() };
+      expect(await store.commit({ draft: elsewhere, expectedVersion: 1, events: [], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: null,
+      });
+      expect(await store.load(elsewhere.workspaceId, "d1")).toBeNull();
+      expect(await store.load(w, "D1")).toBeNull();
+      expect(await store.load(w, "d1 ")).toBeNull();
+    });
+
+    it("rejects a second insert of the same id with draft_exists and writes nothing", async () => {
+      const w = ws();
+      const d = draftOf(w, "d1");
+      await insertOk(d);
+      const again = draftOf(w, "d1", "t9", iso(5));
+      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: idempotencyFor(again, "k1") })).toEqual({
+        ok: false,
+        reason: "draft_exists",
+      });
+      expect(await store.loadIdempotency(w, "k1")).toBeNull();
+      expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1]);
+      expect(await store.findOpenDraft(w, "t9")).toBeNull();
+    });
+  });
+
+  describe("one open draft per tenant", () => {
+    it("is enforced by the unique index, on insert and on commit, with nothing written", async () => {
+      const w = ws();
+      const d1 = draftOf(w, "d1", "t1");
+      await insertOk(d1);
+      const d2 = draftOf(w, "d2", "t1");
+      expect(await store.insert({ draft: d2, event: eventFor(d2), idempotency: idempotencyFor(d2, "k2") })).toEqual({
+        ok: false,
+        reason: "open_draft_exists",
+        existingDraftId: "d1",
+      });
+      expect(await store.load(w, "d2")).toBeNull();
+      expect(await store.listAudit(w, "d2")).toEqual([]);
+      expect(await store.loadIdempotency(w, "k2")).toBeNull();
+
+      // Drafts without identity do not occupy a slot (NULLs are distinct in the unique index).
+      const d3 = draftOf(w, "d3");
+      const d4 = draftOf(w, "d4");
+      await insertOk(d3);
+      await insertOk(d4);
+
+      // Identifying d3 as t1 would open a second slot: rejected, nothing written.
+      const d3v2 = next(d3, { type: "identify", tenantId: "t1", displayName: "Second" });
+      expect(await store.commit({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: idempotencyFor(d3v2, "k3") })).toEqual({
+        ok: false,
+        reason: "open_draft_exists",
+        existingDraftId: "d1",
+      });
+      expect(parseDraft(await store.load(w, "d3")).version).toBe(1);
+      expect(versionTrail(await store.listAudit(w, "d3"))).toEqual([1]);
+      expect(await store.loadIdempotency(w, "k3")).toBeNull();
+
+      // Tenant ids are compared byte for byte: case and trailing spaces matter.
+      for (const [id, tenant] of [["d5", "T1"], ["d6", "t1 "], ["d7", " t1"]] as const) await insertOk(draftOf(w, id, tenant));
+
+      // Cancelling d1 frees the slot.
+      const d1v2 = next(d1, { type: "cancel", reason: null });
+      expect(await store.commit({ draft: d1v2, expectedVersion: 1, events: [eventFor(d1v2)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.findOpenDraft(w, "t1")).toBeNull();
+      expect(await store.commit({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: null })).toEqual({ ok: true });
+      expect((parseDraft(await store.findOpenDraft(w, "t1"))).id).toBe("d3");
+      expect((parseDraft(await store.findOpenDraft(w, "T1"))).id).toBe("d5");
+      expect((parseDraft(await store.findOpenDraft(w, "t1 "))).id).toBe("d6");
+      expect(await store.findOpenDraft(ws(), "t1")).toBeNull();
+    });
+
+    it("lets exactly one of many concurrent inserts for a tenant win", async () => {
+      const w = ws();
+      const drafts = Array.from({ length: 12 }, (_, i) => draftOf(w, `race-${i}`, "t-race"));
+      const results = await Promise.all(drafts.map((draft) => store.insert({ draft, event: eventFor(draft), idempotency: null })));
+      const winners = results.flatMap((result, i) => (result.ok ? [drafts[i]?.id] : []));
+      expect(winners).toHaveLength(1);
+      for (const result of results) {
+        if (!result.ok) expect(result).toEqual({ ok: false, reason: "open_draft_exists", existingDraftId: winners[0] });
+      }
+    });
+  });
+
+  describe("idempotency records", () => {
+    it("are stored with the commit; a duplicate key rolls the whole commit back", async () => {
+      const w = ws();
+      const a1 = draftOf(w, "a", "ta");
+      const b1 = draftOf(w, "b", "tb");
+      await insertOk(a1);
+      await insertOk(b1);
+      const a2 = next(a1, { type: "select_provider", connectionId: "c1" });
+      const record = idempotencyFor(a2, "key-1");
+      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: record })).toEqual({ ok: true });
+      expect(await store.loadIdempotency(w, "key-1")).toEqual(JSON.parse(JSON.stringify(record)));
+      expect(await store.loadIdempotency(ws(), "key-1")).toBeNull();
+      expect(await store.loadIdempotency(w, "KEY-1")).toBeNull();
+
+      const b2 = next(b1, { type: "select_provider", connectionId: "c1" });
+      expect(await store.commit({ draft: b2, expectedVersion: 1, events: [eventFor(b2)], idempotency: idempotencyFor(b2, "key-1") })).toEqual({
+        ok: false,
+        reason: "idempotency_key_exists",
+      });
+      expect(parseDraft(await store.load(w, "b")).version).toBe(1);
+      expect(versionTrail(await store.listAudit(w, "b"))).toEqual([1]);
+
+      const c1 = draftOf(w, "c", "tc");
+      expect(await store.insert({ draft: c1, event: eventFor(c1), idempotency: idempotencyFor(c1, "key-1") })).toEqual({
+        ok: false,
+        reason: "idempotency_key_exists",
+      });
+      expect(await store.load(w, "c")).toBeNull();
+      expect(await store.findOpenDraft(w, "tc")).toBeNull();
+    });
+  });
+
+  describe("audit", () => {
+    it("appends entries of any kind and lists them in append order, per workspace and draft", async () => {
+      const w = ws();
+      const d = draftOf(w, "d1", "t1");
+      await insertOk(d);
+      const kinds = ["conflict", "denied", "conflict"] as const;
+      for (const [i, kind] of kinds.entries()) {
+        await store.appendAudit([eventFor(d, { kind, eventId: `x${i}`, toVersion: null, expectedVersion: 1, actualVersion: 2 })]);
+      }
+      await store.appendAudit([]);
+      await store.appendAudit([
+        eventFor(d, { kind: "denied", eventId: "y1", toVersion: null, capability: "cancel" }),
+        eventFor(d, { kind: "denied", eventId: "y2", toVersion: null, capability: "activate" }),
+      ]);
+      const ids = (await store.listAudit(w, "d1")).map((event) => (event as { eventId: string }).eventId);
+      expect(ids.slice(1)).toEqual(["x0", "x1", "x2", "y1", "y2"]);
+      expect(await store.listAudit(ws(), "d1")).toEqual([]);
+    });
+  });
+
+  describe("hostile strings", () => {
+    const hostile = [
+      "'",
+      "''",
+      '"',
+      "\\",
+      "\\'",
+      "'; DROP TABLE onboarding_drafts; --",
+      "\" OR 1=1 -- ",
+      "` OR `1`=`1",
+      "%_*?",
+      "\\0\\n\\r\\Z\\%",
+      "\n\r\t\u001a\u0008",
+      "😀🏳️‍🌈𝕏👩‍👩‍👧",
+      "ÄÖÜ ß Ω 中文 עברית",
+      "\u00ff\u00fe\u0080\u0081",
+      "trailing   ",
+      "   leading",
+      "A",
+      "a",
+      "\uFEFFbom",
+      "{\"json\":[1,2]}",
+      "</script><script>",
+      "$1 ? :name @v",
+    ];
+    const nulFree = (s: string): boolean => !s.includes("\u0000");
+    const idArb = fc.oneof(
+      fc.constantFrom(...hostile),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 128 }).filter(nulFree),
+      fc.string({ unit: "binary-ascii", minLength: 1, maxLength: 128 }).filter(nulFree),
+    );
+    const textArb = fc.oneof(
+      idArb,
+      fc.string({ unit: "binary", minLength: 1, maxLength: 4096 }).filter(nulFree),
+      fc.constant("😀".repeat(2048)),
+      fc.constant("'\\".repeat(2048)),
+      fc.constant("x".repeat(4096)),
+    );
+
+    it("round-trip unchanged as ids, tenant ids, display names and idempotency keys", async () => {
+      const round = `${uniqueSuffix()}`;
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(idArb, idArb, idArb, textArb, fc.string({ unit: "binary", minLength: 1, maxLength: 255 }).filter(nulFree), async (wsTail, id, tenantId, displayName, key) => {
+          n += 1;
+          const w = `${round}-${n}-${wsTail}`.slice(0, 128);
+          const v1 = draftOf(w, id, tenantId, iso(n), displayName);
+          await insertOk(v1);
+          const v2 = next(v1, { type: "select_provider", connectionId: id });
+          expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: idempotencyFor(v2, key) })).toEqual({ ok: true });
+
+          expect(encodeDraft(parseDraft(await store.load(w, id)))).toBe(encodeDraft(v2));
+          expect(encodeDraft(parseDraft(await store.findOpenDraft(w, tenantId)))).toBe(encodeDraft(v2));
+          const record = (await store.loadIdempotency(w, key)) as IdempotencyRecord;
+          expect(record.key).toBe(key);
+          expect(encodeDraft(parseDraft(record.outcome.draft))).toBe(encodeDraft(v2));
+          const audit = await store.listAudit(w, id);
+          expect(audit).toHaveLength(2);
+          expect((audit[0] as { draftId: string }).draftId).toBe(id);
+          const page = await store.list(w, { limit: 5 });
+          expect(page.drafts.map((d) => (d as OnboardingDraft).id)).toEqual([id]);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it("round-trip through the engine", async () => {
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const w = `ws-'\\"😀-${uniqueSuffix()}`;
+      for (const [i, name] of hostile.entries()) {
+        const displayName = `${name} ${i}`.trim();
+        const { draft } = await engine.create(
+          w,
+          { id: `${name}-${i}`, identity: { tenantId: `${name}|${i}`, displayName } },
+          { actor: { id: `actor ${name}` } },
+        );
+        const r = await engine.execute(w, draft.id, { type: "select_provider", connectionId: name }, {
+          actor: { id: "u1" },
+          expectedVersion: 1,
+          idempotencyKey: `${name}#${i}`,
+        });
+        const loaded = await engine.get(w, draft.id, { id: "u1" });
+        expect(encodeDraft(loaded)).toBe(encodeDraft(r.draft));
+        expect(loaded.identity?.displayName).toBe(displayName);
+        expect(loaded.provider?.connectionId).toBe(name);
+        const replay = await engine.execute(w, draft.id, { type: "select_provider", connectionId: name }, {
+          actor: { id: "u1" },
+          expectedVersion: 1,
+          idempotencyKey: `${name}#${i}`,
+        });
+        expect(replay.replayed).toBe(true);
+        const history = await engine.history(w, draft.id, { id: "u1" });
+        expect(history.map((event) => event.toVersion)).toEqual([1, 2]);
+      }
+    });
+  });
+
+  describe("corrupt rows", () => {
+    it("read as CorruptRecordError through the engine, and are left as they are", async () => {
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const w = ws();
+      const t = mysqlTableNames(prefix);
+      const edits: [string, (doc: Record<string, unknown>) => string][] = [
+        ["version as text", (doc) => JSON.stringify({ ...doc, version: "two" })],
+        ["unknown state", (doc) => JSON.stringify({ ...doc, lifecycle: { ...(doc["lifecycle"] as object), state: "paused" } })],
+        ["lifecycle disagrees", (doc) => JSON.stringify({ ...doc, lifecycle: { ...(doc["lifecycle"] as object), state: "completed" } })],
+        ["identity not an object", (doc) => JSON.stringify({ ...doc, identity: 42 })],
+        ["an array", () => "[1,2,3]"],
+        ["not JSON", () => "{\"id\": \"d1\", truncated"],
+        ["empty", () => ""],
+      ];
+      for (const [i, [label, edit]] of edits.entries()) {
+        const { draft } = await engine.create(w, { identity: { tenantId: `t${i}`, displayName: "X" } }, { actor: { id: "u1" } });
+        const document = JSON.parse(encodeDraft(draft)) as Record<string, unknown>;
+        const corrupt = edit(document);
+        await pool.execute(`UPDATE \`${t.drafts}\` SET \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [corrupt, w, draft.id]);
+        await expect(engine.get(w, draft.id, { id: "u1" }), label).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(
+          engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor: { id: "u1" }, expectedVersion: 1 }),
+          label,
+        ).rejects.toBeInstanceOf(CorruptRecordError);
+        const [row] = await raw(`SELECT \`document\`, \`version\` FROM \`${t.drafts}\` WHERE \`workspace_id\` = ? AND \`id\` = ?`, [w, draft.id]);
+        expect(row?.["document"], label).toBe(corrupt);
+        expect(row?.["version"], label).toBe(1);
+      }
+    });
+  });
+
+  describe("list", () => {
+    it("pages on (createdAt, id) with an optional state filter", async () => {
+      const w = ws();
+      const expected: { id: string; createdAt: string; state: string }[] = [];
+      // 23 drafts; several share a createdAt so the id breaks the tie (byte order: "A" < "a").
+      for (let i = 0; i < 23; i += 1) {
+        const id = `${i % 2 === 0 ? "A" : "a"}-${String(22 - i).padStart(2, "0")}`;
+        const at = iso(Math.floor(i / 3) * 1000);
+        let draft = draftOf(w, id, i % 4 === 0 ? undefined : `t${i}`, at);
+        await insertOk(draft);
+        if (i % 3 === 1) {
+          draft = next(draft, { type: "cancel", reason: "x" }, iso(999_999));
+          expect(await store.commit({ draft, expectedVersion: 1, events: [eventFor(draft)], idempotency: null })).toEqual({ ok: true });
+        }
+        expected.push({ id, createdAt: at, state: draft.lifecycle.state });
+      }
+      await insertOk(draftOf(ws(), "other-workspace", "t1"));
+      const byKey = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number =>
+        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : Buffer.compare(Buffer.from(a.id), Buffer.from(b.id));
+      expected.sort(byKey);
+
+      async function all(state: "cancelled" | "draft" | undefined, limit: number): Promise<string[]> {
+        const ids: string[] = [];
+        let cursor: string | null = null;
+        for (let pages = 0; pages < 100; pages += 1) {
+          const page: Awaited<ReturnType<MySqlStore["list"]>> = await store.list(w, {
+            limit,
+            cursor,
+            ...(state === undefined ? {} : { state }),
+          });
+          expect(page.drafts.length).toBeLessThanOrEqual(limit);
+          ids.push(...page.drafts.map((d) => parseDraft(d).id));
+          if (page.nextCursor === null) return ids;
+          expect(page.drafts).toHaveLength(limit);
+          cursor = page.nextCursor;
+        }
+        throw new Error("too many pages");
+      }
+
+      for (const limit of [1, 2, 3, 7, 23, 500]) {
+        expect(await all(undefined, limit)).toEqual(expected.map((e) => e.id));
+        expect(await all("cancelled", limit)).toEqual(expected.filter((e) => e.state === "cancelled").map((e) => e.id));
+        expect(await all("draft", limit)).toEqual(expected.filter((e) => e.state === "draft").map((e) => e.id));
+      }
+      expect((await store.list(w, { limit: 23 })).nextCursor).toBeNull();
+      expect(await store.list(ws(), { limit: 10 })).toEqual({ drafts: [], nextCursor: null });
+    });
+
+    it("rejects a malformed cursor, a bad limit and an unknown state with ValidationError", async () => {
+      const w = ws();
+      for (const cursor of ["not-a-cursor", "", Buffer.from("[1,2]").toString("base64url"), "%%%"]) {
+        await expect(store.list(w, { limit: 5, cursor }), cursor).rejects.toBeInstanceOf(ValidationError);
+      }
+      for (const limit of [0, -1, 501, 2.5, Number.NaN]) {
+        await expect(store.list(w, { limit }), String(limit)).rejects.toBeInstanceOf(ValidationError);
+      }
+      await expect(store.list(w, { limit: 5, state: "paused" as "draft" })).rejects.toBeInstanceOf(ValidationError);
+    });
+  });
+
+  describe("driver failures", () => {
+    it("are wrapped in StoreError", async () => {
+      const missing = createMySqlStore({ pool, tablePrefix: `${prefix}never_migrated_` });
+      const d = draftOf(ws(), "d1", "t1");
+      await expect(missing.load("w", "d")).rejects.toBeInstanceOf(StoreError);
+      await expect(missing.insert({ draft: d, event: eventFor(d), idempotency: null })).rejects.toBeInstanceOf(StoreError);
+      await expect(missing.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null })).rejects.toBeInstanceOf(StoreError);
+      await expect(missing.list("w", { limit: 1 })).rejects.toBeInstanceOf(StoreError);
+      await expect(missing.appendAudit([eventFor(d)])).rejects.toBeInstanceOf(StoreError);
+
+      const unreachable = createMySqlStore({ connection: { ...MYSQL_OPTIONS, port: 1, connectTimeout: 500 } });
+      await expect(unreachable.load("w", "d")).rejects.toBeInstanceOf(StoreError);
+      await expect(unreachable.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null })).rejects.toBeInstanceOf(StoreError);
+      await unreachable.close();
+    });
+
+    it("a store that opened its own pool ends it on close(); a caller's pool stays open", async () => {
+      const own = createMySqlStore({ connection: MYSQL_OPTIONS, tablePrefix: prefix });
+      const w = ws();
+      const d = draftOf(w, "own", "t1");
+      expect(await own.insert({ draft: d, event: eventFor(d), idempotency: null })).toEqual({ ok: true });
+      expect(parseDraft(await own.load(w, "own")).id).toBe("own");
+      await own.close();
+      await own.close();
+      await expect(own.load(w, "own")).rejects.toBeInstanceOf(StoreError);
+
+      const borrowed = createMySqlStore({ pool, tablePrefix: prefix });
+      await borrowed.close();
+      expect(parseDraft(await store.load(w, "own")).id).toBe("own");
+    });
+  });
+});
