@@ -7,7 +7,7 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 export const IdentifyCommandSchema = z.object({
   type: z.literal("identify"),
   tenantId: CommandIdSchema,
-  displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(256)),
+  displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(4096)),
   primaryDomain: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253))),
 });
 

@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { produce } from "immer";
 import { isTerminal, type Capability } from "../vocabulary/index.js";
 import {
+  PARSE_OPTIONS,
   TerminalDraftError,
   ValidationError,
   toValidationIssues,
@@ -90,7 +91,7 @@ export function isWorkerCommand(command: Command): command is WorkerCommand {
  * ```
  */
 export function parseCommand(input: unknown): Command {
-  const result = CommandSchema.safeParse(input);
+  const result = CommandSchema.safeParse(input, PARSE_OPTIONS);
   if (!result.success) throw new ValidationError("command", toValidationIssues(result.error.issues));
   return result.data;
 }

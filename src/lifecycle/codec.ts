@@ -2,6 +2,7 @@ import {
   CorruptRecordError,
   OnboardingDraftSchema,
   SCHEMA_VERSION,
+  PARSE_OPTIONS,
   toValidationIssues,
   type OnboardingDraft,
 } from "../record/index.js";
@@ -77,7 +78,7 @@ const PLACEHOLDER_LIFECYCLE = {
  * ```
  */
 export function parseDraft(document: unknown): OnboardingDraft {
-  const result = OnboardingDraftSchema.safeParse(upgradeDraft(document));
+  const result = OnboardingDraftSchema.safeParse(upgradeDraft(document), PARSE_OPTIONS);
   if (!result.success) {
     throw new CorruptRecordError(toValidationIssues(result.error.issues), idOf(document));
   }
@@ -134,7 +135,7 @@ export function encodeDraft(draft: OnboardingDraft): string {
 
 /** The draft with its keys in canonical (schema) order and unknown keys removed. */
 export function canonicalDraft(draft: OnboardingDraft): OnboardingDraft {
-  const result = OnboardingDraftSchema.safeParse(draft);
+  const result = OnboardingDraftSchema.safeParse(draft, PARSE_OPTIONS);
   if (!result.success) throw new CorruptRecordError(toValidationIssues(result.error.issues), draft.id);
   return result.data;
 }

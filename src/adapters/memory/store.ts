@@ -1,0 +1,202 @@
+import { ValidationError } from "../../record/index.js";
+import { encodeDraft } from "../../lifecycle/index.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  openTenantOf,
+  type CommitInput,
+  type DraftStore,
+  type InsertInput,
+  type ListOptions,
+  type ListPage,
+  type WriteResult,
+} from "../../store/index.js";
+import type { LifecycleState } from "../../vocabulary/index.js";
+
+interface StoredDraft {
+  document: string;
+  version: number;
+  state: LifecycleState;
+  createdAt: string;
+  openTenant: string | null;
+}
+
+interface WorkspaceData {
+  readonly drafts: Map<string, StoredDraft>;
+  readonly openByTenant: Map<string, string>;
+  readonly audit: Map<string, string[]>;
+  readonly idempotency: Map<string, string>;
+}
+
+/** The in-memory store, with two extra methods for tests and debugging. */
+export interface MemoryDraftStore extends DraftStore {
+  /** The stored JSON text of a draft, or `null`. */
+  rawDocument(workspaceId: string, draftId: string): string | null;
+  /**
+   * Overwrites the stored JSON text of an existing draft, bypassing every check. For tests of
+   * corrupt-data handling only.
+   */
+  setRawDocument(workspaceId: string, draftId: string, raw: string): void;
+  /** Removes everything. */
+  clear(): void;
+}
+
+/**
+ * Creates the embedded in-memory store: the default for tests, demos and single-process apps.
+ * Every method completes its checks and writes synchronously, so concurrent async callers
+ * cannot interleave inside a commit; documents are stored as canonical JSON strings, so
+ * mutating a returned object never changes what is stored.
+ *
+ * @example
+ * ```ts
+ * import { createOnboardingEngine } from "onboarding-lifecycle";
+ * import { createMemoryStore } from "onboarding-lifecycle/adapters/memory";
+ * const engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
+ * ```
+ */
+export function createMemoryStore(): MemoryDraftStore {
+  const workspaces = new Map<string, WorkspaceData>();
+
+  const workspace = (workspaceId: string): WorkspaceData => {
+    let data = workspaces.get(workspaceId);
+    if (data === undefined) {
+      data = { drafts: new Map(), openByTenant: new Map(), audit: new Map(), idempotency: new Map() };
+      workspaces.set(workspaceId, data);
+    }
+    return data;
+  };
+
+  const parse = (text: string | undefined): unknown => (text === undefined ? null : (JSON.parse(text) as unknown));
+
+  /** Checks the open-draft slot; returns the holder when another draft holds it. */
+  const slotHolder = (data: WorkspaceData, draftId: string, openTenant: string | null): string | null => {
+    if (openTenant === null) return null;
+    const holder = data.openByTenant.get(openTenant);
+    return holder !== undefined && holder !== draftId ? holder : null;
+  };
+
+  const write = (
+    data: WorkspaceData,
+    input: { draft: InsertInput["draft"]; events: readonly InsertInput["event"][]; idempotency: InsertInput["idempotency"] },
+    previousOpenTenant: string | null,
+  ): void => {
+    const { draft } = input;
+    const openTenant = openTenantOf(draft);
+    if (previousOpenTenant !== null && previousOpenTenant !== openTenant) data.openByTenant.delete(previousOpenTenant);
+    if (openTenant !== null) data.openByTenant.set(openTenant, draft.id);
+    data.drafts.set(draft.id, {
+      document: encodeDraft(draft),
+      version: draft.version,
+      state: draft.lifecycle.state,
+      createdAt: draft.createdAt,
+      openTenant,
+    });
+    let trail = data.audit.get(draft.id);
+    if (trail === undefined) {
+      trail = [];
+      data.audit.set(draft.id, trail);
+    }
+    for (const event of input.events) trail.push(JSON.stringify(event));
+    if (input.idempotency !== null) data.idempotency.set(input.idempotency.key, JSON.stringify(input.idempotency));
+  };
+
+  return {
+    name: "memory",
+
+    async load(workspaceId, draftId) {
+      return parse(workspaces.get(workspaceId)?.drafts.get(draftId)?.document);
+    },
+
+    async insert(input: InsertInput): Promise<WriteResult> {
+      const data = workspace(input.draft.workspaceId);
+      if (data.drafts.has(input.draft.id)) return { ok: false, reason: "draft_exists" };
+      const holder = slotHolder(data, input.draft.id, openTenantOf(input.draft));
+      if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
+      if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
+        return { ok: false, reason: "idempotency_key_exists" };
+      }
+      write(data, { draft: input.draft, events: [input.event], idempotency: input.idempotency }, null);
+      return { ok: true };
+    },
+
+    async commit(input: CommitInput): Promise<WriteResult> {
+      const data = workspace(input.draft.workspaceId);
+      const stored = data.drafts.get(input.draft.id);
+      if (stored === undefined) return { ok: false, reason: "version_conflict", actualVersion: null };
+      if (stored.version !== input.expectedVersion) {
+        return { ok: false, reason: "version_conflict", actualVersion: stored.version };
+      }
+      const holder = slotHolder(data, input.draft.id, openTenantOf(input.draft));
+      if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
+      if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
+        return { ok: false, reason: "idempotency_key_exists" };
+      }
+      write(data, input, stored.openTenant);
+      return { ok: true };
+    },
+
+    async appendAudit(events) {
+      for (const event of events) {
+        const data = workspace(event.workspaceId);
+        let trail = data.audit.get(event.draftId);
+        if (trail === undefined) {
+          trail = [];
+          data.audit.set(event.draftId, trail);
+        }
+        trail.push(JSON.stringify(event));
+      }
+    },
+
+    async listAudit(workspaceId, draftId) {
+      return (workspaces.get(workspaceId)?.audit.get(draftId) ?? []).map((text) => JSON.parse(text) as unknown);
+    },
+
+    async findOpenDraft(workspaceId, tenantId) {
+      const data = workspaces.get(workspaceId);
+      const draftId = data?.openByTenant.get(tenantId);
+      return draftId === undefined ? null : parse(data?.drafts.get(draftId)?.document);
+    },
+
+    async loadIdempotency(workspaceId, key) {
+      return parse(workspaces.get(workspaceId)?.idempotency.get(key));
+    },
+
+    async list(workspaceId, options: ListOptions): Promise<ListPage> {
+      const after = options.cursor == null ? null : decodeCursor(options.cursor);
+      if (options.cursor != null && after === null) {
+        throw new ValidationError("options", [{ code: "custom", path: ["cursor"], message: "malformed cursor" }]);
+      }
+      const data = workspaces.get(workspaceId);
+      if (data === undefined) return { drafts: [], nextCursor: null };
+      const rows = [...data.drafts.entries()]
+        .filter(([, row]) => options.state === undefined || row.state === options.state)
+        .map(([id, row]) => ({ id, row }))
+        .filter(
+          ({ id, row }) =>
+            after === null || row.createdAt > after.createdAt || (row.createdAt === after.createdAt && id > after.id),
+        )
+        .sort((a, b) =>
+          a.row.createdAt < b.row.createdAt ? -1 : a.row.createdAt > b.row.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+        );
+      const page = rows.slice(0, options.limit);
+      const last = page[page.length - 1];
+      return {
+        drafts: page.map(({ row }) => JSON.parse(row.document) as unknown),
+        nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.row.createdAt, id: last.id }) : null,
+      };
+    },
+
+    rawDocument(workspaceId, draftId) {
+      return workspaces.get(workspaceId)?.drafts.get(draftId)?.document ?? null;
+    },
+
+    setRawDocument(workspaceId, draftId, raw) {
+      const stored = workspaces.get(workspaceId)?.drafts.get(draftId);
+      if (stored !== undefined) stored.document = raw;
+    },
+
+    clear() {
+      workspaces.clear();
+    },
+  };
+}

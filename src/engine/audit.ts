@@ -1,0 +1,41 @@
+import type { AuditEvent, AuditKind } from "../record/index.js";
+import type { LifecycleState } from "../vocabulary/index.js";
+
+/** Builds an audit entry, filling the fields a kind does not use with `null`. */
+export function auditEvent(input: {
+  readonly eventId: string;
+  readonly workspaceId: string;
+  readonly draftId: string;
+  readonly kind: AuditKind;
+  readonly commandType: string;
+  readonly actorId: string;
+  readonly at: string;
+  readonly fromVersion?: number | null;
+  readonly toVersion?: number | null;
+  readonly expectedVersion?: number | null;
+  readonly actualVersion?: number | null;
+  readonly idempotencyKey?: string | null;
+  readonly feedback?: string | null;
+  readonly runId?: string | null;
+  readonly capability?: string | null;
+  readonly state?: LifecycleState | null;
+}): AuditEvent {
+  return {
+    eventId: input.eventId,
+    workspaceId: input.workspaceId,
+    draftId: input.draftId,
+    kind: input.kind,
+    commandType: input.commandType,
+    actorId: input.actorId,
+    at: input.at,
+    fromVersion: input.fromVersion ?? null,
+    toVersion: input.toVersion ?? null,
+    expectedVersion: input.expectedVersion ?? null,
+    actualVersion: input.actualVersion ?? null,
+    idempotencyKey: input.idempotencyKey ?? null,
+    feedback: input.feedback ?? null,
+    runId: input.runId ?? null,
+    capability: input.capability ?? null,
+    state: input.state ?? null,
+  };
+}

@@ -1,0 +1,565 @@
+import * as z from "zod/mini";
+import { Capability, type LifecycleState } from "../vocabulary/index.js";
+import {
+  AuditEventSchema,
+  AuthorizationError,
+  CorruptRecordError,
+  DraftNotFoundError,
+  IdempotencyKeyReuseError,
+  IdempotencyRecordSchema,
+  OpenDraftExistsError,
+  RetryExhaustedError,
+  ValidationError,
+  VersionConflictError,
+  toValidationIssues,
+  PARSE_OPTIONS,
+  type AuditEvent,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../record/index.js";
+import { parseDraft, type ReadinessPolicy } from "../lifecycle/index.js";
+import {
+  Feedback,
+  applyCommand,
+  commandFingerprint,
+  isWorkerCommand,
+  newDraft,
+  parseCommand,
+  parseCreateInput,
+  requiredCapabilities,
+  type Command,
+  type CommandContext,
+  type CommandInput,
+  type OperatorCommand,
+  type WorkerCommand,
+} from "../commands/index.js";
+import type { DraftStore, WriteRejection } from "../store/index.js";
+import { defaultClock, defaultIds, toIso } from "./defaults.js";
+import { auditEvent } from "./audit.js";
+import { backoffDelay, resolveRetry } from "./retry.js";
+import type {
+  Actor,
+  CreateOptions,
+  CreateResult,
+  DraftPage,
+  EngineListOptions,
+  EngineOptions,
+  ExecuteOptions,
+  MutationResult,
+  WorkerExecuteOptions,
+} from "./types.js";
+
+const IdInput = z.string().check(z.minLength(1), z.maxLength(128));
+const KeyInput = z.optional(z.string().check(z.minLength(1), z.maxLength(255)));
+const VersionInput = z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
+
+/** The mutation engine returned by {@link createOnboardingEngine}. */
+export interface OnboardingEngine<TActor extends Actor = Actor> {
+  /** The store the engine writes to. */
+  readonly store: DraftStore;
+  /** The readiness policy activation is checked against. */
+  readonly policy: ReadinessPolicy;
+  /**
+   * Creates a draft (optionally identified right away). At most one open draft per tenant and
+   * workspace: `onExisting: "resume"` returns the existing one, `"error"` (default) throws
+   * `OpenDraftExistsError`.
+   */
+  create(workspaceId: string, input: unknown, options: CreateOptions<TActor>): Promise<CreateResult>;
+  /** Reads a draft (needs `view`). Never locks, never changes the version. */
+  get(workspaceId: string, draftId: string, actor: TActor): Promise<OnboardingDraft>;
+  /** Runs an operator command with a version check. */
+  execute(
+    workspaceId: string,
+    draftId: string,
+    command: OperatorCommand | Extract<CommandInput, { type: OperatorCommand["type"] }>,
+    options: ExecuteOptions<TActor>,
+  ): Promise<MutationResult>;
+  /** Records a background worker's report on a run (matched by `runId`, retried on conflict). */
+  execute(
+    workspaceId: string,
+    draftId: string,
+    command: WorkerCommand | Extract<CommandInput, { type: WorkerCommand["type"] }>,
+    options: WorkerExecuteOptions<TActor>,
+  ): Promise<MutationResult>;
+  /** Runs a command that is only known at run time (validated like any other). */
+  execute(
+    workspaceId: string,
+    draftId: string,
+    command: unknown,
+    options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
+  ): Promise<MutationResult>;
+  /** The audit trail of a draft in append order (needs `view`). */
+  history(workspaceId: string, draftId: string, actor: TActor): Promise<readonly AuditEvent[]>;
+  /** Lists drafts of a workspace, keyset-paginated (needs `view` with a `null` draft). */
+  list(workspaceId: string, actor: TActor, options?: EngineListOptions): Promise<DraftPage>;
+}
+
+/**
+ * Creates the mutation engine: every command is validated, authorized, guarded against the
+ * current lifecycle, applied (immer), re-derived and committed with a version check, its audit
+ * entry and its idempotency record, atomically, through the given store.
+ *
+ * @example
+ * ```ts
+ * import { createOnboardingEngine } from "onboarding-lifecycle";
+ * import { createMemoryStore } from "onboarding-lifecycle/adapters/memory";
+ *
+ * const engine = createOnboardingEngine({
+ *   store: createMemoryStore(),
+ *   authorize: (actor, capability) => capability !== "override_readiness" || actor.id === "owner",
+ * });
+ * const { draft } = await engine.create("ws-1", { identity: { tenantId: "t-1", displayName: "Contoso" } }, { actor: { id: "u-1" } });
+ * const result = await engine.execute("ws-1", draft.id, { type: "select_provider", connectionId: "conn-1" }, {
+ *   actor: { id: "u-1" },
+ *   expectedVersion: draft.version,
+ * });
+ * result.draft.lifecycle.currentCheckpoint; // "verify_access"
+ * ```
+ */
+export function createOnboardingEngine<TActor extends Actor = Actor>(
+  options: EngineOptions<TActor>,
+): OnboardingEngine<TActor> {
+  const { store, authorize } = options;
+  const clock = options.clock ?? defaultClock;
+  const ids = options.ids ?? defaultIds;
+  const policy = options.policy ?? {};
+  const retry = resolveRetry(options.retry);
+
+  const now = (): string => toIso(clock.now());
+
+  function actorIdOf(actor: TActor): string {
+    const result = IdInput.safeParse((actor as { id?: unknown } | null | undefined)?.id, PARSE_OPTIONS);
+    if (!result.success) {
+      throw new ValidationError(
+        "options",
+        toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: ["actor", "id", ...issue.path] })),
+      );
+    }
+    return result.data;
+  }
+
+  function checkId(value: unknown, name: string): string {
+    const result = IdInput.safeParse(value, PARSE_OPTIONS);
+    if (!result.success) {
+      throw new ValidationError(
+        "options",
+        toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: [name, ...issue.path] })),
+      );
+    }
+    return result.data;
+  }
+
+  function checkKey(value: unknown): string | undefined {
+    const result = KeyInput.safeParse(value, PARSE_OPTIONS);
+    if (!result.success) {
+      throw new ValidationError(
+        "options",
+        toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: ["idempotencyKey", ...issue.path] })),
+      );
+    }
+    return result.data;
+  }
+
+  async function loadDraft(workspaceId: string, draftId: string): Promise<OnboardingDraft> {
+    const raw = await store.load(workspaceId, draftId);
+    if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
+    const draft = parseDraft(raw);
+    // A store must never leak another workspace's record; treat a mismatch as not found.
+    if (draft.workspaceId !== workspaceId || draft.id !== draftId) throw new DraftNotFoundError(workspaceId, draftId);
+    return draft;
+  }
+
+  async function loadIdempotency(workspaceId: string, key: string): Promise<IdempotencyRecord | null> {
+    const raw = await store.loadIdempotency(workspaceId, key);
+    if (raw === null || raw === undefined) return null;
+    const result = IdempotencyRecordSchema.safeParse(raw, PARSE_OPTIONS);
+    if (!result.success) throw new CorruptRecordError(toValidationIssues(result.error.issues), key);
+    return result.data;
+  }
+
+  async function deny(
+    actorId: string,
+    capability: Capability,
+    workspaceId: string,
+    draftId: string,
+    draft: OnboardingDraft | null,
+    commandType: string,
+    idempotencyKey: string | null,
+  ): Promise<never> {
+    await store.appendAudit([
+      auditEvent({
+        eventId: ids.eventId(),
+        workspaceId,
+        draftId,
+        kind: "denied",
+        commandType,
+        actorId,
+        at: now(),
+        fromVersion: draft?.version ?? null,
+        capability,
+        idempotencyKey,
+        state: draft?.lifecycle.state ?? null,
+      }),
+    ]);
+    throw new AuthorizationError(capability, actorId, draft === null ? null : draftId);
+  }
+
+  async function authorizeAll(
+    actor: TActor,
+    actorId: string,
+    capabilities: readonly Capability[],
+    workspaceId: string,
+    draftId: string,
+    draft: OnboardingDraft | null,
+    commandType: string,
+    idempotencyKey: string | null,
+  ): Promise<void> {
+    for (const capability of capabilities) {
+      if ((await authorize(actor, capability, draft)) !== true) {
+        await deny(actorId, capability, workspaceId, draftId, draft, commandType, idempotencyKey);
+      }
+    }
+  }
+
+  async function conflict(
+    workspaceId: string,
+    actorId: string,
+    command: Command,
+    expectedVersion: number,
+    current: OnboardingDraft,
+    idempotencyKey: string | null,
+  ): Promise<never> {
+    await store.appendAudit([
+      auditEvent({
+        eventId: ids.eventId(),
+        workspaceId,
+        draftId: current.id,
+        kind: "conflict",
+        commandType: command.type,
+        actorId,
+        at: now(),
+        fromVersion: expectedVersion,
+        expectedVersion,
+        actualVersion: current.version,
+        idempotencyKey,
+        state: current.lifecycle.state,
+      }),
+    ]);
+    throw new VersionConflictError(expectedVersion, current);
+  }
+
+  function replay(record: IdempotencyRecord, draftId: string, fingerprint: string): MutationResult {
+    if (record.draftId !== draftId || record.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReuseError(record.key, record.draftId, record.commandType);
+    }
+    const draft = parseDraft(record.outcome.draft);
+    return {
+      draft,
+      version: record.outcome.version,
+      feedback: record.outcome.feedback as Feedback,
+      event: null,
+      runIds: record.outcome.runId === null ? [] : record.outcome.runId.split(","),
+      replayed: true,
+      state: draft.lifecycle.state,
+    };
+  }
+
+  async function execute(
+    workspaceIdInput: string,
+    draftIdInput: string,
+    commandInput: unknown,
+    executeOptions: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
+  ): Promise<MutationResult> {
+    const workspaceId = checkId(workspaceIdInput, "workspaceId");
+    const draftId = checkId(draftIdInput, "draftId");
+    const command = parseCommand(commandInput);
+    const actor = executeOptions?.actor;
+    const actorId = actorIdOf(actor);
+    const idempotencyKey = checkKey(executeOptions.idempotencyKey) ?? null;
+    const worker = isWorkerCommand(command);
+    let expectedVersion: number | null = null;
+    if (!worker) {
+      const parsed = VersionInput.safeParse(executeOptions.expectedVersion, PARSE_OPTIONS);
+      if (!parsed.success) {
+        throw new ValidationError(
+          "options",
+          toValidationIssues(parsed.error.issues).map((issue) => ({ ...issue, path: ["expectedVersion", ...issue.path] })),
+        );
+      }
+      expectedVersion = parsed.data;
+    }
+    const fingerprint = commandFingerprint(draftId, command);
+
+    for (let attempt = 1; ; attempt += 1) {
+      const draft = await loadDraft(workspaceId, draftId);
+      if (idempotencyKey !== null) {
+        const remembered = await loadIdempotency(workspaceId, idempotencyKey);
+        if (remembered !== null) {
+          await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, command.type, idempotencyKey);
+          return replay(remembered, draftId, fingerprint);
+        }
+      }
+      if (expectedVersion !== null && draft.version !== expectedVersion) {
+        return conflict(workspaceId, actorId, command, expectedVersion, draft, idempotencyKey);
+      }
+      const context: CommandContext = { now: now(), actorId, nextRunId: () => ids.runId(), policy };
+      await authorizeAll(
+        actor,
+        actorId,
+        requiredCapabilities(draft, command, context),
+        workspaceId,
+        draftId,
+        draft,
+        command.type,
+        idempotencyKey,
+      );
+      const outcome = applyCommand(draft, command, context);
+      if (!outcome.changed) {
+        return {
+          draft,
+          version: draft.version,
+          feedback: outcome.feedback,
+          event: null,
+          runIds: outcome.runIds,
+          replayed: false,
+          state: draft.lifecycle.state,
+        };
+      }
+      const next = outcome.draft;
+      const event = auditEvent({
+        eventId: ids.eventId(),
+        workspaceId,
+        draftId,
+        kind: "committed",
+        commandType: command.type,
+        actorId,
+        at: context.now,
+        fromVersion: draft.version,
+        toVersion: next.version,
+        idempotencyKey,
+        feedback: outcome.feedback,
+        runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
+        state: next.lifecycle.state,
+      });
+      const idempotency: IdempotencyRecord | null =
+        idempotencyKey === null
+          ? null
+          : {
+              workspaceId,
+              key: idempotencyKey,
+              draftId,
+              commandType: command.type,
+              fingerprint,
+              createdAt: context.now,
+              outcome: {
+                version: next.version,
+                feedback: outcome.feedback,
+                eventId: event.eventId,
+                runId: event.runId,
+                draft: next,
+              },
+            };
+      const written = await store.commit({ draft: next, expectedVersion: draft.version, events: [event], idempotency });
+      if (written.ok) {
+        return {
+          draft: next,
+          version: next.version,
+          feedback: outcome.feedback,
+          event,
+          runIds: outcome.runIds,
+          replayed: false,
+          state: next.lifecycle.state,
+        };
+      }
+      const resolved = await onRejection(written, workspaceId, draftId, next);
+      if (resolved === "retry_idempotency") continue; // the next loop iteration replays
+      // version_conflict
+      if (worker) {
+        if (attempt >= retry.attempts) throw new RetryExhaustedError(draftId, attempt);
+        await retry.sleep(backoffDelay(retry, attempt));
+        continue;
+      }
+      // Operator command: another writer won the compare-and-set. Go round once more: the reload
+      // either replays a concurrent request with the same idempotency key or reports the conflict
+      // (the version only grows, so the early version check ends the loop).
+      if (attempt >= 3) {
+        const current = await loadDraft(workspaceId, draftId);
+        return conflict(workspaceId, actorId, command, expectedVersion ?? draft.version, current, idempotencyKey);
+      }
+    }
+  }
+
+  async function onRejection(
+    rejection: WriteRejection,
+    workspaceId: string,
+    draftId: string,
+    next: OnboardingDraft,
+  ): Promise<"retry_idempotency" | "version_conflict"> {
+    switch (rejection.reason) {
+      case "version_conflict":
+        if (rejection.actualVersion === null) throw new DraftNotFoundError(workspaceId, draftId);
+        return "version_conflict";
+      case "idempotency_key_exists":
+        return "retry_idempotency";
+      case "open_draft_exists":
+        throw new OpenDraftExistsError(workspaceId, next.identity?.tenantId ?? "", rejection.existingDraftId);
+      case "draft_exists":
+        throw new ValidationError("create", [
+          { code: "custom", path: ["id"], message: `a draft with id ${draftId} already exists` },
+        ]);
+    }
+  }
+
+  async function create(
+    workspaceIdInput: string,
+    input: unknown,
+    createOptions: CreateOptions<TActor>,
+  ): Promise<CreateResult> {
+    const workspaceId = checkId(workspaceIdInput, "workspaceId");
+    const parsed = parseCreateInput(input);
+    const actor = createOptions?.actor;
+    const actorId = actorIdOf(actor);
+    const idempotencyKey = checkKey(createOptions.idempotencyKey) ?? null;
+    const onExisting = createOptions.onExisting ?? "error";
+    if (onExisting !== "resume" && onExisting !== "error") {
+      throw new ValidationError("options", [
+        { code: "invalid_value", path: ["onExisting"], message: 'onExisting must be "resume" or "error"' },
+      ]);
+    }
+    const draftId = parsed.id ?? ids.draftId();
+    const fingerprint = JSON.stringify(["create", parsed.id ?? null, parsed.identity ?? null]);
+
+    if ((await authorize(actor, Capability.Create, null)) !== true) {
+      await deny(actorId, Capability.Create, workspaceId, draftId, null, "create", idempotencyKey);
+    }
+
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      if (idempotencyKey !== null) {
+        const remembered = await loadIdempotency(workspaceId, idempotencyKey);
+        if (remembered !== null) {
+          if (remembered.commandType !== "create" || remembered.fingerprint !== fingerprint) {
+            throw new IdempotencyKeyReuseError(idempotencyKey, remembered.draftId, remembered.commandType);
+          }
+          return { draft: parseDraft(remembered.outcome.draft), created: false, event: null, replayed: true };
+        }
+      }
+      const tenantId = parsed.identity?.tenantId;
+      if (tenantId !== undefined) {
+        const existing = await store.findOpenDraft(workspaceId, tenantId);
+        if (existing !== null && existing !== undefined) {
+          const open = parseDraft(existing);
+          if (onExisting === "error") throw new OpenDraftExistsError(workspaceId, tenantId, open.id);
+          return { draft: open, created: false, event: null, replayed: false };
+        }
+      }
+      const at = now();
+      const draft = newDraft({
+        id: draftId,
+        workspaceId,
+        now: at,
+        actorId,
+        ...(parsed.identity === undefined ? {} : { identity: parsed.identity }),
+      });
+      const event = auditEvent({
+        eventId: ids.eventId(),
+        workspaceId,
+        draftId,
+        kind: "created",
+        commandType: "create",
+        actorId,
+        at,
+        toVersion: 1,
+        idempotencyKey,
+        feedback: Feedback.Applied,
+        state: draft.lifecycle.state,
+      });
+      const idempotency: IdempotencyRecord | null =
+        idempotencyKey === null
+          ? null
+          : {
+              workspaceId,
+              key: idempotencyKey,
+              draftId,
+              commandType: "create",
+              fingerprint,
+              createdAt: at,
+              outcome: { version: 1, feedback: Feedback.Applied, eventId: event.eventId, runId: null, draft },
+            };
+      const written = await store.insert({ draft, event, idempotency });
+      if (written.ok) return { draft, created: true, event, replayed: false };
+      if (written.reason === "open_draft_exists") {
+        if (onExisting === "error") {
+          throw new OpenDraftExistsError(workspaceId, tenantId ?? "", written.existingDraftId);
+        }
+        continue; // resume: the next iteration finds the winner
+      }
+      if (written.reason === "idempotency_key_exists") continue; // replay on the next iteration
+      if (written.reason === "draft_exists") {
+        throw new ValidationError("create", [
+          { code: "custom", path: ["id"], message: `a draft with id ${draftId} already exists` },
+        ]);
+      }
+      throw new DraftNotFoundError(workspaceId, draftId);
+    }
+    throw new RetryExhaustedError(draftId, 3);
+  }
+
+  async function get(workspaceIdInput: string, draftIdInput: string, actor: TActor): Promise<OnboardingDraft> {
+    const workspaceId = checkId(workspaceIdInput, "workspaceId");
+    const draftId = checkId(draftIdInput, "draftId");
+    const actorId = actorIdOf(actor);
+    const draft = await loadDraft(workspaceId, draftId);
+    await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "get", null);
+    return draft;
+  }
+
+  async function history(workspaceIdInput: string, draftIdInput: string, actor: TActor): Promise<readonly AuditEvent[]> {
+    const workspaceId = checkId(workspaceIdInput, "workspaceId");
+    const draftId = checkId(draftIdInput, "draftId");
+    const actorId = actorIdOf(actor);
+    const draft = await loadDraft(workspaceId, draftId);
+    await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "history", null);
+    const raw = await store.listAudit(workspaceId, draftId);
+    return raw.map((entry, index) => {
+      const result = AuditEventSchema.safeParse(entry, PARSE_OPTIONS);
+      if (!result.success) {
+        throw new CorruptRecordError(
+          toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: ["audit", index, ...issue.path] })),
+          draftId,
+        );
+      }
+      return result.data;
+    });
+  }
+
+  async function list(workspaceIdInput: string, actor: TActor, listOptions: EngineListOptions = {}): Promise<DraftPage> {
+    const workspaceId = checkId(workspaceIdInput, "workspaceId");
+    const actorId = actorIdOf(actor);
+    const limit = listOptions.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      throw new ValidationError("options", [
+        { code: "too_big", path: ["limit"], message: "limit must be an integer from 1 to 500" },
+      ]);
+    }
+    if ((await authorize(actor, Capability.View, null)) !== true) {
+      throw new AuthorizationError(Capability.View, actorId, null);
+    }
+    const page = await store.list(workspaceId, {
+      limit,
+      ...(listOptions.state === undefined ? {} : { state: listOptions.state as LifecycleState }),
+      ...(listOptions.cursor === undefined ? {} : { cursor: listOptions.cursor }),
+    });
+    const drafts = page.drafts.map((raw) => parseDraft(raw)).filter((draft) => draft.workspaceId === workspaceId);
+    return { drafts, nextCursor: page.nextCursor };
+  }
+
+  return {
+    store,
+    policy,
+    create,
+    get,
+    execute: execute as OnboardingEngine<TActor>["execute"],
+    history,
+    list,
+  };
+}

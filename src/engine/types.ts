@@ -1,0 +1,156 @@
+import type { Capability, LifecycleState } from "../vocabulary/index.js";
+import type { AuditEvent, OnboardingDraft } from "../record/index.js";
+import type { ReadinessPolicy } from "../lifecycle/index.js";
+import type { Feedback } from "../commands/index.js";
+import type { DraftStore } from "../store/index.js";
+
+/** Who is acting: a user, a service account or a worker. Only `id` is read by the engine. */
+export interface Actor {
+  /** A stable id, recorded in the draft and the audit trail (1..128 characters). */
+  readonly id: string;
+}
+
+/**
+ * Your authorization rule: may `actor` use `capability` on `draft` (`null` for `create` and
+ * `list`)? Return `true` to allow. Denials throw `AuthorizationError` and are audited.
+ *
+ * @example
+ * ```ts
+ * const authorize: Authorize<User> = (user, capability, draft) =>
+ *   draft === null || user.workspaces.includes(draft.workspaceId)
+ *     ? capability !== "override_readiness" || user.role === "owner"
+ *     : false;
+ * ```
+ */
+export type Authorize<TActor extends Actor = Actor> = (
+  actor: TActor,
+  capability: Capability,
+  draft: OnboardingDraft | null,
+) => boolean | Promise<boolean>;
+
+/** The engine's source of time. Inject a fake one in tests. */
+export interface Clock {
+  /** The current time, as epoch milliseconds or a `Date`. */
+  now(): number | Date;
+}
+
+/** The engine's source of ids. Inject a deterministic one in tests. */
+export interface IdGenerator {
+  /** A new draft id. */
+  draftId(): string;
+  /** A new run id (verification and bootstrap runs). */
+  runId(): string;
+  /** A new audit event id. */
+  eventId(): string;
+}
+
+/** How background results retry on version conflicts: bounded, exponential, full jitter. */
+export interface RetryOptions {
+  /** Attempts in total, including the first. Default 8. */
+  readonly attempts?: number;
+  /** First backoff ceiling in milliseconds. Default 5. */
+  readonly baseDelayMs?: number;
+  /** Largest backoff ceiling in milliseconds. Default 250. */
+  readonly maxDelayMs?: number;
+  /** Random source for the jitter, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** Waits; default a `setTimeout` promise. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Options of {@link createOnboardingEngine}. */
+export interface EngineOptions<TActor extends Actor = Actor> {
+  /** Where drafts, audit entries and idempotency records live. */
+  readonly store: DraftStore;
+  /** Your authorization rule (required: there is no "allow all" default). */
+  readonly authorize: Authorize<TActor>;
+  /** Time source. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Id source. Default: `crypto.randomUUID()`. */
+  readonly ids?: IdGenerator;
+  /** Readiness policy applied to activation. */
+  readonly policy?: ReadinessPolicy;
+  /** Retry of background results on conflict. */
+  readonly retry?: RetryOptions;
+}
+
+/** Options of `engine.execute` for operator commands. */
+export interface ExecuteOptions<TActor extends Actor = Actor> {
+  /** Who acts. */
+  readonly actor: TActor;
+  /** The version the caller's view is based on; a different stored version is a conflict. */
+  readonly expectedVersion: number;
+  /** Makes retries safe: the same key with the same command returns the first outcome. */
+  readonly idempotencyKey?: string;
+}
+
+/** Options of `engine.execute` for worker reports (`record_*_result`): no `expectedVersion`. */
+export interface WorkerExecuteOptions<TActor extends Actor = Actor> {
+  /** Who acts (the worker's service identity). */
+  readonly actor: TActor;
+  /** Ignored for worker reports (they are matched by `runId` and retried on conflict). */
+  readonly expectedVersion?: number;
+  /** Makes retries safe. */
+  readonly idempotencyKey?: string;
+}
+
+/** What a command produced. */
+export interface MutationResult {
+  /** The draft after the command (unchanged for no-op feedback). */
+  readonly draft: OnboardingDraft;
+  /** Its version: send it back as the next `expectedVersion`. */
+  readonly version: number;
+  /** What happened (`applied`, `queued`, `deduped`, `ignored_stale_result`, ...). */
+  readonly feedback: Feedback;
+  /** The audit entry of the commit, or `null` when nothing was written. */
+  readonly event: AuditEvent | null;
+  /** Runs the command started or reported on. */
+  readonly runIds: readonly string[];
+  /** True when this is the remembered outcome of an earlier request with the same idempotency key. */
+  readonly replayed: boolean;
+  /** The lifecycle state after the command (same as `draft.lifecycle.state`). */
+  readonly state: LifecycleState;
+}
+
+/** What to do when `create` names a tenant that already has an open draft. */
+export type OnExisting = "resume" | "error";
+
+/** Options of `engine.create`. */
+export interface CreateOptions<TActor extends Actor = Actor> {
+  /** Who acts. */
+  readonly actor: TActor;
+  /** `resume` returns the tenant's open draft; `error` (default) throws `OpenDraftExistsError`. */
+  readonly onExisting?: OnExisting;
+  /** Makes retries safe. */
+  readonly idempotencyKey?: string;
+}
+
+/** What `engine.create` produced. */
+export interface CreateResult {
+  /** The new draft, or the tenant's open draft when resumed. */
+  readonly draft: OnboardingDraft;
+  /** False when an existing open draft was resumed (or replayed). */
+  readonly created: boolean;
+  /** The `created` audit entry, or `null` when resumed. */
+  readonly event: AuditEvent | null;
+  /** True when this is the remembered outcome of an earlier request with the same key. */
+  readonly replayed: boolean;
+}
+
+/** Options of `engine.list`. */
+export interface EngineListOptions {
+  /** Only drafts in this state. */
+  readonly state?: LifecycleState;
+  /** Page size, 1..500; default 50. */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string | null;
+}
+
+/** One page of `engine.list`. */
+export interface DraftPage {
+  /** Validated drafts, ordered by (`createdAt`, `id`). */
+  readonly drafts: readonly OnboardingDraft[];
+  /** Cursor of the next page, `null` on the last one. */
+  readonly nextCursor: string | null;
+}

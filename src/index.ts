@@ -1,0 +1,231 @@
+/**
+ * onboarding-lifecycle — the root entry: the vocabulary, the record schema and codec, the pure
+ * lifecycle functions, the command reducers, the mutation engine, the storage port and the
+ * error classes. Adapters, HTTP helpers and the testing kit are subpath exports.
+ *
+ * @packageDocumentation
+ */
+
+// vocabulary
+export {
+  LifecycleState,
+  LIFECYCLE_STATES,
+  TERMINAL_STATES,
+  isTerminal,
+  isLifecycleState,
+  type TerminalLifecycleState,
+} from "./vocabulary/lifecycle-state.js";
+export {
+  Checkpoint,
+  CHECKPOINTS,
+  checkpointIndex,
+  compareCheckpoints,
+  nextCheckpoint,
+  previousCheckpoint,
+  isCheckpoint,
+} from "./vocabulary/checkpoint.js";
+export {
+  RunStatus,
+  RUN_STATUSES,
+  isActiveRunStatus,
+  RunOutcome,
+  RUN_OUTCOMES,
+  isSuccessfulOutcome,
+  type ActiveRunStatus,
+  type SuccessfulRunOutcome,
+  type UnsuccessfulRunOutcome,
+} from "./vocabulary/run.js";
+export { LifecycleReason, LIFECYCLE_REASONS } from "./vocabulary/reason.js";
+export { Capability, CAPABILITIES } from "./vocabulary/capability.js";
+export {
+  BlockerCode,
+  BLOCKER_CODES,
+  OVERRIDABLE_BLOCKER_CODES,
+  type Blocker,
+  type OverridableBlockerCode,
+} from "./vocabulary/blocker.js";
+
+// record
+export {
+  SCHEMA_VERSION,
+  OnboardingDraftSchema,
+  CheckpointRunSchema,
+  VerificationSchema,
+  BootstrapSchema,
+  IdentitySchema,
+  ProviderSchema,
+  ActivationSchema,
+  CancellationSchema,
+  InvalidationSchema,
+  LifecycleSchema,
+  LifecycleStateSchema,
+  CheckpointSchema,
+  RunStatusSchema,
+  RunOutcomeSchema,
+  LifecycleReasonSchema,
+  IdSchema,
+  TimestampSchema,
+  type OnboardingDraft,
+  type CheckpointRun,
+  type Verification,
+  type Bootstrap,
+  type Identity,
+  type Provider,
+  type Activation,
+  type Cancellation,
+  type Invalidation,
+  type Lifecycle,
+} from "./record/schema.js";
+export {
+  AuditKind,
+  AuditEventSchema,
+  IdempotencyRecordSchema,
+  type AuditEvent,
+  type IdempotencyRecord,
+} from "./record/audit.js";
+export {
+  ErrorCode,
+  OnboardingError,
+  isOnboardingError,
+  ValidationError,
+  CorruptRecordError,
+  VersionConflictError,
+  TerminalDraftError,
+  NotReadyError,
+  AuthorizationError,
+  DraftNotFoundError,
+  IdempotencyKeyReuseError,
+  InvalidTransitionError,
+  OpenDraftExistsError,
+  RetryExhaustedError,
+  ConfigurationError,
+  StoreError,
+  formatPath,
+  type ValidationIssue,
+  type ValidationTarget,
+} from "./record/errors.js";
+export { toValidationIssues, PARSE_OPTIONS } from "./record/issues.js";
+
+// lifecycle (pure)
+export {
+  deriveLifecycle,
+  isVerificationStale,
+  currentBootstrapRuns,
+  lifecycleEquals,
+  type LifecycleInput,
+} from "./lifecycle/derive.js";
+export {
+  evaluateReadiness,
+  toEpochMs,
+  type Readiness,
+  type ReadinessPolicy,
+  type ReadinessOptions,
+  type Instant,
+} from "./lifecycle/readiness.js";
+export {
+  resolveStage,
+  DEFAULT_POLL_INTERVAL_MS,
+  type Stage,
+  type StageOptions,
+  type WizardStep,
+  type PollingHint,
+} from "./lifecycle/stage.js";
+export {
+  describeDraft,
+  type DraftView,
+  type CheckpointView,
+  type RunView,
+  type CheckpointStatus,
+  type Tone,
+  type DescribeOptions,
+} from "./lifecycle/presenter.js";
+export { parseDraft, safeParseDraft, upgradeDraft, encodeDraft, canonicalDraft } from "./lifecycle/codec.js";
+
+// commands (pure)
+export {
+  Feedback,
+  defineCommand,
+  type CommandContext,
+  type CommandDefinition,
+  type Decision,
+} from "./commands/define.js";
+export {
+  CommandSchema,
+  COMMANDS,
+  COMMAND_TYPES,
+  commandDefinition,
+  isWorkerCommand,
+  parseCommand,
+  requiredCapabilities,
+  applyCommand,
+  commandFingerprint,
+  type Command,
+  type CommandInput,
+  type CommandType,
+  type CommandOf,
+  type WorkerCommand,
+  type OperatorCommand,
+  type CommandOutcome,
+} from "./commands/reducer.js";
+export { IdentifyCommandSchema, type IdentifyCommand } from "./commands/identify.js";
+export { SelectProviderCommandSchema, type SelectProviderCommand } from "./commands/select-provider.js";
+export {
+  UpdateProviderConnectionCommandSchema,
+  type UpdateProviderConnectionCommand,
+} from "./commands/update-provider-connection.js";
+export {
+  StartVerificationCommandSchema,
+  DEFAULT_VERIFICATION_OPERATION,
+  type StartVerificationCommand,
+} from "./commands/start-verification.js";
+export {
+  RecordVerificationResultCommandSchema,
+  type RecordVerificationResultCommand,
+} from "./commands/record-verification-result.js";
+export { StartBootstrapCommandSchema, type StartBootstrapCommand } from "./commands/start-bootstrap.js";
+export {
+  RecordBootstrapResultCommandSchema,
+  type RecordBootstrapResultCommand,
+} from "./commands/record-bootstrap-result.js";
+export { ActivateCommandSchema, type ActivateCommand } from "./commands/activate.js";
+export { CancelCommandSchema, type CancelCommand } from "./commands/cancel.js";
+export {
+  CreateDraftInputSchema,
+  newDraft,
+  parseCreateInput,
+  type CreateDraftInput,
+  type ParsedCreateDraftInput,
+} from "./commands/create.js";
+
+// engine
+export { createOnboardingEngine, type OnboardingEngine } from "./engine/engine.js";
+export type {
+  Actor,
+  Authorize,
+  Clock,
+  IdGenerator,
+  RetryOptions,
+  EngineOptions,
+  ExecuteOptions,
+  WorkerExecuteOptions,
+  MutationResult,
+  OnExisting,
+  CreateOptions,
+  CreateResult,
+  EngineListOptions,
+  DraftPage,
+} from "./engine/types.js";
+
+// store port
+export {
+  openTenantOf,
+  type DraftStore,
+  type WriteResult,
+  type WriteRejection,
+  type InsertInput,
+  type CommitInput,
+  type ListOptions,
+  type ListPage,
+} from "./store/port.js";
+export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
+export { assertIdentifier } from "./store/sql.js";

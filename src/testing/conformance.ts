@@ -1,0 +1,552 @@
+/**
+ * The conformance kit: one suite, registered with the caller's test runner, that checks every
+ * promise of the storage port against an adapter.
+ */
+import * as fc from "fast-check";
+import { randomUUID } from "node:crypto";
+import { createOnboardingEngine, type OnboardingEngine } from "../engine/index.js";
+import {
+  CorruptRecordError,
+  DraftNotFoundError,
+  IdempotencyKeyReuseError,
+  OpenDraftExistsError,
+  VersionConflictError,
+  isOnboardingError,
+  type AuditEvent,
+  type OnboardingDraft,
+} from "../record/index.js";
+import { deriveLifecycle, encodeDraft, lifecycleEquals, parseDraft } from "../lifecycle/index.js";
+import { applyCommand, newDraft, type CommandInput } from "../commands/index.js";
+import type { DraftStore } from "../store/index.js";
+import { hostileStringArbitrary } from "./arbitraries.js";
+import { modelRunArbitrary, runModel } from "./model.js";
+
+/** What the kit needs from an adapter's test setup. */
+export interface ConformanceHarness {
+  /** The store under test. One instance serves the whole suite; tests use fresh workspaces. */
+  readonly store: DraftStore;
+  /**
+   * Overwrites the stored JSON document of an existing draft with raw JSON text, bypassing the
+   * adapter's checks (used to prove corrupt data is reported, not crashed on).
+   */
+  writeRawDocument(workspaceId: string, draftId: string, raw: string): Promise<void>;
+  /** Called once after the suite: drop tables or keys, close connections. */
+  teardown(): Promise<void>;
+}
+
+/** The subset of a test runner the kit uses (vitest and jest fit as they are). */
+export interface TestRunner {
+  /** Groups tests. */
+  describe(name: string, body: () => void): void;
+  /** Registers a test; `timeout` in milliseconds. */
+  it(name: string, body: () => Promise<void>, timeout?: number): void;
+  /** Runs once before the group's tests. */
+  beforeAll(body: () => Promise<void>, timeout?: number): void;
+  /** Runs once after the group's tests. */
+  afterAll(body: () => Promise<void>, timeout?: number): void;
+}
+
+/** Options of {@link describeStoreConformance}. */
+export interface ConformanceOptions {
+  /** The runner's functions, e.g. `{ describe, it, beforeAll, afterAll }` from `vitest`. */
+  readonly runner: TestRunner;
+  /** Runs of the model-based property (default 100). */
+  readonly numRuns?: number;
+  /** Replays a failing model-based run (the seed fast-check printed). */
+  readonly seed?: number;
+  /** Concurrent writers in the lost-update test (default 24). */
+  readonly writers?: number;
+  /** Per-test timeout in milliseconds (default 60 000). */
+  readonly timeoutMs?: number;
+}
+
+const actor = { id: "conformance-user" };
+const allowAll = (): boolean => true;
+
+/** A fresh workspace id, so tests never see each other's data. */
+export function freshWorkspace(label = "ws"): string {
+  return `${label}-${randomUUID()}`;
+}
+
+/**
+ * Checks the invariants every store must keep for one draft: the stored lifecycle equals the
+ * derived one, versions of `created`/`committed` entries are exactly 1..version, once each, in
+ * order.
+ */
+export async function assertDraftInvariants(store: DraftStore, workspaceId: string, draftId: string): Promise<{
+  draft: OnboardingDraft;
+  events: AuditEvent[];
+}> {
+  const engine = createOnboardingEngine({ store, authorize: allowAll });
+  const draft = await engine.get(workspaceId, draftId, actor);
+  const derived = deriveLifecycle(draft);
+  if (!lifecycleEquals(draft.lifecycle, derived)) {
+    throw new Error(`stored lifecycle ${JSON.stringify(draft.lifecycle)} != derived ${JSON.stringify(derived)}`);
+  }
+  const events = [...(await engine.history(workspaceId, draftId, actor))];
+  const versions = events
+    .filter((event) => event.kind === "created" || event.kind === "committed")
+    .map((event) => event.toVersion);
+  const expected = Array.from({ length: draft.version }, (_, index) => index + 1);
+  if (JSON.stringify(versions) !== JSON.stringify(expected)) {
+    throw new Error(`audit versions ${JSON.stringify(versions)} are not 1..${draft.version} once each, in order`);
+  }
+  return { draft, events };
+}
+
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+async function rejects<T extends Error>(
+  promise: Promise<unknown>,
+  guard: (error: unknown) => error is T,
+  label: string,
+): Promise<T> {
+  try {
+    await promise;
+  } catch (error) {
+    if (guard(error)) return error;
+    throw new Error(`expected ${label}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  }
+  throw new Error(`expected ${label}, but it succeeded`);
+}
+
+const is =
+  <T extends Error>(klass: abstract new (...args: never[]) => T) =>
+  (error: unknown): error is T =>
+    error instanceof klass;
+
+function iso(offsetMs = 0): string {
+  return new Date(Date.UTC(2026, 0, 1) + offsetMs).toISOString();
+}
+
+/**
+ * Registers the conformance suite for a storage adapter with your test runner. Every test uses
+ * fresh workspace ids, so the order of tests does not matter and one harness serves them all.
+ *
+ * @example
+ * ```ts
+ * import { describe, it, beforeAll, afterAll } from "vitest";
+ * import { describeStoreConformance } from "onboarding-lifecycle/testing";
+ * import { createMemoryStore } from "onboarding-lifecycle/adapters/memory";
+ *
+ * describeStoreConformance("memory", async () => {
+ *   const store = createMemoryStore();
+ *   return { store, writeRawDocument: async (ws, id, raw) => store.setRawDocument(ws, id, raw), teardown: async () => {} };
+ * }, { runner: { describe, it, beforeAll, afterAll } });
+ * ```
+ */
+export function describeStoreConformance(
+  name: string,
+  factory: () => Promise<ConformanceHarness>,
+  options: ConformanceOptions,
+): void {
+  const { runner } = options;
+  const timeout = options.timeoutMs ?? 60_000;
+  let harness: ConformanceHarness | undefined;
+  const h = (): ConformanceHarness => {
+    if (harness === undefined) throw new Error("conformance harness not ready (factory failed?)");
+    return harness;
+  };
+  const engineOf = (overrides: Partial<Parameters<typeof createOnboardingEngine>[0]> = {}): OnboardingEngine =>
+    createOnboardingEngine({ store: h().store, authorize: allowAll, retry: { attempts: 200, maxDelayMs: 20 }, ...overrides });
+  const it = (title: string, body: () => Promise<void>): void => runner.it(title, body, timeout);
+
+  async function walkToReady(engine: OnboardingEngine, workspaceId: string, tenantId = "tenant-1"): Promise<OnboardingDraft> {
+    let { draft } = await engine.create(workspaceId, { identity: { tenantId, displayName: "Contoso" } }, { actor });
+    const run = async (command: CommandInput): Promise<void> => {
+      const result = await engine.execute(workspaceId, draft.id, command, { actor, expectedVersion: draft.version });
+      draft = result.draft;
+    };
+    await run({ type: "select_provider", connectionId: "conn-1" });
+    await run({ type: "start_verification" });
+    const runId = draft.verification?.runId ?? "";
+    await run({ type: "record_verification_result", runId, status: "completed", outcome: "succeeded" });
+    return draft;
+  }
+
+  runner.describe(`DraftStore conformance: ${name}`, () => {
+    runner.beforeAll(async () => {
+      harness = await factory();
+    }, timeout);
+    runner.afterAll(async () => {
+      await harness?.teardown();
+    }, timeout);
+
+    runner.describe("records", () => {
+      it("inserts and loads a draft that round-trips byte for byte through the codec", async () => {
+        const ws = freshWorkspace();
+        const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u", identity: { tenantId: "t", displayName: "Contoso" } });
+        const result = await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
+        check(result.ok, `insert failed: ${JSON.stringify(result)}`);
+        const loaded = await h().store.load(ws, "d-1");
+        check(encodeDraft(parseDraft(loaded)) === encodeDraft(draft), "stored draft does not round-trip");
+      });
+
+      it("returns null for a missing draft and for a draft of another workspace", async () => {
+        const ws = freshWorkspace();
+        const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
+        await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
+        check((await h().store.load(ws, "nope")) == null, "missing draft should load as null");
+        check((await h().store.load(freshWorkspace(), "d-1")) == null, "another workspace's draft leaked");
+      });
+
+      it("refuses a second insert with the same id", async () => {
+        const ws = freshWorkspace();
+        const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
+        await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
+        const again = await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
+        check(!again.ok && again.reason === "draft_exists", `expected draft_exists, got ${JSON.stringify(again)}`);
+      });
+
+      it("keeps hostile strings unchanged", async () => {
+        const samples = fc.sample(hostileStringArbitrary, { numRuns: 24, seed: 42 });
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        for (const [index, text] of samples.entries()) {
+          const { draft } = await engine.create(ws, { identity: { tenantId: `t-${index}`, displayName: text.trim() || "x" } }, { actor });
+          const back = await engine.get(ws, draft.id, actor);
+          check(back.identity?.displayName === draft.identity?.displayName, `string changed: ${JSON.stringify(text).slice(0, 80)}`);
+        }
+      });
+
+      it("reports a stored record of invalid shape as CorruptRecordError", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, {}, { actor });
+        await h().writeRawDocument(ws, draft.id, JSON.stringify({ ...draft, version: "seven", identity: { tenantId: 5 } }));
+        const error = await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError");
+        check(error.path.length > 0, "CorruptRecordError should name the failing path");
+        await rejects(
+          engine.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }),
+          is(CorruptRecordError),
+          "CorruptRecordError on execute",
+        );
+      });
+
+      it("reports a record whose persisted lifecycle disagrees with the derived one", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, {}, { actor });
+        const edited = { ...draft, lifecycle: { ...draft.lifecycle, state: "completed" } };
+        await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
+        await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError");
+      });
+    });
+
+    runner.describe("compare-and-set", () => {
+      it("commits when the stored version matches and rejects a stale expectedVersion without writing", async () => {
+        const ws = freshWorkspace();
+        const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
+        await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
+        const next = applyCommand(draft, { type: "identify", tenantId: "t", displayName: "A" }, ctx()).draft;
+        const ok = await h().store.commit({ draft: next, expectedVersion: 1, events: [committedEvent(next, "e-2")], idempotency: null });
+        check(ok.ok, `commit failed: ${JSON.stringify(ok)}`);
+        const stale = applyCommand(draft, { type: "identify", tenantId: "t", displayName: "B" }, ctx()).draft;
+        const rejected = await h().store.commit({
+          draft: stale,
+          expectedVersion: 1,
+          events: [committedEvent(stale, "e-3")],
+          idempotency: idempotencyFor(stale, "k-stale"),
+        });
+        check(!rejected.ok && rejected.reason === "version_conflict" && rejected.actualVersion === 2, `expected version_conflict(2), got ${JSON.stringify(rejected)}`);
+        const stored = parseDraft(await h().store.load(ws, "d-1"));
+        check(stored.identity?.displayName === "A", "a rejected commit changed the record");
+        check((await h().store.listAudit(ws, "d-1")).length === 2, "a rejected commit wrote an audit entry");
+        check((await h().store.loadIdempotency(ws, "k-stale")) == null, "a rejected commit wrote its idempotency record");
+      });
+
+      it("reports actualVersion null when committing a draft that does not exist", async () => {
+        const ws = freshWorkspace();
+        const draft = newDraft({ id: "ghost", workspaceId: ws, now: iso(), actorId: "u" });
+        const next = applyCommand(draft, { type: "cancel" }, ctx()).draft;
+        const result = await h().store.commit({ draft: next, expectedVersion: 1, events: [committedEvent(next, "e")], idempotency: null });
+        check(!result.ok && result.reason === "version_conflict" && result.actualVersion === null, `got ${JSON.stringify(result)}`);
+        check((await h().store.load(ws, "ghost")) == null, "commit created a draft");
+      });
+
+      it("writes record, audit entry and idempotency record together", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, {}, { actor });
+        const result = await engine.execute(ws, draft.id, { type: "identify", tenantId: "t", displayName: "A" }, {
+          actor,
+          expectedVersion: 1,
+          idempotencyKey: "key-1",
+        });
+        const stored = parseDraft(await h().store.load(ws, draft.id));
+        check(stored.version === 2, "record not written");
+        const audit = await h().store.listAudit(ws, draft.id);
+        check(audit.some((event) => (event as AuditEvent).eventId === result.event?.eventId), "audit entry not written");
+        check((await h().store.loadIdempotency(ws, "key-1")) != null, "idempotency record not written");
+      });
+
+      it("rejects a commit whose idempotency key exists, writing nothing", async () => {
+        const ws = freshWorkspace();
+        const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
+        await h().store.insert({ draft, event: createdEvent(draft), idempotency: idempotencyFor(draft, "dup") });
+        const next = applyCommand(draft, { type: "cancel" }, ctx()).draft;
+        const result = await h().store.commit({ draft: next, expectedVersion: 1, events: [committedEvent(next, "e-2")], idempotency: idempotencyFor(next, "dup") });
+        check(!result.ok && result.reason === "idempotency_key_exists", `expected idempotency_key_exists, got ${JSON.stringify(result)}`);
+        check(parseDraft(await h().store.load(ws, "d-1")).version === 1, "record was written despite the rejection");
+        check((await h().store.listAudit(ws, "d-1")).length === 1, "audit entry written despite the rejection");
+      });
+
+      it(`loses no update under many concurrent writers (versions contiguous, one audit entry each)`, async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "start" } }, { actor });
+        const writers = options.writers ?? 24;
+        let conflicts = 0;
+        await Promise.all(
+          Array.from({ length: writers }, async (_, writer) => {
+            for (let attempt = 0; attempt < 500; attempt += 1) {
+              const current = await engine.get(ws, draft.id, actor);
+              try {
+                await engine.execute(ws, draft.id, { type: "identify", tenantId: "t", displayName: `writer ${writer}` }, {
+                  actor: { id: `writer-${writer}` },
+                  expectedVersion: current.version,
+                });
+                return;
+              } catch (error) {
+                if (!(error instanceof VersionConflictError)) throw error;
+                conflicts += 1;
+              }
+            }
+            throw new Error(`writer ${writer} never won`);
+          }),
+        );
+        const { draft: final, events } = await assertDraftInvariants(h().store, ws, draft.id);
+        check(final.version === writers + 1, `expected version ${writers + 1}, got ${final.version}`);
+        check(events.filter((event) => event.kind === "conflict").length === conflicts, "every conflict must be audited once");
+      });
+
+      it("keeps reads free of side effects", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, {}, { actor });
+        await Promise.all([engine.get(ws, draft.id, actor), engine.history(ws, draft.id, actor), engine.list(ws, actor)]);
+        const stored = parseDraft(await h().store.load(ws, draft.id));
+        check(stored.version === 1, "a read changed the version");
+        check((await h().store.listAudit(ws, draft.id)).length === 1, "a read wrote an audit entry");
+      });
+    });
+
+    runner.describe("engine guarantees on this store", () => {
+      it("rejects stale writes with VersionConflictError carrying expected, actual and current, plus a conflict entry", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor });
+        await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 });
+        const error = await rejects(
+          engine.execute(ws, draft.id, { type: "cancel" }, { actor: { id: "other" }, expectedVersion: 1 }),
+          is(VersionConflictError),
+          "VersionConflictError",
+        );
+        check(error.expectedVersion === 1 && error.actualVersion === 2 && error.current.version === 2, "conflict data wrong");
+        const { events, draft: final } = await assertDraftInvariants(h().store, ws, draft.id);
+        check(final.lifecycle.state !== "cancelled", "the stale cancel was applied");
+        const entry = events.find((event) => event.kind === "conflict");
+        check(entry?.expectedVersion === 1 && entry.actualVersion === 2 && entry.actorId === "other", "conflict entry missing its lineage");
+      });
+
+      it("applies an idempotent retry once and refuses a reused key", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor });
+        const command = { type: "select_provider", connectionId: "c" } as const;
+        const first = await engine.execute(ws, draft.id, command, { actor, expectedVersion: 1, idempotencyKey: "same" });
+        const second = await engine.execute(ws, draft.id, command, { actor, expectedVersion: 1, idempotencyKey: "same" });
+        check(second.replayed && second.version === first.version, "retry was not replayed");
+        await rejects(
+          engine.execute(ws, draft.id, { type: "select_provider", connectionId: "other" }, { actor, expectedVersion: 2, idempotencyKey: "same" }),
+          is(IdempotencyKeyReuseError),
+          "IdempotencyKeyReuseError",
+        );
+        const racers = await Promise.all(
+          Array.from({ length: 8 }, () =>
+            engine.execute(ws, draft.id, { type: "update_provider_connection", connectionId: "c" }, {
+              actor,
+              expectedVersion: 2,
+              idempotencyKey: "race",
+            }).then(
+              (result) => result,
+              (error: unknown) => error,
+            ),
+          ),
+        );
+        const applied = racers.filter((r) => !(r instanceof Error) && !(r as { replayed: boolean }).replayed);
+        check(applied.length === 1, `racing retries applied ${applied.length} times`);
+        const { draft: final } = await assertDraftInvariants(h().store, ws, draft.id);
+        check(final.version === 3, `expected version 3, got ${final.version}`);
+      });
+
+      it("absorbs every command once terminal", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const ready = await walkToReady(engine, ws);
+        const done = await engine.execute(ws, ready.id, { type: "activate" }, { actor, expectedVersion: ready.version });
+        check(done.state === "completed", "activation failed");
+        for (const command of [{ type: "cancel" }, { type: "start_verification" }, { type: "activate" }] as const) {
+          const error = await engine.execute(ws, ready.id, command, { actor, expectedVersion: done.version }).catch((e: unknown) => e);
+          check(isOnboardingError(error) && error.code === "terminal_draft", `${command.type} on a completed draft: ${String(error)}`);
+        }
+        const late = await engine.execute(ws, ready.id, { type: "record_verification_result", runId: ready.verification?.runId ?? "", status: "completed", outcome: "failed" }, { actor });
+        check(late.feedback === "ignored_terminal" && late.version === done.version, "a late result changed a terminal draft");
+        await assertDraftInvariants(h().store, ws, ready.id);
+      });
+
+      it("isolates workspaces", async () => {
+        const ws = freshWorkspace();
+        const other = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor, idempotencyKey: "k" });
+        await rejects(engine.get(other, draft.id, actor), is(DraftNotFoundError), "DraftNotFoundError");
+        await rejects(engine.execute(other, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }), is(DraftNotFoundError), "DraftNotFoundError");
+        check((await h().store.findOpenDraft(other, "t")) == null, "open draft leaked across workspaces");
+        check((await h().store.loadIdempotency(other, "k")) == null, "idempotency record leaked across workspaces");
+        check((await h().store.listAudit(other, draft.id)).length === 0, "audit leaked across workspaces");
+        check((await engine.list(other, actor)).drafts.length === 0, "list leaked across workspaces");
+        const again = await engine.create(other, { identity: { tenantId: "t", displayName: "A" } }, { actor });
+        check(again.created, "the same tenant must be onboardable in another workspace");
+      });
+
+      it("keeps at most one open draft per tenant, enforced by the store", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const first = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor });
+        const error = await rejects(
+          engine.create(ws, { identity: { tenantId: "t", displayName: "B" } }, { actor }),
+          is(OpenDraftExistsError),
+          "OpenDraftExistsError",
+        );
+        check(error.existingDraftId === first.draft.id, "existingDraftId wrong");
+        const resumed = await engine.create(ws, { identity: { tenantId: "t", displayName: "B" } }, { actor, onExisting: "resume" });
+        check(!resumed.created && resumed.draft.id === first.draft.id, "resume did not return the open draft");
+        // The store itself refuses, even when the engine's pre-check is bypassed.
+        const rogue = newDraft({ id: "rogue", workspaceId: ws, now: iso(), actorId: "u", identity: { tenantId: "t", displayName: "C" } });
+        const direct = await h().store.insert({ draft: rogue, event: createdEvent(rogue), idempotency: null });
+        check(!direct.ok && direct.reason === "open_draft_exists" && direct.existingDraftId === first.draft.id, `store allowed a second open draft: ${JSON.stringify(direct)}`);
+        // Racing creates: exactly one wins.
+        const racers = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            engine.create(ws, { identity: { tenantId: "race", displayName: `R${i}` } }, { actor }).then(
+              () => "created",
+              (e: unknown) => (e instanceof OpenDraftExistsError ? "refused" : e),
+            ),
+          ),
+        );
+        check(racers.filter((r) => r === "created").length === 1, `racing creates: ${JSON.stringify(racers)}`);
+        // A draft moving onto a held tenant is refused by the store too.
+        const blank = await engine.create(ws, {}, { actor });
+        await rejects(
+          engine.execute(ws, blank.draft.id, { type: "identify", tenantId: "t", displayName: "D" }, { actor, expectedVersion: 1 }),
+          is(OpenDraftExistsError),
+          "OpenDraftExistsError on identify",
+        );
+        // Cancelling frees the tenant.
+        await engine.execute(ws, first.draft.id, { type: "cancel" }, { actor, expectedVersion: first.draft.version });
+        check((await h().store.findOpenDraft(ws, "t")) == null, "a cancelled draft still holds the tenant");
+        const next = await engine.create(ws, { identity: { tenantId: "t", displayName: "E" } }, { actor });
+        check(next.created, "the tenant was not freed by cancellation");
+      });
+
+      it("changes nothing on bad input", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, {}, { actor });
+        const bad: unknown[] = [null, 42, { type: "identify" }, { type: "nope" }, { type: "identify", tenantId: "", displayName: "x" }, { type: "select_provider", connectionId: "x".repeat(500) }];
+        for (const command of bad) {
+          const error = await engine.execute(ws, draft.id, command, { actor, expectedVersion: 1 }).catch((e: unknown) => e);
+          check(isOnboardingError(error) && error.code === "validation_failed", `bad input ${JSON.stringify(command)} gave ${String(error)}`);
+        }
+        const { draft: final } = await assertDraftInvariants(h().store, ws, draft.id);
+        check(final.version === 1, "bad input changed the draft");
+      });
+
+      it("lists drafts with keyset pagination and a state filter", async () => {
+        const ws = freshWorkspace();
+        let tick = 0;
+        const engine = engineOf({ clock: { now: () => Date.UTC(2026, 0, 1) + (tick += 1000) } });
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i += 1) {
+          const { draft } = await engine.create(ws, { identity: { tenantId: `t-${i}`, displayName: `T${i}` } }, { actor });
+          ids.push(draft.id);
+          if (i % 3 === 0) await engine.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 });
+        }
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < 10; page += 1) {
+          const result: Awaited<ReturnType<OnboardingEngine["list"]>> = await engine.list(ws, actor, { limit: 3, cursor });
+          seen.push(...result.drafts.map((d) => d.id));
+          cursor = result.nextCursor;
+          if (cursor === null) break;
+        }
+        check(JSON.stringify(seen) === JSON.stringify(ids), `pagination order wrong: ${JSON.stringify(seen)}`);
+        const cancelled = await engine.list(ws, actor, { state: "cancelled", limit: 10 });
+        check(cancelled.drafts.length === 3 && cancelled.drafts.every((d) => d.lifecycle.state === "cancelled"), "state filter wrong");
+      });
+    });
+
+    runner.describe("model-based", () => {
+      it("random command sequences from several actors agree with the model", async () => {
+        await fc.assert(
+          fc.asyncProperty(modelRunArbitrary(), async (commands) => {
+            await runModel(h().store, commands);
+          }),
+          { numRuns: options.numRuns ?? 100, ...(options.seed === undefined ? {} : { seed: options.seed }) },
+        );
+      });
+    });
+  });
+}
+
+function ctx(): Parameters<typeof applyCommand>[2] {
+  let n = 0;
+  return { now: iso(1000), actorId: "u", nextRunId: () => `run-${(n += 1)}`, policy: {} };
+}
+
+function createdEvent(draft: OnboardingDraft): AuditEvent {
+  return {
+    eventId: `created-${draft.id}-${randomUUID()}`,
+    workspaceId: draft.workspaceId,
+    draftId: draft.id,
+    kind: "created",
+    commandType: "create",
+    actorId: "u",
+    at: draft.createdAt,
+    fromVersion: null,
+    toVersion: 1,
+    expectedVersion: null,
+    actualVersion: null,
+    idempotencyKey: null,
+    feedback: "applied",
+    runId: null,
+    capability: null,
+    state: draft.lifecycle.state,
+  };
+}
+
+function committedEvent(draft: OnboardingDraft, eventId: string): AuditEvent {
+  return {
+    ...createdEvent(draft),
+    eventId: `${eventId}-${randomUUID()}`,
+    kind: "committed",
+    commandType: "identify",
+    fromVersion: draft.version - 1,
+    toVersion: draft.version,
+  };
+}
+
+function idempotencyFor(draft: OnboardingDraft, key: string): NonNullable<Parameters<DraftStore["commit"]>[0]["idempotency"]> {
+  return {
+    workspaceId: draft.workspaceId,
+    key,
+    draftId: draft.id,
+    commandType: "identify",
+    fingerprint: key,
+    createdAt: draft.updatedAt,
+    outcome: { version: draft.version, feedback: "applied", eventId: "e", runId: null, draft },
+  };
+}
