@@ -1,0 +1,39 @@
+/**
+ * The shared DraftStore conformance kit against the MySQL / MariaDB adapter (loopback server;
+ * skipped loudly without it, a failure with REQUIRE_SERVICES=1).
+ */
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { createMySqlStore, mysqlTableNames } from "../../src/adapters/mysql/index.js";
+import { describeStoreConformance } from "../../src/testing/index.js";
+import { serviceAvailable, uniqueSuffix } from "../support/services.js";
+import { dropTables, probeMySql, testPool } from "./fixtures/mysql-support.js";
+
+const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
+
+describe.skipIf(!up)("mysql", () => {
+  describeStoreConformance(
+    "mysql",
+    async () => {
+      const prefix = `t_myc_${uniqueSuffix()}_`;
+      const pool = testPool(16);
+      const store = createMySqlStore({ pool, tablePrefix: prefix });
+      await store.migrate();
+      const drafts = mysqlTableNames(prefix).drafts;
+      return {
+        store,
+        async writeRawDocument(workspaceId, draftId, raw) {
+          await pool.execute(`UPDATE \`${drafts}\` SET \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [
+            raw,
+            workspaceId,
+            draftId,
+          ]);
+        },
+        async teardown() {
+          await dropTables(pool, prefix);
+          await pool.end();
+        },
+      };
+    },
+    { runner: { describe, it, beforeAll, afterAll } },
+  );
+});
