@@ -1,0 +1,55 @@
+/**
+ * The shared DraftStore conformance kit, run against the SQLite adapter on a temporary file
+ * (WAL mode, the adapter's own connection) and on a caller-owned in-memory database.
+ */
+import { afterAll, beforeAll, describe, it } from "vitest";
+import Database from "better-sqlite3";
+import { createSqliteStore } from "../../src/adapters/sqlite/index.js";
+import { describeStoreConformance } from "../../src/testing/index.js";
+import { tempDatabase } from "./fixtures/sqlite-helpers.js";
+
+describeStoreConformance(
+  "sqlite (file, WAL)",
+  async () => {
+    const tmp = tempDatabase("conformance");
+    const store = createSqliteStore({ filename: tmp.file, tablePrefix: "conf_" });
+    await store.migrate();
+    const db = await store.database();
+    const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
+    return {
+      store,
+      async writeRawDocument(workspaceId, draftId, raw) {
+        const { changes } = overwrite.run(raw, workspaceId, draftId);
+        if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
+      },
+      async teardown() {
+        await store.close();
+        tmp.cleanup();
+      },
+    };
+  },
+  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
+);
+
+describeStoreConformance(
+  "sqlite (caller-owned :memory: Database)",
+  async () => {
+    const db = new Database(":memory:");
+    const store = createSqliteStore({ database: db, tablePrefix: "mem_" });
+    await store.migrate();
+    const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
+    return {
+      store,
+      async writeRawDocument(workspaceId, draftId, raw) {
+        const { changes } = overwrite.run(raw, workspaceId, draftId);
+        if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
+      },
+      async teardown() {
+        await store.close();
+        if (!db.open) throw new Error("the store closed a caller-owned database");
+        db.close();
+      },
+    };
+  },
+  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
+);
