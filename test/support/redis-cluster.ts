@@ -77,9 +77,17 @@ export async function startRedisCluster(ports: readonly number[] = [7101, 7102, 
   const children: ChildProcess[] = [];
   let stopped = false;
 
+  // Last resort if the test process exits without calling stop() (crash, forced exit).
+  const onExit = (): void => {
+    for (const child of children) if (!exited(child)) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
+
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
+    process.removeListener("exit", onExit);
     for (const child of children) if (!exited(child)) child.kill("SIGTERM");
     const until = Date.now() + 5_000;
     while (Date.now() < until && children.some((c) => !exited(c))) await sleep(50);

@@ -1,0 +1,98 @@
+/**
+ * The Redis adapter on a real three-master Redis Cluster started by this file (loopback ports
+ * 7101..7103, temp dir, no persistence): the conformance kit, the adapter-specific suite and the
+ * multi-process concurrency check, through an ioredis `Cluster` (`scaleReads: "master"`).
+ * The cluster is stopped and its temp dir removed afterwards, also when a test fails.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cluster } from "ioredis";
+import { createRedisStore, redisKeys } from "../../src/adapters/redis/index.js";
+import { describeStoreConformance } from "../../src/testing/index.js";
+import { serviceAvailable, uniqueSuffix } from "../support/services.js";
+import { redisBinariesAvailable, startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
+import { clusterClient, deleteKeysWithPrefix } from "./fixtures/redis-harness.js";
+import { defineRedisAdapterSuite } from "./fixtures/redis-suite.js";
+import { checkConcurrentWriters } from "./fixtures/redis-concurrency.js";
+
+const PORTS = [7101, 7102, 7103] as const;
+
+const available = await serviceAvailable("Redis Cluster (redis-server / redis-cli binaries)", async () => {
+  if (!redisBinariesAvailable()) throw new Error("redis-server or redis-cli is not on the PATH");
+});
+
+describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => {
+  let cluster: TestRedisCluster | undefined;
+  let client: Cluster | undefined;
+  const prefix = `cluster-redis-${uniqueSuffix()}`;
+  const c = (): Cluster => {
+    if (client === undefined) throw new Error("cluster not started");
+    return client;
+  };
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(PORTS);
+    client = clusterClient(PORTS);
+    await new Promise<void>((resolve, reject) => {
+      c().once("ready", resolve);
+      c().once("error", reject);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      if (client !== undefined) {
+        await deleteKeysWithPrefix(client, prefix).catch(() => 0);
+        await client.quit().catch(() => undefined);
+      }
+    } finally {
+      await cluster?.stop();
+    }
+  }, 30_000);
+
+  it("spreads workspaces over the masters while each workspace stays in one slot", async () => {
+    const store = createRedisStore({ client: c(), keyPrefix: prefix });
+    const slots = new Set<number>();
+    for (let i = 0; i < 12; i += 1) {
+      const k = redisKeys(prefix, `spread-${i}`);
+      const keySlots = await Promise.all(
+        [k.draft("d"), k.audit("d"), k.openDrafts, k.list(), k.list("cancelled"), k.idempotency("x")].map(
+          (key) => c().cluster("KEYSLOT", key) as Promise<number>,
+        ),
+      );
+      expect(new Set(keySlots).size).toBe(1);
+      slots.add(keySlots[0] ?? -1);
+    }
+    expect(slots.size).toBeGreaterThan(1);
+    expect(await store.load("spread-0", "nothing")).toBeNull();
+  });
+
+  describe("adapter-specific suite", () => {
+    defineRedisAdapterSuite(() => ({ client: c(), prefix }));
+  });
+
+  it("16 writers over 4 processes keep versions contiguous on the cluster", async () => {
+    const { finalVersion } = await checkConcurrentWriters({
+      client: c(),
+      target: `cluster:${PORTS.join(",")}`,
+      prefix,
+      processes: 4,
+      writersPerProcess: 4,
+      commits: 4,
+    });
+    expect(finalVersion).toBe(65);
+  }, 60_000);
+
+  describeStoreConformance(
+    "redis (cluster)",
+    async () => ({
+      store: createRedisStore({ client: c(), keyPrefix: `${prefix}-kit` }),
+      async writeRawDocument(workspaceId, draftId, raw) {
+        await c().hset(redisKeys(`${prefix}-kit`, workspaceId).draft(draftId), "doc", raw);
+      },
+      async teardown() {
+        await deleteKeysWithPrefix(c(), `${prefix}-kit`);
+      },
+    }),
+    { runner: { describe, it, beforeAll, afterAll } },
+  );
+});
