@@ -1,0 +1,431 @@
+/**
+ * PostgreSQL adapter: what is specific to this adapter (DDL, one-statement CAS, unique-violation
+ * mapping, corruption, hostile strings, prefixes, listing, joining a caller's transaction).
+ * The shared promises are checked by postgres.conformance.test.ts.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createPostgresStore,
+  postgresSchemaSql,
+  postgresSchemaStatements,
+  postgresTableNames,
+  type PostgresStore,
+} from "../../src/adapters/postgres/index.js";
+import { createOnboardingEngine } from "../../src/index.js";
+import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
+import {
+  ConfigurationError,
+  CorruptRecordError,
+  StoreError,
+  ValidationError,
+  VersionConflictError,
+} from "../../src/record/index.js";
+import { serviceAvailable } from "../support/services.js";
+import {
+  POSTGRES_URL,
+  draftFor,
+  dropTables,
+  eventFor,
+  idempotencyFor,
+  migratedStore,
+  next,
+  probePostgres,
+  testPool,
+  uniquePrefix,
+} from "./fixtures/postgres-support.js";
+
+const up = await serviceAvailable("PostgreSQL", probePostgres);
+const actor = { id: "u1" };
+
+/** A `pg.Client` that records every statement text it is asked to run. */
+class RecordingClient extends pg.Client {
+  readonly texts: string[] = [];
+  override query(...args: unknown[]): never {
+    const first = args[0];
+    this.texts.push(typeof first === "string" ? first : (first as { text: string }).text);
+    return (super.query as (...rest: unknown[]) => never)(...args);
+  }
+}
+
+describe.skipIf(!up)("postgres adapter", () => {
+  let pool: pg.Pool;
+  let store: PostgresStore;
+  const prefix = uniquePrefix("store");
+  const ws = (label: string): string => `ws-${label}-${Math.random().toString(36).slice(2)}`;
+
+  beforeAll(async () => {
+    pool = testPool();
+    store = await migratedStore(pool, prefix);
+  });
+
+  afterAll(async () => {
+    await dropTables(pool, prefix);
+    await pool.end();
+  });
+
+  describe("schema", () => {
+    it("migrate() is idempotent: running it twice changes nothing and keeps data", async () => {
+      const w = ws("migrate");
+      const draft = draftFor(w, "d1");
+      expect(await store.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+      await store.migrate();
+      await store.migrate();
+      expect(parseDraft(await store.load(w, "d1"))).toEqual(draft);
+      const indexes = await pool.query<{ indexname: string }>(
+        "SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname",
+        [`${prefix}drafts`],
+      );
+      expect(indexes.rows.map((row) => row.indexname)).toEqual(
+        [`${prefix}d_created`, `${prefix}d_open_tenant`, `${prefix}d_pk`, `${prefix}d_state`, `${prefix}d_tenant`].sort(),
+      );
+    });
+
+    it("exports the DDL as plain SQL text equal to what migrate() runs", async () => {
+      const own = uniquePrefix("ddl");
+      const client = new RecordingClient({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        const recorder = createPostgresStore({ client, tablePrefix: own });
+        await recorder.migrate();
+        expect(client.texts).toEqual([...postgresSchemaStatements(own)]);
+        expect(client.texts.map((text) => `${text};\n`).join("\n")).toBe(postgresSchemaSql(own));
+        // The exported text applies as one script too (as a migration tool would run it), twice.
+        client.texts.length = 0;
+        await client.query(postgresSchemaSql(own));
+        await client.query(postgresSchemaSql(own));
+      } finally {
+        await client.query(`DROP TABLE IF EXISTS "${own}drafts", "${own}audit", "${own}idempotency"`);
+        await client.end();
+      }
+      expect(postgresSchemaSql()).toContain('CREATE TABLE IF NOT EXISTS "onboarding_drafts"');
+      expect(postgresSchemaSql()).not.toMatch(/serial|identity|sequence|advisory|collate/i);
+    });
+
+    it("rejects invalid table prefixes before touching the database", () => {
+      for (const bad of ["", "1abc", "bad-prefix", 'x"; drop table x; --', "a b", "é_", "x".repeat(49), "ok;"]) {
+        expect(() => createPostgresStore({ pool, tablePrefix: bad }), bad).toThrow(ConfigurationError);
+        expect(() => postgresSchemaSql(bad), bad).toThrow(ConfigurationError);
+      }
+      expect(postgresTableNames("x".repeat(48)).drafts).toBe(`"${"x".repeat(48)}drafts"`);
+      expect(() => createPostgresStore({} as never)).toThrow(ValidationError);
+    });
+
+    it("accepts a 48-character prefix (names stay within PostgreSQL's 63-byte limit)", async () => {
+      const long = `L${Math.random().toString(36).slice(2, 8)}`.padEnd(48, "_");
+      const longStore = await migratedStore(pool, long);
+      try {
+        const w = ws("long");
+        const draft = draftFor(w, "d1");
+        expect(await longStore.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+        const dup = draftFor(w, "d2", draft.identity?.tenantId ?? null);
+        expect(await longStore.insert({ draft: dup, event: eventFor(dup), idempotency: null })).toEqual({
+          ok: false,
+          reason: "open_draft_exists",
+          existingDraftId: "d1",
+        });
+      } finally {
+        await dropTables(pool, long);
+      }
+    });
+  });
+
+  describe("compare-and-set", () => {
+    it("commits in exactly one round trip and rejects a stale version with the actual version, writing nothing", async () => {
+      const w = ws("cas");
+      const client = new RecordingClient({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        const s = createPostgresStore({ client, tablePrefix: prefix });
+        const v1 = draftFor(w, "d1");
+        expect(await s.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(1);
+        const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+        client.texts.length = 0;
+        expect(await s.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: idempotencyFor(v2, "k1") })).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(1);
+        expect(client.texts[0]).toMatch(/^WITH updated AS \(\s*UPDATE/);
+
+        const stale = next(v1, { type: "select_provider", connectionId: "c2" });
+        expect(await s.commit({ draft: stale, expectedVersion: 1, events: [eventFor(stale)], idempotency: idempotencyFor(stale, "k2") })).toEqual({
+          ok: false,
+          reason: "version_conflict",
+          actualVersion: 2,
+        });
+        expect(parseDraft(await s.load(w, "d1"))).toEqual(v2);
+        expect((await s.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2]);
+        expect(await s.loadIdempotency(w, "k2")).toBeNull();
+        expect(await s.loadIdempotency(w, "k1")).toMatchObject({ key: "k1", outcome: { version: 2 } });
+      } finally {
+        await client.end();
+      }
+    });
+
+    it("reports actualVersion null for a missing draft, and a draft of another workspace is missing", async () => {
+      const w = ws("missing");
+      const v1 = draftFor(w, "d1");
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: null,
+      });
+      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      const elsewhere = { ...v2, workspaceId: ws("other") };
+      const result = await store.commit({
+        draft: elsewhere,
+        expectedVersion: 1,
+        events: [{ ...eventFor(v2), workspaceId: elsewhere.workspaceId }],
+        idempotency: null,
+      });
+      expect(result).toEqual({ ok: false, reason: "version_conflict", actualVersion: null });
+      expect(await store.load(elsewhere.workspaceId, "d1")).toBeNull();
+      expect(await store.listAudit(elsewhere.workspaceId, "d1")).toEqual([]);
+    });
+
+    it("maps a duplicate idempotency key to idempotency_key_exists and writes nothing", async () => {
+      const w = ws("idem");
+      const a = draftFor(w, "a");
+      const b = draftFor(w, "b");
+      await store.insert({ draft: a, event: eventFor(a), idempotency: idempotencyFor(a, "shared") });
+      expect(await store.insert({ draft: b, event: eventFor(b), idempotency: idempotencyFor(b, "shared") })).toEqual({
+        ok: false,
+        reason: "idempotency_key_exists",
+      });
+      expect(await store.load(w, "b")).toBeNull();
+      expect(await store.listAudit(w, "b")).toEqual([]);
+      const a2 = next(a, { type: "select_provider", connectionId: "c1" });
+      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: idempotencyFor(a2, "shared") })).toEqual({
+        ok: false,
+        reason: "idempotency_key_exists",
+      });
+      expect(parseDraft(await store.load(w, "a")).version).toBe(1);
+      expect(await store.listAudit(w, "a")).toHaveLength(1);
+      expect(await store.loadIdempotency(w, "shared")).toMatchObject({ draftId: "a", outcome: { version: 1 } });
+    });
+
+    it("maps the open-draft unique index to open_draft_exists (insert and commit) and writes nothing", async () => {
+      const w = ws("open");
+      const a = draftFor(w, "a", "t1");
+      await store.insert({ draft: a, event: eventFor(a), idempotency: null });
+      const b = draftFor(w, "b", "t1");
+      expect(await store.insert({ draft: b, event: eventFor(b), idempotency: null })).toEqual({
+        ok: false,
+        reason: "open_draft_exists",
+        existingDraftId: "a",
+      });
+      // A draft without identity occupies no slot; identifying it as t1 collides on commit.
+      const c = draftFor(w, "c", null);
+      expect(await store.insert({ draft: c, event: eventFor(c), idempotency: null })).toEqual({ ok: true });
+      const c2 = next(c, { type: "identify", tenantId: "t1", displayName: "Again" });
+      expect(await store.commit({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: idempotencyFor(c2, "kc") })).toEqual({
+        ok: false,
+        reason: "open_draft_exists",
+        existingDraftId: "a",
+      });
+      expect(parseDraft(await store.load(w, "c")).version).toBe(1);
+      expect(await store.listAudit(w, "c")).toHaveLength(1);
+      expect(await store.loadIdempotency(w, "kc")).toBeNull();
+      // Cancelling a frees the slot; the same tenant in another workspace never collides.
+      const a2 = next(a, { type: "cancel" });
+      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.commit({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: null })).toEqual({ ok: true });
+      expect(((await store.findOpenDraft(w, "t1")) as { id: string }).id).toBe("c");
+      const other = draftFor(ws("open-other"), "x", "t1");
+      expect(await store.insert({ draft: other, event: eventFor(other), idempotency: null })).toEqual({ ok: true });
+    });
+
+    it("keeps audit entries in append order, including entries appended before the draft existed", async () => {
+      const w = ws("order");
+      const v1 = draftFor(w, "d1");
+      await store.appendAudit([{ ...eventFor(v1, "denied"), fromVersion: null, toVersion: null }]);
+      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      await store.appendAudit([eventFor(v1, "conflict"), eventFor(v1, "denied")]);
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null });
+      const kinds = (await store.listAudit(w, "d1")).map((e) => (e as { kind: string }).kind);
+      expect(kinds).toEqual(["denied", "created", "conflict", "denied", "committed"]);
+    });
+  });
+
+  describe("through the engine", () => {
+    it("reads a hand-edited row of invalid shape (or invalid JSON) as CorruptRecordError", async () => {
+      const w = ws("corrupt");
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const { draft } = await engine.create(w, { identity: { tenantId: "t", displayName: "Contoso" } }, { actor });
+      const edit = (document: string) =>
+        pool.query(`UPDATE ${store.tables.drafts} SET document = $1 WHERE workspace_id = $2 AND id = $3`, [document, w, draft.id]);
+      await edit(JSON.stringify({ ...draft, version: "seven", identity: { tenantId: 5 } }));
+      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(
+        engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 }),
+      ).rejects.toBeInstanceOf(CorruptRecordError);
+      await edit('{"id": "truncated');
+      const error = await engine.get(w, draft.id, actor).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptRecordError);
+      expect((error as CorruptRecordError).recordId).toBe(draft.id);
+      await expect(engine.list(w, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+    });
+
+    const hostile = [
+      "O'Brien \"quoted\" `back` $1 $$tag$$",
+      "'; drop table x; --",
+      `'); DROP TABLE ${prefix}drafts; --`,
+      "back\\slash \\\\ \\' \\\" \\n \\u0000-not-a-nul",
+      "ünïcødé ✓ 漢字 🚀 👩‍👩‍👧 \u200b\u202e rtl",
+      "\u0001\u0002\u0007\u001b[31m\u007f\u00ff binary-looking \uFFFD\uFFFE",
+      "x".repeat(4096),
+      "🚀".repeat(2048),
+      "{\"json\": [1, 2]} /* comment */ E'\\x41'",
+    ];
+
+    /** The first `n` UTF-16 units of `text`, never ending inside a surrogate pair. */
+    const cut = (text: string, n: number): string => (/[\uD800-\uDBFF]$/.test(text.slice(0, n)) ? text.slice(0, n - 1) : text.slice(0, n));
+
+    it("round-trips hostile strings unchanged (documents, audit columns, ids)", async () => {
+      const w = ws("hostile");
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      for (const [index, text] of hostile.entries()) {
+        const id = `d-${index}-${cut(text, 40)}`;
+        const hostileActor = { id: cut(text, 128) };
+        const { draft } = await engine.create(
+          w,
+          { id, identity: { tenantId: `${index}:${cut(text, 100)}`, displayName: text } },
+          { actor: hostileActor, idempotencyKey: cut(text, 255) },
+        );
+        const loaded = await engine.get(w, id, actor);
+        expect(loaded.identity?.displayName).toBe(text);
+        expect(encodeDraft(loaded)).toBe(encodeDraft(draft));
+        const result = await engine.execute(w, id, { type: "select_provider", connectionId: cut(text, 128) }, {
+          actor: hostileActor,
+          expectedVersion: 1,
+        });
+        expect(encodeDraft(await engine.get(w, id, actor))).toBe(encodeDraft(result.draft));
+        const history = await engine.history(w, id, actor);
+        expect(history.map((e) => e.actorId)).toEqual([cut(text, 128), cut(text, 128)]);
+        expect(history[0]?.idempotencyKey).toBe(cut(text, 255));
+        expect(((await store.findOpenDraft(w, `${index}:${cut(text, 100)}`)) as { id: string }).id).toBe(id);
+      }
+      // A workspace id full of SQL still only sees itself.
+      const evil = "w'; DELETE FROM x; --";
+      await engine.create(evil, { identity: { tenantId: "t", displayName: "n" } }, { actor });
+      expect((await engine.list(evil, actor)).drafts).toHaveLength(1);
+      expect((await engine.list(w, actor)).drafts).toHaveLength(hostile.length);
+    });
+
+    it("lists with keyset pagination on (createdAt, id), with and without a state filter", async () => {
+      const w = ws("list");
+      let tick = 0;
+      const engine = createOnboardingEngine({
+        store,
+        authorize: () => true,
+        // Several drafts share a timestamp, so the id tie-break is exercised.
+        clock: { now: () => Date.UTC(2026, 0, 1) + Math.floor((tick += 1) / 3) * 1000 },
+      });
+      const created: { id: string; createdAt: string; state: string }[] = [];
+      for (let i = 0; i < 13; i += 1) {
+        const { draft } = await engine.create(w, { id: `d-${String(12 - i).padStart(2, "0")}`, identity: { tenantId: `t${i}`, displayName: "n" } }, { actor });
+        let current = draft;
+        if (i % 3 === 0) current = (await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).draft;
+        created.push({ id: current.id, createdAt: current.createdAt, state: current.lifecycle.state });
+      }
+      const order = (a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number =>
+        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      const pages = async (state?: "draft" | "cancelled"): Promise<string[][]> => {
+        const result: string[][] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await store.list(w, { limit: 2, ...(state === undefined ? {} : { state }), ...(cursor === null ? {} : { cursor }) });
+          result.push(page.drafts.map((d) => (d as { id: string }).id));
+          cursor = page.nextCursor;
+        } while (cursor !== null && result.length < 20);
+        return result;
+      };
+      const all = await pages();
+      expect(all.flat()).toEqual([...created].sort(order).map((d) => d.id));
+      expect(all.slice(0, -1).every((page) => page.length === 2)).toBe(true);
+      const cancelled = await pages("cancelled");
+      expect(cancelled.flat()).toEqual(created.filter((d) => d.state === "cancelled").sort(order).map((d) => d.id));
+      const drafts = await pages("draft");
+      expect(drafts.flat()).toEqual(created.filter((d) => d.state === "draft").sort(order).map((d) => d.id));
+      expect((await store.list(w, { limit: 500, state: "completed" })).drafts).toEqual([]);
+      expect((await store.list(w, { limit: 13 })).nextCursor).toBeNull();
+      await expect(store.list(w, { limit: 2, cursor: "not a cursor!" })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list(w, { limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.list(w, { limit: 501 })).rejects.toBeInstanceOf(ValidationError);
+      // The index for state listings is used (not a sequential scan) once the planner has stats.
+      const plan = await pool.query<{ "QUERY PLAN": string }>(
+        `EXPLAIN SELECT id FROM ${store.tables.drafts} WHERE workspace_id = 'x' AND state = 'draft' AND (created_at, id) > ('a', 'b') ORDER BY created_at, id LIMIT 3`,
+      );
+      expect(plan.rows.map((row) => row["QUERY PLAN"]).join("\n")).toMatch(/Index/);
+    });
+
+    it("joins a caller's transaction: rollback undoes the commit, a rejection keeps the transaction usable", async () => {
+      const w = ws("tx");
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const { draft } = await engine.create(w, { identity: { tenantId: "t", displayName: "n" } }, { actor });
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const joined = createOnboardingEngine({ store: store.joinTransaction(client), authorize: () => true });
+        const result = await joined.execute(w, draft.id, { type: "select_provider", connectionId: "c1" }, { actor, expectedVersion: 1 });
+        expect(result.version).toBe(2);
+        expect((await joined.get(w, draft.id, actor)).version).toBe(2); // visible inside the transaction
+        expect((await engine.get(w, draft.id, actor)).version).toBe(1); // not outside
+        // A stale write inside the transaction is rejected without aborting it.
+        await expect(
+          joined.execute(w, draft.id, { type: "select_provider", connectionId: "c2" }, { actor, expectedVersion: 1 }),
+        ).rejects.toBeInstanceOf(VersionConflictError);
+        await client.query("SELECT 1");
+        await client.query("ROLLBACK");
+      } finally {
+        client.release();
+      }
+      expect((await engine.get(w, draft.id, actor)).version).toBe(1);
+      expect((await engine.history(w, draft.id, actor)).map((e) => e.kind)).toEqual(["created"]);
+
+      // The same with COMMIT keeps everything, including the conflict entry.
+      const again = await pool.connect();
+      try {
+        await again.query("BEGIN");
+        const joined = createOnboardingEngine({
+          store: createPostgresStore({ client: again, inTransaction: true, tablePrefix: prefix }),
+          authorize: () => true,
+        });
+        await joined.execute(w, draft.id, { type: "select_provider", connectionId: "c1" }, { actor, expectedVersion: 1 });
+        const b = draftFor(w, "other", "t");
+        expect(await store.joinTransaction(again).insert({ draft: b, event: eventFor(b), idempotency: null })).toMatchObject({
+          reason: "open_draft_exists",
+        });
+        await again.query("COMMIT");
+      } finally {
+        again.release();
+      }
+      expect((await engine.get(w, draft.id, actor)).version).toBe(2);
+      expect((await engine.history(w, draft.id, actor)).map((e) => e.kind)).toEqual(["created", "committed"]);
+    });
+  });
+
+  describe("driver failures", () => {
+    it("wraps driver errors in StoreError (missing tables, unreachable server) and opens/closes its own pool", async () => {
+      const missing = createPostgresStore({ pool, tablePrefix: uniquePrefix("missing") });
+      const error = await missing.load("w", "d").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).adapter).toBe("postgres");
+      expect((error as StoreError).operation).toBe("load");
+      const draft = draftFor("w", "d");
+      await expect(missing.insert({ draft, event: eventFor(draft), idempotency: null })).rejects.toBeInstanceOf(StoreError);
+
+      const unreachable = createPostgresStore({
+        connection: { connectionString: "postgres://postgres@127.0.0.1:1/test", connectionTimeoutMillis: 1000 },
+      });
+      await expect(unreachable.list("w", { limit: 1 })).rejects.toBeInstanceOf(StoreError);
+      await unreachable.close();
+
+      const own = createPostgresStore({ connection: POSTGRES_URL, tablePrefix: prefix });
+      expect(await own.load("nobody", "nothing")).toBeNull();
+      await own.close();
+      await own.close();
+    });
+  });
+});
