@@ -1,0 +1,67 @@
+/**
+ * http/ — `onboarding-lifecycle/http`: framework-agnostic HTTP helpers for serving drafts over
+ * HTTP. Strong ETags from a draft's id and version, `If-Match` parsing into the engine's
+ * `expectedVersion` (428 when missing, 412 when stale), and RFC 9457 problem details for every
+ * error, with the zod schemas of those problems (the source of `specs/openapi.json`).
+ *
+ * May import: the root modules (vocabulary/, record/, lifecycle/, commands/, engine/ types) and
+ * zod. Never a web framework (Hono, Express, Fastify ...) or a storage driver: a route handler
+ * in any framework calls these functions and sends `{ status, headers, body }` itself. Uses only
+ * web-platform globals, so it also runs on edge runtimes.
+ *
+ * @packageDocumentation
+ */
+export {
+  formatETag,
+  parseETag,
+  parseIfMatch,
+  ifMatchMatches,
+  expectedVersionFromIfMatch,
+  type ETagSubject,
+  type EntityTag,
+  type IfMatch,
+  type IfMatchOptions,
+  type OnMissingIfMatch,
+  type Precondition,
+} from "./etag.js";
+export {
+  HttpErrorCode,
+  HttpRequestError,
+  isHttpRequestError,
+  PreconditionRequiredError,
+  PreconditionFailedError,
+  InvalidIfMatchError,
+  MalformedRequestError,
+  type PreconditionFailure,
+} from "./errors.js";
+export {
+  toProblem,
+  problemResponse,
+  PROBLEM_CATALOG,
+  PROBLEM_CONTENT_TYPE,
+  DEFAULT_PROBLEM_TYPE_BASE,
+  type ProblemOptions,
+  type ProblemResponse,
+} from "./problem.js";
+export {
+  ProblemDetailsSchema,
+  ValidationIssueSchema,
+  BlockerSchema,
+  ValidationProblemSchema,
+  VersionConflictProblemSchema,
+  TerminalDraftProblemSchema,
+  NotReadyProblemSchema,
+  ForbiddenProblemSchema,
+  DraftNotFoundProblemSchema,
+  IdempotencyKeyReuseProblemSchema,
+  InvalidTransitionProblemSchema,
+  OpenDraftExistsProblemSchema,
+  RetryExhaustedProblemSchema,
+  InternalProblemSchema,
+  PreconditionRequiredProblemSchema,
+  PreconditionFailedProblemSchema,
+  BadRequestProblemSchema,
+  type ProblemDetails,
+  type ProblemCode,
+  type ProblemOf,
+} from "./contract.js";
