@@ -272,13 +272,16 @@ describe("sqlite round-trips", () => {
     );
   });
 
-  it("reports a document that is not JSON as CorruptRecordError", async () => {
+  it("reports a document that is not JSON (or is JSON null) as CorruptRecordError", async () => {
     const ws = uid("ws");
     const d = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(d);
     db.prepare(`UPDATE "onboarding_drafts" SET document = ? WHERE workspace_id = ? AND id = ?`).run("{not json", ws, d.id);
     await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
     await expect(store.findOpenDraft(ws, "t")).rejects.toBeInstanceOf(CorruptRecordError);
+    // JSON null would read as "no such draft": reported as corrupt instead.
+    db.prepare(`UPDATE "onboarding_drafts" SET document = 'null' WHERE workspace_id = ? AND id = ?`).run(ws, d.id);
+    await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
   });
 });
 
