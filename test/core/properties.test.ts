@@ -1,0 +1,292 @@
+/**
+ * Property-based tests of the pure core over random drafts (structural: every schema-valid
+ * combination; reachable: produced by the commands) and random command sequences. fast-check
+ * prints the seed and the counterexample path on failure; replay with `{ seed, path }`.
+ */
+import { describe, expect } from "vitest";
+import { fc, test } from "@fast-check/vitest";
+import {
+  applyCommand,
+  newDraft,
+  parseCommand,
+  type Command,
+  type CommandInput,
+  type CommandOutcome,
+} from "../../src/commands/index.js";
+import {
+  describeDraft,
+  deriveLifecycle,
+  encodeDraft,
+  evaluateReadiness,
+  parseDraft,
+  resolveStage,
+  type ReadinessPolicy,
+} from "../../src/lifecycle/index.js";
+import {
+  InvalidTransitionError,
+  NotReadyError,
+  TerminalDraftError,
+  type OnboardingDraft,
+} from "../../src/record/index.js";
+import {
+  commandArbitrary,
+  happyPathCommand,
+  reachableDraftArbitrary,
+  structuralDraftArbitrary,
+  testContext,
+  timestampArbitrary,
+} from "../../src/testing/arbitraries.js";
+import { OVERRIDABLE_BLOCKER_CODES, isTerminal } from "../../src/vocabulary/index.js";
+import { deepFreeze } from "./fixtures.js";
+
+const NUM_RUNS = 200;
+const RUN_IDS = Array.from({ length: 8 }, (_, i) => `run-${i + 1}`);
+
+/** Either kind of draft. */
+const anyDraft = fc.oneof(structuralDraftArbitrary(), reachableDraftArbitrary());
+
+/** Readiness policies within what the engine accepts. */
+const policyArbitrary: fc.Arbitrary<ReadinessPolicy> = fc
+  .record(
+    {
+      verificationMaxAgeMs: fc.integer({ min: 0, max: 400 * 24 * 3600 * 1000 }),
+      requiredBootstrapOperations: fc.subarray(["sync_directory", "apply_baseline", "invite_admins"]),
+      overridableBlockers: fc.subarray([...OVERRIDABLE_BLOCKER_CODES]),
+    },
+    { requiredKeys: [] },
+  )
+  .map((policy) => policy as ReadinessPolicy);
+
+const nowArbitrary = timestampArbitrary;
+
+/** A command sequence with a bias towards the happy path, so late states are reached. */
+const stepsArbitrary = fc.array(fc.tuple(fc.nat({ max: 9 }), commandArbitrary(RUN_IDS)), { minLength: 1, maxLength: 30 });
+
+const REFUSALS = [InvalidTransitionError, NotReadyError, TerminalDraftError] as const;
+
+/** Applies a command; a refusal must be one of the typed guard errors and leaves the draft. */
+function step(draft: OnboardingDraft, input: CommandInput, context = testContext()): CommandOutcome | null {
+  try {
+    return applyCommand(draft, parseCommand(input), context);
+  } catch (error) {
+    if (REFUSALS.some((type) => error instanceof type)) return null;
+    throw error;
+  }
+}
+
+/** Runs a sequence against a fresh draft, calling `check` after every step. */
+function runSequence(
+  steps: readonly (readonly [number, CommandInput])[],
+  check: (before: OnboardingDraft, outcome: CommandOutcome | null, snapshot: OnboardingDraft, input: CommandInput) => void,
+  policy: ReadinessPolicy = {},
+): OnboardingDraft {
+  const context = testContext({ policy });
+  let draft = newDraft({ id: "d-1", workspaceId: "ws-1", now: context.now, actorId: "tester" });
+  for (const [bias, random] of steps) {
+    const input = bias < 4 ? happyPathCommand(draft) : random;
+    const snapshot = structuredClone(draft);
+    const outcome = step(deepFreeze(draft), input, context);
+    check(draft, outcome, snapshot, input);
+    if (outcome !== null) draft = outcome.draft;
+  }
+  return draft;
+}
+
+describe("reducer invariants over random command sequences", () => {
+  test.prop([stepsArbitrary], { numRuns: NUM_RUNS })(
+    "the stored lifecycle equals deriveLifecycle after every step",
+    (steps) => {
+      runSequence(steps, (_before, outcome) => {
+        if (outcome !== null) expect(outcome.draft.lifecycle).toEqual(deriveLifecycle(outcome.draft));
+      });
+    },
+  );
+
+  test.prop([stepsArbitrary], { numRuns: NUM_RUNS })(
+    "version grows by exactly 1 when changed, 0 otherwise; unchanged returns the same draft",
+    (steps) => {
+      runSequence(steps, (before, outcome) => {
+        if (outcome === null) return;
+        if (outcome.changed) {
+          expect(outcome.draft.version).toBe(before.version + 1);
+          expect(outcome.draft).not.toBe(before);
+        } else {
+          expect(outcome.draft).toBe(before);
+          expect(outcome.draft.version).toBe(before.version);
+        }
+      });
+    },
+  );
+
+  test.prop([stepsArbitrary], { numRuns: NUM_RUNS })("reducers never mutate their input", (steps) => {
+    runSequence(steps, (before, _outcome, snapshot) => {
+      // `before` was deep-frozen (a write would throw in strict mode) and still equals its clone.
+      expect(before).toEqual(snapshot);
+    });
+  });
+
+  test.prop([stepsArbitrary, policyArbitrary], { numRuns: NUM_RUNS })(
+    "every draft reached is parseable, and readiness agrees with the lifecycle",
+    (steps, policy) => {
+      runSequence(
+        steps,
+        (_before, outcome) => {
+          if (outcome === null) return;
+          const draft = outcome.draft;
+          expect(parseDraft(JSON.parse(encodeDraft(draft)))).toEqual(draft);
+          const readiness = evaluateReadiness(draft, policy, { now: Date.parse(draft.updatedAt) });
+          if (readiness.ready || readiness.overridable) expect(draft.lifecycle.state).toBe("ready_for_activation");
+        },
+        policy,
+      );
+    },
+  );
+});
+
+describe("terminal states absorb every command", () => {
+  const terminalDraft = fc
+    .tuple(anyDraft, fc.boolean(), timestampArbitrary)
+    .map(([draft, cancel, at]): OnboardingDraft => {
+      const next = cancel
+        ? { ...draft, cancellation: draft.cancellation ?? { at, by: "u", reason: null } }
+        : { ...draft, cancellation: null, activation: draft.activation ?? { at, by: "u", override: null } };
+      return { ...next, lifecycle: deriveLifecycle(next) };
+    });
+
+  test.prop([terminalDraft, commandArbitrary(RUN_IDS)], { numRuns: NUM_RUNS })(
+    "operator commands throw TerminalDraftError, worker reports are ignored_terminal; the draft is unchanged",
+    (draft, input) => {
+      expect(isTerminal(draft.lifecycle.state)).toBe(true);
+      const frozen = deepFreeze(structuredClone(draft));
+      const command = parseCommand(input);
+      if (command.type === "record_verification_result" || command.type === "record_bootstrap_result") {
+        const outcome = applyCommand(frozen, command, testContext());
+        expect(outcome).toEqual({ changed: false, draft: frozen, feedback: "ignored_terminal", runIds: [command.runId] });
+        expect(outcome.draft).toBe(frozen);
+      } else {
+        expect(() => applyCommand(frozen, command, testContext())).toThrow(TerminalDraftError);
+      }
+      expect(frozen).toEqual(draft);
+    },
+  );
+});
+
+describe("readiness and lifecycle agree", () => {
+  test.prop([anyDraft, policyArbitrary, nowArbitrary], { numRuns: NUM_RUNS })(
+    "ready || overridable implies ready_for_activation (any policy)",
+    (draft, policy, now) => {
+      const readiness = evaluateReadiness(draft, policy, { now });
+      if (readiness.ready || readiness.overridable) expect(deriveLifecycle(draft).state).toBe("ready_for_activation");
+      expect(readiness.ready).toBe(readiness.blockers.length === 0);
+      expect(readiness.ready && readiness.overridable).toBe(false);
+    },
+  );
+
+  test.prop([anyDraft], { numRuns: NUM_RUNS })(
+    "with the default policy, ready_for_activation is exactly ready || overridable",
+    (draft) => {
+      const readiness = evaluateReadiness(draft);
+      expect(deriveLifecycle(draft).state === "ready_for_activation").toBe(readiness.ready || readiness.overridable);
+    },
+  );
+});
+
+describe("a provider change is never ready", () => {
+  const openDraft = anyDraft.filter(
+    (draft) => !isTerminal(draft.lifecycle.state) && draft.identity !== null && draft.provider !== null,
+  );
+
+  test.prop([openDraft, fc.constantFrom("a", "b", "c", "d", "conn-2", "conn-x"), policyArbitrary, nowArbitrary], {
+    numRuns: NUM_RUNS,
+  })("select_provider with a different connection", (draft, connectionId, policy, now) => {
+    fc.pre(draft.provider?.connectionId !== connectionId);
+    const outcome = applyCommand(draft, parseCommand({ type: "select_provider", connectionId }), testContext({ policy }));
+    expect(outcome.changed).toBe(true);
+    const readiness = evaluateReadiness(outcome.draft, policy, { now });
+    expect(readiness).toMatchObject({ ready: false, overridable: false });
+    expect(outcome.draft.lifecycle.state).toBe("draft");
+  });
+
+  test.prop([openDraft, policyArbitrary, nowArbitrary], { numRuns: NUM_RUNS })(
+    "update_provider_connection",
+    (draft, policy, now) => {
+      const connectionId = draft.provider?.connectionId ?? "";
+      const outcome = applyCommand(draft, parseCommand({ type: "update_provider_connection", connectionId }), testContext({ policy }));
+      expect(outcome.changed).toBe(true);
+      const readiness = evaluateReadiness(outcome.draft, policy, { now });
+      expect(readiness).toMatchObject({ ready: false, overridable: false });
+      expect(outcome.draft.lifecycle.state).toBe("draft");
+    },
+  );
+});
+
+describe("pure functions are deterministic", () => {
+  test.prop([anyDraft, policyArbitrary, nowArbitrary], { numRuns: NUM_RUNS })(
+    "derive, readiness, stage, presenter and codec give deep-equal results twice",
+    (draft, policy, now) => {
+      const copy = structuredClone(draft);
+      expect(deriveLifecycle(copy)).toEqual(deriveLifecycle(draft));
+      expect(evaluateReadiness(copy, policy, { now })).toEqual(evaluateReadiness(draft, policy, { now }));
+      expect(resolveStage(copy, { pollIntervalMs: 1234 })).toEqual(resolveStage(draft, { pollIntervalMs: 1234 }));
+      const options = { policy, now, runUrl: (id: string) => `/runs/${id}` };
+      expect(JSON.stringify(describeDraft(copy, options))).toBe(JSON.stringify(describeDraft(draft, options)));
+      expect(encodeDraft(copy)).toBe(encodeDraft(draft));
+      expect(parseDraft(JSON.parse(encodeDraft(copy)))).toEqual(parseDraft(JSON.parse(encodeDraft(draft))));
+      expect(copy).toEqual(draft);
+    },
+  );
+
+  test.prop([anyDraft, commandArbitrary(RUN_IDS)], { numRuns: NUM_RUNS })(
+    "applyCommand with equal contexts gives equal outcomes",
+    (draft, input) => {
+      const command: Command = parseCommand(input);
+      const run = (): unknown => {
+        try {
+          return applyCommand(structuredClone(draft), command, testContext({ policy: {} }));
+        } catch (error) {
+          return { threw: (error as Error).constructor.name, json: JSON.stringify(error) };
+        }
+      };
+      expect(run()).toEqual(run());
+    },
+  );
+
+  test.prop([anyDraft, commandArbitrary(RUN_IDS)], { numRuns: NUM_RUNS })(
+    "single commands on any draft: lifecycle re-derived, version +1 iff changed, input untouched",
+    (draft, input) => {
+      const inputs = [input, happyPathCommand(draft)];
+      for (const candidate of inputs) {
+        const snapshot = structuredClone(draft);
+        const outcome = step(deepFreeze(draft), candidate);
+        expect(draft).toEqual(snapshot);
+        if (outcome === null) continue;
+        expect(outcome.draft.lifecycle).toEqual(deriveLifecycle(outcome.draft));
+        expect(outcome.draft.version - draft.version).toBe(outcome.changed ? 1 : 0);
+      }
+    },
+  );
+});
+
+describe("codec round-trip", () => {
+  /** Shuffles object keys recursively, as a database returning JSON might. */
+  const shuffled = (value: unknown, seed: number): unknown => {
+    if (Array.isArray(value)) return value.map((v, i) => shuffled(v, seed + i));
+    if (typeof value === "object" && value !== null) {
+      const entries = Object.entries(value);
+      entries.sort((a, b) => ((a[0].charCodeAt(0) * 31 + seed) % 7) - ((b[0].charCodeAt(0) * 31 + seed) % 7) || (seed % 2 ? 1 : -1));
+      return Object.fromEntries(entries.map(([k, v]) => [k, shuffled(v, seed + k.length)]));
+    }
+    return value;
+  };
+
+  test.prop([anyDraft, fc.nat()], { numRuns: NUM_RUNS })(
+    "encodeDraft(parseDraft(JSON.parse(encodeDraft(d)))) is encodeDraft(d), byte for byte, whatever the key order",
+    (draft, seed) => {
+      const encoded = encodeDraft(draft);
+      expect(encodeDraft(parseDraft(JSON.parse(encoded)))).toBe(encoded);
+      const reordered = JSON.stringify(shuffled(JSON.parse(encoded), seed));
+      expect(encodeDraft(parseDraft(JSON.parse(reordered)))).toBe(encoded);
+      expect(parseDraft(JSON.parse(encoded))).toEqual(draft);
+    },
+  );
+});
