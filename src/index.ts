@@ -104,7 +104,7 @@ export {
   type ValidationIssue,
   type ValidationTarget,
 } from "./record/errors.js";
-export { toValidationIssues, PARSE_OPTIONS } from "./record/issues.js";
+export { toValidationIssues, PARSE_OPTIONS, safeParseWithMessages } from "./record/issues.js";
 
 // lifecycle (pure)
 export {
@@ -196,6 +196,7 @@ export {
   type CreateDraftInput,
   type ParsedCreateDraftInput,
 } from "./commands/create.js";
+export { lifecycleDiagram, lifecycleTransitions, type LifecycleTransition } from "./commands/diagram.js";
 
 // engine
 export { createOnboardingEngine, type OnboardingEngine } from "./engine/engine.js";

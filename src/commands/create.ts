@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { PARSE_OPTIONS, SCHEMA_VERSION, ValidationError, toValidationIssues, type OnboardingDraft } from "../record/index.js";
+import { safeParseWithMessages, SCHEMA_VERSION, ValidationError, toValidationIssues, type OnboardingDraft } from "../record/index.js";
 import { deriveLifecycle } from "../lifecycle/index.js";
 import { IdentifyCommandSchema } from "./identify.js";
 import { CommandIdSchema } from "./shared.js";
@@ -20,8 +20,8 @@ export type ParsedCreateDraftInput = z.output<typeof CreateDraftInputSchema>;
 
 /** Validates `engine.create` input; throws {@link ValidationError}. */
 export function parseCreateInput(input: unknown): ParsedCreateDraftInput {
-  const result = CreateDraftInputSchema.safeParse(input ?? {}, PARSE_OPTIONS);
-  if (!result.success) throw new ValidationError("create", toValidationIssues(result.error.issues));
+  const result = safeParseWithMessages(CreateDraftInputSchema, input ?? {});
+  if (!result.success) throw new ValidationError("create", toValidationIssues(result.issues));
   return result.data;
 }
 

@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
-import { produce } from "immer";
+import { Immer } from "immer";
 import { isTerminal, type Capability } from "../vocabulary/index.js";
 import {
-  PARSE_OPTIONS,
+  safeParseWithMessages,
   TerminalDraftError,
   ValidationError,
   toValidationIssues,
@@ -22,6 +22,13 @@ import {
   UpdateProviderConnectionCommandSchema,
   updateProviderConnection,
 } from "./update-provider-connection.js";
+
+/**
+ * The immer instance of the reducers. Auto-freeze is off: the engine never hands out a draft it
+ * still holds (stores keep serialised copies), and deep-freezing every result costs more than
+ * the rest of a reducer step.
+ */
+const immer = /* @__PURE__ */ new Immer({ autoFreeze: false });
 
 /** The schema of every command, discriminated by `type`. */
 export const CommandSchema = z.discriminatedUnion("type", [
@@ -91,8 +98,8 @@ export function isWorkerCommand(command: Command): command is WorkerCommand {
  * ```
  */
 export function parseCommand(input: unknown): Command {
-  const result = CommandSchema.safeParse(input, PARSE_OPTIONS);
-  if (!result.success) throw new ValidationError("command", toValidationIssues(result.error.issues));
+  const result = safeParseWithMessages(CommandSchema, input);
+  if (!result.success) throw new ValidationError("command", toValidationIssues(result.issues));
   return result.data;
 }
 
@@ -153,7 +160,7 @@ export function applyCommand(draft: OnboardingDraft, command: Command, context: 
   if (decision.kind === "noop") {
     return { changed: false, draft, feedback: decision.feedback, runIds: decision.runIds };
   }
-  const next = produce(draft, (d) => {
+  const next = immer.produce(draft, (d) => {
     decision.recipe(d);
     d.lifecycle = deriveLifecycle(d);
     d.version = draft.version + 1;

@@ -12,7 +12,7 @@ import {
   ValidationError,
   VersionConflictError,
   toValidationIssues,
-  PARSE_OPTIONS,
+  safeParseWithMessages,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -128,33 +128,33 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   const now = (): string => toIso(clock.now());
 
   function actorIdOf(actor: TActor): string {
-    const result = IdInput.safeParse((actor as { id?: unknown } | null | undefined)?.id, PARSE_OPTIONS);
+    const result = safeParseWithMessages(IdInput, (actor as { id?: unknown } | null | undefined)?.id);
     if (!result.success) {
       throw new ValidationError(
         "options",
-        toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: ["actor", "id", ...issue.path] })),
+        toValidationIssues(result.issues).map((issue) => ({ ...issue, path: ["actor", "id", ...issue.path] })),
       );
     }
     return result.data;
   }
 
   function checkId(value: unknown, name: string): string {
-    const result = IdInput.safeParse(value, PARSE_OPTIONS);
+    const result = safeParseWithMessages(IdInput, value);
     if (!result.success) {
       throw new ValidationError(
         "options",
-        toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: [name, ...issue.path] })),
+        toValidationIssues(result.issues).map((issue) => ({ ...issue, path: [name, ...issue.path] })),
       );
     }
     return result.data;
   }
 
   function checkKey(value: unknown): string | undefined {
-    const result = KeyInput.safeParse(value, PARSE_OPTIONS);
+    const result = safeParseWithMessages(KeyInput, value);
     if (!result.success) {
       throw new ValidationError(
         "options",
-        toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: ["idempotencyKey", ...issue.path] })),
+        toValidationIssues(result.issues).map((issue) => ({ ...issue, path: ["idempotencyKey", ...issue.path] })),
       );
     }
     return result.data;
@@ -172,8 +172,8 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   async function loadIdempotency(workspaceId: string, key: string): Promise<IdempotencyRecord | null> {
     const raw = await store.loadIdempotency(workspaceId, key);
     if (raw === null || raw === undefined) return null;
-    const result = IdempotencyRecordSchema.safeParse(raw, PARSE_OPTIONS);
-    if (!result.success) throw new CorruptRecordError(toValidationIssues(result.error.issues), key);
+    const result = safeParseWithMessages(IdempotencyRecordSchema, raw);
+    if (!result.success) throw new CorruptRecordError(toValidationIssues(result.issues), key);
     return result.data;
   }
 
@@ -279,11 +279,11 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     const worker = isWorkerCommand(command);
     let expectedVersion: number | null = null;
     if (!worker) {
-      const parsed = VersionInput.safeParse(executeOptions.expectedVersion, PARSE_OPTIONS);
+      const parsed = safeParseWithMessages(VersionInput, executeOptions.expectedVersion);
       if (!parsed.success) {
         throw new ValidationError(
           "options",
-          toValidationIssues(parsed.error.issues).map((issue) => ({ ...issue, path: ["expectedVersion", ...issue.path] })),
+          toValidationIssues(parsed.issues).map((issue) => ({ ...issue, path: ["expectedVersion", ...issue.path] })),
         );
       }
       expectedVersion = parsed.data;
@@ -521,10 +521,10 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "history", null);
     const raw = await store.listAudit(workspaceId, draftId);
     return raw.map((entry, index) => {
-      const result = AuditEventSchema.safeParse(entry, PARSE_OPTIONS);
+      const result = safeParseWithMessages(AuditEventSchema, entry);
       if (!result.success) {
         throw new CorruptRecordError(
-          toValidationIssues(result.error.issues).map((issue) => ({ ...issue, path: ["audit", index, ...issue.path] })),
+          toValidationIssues(result.issues).map((issue) => ({ ...issue, path: ["audit", index, ...issue.path] })),
           draftId,
         );
       }

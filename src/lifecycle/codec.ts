@@ -2,8 +2,9 @@ import {
   CorruptRecordError,
   OnboardingDraftSchema,
   SCHEMA_VERSION,
-  PARSE_OPTIONS,
+  safeParseWithMessages,
   toValidationIssues,
+  type CheckpointRun,
   type OnboardingDraft,
 } from "../record/index.js";
 import { deriveLifecycle, lifecycleEquals } from "./derive.js";
@@ -78,9 +79,9 @@ const PLACEHOLDER_LIFECYCLE = {
  * ```
  */
 export function parseDraft(document: unknown): OnboardingDraft {
-  const result = OnboardingDraftSchema.safeParse(upgradeDraft(document), PARSE_OPTIONS);
+  const result = safeParseWithMessages(OnboardingDraftSchema, upgradeDraft(document));
   if (!result.success) {
-    throw new CorruptRecordError(toValidationIssues(result.error.issues), idOf(document));
+    throw new CorruptRecordError(toValidationIssues(result.issues), idOf(document));
   }
   const draft = result.data;
   const derived = deriveLifecycle(draft);
@@ -122,7 +123,8 @@ export function safeParseDraft(
 /**
  * Serialises a draft to canonical JSON: keys in schema order, unknown keys dropped. Equal drafts
  * encode to equal strings, so `encodeDraft(parseDraft(JSON.parse(encodeDraft(d))))` is
- * `encodeDraft(d)` byte for byte, whatever key order a database returned.
+ * `encodeDraft(d)` byte for byte, whatever key order a database returned. It does not validate
+ * (drafts come from `parseDraft` or the reducers); use `parseDraft` for untrusted input.
  *
  * @example
  * ```ts
@@ -133,9 +135,76 @@ export function encodeDraft(draft: OnboardingDraft): string {
   return JSON.stringify(canonicalDraft(draft));
 }
 
-/** The draft with its keys in canonical (schema) order and unknown keys removed. */
+function canonicalRun(run: CheckpointRun): CheckpointRun {
+  const out: CheckpointRun = {
+    runId: run.runId,
+    operation: run.operation,
+    status: run.status,
+    outcome: run.outcome,
+    startedAt: run.startedAt,
+    completedAt: run.completedAt,
+  };
+  if (run.message !== undefined) out.message = run.message;
+  return out;
+}
+
+/**
+ * The draft with its keys in canonical (schema) order and unknown keys removed: a fresh object
+ * sharing nothing with the input.
+ */
 export function canonicalDraft(draft: OnboardingDraft): OnboardingDraft {
-  const result = OnboardingDraftSchema.safeParse(draft, PARSE_OPTIONS);
-  if (!result.success) throw new CorruptRecordError(toValidationIssues(result.error.issues), draft.id);
-  return result.data;
+  const { lifecycle, identity, provider, verification, bootstrap, activation, cancellation, invalidation } = draft;
+  return {
+    id: draft.id,
+    workspaceId: draft.workspaceId,
+    version: draft.version,
+    schemaVersion: draft.schemaVersion,
+    lifecycle: {
+      state: lifecycle.state,
+      currentCheckpoint: lifecycle.currentCheckpoint,
+      lastCompletedCheckpoint: lifecycle.lastCompletedCheckpoint,
+      reason: lifecycle.reason,
+    },
+    identity:
+      identity === null
+        ? null
+        : identity.primaryDomain === undefined
+          ? { tenantId: identity.tenantId, displayName: identity.displayName }
+          : { tenantId: identity.tenantId, displayName: identity.displayName, primaryDomain: identity.primaryDomain },
+    provider: provider === null ? null : { connectionId: provider.connectionId, revision: provider.revision },
+    verification:
+      verification === null
+        ? null
+        : {
+            ...canonicalRun(verification),
+            providerConnectionId: verification.providerConnectionId,
+            providerRevision: verification.providerRevision,
+          },
+    bootstrap:
+      bootstrap === null ? null : { operations: [...bootstrap.operations], runs: bootstrap.runs.map(canonicalRun) },
+    activation:
+      activation === null
+        ? null
+        : {
+            at: activation.at,
+            by: activation.by,
+            override: activation.override === null ? null : { reason: activation.override.reason },
+          },
+    cancellation:
+      cancellation === null ? null : { at: cancellation.at, by: cancellation.by, reason: cancellation.reason },
+    invalidation:
+      invalidation === null
+        ? null
+        : {
+            cause: invalidation.cause,
+            at: invalidation.at,
+            by: invalidation.by,
+            verificationRunId: invalidation.verificationRunId,
+            bootstrapRunIds: [...invalidation.bootstrapRunIds],
+          },
+    createdAt: draft.createdAt,
+    updatedAt: draft.updatedAt,
+    createdBy: draft.createdBy,
+    updatedBy: draft.updatedBy,
+  };
 }

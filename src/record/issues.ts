@@ -9,6 +9,20 @@ export const PARSE_OPTIONS: { readonly error: z.core.$ZodErrorMap } = {
   error: /* @__PURE__ */ z.locales.en().localeError,
 };
 
+/**
+ * Parses with zod's fast path and, only when the input fails, parses again with English
+ * messages (passing an error map to every parse would turn zod's compiled fast path off).
+ */
+export function safeParseWithMessages<T>(
+  schema: z.ZodMiniType<T>,
+  input: unknown,
+): { success: true; data: T } | { success: false; issues: readonly z.core.$ZodIssue[] } {
+  const fast = schema.safeParse(input);
+  if (fast.success) return { success: true, data: fast.data };
+  const slow = schema.safeParse(input, PARSE_OPTIONS);
+  return slow.success ? { success: true, data: slow.data } : { success: false, issues: slow.error.issues };
+}
+
 /** Turns zod issues into plain, serialisable {@link ValidationIssue}s. */
 export function toValidationIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
   return issues.map((issue) => ({
