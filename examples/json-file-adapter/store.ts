@@ -1,0 +1,379 @@
+/**
+ * A third-party storage adapter for onboarding-lifecycle: one JSON file per workspace.
+ *
+ * Written ONLY against the package's public root entry (in your own package:
+ * `from "onboarding-lifecycle"`), which is the point of this example: everything an adapter
+ * needs — the `DraftStore` port, `openTenantOf`, the codec, the cursor helpers and the error
+ * classes — is public.
+ *
+ * How it keeps the port's promises:
+ * - Atomic writes: every write produces the whole next file in a temporary file in the same
+ *   directory, fsyncs it, and `rename`s it over the old one. A reader (or a crash) sees either
+ *   the old file or the new one, never half of each. Record, audit entries and idempotency
+ *   record live in the same file, so they are written together or not at all.
+ * - Compare-and-set: every write of a workspace file runs inside an in-process async mutex
+ *   keyed by the file's absolute path (shared by all store instances of this module), and
+ *   re-reads the file inside the critical section before checking the version, the
+ *   open-draft slot and the idempotency key.
+ * - Reads take no lock: thanks to the rename they always see a complete file.
+ *
+ * SINGLE PROCESS ONLY. The mutex lives in this process's memory. Two processes (or two copies
+ * of this module, e.g. one bundled twice) writing the same directory can both pass the version
+ * check and the last rename wins: a lost update. Use a database adapter for anything shared.
+ *
+ * Not for large workspaces either: each write rewrites the workspace's whole file (drafts,
+ * audit trail and idempotency records), so cost grows with the workspace.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import {
+  CorruptRecordError,
+  StoreError,
+  ValidationError,
+  decodeCursor,
+  encodeCursor,
+  encodeDraft,
+  openTenantOf,
+  type AuditEvent,
+  type CommitInput,
+  type DraftStore,
+  type IdempotencyRecord,
+  type InsertInput,
+  type LifecycleState,
+  type ListOptions,
+  type ListPage,
+  type OnboardingDraft,
+  type WriteResult,
+} from "../../src/index.js";
+
+const ADAPTER = "json-file";
+const FORMAT = 1;
+
+/** One draft as stored in the file: the canonical document text plus the columns we query on. */
+interface StoredDraft {
+  /** `encodeDraft(draft)`: canonical JSON text, kept as text so the file never reorders it. */
+  document: string;
+  version: number;
+  state: LifecycleState;
+  createdAt: string;
+  /** `openTenantOf(draft)`: the tenant whose open-draft slot this draft holds, or null. */
+  openTenant: string | null;
+}
+
+/**
+ * The in-memory form of one workspace file. Maps (serialised as arrays of entries), never plain
+ * objects keyed by ids, so hostile ids like `__proto__` stay data.
+ */
+interface WorkspaceFile {
+  workspaceId: string;
+  drafts: Map<string, StoredDraft>;
+  audit: Map<string, unknown[]>;
+  idempotency: Map<string, unknown>;
+}
+
+/** The on-disk shape (version 1). */
+interface FileShape {
+  format: typeof FORMAT;
+  workspaceId: string;
+  drafts: [string, StoredDraft][];
+  audit: [string, unknown[]][];
+  idempotency: [string, unknown][];
+}
+
+/** Options of {@link createJsonFileStore}. */
+export interface JsonFileStoreOptions {
+  /** The directory holding one `ws-<sha256>.json` file per workspace (created if missing). */
+  readonly directory: string;
+  /**
+   * fsync the temporary file before the rename (default true). Turning it off makes writes
+   * faster but a power loss may leave an empty file behind the rename.
+   */
+  readonly fsync?: boolean;
+}
+
+/** The JSON-file store: the port plus one helper for corruption tests. */
+export interface JsonFileDraftStore extends DraftStore {
+  /** The directory this store writes to. */
+  readonly directory: string;
+  /** The path of a workspace's file. */
+  fileOf(workspaceId: string): string;
+  /**
+   * Overwrites the stored document text of an existing draft, bypassing every check. For tests
+   * of corrupt-data handling only.
+   */
+  writeRawDocument(workspaceId: string, draftId: string, raw: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// An async mutex per file, shared by every store instance in this process.
+
+const tails = new Map<string, Promise<void>>();
+
+async function withFileLock<T>(path: string, body: () => Promise<T>): Promise<T> {
+  const previous = tails.get(path) ?? Promise.resolve();
+  let release = (): void => {};
+  const mine = new Promise<void>((resolveMine) => {
+    release = resolveMine;
+  });
+  const tail = previous.then(() => mine);
+  tails.set(path, tail);
+  await previous;
+  try {
+    return await body();
+  } finally {
+    release();
+    if (tails.get(path) === tail) tails.delete(path);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function corrupt(message: string, recordId: string | null): CorruptRecordError {
+  return new CorruptRecordError([{ code: "invalid_json", path: [], message }], recordId);
+}
+
+function parseJson(text: string, what: string, recordId: string | null): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw corrupt(`stored ${what} is not JSON: ${(error as Error).message}`, recordId);
+  }
+}
+
+function isEntries(value: unknown): value is [string, unknown][] {
+  return Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string");
+}
+
+/** Creates a store keeping each workspace in `<directory>/ws-<sha256(workspaceId)>.json`. */
+export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraftStore {
+  const directory = resolve(options.directory);
+  const fsync = options.fsync ?? true;
+  let directoryReady: Promise<unknown> | null = null;
+
+  // File names are hashes: workspace ids are arbitrary strings (up to 128 characters, any
+  // Unicode), which would not be safe or short enough as file names. The id itself is stored
+  // in the file and checked on every read.
+  const fileOf = (workspaceId: string): string =>
+    join(directory, `ws-${createHash("sha256").update(workspaceId, "utf8").digest("hex")}.json`);
+
+  const guard = async <T>(operation: string, body: () => Promise<T>): Promise<T> => {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof CorruptRecordError || error instanceof ValidationError || error instanceof StoreError) throw error;
+      throw new StoreError(ADAPTER, operation, error);
+    }
+  };
+
+  async function readWorkspace(workspaceId: string): Promise<WorkspaceFile> {
+    const path = fileOf(workspaceId);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        return { workspaceId, drafts: new Map(), audit: new Map(), idempotency: new Map() };
+      }
+      throw error;
+    }
+    const value = parseJson(text, `workspace file ${path}`, null) as Partial<FileShape> | null;
+    if (
+      value === null ||
+      typeof value !== "object" ||
+      value.format !== FORMAT ||
+      typeof value.workspaceId !== "string" ||
+      !isEntries(value.drafts) ||
+      !isEntries(value.audit) ||
+      !isEntries(value.idempotency)
+    ) {
+      throw corrupt(`workspace file ${path} does not have the expected shape (format ${FORMAT})`, null);
+    }
+    if (value.workspaceId !== workspaceId) {
+      // A hash collision or a file copied by hand: never serve another workspace's data.
+      throw corrupt(`workspace file ${path} belongs to another workspace`, null);
+    }
+    return {
+      workspaceId,
+      drafts: new Map(value.drafts),
+      audit: new Map(value.audit as [string, unknown[]][]),
+      idempotency: new Map(value.idempotency),
+    };
+  }
+
+  async function writeWorkspace(data: WorkspaceFile): Promise<void> {
+    directoryReady ??= mkdir(directory, { recursive: true });
+    await directoryReady;
+    const path = fileOf(data.workspaceId);
+    const shape: FileShape = {
+      format: FORMAT,
+      workspaceId: data.workspaceId,
+      drafts: [...data.drafts],
+      audit: [...data.audit],
+      idempotency: [...data.idempotency],
+    };
+    const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
+    try {
+      const handle = await open(temporary, "wx");
+      try {
+        await handle.writeFile(JSON.stringify(shape), "utf8");
+        if (fsync) await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Runs a read-check-write cycle on one workspace file under its lock. */
+  const mutate = <T>(operation: string, workspaceId: string, body: (data: WorkspaceFile) => { result: T; write: boolean }): Promise<T> =>
+    guard(operation, () =>
+      withFileLock(fileOf(workspaceId), async () => {
+        const data = await readWorkspace(workspaceId);
+        const { result, write } = body(data);
+        if (write) await writeWorkspace(data);
+        return result;
+      }),
+    );
+
+  const slotHolder = (data: WorkspaceFile, draftId: string, openTenant: string | null): string | null => {
+    if (openTenant === null) return null;
+    for (const [id, stored] of data.drafts) if (id !== draftId && stored.openTenant === openTenant) return id;
+    return null;
+  };
+
+  const put = (
+    data: WorkspaceFile,
+    draft: OnboardingDraft,
+    events: readonly AuditEvent[],
+    idempotency: IdempotencyRecord | null,
+  ): void => {
+    data.drafts.set(draft.id, {
+      document: encodeDraft(draft),
+      version: draft.version,
+      state: draft.lifecycle.state,
+      createdAt: draft.createdAt,
+      openTenant: openTenantOf(draft),
+    });
+    const trail = data.audit.get(draft.id) ?? [];
+    trail.push(...events);
+    data.audit.set(draft.id, trail);
+    if (idempotency !== null) data.idempotency.set(idempotency.key, idempotency);
+  };
+
+  const loadDocument = (data: WorkspaceFile, draftId: string): unknown => {
+    const stored = data.drafts.get(draftId);
+    return stored === undefined ? null : parseJson(stored.document, "draft", draftId);
+  };
+
+  return {
+    name: ADAPTER,
+    directory,
+    fileOf,
+
+    load(workspaceId, draftId) {
+      return guard("load", async () => loadDocument(await readWorkspace(workspaceId), draftId));
+    },
+
+    insert(input: InsertInput): Promise<WriteResult> {
+      const { draft } = input;
+      return mutate<WriteResult>("insert", draft.workspaceId, (data) => {
+        if (data.drafts.has(draft.id)) return { result: { ok: false, reason: "draft_exists" }, write: false };
+        const holder = slotHolder(data, draft.id, openTenantOf(draft));
+        if (holder !== null) return { result: { ok: false, reason: "open_draft_exists", existingDraftId: holder }, write: false };
+        if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
+          return { result: { ok: false, reason: "idempotency_key_exists" }, write: false };
+        }
+        put(data, draft, [input.event], input.idempotency);
+        return { result: { ok: true }, write: true };
+      });
+    },
+
+    commit(input: CommitInput): Promise<WriteResult> {
+      const { draft } = input;
+      return mutate<WriteResult>("commit", draft.workspaceId, (data) => {
+        const stored = data.drafts.get(draft.id);
+        if (stored === undefined) return { result: { ok: false, reason: "version_conflict", actualVersion: null }, write: false };
+        if (stored.version !== input.expectedVersion) {
+          return { result: { ok: false, reason: "version_conflict", actualVersion: stored.version }, write: false };
+        }
+        const holder = slotHolder(data, draft.id, openTenantOf(draft));
+        if (holder !== null) return { result: { ok: false, reason: "open_draft_exists", existingDraftId: holder }, write: false };
+        if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
+          return { result: { ok: false, reason: "idempotency_key_exists" }, write: false };
+        }
+        put(data, draft, input.events, input.idempotency);
+        return { result: { ok: true }, write: true };
+      });
+    },
+
+    async appendAudit(events) {
+      const byWorkspace = new Map<string, AuditEvent[]>();
+      for (const event of events) byWorkspace.set(event.workspaceId, [...(byWorkspace.get(event.workspaceId) ?? []), event]);
+      for (const [workspaceId, group] of byWorkspace) {
+        await mutate("appendAudit", workspaceId, (data) => {
+          for (const event of group) data.audit.set(event.draftId, [...(data.audit.get(event.draftId) ?? []), event]);
+          return { result: undefined, write: true };
+        });
+      }
+    },
+
+    listAudit(workspaceId, draftId) {
+      return guard("listAudit", async () => (await readWorkspace(workspaceId)).audit.get(draftId) ?? []);
+    },
+
+    findOpenDraft(workspaceId, tenantId) {
+      return guard("findOpenDraft", async () => {
+        const data = await readWorkspace(workspaceId);
+        const holder = slotHolder(data, "", tenantId);
+        return holder === null ? null : loadDocument(data, holder);
+      });
+    },
+
+    loadIdempotency(workspaceId, key) {
+      return guard("loadIdempotency", async () => (await readWorkspace(workspaceId)).idempotency.get(key) ?? null);
+    },
+
+    list(workspaceId, options: ListOptions): Promise<ListPage> {
+      return guard("list", async () => {
+        const after = options.cursor == null ? null : decodeCursor(options.cursor);
+        if (options.cursor != null && after === null) {
+          throw new ValidationError("options", [{ code: "custom", path: ["cursor"], message: "malformed cursor" }]);
+        }
+        const data = await readWorkspace(workspaceId);
+        const rows = [...data.drafts]
+          .filter(([, row]) => options.state === undefined || row.state === options.state)
+          .filter(
+            ([id, row]) =>
+              after === null || row.createdAt > after.createdAt || (row.createdAt === after.createdAt && id > after.id),
+          )
+          .sort(([idA, a], [idB, b]) =>
+            a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : idA < idB ? -1 : idA > idB ? 1 : 0,
+          );
+        const page = rows.slice(0, options.limit);
+        const last = page[page.length - 1];
+        return {
+          drafts: page.map(([id]) => loadDocument(data, id)),
+          nextCursor: rows.length > options.limit && last !== undefined ? encodeCursor({ createdAt: last[1].createdAt, id: last[0] }) : null,
+        };
+      });
+    },
+
+    writeRawDocument(workspaceId, draftId, raw) {
+      return mutate("writeRawDocument", workspaceId, (data) => {
+        const stored = data.drafts.get(draftId);
+        if (stored === undefined) return { result: undefined, write: false };
+        stored.document = raw;
+        return { result: undefined, write: true };
+      });
+    },
+
+    async close() {
+      // Nothing to release; wait for this directory's writes that are still queued.
+      await Promise.all([...tails].filter(([path]) => path.startsWith(directory)).map(([, tail]) => tail));
+    },
+  };
+}
