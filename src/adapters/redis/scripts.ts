@@ -82,17 +82,22 @@ if idemKey and redis.call("EXISTS", idemKey) == 1 then return {"idempotency_key_
 local cur = redis.call("HMGET", draftKey, "v", "state", "ca", "open")
 if not cur[1] then return {"version_conflict", ""} end
 if cur[1] ~= expected then return {"version_conflict", cur[1]} end
-if tenant ~= "" then
+-- A draft whose hash says it holds the tenant's slot does hold it (the scripts keep the index and
+-- the "open" field in step), so the index is only read and written when the slot changes.
+local oldTenant = cur[4] or ""
+local moving = oldTenant ~= tenant
+if moving and tenant ~= "" then
   local holder = redis.call("HGET", openKey, tenant)
   if holder and holder ~= draftId then return {"open_draft_exists", holder} end
 end
 -- writes
 redis.call("HSET", draftKey, "doc", doc, "v", version, "state", state, "ca", createdAt, "open", tenant)
-local oldTenant = cur[4] or ""
-if oldTenant ~= "" and oldTenant ~= tenant and redis.call("HGET", openKey, oldTenant) == draftId then
-  redis.call("HDEL", openKey, oldTenant)
+if moving then
+  if oldTenant ~= "" and redis.call("HGET", openKey, oldTenant) == draftId then
+    redis.call("HDEL", openKey, oldTenant)
+  end
+  if tenant ~= "" then redis.call("HSET", openKey, tenant, draftId) end
 end
-if tenant ~= "" then redis.call("HSET", openKey, tenant, draftId) end
 local oldMember = (cur[3] or createdAt) .. "\\0" .. draftId
 local oldStateKey = STATE_KEY[cur[2] or state] or newStateKey
 if oldMember ~= newMember then
