@@ -1,0 +1,26 @@
+/**
+ * Runs the benchmarks one after another (never in parallel: they measure throughput on a
+ * 2-core machine) and prints each one's figures. Not a test.
+ *
+ *   npm run bench                 # everything
+ *   npm run bench -- core engine  # a selection: core, engine, sqlite, postgres, mysql, redis
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const ALL = ["core", "engine", "sqlite", "postgres", "mysql", "redis"] as const;
+const selected = process.argv.slice(2).filter((name) => name !== "--");
+const names = selected.length > 0 ? selected : [...ALL];
+
+let failed = false;
+for (const name of names) {
+  const file = name === "core" || name === "engine" ? `bench/${name}.ts` : `bench/adapters/${name}.ts`;
+  if (!existsSync(file)) {
+    console.log(`\n## ${name}: no benchmark at ${file}`);
+    continue;
+  }
+  console.log(`\n## ${name} (${file})`);
+  const result = spawnSync(process.execPath, ["--import", "tsx", file], { stdio: "inherit" });
+  if (result.status !== 0) failed = true;
+}
+process.exitCode = failed ? 1 : 0;
