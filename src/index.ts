@@ -197,7 +197,6 @@ export {
   type ParsedCreateDraftInput,
 } from "./commands/create.js";
 export { lifecycleDiagram, lifecycleTransitions, type LifecycleTransition } from "./commands/diagram.js";
-export { lifecycleDiagram, lifecycleTransitions, type LifecycleTransition } from "./commands/diagram.js";
 
 // engine
 export { createOnboardingEngine, type OnboardingEngine } from "./engine/engine.js";
