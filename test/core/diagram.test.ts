@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import {
+  COMMAND_TYPES,
+  LIFECYCLE_STATES,
+  TERMINAL_STATES,
+  applyCommand,
+  lifecycleDiagram,
+  lifecycleTransitions,
+  newDraft,
+  type Command,
+  type CommandContext,
+  type LifecycleState,
+  type OnboardingDraft,
+} from "../../src/index.js";
+
+const ARROW = /^ {2}(\[\*\]|\w+) --> (\[\*\]|\w+)(?:: (.+))?$/;
+
+function parseArrows(text: string): Array<{ from: string; to: string; label: string | null }> {
+  const [header, ...lines] = text.trimEnd().split("\n");
+  expect(header).toBe("stateDiagram-v2");
+  return lines.map((line) => {
+    const match = ARROW.exec(line);
+    if (match === null) throw new Error(`not a transition line: ${JSON.stringify(line)}`);
+    return { from: match[1] ?? "", to: match[2] ?? "", label: match[3] ?? null };
+  });
+}
+
+describe("lifecycleDiagram", () => {
+  it("is deterministic", () => {
+    const first = lifecycleDiagram();
+    expect(lifecycleDiagram()).toBe(first);
+    expect(first.endsWith("\n")).toBe(true);
+  });
+
+  it("is a stateDiagram-v2 with one line per transition, the start and the two ends", () => {
+    const arrows = parseArrows(lifecycleDiagram());
+    expect(arrows[0]).toEqual({ from: "[*]", to: "draft", label: null });
+    expect(arrows.filter((a) => a.to === "[*]").map((a) => a.from)).toEqual([...TERMINAL_STATES]);
+    expect(arrows.length).toBe(lifecycleTransitions().length + 1 + TERMINAL_STATES.length);
+  });
+
+  it("shows every lifecycle state", () => {
+    const arrows = parseArrows(lifecycleDiagram());
+    const shown = new Set(arrows.flatMap((a) => [a.from, a.to]));
+    for (const state of LIFECYCLE_STATES) expect(shown, state).toContain(state);
+  });
+
+  it("gives terminal states no way out", () => {
+    for (const transition of lifecycleTransitions()) {
+      expect(TERMINAL_STATES as readonly string[]).not.toContain(transition.from);
+    }
+    const arrows = parseArrows(lifecycleDiagram());
+    for (const arrow of arrows.filter((a) => (TERMINAL_STATES as readonly string[]).includes(a.from))) {
+      expect(arrow.to).toBe("[*]");
+    }
+  });
+
+  it("labels every arrow with known command types and never draws a self-loop", () => {
+    for (const { from, to, commands } of lifecycleTransitions()) {
+      expect(from).not.toBe(to);
+      expect(commands.length).toBeGreaterThan(0);
+      for (const type of commands) expect(COMMAND_TYPES).toContain(type);
+    }
+  });
+
+  it("every non-terminal state can be cancelled, and only ready_for_activation can be activated", () => {
+    const open = LIFECYCLE_STATES.filter((state) => !(TERMINAL_STATES as readonly string[]).includes(state));
+    const transitions = lifecycleTransitions();
+    for (const state of open) {
+      expect(transitions.some((t) => t.from === state && t.to === "cancelled" && t.commands.includes("cancel"))).toBe(true);
+    }
+    expect(transitions.filter((t) => t.to === "completed").map((t) => [t.from, t.commands])).toEqual([
+      ["ready_for_activation", ["activate"]],
+    ]);
+  });
+
+  it("draws every move of an independent walk through the reducer (failure, retry, happy path)", () => {
+    const context: CommandContext = { now: "2026-01-01T00:00:00.000Z", actorId: "u", nextRunId: (() => { let n = 0; return () => `r${++n}`; })(), policy: {} };
+    const step = (draft: OnboardingDraft, command: Command): OnboardingDraft => applyCommand(draft, command, context).draft;
+    const seen = new Set<string>();
+    const record = (before: OnboardingDraft, after: OnboardingDraft, type: string): void => {
+      if (before.lifecycle.state !== after.lifecycle.state) seen.add(`${before.lifecycle.state}>${after.lifecycle.state}:${type}`);
+    };
+    let draft = newDraft({ id: "d", workspaceId: "w", now: context.now, actorId: "u", identity: { tenantId: "t", displayName: "T" } });
+    const go = (command: Command): void => {
+      const next = step(draft, command);
+      record(draft, next, command.type);
+      draft = next;
+    };
+    go({ type: "select_provider", connectionId: "c" });
+    go({ type: "start_verification" });
+    go({ type: "record_verification_result", runId: draft.verification?.runId ?? "", status: "completed", outcome: "failed" });
+    go({ type: "start_verification" });
+    go({ type: "record_verification_result", runId: draft.verification?.runId ?? "", status: "completed", outcome: "succeeded" });
+    go({ type: "start_bootstrap", operations: ["op"] });
+    go({ type: "record_bootstrap_result", runId: draft.bootstrap?.runs[0]?.runId ?? "", status: "completed", outcome: "succeeded" });
+    go({ type: "activate" });
+    expect(draft.lifecycle.state).toBe("completed");
+    const drawn = new Set(
+      lifecycleTransitions().flatMap((t) => t.commands.map((type) => `${t.from}>${t.to}:${type}`)),
+    );
+    for (const move of seen) expect(drawn, move).toContain(move);
+  });
+
+  it("matches the committed snapshot", () => {
+    const lines = lifecycleDiagram().split("\n");
+    expect(lines.filter((line) => line.includes("-->")).length).toBe(22);
+    expect(lifecycleDiagram()).toMatchSnapshot();
+  });
+});
+
+describe("lifecycleTransitions", () => {
+  it("is sorted by source then target state", () => {
+    const order = (state: LifecycleState): number => LIFECYCLE_STATES.indexOf(state);
+    const transitions = lifecycleTransitions();
+    for (let i = 1; i < transitions.length; i += 1) {
+      const a = transitions[i - 1];
+      const b = transitions[i];
+      if (a === undefined || b === undefined) continue;
+      expect(order(a.from) < order(b.from) || (a.from === b.from && order(a.to) < order(b.to))).toBe(true);
+    }
+  });
+
+  it("returns frozen data", () => {
+    const transitions = lifecycleTransitions();
+    expect(Object.isFrozen(transitions)).toBe(true);
+    expect(Object.isFrozen(transitions[0])).toBe(true);
+  });
+});
