@@ -550,6 +550,24 @@ describe.skipIf(!up)("mysql adapter", () => {
       await unreachable.close();
     });
 
+    it("recovers when the server killed an idle pooled connection", async () => {
+      const single = testPool(1);
+      try {
+        const own = createMySqlStore({ pool: single, tablePrefix: prefix });
+        const w = ws();
+        const v1 = draftOf(w, "d1", "t1");
+        expect(await own.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+        const [[row]] = (await single.query("SELECT CONNECTION_ID() AS id")) as unknown as [[{ id: number }]];
+        await pool.query(`KILL CONNECTION ${Number(row.id)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+        expect(await own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({ ok: true });
+        expect(parseDraft(await own.load(w, "d1")).version).toBe(2);
+      } finally {
+        await single.end();
+      }
+    });
+
     it("a store that opened its own pool ends it on close(); a caller's pool stays open", async () => {
       const own = createMySqlStore({ connection: MYSQL_OPTIONS, tablePrefix: prefix });
       const w = ws();

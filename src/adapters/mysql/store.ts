@@ -95,6 +95,11 @@ class Retry {
   readonly retry = true;
 }
 
+/** mysql2 marks errors after which the connection is unusable as `fatal`. */
+function isFatal(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { fatal?: unknown }).fatal === true;
+}
+
 function errno(error: unknown): number | undefined {
   if (typeof error === "object" && error !== null && "errno" in error) {
     const value = (error as { errno: unknown }).errno;
@@ -292,6 +297,13 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       let outcome: WriteResult;
       try {
         await connection.query("START TRANSACTION");
+      } catch (error) {
+        // A pooled connection that died while idle: nothing was written, so a fresh one may retry.
+        connection.destroy();
+        if (isFatal(error) && attempt < MAX_ATTEMPTS) continue;
+        throw new StoreError(ADAPTER, operation, error);
+      }
+      try {
         const rejection = await body(connection, (s) => {
           step = s;
         });
@@ -310,6 +322,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           throw new StoreError(ADAPTER, operation, error);
         }
         connection.release();
+        if (isOnboardingError(error)) throw error;
         const code = errno(error);
         let classified: WriteRejection | Retry | null = null;
         try {
