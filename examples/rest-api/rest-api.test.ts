@@ -1,0 +1,262 @@
+/**
+ * Smoke test of the REST API example on PostgreSQL: starts it on a random loopback port and
+ * drives a full onboarding over HTTP (create, identify, provider, verification + worker result,
+ * bootstrap + worker result, activate), with a 428 without If-Match, a 412 on a stale If-Match,
+ * and problem details for the other error paths. Tables use a unique prefix, dropped afterwards.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresStore, postgresDropSchemaSql } from "../../src/adapters/postgres/index.js";
+import { createOnboardingEngine, type OnboardingDraft } from "../../src/index.js";
+import { formatETag } from "../../src/http/index.js";
+import { serviceAvailable, uniqueSuffix } from "../../test/support/services.js";
+import { createApp, listen, type RunningServer } from "./server.js";
+
+const POSTGRES_URL = process.env["POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const up = await serviceAvailable("PostgreSQL", async () => {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2_000 });
+  await client.connect();
+  try {
+    await client.query("SELECT 1");
+  } finally {
+    await client.end();
+  }
+});
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown>;
+}
+
+describe.skipIf(!up)("REST API example on PostgreSQL", () => {
+  const prefix = `rest_${uniqueSuffix()}_`;
+  const ws = `ws-${uniqueSuffix()}`;
+  let pool: pg.Pool;
+  let server: RunningServer;
+  const serverErrors: unknown[] = [];
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
+    const store = createPostgresStore({ pool, tablePrefix: prefix });
+    await store.migrate();
+    const engine = createOnboardingEngine({
+      store,
+      authorize: (actor, capability) =>
+        capability === "record_result" ? actor.id.startsWith("worker") : capability !== "override_readiness",
+    });
+    server = await listen(createApp({ engine, onServerError: (error) => serverErrors.push(error) }));
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (pool !== undefined) {
+      await pool.query(postgresDropSchemaSql(prefix));
+      await pool.end();
+    }
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    options: { body?: unknown; rawBody?: string; ifMatch?: string; actor?: string; key?: string } = {},
+  ): Promise<Reply> {
+    const headers: Record<string, string> = { "x-actor-id": options.actor ?? "operator-1" };
+    if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] = "application/json";
+    if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
+    if (options.key !== undefined) headers["idempotency-key"] = options.key;
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers,
+      ...(options.rawBody !== undefined
+        ? { body: options.rawBody }
+        : options.body !== undefined
+          ? { body: JSON.stringify(options.body) }
+          : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  const draftsPath = (): string => `/workspaces/${ws}/drafts`;
+
+  function expectProblem(reply: Reply, status: number, code: string): void {
+    expect(reply.status, JSON.stringify(reply.body)).toBe(status);
+    expect(reply.headers.get("content-type")).toBe("application/problem+json");
+    expect(reply.body).toMatchObject({ status, code, type: `urn:onboarding-lifecycle:problem:${code}` });
+    expect(typeof reply.body["title"]).toBe("string");
+    expect(typeof reply.body["detail"]).toBe("string");
+  }
+
+  it("drives a full onboarding over HTTP with ETags, 428 and 412", async () => {
+    // create
+    const created = await call("POST", draftsPath(), { body: {} });
+    expect(created.status).toBe(201);
+    const draft0 = created.body["draft"] as OnboardingDraft;
+    const path = `${draftsPath()}/${encodeURIComponent(draft0.id)}`;
+    expect(created.headers.get("location")).toBe(path);
+    let etag = created.headers.get("etag") as string;
+    expect(etag).toBe(formatETag(draft0));
+
+    // GET returns the same ETag
+    const fetched = await call("GET", path);
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers.get("etag")).toBe(etag);
+    expect(fetched.body).toMatchObject({ id: draft0.id, version: 1 });
+
+    // 428 without If-Match; nothing written
+    const identify = { type: "identify", tenantId: "tenant-1", displayName: "Contoso" };
+    expectProblem(await call("POST", `${path}/commands`, { body: identify }), 428, "precondition_required");
+    expect((await call("GET", path)).body["version"]).toBe(1);
+
+    // identify
+    const identified = await call("POST", `${path}/commands`, { body: identify, ifMatch: etag });
+    expect(identified.status).toBe(200);
+    expect(identified.body).toMatchObject({ feedback: "applied", version: 2, state: "draft", replayed: false });
+    const staleETag = etag;
+    etag = identified.headers.get("etag") as string;
+    expect(etag).toBe(formatETag({ id: draft0.id, version: 2 }));
+
+    // 412 on a stale If-Match, with the current ETag; nothing written
+    const stale = await call("POST", `${path}/commands`, {
+      body: { type: "select_provider", connectionId: "conn-1" },
+      ifMatch: staleETag,
+    });
+    expectProblem(stale, 412, "version_conflict");
+    expect(stale.body).toMatchObject({ expectedVersion: 1, actualVersion: 2, currentETag: etag });
+    expect((await call("GET", path)).body).toMatchObject({ version: 2, provider: null });
+
+    // provider
+    const provider = await call("POST", `${path}/commands`, {
+      body: { type: "select_provider", connectionId: "conn-1" },
+      ifMatch: etag,
+    });
+    expect(provider.status).toBe(200);
+    etag = provider.headers.get("etag") as string;
+
+    // verification + worker result (no If-Match for workers)
+    const verification = await call("POST", `${path}/commands`, { body: { type: "start_verification" }, ifMatch: etag });
+    expect(verification.body).toMatchObject({ feedback: "queued", state: "verifying" });
+    const [verificationRun] = verification.body["runIds"] as string[];
+    const verified = await call("POST", `${path}/commands`, {
+      body: { type: "record_verification_result", runId: verificationRun, status: "completed", outcome: "succeeded" },
+      actor: "worker-1",
+    });
+    expect(verified.body).toMatchObject({ feedback: "recorded", state: "ready_for_activation" });
+    etag = verified.headers.get("etag") as string;
+
+    // bootstrap + worker result
+    const bootstrap = await call("POST", `${path}/commands`, {
+      body: { type: "start_bootstrap", operations: ["sync_directory"] },
+      ifMatch: etag,
+    });
+    expect(bootstrap.body).toMatchObject({ feedback: "queued", state: "bootstrapping" });
+    const [bootstrapRun] = bootstrap.body["runIds"] as string[];
+    const view = await call("GET", `${path}/view`);
+    expect(view.body["etag"]).toBe(bootstrap.headers.get("etag"));
+    expect(view.body["view"]).toMatchObject({ state: "bootstrapping", stage: { step: "bootstrap", polling: { intervalMs: 5000 } } });
+    const bootstrapped = await call("POST", `${path}/commands`, {
+      body: { type: "record_bootstrap_result", runId: bootstrapRun, status: "completed", outcome: "succeeded" },
+      actor: "worker-1",
+    });
+    expect(bootstrapped.body).toMatchObject({ feedback: "recorded", state: "ready_for_activation" });
+    etag = bootstrapped.headers.get("etag") as string;
+
+    // activate
+    const activated = await call("POST", `${path}/commands`, { body: { type: "activate" }, ifMatch: etag });
+    expect(activated.status).toBe(200);
+    expect(activated.body).toMatchObject({ feedback: "activated", state: "completed", version: 8 });
+    etag = activated.headers.get("etag") as string;
+
+    // terminal drafts never change
+    expectProblem(await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: etag }), 409, "terminal_draft");
+
+    // the audit trail tells the story, including the rejected stale write
+    const history = await call("GET", `${path}/history`);
+    const events = history.body["events"] as { kind: string; commandType: string }[];
+    expect(events.map((event) => `${event.kind}:${event.commandType}`)).toEqual([
+      "created:create",
+      "committed:identify",
+      "conflict:select_provider",
+      "committed:select_provider",
+      "committed:start_verification",
+      "committed:record_verification_result",
+      "committed:start_bootstrap",
+      "committed:record_bootstrap_result",
+      "committed:activate",
+    ]);
+
+    // listing by state
+    const completed = await call("GET", `${draftsPath()}?state=completed`);
+    expect((completed.body["drafts"] as OnboardingDraft[]).map((d) => d.id)).toEqual([draft0.id]);
+    expect(serverErrors).toEqual([]);
+  });
+
+  it("answers every error path with problem details", async () => {
+    const created = await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-2", displayName: "Fabrikam" } } });
+    const draft = created.body["draft"] as OnboardingDraft;
+    const path = `${draftsPath()}/${encodeURIComponent(draft.id)}`;
+    const etag = created.headers.get("etag") as string;
+
+    expectProblem(await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-2", displayName: "Again" } } }), 409, "open_draft_exists");
+    const resumed = await call("POST", `${draftsPath()}?onExisting=resume`, {
+      body: { identity: { tenantId: "tenant-2", displayName: "Again" } },
+    });
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ created: false, draft: { id: draft.id } });
+
+    const weak = await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: `W/${etag}` });
+    expectProblem(weak, 412, "precondition_failed");
+    expect(weak.body).toMatchObject({ reason: "weak_only", currentETag: etag });
+    expectProblem(
+      await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: formatETag({ id: "another", version: 1 }) }),
+      412,
+      "precondition_failed",
+    );
+    expectProblem(await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: "not-quoted" }), 400, "invalid_if_match");
+    expectProblem(await call("POST", `${path}/commands`, { rawBody: "{not json", ifMatch: etag }), 400, "malformed_request");
+    const invalid = await call("POST", `${path}/commands`, { body: { type: "select_provider" }, ifMatch: etag });
+    expectProblem(invalid, 422, "validation_failed");
+    expect(invalid.body["issues"]).toEqual([expect.objectContaining({ path: ["connectionId"] })]);
+    expectProblem(
+      await call("POST", `${path}/commands`, { body: { type: "start_bootstrap", operations: ["x"] }, ifMatch: etag }),
+      409,
+      "invalid_transition",
+    );
+    expectProblem(await call("POST", `${path}/commands`, { body: { type: "activate" }, ifMatch: etag }), 409, "not_ready");
+    expectProblem(
+      await call("POST", `${path}/commands`, { body: { type: "record_verification_result", runId: "r", status: "running" } }),
+      403,
+      "forbidden",
+    );
+    expectProblem(await call("GET", `${draftsPath()}/does-not-exist`), 404, "draft_not_found");
+    expectProblem(await call("GET", `/workspaces/other-${ws}/drafts/${encodeURIComponent(draft.id)}`), 404, "draft_not_found");
+    expectProblem(await call("GET", `${draftsPath()}?state=bogus`), 422, "validation_failed");
+
+    // Idempotency-Key: a retry replays, a different command with the same key is refused.
+    const first = await call("POST", `${path}/commands`, {
+      body: { type: "select_provider", connectionId: "c-1" },
+      ifMatch: etag,
+      key: "key-1",
+    });
+    expect(first.body).toMatchObject({ feedback: "applied", replayed: false });
+    const retry = await call("POST", `${path}/commands`, {
+      body: { type: "select_provider", connectionId: "c-1" },
+      ifMatch: etag,
+      key: "key-1",
+    });
+    expect(retry.body).toMatchObject({ feedback: "applied", replayed: true, version: 2 });
+    const reused = await call("POST", `${path}/commands`, {
+      body: { type: "select_provider", connectionId: "c-2" },
+      ifMatch: first.headers.get("etag") as string,
+      key: "key-1",
+    });
+    expectProblem(reused, 409, "idempotency_key_reuse");
+
+    // If-Match: * writes against the current version
+    const star = await call("POST", `${path}/commands`, { body: { type: "cancel", reason: "test" }, ifMatch: "*" });
+    expect(star.body).toMatchObject({ feedback: "cancelled", state: "cancelled" });
+    expect(serverErrors).toEqual([]);
+  });
+});
