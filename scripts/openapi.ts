@@ -1,0 +1,501 @@
+/**
+ * Generates specs/openapi.json, the OpenAPI 3.1 document of the logical HTTP contract of
+ * onboarding drafts (the routes of examples/rest-api), from the package's zod schemas with
+ * `z.toJSONSchema`. Nothing in the schemas is written by hand twice: commands, the draft, audit
+ * events and problem details come from src/; only the wizard view (a TypeScript interface in
+ * src/lifecycle/presenter.ts) and the response envelopes are declared here, and the view schema
+ * is checked against the interface at compile time and against `describeDraft` output in
+ * test/http/openapi.test.ts.
+ *
+ * Run: `npx tsx scripts/openapi.ts` (writes the file) or `npx tsx scripts/openapi.ts --check`
+ * (exits 1 when the checked-in file is out of date).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as z from "zod/mini";
+import {
+  AuditEventSchema,
+  CHECKPOINTS,
+  CheckpointSchema,
+  CommandSchema,
+  CreateDraftInputSchema,
+  IdSchema,
+  IdentifyCommandSchema,
+  LifecycleReasonSchema,
+  LifecycleStateSchema,
+  OnboardingDraftSchema,
+  RunOutcomeSchema,
+  RunStatusSchema,
+  SelectProviderCommandSchema,
+  UpdateProviderConnectionCommandSchema,
+  StartVerificationCommandSchema,
+  RecordVerificationResultCommandSchema,
+  StartBootstrapCommandSchema,
+  RecordBootstrapResultCommandSchema,
+  ActivateCommandSchema,
+  CancelCommandSchema,
+  type DraftView,
+} from "../src/index.js";
+import {
+  BadRequestProblemSchema,
+  BlockerSchema,
+  DraftNotFoundProblemSchema,
+  ForbiddenProblemSchema,
+  IdempotencyKeyReuseProblemSchema,
+  InternalProblemSchema,
+  InvalidTransitionProblemSchema,
+  NotReadyProblemSchema,
+  OpenDraftExistsProblemSchema,
+  PreconditionFailedProblemSchema,
+  PreconditionRequiredProblemSchema,
+  ProblemDetailsSchema,
+  RetryExhaustedProblemSchema,
+  TerminalDraftProblemSchema,
+  ValidationIssueSchema,
+  ValidationProblemSchema,
+  VersionConflictProblemSchema,
+} from "../src/http/index.js";
+
+/** Where the generated document lives, relative to the repository root. */
+export const OPENAPI_PATH = "specs/openapi.json";
+
+/** The version of the HTTP contract (not the package version: bump it when the contract changes). */
+export const CONTRACT_VERSION = "1.0.0";
+
+// ---------------------------------------------------------------------------------------------
+// The wizard view (`describeDraft`), mirrored as zod. Strict objects: the runtime test fails on
+// any field the presenter adds without this schema knowing.
+
+const ToneSchema = z.enum(["neutral", "info", "success", "warning", "danger"]);
+const CheckpointStatusSchema = z.enum(["complete", "current", "in_progress", "blocked", "stale", "pending"]);
+
+/** One background run as the wizard shows it. */
+export const RunViewSchema = z.strictObject({
+  runId: z.string(),
+  operation: z.string(),
+  status: RunStatusSchema,
+  outcome: z.nullable(RunOutcomeSchema),
+  labelKey: z.string(),
+  tone: ToneSchema,
+  url: z.nullable(z.string()),
+  message: z.nullable(z.string()),
+});
+
+/** One checkpoint as the wizard shows it. */
+export const CheckpointViewSchema = z.strictObject({
+  checkpoint: CheckpointSchema,
+  status: CheckpointStatusSchema,
+  labelKey: z.string(),
+  statusLabelKey: z.string(),
+  tone: ToneSchema,
+  runs: z.array(RunViewSchema),
+});
+
+/** The wizard stage and polling hint. */
+export const StageSchema = z.strictObject({
+  step: z.enum([...CHECKPOINTS, "done", "cancelled"]),
+  editable: z.boolean(),
+  polling: z.nullable(z.strictObject({ intervalMs: z.int().check(z.gte(1)) })),
+  state: LifecycleStateSchema,
+  reason: z.nullable(LifecycleReasonSchema),
+});
+
+/** Readiness for activation. */
+export const ReadinessSchema = z.strictObject({
+  ready: z.boolean(),
+  overridable: z.boolean(),
+  blockers: z.array(BlockerSchema),
+});
+
+/** What `describeDraft` returns. */
+export const DraftViewSchema = z.strictObject({
+  draftId: z.string(),
+  version: z.int().check(z.gte(1)),
+  state: LifecycleStateSchema,
+  stateLabelKey: z.string(),
+  tone: ToneSchema,
+  reason: z.nullable(LifecycleReasonSchema),
+  reasonLabelKey: z.nullable(z.string()),
+  stage: StageSchema,
+  readiness: ReadinessSchema,
+  checkpoints: z.array(CheckpointViewSchema),
+});
+
+// Compile-time agreement with the interface: the schema's output is a DraftView, and both
+// declare the same keys at every level.
+type Keys<T> = keyof T;
+type SameKeys<A, B> = [Keys<A>] extends [Keys<B>] ? ([Keys<B>] extends [Keys<A>] ? true : false) : false;
+type ViewOut = z.output<typeof DraftViewSchema>;
+const viewIsDraftView: (value: ViewOut) => DraftView = (value) => value;
+const viewKeys: [
+  SameKeys<ViewOut, DraftView>,
+  SameKeys<ViewOut["stage"], DraftView["stage"]>,
+  SameKeys<ViewOut["readiness"], DraftView["readiness"]>,
+  SameKeys<ViewOut["checkpoints"][number], DraftView["checkpoints"][number]>,
+  SameKeys<ViewOut["checkpoints"][number]["runs"][number], DraftView["checkpoints"][number]["runs"][number]>,
+] = [true, true, true, true, true];
+void viewIsDraftView;
+void viewKeys;
+
+// ---------------------------------------------------------------------------------------------
+// Response envelopes of the example routes.
+
+const ETagSchema = z.string().check(z.regex(/^"~?[A-Za-z0-9_-]+\.[1-9][0-9]*"$/));
+
+/** `POST /drafts`: the created (201) or resumed/replayed (200) draft. */
+export const CreateDraftResponseSchema = z.object({
+  draft: OnboardingDraftSchema,
+  created: z.boolean(),
+  replayed: z.boolean(),
+});
+
+/** `POST /commands`: the outcome of one command. */
+export const MutationResponseSchema = z.object({
+  draft: OnboardingDraftSchema,
+  version: z.int().check(z.gte(1)),
+  state: LifecycleStateSchema,
+  feedback: z.enum([
+    "applied",
+    "queued",
+    "deduped",
+    "unchanged",
+    "recorded",
+    "activated",
+    "cancelled",
+    "ignored_stale_result",
+    "ignored_duplicate_result",
+    "ignored_terminal",
+  ]),
+  runIds: z.array(z.string()),
+  replayed: z.boolean(),
+});
+
+/** `GET /drafts`: one page. */
+export const DraftPageSchema = z.object({
+  drafts: z.array(OnboardingDraftSchema),
+  nextCursor: z.nullable(z.string()),
+});
+
+/** `GET /history`: the audit trail in append order. */
+export const DraftHistorySchema = z.object({ events: z.array(AuditEventSchema) });
+
+/** `GET /view`: what the wizard renders. */
+export const DraftViewResponseSchema = z.object({
+  etag: ETagSchema,
+  draft: OnboardingDraftSchema,
+  view: DraftViewSchema,
+});
+
+// ---------------------------------------------------------------------------------------------
+
+type JsonSchema = Record<string, unknown>;
+
+const COMMAND_COMPONENTS = {
+  IdentifyCommand: IdentifyCommandSchema,
+  SelectProviderCommand: SelectProviderCommandSchema,
+  UpdateProviderConnectionCommand: UpdateProviderConnectionCommandSchema,
+  StartVerificationCommand: StartVerificationCommandSchema,
+  RecordVerificationResultCommand: RecordVerificationResultCommandSchema,
+  StartBootstrapCommand: StartBootstrapCommandSchema,
+  RecordBootstrapResultCommand: RecordBootstrapResultCommandSchema,
+  ActivateCommand: ActivateCommandSchema,
+  CancelCommand: CancelCommandSchema,
+} as const;
+
+const PROBLEM_COMPONENTS = {
+  ValidationProblem: ValidationProblemSchema,
+  VersionConflictProblem: VersionConflictProblemSchema,
+  TerminalDraftProblem: TerminalDraftProblemSchema,
+  NotReadyProblem: NotReadyProblemSchema,
+  ForbiddenProblem: ForbiddenProblemSchema,
+  DraftNotFoundProblem: DraftNotFoundProblemSchema,
+  IdempotencyKeyReuseProblem: IdempotencyKeyReuseProblemSchema,
+  InvalidTransitionProblem: InvalidTransitionProblemSchema,
+  OpenDraftExistsProblem: OpenDraftExistsProblemSchema,
+  RetryExhaustedProblem: RetryExhaustedProblemSchema,
+  InternalProblem: InternalProblemSchema,
+  PreconditionRequiredProblem: PreconditionRequiredProblemSchema,
+  PreconditionFailedProblem: PreconditionFailedProblemSchema,
+  BadRequestProblem: BadRequestProblemSchema,
+} as const;
+
+function generate(entries: Record<string, z.core.$ZodType>, io: "input" | "output"): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(entries)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: "draft-2020-12",
+    io,
+    unrepresentable: "throw",
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  const out: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as JsonSchema;
+    out[id] = rest;
+  }
+  return out;
+}
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+function statusesOf(schema: JsonSchema): number[] {
+  const status = (schema["properties"] as Record<string, JsonSchema>)["status"] as JsonSchema;
+  const options = (status["anyOf"] as JsonSchema[] | undefined) ?? [status];
+  return options.map((option) => option["const"] as number);
+}
+
+function codeOf(schema: JsonSchema): string[] {
+  const code = (schema["properties"] as Record<string, JsonSchema>)["code"] as JsonSchema;
+  return code["const"] !== undefined ? [code["const"] as string] : (code["enum"] as string[]);
+}
+
+/** Builds the OpenAPI 3.1 document (deterministic: same schemas, same JSON). */
+export function buildOpenApiDocument(): JsonSchema {
+  const requests = generate(
+    { CreateDraftInput: CreateDraftInputSchema, Command: CommandSchema, ...COMMAND_COMPONENTS },
+    "input",
+  );
+  const responses = generate(
+    {
+      Draft: OnboardingDraftSchema,
+      AuditEvent: AuditEventSchema,
+      Blocker: BlockerSchema,
+      ValidationIssue: ValidationIssueSchema,
+      DraftView: DraftViewSchema,
+      CreateDraftResponse: CreateDraftResponseSchema,
+      MutationResponse: MutationResponseSchema,
+      DraftPage: DraftPageSchema,
+      DraftHistory: DraftHistorySchema,
+      DraftViewResponse: DraftViewResponseSchema,
+      ProblemDetails: ProblemDetailsSchema,
+      ...PROBLEM_COMPONENTS,
+    },
+    "output",
+  );
+  const schemas: Record<string, JsonSchema> = { ...requests, ...responses };
+
+  // Discriminators for code generators (the oneOf members are all $refs).
+  const commandMapping: Record<string, string> = {};
+  for (const name of Object.keys(COMMAND_COMPONENTS)) {
+    const type = ((schemas[name] as JsonSchema)["properties"] as Record<string, JsonSchema>)["type"] as JsonSchema;
+    commandMapping[type["const"] as string] = `#/components/schemas/${name}`;
+  }
+  schemas["Command"] = { ...schemas["Command"], discriminator: { propertyName: "type", mapping: commandMapping } };
+  const problemMapping: Record<string, string> = {};
+  const byStatus = new Map<number, string[]>();
+  for (const name of Object.keys(PROBLEM_COMPONENTS)) {
+    const schema = schemas[name] as JsonSchema;
+    for (const code of codeOf(schema)) problemMapping[code] = `#/components/schemas/${name}`;
+    for (const status of statusesOf(schema)) byStatus.set(status, [...(byStatus.get(status) ?? []), name]);
+  }
+  schemas["ProblemDetails"] = {
+    ...schemas["ProblemDetails"],
+    description:
+      "RFC 9457 problem details. `type` is a stable URI per `code` (base configurable); the other members depend on `code`.",
+    discriminator: { propertyName: "code", mapping: problemMapping },
+  };
+
+  const problemResponses: Record<string, JsonSchema> = {};
+  const STATUS_TEXT: Record<number, string> = {
+    400: "Malformed request or If-Match header",
+    403: "The authorize function denied a capability",
+    404: "No such draft in this workspace",
+    409: "Conflict with the draft's current state (version conflict without If-Match, terminal, not ready, invalid transition, open draft exists, idempotency key reuse)",
+    412: "If-Match did not match the current version (reload from currentETag)",
+    422: "The command, create input or query failed validation",
+    428: "A mutation without If-Match",
+    500: "Server-side failure (no internals included)",
+    503: "Too many concurrent writers; retry after Retry-After seconds",
+  };
+  for (const [status, names] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
+    const schema: JsonSchema = names.length === 1 ? ref(names[0] as string) : { oneOf: names.map(ref) };
+    problemResponses[`Problem${status}`] = {
+      description: STATUS_TEXT[status] ?? `Problem ${status}`,
+      ...(status === 503 ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } } : {}),
+      content: { "application/problem+json": { schema } },
+    };
+  }
+  const problems = (...statuses: number[]): Record<string, JsonSchema> =>
+    Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Problem${status}` }]));
+
+  const idSchema = generate({ Id: IdSchema }, "output")["Id"] as JsonSchema;
+  const parameter = (name: string, location: "path" | "query" | "header", schema: JsonSchema, description: string, required = location === "path") => ({
+    name,
+    in: location,
+    required,
+    description,
+    schema,
+  });
+  const etagHeader = { ETag: { $ref: "#/components/headers/ETag" } };
+  const json = (schema: JsonSchema) => ({ "application/json": { schema } });
+  const draftParams = [{ $ref: "#/components/parameters/WorkspaceId" }, { $ref: "#/components/parameters/DraftId" }];
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "onboarding-lifecycle HTTP contract",
+      version: CONTRACT_VERSION,
+      summary: "Onboarding drafts over HTTP: strong ETags, If-Match preconditions and RFC 9457 problem details.",
+      description:
+        "The logical HTTP contract served by examples/rest-api and built from onboarding-lifecycle/http. " +
+        "Generated from the package's zod schemas by scripts/openapi.ts; do not edit by hand. " +
+        "Every mutation of an existing draft by an operator needs If-Match with the draft's ETag (428 without it, " +
+        "412 when it is stale); worker reports (record_*_result) are matched by runId instead. See docs/http.md.",
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
+    servers: [{ url: "http://127.0.0.1:3000", description: "examples/rest-api (local)" }],
+    tags: [{ name: "drafts", description: "Onboarding drafts" }],
+    paths: {
+      "/workspaces/{workspaceId}/drafts": {
+        parameters: [{ $ref: "#/components/parameters/WorkspaceId" }],
+        get: {
+          operationId: "listDrafts",
+          tags: ["drafts"],
+          summary: "List drafts (keyset pagination by createdAt, id)",
+          parameters: [
+            parameter("state", "query", generate({ S: LifecycleStateSchema }, "output")["S"] as JsonSchema, "Only drafts in this state."),
+            parameter("limit", "query", { type: "integer", minimum: 1, maximum: 500, default: 50 }, "Page size."),
+            parameter("cursor", "query", { type: "string" }, "The nextCursor of the previous page."),
+          ],
+          responses: {
+            "200": { description: "One page", content: json(ref("DraftPage")) },
+            ...problems(403, 422, 500),
+          },
+        },
+        post: {
+          operationId: "createDraft",
+          tags: ["drafts"],
+          summary: "Create a draft (or resume the tenant's open draft)",
+          parameters: [
+            parameter("onExisting", "query", { type: "string", enum: ["error", "resume"], default: "error" }, "The tenant already has an open draft: 409 open_draft_exists (error) or return it (resume)."),
+            { $ref: "#/components/parameters/IdempotencyKey" },
+          ],
+          requestBody: { required: false, content: json(ref("CreateDraftInput")) },
+          responses: {
+            "201": {
+              description: "Created",
+              headers: { ...etagHeader, Location: { description: "The draft's URL", schema: { type: "string" } } },
+              content: json(ref("CreateDraftResponse")),
+            },
+            "200": { description: "Resumed or replayed (created: false)", headers: etagHeader, content: json(ref("CreateDraftResponse")) },
+            ...problems(400, 403, 409, 422, 500, 503),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/drafts/{draftId}": {
+        parameters: draftParams,
+        get: {
+          operationId: "getDraft",
+          tags: ["drafts"],
+          summary: "Read a draft (never locks, never changes the version)",
+          responses: {
+            "200": { description: "The draft", headers: etagHeader, content: json(ref("Draft")) },
+            ...problems(403, 404, 422, 500),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/drafts/{draftId}/view": {
+        parameters: draftParams,
+        get: {
+          operationId: "getDraftView",
+          tags: ["drafts"],
+          summary: "What a wizard shows: stage, polling hint, readiness and checkpoint badges (describeDraft)",
+          parameters: [
+            parameter("pollIntervalMs", "query", { type: "integer", minimum: 50, maximum: 999999 }, "Override the polling hint's interval (tests)."),
+          ],
+          responses: {
+            "200": { description: "The view, the draft and its ETag", content: json(ref("DraftViewResponse")) },
+            ...problems(403, 404, 422, 500),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/drafts/{draftId}/commands": {
+        parameters: draftParams,
+        post: {
+          operationId: "executeCommand",
+          tags: ["drafts"],
+          summary: "Run one command (discriminated by type)",
+          description:
+            "Operator commands need If-Match with the draft's current ETag: 428 without it, 412 when stale. " +
+            "`If-Match: *` writes against whatever version is current. Worker reports (record_verification_result, " +
+            "record_bootstrap_result) need no If-Match (it is ignored); they are matched by runId.",
+          parameters: [{ $ref: "#/components/parameters/IfMatch" }, { $ref: "#/components/parameters/IdempotencyKey" }],
+          requestBody: { required: true, content: json(ref("Command")) },
+          responses: {
+            "200": { description: "The command's outcome and the new ETag", headers: etagHeader, content: json(ref("MutationResponse")) },
+            ...problems(400, 403, 404, 409, 412, 422, 428, 500, 503),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/drafts/{draftId}/history": {
+        parameters: draftParams,
+        get: {
+          operationId: "getDraftHistory",
+          tags: ["drafts"],
+          summary: "The audit trail in append order",
+          responses: {
+            "200": { description: "Audit events", content: json(ref("DraftHistory")) },
+            ...problems(403, 404, 422, 500),
+          },
+        },
+      },
+    },
+    components: {
+      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      parameters: {
+        WorkspaceId: parameter("workspaceId", "path", idSchema, "The workspace; every access is scoped to it."),
+        DraftId: parameter("draftId", "path", idSchema, "The draft's id."),
+        IfMatch: parameter(
+          "If-Match",
+          "header",
+          { type: "string" },
+          "The draft's ETag (strong comparison: weak W/ tags never match), a list of tags, or *. Required for operator commands.",
+        ),
+        IdempotencyKey: parameter(
+          "Idempotency-Key",
+          "header",
+          { type: "string", minLength: 1, maxLength: 255 },
+          "Makes retries safe: the same key with the same command returns the first outcome; with another command, 409.",
+        ),
+      },
+      headers: {
+        ETag: {
+          description: 'Strong entity tag of the draft: "<base64url(id)>.<version>". Send it back in If-Match.',
+          schema: { type: "string" },
+        },
+        RetryAfter: { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
+      },
+      responses: problemResponses,
+    },
+  };
+}
+
+/** The JSON text written to specs/openapi.json. */
+export function renderOpenApiDocument(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+}
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const target = `${ROOT}${OPENAPI_PATH}`;
+  const text = renderOpenApiDocument();
+  if (process.argv.includes("--check")) {
+    let current = "";
+    try {
+      current = readFileSync(target, "utf8");
+    } catch {
+      // missing file: out of date
+    }
+    if (current !== text) {
+      console.error(`${OPENAPI_PATH} is out of date: run \`npx tsx scripts/openapi.ts\``);
+      process.exitCode = 1;
+    } else {
+      console.log(`${OPENAPI_PATH} is up to date`);
+    }
+  } else {
+    writeFileSync(target, text);
+    console.log(`wrote ${OPENAPI_PATH}`);
+  }
+}
