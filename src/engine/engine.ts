@@ -30,6 +30,7 @@ import {
   type Command,
   type CommandContext,
   type CommandInput,
+  type CommandType,
   type OperatorCommand,
   type WorkerCommand,
 } from "../commands/index.js";
@@ -52,6 +53,26 @@ import type {
 const IdInput = z.string().check(z.minLength(1), z.maxLength(128));
 const KeyInput = z.optional(z.string().check(z.minLength(1), z.maxLength(255)));
 const VersionInput = z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type IsUnion<T> = [T] extends [UnionToIntersection<T>] ? false : true;
+
+/**
+ * What the run-time overload of `execute` accepts: values whose command type is not known
+ * statically (`unknown`, `any`, a `type: string`, or a union over several command types). A value with one known
+ * command type must match the typed overloads; one with an unknown `type` never matches.
+ */
+export type RuntimeCommand<C> = unknown extends C
+  ? unknown
+  : [C] extends [{ readonly type: infer T }]
+    ? string extends T
+      ? unknown
+      : [T] extends [CommandType]
+      ? IsUnion<T> extends true
+        ? unknown
+        : never
+      : never
+    : never;
 
 /** The mutation engine returned by {@link createOnboardingEngine}. */
 export interface OnboardingEngine<TActor extends Actor = Actor> {
@@ -81,11 +102,15 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
     command: WorkerCommand | Extract<CommandInput, { type: WorkerCommand["type"] }>,
     options: WorkerExecuteOptions<TActor>,
   ): Promise<MutationResult>;
-  /** Runs a command that is only known at run time (validated like any other). */
-  execute(
+  /**
+   * Runs a command that is only known at run time (validated like any other): an `unknown` or
+   * `any` value (a request body) or a `Command` union. A literal command the two overloads above
+   * refuse (an operator command without `expectedVersion`, an unknown `type`) stays a type error.
+   */
+  execute<const C>(
     workspaceId: string,
     draftId: string,
-    command: unknown,
+    command: C & RuntimeCommand<C>,
     options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
   ): Promise<MutationResult>;
   /** The audit trail of a draft in append order (needs `view`). */
