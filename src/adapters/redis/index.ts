@@ -5,6 +5,8 @@
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and node built-ins; ioredis only
  * with `import type` (the caller passes its own client). Never engine/.
+ *
+ * @module onboarding-lifecycle/adapters/redis
  */
 export { createRedisStore, type RedisStoreOptions } from "./store.js";
 export {

@@ -25,7 +25,7 @@ const PLAIN_WORKSPACE = /^[A-Za-z0-9_.-]{1,128}$/;
  * Braces are refused because they would break the hash tag; glob characters because cleanup
  * tools `SCAN MATCH` on the prefix.
  *
- * @throws {@link ConfigurationError} otherwise.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} otherwise.
  */
 export function assertKeyPrefix(prefix: string): string {
   if (!KEY_PREFIX.test(prefix)) {
@@ -102,7 +102,12 @@ export function listMember(createdAt: string, draftId: string): string {
 }
 
 /** Splits a listing member back into (`createdAt`, `id`); `null` if it is not one. */
-export function parseListMember(member: string): { readonly createdAt: string; readonly id: string } | null {
+export function parseListMember(member: string): {
+  /** The draft's `createdAt`. */
+  readonly createdAt: string;
+  /** The draft's id. */
+  readonly id: string;
+} | null {
   const at = member.indexOf(LIST_MEMBER_SEPARATOR);
   return at < 0 ? null : { createdAt: member.slice(0, at), id: member.slice(at + 1) };
 }

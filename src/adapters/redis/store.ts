@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { StoreError, ValidationError, type AuditEvent, type ConfigurationError, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
@@ -92,8 +92,8 @@ function isNoScript(error: unknown): boolean {
  *
  * Durability is the server's configuration (AOF / RDB, replication); the adapter adds none.
  *
- * @throws {@link ConfigurationError} for an invalid `keyPrefix`. Driver failures during calls
- * reject with {@link StoreError}.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid `keyPrefix`. Driver failures during calls
+ * reject with {@link onboarding-lifecycle!StoreError}.
  *
  * @example
  * ```ts
