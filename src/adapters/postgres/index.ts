@@ -11,6 +11,7 @@
  * Never engine/.
  *
  * @packageDocumentation
+ * @module onboarding-lifecycle/adapters/postgres
  */
 export {
   createPostgresStore,

@@ -21,7 +21,7 @@ export const DEFAULT_POSTGRES_TABLE_PREFIX = "onboarding_";
 export interface PostgresTableNames {
   /** The drafts table (one row per draft, the document plus queryable columns). */
   readonly drafts: string;
-  /** The audit table (one row per audit entry, ordered per draft by `position`). */
+  /** The audit table (one row per audit entry, ordered per draft by `(draft_version, seq)`). */
   readonly audit: string;
   /** The idempotency table (one row per (workspace, key)). */
   readonly idempotency: string;
@@ -35,7 +35,7 @@ export interface PostgresTableNames {
   readonly createdIndex: string;
   /** Index for "drafts of a tenant" queries: `(workspace_id, tenant_id)`. */
   readonly tenantIndex: string;
-  /** Primary key constraint of the audit table: `(workspace_id, draft_id, position)`. */
+  /** Primary key constraint of the audit table: `(workspace_id, draft_id, draft_version, seq)`. */
   readonly auditPrimaryKey: string;
   /** Primary key constraint of the idempotency table: `(workspace_id, key)`. */
   readonly idempotencyPrimaryKey: string;
@@ -70,7 +70,7 @@ export function postgresRawNames(prefix: string): PostgresRawNames {
 /**
  * The quoted table, index and constraint names for a table prefix.
  *
- * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier (see
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier (see
  * `assertIdentifier`).
  *
  * @example
@@ -99,7 +99,7 @@ export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFI
  * The DDL statements `migrate()` runs, in order, without trailing semicolons. Every statement is
  * idempotent (`IF NOT EXISTS`).
  *
- * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
  *
  * @example
  * ```ts
@@ -119,7 +119,6 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
   open_tenant_id     text    NULL,
   created_at         text    NOT NULL,
   updated_at         text    NOT NULL,
-  audit_seq          bigint  NOT NULL DEFAULT 0,
   document           text    NOT NULL,
   CONSTRAINT ${t.draftsPrimaryKey} PRIMARY KEY (workspace_id, id)
 )`,
@@ -130,7 +129,8 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
     `CREATE TABLE IF NOT EXISTS ${t.audit} (
   workspace_id     text    NOT NULL,
   draft_id         text    NOT NULL,
-  position         bigint  NOT NULL,
+  draft_version    integer NOT NULL,
+  seq              bigint  NOT NULL,
   event_id         text    NOT NULL,
   kind             text    NOT NULL,
   command_type     text    NOT NULL,
@@ -145,7 +145,7 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
   run_id           text    NULL,
   capability       text    NULL,
   state            text    NULL,
-  CONSTRAINT ${t.auditPrimaryKey} PRIMARY KEY (workspace_id, draft_id, position)
+  CONSTRAINT ${t.auditPrimaryKey} PRIMARY KEY (workspace_id, draft_id, draft_version, seq)
 )`,
     `CREATE TABLE IF NOT EXISTS ${t.idempotency} (
   workspace_id text NOT NULL,
@@ -166,7 +166,7 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
  * Prisma `migrate diff`, Atlas...) instead of calling `migrate()`.
  *
  * @param prefix the table prefix (default `onboarding_`); validated with `assertIdentifier`.
- * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
  *
  * @example
  * ```ts
@@ -186,7 +186,7 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
  * run by anything in the package.
  *
  * @param prefix the table prefix; validated with `assertIdentifier`.
- * @throws {@link ConfigurationError} when the prefix is not a plain SQL identifier.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
  *
  * @example
  * ```ts

@@ -8,12 +8,15 @@
  *   inserts only happen when the update matched. A unique violation (open-draft index,
  *   idempotency key) fails the whole statement: nothing is written.
  * - `insert`: `INSERT ... ON CONFLICT (workspace_id, id) DO NOTHING` plus the same gated inserts.
- * - `appendAudit`: bumps the draft's `audit_seq` counter and inserts the rows at the reserved
- *   positions.
+ * - `appendAudit`: one `INSERT ... SELECT` that reads the draft's current version (no lock).
  *
- * Audit order is a per-draft position taken from the `audit_seq` column of the draft row (which
- * the version-checked update locks anyway), never from a sequence: sequences on distributed SQL
- * are cached per session/node and do not give append order.
+ * Audit order needs no sequence (sequences on distributed SQL are cached per session or node and
+ * do not give append order): each row is keyed by `(draft_version, seq)`. Entries written with a
+ * commit or insert carry the version they produced and `seq` 0..n-1, so they are in version order
+ * by construction (the compare-and-set makes each version unique). Entries that change no record
+ * (`conflict`, `denied`) carry the version they observed and a `seq` from the server clock in
+ * microseconds (x1000, plus their index), which sorts them after the commit they observed and
+ * before any commit that completed after they were appended.
  */
 import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
 import {
@@ -59,7 +62,7 @@ export interface PostgresStoreBaseOptions {
   readonly tablePrefix?: string;
   /**
    * How many times a write that failed with a transient error (`40001` serialization failure,
-   * `40P01` deadlock, a lost race for an audit position) is attempted in total, outside a
+   * `40P01` deadlock, two audit entries of one draft stamped in the same microsecond) is attempted in total, outside a
    * caller's transaction. Default 5. Inside a joined transaction nothing is retried: the caller
    * owns the transaction and must retry it as a whole.
    */
@@ -300,17 +303,25 @@ function toAuditEvent(row: AuditRow): Record<string, unknown> {
 }
 
 /**
- * A CTE body inserting `events` into the audit table at positions `<source>.base + 1..n`, one row
- * per row of `source` (zero rows when the gating statement matched nothing).
+ * An `INSERT ... SELECT` of `events` into the audit table, one row per row of `source` (zero rows
+ * when the gating statement matched nothing). `version` and `seqBase` are SQL expressions over
+ * `source`; entry i (1-based) gets `seq = seqBase + i`.
  */
-function auditInsert(table: string, source: string, events: readonly AuditEvent[], params: Params): string {
+function auditInsert(
+  table: string,
+  source: string,
+  version: string,
+  seqBase: string,
+  events: readonly AuditEvent[],
+  params: Params,
+): string {
   const rows = events.map((event, index) => {
     const cells = AUDIT_COLUMNS.map(([, cast, get]) => params.add(get(event), cast));
     return `(${index + 1}, ${cells.join(", ")})`;
   });
   const selected = AUDIT_COLUMNS.map(([name]) => `v.${name}`).join(", ");
-  return `INSERT INTO ${table} (position, ${AUDIT_COLUMN_NAMES})
-    SELECT ${source}.base + v.ord, ${selected}
+  return `INSERT INTO ${table} (draft_version, seq, ${AUDIT_COLUMN_NAMES})
+    SELECT ${version}, ${seqBase} + v.ord, ${selected}
     FROM ${source} CROSS JOIN (VALUES ${rows.join(", ")}) AS v(ord, ${AUDIT_COLUMN_NAMES})
     RETURNING 1`;
 }
@@ -343,7 +354,7 @@ function validationIssue(path: string, code: string, message: string): Validatio
  * your own transaction), or a `connection` for a pool the adapter opens and `close()` ends.
  * Call `migrate()` once (or apply `postgresSchemaSql(prefix)` with your migration tool).
  *
- * @throws {@link ConfigurationError} when `tablePrefix` is not a plain SQL identifier or the
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when `tablePrefix` is not a plain SQL identifier or the
  * options name no connection.
  *
  * @example
@@ -558,7 +569,7 @@ function buildStore(
     async listAudit(workspaceId, draftId) {
       return guard("listAudit", async () => {
         const result = await query<AuditRow>(
-          `SELECT ${AUDIT_COLUMN_NAMES} FROM ${t.audit} WHERE workspace_id = $1 AND draft_id = $2 ORDER BY position`,
+          `SELECT ${AUDIT_COLUMN_NAMES} FROM ${t.audit} WHERE workspace_id = $1 AND draft_id = $2 ORDER BY draft_version, seq`,
           [workspaceId, draftId],
         );
         return result.rows.map(toAuditEvent);
@@ -604,20 +615,17 @@ function buildStore(
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
           const id = params.add(draft.id, "text");
-          const count = params.add(1, "bigint");
           const ctes = [
             `inserted AS (
-  INSERT INTO ${t.drafts} (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, audit_seq, document)
-  SELECT ${ws}, ${id}, ${params.add(draft.version, "integer")}, ${params.add(draft.lifecycle.state, "text")},
+  INSERT INTO ${t.drafts} (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, document)
+  VALUES (${ws}, ${id}, ${params.add(draft.version, "integer")}, ${params.add(draft.lifecycle.state, "text")},
     ${params.add(draft.lifecycle.currentCheckpoint, "text")}, ${params.add(draft.identity?.tenantId ?? null, "text")},
     ${params.add(openTenant, "text")}, ${params.add(draft.createdAt, "text")}, ${params.add(draft.updatedAt, "text")},
-    prior.n + ${count}, ${params.add(document, "text")}
-  FROM (SELECT coalesce(max(position), 0) AS n FROM ${t.audit} WHERE workspace_id = ${ws} AND draft_id = ${id}) AS prior
-  WHERE true
+    ${params.add(document, "text")})
   ON CONFLICT (workspace_id, id) DO NOTHING
-  RETURNING audit_seq - ${count} AS base
+  RETURNING version
 )`,
-            `audited AS (\n  ${auditInsert(t.audit, "inserted", [event], params)}\n)`,
+            `audited AS (\n  ${auditInsert(t.audit, "inserted", "inserted.version", "-1", [event], params)}\n)`,
           ];
           if (idempotency !== null) ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "inserted", idempotency, params)}\n)`);
           const text = `WITH ${ctes.join(",\n")}
@@ -650,20 +658,18 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
           const id = params.add(draft.id, "text");
-          const count = params.add(events.length, "bigint");
           const ctes = [
             `updated AS (
   UPDATE ${t.drafts}
   SET version = ${params.add(draft.version, "integer")}, state = ${params.add(draft.lifecycle.state, "text")},
     current_checkpoint = ${params.add(draft.lifecycle.currentCheckpoint, "text")},
     tenant_id = ${params.add(draft.identity?.tenantId ?? null, "text")}, open_tenant_id = ${params.add(openTenant, "text")},
-    updated_at = ${params.add(draft.updatedAt, "text")}, document = ${params.add(document, "text")},
-    audit_seq = audit_seq + ${count}
+    updated_at = ${params.add(draft.updatedAt, "text")}, document = ${params.add(document, "text")}
   WHERE workspace_id = ${ws} AND id = ${id} AND version = ${params.add(expectedVersion, "integer")}
-  RETURNING audit_seq - ${count} AS base
+  RETURNING version
 )`,
           ];
-          if (events.length > 0) ctes.push(`audited AS (\n  ${auditInsert(t.audit, "updated", events, params)}\n)`);
+          if (events.length > 0) ctes.push(`audited AS (\n  ${auditInsert(t.audit, "updated", "updated.version", "-1", events, params)}\n)`);
           if (idempotency !== null) ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
           const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
@@ -703,29 +709,23 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
         else group.push(event);
       }
       await guard("appendAudit", async () => {
-        for (const group of groups.values()) {
-          const first = group[0] as AuditEvent;
-          await retrying(async () => {
-            const params = new Params();
-            const ws = params.add(first.workspaceId, "text");
-            const id = params.add(first.draftId, "text");
-            const count = params.add(group.length, "bigint");
-            const text = `WITH bumped AS (
-  UPDATE ${t.drafts} SET audit_seq = audit_seq + ${count}
-  WHERE workspace_id = ${ws} AND id = ${id}
-  RETURNING audit_seq - ${count} AS base
-), source AS (
-  SELECT base FROM bumped
-  UNION ALL
-  SELECT prior.n FROM (SELECT coalesce(max(position), 0) AS n FROM ${t.audit} WHERE workspace_id = ${ws} AND draft_id = ${id}) AS prior
-  WHERE NOT EXISTS (SELECT 1 FROM bumped)
-), audited AS (
-  ${auditInsert(t.audit, "source", group, params)}
-)
-SELECT (SELECT count(*) FROM audited)::integer AS audited`;
-            await writeStatement(text, params.values);
-            return true;
-          });
+        for (const whole of groups.values()) {
+          // At most 999 entries per statement: `seq` leaves room for 999 per microsecond.
+          for (let start = 0; start < whole.length; start += 999) {
+            const group = whole.slice(start, start + 999);
+            const first = group[0] as AuditEvent;
+            await retrying(async () => {
+              const params = new Params();
+              const ws = params.add(first.workspaceId, "text");
+              const id = params.add(first.draftId, "text");
+              // The version the entries observed (0 before the draft exists) and a clock-based
+              // seq base, far above the seq (0..n-1) of the entries committed with that version.
+              const observed = `(SELECT coalesce((SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}), 0) AS version,
+    floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 AS base) AS observed`;
+              await writeStatement(auditInsert(t.audit, observed, "observed.version", "observed.base", group, params), params.values);
+              return true;
+            });
+          }
         }
       });
     },
