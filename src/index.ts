@@ -4,6 +4,7 @@
  * error classes. Adapters, HTTP helpers and the testing kit are subpath exports.
  *
  * @packageDocumentation
+ * @module onboarding-lifecycle
  */
 
 // vocabulary

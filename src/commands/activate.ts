@@ -6,9 +6,15 @@ import { Feedback, apply, defineCommand } from "./define.js";
 
 /** Input of the `activate` command, with an optional readiness override. */
 export const ActivateCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("activate"),
   /** Activate despite overridable blockers; needs the `override_readiness` capability. */
-  override: z.optional(z.object({ reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)) })),
+  override: z.optional(
+    z.object({
+      /** Why the remaining overridable blockers are acceptable (recorded on the draft). */
+      reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    }),
+  ),
 });
 
 /** The `activate` command. */

@@ -4,7 +4,9 @@ import { Feedback, apply, defineCommand } from "./define.js";
 
 /** Input of the `cancel` command. */
 export const CancelCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("cancel"),
+  /** Why the draft is cancelled (optional, recorded on the draft). */
   reason: z.optional(z.nullable(z.string().check(z.maxLength(2000)))),
 });
 

@@ -17,15 +17,25 @@ import type { ReadinessPolicy } from "../lifecycle/index.js";
  * - `ignored_terminal`: a worker reported on a completed or cancelled draft.
  */
 export const Feedback = {
+  /** The change was made. */
   Applied: "applied",
+  /** A run was started (verification or bootstrap). */
   Queued: "queued",
+  /** The run was already queued or running; nothing new was started. */
   Deduped: "deduped",
+  /** The command asked for what the draft already was; nothing was written. */
   Unchanged: "unchanged",
+  /** A worker's run progress or result was recorded. */
   Recorded: "recorded",
+  /** The draft was activated (terminal). */
   Activated: "activated",
+  /** The draft was cancelled (terminal). */
   Cancelled: "cancelled",
+  /** A worker reported on a run that is no longer current; nothing was written. */
   IgnoredStaleResult: "ignored_stale_result",
+  /** A worker reported again on a run that already completed; nothing was written. */
   IgnoredDuplicateResult: "ignored_duplicate_result",
+  /** A worker reported on a completed or cancelled draft; nothing was written. */
   IgnoredTerminal: "ignored_terminal",
 } as const;
 
@@ -50,20 +60,35 @@ export interface CommandContext {
 /** A reducer's decision: change the draft with an immer recipe, or leave it as it is. */
 export type Decision =
   | {
+      /** Change the draft. */
       readonly kind: "apply";
+      /** What to tell the caller. */
       readonly feedback: Feedback;
       /** Runs the command started or reported on. */
       readonly runIds: readonly string[];
       /** The immer recipe; mutates the draft proxy in place. */
       readonly recipe: (draft: Draft<OnboardingDraft>) => void;
     }
-  | { readonly kind: "noop"; readonly feedback: Feedback; readonly runIds: readonly string[] };
+  | {
+      /** Leave the draft as it is; nothing is written. */
+      readonly kind: "noop";
+      /** What to tell the caller. */
+      readonly feedback: Feedback;
+      /** Runs the command reported on (for example the existing run of a deduped start). */
+      readonly runIds: readonly string[];
+    };
 
 /**
  * One command: its input schema, the capabilities it needs, and its pure decision (guard plus
  * immer recipe). The engine only orchestrates these.
  */
-export interface CommandDefinition<TType extends string, TCommand extends { readonly type: TType }> {
+export interface CommandDefinition<
+  TType extends string,
+  TCommand extends {
+    /** The command's discriminant. */
+    readonly type: TType;
+  },
+> {
   /** The discriminant. */
   readonly type: TType;
   /** The zod schema of the command input. */
@@ -83,7 +108,13 @@ export interface CommandDefinition<TType extends string, TCommand extends { read
 }
 
 /** Declares a command (an identity function that fixes the types). */
-export function defineCommand<TType extends string, TCommand extends { readonly type: TType }>(
+export function defineCommand<
+  TType extends string,
+  TCommand extends {
+    /** The command's discriminant. */
+    readonly type: TType;
+  },
+>(
   definition: CommandDefinition<TType, TCommand>,
 ): CommandDefinition<TType, TCommand> {
   return definition;

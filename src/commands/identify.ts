@@ -5,9 +5,13 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `identify` command: name the customer tenant. */
 export const IdentifyCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("identify"),
+  /** The customer tenant's id; fixed once a provider is selected. */
   tenantId: CommandIdSchema,
+  /** The name operators see (trimmed). */
   displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(4096)),
+  /** The tenant's primary DNS domain (trimmed, lower-cased). */
   primaryDomain: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253))),
 });
 

@@ -6,7 +6,11 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of `record_bootstrap_result`: a worker reports progress or the result of a bootstrap run. */
 export const RecordBootstrapResultCommandSchema = z
-  .object({ type: z.literal("record_bootstrap_result"), ...runReportShape })
+  .object({
+    /** The command type. */
+    type: z.literal("record_bootstrap_result"),
+    ...runReportShape,
+  })
   .check(runReportConsistency);
 
 /** The `record_bootstrap_result` command. */

@@ -6,7 +6,11 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of `record_verification_result`: a worker reports progress or the result of a verification run. */
 export const RecordVerificationResultCommandSchema = z
-  .object({ type: z.literal("record_verification_result"), ...runReportShape })
+  .object({
+    /** The command type. */
+    type: z.literal("record_verification_result"),
+    ...runReportShape,
+  })
   .check(runReportConsistency);
 
 /** The `record_verification_result` command. */

@@ -53,7 +53,13 @@ export type CommandInput = z.input<typeof CommandSchema>;
 export type CommandType = Command["type"];
 
 /** The command with a given `type`. */
-export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+export type CommandOf<T extends CommandType> = Extract<
+  Command,
+  {
+    /** The command type to select. */
+    type: T;
+  }
+>;
 
 /** The commands background workers send (`record_*_result`): no `expectedVersion`, retried on conflict. */
 export type WorkerCommand = CommandOf<"record_verification_result" | "record_bootstrap_result">;
@@ -118,15 +124,21 @@ export type CommandOutcome =
   | {
       /** The draft changed: `draft` is the next record (version + 1, lifecycle re-derived). */
       readonly changed: true;
+      /** The next record. */
       readonly draft: OnboardingDraft;
+      /** What happened. */
       readonly feedback: Feedback;
+      /** Runs the command started or reported on. */
       readonly runIds: readonly string[];
     }
   | {
       /** Nothing changed: `draft` is the input draft. */
       readonly changed: false;
+      /** The input draft, unchanged. */
       readonly draft: OnboardingDraft;
+      /** Why nothing changed (`unchanged`, `deduped`, `ignored_*`). */
       readonly feedback: Feedback;
+      /** Runs the command reported on. */
       readonly runIds: readonly string[];
     };
 

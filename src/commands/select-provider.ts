@@ -6,7 +6,9 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `select_provider` command: choose the provider connection. */
 export const SelectProviderCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("select_provider"),
+  /** The provider connection to use. */
   connectionId: CommandIdSchema,
 });
 

@@ -16,9 +16,13 @@ export function ensure(
 
 /** The run-report part shared by both `record_*_result` commands. */
 export const runReportShape = {
+  /** The run being reported on (as returned in `runIds` when it was started). */
   runId: CommandIdSchema,
+  /** `running` when the worker picked the run up, `completed` when it finished. */
   status: z.enum(["running", "completed"]),
+  /** How the run ended; required exactly when `status` is `completed`. */
   outcome: z.optional(z.enum(["succeeded", "partially_succeeded", "failed", "blocked", "cancelled"])),
+  /** A message for operators (warnings, the error), stored on the run. */
   message: z.optional(z.string().check(z.maxLength(4096))),
 };
 

@@ -6,7 +6,9 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `start_bootstrap` command: queue one run per operation. */
 export const StartBootstrapCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("start_bootstrap"),
+  /** The operations to run (1..64, unique); one run is queued per operation. */
   operations: z
     .array(CommandIdSchema)
     .check(

@@ -9,6 +9,7 @@ export const DEFAULT_VERIFICATION_OPERATION = "verify_access";
 
 /** Input of the `start_verification` command. */
 export const StartVerificationCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("start_verification"),
   /** The operation the worker runs; default `verify_access`. */
   operation: z.optional(CommandIdSchema),

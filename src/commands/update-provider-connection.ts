@@ -6,6 +6,7 @@ import { invalidationFor } from "./select-provider.js";
 
 /** Input of the `update_provider_connection` command: the selected connection was edited inline. */
 export const UpdateProviderConnectionCommandSchema = z.object({
+  /** The command type. */
   type: z.literal("update_provider_connection"),
   /** Must be the currently selected connection. */
   connectionId: CommandIdSchema,

@@ -111,7 +111,19 @@ export function parseDraft(document: unknown): OnboardingDraft {
  */
 export function safeParseDraft(
   document: unknown,
-): { success: true; draft: OnboardingDraft } | { success: false; error: CorruptRecordError } {
+):
+  | {
+      /** The document is a valid draft. */
+      success: true;
+      /** The validated draft. */
+      draft: OnboardingDraft;
+    }
+  | {
+      /** The document is not a valid draft. */
+      success: false;
+      /** What is wrong with it. */
+      error: CorruptRecordError;
+    } {
   try {
     return { success: true, draft: parseDraft(document) };
   } catch (error) {

@@ -9,9 +9,13 @@ import { IdSchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema 
  * - `denied`: `authorize` refused a capability.
  */
 export const AuditKind = {
+  /** The draft was inserted (version 1). */
   Created: "created",
+  /** A command changed the draft. */
   Committed: "committed",
+  /** A stale write was rejected. */
   Conflict: "conflict",
+  /** `authorize` refused a capability. */
   Denied: "denied",
 } as const;
 
@@ -20,13 +24,19 @@ export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
 
 /** One entry of a draft's audit trail. Flat and JSON-serialisable, so SQL adapters can map it to columns. */
 export const AuditEventSchema = z.object({
+  /** The entry's id. */
   eventId: IdSchema,
+  /** The draft's workspace. */
   workspaceId: IdSchema,
+  /** The draft the entry is about. */
   draftId: IdSchema,
+  /** What happened (see {@link AuditKind}). */
   kind: z.enum(AuditKind),
   /** `create` for `created` entries, else the command type. */
   commandType: IdSchema,
+  /** Who acted. */
   actorId: IdSchema,
+  /** When (ISO-8601, UTC). */
   at: TimestampSchema,
   /** The version the command started from (`null` for `created` and `denied` before load). */
   fromVersion: z.nullable(z.int().check(z.gte(1))),
@@ -36,6 +46,7 @@ export const AuditEventSchema = z.object({
   expectedVersion: z.nullable(z.int()),
   /** For `conflict`: the version found in the store. */
   actualVersion: z.nullable(z.int()),
+  /** The idempotency key the caller sent, if any. */
   idempotencyKey: z.nullable(z.string().check(z.minLength(1), z.maxLength(255))),
   /** The mutation feedback (`applied`, `queued`, ...) for `committed` entries. */
   feedback: z.nullable(IdSchema),
@@ -52,18 +63,29 @@ export type AuditEvent = z.output<typeof AuditEventSchema>;
 
 /** What an idempotency key remembers: the command's fingerprint and its first outcome. */
 export const IdempotencyRecordSchema = z.object({
+  /** The workspace the key belongs to (keys are scoped per workspace). */
   workspaceId: IdSchema,
+  /** The caller's idempotency key. */
   key: z.string().check(z.minLength(1), z.maxLength(255)),
+  /** The draft the first request acted on. */
   draftId: IdSchema,
+  /** The first request's command type (`create` for `engine.create`). */
   commandType: IdSchema,
   /** A canonical serialisation of (draftId, command); equal fingerprints mean "the same command". */
   fingerprint: z.string(),
+  /** When the first request was committed. */
   createdAt: TimestampSchema,
+  /** The first request's outcome, returned again to every retry. */
   outcome: z.object({
+    /** The version the first request produced. */
     version: z.int().check(z.gte(1)),
+    /** Its feedback. */
     feedback: IdSchema,
+    /** Its audit entry. */
     eventId: IdSchema,
+    /** The runs it started or reported on, comma-separated, or `null`. */
     runId: z.nullable(IdSchema),
+    /** The draft it produced. */
     draft: OnboardingDraftSchema,
   }),
 });

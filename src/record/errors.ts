@@ -22,18 +22,31 @@ const BRAND: unique symbol = Symbol.for("onboarding-lifecycle.error") as never;
  * ```
  */
 export const ErrorCode = {
+  /** Input failed validation ({@link ValidationError}). */
   Validation: "validation_failed",
+  /** A stored record failed validation ({@link CorruptRecordError}). */
   CorruptRecord: "corrupt_record",
+  /** A stale `expectedVersion` ({@link VersionConflictError}). */
   VersionConflict: "version_conflict",
+  /** A completed or cancelled draft cannot change ({@link TerminalDraftError}). */
   TerminalDraft: "terminal_draft",
+  /** Activation refused: readiness blockers remain ({@link NotReadyError}). */
   NotReady: "not_ready",
+  /** `authorize` refused a capability ({@link AuthorizationError}). */
   Forbidden: "forbidden",
+  /** No such draft in the workspace ({@link DraftNotFoundError}). */
   DraftNotFound: "draft_not_found",
+  /** An idempotency key reused for another command ({@link IdempotencyKeyReuseError}). */
   IdempotencyKeyReuse: "idempotency_key_reuse",
+  /** The command's guard refused it in the current state ({@link InvalidTransitionError}). */
   InvalidTransition: "invalid_transition",
+  /** The tenant already has an open draft ({@link OpenDraftExistsError}). */
   OpenDraftExists: "open_draft_exists",
+  /** A worker report kept conflicting ({@link RetryExhaustedError}). */
   RetryExhausted: "retry_exhausted",
+  /** Invalid options or policy ({@link ConfigurationError}). */
   Configuration: "configuration",
+  /** The storage adapter failed ({@link StoreError}). */
   Store: "store_failure",
 } as const;
 
@@ -107,7 +120,14 @@ export class OnboardingError extends Error {
   }
 
   /** A plain JSON view of the error (code, message and data), for logs and responses. */
-  toJSON(): { code: ErrorCode; message: string; name: string } & Record<string, unknown> {
+  toJSON(): {
+    /** The stable code. */
+    code: ErrorCode;
+    /** The English message. */
+    message: string;
+    /** The class name. */
+    name: string;
+  } & Record<string, unknown> {
     const data: Record<string, unknown> = {};
     for (const key of Object.keys(this)) {
       if (key !== "code" && key !== "name") data[key] = (this as unknown as Record<string, unknown>)[key];

@@ -5,7 +5,10 @@ import type { ValidationIssue } from "./errors.js";
  * Parse options that give zod issues English messages without configuring zod globally (the
  * package never changes your zod settings).
  */
-export const PARSE_OPTIONS: { readonly error: z.core.$ZodErrorMap } = {
+export const PARSE_OPTIONS: {
+  /** zod's English error map. */
+  readonly error: z.core.$ZodErrorMap;
+} = {
   error: /* @__PURE__ */ z.locales.en().localeError,
 };
 
@@ -16,7 +19,19 @@ export const PARSE_OPTIONS: { readonly error: z.core.$ZodErrorMap } = {
 export function safeParseWithMessages<T>(
   schema: z.ZodMiniType<T>,
   input: unknown,
-): { success: true; data: T } | { success: false; issues: readonly z.core.$ZodIssue[] } {
+):
+  | {
+      /** The input passed. */
+      success: true;
+      /** The parsed value. */
+      data: T;
+    }
+  | {
+      /** The input failed. */
+      success: false;
+      /** Every zod issue, with English messages. */
+      issues: readonly z.core.$ZodIssue[];
+    } {
   const fast = schema.safeParse(input);
   if (fast.success) return { success: true, data: fast.data };
   const slow = schema.safeParse(input, PARSE_OPTIONS);

@@ -35,32 +35,48 @@ export const LifecycleReasonSchema = z.enum(LifecycleReason);
 
 /** The persisted lifecycle: always equal to `deriveLifecycle(draft)`. */
 export const LifecycleSchema = z.object({
+  /** The lifecycle state. */
   state: LifecycleStateSchema,
+  /** The checkpoint the operator works on now; `null` for terminal drafts. */
   currentCheckpoint: z.nullable(CheckpointSchema),
+  /** The last checkpoint that is done, or `null` before identification. */
   lastCompletedCheckpoint: z.nullable(CheckpointSchema),
+  /** Why the draft is in this state, when the state alone does not say it. */
   reason: z.nullable(LifecycleReasonSchema),
 });
 
 /** The customer tenant being onboarded. */
 export const IdentitySchema = z.object({
+  /** The customer tenant's id (1..128 characters); one open draft per tenant and workspace. */
   tenantId: IdSchema,
+  /** The name operators see. */
   displayName: RequiredTextSchema,
+  /** The tenant's primary DNS domain, lower-cased. */
   primaryDomain: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
 });
 
 /** The selected provider connection; `revision` grows by one on every inline edit. */
 export const ProviderSchema = z.object({
+  /** The selected provider connection. */
   connectionId: IdSchema,
+  /** 1 when selected; +1 on every inline edit of the connection. */
   revision: z.int().check(z.gte(1)),
 });
 
 const runShape = {
+  /** The run's id (from the engine's id generator). */
   runId: IdSchema,
+  /** What the run does (`verify_access`, a bootstrap operation name). */
   operation: IdSchema,
+  /** Where the run is: `queued`, `running` or `completed`. */
   status: RunStatusSchema,
+  /** How it ended; set exactly when `status` is `completed`. */
   outcome: z.nullable(RunOutcomeSchema),
+  /** When the run was queued. */
   startedAt: TimestampSchema,
+  /** When the worker reported completion; set exactly when `status` is `completed`. */
   completedAt: z.nullable(TimestampSchema),
+  /** The worker's last message, if it sent one. */
   message: z.optional(TextSchema),
 };
 
@@ -94,57 +110,93 @@ export const CheckpointRunSchema = z.object(runShape).check(runConsistency);
 export const VerificationSchema = z
   .object({
     ...runShape,
+    /** The connection this run verified. */
     providerConnectionId: IdSchema,
+    /** The connection revision this run verified; another revision makes it stale. */
     providerRevision: z.int().check(z.gte(1)),
   })
   .check(runConsistency);
 
 /** The bootstrap checkpoint: requested operations and every run started for them, in order. */
 export const BootstrapSchema = z.object({
+  /** Every operation requested so far, in first-request order. */
   operations: z.array(IdSchema).check(z.maxLength(256)),
+  /** Every run started, oldest first; the latest run of an operation is the one that counts. */
   runs: z.array(CheckpointRunSchema).check(z.maxLength(4096)),
 });
 
 /** Activation: when, by whom, and the override reason if readiness was overridden. */
 export const ActivationSchema = z.object({
+  /** When the draft was activated. */
   at: TimestampSchema,
+  /** The actor who activated it. */
   by: IdSchema,
-  override: z.nullable(z.object({ reason: RequiredTextSchema })),
+  /** Set when readiness was overridden. */
+  override: z.nullable(
+    z.object({
+      /** Why the operator overrode the remaining blockers. */
+      reason: RequiredTextSchema,
+    }),
+  ),
 });
 
 /** Cancellation: when, by whom and why. */
 export const CancellationSchema = z.object({
+  /** When the draft was cancelled. */
   at: TimestampSchema,
+  /** The actor who cancelled it. */
   by: IdSchema,
+  /** Why, if the operator said. */
   reason: z.nullable(TextSchema),
 });
 
 /** What a provider change invalidated, kept until verification starts again. */
 export const InvalidationSchema = z.object({
+  /** `provider_changed`: another connection was selected; `provider_updated`: the connection was edited inline. */
   cause: z.enum(["provider_changed", "provider_updated"]),
+  /** When the provider changed. */
   at: TimestampSchema,
+  /** Who changed it. */
   by: IdSchema,
+  /** The verification run the change invalidated, if any. */
   verificationRunId: z.nullable(IdSchema),
+  /** The bootstrap runs the change cleared. */
   bootstrapRunIds: z.array(IdSchema),
 });
 
 /** The full onboarding draft document (schema version 1). */
 export const OnboardingDraftSchema = z.object({
+  /** The draft's id, unique within its workspace. */
   id: IdSchema,
+  /** The workspace that owns the draft; every access is scoped by it. */
   workspaceId: IdSchema,
+  /** 1 at creation, exactly +1 per committed mutation; send it back as `expectedVersion`. */
   version: z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)),
+  /** The document's schema version ({@link SCHEMA_VERSION}); older documents are upgraded on read. */
   schemaVersion: z.literal(SCHEMA_VERSION),
+  /** The canonical lifecycle, persisted for querying; always equal to `deriveLifecycle(draft)`. */
   lifecycle: LifecycleSchema,
+  /** The tenant being onboarded, or `null` before the `identify` step. */
   identity: z.nullable(IdentitySchema),
+  /** The selected provider connection, or `null`. */
   provider: z.nullable(ProviderSchema),
+  /** The latest verification run, or `null` (never verified, or cleared by a provider change). */
   verification: z.nullable(VerificationSchema),
+  /** The bootstrap checkpoint, or `null` when bootstrap never started. */
   bootstrap: z.nullable(BootstrapSchema),
+  /** Set when the draft was activated (terminal). */
   activation: z.nullable(ActivationSchema),
+  /** Set when the draft was cancelled (terminal). */
   cancellation: z.nullable(CancellationSchema),
+  /** What the last provider change invalidated, until verification starts again. */
   invalidation: z.nullable(InvalidationSchema),
+  /** When the draft was created (ISO-8601, UTC). */
   createdAt: TimestampSchema,
+  /** When the last mutation was committed. */
   updatedAt: TimestampSchema,
+  /** The actor who created the draft. */
   createdBy: IdSchema,
+  /** The actor of the last committed mutation. */
   updatedBy: IdSchema,
 });
 

@@ -12,17 +12,42 @@ import type { LifecycleState } from "../vocabulary/index.js";
  * written in every one of these cases.
  */
 export type WriteRejection =
-  /** The stored version is not `expectedVersion` (`actualVersion` is `null` when the draft is gone). */
-  | { readonly ok: false; readonly reason: "version_conflict"; readonly actualVersion: number | null }
-  /** Another open (non-terminal) draft of the same tenant exists in the workspace. */
-  | { readonly ok: false; readonly reason: "open_draft_exists"; readonly existingDraftId: string }
-  /** The idempotency key is already recorded in this workspace (a concurrent retry won). */
-  | { readonly ok: false; readonly reason: "idempotency_key_exists" }
-  /** (insert only) A draft with this id already exists in the workspace. */
-  | { readonly ok: false; readonly reason: "draft_exists" };
+  | {
+      /** Nothing was written. */
+      readonly ok: false;
+      /** The stored version is not `expectedVersion`. */
+      readonly reason: "version_conflict";
+      /** The version actually stored, or `null` when the draft is gone. */
+      readonly actualVersion: number | null;
+    }
+  | {
+      /** Nothing was written. */
+      readonly ok: false;
+      /** Another open (non-terminal) draft of the same tenant exists in the workspace. */
+      readonly reason: "open_draft_exists";
+      /** The id of that open draft. */
+      readonly existingDraftId: string;
+    }
+  | {
+      /** Nothing was written. */
+      readonly ok: false;
+      /** The idempotency key is already recorded in this workspace (a concurrent retry won). */
+      readonly reason: "idempotency_key_exists";
+    }
+  | {
+      /** Nothing was written. */
+      readonly ok: false;
+      /** (insert only) A draft with this id already exists in the workspace. */
+      readonly reason: "draft_exists";
+    };
 
 /** The result of {@link DraftStore.insert} and {@link DraftStore.commit}. */
-export type WriteResult = { readonly ok: true } | WriteRejection;
+export type WriteResult =
+  | {
+      /** Everything was written. */
+      readonly ok: true;
+    }
+  | WriteRejection;
 
 /** Input of {@link DraftStore.insert}. */
 export interface InsertInput {

@@ -74,7 +74,9 @@ export function freshWorkspace(label = "ws"): string {
  * order.
  */
 export async function assertDraftInvariants(store: DraftStore, workspaceId: string, draftId: string): Promise<{
+  /** The validated draft. */
   draft: OnboardingDraft;
+  /** Its audit trail. */
   events: AuditEvent[];
 }> {
   const engine = createOnboardingEngine({ store, authorize: allowAll });

@@ -4,6 +4,8 @@
  *
  * May import: everything in the package except adapters. Imports fast-check (an optional peer
  * dependency needed only by this entry).
+ *
+ * @module onboarding-lifecycle/testing
  */
 export {
   describeStoreConformance,

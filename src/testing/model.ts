@@ -15,17 +15,25 @@ import { assertDraftInvariants } from "./conformance.js";
 
 /** What the model knows: the version the store must have, whether the draft is terminal, and what each actor last saw. */
 export interface DraftModel {
+  /** The version the store must have. */
   version: number;
+  /** Whether the draft must be terminal. */
   terminal: boolean;
+  /** The version each actor last saw (index = actor). */
   readonly seen: number[];
 }
 
 /** The system under test: an engine on the store and one draft. */
 export interface DraftReal {
+  /** The engine under test. */
   readonly engine: OnboardingEngine;
+  /** The store under test. */
   readonly store: DraftStore;
+  /** The run's fresh workspace. */
   readonly workspaceId: string;
+  /** The draft the run drives. */
   readonly draftId: string;
+  /** The draft as last read. */
   draft: OnboardingDraft;
 }
 

@@ -7,6 +7,7 @@
  * engine/ or another adapter.
  *
  * @packageDocumentation
+ * @module onboarding-lifecycle/adapters/mysql
  */
 export {
   createMySqlStore,

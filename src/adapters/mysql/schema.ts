@@ -25,7 +25,7 @@ export interface MySqlTableNames {
  * The table names for a prefix, after checking the prefix is a plain SQL identifier (letters,
  * digits, underscores; at most 48 characters, so every table name stays within MySQL's 64).
  *
- * @throws {@link ConfigurationError} for a prefix that is not a plain identifier.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} for a prefix that is not a plain identifier.
  *
  * @example
  * ```ts
@@ -153,8 +153,8 @@ const UTF8MB4 = /^utf8mb4/i;
  * from several processes at once). Also checks that the pool's connections talk `utf8mb4`, the
  * only character set in which every string round-trips.
  *
- * @throws {@link ConfigurationError} when the connection character set is not utf8mb4.
- * @throws {@link StoreError} when the server refuses the DDL.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when the connection character set is not utf8mb4.
+ * @throws {@link onboarding-lifecycle!StoreError} when the server refuses the DDL.
  *
  * @example
  * ```ts

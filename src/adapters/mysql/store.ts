@@ -171,7 +171,7 @@ function auditRow(event: AuditEvent): Param[] {
  * duplicate key rolls everything back. The open-draft rule is the unique index
  * `(workspace_id, open_tenant_id)`. Every value is a `?` parameter of a prepared statement.
  *
- * @throws {@link ConfigurationError} for an invalid `tablePrefix`.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid `tablePrefix`.
  *
  * @example
  * ```ts

@@ -6,6 +6,8 @@
  * May import: vocabulary/, record/, lifecycle/ (the codec), store/ and better-sqlite3 types; the
  * driver is loaded with a dynamic `import()` only when the adapter opens its own connection
  * (optional peer dependency). Never engine/.
+ *
+ * @module onboarding-lifecycle/adapters/sqlite
  */
 export {
   createSqliteStore,
