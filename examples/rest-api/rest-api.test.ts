@@ -8,7 +8,14 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, postgresDropSchemaSql } from "../../src/adapters/postgres/index.js";
 import { createOnboardingEngine, type OnboardingDraft } from "../../src/index.js";
-import { formatETag } from "../../src/http/index.js";
+import { ProblemDetailsSchema, formatETag } from "../../src/http/index.js";
+import {
+  CreateDraftResponseSchema,
+  DraftHistorySchema,
+  DraftPageSchema,
+  DraftViewResponseSchema,
+  MutationResponseSchema,
+} from "../../scripts/openapi.js";
 import { serviceAvailable, uniqueSuffix } from "../../test/support/services.js";
 import { createApp, listen, type RunningServer } from "./server.js";
 
@@ -87,12 +94,14 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     expect(reply.body).toMatchObject({ status, code, type: `urn:onboarding-lifecycle:problem:${code}` });
     expect(typeof reply.body["title"]).toBe("string");
     expect(typeof reply.body["detail"]).toBe("string");
+    ProblemDetailsSchema.parse(reply.body); // the contract of specs/openapi.json
   }
 
   it("drives a full onboarding over HTTP with ETags, 428 and 412", async () => {
     // create
     const created = await call("POST", draftsPath(), { body: {} });
     expect(created.status).toBe(201);
+    CreateDraftResponseSchema.parse(created.body);
     const draft0 = created.body["draft"] as OnboardingDraft;
     const path = `${draftsPath()}/${encodeURIComponent(draft0.id)}`;
     expect(created.headers.get("location")).toBe(path);
@@ -114,6 +123,7 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     const identified = await call("POST", `${path}/commands`, { body: identify, ifMatch: etag });
     expect(identified.status).toBe(200);
     expect(identified.body).toMatchObject({ feedback: "applied", version: 2, state: "draft", replayed: false });
+    MutationResponseSchema.parse(identified.body);
     const staleETag = etag;
     etag = identified.headers.get("etag") as string;
     expect(etag).toBe(formatETag({ id: draft0.id, version: 2 }));
@@ -155,6 +165,7 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     const [bootstrapRun] = bootstrap.body["runIds"] as string[];
     const view = await call("GET", `${path}/view`);
     expect(view.body["etag"]).toBe(bootstrap.headers.get("etag"));
+    DraftViewResponseSchema.parse(view.body);
     expect(view.body["view"]).toMatchObject({ state: "bootstrapping", stage: { step: "bootstrap", polling: { intervalMs: 5000 } } });
     const bootstrapped = await call("POST", `${path}/commands`, {
       body: { type: "record_bootstrap_result", runId: bootstrapRun, status: "completed", outcome: "succeeded" },
@@ -174,6 +185,7 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
 
     // the audit trail tells the story, including the rejected stale write
     const history = await call("GET", `${path}/history`);
+    DraftHistorySchema.parse(history.body);
     const events = history.body["events"] as { kind: string; commandType: string }[];
     expect(events.map((event) => `${event.kind}:${event.commandType}`)).toEqual([
       "created:create",
@@ -189,6 +201,7 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
 
     // listing by state
     const completed = await call("GET", `${draftsPath()}?state=completed`);
+    DraftPageSchema.parse(completed.body);
     expect((completed.body["drafts"] as OnboardingDraft[]).map((d) => d.id)).toEqual([draft0.id]);
     expect(serverErrors).toEqual([]);
   });
