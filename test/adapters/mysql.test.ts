@@ -3,6 +3,9 @@
  * round-trips of hostile strings, corrupt rows, listing, error wrapping. Needs the loopback
  * server (see fixtures/mysql-support.ts); skipped loudly without it.
  */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createConnection, type Pool, type RowDataPacket } from "mysql2/promise";
@@ -64,6 +67,20 @@ function idempotencyFor(draft: OnboardingDraft, key: string, commandType = "sele
     outcome: { version: draft.version, feedback: "applied", eventId: "e1", runId: null, draft },
   };
 }
+
+describe("mysql adapter module", () => {
+  it("imports mysql2 only as types at top level (the driver is an optional peer dependency)", () => {
+    const dir = fileURLToPath(new URL("../../src/adapters/mysql/", import.meta.url));
+    for (const file of readdirSync(dir).filter((name) => name.endsWith(".ts"))) {
+      const source = readFileSync(join(dir, file), "utf8");
+      const code = source.split("\n").filter((l) => !/^\s*(\*|\/\/|\/\*)/.test(l));
+      for (const line of code.filter((l) => /from\s+["']mysql2/.test(l) || /require\(["']mysql2/.test(l))) {
+        expect(line, `${file}: ${line}`).toMatch(/^import type /);
+      }
+      expect(code.join("\n"), file).not.toMatch(/src\/engine|\.\.\/\.\.\/engine|adapters\/(memory|sqlite|postgres|redis)/);
+    }
+  });
+});
 
 describe.skipIf(!up)("mysql adapter", () => {
   const prefix = `t_my_${uniqueSuffix()}_`;
