@@ -24,6 +24,7 @@ import {
   CorruptRecordError,
   StoreError,
   ValidationError,
+  VersionConflictError,
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../../src/record/index.js";
@@ -309,6 +310,58 @@ describe.skipIf(!up)("mysql adapter", () => {
         if (!result.ok) expect(result).toEqual({ ok: false, reason: "open_draft_exists", existingDraftId: winners[0] });
       }
     });
+  });
+
+  describe("isolation levels", () => {
+    for (const level of ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"] as const) {
+      it(`keeps compare-and-set exact when the caller's sessions run ${level}`, async () => {
+        const levelPool = testPool(8);
+        levelPool.pool.on("connection", (connection) => {
+          connection.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${level}`);
+        });
+        try {
+          // MariaDB 10.11 names it tx_isolation, MySQL 8 transaction_isolation.
+          const [[row]] = (await levelPool
+            .query("SELECT @@transaction_isolation AS level")
+            .catch(() => levelPool.query("SELECT @@tx_isolation AS level"))) as unknown as [[{ level: string }]];
+          expect(row.level).toBe(level.replace(" ", "-"));
+          const levelStore = createMySqlStore({ pool: levelPool, tablePrefix: prefix });
+          const engine = createOnboardingEngine({ store: levelStore, authorize: () => true });
+          const w = ws();
+          const { draft } = await engine.create(w, { identity: { tenantId: "t", displayName: "A" } }, { actor: { id: "u" } });
+          await engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor: { id: "u" }, expectedVersion: 1 });
+          const writers = 8;
+          const commits = 3;
+          const won: number[] = [];
+          await Promise.all(
+            Array.from({ length: writers }, async (_, i) => {
+              for (let done = 0, attempts = 0; done < commits; attempts += 1) {
+                if (attempts > 500) throw new Error(`writer ${i} starved`);
+                const current = await engine.get(w, draft.id, { id: "u" });
+                try {
+                  const r = await engine.execute(w, draft.id, { type: "update_provider_connection", connectionId: "c" }, {
+                    actor: { id: `w${i}` },
+                    expectedVersion: current.version,
+                  });
+                  won.push(r.version);
+                  done += 1;
+                } catch (error) {
+                  if (!(error instanceof VersionConflictError)) throw error;
+                }
+              }
+            }),
+          );
+          const total = writers * commits;
+          expect(won.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 3));
+          const final = parseDraft(await levelStore.load(w, draft.id));
+          expect(final.version).toBe(total + 2);
+          expect(final.provider?.revision).toBe(total + 1);
+          expect(versionTrail(await levelStore.listAudit(w, draft.id))).toEqual(Array.from({ length: total + 2 }, (_, i) => i + 1));
+        } finally {
+          await levelPool.end();
+        }
+      });
+    }
   });
 
   describe("idempotency records", () => {
