@@ -95,7 +95,10 @@ export interface ListPage {
  * `workspaceId`: an adapter must never return or touch another workspace's data.
  *
  * Reads return raw documents (`unknown`): the engine validates every one of them and reports
- * {@link CorruptRecordError} for a record that fails, so adapters need no validation of their own.
+ * `CorruptRecordError` for a record that fails, so adapters need no validation of their own.
+ * `null` means "no such record", so a stored value that is not JSON at all, or is the JSON
+ * literal `null`, must be reported by the adapter itself as `CorruptRecordError` (never as
+ * `null`, which would turn corruption into "not found").
  *
  * Promises every adapter keeps (checked by `onboarding-lifecycle/testing`):
  * - `commit` is an atomic compare-and-set: the record, its audit entries and its idempotency
