@@ -71,9 +71,11 @@ export interface ValidationIssue {
  *
  * @example
  * ```ts
- * try { await engine.execute(...) } catch (error) {
- *   if (isOnboardingError(error)) return reply.status(409).send({ code: error.code });
- *   throw error;
+ * try {
+ *   await engine.execute(ws, draftId, command, { actor, expectedVersion: draft.version });
+ * } catch (error) {
+ *   if (!isOnboardingError(error)) throw error;
+ *   reply.status(error.code === ErrorCode.VersionConflict ? 409 : 422).send(error.toJSON());
  * }
  * ```
  */
@@ -92,8 +94,11 @@ export function isOnboardingError(value: unknown): value is OnboardingError {
  *
  * @example
  * ```ts
- * catch (error) {
+ * try {
+ *   await engine.execute(ws, draftId, command, { actor, expectedVersion: draft.version });
+ * } catch (error) {
  *   if (error instanceof OnboardingError) log.warn({ code: error.code }, error.message);
+ *   else throw error;
  * }
  * ```
  */
@@ -144,7 +149,10 @@ export type ValidationTarget = "command" | "create" | "options" | "audit" | "ide
  *
  * @example
  * ```ts
- * if (error instanceof ValidationError) return { status: 422, issues: error.issues };
+ * function toResponse(error: unknown) {
+ *   if (error instanceof ValidationError) return { status: 422, issues: error.issues };
+ *   throw error;
+ * }
  * ```
  */
 export class ValidationError extends OnboardingError {

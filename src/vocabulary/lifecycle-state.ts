@@ -44,7 +44,7 @@ export const TERMINAL_STATES: readonly TerminalLifecycleState[] = Object.freeze(
  *
  * @example
  * ```ts
- * if (isTerminal(draft.lifecycle.state)) return; // nothing can change any more
+ * const editable = !isTerminal(draft.lifecycle.state); // terminal drafts never change again
  * ```
  */
 export function isTerminal(state: LifecycleState): state is TerminalLifecycleState {
