@@ -19,14 +19,28 @@ const base = {
 
 const DraftIdField = z.string();
 
-/** One validation problem: a zod issue code, the path into the input and a message. */
+/**
+ * One validation problem: a zod issue code, the path into the input and a message.
+ *
+ * @example
+ * ```ts
+ * const issue = ValidationIssueSchema.parse({ code: "invalid_type", path: ["connectionId"], message: "Expected string" });
+ * ```
+ */
 export const ValidationIssueSchema = z.object({
   code: z.string(),
   path: z.array(z.union([z.string(), z.number()])),
   message: z.string(),
 });
 
-/** One readiness blocker (what `NotReadyError.blockers` carries). */
+/**
+ * One readiness blocker (what `NotReadyError.blockers` carries).
+ *
+ * @example
+ * ```ts
+ * const blockers = problem.code === "not_ready" ? problem.blockers : []; // each matches BlockerSchema
+ * ```
+ */
 export const BlockerSchema = z.object({
   code: z.enum(BlockerCode),
   checkpoint: z.enum(Checkpoint),
@@ -34,7 +48,15 @@ export const BlockerSchema = z.object({
   message: z.string(),
 });
 
-/** 422: the command, create input or options failed validation; `issues` says where. */
+/**
+ * 422: the command, create input or options failed validation; `issues` says where.
+ *
+ * @example
+ * ```ts
+ * const problem = ValidationProblemSchema.parse(await response.json());
+ * for (const issue of problem.issues) form.setError(issue.path.join("."), issue.message);
+ * ```
+ */
 export const ValidationProblemSchema = z.object({
   ...base,
   status: z.literal(422),
@@ -46,6 +68,12 @@ export const ValidationProblemSchema = z.object({
 /**
  * 412 when the stale version came from `If-Match`, 409 otherwise: somebody else wrote first.
  * `currentETag` is the ETag to reload with.
+ *
+ * @example
+ * ```ts
+ * const problem = VersionConflictProblemSchema.parse(await response.json());
+ * showNotice(`Changed by someone else (now v${problem.actualVersion})`);
+ * ```
  */
 export const VersionConflictProblemSchema = z.object({
   ...base,
@@ -56,7 +84,14 @@ export const VersionConflictProblemSchema = z.object({
   currentETag: z.string(),
 });
 
-/** 409: the draft is completed or cancelled and never changes again. */
+/**
+ * 409: the draft is completed or cancelled and never changes again.
+ *
+ * @example
+ * ```ts
+ * const problem = TerminalDraftProblemSchema.parse(body); // problem.state: "completed" | "cancelled"
+ * ```
+ */
 export const TerminalDraftProblemSchema = z.object({
   ...base,
   status: z.literal(409),
@@ -66,7 +101,15 @@ export const TerminalDraftProblemSchema = z.object({
   commandType: z.string(),
 });
 
-/** 409: activation refused; `blockers` says what to fix, `overridable` whether an override would do. */
+/**
+ * 409: activation refused; `blockers` says what to fix, `overridable` whether an override would do.
+ *
+ * @example
+ * ```ts
+ * const problem = NotReadyProblemSchema.parse(body);
+ * if (problem.overridable) offerOverride(problem.blockers);
+ * ```
+ */
 export const NotReadyProblemSchema = z.object({
   ...base,
   status: z.literal(409),
@@ -76,7 +119,14 @@ export const NotReadyProblemSchema = z.object({
   overridable: z.boolean(),
 });
 
-/** 403: your `authorize` denied `capability`. */
+/**
+ * 403: your `authorize` denied `capability`.
+ *
+ * @example
+ * ```ts
+ * const problem = ForbiddenProblemSchema.parse(body); // problem.capability, e.g. "override_readiness"
+ * ```
+ */
 export const ForbiddenProblemSchema = z.object({
   ...base,
   status: z.literal(403),
@@ -85,7 +135,14 @@ export const ForbiddenProblemSchema = z.object({
   draftId: z.nullable(DraftIdField),
 });
 
-/** 404: no such draft in this workspace. */
+/**
+ * 404: no such draft in this workspace.
+ *
+ * @example
+ * ```ts
+ * if (DraftNotFoundProblemSchema.safeParse(body).success) router.push("/onboarding");
+ * ```
+ */
 export const DraftNotFoundProblemSchema = z.object({
   ...base,
   status: z.literal(404),
@@ -93,7 +150,14 @@ export const DraftNotFoundProblemSchema = z.object({
   draftId: DraftIdField,
 });
 
-/** 409: the idempotency key was used before for a different command. */
+/**
+ * 409: the idempotency key was used before for a different command.
+ *
+ * @example
+ * ```ts
+ * const problem = IdempotencyKeyReuseProblemSchema.parse(body); // use a new key for a new request
+ * ```
+ */
 export const IdempotencyKeyReuseProblemSchema = z.object({
   ...base,
   status: z.literal(409),
@@ -102,7 +166,14 @@ export const IdempotencyKeyReuseProblemSchema = z.object({
   originalCommandType: z.string(),
 });
 
-/** 409: the command is not possible in the draft's current lifecycle; `requirement` names what is missing. */
+/**
+ * 409: the command is not possible in the draft's current lifecycle; `requirement` names what is missing.
+ *
+ * @example
+ * ```ts
+ * const problem = InvalidTransitionProblemSchema.parse(body); // problem.requirement, e.g. "identity_required"
+ * ```
+ */
 export const InvalidTransitionProblemSchema = z.object({
   ...base,
   status: z.literal(409),
@@ -113,7 +184,15 @@ export const InvalidTransitionProblemSchema = z.object({
   requirement: z.string(),
 });
 
-/** 409: the tenant already has an open draft in this workspace (`existingDraftId`: resume it). */
+/**
+ * 409: the tenant already has an open draft in this workspace (`existingDraftId`: resume it).
+ *
+ * @example
+ * ```ts
+ * const problem = OpenDraftExistsProblemSchema.parse(body);
+ * router.push(`/onboarding/${problem.existingDraftId}`);
+ * ```
+ */
 export const OpenDraftExistsProblemSchema = z.object({
   ...base,
   status: z.literal(409),
@@ -122,7 +201,14 @@ export const OpenDraftExistsProblemSchema = z.object({
   existingDraftId: DraftIdField,
 });
 
-/** 503: a worker report kept conflicting with other writers; retry later (`Retry-After`). */
+/**
+ * 503: a worker report kept conflicting with other writers; retry later (`Retry-After`).
+ *
+ * @example
+ * ```ts
+ * if (RetryExhaustedProblemSchema.safeParse(body).success) await sleep(Number(response.headers.get("retry-after")) * 1000);
+ * ```
+ */
 export const RetryExhaustedProblemSchema = z.object({
   ...base,
   status: z.literal(503),
@@ -131,14 +217,28 @@ export const RetryExhaustedProblemSchema = z.object({
   attempts: z.int(),
 });
 
-/** 500: a server-side failure. No internals are included; the server logs the cause. */
+/**
+ * 500: a server-side failure. No internals are included; the server logs the cause.
+ *
+ * @example
+ * ```ts
+ * const problem = InternalProblemSchema.parse(body); // generic detail only: look at the server logs
+ * ```
+ */
 export const InternalProblemSchema = z.object({
   ...base,
   status: z.literal(500),
   code: z.enum(["corrupt_record", "store_failure", "configuration", "internal_error"]),
 });
 
-/** 428: a mutation without `If-Match`. */
+/**
+ * 428: a mutation without `If-Match`.
+ *
+ * @example
+ * ```ts
+ * if (PreconditionRequiredProblemSchema.safeParse(body).success) console.warn("send If-Match with the ETag");
+ * ```
+ */
 export const PreconditionRequiredProblemSchema = z.object({
   ...base,
   status: z.literal(428),
@@ -146,7 +246,15 @@ export const PreconditionRequiredProblemSchema = z.object({
   draftId: DraftIdField,
 });
 
-/** 412: `If-Match` lists no strong tag of this draft (empty, weak only, or other drafts' tags). */
+/**
+ * 412: `If-Match` lists no strong tag of this draft (empty, weak only, or other drafts' tags).
+ *
+ * @example
+ * ```ts
+ * const problem = PreconditionFailedProblemSchema.parse(body);
+ * if (problem.reason === "weak_only") console.warn("a proxy weakened the ETag");
+ * ```
+ */
 export const PreconditionFailedProblemSchema = z.object({
   ...base,
   status: z.literal(412),
@@ -156,7 +264,14 @@ export const PreconditionFailedProblemSchema = z.object({
   currentETag: z.optional(z.string()),
 });
 
-/** 400: the `If-Match` header is not valid syntax, or the body is not JSON. */
+/**
+ * 400: the `If-Match` header is not valid syntax, or the body is not JSON.
+ *
+ * @example
+ * ```ts
+ * const problem = BadRequestProblemSchema.parse(body); // problem.code: "invalid_if_match" | "malformed_request"
+ * ```
+ */
 export const BadRequestProblemSchema = z.object({
   ...base,
   status: z.literal(400),
@@ -192,13 +307,42 @@ export const ProblemDetailsSchema = z.discriminatedUnion("code", [
   BadRequestProblemSchema,
 ]);
 
-/** An RFC 9457 problem details object produced by {@link toProblem}, discriminated by `code`. */
+/**
+ * An RFC 9457 problem details object produced by {@link toProblem}, discriminated by `code`.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemDetails } from "onboarding-lifecycle/http";
+ *
+ * function summary(problem: ProblemDetails): string {
+ *   return problem.code === "not_ready" ? problem.blockers.map((b) => b.message).join(" ") : problem.detail;
+ * }
+ * ```
+ */
 export type ProblemDetails = z.output<typeof ProblemDetailsSchema>;
 
-/** Every `code` a problem details object may carry. */
+/**
+ * Every `code` a problem details object may carry.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemCode } from "onboarding-lifecycle/http";
+ *
+ * const retryable: readonly ProblemCode[] = ["retry_exhausted", "version_conflict"];
+ * ```
+ */
 export type ProblemCode = ProblemDetails["code"];
 
-/** The problem details object with a given `code`. */
+/**
+ * The problem details object with a given `code`.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemOf } from "onboarding-lifecycle/http";
+ *
+ * function showBlockers(problem: ProblemOf<"not_ready">) { render(problem.blockers); }
+ * ```
+ */
 export type ProblemOf<C extends ProblemCode> = ProblemDetails extends infer P
   ? P extends { readonly code: infer K }
     ? C extends K

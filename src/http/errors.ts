@@ -26,7 +26,16 @@ export const HttpErrorCode = {
   MalformedRequest: "malformed_request",
 } as const;
 
-/** One of the values of {@link HttpErrorCode}. */
+/**
+ * One of the values of {@link HttpErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import type { HttpErrorCode } from "onboarding-lifecycle/http";
+ *
+ * const expected: HttpErrorCode = "precondition_required";
+ * ```
+ */
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /**
@@ -34,8 +43,9 @@ export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
  *
  * @example
  * ```ts
- * catch (error) {
+ * function toResponse(error: unknown) {
  *   if (isHttpRequestError(error)) return problemResponse(error);
+ *   throw error;
  * }
  * ```
  */
@@ -53,8 +63,11 @@ export function isHttpRequestError(value: unknown): value is HttpRequestError {
  *
  * @example
  * ```ts
- * catch (error) {
+ * try {
+ *   parseIfMatch(req.headers["if-match"]);
+ * } catch (error) {
  *   if (error instanceof HttpRequestError) log.info({ code: error.code }, error.message);
+ *   else throw error;
  * }
  * ```
  */
@@ -103,7 +116,14 @@ export class PreconditionRequiredError extends HttpRequestError {
   }
 }
 
-/** Why an `If-Match` header could not match before the engine was even asked. */
+/**
+ * Why an `If-Match` header could not match before the engine was even asked.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof PreconditionFailedError && error.reason === "weak_only") log.warn("weak ETag in If-Match");
+ * ```
+ */
 export type PreconditionFailure = "empty" | "weak_only" | "no_matching_tag";
 
 /**

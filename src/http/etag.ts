@@ -11,7 +11,15 @@
  */
 import { PreconditionFailedError, PreconditionRequiredError, InvalidIfMatchError } from "./errors.js";
 
-/** The part of a draft an ETag is made of. */
+/**
+ * The part of a draft an ETag is made of.
+ *
+ * @example
+ * ```ts
+ * const subject: ETagSubject = { id: draft.id, version: draft.version };
+ * formatETag(subject);
+ * ```
+ */
 export interface ETagSubject {
   /** The draft's id. */
   readonly id: string;
@@ -19,7 +27,15 @@ export interface ETagSubject {
   readonly version: number;
 }
 
-/** One entity tag as written in a header: weak or strong, and its opaque part with the quotes. */
+/**
+ * One entity tag as written in a header: weak or strong, and its opaque part with the quotes.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseIfMatch(header);
+ * const strong = parsed.kind === "tags" ? parsed.tags.filter((tag: EntityTag) => !tag.weak) : [];
+ * ```
+ */
 export interface EntityTag {
   /** `true` for a `W/"..."` tag. Weak tags never match `If-Match` (strong comparison). */
   readonly weak: boolean;
@@ -27,7 +43,17 @@ export interface EntityTag {
   readonly opaque: string;
 }
 
-/** What an `If-Match` header said, before it is compared with a draft. */
+/**
+ * What an `If-Match` header said, before it is compared with a draft.
+ *
+ * @example
+ * ```ts
+ * function check(request: Request): string | null {
+ *   const parsed: IfMatch = parseIfMatch(request.headers.get("if-match"));
+ *   return parsed.kind === "invalid" ? parsed.reason : null;
+ * }
+ * ```
+ */
 export type IfMatch =
   /** No `If-Match` header (or `undefined` / `null`). */
   | { readonly kind: "absent" }
@@ -38,10 +64,24 @@ export type IfMatch =
   /** Not valid `If-Match` syntax; `reason` says why. */
   | { readonly kind: "invalid"; readonly reason: string };
 
-/** What to do when a mutation arrives without `If-Match`. */
+/**
+ * What to do when a mutation arrives without `If-Match`.
+ *
+ * @example
+ * ```ts
+ * const onMissing: OnMissingIfMatch = trustedInternalClient ? "allow-current" : "require";
+ * ```
+ */
 export type OnMissingIfMatch = "require" | "allow-current";
 
-/** Options of {@link expectedVersionFromIfMatch}. */
+/**
+ * Options of {@link expectedVersionFromIfMatch}.
+ *
+ * @example
+ * ```ts
+ * expectedVersionFromIfMatch(header, { id }, { onMissing: "allow-current" } satisfies IfMatchOptions);
+ * ```
+ */
 export interface IfMatchOptions {
   /**
    * A mutation without `If-Match`: `"require"` (default) throws {@link PreconditionRequiredError}
@@ -51,7 +91,14 @@ export interface IfMatchOptions {
   readonly onMissing?: OnMissingIfMatch;
 }
 
-/** The version check an `If-Match` header asks for. */
+/**
+ * The version check an `If-Match` header asks for.
+ *
+ * @example
+ * ```ts
+ * const { expectedVersion, ifMatchUsed }: Precondition = expectedVersionFromIfMatch(header, { id });
+ * ```
+ */
 export interface Precondition {
   /**
    * The version to pass as `expectedVersion`, or `null` for "the current version" (`If-Match: *`
@@ -238,7 +285,9 @@ export function parseIfMatch(header: string | readonly string[] | null | undefin
  * ```ts
  * import { ifMatchMatches } from "onboarding-lifecycle/http";
  *
- * if (!ifMatchMatches(request.headers.get("if-match"), draft)) return new Response(null, { status: 412 });
+ * function precondition(request: Request, draft: OnboardingDraft): Response | null {
+ *   return ifMatchMatches(request.headers.get("if-match"), draft) ? null : new Response(null, { status: 412 });
+ * }
  * ```
  */
 export function ifMatchMatches(header: string | readonly string[] | IfMatch | null | undefined, draft: ETagSubject): boolean {

@@ -33,10 +33,22 @@ import type { ProblemCode, ProblemDetails } from "./contract.js";
  * The default base of problem `type` URIs: `urn:onboarding-lifecycle:problem:` + `code`. Set
  * `typeBase` to your documentation URL (e.g. `https://api.example.com/problems/`) to make them
  * resolvable.
+ *
+ * @example
+ * ```ts
+ * toProblem(error).type; // "urn:onboarding-lifecycle:problem:version_conflict" (with DEFAULT_PROBLEM_TYPE_BASE)
+ * ```
  */
 export const DEFAULT_PROBLEM_TYPE_BASE = "urn:onboarding-lifecycle:problem:";
 
-/** The `content-type` of problem responses. */
+/**
+ * The `content-type` of problem responses.
+ *
+ * @example
+ * ```ts
+ * if (response.headers.get("content-type") === PROBLEM_CONTENT_TYPE) handle(await response.json());
+ * ```
+ */
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
 /**
@@ -73,7 +85,15 @@ export const PROBLEM_CATALOG: { readonly [C in ProblemCode]: { readonly status: 
 
 const INTERNAL_DETAIL = "The server could not complete the request. The failure was logged; try again later.";
 
-/** Options of {@link toProblem} and {@link problemResponse}. */
+/**
+ * Options of {@link toProblem} and {@link problemResponse}.
+ *
+ * @example
+ * ```ts
+ * const options: ProblemOptions = { ifMatchUsed: true, typeBase: "https://api.example.com/problems/", instance: "/drafts/d1" };
+ * toProblem(error, options);
+ * ```
+ */
 export interface ProblemOptions {
   /**
    * Whether the `expectedVersion` of the failed request came from an `If-Match` header (see
@@ -243,7 +263,17 @@ function fromHttpError(error: HttpRequestError, head: Head): ProblemDetails {
   return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
 }
 
-/** A framework-neutral HTTP response: pass it to your framework's response API. */
+/**
+ * A framework-neutral HTTP response: pass it to your framework's response API.
+ *
+ * @example
+ * ```ts
+ * function send(error: unknown): Response {
+ *   const { status, headers, body }: ProblemResponse = problemResponse(error);
+ *   return new Response(body, { status, headers });
+ * }
+ * ```
+ */
 export interface ProblemResponse {
   /** The HTTP status. */
   readonly status: number;
