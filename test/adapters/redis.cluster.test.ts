@@ -36,7 +36,7 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
       c().once("ready", resolve);
       c().once("error", reject);
     });
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     try {
@@ -80,7 +80,7 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
       commits: 4,
     });
     expect(finalVersion).toBe(65);
-  }, 60_000);
+  }, 90_000);
 
   describeStoreConformance(
     "redis (cluster)",

@@ -29,10 +29,10 @@ describe.skipIf(!up)("redis adapter: concurrent writers in child processes (stan
       prefix,
       processes: 4,
       writersPerProcess: 4,
-      commits: 8,
+      commits: 4,
     });
-    expect(finalVersion).toBe(129);
+    expect(finalVersion).toBe(65);
     // with 16 writers on one draft, contention must actually have happened
     expect(conflicts).toBeGreaterThan(0);
-  }, 60_000);
+  }, 90_000);
 });
