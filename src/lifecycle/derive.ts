@@ -44,6 +44,62 @@ export function currentBootstrapRuns(draft: Pick<OnboardingDraft, "bootstrap">):
   return [...latest.values()];
 }
 
+/** Above this many runs the flag scan uses a map instead of a quadratic, allocation-free scan. */
+const SMALL_RUN_COUNT = 32;
+
+/** A current bootstrap run is queued or running. */
+export const BOOTSTRAP_ACTIVE = 1;
+/** A current bootstrap run completed with failed, blocked or cancelled. */
+export const BOOTSTRAP_FAILED = 2;
+/** At least one bootstrap run exists. */
+export const BOOTSTRAP_STARTED = 4;
+
+function runFlags(run: CheckpointRun): number {
+  if (run.status !== RunStatus.Completed) return BOOTSTRAP_ACTIVE;
+  return isGoodBootstrapOutcome(run.outcome) ? 0 : BOOTSTRAP_FAILED;
+}
+
+/**
+ * The state of the current bootstrap runs (the latest run of each operation) as bit flags
+ * ({@link BOOTSTRAP_ACTIVE}, {@link BOOTSTRAP_FAILED}, {@link BOOTSTRAP_STARTED}). Same answer as
+ * inspecting {@link currentBootstrapRuns}, without allocating for the usual handful of runs:
+ * the lifecycle and readiness hot paths call it on every read.
+ */
+export function bootstrapRunFlags(draft: Pick<OnboardingDraft, "bootstrap">): number {
+  const bootstrap = draft.bootstrap;
+  if (bootstrap === null) return 0;
+  const runs = bootstrap.runs;
+  const count = runs.length;
+  if (count === 0) return 0;
+  let flags = BOOTSTRAP_STARTED;
+  if (count > SMALL_RUN_COUNT) {
+    for (const run of currentBootstrapRuns(draft)) flags |= runFlags(run);
+    return flags;
+  }
+  outer: for (let i = 0; i < count; i += 1) {
+    const run = runs[i] as CheckpointRun;
+    for (let j = i + 1; j < count; j += 1) {
+      if ((runs[j] as CheckpointRun).operation === run.operation) continue outer; // superseded
+    }
+    flags |= runFlags(run);
+  }
+  return flags;
+}
+
+/** The latest (current) bootstrap run of `operation`, or `undefined` when it never ran. */
+export function latestBootstrapRun(
+  draft: Pick<OnboardingDraft, "bootstrap">,
+  operation: string,
+): CheckpointRun | undefined {
+  const runs = draft.bootstrap?.runs;
+  if (runs === undefined) return undefined;
+  for (let i = runs.length - 1; i >= 0; i -= 1) {
+    const run = runs[i] as CheckpointRun;
+    if (run.operation === operation) return run;
+  }
+  return undefined;
+}
+
 const FAILED_VERIFICATION_REASON = {
   [RunOutcome.Failed]: LifecycleReason.VerificationFailed,
   [RunOutcome.Blocked]: LifecycleReason.VerificationBlocked,
@@ -126,15 +182,15 @@ function deriveOpen(draft: LifecycleInput): Lifecycle {
       FAILED_VERIFICATION_REASON[outcome],
     );
   }
-  const runs = currentBootstrapRuns(draft);
-  if (runs.some((run) => isActiveRunStatus(run.status))) {
+  const flags = bootstrapRunFlags(draft);
+  if ((flags & BOOTSTRAP_ACTIVE) !== 0) {
     return row(LifecycleState.Bootstrapping, Checkpoint.Bootstrap, Checkpoint.VerifyAccess, null);
   }
-  if (runs.some((run) => run.status === RunStatus.Completed && !isGoodBootstrapOutcome(run.outcome))) {
+  if ((flags & BOOTSTRAP_FAILED) !== 0) {
     return row(LifecycleState.ActionRequired, Checkpoint.Bootstrap, Checkpoint.VerifyAccess, LifecycleReason.BootstrapFailed);
   }
   const warnings = outcome === RunOutcome.PartiallySucceeded ? LifecycleReason.VerificationWarnings : null;
-  if (runs.length === 0) {
+  if (flags === 0) {
     return row(LifecycleState.ReadyForActivation, Checkpoint.Bootstrap, Checkpoint.VerifyAccess, warnings);
   }
   return row(LifecycleState.ReadyForActivation, Checkpoint.Activate, Checkpoint.Bootstrap, warnings);

@@ -3,14 +3,18 @@ import {
   Checkpoint,
   OVERRIDABLE_BLOCKER_CODES,
   RunOutcome,
-  RunStatus,
   isActiveRunStatus,
-  isTerminal,
   type Blocker,
   type OverridableBlockerCode,
 } from "../vocabulary/index.js";
 import { ConfigurationError, type OnboardingDraft } from "../record/index.js";
-import { currentBootstrapRuns, deriveLifecycle, isVerificationStale } from "./derive.js";
+import {
+  BOOTSTRAP_ACTIVE,
+  BOOTSTRAP_FAILED,
+  bootstrapRunFlags,
+  isVerificationStale,
+  latestBootstrapRun,
+} from "./derive.js";
 
 /**
  * Rules that tighten or relax readiness. Every field is optional; the default policy blocks on
@@ -104,45 +108,40 @@ export function evaluateReadiness(
   options: ReadinessOptions = {},
 ): Readiness {
   const overridableCodes = policy.overridableBlockers ?? DEFAULT_OVERRIDABLE;
-  for (const code of overridableCodes) {
-    if (!OVERRIDABLE_BLOCKER_CODES.includes(code)) {
-      throw new ConfigurationError(
-        "policy.overridableBlockers",
-        `Blocker ${String(code)} cannot be overridable: it keeps the lifecycle out of ready_for_activation`,
-      );
+  if (overridableCodes !== DEFAULT_OVERRIDABLE) {
+    for (const code of overridableCodes) {
+      if (!OVERRIDABLE_BLOCKER_CODES.includes(code)) {
+        throw new ConfigurationError(
+          "policy.overridableBlockers",
+          `Blocker ${String(code)} cannot be overridable: it keeps the lifecycle out of ready_for_activation`,
+        );
+      }
     }
   }
   const blockers: Blocker[] = [];
-  const add = (code: BlockerCode, checkpoint: Checkpoint): void => {
-    blockers.push({
-      code,
-      checkpoint,
-      overridable: (overridableCodes as readonly BlockerCode[]).includes(code),
-      message: MESSAGES[code],
-    });
-  };
 
-  if (isTerminal(deriveLifecycle(draft).state)) {
-    add(BlockerCode.Terminal, Checkpoint.Activate);
+  // Rows 1 and 2 of the decision table: cancelled or activated is terminal.
+  if (draft.cancellation !== null || draft.activation !== null) {
+    add(blockers, overridableCodes, BlockerCode.Terminal, Checkpoint.Activate);
     return finish(blockers);
   }
-  if (draft.identity === null) add(BlockerCode.IdentityMissing, Checkpoint.Identify);
-  if (draft.provider === null) add(BlockerCode.ProviderMissing, Checkpoint.ConnectProvider);
+  if (draft.identity === null) add(blockers, overridableCodes, BlockerCode.IdentityMissing, Checkpoint.Identify);
+  if (draft.provider === null) add(blockers, overridableCodes, BlockerCode.ProviderMissing, Checkpoint.ConnectProvider);
 
   const verification = draft.verification;
   let verified = false;
   if (verification === null) {
-    add(BlockerCode.VerificationMissing, Checkpoint.VerifyAccess);
+    add(blockers, overridableCodes, BlockerCode.VerificationMissing, Checkpoint.VerifyAccess);
   } else if (isVerificationStale(draft)) {
-    add(BlockerCode.VerificationStale, Checkpoint.VerifyAccess);
+    add(blockers, overridableCodes, BlockerCode.VerificationStale, Checkpoint.VerifyAccess);
   } else if (isActiveRunStatus(verification.status)) {
-    add(BlockerCode.VerificationInProgress, Checkpoint.VerifyAccess);
+    add(blockers, overridableCodes, BlockerCode.VerificationInProgress, Checkpoint.VerifyAccess);
   } else if (verification.outcome === RunOutcome.Failed || verification.outcome === null) {
-    add(BlockerCode.VerificationFailed, Checkpoint.VerifyAccess);
+    add(blockers, overridableCodes, BlockerCode.VerificationFailed, Checkpoint.VerifyAccess);
   } else if (verification.outcome === RunOutcome.Blocked) {
-    add(BlockerCode.VerificationBlocked, Checkpoint.VerifyAccess);
+    add(blockers, overridableCodes, BlockerCode.VerificationBlocked, Checkpoint.VerifyAccess);
   } else if (verification.outcome === RunOutcome.Cancelled) {
-    add(BlockerCode.VerificationCancelled, Checkpoint.VerifyAccess);
+    add(blockers, overridableCodes, BlockerCode.VerificationCancelled, Checkpoint.VerifyAccess);
   } else {
     verified = true;
     if (policy.verificationMaxAgeMs !== undefined) {
@@ -154,47 +153,51 @@ export function evaluateReadiness(
       }
       const completedAt = toEpochMs(verification.completedAt ?? verification.startedAt);
       if (toEpochMs(options.now) - completedAt > policy.verificationMaxAgeMs) {
-        add(BlockerCode.VerificationExpired, Checkpoint.VerifyAccess);
+        add(blockers, overridableCodes, BlockerCode.VerificationExpired, Checkpoint.VerifyAccess);
       }
     }
     if (verification.outcome === RunOutcome.PartiallySucceeded) {
-      add(BlockerCode.VerificationWarnings, Checkpoint.VerifyAccess);
+      add(blockers, overridableCodes, BlockerCode.VerificationWarnings, Checkpoint.VerifyAccess);
     }
   }
 
+  const required = policy.requiredBootstrapOperations;
   if (verified || draft.bootstrap !== null) {
-    const runs = currentBootstrapRuns(draft);
-    if (runs.some((run) => isActiveRunStatus(run.status))) {
-      add(BlockerCode.BootstrapInProgress, Checkpoint.Bootstrap);
-    }
-    if (
-      runs.some(
-        (run) =>
-          run.status === RunStatus.Completed &&
-          run.outcome !== RunOutcome.Succeeded &&
-          run.outcome !== RunOutcome.PartiallySucceeded,
-      )
-    ) {
-      add(BlockerCode.BootstrapFailed, Checkpoint.Bootstrap);
-    }
-    const required = policy.requiredBootstrapOperations ?? [];
-    if (required.length > 0) {
-      const succeeded = new Set(
-        runs
-          .filter((run) => run.outcome === RunOutcome.Succeeded || run.outcome === RunOutcome.PartiallySucceeded)
-          .map((run) => run.operation),
-      );
-      if (required.some((operation) => !succeeded.has(operation))) {
-        add(BlockerCode.BootstrapRequired, Checkpoint.Bootstrap);
+    const flags = bootstrapRunFlags(draft);
+    if ((flags & BOOTSTRAP_ACTIVE) !== 0) add(blockers, overridableCodes, BlockerCode.BootstrapInProgress, Checkpoint.Bootstrap);
+    if ((flags & BOOTSTRAP_FAILED) !== 0) add(blockers, overridableCodes, BlockerCode.BootstrapFailed, Checkpoint.Bootstrap);
+    if (required !== undefined && required.length > 0) {
+      for (const operation of required) {
+        const outcome = latestBootstrapRun(draft, operation)?.outcome;
+        if (outcome !== RunOutcome.Succeeded && outcome !== RunOutcome.PartiallySucceeded) {
+          add(blockers, overridableCodes, BlockerCode.BootstrapRequired, Checkpoint.Bootstrap);
+          break;
+        }
       }
     }
-  } else if ((policy.requiredBootstrapOperations ?? []).length > 0) {
-    add(BlockerCode.BootstrapRequired, Checkpoint.Bootstrap);
+  } else if (required !== undefined && required.length > 0) {
+    add(blockers, overridableCodes, BlockerCode.BootstrapRequired, Checkpoint.Bootstrap);
   }
   return finish(blockers);
 }
 
+function add(
+  blockers: Blocker[],
+  overridableCodes: readonly OverridableBlockerCode[],
+  code: BlockerCode,
+  checkpoint: Checkpoint,
+): void {
+  blockers.push({
+    code,
+    checkpoint,
+    overridable: (overridableCodes as readonly BlockerCode[]).includes(code),
+    message: MESSAGES[code],
+  });
+}
+
 function finish(blockers: Blocker[]): Readiness {
   const ready = blockers.length === 0;
-  return { ready, overridable: !ready && blockers.every((blocker) => blocker.overridable), blockers };
+  let overridable = !ready;
+  for (let i = 0; overridable && i < blockers.length; i += 1) overridable = (blockers[i] as Blocker).overridable;
+  return { ready, overridable, blockers };
 }
