@@ -67,6 +67,13 @@ export interface PostgresStoreBaseOptions {
    * owns the transaction and must retry it as a whole.
    */
   readonly maxAttempts?: number;
+  /**
+   * Run the adapter's statements as named prepared statements (parsed and planned once per
+   * connection). Default `true`. Set `false` behind a connection pooler that does not support
+   * protocol-level prepared statements (PgBouncer in transaction mode before 1.21, or without
+   * `max_prepared_statements`).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** Use a `pg.Pool` you own: every statement runs on its own pooled connection, in autocommit. */
@@ -160,6 +167,7 @@ export interface PostgresStore extends DraftStore {
 /** What a query target must offer: `pg.Pool`, `pg.Client` and `PoolClient` all do. */
 interface Queryable {
   query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow>(config: { name?: string; text: string; values?: unknown[] }): Promise<QueryResult<R>>;
 }
 
 interface Executor {
@@ -341,6 +349,21 @@ function encodeIdempotency(record: IdempotencyRecord): string {
   return JSON.stringify({ ...record, outcome: { ...record.outcome, draft } });
 }
 
+/** A statement name derived from its text (64-bit FNV-1a), so equal texts share one prepared statement. */
+function statementName(text: string): string {
+  let high = 0xcbf29ce4;
+  let low = 0x84222325;
+  for (let index = 0; index < text.length; index += 1) {
+    low ^= text.charCodeAt(index);
+    // Multiply the 64-bit state by the FNV prime 0x100000001b3, in two 32-bit halves.
+    const lowProduct = Math.imul(low, 0x1b3) >>> 0;
+    const carry = Math.floor((low * 0x1b3) / 0x100000000) >>> 0;
+    high = (Math.imul(high, 0x1b3) + (low << 8) + carry) >>> 0;
+    low = lowProduct;
+  }
+  return `onboarding_${high.toString(16).padStart(8, "0")}${low.toString(16).padStart(8, "0")}`;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -398,7 +421,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   } else {
     throw validationIssue("pool", "invalid_type", "createPostgresStore needs one of `pool`, `client` or `connection`");
   }
-  const store = buildStore(prefix, maxAttempts, executor, async () => {
+  const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, executor, async () => {
     if (owned !== null) {
       const pool = await owned;
       owned = null;
@@ -411,6 +434,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 function buildStore(
   prefix: string,
   maxAttempts: number,
+  prepared: boolean,
   executor: Executor,
   closeOwned: () => Promise<void>,
 ): PostgresStore {
@@ -420,7 +444,11 @@ function buildStore(
 
   async function query<R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>> {
     const target = await executor.target();
-    return target.query<R>(text, values);
+    return run<R>(target, text, values);
+  }
+
+  function run<R extends QueryResultRow>(target: Queryable, text: string, values: unknown[]): Promise<QueryResult<R>> {
+    return prepared ? target.query<R>({ name: statementName(text), text, values }) : target.query<R>(text, values);
   }
 
   /** Runs one write statement; inside a joined transaction, within a savepoint. */
@@ -429,7 +457,7 @@ function buildStore(
     const target = await executor.target();
     await target.query(`SAVEPOINT ${SAVEPOINT}`);
     try {
-      const result = await target.query<R>(text, values);
+      const result = await run<R>(target, text, values);
       await target.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
       return result;
     } catch (error) {
@@ -507,7 +535,7 @@ function buildStore(
           // Concurrent `CREATE ... IF NOT EXISTS` can still race on the catalog: retry once settled.
           for (let attempt = 1; ; attempt += 1) {
             try {
-              await writeStatement(statement, []);
+              await (await executor.target()).query(statement); // DDL: never a prepared statement
               break;
             } catch (error) {
               const state = sqlState(error);
@@ -521,7 +549,7 @@ function buildStore(
     },
 
     joinTransaction(client: ClientBase): PostgresStore {
-      return buildStore(prefix, maxAttempts, { inTransaction: true, target: () => Promise.resolve(client as Queryable) }, () =>
+      return buildStore(prefix, maxAttempts, prepared, { inTransaction: true, target: () => Promise.resolve(client as Queryable) }, () =>
         Promise.resolve(),
       );
     },
@@ -674,7 +702,8 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
           const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
   ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,
-  (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}) AS current_version`;
+  CASE WHEN NOT EXISTS (SELECT 1 FROM updated)
+    THEN (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}) END AS current_version`;
           let row: WriteRow | undefined;
           try {
             row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
