@@ -1,4 +1,5 @@
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
+import { en } from "zod/locales";
 import type { ValidationIssue } from "./errors.js";
 
 /**
@@ -9,7 +10,7 @@ export const PARSE_OPTIONS: {
   /** zod's English error map. */
   readonly error: z.core.$ZodErrorMap;
 } = {
-  error: /* @__PURE__ */ z.locales.en().localeError,
+  error: /* @__PURE__ */ en().localeError,
 };
 
 /**

@@ -149,7 +149,7 @@ describe("cross-copy recognition (built CJS and ESM next to the source)", () => 
 
   beforeAll(async () => {
     let cjsPath = join(ROOT, "dist/index.cjs");
-    let esmPath = join(ROOT, "dist/index.js");
+    let esmPath = join(ROOT, "dist/esm/index.js");
     if (!existsSync(cjsPath) || !existsSync(esmPath)) {
       // No `npm run build` yet: build the root entry privately (never touching dist/, which a
       // concurrent build may own), inside the repo so the bundles resolve zod and immer.
