@@ -82,15 +82,28 @@ export interface WorkspaceKeys {
  * ```
  */
 export function redisKeys(prefix: string, workspaceId: string): WorkspaceKeys {
-  const tag = `{${prefix}:ws:${encodeWorkspaceSegment(workspaceId)}}`;
-  return {
-    tag,
-    draft: (draftId) => `${tag}:draft:${draftId}`,
-    audit: (draftId) => `${tag}:audit:${draftId}`,
-    idempotency: (key) => `${tag}:idem:${key}`,
-    openDrafts: `${tag}:open`,
-    list: (state) => (state === undefined ? `${tag}:list` : `${tag}:list:${state}`),
-  };
+  return new KeysOfWorkspace(`{${prefix}:ws:${encodeWorkspaceSegment(workspaceId)}}`);
+}
+
+// A class rather than an object of closures: key names are built on every store call, and
+// prototype methods cost nothing per call.
+class KeysOfWorkspace implements WorkspaceKeys {
+  readonly openDrafts: string;
+  constructor(readonly tag: string) {
+    this.openDrafts = `${tag}:open`;
+  }
+  draft(draftId: string): string {
+    return `${this.tag}:draft:${draftId}`;
+  }
+  audit(draftId: string): string {
+    return `${this.tag}:audit:${draftId}`;
+  }
+  idempotency(key: string): string {
+    return `${this.tag}:idem:${key}`;
+  }
+  list(state?: LifecycleState): string {
+    return state === undefined ? `${this.tag}:list` : `${this.tag}:list:${state}`;
+  }
 }
 
 /** The separator between `createdAt` and `id` in a listing member (sorts before every character). */
