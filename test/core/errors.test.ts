@@ -1,7 +1,8 @@
 /**
  * The error classes: codes, data, `isOnboardingError`, `instanceof` (own class yes, other classes
- * no), and recognition across copies of the package (the built CJS and ESM files loaded side by
- * side with the source). Also the codec's legacy upgrade and its lifecycle consistency check.
+ * no), and recognition across copies of the package (the built CJS and ESM entry files named by
+ * package.json `exports`, loaded side by side with the source; built privately when dist/ is
+ * missing). Also the codec's legacy upgrade and its lifecycle consistency check.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -148,8 +149,12 @@ describe("cross-copy recognition (built CJS and ESM next to the source)", () => 
   let built: string | null = null;
 
   beforeAll(async () => {
-    let cjsPath = join(ROOT, "dist/index.cjs");
-    let esmPath = join(ROOT, "dist/esm/index.js");
+    // The files consumers get: the package's own `exports["."]` targets.
+    const exportsMap = (createRequire(import.meta.url)(join(ROOT, "package.json")) as {
+      exports: { ".": { import: { default: string }; require: { default: string } } };
+    }).exports["."];
+    let cjsPath = join(ROOT, exportsMap.require.default);
+    let esmPath = join(ROOT, exportsMap.import.default);
     if (!existsSync(cjsPath) || !existsSync(esmPath)) {
       // No `npm run build` yet: build the root entry privately (never touching dist/, which a
       // concurrent build may own), inside the repo so the bundles resolve zod and immer.
