@@ -189,6 +189,8 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const tables = mysqlTableNames(tablePrefix);
   const owned = !("pool" in options);
   let poolPromise: Promise<Pool> | null = "pool" in options ? Promise.resolve(options.pool) : null;
+  /** The pool once known, so the hot path skips a promise hop. */
+  let ready: Pool | null = "pool" in options ? options.pool : null;
   let closed = false;
 
   function getPool(): Promise<Pool> {
@@ -198,7 +200,8 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       poolPromise = import("mysql2/promise").then((driver) => {
         const config: PoolOptions =
           typeof connection === "string" ? { uri: connection, charset: "utf8mb4" } : { ...connection, charset: "utf8mb4" };
-        return driver.createPool(config);
+        ready = driver.createPool(config);
+        return ready;
       });
       poolPromise.catch(() => undefined);
     }
@@ -242,7 +245,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   }
 
   async function rows(sql: string, params: readonly Param[]): Promise<RowDataPacket[]> {
-    const pool = await getPool();
+    const pool = ready !== null && !closed ? ready : await getPool();
     const [result] = await pool.execute<RowDataPacket[]>(sql, params as Param[]);
     return result;
   }
@@ -288,7 +291,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     for (let attempt = 1; ; attempt += 1) {
       let connection: PoolConnection;
       try {
-        connection = await (await getPool()).getConnection();
+        connection = await (ready !== null && !closed ? ready : await getPool()).getConnection();
       } catch (error) {
         throw new StoreError(ADAPTER, operation, error);
       }
@@ -358,6 +361,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       closed = true;
       const pending = poolPromise;
       poolPromise = null;
+      ready = null;
       if (pending !== null) {
         try {
           await (await pending).end();
