@@ -108,7 +108,9 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect(() => postgresSchemaSql(bad), bad).toThrow(ConfigurationError);
       }
       expect(postgresTableNames("x".repeat(48)).drafts).toBe(`"${"x".repeat(48)}drafts"`);
-      expect(() => createPostgresStore({} as never)).toThrow(ValidationError);
+      expect(() => createPostgresStore({} as never)).toThrow(ConfigurationError);
+      expect(() => createPostgresStore({ pool, client: {} } as never)).toThrow(ConfigurationError);
+      expect(() => createPostgresStore({ pool, maxAttempts: 0 })).toThrow(ConfigurationError);
     });
 
     it("accepts a 48-character prefix (names stay within PostgreSQL's 63-byte limit)", async () => {
@@ -156,6 +158,14 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect((await s.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2]);
         expect(await s.loadIdempotency(w, "k2")).toBeNull();
         expect(await s.loadIdempotency(w, "k1")).toMatchObject({ key: "k1", outcome: { version: 2 } });
+
+        // Without prepared statements (for poolers that lack them) the statement is the same.
+        const unprepared = createPostgresStore({ client, tablePrefix: prefix, preparedStatements: false });
+        const v3 = next(v2, { type: "select_provider", connectionId: "c3" });
+        client.texts.length = 0;
+        expect(await unprepared.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(1);
+        expect(parseDraft(await unprepared.load(w, "d1"))).toEqual(v3);
       } finally {
         await client.end();
       }

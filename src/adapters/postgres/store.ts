@@ -20,10 +20,12 @@
  */
 import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
 import {
+  ConfigurationError,
   CorruptRecordError,
   LifecycleStateSchema,
   StoreError,
   ValidationError,
+  isOnboardingError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -238,10 +240,6 @@ function isTransient(error: unknown): boolean {
   return state === "40001" || state === "40P01";
 }
 
-function isOnboarding(error: unknown): boolean {
-  return error instanceof StoreError || error instanceof CorruptRecordError || error instanceof ValidationError;
-}
-
 function parseStored(text: string, recordId: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -396,7 +394,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const prefix = assertIdentifier(options.tablePrefix ?? DEFAULT_POSTGRES_TABLE_PREFIX, "tablePrefix");
   const maxAttempts = options.maxAttempts ?? 5;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
-    throw validationIssue("maxAttempts", "invalid_value", "maxAttempts must be an integer from 1 to 100");
+    throw new ConfigurationError("maxAttempts", "maxAttempts must be an integer from 1 to 100");
+  }
+  const given = (["pool", "client", "connection"] as const).filter((key) => (options as unknown as Record<string, unknown>)[key] !== undefined);
+  if (given.length !== 1) {
+    throw new ConfigurationError(
+      "pool",
+      `createPostgresStore needs exactly one of \`pool\`, \`client\` or \`connection\`, got ${given.length === 0 ? "none" : given.join(" and ")}`,
+    );
   }
   let owned: Promise<Pool> | null = null;
   let executor: Executor;
@@ -419,7 +424,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       },
     };
   } else {
-    throw validationIssue("pool", "invalid_type", "createPostgresStore needs one of `pool`, `client` or `connection`");
+    throw new ConfigurationError("pool", "createPostgresStore needs one of `pool`, `client` or `connection`");
   }
   const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, executor, async () => {
     if (owned !== null) {
@@ -476,7 +481,7 @@ function buildStore(
     try {
       return await run();
     } catch (error) {
-      if (isOnboarding(error)) throw error;
+      if (isOnboardingError(error)) throw error;
       throw new StoreError(ADAPTER, operation, error);
     }
   }
