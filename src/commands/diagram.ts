@@ -167,7 +167,12 @@ export function lifecycleTransitions(): readonly LifecycleTransition[] {
  * The lifecycle as a Mermaid `stateDiagram-v2`, generated from {@link lifecycleTransitions}:
  * one arrow per pair of states a command can move a draft between, labelled with the command
  * types, plus the start (`[*] --> draft`) and the two terminal states (`completed`, `cancelled`),
- * which have no way out. Deterministic, so it can be committed and checked for drift.
+ * which have no way out.
+ *
+ * The open (non-terminal) states are drawn inside one composite state, `open`. A move that every
+ * open state makes with the same commands (today: `cancel` to `cancelled`) is drawn once, from
+ * `open`, instead of once per state; every other move is drawn between the states themselves.
+ * Deterministic, so it can be committed and checked for drift.
  *
  * @example
  * ```ts
@@ -178,10 +183,30 @@ export function lifecycleTransitions(): readonly LifecycleTransition[] {
  * ```
  */
 export function lifecycleDiagram(): string {
-  const lines = ["stateDiagram-v2", `  [*] --> ${LIFECYCLE_STATES[0]}`];
-  for (const transition of lifecycleTransitions()) {
-    lines.push(`  ${transition.from} --> ${transition.to}: ${transition.commands.join(", ")}`);
+  const transitions = lifecycleTransitions();
+  const open = LIFECYCLE_STATES.filter((state) => !isTerminal(state));
+  const label = (commands: readonly CommandType[]): string => commands.join(", ");
+  // Targets every open state reaches with the same commands: drawn once, from the composite.
+  const shared = new Map<LifecycleState, string>();
+  for (const target of LIFECYCLE_STATES) {
+    const labels = open.map((from) => {
+      const edge = transitions.find((t) => t.from === from && t.to === target);
+      return edge === undefined ? null : label(edge.commands);
+    });
+    const first = labels[0];
+    if (first !== null && first !== undefined && labels.every((l) => l === first)) shared.set(target, first);
   }
+  const lines = ["stateDiagram-v2", `  [*] --> ${LIFECYCLE_STATES[0]}`, "  state open {"];
+  const outside: string[] = [];
+  for (const transition of transitions) {
+    if (shared.has(transition.to)) continue;
+    const line = `${transition.from} --> ${transition.to}: ${label(transition.commands)}`;
+    if (isTerminal(transition.to)) outside.push(`  ${line}`);
+    else lines.push(`    ${line}`);
+  }
+  lines.push("  }");
+  for (const [target, commands] of shared) lines.push(`  open --> ${target}: ${commands}`);
+  lines.push(...outside);
   for (const state of LIFECYCLE_STATES) {
     if (isTerminal(state)) lines.push(`  ${state} --> [*]`);
   }
