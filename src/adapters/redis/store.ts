@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { StoreError, ValidationError, type AuditEvent, type ConfigurationError, type IdempotencyRecord } from "../../record/index.js";
+import { StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
