@@ -38,7 +38,7 @@ export const ValidationIssueSchema = z.object({
  *
  * @example
  * ```ts
- * const blockers = problem.code === "not_ready" ? problem.blockers : []; // each matches BlockerSchema
+ * const blocker = BlockerSchema.parse({ code: "identity_missing", checkpoint: "identify", overridable: false, message: "Identify the tenant first." });
  * ```
  */
 export const BlockerSchema = z.object({
@@ -54,7 +54,7 @@ export const BlockerSchema = z.object({
  * @example
  * ```ts
  * const problem = ValidationProblemSchema.parse(await response.json());
- * for (const issue of problem.issues) form.setError(issue.path.join("."), issue.message);
+ * for (const issue of problem.issues) log.warn(issue.path.join("."), issue.message);
  * ```
  */
 export const ValidationProblemSchema = z.object({
@@ -89,7 +89,7 @@ export const VersionConflictProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = TerminalDraftProblemSchema.parse(body); // problem.state: "completed" | "cancelled"
+ * const problem = TerminalDraftProblemSchema.parse(await response.json()); // problem.state: "completed" | "cancelled"
  * ```
  */
 export const TerminalDraftProblemSchema = z.object({
@@ -106,8 +106,8 @@ export const TerminalDraftProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = NotReadyProblemSchema.parse(body);
- * if (problem.overridable) offerOverride(problem.blockers);
+ * const problem = NotReadyProblemSchema.parse(await response.json());
+ * if (problem.overridable) showBlockers(problem.blockers);
  * ```
  */
 export const NotReadyProblemSchema = z.object({
@@ -124,7 +124,7 @@ export const NotReadyProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = ForbiddenProblemSchema.parse(body); // problem.capability, e.g. "override_readiness"
+ * const problem = ForbiddenProblemSchema.parse(await response.json()); // problem.capability, e.g. "override_readiness"
  * ```
  */
 export const ForbiddenProblemSchema = z.object({
@@ -140,7 +140,7 @@ export const ForbiddenProblemSchema = z.object({
  *
  * @example
  * ```ts
- * if (DraftNotFoundProblemSchema.safeParse(body).success) router.push("/onboarding");
+ * if (DraftNotFoundProblemSchema.safeParse(await response.json()).success) router.push("/onboarding");
  * ```
  */
 export const DraftNotFoundProblemSchema = z.object({
@@ -155,7 +155,7 @@ export const DraftNotFoundProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = IdempotencyKeyReuseProblemSchema.parse(body); // use a new key for a new request
+ * const problem = IdempotencyKeyReuseProblemSchema.parse(await response.json()); // use a new key for a new request
  * ```
  */
 export const IdempotencyKeyReuseProblemSchema = z.object({
@@ -171,7 +171,7 @@ export const IdempotencyKeyReuseProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = InvalidTransitionProblemSchema.parse(body); // problem.requirement, e.g. "identity_required"
+ * const problem = InvalidTransitionProblemSchema.parse(await response.json()); // problem.requirement, e.g. "identity_required"
  * ```
  */
 export const InvalidTransitionProblemSchema = z.object({
@@ -189,7 +189,7 @@ export const InvalidTransitionProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = OpenDraftExistsProblemSchema.parse(body);
+ * const problem = OpenDraftExistsProblemSchema.parse(await response.json());
  * router.push(`/onboarding/${problem.existingDraftId}`);
  * ```
  */
@@ -206,7 +206,9 @@ export const OpenDraftExistsProblemSchema = z.object({
  *
  * @example
  * ```ts
- * if (RetryExhaustedProblemSchema.safeParse(body).success) await sleep(Number(response.headers.get("retry-after")) * 1000);
+ * if (RetryExhaustedProblemSchema.safeParse(await response.json()).success) {
+ *   await new Promise((done) => setTimeout(done, Number(response.headers.get("retry-after")) * 1000));
+ * }
  * ```
  */
 export const RetryExhaustedProblemSchema = z.object({
@@ -222,7 +224,7 @@ export const RetryExhaustedProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = InternalProblemSchema.parse(body); // generic detail only: look at the server logs
+ * const problem = InternalProblemSchema.parse(await response.json()); // generic detail only: look at the server logs
  * ```
  */
 export const InternalProblemSchema = z.object({
@@ -236,7 +238,7 @@ export const InternalProblemSchema = z.object({
  *
  * @example
  * ```ts
- * if (PreconditionRequiredProblemSchema.safeParse(body).success) console.warn("send If-Match with the ETag");
+ * if (PreconditionRequiredProblemSchema.safeParse(await response.json()).success) console.warn("send If-Match with the ETag");
  * ```
  */
 export const PreconditionRequiredProblemSchema = z.object({
@@ -251,7 +253,7 @@ export const PreconditionRequiredProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = PreconditionFailedProblemSchema.parse(body);
+ * const problem = PreconditionFailedProblemSchema.parse(await response.json());
  * if (problem.reason === "weak_only") console.warn("a proxy weakened the ETag");
  * ```
  */
@@ -269,7 +271,7 @@ export const PreconditionFailedProblemSchema = z.object({
  *
  * @example
  * ```ts
- * const problem = BadRequestProblemSchema.parse(body); // problem.code: "invalid_if_match" | "malformed_request"
+ * const problem = BadRequestProblemSchema.parse(await response.json()); // problem.code: "invalid_if_match" | "malformed_request"
  * ```
  */
 export const BadRequestProblemSchema = z.object({
@@ -287,7 +289,7 @@ export const BadRequestProblemSchema = z.object({
  * import { ProblemDetailsSchema } from "onboarding-lifecycle/http";
  *
  * const problem = ProblemDetailsSchema.parse(await response.json());
- * if (problem.code === "version_conflict") reloadWith(problem.currentETag);
+ * if (problem.code === "version_conflict") log.info("reload", problem.currentETag);
  * ```
  */
 export const ProblemDetailsSchema = z.discriminatedUnion("code", [

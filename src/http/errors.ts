@@ -12,7 +12,7 @@ const BRAND: unique symbol = Symbol.for("onboarding-lifecycle.http-error") as ne
  *
  * @example
  * ```ts
- * if (isHttpRequestError(error) && error.code === HttpErrorCode.PreconditionRequired) askForETag();
+ * if (isHttpRequestError(error) && error.code === HttpErrorCode.PreconditionRequired) log.warn("send If-Match");
  * ```
  */
 export const HttpErrorCode = {

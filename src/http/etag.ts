@@ -32,7 +32,7 @@ export interface ETagSubject {
  *
  * @example
  * ```ts
- * const parsed = parseIfMatch(header);
+ * const parsed = parseIfMatch(request.headers.get("if-match"));
  * const strong = parsed.kind === "tags" ? parsed.tags.filter((tag: EntityTag) => !tag.weak) : [];
  * ```
  */
@@ -69,7 +69,7 @@ export type IfMatch =
  *
  * @example
  * ```ts
- * const onMissing: OnMissingIfMatch = trustedInternalClient ? "allow-current" : "require";
+ * const onMissing: OnMissingIfMatch = request.headers.has("x-internal-client") ? "allow-current" : "require";
  * ```
  */
 export type OnMissingIfMatch = "require" | "allow-current";
@@ -79,7 +79,7 @@ export type OnMissingIfMatch = "require" | "allow-current";
  *
  * @example
  * ```ts
- * expectedVersionFromIfMatch(header, { id }, { onMissing: "allow-current" } satisfies IfMatchOptions);
+ * expectedVersionFromIfMatch(request.headers.get("if-match"), { id }, { onMissing: "allow-current" } satisfies IfMatchOptions);
  * ```
  */
 export interface IfMatchOptions {
@@ -96,7 +96,7 @@ export interface IfMatchOptions {
  *
  * @example
  * ```ts
- * const { expectedVersion, ifMatchUsed }: Precondition = expectedVersionFromIfMatch(header, { id });
+ * const { expectedVersion, ifMatchUsed }: Precondition = expectedVersionFromIfMatch(request.headers.get("if-match"), { id });
  * ```
  */
 export interface Precondition {

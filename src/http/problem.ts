@@ -46,7 +46,7 @@ export const DEFAULT_PROBLEM_TYPE_BASE = "urn:onboarding-lifecycle:problem:";
  *
  * @example
  * ```ts
- * if (response.headers.get("content-type") === PROBLEM_CONTENT_TYPE) handle(await response.json());
+ * if (response.headers.get("content-type") === PROBLEM_CONTENT_TYPE) log.warn(await response.json());
  * ```
  */
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -117,7 +117,7 @@ export interface ProblemOptions {
  * import { toProblem } from "onboarding-lifecycle/http";
  *
  * try {
- *   await engine.execute(ws, id, command, { actor, expectedVersion });
+ *   await engine.execute(ws, id, command, { actor, expectedVersion: draft.version });
  * } catch (error) {
  *   const problem = toProblem(error, { ifMatchUsed: true, typeBase: "https://api.example.com/problems/" });
  *   // { type: "https://api.example.com/problems/version_conflict", title: "Version conflict", status: 412,
@@ -292,14 +292,11 @@ export interface ProblemResponse {
  * ```ts
  * import { problemResponse } from "onboarding-lifecycle/http";
  *
- * // Hono
- * app.onError((error, c) => {
- *   const { status, headers, body } = problemResponse(error, { instance: c.req.path });
+ * // Any fetch-style framework (Hono: app.onError((error, c) => toResponse(error, c.req.path)))
+ * function toResponse(error: unknown, path: string): Response {
+ *   const { status, headers, body } = problemResponse(error, { instance: path });
  *   return new Response(body, { status, headers });
- * });
- * // Express
- * const { status, headers, body } = problemResponse(error, { ifMatchUsed: true });
- * res.status(status).set(headers).send(body);
+ * }
  * ```
  */
 export function problemResponse(error: unknown, options: ProblemOptions = {}): ProblemResponse {
