@@ -200,7 +200,7 @@ export {
 export { lifecycleDiagram, lifecycleTransitions, type LifecycleTransition } from "./commands/diagram.js";
 
 // engine
-export { createOnboardingEngine, type OnboardingEngine } from "./engine/engine.js";
+export { createOnboardingEngine, type OnboardingEngine, type RuntimeCommand } from "./engine/engine.js";
 export type {
   Actor,
   Authorize,

@@ -313,7 +313,8 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       }
       expectedVersion = parsed.data;
     }
-    const fingerprint = commandFingerprint(draftId, command);
+    // Only a request with an idempotency key needs its fingerprint.
+    const fingerprint = idempotencyKey === null ? "" : commandFingerprint(draftId, command);
 
     for (let attempt = 1; ; attempt += 1) {
       const draft = await loadDraft(workspaceId, draftId);
@@ -324,10 +325,9 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
           return replay(remembered, draftId, fingerprint);
         }
       }
-      if (expectedVersion !== null && draft.version !== expectedVersion) {
-        return conflict(workspaceId, actorId, command, expectedVersion, draft, idempotencyKey);
-      }
       const context: CommandContext = { now: now(), actorId, nextRunId: () => ids.runId(), policy };
+      // Authorize before the version check: a VersionConflictError carries the current draft,
+      // which an actor without the command's capabilities must never see.
       await authorizeAll(
         actor,
         actorId,
@@ -338,6 +338,9 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
         command.type,
         idempotencyKey,
       );
+      if (expectedVersion !== null && draft.version !== expectedVersion) {
+        return conflict(workspaceId, actorId, command, expectedVersion, draft, idempotencyKey);
+      }
       const outcome = applyCommand(draft, command, context);
       if (!outcome.changed) {
         return {

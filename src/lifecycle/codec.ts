@@ -9,6 +9,13 @@ import {
 } from "../record/index.js";
 import { deriveLifecycle, lifecycleEquals } from "./derive.js";
 
+const PLACEHOLDER_LIFECYCLE = {
+  state: "draft",
+  currentCheckpoint: "identify",
+  lastCompletedCheckpoint: null,
+  reason: null,
+} as const;
+
 function idOf(value: unknown): string | null {
   if (typeof value === "object" && value !== null && "id" in value) {
     const id = (value as { id: unknown }).id;
@@ -55,16 +62,12 @@ export function upgradeDraft(document: unknown): unknown {
   upgraded["updatedAt"] ??= upgraded["createdAt"];
   upgraded["updatedBy"] ??= upgraded["createdBy"];
   const structural = OnboardingDraftSchema.safeParse({ ...upgraded, lifecycle: PLACEHOLDER_LIFECYCLE });
-  if (structural.success) upgraded["lifecycle"] = deriveLifecycle(structural.data);
+  // A broken legacy row keeps a placeholder lifecycle, so parsing reports the real problem
+  // (say `provider.connectionId`) rather than the lifecycle it could not derive.
+  upgraded["lifecycle"] = structural.success ? deriveLifecycle(structural.data) : PLACEHOLDER_LIFECYCLE;
   return upgraded;
 }
 
-const PLACEHOLDER_LIFECYCLE = {
-  state: "draft",
-  currentCheckpoint: "identify",
-  lastCompletedCheckpoint: null,
-  reason: null,
-} as const;
 
 /**
  * Validates a stored document and returns the typed draft. Legacy documents (no

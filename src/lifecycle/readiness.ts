@@ -118,6 +118,11 @@ export function evaluateReadiness(
       }
     }
   }
+  if (policy.verificationMaxAgeMs !== undefined && options.now === undefined) {
+    // Checked up front, not only when a verification is old enough to matter, so a missing clock
+    // shows on the first call instead of on the first verified draft in production.
+    throw new ConfigurationError("now", "evaluateReadiness needs options.now when the policy sets verificationMaxAgeMs");
+  }
   const blockers: Blocker[] = [];
 
   // Rows 1 and 2 of the decision table: cancelled or activated is terminal.

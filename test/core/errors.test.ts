@@ -317,10 +317,9 @@ describe("upgradeDraft and the codec's lifecycle check", () => {
     }
   });
 
-  // Known issue (reported, not fixed here: codec.ts is being edited concurrently). For a broken
-  // legacy row, upgradeDraft cannot derive a lifecycle, so the FIRST issue (and `path`) is the
-  // missing `lifecycle`, an artefact, instead of the real problem. `it.fails` turns red once fixed.
-  it.fails("a structurally broken legacy row names the real problem as its path", () => {
+  // For a broken legacy row upgradeDraft cannot derive a lifecycle; the error must still name
+  // the real problem, not the lifecycle it could not derive.
+  it("a structurally broken legacy row names the real problem as its path", () => {
     const error = source.safeParseDraft({ ...legacy, provider: { connectionId: "" } });
     expect(!error.success && error.error.path[0]).toBe("provider");
   });
