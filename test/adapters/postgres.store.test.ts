@@ -275,6 +275,8 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(error).toBeInstanceOf(CorruptRecordError);
       expect((error as CorruptRecordError).recordId).toBe(draft.id);
       await expect(engine.list(w, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      await edit("null"); // a row that exists is never "not found"
+      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
     });
 
     const hostile = [

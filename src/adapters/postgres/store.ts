@@ -240,9 +240,15 @@ function isTransient(error: unknown): boolean {
   return state === "40001" || state === "40P01";
 }
 
+/**
+ * Parses stored JSON text. Text that is not JSON, or that is JSON `null` (which `load` could not
+ * tell from "no such row"), is reported as {@link CorruptRecordError}; any other value is returned
+ * raw for the engine to validate.
+ */
 function parseStored(text: string, recordId: string, what: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new CorruptRecordError(
       [
@@ -255,6 +261,10 @@ function parseStored(text: string, recordId: string, what: string): unknown {
       recordId,
     );
   }
+  if (value === null) {
+    throw new CorruptRecordError([{ code: "invalid_type", path: [], message: `the stored ${what} is JSON null` }], recordId);
+  }
+  return value;
 }
 
 /** Collects positional parameters: every value goes through `$n`, never into the SQL text. */
