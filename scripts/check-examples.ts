@@ -52,9 +52,20 @@ const ENTRIES = [
   "onboarding-lifecycle/adapters/redis",
 ];
 
+/** The ESM declaration file the package's `exports` map gives for a subpath (`.`, `./http`, ...). */
+function builtTypesOf(subpath: string): string {
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    exports: Record<string, { import?: { types?: string } } | string>;
+  };
+  const entry = manifest.exports[subpath];
+  const types = typeof entry === "object" ? entry.import?.types : undefined;
+  if (types === undefined) throw new Error(`package.json exports has no import types for ${subpath}`);
+  return types;
+}
+
 /** Every name the built entry points export, mapped to the first entry exporting it. */
 function exportedNames(): Map<string, string> {
-  const files = ENTRIES.map((entry) => join(root, "dist", `${entry.replace(/^onboarding-lifecycle\/?/, "") || "index"}.d.ts`));
+  const files = ENTRIES.map((entry) => join(root, builtTypesOf(`.${entry.slice("onboarding-lifecycle".length)}`)));
   const present = files.filter((file) => existsSync(file));
   const program = ts.createProgram(present, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, noEmit: true });
   const checker = program.getTypeChecker();
@@ -254,7 +265,7 @@ function collect(): Example[] {
 }
 
 function main(): void {
-  if (!existsSync(join(root, "dist", "index.d.ts"))) {
+  if (!existsSync(join(root, builtTypesOf(".")))) {
     console.error("dist/ is missing: run `npm run build` first (examples are checked against the built package).");
     process.exit(2);
   }
