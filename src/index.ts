@@ -231,3 +231,4 @@ export {
 } from "./store/port.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
 export { assertIdentifier } from "./store/sql.js";
+export { parseStoredJson } from "./store/json.js";

@@ -45,6 +45,7 @@ import {
   type ListPage,
   type OnboardingDraft,
   type WriteResult,
+  parseStoredJson,
 } from "../../src/index.js";
 
 const ADAPTER = "json-file";
@@ -134,11 +135,7 @@ function corrupt(message: string, recordId: string | null): CorruptRecordError {
 }
 
 function parseJson(text: string, what: string, recordId: string | null): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw corrupt(`stored ${what} is not JSON: ${(error as Error).message}`, recordId);
-  }
+  return parseStoredJson(text, what, recordId);
 }
 
 function isEntries(value: unknown): value is [string, unknown][] {

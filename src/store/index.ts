@@ -7,3 +7,4 @@
 export * from "./port.js";
 export * from "./cursor.js";
 export * from "./sql.js";
+export * from "./json.js";

@@ -56,7 +56,7 @@ export interface ConformanceOptions {
   readonly seed?: number;
   /** Concurrent writers in the lost-update test (default 24). */
   readonly writers?: number;
-  /** Per-test timeout in milliseconds (default 60 000). */
+  /** Per-test timeout in milliseconds (default 120 000). */
   readonly timeoutMs?: number;
 }
 
@@ -145,7 +145,7 @@ export function describeStoreConformance(
   options: ConformanceOptions,
 ): void {
   const { runner } = options;
-  const timeout = options.timeoutMs ?? 60_000;
+  const timeout = options.timeoutMs ?? 120_000;
   let harness: ConformanceHarness | undefined;
   const h = (): ConformanceHarness => {
     if (harness === undefined) throw new Error("conformance harness not ready (factory failed?)");
@@ -225,6 +225,40 @@ export function describeStoreConformance(
           is(CorruptRecordError),
           "CorruptRecordError on execute",
         );
+      });
+
+      it("reports stored text that is not JSON as CorruptRecordError (when the store can hold it)", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, {}, { actor });
+        try {
+          await h().writeRawDocument(ws, draft.id, '{"id": "truncated');
+        } catch {
+          return; // the store cannot hold non-JSON text (a json/jsonb column): nothing to check
+        }
+        await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError for non-JSON text");
+        await h().writeRawDocument(ws, draft.id, "null");
+        await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError for a JSON null");
+      });
+
+      it("keeps ids that differ only in case or trailing spaces apart", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const tenants = ["tenant", "Tenant", "tenant ", "tenant\u00a0"];
+        const created = [];
+        for (const tenantId of tenants) {
+          created.push((await engine.create(ws, { identity: { tenantId, displayName: tenantId } }, { actor })).draft);
+        }
+        for (const [index, tenantId] of tenants.entries()) {
+          const open = parseDraft(await h().store.findOpenDraft(ws, tenantId));
+          check(open.id === created[index]?.id, `tenant ${JSON.stringify(tenantId)} resolved to another tenant's draft`);
+        }
+        for (const id of ["draft", "Draft", "draft "]) {
+          await engine.create(ws, { id }, { actor });
+        }
+        for (const id of ["draft", "Draft", "draft "]) {
+          check(parseDraft(await h().store.load(ws, id)).id === id, `draft id ${JSON.stringify(id)} loaded another draft`);
+        }
       });
 
       it("reports a record whose persisted lifecycle disagrees with the derived one", async () => {

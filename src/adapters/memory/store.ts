@@ -4,6 +4,7 @@ import {
   decodeCursor,
   encodeCursor,
   openTenantOf,
+  parseStoredJson,
   type CommitInput,
   type DraftStore,
   type InsertInput,
@@ -66,7 +67,8 @@ export function createMemoryStore(): MemoryDraftStore {
     return data;
   };
 
-  const parse = (text: string | undefined): unknown => (text === undefined ? null : (JSON.parse(text) as unknown));
+  const parse = (text: string | undefined, id: string | null = null): unknown =>
+    text === undefined ? null : parseStoredJson(text, "draft document", id);
 
   /** Checks the open-draft slot; returns the holder when another draft holds it. */
   const slotHolder = (data: WorkspaceData, draftId: string, openTenant: string | null): string | null => {
@@ -104,7 +106,7 @@ export function createMemoryStore(): MemoryDraftStore {
     name: "memory",
 
     async load(workspaceId, draftId) {
-      return parse(workspaces.get(workspaceId)?.drafts.get(draftId)?.document);
+      return parse(workspaces.get(workspaceId)?.drafts.get(draftId)?.document, draftId);
     },
 
     async insert(input: InsertInput): Promise<WriteResult> {
@@ -148,7 +150,7 @@ export function createMemoryStore(): MemoryDraftStore {
     },
 
     async listAudit(workspaceId, draftId) {
-      return (workspaces.get(workspaceId)?.audit.get(draftId) ?? []).map((text) => JSON.parse(text) as unknown);
+      return (workspaces.get(workspaceId)?.audit.get(draftId) ?? []).map((text) => parseStoredJson(text, "audit entry", draftId));
     },
 
     async findOpenDraft(workspaceId, tenantId) {
@@ -181,7 +183,7 @@ export function createMemoryStore(): MemoryDraftStore {
       const page = rows.slice(0, options.limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map(({ row }) => JSON.parse(row.document) as unknown),
+        drafts: page.map(({ id, row }) => parseStoredJson(row.document, "draft document", id)),
         nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.row.createdAt, id: last.id }) : null,
       };
     },

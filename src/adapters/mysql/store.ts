@@ -14,7 +14,6 @@
  */
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import {
-  CorruptRecordError,
   StoreError,
   ValidationError,
   isOnboardingError,
@@ -36,6 +35,7 @@ import {
   type ListPage,
   type WriteRejection,
   type WriteResult,
+  parseStoredJson,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 
@@ -124,21 +124,7 @@ function text(value: unknown): string {
 }
 
 function parseJson(raw: unknown, what: string, recordId: string | null): unknown {
-  const source = text(raw);
-  try {
-    return JSON.parse(source) as unknown;
-  } catch (error) {
-    throw new CorruptRecordError(
-      [
-        {
-          code: "invalid_json",
-          path: [],
-          message: `stored ${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-        },
-      ],
-      recordId,
-    );
-  }
+  return parseStoredJson(raw, what, recordId);
 }
 
 function invalidOptions(issue: ValidationIssue): ValidationError {

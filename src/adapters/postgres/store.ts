@@ -42,6 +42,7 @@ import {
   type ListOptions,
   type ListPage,
   type WriteResult,
+  parseStoredJson,
 } from "../../store/index.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
@@ -246,25 +247,7 @@ function isTransient(error: unknown): boolean {
  * raw for the engine to validate.
  */
 function parseStored(text: string, recordId: string, what: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CorruptRecordError(
-      [
-        {
-          code: "invalid_json",
-          path: [],
-          message: `the stored ${what} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
-        },
-      ],
-      recordId,
-    );
-  }
-  if (value === null) {
-    throw new CorruptRecordError([{ code: "invalid_type", path: [], message: `the stored ${what} is JSON null` }], recordId);
-  }
-  return value;
+  return parseStoredJson(text, what, recordId);
 }
 
 /** Collects positional parameters: every value goes through `$n`, never into the SQL text. */

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { StoreError, ValidationError, isOnboardingError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
@@ -20,6 +20,7 @@ import {
   type ListOptions,
   type ListPage,
   type WriteResult,
+  parseStoredJson,
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
 import { DEFAULT_KEY_PREFIX, assertKeyPrefix, listMember, parseListMember, redisKeys } from "./keys.js";
@@ -63,14 +64,7 @@ const NAME = "redis";
 
 function parseJson(raw: unknown): unknown {
   if (raw === null || raw === undefined) return null;
-  const text = typeof raw === "string" ? raw : Buffer.isBuffer(raw) ? raw.toString("utf8") : String(raw);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // Not JSON (hand-edited, truncated): hand the raw text to the engine, whose validation
-    // reports it as a corrupt record instead of a driver failure.
-    return text;
-  }
+  return parseStoredJson(raw, "value", null);
 }
 
 function asString(value: unknown): string | null {
@@ -112,7 +106,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     try {
       return await body();
     } catch (error) {
-      if (error instanceof ValidationError || error instanceof StoreError) throw error;
+      if (isOnboardingError(error)) throw error; // ours already (validation, corrupt record, store)
       throw new StoreError(NAME, operation, error);
     }
   }

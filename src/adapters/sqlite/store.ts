@@ -10,7 +10,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import {
   ConfigurationError,
-  CorruptRecordError,
   StoreError,
   ValidationError,
   isOnboardingError,
@@ -30,6 +29,7 @@ import {
   type ListPage,
   type WriteRejection,
   type WriteResult,
+  parseStoredJson,
 } from "../../store/index.js";
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteSchemaSql, sqliteTableNames, type SqliteTableNames } from "./schema.js";
 
@@ -126,25 +126,6 @@ function busyBackoff(attempt: number): number {
   return Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2);
 }
 
-/**
- * Parses a stored JSON column. Text that is not JSON, or is JSON `null` (which the port would read
- * as "no such row"), is a {@link CorruptRecordError}; every other shape is left to the engine.
- */
-function parseStoredJson(text: string, what: string, recordId: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CorruptRecordError(
-      [{ code: "invalid_json", path: [], message: `stored ${what} is not JSON: ${(error as Error).message}` }],
-      recordId,
-    );
-  }
-  if (value === null) {
-    throw new CorruptRecordError([{ code: "invalid_type", path: [], message: `stored ${what} is JSON null` }], recordId);
-  }
-  return value;
-}
 
 interface DraftRow {
   readonly document: string;
