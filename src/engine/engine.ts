@@ -64,7 +64,12 @@ type IsUnion<T> = [T] extends [UnionToIntersection<T>] ? false : true;
  */
 export type RuntimeCommand<C> = unknown extends C
   ? unknown
-  : [C] extends [{ readonly type: infer T }]
+  : [C] extends [
+        {
+          /** The command's type. */
+          readonly type: infer T;
+        },
+      ]
     ? string extends T
       ? unknown
       : [T] extends [CommandType]
