@@ -12,8 +12,11 @@ import { CorruptRecordError } from "../record/index.js";
  *
  * @example
  * ```ts
- * const row = await db.get("select document from drafts where id = ?", id);
- * return row === undefined ? null : parseStoredJson(row.document, "draft document", id);
+ * import Database from "better-sqlite3";
+ * const db = new Database(":memory:");
+ * const id = "draft-1";
+ * const row = db.prepare("select document from drafts where id = ?").get(id) as { document: string } | undefined;
+ * const document = row === undefined ? null : parseStoredJson(row.document, "draft document", id);
  * ```
  */
 export function parseStoredJson(raw: unknown, what: string, recordId: string | null): unknown {
