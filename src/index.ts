@@ -230,5 +230,6 @@ export {
   type ListPage,
 } from "./store/port.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
-export { assertIdentifier } from "./store/sql.js";
+export { assertIdentifier, auditEventFromRow, type SqlAuditRow } from "./store/sql.js";
+export { wrapStoreErrors } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";

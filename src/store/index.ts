@@ -8,3 +8,4 @@ export * from "./port.js";
 export * from "./cursor.js";
 export * from "./sql.js";
 export * from "./json.js";
+export * from "./errors.js";

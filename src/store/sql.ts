@@ -18,3 +18,69 @@ export function assertIdentifier(name: string, option: string): string {
   }
   return name;
 }
+
+/** An audit entry as SQL adapters store it: one snake_case column per `AuditEvent` field. */
+export interface SqlAuditRow {
+  /** `AuditEvent.eventId` */
+  readonly event_id: string;
+  /** `AuditEvent.workspaceId` */
+  readonly workspace_id: string;
+  /** `AuditEvent.draftId` */
+  readonly draft_id: string;
+  /** `AuditEvent.kind` */
+  readonly kind: string;
+  /** `AuditEvent.commandType` */
+  readonly command_type: string;
+  /** `AuditEvent.actorId` */
+  readonly actor_id: string;
+  /** `AuditEvent.at` */
+  readonly at: string;
+  /** `AuditEvent.fromVersion` */
+  readonly from_version: number | null;
+  /** `AuditEvent.toVersion` */
+  readonly to_version: number | null;
+  /** `AuditEvent.expectedVersion` */
+  readonly expected_version: number | null;
+  /** `AuditEvent.actualVersion` */
+  readonly actual_version: number | null;
+  /** `AuditEvent.idempotencyKey` */
+  readonly idempotency_key: string | null;
+  /** `AuditEvent.feedback` */
+  readonly feedback: string | null;
+  /** `AuditEvent.runId` */
+  readonly run_id: string | null;
+  /** `AuditEvent.capability` */
+  readonly capability: string | null;
+  /** `AuditEvent.state` */
+  readonly state: string | null;
+}
+
+/**
+ * Maps a stored audit row back to the raw `AuditEvent` shape (the engine validates it).
+ *
+ * @example
+ * ```ts
+ * declare const rows: SqlAuditRow[];
+ * const events = rows.map(auditEventFromRow);
+ * ```
+ */
+export function auditEventFromRow(row: SqlAuditRow): Record<string, unknown> {
+  return {
+    eventId: row.event_id,
+    workspaceId: row.workspace_id,
+    draftId: row.draft_id,
+    kind: row.kind,
+    commandType: row.command_type,
+    actorId: row.actor_id,
+    at: row.at,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    expectedVersion: row.expected_version,
+    actualVersion: row.actual_version,
+    idempotencyKey: row.idempotency_key,
+    feedback: row.feedback,
+    runId: row.run_id,
+    capability: row.capability,
+    state: row.state,
+  };
+}

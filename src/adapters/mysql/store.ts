@@ -36,6 +36,7 @@ import {
   type WriteRejection,
   type WriteResult,
   parseStoredJson,
+  wrapStoreErrors,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 
@@ -237,14 +238,10 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   }
 
   /** Runs a read, wrapping driver failures in StoreError (our own errors pass through). */
-  async function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isOnboardingError(error)) throw error;
-      throw new StoreError(ADAPTER, operation, error);
-    }
+  function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return wrapStoreErrors(ADAPTER, operation, run);
   }
+
 
   async function openOwner(workspaceId: string, tenantId: string): Promise<string | null> {
     const found = await rows(SQL.openOwner, [workspaceId, tenantId]);

@@ -25,7 +25,6 @@ import {
   LifecycleStateSchema,
   StoreError,
   ValidationError,
-  isOnboardingError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -43,6 +42,9 @@ import {
   type ListPage,
   type WriteResult,
   parseStoredJson,
+  auditEventFromRow,
+  wrapStoreErrors,
+  type SqlAuditRow,
 } from "../../store/index.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
@@ -187,24 +189,7 @@ interface ListRow extends DraftRow {
   readonly created_at: string;
 }
 
-interface AuditRow extends QueryResultRow {
-  readonly event_id: string;
-  readonly workspace_id: string;
-  readonly draft_id: string;
-  readonly kind: string;
-  readonly command_type: string;
-  readonly actor_id: string;
-  readonly at: string;
-  readonly from_version: number | null;
-  readonly to_version: number | null;
-  readonly expected_version: number | null;
-  readonly actual_version: number | null;
-  readonly idempotency_key: string | null;
-  readonly feedback: string | null;
-  readonly run_id: string | null;
-  readonly capability: string | null;
-  readonly state: string | null;
-}
+interface AuditRow extends QueryResultRow, SqlAuditRow {}
 
 interface WriteRow extends QueryResultRow {
   readonly written: number;
@@ -280,26 +265,6 @@ const AUDIT_COLUMNS = [
 
 const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name).join(", ");
 
-function toAuditEvent(row: AuditRow): Record<string, unknown> {
-  return {
-    eventId: row.event_id,
-    workspaceId: row.workspace_id,
-    draftId: row.draft_id,
-    kind: row.kind,
-    commandType: row.command_type,
-    actorId: row.actor_id,
-    at: row.at,
-    fromVersion: row.from_version,
-    toVersion: row.to_version,
-    expectedVersion: row.expected_version,
-    actualVersion: row.actual_version,
-    idempotencyKey: row.idempotency_key,
-    feedback: row.feedback,
-    runId: row.run_id,
-    capability: row.capability,
-    state: row.state,
-  };
-}
 
 /**
  * An `INSERT ... SELECT` of `events` into the audit table, one row per row of `source` (zero rows
@@ -470,14 +435,10 @@ function buildStore(
   }
 
   /** Wraps driver failures in `StoreError`; lets the package's own errors through. */
-  async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isOnboardingError(error)) throw error;
-      throw new StoreError(ADAPTER, operation, error);
-    }
+  function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return wrapStoreErrors(ADAPTER, operation, run);
   }
+
 
   /** Retries a write after transient failures (never inside a joined transaction). */
   async function retrying<T>(run: (attempt: number) => Promise<T | "retry">): Promise<T> {
@@ -598,7 +559,7 @@ function buildStore(
           `SELECT ${AUDIT_COLUMN_NAMES} FROM ${t.audit} WHERE workspace_id = $1 AND draft_id = $2 ORDER BY draft_version, seq`,
           [workspaceId, draftId],
         );
-        return result.rows.map(toAuditEvent);
+        return result.rows.map(auditEventFromRow);
       });
     },
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { StoreError, ValidationError, isOnboardingError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
@@ -21,6 +21,7 @@ import {
   type ListPage,
   type WriteResult,
   parseStoredJson,
+  wrapStoreErrors,
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
 import { DEFAULT_KEY_PREFIX, assertKeyPrefix, listMember, parseListMember, redisKeys } from "./keys.js";
@@ -102,14 +103,10 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
   const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
 
-  async function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (error) {
-      if (isOnboardingError(error)) throw error; // ours already (validation, corrupt record, store)
-      throw new StoreError(NAME, operation, error);
-    }
+  function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    return wrapStoreErrors(NAME, operation, body);
   }
+
 
   async function evalScript(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {

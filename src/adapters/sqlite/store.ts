@@ -30,6 +30,8 @@ import {
   type WriteRejection,
   type WriteResult,
   parseStoredJson,
+  auditEventFromRow,
+  type SqlAuditRow,
 } from "../../store/index.js";
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteSchemaSql, sqliteTableNames, type SqliteTableNames } from "./schema.js";
 
@@ -133,45 +135,7 @@ interface DraftRow {
   readonly id: string;
 }
 
-interface AuditRow {
-  readonly event_id: string;
-  readonly workspace_id: string;
-  readonly draft_id: string;
-  readonly kind: string;
-  readonly command_type: string;
-  readonly actor_id: string;
-  readonly at: string;
-  readonly from_version: number | null;
-  readonly to_version: number | null;
-  readonly expected_version: number | null;
-  readonly actual_version: number | null;
-  readonly idempotency_key: string | null;
-  readonly feedback: string | null;
-  readonly run_id: string | null;
-  readonly capability: string | null;
-  readonly state: string | null;
-}
 
-function auditFromRow(row: AuditRow): Record<string, unknown> {
-  return {
-    eventId: row.event_id,
-    workspaceId: row.workspace_id,
-    draftId: row.draft_id,
-    kind: row.kind,
-    commandType: row.command_type,
-    actorId: row.actor_id,
-    at: row.at,
-    fromVersion: row.from_version,
-    toVersion: row.to_version,
-    expectedVersion: row.expected_version,
-    actualVersion: row.actual_version,
-    idempotencyKey: row.idempotency_key,
-    feedback: row.feedback,
-    runId: row.run_id,
-    capability: row.capability,
-    state: row.state,
-  };
-}
 
 function validateBusyTimeout(value: number | undefined): number {
   if (value === undefined) return DEFAULT_BUSY_TIMEOUT_MS;
@@ -232,8 +196,8 @@ class Connection {
   }
 
   listAudit(workspaceId: string, draftId: string): unknown[] {
-    const rows = this.stmt("listAudit").all(workspaceId, draftId) as AuditRow[];
-    return rows.map(auditFromRow);
+    const rows = this.stmt("listAudit").all(workspaceId, draftId) as SqlAuditRow[];
+    return rows.map(auditEventFromRow);
   }
 
   list(workspaceId: string, state: string | undefined, limit: number, after: { createdAt: string; id: string } | null): ListPage {
