@@ -478,7 +478,7 @@ describe.skipIf(!up)("mysql adapter", () => {
           const page = await store.list(w, { limit: 5 });
           expect(page.drafts.map((d) => (d as OnboardingDraft).id)).toEqual([id]);
         }),
-        { numRuns: 60 },
+        { numRuns: 100 },
       );
     });
 

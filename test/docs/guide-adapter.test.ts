@@ -70,6 +70,6 @@ describe.skipIf(!built)("docs/writing-an-adapter.md: the minimal adapter", () =>
         teardown: async () => {},
       };
     },
-    { runner: { describe, it, beforeAll, afterAll }, numRuns: 50 },
+    { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
   );
 });
