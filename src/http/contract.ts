@@ -28,8 +28,11 @@ const DraftIdField = z.string();
  * ```
  */
 export const ValidationIssueSchema = z.object({
+  /** The zod issue code, e.g. `invalid_type`, `too_small`, `unrecognized_keys`. */
   code: z.string(),
+  /** Where in the input the problem is: object keys and array indexes, outermost first (`[]` for the input itself). */
   path: z.array(z.union([z.string(), z.number()])),
+  /** A human-readable description of the problem. */
   message: z.string(),
 });
 
@@ -42,9 +45,13 @@ export const ValidationIssueSchema = z.object({
  * ```
  */
 export const BlockerSchema = z.object({
+  /** What blocks activation, as a stable token (one of `BlockerCode`). */
   code: z.enum(BlockerCode),
+  /** The checkpoint where the blocker is resolved (one of `Checkpoint`). */
   checkpoint: z.enum(Checkpoint),
+  /** Whether an activation with an override (reason plus capability) may skip this blocker. */
   overridable: z.boolean(),
+  /** A human-readable explanation, fit to show to the operator. */
   message: z.string(),
 });
 
@@ -59,9 +66,17 @@ export const BlockerSchema = z.object({
  */
 export const ValidationProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 422 Unprocessable Content. */
   status: z.literal(422),
+  /** Discriminates the problem: `validation_failed`. */
   code: z.literal("validation_failed"),
+  /**
+   * What was validated, as in `ValidationError.target`: `command` (the command body), `create`
+   * (the create input), `options` (ids, actor, `expectedVersion`, idempotency key, list options),
+   * `audit` or `idempotency`.
+   */
   target: z.enum(["command", "create", "options", "audit", "idempotency"]),
+  /** Every problem found, each with its path into the input. */
   issues: z.array(ValidationIssueSchema),
 });
 
@@ -77,10 +92,15 @@ export const ValidationProblemSchema = z.object({
  */
 export const VersionConflictProblemSchema = z.object({
   ...base,
+  /** The HTTP status: 412 Precondition Failed when the stale version came from `If-Match` (`ifMatchUsed`), 409 Conflict otherwise. */
   status: z.union([z.literal(412), z.literal(409)]),
+  /** Discriminates the problem: `version_conflict`. */
   code: z.literal("version_conflict"),
+  /** The version the request was based on (from `If-Match` or the caller's `expectedVersion`). */
   expectedVersion: z.int(),
+  /** The draft's version in the store now. */
   actualVersion: z.int(),
+  /** The strong ETag of the current version: reload the draft, then retry with it in `If-Match`. */
   currentETag: z.string(),
 });
 
@@ -94,10 +114,15 @@ export const VersionConflictProblemSchema = z.object({
  */
 export const TerminalDraftProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 409 Conflict. */
   status: z.literal(409),
+  /** Discriminates the problem: `terminal_draft`. */
   code: z.literal("terminal_draft"),
+  /** The draft's id. */
   draftId: DraftIdField,
+  /** The draft's terminal lifecycle state (`completed` or `cancelled`). */
   state: z.enum(LifecycleState),
+  /** The command that was refused. */
   commandType: z.string(),
 });
 
@@ -112,10 +137,15 @@ export const TerminalDraftProblemSchema = z.object({
  */
 export const NotReadyProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 409 Conflict. */
   status: z.literal(409),
+  /** Discriminates the problem: `not_ready`. */
   code: z.literal("not_ready"),
+  /** The draft's id. */
   draftId: DraftIdField,
+  /** Everything that stands in the way of activation. */
   blockers: z.array(BlockerSchema),
+  /** Whether an activation with an override (reason plus capability) would have been accepted. */
   overridable: z.boolean(),
 });
 
@@ -129,9 +159,13 @@ export const NotReadyProblemSchema = z.object({
  */
 export const ForbiddenProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 403 Forbidden. */
   status: z.literal(403),
+  /** Discriminates the problem: `forbidden`. */
   code: z.literal("forbidden"),
+  /** The capability `authorize` refused (one of `Capability`). */
   capability: z.enum(Capability),
+  /** The draft the request was about, or `null` for requests on no single draft (create, list). */
   draftId: z.nullable(DraftIdField),
 });
 
@@ -145,8 +179,11 @@ export const ForbiddenProblemSchema = z.object({
  */
 export const DraftNotFoundProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 404 Not Found. */
   status: z.literal(404),
+  /** Discriminates the problem: `draft_not_found`. */
   code: z.literal("draft_not_found"),
+  /** The id that was asked for. */
   draftId: DraftIdField,
 });
 
@@ -160,9 +197,13 @@ export const DraftNotFoundProblemSchema = z.object({
  */
 export const IdempotencyKeyReuseProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 409 Conflict. */
   status: z.literal(409),
+  /** Discriminates the problem: `idempotency_key_reuse`. */
   code: z.literal("idempotency_key_reuse"),
+  /** The idempotency key the request sent. */
   idempotencyKey: z.string(),
+  /** The command type the key was first used with. */
   originalCommandType: z.string(),
 });
 
@@ -176,11 +217,17 @@ export const IdempotencyKeyReuseProblemSchema = z.object({
  */
 export const InvalidTransitionProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 409 Conflict. */
   status: z.literal(409),
+  /** Discriminates the problem: `invalid_transition`. */
   code: z.literal("invalid_transition"),
+  /** The draft's id. */
   draftId: DraftIdField,
+  /** The refused command. */
   commandType: z.string(),
+  /** The draft's lifecycle state when the command was refused. */
   state: z.enum(LifecycleState),
+  /** A stable token for what is missing, e.g. `identity_required`, `verification_succeeded_required`. */
   requirement: z.string(),
 });
 
@@ -195,9 +242,13 @@ export const InvalidTransitionProblemSchema = z.object({
  */
 export const OpenDraftExistsProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 409 Conflict. */
   status: z.literal(409),
+  /** Discriminates the problem: `open_draft_exists`. */
   code: z.literal("open_draft_exists"),
+  /** The tenant the create request was for. */
   tenantId: z.string(),
+  /** The tenant's open draft in this workspace: resume it instead. */
   existingDraftId: DraftIdField,
 });
 
@@ -213,9 +264,13 @@ export const OpenDraftExistsProblemSchema = z.object({
  */
 export const RetryExhaustedProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 503 Service Unavailable (sent with `Retry-After`). */
   status: z.literal(503),
+  /** Discriminates the problem: `retry_exhausted`. */
   code: z.literal("retry_exhausted"),
+  /** The draft's id. */
   draftId: DraftIdField,
+  /** How many attempts the engine made before giving up. */
   attempts: z.int(),
 });
 
@@ -229,7 +284,9 @@ export const RetryExhaustedProblemSchema = z.object({
  */
 export const InternalProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 500 Internal Server Error. */
   status: z.literal(500),
+  /** What kind of server-side failure: `corrupt_record` (a stored record is unreadable), `store_failure`, `configuration` (server misconfiguration) or `internal_error` (anything else). */
   code: z.enum(["corrupt_record", "store_failure", "configuration", "internal_error"]),
 });
 
@@ -243,8 +300,11 @@ export const InternalProblemSchema = z.object({
  */
 export const PreconditionRequiredProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 428 Precondition Required. */
   status: z.literal(428),
+  /** Discriminates the problem: `precondition_required`. */
   code: z.literal("precondition_required"),
+  /** The draft the mutation was aimed at. */
   draftId: DraftIdField,
 });
 
@@ -259,10 +319,18 @@ export const PreconditionRequiredProblemSchema = z.object({
  */
 export const PreconditionFailedProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 412 Precondition Failed. */
   status: z.literal(412),
+  /** Discriminates the problem: `precondition_failed`. */
   code: z.literal("precondition_failed"),
+  /** The draft the mutation was aimed at. */
   draftId: DraftIdField,
+  /**
+   * Why no tag could match: `empty` (an empty `If-Match` value), `weak_only` (only `W/` tags,
+   * which never match) or `no_matching_tag` (only tags of other drafts or foreign tags).
+   */
   reason: z.enum(["empty", "weak_only", "no_matching_tag"]),
+  /** The strong ETag of the draft's current version, when the server knew it: reload, then retry with it. */
   currentETag: z.optional(z.string()),
 });
 
@@ -276,7 +344,9 @@ export const PreconditionFailedProblemSchema = z.object({
  */
 export const BadRequestProblemSchema = z.object({
   ...base,
+  /** The HTTP status: always 400 Bad Request. */
   status: z.literal(400),
+  /** What was malformed: `invalid_if_match` (the `If-Match` header is not valid syntax) or `malformed_request` (the body is not JSON). */
   code: z.enum(["invalid_if_match", "malformed_request"]),
 });
 
@@ -346,9 +416,15 @@ export type ProblemCode = ProblemDetails["code"];
  * ```
  */
 export type ProblemOf<C extends ProblemCode> = ProblemDetails extends infer P
-  ? P extends { readonly code: infer K }
+  ? P extends {
+      /** The member `code` of one problem details type, inferred as `K`. */
+      readonly code: infer K;
+    }
     ? C extends K
-      ? P & { readonly code: C }
+      ? P & {
+          /** The problem's `code`, narrowed to `C`. */
+          readonly code: C;
+        }
       : never
     : never
   : never;

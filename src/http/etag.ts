@@ -56,13 +56,29 @@ export interface EntityTag {
  */
 export type IfMatch =
   /** No `If-Match` header (or `undefined` / `null`). */
-  | { readonly kind: "absent" }
+  | {
+      /** The header is missing. */
+      readonly kind: "absent";
+    }
   /** `If-Match: *`: any current representation. */
-  | { readonly kind: "any" }
+  | {
+      /** The header is `*`. */
+      readonly kind: "any";
+    }
   /** A list of entity tags (possibly empty: an empty header value matches nothing). */
-  | { readonly kind: "tags"; readonly tags: readonly EntityTag[] }
+  | {
+      /** The header lists entity tags. */
+      readonly kind: "tags";
+      /** The tags in header order, weak ones included (they never match); empty for an empty header value. */
+      readonly tags: readonly EntityTag[];
+    }
   /** Not valid `If-Match` syntax; `reason` says why. */
-  | { readonly kind: "invalid"; readonly reason: string };
+  | {
+      /** The header is not valid `If-Match` syntax. */
+      readonly kind: "invalid";
+      /** A human-readable explanation, e.g. `unterminated entity tag` or `"*" cannot be combined with entity tags`. */
+      readonly reason: string;
+    };
 
 /**
  * What to do when a mutation arrives without `If-Match`.

@@ -62,7 +62,14 @@ export const PROBLEM_CONTENT_TYPE = "application/problem+json";
  * PROBLEM_CATALOG.not_ready; // { status: 409, title: "Not ready for activation" }
  * ```
  */
-export const PROBLEM_CATALOG: { readonly [C in ProblemCode]: { readonly status: number; readonly title: string } } = {
+export const PROBLEM_CATALOG: {
+  readonly [C in ProblemCode]: {
+    /** The HTTP status of problems with this code. */
+    readonly status: number;
+    /** The fixed `title` of problems with this code. */
+    readonly title: string;
+  };
+} = {
   validation_failed: { status: 422, title: "Invalid input" },
   version_conflict: { status: 412, title: "Version conflict" },
   terminal_draft: { status: 409, title: "Draft is completed or cancelled" },
