@@ -7,6 +7,7 @@ import { StoreError, isOnboardingError } from "../record/index.js";
  *
  * @example
  * ```ts
+ * declare function readDocument(workspaceId: string, id: string): Promise<string | null>;
  * const load = (workspaceId: string, id: string) =>
  *   wrapStoreErrors("my-store", "load", async () => {
  *     const text = await readDocument(workspaceId, id); // may throw a driver error

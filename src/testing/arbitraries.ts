@@ -10,7 +10,7 @@ import {
   type CommandContext,
   type CommandInput,
 } from "../commands/index.js";
-import { deriveLifecycle, type ReadinessPolicy } from "../lifecycle/index.js";
+import { currentBootstrapRuns, deriveLifecycle, isVerificationStale, type ReadinessPolicy } from "../lifecycle/index.js";
 import { SCHEMA_VERSION, type CheckpointRun, type OnboardingDraft } from "../record/index.js";
 import { RUN_OUTCOMES, type RunOutcome } from "../vocabulary/index.js";
 
@@ -213,18 +213,32 @@ export function reachableDraftArbitrary(options: { maxCommands?: number } = {}):
     });
 }
 
-/** The command that moves a draft along the happy path, given where it is. */
+/**
+ * The command that moves a draft towards completion, given where it is: it also recovers from
+ * failed or stale runs (verify again, re-run a failed bootstrap operation) and overrides
+ * verification warnings, so random walks that use it reach the late states.
+ */
 export function happyPathCommand(draft: OnboardingDraft): CommandInput {
   if (draft.identity === null) return { type: "identify", tenantId: "t-1", displayName: "Contoso" };
   if (draft.provider === null) return { type: "select_provider", connectionId: "conn-1" };
   const verification = draft.verification;
-  if (verification === null) return { type: "start_verification" };
+  if (verification === null || isVerificationStale(draft)) return { type: "start_verification" };
   if (verification.status === "queued") return { type: "record_verification_result", runId: verification.runId, status: "running" };
   if (verification.status === "running") {
     return { type: "record_verification_result", runId: verification.runId, status: "completed", outcome: "succeeded" };
   }
-  const active = draft.bootstrap?.runs.find((run) => run.status !== "completed");
+  if (verification.outcome !== "succeeded" && verification.outcome !== "partially_succeeded") {
+    const active = currentBootstrapRuns(draft).find((run) => run.status !== "completed");
+    if (active) return { type: "record_bootstrap_result", runId: active.runId, status: "completed", outcome: "succeeded" };
+    return { type: "start_verification" };
+  }
+  const runs = currentBootstrapRuns(draft);
+  const active = runs.find((run) => run.status !== "completed");
   if (active) return { type: "record_bootstrap_result", runId: active.runId, status: "completed", outcome: "succeeded" };
+  const failed = runs.find((run) => run.outcome !== "succeeded" && run.outcome !== "partially_succeeded");
+  if (failed) return { type: "start_bootstrap", operations: [failed.operation] };
   if (draft.bootstrap === null) return { type: "start_bootstrap", operations: ["sync_directory"] };
-  return { type: "activate" };
+  return verification.outcome === "partially_succeeded"
+    ? { type: "activate", override: { reason: "warnings reviewed" } }
+    : { type: "activate" };
 }

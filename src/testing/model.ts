@@ -183,17 +183,18 @@ const operatorInput = commandArbitrary().filter((input) => !("runId" in input));
 const workerInput = commandArbitrary().filter((input) => "runId" in input);
 
 /** The arbitrary of model-based command sequences the kit runs. */
-export function modelRunArbitrary(maxCommands = 20): fc.Arbitrary<Iterable<ModelCommand>> {
+export function modelRunArbitrary(maxCommands = 35): fc.Arbitrary<Iterable<ModelCommand>> {
   const actor = fc.nat({ max: ACTORS - 1 });
   return fc.commands(
     [
       fc.tuple(actor, operatorInput, fc.boolean()).map(([a, input, fresh]) => new OperatorCommand(a, input, fresh)),
-      actor.map((a) => new HappyStep(a)),
-      actor.map((a) => new HappyStep(a)),
+      // Weighted towards the happy path so late states (bootstrapping, ready, completed) are
+      // reached often, not only the early ones.
+      ...Array.from({ length: 8 }, () => actor.map((a): ModelCommand => new HappyStep(a))),
       fc.tuple(workerInput, fc.option(fc.nat({ max: 7 }))).map(([input, pick]) => new WorkerReport(input, pick)),
       fc.tuple(operatorInput, actor).map(([input, a]) => new IdempotentRetry(input, a)),
     ],
-    { maxCommands },
+    { maxCommands, size: "max" },
   );
 }
 
