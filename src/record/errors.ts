@@ -157,7 +157,7 @@ export type ValidationTarget = "command" | "create" | "options" | "audit" | "ide
  */
 export class ValidationError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.Validation;
+  static readonly errorCode = "validation_failed" as const;
   declare readonly code: typeof ErrorCode.Validation;
   /** Every problem found, with paths into the input. */
   readonly issues: readonly ValidationIssue[];
@@ -182,7 +182,7 @@ export class ValidationError extends OnboardingError {
  */
 export class CorruptRecordError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.CorruptRecord;
+  static readonly errorCode = "corrupt_record" as const;
   declare readonly code: typeof ErrorCode.CorruptRecord;
   /** The path of the first failing value inside the record. */
   readonly path: readonly (string | number)[];
@@ -220,7 +220,7 @@ export class CorruptRecordError extends OnboardingError {
  */
 export class VersionConflictError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.VersionConflict;
+  static readonly errorCode = "version_conflict" as const;
   declare readonly code: typeof ErrorCode.VersionConflict;
   /** The version the caller based the command on. */
   readonly expectedVersion: number;
@@ -244,7 +244,7 @@ export class VersionConflictError extends OnboardingError {
 /** The draft is completed or cancelled; terminal drafts never change. */
 export class TerminalDraftError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.TerminalDraft;
+  static readonly errorCode = "terminal_draft" as const;
   declare readonly code: typeof ErrorCode.TerminalDraft;
   /** The draft's id. */
   readonly draftId: string;
@@ -268,7 +268,7 @@ export class TerminalDraftError extends OnboardingError {
  */
 export class NotReadyError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.NotReady;
+  static readonly errorCode = "not_ready" as const;
   declare readonly code: typeof ErrorCode.NotReady;
   /** The draft's id. */
   readonly draftId: string;
@@ -294,7 +294,7 @@ export class NotReadyError extends OnboardingError {
 /** The `authorize` function denied a capability. The denial is audited. */
 export class AuthorizationError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.Forbidden;
+  static readonly errorCode = "forbidden" as const;
   declare readonly code: typeof ErrorCode.Forbidden;
   /** The capability that was denied. */
   readonly capability: Capability;
@@ -315,7 +315,7 @@ export class AuthorizationError extends OnboardingError {
 /** No draft with this id exists in this workspace (a draft of another workspace is never revealed). */
 export class DraftNotFoundError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.DraftNotFound;
+  static readonly errorCode = "draft_not_found" as const;
   declare readonly code: typeof ErrorCode.DraftNotFound;
   /** The workspace searched. */
   readonly workspaceId: string;
@@ -333,7 +333,7 @@ export class DraftNotFoundError extends OnboardingError {
 /** An idempotency key was reused for a different command (or another draft). */
 export class IdempotencyKeyReuseError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.IdempotencyKeyReuse;
+  static readonly errorCode = "idempotency_key_reuse" as const;
   declare readonly code: typeof ErrorCode.IdempotencyKeyReuse;
   /** The reused key. */
   readonly key: string;
@@ -360,7 +360,7 @@ export class IdempotencyKeyReuseError extends OnboardingError {
  */
 export class InvalidTransitionError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.InvalidTransition;
+  static readonly errorCode = "invalid_transition" as const;
   declare readonly code: typeof ErrorCode.InvalidTransition;
   /** The draft's id. */
   readonly draftId: string;
@@ -387,7 +387,7 @@ export class InvalidTransitionError extends OnboardingError {
 /** The tenant already has an open (non-terminal) draft in this workspace. */
 export class OpenDraftExistsError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.OpenDraftExists;
+  static readonly errorCode = "open_draft_exists" as const;
   declare readonly code: typeof ErrorCode.OpenDraftExists;
   /** The workspace. */
   readonly workspaceId: string;
@@ -411,7 +411,7 @@ export class OpenDraftExistsError extends OnboardingError {
 /** A background result kept conflicting with other writers and the bounded retry gave up. */
 export class RetryExhaustedError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.RetryExhausted;
+  static readonly errorCode = "retry_exhausted" as const;
   declare readonly code: typeof ErrorCode.RetryExhausted;
   /** The draft's id. */
   readonly draftId: string;
@@ -429,7 +429,7 @@ export class RetryExhaustedError extends OnboardingError {
 /** The package was configured in a way that cannot work (for example a policy without a clock). */
 export class ConfigurationError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.Configuration;
+  static readonly errorCode = "configuration" as const;
   declare readonly code: typeof ErrorCode.Configuration;
   /** The option at fault. */
   readonly option: string;
@@ -444,7 +444,7 @@ export class ConfigurationError extends OnboardingError {
 /** A storage adapter failed in a way it could not classify (connection lost, driver error). */
 export class StoreError extends OnboardingError {
   /** The code every instance carries. */
-  static readonly errorCode = ErrorCode.Store;
+  static readonly errorCode = "store_failure" as const;
   declare readonly code: typeof ErrorCode.Store;
   /** The adapter's name. */
   readonly adapter: string;
