@@ -35,7 +35,12 @@ export const updateProviderConnection = defineCommand({
     );
     const invalidation = invalidationFor(draft, "provider_updated", context.now, context.actorId);
     return apply(Feedback.Applied, (d) => {
-      if (d.provider !== null) d.provider.revision += 1;
+      if (d.provider !== null) {
+        // Past every revision a verification was made against, so the verification is stale
+        // even on documents written elsewhere with a verification "ahead" of the provider.
+        const verified = d.verification?.providerConnectionId === d.provider.connectionId ? d.verification.providerRevision : 0;
+        d.provider.revision = Math.max(d.provider.revision, verified) + 1;
+      }
       d.bootstrap = null;
       if (invalidation !== null) d.invalidation = invalidation;
     });

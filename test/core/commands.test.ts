@@ -485,3 +485,26 @@ describe("requiredCapabilities", () => {
     expect(requiredCapabilities(verified("partially_succeeded"), parseCommand(input) as Command, testContext())).toEqual(capabilities);
   });
 });
+
+describe("update_provider_connection regression (property seed 959828328)", () => {
+  it("makes a verification stale even when it was pinned to a revision ahead of the provider", async () => {
+    const { parseDraft, applyCommand, parseCommand } = await import("../../src/index.js");
+    const draft = parseDraft({
+      id: "d-1", workspaceId: "a", version: 1, schemaVersion: 1,
+      lifecycle: { state: "draft", currentCheckpoint: "verify_access", lastCompletedCheckpoint: "connect_provider", reason: "provider_changed" },
+      identity: { tenantId: "a", displayName: "Contoso" },
+      provider: { connectionId: "d", revision: 1 },
+      verification: {
+        runId: "r-1", operation: "verify_access", status: "completed", outcome: "succeeded",
+        startedAt: "2026-01-01T00:00:00.000Z", completedAt: "2026-01-01T00:00:00.000Z",
+        providerConnectionId: "d", providerRevision: 2,
+      },
+      bootstrap: null, activation: null, cancellation: null, invalidation: null,
+      createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", createdBy: "a", updatedBy: "a",
+    });
+    const outcome = applyCommand(draft, parseCommand({ type: "update_provider_connection", connectionId: "d" }), testContext());
+    expect(outcome.draft.provider?.revision).toBe(3);
+    expect(outcome.draft.lifecycle).toMatchObject({ state: "draft", reason: "provider_changed" });
+    expect(evaluateReadiness(outcome.draft).ready).toBe(false);
+  });
+});

@@ -229,9 +229,9 @@ describe("a provider change is never ready", () => {
       expect(outcome.changed).toBe(true);
       const readiness = evaluateReadiness(outcome.draft, policy, { now });
       expect(readiness).toMatchObject({ ready: false, overridable: false });
-      // Not necessarily `draft`: a structural draft may hold a verification pinned to a revision
-      // newer than the provider's (never produced by the commands), which the bump makes current.
-      expect(outcome.draft.lifecycle.state).not.toBe("ready_for_activation");
+      // Also on structural drafts whose verification is pinned to a revision newer than the
+      // provider's (never produced by the commands): the new revision passes it.
+      expect(outcome.draft.lifecycle.state).toBe("draft");
     },
   );
 });
