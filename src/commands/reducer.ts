@@ -172,13 +172,16 @@ export function applyCommand(draft: OnboardingDraft, command: Command, context: 
   if (decision.kind === "noop") {
     return { changed: false, draft, feedback: decision.feedback, runIds: decision.runIds };
   }
-  const next = immer.produce(draft, (d) => {
-    decision.recipe(d);
-    d.lifecycle = deriveLifecycle(d);
-    d.version = draft.version + 1;
-    d.updatedAt = context.now;
-    d.updatedBy = context.actorId;
-  });
+  const changed = immer.produce(draft, decision.recipe);
+  // The bookkeeping fields are set on the plain result: deriving the lifecycle through immer's
+  // proxies would wrap every part it reads.
+  const next: OnboardingDraft = {
+    ...changed,
+    lifecycle: deriveLifecycle(changed),
+    version: draft.version + 1,
+    updatedAt: context.now,
+    updatedBy: context.actorId,
+  };
   return { changed: true, draft: next, feedback: decision.feedback, runIds: decision.runIds };
 }
 
