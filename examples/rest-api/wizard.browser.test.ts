@@ -5,29 +5,15 @@
  * (2) polling runs while a verification run is active and stops when it ends.
  * A missing Chromium skips loudly; with REQUIRE_SERVICES=1 it fails.
  */
-import { access, constants, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryStore } from "../../src/adapters/memory/index.js";
 import { createOnboardingEngine, type Actor, type OnboardingEngine } from "../../src/index.js";
-import { serviceAvailable } from "../../test/support/services.js";
+import { chromiumAvailable, launchChromium } from "../../test/support/chromium.js";
 import { createApp, listen, type RunningServer } from "./server.js";
 
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
-const available = await serviceAvailable("Chromium (browser tests)", () => access(CHROMIUM, constants.X_OK));
+const available = await chromiumAvailable("Chromium (browser tests)");
 
 describe.skipIf(!available)("wizard page in Chromium", () => {
   const ws = "ws-browser";
@@ -35,24 +21,18 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
   let engine: OnboardingEngine<Actor>;
   let server: RunningServer;
   let context: BrowserContext;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 
   beforeAll(async () => {
     engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
     server = await listen(createApp({ engine, onServerError: (error) => console.error(error) }));
-    profile = await mkdtemp(join(tmpdir(), "wizard-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      timeout: 30_000,
-    });
+    browser = await launchChromium("wizard-chromium");
+    context = browser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
   });
 
   const wizardUrl = (draftId: string, pollMs?: number): string =>

@@ -14,28 +14,16 @@
  * A missing Chromium skips loudly; with REQUIRE_SERVICES=1 it fails.
  */
 import { spawnSync } from "node:child_process";
-import { access, constants, mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIFECYCLE_STATES } from "../../src/index.js";
-import { serviceAvailable } from "../support/services.js";
+import { chromiumAvailable, launchChromium } from "../support/chromium.js";
 
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const siteDir = join(root, ".tmp", "docs-site-browser");
 const screenshotDir = join(root, "test-results");
@@ -90,13 +78,13 @@ function isLoopback(url: string): boolean {
   return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
 }
 
-const available = await serviceAvailable("Chromium (docs site browser test)", () => access(CHROMIUM, constants.X_OK));
+const available = await chromiumAvailable("Chromium (docs site browser test)");
 
 describe.skipIf(!available)("docs site in Chromium", () => {
   let server: Server | undefined;
   let baseUrl = "";
   let context: BrowserContext | undefined;
-  let profile: string | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 
   beforeAll(async () => {
     await rm(siteDir, { recursive: true, force: true });
@@ -116,20 +104,13 @@ describe.skipIf(!available)("docs site in Chromium", () => {
     );
     if (build.status !== 0) throw new Error(`typedoc failed (${build.status}):\n${build.stdout}\n${build.stderr}`);
     ({ server, url: baseUrl } = await serve(siteDir));
-    profile = await mkdtemp(join(tmpdir(), "docs-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      timeout: 30_000,
-      viewport: { width: 1600, height: 1000 },
-    });
+    browser = await launchChromium("docs-chromium", { viewport: { width: 1600, height: 1000 } });
+    context = browser.context;
   }, 300_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
   });
 
   it("renders the lifecycle diagram as an SVG with every state, without leaving loopback", async () => {
