@@ -278,6 +278,32 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     throw new VersionConflictError(expectedVersion, current);
   }
 
+  /** The idempotency record of a write (`null` without a key): the request's fingerprint and outcome. */
+  function rememberOutcome(
+    key: string | null,
+    commandType: string,
+    fingerprint: string,
+    event: AuditEvent,
+    draft: OnboardingDraft,
+  ): IdempotencyRecord | null {
+    if (key === null) return null;
+    return {
+      workspaceId: draft.workspaceId,
+      key,
+      draftId: draft.id,
+      commandType,
+      fingerprint,
+      createdAt: event.at,
+      outcome: {
+        version: draft.version,
+        feedback: event.feedback ?? Feedback.Applied,
+        eventId: event.eventId,
+        runId: event.runId,
+        draft,
+      },
+    };
+  }
+
   function replay(record: IdempotencyRecord, draftId: string, fingerprint: string): MutationResult {
     if (record.draftId !== draftId || record.fingerprint !== fingerprint) {
       throw new IdempotencyKeyReuseError(record.key, record.draftId, record.commandType);
@@ -374,24 +400,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
         runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
         state: next.lifecycle.state,
       });
-      const idempotency: IdempotencyRecord | null =
-        idempotencyKey === null
-          ? null
-          : {
-              workspaceId,
-              key: idempotencyKey,
-              draftId,
-              commandType: command.type,
-              fingerprint,
-              createdAt: context.now,
-              outcome: {
-                version: next.version,
-                feedback: outcome.feedback,
-                eventId: event.eventId,
-                runId: event.runId,
-                draft: next,
-              },
-            };
+      const idempotency = rememberOutcome(idempotencyKey, command.type, fingerprint, event, next);
       const written = await store.commit({ draft: next, expectedVersion: draft.version, events: [event], idempotency });
       if (written.ok) {
         return {
@@ -506,18 +515,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
         feedback: Feedback.Applied,
         state: draft.lifecycle.state,
       });
-      const idempotency: IdempotencyRecord | null =
-        idempotencyKey === null
-          ? null
-          : {
-              workspaceId,
-              key: idempotencyKey,
-              draftId,
-              commandType: "create",
-              fingerprint,
-              createdAt: at,
-              outcome: { version: 1, feedback: Feedback.Applied, eventId: event.eventId, runId: null, draft },
-            };
+      const idempotency = rememberOutcome(idempotencyKey, "create", fingerprint, event, draft);
       const written = await store.insert({ draft, event, idempotency });
       if (written.ok) return { draft, created: true, event, replayed: false };
       if (written.reason === "open_draft_exists") {
