@@ -327,6 +327,8 @@ export function buildOpenApiDocument(): JsonSchema {
     schema,
   });
   const etagHeader = { ETag: { $ref: "#/components/headers/ETag" } };
+  const notModified = { "304": { $ref: "#/components/responses/NotModified" } };
+  const ifNoneMatch = { $ref: "#/components/parameters/IfNoneMatch" };
   const json = (schema: JsonSchema) => ({ "application/json": { schema } });
   const draftParams = [{ $ref: "#/components/parameters/WorkspaceId" }, { $ref: "#/components/parameters/DraftId" }];
 
@@ -389,8 +391,10 @@ export function buildOpenApiDocument(): JsonSchema {
           operationId: "getDraft",
           tags: ["drafts"],
           summary: "Read a draft (never locks, never changes the version)",
+          parameters: [ifNoneMatch],
           responses: {
             "200": { description: "The draft", headers: etagHeader, content: json(ref("Draft")) },
+            ...notModified,
             ...problems(403, 404, 422, 500),
           },
         },
@@ -403,9 +407,17 @@ export function buildOpenApiDocument(): JsonSchema {
           summary: "What a wizard shows: stage, polling hint, readiness and checkpoint badges (describeDraft)",
           parameters: [
             parameter("pollIntervalMs", "query", { type: "integer", minimum: 50, maximum: 999999 }, "Override the polling hint's interval (tests)."),
+            ifNoneMatch,
           ],
           responses: {
-            "200": { description: "The view, the draft and its ETag", content: json(ref("DraftViewResponse")) },
+            "200": {
+              description:
+                "The view, the draft and its ETag. The ETag header (and 304) only when the view depends on the draft alone, " +
+                "i.e. the readiness policy does not age verifications (verificationMaxAgeMs makes it depend on the clock).",
+              headers: etagHeader,
+              content: json(ref("DraftViewResponse")),
+            },
+            ...notModified,
             ...problems(403, 404, 422, 500),
           },
         },
@@ -452,6 +464,12 @@ export function buildOpenApiDocument(): JsonSchema {
           { type: "string" },
           "The draft's ETag (strong comparison: weak W/ tags never match), a list of tags, or *. Required for operator commands.",
         ),
+        IfNoneMatch: parameter(
+          "If-None-Match",
+          "header",
+          { type: "string" },
+          "The ETag the client already has (weak comparison: W/ tags match too), a list of tags, or *. 304 while the draft is unchanged.",
+        ),
         IdempotencyKey: parameter(
           "Idempotency-Key",
           "header",
@@ -461,12 +479,18 @@ export function buildOpenApiDocument(): JsonSchema {
       },
       headers: {
         ETag: {
-          description: 'Strong entity tag of the draft: "<base64url(id)>.<version>". Send it back in If-Match.',
+          description: 'Strong entity tag of the draft: "<base64url(id)>.<version>". Send it back in If-Match (writes) or If-None-Match (polling).',
           schema: { type: "string" },
         },
         RetryAfter: { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
       },
-      responses: problemResponses,
+      responses: {
+        NotModified: {
+          description: "Not Modified: If-None-Match matched the draft's current ETag; no body, keep the representation you have",
+          headers: etagHeader,
+        },
+        ...problemResponses,
+      },
     },
   };
 }

@@ -67,11 +67,12 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
   async function call(
     method: string,
     path: string,
-    options: { body?: unknown; rawBody?: string; ifMatch?: string; actor?: string; key?: string } = {},
+    options: { body?: unknown; rawBody?: string; ifMatch?: string; ifNoneMatch?: string; actor?: string; key?: string } = {},
   ): Promise<Reply> {
     const headers: Record<string, string> = { "x-actor-id": options.actor ?? "operator-1" };
     if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] = "application/json";
     if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
+    if (options.ifNoneMatch !== undefined) headers["if-none-match"] = options.ifNoneMatch;
     if (options.key !== undefined) headers["idempotency-key"] = options.key;
     const response = await fetch(`${server.url}${path}`, {
       method,
@@ -203,6 +204,72 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     const completed = await call("GET", `${draftsPath()}?state=completed`);
     DraftPageSchema.parse(completed.body);
     expect((completed.body["drafts"] as OnboardingDraft[]).map((d) => d.id)).toEqual([draft0.id]);
+    expect(serverErrors).toEqual([]);
+  });
+
+  it("answers conditional GETs with 304 while the draft is unchanged, 200 after a change", async () => {
+    const created = await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-3", displayName: "Tailspin" } } });
+    const draft = created.body["draft"] as OnboardingDraft;
+    const path = `${draftsPath()}/${encodeURIComponent(draft.id)}`;
+    const etag = created.headers.get("etag") as string;
+
+    for (const route of [path, `${path}/view`]) {
+      // unchanged: 304, the ETag, no body (a weak copy of the tag and * match too)
+      for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {
+        const unchanged = await fetch(`${server.url}${route}`, { headers: { "x-actor-id": "operator-1", "if-none-match": ifNoneMatch } });
+        expect(unchanged.status, `${route} ${ifNoneMatch}`).toBe(304);
+        expect(unchanged.headers.get("etag")).toBe(etag);
+        expect(await unchanged.text()).toBe("");
+      }
+      // another draft's tag or a malformed header: the full representation
+      expect((await call("GET", route, { ifNoneMatch: formatETag({ id: "another", version: 1 }) })).status).toBe(200);
+      expect((await call("GET", route, { ifNoneMatch: "not-quoted" })).status).toBe(200);
+    }
+    // the view's 200 carries the same ETag header as the draft's
+    expect((await call("GET", `${path}/view`)).headers.get("etag")).toBe(etag);
+
+    // a conditional GET is still authorized and scoped: 404 elsewhere, never 304
+    expectProblem(await call("GET", `/workspaces/other-${ws}/drafts/${encodeURIComponent(draft.id)}`, { ifNoneMatch: "*" }), 404, "draft_not_found");
+
+    // a change: the old tag no longer matches, 200 with the new ETag and the new body
+    const changed = await call("POST", `${path}/commands`, { body: { type: "select_provider", connectionId: "conn-3" }, ifMatch: etag });
+    expect(changed.status).toBe(200);
+    const newETag = changed.headers.get("etag") as string;
+    expect(newETag).toBe(formatETag({ id: draft.id, version: 2 }));
+    const fresh = await call("GET", path, { ifNoneMatch: etag });
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get("etag")).toBe(newETag);
+    expect(fresh.body).toMatchObject({ id: draft.id, version: 2, provider: { connectionId: "conn-3" } });
+    const freshView = await call("GET", `${path}/view`, { ifNoneMatch: etag });
+    expect(freshView.status).toBe(200);
+    DraftViewResponseSchema.parse(freshView.body);
+    expect(freshView.body).toMatchObject({ etag: newETag, view: { version: 2 } });
+    expect((await call("GET", path, { ifNoneMatch: newETag })).status).toBe(304);
+    expect((await call("GET", `${path}/view`, { ifNoneMatch: newETag })).status).toBe(304);
+
+    // A policy that ages verifications makes the view depend on the clock: no ETag header on it and
+    // never a 304 (the draft's own GET still answers 304).
+    const clockBound = await listen(
+      createApp({
+        engine: createOnboardingEngine({
+          store: createPostgresStore({ pool, tablePrefix: prefix }),
+          policy: { verificationMaxAgeMs: 60_000 },
+          authorize: () => true,
+        }),
+      }),
+    );
+    try {
+      const headers = { "x-actor-id": "operator-1", "if-none-match": newETag };
+      const view = await fetch(`${clockBound.url}${path}/view`, { headers });
+      expect(view.status).toBe(200);
+      expect(view.headers.get("etag")).toBeNull();
+      DraftViewResponseSchema.parse(await view.json());
+      const got = await fetch(`${clockBound.url}${path}`, { headers });
+      expect(got.status).toBe(304);
+      expect(got.headers.get("etag")).toBe(newETag);
+    } finally {
+      await clockBound.close();
+    }
     expect(serverErrors).toEqual([]);
   });
 

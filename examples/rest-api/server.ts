@@ -7,8 +7,9 @@
  * Routes (the logical contract of specs/openapi.json):
  *   GET  /workspaces/:ws/drafts?state=&limit=&cursor=   list (keyset pagination)
  *   POST /workspaces/:ws/drafts[?onExisting=resume]      create (201) or resume (200)
- *   GET  /workspaces/:ws/drafts/:id                      the draft, with ETag
- *   GET  /workspaces/:ws/drafts/:id/view                 { etag, draft, view } for the wizard (describeDraft)
+ *   GET  /workspaces/:ws/drafts/:id                      the draft, with ETag (If-None-Match → 304)
+ *   GET  /workspaces/:ws/drafts/:id/view                 { etag, draft, view } for the wizard (describeDraft;
+ *                                                        If-None-Match → 304 unless the view depends on the clock)
  *   POST /workspaces/:ws/drafts/:id/commands             one command (If-Match required for operator commands)
  *   GET  /workspaces/:ws/drafts/:id/history              the audit trail
  *   GET  /wizard, /wizard.js                             the wizard page
@@ -40,6 +41,7 @@ import {
   PreconditionFailedError,
   expectedVersionFromIfMatch,
   formatETag,
+  notModified,
   problemResponse,
   type OnMissingIfMatch,
 } from "../../src/http/index.js";
@@ -91,6 +93,10 @@ export function createApp(options: AppOptions): Hono<Env> {
       },
     });
 
+  /** 304 for a conditional GET whose If-None-Match matched: the validator, no body. */
+  const notModifiedResponse = (draft: OnboardingDraft): Response =>
+    new Response(null, { status: 304, headers: { "cache-control": "no-store", etag: formatETag(draft) } });
+
   app.get("/workspaces/:ws/drafts", async (c) => {
     const state = c.req.query("state");
     const limitText = c.req.query("limit");
@@ -135,11 +141,17 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.get("/workspaces/:ws/drafts/:id", async (c) => {
     const draft = await engine.get(c.req.param("ws"), c.req.param("id"), actorOf(c));
+    if (notModified(c.req.header("if-none-match"), draft)) return notModifiedResponse(draft);
     return json(draft, 200, draft);
   });
 
   app.get("/workspaces/:ws/drafts/:id/view", async (c) => {
     const draft = await engine.get(c.req.param("ws"), c.req.param("id"), actorOf(c));
+    // The view is a function of the draft (its version) and the query, except when the policy
+    // ages verifications: then it also depends on the clock, so the draft's ETag does not
+    // identify it and the route never answers 304 (nor sends an ETag header).
+    const conditional = engine.policy.verificationMaxAgeMs === undefined;
+    if (conditional && notModified(c.req.header("if-none-match"), draft)) return notModifiedResponse(draft);
     const poll = c.req.query("pollIntervalMs");
     const pollIntervalMs = poll !== undefined && /^[0-9]{2,6}$/.test(poll) ? Math.max(50, Number(poll)) : undefined;
     const view = describeDraft(draft, {
@@ -148,7 +160,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       runUrl: (runId) => `/runs/${encodeURIComponent(runId)}`,
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
     });
-    return json({ etag: formatETag(draft), draft, view }, 200);
+    return json({ etag: formatETag(draft), draft, view }, 200, conditional ? draft : undefined);
   });
 
   app.get("/workspaces/:ws/drafts/:id/history", async (c) => {

@@ -1,5 +1,6 @@
 /**
- * Entity tags of drafts and the `If-Match` precondition (RFC 9110 §8.8.3 and §13.1.1).
+ * Entity tags of drafts, the `If-Match` precondition (RFC 9110 §8.8.3 and §13.1.1) and the
+ * `If-None-Match` check of conditional `GET`s (§13.1.2).
  *
  * A draft's ETag is a strong tag built from its id and version, `"<base64url(id)>.<version>"`:
  * the id is base64url-encoded (UTF-8) so any id, including quotes, commas, spaces or non-ASCII
@@ -312,6 +313,40 @@ export function ifMatchMatches(header: string | readonly string[] | IfMatch | nu
   if (parsed.kind !== "tags") return false;
   const etag = formatETag(draft);
   return parsed.tags.some((tag) => !tag.weak && tag.opaque === etag);
+}
+
+/**
+ * Whether a conditional `GET` may be answered with **304 Not Modified**: evaluates an
+ * `If-None-Match` header against a draft under RFC 9110's **weak** comparison (§13.1.2), so
+ * `W/"x"` matches `"x"` (a proxy that weakened the tag does not defeat caching). `*` matches any
+ * existing draft; a comma-separated list (or several header lines, as an array) matches when any
+ * of its tags does. An absent, empty or malformed header, tags of other drafts and tags of other
+ * versions of this draft never match: the caller then sends the full `200`.
+ *
+ * Call it after the draft was read (and authorized), and answer a match with `304`, the draft's
+ * `ETag` header and no body.
+ *
+ * @example
+ * ```ts
+ * import { formatETag, notModified } from "onboarding-lifecycle/http";
+ *
+ * async function getDraft(request: Request): Promise<Response> {
+ *   const current = await engine.get(ws, draftId, actor);
+ *   const etag = formatETag(current);
+ *   if (notModified(request.headers.get("if-none-match"), current)) {
+ *     return new Response(null, { status: 304, headers: { etag } });
+ *   }
+ *   return new Response(JSON.stringify(current), { headers: { "content-type": "application/json", etag } });
+ * }
+ * ```
+ */
+export function notModified(ifNoneMatch: string | readonly string[] | null | undefined, draft: ETagSubject): boolean {
+  // If-None-Match has the same grammar as If-Match: "*" / #entity-tag.
+  const parsed = parseIfMatch(ifNoneMatch);
+  if (parsed.kind === "any") return true;
+  if (parsed.kind !== "tags") return false;
+  const etag = formatETag(draft);
+  return parsed.tags.some((tag) => tag.opaque === etag);
 }
 
 function toIfMatch(header: string | readonly string[] | IfMatch | null | undefined): IfMatch {

@@ -1,8 +1,8 @@
 /**
  * http/ — `onboarding-lifecycle/http`: framework-agnostic HTTP helpers for serving drafts over
  * HTTP. Strong ETags from a draft's id and version, `If-Match` parsing into the engine's
- * `expectedVersion` (428 when missing, 412 when stale), and RFC 9457 problem details for every
- * error, with the zod schemas of those problems (the source of `specs/openapi.json`).
+ * `expectedVersion` (428 when missing, 412 when stale), `If-None-Match` for 304 on conditional
+ * `GET`s, and RFC 9457 problem details for every error, with the zod schemas of those problems (the source of `specs/openapi.json`).
  *
  * May import: the root modules (vocabulary/, record/, lifecycle/, commands/, engine/ types) and
  * zod. Never a web framework (Hono, Express, Fastify ...) or a storage driver: a route handler
@@ -16,6 +16,7 @@ export {
   parseETag,
   parseIfMatch,
   ifMatchMatches,
+  notModified,
   expectedVersionFromIfMatch,
   type ETagSubject,
   type EntityTag,

@@ -5,7 +5,8 @@
 // - Renders the stage, the state badge and the checkpoint badges from GET .../view (describeDraft).
 // - Every save sends If-Match with the ETag the form was rendered from. A 412 shows a conflict
 //   notice with a reload action; nothing is retried or overwritten.
-// - Polls while the view's polling hint says a run is active, stops when it ends.
+// - Polls while the view's polling hint says a run is active, stops when it ends. Every view
+//   request sends If-None-Match with the ETag of the view on screen; a 304 keeps that view.
 
 const params = new URLSearchParams(location.search);
 const ws = params.get("ws") ?? "";
@@ -17,12 +18,17 @@ const $ = (selector) => document.querySelector(selector);
 let etag = null; // the ETag the forms are based on
 let dirty = false; // the operator typed something not saved yet
 let timer = null;
+let shown = null; // the last { etag, draft, view } received: what a 304 keeps on screen
 
 async function fetchView() {
   const query = pollMs === null ? "" : `?pollIntervalMs=${encodeURIComponent(pollMs)}`;
-  const response = await fetch(`${base}/view${query}`, { headers: { accept: "application/json" } });
+  const headers = { accept: "application/json" };
+  if (shown !== null) headers["if-none-match"] = shown.etag;
+  const response = await fetch(`${base}/view${query}`, { headers });
+  if (response.status === 304 && shown !== null) return shown; // unchanged: keep the current view
   if (!response.ok) throw await problemOf(response);
-  return response.json();
+  shown = await response.json();
+  return shown;
 }
 
 async function problemOf(response) {
