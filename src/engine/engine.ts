@@ -3,6 +3,7 @@ import { Capability, type LifecycleState } from "../vocabulary/index.js";
 import {
   AuditEventSchema,
   AuthorizationError,
+  ConfigurationError,
   CorruptRecordError,
   DraftNotFoundError,
   IdempotencyKeyReuseError,
@@ -190,6 +191,19 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     return result.data;
   }
 
+  /**
+   * A new run id from the injected generator. Several run ids of one command are recorded
+   * comma-joined in the audit entry's `runId` (and split again on replay), so an id must not
+   * contain a comma.
+   */
+  function nextRunId(): string {
+    const id = ids.runId();
+    if (id.length === 0 || id.length > 128 || id.includes(",")) {
+      throw new ConfigurationError("ids.runId", `run ids must be 1..128 characters without commas, got ${JSON.stringify(id)}`);
+    }
+    return id;
+  }
+
   async function loadDraft(workspaceId: string, draftId: string): Promise<OnboardingDraft> {
     const raw = await store.load(workspaceId, draftId);
     if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
@@ -356,7 +370,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
           return replay(remembered, draftId, fingerprint);
         }
       }
-      const context: CommandContext = { now: now(), actorId, nextRunId: () => ids.runId(), policy };
+      const context: CommandContext = { now: now(), actorId, nextRunId, policy };
       // Authorize before the version check: a VersionConflictError carries the current draft,
       // which an actor without the command's capabilities must never see.
       await authorizeAll(
