@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
+import { compiledObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { Feedback, apply, defineCommand } from "./define.js";
 
 /** Input of the `cancel` command. */
-export const CancelCommandSchema = z.object({
+export const CancelCommandSchema = compiledObject({
   /** The command type. */
   type: z.literal("cancel"),
   /** Why the draft is cancelled (optional, recorded on the draft). */

@@ -1,11 +1,12 @@
 import * as z from "zod/mini";
+import { compiledObject } from "../record/index.js";
 import { safeParseWithMessages, SCHEMA_VERSION, ValidationError, toValidationIssues, type OnboardingDraft } from "../record/index.js";
 import { deriveLifecycle } from "../lifecycle/index.js";
 import { IdentifyCommandSchema } from "./identify.js";
 import { CommandIdSchema } from "./shared.js";
 
 /** Input of `engine.create`: optionally the identity, and optionally a caller-chosen draft id. */
-export const CreateDraftInputSchema = z.object({
+export const CreateDraftInputSchema = compiledObject({
   /** Use this id instead of a generated one (1..128 characters). */
   id: z.optional(CommandIdSchema),
   /** Identify the tenant right away (the same fields as the `identify` command). */
@@ -50,11 +51,12 @@ export function newDraft(input: {
           displayName: input.identity.displayName,
           ...(input.identity.primaryDomain === undefined ? {} : { primaryDomain: input.identity.primaryDomain }),
         };
-  const base = {
+  const draft: OnboardingDraft = {
     id: input.id,
     workspaceId: input.workspaceId,
     version: 1,
     schemaVersion: SCHEMA_VERSION,
+    lifecycle: { state: "draft", currentCheckpoint: "identify", lastCompletedCheckpoint: null, reason: null },
     identity,
     provider: null,
     verification: null,
@@ -62,13 +64,12 @@ export function newDraft(input: {
     activation: null,
     cancellation: null,
     invalidation: null,
-  };
-  return {
-    ...base,
-    lifecycle: deriveLifecycle(base),
     createdAt: input.now,
     updatedAt: input.now,
     createdBy: input.actorId,
     updatedBy: input.actorId,
   };
+  // Keys in canonical order; the lifecycle is whatever the decision table says of this record.
+  draft.lifecycle = deriveLifecycle(draft);
+  return draft;
 }

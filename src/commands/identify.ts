@@ -1,10 +1,11 @@
 import * as z from "zod/mini";
+import { compiledObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `identify` command: name the customer tenant. */
-export const IdentifyCommandSchema = z.object({
+export const IdentifyCommandSchema = compiledObject({
   /** The command type. */
   type: z.literal("identify"),
   /** The customer tenant's id; fixed once a provider is selected. */

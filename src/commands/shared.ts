@@ -26,17 +26,15 @@ export const runReportShape = {
   message: z.optional(z.string().check(z.maxLength(4096))),
 };
 
-/** A report must carry an outcome exactly when it says the run completed. */
-export const runReportConsistency = z.superRefine(
-  (report: { status: string; outcome?: string | undefined }, ctx) => {
-    if ((report.status === "completed") !== (report.outcome !== undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["outcome"],
-        message:
-          report.status === "completed" ? "a completed run needs an outcome" : "only a completed run has an outcome",
-        input: report.outcome,
-      });
-    }
-  },
-);
+/** A report must carry an outcome exactly when it says the run completed (a plain, cheap `z.check`). */
+export const runReportConsistency = z.check<{ status: string; outcome?: string | undefined }>((payload) => {
+  const report = payload.value;
+  if ((report.status === "completed") !== (report.outcome !== undefined)) {
+    payload.issues.push({
+      code: "custom",
+      path: ["outcome"],
+      message: report.status === "completed" ? "a completed run needs an outcome" : "only a completed run has an outcome",
+      input: report.outcome,
+    });
+  }
+});

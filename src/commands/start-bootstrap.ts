@@ -1,11 +1,12 @@
 import * as z from "zod/mini";
+import { compiledObject } from "../record/index.js";
 import { Capability, RunOutcome, RunStatus, isActiveRunStatus } from "../vocabulary/index.js";
 import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `start_bootstrap` command: queue one run per operation. */
-export const StartBootstrapCommandSchema = z.object({
+export const StartBootstrapCommandSchema = compiledObject({
   /** The command type. */
   type: z.literal("start_bootstrap"),
   /** The operations to run (1..64, unique); one run is queued per operation. */

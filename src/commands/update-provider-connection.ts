@@ -1,11 +1,12 @@
 import * as z from "zod/mini";
+import { compiledObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand } from "./define.js";
 import { invalidationFor } from "./select-provider.js";
 
 /** Input of the `update_provider_connection` command: the selected connection was edited inline. */
-export const UpdateProviderConnectionCommandSchema = z.object({
+export const UpdateProviderConnectionCommandSchema = compiledObject({
   /** The command type. */
   type: z.literal("update_provider_connection"),
   /** Must be the currently selected connection. */

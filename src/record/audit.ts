@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { compiledObject } from "./object.js";
 import { IdSchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema } from "./schema.js";
 
 /**
@@ -23,7 +24,7 @@ export const AuditKind = {
 export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
 
 /** One entry of a draft's audit trail. Flat and JSON-serialisable, so SQL adapters can map it to columns. */
-export const AuditEventSchema = z.object({
+export const AuditEventSchema = compiledObject({
   /** The entry's id. */
   eventId: IdSchema,
   /** The draft's workspace. */
@@ -62,7 +63,7 @@ export const AuditEventSchema = z.object({
 export type AuditEvent = z.output<typeof AuditEventSchema>;
 
 /** What an idempotency key remembers: the command's fingerprint and its first outcome. */
-export const IdempotencyRecordSchema = z.object({
+export const IdempotencyRecordSchema = compiledObject({
   /** The workspace the key belongs to (keys are scoped per workspace). */
   workspaceId: IdSchema,
   /** The caller's idempotency key. */
@@ -76,7 +77,7 @@ export const IdempotencyRecordSchema = z.object({
   /** When the first request was committed. */
   createdAt: TimestampSchema,
   /** The first request's outcome, returned again to every retry. */
-  outcome: z.object({
+  outcome: compiledObject({
     /** The version the first request produced. */
     version: z.int().check(z.gte(1)),
     /** Its feedback. */

@@ -9,3 +9,4 @@ export * from "./schema.js";
 export * from "./errors.js";
 export * from "./issues.js";
 export * from "./audit.js";
+export * from "./object.js";

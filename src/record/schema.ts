@@ -5,6 +5,7 @@
  * May import: vocabulary/ and zod. Nothing else.
  */
 import * as z from "zod/mini";
+import { compiledObject } from "./object.js";
 import { Checkpoint, LifecycleReason, LifecycleState, RunOutcome, RunStatus } from "../vocabulary/index.js";
 
 /** The schema version this release writes. Older documents are upgraded on read. */
@@ -34,7 +35,7 @@ export const RunOutcomeSchema = z.enum(RunOutcome);
 export const LifecycleReasonSchema = z.enum(LifecycleReason);
 
 /** The persisted lifecycle: always equal to `deriveLifecycle(draft)`. */
-export const LifecycleSchema = z.object({
+export const LifecycleSchema = compiledObject({
   /** The lifecycle state. */
   state: LifecycleStateSchema,
   /** The checkpoint the operator works on now; `null` for terminal drafts. */
@@ -46,7 +47,7 @@ export const LifecycleSchema = z.object({
 });
 
 /** The customer tenant being onboarded. */
-export const IdentitySchema = z.object({
+export const IdentitySchema = compiledObject({
   /** The customer tenant's id (1..128 characters); one open draft per tenant and workspace. */
   tenantId: IdSchema,
   /** The name operators see. */
@@ -56,7 +57,7 @@ export const IdentitySchema = z.object({
 });
 
 /** The selected provider connection; `revision` grows by one on every inline edit. */
-export const ProviderSchema = z.object({
+export const ProviderSchema = compiledObject({
   /** The selected provider connection. */
   connectionId: IdSchema,
   /** 1 when selected; +1 on every inline edit of the connection. */
@@ -80,31 +81,34 @@ const runShape = {
   message: z.optional(TextSchema),
 };
 
-/** `outcome` and `completedAt` are set exactly when `status` is `completed`. */
-const runConsistency = z.superRefine(
-  (run: { status: string; outcome: string | null; completedAt: string | null }, ctx) => {
-    const completed = run.status === "completed";
-    if (completed !== (run.outcome !== null)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["outcome"],
-        message: completed ? "a completed run needs an outcome" : "only a completed run has an outcome",
-        input: run.outcome,
-      });
-    }
-    if (completed !== (run.completedAt !== null)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["completedAt"],
-        message: completed ? "a completed run needs completedAt" : "only a completed run has completedAt",
-        input: run.completedAt,
-      });
-    }
-  },
-);
+/**
+ * `outcome` and `completedAt` are set exactly when `status` is `completed`. A plain `z.check`
+ * (it pushes onto the parse's issue list) rather than `z.superRefine`, which attaches an
+ * `addIssue` closure to every parse and costs more than the rest of the run's parse.
+ */
+const runConsistency = z.check<{ status: string; outcome: string | null; completedAt: string | null }>((payload) => {
+  const run = payload.value;
+  const completed = run.status === "completed";
+  if (completed !== (run.outcome !== null)) {
+    payload.issues.push({
+      code: "custom",
+      path: ["outcome"],
+      message: completed ? "a completed run needs an outcome" : "only a completed run has an outcome",
+      input: run.outcome,
+    });
+  }
+  if (completed !== (run.completedAt !== null)) {
+    payload.issues.push({
+      code: "custom",
+      path: ["completedAt"],
+      message: completed ? "a completed run needs completedAt" : "only a completed run has completedAt",
+      input: run.completedAt,
+    });
+  }
+});
 
 /** One background run (verification or one bootstrap operation). */
-export const CheckpointRunSchema = z.object(runShape).check(runConsistency);
+export const CheckpointRunSchema = compiledObject(runShape).check(runConsistency);
 
 /** The verification run, pinned to the provider connection and revision it verified. */
 export const VerificationSchema = z
@@ -118,7 +122,7 @@ export const VerificationSchema = z
   .check(runConsistency);
 
 /** The bootstrap checkpoint: requested operations and every run started for them, in order. */
-export const BootstrapSchema = z.object({
+export const BootstrapSchema = compiledObject({
   /** Every operation requested so far, in first-request order. */
   operations: z.array(IdSchema).check(z.maxLength(256)),
   /** Every run started, oldest first; the latest run of an operation is the one that counts. */
@@ -126,14 +130,14 @@ export const BootstrapSchema = z.object({
 });
 
 /** Activation: when, by whom, and the override reason if readiness was overridden. */
-export const ActivationSchema = z.object({
+export const ActivationSchema = compiledObject({
   /** When the draft was activated. */
   at: TimestampSchema,
   /** The actor who activated it. */
   by: IdSchema,
   /** Set when readiness was overridden. */
   override: z.nullable(
-    z.object({
+    compiledObject({
       /** Why the operator overrode the remaining blockers. */
       reason: RequiredTextSchema,
     }),
@@ -141,7 +145,7 @@ export const ActivationSchema = z.object({
 });
 
 /** Cancellation: when, by whom and why. */
-export const CancellationSchema = z.object({
+export const CancellationSchema = compiledObject({
   /** When the draft was cancelled. */
   at: TimestampSchema,
   /** The actor who cancelled it. */
@@ -151,7 +155,7 @@ export const CancellationSchema = z.object({
 });
 
 /** What a provider change invalidated, kept until verification starts again. */
-export const InvalidationSchema = z.object({
+export const InvalidationSchema = compiledObject({
   /** `provider_changed`: another connection was selected; `provider_updated`: the connection was edited inline. */
   cause: z.enum(["provider_changed", "provider_updated"]),
   /** When the provider changed. */
@@ -165,7 +169,7 @@ export const InvalidationSchema = z.object({
 });
 
 /** The full onboarding draft document (schema version 1). */
-export const OnboardingDraftSchema = z.object({
+export const OnboardingDraftSchema = compiledObject({
   /** The draft's id, unique within its workspace. */
   id: IdSchema,
   /** The workspace that owns the draft; every access is scoped by it. */

@@ -1,0 +1,33 @@
+import * as z from "zod/mini";
+
+/**
+ * zod/mini's `z.object` parses field by field through a generic loop; classic zod compiles each
+ * object schema into a straight-line parser on first use (its "JIT fast path", skipped
+ * automatically where `eval` is not allowed, such as under a strict Content-Security-Policy).
+ * The draft is parsed on every read, so the record schemas use this constructor: a zod/mini
+ * object schema (same API, same types, same issues) built on zod core's `$ZodObjectJIT`.
+ */
+const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ z.core.$constructor(
+  "ZodMiniObject",
+  (inst, def) => {
+    z.core.$ZodObjectJIT.init(inst, def);
+    const base: { init(inst: unknown, def: unknown): void } = z.ZodMiniType;
+    base.init(inst, def);
+    z.core.util.installLazyProp(inst, "shape", (self: z.ZodMiniObject) => self._zod.def.shape, false);
+  },
+);
+
+/**
+ * Like `z.object(shape)` from zod/mini (unknown keys stripped), compiled to a straight-line
+ * parser on first use.
+ *
+ * @example
+ * ```ts
+ * const Point = compiledObject({ x: z.number(), y: z.number() });
+ * Point.parse({ x: 1, y: 2, z: 3 }); // { x: 1, y: 2 }
+ * ```
+ */
+// @__NO_SIDE_EFFECTS__
+export function compiledObject<const T extends z.core.$ZodLooseShape>(shape: T): z.ZodMiniObject<T, z.core.$strip> {
+  return new ZodMiniObjectJIT({ type: "object", shape }) as unknown as z.ZodMiniObject<T, z.core.$strip>;
+}
