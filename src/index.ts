@@ -140,7 +140,15 @@ export {
   type Tone,
   type DescribeOptions,
 } from "./lifecycle/presenter.js";
-export { parseDraft, safeParseDraft, upgradeDraft, encodeDraft, canonicalDraft } from "./lifecycle/codec.js";
+export {
+  parseDraft,
+  safeParseDraft,
+  upgradeDraft,
+  encodeDraft,
+  canonicalDraft,
+  sealDraft,
+  isSealedDraft,
+} from "./lifecycle/codec.js";
 
 // commands (pure)
 export {

@@ -1,7 +1,10 @@
 import type { AuditEvent, AuditKind } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
 
-/** Builds an audit entry, filling the fields a kind does not use with `null`. */
+/**
+ * Builds an audit entry, filling the fields a kind does not use with `null`. The entry is frozen
+ * (every field is a primitive), so a store may keep it without copying it.
+ */
 export function auditEvent(input: {
   readonly eventId: string;
   readonly workspaceId: string;
@@ -20,7 +23,7 @@ export function auditEvent(input: {
   readonly capability?: string | null;
   readonly state?: LifecycleState | null;
 }): AuditEvent {
-  return {
+  return Object.freeze({
     eventId: input.eventId,
     workspaceId: input.workspaceId,
     draftId: input.draftId,
@@ -37,5 +40,5 @@ export function auditEvent(input: {
     runId: input.runId ?? null,
     capability: input.capability ?? null,
     state: input.state ?? null,
-  };
+  });
 }

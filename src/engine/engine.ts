@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import { Capability, type LifecycleState } from "../vocabulary/index.js";
 import {
   AuditEventSchema,
@@ -18,7 +17,7 @@ import {
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../record/index.js";
-import { parseDraft, type ReadinessPolicy } from "../lifecycle/index.js";
+import { parseDraft, sealDraft, type ReadinessPolicy } from "../lifecycle/index.js";
 import {
   Feedback,
   applyCommand,
@@ -38,6 +37,15 @@ import {
 import type { DraftStore, WriteRejection } from "../store/index.js";
 import { defaultClock, defaultIds, toIso } from "./defaults.js";
 import { auditEvent } from "./audit.js";
+import {
+  IdArgumentSchema,
+  KeyArgumentSchema,
+  VersionArgumentSchema,
+  checkArgument,
+  isIdArgument,
+  isKeyArgument,
+  isVersionArgument,
+} from "./options.js";
 import { backoffDelay, resolveRetry } from "./retry.js";
 import type {
   Actor,
@@ -51,9 +59,6 @@ import type {
   WorkerExecuteOptions,
 } from "./types.js";
 
-const IdInput = z.string().check(z.minLength(1), z.maxLength(128));
-const KeyInput = z.optional(z.string().check(z.minLength(1), z.maxLength(255)));
-const VersionInput = z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type IsUnion<T> = [T] extends [UnionToIntersection<T>] ? false : true;
@@ -156,39 +161,30 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   const policy = options.policy ?? {};
   const retry = resolveRetry(options.retry);
 
-  const now = (): string => toIso(clock.now());
+  // Consecutive commands often read the same millisecond: format it once.
+  let lastReading = Number.NaN;
+  let lastIso = "";
+  const now = (): string => {
+    const reading = clock.now();
+    if (typeof reading !== "number") return toIso(reading);
+    if (reading !== lastReading) {
+      lastIso = toIso(reading);
+      lastReading = reading;
+    }
+    return lastIso;
+  };
 
   function actorIdOf(actor: TActor): string {
-    const result = safeParseWithMessages(IdInput, (actor as { id?: unknown } | null | undefined)?.id);
-    if (!result.success) {
-      throw new ValidationError(
-        "options",
-        toValidationIssues(result.issues).map((issue) => ({ ...issue, path: ["actor", "id", ...issue.path] })),
-      );
-    }
-    return result.data;
+    const id = (actor as { id?: unknown } | null | undefined)?.id;
+    return checkArgument(IdArgumentSchema, isIdArgument, id, ["actor", "id"]);
   }
 
   function checkId(value: unknown, name: string): string {
-    const result = safeParseWithMessages(IdInput, value);
-    if (!result.success) {
-      throw new ValidationError(
-        "options",
-        toValidationIssues(result.issues).map((issue) => ({ ...issue, path: [name, ...issue.path] })),
-      );
-    }
-    return result.data;
+    return checkArgument(IdArgumentSchema, isIdArgument, value, [name]);
   }
 
   function checkKey(value: unknown): string | undefined {
-    const result = safeParseWithMessages(KeyInput, value);
-    if (!result.success) {
-      throw new ValidationError(
-        "options",
-        toValidationIssues(result.issues).map((issue) => ({ ...issue, path: ["idempotencyKey", ...issue.path] })),
-      );
-    }
-    return result.data;
+    return checkArgument(KeyArgumentSchema, isKeyArgument, value, ["idempotencyKey"]);
   }
 
   /**
@@ -205,7 +201,11 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   }
 
   async function loadDraft(workspaceId: string, draftId: string): Promise<OnboardingDraft> {
-    const raw = await store.load(workspaceId, draftId);
+    return checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId);
+  }
+
+  /** Validates what `store.load` returned for (workspace, draft). */
+  function checkLoaded(raw: unknown, workspaceId: string, draftId: string): OnboardingDraft {
     if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
     const draft = parseDraft(raw);
     // A store must never leak another workspace's record; treat a mismatch as not found.
@@ -248,7 +248,12 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     throw new AuthorizationError(capability, actorId, draft === null ? null : draftId);
   }
 
-  async function authorizeAll(
+  /**
+   * Asks `authorize` for every capability; a denial is audited and thrown. Returns `undefined`
+   * when every answer was a synchronous `true` (the common case: no promise, no extra turn of
+   * the event loop), otherwise a promise to await.
+   */
+  function authorizeAll(
     actor: TActor,
     actorId: string,
     capabilities: readonly Capability[],
@@ -257,12 +262,19 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     draft: OnboardingDraft | null,
     commandType: string,
     idempotencyKey: string | null,
-  ): Promise<void> {
-    for (const capability of capabilities) {
-      if ((await authorize(actor, capability, draft)) !== true) {
-        await deny(actorId, capability, workspaceId, draftId, draft, commandType, idempotencyKey);
-      }
+  ): Promise<void> | undefined {
+    for (let index = 0; index < capabilities.length; index += 1) {
+      const verdict = authorize(actor, capabilities[index]!, draft);
+      if (verdict === true) continue;
+      return (async () => {
+        for (let rest = index; rest < capabilities.length; rest += 1) {
+          const capability = capabilities[rest]!;
+          const answer = rest === index ? await verdict : await authorize(actor, capability, draft);
+          if (answer !== true) await deny(actorId, capability, workspaceId, draftId, draft, commandType, idempotencyKey);
+        }
+      })();
     }
+    return undefined;
   }
 
   async function conflict(
@@ -349,20 +361,15 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     const worker = isWorkerCommand(command);
     let expectedVersion: number | null = null;
     if (!worker) {
-      const parsed = safeParseWithMessages(VersionInput, executeOptions.expectedVersion);
-      if (!parsed.success) {
-        throw new ValidationError(
-          "options",
-          toValidationIssues(parsed.issues).map((issue) => ({ ...issue, path: ["expectedVersion", ...issue.path] })),
-        );
-      }
-      expectedVersion = parsed.data;
+      expectedVersion = checkArgument(VersionArgumentSchema, isVersionArgument, executeOptions.expectedVersion, [
+        "expectedVersion",
+      ]);
     }
     // Only a request with an idempotency key needs its fingerprint.
     const fingerprint = idempotencyKey === null ? "" : commandFingerprint(draftId, command);
 
     for (let attempt = 1; ; attempt += 1) {
-      const draft = await loadDraft(workspaceId, draftId);
+      const draft = checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId);
       if (idempotencyKey !== null) {
         const remembered = await loadIdempotency(workspaceId, idempotencyKey);
         if (remembered !== null) {
@@ -373,7 +380,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       const context: CommandContext = { now: now(), actorId, nextRunId, policy };
       // Authorize before the version check: a VersionConflictError carries the current draft,
       // which an actor without the command's capabilities must never see.
-      await authorizeAll(
+      const authorizing = authorizeAll(
         actor,
         actorId,
         requiredCapabilities(draft, command, context),
@@ -383,6 +390,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
         command.type,
         idempotencyKey,
       );
+      if (authorizing !== undefined) await authorizing;
       if (expectedVersion !== null && draft.version !== expectedVersion) {
         return conflict(workspaceId, actorId, command, expectedVersion, draft, idempotencyKey);
       }
@@ -398,7 +406,9 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
           state: draft.lifecycle.state,
         };
       }
-      const next = outcome.draft;
+      // Validated before it is written (only the fields the command changed need checking) and
+      // frozen, so the result can be handed out and kept by an in-process store without a copy.
+      const next = sealDraft(outcome.draft, draft);
       const event = auditEvent({
         eventId: ids.eventId(),
         workspaceId,
@@ -509,13 +519,15 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
         }
       }
       const at = now();
-      const draft = newDraft({
-        id: draftId,
-        workspaceId,
-        now: at,
-        actorId,
-        ...(parsed.identity === undefined ? {} : { identity: parsed.identity }),
-      });
+      const draft = sealDraft(
+        newDraft({
+          id: draftId,
+          workspaceId,
+          now: at,
+          actorId,
+          ...(parsed.identity === undefined ? {} : { identity: parsed.identity }),
+        }),
+      );
       const event = auditEvent({
         eventId: ids.eventId(),
         workspaceId,

@@ -6,7 +6,9 @@ import {
   toValidationIssues,
   type CheckpointRun,
   type OnboardingDraft,
+  type ValidationIssue,
 } from "../record/index.js";
+import type * as z from "zod/mini";
 import { deriveLifecycle, lifecycleEquals } from "./derive.js";
 
 const PLACEHOLDER_LIFECYCLE = {
@@ -74,6 +76,11 @@ export function upgradeDraft(document: unknown): unknown {
  * `schemaVersion`) are upgraded first (see {@link upgradeDraft}). The persisted lifecycle must
  * equal `deriveLifecycle(draft)`; a document that disagrees was edited by hand and is reported.
  *
+ * The result is a fresh, deep-frozen draft with its keys in canonical order (see
+ * {@link isSealedDraft}): mutate it through commands, never in place. Passing a draft this
+ * function (or the engine) returned is free: a frozen value that passed the schema once cannot
+ * fail it later, so it is returned as it is.
+ *
  * @throws {@link CorruptRecordError} naming the first failing path; never a `TypeError`.
  *
  * @example
@@ -82,11 +89,19 @@ export function upgradeDraft(document: unknown): unknown {
  * ```
  */
 export function parseDraft(document: unknown): OnboardingDraft {
+  if (isSealedDraft(document)) return document;
   const result = safeParseWithMessages(OnboardingDraftSchema, upgradeDraft(document));
   if (!result.success) {
     throw new CorruptRecordError(toValidationIssues(result.issues), idOf(document));
   }
   const draft = result.data;
+  checkLifecycle(draft);
+  sealed().add(deepFreeze(draft));
+  return draft;
+}
+
+/** Throws when the persisted lifecycle is not the one the decision table derives. */
+function checkLifecycle(draft: OnboardingDraft): void {
   const derived = deriveLifecycle(draft);
   if (!lifecycleEquals(draft.lifecycle, derived)) {
     throw new CorruptRecordError(
@@ -100,7 +115,119 @@ export function parseDraft(document: unknown): OnboardingDraft {
       draft.id,
     );
   }
-  return draft;
+}
+
+/**
+ * The registry of sealed drafts: deep-frozen drafts that passed the zod schema. It lives on `globalThis` under a `Symbol.for` key (per schema version) so the
+ * separately bundled CommonJS entry points share it with each other and with the ESM build.
+ */
+const SEALED_KEY: unique symbol = Symbol.for(`onboarding-lifecycle.sealed-drafts.v${SCHEMA_VERSION}`) as never;
+let sealedValues: WeakSet<object> | undefined;
+
+function sealed(): WeakSet<object> {
+  if (sealedValues === undefined) {
+    const global = globalThis as { [SEALED_KEY]?: WeakSet<object> };
+    sealedValues = global[SEALED_KEY] ??= new WeakSet();
+  }
+  return sealedValues;
+}
+
+/** Freezes a plain JSON value and everything under it (stops at parts already frozen). */
+function deepFreeze<T extends object>(value: T): T {
+  if (Object.isFrozen(value)) return value;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      const child: unknown = value[index];
+      if (typeof child === "object" && child !== null) deepFreeze(child);
+    }
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      const child = record[key];
+      if (typeof child === "object" && child !== null) deepFreeze(child);
+    }
+  }
+  return Object.freeze(value);
+}
+
+/**
+ * Whether a value is a sealed draft: deep-frozen, canonical and already validated by
+ * {@link parseDraft} or {@link sealDraft}. Such a value can never change, so reading it again
+ * needs no second validation, and a store may keep it without copying it.
+ *
+ * @example
+ * ```ts
+ * const draft = await engine.get("ws-1", draftId, actor);
+ * isSealedDraft(draft); // true: engine results are sealed
+ * ```
+ */
+export function isSealedDraft(value: unknown): value is OnboardingDraft {
+  return typeof value === "object" && value !== null && sealed().has(value);
+}
+
+/**
+ * Validates a draft about to be written and returns it sealed: deep-frozen, keys in canonical
+ * order, registered as valid (see {@link isSealedDraft}). The lifecycle must equal
+ * `deriveLifecycle(draft)`. The input is not modified.
+ *
+ * Pass the sealed draft a reducer started from as `previous`: every top-level field the result
+ * shares with it (the same object or the same primitive) is already known to be valid, so only
+ * what the command changed is checked with its zod schema.
+ *
+ * @throws {@link CorruptRecordError} naming every failing path.
+ *
+ * @example
+ * ```ts
+ * const outcome = applyCommand(draft, command, context);
+ * if (outcome.changed) await save(sealDraft(outcome.draft, draft));
+ * ```
+ */
+export function sealDraft(draft: OnboardingDraft, previous?: OnboardingDraft): OnboardingDraft {
+  const input: unknown = draft;
+  if (isSealedDraft(input)) return input;
+  if (typeof input !== "object" || input === null) return parseDraft(input);
+  const base = previous !== undefined && isSealedDraft(previous) ? previous : null;
+  const issues: ValidationIssue[] = [];
+  const shape = OnboardingDraftSchema.shape;
+  // `value === previous` (the same object or the same primitive as in the sealed draft the
+  // command started from) is already known to be valid. Fields are read by name, not by a
+  // computed key: that keeps every property access monomorphic.
+  const part = <T>(value: T, previous: T | undefined, schema: z.ZodMiniType<T>, key: keyof OnboardingDraft): T => {
+    if (base !== null && value === previous) return value;
+    const result = schema.safeParse(value);
+    if (result.success) {
+      const parsed = result.data;
+      return typeof parsed === "object" && parsed !== null ? deepFreeze(parsed) : parsed;
+    }
+    const slow = safeParseWithMessages(schema, value);
+    if (!slow.success) {
+      for (const issue of toValidationIssues(slow.issues)) issues.push({ ...issue, path: [key, ...issue.path] });
+    }
+    return value;
+  };
+  // Keys in schema order (the order `canonicalDraft` writes), so the result encodes canonically.
+  const next: OnboardingDraft = {
+    id: part(draft.id, base?.id, shape.id, "id"),
+    workspaceId: part(draft.workspaceId, base?.workspaceId, shape.workspaceId, "workspaceId"),
+    version: part(draft.version, base?.version, shape.version, "version"),
+    schemaVersion: part(draft.schemaVersion, base?.schemaVersion, shape.schemaVersion, "schemaVersion"),
+    lifecycle: part(draft.lifecycle, base?.lifecycle, shape.lifecycle, "lifecycle"),
+    identity: part(draft.identity, base?.identity, shape.identity, "identity"),
+    provider: part(draft.provider, base?.provider, shape.provider, "provider"),
+    verification: part(draft.verification, base?.verification, shape.verification, "verification"),
+    bootstrap: part(draft.bootstrap, base?.bootstrap, shape.bootstrap, "bootstrap"),
+    activation: part(draft.activation, base?.activation, shape.activation, "activation"),
+    cancellation: part(draft.cancellation, base?.cancellation, shape.cancellation, "cancellation"),
+    invalidation: part(draft.invalidation, base?.invalidation, shape.invalidation, "invalidation"),
+    createdAt: part(draft.createdAt, base?.createdAt, shape.createdAt, "createdAt"),
+    updatedAt: part(draft.updatedAt, base?.updatedAt, shape.updatedAt, "updatedAt"),
+    createdBy: part(draft.createdBy, base?.createdBy, shape.createdBy, "createdBy"),
+    updatedBy: part(draft.updatedBy, base?.updatedBy, shape.updatedBy, "updatedBy"),
+  };
+  if (issues.length > 0) throw new CorruptRecordError(issues, idOf(draft));
+  checkLifecycle(next);
+  sealed().add(Object.freeze(next));
+  return next;
 }
 
 /**
@@ -147,7 +274,8 @@ export function safeParseDraft(
  * ```
  */
 export function encodeDraft(draft: OnboardingDraft): string {
-  return JSON.stringify(canonicalDraft(draft));
+  // A sealed draft is a zod output: keys already in schema order, unknown keys already gone.
+  return JSON.stringify(isSealedDraft(draft) ? draft : canonicalDraft(draft));
 }
 
 function canonicalRun(run: CheckpointRun): CheckpointRun {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError, createOnboardingEngine } from "../src/index.js";
-import { createMemoryStore } from "../src/adapters/memory/index.js";
+import { ConfigurationError, createOnboardingEngine } from "../../src/index.js";
+import { createMemoryStore } from "../../src/adapters/memory/index.js";
 
 // Several run ids of one command are stored comma-joined in the audit entry and split on
 // replay, so the engine refuses a generator that would make that ambiguous.

@@ -1,5 +1,5 @@
 import { ValidationError } from "../../record/index.js";
-import { encodeDraft } from "../../lifecycle/index.js";
+import { encodeDraft, isSealedDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
   encodeCursor,
@@ -13,9 +13,13 @@ import {
   type WriteResult,
 } from "../../store/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
+import type { AuditEvent, OnboardingDraft } from "../../record/index.js";
 
 interface StoredDraft {
-  document: string;
+  /** The draft itself when it is sealed (deep-frozen and validated, so sharing it is safe). */
+  sealed: OnboardingDraft | null;
+  /** Canonical JSON text, for drafts that are not sealed (and raw text set by tests). */
+  document: string | null;
   version: number;
   state: LifecycleState;
   createdAt: string;
@@ -25,7 +29,7 @@ interface StoredDraft {
 interface WorkspaceData {
   readonly drafts: Map<string, StoredDraft>;
   readonly openByTenant: Map<string, string>;
-  readonly audit: Map<string, string[]>;
+  readonly audit: Map<string, AuditEvent[]>;
   readonly idempotency: Map<string, string>;
 }
 
@@ -45,8 +49,10 @@ export interface MemoryDraftStore extends DraftStore {
 /**
  * Creates the embedded in-memory store: the default for tests, demos and single-process apps.
  * Every method completes its checks and writes synchronously, so concurrent async callers
- * cannot interleave inside a commit; documents are stored as canonical JSON strings, so
- * mutating a returned object never changes what is stored.
+ * cannot interleave inside a commit. Sealed drafts (deep-frozen and validated, as the engine
+ * writes them; see `isSealedDraft`) are kept as they are, other drafts as canonical JSON text,
+ * and audit entries as frozen copies, so mutating a returned object never changes what is
+ * stored.
  *
  * @example
  * ```ts
@@ -70,6 +76,13 @@ export function createMemoryStore(): MemoryDraftStore {
   const parse = (text: string | undefined, id: string | null = null): unknown =>
     text === undefined ? null : parseStoredJson(text, "draft document", id);
 
+  /** What `load` hands out: the sealed draft itself (it cannot change) or a fresh parse of the text. */
+  const read = (stored: StoredDraft | undefined, id: string): unknown =>
+    stored === undefined ? null : (stored.sealed ?? parseStoredJson(stored.document ?? "", "draft document", id));
+
+  /** Audit entries hold only strings, numbers and nulls: a frozen shallow copy is a full copy. */
+  const freezeEvent = (event: AuditEvent): AuditEvent => (Object.isFrozen(event) ? event : Object.freeze({ ...event }));
+
   /** Checks the open-draft slot; returns the holder when another draft holds it. */
   const slotHolder = (data: WorkspaceData, draftId: string, openTenant: string | null): string | null => {
     if (openTenant === null) return null;
@@ -86,8 +99,10 @@ export function createMemoryStore(): MemoryDraftStore {
     const openTenant = openTenantOf(draft);
     if (previousOpenTenant !== null && previousOpenTenant !== openTenant) data.openByTenant.delete(previousOpenTenant);
     if (openTenant !== null) data.openByTenant.set(openTenant, draft.id);
+    const sealed = isSealedDraft(draft) ? draft : null;
     data.drafts.set(draft.id, {
-      document: encodeDraft(draft),
+      sealed,
+      document: sealed === null ? encodeDraft(draft) : null,
       version: draft.version,
       state: draft.lifecycle.state,
       createdAt: draft.createdAt,
@@ -98,7 +113,7 @@ export function createMemoryStore(): MemoryDraftStore {
       trail = [];
       data.audit.set(draft.id, trail);
     }
-    for (const event of input.events) trail.push(JSON.stringify(event));
+    for (const event of input.events) trail.push(freezeEvent(event));
     if (input.idempotency !== null) data.idempotency.set(input.idempotency.key, JSON.stringify(input.idempotency));
   };
 
@@ -106,7 +121,7 @@ export function createMemoryStore(): MemoryDraftStore {
     name: "memory",
 
     async load(workspaceId, draftId) {
-      return parse(workspaces.get(workspaceId)?.drafts.get(draftId)?.document, draftId);
+      return read(workspaces.get(workspaceId)?.drafts.get(draftId), draftId);
     },
 
     async insert(input: InsertInput): Promise<WriteResult> {
@@ -145,18 +160,18 @@ export function createMemoryStore(): MemoryDraftStore {
           trail = [];
           data.audit.set(event.draftId, trail);
         }
-        trail.push(JSON.stringify(event));
+        trail.push(freezeEvent(event));
       }
     },
 
     async listAudit(workspaceId, draftId) {
-      return (workspaces.get(workspaceId)?.audit.get(draftId) ?? []).map((text) => parseStoredJson(text, "audit entry", draftId));
+      return [...(workspaces.get(workspaceId)?.audit.get(draftId) ?? [])];
     },
 
     async findOpenDraft(workspaceId, tenantId) {
       const data = workspaces.get(workspaceId);
       const draftId = data?.openByTenant.get(tenantId);
-      return draftId === undefined ? null : parse(data?.drafts.get(draftId)?.document);
+      return draftId === undefined ? null : read(data?.drafts.get(draftId), draftId);
     },
 
     async loadIdempotency(workspaceId, key) {
@@ -183,18 +198,23 @@ export function createMemoryStore(): MemoryDraftStore {
       const page = rows.slice(0, options.limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map(({ id, row }) => parseStoredJson(row.document, "draft document", id)),
+        drafts: page.map(({ id, row }) => read(row, id)),
         nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.row.createdAt, id: last.id }) : null,
       };
     },
 
     rawDocument(workspaceId, draftId) {
-      return workspaces.get(workspaceId)?.drafts.get(draftId)?.document ?? null;
+      const stored = workspaces.get(workspaceId)?.drafts.get(draftId);
+      if (stored === undefined) return null;
+      return stored.document ?? (stored.sealed === null ? null : encodeDraft(stored.sealed));
     },
 
     setRawDocument(workspaceId, draftId, raw) {
       const stored = workspaces.get(workspaceId)?.drafts.get(draftId);
-      if (stored !== undefined) stored.document = raw;
+      if (stored !== undefined) {
+        stored.document = raw;
+        stored.sealed = null;
+      }
     },
 
     clear() {
