@@ -241,3 +241,8 @@ export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.
 export { assertIdentifier, auditEventFromRow, type SqlAuditRow } from "./store/sql.js";
 export { wrapStoreErrors } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";
+export {
+  createDraftDocumentCache,
+  DEFAULT_DOCUMENT_CACHE_SIZE,
+  type DraftDocumentCache,
+} from "./store/document-cache.js";

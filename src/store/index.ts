@@ -1,11 +1,13 @@
 /**
  * store/ — the storage port (`DraftStore`) and what each method promises, plus helpers shared by
- * adapters: keyset cursors and SQL identifier checks.
+ * adapters: keyset cursors, SQL identifier checks, stored-JSON parsing and the decoded-document
+ * cache.
  *
- * May import: vocabulary/ and record/. Never a driver, never engine/.
+ * May import: vocabulary/, record/ and lifecycle/ (the codec). Never a driver, never engine/.
  */
 export * from "./port.js";
 export * from "./cursor.js";
 export * from "./sql.js";
 export * from "./json.js";
 export * from "./errors.js";
+export * from "./document-cache.js";

@@ -227,6 +227,23 @@ export function describeStoreConformance(
         );
       });
 
+      it("sees a document changed behind its back, even one it has just written and read", async () => {
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "Before" } }, { actor });
+        await engine.get(ws, draft.id, actor); // a second read: any cache of this store is warm now
+        // Another process (or an operator in a SQL console) rewrites the document, same version.
+        const edited = { ...draft, identity: { tenantId: "t", displayName: "Edited by hand" } };
+        await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
+        const seen = await engine.get(ws, draft.id, actor);
+        check(seen.identity?.displayName === "Edited by hand", `a read returned ${JSON.stringify(seen.identity)}`);
+        const next = await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, {
+          actor,
+          expectedVersion: 1,
+        });
+        check(next.draft.identity?.displayName === "Edited by hand", "a write must start from the stored document");
+      });
+
       it("reports stored text that is not JSON as CorruptRecordError (when the store can hold it)", async () => {
         const ws = freshWorkspace();
         const engine = engineOf();

@@ -27,8 +27,11 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+// A clock that ticks 1 ms per reading: drafts created in one loop get distinct createdAt values,
+// so a listing (ordered by createdAt, then id) comes back in creation order.
+let tick = Date.UTC(2026, 0, 1);
 function engine() {
-  return createOnboardingEngine({ store, authorize: () => true });
+  return createOnboardingEngine({ store, authorize: () => true, clock: { now: () => (tick += 1) } });
 }
 
 function setDocument(workspaceId: string, draftId: string, document: string): void {

@@ -36,6 +36,7 @@ import {
   type WriteRejection,
   type WriteResult,
   parseStoredJson,
+  createDraftDocumentCache,
   wrapStoreErrors,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
@@ -46,6 +47,12 @@ const ADAPTER = "mysql";
 interface MySqlStoreCommonOptions {
   /** Prefix of the table names (default `onboarding_`); a plain SQL identifier. */
   readonly tablePrefix?: string;
+  /**
+   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
+   * text is byte-for-byte the one last written or read by this process returns the cached,
+   * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
+   */
+  readonly documentCacheSize?: number;
 }
 
 /** The store uses a pool the caller created and owns (and closes). */
@@ -174,6 +181,7 @@ function auditRow(event: AuditEvent): Param[] {
 export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const tablePrefix = options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX;
   const tables = mysqlTableNames(tablePrefix);
+  const documents = createDraftDocumentCache(options.documentCacheSize);
   const owned = !("pool" in options);
   let poolPromise: Promise<Pool> | null = "pool" in options ? Promise.resolve(options.pool) : null;
   /** The pool once known, so the hot path skips a promise hop. */
@@ -204,7 +212,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     version: `SELECT \`version\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     exists: `SELECT 1 AS \`found\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     openOwner: `SELECT \`id\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
-    findOpen: `SELECT \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
+    findOpen: `SELECT \`id\`, \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
     insertDraft:
       `INSERT INTO ${D} (\`workspace_id\`, \`id\`, \`version\`, \`state\`, \`current_checkpoint\`, \`tenant_id\`, ` +
       `\`open_tenant_id\`, \`created_at\`, \`updated_at\`, \`document\`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -359,14 +367,15 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     load(workspaceId, draftId) {
       return read("load", async () => {
         const found = await rows(SQL.load, [workspaceId, draftId]);
-        return found[0] === undefined ? null : parseJson(found[0]["document"], "document", draftId);
+        return found[0] === undefined ? null : documents.read(workspaceId, draftId, found[0]["document"]);
       });
     },
 
     findOpenDraft(workspaceId, tenantId) {
       return read("findOpenDraft", async () => {
         const found = await rows(SQL.findOpen, [workspaceId, tenantId]);
-        return found[0] === undefined ? null : parseJson(found[0]["document"], "document", null);
+        const row = found[0];
+        return row === undefined ? null : documents.read(workspaceId, text(row["id"]), row["document"]);
       });
     },
 
@@ -393,7 +402,8 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
     insert(input: InsertInput) {
       const { draft } = input;
-      return transaction(
+      const document = encodeDraft(draft);
+      return documents.track(draft, document, transaction(
         "insert",
         async (connection, step) => {
           step("insert_draft");
@@ -404,7 +414,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             ...stateColumns(draft),
             draft.createdAt,
             draft.updatedAt,
-            encodeDraft(draft),
+            document,
           ]);
           await writeSideRows(connection, step, [input.event], input.idempotency);
           return null;
@@ -419,12 +429,13 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           }
           return openDraftRejection(draft);
         },
-      );
+      ));
     },
 
     commit(input: CommitInput) {
       const { draft } = input;
-      return transaction(
+      const document = encodeDraft(draft);
+      return documents.track(draft, document, transaction(
         "commit",
         async (connection, step) => {
           step("update_draft");
@@ -432,7 +443,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             draft.version,
             ...stateColumns(draft),
             draft.updatedAt,
-            encodeDraft(draft),
+            document,
             draft.workspaceId,
             draft.id,
             input.expectedVersion,
@@ -453,7 +464,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
         // Read after the rollback, in autocommit: the latest committed version (or null if gone).
         const version = await read("commit", () => actualVersion(draft.workspaceId, draft.id));
         return { ok: false, reason: "version_conflict", actualVersion: version };
-      });
+      }));
     },
 
     list(workspaceId: string, options: ListOptions): Promise<ListPage> {
@@ -493,7 +504,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("list", async () => {
         const found = await rows(sql, params);
         const page = found.slice(0, limit);
-        const drafts = page.map((row) => parseJson(row["document"], "document", text(row["id"])));
+        const drafts = page.map((row) => documents.read(workspaceId, text(row["id"]), row["document"]));
         const last = page[page.length - 1];
         const nextCursor =
           found.length > limit && last !== undefined

@@ -42,6 +42,8 @@ import {
   type ListPage,
   type WriteResult,
   parseStoredJson,
+  createDraftDocumentCache,
+  type DraftDocumentCache,
   auditEventFromRow,
   wrapStoreErrors,
   type SqlAuditRow,
@@ -79,6 +81,13 @@ export interface PostgresStoreBaseOptions {
    * `max_prepared_statements`).
    */
   readonly preparedStatements?: boolean;
+  /**
+   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
+   * text is byte-for-byte the one last written or read by this process returns the cached,
+   * already validated draft instead of parsing it again (a rolled-back write just misses). See
+   * `createDraftDocumentCache`.
+   */
+  readonly documentCacheSize?: number;
 }
 
 /** Use a `pg.Pool` you own: every statement runs on its own pooled connection, in autocommit. */
@@ -384,7 +393,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   } else {
     throw new ConfigurationError("pool", "createPostgresStore needs one of `pool`, `client` or `connection`");
   }
-  const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, executor, async () => {
+  const documents = createDraftDocumentCache(options.documentCacheSize);
+  const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, documents, executor, async () => {
     if (owned !== null) {
       const pool = await owned;
       owned = null;
@@ -398,6 +408,7 @@ function buildStore(
   prefix: string,
   maxAttempts: number,
   prepared: boolean,
+  documents: DraftDocumentCache,
   executor: Executor,
   closeOwned: () => Promise<void>,
 ): PostgresStore {
@@ -508,7 +519,7 @@ function buildStore(
     },
 
     joinTransaction(client: ClientBase): PostgresStore {
-      return buildStore(prefix, maxAttempts, prepared, { inTransaction: true, target: () => Promise.resolve(client as Queryable) }, () =>
+      return buildStore(prefix, maxAttempts, prepared, documents, { inTransaction: true, target: () => Promise.resolve(client as Queryable) }, () =>
         Promise.resolve(),
       );
     },
@@ -526,7 +537,7 @@ function buildStore(
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : parseStored(row.document, draftId, "draft document");
+      return row === undefined ? null : documents.read(workspaceId, draftId, row.document);
     },
 
     async findOpenDraft(workspaceId, tenantId) {
@@ -538,7 +549,7 @@ function buildStore(
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : parseStored(row.document, row.id, "draft document");
+      return row === undefined ? null : documents.read(workspaceId, row.id, row.document);
     },
 
     async loadIdempotency(workspaceId, key) {
@@ -587,7 +598,7 @@ function buildStore(
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map((row) => parseStored(row.document, row.id, "draft document")),
+        drafts: page.map((row) => documents.read(workspaceId, row.id, row.document)),
         nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
       };
     },
@@ -597,7 +608,7 @@ function buildStore(
       checkEvents([event], draft, "insert");
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
-      return guard("insert", () =>
+      return documents.track(draft, document, guard("insert", () =>
         retrying<WriteResult>(async () => {
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
@@ -632,7 +643,7 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
             throw error;
           }
         }),
-      );
+      ));
     },
 
     async commit(input: CommitInput): Promise<WriteResult> {
@@ -640,7 +651,7 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
       checkEvents(events, draft, "commit");
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
-      return guard("commit", () =>
+      return documents.track(draft, document, guard("commit", () =>
         retrying<WriteResult>(async () => {
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
@@ -684,7 +695,7 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
           if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
           return { ok: false, reason: "version_conflict", actualVersion: actual };
         }),
-      );
+      ));
     },
 
     async appendAudit(events) {

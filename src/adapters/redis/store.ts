@@ -22,6 +22,7 @@ import {
   type WriteResult,
   parseStoredJson,
   wrapStoreErrors,
+  createDraftDocumentCache,
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
 import { DEFAULT_KEY_PREFIX, assertKeyPrefix, listMember, parseListMember, redisKeys } from "./keys.js";
@@ -41,6 +42,12 @@ export interface RedisStoreOptions {
    * `onboarding`. 1..64 characters out of letters, digits and `_ . : / -`.
    */
   readonly keyPrefix?: string;
+  /**
+   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
+   * text is byte-for-byte the one last written or read by this process returns the cached,
+   * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
+   */
+  readonly documentCacheSize?: number;
 }
 
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
@@ -102,6 +109,7 @@ function isNoScript(error: unknown): boolean {
 export function createRedisStore(options: RedisStoreOptions): DraftStore {
   const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
+  const documents = createDraftDocumentCache(options.documentCacheSize);
 
   function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
     return wrapStoreErrors(NAME, operation, body);
@@ -123,7 +131,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     expectedVersion: number | null,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
-  ): { keys: string[]; args: (string | number)[] } {
+  ): { keys: string[]; args: (string | number)[]; document: string } {
     const k = redisKeys(prefix, draft.workspaceId);
     const keys = [k.draft(draft.id), k.openDrafts, k.list(), ...STATE_KEY_ORDER.map((s) => k.list(s))];
     if (idempotency !== null) {
@@ -147,10 +155,11 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
       }
       pairs.push(index, JSON.stringify(event));
     }
+    const document = encodeDraft(draft);
     const args: (string | number)[] = [
       expectedVersion === null ? "" : String(expectedVersion),
       String(draft.version),
-      encodeDraft(draft),
+      document,
       draft.lifecycle.state,
       draft.createdAt,
       openTenantOf(draft) ?? "",
@@ -159,7 +168,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
       events.length,
       ...pairs,
     ];
-    return { keys, args };
+    return { keys, args, document };
   }
 
   function toWriteResult(reply: unknown): WriteResult {
@@ -185,20 +194,23 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     name: NAME,
 
     async load(workspaceId, draftId) {
-      return run("load", async () => parseJson(await client.call("hget", redisKeys(prefix, workspaceId).draft(draftId), "doc")));
+      return run("load", async () => {
+        const raw = await client.call("hget", redisKeys(prefix, workspaceId).draft(draftId), "doc");
+        return raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw);
+      });
     },
 
     async insert(input: InsertInput) {
       return run("insert", async () => {
-        const { keys, args } = writeKeysAndArgs(input.draft, null, [input.event], input.idempotency);
-        return toWriteResult(await evalScript(INSERT, keys, args));
+        const { keys, args, document } = writeKeysAndArgs(input.draft, null, [input.event], input.idempotency);
+        return documents.track(input.draft, document, evalScript(INSERT, keys, args).then(toWriteResult));
       });
     },
 
     async commit(input: CommitInput) {
       return run("commit", async () => {
-        const { keys, args } = writeKeysAndArgs(input.draft, input.expectedVersion, input.events, input.idempotency);
-        return toWriteResult(await evalScript(COMMIT, keys, args));
+        const { keys, args, document } = writeKeysAndArgs(input.draft, input.expectedVersion, input.events, input.idempotency);
+        return documents.track(input.draft, document, evalScript(COMMIT, keys, args).then(toWriteResult));
       });
     },
 
@@ -233,7 +245,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
           if (draftId === null) return null;
           const row = await client.call("hmget", k.draft(draftId), "doc", "open");
           const [doc, open] = Array.isArray(row) ? row.map(asString) : [null, null];
-          if (doc !== null && doc !== undefined && open === tenantId) return parseJson(doc);
+          if (doc !== null && doc !== undefined && open === tenantId) return documents.read(workspaceId, draftId, doc);
         }
         return null;
       });
@@ -272,7 +284,11 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
         let drafts: unknown[] = [];
         if (ids.length > 0) {
           const docs = await evalScript(READ_DOCUMENTS, ids.map((id) => k.draft(id)), [options.state ?? ""]);
-          drafts = (Array.isArray(docs) ? docs : []).filter((d) => d !== null && d !== undefined).map(parseJson);
+          const found = Array.isArray(docs) ? docs : [];
+          drafts = ids.flatMap((id, index) => {
+            const doc: unknown = found[index];
+            return doc === null || doc === undefined ? [] : [documents.read(workspaceId, id, doc)];
+          });
         }
         const last = page[page.length - 1];
         const nextCursor = members.length > limit && last !== undefined ? encodeCursor(last) : null;

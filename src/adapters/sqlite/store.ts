@@ -30,6 +30,8 @@ import {
   type WriteRejection,
   type WriteResult,
   parseStoredJson,
+  createDraftDocumentCache,
+  type DraftDocumentCache,
   auditEventFromRow,
   type SqlAuditRow,
 } from "../../store/index.js";
@@ -51,6 +53,12 @@ export interface SqliteStoreCommonOptions {
    * adapter opens; applied to a caller's `database` only when given explicitly.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
+   * text is byte-for-byte the one last written or read by this process returns the cached,
+   * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
+   */
+  readonly documentCacheSize?: number;
 }
 
 /** Use a better-sqlite3 connection the caller owns; `close()` leaves it open. */
@@ -150,16 +158,18 @@ class Connection {
   readonly #db: SqliteDatabase;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
   readonly #sql: ReturnType<typeof buildSql>;
-  readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput) => WriteResult>;
-  readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput) => WriteResult>;
+  readonly #documents: DraftDocumentCache;
+  readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput, document: string) => WriteResult>;
+  readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput, document: string) => WriteResult>;
   readonly appendTx: BetterSqlite3.Transaction<(events: readonly AuditEvent[]) => void>;
   readonly migrateTx: BetterSqlite3.Transaction<() => void>;
 
-  constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string) {
+  constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string, documents: DraftDocumentCache) {
     this.#db = db;
     this.#sql = buildSql(tables);
-    this.commitTx = db.transaction((input: CommitInput) => this.#commit(input));
-    this.insertTx = db.transaction((input: InsertInput) => this.#insert(input));
+    this.#documents = documents;
+    this.commitTx = db.transaction((input: CommitInput, document: string) => this.#commit(input, document));
+    this.insertTx = db.transaction((input: InsertInput, document: string) => this.#insert(input, document));
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => this.#appendAudit(events));
     this.migrateTx = db.transaction(() => {
       db.exec(ddl);
@@ -182,12 +192,12 @@ class Connection {
 
   loadDocument(workspaceId: string, draftId: string): unknown {
     const text = this.stmt("loadDocument").pluck().get(workspaceId, draftId) as string | undefined;
-    return text === undefined ? null : parseStoredJson(text, "draft document", draftId);
+    return text === undefined ? null : this.#documents.read(workspaceId, draftId, text);
   }
 
   findOpenDocument(workspaceId: string, tenantId: string): unknown {
     const row = this.stmt("findOpen").get(workspaceId, tenantId) as { id: string; document: string } | undefined;
-    return row === undefined ? null : parseStoredJson(row.document, "draft document", row.id);
+    return row === undefined ? null : this.#documents.read(workspaceId, row.id, row.document);
   }
 
   loadIdempotency(workspaceId: string, key: string): unknown {
@@ -215,7 +225,7 @@ class Connection {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      drafts: page.map((row) => parseStoredJson(row.document, "draft document", row.id)),
+      drafts: page.map((row) => this.#documents.read(workspaceId, row.id, row.document)),
       nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
   }
@@ -231,7 +241,7 @@ class Connection {
     return new Rejection({ ok: false, reason: "open_draft_exists", existingDraftId: existing });
   }
 
-  #draftValues(draft: OnboardingDraft): unknown[] {
+  #draftValues(draft: OnboardingDraft, document: string): unknown[] {
     return [
       draft.version,
       draft.lifecycle.state,
@@ -239,15 +249,15 @@ class Connection {
       draft.identity === null ? null : draft.identity.tenantId,
       openTenantOf(draft),
       draft.updatedAt,
-      encodeDraft(draft),
+      document,
     ];
   }
 
-  #commit(input: CommitInput): WriteResult {
+  #commit(input: CommitInput, document: string): WriteResult {
     const { draft } = input;
     let changes: number;
     try {
-      changes = this.stmt("updateDraft").run(...this.#draftValues(draft), draft.workspaceId, draft.id, input.expectedVersion).changes;
+      changes = this.stmt("updateDraft").run(...this.#draftValues(draft, document), draft.workspaceId, draft.id, input.expectedVersion).changes;
     } catch (error) {
       if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE") throw this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
       throw error;
@@ -261,10 +271,10 @@ class Connection {
     return { ok: true };
   }
 
-  #insert(input: InsertInput): WriteResult {
+  #insert(input: InsertInput, document: string): WriteResult {
     const { draft } = input;
     try {
-      this.stmt("insertDraft").run(draft.workspaceId, draft.id, draft.createdAt, ...this.#draftValues(draft));
+      this.stmt("insertDraft").run(draft.workspaceId, draft.id, draft.createdAt, ...this.#draftValues(draft, document));
     } catch (error) {
       const code = errorCode(error);
       if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
@@ -420,6 +430,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new ConfigurationError("filename", "filename must be a non-empty path or \":memory:\"");
   }
   const tables = sqliteTableNames(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
+  const documents = createDraftDocumentCache(options.documentCacheSize);
   const ddl = sqliteSchemaSql(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
   const busyTimeoutMs = validateBusyTimeout(options.busyTimeoutMs);
 
@@ -442,7 +453,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (options.database !== undefined) {
       const db = options.database;
       if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      return new Connection(db, tables, ddl);
+      return new Connection(db, tables, ddl, documents);
     }
     let Driver: typeof BetterSqlite3;
     try {
@@ -465,7 +476,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       throw error;
     }
     owned = db;
-    return new Connection(db, tables, ddl);
+    return new Connection(db, tables, ddl, documents);
   }
 
   function connect(): Promise<Connection> {
@@ -515,8 +526,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const { limit, after } = validateListOptions(listOptions);
       return run("list", (conn) => conn.list(workspaceId, listOptions.state, limit, after));
     },
-    insert: (input) => write("insert", (conn) => conn.insertTx.immediate(input)),
-    commit: (input) => write("commit", (conn) => conn.commitTx.immediate(input)),
+    insert(input) {
+      const document = encodeDraft(input.draft);
+      return documents.track(input.draft, document, write("insert", (conn) => conn.insertTx.immediate(input, document)));
+    },
+    commit(input) {
+      const document = encodeDraft(input.draft);
+      return documents.track(input.draft, document, write("commit", (conn) => conn.commitTx.immediate(input, document)));
+    },
     async appendAudit(events) {
       if (events.length === 0) return;
       await run("appendAudit", (conn) => conn.appendTx.immediate(events));

@@ -1,0 +1,141 @@
+import type { OnboardingDraft } from "../record/index.js";
+import { isSealedDraft, safeParseDraft } from "../lifecycle/index.js";
+import { parseStoredJson } from "./json.js";
+
+/**
+ * A bounded cache of decoded draft documents for adapters that store drafts as JSON text.
+ *
+ * Decoding a document (JSON parse plus a full zod validation) is most of what a read costs the
+ * client. The cache keeps, per draft, the last document text this process wrote or read and the
+ * sealed draft it decodes to (see `isSealedDraft`: deep-frozen and validated). A read that gets
+ * byte-for-byte the same text back returns that sealed draft without parsing; any other text (a
+ * write by another process, a hand edit) is parsed and validated as before. Identical bytes
+ * decode to an identical draft, so the cache never changes what a read returns, only its cost.
+ *
+ * Not thread-safe across processes by design: each process has its own cache, and the database
+ * stays the only source of truth (the text comparison is the check).
+ *
+ * @example
+ * ```ts
+ * const cache = createDraftDocumentCache(1000);
+ * const value = cache.read(workspaceId, draftId, row.document); // sealed draft or raw JSON value
+ * // after a successful write of `draft` as `text`:
+ * cache.wrote(draft, text);
+ * ```
+ */
+export interface DraftDocumentCache {
+  /**
+   * Decodes a stored draft document (text or `Buffer`). Returns the cached sealed draft when
+   * the text is identical to the last one seen for this draft; otherwise parses it. A document
+   * that is a valid draft comes back sealed (and is cached); one that is not comes back as the
+   * raw JSON value for the engine to report as `CorruptRecordError`. Text that is not JSON
+   * throws `CorruptRecordError` right away, as `parseStoredJson` does.
+   */
+  read(workspaceId: string, draftId: string, raw: unknown): unknown;
+  /** Remembers the document text a write of `draft` stored (call once the write committed). */
+  wrote(draft: OnboardingDraft, text: string): void;
+  /**
+   * Follows a write of `draft` stored as `text`: a committed write (`{ ok: true }`) is
+   * remembered, a rejected one changes nothing, and one that fails (its outcome unknown) makes
+   * the cache forget the draft. Returns the write's own promise result.
+   */
+  track<T extends { readonly ok: boolean }>(draft: OnboardingDraft, text: string, write: Promise<T>): Promise<T>;
+  /** Forgets one draft (after a write whose outcome is unknown, or a delete). */
+  forget(workspaceId: string, draftId: string): void;
+  /** Forgets everything. */
+  clear(): void;
+  /** How many drafts are cached. */
+  readonly size: number;
+}
+
+interface Entry {
+  readonly text: string;
+  readonly draft: OnboardingDraft;
+}
+
+/** The default number of drafts an adapter's document cache keeps. */
+export const DEFAULT_DOCUMENT_CACHE_SIZE = 1000;
+
+const keyOf = (workspaceId: string, draftId: string): string => `${workspaceId}\u0000${draftId}`;
+
+/**
+ * Creates a {@link DraftDocumentCache} holding at most `capacity` drafts, least recently
+ * written (or first read) first out. A capacity of 0 caches nothing (every read parses).
+ *
+ * @example
+ * ```ts
+ * const cache = createDraftDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
+ * ```
+ */
+export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CACHE_SIZE): DraftDocumentCache {
+  const limit = Number.isFinite(capacity) && capacity > 0 ? Math.floor(capacity) : 0;
+  const entries = new Map<string, Entry>();
+
+  const remember = (key: string, entry: Entry): void => {
+    if (limit === 0) return;
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > limit) {
+      const oldest = entries.keys().next();
+      if (oldest.done !== true) entries.delete(oldest.value);
+    }
+  };
+
+  const wrote = (draft: OnboardingDraft, text: string): void => {
+    const key = keyOf(draft.workspaceId, draft.id);
+    // Only a sealed draft is known to be valid and immutable; anything else is parsed on read.
+    if (isSealedDraft(draft as unknown)) remember(key, { text, draft });
+    else entries.delete(key);
+  };
+
+  return {
+    read(workspaceId, draftId, raw) {
+      const text =
+        typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : null;
+      const key = keyOf(workspaceId, draftId);
+      if (text !== null) {
+        const hit = entries.get(key);
+        // Eviction order is write order (a hit does not reorder): cheap, and a draft that is
+        // only read falls out at worst once per `capacity` writes, then is cached again.
+        if (hit !== undefined && hit.text === text) return hit.draft;
+      }
+      const value = parseStoredJson(text ?? raw, "draft document", draftId);
+      const parsed = safeParseDraft(value);
+      if (!parsed.success) {
+        entries.delete(key);
+        return value;
+      }
+      if (text !== null && parsed.draft.workspaceId === workspaceId && parsed.draft.id === draftId) {
+        remember(key, { text, draft: parsed.draft });
+      }
+      return parsed.draft;
+    },
+
+    wrote,
+
+    track(draft, text, write) {
+      return write.then(
+        (result) => {
+          if (result.ok) wrote(draft, text);
+          return result;
+        },
+        (error: unknown) => {
+          entries.delete(keyOf(draft.workspaceId, draft.id));
+          throw error;
+        },
+      );
+    },
+
+    forget(workspaceId, draftId) {
+      entries.delete(keyOf(workspaceId, draftId));
+    },
+
+    clear() {
+      entries.clear();
+    },
+
+    get size() {
+      return entries.size;
+    },
+  };
+}
