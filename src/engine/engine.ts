@@ -17,7 +17,7 @@ import {
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../record/index.js";
-import { parseDraft, sealDraft, type ReadinessPolicy } from "../lifecycle/index.js";
+import { isSealedDraft, parseDraft, sealDraft, type ReadinessPolicy } from "../lifecycle/index.js";
 import {
   Feedback,
   applyCommand,
@@ -29,6 +29,7 @@ import {
   requiredCapabilities,
   type Command,
   type CommandContext,
+  type CommandOutcome,
   type CommandInput,
   type CommandType,
   type OperatorCommand,
@@ -368,6 +369,11 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     // Only a request with an idempotency key needs its fingerprint.
     const fingerprint = idempotencyKey === null ? "" : commandFingerprint(draftId, command);
 
+    if (idempotencyKey === null && store.peek !== undefined) {
+      const speculative = await speculate(workspaceId, draftId, command, actor, actorId, expectedVersion);
+      if (speculative !== null) return speculative;
+    }
+
     for (let attempt = 1; ; attempt += 1) {
       const draft = checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId);
       if (idempotencyKey !== null) {
@@ -453,6 +459,76 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
         return conflict(workspaceId, actorId, command, expectedVersion ?? draft.version, current, idempotencyKey);
       }
     }
+  }
+
+  /**
+   * The first attempt of a command on a store that can `peek`: computed from the draft the store
+   * holds in process (no read), committed with that draft's token as `basis`, so the write
+   * happens only if the stored record is still exactly that draft (same version, same bytes).
+   * Then a fresh read would have produced the same draft, the same answers from `authorize` and
+   * the same outcome, so the result is the one a fresh attempt gives. Anything else (nothing
+   * peeked, a stale version, a no-op, a refusal, a denial, a lost compare-and-set) returns
+   * `null` having written nothing, and the caller starts over from a fresh `load`, where
+   * refusals, denials and conflicts are decided and audited as usual.
+   */
+  async function speculate(
+    workspaceId: string,
+    draftId: string,
+    command: Command,
+    actor: TActor,
+    actorId: string,
+    expectedVersion: number | null,
+  ): Promise<MutationResult | null> {
+    const peeked = store.peek?.(workspaceId, draftId);
+    if (peeked === undefined) return null;
+    const draft = peeked.draft;
+    if (!isSealedDraft(draft) || draft.workspaceId !== workspaceId || draft.id !== draftId) return null;
+    if (expectedVersion !== null && draft.version !== expectedVersion) return null;
+    const context: CommandContext = { now: now(), actorId, nextRunId, policy };
+    let outcome: CommandOutcome;
+    try {
+      for (const capability of requiredCapabilities(draft, command, context)) {
+        const verdict = authorize(actor, capability, draft);
+        if (verdict !== true && (await verdict) !== true) return null;
+      }
+      outcome = applyCommand(draft, command, context);
+    } catch {
+      return null; // refusals and failures are decided on a fresh read
+    }
+    if (!outcome.changed) return null;
+    const next = sealDraft(outcome.draft, draft);
+    const event = auditEvent({
+      eventId: ids.eventId(),
+      workspaceId,
+      draftId,
+      kind: "committed",
+      commandType: command.type,
+      actorId,
+      at: context.now,
+      fromVersion: draft.version,
+      toVersion: next.version,
+      idempotencyKey: null,
+      feedback: outcome.feedback,
+      runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
+      state: next.lifecycle.state,
+    });
+    const written = await store.commit({
+      draft: next,
+      expectedVersion: draft.version,
+      basis: peeked.token,
+      events: [event],
+      idempotency: null,
+    });
+    if (!written.ok) return null;
+    return {
+      draft: next,
+      version: next.version,
+      feedback: outcome.feedback,
+      event,
+      runIds: outcome.runIds,
+      replayed: false,
+      state: next.lifecycle.state,
+    };
   }
 
   async function onRejection(

@@ -32,6 +32,11 @@ export interface DraftDocumentCache {
    * throws `CorruptRecordError` right away, as `parseStoredJson` does.
    */
   read(workspaceId: string, draftId: string, raw: unknown): unknown;
+  /**
+   * The cached draft of (workspace, draft) and the text it was decoded from, without I/O, or
+   * `undefined`. What a store's `peek` returns (the text is the token).
+   */
+  peek(workspaceId: string, draftId: string): { readonly draft: OnboardingDraft; readonly token: string } | undefined;
   /** Remembers the document text a write of `draft` stored (call once the write committed). */
   wrote(draft: OnboardingDraft, text: string): void;
   /**
@@ -49,8 +54,9 @@ export interface DraftDocumentCache {
 }
 
 interface Entry {
-  readonly text: string;
   readonly draft: OnboardingDraft;
+  /** The document text the draft was decoded from (or written as). */
+  readonly token: string;
 }
 
 /** The default number of drafts an adapter's document cache keeps. */
@@ -84,7 +90,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
   const wrote = (draft: OnboardingDraft, text: string): void => {
     const key = keyOf(draft.workspaceId, draft.id);
     // Only a sealed draft is known to be valid and immutable; anything else is parsed on read.
-    if (isSealedDraft(draft as unknown)) remember(key, { text, draft });
+    if (isSealedDraft(draft as unknown)) remember(key, Object.freeze({ draft, token: text }));
     else entries.delete(key);
   };
 
@@ -97,7 +103,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
         const hit = entries.get(key);
         // Eviction order is write order (a hit does not reorder): cheap, and a draft that is
         // only read falls out at worst once per `capacity` writes, then is cached again.
-        if (hit !== undefined && hit.text === text) return hit.draft;
+        if (hit !== undefined && hit.token === text) return hit.draft;
       }
       const value = parseStoredJson(text ?? raw, "draft document", draftId);
       const parsed = safeParseDraft(value);
@@ -106,12 +112,16 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
         return value;
       }
       if (text !== null && parsed.draft.workspaceId === workspaceId && parsed.draft.id === draftId) {
-        remember(key, { text, draft: parsed.draft });
+        remember(key, Object.freeze({ draft: parsed.draft, token: text }));
       }
       return parsed.draft;
     },
 
     wrote,
+
+    peek(workspaceId, draftId) {
+      return entries.get(keyOf(workspaceId, draftId));
+    },
 
     track(draft, text, write) {
       return write.then(

@@ -59,12 +59,27 @@ export interface InsertInput {
   readonly idempotency: IdempotencyRecord | null;
 }
 
+/** A draft a store holds in process, handed over by {@link DraftStore.peek} without I/O. */
+export interface PeekedDraft {
+  /** The draft, sealed (deep-frozen, validated). It may be stale. */
+  readonly draft: OnboardingDraft;
+  /** Pins the exact stored bytes the draft was decoded from; pass it back as {@link CommitInput.basis}. */
+  readonly token: string;
+}
+
 /** Input of {@link DraftStore.commit}. */
 export interface CommitInput {
   /** The next record; `draft.version === expectedVersion + 1`. */
   readonly draft: OnboardingDraft;
   /** The version the stored record must have for the write to happen. */
   readonly expectedVersion: number;
+  /**
+   * The `token` of the {@link PeekedDraft} this write was computed from, when it was computed
+   * from a peeked draft rather than a fresh `load`. The store must then also require the stored
+   * document to be exactly the one the token pins (same bytes, not only the same version), and
+   * report `version_conflict` (with the stored version) when it is not.
+   */
+  readonly basis?: string;
   /** Audit entries written in the same transaction (the `committed` entry). */
   readonly events: readonly AuditEvent[];
   /** The idempotency record to store in the same transaction, if the caller sent a key. */
@@ -125,6 +140,14 @@ export interface DraftStore {
   readonly name: string;
   /** The stored document of a draft, or `null` if no such draft exists in the workspace. */
   load(workspaceId: string, draftId: string): Promise<unknown>;
+  /**
+   * Optional, for stores that keep decoded drafts in process: the draft as this process last
+   * wrote or read it, without I/O, or `undefined`. It may be stale (another process may have
+   * written since). The engine uses it only to compute a write whose commit carries the
+   * token as `basis`, so the write happens only if the stored record is still exactly that
+   * draft; every other outcome is redone from a fresh `load`. Reads never use it.
+   */
+  peek?(workspaceId: string, draftId: string): PeekedDraft | undefined;
   /** Inserts a new draft with its `created` entry (and idempotency record), atomically. */
   insert(input: InsertInput): Promise<WriteResult>;
   /** Version-checked write of the next record with its audit entries (and idempotency record). */

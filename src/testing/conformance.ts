@@ -15,7 +15,7 @@ import {
   type AuditEvent,
   type OnboardingDraft,
 } from "../record/index.js";
-import { deriveLifecycle, encodeDraft, lifecycleEquals, parseDraft } from "../lifecycle/index.js";
+import { deriveLifecycle, encodeDraft, lifecycleEquals, parseDraft, sealDraft } from "../lifecycle/index.js";
 import { applyCommand, newDraft, type CommandInput } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
 import { hostileStringArbitrary } from "./arbitraries.js";
@@ -235,13 +235,34 @@ export function describeStoreConformance(
         // Another process (or an operator in a SQL console) rewrites the document, same version.
         const edited = { ...draft, identity: { tenantId: "t", displayName: "Edited by hand" } };
         await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
-        const seen = await engine.get(ws, draft.id, actor);
-        check(seen.identity?.displayName === "Edited by hand", `a read returned ${JSON.stringify(seen.identity)}`);
+        // A write first (no read in between: a store that can `peek` computes it from its cached
+        // draft, and the commit's basis check must send it back to a fresh read), then a read.
         const next = await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, {
           actor,
           expectedVersion: 1,
         });
         check(next.draft.identity?.displayName === "Edited by hand", "a write must start from the stored document");
+        const seen = await engine.get(ws, draft.id, actor);
+        check(seen.identity?.displayName === "Edited by hand", `a read returned ${JSON.stringify(seen.identity)}`);
+        check(seen.version === 2 && seen.provider?.connectionId === "c-1", "the write must have been applied once");
+        await assertDraftInvariants(h().store, ws, draft.id);
+      });
+
+      it("refuses a commit whose basis no longer matches the stored bytes (stores that peek)", async () => {
+        const store = h().store;
+        if (store.peek === undefined) return; // the store cannot peek: nothing to check
+        const ws = freshWorkspace();
+        const engine = engineOf();
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "Before" } }, { actor });
+        const peeked = store.peek(ws, draft.id);
+        check(peeked !== undefined && peeked.draft.version === 1, "a store that can peek holds what it just wrote");
+        check(parseDraft(peeked.draft) === peeked.draft, "a peeked draft is sealed");
+        await h().writeRawDocument(ws, draft.id, JSON.stringify({ ...draft, createdBy: "someone-else" }));
+        const next = sealDraft({ ...peeked.draft, version: 2, updatedAt: peeked.draft.updatedAt }, peeked.draft);
+        const result = await store.commit({ draft: next, expectedVersion: 1, basis: peeked.token, events: [], idempotency: null });
+        check(!result.ok && result.reason === "version_conflict" && result.actualVersion === 1, `got ${JSON.stringify(result)}`);
+        const stored = parseDraft(await store.load(ws, draft.id));
+        check(stored.version === 1 && stored.createdBy === "someone-else", "a refused commit must write nothing");
       });
 
       it("reports stored text that is not JSON as CorruptRecordError (when the store can hold it)", async () => {

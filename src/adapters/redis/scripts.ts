@@ -25,7 +25,8 @@ const SHARED_ARGS = `-- KEYS: 1 draft hash, 2 open-draft index (hash), 3 listing
 --       then the idempotency key (only when ARGV[8] is not empty), then the audit list keys.
 -- ARGV: 1 expected version ("" for insert), 2 new version, 3 document JSON, 4 state, 5 createdAt,
 --       6 open tenant ("" when the draft occupies no slot), 7 draft id, 8 idempotency record JSON (or ""),
---       9 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON).
+--       9 basis: the document text the write was computed from ("" when it came from a fresh read),
+--       10 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON).
 local draftKey, openKey, listKey = KEYS[1], KEYS[2], KEYS[3]
 local version, doc, state, createdAt = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local tenant, draftId, idem = ARGV[6], ARGV[7], ARGV[8]
@@ -38,9 +39,9 @@ local newStateKey = STATE_KEY[state]
 if not newStateKey then return redis.error_reply("onboarding: unknown lifecycle state " .. state) end
 local newMember = createdAt .. "\\0" .. draftId`;
 
-const WRITE_TAIL = `local n = tonumber(ARGV[9])
+const WRITE_TAIL = `local n = tonumber(ARGV[10])
 for i = 1, n do
-  redis.call("RPUSH", KEYS[auditBase + tonumber(ARGV[8 + 2 * i])], ARGV[9 + 2 * i])
+  redis.call("RPUSH", KEYS[auditBase + tonumber(ARGV[9 + 2 * i])], ARGV[10 + 2 * i])
 end
 if idemKey then redis.call("SET", idemKey, idem) end
 return {"ok"}`;
@@ -82,6 +83,8 @@ if idemKey and redis.call("EXISTS", idemKey) == 1 then return {"idempotency_key_
 local cur = redis.call("HMGET", draftKey, "v", "state", "ca", "open")
 if not cur[1] then return {"version_conflict", ""} end
 if cur[1] ~= expected then return {"version_conflict", cur[1]} end
+-- A write computed from a cached draft also needs the stored bytes to be the ones it was read as.
+if ARGV[9] ~= "" and redis.call("HGET", draftKey, "doc") ~= ARGV[9] then return {"version_conflict", cur[1]} end
 -- A draft whose hash says it holds the tenant's slot does hold it (the scripts keep the index and
 -- the "open" field in step), so the index is only read and written when the slot changes.
 local oldTenant = cur[4] or ""

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
@@ -25,7 +25,14 @@ import {
   createDraftDocumentCache,
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
-import { DEFAULT_KEY_PREFIX, assertKeyPrefix, listMember, parseListMember, redisKeys } from "./keys.js";
+import {
+  DEFAULT_KEY_PREFIX,
+  assertKeyPrefix,
+  listMember,
+  parseListMember,
+  redisKeys,
+  type WorkspaceKeys,
+} from "./keys.js";
 import { COMMIT_SCRIPT, INSERT_SCRIPT, READ_DOCUMENTS_SCRIPT, STATE_KEY_ORDER } from "./scripts.js";
 
 /** Options of {@link createRedisStore}. */
@@ -126,19 +133,58 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     }
   }
 
+  /**
+   * Runs a write script and maps its reply, in as few promise steps as possible (a write is the
+   * hot path): EVALSHA, EVAL only when the server does not know the script yet, driver failures
+   * wrapped in `StoreError`, and the committed document handed to the cache.
+   */
+  function write(operation: string, s: Script, draft: OnboardingDraft, prepare: () => ReturnType<typeof writeKeysAndArgs>): Promise<WriteResult> {
+    let prepared: ReturnType<typeof writeKeysAndArgs>;
+    try {
+      prepared = prepare();
+    } catch (error) {
+      return Promise.reject(new StoreError(NAME, operation, error));
+    }
+    const { keys, args, document } = prepared;
+    const reply = client.call("evalsha", s.sha, keys.length, ...keys, ...args).then(toWriteResult, (error: unknown) => {
+      if (!isNoScript(error)) throw new StoreError(NAME, operation, error);
+      return client.call("eval", s.source, keys.length, ...keys, ...args).then(toWriteResult, (retryError: unknown) => {
+        throw new StoreError(NAME, operation, retryError);
+      });
+    });
+    return documents.track(draft, document, reply);
+  }
+
+  /**
+   * The key names of a workspace, and the fixed keys of every write script (open-draft index,
+   * listing, one listing per state), built once per workspace: writes are the hot path.
+   */
+  const workspaceKeys = new Map<string, { readonly keys: WorkspaceKeys; readonly fixed: readonly string[] }>();
+  function keysOf(workspaceId: string): { readonly keys: WorkspaceKeys; readonly fixed: readonly string[] } {
+    let entry = workspaceKeys.get(workspaceId);
+    if (entry === undefined) {
+      const keys = redisKeys(prefix, workspaceId);
+      entry = { keys, fixed: [keys.openDrafts, keys.list(), ...STATE_KEY_ORDER.map((state) => keys.list(state))] };
+      if (workspaceKeys.size >= 1024) workspaceKeys.clear(); // bounded; rebuilding is cheap
+      workspaceKeys.set(workspaceId, entry);
+    }
+    return entry;
+  }
+
   function writeKeysAndArgs(
     draft: OnboardingDraft,
     expectedVersion: number | null,
+    basis: string,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
   ): { keys: string[]; args: (string | number)[]; document: string } {
-    const k = redisKeys(prefix, draft.workspaceId);
-    const keys = [k.draft(draft.id), k.openDrafts, k.list(), ...STATE_KEY_ORDER.map((s) => k.list(s))];
+    const k = keysOf(draft.workspaceId);
+    const keys = [k.keys.draft(draft.id), ...k.fixed];
     if (idempotency !== null) {
       if (idempotency.workspaceId !== draft.workspaceId) {
         throw new Error("the idempotency record belongs to another workspace than the draft");
       }
-      keys.push(k.idempotency(idempotency.key));
+      keys.push(k.keys.idempotency(idempotency.key));
     }
     const auditKeys = new Map<string, number>();
     const pairs: (string | number)[] = [];
@@ -146,7 +192,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
       if (event.workspaceId !== draft.workspaceId) {
         throw new Error("an audit entry belongs to another workspace than the draft");
       }
-      const key = k.audit(event.draftId);
+      const key = k.keys.audit(event.draftId);
       let index = auditKeys.get(key);
       if (index === undefined) {
         index = auditKeys.size + 1;
@@ -165,6 +211,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
       openTenantOf(draft) ?? "",
       draft.id,
       idempotency === null ? "" : JSON.stringify(idempotency),
+      basis,
       events.length,
       ...pairs,
     ];
@@ -193,25 +240,29 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
   const store: DraftStore = {
     name: NAME,
 
-    async load(workspaceId, draftId) {
-      return run("load", async () => {
-        const raw = await client.call("hget", redisKeys(prefix, workspaceId).draft(draftId), "doc");
-        return raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw);
-      });
+    load(workspaceId, draftId) {
+      return client.call("hget", keysOf(workspaceId).keys.draft(draftId), "doc").then(
+        (raw) => (raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw)),
+        (error: unknown) => {
+          throw new StoreError(NAME, "load", error);
+        },
+      );
     },
 
-    async insert(input: InsertInput) {
-      return run("insert", async () => {
-        const { keys, args, document } = writeKeysAndArgs(input.draft, null, [input.event], input.idempotency);
-        return documents.track(input.draft, document, evalScript(INSERT, keys, args).then(toWriteResult));
-      });
+    peek(workspaceId, draftId) {
+      return documents.peek(workspaceId, draftId);
     },
 
-    async commit(input: CommitInput) {
-      return run("commit", async () => {
-        const { keys, args, document } = writeKeysAndArgs(input.draft, input.expectedVersion, input.events, input.idempotency);
-        return documents.track(input.draft, document, evalScript(COMMIT, keys, args).then(toWriteResult));
-      });
+    insert(input: InsertInput) {
+      return write("insert", INSERT, input.draft, () =>
+        writeKeysAndArgs(input.draft, null, "", [input.event], input.idempotency),
+      );
+    },
+
+    commit(input: CommitInput) {
+      return write("commit", COMMIT, input.draft, () =>
+        writeKeysAndArgs(input.draft, input.expectedVersion, input.basis ?? "", input.events, input.idempotency),
+      );
     },
 
     async appendAudit(events) {
