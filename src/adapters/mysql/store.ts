@@ -220,6 +220,12 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       `UPDATE ${D} SET \`version\` = ?, \`state\` = ?, \`current_checkpoint\` = ?, \`tenant_id\` = ?, ` +
       `\`open_tenant_id\` = ?, \`updated_at\` = ?, \`document\` = ? ` +
       `WHERE \`workspace_id\` = ? AND \`id\` = ? AND \`version\` = ?`,
+    // A commit computed from a peeked draft: the stored bytes must still be the ones it pinned
+    // (utf8mb4_bin: a byte comparison, up to trailing spaces, which JSON ignores anyway).
+    updateDraftOnBasis:
+      `UPDATE ${D} SET \`version\` = ?, \`state\` = ?, \`current_checkpoint\` = ?, \`tenant_id\` = ?, ` +
+      `\`open_tenant_id\` = ?, \`updated_at\` = ?, \`document\` = ? ` +
+      `WHERE \`workspace_id\` = ? AND \`id\` = ? AND \`version\` = ? AND \`document\` = ?`,
     insertIdempotency:
       `INSERT INTO ${I} (\`workspace_id\`, \`idempotency_key\`, \`draft_id\`, \`command_type\`, \`created_at\`, \`record\`) ` +
       `VALUES (?, ?, ?, ?, ?, ?)`,
@@ -364,6 +370,10 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
     pool: getPool,
 
+    peek(workspaceId, draftId) {
+      return documents.peek(workspaceId, draftId);
+    },
+
     load(workspaceId, draftId) {
       return read("load", async () => {
         const found = await rows(SQL.load, [workspaceId, draftId]);
@@ -439,7 +449,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
         "commit",
         async (connection, step) => {
           step("update_draft");
-          const [result] = await connection.execute<ResultSetHeader>(SQL.updateDraft, [
+          const values: Param[] = [
             draft.version,
             ...stateColumns(draft),
             draft.updatedAt,
@@ -447,7 +457,11 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             draft.workspaceId,
             draft.id,
             input.expectedVersion,
-          ]);
+          ];
+          const [result] =
+            input.basis === undefined
+              ? await connection.execute<ResultSetHeader>(SQL.updateDraft, values)
+              : await connection.execute<ResultSetHeader>(SQL.updateDraftOnBasis, [...values, input.basis]);
           // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
           if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
           await writeSideRows(connection, step, input.events, input.idempotency);

@@ -540,6 +540,10 @@ function buildStore(
       return row === undefined ? null : documents.read(workspaceId, draftId, row.document);
     },
 
+    peek(workspaceId, draftId) {
+      return documents.peek(workspaceId, draftId);
+    },
+
     async findOpenDraft(workspaceId, tenantId) {
       const rows = await guard("findOpenDraft", async () => {
         const result = await query<ListRow>(
@@ -647,7 +651,7 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
     },
 
     async commit(input: CommitInput): Promise<WriteResult> {
-      const { draft, expectedVersion, events, idempotency } = input;
+      const { draft, expectedVersion, events, idempotency, basis } = input;
       checkEvents(events, draft, "commit");
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
@@ -663,7 +667,9 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
     current_checkpoint = ${params.add(draft.lifecycle.currentCheckpoint, "text")},
     tenant_id = ${params.add(draft.identity?.tenantId ?? null, "text")}, open_tenant_id = ${params.add(openTenant, "text")},
     updated_at = ${params.add(draft.updatedAt, "text")}, document = ${params.add(document, "text")}
-  WHERE workspace_id = ${ws} AND id = ${id} AND version = ${params.add(expectedVersion, "integer")}
+  WHERE workspace_id = ${ws} AND id = ${id} AND version = ${params.add(expectedVersion, "integer")}${
+    basis === undefined ? "" : ` AND document = ${params.add(basis, "text")}`
+  }
   RETURNING version
 )`,
           ];
@@ -692,6 +698,8 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
           // waited for the row lock), read the committed version now.
           let actual = row?.current_version ?? null;
           if (actual === null || actual === expectedVersion) actual = await currentVersion(draft.workspaceId, draft.id);
+          // The same version but other bytes: the basis (a peeked draft) is stale.
+          if (actual === expectedVersion && basis !== undefined) return { ok: false, reason: "version_conflict", actualVersion: actual };
           if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
           return { ok: false, reason: "version_conflict", actualVersion: actual };
         }),

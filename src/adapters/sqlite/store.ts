@@ -257,7 +257,11 @@ class Connection {
     const { draft } = input;
     let changes: number;
     try {
-      changes = this.stmt("updateDraft").run(...this.#draftValues(draft, document), draft.workspaceId, draft.id, input.expectedVersion).changes;
+      const values = [...this.#draftValues(draft, document), draft.workspaceId, draft.id, input.expectedVersion];
+      changes =
+        input.basis === undefined
+          ? this.stmt("updateDraft").run(...values).changes
+          : this.stmt("updateDraftOnBasis").run(...values, input.basis).changes;
     } catch (error) {
       if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE") throw this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
       throw error;
@@ -352,6 +356,10 @@ function buildSql(t: SqliteTableNames) {
     updateDraft:
       `UPDATE ${drafts} SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, ` +
       `updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ?`,
+    // A commit computed from a peeked draft: the stored bytes must still be the ones it pinned.
+    updateDraftOnBasis:
+      `UPDATE ${drafts} SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, ` +
+      `updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ? AND document = ?`,
     insertDraft:
       `INSERT INTO ${drafts} (workspace_id, id, created_at, version, state, current_checkpoint, tenant_id, ` +
       `open_tenant_id, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -519,6 +527,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     migrate: () => run("migrate", (conn) => conn.migrateTx.immediate()),
     database: () => run("database", (conn) => conn.db),
     load: (workspaceId, draftId) => run("load", (conn) => conn.loadDocument(workspaceId, draftId)),
+    peek: (workspaceId, draftId) => documents.peek(workspaceId, draftId),
     findOpenDraft: (workspaceId, tenantId) => run("findOpenDraft", (conn) => conn.findOpenDocument(workspaceId, tenantId)),
     loadIdempotency: (workspaceId, key) => run("loadIdempotency", (conn) => conn.loadIdempotency(workspaceId, key)),
     listAudit: (workspaceId, draftId) => run("listAudit", (conn) => conn.listAudit(workspaceId, draftId)),
