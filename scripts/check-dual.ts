@@ -146,6 +146,24 @@ if (root && memory) {
     ["plain Error NOT instanceof ESM OnboardingError", !(new Error("x") instanceof esm.OnboardingError)],
     ["same code on both", fromCjs.code === "validation_failed" && fromEsm.code === "validation_failed"],
   ];
+  // Sealed drafts are recognised by every copy (one registry shared through globalThis).
+  const sealedBy = async (copy, store) => {
+    const engine = copy.createOnboardingEngine({ store: store.createMemoryStore(), authorize: () => true });
+    return (await engine.create("ws", {}, { actor: { id: "u" } })).draft;
+  };
+  const cjsDraft = await sealedBy(cjs, memory.cjs);
+  const esmDraft = await sealedBy(esm, memory.esm);
+  cases.push(
+    ["ESM isSealedDraft(CJS engine's draft)", esm.isSealedDraft(cjsDraft)],
+    ["CJS isSealedDraft(ESM engine's draft)", cjs.isSealedDraft(esmDraft)],
+    ["CJS memory store keeps an ESM-sealed draft without a copy", (await (async () => {
+      const store = memory.cjs.createMemoryStore();
+      const engine = esm.createOnboardingEngine({ store, authorize: () => true });
+      const created = (await engine.create("ws", {}, { actor: { id: "u" } })).draft;
+      return (await store.load("ws", created.id)) === created;
+    })())],
+    ["a spread copy is sealed for neither", !esm.isSealedDraft({ ...esmDraft }) && !cjs.isSealedDraft({ ...esmDraft })],
+  );
   for (const [label, ok] of cases) {
     console.error("  " + (ok ? "ok  " : "FAIL") + " " + label);
     if (!ok) problems.push(label);

@@ -234,6 +234,7 @@ export {
   type WriteRejection,
   type InsertInput,
   type CommitInput,
+  type PeekedDraft,
   type ListOptions,
   type ListPage,
 } from "./store/port.js";

@@ -1,4 +1,8 @@
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
+import { ZodMiniType } from "zod/mini";
+// Named imports from zod core (never the `z.core` namespace, which would bundle all of core
+// and every locale).
+import { $ZodObjectJIT, $constructor } from "zod/v4/core";
 
 /**
  * zod/mini's `z.object` parses field by field through a generic loop; classic zod compiles each
@@ -7,15 +11,13 @@ import * as z from "zod/mini";
  * The draft is parsed on every read, so the record schemas use this constructor: a zod/mini
  * object schema (same API, same types, same issues) built on zod core's `$ZodObjectJIT`.
  */
-const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ z.core.$constructor(
-  "ZodMiniObject",
-  (inst, def) => {
-    z.core.$ZodObjectJIT.init(inst, def);
-    const base: { init(inst: unknown, def: unknown): void } = z.ZodMiniType;
-    base.init(inst, def);
-    z.core.util.installLazyProp(inst, "shape", (self: z.ZodMiniObject) => self._zod.def.shape, false);
-  },
-);
+const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ $constructor("ZodMiniObject", (inst, def) => {
+  $ZodObjectJIT.init(inst, def);
+  const base: { init(inst: unknown, def: unknown): void } = ZodMiniType;
+  base.init(inst, def);
+  // zod/mini's `.shape`: the definition's shape, not enumerable.
+  Object.defineProperty(inst, "shape", { get: () => def.shape, enumerable: false, configurable: true });
+});
 
 /**
  * Like `z.object(shape)` from zod/mini (unknown keys stripped), compiled to a straight-line

@@ -1,4 +1,5 @@
 import type { OnboardingDraft } from "../record/index.js";
+import type { PeekedDraft } from "./port.js";
 import { isSealedDraft, safeParseDraft } from "../lifecycle/index.js";
 import { parseStoredJson } from "./json.js";
 
@@ -36,7 +37,7 @@ export interface DraftDocumentCache {
    * The cached draft of (workspace, draft) and the text it was decoded from, without I/O, or
    * `undefined`. What a store's `peek` returns (the text is the token).
    */
-  peek(workspaceId: string, draftId: string): { readonly draft: OnboardingDraft; readonly token: string } | undefined;
+  peek(workspaceId: string, draftId: string): PeekedDraft | undefined;
   /** Remembers the document text a write of `draft` stored (call once the write committed). */
   wrote(draft: OnboardingDraft, text: string): void;
   /**
@@ -44,7 +45,12 @@ export interface DraftDocumentCache {
    * remembered, a rejected one changes nothing, and one that fails (its outcome unknown) makes
    * the cache forget the draft. Returns the write's own promise result.
    */
-  track<T extends { readonly ok: boolean }>(draft: OnboardingDraft, text: string, write: Promise<T>): Promise<T>;
+  track<
+    T extends {
+      /** Whether the write happened. */
+      readonly ok: boolean;
+    },
+  >(draft: OnboardingDraft, text: string, write: Promise<T>): Promise<T>;
   /** Forgets one draft (after a write whose outcome is unknown, or a delete). */
   forget(workspaceId: string, draftId: string): void;
   /** Forgets everything. */
@@ -53,11 +59,8 @@ export interface DraftDocumentCache {
   readonly size: number;
 }
 
-interface Entry {
-  readonly draft: OnboardingDraft;
-  /** The document text the draft was decoded from (or written as). */
-  readonly token: string;
-}
+/** A cached draft; its token is the document text it was decoded from (or written as). */
+type Entry = PeekedDraft;
 
 /** The default number of drafts an adapter's document cache keeps. */
 export const DEFAULT_DOCUMENT_CACHE_SIZE = 1000;
