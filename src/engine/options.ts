@@ -1,30 +1,36 @@
 import * as z from "zod/mini";
-import { ValidationError, safeParseWithMessages, toValidationIssues } from "../record/index.js";
+import {
+  IdSchema,
+  ValidationError,
+  VersionSchema,
+  isId,
+  isVersion,
+  safeParseWithMessages,
+  toValidationIssues,
+} from "../record/index.js";
 
 /**
  * The engine's checks of its call arguments (ids, keys, versions): each one is a zod schema,
  * plus an exact pre-check of the common valid case so a well-formed call does not pay for a
  * zod parse of a single string. A value the pre-check does not accept goes through zod, which
- * decides and writes the issues. `test/core/engine-options.property.test.ts` proves the
+ * decides and writes the issues. A property in `test/engine/engine.test.ts` proves the
  * pre-checks never accept what the schema refuses.
  */
 
-/** The rule of every id argument (workspace, draft, actor): 1 to 128 UTF-16 code units. */
-export const IdArgumentSchema = z.string().check(z.minLength(1), z.maxLength(128));
+/** The rule of every id argument (workspace, draft, actor): the record's id rule, 1 to 128 UTF-16 code units. */
+export const IdArgumentSchema = IdSchema;
 /** The rule of an idempotency key: absent, or 1 to 255 UTF-16 code units. */
 export const KeyArgumentSchema = z.optional(z.string().check(z.minLength(1), z.maxLength(255)));
-/** The rule of an `expectedVersion`: a safe integer of at least 1. */
-export const VersionArgumentSchema = z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
+/** The rule of an `expectedVersion`: the record's version rule, a safe integer of at least 1. */
+export const VersionArgumentSchema = VersionSchema;
 
 /** Exact pre-check of {@link IdArgumentSchema}. */
-export const isIdArgument = (value: unknown): value is string =>
-  typeof value === "string" && value.length >= 1 && value.length <= 128;
+export const isIdArgument = isId;
 /** Exact pre-check of {@link KeyArgumentSchema}. */
 export const isKeyArgument = (value: unknown): value is string | undefined =>
   value === undefined || (typeof value === "string" && value.length >= 1 && value.length <= 255);
 /** Exact pre-check of {@link VersionArgumentSchema}. */
-export const isVersionArgument = (value: unknown): value is number =>
-  typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+export const isVersionArgument = isVersion;
 
 /**
  * Validates one call argument: `accepts` first, zod when it does not.

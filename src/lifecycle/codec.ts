@@ -7,6 +7,15 @@ import {
   type CheckpointRun,
   type OnboardingDraft,
   type ValidationIssue,
+  type Bootstrap,
+  type Verification,
+  BootstrapSchema,
+  CheckpointRunSchema,
+  MAX_BOOTSTRAP_RUNS,
+  VerificationSchema,
+  isConsistentRun,
+  isId,
+  isVersion,
 } from "../record/index.js";
 import type * as z from "zod/mini";
 import { deriveLifecycle, lifecycleEquals } from "./derive.js";
@@ -165,6 +174,76 @@ export function isSealedDraft(value: unknown): value is OnboardingDraft {
   return typeof value === "object" && value !== null && sealed().has(value);
 }
 
+type Fields = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Fields =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Validates a run field by field against the sealed run it replaces: a field equal to the
+ * previous run's is already valid, any other is parsed with its own schema, then the run's
+ * consistency rule is checked. The result (keys in schema order, frozen) is what parsing the
+ * whole run would return. `undefined` when anything fails: the caller then parses the whole run,
+ * so the issues are reported exactly as before. The run schemas have no object-level check but
+ * run consistency (a test pins that).
+ */
+function sealRunAgainst(shape: Readonly<Record<string, z.ZodMiniType>>, value: unknown, previous: Fields): Fields | undefined {
+  if (!isRecord(value)) return undefined;
+  const out: Fields = {};
+  for (const key in shape) {
+    const field = value[key];
+    if (field === previous[key]) {
+      if (field !== undefined) out[key] = field;
+      continue;
+    }
+    const result = shape[key]!.safeParse(field);
+    if (!result.success) return undefined;
+    if (result.data !== undefined) out[key] = result.data;
+  }
+  return isConsistentRun(out as unknown as CheckpointRun) ? Object.freeze(out) : undefined;
+}
+
+const sealVerification = (value: unknown, previous: Verification): Verification | null | undefined =>
+  sealRunAgainst(VerificationSchema.shape, value, previous) as Verification | undefined;
+
+/**
+ * Validates a bootstrap checkpoint against the sealed one it replaces: the operations list and
+ * every run it shares with the previous one are already valid; a changed run is validated field
+ * by field against the run at the same position (or parsed whole when new). `undefined` when
+ * anything fails (the caller parses the whole value and reports the issues).
+ */
+function sealBootstrap(value: unknown, previous: Bootstrap): Bootstrap | null | undefined {
+  if (!isRecord(value)) return undefined;
+  let operations = value["operations"];
+  if (operations !== previous.operations) {
+    const result = BootstrapSchema.shape.operations.safeParse(operations);
+    if (!result.success) return undefined;
+    operations = Object.freeze(result.data);
+  }
+  let runs = value["runs"];
+  if (runs !== previous.runs) {
+    if (!Array.isArray(runs) || runs.length > MAX_BOOTSTRAP_RUNS) return undefined;
+    const sealedRuns: unknown[] = [];
+    for (let index = 0; index < runs.length; index += 1) {
+      const run: unknown = runs[index];
+      if (previous.runs.includes(run as CheckpointRun)) {
+        sealedRuns.push(run);
+        continue;
+      }
+      const before = previous.runs[index];
+      let sealedRun: unknown = before === undefined ? undefined : sealRunAgainst(CheckpointRunSchema.shape, run, before);
+      if (sealedRun === undefined) {
+        const result = CheckpointRunSchema.safeParse(run);
+        if (!result.success) return undefined;
+        sealedRun = Object.freeze(result.data);
+      }
+      sealedRuns.push(sealedRun);
+    }
+    runs = Object.freeze(sealedRuns);
+  }
+  return Object.freeze({ operations, runs }) as Bootstrap;
+}
+
 /**
  * Validates a draft about to be written and returns it sealed: deep-frozen, keys in canonical
  * order, registered as valid (see {@link isSealedDraft}). The lifecycle must equal
@@ -192,8 +271,21 @@ export function sealDraft(draft: OnboardingDraft, previous?: OnboardingDraft): O
   // `value === previous` (the same object or the same primitive as in the sealed draft the
   // command started from) is already known to be valid. Fields are read by name, not by a
   // computed key: that keeps every property access monomorphic.
-  const part = <T>(value: T, previous: T | undefined, schema: z.ZodMiniType<T>, key: keyof OnboardingDraft): T => {
+  const part = <T>(
+    value: T,
+    previous: T | undefined,
+    schema: z.ZodMiniType<T>,
+    key: keyof OnboardingDraft,
+    againstPrevious?: (value: unknown, previous: NonNullable<T>) => T | undefined,
+    accepts?: (value: unknown) => boolean,
+  ): T => {
     if (base !== null && value === previous) return value;
+    if (accepts !== undefined && accepts(value)) return value;
+    if (againstPrevious !== undefined && previous !== undefined && previous !== null) {
+      const sealedPart = againstPrevious(value, previous);
+      if (sealedPart !== undefined) return sealedPart;
+      // Anything that fails field by field is parsed whole below, which reports the issues.
+    }
     const result = schema.safeParse(value);
     if (result.success) {
       const parsed = result.data;
@@ -207,22 +299,22 @@ export function sealDraft(draft: OnboardingDraft, previous?: OnboardingDraft): O
   };
   // Keys in schema order (the order `canonicalDraft` writes), so the result encodes canonically.
   const next: OnboardingDraft = {
-    id: part(draft.id, base?.id, shape.id, "id"),
-    workspaceId: part(draft.workspaceId, base?.workspaceId, shape.workspaceId, "workspaceId"),
-    version: part(draft.version, base?.version, shape.version, "version"),
+    id: part(draft.id, base?.id, shape.id, "id", undefined, isId),
+    workspaceId: part(draft.workspaceId, base?.workspaceId, shape.workspaceId, "workspaceId", undefined, isId),
+    version: part(draft.version, base?.version, shape.version, "version", undefined, isVersion),
     schemaVersion: part(draft.schemaVersion, base?.schemaVersion, shape.schemaVersion, "schemaVersion"),
     lifecycle: part(draft.lifecycle, base?.lifecycle, shape.lifecycle, "lifecycle"),
     identity: part(draft.identity, base?.identity, shape.identity, "identity"),
     provider: part(draft.provider, base?.provider, shape.provider, "provider"),
-    verification: part(draft.verification, base?.verification, shape.verification, "verification"),
-    bootstrap: part(draft.bootstrap, base?.bootstrap, shape.bootstrap, "bootstrap"),
+    verification: part(draft.verification, base?.verification, shape.verification, "verification", sealVerification),
+    bootstrap: part(draft.bootstrap, base?.bootstrap, shape.bootstrap, "bootstrap", sealBootstrap),
     activation: part(draft.activation, base?.activation, shape.activation, "activation"),
     cancellation: part(draft.cancellation, base?.cancellation, shape.cancellation, "cancellation"),
     invalidation: part(draft.invalidation, base?.invalidation, shape.invalidation, "invalidation"),
     createdAt: part(draft.createdAt, base?.createdAt, shape.createdAt, "createdAt"),
     updatedAt: part(draft.updatedAt, base?.updatedAt, shape.updatedAt, "updatedAt"),
-    createdBy: part(draft.createdBy, base?.createdBy, shape.createdBy, "createdBy"),
-    updatedBy: part(draft.updatedBy, base?.updatedBy, shape.updatedBy, "updatedBy"),
+    createdBy: part(draft.createdBy, base?.createdBy, shape.createdBy, "createdBy", undefined, isId),
+    updatedBy: part(draft.updatedBy, base?.updatedBy, shape.updatedBy, "updatedBy", undefined, isId),
   };
   if (issues.length > 0) throw new CorruptRecordError(issues, idOf(draft));
   checkLifecycle(next);

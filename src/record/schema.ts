@@ -14,6 +14,13 @@ export const SCHEMA_VERSION = 1 as const;
 /** An opaque id: 1 to 128 characters. */
 export const IdSchema = z.string().check(z.minLength(1), z.maxLength(128));
 
+/**
+ * Exactly the values {@link IdSchema} accepts, as a plain predicate (a string of 1 to 128 UTF-16
+ * code units): lets hot paths skip a zod parse of a valid id. A property test pins the two.
+ */
+export const isId = (value: unknown): value is string =>
+  typeof value === "string" && value.length >= 1 && value.length <= 128;
+
 /** An ISO-8601 timestamp with a `Z` or numeric offset. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
 
@@ -107,6 +114,19 @@ const runConsistency = z.check<{ status: string; outcome: string | null; complet
   }
 });
 
+/**
+ * Whether a run satisfies {@link runConsistency} (`outcome` and `completedAt` set exactly when
+ * `status` is `completed`): the same rule as a plain predicate, for code that validates a run
+ * field by field (`sealDraft`).
+ */
+export function isConsistentRun(run: { status: string; outcome: string | null; completedAt: string | null }): boolean {
+  const completed = run.status === "completed";
+  return completed === (run.outcome !== null) && completed === (run.completedAt !== null);
+}
+
+/** The most bootstrap runs a draft keeps. */
+export const MAX_BOOTSTRAP_RUNS = 4096;
+
 /** One background run (verification or one bootstrap operation). */
 export const CheckpointRunSchema = compiledObject(runShape).check(runConsistency);
 
@@ -126,7 +146,7 @@ export const BootstrapSchema = compiledObject({
   /** Every operation requested so far, in first-request order. */
   operations: z.array(IdSchema).check(z.maxLength(256)),
   /** Every run started, oldest first; the latest run of an operation is the one that counts. */
-  runs: z.array(CheckpointRunSchema).check(z.maxLength(4096)),
+  runs: z.array(CheckpointRunSchema).check(z.maxLength(MAX_BOOTSTRAP_RUNS)),
 });
 
 /** Activation: when, by whom, and the override reason if readiness was overridden. */
@@ -168,6 +188,13 @@ export const InvalidationSchema = compiledObject({
   bootstrapRunIds: z.array(IdSchema),
 });
 
+/** A record version: a safe integer of at least 1 (1 on creation, +1 per committed change). */
+export const VersionSchema = z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
+
+/** Exactly the values {@link VersionSchema} accepts, as a plain predicate (see {@link isId}). */
+export const isVersion = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+
 /** The full onboarding draft document (schema version 1). */
 export const OnboardingDraftSchema = compiledObject({
   /** The draft's id, unique within its workspace. */
@@ -175,7 +202,7 @@ export const OnboardingDraftSchema = compiledObject({
   /** The workspace that owns the draft; every access is scoped by it. */
   workspaceId: IdSchema,
   /** 1 at creation, exactly +1 per committed mutation; send it back as `expectedVersion`. */
-  version: z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)),
+  version: VersionSchema,
   /** The document's schema version ({@link SCHEMA_VERSION}); older documents are upgraded on read. */
   schemaVersion: z.literal(SCHEMA_VERSION),
   /** The canonical lifecycle, persisted for querying; always equal to `deriveLifecycle(draft)`. */

@@ -15,7 +15,13 @@ import {
   parseDraft,
   sealDraft,
 } from "../../src/lifecycle/index.js";
-import { CorruptRecordError, type OnboardingDraft } from "../../src/record/index.js";
+import {
+  BootstrapSchema,
+  CheckpointRunSchema,
+  CorruptRecordError,
+  VerificationSchema,
+  type OnboardingDraft,
+} from "../../src/record/index.js";
 import {
   commandArbitrary,
   happyPathCommand,
@@ -154,6 +160,59 @@ describe("sealDraft after a command checks only what changed, with the same verd
       expect(isSealedDraft(corrupted)).toBe(false);
     },
   );
+
+  /** Breaks one field of the verification or of one bootstrap run, keeping everything else shared. */
+  const nestedCorruption = fc.record({
+    target: fc.constantFrom("verification", "bootstrap-run", "bootstrap-operations"),
+    field: fc.constantFrom("runId", "operation", "status", "outcome", "startedAt", "completedAt", "message", "providerRevision"),
+    value: fc.constantFrom<unknown>("", 0, null, "nope", "2026-02-30T00:00:00Z", "x".repeat(5000), -1, undefined, {}),
+    index: fc.nat(4),
+  });
+
+  test.prop([reachableDraftArbitrary(), nestedCorruption], { numRuns: NUM_RUNS })(
+    "a change inside the verification or a bootstrap run is held to the same rules as a full parse",
+    (draft, corruption) => {
+      const base = parseDraft(plain(draft));
+      let changed: OnboardingDraft;
+      if (corruption.target === "verification") {
+        fc.pre(base.verification !== null);
+        changed = { ...base, verification: { ...base.verification!, [corruption.field]: corruption.value } } as OnboardingDraft;
+      } else if (corruption.target === "bootstrap-run") {
+        const runs = base.bootstrap?.runs ?? [];
+        fc.pre(runs.length > 0);
+        const at = corruption.index % runs.length;
+        const nextRuns = runs.map((run, i) => (i === at ? { ...run, [corruption.field]: corruption.value } : run));
+        changed = { ...base, bootstrap: { ...base.bootstrap!, runs: nextRuns } } as OnboardingDraft;
+      } else {
+        fc.pre(base.bootstrap !== null);
+        changed = { ...base, bootstrap: { ...base.bootstrap!, operations: [...base.bootstrap!.operations, corruption.value] } } as OnboardingDraft;
+      }
+      const full = (() => {
+        try {
+          return { ok: true as const, draft: parseDraft(plain(changed)) };
+        } catch (error) {
+          expect(error).toBeInstanceOf(CorruptRecordError);
+          return { ok: false as const };
+        }
+      })();
+      if (full.ok) {
+        const sealed = sealDraft(changed, base);
+        expect(sealed).toEqual(full.draft);
+        expect(encodeDraft(sealed)).toBe(encodeDraft(full.draft));
+        for (const node of everyNode(sealed)) expect(Object.isFrozen(node)).toBe(true);
+      } else {
+        expect(() => sealDraft(changed, base)).toThrow(CorruptRecordError);
+      }
+    },
+  );
+
+  it("the run and bootstrap schemas have no object-level check but run consistency (sealDraft relies on it)", () => {
+    const checks = (schema: { _zod: { def: { checks?: readonly unknown[] } } }) => schema._zod.def.checks?.length ?? 0;
+    expect(checks(VerificationSchema)).toBe(1);
+    expect(checks(CheckpointRunSchema)).toBe(1);
+    expect(checks(BootstrapSchema)).toBe(0);
+    expect(Object.keys(BootstrapSchema.shape)).toEqual(["operations", "runs"]);
+  });
 
   it("a previous draft that is not sealed gives no shortcut: every field is checked", () => {
     const unsealed = draftWith();
