@@ -257,7 +257,8 @@ function sealBootstrap(value: unknown, previous: Bootstrap): Bootstrap | null | 
  *
  * @example
  * ```ts
- * const outcome = applyCommand(draft, command, context);
+ * const context = { now: new Date().toISOString(), actorId: "u-1", nextRunId: () => crypto.randomUUID(), policy: {} };
+ * const outcome = applyCommand(draft, parseCommand({ type: "cancel" }), context);
  * if (outcome.changed) await save(sealDraft(outcome.draft, draft));
  * ```
  */

@@ -21,13 +21,8 @@ const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ $
 
 /**
  * Like `z.object(shape)` from zod/mini (unknown keys stripped), compiled to a straight-line
- * parser on first use.
- *
- * @example
- * ```ts
- * const Point = compiledObject({ x: z.number(), y: z.number() });
- * Point.parse({ x: 1, y: 2, z: 3 }); // { x: 1, y: 2 }
- * ```
+ * parser on first use. Internal: the record and command schemas are built with it, e.g.
+ * `compiledObject({ x: z.number(), y: z.number() })`.
  */
 // @__NO_SIDE_EFFECTS__
 export function compiledObject<const T extends z.core.$ZodLooseShape>(shape: T): z.ZodMiniObject<T, z.core.$strip> {

@@ -20,8 +20,8 @@ import { parseStoredJson } from "./json.js";
  * ```ts
  * const cache = createDraftDocumentCache(1000);
  * const value = cache.read(workspaceId, draftId, row.document); // sealed draft or raw JSON value
- * // after a successful write of `draft` as `text`:
- * cache.wrote(draft, text);
+ * // after a successful write of `draft`, stored as this text:
+ * cache.wrote(draft, encodeDraft(draft));
  * ```
  */
 export interface DraftDocumentCache {
@@ -73,7 +73,8 @@ const keyOf = (workspaceId: string, draftId: string): string => `${workspaceId}\
  *
  * @example
  * ```ts
- * const cache = createDraftDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
+ * declare const documentCacheSize: number | undefined; // an adapter option
+ * const cache = createDraftDocumentCache(documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
  * ```
  */
 export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CACHE_SIZE): DraftDocumentCache {
