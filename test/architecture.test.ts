@@ -1,0 +1,110 @@
+/**
+ * The layout is the architecture: each folder of `src/` says in its header what it may import
+ * (vocabulary <- record <- lifecycle <- commands <- engine <- adapters / http / testing, with
+ * the store port beside the engine). This test reads every import of every source file and
+ * holds each folder to that rule, and keeps drivers out of everything but their own adapter.
+ */
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../src", import.meta.url));
+
+/** Package folders each folder may import (besides itself). */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  vocabulary: [],
+  record: ["vocabulary"],
+  lifecycle: ["vocabulary", "record"],
+  commands: ["vocabulary", "record", "lifecycle"],
+  store: ["vocabulary", "record", "lifecycle"],
+  engine: ["vocabulary", "record", "lifecycle", "commands", "store"],
+  http: ["vocabulary", "record", "lifecycle", "commands", "engine"],
+  testing: ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
+  "adapters/memory": ["vocabulary", "record", "lifecycle", "store"],
+  "adapters/sqlite": ["vocabulary", "record", "lifecycle", "store"],
+  "adapters/postgres": ["vocabulary", "record", "lifecycle", "store"],
+  "adapters/mysql": ["vocabulary", "record", "lifecycle", "store"],
+  "adapters/redis": ["vocabulary", "record", "lifecycle", "store"],
+  ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
+};
+
+/** Third-party modules each folder may import (by package name); node built-ins are free. */
+const PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  vocabulary: [],
+  record: ["zod"],
+  lifecycle: ["zod"],
+  commands: ["zod", "immer"],
+  store: [],
+  engine: ["zod"],
+  http: ["zod"],
+  testing: ["fast-check"],
+  "adapters/memory": [],
+  "adapters/sqlite": ["better-sqlite3"],
+  "adapters/postgres": ["pg"],
+  "adapters/mysql": ["mysql2"],
+  "adapters/redis": ["ioredis"],
+  ".": [],
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** The folder a source file belongs to: `engine`, `adapters/redis`, or `.` for the root entry. */
+function folderOf(file: string): string {
+  const parts = relative(root, file).split(sep);
+  if (parts.length === 1) return ".";
+  return parts[0] === "adapters" ? `adapters/${parts[1]}` : parts[0]!;
+}
+
+/** Every module specifier a file imports or re-exports (static and dynamic). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const found: string[] = [];
+  for (const match of text.matchAll(/(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g)) {
+    found.push((match[1] ?? match[2])!);
+  }
+  return found;
+}
+
+const packageName = (specifier: string): string =>
+  specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]!;
+
+describe("architecture: what each folder of src/ may import", () => {
+  const files = sourceFiles(root);
+
+  it("knows every folder", () => {
+    const unknown = [...new Set(files.map(folderOf))].filter((folder) => !(folder in ALLOWED));
+    expect(unknown).toEqual([]);
+  });
+
+  for (const file of files) {
+    const folder = folderOf(file);
+    it(`${relative(root, file)} imports only what ${folder === "." ? "the root entry" : `${folder}/`} may`, () => {
+      const problems: string[] = [];
+      for (const specifier of importsOf(file)) {
+        if (specifier.startsWith("node:")) continue;
+        if (specifier.startsWith(".")) {
+          const target = folderOf(join(file, "..", specifier));
+          if (target !== folder && !(ALLOWED[folder] ?? []).includes(target)) problems.push(`${specifier} (${target}/)`);
+          continue;
+        }
+        if (!(PACKAGES[folder] ?? []).includes(packageName(specifier))) problems.push(`${specifier} (package)`);
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+
+  it("the pure core never imports a driver, node built-ins or the engine", () => {
+    for (const file of files.filter((f) => ["vocabulary", "record", "lifecycle", "commands"].includes(folderOf(f)))) {
+      for (const specifier of importsOf(file)) {
+        expect(specifier.startsWith("node:"), `${relative(root, file)} imports ${specifier}`).toBe(false);
+      }
+    }
+  });
+});
