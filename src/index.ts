@@ -67,6 +67,7 @@ export {
   IdSchema,
   TimestampSchema,
   type OnboardingDraft,
+  type DeepReadonly,
   type CheckpointRun,
   type Verification,
   type Bootstrap,

@@ -51,12 +51,22 @@ export function newDraft(input: {
           displayName: input.identity.displayName,
           ...(input.identity.primaryDomain === undefined ? {} : { primaryDomain: input.identity.primaryDomain }),
         };
-  const draft: OnboardingDraft = {
+  // The parts the lifecycle is derived from, then the record with its keys in canonical order.
+  const lifecycle = deriveLifecycle({
+    identity,
+    provider: null,
+    verification: null,
+    bootstrap: null,
+    activation: null,
+    cancellation: null,
+    invalidation: null,
+  });
+  return {
     id: input.id,
     workspaceId: input.workspaceId,
     version: 1,
     schemaVersion: SCHEMA_VERSION,
-    lifecycle: { state: "draft", currentCheckpoint: "identify", lastCompletedCheckpoint: null, reason: null },
+    lifecycle,
     identity,
     provider: null,
     verification: null,
@@ -69,7 +79,4 @@ export function newDraft(input: {
     createdBy: input.actorId,
     updatedBy: input.actorId,
   };
-  // Keys in canonical order; the lifecycle is whatever the decision table says of this record.
-  draft.lifecycle = deriveLifecycle(draft);
-  return draft;
 }

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { castDraft } from "immer";
 import { compiledObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import type { Invalidation, OnboardingDraft } from "../record/index.js";
@@ -46,7 +47,7 @@ export const selectProvider = defineCommand({
       d.provider = { connectionId: command.connectionId, revision: 1 };
       d.verification = null;
       d.bootstrap = null;
-      if (invalidation !== null) d.invalidation = invalidation;
+      if (invalidation !== null) d.invalidation = castDraft(invalidation);
     });
   },
 });

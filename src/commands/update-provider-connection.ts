@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { castDraft } from "immer";
 import { compiledObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
@@ -43,7 +44,7 @@ export const updateProviderConnection = defineCommand({
         d.provider.revision = Math.max(d.provider.revision, verified) + 1;
       }
       d.bootstrap = null;
-      if (invalidation !== null) d.invalidation = invalidation;
+      if (invalidation !== null) d.invalidation = castDraft(invalidation);
     });
   },
 });

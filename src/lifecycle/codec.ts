@@ -372,7 +372,7 @@ export function encodeDraft(draft: OnboardingDraft): string {
 }
 
 function canonicalRun(run: CheckpointRun): CheckpointRun {
-  const out: CheckpointRun = {
+  const out = {
     runId: run.runId,
     operation: run.operation,
     status: run.status,
@@ -380,8 +380,7 @@ function canonicalRun(run: CheckpointRun): CheckpointRun {
     startedAt: run.startedAt,
     completedAt: run.completedAt,
   };
-  if (run.message !== undefined) out.message = run.message;
-  return out;
+  return run.message === undefined ? out : { ...out, message: run.message };
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { compiledObject } from "./object.js";
-import { IdSchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema } from "./schema.js";
+import { IdSchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema, type DeepReadonly } from "./schema.js";
 
 /**
  * What an audit entry records:
@@ -60,7 +60,7 @@ export const AuditEventSchema = compiledObject({
 });
 
 /** One entry of a draft's audit trail. */
-export type AuditEvent = z.output<typeof AuditEventSchema>;
+export type AuditEvent = DeepReadonly<z.output<typeof AuditEventSchema>>;
 
 /** What an idempotency key remembers: the command's fingerprint and its first outcome. */
 export const IdempotencyRecordSchema = compiledObject({
@@ -92,4 +92,4 @@ export const IdempotencyRecordSchema = compiledObject({
 });
 
 /** What an idempotency key remembers. */
-export type IdempotencyRecord = z.output<typeof IdempotencyRecordSchema>;
+export type IdempotencyRecord = DeepReadonly<z.output<typeof IdempotencyRecordSchema>>;

@@ -231,23 +231,33 @@ export const OnboardingDraftSchema = compiledObject({
   updatedBy: IdSchema,
 });
 
+/**
+ * A JSON-shaped type made read-only all the way down: what sealed drafts are at run time
+ * (deep-frozen), so the compiler refuses an in-place change before the run time does.
+ */
+export type DeepReadonly<T> = T extends readonly (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
 /** The persisted lifecycle of a draft. */
-export type Lifecycle = z.output<typeof LifecycleSchema>;
+export type Lifecycle = DeepReadonly<z.output<typeof LifecycleSchema>>;
 /** The tenant identity of a draft. */
-export type Identity = z.output<typeof IdentitySchema>;
+export type Identity = DeepReadonly<z.output<typeof IdentitySchema>>;
 /** The selected provider connection of a draft. */
-export type Provider = z.output<typeof ProviderSchema>;
+export type Provider = DeepReadonly<z.output<typeof ProviderSchema>>;
 /** One background run. */
-export type CheckpointRun = z.output<typeof CheckpointRunSchema>;
+export type CheckpointRun = DeepReadonly<z.output<typeof CheckpointRunSchema>>;
 /** The verification run with the connection and revision it verified. */
-export type Verification = z.output<typeof VerificationSchema>;
+export type Verification = DeepReadonly<z.output<typeof VerificationSchema>>;
 /** The bootstrap checkpoint. */
-export type Bootstrap = z.output<typeof BootstrapSchema>;
+export type Bootstrap = DeepReadonly<z.output<typeof BootstrapSchema>>;
 /** The activation record. */
-export type Activation = z.output<typeof ActivationSchema>;
+export type Activation = DeepReadonly<z.output<typeof ActivationSchema>>;
 /** The cancellation record. */
-export type Cancellation = z.output<typeof CancellationSchema>;
+export type Cancellation = DeepReadonly<z.output<typeof CancellationSchema>>;
 /** What a provider change invalidated. */
-export type Invalidation = z.output<typeof InvalidationSchema>;
+export type Invalidation = DeepReadonly<z.output<typeof InvalidationSchema>>;
 /** The onboarding draft: a JSON-serialisable document, validated on every read. */
-export type OnboardingDraft = z.output<typeof OnboardingDraftSchema>;
+export type OnboardingDraft = DeepReadonly<z.output<typeof OnboardingDraftSchema>>;

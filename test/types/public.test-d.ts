@@ -174,3 +174,19 @@ describe("errors", () => {
     if (caught instanceof NotReadyError) expectTypeOf(caught.blockers).toEqualTypeOf<readonly Blocker[]>();
   });
 });
+
+describe("sealed drafts are read-only in the types too", () => {
+  it("refuses in-place changes of a draft and of its parts", () => {
+    const draft = {} as OnboardingDraft;
+    // @ts-expect-error drafts are deep-frozen at run time; the type says so
+    draft.version = 2;
+    // @ts-expect-error nested parts as well
+    draft.lifecycle.state = "completed";
+    // @ts-expect-error and arrays
+    draft.bootstrap?.runs.push({} as never);
+    expectTypeOf(draft.bootstrap?.operations).toEqualTypeOf<readonly string[] | undefined>();
+    // A changed copy is built, not edited:
+    const next: OnboardingDraft = { ...draft, version: draft.version + 1 };
+    expectTypeOf(next.version).toEqualTypeOf<number>();
+  });
+});
