@@ -6,6 +6,7 @@ import {
   TerminalDraftError,
   ValidationError,
   toValidationIssues,
+  type DeepReadonly,
   type OnboardingDraft,
 } from "../record/index.js";
 import { deriveLifecycle } from "../lifecycle/index.js";
@@ -46,8 +47,11 @@ export const CommandSchema = z.discriminatedUnion("type", [
 /** Any command, after validation (discriminated by `type`). */
 export type Command = z.output<typeof CommandSchema>;
 
-/** Any command as a caller may write it (before defaults and trimming). */
-export type CommandInput = z.input<typeof CommandSchema>;
+/**
+ * Any command as a caller may write it (before defaults and trimming). Arrays may be read-only,
+ * so a command written `as const` (or built from frozen data) is accepted.
+ */
+export type CommandInput = DeepReadonly<z.input<typeof CommandSchema>>;
 
 /** The `type` of every command. */
 export type CommandType = Command["type"];

@@ -112,6 +112,15 @@ describe("engine.execute overloads", () => {
     void engine.execute("ws", "d", { type: "activate", override: { reason: "r" } }, { actor, expectedVersion: 3, idempotencyKey: "k" });
   });
 
+  it("commands written `as const` (read-only arrays) are accepted", () => {
+    const bootstrap = { type: "start_bootstrap", operations: ["sync_directory", "apply_baseline"] } as const;
+    void engine.execute("ws", "d", bootstrap, { actor, expectedVersion: 4 });
+    const frozen: readonly string[] = Object.freeze(["invite_admins"]);
+    void engine.execute("ws", "d", { type: "start_bootstrap", operations: frozen }, { actor, expectedVersion: 5 });
+    // @ts-expect-error still no expectedVersion for an operator command
+    void engine.execute("ws", "d", bootstrap, { actor });
+  });
+
   it("worker reports do not need one", () => {
     void engine.execute("ws", "d", { type: "record_verification_result", runId: "r", status: "running" }, { actor });
     void engine.execute(
