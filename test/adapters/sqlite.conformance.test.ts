@@ -1,6 +1,7 @@
 /**
  * The shared DraftStore conformance kit, run against the SQLite adapter on a temporary file
- * (WAL mode, the adapter's own connection) and on a caller-owned in-memory database.
+ * (WAL mode, the adapter's own connection), on a caller-owned in-memory database, and with the
+ * document cache turned off (every read parses, no `peek`: the plain path every adapter shares).
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import Database from "better-sqlite3";
@@ -52,4 +53,26 @@ describeStoreConformance(
     };
   },
   { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
+);
+
+describeStoreConformance(
+  "sqlite (document cache off)",
+  async () => {
+    const db = new Database(":memory:");
+    const store = createSqliteStore({ database: db, tablePrefix: "nocache_", documentCacheSize: 0 });
+    await store.migrate();
+    const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
+    return {
+      store,
+      async writeRawDocument(workspaceId, draftId, raw) {
+        const { changes } = overwrite.run(raw, workspaceId, draftId);
+        if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
+      },
+      async teardown() {
+        await store.close();
+        db.close();
+      },
+    };
+  },
+  { runner: { describe, it, beforeAll, afterAll }, numRuns: 50 },
 );
