@@ -379,7 +379,8 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       if (idempotencyKey !== null) {
         const remembered = await loadIdempotency(workspaceId, idempotencyKey);
         if (remembered !== null) {
-          await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, command.type, idempotencyKey);
+          const authorizing = authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, command.type, idempotencyKey);
+          if (authorizing !== undefined) await authorizing;
           return replay(remembered, draftId, fingerprint);
         }
       }
@@ -642,7 +643,8 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     const draftId = checkId(draftIdInput, "draftId");
     const actorId = actorIdOf(actor);
     const draft = await loadDraft(workspaceId, draftId);
-    await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "get", null);
+    const authorizing = authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "get", null);
+    if (authorizing !== undefined) await authorizing;
     return draft;
   }
 
@@ -651,7 +653,8 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     const draftId = checkId(draftIdInput, "draftId");
     const actorId = actorIdOf(actor);
     const draft = await loadDraft(workspaceId, draftId);
-    await authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "history", null);
+    const authorizing = authorizeAll(actor, actorId, [Capability.View], workspaceId, draftId, draft, "history", null);
+    if (authorizing !== undefined) await authorizing;
     const raw = await store.listAudit(workspaceId, draftId);
     return raw.map((entry, index) => {
       const result = safeParseWithMessages(AuditEventSchema, entry);
