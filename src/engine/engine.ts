@@ -413,37 +413,9 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
           state: draft.lifecycle.state,
         };
       }
-      // Validated before it is written (only the fields the command changed need checking) and
-      // frozen, so the result can be handed out and kept by an in-process store without a copy.
-      const next = sealDraft(outcome.draft, draft);
-      const event = auditEvent({
-        eventId: ids.eventId(),
-        workspaceId,
-        draftId,
-        kind: "committed",
-        commandType: command.type,
-        actorId,
-        at: context.now,
-        fromVersion: draft.version,
-        toVersion: next.version,
-        idempotencyKey,
-        feedback: outcome.feedback,
-        runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
-        state: next.lifecycle.state,
-      });
-      const idempotency = rememberOutcome(idempotencyKey, command.type, fingerprint, event, next);
+      const { next, event, idempotency } = prepareWrite(draft, outcome, command, actorId, context.now, idempotencyKey, fingerprint);
       const written = await store.commit({ draft: next, expectedVersion: draft.version, events: [event], idempotency });
-      if (written.ok) {
-        return {
-          draft: next,
-          version: next.version,
-          feedback: outcome.feedback,
-          event,
-          runIds: outcome.runIds,
-          replayed: false,
-          state: next.lifecycle.state,
-        };
-      }
+      if (written.ok) return applied(next, event, outcome);
       const resolved = await onRejection(written, workspaceId, draftId, next);
       if (resolved === "retry_idempotency") continue; // the next loop iteration replays
       // version_conflict
@@ -497,22 +469,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       return null; // refusals and failures are decided on a fresh read
     }
     if (!outcome.changed) return null;
-    const next = sealDraft(outcome.draft, draft);
-    const event = auditEvent({
-      eventId: ids.eventId(),
-      workspaceId,
-      draftId,
-      kind: "committed",
-      commandType: command.type,
-      actorId,
-      at: context.now,
-      fromVersion: draft.version,
-      toVersion: next.version,
-      idempotencyKey: null,
-      feedback: outcome.feedback,
-      runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
-      state: next.lifecycle.state,
-    });
+    const { next, event } = prepareWrite(draft, outcome, command, actorId, context.now, null, "");
     const written = await store.commit({
       draft: next,
       expectedVersion: draft.version,
@@ -520,7 +477,44 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       events: [event],
       idempotency: null,
     });
-    if (!written.ok) return null;
+    return written.ok ? applied(next, event, outcome) : null;
+  }
+
+  /**
+   * What a changed outcome writes: the next record, sealed (validated before it is written, only
+   * the fields the command changed need checking, and frozen so it can be handed out and kept by
+   * an in-process store without a copy), its `committed` audit entry and its idempotency record.
+   */
+  function prepareWrite(
+    draft: OnboardingDraft,
+    outcome: Extract<CommandOutcome, { changed: true }>,
+    command: Command,
+    actorId: string,
+    at: string,
+    idempotencyKey: string | null,
+    fingerprint: string,
+  ): { next: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null } {
+    const next = sealDraft(outcome.draft, draft);
+    const event = auditEvent({
+      eventId: ids.eventId(),
+      workspaceId: next.workspaceId,
+      draftId: next.id,
+      kind: "committed",
+      commandType: command.type,
+      actorId,
+      at,
+      fromVersion: draft.version,
+      toVersion: next.version,
+      idempotencyKey,
+      feedback: outcome.feedback,
+      runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
+      state: next.lifecycle.state,
+    });
+    return { next, event, idempotency: rememberOutcome(idempotencyKey, command.type, fingerprint, event, next) };
+  }
+
+  /** The result of a committed write. */
+  function applied(next: OnboardingDraft, event: AuditEvent, outcome: CommandOutcome): MutationResult {
     return {
       draft: next,
       version: next.version,

@@ -74,5 +74,5 @@ describeStoreConformance(
       },
     };
   },
-  { runner: { describe, it, beforeAll, afterAll }, numRuns: 50 },
+  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
 );
