@@ -127,8 +127,9 @@ function checkLifecycle(draft: OnboardingDraft): void {
 }
 
 /**
- * The registry of sealed drafts: deep-frozen drafts that passed the zod schema. It lives on `globalThis` under a `Symbol.for` key (per schema version) so the
- * separately bundled CommonJS entry points share it with each other and with the ESM build.
+ * The registry of sealed drafts: deep-frozen drafts that passed the zod schema. It lives on
+ * `globalThis` under a `Symbol.for` key (per schema version) so the separately bundled CommonJS
+ * entry points share it with each other and with the ESM build.
  */
 const SEALED_KEY: unique symbol = Symbol.for(`onboarding-lifecycle.sealed-drafts.v${SCHEMA_VERSION}`) as never;
 let sealedValues: WeakSet<object> | undefined;
@@ -224,9 +225,12 @@ function sealBootstrap(value: unknown, previous: Bootstrap): Bootstrap | null | 
   if (runs !== previous.runs) {
     if (!Array.isArray(runs) || runs.length > MAX_BOOTSTRAP_RUNS) return undefined;
     const sealedRuns: unknown[] = [];
+    // Runs shared with the previous bootstrap, found by identity (a set for long lists, so a
+    // draft with thousands of runs stays linear).
+    const shared = previous.runs.length > 16 ? new Set<unknown>(previous.runs) : null;
     for (let index = 0; index < runs.length; index += 1) {
       const run: unknown = runs[index];
-      if (previous.runs.includes(run as CheckpointRun)) {
+      if (shared === null ? previous.runs.includes(run as CheckpointRun) : shared.has(run)) {
         sealedRuns.push(run);
         continue;
       }

@@ -30,7 +30,7 @@ import {
   structuralDraftArbitrary,
   testContext,
 } from "../../src/testing/arbitraries.js";
-import { T0, draftWith, verification } from "./fixtures.js";
+import { T0, bootstrapOf, draftWith, run, verification } from "./fixtures.js";
 
 const NUM_RUNS = 200;
 
@@ -205,6 +205,18 @@ describe("sealDraft after a command checks only what changed, with the same verd
       }
     },
   );
+
+  it("a long bootstrap (many runs) is sealed the same way: one changed run, every other shared", () => {
+    const runs = Array.from({ length: 40 }, (_, i) => run(`op-${i % 8}`, "completed", "failed", `r-${i}`));
+    const base = parseDraft(plain(draftWith({ bootstrap: bootstrapOf(...runs) })));
+    const changedRuns = base.bootstrap!.runs.map((r, i) => (i === 39 ? { ...r, status: "running" as const, outcome: null, completedAt: null } : r));
+    const changed = { ...base, bootstrap: { ...base.bootstrap!, runs: changedRuns } } as OnboardingDraft;
+    const sealed = sealDraft(changed, base);
+    expect(sealed).toEqual(parseDraft(plain(changed)));
+    expect(sealed.bootstrap!.runs[0]).toBe(base.bootstrap!.runs[0]);
+    const broken = { ...changed, bootstrap: { ...changed.bootstrap!, runs: changedRuns.map((r, i) => (i === 20 ? { ...r, runId: "" } : r)) } } as OnboardingDraft;
+    expect(() => sealDraft(broken, base)).toThrow(CorruptRecordError);
+  });
 
   it("the run and bootstrap schemas have no object-level check but run consistency (sealDraft relies on it)", () => {
     const checks = (schema: { _zod: { def: { checks?: readonly unknown[] } } }) => schema._zod.def.checks?.length ?? 0;
