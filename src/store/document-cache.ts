@@ -68,8 +68,8 @@ export const DEFAULT_DOCUMENT_CACHE_SIZE = 1000;
 const keyOf = (workspaceId: string, draftId: string): string => `${workspaceId}\u0000${draftId}`;
 
 /**
- * Creates a {@link DraftDocumentCache} holding at most `capacity` drafts, least recently
- * written (or first read) first out. A capacity of 0 caches nothing (every read parses).
+ * Creates a {@link DraftDocumentCache} holding at most `capacity` drafts; when it is full, the
+ * draft cached first goes first. A capacity of 0 caches nothing (every read parses).
  *
  * @example
  * ```ts
@@ -83,7 +83,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
 
   const remember = (key: string, entry: Entry): void => {
     if (limit === 0) return;
-    entries.delete(key);
+    // Replacing an entry keeps its place: eviction is in order of first caching.
     entries.set(key, entry);
     if (entries.size > limit) {
       const oldest = entries.keys().next();
@@ -105,8 +105,8 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
       const key = keyOf(workspaceId, draftId);
       if (text !== null) {
         const hit = entries.get(key);
-        // Eviction order is write order (a hit does not reorder): cheap, and a draft that is
-        // only read falls out at worst once per `capacity` writes, then is cached again.
+        // Eviction is in order of first caching (neither a hit nor a rewrite reorders): cheap,
+        // and an evicted draft is simply parsed and cached again on its next read.
         if (hit !== undefined && hit.token === text) return hit.draft;
       }
       const value = parseStoredJson(text ?? raw, "draft document", draftId);

@@ -76,7 +76,7 @@ describe("createDraftDocumentCache", () => {
     expect(cache.size).toBe(0);
   });
 
-  it("holds at most `capacity` drafts, oldest write out first; capacity 0 caches nothing", () => {
+  it("holds at most `capacity` drafts, the first cached out first; capacity 0 caches nothing", () => {
     const cache = createDraftDocumentCache(2);
     const drafts = ["a", "b", "c"].map((id) => sealed({ id }));
     for (const draft of drafts) cache.wrote(draft, encodeDraft(draft));

@@ -59,7 +59,7 @@ export interface RedisStoreOptions {
 
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
 interface CallClient {
-  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  call(command: string, ...args: (string | number | (string | number)[])[]): Promise<unknown>;
 }
 
 interface Script {
@@ -145,10 +145,14 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     } catch (error) {
       return Promise.reject(new StoreError(NAME, operation, error));
     }
-    const { keys, args, document } = prepared;
-    const reply = client.call("evalsha", s.sha, keys.length, ...keys, ...args).then(toWriteResult, (error: unknown) => {
+    const { argv, document } = prepared;
+    // argv[0] is the script's SHA-1 for EVALSHA; EVAL takes the source in its place.
+    argv[0] = s.sha;
+    const reply = client.call("evalsha", argv).then(toWriteResult, (error: unknown) => {
       if (!isNoScript(error)) throw new StoreError(NAME, operation, error);
-      return client.call("eval", s.source, keys.length, ...keys, ...args).then(toWriteResult, (retryError: unknown) => {
+      // First use on this server (or after SCRIPT FLUSH / failover): EVAL also caches it.
+      argv[0] = s.source;
+      return client.call("eval", argv).then(toWriteResult, (retryError: unknown) => {
         throw new StoreError(NAME, operation, retryError);
       });
     });
@@ -171,38 +175,48 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     return entry;
   }
 
+  /**
+   * The arguments of a write script after the script itself (`argv[0]`, filled in by the
+   * caller): the key count, the keys, then ARGV (see `scripts.ts`), built in one array because
+   * writes are the hot path.
+   */
   function writeKeysAndArgs(
     draft: OnboardingDraft,
     expectedVersion: number | null,
     basis: string,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
-  ): { keys: string[]; args: (string | number)[]; document: string } {
+  ): { argv: (string | number)[]; document: string } {
     const k = keysOf(draft.workspaceId);
-    const keys = [k.keys.draft(draft.id), ...k.fixed];
+    const keys: string[] = [k.keys.draft(draft.id)];
+    for (const key of k.fixed) keys.push(key);
     if (idempotency !== null) {
       if (idempotency.workspaceId !== draft.workspaceId) {
         throw new Error("the idempotency record belongs to another workspace than the draft");
       }
       keys.push(k.keys.idempotency(idempotency.key));
     }
-    const auditKeys = new Map<string, number>();
+    // Audit entries go to their draft's list; the script takes (1-based index of the list among
+    // the audit keys, entry JSON) pairs.
+    const auditKeys: string[] = [];
     const pairs: (string | number)[] = [];
     for (const event of events) {
       if (event.workspaceId !== draft.workspaceId) {
         throw new Error("an audit entry belongs to another workspace than the draft");
       }
       const key = k.keys.audit(event.draftId);
-      let index = auditKeys.get(key);
-      if (index === undefined) {
-        index = auditKeys.size + 1;
-        auditKeys.set(key, index);
+      let index = auditKeys.indexOf(key) + 1;
+      if (index === 0) {
+        auditKeys.push(key);
         keys.push(key);
+        index = auditKeys.length;
       }
       pairs.push(index, JSON.stringify(event));
     }
     const document = encodeDraft(draft);
-    const args: (string | number)[] = [
+    const argv: (string | number)[] = ["", keys.length];
+    for (const key of keys) argv.push(key);
+    argv.push(
       expectedVersion === null ? "" : String(expectedVersion),
       String(draft.version),
       document,
@@ -213,10 +227,11 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
       idempotency === null ? "" : JSON.stringify(idempotency),
       basis,
       events.length,
-      ...pairs,
-    ];
-    return { keys, args, document };
+    );
+    for (const value of pairs) argv.push(value);
+    return { argv, document };
   }
+
 
   function toWriteResult(reply: unknown): WriteResult {
     if (!Array.isArray(reply)) throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
