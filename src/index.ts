@@ -243,6 +243,7 @@ export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.
 export { assertIdentifier, auditEventFromRow, type SqlAuditRow } from "./store/sql.js";
 export { wrapStoreErrors } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";
+export { idempotencyCutoff } from "./store/port.js";
 export {
   createDraftDocumentCache,
   DEFAULT_DOCUMENT_CACHE_SIZE,

@@ -4,7 +4,7 @@
  *
  * May import: vocabulary/ and record/ (types and codecs). Never a driver, never the engine.
  */
-import type { AuditEvent, IdempotencyRecord, OnboardingDraft } from "../record/index.js";
+import { ValidationError, type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
 
 /**
@@ -160,6 +160,14 @@ export interface DraftStore {
   findOpenDraft(workspaceId: string, tenantId: string): Promise<unknown>;
   /** The idempotency record of a key in a workspace, or `null`. */
   loadIdempotency(workspaceId: string, key: string): Promise<unknown>;
+  /**
+   * Optional: deletes the idempotency records created before `before` (a UTC ISO-8601 instant,
+   * see {@link idempotencyCutoff}) in every workspace, and resolves to how many went. A pruned
+   * key is a new key again: a retry that arrives after its record was pruned runs as a new
+   * request. Meant for a scheduled job ("keep keys for 24 hours"); drafts and audit entries are
+   * never touched.
+   */
+  pruneIdempotency?(before: string): Promise<number>;
   /** One page of drafts in a workspace, keyset-paginated on (`createdAt`, `id`). */
   list(workspaceId: string, options: ListOptions): Promise<ListPage>;
   /** Releases connections the adapter opened itself (never those the caller passed in). */
@@ -174,4 +182,26 @@ export function openTenantOf(draft: OnboardingDraft): string | null {
   if (draft.identity === null) return null;
   const state = draft.lifecycle.state;
   return state === "completed" || state === "cancelled" ? null : draft.identity.tenantId;
+}
+
+/**
+ * Normalises the cut-off of {@link DraftStore.pruneIdempotency}: a `Date`, epoch milliseconds or
+ * any ISO-8601 string becomes the UTC form the engine stamps records with
+ * (`2026-01-01T00:00:00.000Z`), so stores can compare it with stored `createdAt` text.
+ *
+ * @throws {@link ValidationError} for a value that is not a valid instant.
+ *
+ * @example
+ * ```ts
+ * const dayAgo = idempotencyCutoff(Date.now() - 24 * 3600 * 1000);
+ * ```
+ */
+export function idempotencyCutoff(before: string | number | Date): string {
+  const instant = before instanceof Date ? before : new Date(before);
+  if (Number.isNaN(instant.getTime())) {
+    throw new ValidationError("options", [
+      { code: "invalid_value", path: ["before"], message: `not a valid instant: ${String(before)}` },
+    ]);
+  }
+  return instant.toISOString();
 }

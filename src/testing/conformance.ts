@@ -248,6 +248,29 @@ export function describeStoreConformance(
         await assertDraftInvariants(h().store, ws, draft.id);
       });
 
+      it("prunes idempotency records older than a cut-off; a pruned key is a new key again (stores that prune)", async () => {
+        const store = h().store;
+        if (store.pruneIdempotency === undefined) return; // the store does not prune: nothing to check
+        const ws = freshWorkspace();
+        // Far in the past, so no other test's records are older than the cut-off.
+        let now = Date.UTC(2000, 0, 1);
+        const engine = createOnboardingEngine({ store, authorize: allowAll, clock: { now: () => now } });
+        const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor });
+        const rename = (displayName: string) => ({ type: "identify" as const, tenantId: "t", displayName });
+        await engine.execute(ws, draft.id, rename("Old"), { actor, expectedVersion: 1, idempotencyKey: "old-key" });
+        now = Date.UTC(2000, 0, 2);
+        await engine.execute(ws, draft.id, rename("New"), { actor, expectedVersion: 2, idempotencyKey: "new-key" });
+        const pruned = await store.pruneIdempotency(new Date(Date.UTC(2000, 0, 1, 12)).toISOString());
+        check(pruned >= 1, `pruned ${pruned} records`);
+        check((await store.loadIdempotency(ws, "old-key")) === null, "the old record must be gone");
+        check((await store.loadIdempotency(ws, "new-key")) !== null, "the newer record must stay");
+        const replay = await engine.execute(ws, draft.id, rename("New"), { actor, expectedVersion: 2, idempotencyKey: "new-key" });
+        check(replay.replayed && replay.version === 3, "a kept key still replays");
+        const fresh = await engine.execute(ws, draft.id, rename("Old"), { actor, expectedVersion: 3, idempotencyKey: "old-key" });
+        check(!fresh.replayed && fresh.version === 4, "a pruned key runs as a new request");
+        await assertDraftInvariants(store, ws, draft.id);
+      });
+
       it("refuses a commit whose basis no longer matches the stored bytes (stores that peek)", async () => {
         const store = h().store;
         if (store.peek === undefined) return; // the store cannot peek: nothing to check

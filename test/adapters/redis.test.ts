@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Redis } from "ioredis";
 import { createRedisStore, encodeWorkspaceSegment, redisKeys } from "../../src/adapters/redis/index.js";
+import { createOnboardingEngine } from "../../src/index.js";
 import { ConfigurationError, StoreError } from "../../src/record/index.js";
 import { LIFECYCLE_STATES } from "../../src/vocabulary/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
@@ -90,6 +91,25 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     });
     await expect(store.list("ws-dead", { limit: 5 })).rejects.toBeInstanceOf(StoreError);
     dead.disconnect();
+  });
+
+  it("expires idempotency records after idempotencyTtlSeconds (and keeps them without it)", async () => {
+    const ws = `ttl-${uniqueSuffix()}`;
+    const k = redisKeys(prefix, ws);
+    const actor = { id: "u" };
+    const expiring = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix, idempotencyTtlSeconds: 60 }), authorize: () => true });
+    const { draft } = await expiring.create(ws, {}, { actor, idempotencyKey: "create-1" });
+    await expiring.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1, idempotencyKey: "cancel-1" });
+    for (const key of ["create-1", "cancel-1"]) {
+      const ttl = await client.ttl(k.idempotency(key));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60);
+    }
+    const keeping = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix }), authorize: () => true });
+    await keeping.create(ws, {}, { actor, idempotencyKey: "create-2" });
+    expect(await client.ttl(k.idempotency("create-2"))).toBe(-1);
+    expect(() => createRedisStore({ client, keyPrefix: prefix, idempotencyTtlSeconds: -1 })).toThrow(ConfigurationError);
+    expect(() => createRedisStore({ client, keyPrefix: prefix, idempotencyTtlSeconds: 1.5 })).toThrow(ConfigurationError);
   });
 
   it("reports a key of the wrong type as StoreError and writes nothing", async () => {

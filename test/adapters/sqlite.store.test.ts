@@ -81,6 +81,7 @@ describe("sqlite schema", () => {
       "app_drafts_created_idx",
       "app_drafts_open_tenant_uq",
       "app_drafts_state_idx",
+      "app_idem_created_idx",
       "app_idempotency",
     ]);
     raw.exec(sqliteDropSchemaSql("app_"));

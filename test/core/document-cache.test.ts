@@ -3,9 +3,9 @@
  * returns the sealed draft without parsing; any other text is parsed and validated as before.
  */
 import { describe, expect, it } from "vitest";
-import { createDraftDocumentCache } from "../../src/store/index.js";
+import { createDraftDocumentCache, idempotencyCutoff } from "../../src/store/index.js";
 import { encodeDraft, isSealedDraft, parseDraft } from "../../src/lifecycle/index.js";
-import { CorruptRecordError, type OnboardingDraft } from "../../src/record/index.js";
+import { CorruptRecordError, ValidationError, type OnboardingDraft } from "../../src/record/index.js";
 import { draftWith } from "./fixtures.js";
 
 const sealed = (parts: Parameters<typeof draftWith>[0] = {}): OnboardingDraft =>
@@ -86,5 +86,21 @@ describe("createDraftDocumentCache", () => {
     none.wrote(drafts[1]!, encodeDraft(drafts[1]!));
     expect(none.size).toBe(0);
     expect(none.read(drafts[1]!.workspaceId, "b", encodeDraft(drafts[1]!))).not.toBe(drafts[1]);
+  });
+});
+
+describe("idempotencyCutoff", () => {
+  it("turns a Date, epoch milliseconds or any ISO-8601 instant into the UTC text stores compare", () => {
+    const utc = "2026-01-01T00:00:00.000Z";
+    expect(idempotencyCutoff(new Date(utc))).toBe(utc);
+    expect(idempotencyCutoff(Date.parse(utc))).toBe(utc);
+    expect(idempotencyCutoff("2026-01-01T01:00:00+01:00")).toBe(utc);
+    expect(idempotencyCutoff("2026-01-01T00:00:00Z")).toBe(utc);
+  });
+
+  it("refuses what is not an instant", () => {
+    for (const bad of ["yesterday", "", Number.NaN, new Date("nope")]) {
+      expect(() => idempotencyCutoff(bad)).toThrow(ValidationError);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { encodeDraft, isSealedDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
   encodeCursor,
+  idempotencyCutoff,
   openTenantOf,
   parseStoredJson,
   type CommitInput,
@@ -30,7 +31,8 @@ interface WorkspaceData {
   readonly drafts: Map<string, StoredDraft>;
   readonly openByTenant: Map<string, string>;
   readonly audit: Map<string, AuditEvent[]>;
-  readonly idempotency: Map<string, string>;
+  /** Idempotency records by key: the JSON text and the `createdAt` it was stamped with. */
+  readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
 }
 
 /** The in-memory store, with two extra methods for tests and debugging. */
@@ -114,7 +116,12 @@ export function createMemoryStore(): MemoryDraftStore {
       data.audit.set(draft.id, trail);
     }
     for (const event of input.events) trail.push(freezeEvent(event));
-    if (input.idempotency !== null) data.idempotency.set(input.idempotency.key, JSON.stringify(input.idempotency));
+    if (input.idempotency !== null) {
+      data.idempotency.set(input.idempotency.key, {
+        text: JSON.stringify(input.idempotency),
+        createdAt: input.idempotency.createdAt,
+      });
+    }
   };
 
   return {
@@ -175,7 +182,21 @@ export function createMemoryStore(): MemoryDraftStore {
     },
 
     async loadIdempotency(workspaceId, key) {
-      return parse(workspaces.get(workspaceId)?.idempotency.get(key));
+      return parse(workspaces.get(workspaceId)?.idempotency.get(key)?.text);
+    },
+
+    async pruneIdempotency(before) {
+      const cutoff = idempotencyCutoff(before);
+      let pruned = 0;
+      for (const data of workspaces.values()) {
+        for (const [key, record] of data.idempotency) {
+          if (record.createdAt < cutoff) {
+            data.idempotency.delete(key);
+            pruned += 1;
+          }
+        }
+      }
+      return pruned;
     },
 
     async list(workspaceId, options: ListOptions): Promise<ListPage> {

@@ -114,7 +114,8 @@ export function mysqlSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_
   \`command_type\` ${ID} NOT NULL,
   \`created_at\` ${TIMESTAMP} NOT NULL,
   \`record\` ${DOCUMENT} NOT NULL,
-  PRIMARY KEY (\`workspace_id\`, \`idempotency_key\`)
+  PRIMARY KEY (\`workspace_id\`, \`idempotency_key\`),
+  KEY \`created\` (\`created_at\`)
 ) ${TABLE_OPTIONS}`,
   ];
 }

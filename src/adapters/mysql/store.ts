@@ -36,6 +36,7 @@ import {
   type WriteRejection,
   type WriteResult,
   parseStoredJson,
+  idempotencyCutoff,
   createDraftDocumentCache,
   wrapStoreErrors,
 } from "../../store/index.js";
@@ -230,6 +231,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       `INSERT INTO ${I} (\`workspace_id\`, \`idempotency_key\`, \`draft_id\`, \`command_type\`, \`created_at\`, \`record\`) ` +
       `VALUES (?, ?, ?, ?, ?, ?)`,
     loadIdempotency: `SELECT \`record\` FROM ${I} WHERE \`workspace_id\` = ? AND \`idempotency_key\` = ?`,
+    pruneIdempotency: `DELETE FROM ${I} WHERE \`created_at\` < ?`,
     listAudit: `SELECT \`event\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ORDER BY \`seq\``,
   } as const;
 
@@ -372,6 +374,20 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
     peek(workspaceId, draftId) {
       return documents.peek(workspaceId, draftId);
+    },
+
+    pruneIdempotency(before) {
+      let cutoff: string;
+      try {
+        cutoff = idempotencyCutoff(before);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return read("pruneIdempotency", async () => {
+        const pool = ready !== null && !closed ? ready : await getPool();
+        const [result] = await pool.execute<ResultSetHeader>(SQL.pruneIdempotency, [cutoff]);
+        return result.affectedRows;
+      });
     },
 
     load(workspaceId, draftId) {

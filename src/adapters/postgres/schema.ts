@@ -39,6 +39,8 @@ export interface PostgresTableNames {
   readonly auditPrimaryKey: string;
   /** Primary key constraint of the idempotency table: `(workspace_id, key)`. */
   readonly idempotencyPrimaryKey: string;
+  /** Index of the idempotency table on `created_at` (for `pruneIdempotency`). */
+  readonly idempotencyCreatedIndex: string;
 }
 
 /** The raw (unquoted) names, used to recognise constraints in driver errors. */
@@ -92,6 +94,7 @@ export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFI
     tenantIndex: quote(`${prefix}d_tenant`),
     auditPrimaryKey: quote(raw.auditPrimaryKey),
     idempotencyPrimaryKey: quote(raw.idempotencyPrimaryKey),
+    idempotencyCreatedIndex: quote(`${prefix}i_created`),
   };
 }
 
@@ -157,6 +160,7 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
   record       text NOT NULL,
   CONSTRAINT ${t.idempotencyPrimaryKey} PRIMARY KEY (workspace_id, key)
 )`,
+    `CREATE INDEX IF NOT EXISTS ${t.idempotencyCreatedIndex} ON ${t.idempotency} (created_at)`,
   ];
 }
 

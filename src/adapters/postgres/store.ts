@@ -42,6 +42,7 @@ import {
   type ListPage,
   type WriteResult,
   parseStoredJson,
+  idempotencyCutoff,
   createDraftDocumentCache,
   type DraftDocumentCache,
   auditEventFromRow,
@@ -542,6 +543,14 @@ function buildStore(
 
     peek(workspaceId, draftId) {
       return documents.peek(workspaceId, draftId);
+    },
+
+    async pruneIdempotency(before) {
+      const cutoff = idempotencyCutoff(before);
+      return guard("pruneIdempotency", async () => {
+        const result = await query(`DELETE FROM ${t.idempotency} WHERE created_at < $1`, [cutoff]);
+        return result.rowCount ?? 0;
+      });
     },
 
     async findOpenDraft(workspaceId, tenantId) {

@@ -26,7 +26,8 @@ const SHARED_ARGS = `-- KEYS: 1 draft hash, 2 open-draft index (hash), 3 listing
 -- ARGV: 1 expected version ("" for insert), 2 new version, 3 document JSON, 4 state, 5 createdAt,
 --       6 open tenant ("" when the draft occupies no slot), 7 draft id, 8 idempotency record JSON (or ""),
 --       9 basis: the document text the write was computed from ("" when it came from a fresh read),
---       10 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON).
+--       10 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON),
+--       then the idempotency record's time to live in seconds ("0": kept until deleted).
 local draftKey, openKey, listKey = KEYS[1], KEYS[2], KEYS[3]
 local version, doc, state, createdAt = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local tenant, draftId, idem = ARGV[6], ARGV[7], ARGV[8]
@@ -43,7 +44,10 @@ const WRITE_TAIL = `local n = tonumber(ARGV[10])
 for i = 1, n do
   redis.call("RPUSH", KEYS[auditBase + tonumber(ARGV[9 + 2 * i])], ARGV[10 + 2 * i])
 end
-if idemKey then redis.call("SET", idemKey, idem) end
+if idemKey then
+  local ttl = tonumber(ARGV[11 + 2 * n]) or 0
+  if ttl > 0 then redis.call("SET", idemKey, idem, "EX", ttl) else redis.call("SET", idemKey, idem) end
+end
 return {"ok"}`;
 
 /**

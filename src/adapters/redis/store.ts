@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { ConfigurationError, StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   decodeCursor,
@@ -55,6 +55,12 @@ export interface RedisStoreOptions {
    * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
    */
   readonly documentCacheSize?: number;
+  /**
+   * How long Redis keeps an idempotency record, in seconds (`SET ... EX`); default 0, kept until
+   * deleted. A key whose record expired is a new key again. (The SQL adapters offer
+   * `pruneIdempotency(before)` for a scheduled job instead.)
+   */
+  readonly idempotencyTtlSeconds?: number;
 }
 
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
@@ -117,6 +123,10 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
   const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
   const documents = createDraftDocumentCache(options.documentCacheSize);
+  const idempotencyTtl = options.idempotencyTtlSeconds ?? 0;
+  if (!Number.isSafeInteger(idempotencyTtl) || idempotencyTtl < 0) {
+    throw new ConfigurationError("idempotencyTtlSeconds", `must be a whole number of seconds >= 0, got ${String(idempotencyTtl)}`);
+  }
 
   function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
     return wrapStoreErrors(NAME, operation, body);
@@ -229,6 +239,7 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
       events.length,
     );
     for (const value of pairs) argv.push(value);
+    argv.push(idempotencyTtl);
     return { argv, document };
   }
 

@@ -25,6 +25,8 @@ export interface SqliteTableNames {
   readonly createdIndex: string;
   /** The index behind "the audit trail of a draft". */
   readonly auditDraftIndex: string;
+  /** The index behind `pruneIdempotency` (records by `created_at`). */
+  readonly idempotencyCreatedIndex: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
     stateIndex: name("drafts_state_idx"),
     createdIndex: name("drafts_created_idx"),
     auditDraftIndex: name("audit_draft_idx"),
+    idempotencyCreatedIndex: name("idem_created_idx"),
   };
 }
 
@@ -133,6 +136,9 @@ CREATE TABLE IF NOT EXISTS "${t.idempotency}" (
   record       TEXT NOT NULL,
   PRIMARY KEY (workspace_id, key)
 ) STRICT;
+
+CREATE INDEX IF NOT EXISTS "${t.idempotencyCreatedIndex}"
+  ON "${t.idempotency}" (created_at);
 `;
 }
 

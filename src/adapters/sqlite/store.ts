@@ -30,6 +30,7 @@ import {
   type WriteRejection,
   type WriteResult,
   parseStoredJson,
+  idempotencyCutoff,
   createDraftDocumentCache,
   type DraftDocumentCache,
   auditEventFromRow,
@@ -372,6 +373,7 @@ function buildSql(t: SqliteTableNames) {
       `expected_version, actual_version, idempotency_key, feedback, run_id, capability, state FROM ${audit} ` +
       `WHERE workspace_id = ? AND draft_id = ? ORDER BY seq`,
     loadIdempotency: `SELECT record FROM ${idempotency} WHERE workspace_id = ? AND key = ?`,
+    pruneIdempotency: `DELETE FROM ${idempotency} WHERE created_at < ?`,
     insertIdempotency:
       `INSERT INTO ${idempotency} (workspace_id, key, draft_id, command_type, created_at, record) VALUES (?, ?, ?, ?, ?, ?)`,
     listAll: listHead + listTail,
@@ -530,6 +532,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     peek: (workspaceId, draftId) => documents.peek(workspaceId, draftId),
     findOpenDraft: (workspaceId, tenantId) => run("findOpenDraft", (conn) => conn.findOpenDocument(workspaceId, tenantId)),
     loadIdempotency: (workspaceId, key) => run("loadIdempotency", (conn) => conn.loadIdempotency(workspaceId, key)),
+    async pruneIdempotency(before) {
+      const cutoff = idempotencyCutoff(before);
+      return run("pruneIdempotency", (conn) => conn.stmt("pruneIdempotency").run(cutoff).changes);
+    },
     listAudit: (workspaceId, draftId) => run("listAudit", (conn) => conn.listAudit(workspaceId, draftId)),
     async list(workspaceId, listOptions) {
       const { limit, after } = validateListOptions(listOptions);
