@@ -32,16 +32,16 @@ describeStoreConformance(
   { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
 );
 
-describeStoreConformance(
-  "sqlite (caller-owned :memory: Database)",
-  async () => {
+/** A caller-owned in-memory database with the store on it; the store must leave it open. */
+function callerOwned(tablePrefix: string, documentCacheSize?: number) {
+  return async () => {
     const db = new Database(":memory:");
-    const store = createSqliteStore({ database: db, tablePrefix: "mem_" });
+    const store = createSqliteStore({ database: db, tablePrefix, ...(documentCacheSize === undefined ? {} : { documentCacheSize }) });
     await store.migrate();
     const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
     return {
       store,
-      async writeRawDocument(workspaceId, draftId, raw) {
+      async writeRawDocument(workspaceId: string, draftId: string, raw: string) {
         const { changes } = overwrite.run(raw, workspaceId, draftId);
         if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
       },
@@ -51,28 +51,15 @@ describeStoreConformance(
         db.close();
       },
     };
-  },
-  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
-);
+  };
+}
 
-describeStoreConformance(
-  "sqlite (document cache off)",
-  async () => {
-    const db = new Database(":memory:");
-    const store = createSqliteStore({ database: db, tablePrefix: "nocache_", documentCacheSize: 0 });
-    await store.migrate();
-    const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
-    return {
-      store,
-      async writeRawDocument(workspaceId, draftId, raw) {
-        const { changes } = overwrite.run(raw, workspaceId, draftId);
-        if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
-      },
-      async teardown() {
-        await store.close();
-        db.close();
-      },
-    };
-  },
-  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
-);
+describeStoreConformance("sqlite (caller-owned :memory: Database)", callerOwned("mem_"), {
+  runner: { describe, it, beforeAll, afterAll },
+  numRuns: 100,
+});
+
+describeStoreConformance("sqlite (document cache off)", callerOwned("nocache_", 0), {
+  runner: { describe, it, beforeAll, afterAll },
+  numRuns: 100,
+});
