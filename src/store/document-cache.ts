@@ -1,4 +1,4 @@
-import type { OnboardingDraft } from "../record/index.js";
+import { CorruptRecordError, type OnboardingDraft } from "../record/index.js";
 import type { PeekedDraft } from "./port.js";
 import { isSealedDraft, safeParseDraft } from "../lifecycle/index.js";
 import { parseStoredJson } from "./json.js";
@@ -31,8 +31,13 @@ export interface DraftDocumentCache {
    * that is a valid draft comes back sealed (and is cached); one that is not comes back as the
    * raw JSON value for the engine to report as `CorruptRecordError`. Text that is not JSON
    * throws `CorruptRecordError` right away, as `parseStoredJson` does.
+   *
+   * `storedVersion` is the version the store keeps beside the document (a SQL `version` column,
+   * a Redis hash field), when it keeps one: a valid document whose `version` differs from it is
+   * a `CorruptRecordError` (the compare-and-set would otherwise test one version and the engine
+   * see another, and every write would fail as a conflict forever).
    */
-  read(workspaceId: string, draftId: string, raw: unknown): unknown;
+  read(workspaceId: string, draftId: string, raw: unknown, storedVersion?: number | string | bigint | null): unknown;
   /**
    * The cached draft of (workspace, draft) and the text it was decoded from, without I/O, or
    * `undefined`. What a store's `peek` returns (the text is the token).
@@ -57,6 +62,25 @@ export interface DraftDocumentCache {
   clear(): void;
   /** How many drafts are cached. */
   readonly size: number;
+}
+
+/**
+ * Throws `CorruptRecordError` when a store's own version (column or field) disagrees with the
+ * document's `version`; returns the draft otherwise. `undefined` or `null`: the store keeps none.
+ */
+export function checkStoredVersion(draft: OnboardingDraft, storedVersion: number | string | bigint | null | undefined): OnboardingDraft {
+  if (storedVersion === undefined || storedVersion === null) return draft;
+  if (String(storedVersion) === String(draft.version)) return draft;
+  throw new CorruptRecordError(
+    [
+      {
+        code: "version_mismatch",
+        path: ["version"],
+        message: `the stored version ${String(storedVersion)} disagrees with the document's version ${draft.version}`,
+      },
+    ],
+    draft.id,
+  );
 }
 
 /** A cached draft; its token is the document text it was decoded from (or written as). */
@@ -99,7 +123,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
   };
 
   return {
-    read(workspaceId, draftId, raw) {
+    read(workspaceId, draftId, raw, storedVersion) {
       const text =
         typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : null;
       const key = keyOf(workspaceId, draftId);
@@ -107,7 +131,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
         const hit = entries.get(key);
         // Eviction is in order of first caching (neither a hit nor a rewrite reorders): cheap,
         // and an evicted draft is simply parsed and cached again on its next read.
-        if (hit !== undefined && hit.token === text) return hit.draft;
+        if (hit !== undefined && hit.token === text) return checkStoredVersion(hit.draft, storedVersion);
       }
       const value = parseStoredJson(text ?? raw, "draft document", draftId);
       const parsed = safeParseDraft(value);
@@ -115,6 +139,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
         entries.delete(key);
         return value;
       }
+      checkStoredVersion(parsed.draft, storedVersion);
       if (text !== null && parsed.draft.workspaceId === workspaceId && parsed.draft.id === draftId) {
         remember(key, Object.freeze({ draft: parsed.draft, token: text }));
       }

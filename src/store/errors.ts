@@ -1,4 +1,4 @@
-import { StoreError, isOnboardingError } from "../record/index.js";
+import { ConfigurationError, StoreError, isOnboardingError } from "../record/index.js";
 
 /**
  * Runs one store operation and wraps whatever a driver throws in `StoreError` (naming the
@@ -21,5 +21,35 @@ export async function wrapStoreErrors<T>(adapter: string, operation: string, run
   } catch (error) {
     if (isOnboardingError(error)) throw error;
     throw new StoreError(adapter, operation, error);
+  }
+}
+
+/**
+ * Loads an optional peer dependency with a dynamic `import()`, turning "not installed" into a
+ * `ConfigurationError` that names the package to install (any other load failure, such as a
+ * native module built for another Node version, is reported with its own message).
+ *
+ * @param name the package, e.g. `pg`
+ * @param option the adapter option that made the adapter load it (reported as the error's `option`)
+ * @param load the `import()` itself, so bundlers still see a literal specifier
+ *
+ * @example
+ * ```ts
+ * const pg = await loadDriver("pg", "connection", () => import("pg"));
+ * ```
+ */
+export async function loadDriver<T>(name: string, option: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const missing = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ConfigurationError(
+      option,
+      missing
+        ? `the "${name}" package is not installed: run \`npm install ${name}\` (it is an optional peer dependency of onboarding-lifecycle)`
+        : `the "${name}" package could not be loaded: ${detail}`,
+    );
   }
 }

@@ -30,6 +30,13 @@ export interface ConformanceHarness {
    * adapter's checks (used to prove corrupt data is reported, not crashed on).
    */
   writeRawDocument(workspaceId: string, draftId: string, raw: string): Promise<void>;
+  /**
+   * For stores that keep a draft's version beside its document (a SQL `version` column, a Redis
+   * hash field): overwrites only that stored version, leaving the document as it is (used to
+   * prove a disagreement is reported as `CorruptRecordError`). Omit it for stores that keep none;
+   * the test is then skipped visibly.
+   */
+  writeStoredVersion?(workspaceId: string, draftId: string, version: number): Promise<void>;
   /** Called once after the suite: drop tables or keys, close connections. */
   teardown(): Promise<void>;
 }
