@@ -242,6 +242,38 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     return null;
   };
 
+  /** Why an insert cannot happen, or `null` when it can. */
+  const insertRejection = (data: WorkspaceFile, input: InsertInput): WriteResult | null => {
+    const { draft } = input;
+    if (data.drafts.has(draft.id)) return { ok: false, reason: "draft_exists" };
+    const holder = slotHolder(data, draft.id, openTenantOf(draft));
+    if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
+    if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) return { ok: false, reason: "idempotency_key_exists" };
+    return null;
+  };
+
+  /** Why a compare-and-set commit cannot happen, or `null` when it can. */
+  const commitRejection = (data: WorkspaceFile, input: CommitInput): WriteResult | null => {
+    const { draft } = input;
+    const stored = data.drafts.get(draft.id);
+    if (stored === undefined) return { ok: false, reason: "version_conflict", actualVersion: null };
+    if (stored.version !== input.expectedVersion) return { ok: false, reason: "version_conflict", actualVersion: stored.version };
+    const holder = slotHolder(data, draft.id, openTenantOf(draft));
+    if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
+    if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) return { ok: false, reason: "idempotency_key_exists" };
+    return null;
+  };
+
+  /**
+   * Whether this write already happened (sent again after its reply was lost): its first audit
+   * entry is in the draft's trail. The port asks a store to report such a write as applied.
+   */
+  const alreadyApplied = (data: WorkspaceFile, draftId: string, events: readonly AuditEvent[]): boolean => {
+    const first = events[0];
+    if (first === undefined) return false;
+    return (data.audit.get(draftId) ?? []).some((entry) => (entry as { eventId?: unknown }).eventId === first.eventId);
+  };
+
   const put = (
     data: WorkspaceFile,
     draft: OnboardingDraft,
@@ -278,12 +310,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     insert(input: InsertInput): Promise<WriteResult> {
       const { draft } = input;
       return mutate<WriteResult>("insert", draft.workspaceId, (data) => {
-        if (data.drafts.has(draft.id)) return { result: { ok: false, reason: "draft_exists" }, write: false };
-        const holder = slotHolder(data, draft.id, openTenantOf(draft));
-        if (holder !== null) return { result: { ok: false, reason: "open_draft_exists", existingDraftId: holder }, write: false };
-        if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
-          return { result: { ok: false, reason: "idempotency_key_exists" }, write: false };
-        }
+        const rejection = insertRejection(data, input);
+        if (rejection !== null) return { result: alreadyApplied(data, draft.id, [input.event]) ? { ok: true } : rejection, write: false };
         put(data, draft, [input.event], input.idempotency);
         return { result: { ok: true }, write: true };
       });
@@ -292,16 +320,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     commit(input: CommitInput): Promise<WriteResult> {
       const { draft } = input;
       return mutate<WriteResult>("commit", draft.workspaceId, (data) => {
-        const stored = data.drafts.get(draft.id);
-        if (stored === undefined) return { result: { ok: false, reason: "version_conflict", actualVersion: null }, write: false };
-        if (stored.version !== input.expectedVersion) {
-          return { result: { ok: false, reason: "version_conflict", actualVersion: stored.version }, write: false };
-        }
-        const holder = slotHolder(data, draft.id, openTenantOf(draft));
-        if (holder !== null) return { result: { ok: false, reason: "open_draft_exists", existingDraftId: holder }, write: false };
-        if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
-          return { result: { ok: false, reason: "idempotency_key_exists" }, write: false };
-        }
+        const rejection = commitRejection(data, input);
+        if (rejection !== null) return { result: alreadyApplied(data, draft.id, input.events) ? { ok: true } : rejection, write: false };
         put(data, draft, input.events, input.idempotency);
         return { result: { ok: true }, write: true };
       });

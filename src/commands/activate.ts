@@ -1,19 +1,19 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject, storableText } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { NotReadyError } from "../record/index.js";
 import { evaluateReadiness } from "../lifecycle/index.js";
 import { Feedback, apply, defineCommand } from "./define.js";
 
 /** Input of the `activate` command, with an optional readiness override. */
-export const ActivateCommandSchema = compiledObject({
+export const ActivateCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("activate"),
   /** Activate despite overridable blockers; needs the `override_readiness` capability. */
   override: z.optional(
-    compiledObject({
+    compiledStrictObject({
       /** Why the remaining overridable blockers are acceptable (recorded on the draft). */
-      reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+      reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000), storableText),
     }),
   ),
 });

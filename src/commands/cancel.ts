@@ -1,14 +1,14 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject, storableText } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { Feedback, apply, defineCommand } from "./define.js";
 
 /** Input of the `cancel` command. */
-export const CancelCommandSchema = compiledObject({
+export const CancelCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("cancel"),
   /** Why the draft is cancelled (optional, recorded on the draft). */
-  reason: z.optional(z.nullable(z.string().check(z.maxLength(2000)))),
+  reason: z.optional(z.nullable(z.string().check(z.maxLength(2000), storableText))),
 });
 
 /** The `cancel` command. */

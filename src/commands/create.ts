@@ -1,12 +1,12 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject } from "../record/index.js";
 import { safeParseWithMessages, SCHEMA_VERSION, ValidationError, toValidationIssues, type OnboardingDraft } from "../record/index.js";
 import { deriveLifecycle } from "../lifecycle/index.js";
 import { IdentifyCommandSchema } from "./identify.js";
 import { CommandIdSchema } from "./shared.js";
 
 /** Input of `engine.create`: optionally the identity, and optionally a caller-chosen draft id. */
-export const CreateDraftInputSchema = compiledObject({
+export const CreateDraftInputSchema = compiledStrictObject({
   /** Use this id instead of a generated one (1..128 characters). */
   id: z.optional(CommandIdSchema),
   /** Identify the tenant right away (the same fields as the `identify` command). */

@@ -1,19 +1,19 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject, storableText } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `identify` command: name the customer tenant. */
-export const IdentifyCommandSchema = compiledObject({
+export const IdentifyCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("identify"),
   /** The customer tenant's id; fixed once a provider is selected. */
   tenantId: CommandIdSchema,
   /** The name operators see (trimmed). */
-  displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(4096)),
+  displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(4096), storableText),
   /** The tenant's primary DNS domain (trimmed, lower-cased). */
-  primaryDomain: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253))),
+  primaryDomain: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253), storableText)),
 });
 
 /** The `identify` command. */

@@ -1,12 +1,12 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject } from "../record/index.js";
 import { Capability, RunStatus } from "../vocabulary/index.js";
 import { currentBootstrapRuns } from "../lifecycle/index.js";
 import { runReportConsistency, runReportShape } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of `record_bootstrap_result`: a worker reports progress or the result of a bootstrap run. */
-export const RecordBootstrapResultCommandSchema = compiledObject({
+export const RecordBootstrapResultCommandSchema = compiledStrictObject({
     /** The command type. */
     type: z.literal("record_bootstrap_result"),
     ...runReportShape,

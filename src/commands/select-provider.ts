@@ -1,13 +1,13 @@
 import * as z from "zod/mini";
 import { castDraft } from "immer";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import type { Invalidation, OnboardingDraft } from "../record/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `select_provider` command: choose the provider connection. */
-export const SelectProviderCommandSchema = compiledObject({
+export const SelectProviderCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("select_provider"),
   /** The provider connection to use. */

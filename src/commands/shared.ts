@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
-import { InvalidTransitionError, type OnboardingDraft } from "../record/index.js";
+import { IdSchema, InvalidTransitionError, TextSchema, type OnboardingDraft } from "../record/index.js";
 
-/** An opaque id in a command (1..128 characters). */
-export const CommandIdSchema = z.string().check(z.minLength(1), z.maxLength(128));
+/** An opaque id in a command: the record's id rule (1..128 characters of storable text). */
+export const CommandIdSchema = IdSchema;
 
 /** Throws {@link InvalidTransitionError} for `draft` when `condition` is false. */
 export function ensure(
@@ -23,7 +23,7 @@ export const runReportShape = {
   /** How the run ended; required exactly when `status` is `completed`. */
   outcome: z.optional(z.enum(["succeeded", "partially_succeeded", "failed", "blocked", "cancelled"])),
   /** A message for operators (warnings, the error), stored on the run. */
-  message: z.optional(z.string().check(z.maxLength(4096))),
+  message: z.optional(TextSchema),
 };
 
 /** A report must carry an outcome exactly when it says the run completed (a plain, cheap `z.check`). */

@@ -1,12 +1,12 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { MAX_BOOTSTRAP_OPERATIONS, MAX_BOOTSTRAP_RUNS, compiledStrictObject } from "../record/index.js";
 import { Capability, RunOutcome, RunStatus, isActiveRunStatus } from "../vocabulary/index.js";
 import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of the `start_bootstrap` command: queue one run per operation. */
-export const StartBootstrapCommandSchema = compiledObject({
+export const StartBootstrapCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("start_bootstrap"),
   /** The operations to run (1..64, unique); one run is queued per operation. */
@@ -57,6 +57,13 @@ export const startBootstrap = defineCommand({
         command.operations.map((operation) => active.get(operation) ?? ""),
       );
     }
+    // The record keeps at most MAX_BOOTSTRAP_OPERATIONS operations and MAX_BOOTSTRAP_RUNS runs:
+    // a command that would pass either is refused, naming the limit, before any id is drawn.
+    const known = new Set(draft.bootstrap?.operations ?? []);
+    const operations = known.size + toStart.filter((operation) => !known.has(operation)).length;
+    ensure(operations <= MAX_BOOTSTRAP_OPERATIONS, draft, "start_bootstrap", "bootstrap_operations_limit");
+    const runs = (draft.bootstrap?.runs.length ?? 0) + toStart.length;
+    ensure(runs <= MAX_BOOTSTRAP_RUNS, draft, "start_bootstrap", "bootstrap_runs_limit");
     const started = toStart.map((operation) => ({ operation, runId: context.nextRunId() }));
     return apply(
       Feedback.Queued,

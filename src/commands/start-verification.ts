@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject } from "../record/index.js";
 import { Capability, isActiveRunStatus } from "../vocabulary/index.js";
 import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
@@ -9,7 +9,7 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 export const DEFAULT_VERIFICATION_OPERATION = "verify_access";
 
 /** Input of the `start_verification` command. */
-export const StartVerificationCommandSchema = compiledObject({
+export const StartVerificationCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("start_verification"),
   /** The operation the worker runs; default `verify_access`. */

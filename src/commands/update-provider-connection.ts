@@ -1,13 +1,13 @@
 import * as z from "zod/mini";
 import { castDraft } from "immer";
-import { compiledObject } from "../record/index.js";
+import { compiledStrictObject } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand } from "./define.js";
 import { invalidationFor } from "./select-provider.js";
 
 /** Input of the `update_provider_connection` command: the selected connection was edited inline. */
-export const UpdateProviderConnectionCommandSchema = compiledObject({
+export const UpdateProviderConnectionCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("update_provider_connection"),
   /** Must be the currently selected connection. */

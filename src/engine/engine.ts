@@ -1,4 +1,4 @@
-import { Capability, type LifecycleState } from "../vocabulary/index.js";
+import { Capability } from "../vocabulary/index.js";
 import {
   AuditEventSchema,
   AuthorizationError,
@@ -7,8 +7,12 @@ import {
   DraftNotFoundError,
   IdempotencyKeyReuseError,
   IdempotencyRecordSchema,
+  InvalidTransitionError,
+  MAX_VERSION,
   OpenDraftExistsError,
   RetryExhaustedError,
+  StoreError,
+  UnknownRunError,
   ValidationError,
   VersionConflictError,
   toValidationIssues,
@@ -33,6 +37,7 @@ import {
   type CommandInput,
   type CommandType,
   type OperatorCommand,
+  type ParsedCreateDraftInput,
   type WorkerCommand,
 } from "../commands/index.js";
 import type { DraftStore, WriteRejection } from "../store/index.js";
@@ -41,13 +46,16 @@ import { auditEvent } from "./audit.js";
 import {
   IdArgumentSchema,
   KeyArgumentSchema,
+  ListOptionsSchema,
   VersionArgumentSchema,
   checkArgument,
+  checkEngineOptions,
   isIdArgument,
   isKeyArgument,
   isVersionArgument,
 } from "./options.js";
 import { backoffDelay, resolveRetry } from "./retry.js";
+import { draftHadRun, auditStartedRun } from "./runs.js";
 import type {
   Actor,
   CreateOptions,
@@ -156,6 +164,7 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
 export function createOnboardingEngine<TActor extends Actor = Actor>(
   options: EngineOptions<TActor>,
 ): OnboardingEngine<TActor> {
+  checkEngineOptions(options);
   const { store, authorize } = options;
   const clock = options.clock ?? defaultClock;
   const ids = options.ids ?? defaultIds;
@@ -219,7 +228,40 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     if (raw === null || raw === undefined) return null;
     const result = safeParseWithMessages(IdempotencyRecordSchema, raw);
     if (!result.success) throw new CorruptRecordError(toValidationIssues(result.issues), key);
-    return result.data;
+    const record = result.data;
+    if (record.workspaceId !== workspaceId || record.key !== key || record.outcome.draft.workspaceId !== workspaceId) {
+      foreignRecord("loadIdempotency");
+    }
+    return record;
+  }
+
+  /**
+   * A store handed back a record of another workspace (or key, or tenant): a broken adapter, or
+   * one that stores two different ids as the same bytes. Nothing of the record is used or shown.
+   */
+  function foreignRecord(operation: string): never {
+    throw new StoreError(store.name, operation, new Error("the store returned a record that does not belong to the requested workspace"));
+  }
+
+  /** The open draft of a tenant, checked to be of this workspace and tenant. */
+  async function findOpenDraft(workspaceId: string, tenantId: string): Promise<OnboardingDraft | null> {
+    const raw = await store.findOpenDraft(workspaceId, tenantId);
+    if (raw === null || raw === undefined) return null;
+    const draft = parseDraft(raw);
+    if (draft.workspaceId !== workspaceId || draft.identity?.tenantId !== tenantId) foreignRecord("findOpenDraft");
+    return draft;
+  }
+
+  /** Asks for `view` on an existing draft before it is returned or named; a denial is audited and thrown. */
+  async function authorizeView(
+    actor: TActor,
+    actorId: string,
+    draft: OnboardingDraft,
+    commandType: string,
+    idempotencyKey: string | null,
+  ): Promise<void> {
+    const authorizing = authorizeAll(actor, actorId, [Capability.View], draft.workspaceId, draft.id, draft, commandType, idempotencyKey);
+    if (authorizing !== undefined) await authorizing;
   }
 
   async function deny(
@@ -280,12 +322,15 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
 
   async function conflict(
     workspaceId: string,
+    actor: TActor,
     actorId: string,
     command: Command,
     expectedVersion: number,
     current: OnboardingDraft,
     idempotencyKey: string | null,
   ): Promise<never> {
+    // The error carries the current draft: only for an actor who may see it.
+    await authorizeView(actor, actorId, current, command.type, idempotencyKey);
     await store.appendAudit([
       auditEvent({
         eventId: ids.eventId(),
@@ -399,10 +444,11 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       );
       if (authorizing !== undefined) await authorizing;
       if (expectedVersion !== null && draft.version !== expectedVersion) {
-        return conflict(workspaceId, actorId, command, expectedVersion, draft, idempotencyKey);
+        return conflict(workspaceId, actor, actorId, command, expectedVersion, draft, idempotencyKey);
       }
       const outcome = applyCommand(draft, command, context);
       if (!outcome.changed) {
+        if (outcome.feedback === Feedback.IgnoredStaleResult && worker) await checkRunKnown(workspaceId, draft, command);
         return {
           draft,
           version: draft.version,
@@ -412,6 +458,9 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
           replayed: false,
           state: draft.lifecycle.state,
         };
+      }
+      if (draft.version >= MAX_VERSION) {
+        throw new InvalidTransitionError(draftId, command.type, draft.lifecycle.state, "version_limit");
       }
       const { next, event, idempotency } = prepareWrite(draft, outcome, command, actorId, context.now, idempotencyKey, fingerprint);
       const written = await store.commit({ draft: next, expectedVersion: draft.version, events: [event], idempotency });
@@ -429,7 +478,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       // (the version only grows, so the early version check ends the loop).
       if (attempt >= 3) {
         const current = await loadDraft(workspaceId, draftId);
-        return conflict(workspaceId, actorId, command, expectedVersion ?? draft.version, current, idempotencyKey);
+        return conflict(workspaceId, actor, actorId, command, expectedVersion ?? draft.version, current, idempotencyKey);
       }
     }
   }
@@ -468,7 +517,8 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     } catch {
       return null; // refusals and failures are decided on a fresh read
     }
-    if (!outcome.changed) return null;
+    // No-ops and the version limit are decided (and reported) on a fresh read.
+    if (!outcome.changed || draft.version >= MAX_VERSION) return null;
     const { next, event } = prepareWrite(draft, outcome, command, actorId, context.now, null, "");
     const written = await store.commit({
       draft: next,
@@ -565,6 +615,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     }
     const draftId = parsed.id ?? ids.draftId();
     const fingerprint = JSON.stringify(["create", parsed.id ?? null, parsed.identity ?? null]);
+    const tenantId = parsed.identity?.tenantId;
 
     if ((await authorize(actor, Capability.Create, null)) !== true) {
       await deny(actorId, Capability.Create, workspaceId, draftId, null, "create", idempotencyKey);
@@ -573,63 +624,82 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       if (idempotencyKey !== null) {
         const remembered = await loadIdempotency(workspaceId, idempotencyKey);
-        if (remembered !== null) {
-          if (remembered.commandType !== "create" || remembered.fingerprint !== fingerprint) {
-            throw new IdempotencyKeyReuseError(idempotencyKey, remembered.draftId, remembered.commandType);
-          }
-          return { draft: parseDraft(remembered.outcome.draft), created: false, event: null, replayed: true };
-        }
+        if (remembered !== null) return replayCreate(remembered, fingerprint, actor, actorId);
       }
-      const tenantId = parsed.identity?.tenantId;
       if (tenantId !== undefined) {
-        const existing = await store.findOpenDraft(workspaceId, tenantId);
-        if (existing !== null && existing !== undefined) {
-          const open = parseDraft(existing);
+        const open = await findOpenDraft(workspaceId, tenantId);
+        if (open !== null) {
+          await authorizeView(actor, actorId, open, "create", idempotencyKey);
           if (onExisting === "error") throw new OpenDraftExistsError(workspaceId, tenantId, open.id);
           return { draft: open, created: false, event: null, replayed: false };
         }
       }
-      const at = now();
-      const draft = sealDraft(
-        newDraft({
-          id: draftId,
-          workspaceId,
-          now: at,
-          actorId,
-          ...(parsed.identity === undefined ? {} : { identity: parsed.identity }),
-        }),
-      );
-      const event = auditEvent({
-        eventId: ids.eventId(),
-        workspaceId,
-        draftId,
-        kind: "created",
-        commandType: "create",
-        actorId,
-        at,
-        toVersion: 1,
-        idempotencyKey,
-        feedback: Feedback.Applied,
-        state: draft.lifecycle.state,
-      });
-      const idempotency = rememberOutcome(idempotencyKey, "create", fingerprint, event, draft);
+      const { draft, event, idempotency } = prepareCreate(workspaceId, draftId, parsed.identity, actorId, idempotencyKey, fingerprint);
       const written = await store.insert({ draft, event, idempotency });
       if (written.ok) return { draft, created: true, event, replayed: false };
-      if (written.reason === "open_draft_exists") {
-        if (onExisting === "error") {
-          throw new OpenDraftExistsError(workspaceId, tenantId ?? "", written.existingDraftId);
-        }
-        continue; // resume: the next iteration finds the winner
-      }
-      if (written.reason === "idempotency_key_exists") continue; // replay on the next iteration
-      if (written.reason === "draft_exists") {
+      // Every rejection goes round again: the next pass replays a concurrent request with the same
+      // key (whose draft is what the insert ran into), or finds and reports the tenant's open draft
+      // (asking for `view` first), or inserts after that draft closed.
+      if (written.reason === "draft_exists" && (idempotencyKey === null || attempt > 1)) {
         throw new ValidationError("create", [
           { code: "custom", path: ["id"], message: `a draft with id ${draftId} already exists` },
         ]);
       }
-      throw new DraftNotFoundError(workspaceId, draftId);
+      if (written.reason === "version_conflict") throw new DraftNotFoundError(workspaceId, draftId);
     }
     throw new RetryExhaustedError(draftId, 3);
+  }
+
+  /** The remembered outcome of an earlier create with the same key (needs `view` on its draft). */
+  async function replayCreate(
+    remembered: IdempotencyRecord,
+    fingerprint: string,
+    actor: TActor,
+    actorId: string,
+  ): Promise<CreateResult> {
+    if (remembered.commandType !== "create" || remembered.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReuseError(remembered.key, remembered.draftId, remembered.commandType);
+    }
+    const draft = parseDraft(remembered.outcome.draft);
+    await authorizeView(actor, actorId, draft, "create", remembered.key);
+    return { draft, created: false, event: null, replayed: true };
+  }
+
+  /** A new draft (sealed), its `created` entry and its idempotency record. */
+  function prepareCreate(
+    workspaceId: string,
+    draftId: string,
+    identity: ParsedCreateDraftInput["identity"],
+    actorId: string,
+    idempotencyKey: string | null,
+    fingerprint: string,
+  ): { draft: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null } {
+    const at = now();
+    const draft = sealDraft(
+      newDraft({ id: draftId, workspaceId, now: at, actorId, ...(identity === undefined ? {} : { identity }) }),
+    );
+    const event = auditEvent({
+      eventId: ids.eventId(),
+      workspaceId,
+      draftId,
+      kind: "created",
+      commandType: "create",
+      actorId,
+      at,
+      toVersion: 1,
+      idempotencyKey,
+      feedback: Feedback.Applied,
+      state: draft.lifecycle.state,
+    });
+    return { draft, event, idempotency: rememberOutcome(idempotencyKey, "create", fingerprint, event, draft) };
+  }
+
+  /** Throws {@link UnknownRunError} when a worker's report names a run the draft never had. */
+  async function checkRunKnown(workspaceId: string, draft: OnboardingDraft, command: Command): Promise<void> {
+    if (!("runId" in command)) return;
+    if (draftHadRun(draft, command.runId)) return;
+    if (auditStartedRun(await store.listAudit(workspaceId, draft.id), command.runId)) return;
+    throw new UnknownRunError(draft.id, command.runId, command.type);
   }
 
   async function get(workspaceIdInput: string, draftIdInput: string, actor: TActor): Promise<OnboardingDraft> {
@@ -665,21 +735,22 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   async function list(workspaceIdInput: string, actor: TActor, listOptions: EngineListOptions = {}): Promise<DraftPage> {
     const workspaceId = checkId(workspaceIdInput, "workspaceId");
     const actorId = actorIdOf(actor);
-    const limit = listOptions.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-      throw new ValidationError("options", [
-        { code: "too_big", path: ["limit"], message: "limit must be an integer from 1 to 500" },
-      ]);
-    }
+    const checked = safeParseWithMessages(ListOptionsSchema, listOptions);
+    if (!checked.success) throw new ValidationError("options", toValidationIssues(checked.issues));
+    const { state, cursor } = checked.data;
     if ((await authorize(actor, Capability.View, null)) !== true) {
       throw new AuthorizationError(Capability.View, actorId, null);
     }
     const page = await store.list(workspaceId, {
-      limit,
-      ...(listOptions.state === undefined ? {} : { state: listOptions.state as LifecycleState }),
-      ...(listOptions.cursor === undefined ? {} : { cursor: listOptions.cursor }),
+      limit: checked.data.limit ?? 50,
+      ...(state === undefined ? {} : { state }),
+      ...(cursor === undefined ? {} : { cursor }),
     });
-    const drafts = page.drafts.map((raw) => parseDraft(raw)).filter((draft) => draft.workspaceId === workspaceId);
+    const drafts = page.drafts.map((raw) => parseDraft(raw));
+    // A page with a foreign draft is refused whole: its cursor may point into that workspace too.
+    if (drafts.some((draft) => draft.workspaceId !== workspaceId)) {
+      foreignRecord("list");
+    }
     return { drafts, nextCursor: page.nextCursor };
   }
 

@@ -188,6 +188,30 @@ export const DraftNotFoundProblemSchema = z.object({
 });
 
 /**
+ * 404: a worker reported on a run id the draft never had (a wrong id, or the wrong draft). Fix
+ * the worker; retrying the same report gives the same answer.
+ *
+ * @example
+ * ```ts
+ * const problem = UnknownRunProblemSchema.parse(await response.json());
+ * log.error(`worker bug: run ${problem.runId} is not a run of draft ${problem.draftId}`);
+ * ```
+ */
+export const UnknownRunProblemSchema = z.object({
+  ...base,
+  /** The HTTP status: always 404 Not Found. */
+  status: z.literal(404),
+  /** Discriminates the problem: `unknown_run`. */
+  code: z.literal("unknown_run"),
+  /** The draft the report named. */
+  draftId: DraftIdField,
+  /** The run id the report carried. */
+  runId: z.string(),
+  /** The report's command type. */
+  commandType: z.string(),
+});
+
+/**
  * 409: the idempotency key was used before for a different command.
  *
  * @example
@@ -369,6 +393,7 @@ export const ProblemDetailsSchema = z.discriminatedUnion("code", [
   NotReadyProblemSchema,
   ForbiddenProblemSchema,
   DraftNotFoundProblemSchema,
+  UnknownRunProblemSchema,
   IdempotencyKeyReuseProblemSchema,
   InvalidTransitionProblemSchema,
   OpenDraftExistsProblemSchema,

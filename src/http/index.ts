@@ -54,6 +54,7 @@ export {
   NotReadyProblemSchema,
   ForbiddenProblemSchema,
   DraftNotFoundProblemSchema,
+  UnknownRunProblemSchema,
   IdempotencyKeyReuseProblemSchema,
   InvalidTransitionProblemSchema,
   OpenDraftExistsProblemSchema,

@@ -13,6 +13,7 @@ import {
   OpenDraftExistsError,
   RetryExhaustedError,
   TerminalDraftError,
+  UnknownRunError,
   ValidationError,
   VersionConflictError,
   isOnboardingError,
@@ -76,6 +77,7 @@ export const PROBLEM_CATALOG: {
   not_ready: { status: 409, title: "Not ready for activation" },
   forbidden: { status: 403, title: "Forbidden" },
   draft_not_found: { status: 404, title: "Draft not found" },
+  unknown_run: { status: 404, title: "Unknown run" },
   idempotency_key_reuse: { status: 409, title: "Idempotency key reused" },
   invalid_transition: { status: 409, title: "Command not possible in this state" },
   open_draft_exists: { status: 409, title: "Tenant already has an open draft" },
@@ -207,6 +209,15 @@ function fromOnboardingError(error: OnboardingError, head: Head, ifMatchUsed: bo
   }
   if (error instanceof DraftNotFoundError) {
     return { ...head(error.code, `No onboarding draft ${error.draftId} here`), status: 404, draftId: error.draftId };
+  }
+  if (error instanceof UnknownRunError) {
+    return {
+      ...head(error.code, error.message),
+      status: 404,
+      draftId: error.draftId,
+      runId: error.runId,
+      commandType: error.commandType,
+    };
   }
   if (error instanceof IdempotencyKeyReuseError) {
     return {

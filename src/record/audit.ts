@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { compiledObject } from "./object.js";
-import { IdSchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema, type DeepReadonly } from "./schema.js";
+import { IdSchema, IdempotencyKeySchema, LifecycleStateSchema, storableText, OnboardingDraftSchema, TimestampSchema, type DeepReadonly } from "./schema.js";
 
 /**
  * What an audit entry records:
@@ -22,6 +22,12 @@ export const AuditKind = {
 
 /** One of the values of {@link AuditKind}. */
 export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
+
+/**
+ * The run ids of one command, comma-separated: a `start_bootstrap` starts up to 64 runs of up to
+ * 128 characters each, so the list is longer than one id.
+ */
+const RunIdListSchema = z.string().check(z.minLength(1), z.maxLength(64 * 129), storableText);
 
 /** One entry of a draft's audit trail. Flat and JSON-serialisable, so SQL adapters can map it to columns. */
 export const AuditEventSchema = compiledObject({
@@ -48,11 +54,11 @@ export const AuditEventSchema = compiledObject({
   /** For `conflict`: the version found in the store. */
   actualVersion: z.nullable(z.int()),
   /** The idempotency key the caller sent, if any. */
-  idempotencyKey: z.nullable(z.string().check(z.minLength(1), z.maxLength(255))),
+  idempotencyKey: z.nullable(IdempotencyKeySchema),
   /** The mutation feedback (`applied`, `queued`, ...) for `committed` entries. */
   feedback: z.nullable(IdSchema),
-  /** The run a command started or reported on. */
-  runId: z.nullable(IdSchema),
+  /** The runs a command started or reported on, comma-separated. */
+  runId: z.nullable(RunIdListSchema),
   /** For `denied`: the capability refused. */
   capability: z.nullable(IdSchema),
   /** The lifecycle state after the entry (the current state for `conflict`/`denied`). */
@@ -67,7 +73,7 @@ export const IdempotencyRecordSchema = compiledObject({
   /** The workspace the key belongs to (keys are scoped per workspace). */
   workspaceId: IdSchema,
   /** The caller's idempotency key. */
-  key: z.string().check(z.minLength(1), z.maxLength(255)),
+  key: IdempotencyKeySchema,
   /** The draft the first request acted on. */
   draftId: IdSchema,
   /** The first request's command type (`create` for `engine.create`). */
@@ -85,7 +91,7 @@ export const IdempotencyRecordSchema = compiledObject({
     /** Its audit entry. */
     eventId: IdSchema,
     /** The runs it started or reported on, comma-separated, or `null`. */
-    runId: z.nullable(IdSchema),
+    runId: z.nullable(RunIdListSchema),
     /** The draft it produced. */
     draft: OnboardingDraftSchema,
   }),

@@ -48,6 +48,8 @@ export const ErrorCode = {
   Configuration: "configuration",
   /** The storage adapter failed ({@link StoreError}). */
   Store: "store_failure",
+  /** A worker reported on a run the draft never had ({@link UnknownRunError}). */
+  UnknownRun: "unknown_run",
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -381,6 +383,32 @@ export class InvalidTransitionError extends OnboardingError {
     this.commandType = commandType;
     this.state = state;
     this.requirement = requirement;
+  }
+}
+
+/**
+ * A worker reported on a run id the draft never had: not its verification or bootstrap runs,
+ * not one a provider change cleared, not one any committed command started. Unlike a report on
+ * a superseded run (feedback `ignored_stale_result`, a normal race), this is a bug in the worker
+ * (a wrong id, or the wrong draft), so it is an error, and nothing is written.
+ */
+export class UnknownRunError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = "unknown_run" as const;
+  declare readonly code: typeof ErrorCode.UnknownRun;
+  /** The draft the report named. */
+  readonly draftId: string;
+  /** The run id the report carried. */
+  readonly runId: string;
+  /** The report's command type (`record_verification_result` or `record_bootstrap_result`). */
+  readonly commandType: string;
+
+  /** @param draftId draft @param runId the unknown run @param commandType the report */
+  constructor(draftId: string, runId: string, commandType: string) {
+    super(ErrorCode.UnknownRun, `${commandType}: draft ${draftId} never had a run ${JSON.stringify(runId)}`);
+    this.draftId = draftId;
+    this.runId = runId;
+    this.commandType = commandType;
   }
 }
 

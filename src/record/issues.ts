@@ -41,9 +41,12 @@ export function safeParseWithMessages<T>(
 
 /** Turns zod issues into plain, serialisable {@link ValidationIssue}s. */
 export function toValidationIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
-  return issues.map((issue) => ({
-    code: issue.code,
-    path: issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment)),
-    message: issue.message,
-  }));
+  return issues.flatMap((issue): ValidationIssue[] => {
+    const path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
+    // One issue per unknown key, at the key's own path, so the caller sees which field is wrong.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ code: issue.code, path: [...path, key], message: `unknown key ${JSON.stringify(key)}` }));
+    }
+    return [{ code: issue.code, path, message: issue.message }];
+  });
 }

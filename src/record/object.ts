@@ -1,5 +1,5 @@
 import type * as z from "zod/mini";
-import { ZodMiniType } from "zod/mini";
+import { ZodMiniType, never } from "zod/mini";
 // Named imports from zod core (never the `z.core` namespace, which would bundle all of core
 // and every locale).
 import { $ZodObjectJIT, $constructor } from "zod/v4/core";
@@ -27,4 +27,15 @@ const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ $
 // @__NO_SIDE_EFFECTS__
 export function compiledObject<const T extends z.core.$ZodLooseShape>(shape: T): z.ZodMiniObject<T, z.core.$strip> {
   return new ZodMiniObjectJIT({ type: "object", shape }) as unknown as z.ZodMiniObject<T, z.core.$strip>;
+}
+
+/**
+ * Like `z.strictObject(shape)` from zod/mini (an unknown key is an `unrecognized_keys` issue),
+ * compiled as {@link compiledObject} is. Internal: command and create-input schemas use it, so a
+ * misspelt field is refused instead of silently dropped; stored records keep the tolerant
+ * {@link compiledObject}.
+ */
+// @__NO_SIDE_EFFECTS__
+export function compiledStrictObject<const T extends z.core.$ZodLooseShape>(shape: T): z.ZodMiniObject<T, z.core.$strict> {
+  return new ZodMiniObjectJIT({ type: "object", shape, catchall: never() }) as unknown as z.ZodMiniObject<T, z.core.$strict>;
 }

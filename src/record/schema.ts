@@ -11,24 +11,55 @@ import { Checkpoint, LifecycleReason, LifecycleState, RunOutcome, RunStatus } fr
 /** The schema version this release writes. Older documents are upgraded on read. */
 export const SCHEMA_VERSION = 1 as const;
 
-/** An opaque id: 1 to 128 characters. */
-export const IdSchema = z.string().check(z.minLength(1), z.maxLength(128));
+// A lone surrogate (UTF-8 cannot encode it: drivers turn every one into U+FFFD, so two different
+// ids would be stored as the same bytes) or U+0000 (PostgreSQL text cannot hold it). Matched on
+// UTF-16 code units, without the `u` flag.
+const UNSTORABLE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
 
 /**
- * Exactly the values {@link IdSchema} accepts, as a plain predicate (a string of 1 to 128 UTF-16
- * code units): lets hot paths skip a zod parse of a valid id. A property test pins the two.
+ * Whether every storage adapter stores `value` exactly, byte for byte: well-formed Unicode (no
+ * lone surrogate) without U+0000. Every id, key and text field of a record must be; anything
+ * else is refused with `ValidationError` before it reaches a store.
+ *
+ * @example
+ * ```ts
+ * isStorableText("Contoso GmbH"); // true
+ * isStorableText("w\uD800");      // false: a lone surrogate
+ * ```
+ */
+export const isStorableText = (value: string): boolean => !UNSTORABLE.test(value);
+
+/** The refinement that applies {@link isStorableText} to a string schema. */
+export const storableText = z.refine<string>(isStorableText, {
+  message: "must be well-formed Unicode without U+0000 (lone surrogates and NUL cannot be stored exactly)",
+});
+
+/** An opaque id: 1 to 128 characters, stored exactly by every adapter (see {@link isStorableText}). */
+export const IdSchema = z.string().check(z.minLength(1), z.maxLength(128), storableText);
+
+/**
+ * Exactly the values {@link IdSchema} accepts, as a plain predicate (a storable string of 1 to
+ * 128 UTF-16 code units): lets hot paths skip a zod parse of a valid id. A property test pins
+ * the two.
  */
 export const isId = (value: unknown): value is string =>
-  typeof value === "string" && value.length >= 1 && value.length <= 128;
+  typeof value === "string" && value.length >= 1 && value.length <= 128 && isStorableText(value);
+
+/** An idempotency key: 1 to 255 characters, stored exactly by every adapter. */
+export const IdempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(255), storableText);
+
+/** Exactly the values {@link IdempotencyKeySchema} accepts, as a plain predicate (see {@link isId}). */
+export const isIdempotencyKey = (value: unknown): value is string =>
+  typeof value === "string" && value.length >= 1 && value.length <= 255 && isStorableText(value);
 
 /** An ISO-8601 timestamp with a `Z` or numeric offset. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
 
-/** Free text written by an operator (names, reasons, messages): at most 4096 characters. */
-const TextSchema = z.string().check(z.maxLength(4096));
+/** Free text written by an operator (names, reasons, messages): at most 4096 storable characters. */
+export const TextSchema = z.string().check(z.maxLength(4096), storableText);
 
 /** Non-empty operator text (a display name, an override reason). */
-const RequiredTextSchema = z.string().check(z.minLength(1), z.maxLength(4096));
+export const RequiredTextSchema = z.string().check(z.minLength(1), z.maxLength(4096), storableText);
 
 /** The lifecycle state enum schema. */
 export const LifecycleStateSchema = z.enum(LifecycleState);
@@ -60,7 +91,7 @@ export const IdentitySchema = compiledObject({
   /** The name operators see. */
   displayName: RequiredTextSchema,
   /** The tenant's primary DNS domain, lower-cased. */
-  primaryDomain: z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
+  primaryDomain: z.optional(z.string().check(z.minLength(1), z.maxLength(253), storableText)),
 });
 
 /** The selected provider connection; `revision` grows by one on every inline edit. */
@@ -124,7 +155,10 @@ export function isConsistentRun(run: { status: string; outcome: string | null; c
   return completed === (run.outcome !== null) && completed === (run.completedAt !== null);
 }
 
-/** The most bootstrap runs a draft keeps. */
+/** The most bootstrap operations a draft keeps (a `start_bootstrap` past it is refused). */
+export const MAX_BOOTSTRAP_OPERATIONS = 256;
+
+/** The most bootstrap runs a draft keeps (a `start_bootstrap` past it is refused). */
 export const MAX_BOOTSTRAP_RUNS = 4096;
 
 /** One background run (verification or one bootstrap operation). */
@@ -144,7 +178,7 @@ export const VerificationSchema = z
 /** The bootstrap checkpoint: requested operations and every run started for them, in order. */
 export const BootstrapSchema = compiledObject({
   /** Every operation requested so far, in first-request order. */
-  operations: z.array(IdSchema).check(z.maxLength(256)),
+  operations: z.array(IdSchema).check(z.maxLength(MAX_BOOTSTRAP_OPERATIONS)),
   /** Every run started, oldest first; the latest run of an operation is the one that counts. */
   runs: z.array(CheckpointRunSchema).check(z.maxLength(MAX_BOOTSTRAP_RUNS)),
 });
@@ -188,12 +222,19 @@ export const InvalidationSchema = compiledObject({
   bootstrapRunIds: z.array(IdSchema),
 });
 
-/** A record version: a safe integer of at least 1 (1 on creation, +1 per committed change). */
-export const VersionSchema = z.int().check(z.gte(1), z.lte(Number.MAX_SAFE_INTEGER));
+/**
+ * The highest version a draft can reach, on every adapter: 2^31 - 1, the largest value of a
+ * 32-bit signed SQL `integer`. An `expectedVersion` above it is a `ValidationError`; a command on
+ * a draft at this version is refused (`InvalidTransitionError`, requirement `version_limit`).
+ */
+export const MAX_VERSION = 2_147_483_647;
+
+/** A record version: an integer from 1 to {@link MAX_VERSION} (1 on creation, +1 per committed change). */
+export const VersionSchema = z.int().check(z.gte(1), z.lte(MAX_VERSION));
 
 /** Exactly the values {@link VersionSchema} accepts, as a plain predicate (see {@link isId}). */
 export const isVersion = (value: unknown): value is number =>
-  typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+  typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_VERSION;
 
 /** The full onboarding draft document (schema version 1). */
 export const OnboardingDraftSchema = compiledObject({

@@ -128,6 +128,18 @@ export interface ListPage {
  * - Reads never lock, never write and never change the version.
  * - Stored documents round-trip: what `load` returns, parsed and re-encoded with the codec,
  *   equals what was written.
+ * - Ids and keys are stored and compared exactly, byte for byte (no case folding, no trailing
+ *   space padding, no Unicode normalisation). The engine only ever passes well-formed Unicode
+ *   without U+0000 (`isStorableText`), so a UTF-8 store can hold every one of them exactly.
+ * - A write sent again after it applied (its reply was lost and a client or proxy re-sent it)
+ *   is reported `{ ok: true }`, never as a rejection: a store recognises it by its first audit
+ *   entry's `eventId`, looked up only on the rejection path. A write without audit entries has
+ *   nothing to be recognised by.
+ * - A store that keeps a version beside the document (a column, a hash field) reports a
+ *   disagreement between the two as `CorruptRecordError` on read (`checkStoredVersion`).
+ *
+ * The engine checks the workspace (and tenant, and key) of every record a store hands back and
+ * refuses a foreign one with `StoreError`, so a broken adapter fails loudly instead of leaking.
  *
  * @example
  * ```ts

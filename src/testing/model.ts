@@ -6,7 +6,7 @@
 import * as fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { createOnboardingEngine, type OnboardingEngine } from "../engine/index.js";
-import { isOnboardingError, VersionConflictError, type OnboardingDraft } from "../record/index.js";
+import { isOnboardingError, UnknownRunError, VersionConflictError, type OnboardingDraft } from "../record/index.js";
 import { isTerminal } from "../vocabulary/index.js";
 import { isWorkerCommand, parseCommand, type CommandInput } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
@@ -21,6 +21,8 @@ export interface DraftModel {
   terminal: boolean;
   /** The version each actor last saw (index = actor). */
   readonly seen: number[];
+  /** Every run id the draft has had: a report on any other is an `UnknownRunError`. */
+  readonly runs: Set<string>;
 }
 
 /** The system under test: an engine on the store and one draft. */
@@ -49,6 +51,7 @@ async function settle(model: DraftModel, real: DraftReal): Promise<void> {
   const { draft } = await assertDraftInvariants(real.store, real.workspaceId, real.draftId);
   if (draft.version !== model.version) fail(`store is at version ${draft.version}, model expects ${model.version}`);
   if (isTerminal(draft.lifecycle.state) !== model.terminal) fail("terminal flag disagrees with the model");
+  for (const runId of runIdsOf(draft)) model.runs.add(runId);
   real.draft = draft;
 }
 
@@ -136,7 +139,15 @@ class WorkerReport implements ModelCommand {
         ? { ...this.input, runId: runs[this.pick % runs.length] ?? this.input.runId }
         : this.input;
     const before = model.version;
-    const result = await real.engine.execute(real.workspaceId, real.draftId, input, { actor: { id: "worker" } });
+    const unknown = "runId" in input && !model.runs.has(input.runId) && !model.terminal;
+    let result: Awaited<ReturnType<OnboardingEngine["execute"]>>;
+    try {
+      result = await real.engine.execute(real.workspaceId, real.draftId, input, { actor: { id: "worker" } });
+    } catch (error) {
+      if (unknown && error instanceof UnknownRunError) return settle(model, real);
+      throw error;
+    }
+    if (unknown) fail(`a report on a run the draft never had gave ${result.feedback}, not unknown_run`);
     if (model.terminal && result.feedback !== "ignored_terminal") fail("a report on a terminal draft was not ignored");
     if (result.feedback.startsWith("ignored") && result.version !== before) fail("an ignored report changed the draft");
     absorb(model, real, result.draft);
@@ -203,7 +214,7 @@ export async function runModel(store: DraftStore, commands: Iterable<ModelComman
   const engine = createOnboardingEngine({ store, authorize: () => true, retry: { attempts: 50, maxDelayMs: 10 } });
   const workspaceId = `model-${randomUUID()}`;
   const { draft } = await engine.create(workspaceId, {}, { actor: { id: "actor-0" } });
-  const model: DraftModel = { version: 1, terminal: false, seen: Array.from({ length: ACTORS }, () => 1) };
+  const model: DraftModel = { version: 1, terminal: false, seen: Array.from({ length: ACTORS }, () => 1), runs: new Set() };
   const real: DraftReal = { engine, store, workspaceId, draftId: draft.id, draft };
   await fc.asyncModelRun(() => ({ model, real }), commands);
 }

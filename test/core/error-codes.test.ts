@@ -11,7 +11,7 @@ describe("error class codes", () => {
 
   it("every error class has a code from ErrorCode, each used once", () => {
     const codes = classes.map((klass) => klass.errorCode);
-    expect(classes.length).toBe(13);
+    expect(classes.length).toBe(14);
     expect(new Set(codes).size).toBe(codes.length);
     for (const code of codes) expect(Object.values(root.ErrorCode)).toContain(code);
   });

@@ -91,6 +91,11 @@ function everyError(m: Package) {
       code: "store_failure",
       data: { adapter: "sqlite", operation: "commit" },
     },
+    UnknownRunError: {
+      error: new m.UnknownRunError("d-1", "run-9", "record_verification_result"),
+      code: "unknown_run",
+      data: { draftId: "d-1", runId: "run-9", commandType: "record_verification_result" },
+    },
   } as const;
 }
 

@@ -178,7 +178,11 @@ describe("call arguments", () => {
 
   const anyValue = fc.oneof(
     fc.string({ maxLength: 300 }),
+    // Lone surrogates and U+0000 among ordinary text: the pre-checks must refuse them as zod does.
+    fc.string({ maxLength: 300, unit: "binary" }),
+    fc.array(fc.constantFrom("a", "\uD800", "\uDC00", "\u0000", "\u{1F600}", "\uFFFD"), { maxLength: 8 }).map((parts) => parts.join("")),
     fc.integer(),
+    fc.constantFrom(2 ** 31 - 1, 2 ** 31),
     fc.double(),
     fc.constantFrom(undefined, null, "", 0, -0, 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, Number.NaN, Infinity),
     fc.anything(),

@@ -8,6 +8,7 @@ import {
   ConfigurationError,
   CorruptRecordError,
   DraftNotFoundError,
+  UnknownRunError,
   ErrorCode,
   IdempotencyKeyReuseError,
   InvalidTransitionError,
@@ -106,6 +107,13 @@ const CASES: readonly {
     code: "draft_not_found",
     status: 404,
     data: { draftId: "d-404" },
+  },
+  {
+    name: "UnknownRunError",
+    error: new UnknownRunError("d-1", "run-x", "record_bootstrap_result"),
+    code: "unknown_run",
+    status: 404,
+    data: { draftId: "d-1", runId: "run-x", commandType: "record_bootstrap_result" },
   },
   {
     name: "IdempotencyKeyReuseError",

@@ -92,6 +92,15 @@ export function createMemoryStore(): MemoryDraftStore {
     return holder !== undefined && holder !== draftId ? holder : null;
   };
 
+  /**
+   * Whether this write already happened (the same request sent again): its first audit entry is
+   * in the draft's trail. Only asked on the rejection path.
+   */
+  const alreadyApplied = (data: WorkspaceData, draftId: string, events: readonly AuditEvent[]): boolean => {
+    const first = events[0];
+    return first !== undefined && (data.audit.get(draftId)?.some((entry) => entry.eventId === first.eventId) ?? false);
+  };
+
   const write = (
     data: WorkspaceData,
     input: { draft: InsertInput["draft"]; events: readonly InsertInput["event"][]; idempotency: InsertInput["idempotency"] },
@@ -133,7 +142,7 @@ export function createMemoryStore(): MemoryDraftStore {
 
     async insert(input: InsertInput): Promise<WriteResult> {
       const data = workspace(input.draft.workspaceId);
-      if (data.drafts.has(input.draft.id)) return { ok: false, reason: "draft_exists" };
+      if (data.drafts.has(input.draft.id)) return alreadyApplied(data, input.draft.id, [input.event]) ? { ok: true } : { ok: false, reason: "draft_exists" };
       const holder = slotHolder(data, input.draft.id, openTenantOf(input.draft));
       if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
       if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
@@ -148,6 +157,7 @@ export function createMemoryStore(): MemoryDraftStore {
       const stored = data.drafts.get(input.draft.id);
       if (stored === undefined) return { ok: false, reason: "version_conflict", actualVersion: null };
       if (stored.version !== input.expectedVersion) {
+        if (alreadyApplied(data, input.draft.id, input.events)) return { ok: true };
         return { ok: false, reason: "version_conflict", actualVersion: stored.version };
       }
       const holder = slotHolder(data, input.draft.id, openTenantOf(input.draft));

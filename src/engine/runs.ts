@@ -1,0 +1,24 @@
+import { AuditEventSchema, type OnboardingDraft } from "../record/index.js";
+
+/**
+ * Whether the draft itself still names the run: its verification, any bootstrap run (superseded
+ * ones are kept), or a run the last provider change cleared.
+ */
+export function draftHadRun(draft: OnboardingDraft, runId: string): boolean {
+  if (draft.verification?.runId === runId) return true;
+  if (draft.bootstrap?.runs.some((run) => run.runId === runId) === true) return true;
+  const invalidation = draft.invalidation;
+  return invalidation !== null && (invalidation.verificationRunId === runId || invalidation.bootstrapRunIds.includes(runId));
+}
+
+/**
+ * Whether a committed audit entry of the draft started or reported on the run (verification runs
+ * replaced by a newer one are named only there). Entries that fail validation are passed over:
+ * this only decides between "stale" and "unknown".
+ */
+export function auditStartedRun(entries: readonly unknown[], runId: string): boolean {
+  return entries.some((entry) => {
+    const parsed = AuditEventSchema.safeParse(entry);
+    return parsed.success && parsed.data.kind === "committed" && parsed.data.runId !== null && parsed.data.runId.split(",").includes(runId);
+  });
+}
