@@ -3,6 +3,7 @@
  * skipped loudly without it, a failure with REQUIRE_SERVICES=1).
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
+import type { ResultSetHeader } from "mysql2/promise";
 import { createMySqlStore, mysqlTableNames } from "../../src/adapters/mysql/index.js";
 import { describeStoreConformance } from "../../src/testing/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
@@ -27,6 +28,13 @@ describe.skipIf(!up)("mysql", () => {
             workspaceId,
             draftId,
           ]);
+        },
+        async writeStoredVersion(workspaceId, draftId, version) {
+          const [result] = await pool.execute<ResultSetHeader>(
+            `UPDATE \`${drafts}\` SET \`version\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+            [version, workspaceId, draftId],
+          );
+          if (result.affectedRows !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
         },
         async teardown() {
           await dropTables(pool, prefix);

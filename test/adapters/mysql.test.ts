@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import { createConnection, type Pool, type RowDataPacket } from "mysql2/promise";
 import {
@@ -25,10 +25,13 @@ import {
   StoreError,
   ValidationError,
   VersionConflictError,
+  type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../../src/record/index.js";
+import type { DraftStore } from "../../src/store/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
+import { spawnFixture } from "./fixtures/sqlite-helpers.js";
 import { MYSQL_OPTIONS, dropTables, eventFor, probeMySql, testPool, versionTrail } from "./fixtures/mysql-support.js";
 
 const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
@@ -81,6 +84,18 @@ describe("mysql adapter module", () => {
       expect(code.join("\n"), file).not.toMatch(/src\/engine|\.\.\/\.\.\/engine|adapters\/(memory|sqlite|postgres|redis)/);
     }
   });
+
+  it("reports a missing mysql2 as ConfigurationError naming the package, from every method", async () => {
+    const run = spawnFixture("mysql-no-driver.ts", []);
+    const { code, stdout, stderr } = await run.exited;
+    expect(code, stderr).toBe(0);
+    const outcomes = JSON.parse(stdout) as { name: string; code: string; option: string; message: string }[];
+    expect(outcomes).toHaveLength(4); // migrate, load, commit, pool
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ name: "ConfigurationError", code: "configuration", option: "connection" });
+      expect(outcome.message).toMatch(/the "mysql2" package is not installed: run `npm install mysql2`/);
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!up)("mysql adapter", () => {
@@ -601,6 +616,208 @@ describe.skipIf(!up)("mysql adapter", () => {
         await expect(store.list(w, { limit }), String(limit)).rejects.toBeInstanceOf(ValidationError);
       }
       await expect(store.list(w, { limit: 5, state: "paused" as "draft" })).rejects.toBeInstanceOf(ValidationError);
+    });
+  });
+
+  describe("version column vs document", () => {
+    // A version column that disagrees with the document would make every compare-and-set test one
+    // version while the engine sees another: reads must report it instead.
+    for (const cache of ["warm cache", "no cache"] as const) {
+      it(`load, findOpenDraft and list report CorruptRecordError after the column changed (${cache})`, async () => {
+        const reader = cache === "warm cache" ? store : createMySqlStore({ pool, tablePrefix: prefix, documentCacheSize: 0 });
+        const w = ws();
+        const d = draftOf(w, "d1", "t1");
+        await insertOk(d);
+        expect(parseDraft(await reader.load(w, "d1")).version).toBe(1);
+        await raw(`UPDATE \`${mysqlTableNames(prefix).drafts}\` SET \`version\` = 2 WHERE \`workspace_id\` = ? AND \`id\` = ?`, [w, "d1"]);
+        const error = await reader.load(w, "d1").catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CorruptRecordError);
+        expect((error as CorruptRecordError).issues.map((issue) => issue.code)).toEqual(["version_mismatch"]);
+        await expect(reader.findOpenDraft(w, "t1")).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(reader.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
+        const engine = createOnboardingEngine({ store: reader, authorize: () => true });
+        await expect(engine.get(w, "d1", { id: "u1" })).rejects.toBeInstanceOf(CorruptRecordError);
+      });
+    }
+  });
+
+  describe("a write re-sent after it applied", () => {
+    async function auditCount(w: string, id: string): Promise<number> {
+      return (await store.listAudit(w, id)).length;
+    }
+
+    it("commit: the second identical commit reports { ok: true } and writes nothing", async () => {
+      const w = ws();
+      const v1 = draftOf(w, "d1", "t1");
+      await insertOk(v1);
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: idempotencyFor(v2, "k1") };
+      expect(await store.commit(input)).toEqual({ ok: true });
+      expect(await store.commit(input)).toEqual({ ok: true });
+      expect(await auditCount(w, "d1")).toBe(2);
+      expect(parseDraft(await store.load(w, "d1")).version).toBe(2);
+
+      // Still applied once the draft has moved on.
+      const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" }, iso(2000));
+      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.commit(input)).toEqual({ ok: true });
+      expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2, 3]);
+      expect(parseDraft(await store.load(w, "d1")).version).toBe(3);
+    });
+
+    it("commit: a different write at a stale version, and a re-sent commit without audit entries, are still conflicts", async () => {
+      const w = ws();
+      const v1 = draftOf(w, "d1", "t1");
+      await insertOk(v1);
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      const bare = { draft: v2, expectedVersion: 1, events: [], idempotency: null };
+      expect(await store.commit(bare)).toEqual({ ok: true });
+      expect(await store.commit(bare)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+      expect(await store.commit({ ...bare, events: [eventFor(v2)] })).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+      expect(await auditCount(w, "d1")).toBe(1);
+      // The same event id stored for another draft does not count.
+      const other = draftOf(w, "d2");
+      const otherEvent = eventFor(other);
+      expect(await store.insert({ draft: other, event: otherEvent, idempotency: null })).toEqual({ ok: true });
+      const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" });
+      expect(await store.commit({ draft: v3, expectedVersion: 1, events: [{ ...eventFor(v3), eventId: otherEvent.eventId }], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: 2,
+      });
+    });
+
+    it("insert: the second identical insert reports { ok: true } and writes nothing", async () => {
+      const w = ws();
+      const d = draftOf(w, "d1", "t1");
+      const input = { draft: d, event: eventFor(d), idempotency: idempotencyFor(d, "k-create", "create") };
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(await auditCount(w, "d1")).toBe(1);
+      // After the draft moved on (and left its tenant slot), the re-sent insert is still applied.
+      const cancelled = next(d, { type: "cancel", reason: null });
+      expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null })).toEqual({ ok: true });
+      await insertOk(draftOf(w, "d2", "t1"));
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2]);
+      expect(parseDraft(await store.load(w, "d1")).lifecycle.state).toBe("cancelled");
+      // A new insert of the same id (another event) is still draft_exists.
+      expect(await store.insert({ ...input, event: eventFor(d) })).toEqual({ ok: false, reason: "draft_exists" });
+    });
+  });
+
+  describe("ids are compared exactly", () => {
+    const pairs: readonly (readonly [string, string, string])[] = [
+      ["case", "A", "a"],
+      ["trailing space", "a", "a "],
+      ["NFC vs NFD", "\u00e9", "e\u0301"],
+      ["astral characters", "\u{1F600}", "\u{1F601}"],
+    ];
+    for (const [label, x, y] of pairs) {
+      it(`keeps records apart whose ids, tenant ids, keys and workspaces differ only by ${label}`, async () => {
+        const base = ws();
+        // Only x exists: nothing is found under y.
+        const w = `${base}-${x}`;
+        const d = draftOf(w, `d-${x}`, `t-${x}`);
+        await insertOk(d);
+        const d2 = next(d, { type: "select_provider", connectionId: "c" });
+        expect(await store.commit({ draft: d2, expectedVersion: 1, events: [eventFor(d2)], idempotency: idempotencyFor(d2, `k-${x}`) })).toEqual({ ok: true });
+        expect(await store.load(w, `d-${y}`)).toBeNull();
+        expect(await store.findOpenDraft(w, `t-${y}`)).toBeNull();
+        expect(await store.loadIdempotency(w, `k-${y}`)).toBeNull();
+        const wy = `${base}-${y}`;
+        expect(await store.load(wy, `d-${x}`)).toBeNull();
+        expect(await store.findOpenDraft(wy, `t-${x}`)).toBeNull();
+        expect(await store.loadIdempotency(wy, `k-${x}`)).toBeNull();
+        expect(await store.list(wy, { limit: 10 })).toEqual({ drafts: [], nextCursor: null });
+
+        // The y twins can all be written beside them (no draft_exists, open_draft_exists or
+        // idempotency_key_exists), and every read returns its own record.
+        const e = draftOf(w, `d-${y}`, `t-${y}`);
+        await insertOk(e);
+        const e2 = next(e, { type: "select_provider", connectionId: "c" });
+        expect(await store.commit({ draft: e2, expectedVersion: 1, events: [eventFor(e2)], idempotency: idempotencyFor(e2, `k-${y}`) })).toEqual({ ok: true });
+        const f = draftOf(wy, `d-${x}`, `t-${x}`);
+        expect(await store.insert({ draft: f, event: eventFor(f), idempotency: idempotencyFor(f, `k-${x}`, "create") })).toEqual({ ok: true });
+
+        expect(parseDraft(await store.load(w, `d-${x}`)).identity?.tenantId).toBe(`t-${x}`);
+        expect(parseDraft(await store.load(w, `d-${y}`)).identity?.tenantId).toBe(`t-${y}`);
+        expect(parseDraft(await store.findOpenDraft(w, `t-${x}`)).id).toBe(`d-${x}`);
+        expect(parseDraft(await store.findOpenDraft(w, `t-${y}`)).id).toBe(`d-${y}`);
+        expect(((await store.loadIdempotency(w, `k-${x}`)) as IdempotencyRecord).draftId).toBe(`d-${x}`);
+        expect(((await store.loadIdempotency(w, `k-${y}`)) as IdempotencyRecord).draftId).toBe(`d-${y}`);
+        expect(parseDraft(await store.load(wy, `d-${x}`)).workspaceId).toBe(wy);
+        expect(parseDraft(await store.findOpenDraft(wy, `t-${x}`)).workspaceId).toBe(wy);
+        expect(((await store.loadIdempotency(wy, `k-${x}`)) as IdempotencyRecord).workspaceId).toBe(wy);
+        expect((await store.list(w, { limit: 10 })).drafts.map((draft) => parseDraft(draft).id).sort()).toEqual([`d-${x}`, `d-${y}`].sort());
+        expect((await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId)).toEqual([wy]);
+        expect(versionTrail(await store.listAudit(w, `d-${x}`))).toEqual([1, 2]);
+        expect(versionTrail(await store.listAudit(wy, `d-${x}`))).toEqual([1]);
+      });
+    }
+
+    it("stores every id, tenant id and key column as VARBINARY", async () => {
+      const t = mysqlTableNames(prefix);
+      const columns = await raw(
+        "SELECT `TABLE_NAME` AS t, `COLUMN_NAME` AS c, `COLUMN_TYPE` AS type FROM information_schema.COLUMNS " +
+          "WHERE `TABLE_SCHEMA` = DATABASE() AND `TABLE_NAME` IN (?, ?, ?)",
+        [t.drafts, t.audit, t.idempotency],
+      );
+      const typeOf = (table: string, column: string): string =>
+        String(columns.find((row) => row["t"] === table && row["c"] === column)?.["type"]);
+      for (const column of ["workspace_id", "id", "tenant_id", "open_tenant_id"]) expect(typeOf(t.drafts, column), column).toBe("varbinary(512)");
+      for (const column of ["workspace_id", "draft_id", "event_id"]) expect(typeOf(t.audit, column), column).toBe("varbinary(512)");
+      expect(typeOf(t.idempotency, "workspace_id")).toBe("varbinary(512)");
+      expect(typeOf(t.idempotency, "idempotency_key")).toBe("varbinary(1020)");
+    });
+  });
+
+  describe("versions up to 2^31-1", () => {
+    const MAX = 2_147_483_647;
+
+    it("commits to version 2147483647 and stores audit entries carrying it", async () => {
+      const w = ws();
+      const t = mysqlTableNames(prefix);
+      const v1 = draftOf(w, "d1", "t1");
+      await insertOk(v1);
+      // Fast-forward the stored record to MAX - 1 (document and column together).
+      const before: OnboardingDraft = { ...v1, version: MAX - 1 };
+      await raw(`UPDATE \`${t.drafts}\` SET \`version\` = ?, \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [
+        MAX - 1,
+        encodeDraft(before),
+        w,
+        "d1",
+      ]);
+      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX - 1);
+      const last = next(before, { type: "select_provider", connectionId: "c1" });
+      expect(last.version).toBe(MAX);
+      expect(await store.commit({ draft: last, expectedVersion: MAX - 1, events: [eventFor(last)], idempotency: idempotencyFor(last, "k-max") })).toEqual({ ok: true });
+      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX);
+      expect(parseDraft(await store.findOpenDraft(w, "t1")).version).toBe(MAX);
+      expect(parseDraft((await store.list(w, { limit: 1 })).drafts[0]).version).toBe(MAX);
+      expect(((await store.loadIdempotency(w, "k-max")) as IdempotencyRecord).outcome.version).toBe(MAX);
+      const stale = next(before, { type: "select_provider", connectionId: "c2" });
+      expect(await store.commit({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale)], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: MAX,
+      });
+      await store.appendAudit([eventFor(last, { kind: "conflict", eventId: "x-max", toVersion: null, expectedVersion: MAX, actualVersion: MAX })]);
+      const audit = (await store.listAudit(w, "d1")) as AuditEvent[];
+      expect(audit.map((event) => event.toVersion)).toEqual([1, MAX, null]);
+      expect(audit[1]?.fromVersion).toBe(MAX - 1);
+      expect(audit[2]).toMatchObject({ expectedVersion: MAX, actualVersion: MAX });
+      const [row] = await raw(`SELECT \`from_version\`, \`to_version\` FROM \`${t.audit}\` WHERE \`workspace_id\` = ? AND \`kind\` = 'committed'`, [w]);
+      expect(row).toEqual({ from_version: MAX - 1, to_version: MAX });
+    });
+  });
+
+  describe("pruneIdempotency on the concrete type", () => {
+    it("is a required method taking the port's cut-off", async () => {
+      expectTypeOf(store.pruneIdempotency).toEqualTypeOf<(before: string) => Promise<number>>();
+      expectTypeOf<Parameters<MySqlStore["pruneIdempotency"]>>().toEqualTypeOf<Parameters<NonNullable<DraftStore["pruneIdempotency"]>>>();
+      // Called without `?.`: a compile error (TS2722) if the method were optional.
+      expect(await store.pruneIdempotency("1970-01-01T00:00:00.000Z")).toBe(0);
     });
   });
 

@@ -17,10 +17,15 @@ describeStoreConformance(
     await store.migrate();
     const db = await store.database();
     const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
+    const setVersion = db.prepare(`UPDATE "${store.tables.drafts}" SET version = ? WHERE workspace_id = ? AND id = ?`);
     return {
       store,
       async writeRawDocument(workspaceId, draftId, raw) {
         const { changes } = overwrite.run(raw, workspaceId, draftId);
+        if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
+      },
+      async writeStoredVersion(workspaceId, draftId, version) {
+        const { changes } = setVersion.run(version, workspaceId, draftId);
         if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
       },
       async teardown() {
@@ -39,10 +44,15 @@ function callerOwned(tablePrefix: string, documentCacheSize?: number) {
     const store = createSqliteStore({ database: db, tablePrefix, ...(documentCacheSize === undefined ? {} : { documentCacheSize }) });
     await store.migrate();
     const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
+    const setVersion = db.prepare(`UPDATE "${store.tables.drafts}" SET version = ? WHERE workspace_id = ? AND id = ?`);
     return {
       store,
       async writeRawDocument(workspaceId: string, draftId: string, raw: string) {
         const { changes } = overwrite.run(raw, workspaceId, draftId);
+        if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
+      },
+      async writeStoredVersion(workspaceId: string, draftId: string, version: number) {
+        const { changes } = setVersion.run(version, workspaceId, draftId);
         if (changes !== 1) throw new Error(`no draft ${draftId} in ${workspaceId}`);
       },
       async teardown() {

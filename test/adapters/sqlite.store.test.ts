@@ -3,7 +3,7 @@
  * write nothing, keyset listing, round-trips of hostile text, configuration, connection ownership,
  * busy handling and error wrapping. Engine-level checks live in sqlite.engine.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import Database from "better-sqlite3";
 import {
@@ -15,16 +15,17 @@ import {
   type SqliteStore,
 } from "../../src/adapters/sqlite/index.js";
 import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
-import { encodeCursor } from "../../src/store/index.js";
+import { encodeCursor, type DraftStore } from "../../src/store/index.js";
 import {
   ConfigurationError,
   CorruptRecordError,
   StoreError,
   ValidationError,
+  type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../../src/record/index.js";
-import { at, draftOf, eventFor, next, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
+import { at, draftOf, eventFor, next, spawnFixture, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
 
 const tmp = tempDatabase("store");
 let store: SqliteStore;
@@ -339,6 +340,18 @@ describe("sqlite list", () => {
 });
 
 describe("sqlite connections", () => {
+  it("reports a missing better-sqlite3 as ConfigurationError naming the package", async () => {
+    const run = spawnFixture("sqlite-no-driver.ts", []);
+    const { code, stdout, stderr } = await run.exited;
+    expect(code, stderr).toBe(0);
+    const outcomes = JSON.parse(stdout) as { name: string; code: string; option: string; message: string }[];
+    expect(outcomes).toHaveLength(2); // migrate, load
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ name: "ConfigurationError", code: "configuration", option: "filename" });
+      expect(outcome.message).toMatch(/the "better-sqlite3" package is not installed: run `npm install better-sqlite3`/);
+    }
+  }, 60_000);
+
   it("works on ':memory:' with a private database per store", async () => {
     const a = createSqliteStore({ filename: ":memory:" });
     const b = createSqliteStore({ filename: ":memory:" });
@@ -405,5 +418,204 @@ describe("sqlite connections", () => {
       await s.close();
       file.cleanup();
     }
+  });
+});
+
+describe("sqlite version column vs document", () => {
+  // A version column that disagrees with the document would make every compare-and-set test one
+  // version while the engine sees another: reads must report it instead.
+  for (const cache of ["warm cache", "no cache"] as const) {
+    it(`load, findOpenDraft and list report CorruptRecordError after the column changed (${cache})`, async () => {
+      const reader = cache === "warm cache" ? store : createSqliteStore({ database: db, documentCacheSize: 0 });
+      const ws = uid("ws");
+      const d = draftOf({ workspaceId: ws, tenantId: "t" });
+      await insertDraft(d);
+      expect(parseDraft(await reader.load(ws, d.id)).version).toBe(1);
+      db.prepare(`UPDATE "onboarding_drafts" SET version = 2 WHERE workspace_id = ? AND id = ?`).run(ws, d.id);
+      const error = await reader.load(ws, d.id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptRecordError);
+      expect((error as CorruptRecordError).issues.map((issue) => issue.code)).toEqual(["version_mismatch"]);
+      await expect(reader.findOpenDraft(ws, "t")).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(reader.list(ws, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
+    });
+  }
+});
+
+describe("sqlite: a write re-sent after it applied", () => {
+  it("commit: the second identical commit reports { ok: true } and writes nothing", async () => {
+    const ws = uid("ws");
+    const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(v1);
+    const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+    const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: idempotencyFor(v2, "k1") };
+    expect(await store.commit(input)).toEqual({ ok: true });
+    expect(await store.commit(input)).toEqual({ ok: true });
+    expect(auditCount(ws)).toBe(2);
+    // Still applied once the draft has moved on.
+    const v3 = next(v2, { type: "select_provider", connectionId: "c2" }, at(2));
+    expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(await store.commit(input)).toEqual({ ok: true });
+    expect(auditCount(ws)).toBe(3);
+    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(3);
+  });
+
+  it("commit: a different write, one without audit entries, or an event id of another draft are still conflicts", async () => {
+    const ws = uid("ws");
+    const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(v1);
+    const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+    const bare = { draft: v2, expectedVersion: 1, events: [], idempotency: null };
+    expect(await store.commit(bare)).toEqual({ ok: true });
+    expect(await store.commit(bare)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+    expect(await store.commit({ ...bare, events: [eventFor(v2, "committed")] })).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+    const other = draftOf({ workspaceId: ws });
+    const otherEvent = eventFor(other, "created");
+    expect(await store.insert({ draft: other, event: otherEvent, idempotency: null })).toEqual({ ok: true });
+    expect(await store.commit({ ...bare, events: [{ ...eventFor(v2, "committed"), eventId: otherEvent.eventId }] })).toEqual({
+      ok: false,
+      reason: "version_conflict",
+      actualVersion: 2,
+    });
+    expect(auditCount(ws)).toBe(2);
+  });
+
+  it("commit: a key clash after the audit row was written in the same transaction is still a rejection", async () => {
+    // The audit INSERT runs before the idempotency INSERT here: the look-up must not see the
+    // rolled-back row of the failed attempt itself.
+    const ws = uid("ws");
+    const a = draftOf({ workspaceId: ws, tenantId: "ta" });
+    const b = draftOf({ workspaceId: ws, tenantId: "tb" });
+    await insertDraft(a);
+    await insertDraft(b);
+    const a2 = next(a, { type: "select_provider", connectionId: "c" });
+    expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2, "committed")], idempotency: idempotencyFor(a2, "k") })).toEqual({ ok: true });
+    const b2 = next(b, { type: "select_provider", connectionId: "c" });
+    const clash = { draft: b2, expectedVersion: 1, events: [eventFor(b2, "committed")], idempotency: idempotencyFor(b2, "k") };
+    expect(await store.commit(clash)).toEqual({ ok: false, reason: "idempotency_key_exists" });
+    expect(await store.commit(clash)).toEqual({ ok: false, reason: "idempotency_key_exists" });
+    expect(auditCount(ws)).toBe(3);
+  });
+
+  it("insert: the second identical insert reports { ok: true } and writes nothing", async () => {
+    const ws = uid("ws");
+    const d = draftOf({ workspaceId: ws, tenantId: "t" });
+    const input = { draft: d, event: eventFor(d, "created"), idempotency: idempotencyFor(d, "k-create") };
+    expect(await store.insert(input)).toEqual({ ok: true });
+    expect(await store.insert(input)).toEqual({ ok: true });
+    expect(auditCount(ws)).toBe(1);
+    // After the draft moved on (and left its tenant slot to another draft): still applied.
+    const cancelled = next(d, { type: "cancel", reason: null });
+    expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled, "committed")], idempotency: null })).toEqual({ ok: true });
+    await insertDraft(draftOf({ workspaceId: ws, tenantId: "t" }));
+    expect(await store.insert(input)).toEqual({ ok: true });
+    expect(parseDraft(await store.load(ws, d.id)).lifecycle.state).toBe("cancelled");
+    expect(auditCount(ws)).toBe(3);
+    // Another insert of the same id (a new event) is still draft_exists.
+    expect(await store.insert({ ...input, event: eventFor(d, "created") })).toEqual({ ok: false, reason: "draft_exists" });
+  });
+});
+
+describe("sqlite compares ids exactly (BINARY collation: bytes)", () => {
+  const pairs: readonly (readonly [string, string, string])[] = [
+    ["case", "A", "a"],
+    ["trailing space", "a", "a "],
+    ["NFC vs NFD", "\u00e9", "e\u0301"],
+    ["astral characters", "\u{1F600}", "\u{1F601}"],
+  ];
+  for (const [label, x, y] of pairs) {
+    it(`keeps records apart whose ids, tenant ids, keys and workspaces differ only by ${label}`, async () => {
+      const base = uid("ws");
+      const w = `${base}-${x}`;
+      const wy = `${base}-${y}`;
+      // Only the x records exist: nothing is found under y.
+      const d = draftOf({ workspaceId: w, id: `d-${x}`, tenantId: `t-${x}` });
+      await insertDraft(d);
+      const d2 = next(d, { type: "select_provider", connectionId: "c" });
+      expect(await store.commit({ draft: d2, expectedVersion: 1, events: [eventFor(d2, "committed")], idempotency: idempotencyFor(d2, `k-${x}`) })).toEqual({ ok: true });
+      expect(await store.load(w, `d-${y}`)).toBeNull();
+      expect(await store.findOpenDraft(w, `t-${y}`)).toBeNull();
+      expect(await store.loadIdempotency(w, `k-${y}`)).toBeNull();
+      expect(await store.load(wy, `d-${x}`)).toBeNull();
+      expect(await store.findOpenDraft(wy, `t-${x}`)).toBeNull();
+      expect(await store.loadIdempotency(wy, `k-${x}`)).toBeNull();
+      expect(await store.list(wy, { limit: 10 })).toEqual({ drafts: [], nextCursor: null });
+
+      // The y twins are written beside them (no draft_exists, open_draft_exists or
+      // idempotency_key_exists), and every read returns its own record.
+      const e = draftOf({ workspaceId: w, id: `d-${y}`, tenantId: `t-${y}` });
+      await insertDraft(e);
+      const e2 = next(e, { type: "select_provider", connectionId: "c" });
+      expect(await store.commit({ draft: e2, expectedVersion: 1, events: [eventFor(e2, "committed")], idempotency: idempotencyFor(e2, `k-${y}`) })).toEqual({ ok: true });
+      const f = draftOf({ workspaceId: wy, id: `d-${x}`, tenantId: `t-${x}` });
+      expect(await store.insert({ draft: f, event: eventFor(f, "created"), idempotency: idempotencyFor(f, `k-${x}`) })).toEqual({ ok: true });
+
+      expect(parseDraft(await store.load(w, `d-${x}`)).identity?.tenantId).toBe(`t-${x}`);
+      expect(parseDraft(await store.load(w, `d-${y}`)).identity?.tenantId).toBe(`t-${y}`);
+      expect(parseDraft(await store.findOpenDraft(w, `t-${x}`)).id).toBe(`d-${x}`);
+      expect(parseDraft(await store.findOpenDraft(w, `t-${y}`)).id).toBe(`d-${y}`);
+      expect(((await store.loadIdempotency(w, `k-${x}`)) as IdempotencyRecord).draftId).toBe(`d-${x}`);
+      expect(((await store.loadIdempotency(w, `k-${y}`)) as IdempotencyRecord).draftId).toBe(`d-${y}`);
+      expect(parseDraft(await store.load(wy, `d-${x}`)).workspaceId).toBe(wy);
+      expect(parseDraft(await store.findOpenDraft(wy, `t-${x}`)).workspaceId).toBe(wy);
+      expect(((await store.loadIdempotency(wy, `k-${x}`)) as IdempotencyRecord).workspaceId).toBe(wy);
+      expect((await store.list(w, { limit: 10 })).drafts.map((draft) => parseDraft(draft).id).sort()).toEqual([`d-${x}`, `d-${y}`].sort());
+      expect((await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId)).toEqual([wy]);
+      expect((await store.listAudit(w, `d-${x}`)).length).toBe(2);
+      expect((await store.listAudit(wy, `d-${x}`)).length).toBe(1);
+    });
+  }
+
+  it("declares no collation on any column (SQLite's default BINARY compares bytes)", () => {
+    const ddl = sqliteSchemaSql();
+    expect(ddl).not.toMatch(/COLLATE/i);
+    expect(db.prepare(`SELECT 'a' = 'a ', 'A' = 'a', ? = ?`).raw().get("\u00e9", "e\u0301")).toEqual([0, 0, 0]);
+  });
+});
+
+describe("sqlite versions up to 2^31-1", () => {
+  const MAX = 2_147_483_647;
+
+  it("commits to version 2147483647 and stores audit entries carrying it", async () => {
+    const ws = uid("ws");
+    const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(v1);
+    // Fast-forward the stored record to MAX - 1 (document and column together).
+    const before: OnboardingDraft = { ...v1, version: MAX - 1 };
+    db.prepare(`UPDATE "onboarding_drafts" SET version = ?, document = ? WHERE workspace_id = ? AND id = ?`).run(
+      MAX - 1,
+      encodeDraft(before),
+      ws,
+      v1.id,
+    );
+    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(MAX - 1);
+    const last = next(before, { type: "select_provider", connectionId: "c1" });
+    expect(last.version).toBe(MAX);
+    expect(await store.commit({ draft: last, expectedVersion: MAX - 1, events: [eventFor(last, "committed")], idempotency: idempotencyFor(last, "k-max") })).toEqual({ ok: true });
+    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(MAX);
+    expect(parseDraft(await store.findOpenDraft(ws, "t")).version).toBe(MAX);
+    expect(parseDraft((await store.list(ws, { limit: 1 })).drafts[0]).version).toBe(MAX);
+    expect(((await store.loadIdempotency(ws, "k-max")) as IdempotencyRecord).outcome.version).toBe(MAX);
+    const stale = next(before, { type: "select_provider", connectionId: "c2" });
+    expect(await store.commit({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale, "committed")], idempotency: null })).toEqual({
+      ok: false,
+      reason: "version_conflict",
+      actualVersion: MAX,
+    });
+    await store.appendAudit([
+      { ...eventFor(last, "committed"), kind: "conflict", fromVersion: null, toVersion: null, expectedVersion: MAX, actualVersion: MAX, feedback: null },
+    ]);
+    const audit = (await store.listAudit(ws, v1.id)) as AuditEvent[];
+    expect(audit.map((event) => event.toVersion)).toEqual([1, MAX, null]);
+    expect(audit[1]?.fromVersion).toBe(MAX - 1);
+    expect(audit[2]).toMatchObject({ expectedVersion: MAX, actualVersion: MAX });
+  });
+});
+
+describe("sqlite pruneIdempotency on the concrete type", () => {
+  it("is a required method taking the port's cut-off", async () => {
+    expectTypeOf(store.pruneIdempotency).toEqualTypeOf<(before: string) => Promise<number>>();
+    expectTypeOf<Parameters<SqliteStore["pruneIdempotency"]>>().toEqualTypeOf<Parameters<NonNullable<DraftStore["pruneIdempotency"]>>>();
+    // Called without `?.`: a compile error (TS2722) if the method were optional.
+    expect(await store.pruneIdempotency("1970-01-01T00:00:00.000Z")).toBe(0);
   });
 });

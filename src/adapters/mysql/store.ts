@@ -38,6 +38,7 @@ import {
   parseStoredJson,
   idempotencyCutoff,
   createDraftDocumentCache,
+  loadDriver,
   wrapStoreErrors,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
@@ -87,6 +88,11 @@ export interface MySqlStore extends DraftStore {
   close(): Promise<void>;
   /** The pool in use (opening it first when the store owns it). */
   pool(): Promise<Pool>;
+  /**
+   * Deletes the idempotency records created before `before` in every workspace and resolves to
+   * how many went (see {@link DraftStore.pruneIdempotency}). Always present on this store.
+   */
+  pruneIdempotency(before: string): Promise<number>;
 }
 
 /** How many times a transaction is retried after a deadlock or a vanished open-draft owner. */
@@ -165,8 +171,12 @@ function auditRow(event: AuditEvent): Param[] {
  * AND id = ? AND version = ?`), then the idempotency row and the audit rows; a conflict or a
  * duplicate key rolls everything back. The open-draft rule is the unique index
  * `(workspace_id, open_tenant_id)`. Every value is a `?` parameter of a prepared statement.
+ * A rejected write whose first audit entry (`eventId`) is already stored for the draft was
+ * applied before (re-sent after a lost reply) and reports `{ ok: true }`. Reads check the
+ * `version` column against the document (a mismatch is `CorruptRecordError`).
  *
- * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid `tablePrefix`.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid `tablePrefix` (and, from
+ *   the first call, when a store given `connection` finds `mysql2` not installed).
  *
  * @example
  * ```ts
@@ -193,7 +203,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     if (closed) return Promise.reject(new StoreError(ADAPTER, "pool", new Error("the store was closed")));
     if (poolPromise === null) {
       const connection = (options as MySqlStoreConnectionOptions).connection;
-      poolPromise = import("mysql2/promise").then((driver) => {
+      poolPromise = loadDriver("mysql2", "connection", () => import("mysql2/promise")).then((driver) => {
         const config: PoolOptions =
           typeof connection === "string" ? { uri: connection, charset: "utf8mb4" } : { ...connection, charset: "utf8mb4" };
         ready = driver.createPool(config);
@@ -209,11 +219,12 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const I = `\`${tables.idempotency}\``;
 
   const SQL = {
-    load: `SELECT \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+    // Reads select the version column too: the document cache checks it against the document.
+    load: `SELECT \`version\`, \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     version: `SELECT \`version\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     exists: `SELECT 1 AS \`found\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     openOwner: `SELECT \`id\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
-    findOpen: `SELECT \`id\`, \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
+    findOpen: `SELECT \`id\`, \`version\`, \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`open_tenant_id\` = ?`,
     insertDraft:
       `INSERT INTO ${D} (\`workspace_id\`, \`id\`, \`version\`, \`state\`, \`current_checkpoint\`, \`tenant_id\`, ` +
       `\`open_tenant_id\`, \`created_at\`, \`updated_at\`, \`document\`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -233,6 +244,10 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     loadIdempotency: `SELECT \`record\` FROM ${I} WHERE \`workspace_id\` = ? AND \`idempotency_key\` = ?`,
     pruneIdempotency: `DELETE FROM ${I} WHERE \`created_at\` < ?`,
     listAudit: `SELECT \`event\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ORDER BY \`seq\``,
+    // Rejection path only: scans one draft's entries through `draft_seq` (no extra index to
+    // maintain on every write).
+    eventStored:
+      `SELECT 1 AS \`found\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? AND \`event_id\` = ? LIMIT 1`,
   } as const;
 
   const auditColumns =
@@ -292,6 +307,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       try {
         connection = await (ready !== null && !closed ? ready : await getPool()).getConnection();
       } catch (error) {
+        if (isOnboardingError(error)) throw error; // e.g. ConfigurationError: mysql2 not installed
         throw new StoreError(ADAPTER, operation, error);
       }
       let step: Step = "other";
@@ -393,7 +409,8 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     load(workspaceId, draftId) {
       return read("load", async () => {
         const found = await rows(SQL.load, [workspaceId, draftId]);
-        return found[0] === undefined ? null : documents.read(workspaceId, draftId, found[0]["document"]);
+        const row = found[0];
+        return row === undefined ? null : documents.read(workspaceId, draftId, row["document"], row["version"] as Param);
       });
     },
 
@@ -401,7 +418,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("findOpenDraft", async () => {
         const found = await rows(SQL.findOpen, [workspaceId, tenantId]);
         const row = found[0];
-        return row === undefined ? null : documents.read(workspaceId, text(row["id"]), row["document"]);
+        return row === undefined ? null : documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param);
       });
     },
 
@@ -429,7 +446,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     insert(input: InsertInput) {
       const { draft } = input;
       const document = encodeDraft(draft);
-      return documents.track(draft, document, transaction(
+      const written = documents.track(draft, document, transaction(
         "insert",
         async (connection, step) => {
           step("insert_draft");
@@ -456,12 +473,13 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           return openDraftRejection(draft);
         },
       ));
+      return written.then((result) => (result.ok ? result : unlessApplied("insert", draft, input.event, result)));
     },
 
     commit(input: CommitInput) {
       const { draft } = input;
       const document = encodeDraft(draft);
-      return documents.track(draft, document, transaction(
+      const written = documents.track(draft, document, transaction(
         "commit",
         async (connection, step) => {
           step("update_draft");
@@ -489,12 +507,15 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           void error; // the only unique index an UPDATE of these columns can break is open_tenant
           return openDraftRejection(draft);
         },
-      ).then(async (result) => {
-        if (result.ok || result.reason !== "version_conflict") return result;
+      ));
+      return written.then(async (result) => {
+        if (result.ok) return result;
+        const outcome = await unlessApplied("commit", draft, input.events[0], result);
+        if (outcome.ok || outcome.reason !== "version_conflict") return outcome;
         // Read after the rollback, in autocommit: the latest committed version (or null if gone).
         const version = await read("commit", () => actualVersion(draft.workspaceId, draft.id));
         return { ok: false, reason: "version_conflict", actualVersion: version };
-      }));
+      });
     },
 
     list(workspaceId: string, options: ListOptions): Promise<ListPage> {
@@ -529,12 +550,12 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       // DOUBLE there, which is how mysql2 sends JS numbers to prepared statements.
       params.push(String(limit + 1));
       const sql =
-        `SELECT \`created_at\`, \`id\`, \`document\` FROM ${D} WHERE ${where.join(" AND ")} ` +
+        `SELECT \`created_at\`, \`id\`, \`version\`, \`document\` FROM ${D} WHERE ${where.join(" AND ")} ` +
         "ORDER BY `created_at`, `id` LIMIT ?";
       return read("list", async () => {
         const found = await rows(sql, params);
         const page = found.slice(0, limit);
-        const drafts = page.map((row) => documents.read(workspaceId, text(row["id"]), row["document"]));
+        const drafts = page.map((row) => documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param));
         const last = page[page.length - 1];
         const nextCursor =
           found.length > limit && last !== undefined
@@ -566,6 +587,23 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       step("insert_audit");
       await connection.execute(insertAuditSql(events.length), events.flatMap(auditRow));
     }
+  }
+
+  /**
+   * A rejected write whose first audit entry is already stored for the draft was applied before
+   * (the same write re-sent, e.g. after a lost reply): it is reported as applied, not rejected.
+   * Runs after the rollback, in autocommit, so it sees only committed rows (never the rolled-back
+   * rows of this attempt). A write without audit entries has nothing to recognise it by.
+   */
+  async function unlessApplied(
+    operation: string,
+    draft: OnboardingDraft,
+    event: AuditEvent | undefined,
+    rejection: WriteRejection,
+  ): Promise<WriteResult> {
+    if (event === undefined) return rejection;
+    const found = await read(operation, () => rows(SQL.eventStored, [draft.workspaceId, draft.id, event.eventId]));
+    return found.length > 0 ? { ok: true } : rejection;
   }
 
   /** After a unique violation on the open-draft slot: who holds it (or retry if it was freed). */

@@ -32,6 +32,7 @@ import {
   parseStoredJson,
   idempotencyCutoff,
   createDraftDocumentCache,
+  loadDriver,
   type DraftDocumentCache,
   auditEventFromRow,
   type SqlAuditRow,
@@ -102,6 +103,11 @@ export interface SqliteStore extends DraftStore {
    * way the store refuses further calls. Idempotent.
    */
   close(): Promise<void>;
+  /**
+   * Deletes the idempotency records created before `before` in every workspace and resolves to
+   * how many went (see {@link DraftStore.pruneIdempotency}). Always present on this store.
+   */
+  pruneIdempotency(before: string): Promise<number>;
 }
 
 const ADAPTER = "sqlite";
@@ -140,6 +146,7 @@ function busyBackoff(attempt: number): number {
 
 interface DraftRow {
   readonly document: string;
+  readonly version: number;
   readonly created_at: string;
   readonly id: string;
 }
@@ -192,13 +199,18 @@ class Connection {
   }
 
   loadDocument(workspaceId: string, draftId: string): unknown {
-    const text = this.stmt("loadDocument").pluck().get(workspaceId, draftId) as string | undefined;
-    return text === undefined ? null : this.#documents.read(workspaceId, draftId, text);
+    const row = this.stmt("loadDocument").get(workspaceId, draftId) as Pick<DraftRow, "version" | "document"> | undefined;
+    return row === undefined ? null : this.#documents.read(workspaceId, draftId, row.document, row.version);
   }
 
   findOpenDocument(workspaceId: string, tenantId: string): unknown {
-    const row = this.stmt("findOpen").get(workspaceId, tenantId) as { id: string; document: string } | undefined;
-    return row === undefined ? null : this.#documents.read(workspaceId, row.id, row.document);
+    const row = this.stmt("findOpen").get(workspaceId, tenantId) as Pick<DraftRow, "id" | "version" | "document"> | undefined;
+    return row === undefined ? null : this.#documents.read(workspaceId, row.id, row.document, row.version);
+  }
+
+  /** Whether an audit entry with this id is stored for the draft (a re-sent write already applied). */
+  eventStored(workspaceId: string, draftId: string, eventId: string): boolean {
+    return this.stmt("eventStored").get(workspaceId, draftId, eventId) !== undefined;
   }
 
   loadIdempotency(workspaceId: string, key: string): unknown {
@@ -226,7 +238,7 @@ class Connection {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      drafts: page.map((row) => this.#documents.read(workspaceId, row.id, row.document)),
+      drafts: page.map((row) => this.#documents.read(workspaceId, row.id, row.document, row.version)),
       nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
   }
@@ -345,13 +357,14 @@ function buildSql(t: SqliteTableNames) {
   const drafts = `"${t.drafts}"`;
   const audit = `"${t.audit}"`;
   const idempotency = `"${t.idempotency}"`;
-  const listHead = `SELECT document, created_at, id FROM ${drafts} WHERE workspace_id = ?`;
+  const listHead = `SELECT document, version, created_at, id FROM ${drafts} WHERE workspace_id = ?`;
   // A row-value comparison: SQLite seeks the index to the cursor instead of filtering from the start.
   const after = ` AND (created_at, id) > (?, ?)`;
   const listTail = ` ORDER BY created_at, id LIMIT ?`;
   return {
-    loadDocument: `SELECT document FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
-    findOpen: `SELECT id, document FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
+    // Reads select the version column too: the document cache checks it against the document.
+    loadDocument: `SELECT version, document FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
+    findOpen: `SELECT id, version, document FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
     openIdOf: `SELECT id FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
     versionOf: `SELECT version FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
     updateDraft:
@@ -372,6 +385,9 @@ function buildSql(t: SqliteTableNames) {
       `SELECT event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, ` +
       `expected_version, actual_version, idempotency_key, feedback, run_id, capability, state FROM ${audit} ` +
       `WHERE workspace_id = ? AND draft_id = ? ORDER BY seq`,
+    // Rejection path only: scans one draft's entries through the audit index (no extra index to
+    // maintain on every write).
+    eventStored: `SELECT 1 FROM ${audit} WHERE workspace_id = ? AND draft_id = ? AND event_id = ? LIMIT 1`,
     loadIdempotency: `SELECT record FROM ${idempotency} WHERE workspace_id = ? AND key = ?`,
     pruneIdempotency: `DELETE FROM ${idempotency} WHERE created_at < ?`,
     insertIdempotency:
@@ -407,6 +423,9 @@ function validateListOptions(options: ListOptions): { limit: number; after: { cr
  * - Every write is one synchronous better-sqlite3 transaction started with `BEGIN IMMEDIATE`:
  *   version-checked `UPDATE`, audit `INSERT`s, idempotency `INSERT`, `COMMIT`. Unique violations
  *   (open draft per tenant, idempotency key, draft id) become `WriteRejection`s with nothing written.
+ * - A rejected write whose first audit entry (`eventId`) is already stored for the draft was
+ *   applied before (re-sent after a lost reply): it reports `{ ok: true }`.
+ * - Reads check the `version` column against the document: a mismatch is `CorruptRecordError`.
  * - `SQLITE_BUSY` is first absorbed by the `busy_timeout` pragma; one that still escapes is retried
  *   a bounded number of times (8, jittered backoff up to 200 ms) before it becomes a `StoreError`.
  * - Other driver errors are wrapped in `StoreError`; a stored document that is not JSON is a
@@ -465,18 +484,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       return new Connection(db, tables, ddl, documents);
     }
-    let Driver: typeof BetterSqlite3;
-    try {
-      const module = (await import("better-sqlite3")) as { default?: typeof BetterSqlite3 } & typeof BetterSqlite3;
-      Driver = module.default ?? module;
-    } catch (error) {
-      throw new ConfigurationError(
-        "filename",
-        `the sqlite adapter needs the optional peer dependency better-sqlite3 (npm install better-sqlite3): ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
+    const module = (await loadDriver("better-sqlite3", "filename", () => import("better-sqlite3"))) as {
+      default?: typeof BetterSqlite3;
+    } & typeof BetterSqlite3;
+    const Driver = module.default ?? module;
     const db = new Driver(options.filename, { timeout: busyTimeoutMs });
     try {
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -523,6 +534,23 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     });
   }
 
+  /**
+   * A rejected write whose first audit entry is already stored for the draft was applied before
+   * (the same write re-sent, e.g. after a lost reply): it is reported as applied, not rejected.
+   * Looked up after the transaction rolled back, so this attempt's own rows are never seen. A
+   * write without audit entries has nothing to recognise it by.
+   */
+  async function unlessApplied(
+    operation: string,
+    draft: OnboardingDraft,
+    event: AuditEvent | undefined,
+    rejection: WriteRejection,
+  ): Promise<WriteResult> {
+    if (event === undefined) return rejection;
+    const stored = await run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, event.eventId));
+    return stored ? { ok: true } : rejection;
+  }
+
   const store: SqliteStore = {
     name: ADAPTER,
     tables,
@@ -543,11 +571,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     insert(input) {
       const document = encodeDraft(input.draft);
-      return documents.track(input.draft, document, write("insert", (conn) => conn.insertTx.immediate(input, document)));
+      return documents
+        .track(input.draft, document, write("insert", (conn) => conn.insertTx.immediate(input, document)))
+        .then((result) => (result.ok ? result : unlessApplied("insert", input.draft, input.event, result)));
     },
     commit(input) {
       const document = encodeDraft(input.draft);
-      return documents.track(input.draft, document, write("commit", (conn) => conn.commitTx.immediate(input, document)));
+      return documents
+        .track(input.draft, document, write("commit", (conn) => conn.commitTx.immediate(input, document)))
+        .then((result) => (result.ok ? result : unlessApplied("commit", input.draft, input.events[0], result)));
     },
     async appendAudit(events) {
       if (events.length === 0) return;
