@@ -440,4 +440,15 @@ describe.skipIf(!up)("postgres adapter", () => {
       await own.close();
     });
   });
+
+  describe("pruneIdempotency", () => {
+    it("is a required method of PostgresStore (callable without ?.) and deletes older records", async () => {
+      const w = ws("prune");
+      const draft = draftFor(w, "d1");
+      await store.insert({ draft, event: eventFor(draft), idempotency: { ...idempotencyFor(draft, "k-old"), createdAt: "2000-01-01T00:00:00.000Z" } });
+      const removed: number = await store.pruneIdempotency("2000-01-02T00:00:00.000Z");
+      expect(removed).toBeGreaterThanOrEqual(1);
+      expect(await store.loadIdempotency(w, "k-old")).toBeNull();
+    });
+  });
 });

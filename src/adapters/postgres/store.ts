@@ -154,6 +154,11 @@ export interface PostgresStore extends DraftStore {
    */
   migrate(): Promise<void>;
   /**
+   * Deletes the idempotency records created before `before` (a UTC ISO-8601 instant; build it
+   * with `idempotencyCutoff`) and resolves to how many went. Always present on this adapter.
+   */
+  pruneIdempotency(before: string): Promise<number>;
+  /**
    * The same store (same tables) bound to a client that is inside a transaction you opened: its
    * writes join your transaction (see {@link PostgresClientOptions}).
    *
