@@ -3,6 +3,8 @@
  * mapping, corruption, hostile strings, prefixes, listing, joining a caller's transaction).
  * The shared promises are checked by postgres.conformance.test.ts.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -37,6 +39,28 @@ import {
 
 const up = await serviceAvailable("PostgreSQL", probePostgres);
 const actor = { id: "u1" };
+
+/** Terminates every backend tagged `applicationName` from another connection; resolves once they are gone. */
+async function terminateBackends(pool: pg.Pool, applicationName: string): Promise<number> {
+  // Pids first, then terminate by pid: never let the planner call pg_terminate_backend on other rows.
+  const pids = (await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows;
+  let killed = 0;
+  for (const { pid } of pids) {
+    const result = await pool.query<{ done: boolean }>("SELECT pg_terminate_backend($1::integer) AS done", [pid]);
+    if (result.rows[0]?.done === true) killed += 1;
+  }
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const left = await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    if (left.rows.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return killed;
+}
+
+/** How many server connections carry `applicationName`. */
+async function backendsOf(pool: pg.Pool, applicationName: string): Promise<number> {
+  return (await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows.length;
+}
 
 /** A `pg.Client` that records every statement text it is asked to run. */
 class RecordingClient extends pg.Client {
@@ -438,6 +462,110 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await own.load("nobody", "nothing")).toBeNull();
       await own.close();
       await own.close();
+    });
+  });
+
+  describe("a store that owns its pool", () => {
+    it("survives the server closing an idle pooled connection: onError hears it and the next call reconnects", async () => {
+      const applicationName = `ol_idle_${Math.random().toString(36).slice(2, 10)}`;
+      const heard: Error[] = [];
+      let notify: () => void = () => undefined;
+      const errored = new Promise<void>((resolve) => (notify = resolve));
+      const own = createPostgresStore({
+        connection: { connectionString: POSTGRES_URL, application_name: applicationName, max: 1 },
+        tablePrefix: prefix,
+        onError: (error) => {
+          heard.push(error);
+          notify();
+        },
+      });
+      try {
+        const w = ws("idle");
+        const draft = draftFor(w, "d1");
+        expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+        expect(await backendsOf(pool, applicationName)).toBe(1); // idle in the pool now
+        expect(await terminateBackends(pool, applicationName)).toBe(1);
+        await Promise.race([errored, new Promise((_, reject) => setTimeout(() => reject(new Error("no pool error")), 5_000))]);
+        expect(heard).toHaveLength(1);
+        expect(heard[0]).toBeInstanceOf(Error);
+        // The dead connection is gone from the pool: the next call opens a new one and works.
+        expect(parseDraft(await own.load(w, "d1"))).toEqual(draft);
+        expect(await backendsOf(pool, applicationName)).toBe(1);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it("does not end the process without onError when the server closes an idle connection (child process)", async () => {
+      const applicationName = `ol_idle_${Math.random().toString(36).slice(2, 10)}`;
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("./fixtures/postgres-idle-kill.ts", import.meta.url)), POSTGRES_URL, prefix, applicationName, "20000"],
+        { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["pipe", "pipe", "pipe"] },
+      );
+      let out = "";
+      let err = "";
+      child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+      child.stdin.on("error", () => undefined); // the child may already be gone (that is the failure)
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      const ready = new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("ready\n")) resolve();
+        });
+        void exited.then((code) => reject(new Error(`child exited early with ${code}\n${err}`)));
+      });
+      try {
+        await ready;
+        expect(await terminateBackends(pool, applicationName)).toBe(1);
+        // Let the child receive the server's error before it is told to go on.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        child.stdin.write("go\n");
+        const code = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("child hung")), 20_000))]);
+        expect(code, err).toBe(0);
+        expect(JSON.parse(out.split("\n").filter((line) => line.startsWith("{"))[0] ?? "null")).toEqual({ reloaded: true });
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    });
+
+    it("rejects every call after close() with StoreError and opens no new connection; close() twice is fine", async () => {
+      const applicationName = `ol_closed_${Math.random().toString(36).slice(2, 10)}`;
+      const own = createPostgresStore({ connection: { connectionString: POSTGRES_URL, application_name: applicationName }, tablePrefix: prefix });
+      const w = ws("closed");
+      const draft = draftFor(w, "d1");
+      expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+      expect(parseDraft(await own.load(w, "d1"))).toEqual(draft);
+      expect(own.peek?.(w, "d1")).toBeDefined();
+      await own.close();
+      await own.close();
+      expect(own.peek?.(w, "d1")).toBeUndefined(); // nothing cached to compute a command from
+      const v2 = next(draft, { type: "select_provider", connectionId: "c1" });
+      const calls: [string, () => Promise<unknown>][] = [
+        ["migrate", () => own.migrate()],
+        ["load", () => own.load(w, "d1")],
+        ["findOpenDraft", () => own.findOpenDraft(w, "tenant-d1")],
+        ["loadIdempotency", () => own.loadIdempotency(w, "k")],
+        ["listAudit", () => own.listAudit(w, "d1")],
+        ["list", () => own.list(w, { limit: 10 })],
+        ["pruneIdempotency", () => own.pruneIdempotency(new Date().toISOString())],
+        ["insert", () => own.insert({ draft: draftFor(w, "d2"), event: eventFor(draftFor(w, "d2")), idempotency: null })],
+        ["commit", () => own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })],
+        ["appendAudit", () => own.appendAudit([eventFor(draft, "denied")])],
+      ];
+      for (const [operation, call] of calls) {
+        const error = await call().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, operation).toBeInstanceOf(StoreError);
+        expect((error as StoreError).operation, operation).toBe(operation);
+        expect(((error as StoreError).cause as Error).message, operation).toBe("the store is closed");
+      }
+      expect(await backendsOf(pool, applicationName)).toBe(0);
+      // Nothing was written after close().
+      expect(await store.listAudit(w, "d1")).toHaveLength(1);
+      expect(await store.load(w, "d2")).toBeNull();
     });
   });
 

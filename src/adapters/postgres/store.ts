@@ -47,6 +47,7 @@ import {
   type DraftDocumentCache,
   auditEventFromRow,
   wrapStoreErrors,
+  loadDriver,
   type SqlAuditRow,
 } from "../../store/index.js";
 import {
@@ -124,11 +125,19 @@ export interface PostgresClientOptions extends PostgresStoreBaseOptions {
 
 /**
  * Let the adapter open its own `pg.Pool` (loaded with a dynamic `import("pg")` on first use);
- * `close()` ends it.
+ * `close()` ends it, and every call after `close()` rejects with `StoreError`.
  */
 export interface PostgresConnectionOptions extends PostgresStoreBaseOptions {
   /** A connection string (`postgres://user@127.0.0.1:5432/db`) or a full `pg` pool config. */
   readonly connection: string | PoolConfig;
+  /**
+   * Called when an IDLE pooled connection fails (the server restarted or failed over, an idle
+   * timeout or `pg_terminate_backend` closed it). Such an error is no failed operation: the pool
+   * drops the connection and the next call opens a new one. Without this option the error is
+   * ignored (the adapter always listens, so it never becomes an unhandled `'error'` event that
+   * ends the process). Use it to log. An exception thrown by the callback is ignored.
+   */
+  readonly onError?: (error: Error) => void;
   /** Not with `connection`. */
   readonly pool?: never;
   /** Not with `connection`. */
@@ -180,7 +189,11 @@ export interface PostgresStore extends DraftStore {
    * ```
    */
   joinTransaction(client: ClientBase): PostgresStore;
-  /** Ends the pool the adapter opened itself (`connection` option); otherwise does nothing. */
+  /**
+   * Ends the pool the adapter opened itself (`connection` option); every later call of that
+   * store rejects with `StoreError` ("the store is closed"), and calling `close()` again does
+   * nothing. With `pool` or `client` it does nothing (the connection is yours).
+   */
   close(): Promise<void>;
 }
 
@@ -377,6 +390,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     );
   }
   let owned: Promise<Pool> | null = null;
+  let closed = false;
   let executor: Executor;
   if ("pool" in options && options.pool !== undefined) {
     const pool = options.pool;
@@ -386,12 +400,25 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     executor = { inTransaction: options.inTransaction === true, target: () => Promise.resolve(client as Queryable) };
   } else if ("connection" in options && options.connection !== undefined) {
     const connection = options.connection;
+    const onError = options.onError;
     executor = {
       inTransaction: false,
       target: () => {
-        owned ??= import("pg").then((module) => {
+        // Plain Error: `guard` reports it as StoreError(ADAPTER, operation, ...). No new pool.
+        if (closed) return Promise.reject(new Error("the store is closed"));
+        owned ??= loadDriver("pg", "connection", () => import("pg")).then((module) => {
           const Pg = (module as unknown as { default?: typeof import("pg") }).default ?? module;
-          return new Pg.Pool(typeof connection === "string" ? { connectionString: connection } : connection);
+          const pool = new Pg.Pool(typeof connection === "string" ? { connectionString: connection } : connection);
+          // An idle connection closed by the server makes the pool emit 'error'; with no listener
+          // that event would end the process. The pool has already dropped the connection.
+          pool.on("error", (error: Error) => {
+            try {
+              onError?.(error);
+            } catch {
+              // A failing listener must not turn into an uncaught exception either.
+            }
+          });
+          return pool;
         });
         return owned as Promise<Queryable & Pool>;
       },
@@ -400,12 +427,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     throw new ConfigurationError("pool", "createPostgresStore needs one of `pool`, `client` or `connection`");
   }
   const documents = createDraftDocumentCache(options.documentCacheSize);
+  const ownsPool = "connection" in options && options.connection !== undefined;
   const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, documents, executor, async () => {
-    if (owned !== null) {
-      const pool = await owned;
-      owned = null;
-      await pool.end();
-    }
+    if (!ownsPool) return;
+    closed = true;
+    documents.clear();
+    const pending = owned;
+    owned = null;
+    // A pool that never loaded (driver missing) has nothing to end.
+    const pool = pending === null ? null : await pending.catch(() => null);
+    if (pool !== null) await pool.end();
   });
   return store;
 }
