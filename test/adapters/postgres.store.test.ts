@@ -574,6 +574,28 @@ describe.skipIf(!up)("postgres adapter", () => {
     });
   });
 
+  describe("version column and document", () => {
+    it("reports a version column that disagrees with the document as CorruptRecordError (load, findOpenDraft, list, engine.get)", async () => {
+      const w = ws("version");
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const { draft } = await engine.create(w, { identity: { tenantId: "tv", displayName: "Contoso" } }, { actor });
+      expect((await engine.get(w, draft.id, actor)).version).toBe(1); // cached now: the cache hit is checked too
+      await pool.query(`UPDATE ${store.tables.drafts} SET version = 7 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
+      const fresh = createPostgresStore({ pool, tablePrefix: prefix }); // and a cold cache
+      for (const s of [store, fresh]) {
+        const loaded = await s.load(w, draft.id).catch((e: unknown) => e);
+        expect(loaded).toBeInstanceOf(CorruptRecordError);
+        expect((loaded as CorruptRecordError).recordId).toBe(draft.id);
+        await expect(s.findOpenDraft(w, "tv")).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(s.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
+      }
+      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      // Put back in agreement, the draft works again.
+      await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
+      expect((await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).version).toBe(2);
+    });
+  });
+
   describe("pruneIdempotency", () => {
     it("is a required method of PostgresStore (callable without ?.) and deletes older records", async () => {
       const w = ws("prune");

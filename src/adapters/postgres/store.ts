@@ -210,6 +210,8 @@ interface Executor {
 
 interface DraftRow extends QueryResultRow {
   readonly document: string;
+  /** The compare-and-set column, checked against the document's `version` on every read. */
+  readonly version: number;
 }
 
 interface ListRow extends DraftRow {
@@ -568,13 +570,13 @@ function buildStore(
     async load(workspaceId, draftId) {
       const rows = await guard("load", async () => {
         const result = await query<DraftRow>(
-          `SELECT document FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
+          `SELECT version, document FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
           [workspaceId, draftId],
         );
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : documents.read(workspaceId, draftId, row.document);
+      return row === undefined ? null : documents.read(workspaceId, draftId, row.document, row.version);
     },
 
     peek(workspaceId, draftId) {
@@ -592,13 +594,13 @@ function buildStore(
     async findOpenDraft(workspaceId, tenantId) {
       const rows = await guard("findOpenDraft", async () => {
         const result = await query<ListRow>(
-          `SELECT id, created_at, document FROM ${t.drafts} WHERE workspace_id = $1 AND open_tenant_id = $2`,
+          `SELECT id, created_at, version, document FROM ${t.drafts} WHERE workspace_id = $1 AND open_tenant_id = $2`,
           [workspaceId, tenantId],
         );
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : documents.read(workspaceId, row.id, row.document);
+      return row === undefined ? null : documents.read(workspaceId, row.id, row.document, row.version);
     },
 
     async loadIdempotency(workspaceId, key) {
@@ -639,7 +641,7 @@ function buildStore(
       const conditions = [`workspace_id = ${params.add(workspaceId)}`];
       if (options.state !== undefined) conditions.push(`state = ${params.add(options.state)}`);
       if (cursor !== null) conditions.push(`(created_at, id) > (${params.add(cursor.createdAt)}, ${params.add(cursor.id)})`);
-      const text = `SELECT id, created_at, document FROM ${t.drafts}
+      const text = `SELECT id, created_at, version, document FROM ${t.drafts}
         WHERE ${conditions.join(" AND ")}
         ORDER BY created_at, id
         LIMIT ${params.add(limit + 1, "integer")}`;
@@ -647,7 +649,7 @@ function buildStore(
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map((row) => documents.read(workspaceId, row.id, row.document)),
+        drafts: page.map((row) => documents.read(workspaceId, row.id, row.document, row.version)),
         nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
       };
     },
