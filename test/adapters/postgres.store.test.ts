@@ -596,6 +596,83 @@ describe.skipIf(!up)("postgres adapter", () => {
     });
   });
 
+  describe("a write re-sent after it applied", () => {
+    it("reports a re-sent commit as applied and writes nothing twice (with and without an idempotency key)", async () => {
+      const w = ws("resend");
+      const v1 = draftFor(w, "d1");
+      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null };
+      expect(await store.commit(input)).toEqual({ ok: true });
+      expect(await store.commit(input)).toEqual({ ok: true });
+      const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
+      const keyed = { draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: idempotencyFor(v3, "k-resend") };
+      expect(await store.commit(keyed)).toEqual({ ok: true });
+      expect(await store.commit(keyed)).toEqual({ ok: true }); // the key exists: still the same write
+      expect(await store.commit(input)).toEqual({ ok: true }); // even after the draft moved on
+      expect((await store.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2, 3]);
+      expect(parseDraft(await store.load(w, "d1"))).toEqual(v3);
+      // Another write to the same version is still a conflict, as is a re-sent commit with no entry.
+      const other = next(v2, { type: "select_provider", connectionId: "c9" });
+      expect(await store.commit({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: 3,
+      });
+      const v4 = next(v3, { type: "select_provider", connectionId: "c4" });
+      const silent = { draft: v4, expectedVersion: 3, events: [], idempotency: null };
+      expect(await store.commit(silent)).toEqual({ ok: true });
+      expect(await store.commit(silent)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 4 });
+      expect(await store.listAudit(w, "d1")).toHaveLength(3);
+    });
+
+    it("reports a re-sent insert as applied and writes nothing twice (draft id, idempotency key, open-draft slot)", async () => {
+      const w = ws("resend-insert");
+      const draft = draftFor(w, "d1", "t-resend");
+      const input = { draft, event: eventFor(draft), idempotency: idempotencyFor(draft, "k-create") };
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(await store.insert({ ...input, idempotency: null })).toEqual({ ok: true });
+      expect(await store.listAudit(w, "d1")).toHaveLength(1);
+      expect((await store.list(w, { limit: 10 })).drafts).toHaveLength(1);
+      // A different create is still refused, for each reason.
+      const again = draftFor(w, "d1", "t-other");
+      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: null })).toEqual({ ok: false, reason: "draft_exists" });
+      const sameTenant = draftFor(w, "d2", "t-resend");
+      expect(await store.insert({ draft: sameTenant, event: eventFor(sameTenant), idempotency: null })).toEqual({
+        ok: false,
+        reason: "open_draft_exists",
+        existingDraftId: "d1",
+      });
+      const sameKey = draftFor(w, "d3", "t-third");
+      expect(await store.insert({ draft: sameKey, event: eventFor(sameKey), idempotency: idempotencyFor(sameKey, "k-create") })).toEqual({
+        ok: false,
+        reason: "idempotency_key_exists",
+      });
+    });
+
+    it("looks nothing up on the way to a successful write (one statement per commit)", async () => {
+      const w = ws("resend-cost");
+      const client = new RecordingClient({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        const s = createPostgresStore({ client, tablePrefix: prefix });
+        const v1 = draftFor(w, "d1");
+        await s.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+        const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+        const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null };
+        client.texts.length = 0;
+        expect(await s.commit(input)).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(1);
+        client.texts.length = 0;
+        expect(await s.commit(input)).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(2); // the rejected statement, then the one lookup
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
   describe("pruneIdempotency", () => {
     it("is a required method of PostgresStore (callable without ?.) and deletes older records", async () => {
       const w = ws("prune");

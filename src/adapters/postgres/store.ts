@@ -521,6 +521,27 @@ function buildStore(
     return result.rows[0]?.version ?? null;
   }
 
+  /**
+   * Whether the write whose first audit entry is `event` has already happened. A write stores its
+   * first entry at (the version it produces, seq 0), so a write re-sent after it applied (a client
+   * or proxy repeating it after a lost reply) finds its own entry there: one primary-key lookup,
+   * asked only once the write was rejected. Without an entry (`events: []`) nothing identifies it.
+   */
+  async function alreadyApplied(draft: OnboardingDraft, event: AuditEvent | undefined): Promise<boolean> {
+    if (event === undefined) return false;
+    const result = await query<{ applied: number }>(
+      `SELECT 1 AS applied FROM ${t.audit}
+        WHERE workspace_id = $1 AND draft_id = $2 AND draft_version = $3 AND seq = 0 AND event_id = $4`,
+      [draft.workspaceId, draft.id, draft.version, event.eventId],
+    );
+    return result.rows.length > 0;
+  }
+
+  /** A rejection of a write, unless that very write is already stored (then it is reported applied). */
+  async function rejectUnlessApplied(draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
+    return (await alreadyApplied(draft, event)) ? { ok: true } : rejection;
+  }
+
   function checkEvents(events: readonly AuditEvent[], draft: OnboardingDraft, operation: string): void {
     for (const event of events) {
       if (event.workspaceId !== draft.workspaceId || event.draftId !== draft.id) {
@@ -683,10 +704,13 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
             const result = await writeStatement<WriteRow>(text, params.values);
             const row = result.rows[0];
             if (row !== undefined && row.written === 1) return { ok: true };
-            return { ok: false, reason: "draft_exists" };
+            return rejectUnlessApplied(draft, event, { ok: false, reason: "draft_exists" });
           } catch (error) {
-            if (violates(error, raw.idempotencyPrimaryKey)) return { ok: false, reason: "idempotency_key_exists" };
+            if (violates(error, raw.idempotencyPrimaryKey)) {
+              return rejectUnlessApplied(draft, event, { ok: false, reason: "idempotency_key_exists" });
+            }
             if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              if (await alreadyApplied(draft, event)) return { ok: true };
               const existing = await openDraftIdOf(draft.workspaceId, openTenant);
               if (existing === null) return "retry"; // the other draft closed meanwhile: try again
               return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
@@ -731,8 +755,11 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
           try {
             row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
           } catch (error) {
-            if (violates(error, raw.idempotencyPrimaryKey)) return { ok: false, reason: "idempotency_key_exists" };
+            if (violates(error, raw.idempotencyPrimaryKey)) {
+              return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
+            }
             if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              if (await alreadyApplied(draft, events[0])) return { ok: true };
               const existing = await openDraftIdOf(draft.workspaceId, openTenant);
               if (existing === null) return "retry";
               return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
@@ -740,6 +767,8 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
             throw error;
           }
           if (row !== undefined && row.written === 1) return { ok: true };
+          // Rejected: a re-sent commit that already applied is reported as applied.
+          if (await alreadyApplied(draft, events[0])) return { ok: true };
           // Rejected. The version the statement saw comes from its start-of-statement snapshot;
           // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
           // waited for the row lock), read the committed version now.
