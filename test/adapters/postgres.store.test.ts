@@ -39,6 +39,7 @@ import {
 
 const up = await serviceAvailable("PostgreSQL", probePostgres);
 const actor = { id: "u1" };
+const MAX_VERSION = 2_147_483_647; // 2^31 - 1: the engine's cap and PostgreSQL's `integer` maximum
 
 /** Terminates every backend tagged `applicationName` from another connection; resolves once they are gone. */
 async function terminateBackends(pool: pg.Pool, applicationName: string): Promise<number> {
@@ -593,6 +594,44 @@ describe.skipIf(!up)("postgres adapter", () => {
       // Put back in agreement, the draft works again.
       await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
       expect((await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).version).toBe(2);
+    });
+
+    it("writes and reads versions up to 2^31-1 (the last commit, its audit entries, a conflict entry carrying it)", async () => {
+      const w = ws("max");
+      const near = { ...draftFor(w, "d1"), version: MAX_VERSION - 1 };
+      expect(await store.insert({ draft: near, event: { ...eventFor(near, "created"), toVersion: near.version }, idempotency: null })).toEqual({ ok: true });
+      const top = next(near, { type: "select_provider", connectionId: "c1" });
+      expect(top.version).toBe(MAX_VERSION);
+      expect(await store.commit({ draft: top, expectedVersion: MAX_VERSION - 1, events: [eventFor(top)], idempotency: idempotencyFor(top, "k-max") })).toEqual({ ok: true });
+      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX_VERSION);
+      // A stale commit is rejected with the top version, and its conflict entry stores both.
+      const stale = next(near, { type: "select_provider", connectionId: "c2" });
+      expect(await store.commit({ draft: stale, expectedVersion: MAX_VERSION - 1, events: [eventFor(stale)], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: MAX_VERSION,
+      });
+      await store.appendAudit([
+        { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION },
+        { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION, actualVersion: MAX_VERSION },
+      ]);
+      const audit = (await store.listAudit(w, "d1")) as { kind: string; toVersion: number | null; expectedVersion: number | null; actualVersion: number | null }[];
+      expect(audit.map((e) => [e.kind, e.toVersion, e.expectedVersion, e.actualVersion])).toEqual([
+        ["created", MAX_VERSION - 1, null, null],
+        ["committed", MAX_VERSION, null, null],
+        ["conflict", null, MAX_VERSION - 1, MAX_VERSION],
+        ["conflict", null, MAX_VERSION, MAX_VERSION],
+      ]);
+      expect(await store.loadIdempotency(w, "k-max")).toMatchObject({ outcome: { version: MAX_VERSION } });
+      // Through the engine: a stale If-Match at 2^31-2 is a conflict naming 2^31-1.
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const conflict = await engine
+        .execute(w, "d1", { type: "select_provider", connectionId: "c3" }, { actor, expectedVersion: MAX_VERSION - 1 })
+        .catch((e: unknown) => e);
+      expect(conflict).toBeInstanceOf(VersionConflictError);
+      expect((conflict as VersionConflictError).actualVersion).toBe(MAX_VERSION);
+      const history = await engine.history(w, "d1", actor);
+      expect(history.at(-1)).toMatchObject({ kind: "conflict", expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION });
     });
   });
 
