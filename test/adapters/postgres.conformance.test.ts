@@ -26,6 +26,14 @@ describe.skipIf(!up)("postgres", () => {
             draftId,
           ]);
         },
+        writeStoredVersion: async (workspaceId, draftId, version) => {
+          // Only the compare-and-set column: the document keeps its own version.
+          await pool.query(`UPDATE ${store.tables.drafts} SET version = $1 WHERE workspace_id = $2 AND id = $3`, [
+            version,
+            workspaceId,
+            draftId,
+          ]);
+        },
         teardown: async () => {
           await dropTables(pool, prefix);
           await pool.end();

@@ -3,6 +3,8 @@
  * mapping, corruption, hostile strings, prefixes, listing, joining a caller's transaction).
  * The shared promises are checked by postgres.conformance.test.ts.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -37,6 +39,29 @@ import {
 
 const up = await serviceAvailable("PostgreSQL", probePostgres);
 const actor = { id: "u1" };
+const MAX_VERSION = 2_147_483_647; // 2^31 - 1: the engine's cap and PostgreSQL's `integer` maximum
+
+/** Terminates every backend tagged `applicationName` from another connection; resolves once they are gone. */
+async function terminateBackends(pool: pg.Pool, applicationName: string): Promise<number> {
+  // Pids first, then terminate by pid: never let the planner call pg_terminate_backend on other rows.
+  const pids = (await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows;
+  let killed = 0;
+  for (const { pid } of pids) {
+    const result = await pool.query<{ done: boolean }>("SELECT pg_terminate_backend($1::integer) AS done", [pid]);
+    if (result.rows[0]?.done === true) killed += 1;
+  }
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const left = await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    if (left.rows.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return killed;
+}
+
+/** How many server connections carry `applicationName`. */
+async function backendsOf(pool: pg.Pool, applicationName: string): Promise<number> {
+  return (await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows.length;
+}
 
 /** A `pg.Client` that records every statement text it is asked to run. */
 class RecordingClient extends pg.Client {
@@ -438,6 +463,263 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await own.load("nobody", "nothing")).toBeNull();
       await own.close();
       await own.close();
+    });
+  });
+
+  describe("a store that owns its pool", () => {
+    it("survives the server closing an idle pooled connection: onError hears it and the next call reconnects", async () => {
+      const applicationName = `ol_idle_${Math.random().toString(36).slice(2, 10)}`;
+      const heard: Error[] = [];
+      let notify: () => void = () => undefined;
+      const errored = new Promise<void>((resolve) => (notify = resolve));
+      const own = createPostgresStore({
+        connection: { connectionString: POSTGRES_URL, application_name: applicationName, max: 1 },
+        tablePrefix: prefix,
+        onError: (error) => {
+          heard.push(error);
+          notify();
+        },
+      });
+      try {
+        const w = ws("idle");
+        const draft = draftFor(w, "d1");
+        expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+        expect(await backendsOf(pool, applicationName)).toBe(1); // idle in the pool now
+        expect(await terminateBackends(pool, applicationName)).toBe(1);
+        await Promise.race([errored, new Promise((_, reject) => setTimeout(() => reject(new Error("no pool error")), 5_000))]);
+        expect(heard).toHaveLength(1);
+        expect(heard[0]).toBeInstanceOf(Error);
+        // The dead connection is gone from the pool: the next call opens a new one and works.
+        expect(parseDraft(await own.load(w, "d1"))).toEqual(draft);
+        expect(await backendsOf(pool, applicationName)).toBe(1);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it("does not end the process without onError when the server closes an idle connection (child process)", async () => {
+      const applicationName = `ol_idle_${Math.random().toString(36).slice(2, 10)}`;
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("./fixtures/postgres-idle-kill.ts", import.meta.url)), POSTGRES_URL, prefix, applicationName, "20000"],
+        { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["pipe", "pipe", "pipe"] },
+      );
+      let out = "";
+      let err = "";
+      child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+      child.stdin.on("error", () => undefined); // the child may already be gone (that is the failure)
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      const ready = new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("ready\n")) resolve();
+        });
+        void exited.then((code) => reject(new Error(`child exited early with ${code}\n${err}`)));
+      });
+      try {
+        await ready;
+        expect(await terminateBackends(pool, applicationName)).toBe(1);
+        // Let the child receive the server's error before it is told to go on.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        child.stdin.write("go\n");
+        const code = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("child hung")), 20_000))]);
+        expect(code, err).toBe(0);
+        expect(JSON.parse(out.split("\n").filter((line) => line.startsWith("{"))[0] ?? "null")).toEqual({ reloaded: true });
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    });
+
+    it("rejects every call after close() with StoreError and opens no new connection; close() twice is fine", async () => {
+      const applicationName = `ol_closed_${Math.random().toString(36).slice(2, 10)}`;
+      const own = createPostgresStore({ connection: { connectionString: POSTGRES_URL, application_name: applicationName }, tablePrefix: prefix });
+      const w = ws("closed");
+      const draft = draftFor(w, "d1");
+      expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+      expect(parseDraft(await own.load(w, "d1"))).toEqual(draft);
+      expect(own.peek?.(w, "d1")).toBeDefined();
+      await own.close();
+      await own.close();
+      // The ended pool's backend takes a moment to leave pg_stat_activity.
+      for (let attempt = 0; attempt < 100 && (await backendsOf(pool, applicationName)) > 0; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await backendsOf(pool, applicationName)).toBe(0);
+      expect(own.peek?.(w, "d1")).toBeUndefined(); // nothing cached to compute a command from
+      const v2 = next(draft, { type: "select_provider", connectionId: "c1" });
+      const calls: [string, () => Promise<unknown>][] = [
+        ["migrate", () => own.migrate()],
+        ["load", () => own.load(w, "d1")],
+        ["findOpenDraft", () => own.findOpenDraft(w, "tenant-d1")],
+        ["loadIdempotency", () => own.loadIdempotency(w, "k")],
+        ["listAudit", () => own.listAudit(w, "d1")],
+        ["list", () => own.list(w, { limit: 10 })],
+        ["pruneIdempotency", () => own.pruneIdempotency(new Date().toISOString())],
+        ["insert", () => own.insert({ draft: draftFor(w, "d2"), event: eventFor(draftFor(w, "d2")), idempotency: null })],
+        ["commit", () => own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })],
+        ["appendAudit", () => own.appendAudit([eventFor(draft, "denied")])],
+      ];
+      for (const [operation, call] of calls) {
+        const error = await call().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, operation).toBeInstanceOf(StoreError);
+        expect((error as StoreError).operation, operation).toBe(operation);
+        expect(((error as StoreError).cause as Error).message, operation).toBe("the store is closed");
+      }
+      expect(await backendsOf(pool, applicationName)).toBe(0); // no call opened a connection
+      // Nothing was written after close().
+      expect(await store.listAudit(w, "d1")).toHaveLength(1);
+      expect(await store.load(w, "d2")).toBeNull();
+    });
+  });
+
+  describe("version column and document", () => {
+    it("reports a version column that disagrees with the document as CorruptRecordError (load, findOpenDraft, list, engine.get)", async () => {
+      const w = ws("version");
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const { draft } = await engine.create(w, { identity: { tenantId: "tv", displayName: "Contoso" } }, { actor });
+      expect((await engine.get(w, draft.id, actor)).version).toBe(1); // cached now: the cache hit is checked too
+      await pool.query(`UPDATE ${store.tables.drafts} SET version = 7 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
+      const fresh = createPostgresStore({ pool, tablePrefix: prefix }); // and a cold cache
+      for (const s of [store, fresh]) {
+        const loaded = await s.load(w, draft.id).catch((e: unknown) => e);
+        expect(loaded).toBeInstanceOf(CorruptRecordError);
+        expect((loaded as CorruptRecordError).recordId).toBe(draft.id);
+        await expect(s.findOpenDraft(w, "tv")).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(s.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
+      }
+      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      // Put back in agreement, the draft works again.
+      await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
+      expect((await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).version).toBe(2);
+    });
+
+    it("writes and reads versions up to 2^31-1 (the last commit, its audit entries, a conflict entry carrying it)", async () => {
+      const w = ws("max");
+      const near = { ...draftFor(w, "d1"), version: MAX_VERSION - 1 };
+      expect(await store.insert({ draft: near, event: { ...eventFor(near, "created"), toVersion: near.version }, idempotency: null })).toEqual({ ok: true });
+      const top = next(near, { type: "select_provider", connectionId: "c1" });
+      expect(top.version).toBe(MAX_VERSION);
+      expect(await store.commit({ draft: top, expectedVersion: MAX_VERSION - 1, events: [eventFor(top)], idempotency: idempotencyFor(top, "k-max") })).toEqual({ ok: true });
+      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX_VERSION);
+      // A stale commit is rejected with the top version, and its conflict entry stores both.
+      const stale = next(near, { type: "select_provider", connectionId: "c2" });
+      expect(await store.commit({ draft: stale, expectedVersion: MAX_VERSION - 1, events: [eventFor(stale)], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: MAX_VERSION,
+      });
+      await store.appendAudit([
+        { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION },
+        { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION, actualVersion: MAX_VERSION },
+      ]);
+      const audit = (await store.listAudit(w, "d1")) as { kind: string; toVersion: number | null; expectedVersion: number | null; actualVersion: number | null }[];
+      expect(audit.map((e) => [e.kind, e.toVersion, e.expectedVersion, e.actualVersion])).toEqual([
+        ["created", MAX_VERSION - 1, null, null],
+        ["committed", MAX_VERSION, null, null],
+        ["conflict", null, MAX_VERSION - 1, MAX_VERSION],
+        ["conflict", null, MAX_VERSION, MAX_VERSION],
+      ]);
+      expect(await store.loadIdempotency(w, "k-max")).toMatchObject({ outcome: { version: MAX_VERSION } });
+      // Through the engine: a stale If-Match at 2^31-2 is a conflict naming 2^31-1.
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const conflict = await engine
+        .execute(w, "d1", { type: "select_provider", connectionId: "c3" }, { actor, expectedVersion: MAX_VERSION - 1 })
+        .catch((e: unknown) => e);
+      expect(conflict).toBeInstanceOf(VersionConflictError);
+      expect((conflict as VersionConflictError).actualVersion).toBe(MAX_VERSION);
+      const history = await engine.history(w, "d1", actor);
+      expect(history.at(-1)).toMatchObject({ kind: "conflict", expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION });
+    });
+  });
+
+  describe("a write re-sent after it applied", () => {
+    it("reports a re-sent commit as applied and writes nothing twice (with and without an idempotency key)", async () => {
+      const w = ws("resend");
+      const v1 = draftFor(w, "d1");
+      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+      const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null };
+      expect(await store.commit(input)).toEqual({ ok: true });
+      expect(await store.commit(input)).toEqual({ ok: true });
+      const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
+      const keyed = { draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: idempotencyFor(v3, "k-resend") };
+      expect(await store.commit(keyed)).toEqual({ ok: true });
+      expect(await store.commit(keyed)).toEqual({ ok: true }); // the key exists: still the same write
+      expect(await store.commit(input)).toEqual({ ok: true }); // even after the draft moved on
+      expect((await store.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2, 3]);
+      expect(parseDraft(await store.load(w, "d1"))).toEqual(v3);
+      // Another write to the same version is still a conflict, as is a re-sent commit with no entry.
+      const other = next(v2, { type: "select_provider", connectionId: "c9" });
+      expect(await store.commit({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: 3,
+      });
+      const v4 = next(v3, { type: "select_provider", connectionId: "c4" });
+      const silent = { draft: v4, expectedVersion: 3, events: [], idempotency: null };
+      expect(await store.commit(silent)).toEqual({ ok: true });
+      expect(await store.commit(silent)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 4 });
+      expect(await store.listAudit(w, "d1")).toHaveLength(3);
+    });
+
+    it("reports a re-sent insert as applied and writes nothing twice (draft id, idempotency key, open-draft slot)", async () => {
+      const w = ws("resend-insert");
+      const draft = draftFor(w, "d1", "t-resend");
+      const input = { draft, event: eventFor(draft), idempotency: idempotencyFor(draft, "k-create") };
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(await store.insert(input)).toEqual({ ok: true });
+      expect(await store.insert({ ...input, idempotency: null })).toEqual({ ok: true });
+      expect(await store.listAudit(w, "d1")).toHaveLength(1);
+      expect((await store.list(w, { limit: 10 })).drafts).toHaveLength(1);
+      // A different create is still refused, for each reason.
+      const again = draftFor(w, "d1", "t-other");
+      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: null })).toEqual({ ok: false, reason: "draft_exists" });
+      const sameTenant = draftFor(w, "d2", "t-resend");
+      expect(await store.insert({ draft: sameTenant, event: eventFor(sameTenant), idempotency: null })).toEqual({
+        ok: false,
+        reason: "open_draft_exists",
+        existingDraftId: "d1",
+      });
+      const sameKey = draftFor(w, "d3", "t-third");
+      expect(await store.insert({ draft: sameKey, event: eventFor(sameKey), idempotency: idempotencyFor(sameKey, "k-create") })).toEqual({
+        ok: false,
+        reason: "idempotency_key_exists",
+      });
+    });
+
+    it("looks nothing up on the way to a successful write (one statement per commit)", async () => {
+      const w = ws("resend-cost");
+      const client = new RecordingClient({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        const s = createPostgresStore({ client, tablePrefix: prefix });
+        const v1 = draftFor(w, "d1");
+        await s.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+        const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
+        const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null };
+        client.texts.length = 0;
+        expect(await s.commit(input)).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(1);
+        client.texts.length = 0;
+        expect(await s.commit(input)).toEqual({ ok: true });
+        expect(client.texts).toHaveLength(2); // the rejected statement, then the one lookup
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
+  describe("pruneIdempotency", () => {
+    it("is a required method of PostgresStore (callable without ?.) and deletes older records", async () => {
+      const w = ws("prune");
+      const draft = draftFor(w, "d1");
+      await store.insert({ draft, event: eventFor(draft), idempotency: { ...idempotencyFor(draft, "k-old"), createdAt: "2000-01-01T00:00:00.000Z" } });
+      const removed: number = await store.pruneIdempotency("2000-01-02T00:00:00.000Z");
+      expect(removed).toBeGreaterThanOrEqual(1);
+      expect(await store.loadIdempotency(w, "k-old")).toBeNull();
     });
   });
 });

@@ -47,6 +47,7 @@ import {
   type DraftDocumentCache,
   auditEventFromRow,
   wrapStoreErrors,
+  loadDriver,
   type SqlAuditRow,
 } from "../../store/index.js";
 import {
@@ -124,11 +125,19 @@ export interface PostgresClientOptions extends PostgresStoreBaseOptions {
 
 /**
  * Let the adapter open its own `pg.Pool` (loaded with a dynamic `import("pg")` on first use);
- * `close()` ends it.
+ * `close()` ends it, and every call after `close()` rejects with `StoreError`.
  */
 export interface PostgresConnectionOptions extends PostgresStoreBaseOptions {
   /** A connection string (`postgres://user@127.0.0.1:5432/db`) or a full `pg` pool config. */
   readonly connection: string | PoolConfig;
+  /**
+   * Called when an IDLE pooled connection fails (the server restarted or failed over, an idle
+   * timeout or `pg_terminate_backend` closed it). Such an error is no failed operation: the pool
+   * drops the connection and the next call opens a new one. Without this option the error is
+   * ignored (the adapter always listens, so it never becomes an unhandled `'error'` event that
+   * ends the process). Use it to log. An exception thrown by the callback is ignored.
+   */
+  readonly onError?: (error: Error) => void;
   /** Not with `connection`. */
   readonly pool?: never;
   /** Not with `connection`. */
@@ -154,6 +163,11 @@ export interface PostgresStore extends DraftStore {
    */
   migrate(): Promise<void>;
   /**
+   * Deletes the idempotency records created before `before` (a UTC ISO-8601 instant; build it
+   * with `idempotencyCutoff`) and resolves to how many went. Always present on this adapter.
+   */
+  pruneIdempotency(before: string): Promise<number>;
+  /**
    * The same store (same tables) bound to a client that is inside a transaction you opened: its
    * writes join your transaction (see {@link PostgresClientOptions}).
    *
@@ -175,7 +189,11 @@ export interface PostgresStore extends DraftStore {
    * ```
    */
   joinTransaction(client: ClientBase): PostgresStore;
-  /** Ends the pool the adapter opened itself (`connection` option); otherwise does nothing. */
+  /**
+   * Ends the pool the adapter opened itself (`connection` option); every later call of that
+   * store rejects with `StoreError` ("the store is closed"), and calling `close()` again does
+   * nothing. With `pool` or `client` it does nothing (the connection is yours).
+   */
   close(): Promise<void>;
 }
 
@@ -192,6 +210,8 @@ interface Executor {
 
 interface DraftRow extends QueryResultRow {
   readonly document: string;
+  /** The compare-and-set column, checked against the document's `version` on every read. */
+  readonly version: number;
 }
 
 interface ListRow extends DraftRow {
@@ -372,6 +392,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     );
   }
   let owned: Promise<Pool> | null = null;
+  let closed = false;
   let executor: Executor;
   if ("pool" in options && options.pool !== undefined) {
     const pool = options.pool;
@@ -381,12 +402,25 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     executor = { inTransaction: options.inTransaction === true, target: () => Promise.resolve(client as Queryable) };
   } else if ("connection" in options && options.connection !== undefined) {
     const connection = options.connection;
+    const onError = options.onError;
     executor = {
       inTransaction: false,
       target: () => {
-        owned ??= import("pg").then((module) => {
+        // Plain Error: `guard` reports it as StoreError(ADAPTER, operation, ...). No new pool.
+        if (closed) return Promise.reject(new Error("the store is closed"));
+        owned ??= loadDriver("pg", "connection", () => import("pg")).then((module) => {
           const Pg = (module as unknown as { default?: typeof import("pg") }).default ?? module;
-          return new Pg.Pool(typeof connection === "string" ? { connectionString: connection } : connection);
+          const pool = new Pg.Pool(typeof connection === "string" ? { connectionString: connection } : connection);
+          // An idle connection closed by the server makes the pool emit 'error'; with no listener
+          // that event would end the process. The pool has already dropped the connection.
+          pool.on("error", (error: Error) => {
+            try {
+              onError?.(error);
+            } catch {
+              // A failing listener must not turn into an uncaught exception either.
+            }
+          });
+          return pool;
         });
         return owned as Promise<Queryable & Pool>;
       },
@@ -395,12 +429,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     throw new ConfigurationError("pool", "createPostgresStore needs one of `pool`, `client` or `connection`");
   }
   const documents = createDraftDocumentCache(options.documentCacheSize);
+  const ownsPool = "connection" in options && options.connection !== undefined;
   const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, documents, executor, async () => {
-    if (owned !== null) {
-      const pool = await owned;
-      owned = null;
-      await pool.end();
-    }
+    if (!ownsPool) return;
+    closed = true;
+    documents.clear();
+    const pending = owned;
+    owned = null;
+    // A pool that never loaded (driver missing) has nothing to end.
+    const pool = pending === null ? null : await pending.catch(() => null);
+    if (pool !== null) await pool.end();
   });
   return store;
 }
@@ -483,6 +521,27 @@ function buildStore(
     return result.rows[0]?.version ?? null;
   }
 
+  /**
+   * Whether the write whose first audit entry is `event` has already happened. A write stores its
+   * first entry at (the version it produces, seq 0), so a write re-sent after it applied (a client
+   * or proxy repeating it after a lost reply) finds its own entry there: one primary-key lookup,
+   * asked only once the write was rejected. Without an entry (`events: []`) nothing identifies it.
+   */
+  async function alreadyApplied(draft: OnboardingDraft, event: AuditEvent | undefined): Promise<boolean> {
+    if (event === undefined) return false;
+    const result = await query<{ applied: number }>(
+      `SELECT 1 AS applied FROM ${t.audit}
+        WHERE workspace_id = $1 AND draft_id = $2 AND draft_version = $3 AND seq = 0 AND event_id = $4`,
+      [draft.workspaceId, draft.id, draft.version, event.eventId],
+    );
+    return result.rows.length > 0;
+  }
+
+  /** A rejection of a write, unless that very write is already stored (then it is reported applied). */
+  async function rejectUnlessApplied(draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
+    return (await alreadyApplied(draft, event)) ? { ok: true } : rejection;
+  }
+
   function checkEvents(events: readonly AuditEvent[], draft: OnboardingDraft, operation: string): void {
     for (const event of events) {
       if (event.workspaceId !== draft.workspaceId || event.draftId !== draft.id) {
@@ -532,13 +591,13 @@ function buildStore(
     async load(workspaceId, draftId) {
       const rows = await guard("load", async () => {
         const result = await query<DraftRow>(
-          `SELECT document FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
+          `SELECT version, document FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
           [workspaceId, draftId],
         );
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : documents.read(workspaceId, draftId, row.document);
+      return row === undefined ? null : documents.read(workspaceId, draftId, row.document, row.version);
     },
 
     peek(workspaceId, draftId) {
@@ -556,13 +615,13 @@ function buildStore(
     async findOpenDraft(workspaceId, tenantId) {
       const rows = await guard("findOpenDraft", async () => {
         const result = await query<ListRow>(
-          `SELECT id, created_at, document FROM ${t.drafts} WHERE workspace_id = $1 AND open_tenant_id = $2`,
+          `SELECT id, created_at, version, document FROM ${t.drafts} WHERE workspace_id = $1 AND open_tenant_id = $2`,
           [workspaceId, tenantId],
         );
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : documents.read(workspaceId, row.id, row.document);
+      return row === undefined ? null : documents.read(workspaceId, row.id, row.document, row.version);
     },
 
     async loadIdempotency(workspaceId, key) {
@@ -603,7 +662,7 @@ function buildStore(
       const conditions = [`workspace_id = ${params.add(workspaceId)}`];
       if (options.state !== undefined) conditions.push(`state = ${params.add(options.state)}`);
       if (cursor !== null) conditions.push(`(created_at, id) > (${params.add(cursor.createdAt)}, ${params.add(cursor.id)})`);
-      const text = `SELECT id, created_at, document FROM ${t.drafts}
+      const text = `SELECT id, created_at, version, document FROM ${t.drafts}
         WHERE ${conditions.join(" AND ")}
         ORDER BY created_at, id
         LIMIT ${params.add(limit + 1, "integer")}`;
@@ -611,7 +670,7 @@ function buildStore(
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map((row) => documents.read(workspaceId, row.id, row.document)),
+        drafts: page.map((row) => documents.read(workspaceId, row.id, row.document, row.version)),
         nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
       };
     },
@@ -645,10 +704,13 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
             const result = await writeStatement<WriteRow>(text, params.values);
             const row = result.rows[0];
             if (row !== undefined && row.written === 1) return { ok: true };
-            return { ok: false, reason: "draft_exists" };
+            return rejectUnlessApplied(draft, event, { ok: false, reason: "draft_exists" });
           } catch (error) {
-            if (violates(error, raw.idempotencyPrimaryKey)) return { ok: false, reason: "idempotency_key_exists" };
+            if (violates(error, raw.idempotencyPrimaryKey)) {
+              return rejectUnlessApplied(draft, event, { ok: false, reason: "idempotency_key_exists" });
+            }
             if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              if (await alreadyApplied(draft, event)) return { ok: true };
               const existing = await openDraftIdOf(draft.workspaceId, openTenant);
               if (existing === null) return "retry"; // the other draft closed meanwhile: try again
               return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
@@ -693,8 +755,11 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
           try {
             row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
           } catch (error) {
-            if (violates(error, raw.idempotencyPrimaryKey)) return { ok: false, reason: "idempotency_key_exists" };
+            if (violates(error, raw.idempotencyPrimaryKey)) {
+              return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
+            }
             if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              if (await alreadyApplied(draft, events[0])) return { ok: true };
               const existing = await openDraftIdOf(draft.workspaceId, openTenant);
               if (existing === null) return "retry";
               return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
@@ -702,6 +767,8 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
             throw error;
           }
           if (row !== undefined && row.written === 1) return { ok: true };
+          // Rejected: a re-sent commit that already applied is reported as applied.
+          if (await alreadyApplied(draft, events[0])) return { ok: true };
           // Rejected. The version the statement saw comes from its start-of-statement snapshot;
           // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
           // waited for the row lock), read the committed version now.
