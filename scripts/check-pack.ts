@@ -1,5 +1,8 @@
 /**
  * Checks what `npm publish` would ship, from `npm pack --dry-run --json`:
+ * - packing builds first: from a tree without dist/, `npm pack` runs the `prepack` hook, the
+ *   hook runs the `build` script, and the file list it reports holds every target of the
+ *   exports map (without the hook a pack of an unbuilt tree silently ships 4 files);
  * - only dist/**, README.md, LICENSE, CHANGELOG.md and package.json;
  * - no tests, fixtures, env files, keys or other secrets;
  * - every entry point of the exports map is in the tarball;
@@ -8,10 +11,19 @@
  *   bundlers such as Vite/webpack's source-map-loader warn);
  * then prints the file list and the tarball size.
  *
- * Run after the build: `npx tsup && tsx scripts/check-pack.ts`. Exits 1 on any problem.
+ *   npx tsx scripts/check-pack.ts               after `npm run build`: the hook check (about a
+ *                                               second, a stand-in build in a temp dir) plus
+ *                                               every check on this tree's dist/
+ *   npx tsx scripts/check-pack.ts --from-clean  no build needed: copies the sources to a temp
+ *                                               dir without dist/, lets `npm pack` build there
+ *                                               through prepack (one real build, ~20 s) and
+ *                                               checks that tarball
+ *
+ * Exits 1 on any problem.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,27 +40,133 @@ interface PackResult {
   readonly entryCount: number;
   readonly files: readonly PackFile[];
 }
+interface PackageJson {
+  main?: string;
+  module?: string;
+  types?: string;
+  exports?: unknown;
+  typesVersions?: Record<string, Record<string, string[]>>;
+  scripts?: Record<string, string>;
+}
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const fromClean = process.argv.includes("--from-clean");
 const problems: string[] = [];
 const problem = (message: string): void => {
   problems.push(message);
 };
+const temporary: string[] = [];
+const cleanUp = (): void => {
+  for (const dir of temporary.splice(0)) rmSync(dir, { recursive: true, force: true });
+};
+process.on("exit", cleanUp);
 
-if (!existsSync(join(root, "dist"))) {
-  console.error("check-pack: dist/ is missing; run the build (npx tsup) first.");
-  process.exit(1);
+/** `npm pack --dry-run --json` in `cwd`; with `scripts`, npm runs prepack (and so the build). */
+function dryRunPack(cwd: string, scripts: boolean): PackResult {
+  const output = execFileSync("npm", ["pack", "--dry-run", "--json", ...(scripts ? [] : ["--ignore-scripts"])], {
+    cwd,
+    encoding: "utf8",
+    // The build's own output goes to our stderr; npm's JSON is all that stays on stdout.
+    stdio: ["ignore", "pipe", scripts ? "inherit" : "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // npm prints the JSON array last, starting on a line of its own; anything before it is noise
+  // from lifecycle scripts that wrote to stdout.
+  const start = [...output.matchAll(/^\[$/gm)].at(-1)?.index ?? output.indexOf("[");
+  const pack = (JSON.parse(output.slice(start)) as PackResult[])[0];
+  if (pack === undefined) throw new Error(`npm pack --dry-run --json printed no result in ${cwd}`);
+  return pack;
 }
 
-const output = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
-  cwd: root,
-  encoding: "utf8",
-  stdio: ["ignore", "pipe", "pipe"],
-  maxBuffer: 64 * 1024 * 1024,
-});
-// npm prints the JSON array last; anything before it would be lifecycle-script noise.
-const pack = (JSON.parse(output.slice(output.indexOf("["))) as PackResult[])[0];
-if (pack === undefined) throw new Error("npm pack --dry-run --json printed no result");
+/** Every file the exports map, main/module/types and typesVersions name (globs skipped). */
+function exportTargets(pkg: PackageJson): Set<string> {
+  const targets = new Set<string>();
+  const collect = (value: unknown): void => {
+    if (typeof value === "string") targets.add(posix.normalize(value));
+    else if (value !== null && typeof value === "object") for (const inner of Object.values(value)) collect(inner);
+  };
+  collect(pkg.exports);
+  for (const field of [pkg.main, pkg.module, pkg.types]) if (field !== undefined) targets.add(posix.normalize(field));
+  for (const map of Object.values(pkg.typesVersions ?? {})) for (const list of Object.values(map)) list.forEach((t) => targets.add(posix.normalize(t)));
+  for (const target of targets) if (target.includes("*")) targets.delete(target);
+  return targets;
+}
+
+const readPackage = (dir: string): PackageJson => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
+
+/**
+ * 0. Packing builds first. In a temp dir holding package.json and the docs but no dist/, the `build`
+ * script is swapped for a stand-in that records it ran and writes every export target; the
+ * real `prepack` stays. `npm pack --dry-run --json` must then run prepack -> build and list
+ * every target: this proves the hook is wired without paying for a real build. That the real
+ * build writes those targets is checked below on dist/ (or, with --from-clean, end to end).
+ */
+function checkPrepackBuilds(): void {
+  const pkg = readPackage(repository);
+  const prepack = pkg.scripts?.["prepack"];
+  if (prepack === undefined) {
+    problem("package.json has no prepack script: `npm pack`/`npm publish` of an unbuilt tree ships no dist/");
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "check-pack-hook-"));
+  temporary.push(dir);
+  for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) cpSync(join(repository, file), join(dir, file));
+  const targets = [...exportTargets(pkg)].filter((target) => target !== "package.json");
+  writeFileSync(
+    join(dir, "stand-in-build.mjs"),
+    `import { mkdirSync, writeFileSync } from "node:fs";\n` +
+      `import { dirname } from "node:path";\n` +
+      `for (const file of [...${JSON.stringify(targets)}, "dist/build-ran.txt"]) {\n` +
+      `  mkdirSync(dirname(file), { recursive: true });\n` +
+      `  writeFileSync(file, "stand-in\\n");\n` +
+      `}\n`,
+  );
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ ...pkg, scripts: { prepack, build: "node stand-in-build.mjs" } }, null, 2),
+  );
+  const unbuilt = dryRunPack(dir, false).files.map((file) => file.path);
+  let pack: PackResult;
+  try {
+    pack = dryRunPack(dir, true);
+  } catch (error) {
+    problem(`npm pack with the prepack hook (${prepack}) failed: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  const listed = new Set(pack.files.map((file) => file.path));
+  if (!listed.has("dist/build-ran.txt")) {
+    problem(`prepack (${prepack}) does not run the build script: npm pack of an unbuilt tree lists ${pack.entryCount} files`);
+    return;
+  }
+  const missing = targets.filter((target) => !listed.has(target));
+  for (const target of missing) problem(`packing an unbuilt tree: ${target} is not in the file list after prepack`);
+  console.log(
+    `prepack: an unbuilt tree packs ${unbuilt.length} file(s) without scripts (${unbuilt.join(", ")}); ` +
+      `with the hook (${prepack}) the build runs and all ${targets.length} export targets are listed`,
+  );
+}
+
+/** With --from-clean: a copy of what the build needs, without dist/, in a temp dir. */
+function cleanCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "check-pack-clean-"));
+  temporary.push(dir);
+  for (const entry of ["package.json", "tsup.config.ts", "tsconfig.json", "README.md", "LICENSE", "CHANGELOG.md", "src"]) {
+    cpSync(join(repository, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(repository, "node_modules"), join(dir, "node_modules"), "dir");
+  if (existsSync(join(dir, "dist"))) throw new Error("the clean copy has a dist/");
+  return dir;
+}
+
+checkPrepackBuilds();
+
+const root = fromClean ? cleanCopy() : repository;
+if (!fromClean && !existsSync(join(root, "dist"))) {
+  for (const message of problems) console.error(`check-pack: ${message}`);
+  console.error("check-pack: dist/ is missing; run the build (npm run build) first, or pass --from-clean.");
+  process.exit(1);
+}
+const pack = dryRunPack(root, fromClean);
 const paths = pack.files.map((file) => file.path).sort();
 const shipped = new Set(paths);
 
@@ -98,23 +216,7 @@ for (const path of paths) {
 }
 
 // 4. Every file the exports map (and main/module/types/typesVersions) names is shipped.
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-  main?: string;
-  module?: string;
-  types?: string;
-  exports?: unknown;
-  typesVersions?: Record<string, Record<string, string[]>>;
-};
-const targets = new Set<string>();
-const collect = (value: unknown): void => {
-  if (typeof value === "string") targets.add(posix.normalize(value));
-  else if (value !== null && typeof value === "object") for (const inner of Object.values(value)) collect(inner);
-};
-collect(pkg.exports);
-for (const field of [pkg.main, pkg.module, pkg.types]) if (field !== undefined) targets.add(posix.normalize(field));
-for (const map of Object.values(pkg.typesVersions ?? {})) for (const list of Object.values(map)) list.forEach((t) => targets.add(posix.normalize(t)));
-for (const target of targets) {
-  if (target.includes("*")) continue;
+for (const target of exportTargets(readPackage(root))) {
   if (!shipped.has(target)) problem(`the package points at ${target}, which is not in the tarball`);
 }
 
@@ -147,7 +249,7 @@ for (const path of paths) {
 
 // Report.
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
-console.log(`${pack.name}@${pack.version}: ${pack.entryCount} files`);
+console.log(`${pack.name}@${pack.version}: ${pack.entryCount} files${fromClean ? " (packed from a clean copy: built by prepack)" : ""}`);
 for (const file of [...pack.files].sort((a, b) => a.path.localeCompare(b.path))) {
   console.log(`  ${kb(file.size).padStart(10)}  ${file.path}`);
 }
@@ -160,3 +262,4 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log("check-pack: ok");
+cleanUp();
