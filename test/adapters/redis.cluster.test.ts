@@ -89,6 +89,9 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
       async writeRawDocument(workspaceId, draftId, raw) {
         await c().hset(redisKeys(`${prefix}-kit`, workspaceId).draft(draftId), "doc", raw);
       },
+      async writeStoredVersion(workspaceId, draftId, version) {
+        await c().hset(redisKeys(`${prefix}-kit`, workspaceId).draft(draftId), "v", String(version));
+      },
       async teardown() {
         await deleteKeysWithPrefix(c(), `${prefix}-kit`);
       },

@@ -138,14 +138,18 @@ ${WRITE_TAIL}
 
 /**
  * Reads the documents of a listing page in one atomic step. KEYS: the draft hashes; ARGV[1]: the
- * state filter (or `""`). Returns one entry per key: the document, or nil when the draft is gone
- * or (with a filter) no longer in that state.
+ * state filter (or `""`). Returns two entries per key, flat: the document and the stored version
+ * (`v`), or nil, nil when the draft is gone or (with a filter) no longer in that state.
  */
 export const READ_DOCUMENTS_SCRIPT = `local filter = ARGV[1]
 local out = {}
 for i, key in ipairs(KEYS) do
-  local row = redis.call("HMGET", key, "doc", "state")
-  if row[1] and (filter == "" or row[2] == filter) then out[i] = row[1] else out[i] = false end
+  local row = redis.call("HMGET", key, "doc", "state", "v")
+  if row[1] and (filter == "" or row[2] == filter) then
+    out[2 * i - 1] = row[1]; out[2 * i] = row[3]
+  else
+    out[2 * i - 1] = false; out[2 * i] = false
+  end
 end
 return out
 `;
