@@ -63,6 +63,22 @@ export interface RedisStoreOptions {
   readonly idempotencyTtlSeconds?: number;
 }
 
+/**
+ * The Redis store: a {@link DraftStore} plus what is specific to the adapter. What
+ * {@link createRedisStore} returns.
+ */
+export interface RedisStore extends DraftStore {
+  /** Always `"redis"`. */
+  readonly name: "redis";
+  /** The validated key prefix: every key of the store starts with `{<keyPrefix>:ws:`. */
+  readonly keyPrefix: string;
+  /**
+   * The key names of a workspace (for operators' tooling: inspection, cleanup, `SCAN MATCH`).
+   * See `specs/003-storage-adapters/redis.md` for what each key holds.
+   */
+  keys(workspaceId: string): WorkspaceKeys;
+}
+
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
 interface CallClient {
   call(command: string, ...args: (string | number | (string | number)[])[]): Promise<unknown>;
@@ -128,7 +144,7 @@ function isNoScript(error: unknown): boolean {
  * // ... on shutdown: await client.quit();  (the store never closes the caller's client)
  * ```
  */
-export function createRedisStore(options: RedisStoreOptions): DraftStore {
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
   const documents = createDraftDocumentCache(options.documentCacheSize);
@@ -272,8 +288,13 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     }
   }
 
-  const store: DraftStore = {
+  const store: RedisStore = {
     name: NAME,
+    keyPrefix: prefix,
+
+    keys(workspaceId) {
+      return redisKeys(prefix, workspaceId);
+    },
 
     load(workspaceId, draftId) {
       // The document and its version field in one round trip: the cache checks they agree.
