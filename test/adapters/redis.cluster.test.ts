@@ -1,6 +1,6 @@
 /**
- * The Redis adapter on a real three-master Redis Cluster started by this file (loopback ports
- * 7101..7103, temp dir, no persistence): the conformance kit, the adapter-specific suite and the
+ * The Redis adapter on a real three-master Redis Cluster started by this file (free loopback
+ * ports chosen at run time, temp dir, no persistence): the conformance kit, the adapter-specific suite and the
  * multi-process concurrency check, through an ioredis `Cluster` (`scaleReads: "master"`).
  * The cluster is stopped and its temp dir removed afterwards, also when a test fails.
  */
@@ -13,8 +13,6 @@ import { redisBinariesAvailable, startRedisCluster, type TestRedisCluster } from
 import { clusterClient, deleteKeysWithPrefix } from "./fixtures/redis-harness.js";
 import { defineRedisAdapterSuite } from "./fixtures/redis-suite.js";
 import { checkConcurrentWriters } from "./fixtures/redis-concurrency.js";
-
-const PORTS = [7101, 7102, 7103] as const;
 
 const available = await serviceAvailable("Redis Cluster (redis-server / redis-cli binaries)", async () => {
   if (!redisBinariesAvailable()) throw new Error("redis-server or redis-cli is not on the PATH");
@@ -30,8 +28,8 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
   };
 
   beforeAll(async () => {
-    cluster = await startRedisCluster(PORTS);
-    client = clusterClient(PORTS);
+    cluster = await startRedisCluster();
+    client = clusterClient(cluster.ports);
     await new Promise<void>((resolve, reject) => {
       c().once("ready", resolve);
       c().once("error", reject);
@@ -73,7 +71,7 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
   it("16 writers over 4 processes keep versions contiguous on the cluster", async () => {
     const { finalVersion } = await checkConcurrentWriters({
       client: c(),
-      target: `cluster:${PORTS.join(",")}`,
+      target: `cluster:${(cluster?.ports ?? []).join(",")}`,
       prefix,
       processes: 4,
       writersPerProcess: 4,
@@ -88,6 +86,9 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
       store: createRedisStore({ client: c(), keyPrefix: `${prefix}-kit` }),
       async writeRawDocument(workspaceId, draftId, raw) {
         await c().hset(redisKeys(`${prefix}-kit`, workspaceId).draft(draftId), "doc", raw);
+      },
+      async writeStoredVersion(workspaceId, draftId, version) {
+        await c().hset(redisKeys(`${prefix}-kit`, workspaceId).draft(draftId), "v", String(version));
       },
       async teardown() {
         await deleteKeysWithPrefix(c(), `${prefix}-kit`);

@@ -21,6 +21,9 @@ describe.skipIf(!up)("redis (standalone)", () => {
         async writeRawDocument(workspaceId, draftId, raw) {
           await client.hset(redisKeys(prefix, workspaceId).draft(draftId), "doc", raw);
         },
+        async writeStoredVersion(workspaceId, draftId, version) {
+          await client.hset(redisKeys(prefix, workspaceId).draft(draftId), "v", String(version));
+        },
         async teardown() {
           await deleteKeysWithPrefix(client, prefix);
           await client.quit();

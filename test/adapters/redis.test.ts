@@ -2,10 +2,10 @@
  * Redis adapter on a standalone server (127.0.0.1:6379): the adapter-specific suite, the key
  * layout (hash tags) and driver-failure wrapping. Keys use a unique prefix and are deleted after.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import { Redis } from "ioredis";
-import { createRedisStore, encodeWorkspaceSegment, redisKeys } from "../../src/adapters/redis/index.js";
+import { createRedisStore, encodeWorkspaceSegment, redisKeys, type RedisStore } from "../../src/adapters/redis/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
 import { ConfigurationError, StoreError } from "../../src/record/index.js";
 import { LIFECYCLE_STATES } from "../../src/vocabulary/index.js";
@@ -40,6 +40,15 @@ describe("redis key layout (no server needed)", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("returns a RedisStore that names itself and exposes its key layout", () => {
+    const store: RedisStore = createRedisStore({ client: new Redis({ lazyConnect: true }), keyPrefix: "app" });
+    expectTypeOf(store.name).toEqualTypeOf<"redis">();
+    expect(store.name).toBe("redis");
+    expect(store.keyPrefix).toBe("app");
+    expect(store.keys("a}b").draft("d1")).toBe(redisKeys("app", "a}b").draft("d1"));
+    expect(createRedisStore({ client: new Redis({ lazyConnect: true }) }).keyPrefix).toBe("onboarding");
   });
 
   it("keeps plain workspace ids readable and refuses unsafe prefixes", () => {

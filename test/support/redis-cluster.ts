@@ -1,13 +1,14 @@
 /**
  * Starts a throwaway three-master Redis Cluster on loopback for tests: three `redis-server`
- * processes (cluster mode, no persistence, config and data in a temp dir), joined with
+ * processes (cluster mode, no persistence, config and data in a temp dir) on free ports chosen
+ * at run time (client and cluster-bus ports both from `listen(0)`), joined with
  * `redis-cli --cluster create`, ready once every node reports `cluster_state:ok`.
  * `stop()` terminates the processes (SIGTERM, then SIGKILL) and removes the temp dir; it is
  * safe to call after a failed start.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -26,12 +27,27 @@ export function redisBinariesAvailable(): boolean {
   return server.status === 0 && cli.status === 0;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+/**
+ * `count` distinct free loopback ports: each from a listener on port 0, all held open until every
+ * port is known (so they differ), then released for the servers to take.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<Server>((resolve, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("Redis test cluster: no TCP address");
+    return address.port;
   });
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -60,19 +76,14 @@ function exited(child: ChildProcess): boolean {
 }
 
 /**
- * Starts the cluster on `ports` (cluster bus on port + 10000). Fails with a clear message when a
- * port (or its bus port) is busy.
+ * Starts a cluster of `masters` nodes (at least 3, Redis' minimum) on free loopback ports, each
+ * with its cluster bus on another free port (`--cluster-port`, Redis 7). The ports are in the
+ * result.
  */
-export async function startRedisCluster(ports: readonly number[] = [7101, 7102, 7103]): Promise<TestRedisCluster> {
-  for (const port of ports) {
-    for (const p of [port, port + 10_000]) {
-      if (!(await portFree(p))) {
-        throw new Error(
-          `Redis test cluster: port ${p} on 127.0.0.1 is busy (needed for node ${port}); stop whatever listens there or change the ports`,
-        );
-      }
-    }
-  }
+export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+  const free = await freePorts(2 * masters);
+  const ports = free.slice(0, masters);
+  const busPorts = free.slice(masters);
   const dir = mkdtempSync(join(tmpdir(), "onboarding-redis-cluster-"));
   const children: ChildProcess[] = [];
   let stopped = false;
@@ -98,11 +109,12 @@ export async function startRedisCluster(ports: readonly number[] = [7101, 7102, 
   }
 
   try {
-    for (const port of ports) {
+    for (const [index, port] of ports.entries()) {
       const child = spawn(
         "redis-server",
         [
           "--port", String(port),
+          "--cluster-port", String(busPorts[index] ?? 0),
           "--bind", "127.0.0.1",
           "--cluster-enabled", "yes",
           "--cluster-config-file", join(dir, `nodes-${port}.conf`),

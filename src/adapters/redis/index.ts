@@ -8,7 +8,7 @@
  *
  * @module onboarding-lifecycle/adapters/redis
  */
-export { createRedisStore, type RedisStoreOptions } from "./store.js";
+export { createRedisStore, type RedisStore, type RedisStoreOptions } from "./store.js";
 export {
   DEFAULT_KEY_PREFIX,
   LIST_MEMBER_SEPARATOR,

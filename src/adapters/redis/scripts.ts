@@ -38,7 +38,18 @@ local auditBase = nextKey - 1
 ${STATE_TABLE}
 local newStateKey = STATE_KEY[state]
 if not newStateKey then return redis.error_reply("onboarding: unknown lifecycle state " .. state) end
-local newMember = createdAt .. "\\0" .. draftId`;
+local newMember = createdAt .. "\\0" .. draftId
+-- A rejection of a write that already ran is its own earlier run: ioredis resends a script whose
+-- reply was lost (autoResendUnfulfilledCommands), and the resend sees the first run's write. Every
+-- entry carries a unique event id, so the first audit entry, byte for byte on its list, means this
+-- write was stored (drafts and entries are never deleted by the adapter). Only rejection paths
+-- call this; a write without audit entries has nothing to recognise and is rejected as before.
+local function rejectUnlessDone(reply, rank)
+  if ARGV[10] ~= "0" and redis.call("LPOS", KEYS[auditBase + tonumber(ARGV[11])], ARGV[12], "RANK", rank) then
+    return {"ok"}
+  end
+  return reply
+end`;
 
 const WRITE_TAIL = `local n = tonumber(ARGV[10])
 for i = 1, n do
@@ -54,12 +65,15 @@ return {"ok"}`;
  * Inserts a new draft: refuses with `idempotency_key_exists`, `draft_exists` or
  * `open_draft_exists` (+ the holder's id), in that order; otherwise writes the draft hash, claims
  * the tenant's open-draft slot, adds the listing members, appends the audit entries and stores
- * the idempotency record. Returns `{"ok"}` or `{reason[, detail]}`.
+ * the idempotency record. Returns `{"ok"}` or `{reason[, detail]}`. A run that finds its own
+ * `created` entry already stored (a resend after a lost reply) returns `{"ok"}` and writes nothing.
  */
 export const INSERT_SCRIPT = `${SHARED_ARGS}
 -- checks (nothing written yet)
-if idemKey and redis.call("EXISTS", idemKey) == 1 then return {"idempotency_key_exists"} end
-if redis.call("EXISTS", draftKey) == 1 then return {"draft_exists"} end
+-- A resent insert finds its "created" entry first on the list it started (rank 1: from the head).
+if idemKey and redis.call("EXISTS", idemKey) == 1 then return rejectUnlessDone({"idempotency_key_exists"}, 1) end
+if redis.call("EXISTS", draftKey) == 1 then return rejectUnlessDone({"draft_exists"}, 1) end
+-- The draft does not exist, so this insert has not run: no need to look for it below.
 if tenant ~= "" then
   local holder = redis.call("HGET", openKey, tenant)
   if holder then return {"open_draft_exists", holder} end
@@ -78,15 +92,19 @@ ${WRITE_TAIL}
  * (+ the holder's id), in that order; otherwise overwrites the draft hash, moves the tenant's
  * open-draft slot (released when the draft turns terminal or changes tenant, claimed for the new
  * tenant), moves the listing member between the per-state sets, appends the audit entries and
- * stores the idempotency record.
+ * stores the idempotency record. A run refused by the key or version check that finds its own first
+ * audit entry already stored (a resend after a lost reply) returns `{"ok"}` and writes nothing.
  */
 export const COMMIT_SCRIPT = `${SHARED_ARGS}
 local expected = ARGV[1]
 -- checks (nothing written yet)
-if idemKey and redis.call("EXISTS", idemKey) == 1 then return {"idempotency_key_exists"} end
+-- A resent commit finds its entry near the tail of the list (rank -1: from the tail).
+if idemKey and redis.call("EXISTS", idemKey) == 1 then return rejectUnlessDone({"idempotency_key_exists"}, -1) end
 local cur = redis.call("HMGET", draftKey, "v", "state", "ca", "open")
 if not cur[1] then return {"version_conflict", ""} end
-if cur[1] ~= expected then return {"version_conflict", cur[1]} end
+if cur[1] ~= expected then return rejectUnlessDone({"version_conflict", cur[1]}, -1) end
+-- From here the stored version is the expected one, so this commit (which moves it to expected+1;
+-- versions never go back) has not run: the rejections below need no look-up.
 -- A write computed from a cached draft also needs the stored bytes to be the ones it was read as.
 if ARGV[9] ~= "" and redis.call("HGET", draftKey, "doc") ~= ARGV[9] then return {"version_conflict", cur[1]} end
 -- A draft whose hash says it holds the tenant's slot does hold it (the scripts keep the index and
@@ -120,14 +138,18 @@ ${WRITE_TAIL}
 
 /**
  * Reads the documents of a listing page in one atomic step. KEYS: the draft hashes; ARGV[1]: the
- * state filter (or `""`). Returns one entry per key: the document, or nil when the draft is gone
- * or (with a filter) no longer in that state.
+ * state filter (or `""`). Returns two entries per key, flat: the document and the stored version
+ * (`v`), or nil, nil when the draft is gone or (with a filter) no longer in that state.
  */
 export const READ_DOCUMENTS_SCRIPT = `local filter = ARGV[1]
 local out = {}
 for i, key in ipairs(KEYS) do
-  local row = redis.call("HMGET", key, "doc", "state")
-  if row[1] and (filter == "" or row[2] == filter) then out[i] = row[1] else out[i] = false end
+  local row = redis.call("HMGET", key, "doc", "state", "v")
+  if row[1] and (filter == "" or row[2] == filter) then
+    out[2 * i - 1] = row[1]; out[2 * i] = row[3]
+  else
+    out[2 * i - 1] = false; out[2 * i] = false
+  end
 end
 return out
 `;

@@ -63,6 +63,22 @@ export interface RedisStoreOptions {
   readonly idempotencyTtlSeconds?: number;
 }
 
+/**
+ * The Redis store: a {@link DraftStore} plus what is specific to the adapter. What
+ * {@link createRedisStore} returns.
+ */
+export interface RedisStore extends DraftStore {
+  /** Always `"redis"`. */
+  readonly name: "redis";
+  /** The validated key prefix: every key of the store starts with `{<keyPrefix>:ws:`. */
+  readonly keyPrefix: string;
+  /**
+   * The key names of a workspace (for operators' tooling: inspection, cleanup, `SCAN MATCH`).
+   * See `specs/003-storage-adapters/redis.md` for what each key holds.
+   */
+  keys(workspaceId: string): WorkspaceKeys;
+}
+
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
 interface CallClient {
   call(command: string, ...args: (string | number | (string | number)[])[]): Promise<unknown>;
@@ -81,7 +97,16 @@ const INSERT = script(INSERT_SCRIPT);
 const COMMIT = script(COMMIT_SCRIPT);
 const READ_DOCUMENTS = script(READ_DOCUMENTS_SCRIPT);
 
-const NAME = "redis";
+const NAME = "redis" as const;
+
+/**
+ * The stored `v` of a draft hash, for the document cache's version check. Every script writes `v`
+ * with `doc`, so a hash with a document and no `v` disagrees with it as much as a wrong `v` does
+ * (the commit script would report the draft as gone).
+ */
+function storedVersion(v: string | null | undefined): string {
+  return v ?? "(missing)";
+}
 
 function parseJson(raw: unknown): unknown {
   if (raw === null || raw === undefined) return null;
@@ -119,7 +144,7 @@ function isNoScript(error: unknown): boolean {
  * // ... on shutdown: await client.quit();  (the store never closes the caller's client)
  * ```
  */
-export function createRedisStore(options: RedisStoreOptions): DraftStore {
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
   const documents = createDraftDocumentCache(options.documentCacheSize);
@@ -263,12 +288,21 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
     }
   }
 
-  const store: DraftStore = {
+  const store: RedisStore = {
     name: NAME,
+    keyPrefix: prefix,
+
+    keys(workspaceId) {
+      return redisKeys(prefix, workspaceId);
+    },
 
     load(workspaceId, draftId) {
-      return client.call("hget", keysOf(workspaceId).keys.draft(draftId), "doc").then(
-        (raw) => (raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw)),
+      // The document and its version field in one round trip: the cache checks they agree.
+      return client.call("hmget", keysOf(workspaceId).keys.draft(draftId), "doc", "v").then(
+        (row) => {
+          const [raw, v] = Array.isArray(row) ? (row as unknown[]) : [];
+          return raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw, storedVersion(asString(v)));
+        },
         (error: unknown) => {
           throw new StoreError(NAME, "load", error);
         },
@@ -320,9 +354,11 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
         for (let attempt = 0; attempt < 5; attempt += 1) {
           const draftId = asString(await client.call("hget", k.openDrafts, tenantId));
           if (draftId === null) return null;
-          const row = await client.call("hmget", k.draft(draftId), "doc", "open");
-          const [doc, open] = Array.isArray(row) ? row.map(asString) : [null, null];
-          if (doc !== null && doc !== undefined && open === tenantId) return documents.read(workspaceId, draftId, doc);
+          const row = await client.call("hmget", k.draft(draftId), "doc", "open", "v");
+          const [doc, open, v] = Array.isArray(row) ? row.map(asString) : [null, null, null];
+          if (doc !== null && doc !== undefined && open === tenantId) {
+            return documents.read(workspaceId, draftId, doc, storedVersion(v));
+          }
         }
         return null;
       });
@@ -360,11 +396,13 @@ export function createRedisStore(options: RedisStoreOptions): DraftStore {
         const ids = page.map((p) => p.id);
         let drafts: unknown[] = [];
         if (ids.length > 0) {
-          const docs = await evalScript(READ_DOCUMENTS, ids.map((id) => k.draft(id)), [options.state ?? ""]);
-          const found = Array.isArray(docs) ? docs : [];
+          // Flat (document, stored version) pairs, one per id.
+          const reply = await evalScript(READ_DOCUMENTS, ids.map((id) => k.draft(id)), [options.state ?? ""]);
+          const found: unknown[] = Array.isArray(reply) ? reply : [];
           drafts = ids.flatMap((id, index) => {
-            const doc: unknown = found[index];
-            return doc === null || doc === undefined ? [] : [documents.read(workspaceId, id, doc)];
+            const doc = found[2 * index];
+            if (doc === null || doc === undefined) return [];
+            return [documents.read(workspaceId, id, doc, storedVersion(asString(found[2 * index + 1])))];
           });
         }
         const last = page[page.length - 1];
