@@ -4,41 +4,41 @@
  * - ```ts / ```typescript blocks in `@example` (any TSDoc comment) under `src/`,
  * - ```ts / ```typescript blocks in `docs/*.md` and `README.md`.
  *
- * Each block becomes one module in `.tmp/examples/`. That folder sits inside the repository and
- * has no package.json of its own, so `import ... from "onboarding-lifecycle"` (and every subpath)
- * resolves through the package's own `exports` map to `dist/` (a package self-reference), exactly
- * as it would for a user; drivers (`pg`, `mysql2`, ...) and `vitest` resolve from the repo's
- * node_modules. Then `tsc --noEmit` runs once over all of them.
+ * Each block becomes one module in a fresh folder under `.tmp/` (one per run, so runs do not
+ * collide). That folder sits inside the repository and has no package.json of its own, so
+ * `import ... from "onboarding-lifecycle"` (and every subpath) resolves through the package's own
+ * `exports` map to `dist/` (a package self-reference), exactly as it would for a user; drivers
+ * (`pg`, `mysql2`, ...) and `vitest` resolve from the repo's node_modules. The TypeScript
+ * compiler API then checks them, and every error is reported as `file:line` of the example.
  *
- * Fragments: examples may use a few names they do not declare (`draft`, `engine`, `actor`, ...).
- * Those are declared once in `.tmp/examples/prelude.d.ts` (see PRELUDE below) as globals; every
- * block is made a module (`export {}` is appended), so a block that declares one of those names
- * itself simply shadows the global. A block that cannot be checked at all says so with a line
- * `// @check-skip: <why>` in the code (or `<!-- @check-skip: why -->` on the line before a
- * Markdown fence); skips are listed in the output.
+ * Markdown (docs/*.md, README.md): every block is a module on its own and must compile as
+ * printed, under the repository's own compiler options (tsconfig.json: strict,
+ * `exactOptionalPropertyTypes`, `noUncheckedIndexedAccess`, `verbatimModuleSyntax`, ...; only
+ * `noUnusedLocals` is off, since a fragment shows a value without using it). A block that is a
+ * fragment names what it assumes in an HTML comment on the line before the fence (invisible on
+ * the rendered page):
  *
- * Usage: `npm run build && tsx scripts/check-examples.ts` (exit 1 on any type error).
+ *     <!-- check: prelude=engine,actor,draft -->   the block may use these names undeclared
+ *     <!-- check: skip <reason> -->                 the block is not checked (keep these rare)
+ *
+ * Prelude names are the keys of MARKDOWN_PRELUDE below; each is declared (`declare const`) in
+ * that block's module only. An unknown directive or name, a prelude name the block does not use,
+ * or a skip without a reason is itself an error.
+ *
+ * TSDoc examples (src/): they appear on the API page of the symbol they illustrate, so they may
+ * use the package's exports without importing them and a few names from PRELUDE (globals of
+ * their own program); `// @check-skip: <why>` in the code skips one.
+ *
+ * Usage: `npm run build && tsx scripts/check-examples.ts [--docs-only] [--keep]` (exit 1 on any
+ * error; `--docs-only` checks only Markdown, `--keep` keeps the generated folder). The test
+ * `test/docs/examples.test.ts` runs the Markdown check as part of the test suite.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const outDir = join(root, ".tmp", "examples");
-
-/** One extracted example. */
-interface Example {
-  /** Where it comes from, `path:line`. */
-  readonly origin: string;
-  /** The code. */
-  readonly code: string;
-  /** Why it is not checked, or `null`. */
-  readonly skip: string | null;
-  /** A TSDoc example (may use the package's exports without importing them). */
-  readonly tsdoc: boolean;
-}
 
 /** The package's entry points, in the order an un-imported name is looked up. */
 const ENTRIES = [
@@ -193,9 +193,75 @@ const CONTEXT: ReadonlyArray<readonly [string, Readonly<Record<string, string>>]
   }],
 ];
 
+/**
+ * The names a Markdown block may assume, by `<!-- check: prelude=... -->`. Each is something a
+ * reader of that guide obviously has at hand at that point (the engine set up in Getting
+ * started, the current actor, the draft on screen) or a stand-in for the reader's own code.
+ */
+export const MARKDOWN_PRELUDE: Readonly<Record<string, string>> = {
+  engine: 'import("onboarding-lifecycle").OnboardingEngine',
+  store: 'import("onboarding-lifecycle").DraftStore',
+  actor: 'import("onboarding-lifecycle").Actor',
+  draft: 'import("onboarding-lifecycle").OnboardingDraft',
+  ws: "string",
+  workspaceId: "string",
+  draftId: "string",
+  runId: "string",
+  now: "string",
+  policy: 'import("onboarding-lifecycle").ReadinessPolicy',
+  request: "Request",
+  log: "{ info(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void }",
+  render: "(...args: unknown[]) => void",
+  notify: "(message: string) => void",
+  showNotice: "(message: string) => void",
+  showBlockers: '(blockers: readonly import("onboarding-lifecycle").Blocker[]) => void',
+  reload: "() => void",
+  refresh: "() => void",
+  showActivateButton: "() => void",
+  t: "(key: string) => string",
+  router: "{ push(path: string): void }",
+  user: '{ id: string; role: "owner" | "operator" | "viewer" }',
+  command: 'import("onboarding-lifecycle").CommandInput',
+};
+
 const SKIP = /\/\/\s*@check-skip\b:?\s*(.*)$/m;
-const MD_SKIP = /<!--\s*@check-skip\b:?\s*(.*?)\s*-->\s*$/;
+const TSDOC_SKIP = /<!--\s*@check-skip\b:?\s*(.*?)\s*-->\s*$/;
+const DIRECTIVE = /^\s*<!--\s*check:\s*(.*?)\s*-->\s*$/;
 const FENCE_OPEN = /^(\s*)```(ts|typescript)\s*$/;
+
+/** One extracted example. */
+export interface Example {
+  /** Where it comes from, `path:line` (the line of the opening fence). */
+  readonly origin: string;
+  /** The code. */
+  readonly code: string;
+  /** Why it is not checked, or `null`. */
+  readonly skip: string | null;
+  /** A TSDoc example (may use the package's exports without importing them). */
+  readonly tsdoc: boolean;
+  /** Markdown only: the names of MARKDOWN_PRELUDE the block may use undeclared. */
+  readonly prelude: readonly string[];
+  /** Problems with the block's `<!-- check: -->` directive, reported like type errors. */
+  readonly problems: readonly Problem[];
+}
+
+/** One failure: where (`path:line`) and what. */
+export interface Problem {
+  /** `path:line` in the documentation (or the generated file, for errors outside any block). */
+  readonly at: string;
+  /** The message (a TypeScript diagnostic or a directive problem). */
+  readonly message: string;
+}
+
+/** What a check found. */
+export interface CheckResult {
+  /** How many blocks were compiled. */
+  readonly checked: number;
+  /** The skipped blocks and why. */
+  readonly skipped: readonly { readonly at: string; readonly reason: string }[];
+  /** Every error, in file order. */
+  readonly problems: readonly Problem[];
+}
 
 function walk(dir: string, accept: (file: string) => boolean, out: string[] = []): string[] {
   for (const name of readdirSync(dir).sort()) {
@@ -206,10 +272,48 @@ function walk(dir: string, accept: (file: string) => boolean, out: string[] = []
   return out;
 }
 
-/** ```ts blocks of Markdown text (fences at any indentation). */
-export function markdownExamples(text: string, file: string): Example[] {
+/** Reads the `<!-- check: ... -->` directive on the last non-blank line before line `fence`. */
+function directiveBefore(lines: readonly string[], fence: number, at: (line: number) => string): {
+  skip: string | null;
+  prelude: string[];
+  problems: Problem[];
+} {
+  let index = fence - 1;
+  while (index >= 0 && (lines[index] ?? "").trim() === "") index -= 1;
+  const match = index >= 0 ? DIRECTIVE.exec(lines[index] ?? "") : null;
+  const result = { skip: null as string | null, prelude: [] as string[], problems: [] as Problem[] };
+  if (match === null) {
+    if (index >= 0 && /<!--\s*@?check/.test(lines[index] ?? "")) {
+      result.problems.push({ at: at(index), message: "malformed directive: use <!-- check: prelude=a,b --> or <!-- check: skip <reason> -->" });
+    }
+    return result;
+  }
+  const text = match[1] ?? "";
+  const skip = /^skip\b\s*(.*)$/.exec(text);
+  const prelude = /^prelude=([\w$,\s]*)$/.exec(text);
+  if (skip !== null) {
+    result.skip = skip[1] ?? "";
+    if (result.skip === "") result.problems.push({ at: at(index), message: "a skip needs a reason: <!-- check: skip <reason> -->" });
+  } else if (prelude !== null) {
+    for (const name of (prelude[1] ?? "").split(",").map((part) => part.trim()).filter(Boolean)) {
+      if (MARKDOWN_PRELUDE[name] === undefined) {
+        result.problems.push({ at: at(index), message: `unknown prelude name "${name}" (known: ${Object.keys(MARKDOWN_PRELUDE).join(", ")})` });
+      } else result.prelude.push(name);
+    }
+  } else {
+    result.problems.push({ at: at(index), message: `unknown directive "${text}": use prelude=a,b or skip <reason>` });
+  }
+  return result;
+}
+
+/**
+ * The ```ts blocks of Markdown text (fences at any indentation). `directives` reads the
+ * `<!-- check: -->` comments of guides; TSDoc bodies use `// @check-skip` instead.
+ */
+export function markdownExamples(text: string, file: string, directives = true): Example[] {
   const lines = text.split("\n");
   const examples: Example[] = [];
+  const at = (line: number): string => `${relative(root, file)}:${line + 1}`;
   for (let i = 0; i < lines.length; i += 1) {
     const open = FENCE_OPEN.exec(lines[i] ?? "");
     if (open === null) continue;
@@ -221,14 +325,21 @@ export function markdownExamples(text: string, file: string): Example[] {
       body.push(line.startsWith(indent) ? line.slice(indent.length) : line);
     }
     const code = body.join("\n");
-    const mdSkip = i > 0 ? MD_SKIP.exec(lines[i - 1] ?? "") : null;
-    const inlineSkip = SKIP.exec(code);
-    examples.push({
-      origin: `${relative(root, file)}:${i + 1}`,
-      code,
-      skip: mdSkip !== null ? mdSkip[1] || "skipped" : inlineSkip !== null ? inlineSkip[1] || "skipped" : null,
-      tsdoc: false,
-    });
+    if (directives) {
+      const directive = directiveBefore(lines, i, at);
+      const problems = [...directive.problems];
+      for (const name of directive.prelude) {
+        if (!new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(code)) {
+          problems.push({ at: at(i), message: `prelude name "${name}" is not used by the block` });
+        }
+      }
+      examples.push({ origin: at(i), code, skip: directive.skip, tsdoc: false, prelude: directive.prelude, problems });
+    } else {
+      const mdSkip = i > 0 ? TSDOC_SKIP.exec(lines[i - 1] ?? "") : null;
+      const inlineSkip = SKIP.exec(code);
+      const skip = mdSkip !== null ? mdSkip[1] || "skipped" : inlineSkip !== null ? inlineSkip[1] || "skipped" : null;
+      examples.push({ origin: at(i), code, skip, tsdoc: true, prelude: [], problems: [] });
+    }
     i = j;
   }
   return examples;
@@ -244,97 +355,169 @@ export function tsdocExamples(text: string, file: string): Example[] {
       .split("\n")
       .map((line) => line.replace(/^\s*\* ?/, ""))
       .join("\n");
-    for (const example of markdownExamples(body, file)) {
+    for (const example of markdownExamples(body, file, false)) {
       const offset = Number(example.origin.slice(example.origin.lastIndexOf(":") + 1)) - 1;
-      examples.push({ ...example, origin: `${relative(root, file)}:${startLine + offset}`, tsdoc: true });
+      examples.push({ ...example, origin: `${relative(root, file)}:${startLine + offset}` });
     }
   }
   return examples;
 }
 
-function collect(): Example[] {
-  const examples: Example[] = [];
-  for (const file of walk(join(root, "src"), (f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
-    examples.push(...tsdocExamples(readFileSync(file, "utf8"), file));
-  }
+/** The Markdown files whose blocks are checked: docs/**\/*.md and README.md. */
+export function markdownFiles(): string[] {
   const docs = existsSync(join(root, "docs")) ? walk(join(root, "docs"), (f) => f.endsWith(".md")) : [];
-  for (const file of [...docs, join(root, "README.md")]) {
-    if (existsSync(file)) examples.push(...markdownExamples(readFileSync(file, "utf8"), file));
+  return [...docs, join(root, "README.md")].filter((file) => existsSync(file));
+}
+
+/** Options of {@link checkExamples}. */
+export interface CheckOptions {
+  /** Also check the TSDoc examples of src/ (default `true`). */
+  readonly tsdoc?: boolean;
+  /** The Markdown files to check (default {@link markdownFiles}). */
+  readonly markdown?: readonly string[];
+  /**
+   * Keep the generated folder (its path is printed): `true` always, `false` never; by default
+   * only when something failed, to look at the generated modules.
+   */
+  readonly keep?: boolean;
+}
+
+/** The repository's compiler options (tsconfig.json), for the generated modules of guides. */
+function repositoryOptions(dir: string): ts.CompilerOptions {
+  const config = ts.readConfigFile(join(root, "tsconfig.json"), (path) => ts.sys.readFile(path));
+  if (config.error !== undefined) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, "\n"));
+  const parsed = ts.parseJsonConfigFileContent({ ...config.config, include: [] }, ts.sys, dir);
+  return {
+    ...parsed.options,
+    noEmit: true,
+    declaration: false,
+    sourceMap: false,
+    // A fragment shows a value without using it; everything else is as strict as the repo.
+    noUnusedLocals: false,
+    noUnusedParameters: false,
+    allowUnreachableCode: true,
+  };
+}
+
+/** The options TSDoc examples were always checked with. */
+const TSDOC_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  lib: ["lib.es2022.d.ts"],
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  types: ["node"],
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  skipLibCheck: true,
+  noEmit: true,
+  allowUnreachableCode: true,
+};
+
+/** Compiles files with a shared cache of unchanged source files (lib and dist/ are parsed once). */
+function compile(files: readonly string[], options: ts.CompilerOptions, cache: Map<string, ts.SourceFile>): readonly ts.Diagnostic[] {
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const cached = cache.get(fileName);
+    if (cached !== undefined) return cached;
+    const source = read(fileName, languageVersion, onError, shouldCreate);
+    if (source !== undefined && !fileName.includes("/.tmp/")) cache.set(fileName, source);
+    return source;
+  };
+  const program = ts.createProgram({ rootNames: files, options, host });
+  return ts.getPreEmitDiagnostics(program);
+}
+
+/**
+ * Extracts and type-checks the examples; never exits the process (the CLI and the test share it).
+ *
+ * @throws Error when dist/ is missing (run `npm run build` first).
+ */
+export function checkExamples(options: CheckOptions = {}): CheckResult {
+  if (!existsSync(join(root, builtTypesOf(".")))) {
+    throw new Error("dist/ is missing: run `npm run build` first (examples are checked against the built package).");
   }
-  return examples;
+  const markdown: Example[] = [];
+  for (const file of options.markdown ?? markdownFiles()) markdown.push(...markdownExamples(readFileSync(file, "utf8"), file));
+  const tsdoc: Example[] = [];
+  if (options.tsdoc !== false) {
+    for (const file of walk(join(root, "src"), (f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+      tsdoc.push(...tsdocExamples(readFileSync(file, "utf8"), file));
+    }
+  }
+  mkdirSync(join(root, ".tmp"), { recursive: true });
+  const outDir = mkdtempSync(join(root, ".tmp", "examples-"));
+  const problems: Problem[] = markdown.flatMap((example) => example.problems);
+  const skipped: { at: string; reason: string }[] = [];
+  const written = new Map<string, Example>();
+  const write = (dir: string, example: Example, index: number, code: string): string | null => {
+    if (example.skip !== null) {
+      skipped.push({ at: example.origin, reason: example.skip });
+      return null;
+    }
+    const path = join(dir, `example-${String(index).padStart(3, "0")}.ts`);
+    // Line 1 names the origin and carries any added declarations, so line N of the block is
+    // line N + 1 of the file.
+    const [head = "", ...rest] = code.split("\n");
+    const body = code === example.code ? [`// ${example.origin}`, code] : [`${head} // ${example.origin}`, ...rest];
+    writeFileSync(path, `${body.join("\n")}\nexport {};\n`);
+    written.set(path, example);
+    return path;
+  };
+
+  const docsDir = join(outDir, "docs");
+  mkdirSync(docsDir);
+  const docsFiles = markdown.flatMap((example, index) => {
+    const declared = example.prelude.map((name) => `declare const ${name}: ${MARKDOWN_PRELUDE[name] ?? "never"};`).join(" ");
+    const path = write(docsDir, example, index, declared === "" ? example.code : `${declared}\n${example.code}`);
+    return path === null ? [] : [path];
+  });
+  const cache = new Map<string, ts.SourceFile>();
+  const diagnostics = [...compile(docsFiles, repositoryOptions(docsDir), cache)];
+
+  if (tsdoc.length > 0) {
+    const tsdocDir = join(outDir, "tsdoc");
+    mkdirSync(tsdocDir);
+    writeFileSync(join(tsdocDir, "prelude.d.ts"), PRELUDE);
+    const exported = exportedNames();
+    const tsdocFiles = tsdoc.flatMap((example, index) => {
+      const path = write(tsdocDir, example, index, withImplicitImports(example.code, exported, example.origin));
+      return path === null ? [] : [path];
+    });
+    diagnostics.push(...compile([join(tsdocDir, "prelude.d.ts"), ...tsdocFiles], TSDOC_OPTIONS, cache));
+  }
+
+  for (const diagnostic of diagnostics) {
+    const message = `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`;
+    const file = diagnostic.file;
+    const example = file === undefined ? undefined : written.get(file.fileName);
+    if (file === undefined || example === undefined || diagnostic.start === undefined) {
+      problems.push({ at: file === undefined ? "(global)" : relative(root, file.fileName), message });
+      continue;
+    }
+    const line = file.getLineAndCharacterOfPosition(diagnostic.start).line; // 0 is the origin line
+    const [path, start] = example.origin.split(/:(?=\d+$)/);
+    problems.push({ at: `${path}:${Number(start) + Math.max(line, 1)}`, message });
+  }
+  if (options.keep ?? problems.length > 0) console.log(`generated modules kept in ${relative(root, outDir)}`);
+  else rmSync(outDir, { recursive: true, force: true });
+  return { checked: written.size, skipped, problems };
 }
 
 function main(): void {
-  if (!existsSync(join(root, builtTypesOf(".")))) {
-    console.error("dist/ is missing: run `npm run build` first (examples are checked against the built package).");
+  const docsOnly = process.argv.includes("--docs-only");
+  let result: CheckResult;
+  try {
+    result = checkExamples({ tsdoc: !docsOnly, ...(process.argv.includes("--keep") ? { keep: true } : {}) });
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
     process.exit(2);
   }
-  const examples = collect();
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, "prelude.d.ts"), PRELUDE);
-  const exported = exportedNames();
-  const files = new Map<string, Example>();
-  let checked = 0;
-  examples.forEach((example, index) => {
-    if (example.skip !== null) {
-      console.log(`skip ${example.origin}: ${example.skip}`);
-      return;
-    }
-    const name = `example-${String(index).padStart(3, "0")}.ts`;
-    files.set(name, example);
-    // The first line names the origin (and carries the implicit imports of a TSDoc example), so
-    // line N of the block is line N + 1 of the file.
-    const code = example.tsdoc ? withImplicitImports(example.code, exported, example.origin) : example.code;
-    const [head, ...rest] = code.split("\n");
-    const body = code === example.code ? [`// ${example.origin}`, code] : [`${head} // ${example.origin}`, ...rest];
-    writeFileSync(join(outDir, name), `${body.join("\n")}\nexport {};\n`);
-    checked += 1;
-  });
-  writeFileSync(
-    join(outDir, "tsconfig.json"),
-    `${JSON.stringify(
-      {
-        compilerOptions: {
-          target: "ES2022",
-          lib: ["ES2022"],
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          types: ["node"],
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          noEmit: true,
-          allowUnreachableCode: true,
-        },
-        include: ["*.ts"],
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-  const result = spawnSync(process.execPath, [tsc, "-p", join(outDir, "tsconfig.json"), "--pretty", "false"], {
-    encoding: "utf8",
-  });
-  const output = `${result.stdout}${result.stderr}`;
-  let errors = 0;
-  for (const line of output.split("\n")) {
-    const match = /^(?:.*[\\/])?(example-\d+\.ts)\((\d+),(\d+)\): (.*)$/.exec(line);
-    if (match !== null) {
-      const example = files.get(match[1] ?? "");
-      const lineInBlock = Number(match[2]) - 1; // the first line is the origin comment
-      const [path, start] = (example?.origin ?? "?:0").split(/:(?=\d+$)/);
-      console.error(`${path}:${Number(start) + lineInBlock}: ${match[4]}`);
-      errors += 1;
-    } else if (line.trim() !== "") {
-      console.error(line);
-      if (/error TS/.test(line)) errors += 1;
-    }
-  }
-  console.log(`${checked} examples type-checked against dist/, ${examples.length - checked} skipped, ${errors} errors`);
-  if (result.status !== 0 || errors > 0) process.exit(1);
+  for (const skip of result.skipped) console.log(`skip ${skip.at}: ${skip.reason}`);
+  for (const problem of result.problems) console.error(`${problem.at}: ${problem.message}`);
+  console.log(`${result.checked} examples type-checked against dist/, ${result.skipped.length} skipped, ${result.problems.length} errors`);
+  if (result.problems.length > 0) process.exit(1);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) main();

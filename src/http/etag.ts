@@ -130,6 +130,40 @@ export interface Precondition {
   readonly ifMatchUsed: boolean;
 }
 
+/**
+ * The most entity tags {@link parseIfMatch} reads from one `If-Match` / `If-None-Match` value
+ * (all header lines together). A longer list is refused as invalid (400 `invalid_if_match` from
+ * {@link expectedVersionFromIfMatch}, no match for {@link notModified}): a client sends one tag,
+ * and the cap bounds the work a request can cause.
+ *
+ * @example
+ * ```ts
+ * import { IF_MATCH_MAX_TAGS, parseIfMatch } from "onboarding-lifecycle/http";
+ *
+ * parseIfMatch(Array.from({ length: IF_MATCH_MAX_TAGS + 1 }, () => '"x"').join(", ")).kind; // "invalid"
+ * ```
+ */
+export const IF_MATCH_MAX_TAGS = 32;
+
+/**
+ * The longest `If-Match` / `If-None-Match` value {@link parseIfMatch} reads, in UTF-16 code units
+ * (all header lines together, counting `", "` between lines): 16 KiB, Node's default limit for
+ * all request headers. A longer value is refused as invalid without being scanned.
+ *
+ * @example
+ * ```ts
+ * import { IF_MATCH_MAX_LENGTH, parseIfMatch } from "onboarding-lifecycle/http";
+ *
+ * parseIfMatch(`"${"a".repeat(IF_MATCH_MAX_LENGTH)}"`).kind; // "invalid"
+ * ```
+ */
+export const IF_MATCH_MAX_LENGTH = 16_384;
+
+/** Draft ids have 1 to 128 UTF-16 code units (`IdSchema`). */
+const MAX_ID_LENGTH = 128;
+/** The longest tag {@link formatETag} makes: quotes, `~`, base64url of 384 bytes, `.`, 16 digits. */
+const MAX_ETAG_LENGTH = 2 + 1 + 512 + 1 + 16;
+
 const TAG_PATTERN = /^"(~?)([A-Za-z0-9_-]+)\.([1-9][0-9]{0,15})"$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -182,7 +216,8 @@ function decodeId(marker: string, encoded: string): string | null {
 /**
  * The strong ETag of a draft (with its double quotes), for the `ETag` response header.
  *
- * @throws TypeError when `version` is not a positive safe integer or `id` is empty.
+ * @throws TypeError when `version` is not a positive safe integer or `id` is not a string of 1 to
+ * 128 UTF-16 code units (a draft id): a programming error, not bad input from a client.
  *
  * @example
  * ```ts
@@ -192,16 +227,27 @@ function decodeId(marker: string, encoded: string): string | null {
  * ```
  */
 export function formatETag(subject: ETagSubject): string {
-  if (typeof subject.id !== "string" || subject.id.length === 0) throw new TypeError("an ETag needs a non-empty draft id");
-  if (!Number.isSafeInteger(subject.version) || subject.version < 1) {
-    throw new TypeError(`an ETag needs a positive integer version, got ${String(subject.version)}`);
-  }
+  assertSubject(subject, "an ETag");
   return `"${encodeId(subject.id)}.${subject.version}"`;
+}
+
+function assertSubject(subject: unknown, what: string, versionOptional = false): void {
+  if (typeof subject !== "object" || subject === null) throw new TypeError(`${what} needs a draft ({ id, version })`);
+  const { id, version } = subject as { id?: unknown; version?: unknown };
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new TypeError(`${what} needs a draft id of 1 to ${MAX_ID_LENGTH} characters`);
+  }
+  if (versionOptional && version === undefined) return;
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) {
+    throw new TypeError(`${what} needs a positive integer version, got ${String(version)}`);
+  }
 }
 
 /**
  * Reads a draft ETag made by {@link formatETag} back into its id and version. Accepts the tag
- * with or without its quotes; returns `null` for a weak tag or anything that is not a draft ETag.
+ * with or without its quotes; returns `null` for a weak tag or anything that is not a draft ETag
+ * (including a non-string value and anything longer than the longest tag `formatETag` makes).
+ * Never throws.
  *
  * @example
  * ```ts
@@ -212,6 +258,7 @@ export function formatETag(subject: ETagSubject): string {
  * ```
  */
 export function parseETag(tag: string): ETagSubject | null {
+  if (typeof tag !== "string" || tag.length > MAX_ETAG_LENGTH + 64) return null;
   const trimmed = tag.trim();
   const quoted = trimmed.startsWith('"') ? trimmed : `"${trimmed}"`;
   const match = TAG_PATTERN.exec(quoted);
@@ -232,10 +279,39 @@ function isEtagc(code: number): boolean {
   return code === 0x21 || (code >= 0x23 && code <= 0x7e) || code >= 0x80;
 }
 
+/** Strips optional whitespace (RFC 9110 OWS: spaces and tabs only) without a regex (no backtracking). */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value[start] === " " || value[start] === "\t")) start += 1;
+  while (end > start && (value[end - 1] === " " || value[end - 1] === "\t")) end -= 1;
+  return value.slice(start, end);
+}
+
+/** One field value from a header as frameworks give it (a string, or one string per header line). */
+function fieldValue(header: unknown): string | { readonly invalid: string } {
+  if (typeof header === "string") {
+    return header.length > IF_MATCH_MAX_LENGTH ? { invalid: `longer than ${IF_MATCH_MAX_LENGTH} characters` } : header;
+  }
+  if (!Array.isArray(header)) return { invalid: "not a string" };
+  let length = 0;
+  for (let index = 0; index < header.length; index += 1) {
+    const line: unknown = header[index];
+    if (typeof line !== "string") return { invalid: "header lines must be strings" };
+    length += line.length + (index === 0 ? 0 : 2);
+    // Checked per line so a huge array is refused before it is joined.
+    if (length > IF_MATCH_MAX_LENGTH) return { invalid: `longer than ${IF_MATCH_MAX_LENGTH} characters` };
+  }
+  return header.join(", ");
+}
+
 /**
  * Parses an `If-Match` field value (RFC 9110: `"*"` or a comma-separated list of entity tags,
  * empty list elements allowed). Several header lines may be passed as an array (they are one
- * list). Never throws: bad syntax gives `{ kind: "invalid" }`.
+ * list, as Node's `headersDistinct` gives them). Never throws: bad syntax, a value that is not a
+ * string (or an array of strings), more than {@link IF_MATCH_MAX_TAGS} tags or more than
+ * {@link IF_MATCH_MAX_LENGTH} characters give `{ kind: "invalid" }`. Only spaces and tabs are
+ * whitespace (OWS); `W/` is case-sensitive and must touch the quote.
  *
  * @example
  * ```ts
@@ -248,10 +324,9 @@ function isEtagc(code: number): boolean {
  */
 export function parseIfMatch(header: string | readonly string[] | null | undefined): IfMatch {
   if (header === undefined || header === null) return { kind: "absent" };
-  const value = typeof header === "string" ? header : header.join(", ");
-  if (typeof value !== "string") return { kind: "invalid", reason: "not a string" };
-  const trimmed = value.replace(/^[ \t]+|[ \t]+$/g, "");
-  if (trimmed === "*") return { kind: "any" };
+  const value = fieldValue(header);
+  if (typeof value !== "string") return { kind: "invalid", reason: value.invalid };
+  if (trimOws(value) === "*") return { kind: "any" };
   const tags: EntityTag[] = [];
   let i = 0;
   const skipOws = (): void => {
@@ -283,6 +358,7 @@ export function parseIfMatch(header: string | readonly string[] | null | undefin
     }
     if (i >= value.length) return { kind: "invalid", reason: "unterminated entity tag" };
     i += 1; // closing quote
+    if (tags.length === IF_MATCH_MAX_TAGS) return { kind: "invalid", reason: `more than ${IF_MATCH_MAX_TAGS} entity tags` };
     tags.push({ weak, opaque: value.slice(start, i) });
     skipOws();
     if (i < value.length) {
@@ -296,7 +372,9 @@ export function parseIfMatch(header: string | readonly string[] | null | undefin
 /**
  * Whether an `If-Match` header matches a draft under RFC 9110's strong comparison: `*` matches
  * any draft, a strong tag matches when it is exactly the draft's ETag, a weak tag never matches.
- * `false` for an absent or invalid header.
+ * `false` for an absent or invalid header (including a value that is not a string).
+ *
+ * @throws TypeError when `draft` is not a valid {@link ETagSubject} (see {@link formatETag}).
  *
  * @example
  * ```ts
@@ -308,6 +386,7 @@ export function parseIfMatch(header: string | readonly string[] | null | undefin
  * ```
  */
 export function ifMatchMatches(header: string | readonly string[] | IfMatch | null | undefined, draft: ETagSubject): boolean {
+  assertSubject(draft, "ifMatchMatches");
   const parsed = toIfMatch(header);
   if (parsed.kind === "any") return true;
   if (parsed.kind !== "tags") return false;
@@ -324,7 +403,10 @@ export function ifMatchMatches(header: string | readonly string[] | IfMatch | nu
  * versions of this draft never match: the caller then sends the full `200`.
  *
  * Call it after the draft was read (and authorized), and answer a match with `304`, the draft's
- * `ETag` header and no body.
+ * `ETag` header and no body. Never throws for any header value (see {@link parseIfMatch} for
+ * what is invalid).
+ *
+ * @throws TypeError when `draft` is not a valid {@link ETagSubject} (see {@link formatETag}).
  *
  * @example
  * ```ts
@@ -341,6 +423,7 @@ export function ifMatchMatches(header: string | readonly string[] | IfMatch | nu
  * ```
  */
 export function notModified(ifNoneMatch: string | readonly string[] | null | undefined, draft: ETagSubject): boolean {
+  assertSubject(draft, "notModified");
   // If-None-Match has the same grammar as If-Match: "*" / #entity-tag.
   const parsed = parseIfMatch(ifNoneMatch);
   if (parsed.kind === "any") return true;
@@ -349,9 +432,33 @@ export function notModified(ifNoneMatch: string | readonly string[] | null | und
   return parsed.tags.some((tag) => tag.opaque === etag);
 }
 
-function toIfMatch(header: string | readonly string[] | IfMatch | null | undefined): IfMatch {
-  if (header !== null && typeof header === "object" && !Array.isArray(header) && "kind" in header) return header as IfMatch;
-  return parseIfMatch(header as string | readonly string[] | null | undefined);
+/** A header value, or an `IfMatch` the caller parsed already (checked: it may come from anywhere). */
+function toIfMatch(header: unknown): IfMatch {
+  if (header === null || typeof header !== "object" || Array.isArray(header)) {
+    return parseIfMatch(header as string | readonly string[] | null | undefined);
+  }
+  const given = header as { kind?: unknown; tags?: unknown; reason?: unknown };
+  switch (given.kind) {
+    case "absent":
+      return { kind: "absent" };
+    case "any":
+      return { kind: "any" };
+    case "invalid":
+      return { kind: "invalid", reason: typeof given.reason === "string" ? given.reason : "invalid" };
+    case "tags": {
+      const tags = given.tags;
+      if (!Array.isArray(tags)) break;
+      if (tags.length > IF_MATCH_MAX_TAGS) return { kind: "invalid", reason: `more than ${IF_MATCH_MAX_TAGS} entity tags` };
+      const checked: EntityTag[] = [];
+      for (const tag of tags as unknown[]) {
+        const { weak, opaque } = (typeof tag === "object" && tag !== null ? tag : {}) as { weak?: unknown; opaque?: unknown };
+        if (typeof weak !== "boolean" || typeof opaque !== "string") return { kind: "invalid", reason: "not a parsed If-Match value" };
+        checked.push({ weak, opaque });
+      }
+      return { kind: "tags", tags: checked };
+    }
+  }
+  return { kind: "invalid", reason: "not a string" };
 }
 
 /**
@@ -365,7 +472,12 @@ function toIfMatch(header: string | readonly string[] | IfMatch | null | undefin
  * - `*` means "whatever is current": `draft.version` if given, else `null` (read it first);
  * - a missing header throws {@link PreconditionRequiredError} (428) unless
  *   `onMissing: "allow-current"`, which behaves like `*`;
- * - bad syntax throws {@link InvalidIfMatchError} (400).
+ * - bad syntax, a value that is not a string (or an array of strings, one per header line), more
+ *   than {@link IF_MATCH_MAX_TAGS} tags or more than {@link IF_MATCH_MAX_LENGTH} characters throw
+ *   {@link InvalidIfMatchError} (400).
+ *
+ * Every failure caused by the header is one of those three errors (4xx through {@link toProblem});
+ * only a bad `draft` argument (a programming error) throws a `TypeError`.
  *
  * The engine still compares the version atomically when it commits: a stale tag becomes a
  * `VersionConflictError`, which {@link toProblem} maps to 412 when `ifMatchUsed` is true.
@@ -388,6 +500,7 @@ export function expectedVersionFromIfMatch(
   draft: { readonly id: string; readonly version?: number },
   options: IfMatchOptions = {},
 ): Precondition {
+  assertSubject(draft, "expectedVersionFromIfMatch", true);
   const parsed = toIfMatch(header);
   const onMissing = options.onMissing ?? "require";
   const current = draft.version ?? null;
@@ -415,8 +528,11 @@ export function expectedVersionFromIfMatch(
           parsed.tags.length === 0 ? "empty" : weakOnly ? "weak_only" : "no_matching_tag",
         );
       }
-      const expectedVersion = current !== null && versions.has(current) ? current : Math.max(...versions);
-      return { expectedVersion, ifMatchUsed: true };
+      if (current !== null && versions.has(current)) return { expectedVersion: current, ifMatchUsed: true };
+      // A loop, not Math.max(...versions): spreading a long list overflows the call stack.
+      let newest = 0;
+      for (const version of versions) if (version > newest) newest = version;
+      return { expectedVersion: newest, ifMatchUsed: true };
     }
   }
 }

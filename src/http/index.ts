@@ -18,6 +18,8 @@ export {
   ifMatchMatches,
   notModified,
   expectedVersionFromIfMatch,
+  IF_MATCH_MAX_TAGS,
+  IF_MATCH_MAX_LENGTH,
   type ETagSubject,
   type EntityTag,
   type IfMatch,

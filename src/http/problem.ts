@@ -168,12 +168,15 @@ function fromOnboardingError(error: OnboardingError, head: Head, ifMatchUsed: bo
   }
   if (error instanceof VersionConflictError) {
     const status = ifMatchUsed ? 412 : 409;
+    const tag = currentETag(error.current).currentETag;
+    // Only a hand-built error lacks a draft to tag: nothing a client could reload from.
+    if (tag === undefined) return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
     return {
       ...head(error.code, error.message, status),
       status,
       expectedVersion: error.expectedVersion,
       actualVersion: error.actualVersion,
-      currentETag: formatETag(error.current),
+      currentETag: tag,
     };
   }
   if (error instanceof TerminalDraftError) {
@@ -262,6 +265,18 @@ function fromOnboardingError(error: OnboardingError, head: Head, ifMatchUsed: bo
   return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
 }
 
+/**
+ * `{ currentETag }` of a draft, or nothing when it cannot make a tag (an error built by hand with
+ * a bad id or version): an error handler must answer, never throw.
+ */
+function currentETag(subject: unknown): { currentETag?: string } {
+  try {
+    return { currentETag: formatETag(subject as { readonly id: string; readonly version: number }) };
+  } catch {
+    return {};
+  }
+}
+
 function fromHttpError(error: HttpRequestError, head: Head): ProblemDetails {
   if (error instanceof PreconditionRequiredError) {
     return { ...head(error.code, error.message), status: 428, draftId: error.draftId };
@@ -272,7 +287,7 @@ function fromHttpError(error: HttpRequestError, head: Head): ProblemDetails {
       status: 412,
       draftId: error.draftId,
       reason: error.reason,
-      ...(error.currentVersion === null ? {} : { currentETag: formatETag({ id: error.draftId, version: error.currentVersion }) }),
+      ...(error.currentVersion === null ? {} : currentETag({ id: error.draftId, version: error.currentVersion })),
     };
   }
   if (error instanceof InvalidIfMatchError || error instanceof MalformedRequestError) {
