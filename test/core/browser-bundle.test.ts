@@ -203,11 +203,9 @@ describe("browser bundle: createOnboardingEngine + the memory adapter", () => {
     expect(await lib["newDraftId"]?.()).toBe("error:configuration");
   });
 
-  // Known defect outside this file's owner: src/store/cursor.ts encodes list cursors with Node's
-  // global `Buffer`, so paging (`list` with a next page) throws ReferenceError in a browser.
-  // The bundle still builds (Buffer is a global, not an import). When cursor.ts moves to
-  // btoa/atob + TextEncoder/TextDecoder this test fails: turn `it.fails` into `it`.
-  it.fails("pages engine.list in a browser sandbox (fails today: Buffer in src/store/cursor.ts)", async () => {
+  // List cursors once used Node's global `Buffer` (a global, so the bundle built but paging threw
+  // in a browser); they now use btoa/atob and TextEncoder/TextDecoder.
+  it("pages engine.list in a browser sandbox", async () => {
     const lib = load((await bundle(ENGINE_ENTRY)).text);
     expect(await lib["pagedList"]?.()).toBe(1);
   });
