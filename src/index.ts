@@ -247,11 +247,12 @@ export {
 } from "./store/port.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
 export { assertIdentifier, auditEventFromRow, type SqlAuditRow } from "./store/sql.js";
-export { wrapStoreErrors } from "./store/errors.js";
+export { wrapStoreErrors, loadDriver } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";
 export { idempotencyCutoff } from "./store/port.js";
 export {
   createDraftDocumentCache,
+  checkStoredVersion,
   DEFAULT_DOCUMENT_CACHE_SIZE,
   type DraftDocumentCache,
 } from "./store/document-cache.js";

@@ -629,6 +629,10 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
       if (tenantId !== undefined) {
         const open = await findOpenDraft(workspaceId, tenantId);
         if (open !== null) {
+          // A concurrent request with the same key may have committed between the two reads: its
+          // draft and its record become visible together, so once the draft is seen, so is it.
+          const late = idempotencyKey === null ? null : await loadIdempotency(workspaceId, idempotencyKey);
+          if (late !== null) return replayCreate(late, fingerprint, actor, actorId);
           await authorizeView(actor, actorId, open, "create", idempotencyKey);
           if (onExisting === "error") throw new OpenDraftExistsError(workspaceId, tenantId, open.id);
           return { draft: open, created: false, event: null, replayed: false };

@@ -86,7 +86,7 @@ if (built) {
   writeFileSync(file, FIXTURE);
   fixture = relative(root, file);
   // One compilation for the real guides and the fixture.
-  result = checkExamples({ tsdoc: false, markdown: [...markdownFiles(), file], keep: false });
+  result = checkExamples({ tsdoc: true, markdown: [...markdownFiles(), file], keep: false });
 }
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
