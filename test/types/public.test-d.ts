@@ -27,6 +27,9 @@ import {
   type WorkerCommand,
 } from "../../src/index.js";
 import { createMemoryStore } from "../../src/adapters/memory/index.js";
+import type { PostgresStore } from "../../src/adapters/postgres/index.js";
+import type { MySqlStore } from "../../src/adapters/mysql/index.js";
+import type { SqliteStore } from "../../src/adapters/sqlite/index.js";
 
 describe("vocabulary", () => {
   it("isTerminal narrows LifecycleState to completed | cancelled", () => {
@@ -197,5 +200,14 @@ describe("sealed drafts are read-only in the types too", () => {
     // A changed copy is built, not edited:
     const next: OnboardingDraft = { ...draft, version: draft.version + 1 };
     expectTypeOf(next.version).toEqualTypeOf<number>();
+  });
+});
+
+describe("concrete stores", () => {
+  it("declare pruneIdempotency as a method, callable without a check (TS2722 before)", () => {
+    expectTypeOf(createMemoryStore().pruneIdempotency).toEqualTypeOf<(before: string) => Promise<number>>();
+    expectTypeOf<PostgresStore["pruneIdempotency"]>().toEqualTypeOf<(before: string) => Promise<number>>();
+    expectTypeOf<MySqlStore["pruneIdempotency"]>().toEqualTypeOf<(before: string) => Promise<number>>();
+    expectTypeOf<SqliteStore["pruneIdempotency"]>().toEqualTypeOf<(before: string) => Promise<number>>();
   });
 });

@@ -46,6 +46,11 @@ export interface MemoryDraftStore extends DraftStore {
   setRawDocument(workspaceId: string, draftId: string, raw: string): void;
   /** Removes everything. */
   clear(): void;
+  /**
+   * Deletes the idempotency records created before `before` in every workspace; resolves to how
+   * many went (required here, optional on the port).
+   */
+  pruneIdempotency(before: string): Promise<number>;
 }
 
 /**
