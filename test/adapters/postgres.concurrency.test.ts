@@ -102,6 +102,27 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
     expect(writersSeen.size).toBe(processes);
   }, 60_000);
 
+  it("creates with one idempotency key from 4 processes at once give one draft and replays to every other caller", async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const workspaceId = `ws-keyed-${round}-${Math.random().toString(36).slice(2)}`;
+      const startAt = String(Date.now() + 2_000); // every child connects first, then all fire together
+      const outputs = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          finished(spawnFixture("postgres-keyed-creator.ts", [POSTGRES_URL, prefix, workspaceId, "retry-key", "4", startAt]), 30_000),
+        ),
+      );
+      const results = outputs.flatMap(
+        (out) => (JSON.parse(out.trim()) as { results: { created?: boolean; replayed?: boolean; draftId?: string; error?: string }[] }).results,
+      );
+      expect(results.filter((result) => result.error !== undefined)).toEqual([]);
+      expect(results.filter((result) => result.created === true)).toHaveLength(1);
+      expect(results.every((result) => result.created === true || result.replayed === true)).toBe(true);
+      expect(new Set(results.map((result) => result.draftId)).size).toBe(1);
+      const page = await createOnboardingEngine({ store, authorize: () => true }).list(workspaceId, actor);
+      expect(page.drafts).toHaveLength(1);
+    }
+  }, 60_000);
+
   it("a writer killed with SIGKILL mid-stream leaves record and audit in agreement", async () => {
     const { workspaceId, draftId } = await freshDraft("crash");
     for (const afterCommits of [4, 25]) {
