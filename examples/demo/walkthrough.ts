@@ -202,7 +202,7 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
 
   step(`bob opens the same draft in his own tab (${bold("engine.get")}) to follow along; a read never locks and never bumps the version.`);
   const bobsStep = stepNumber;
-  const bobsView = await engine.get(workspace, current.id, bob);
+  const bobsView = await engine.get(workspace, current.id, { actor: bob });
   seenResults.add("read");
   row(bob.id, ["get"], ["read"], bobsView);
 
@@ -257,7 +257,7 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
     conflict = error;
   }
   // Re-read what is stored: the rejected write must have changed nothing.
-  const afterConflict = await engine.get(workspace, current.id, bob);
+  const afterConflict = await engine.get(workspace, current.id, { actor: bob });
   const rejected = `REJECTED ${conflict.code}`;
   row(bob.id, ["cancel"], [red("REJECTED"), red(conflict.code)], afterConflict);
   note(
@@ -360,7 +360,7 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
     } else for (const text of wrap(entry.text, "   ", "     ")) write(text);
   }
 
-  const trail = await engine.history(workspace, current.id, alice);
+  const trail = await engine.history(workspace, current.id, { actor: alice });
   write("");
   write(bold("Audit trail (engine.history): one entry per commit, plus one for the rejected write"));
   for (const text of wrap(

@@ -49,8 +49,8 @@ describe("json-file adapter: files", () => {
 
     // "Restart": a new store instance on the same directory sees everything.
     const second = createOnboardingEngine({ store: createJsonFileStore({ directory }), authorize: () => true });
-    expect((await second.get("ws-a", draft.id, actor)).identity?.displayName).toBe("A");
-    expect((await second.list("ws-a", actor)).drafts).toHaveLength(11);
+    expect((await second.get("ws-a", draft.id, { actor })).identity?.displayName).toBe("A");
+    expect((await second.list("ws-a", { actor })).drafts).toHaveLength(11);
   });
 
   it("reports a damaged workspace file as CorruptRecordError", async () => {
@@ -59,7 +59,7 @@ describe("json-file adapter: files", () => {
     const { draft } = await engine.create("ws-broken", {}, { actor: { id: "u" } });
     const text = await readFile(store.fileOf("ws-broken"), "utf8");
     await writeFile(store.fileOf("ws-broken"), text.slice(0, text.length / 2), "utf8");
-    await expect(engine.get("ws-broken", draft.id, { id: "u" })).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(engine.get("ws-broken", draft.id, { actor: { id: "u" } })).rejects.toBeInstanceOf(CorruptRecordError);
     // A file that claims another workspace is refused, never served.
     await writeFile(store.fileOf("ws-broken"), text.replace('"workspaceId":"ws-broken"', '"workspaceId":"ws-other"'), "utf8");
     await expect(store.load("ws-broken", draft.id)).rejects.toBeInstanceOf(CorruptRecordError);

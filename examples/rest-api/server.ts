@@ -107,11 +107,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       ]);
     }
     const limit = limitText === undefined ? undefined : /^[0-9]{1,3}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    const page = await engine.list(c.req.param("ws"), actorOf(c), {
-      ...(state === undefined ? {} : { state: state as LifecycleState }),
-      ...(limit === undefined ? {} : { limit }),
-      ...(cursor === undefined ? {} : { cursor }),
-    });
+    const page = await engine.list(c.req.param("ws"), { actor: actorOf(c), ...(state === undefined ? {} : { state: state as LifecycleState }), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
     return json(page, 200);
   });
 
@@ -140,13 +136,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   app.get("/workspaces/:ws/drafts/:id", async (c) => {
-    const draft = await engine.get(c.req.param("ws"), c.req.param("id"), actorOf(c));
+    const draft = await engine.get(c.req.param("ws"), c.req.param("id"), { actor: actorOf(c) });
     if (notModified(c.req.header("if-none-match"), draft)) return notModifiedResponse(draft);
     return json(draft, 200, draft);
   });
 
   app.get("/workspaces/:ws/drafts/:id/view", async (c) => {
-    const draft = await engine.get(c.req.param("ws"), c.req.param("id"), actorOf(c));
+    const draft = await engine.get(c.req.param("ws"), c.req.param("id"), { actor: actorOf(c) });
     // The view is a function of the draft (its version) and the query, except when the policy
     // ages verifications: then it also depends on the clock, so the draft's ETag does not
     // identify it and the route never answers 304 (nor sends an ETag header).
@@ -164,7 +160,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   app.get("/workspaces/:ws/drafts/:id/history", async (c) => {
-    const events = await engine.history(c.req.param("ws"), c.req.param("id"), actorOf(c));
+    const events = await engine.history(c.req.param("ws"), c.req.param("id"), { actor: actorOf(c) });
     return json({ events }, 200);
   });
 
@@ -186,13 +182,13 @@ export function createApp(options: AppOptions): Hono<Env> {
     } catch (error) {
       // No usable tag: answer with the current ETag so the client can reload.
       if (error instanceof PreconditionFailedError) {
-        const current = await engine.get(ws, id, actor);
+        const current = await engine.get(ws, id, { actor });
         throw new PreconditionFailedError(id, current.version, error.reason);
       }
       throw error;
     }
     c.set("ifMatchUsed", precondition.ifMatchUsed);
-    const expectedVersion = precondition.expectedVersion ?? (await engine.get(ws, id, actor)).version;
+    const expectedVersion = precondition.expectedVersion ?? (await engine.get(ws, id, { actor })).version;
     const result = await engine.execute(ws, id, command, { ...common, expectedVersion });
     return json(mutation(result), 200, result.draft);
   });

@@ -75,10 +75,10 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
     expect(await tabB.inputValue('#identity-form input[name="displayName"]')).toBe("Saved in tab B");
 
     // Nothing was overwritten: the stored draft is tab A's, and the rejected write is audited.
-    const stored = await engine.get(ws, draft.id, operator);
+    const stored = await engine.get(ws, draft.id, { actor: operator });
     expect(stored.version).toBe(2);
     expect(stored.identity?.displayName).toBe("Saved in tab A");
-    const history = await engine.history(ws, draft.id, operator);
+    const history = await engine.history(ws, draft.id, { actor: operator });
     expect(history.map((event) => event.kind)).toEqual(["created", "committed", "conflict"]);
 
     // Reload brings tab B to the latest version.

@@ -62,7 +62,7 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
 
   // Operator helper: always sends the version it just read (optimistic locking).
   const operate = async (draftId: string, command: CommandInput): Promise<OnboardingDraft> => {
-    const current = await engine.get(workspaceId, draftId, operator);
+    const current = await engine.get(workspaceId, draftId, { actor: operator });
     const result = await engine.execute(workspaceId, draftId, command, {
       actor: operator,
       expectedVersion: current.version,
@@ -164,7 +164,7 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
   const terminalReport: WorkerEvent = { ...staleReport, reported: "failed", feedback: late.feedback, state: late.state };
   log(`worker    late duplicate report on Contoso -> ${late.feedback} (${late.state} v${late.version})`);
 
-  const contoso = await engine.get(workspaceId, contosoId, operator);
+  const contoso = await engine.get(workspaceId, contosoId, { actor: operator });
   return { workspaceId, events, staleReport, terminalReport, contoso, fabrikam, engine };
 }
 

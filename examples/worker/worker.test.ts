@@ -38,7 +38,7 @@ describe("examples/worker", () => {
     expect(result.contoso.version).toBe(14);
 
     // Every worker report is in the audit trail with the worker's identity; ignored ones wrote nothing.
-    const history = await result.engine.history(result.workspaceId, result.contoso.id, { id: "operator-ana", role: "operator" });
+    const history = await result.engine.history(result.workspaceId, result.contoso.id, { actor: { id: "operator-ana", role: "operator" } });
     const recorded = history.filter((event) => event.actorId === "svc-onboarding-worker");
     expect(recorded.length).toBe(result.events.filter((e) => e.draftId === result.contoso.id && e.feedback === "recorded").length);
     expect(history.some((event) => event.runId === result.staleReport.runId && event.feedback === "ignored_stale_result")).toBe(false);
@@ -66,11 +66,11 @@ describe("examples/worker", () => {
     const controller = new AbortController();
     const running = worker.run({ signal: controller.signal, intervalMs: 10 });
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && (await engine.get(ws, draft.id, actor)).lifecycle.state === "verifying") await sleep(10);
+    while (Date.now() < deadline && (await engine.get(ws, draft.id, { actor })).lifecycle.state === "verifying") await sleep(10);
     controller.abort();
     await running;
 
-    const final = await engine.get(ws, draft.id, actor);
+    const final = await engine.get(ws, draft.id, { actor });
     expect(final.lifecycle).toMatchObject({ state: "ready_for_activation", reason: "verification_warnings" });
     expect(events.map((e) => e.reported)).toEqual(["running", "partially_succeeded"]);
   }, 10_000);
@@ -92,7 +92,7 @@ describe("examples/worker", () => {
       bootstrap: async () => ({ outcome: "succeeded" }),
     });
     await worker.tick();
-    const final = await engine.get(ws, draft.id, actor);
+    const final = await engine.get(ws, draft.id, { actor });
     expect(final.lifecycle).toMatchObject({ state: "action_required", reason: "verification_failed" });
     expect(final.verification?.message).toBe("consent revoked");
     // Nothing left to do: a second tick finds no jobs.

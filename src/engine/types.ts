@@ -137,7 +137,22 @@ export interface CreateResult {
   readonly replayed: boolean;
 }
 
-/** Options of `engine.list`. */
+/**
+ * Options of the reads `engine.get` and `engine.history`: who reads. Every engine method takes
+ * its actor the same way, in its options object.
+ */
+export interface ReadOptions<TActor extends Actor = Actor> {
+  /** Who reads (needs `view` on the draft). */
+  readonly actor: TActor;
+}
+
+/** Options of `engine.list`: who lists, and which page. */
+export interface ListDraftsOptions<TActor extends Actor = Actor> extends EngineListOptions {
+  /** Who lists (needs `view` with a `null` draft). */
+  readonly actor: TActor;
+}
+
+/** The page and filter options of `engine.list`. */
 export interface EngineListOptions {
   /** Only drafts in this state. */
   readonly state?: LifecycleState;

@@ -413,7 +413,7 @@ export function ifMatchMatches(header: string | readonly string[] | IfMatch | nu
  * import { formatETag, notModified } from "onboarding-lifecycle/http";
  *
  * async function getDraft(request: Request): Promise<Response> {
- *   const current = await engine.get(ws, draftId, actor);
+ *   const current = await engine.get(ws, draftId, { actor });
  *   const etag = formatETag(current);
  *   if (notModified(request.headers.get("if-none-match"), current)) {
  *     return new Response(null, { status: 304, headers: { etag } });
@@ -487,7 +487,7 @@ function toIfMatch(header: unknown): IfMatch {
  * import { expectedVersionFromIfMatch, problemResponse } from "onboarding-lifecycle/http";
  *
  * const pre = expectedVersionFromIfMatch(req.headers["if-match"], { id: draftId });
- * const expectedVersion = pre.expectedVersion ?? (await engine.get(ws, draftId, actor)).version;
+ * const expectedVersion = pre.expectedVersion ?? (await engine.get(ws, draftId, { actor })).version;
  * try {
  *   await engine.execute(ws, draftId, command, { actor, expectedVersion });
  * } catch (error) {

@@ -167,7 +167,7 @@ function deepFreeze<T extends object>(value: T): T {
  *
  * @example
  * ```ts
- * const draft = await engine.get("ws-1", draftId, actor);
+ * const draft = await engine.get("ws-1", draftId, { actor });
  * isSealedDraft(draft); // true: engine results are sealed
  * ```
  */

@@ -90,12 +90,12 @@ export async function assertDraftInvariants(store: DraftStore, workspaceId: stri
   events: AuditEvent[];
 }> {
   const engine = createOnboardingEngine({ store, authorize: allowAll });
-  const draft = await engine.get(workspaceId, draftId, actor);
+  const draft = await engine.get(workspaceId, draftId, { actor });
   const derived = deriveLifecycle(draft);
   if (!lifecycleEquals(draft.lifecycle, derived)) {
     throw new Error(`stored lifecycle ${JSON.stringify(draft.lifecycle)} != derived ${JSON.stringify(derived)}`);
   }
-  const events = [...(await engine.history(workspaceId, draftId, actor))];
+  const events = [...(await engine.history(workspaceId, draftId, { actor }))];
   const versions = events
     .filter((event) => event.kind === "created" || event.kind === "committed")
     .map((event) => event.toVersion);
@@ -218,7 +218,7 @@ export function describeStoreConformance(
         const engine = engineOf();
         for (const [index, text] of samples.entries()) {
           const { draft } = await engine.create(ws, { identity: { tenantId: `t-${index}`, displayName: text.trim() || "x" } }, { actor });
-          const back = await engine.get(ws, draft.id, actor);
+          const back = await engine.get(ws, draft.id, { actor });
           check(back.identity?.displayName === draft.identity?.displayName, `string changed: ${JSON.stringify(text).slice(0, 80)}`);
         }
       });
@@ -228,7 +228,7 @@ export function describeStoreConformance(
         const engine = engineOf();
         const { draft } = await engine.create(ws, {}, { actor });
         await h().writeRawDocument(ws, draft.id, JSON.stringify({ ...draft, version: "seven", identity: { tenantId: 5 } }));
-        const error = await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError");
+        const error = await rejects(engine.get(ws, draft.id, { actor }), is(CorruptRecordError), "CorruptRecordError");
         check(error.path.length > 0, "CorruptRecordError should name the failing path");
         await rejects(
           engine.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }),
@@ -241,7 +241,7 @@ export function describeStoreConformance(
         const ws = freshWorkspace();
         const engine = engineOf();
         const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "Before" } }, { actor });
-        await engine.get(ws, draft.id, actor); // a second read: any cache of this store is warm now
+        await engine.get(ws, draft.id, { actor }); // a second read: any cache of this store is warm now
         // Another process (or an operator in a SQL console) rewrites the document, same version.
         const edited = { ...draft, identity: { tenantId: "t", displayName: "Edited by hand" } };
         await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
@@ -252,7 +252,7 @@ export function describeStoreConformance(
           expectedVersion: 1,
         });
         check(next.draft.identity?.displayName === "Edited by hand", "a write must start from the stored document");
-        const seen = await engine.get(ws, draft.id, actor);
+        const seen = await engine.get(ws, draft.id, { actor });
         check(seen.identity?.displayName === "Edited by hand", `a read returned ${JSON.stringify(seen.identity)}`);
         check(seen.version === 2 && seen.provider?.connectionId === "c-1", "the write must have been applied once");
         await assertDraftInvariants(h().store, ws, draft.id);
@@ -308,9 +308,9 @@ export function describeStoreConformance(
         } catch {
           return; // the store cannot hold non-JSON text (a json/jsonb column): nothing to check
         }
-        await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError for non-JSON text");
+        await rejects(engine.get(ws, draft.id, { actor }), is(CorruptRecordError), "CorruptRecordError for non-JSON text");
         await h().writeRawDocument(ws, draft.id, "null");
-        await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError for a JSON null");
+        await rejects(engine.get(ws, draft.id, { actor }), is(CorruptRecordError), "CorruptRecordError for a JSON null");
       });
 
       it("keeps ids that differ only in case or trailing spaces apart", async () => {
@@ -339,7 +339,7 @@ export function describeStoreConformance(
         const { draft } = await engine.create(ws, {}, { actor });
         const edited = { ...draft, lifecycle: { ...draft.lifecycle, state: "completed" } };
         await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
-        await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError");
+        await rejects(engine.get(ws, draft.id, { actor }), is(CorruptRecordError), "CorruptRecordError");
       });
     });
 
@@ -410,7 +410,7 @@ export function describeStoreConformance(
         await Promise.all(
           Array.from({ length: writers }, async (_, writer) => {
             for (let attempt = 0; attempt < 500; attempt += 1) {
-              const current = await engine.get(ws, draft.id, actor);
+              const current = await engine.get(ws, draft.id, { actor });
               try {
                 await engine.execute(ws, draft.id, { type: "identify", tenantId: "t", displayName: `writer ${writer}` }, {
                   actor: { id: `writer-${writer}` },
@@ -434,7 +434,7 @@ export function describeStoreConformance(
         const ws = freshWorkspace();
         const engine = engineOf();
         const { draft } = await engine.create(ws, {}, { actor });
-        await Promise.all([engine.get(ws, draft.id, actor), engine.history(ws, draft.id, actor), engine.list(ws, actor)]);
+        await Promise.all([engine.get(ws, draft.id, { actor }), engine.history(ws, draft.id, { actor }), engine.list(ws, { actor })]);
         const stored = parseDraft(await h().store.load(ws, draft.id));
         check(stored.version === 1, "a read changed the version");
         check((await h().store.listAudit(ws, draft.id)).length === 1, "a read wrote an audit entry");
@@ -510,12 +510,12 @@ export function describeStoreConformance(
         const other = freshWorkspace();
         const engine = engineOf();
         const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor, idempotencyKey: "k" });
-        await rejects(engine.get(other, draft.id, actor), is(DraftNotFoundError), "DraftNotFoundError");
+        await rejects(engine.get(other, draft.id, { actor }), is(DraftNotFoundError), "DraftNotFoundError");
         await rejects(engine.execute(other, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }), is(DraftNotFoundError), "DraftNotFoundError");
         check((await h().store.findOpenDraft(other, "t")) == null, "open draft leaked across workspaces");
         check((await h().store.loadIdempotency(other, "k")) == null, "idempotency record leaked across workspaces");
         check((await h().store.listAudit(other, draft.id)).length === 0, "audit leaked across workspaces");
-        check((await engine.list(other, actor)).drafts.length === 0, "list leaked across workspaces");
+        check((await engine.list(other, { actor })).drafts.length === 0, "list leaked across workspaces");
         const again = await engine.create(other, { identity: { tenantId: "t", displayName: "A" } }, { actor });
         check(again.created, "the same tenant must be onboardable in another workspace");
       });
@@ -586,13 +586,13 @@ export function describeStoreConformance(
         const seen: string[] = [];
         let cursor: string | null = null;
         for (let page = 0; page < 10; page += 1) {
-          const result: Awaited<ReturnType<OnboardingEngine["list"]>> = await engine.list(ws, actor, { limit: 3, cursor });
+          const result: Awaited<ReturnType<OnboardingEngine["list"]>> = await engine.list(ws, { actor, limit: 3, cursor });
           seen.push(...result.drafts.map((d) => d.id));
           cursor = result.nextCursor;
           if (cursor === null) break;
         }
         check(JSON.stringify(seen) === JSON.stringify(ids), `pagination order wrong: ${JSON.stringify(seen)}`);
-        const cancelled = await engine.list(ws, actor, { state: "cancelled", limit: 10 });
+        const cancelled = await engine.list(ws, { actor, state: "cancelled", limit: 10 });
         check(cancelled.drafts.length === 3 && cancelled.drafts.every((d) => d.lifecycle.state === "cancelled"), "state filter wrong");
       });
     });
@@ -650,10 +650,10 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
       await rejects(engine.create(ws, { identity: { tenantId: "t", displayName: `x${bad}` } }, { actor }), is(ValidationError), "ValidationError for text");
       await rejects(engine.create(ws, {}, { actor, idempotencyKey: bad }), is(ValidationError), "ValidationError for a key");
       await rejects(engine.create(ws, { id: bad }, { actor }), is(ValidationError), "ValidationError for a draft id");
-      await rejects(engine.get(ws, bad, actor), is(ValidationError), "ValidationError for a draft id on get");
+      await rejects(engine.get(ws, bad, { actor }), is(ValidationError), "ValidationError for a draft id on get");
       await rejects(engine.create(ws, {}, { actor: { id: bad } }), is(ValidationError), "ValidationError for an actor id");
     }
-    check((await engine.list(ws, actor)).drafts.length === 0, "a refused request wrote a draft");
+    check((await engine.list(ws, { actor })).drafts.length === 0, "a refused request wrote a draft");
   });
 
   it("keeps workspaces, tenants and keys whose ids only look alike apart (create, resume, replay, list)", async () => {
@@ -667,7 +667,7 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
       check(resumed.created && resumed.draft.id !== first.draft.id, `workspace ${JSON.stringify(b)} resumed a draft of ${JSON.stringify(a)}`);
       const keyed = await engine.create(b, { identity: { tenantId: "other", displayName: "Other" } }, { actor, idempotencyKey: "key" });
       check(keyed.created && !keyed.replayed, `a key of ${JSON.stringify(a)} replayed in ${JSON.stringify(b)}`);
-      const page = await engine.list(b, actor);
+      const page = await engine.list(b, { actor });
       check(page.drafts.every((draft) => draft.workspaceId === b) && page.drafts.length === 2, "list mixed workspaces");
       check(parseDraft(await h().store.findOpenDraft(a, "tenant")).id === first.draft.id, "the open-draft slot moved");
       // Tenants and draft ids that only look alike, within one workspace.
@@ -676,7 +676,7 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
       check(tenantA.created && tenantB.created && tenantA.draft.id !== tenantB.draft.id, "two tenants shared one open-draft slot");
       await engine.create(a, { id: `d-${left}` }, { actor });
       const twin = await engine.create(a, { id: `d-${right}` }, { actor });
-      check(twin.created && (await engine.get(a, `d-${right}`, actor)).id === `d-${right}`, "two draft ids were stored as one");
+      check(twin.created && (await engine.get(a, `d-${right}`, { actor })).id === `d-${right}`, "two draft ids were stored as one");
       await engine.create(a, {}, { actor, idempotencyKey: `k-${left}` });
       const keyed2 = await engine.create(a, {}, { actor, idempotencyKey: `k-${right}` });
       check(keyed2.created && !keyed2.replayed, "keys that only look alike collided");
@@ -696,7 +696,7 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
       check(values.filter((value) => value.created).length === 1, `${values.filter((v) => v.created).length} creates claimed the key`);
       check(values.every((value) => value.created || value.replayed), "a loser was not told it is a replay");
       check(new Set(values.map((value) => value.draft.id)).size === 1, "callers got different drafts");
-      check((await engine.list(ws, actor)).drafts.length === 1, "more than one draft was written");
+      check((await engine.list(ws, { actor })).drafts.length === 1, "more than one draft was written");
     }
   });
 
@@ -723,15 +723,15 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
     const engine = engineOf();
     const ws = freshWorkspace();
     const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor });
-    await engine.get(ws, draft.id, actor); // warm any cache
+    await engine.get(ws, draft.id, { actor }); // warm any cache
     await harness.writeStoredVersion(ws, draft.id, 7);
-    await rejects(engine.get(ws, draft.id, actor), is(CorruptRecordError), "CorruptRecordError on get");
+    await rejects(engine.get(ws, draft.id, { actor }), is(CorruptRecordError), "CorruptRecordError on get");
     await rejects(
       engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 }),
       is(CorruptRecordError),
       "CorruptRecordError on execute (not a conflict)",
     );
-    await rejects(engine.list(ws, actor), is(CorruptRecordError), "CorruptRecordError on list");
+    await rejects(engine.list(ws, { actor }), is(CorruptRecordError), "CorruptRecordError on list");
     await rejects(engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor }), is(CorruptRecordError), "on the open-draft lookup");
   });
 
@@ -761,7 +761,7 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
       is(ValidationError),
       "ValidationError for an expectedVersion past the top",
     );
-    const kinds = (await engine.history(ws, "d-max", actor)).map((event) => event.kind);
+    const kinds = (await engine.history(ws, "d-max", { actor })).map((event) => event.kind);
     check(JSON.stringify(kinds) === JSON.stringify(["created", "committed", "conflict"]), `audit ${JSON.stringify(kinds)}`);
   });
 
@@ -770,9 +770,9 @@ function hardeningTests({ it, h, engineOf }: SectionContext): void {
     const ws = freshWorkspace();
     let deep: Record<string, unknown> = {};
     for (let depth = 0; depth < 20_000; depth += 1) deep = { a: deep };
-    const bad: readonly unknown[] = [{ state: "bogus" }, { state: 5 }, { state: deep }, { limit: 0 }, { limit: "10" }, { cursor: 7 }, { actor }];
+    const bad: readonly unknown[] = [{ state: "bogus" }, { state: 5 }, { state: deep }, { limit: 0 }, { limit: "10" }, { cursor: 7 }, { actr: actor }];
     for (const options of bad) {
-      await rejects(engine.list(ws, actor, options as never), is(ValidationError), `ValidationError for ${Object.keys(options as object).join()}`);
+      await rejects(engine.list(ws, { actor, ...(options as object) } as never), is(ValidationError), `ValidationError for ${Object.keys(options as object).join()}`);
     }
   });
 }

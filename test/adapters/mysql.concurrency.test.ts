@@ -96,7 +96,7 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
     const draft = parseDraft(await store.load(workspaceId, draftId));
     const trail = versionTrail(await store.listAudit(workspaceId, draftId));
     expect(trail).toEqual(Array.from({ length: draft.version }, (_, i) => i + 1));
-    const history = await engine.history(workspaceId, draftId, actor);
+    const history = await engine.history(workspaceId, draftId, { actor });
     expect(history.filter((e: AuditEvent) => e.kind === "created" || e.kind === "committed")).toHaveLength(draft.version);
     expect(draft.provider?.revision).toBe(draft.version - 1);
     return draft;
@@ -129,7 +129,7 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
     expect(versions.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 3));
     const final = await assertConsistent(workspaceId, seeded.id);
     expect(final.version).toBe(2 + total);
-    const history = await engine.history(workspaceId, seeded.id, actor);
+    const history = await engine.history(workspaceId, seeded.id, { actor });
     expect(history.filter((e) => e.kind === "conflict")).toHaveLength(conflicts);
     expect(conflicts).toBeGreaterThan(0);
   }, 120_000);

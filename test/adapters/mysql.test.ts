@@ -352,7 +352,7 @@ describe.skipIf(!up)("mysql adapter", () => {
             Array.from({ length: writers }, async (_, i) => {
               for (let done = 0, attempts = 0; done < commits; attempts += 1) {
                 if (attempts > 500) throw new Error(`writer ${i} starved`);
-                const current = await engine.get(w, draft.id, { id: "u" });
+                const current = await engine.get(w, draft.id, { actor: { id: "u" } });
                 try {
                   const r = await engine.execute(w, draft.id, { type: "update_provider_connection", connectionId: "c" }, {
                     actor: { id: `w${i}` },
@@ -512,7 +512,7 @@ describe.skipIf(!up)("mysql adapter", () => {
           expectedVersion: 1,
           idempotencyKey: `${name}#${i}`,
         });
-        const loaded = await engine.get(w, draft.id, { id: "u1" });
+        const loaded = await engine.get(w, draft.id, { actor: { id: "u1" } });
         expect(encodeDraft(loaded)).toBe(encodeDraft(r.draft));
         expect(loaded.identity?.displayName).toBe(displayName);
         expect(loaded.provider?.connectionId).toBe(name);
@@ -522,7 +522,7 @@ describe.skipIf(!up)("mysql adapter", () => {
           idempotencyKey: `${name}#${i}`,
         });
         expect(replay.replayed).toBe(true);
-        const history = await engine.history(w, draft.id, { id: "u1" });
+        const history = await engine.history(w, draft.id, { actor: { id: "u1" } });
         expect(history.map((event) => event.toVersion)).toEqual([1, 2]);
       }
     });
@@ -547,7 +547,7 @@ describe.skipIf(!up)("mysql adapter", () => {
         const document = JSON.parse(encodeDraft(draft)) as Record<string, unknown>;
         const corrupt = edit(document);
         await pool.execute(`UPDATE \`${t.drafts}\` SET \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [corrupt, w, draft.id]);
-        await expect(engine.get(w, draft.id, { id: "u1" }), label).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(engine.get(w, draft.id, { actor: { id: "u1" } }), label).rejects.toBeInstanceOf(CorruptRecordError);
         await expect(
           engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor: { id: "u1" }, expectedVersion: 1 }),
           label,
@@ -636,7 +636,7 @@ describe.skipIf(!up)("mysql adapter", () => {
         await expect(reader.findOpenDraft(w, "t1")).rejects.toBeInstanceOf(CorruptRecordError);
         await expect(reader.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
         const engine = createOnboardingEngine({ store: reader, authorize: () => true });
-        await expect(engine.get(w, "d1", { id: "u1" })).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(engine.get(w, "d1", { actor: { id: "u1" } })).rejects.toBeInstanceOf(CorruptRecordError);
       });
     }
   });

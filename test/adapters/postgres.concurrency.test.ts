@@ -118,7 +118,7 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
       expect(results.filter((result) => result.created === true)).toHaveLength(1);
       expect(results.every((result) => result.created === true || result.replayed === true)).toBe(true);
       expect(new Set(results.map((result) => result.draftId)).size).toBe(1);
-      const page = await createOnboardingEngine({ store, authorize: () => true }).list(workspaceId, actor);
+      const page = await createOnboardingEngine({ store, authorize: () => true }).list(workspaceId, { actor });
       expect(page.drafts).toHaveLength(1);
     }
   }, 60_000);
@@ -154,7 +154,7 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
       }
     }
     const engine = createOnboardingEngine({ store, authorize: () => true });
-    const current = await engine.get(workspaceId, draftId, actor);
+    const current = await engine.get(workspaceId, draftId, { actor });
     const after = await engine.execute(workspaceId, draftId, { type: "select_provider", connectionId: "after-crash" }, {
       actor,
       expectedVersion: current.version,

@@ -291,17 +291,17 @@ describe.skipIf(!up)("postgres adapter", () => {
       const edit = (document: string) =>
         pool.query(`UPDATE ${store.tables.drafts} SET document = $1 WHERE workspace_id = $2 AND id = $3`, [document, w, draft.id]);
       await edit(JSON.stringify({ ...draft, version: "seven", identity: { tenantId: 5 } }));
-      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(engine.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       await expect(
         engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 }),
       ).rejects.toBeInstanceOf(CorruptRecordError);
       await edit('{"id": "truncated');
-      const error = await engine.get(w, draft.id, actor).catch((e: unknown) => e);
+      const error = await engine.get(w, draft.id, { actor }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CorruptRecordError);
       expect((error as CorruptRecordError).recordId).toBe(draft.id);
-      await expect(engine.list(w, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(engine.list(w, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       await edit("null"); // a row that exists is never "not found"
-      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(engine.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
     });
 
     const hostile = [
@@ -330,15 +330,15 @@ describe.skipIf(!up)("postgres adapter", () => {
           { id, identity: { tenantId: `${index}:${cut(text, 100)}`, displayName: text } },
           { actor: hostileActor, idempotencyKey: cut(text, 255) },
         );
-        const loaded = await engine.get(w, id, actor);
+        const loaded = await engine.get(w, id, { actor });
         expect(loaded.identity?.displayName).toBe(text);
         expect(encodeDraft(loaded)).toBe(encodeDraft(draft));
         const result = await engine.execute(w, id, { type: "select_provider", connectionId: cut(text, 128) }, {
           actor: hostileActor,
           expectedVersion: 1,
         });
-        expect(encodeDraft(await engine.get(w, id, actor))).toBe(encodeDraft(result.draft));
-        const history = await engine.history(w, id, actor);
+        expect(encodeDraft(await engine.get(w, id, { actor }))).toBe(encodeDraft(result.draft));
+        const history = await engine.history(w, id, { actor });
         expect(history.map((e) => e.actorId)).toEqual([cut(text, 128), cut(text, 128)]);
         expect(history[0]?.idempotencyKey).toBe(cut(text, 255));
         expect(((await store.findOpenDraft(w, `${index}:${cut(text, 100)}`)) as { id: string }).id).toBe(id);
@@ -346,8 +346,8 @@ describe.skipIf(!up)("postgres adapter", () => {
       // A workspace id full of SQL still only sees itself.
       const evil = "w'; DELETE FROM x; --";
       await engine.create(evil, { identity: { tenantId: "t", displayName: "n" } }, { actor });
-      expect((await engine.list(evil, actor)).drafts).toHaveLength(1);
-      expect((await engine.list(w, actor)).drafts).toHaveLength(hostile.length);
+      expect((await engine.list(evil, { actor })).drafts).toHaveLength(1);
+      expect((await engine.list(w, { actor })).drafts).toHaveLength(hostile.length);
     });
 
     it("lists with keyset pagination on (createdAt, id), with and without a state filter", async () => {
@@ -407,8 +407,8 @@ describe.skipIf(!up)("postgres adapter", () => {
         const joined = createOnboardingEngine({ store: store.joinTransaction(client), authorize: () => true });
         const result = await joined.execute(w, draft.id, { type: "select_provider", connectionId: "c1" }, { actor, expectedVersion: 1 });
         expect(result.version).toBe(2);
-        expect((await joined.get(w, draft.id, actor)).version).toBe(2); // visible inside the transaction
-        expect((await engine.get(w, draft.id, actor)).version).toBe(1); // not outside
+        expect((await joined.get(w, draft.id, { actor })).version).toBe(2); // visible inside the transaction
+        expect((await engine.get(w, draft.id, { actor })).version).toBe(1); // not outside
         // A stale write inside the transaction is rejected without aborting it.
         await expect(
           joined.execute(w, draft.id, { type: "select_provider", connectionId: "c2" }, { actor, expectedVersion: 1 }),
@@ -418,8 +418,8 @@ describe.skipIf(!up)("postgres adapter", () => {
       } finally {
         client.release();
       }
-      expect((await engine.get(w, draft.id, actor)).version).toBe(1);
-      expect((await engine.history(w, draft.id, actor)).map((e) => e.kind)).toEqual(["created"]);
+      expect((await engine.get(w, draft.id, { actor })).version).toBe(1);
+      expect((await engine.history(w, draft.id, { actor })).map((e) => e.kind)).toEqual(["created"]);
 
       // The same with COMMIT keeps everything, including the conflict entry.
       const again = await pool.connect();
@@ -438,8 +438,8 @@ describe.skipIf(!up)("postgres adapter", () => {
       } finally {
         again.release();
       }
-      expect((await engine.get(w, draft.id, actor)).version).toBe(2);
-      expect((await engine.history(w, draft.id, actor)).map((e) => e.kind)).toEqual(["created", "committed"]);
+      expect((await engine.get(w, draft.id, { actor })).version).toBe(2);
+      expect((await engine.history(w, draft.id, { actor })).map((e) => e.kind)).toEqual(["created", "committed"]);
     });
   });
 
@@ -580,7 +580,7 @@ describe.skipIf(!up)("postgres adapter", () => {
       const w = ws("version");
       const engine = createOnboardingEngine({ store, authorize: () => true });
       const { draft } = await engine.create(w, { identity: { tenantId: "tv", displayName: "Contoso" } }, { actor });
-      expect((await engine.get(w, draft.id, actor)).version).toBe(1); // cached now: the cache hit is checked too
+      expect((await engine.get(w, draft.id, { actor })).version).toBe(1); // cached now: the cache hit is checked too
       await pool.query(`UPDATE ${store.tables.drafts} SET version = 7 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
       const fresh = createPostgresStore({ pool, tablePrefix: prefix }); // and a cold cache
       for (const s of [store, fresh]) {
@@ -590,7 +590,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         await expect(s.findOpenDraft(w, "tv")).rejects.toBeInstanceOf(CorruptRecordError);
         await expect(s.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
       }
-      await expect(engine.get(w, draft.id, actor)).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(engine.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       // Put back in agreement, the draft works again.
       await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
       expect((await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).version).toBe(2);
@@ -630,7 +630,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         .catch((e: unknown) => e);
       expect(conflict).toBeInstanceOf(VersionConflictError);
       expect((conflict as VersionConflictError).actualVersion).toBe(MAX_VERSION);
-      const history = await engine.history(w, "d1", actor);
+      const history = await engine.history(w, "d1", { actor });
       expect(history.at(-1)).toMatchObject({ kind: "conflict", expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION });
     });
   });

@@ -70,7 +70,7 @@ describe.skipIf(!up)("redis adapter: a lost reply to a write that ran", () => {
       expect(proxy.dropped).toBe(before + 1); // the reply really was lost
       expect(result).toMatchObject({ version: i + 2, feedback: "applied", replayed: false });
     }
-    const stored = await engine.get(ws, draft.id, actor);
+    const stored = await engine.get(ws, draft.id, { actor });
     expect(stored.version).toBe(rounds + 1);
     expect(stored.provider).toMatchObject({ connectionId: `conn-${rounds - 1}` });
     const entries = (await direct.lrange(redisKeys(prefix, ws).audit(draft.id), 0, -1)).map((e) => JSON.parse(e) as AuditEvent);

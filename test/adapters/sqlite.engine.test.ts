@@ -54,14 +54,14 @@ describe("sqlite + engine: corrupt rows", () => {
     ];
     for (const edited of [...edits.map((x) => JSON.stringify(x)), "[]", "null", "\"text\"", "{\"id\":", ""]) {
       setDocument(ws, draft.id, edited);
-      const error = await e.get(ws, draft.id, actor).catch((x: unknown) => x);
+      const error = await e.get(ws, draft.id, { actor }).catch((x: unknown) => x);
       expect(error, edited.slice(0, 60)).toBeInstanceOf(CorruptRecordError);
       expect(error).not.toBeInstanceOf(StoreError);
       await expect(e.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).rejects.toBeInstanceOf(CorruptRecordError);
       expect(db.prepare(`SELECT document FROM eng_drafts WHERE id = ?`).pluck().get(draft.id)).toBe(edited);
     }
     setDocument(ws, draft.id, encodeDraft(draft));
-    expect((await e.get(ws, draft.id, actor)).version).toBe(1);
+    expect((await e.get(ws, draft.id, { actor })).version).toBe(1);
   });
 });
 
@@ -79,14 +79,14 @@ describe("sqlite + engine: hostile text", () => {
     ];
     for (const [i, text] of samples.entries()) {
       const { draft } = await e.create(ws, { identity: { tenantId: `tenant '${i}' ${text.slice(0, 60)}`, displayName: text } }, { actor });
-      const back = await e.get(ws, draft.id, actor);
+      const back = await e.get(ws, draft.id, { actor });
       expect(back.identity?.displayName).toBe(text);
       const r = await e.execute(ws, draft.id, { type: "cancel", reason: text }, { actor, expectedVersion: 1, idempotencyKey: `key '${text.slice(0, 200)}` });
       expect(r.draft.cancellation?.reason).toBe(text);
       const replay = await e.execute(ws, draft.id, { type: "cancel", reason: text }, { actor, expectedVersion: 1, idempotencyKey: `key '${text.slice(0, 200)}` });
       expect(replay.replayed).toBe(true);
     }
-    const page = await e.list(ws, actor, { limit: 50, state: "cancelled" });
+    const page = await e.list(ws, { actor, limit: 50, state: "cancelled" });
     expect(page.drafts.map((d) => d.identity?.displayName)).toEqual(samples);
     expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
   });

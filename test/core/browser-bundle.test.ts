@@ -52,17 +52,17 @@ export async function onboard() {
   } catch (error) {
     conflict = error.code;
   }
-  const current = await e.get(ws, id, operator);
+  const current = await e.get(ws, id, { actor: operator });
   r = await e.execute(ws, id, { type: "activate" }, { actor: operator, expectedVersion: current.version });
-  const history = await e.history(ws, id, operator);
+  const history = await e.history(ws, id, { actor: operator });
   return JSON.stringify({ id, runId, conflict, state: r.state, feedback: r.feedback, step: resolveStage(r.draft).step, kinds: history.map((h) => h.kind) });
 }
 export async function pagedList() {
   const e = engine();
   await e.create(ws, { identity: { tenantId: "t-1", displayName: "T" } }, { actor: operator });
   await e.create(ws, { identity: { tenantId: "t-2", displayName: "T" } }, { actor: operator });
-  const first = await e.list(ws, operator, { limit: 1 });
-  const second = await e.list(ws, operator, { limit: 1, cursor: first.nextCursor });
+  const first = await e.list(ws, { actor: operator, limit: 1 });
+  const second = await e.list(ws, { actor: operator, limit: 1, cursor: first.nextCursor });
   return second.drafts.length;
 }
 export async function newDraftId() {

@@ -34,12 +34,12 @@ const FIXTURE = [
   "", //                                                                  8
   "<!-- check: prelude=engine,actor -->", //                              9
   "```ts", //                                                             10
-  'const draft = await engine.get("ws", "d1", actor);', //               11
+  'const draft = await engine.get("ws", "d1", { actor });', //           11
   "draft.version satisfies number;", //                                  12
   "```", //                                                               13
   "", //                                                                  14
   "```ts", //                                                             15
-  'await engine.get("ws", "d1", { id: "u1" });', //                      16: engine is not declared
+  'await engine.get("ws", "d1", { actor: { id: "u1" } });', //           16: engine is not declared
   "```", //                                                               17
   "", //                                                                  18
   "<!-- check: prelude=nope -->", //                                      19

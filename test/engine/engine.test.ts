@@ -51,7 +51,7 @@ describe("results are sealed drafts", () => {
       actor,
       expectedVersion: created.version,
     });
-    const read = await engine.get("ws", created.id, actor);
+    const read = await engine.get("ws", created.id, { actor });
     for (const value of [created, draft, read]) {
       expect(isSealedDraft(value)).toBe(true);
       for (const node of everyNode(value)) expect(Object.isFrozen(node)).toBe(true);
@@ -59,7 +59,7 @@ describe("results are sealed drafts", () => {
     expect(() => {
       (read as { version: number }).version = 1;
     }).toThrow(TypeError);
-    expect((await engine.get("ws", created.id, actor)).version).toBe(2);
+    expect((await engine.get("ws", created.id, { actor })).version).toBe(2);
   });
 
   it("audit entries handed out are frozen too, and the stored trail does not change through them", async () => {
@@ -91,12 +91,12 @@ describe("authorization", () => {
       const denied = engine.execute("ws", draft.id, { type: "cancel" }, { actor: { id: "intern" }, expectedVersion: 1 });
       await expect(denied).rejects.toBeInstanceOf(AuthorizationError);
       await expect(denied).rejects.toMatchObject({ code: "forbidden", capability: "cancel", actorId: "intern" });
-      expect((await engine.get("ws", draft.id, actor)).version).toBe(1);
-      const trail = await engine.history("ws", draft.id, actor);
+      expect((await engine.get("ws", draft.id, { actor })).version).toBe(1);
+      const trail = await engine.history("ws", draft.id, { actor });
       expect(trail.map((event) => event.kind)).toEqual(["created", "denied"]);
       expect(trail[1]).toMatchObject({ actorId: "intern", capability: "cancel", commandType: "cancel", fromVersion: 1 });
       // The same actor may still read.
-      expect((await engine.get("ws", draft.id, { id: "intern" })).id).toBe(draft.id);
+      expect((await engine.get("ws", draft.id, { actor: { id: "intern" } })).id).toBe(draft.id);
     });
   }
 
@@ -116,7 +116,7 @@ describe("authorization", () => {
     const runId = started.runIds[0]!;
     await engine.execute("ws", draft.id, { type: "record_verification_result", runId, status: "completed", outcome: "partially_succeeded" }, { actor });
     asked.length = 0;
-    const current = await engine.get("ws", draft.id, actor);
+    const current = await engine.get("ws", draft.id, { actor });
     const attempt = engine.execute("ws", draft.id, { type: "activate", override: { reason: "accepted" } }, {
       actor,
       expectedVersion: current.version,
@@ -136,7 +136,7 @@ describe("authorization", () => {
     });
     const draft = await identified(engine);
     await expect(engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).rejects.toBe(boom);
-    expect((await engine.get("ws", draft.id, actor)).version).toBe(1);
+    expect((await engine.get("ws", draft.id, { actor })).version).toBe(1);
   });
 
   it("a rejected asynchronous answer stops the command the same way", async () => {
@@ -147,7 +147,7 @@ describe("authorization", () => {
     });
     const draft = await identified(engine);
     await expect(engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).rejects.toBe(boom);
-    expect((await engine.get("ws", draft.id, actor)).version).toBe(1);
+    expect((await engine.get("ws", draft.id, { actor })).version).toBe(1);
   });
 });
 
@@ -163,7 +163,7 @@ describe("call arguments", () => {
       [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 0 }), ["expectedVersion"]],
       [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1.5 }), ["expectedVersion"]],
       [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: "1" as never }), ["expectedVersion"]],
-      [engine.get("ws", draft.id, { id: "" }), ["actor", "id"]],
+      [engine.get("ws", draft.id, { actor: { id: "" } }), ["actor", "id"]],
     ];
     for (const [attempt, path] of attempts) {
       const error = await attempt.then(
@@ -173,7 +173,7 @@ describe("call arguments", () => {
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).issues[0]!.path.slice(0, path.length)).toEqual(path);
     }
-    expect((await engine.get("ws", draft.id, actor)).version).toBe(1);
+    expect((await engine.get("ws", draft.id, { actor })).version).toBe(1);
   });
 
   const anyValue = fc.oneof(
@@ -263,15 +263,15 @@ describe("worker retries", () => {
     const result = await worker.execute("ws", draftId, { type: "record_verification_result", runId, status: "running" }, { actor });
     expect(result.feedback).toBe("recorded");
     expect(delays).toEqual([3, 7, 9]); // floor(0.99 * min(10, 4 * 2^(n-1)))
-    expect((await engine.get("ws", draftId, actor)).verification?.status).toBe("running");
+    expect((await engine.get("ws", draftId, { actor })).verification?.status).toBe("running");
   });
 
   it("gives up with RetryExhaustedError after the configured attempts, having written nothing", async () => {
     const { engine, worker, draftId, runId } = await runningVerification(100, 4);
-    const before = (await engine.get("ws", draftId, actor)).version;
+    const before = (await engine.get("ws", draftId, { actor })).version;
     const attempt = worker.execute("ws", draftId, { type: "record_verification_result", runId, status: "running" }, { actor });
     await expect(attempt).rejects.toBeInstanceOf(RetryExhaustedError);
     await expect(attempt).rejects.toMatchObject({ code: "retry_exhausted", attempts: 4 });
-    expect((await engine.get("ws", draftId, actor)).version).toBe(before);
+    expect((await engine.get("ws", draftId, { actor })).version).toBe(before);
   });
 });

@@ -116,7 +116,7 @@ describe("the engine checks the workspace of every record a store hands back", (
       engine.create("attacker", { identity }, { actor: owner, onExisting: "resume" }),
       engine.create("attacker", { identity }, { actor: owner }),
       engine.create("attacker", {}, { actor: owner, idempotencyKey: "k" }),
-      engine.list("attacker", owner),
+      engine.list("attacker", { actor: owner }),
     ]) {
       const error = await rejection(attempt);
       expect(error).toBeInstanceOf(StoreError);
@@ -145,13 +145,13 @@ describe("worker reports on runs", () => {
       engine.execute(ws, draft.id, { type: "record_bootstrap_result", runId: "nope", status: "running" }, { actor: owner }),
     );
     expect(bootstrap).toBeInstanceOf(UnknownRunError);
-    expect((await engine.get(ws, draft.id, owner)).version).toBe(draft.version);
+    expect((await engine.get(ws, draft.id, { actor: owner })).version).toBe(draft.version);
   });
 
   it("a report on a superseded run (known from the audit trail) is still ignored_stale_result", async () => {
     const { engine, draft, runId } = await verifying();
     await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "completed", outcome: "failed" }, { actor: owner });
-    const current = await engine.get(ws, draft.id, owner);
+    const current = await engine.get(ws, draft.id, { actor: owner });
     const restarted = await engine.execute(ws, draft.id, { type: "start_verification" }, { actor: owner, expectedVersion: current.version });
     expect(restarted.runIds[0]).not.toBe(runId);
     const late = await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "running" }, { actor: owner });
@@ -188,7 +188,7 @@ describe("unknown keys are refused, naming the field", () => {
       engine.execute(ws, draft.id, { type: "activate", override: { reason: "r", reasn: "x" } } as never, { actor: owner, expectedVersion: 1 }),
     );
     expect((nested as ValidationError).issues.map((issue) => issue.path)).toEqual([["override", "reasn"]]);
-    expect((await engine.get(ws, draft.id, owner)).version).toBe(1);
+    expect((await engine.get(ws, draft.id, { actor: owner })).version).toBe(1);
   });
 });
 
@@ -237,7 +237,7 @@ describe("limits a command reaches are refused by name, not reported as corrupti
 
   it("more than 256 bootstrap operations is InvalidTransitionError bootstrap_operations_limit", async () => {
     const { engine } = await verified();
-    let draft = (await engine.list(ws, owner)).drafts[0] as OnboardingDraft;
+    let draft = (await engine.list(ws, { actor: owner })).drafts[0] as OnboardingDraft;
     for (let batch = 0; batch < 4; batch += 1) {
       const operations = Array.from({ length: 64 }, (_, index) => `op-${batch}-${index}`);
       draft = (await engine.execute(ws, draft.id, { type: "start_bootstrap", operations }, { actor: owner, expectedVersion: draft.version })).draft;
@@ -268,7 +268,7 @@ describe("limits a command reaches are refused by name, not reported as corrupti
     const one = await engine.execute(ws, "full", { type: "start_bootstrap", operations: ["sync"] }, { actor: owner, expectedVersion: full.version });
     expect(one.draft.bootstrap?.runs).toHaveLength(MAX_BOOTSTRAP_RUNS);
     await engine.execute(ws, "full", { type: "record_bootstrap_result", runId: one.runIds[0] ?? "", status: "completed", outcome: "failed" }, { actor: owner });
-    const current = await engine.get(ws, "full", owner);
+    const current = await engine.get(ws, "full", { actor: owner });
     const error = await rejection(
       engine.execute(ws, "full", { type: "start_bootstrap", operations: ["sync"] }, { actor: owner, expectedVersion: current.version }),
     );

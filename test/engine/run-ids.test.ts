@@ -23,7 +23,7 @@ describe("injected run ids", () => {
     await expect(engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version })).rejects.toBeInstanceOf(
       ConfigurationError,
     );
-    expect((await engine.get("w", "d", actor)).version).toBe(version);
+    expect((await engine.get("w", "d", { actor })).version).toBe(version);
   });
 
   it("replays the run ids of a multi-run command exactly", async () => {

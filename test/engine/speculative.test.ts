@@ -68,7 +68,7 @@ describe("speculative first attempt", () => {
     const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: current.version });
     expect(result.feedback).toBe("queued");
     expect(loads()).toBe(before);
-    expect((await engine.history(ws, current.id, actor)).filter((event) => event.kind === "committed")).toHaveLength(2);
+    expect((await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "committed")).toHaveLength(2);
   });
 
   it("a peek behind the stored version falls back to a fresh read", async () => {
@@ -87,7 +87,7 @@ describe("speculative first attempt", () => {
     memory.setRawDocument(ws, current.id, JSON.stringify(edited));
     const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
     expect(result.draft.identity?.displayName).toBe("Edited");
-    const trail = await engine.history(ws, current.id, actor);
+    const trail = await engine.history(ws, current.id, { actor });
     expect(trail.map((event) => event.kind)).toEqual(["created", "committed", "committed"]);
   });
 
@@ -109,7 +109,7 @@ describe("speculative first attempt", () => {
     set(ok.draft);
     const stale = engine.execute(ws, current.id, { type: "identify", tenantId: "t-1", displayName: "Late" }, { actor, expectedVersion: 2 });
     await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
-    const conflicts = (await engine.history(ws, current.id, actor)).filter((event) => event.kind === "conflict");
+    const conflicts = (await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "conflict");
     expect(conflicts).toHaveLength(1);
   });
 
@@ -124,7 +124,7 @@ describe("speculative first attempt", () => {
     a.memory.setRawDocument(ws, a.current.id, JSON.stringify(named(a.current, "Allowed")));
     const cancelled = await a.engine.execute(ws, a.current.id, { type: "cancel" }, { actor, expectedVersion: 2 });
     expect(cancelled.draft.lifecycle.state).toBe("cancelled");
-    expect((await a.engine.history(ws, a.current.id, actor)).some((event) => event.kind === "denied")).toBe(false);
+    expect((await a.engine.history(ws, a.current.id, { actor })).some((event) => event.kind === "denied")).toBe(false);
 
     // The peek says "Allowed", the store says "Blocked": refused, audited once, nothing written.
     const b = await setup(authorize);
@@ -132,9 +132,9 @@ describe("speculative first attempt", () => {
     b.memory.setRawDocument(ws, b.current.id, JSON.stringify(named(b.current, "Blocked")));
     const denied = b.engine.execute(ws, b.current.id, { type: "cancel" }, { actor, expectedVersion: 2 });
     await expect(denied).rejects.toBeInstanceOf(AuthorizationError);
-    const kinds = (await b.engine.history(ws, b.current.id, actor)).map((event) => event.kind);
+    const kinds = (await b.engine.history(ws, b.current.id, { actor })).map((event) => event.kind);
     expect(kinds).toEqual(["created", "committed", "denied"]);
-    expect((await b.engine.get(ws, b.current.id, actor)).lifecycle.state).not.toBe("cancelled");
+    expect((await b.engine.get(ws, b.current.id, { actor })).lifecycle.state).not.toBe("cancelled");
   });
 
   it("a peeked value that is not a sealed draft of this workspace and id is ignored", async () => {

@@ -1,0 +1,194 @@
+import { Capability } from "../vocabulary/index.js";
+import {
+  AuthorizationError,
+  ConfigurationError,
+  CorruptRecordError,
+  DraftNotFoundError,
+  IdempotencyRecordSchema,
+  StoreError,
+  safeParseWithMessages,
+  toValidationIssues,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../record/index.js";
+import { parseDraft, type ReadinessPolicy } from "../lifecycle/index.js";
+import type { CommandContext } from "../commands/index.js";
+import type { DraftStore } from "../store/index.js";
+import { defaultClock, defaultIds, toIso } from "./defaults.js";
+import { auditEvent } from "./audit.js";
+import { IdArgumentSchema, KeyArgumentSchema, checkArgument, checkEngineOptions, isIdArgument, isKeyArgument } from "./options.js";
+import { resolveRetry, type ResolvedRetry } from "./retry.js";
+import type { Actor, Authorize, EngineOptions, IdGenerator } from "./types.js";
+
+/**
+ * What every engine operation shares: the injected store, rule, clock, ids, policy and retry,
+ * plus the checks and lookups each operation repeats (arguments, authorization and its audit
+ * entry, records handed back by the store). Built once per engine by {@link createContext}.
+ */
+export interface EngineContext<TActor extends Actor> {
+  readonly store: DraftStore;
+  readonly authorize: Authorize<TActor>;
+  readonly ids: IdGenerator;
+  readonly policy: ReadinessPolicy;
+  readonly retry: ResolvedRetry;
+  /** The clock's reading as the ISO-8601 string the engine stores. */
+  now(): string;
+  /** A command context (time, actor, run ids, policy) for the reducers. */
+  commandContext(actorId: string): CommandContext;
+  /** Validates an id argument (`workspaceId`, `draftId`). */
+  checkId(value: unknown, name: string): string;
+  /** Validates an idempotency key argument; `null` when absent. */
+  checkKey(value: unknown): string | null;
+  /** Validates `actor.id`. */
+  actorIdOf(actor: TActor): string;
+  /**
+   * Asks `authorize` for every capability; a denial is audited and thrown. `undefined` when every
+   * answer was a synchronous `true` (no promise, no extra turn of the event loop).
+   */
+  authorizeAll(access: Access<TActor>, capabilities: readonly Capability[], draft: OnboardingDraft | null): Promise<void> | undefined;
+  /** Asks for `view` on an existing draft before it is returned or named. */
+  authorizeView(access: Access<TActor>, draft: OnboardingDraft): Promise<void>;
+  /** Loads a draft of (workspace, id), validated, or throws `DraftNotFoundError`. */
+  loadDraft(workspaceId: string, draftId: string): Promise<OnboardingDraft>;
+  /** Validates what `store.load` returned for (workspace, id). */
+  checkLoaded(raw: unknown, workspaceId: string, draftId: string): OnboardingDraft;
+  /** The idempotency record of a key, validated and checked to be of this workspace. */
+  loadIdempotency(workspaceId: string, key: string): Promise<IdempotencyRecord | null>;
+  /** The open draft of a tenant, checked to be of this workspace and tenant. */
+  findOpenDraft(workspaceId: string, tenantId: string): Promise<OnboardingDraft | null>;
+  /** Throws the `StoreError` for a record of another workspace (or key, or tenant). */
+  foreignRecord(operation: string): never;
+}
+
+/** Who asks, about which draft, for what: what an authorization's audit entry needs besides the draft. */
+export interface Access<TActor extends Actor> {
+  readonly actor: TActor;
+  readonly actorId: string;
+  readonly workspaceId: string;
+  readonly draftId: string;
+  /** The command type, or the read (`get`, `history`, `create`). */
+  readonly commandType: string;
+  readonly idempotencyKey: string | null;
+}
+
+/** Builds the shared context of one engine, checking its options first. */
+export function createContext<TActor extends Actor>(options: EngineOptions<TActor>): EngineContext<TActor> {
+  checkEngineOptions(options);
+  const { store, authorize } = options;
+  const clock = options.clock ?? defaultClock;
+  const ids = options.ids ?? defaultIds;
+  const policy = options.policy ?? {};
+  const now = isoClock(() => clock.now());
+
+  /**
+   * A new run id. Several run ids of one command are recorded comma-joined in the audit entry's
+   * `runId` (and split again on replay), so an id must not contain a comma.
+   */
+  const nextRunId = (): string => {
+    const id = ids.runId();
+    if (id.length === 0 || id.length > 128 || id.includes(",")) {
+      throw new ConfigurationError("ids.runId", `run ids must be 1..128 characters without commas, got ${JSON.stringify(id)}`);
+    }
+    return id;
+  };
+
+  const foreignRecord = (operation: string): never => {
+    throw new StoreError(store.name, operation, new Error("the store returned a record that does not belong to the requested workspace"));
+  };
+
+  const checkLoaded = (raw: unknown, workspaceId: string, draftId: string): OnboardingDraft => {
+    if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
+    const draft = parseDraft(raw);
+    // A store must never leak another workspace's record; treat a mismatch as not found.
+    if (draft.workspaceId !== workspaceId || draft.id !== draftId) throw new DraftNotFoundError(workspaceId, draftId);
+    return draft;
+  };
+
+  const deny = async (access: Access<TActor>, capability: Capability, draft: OnboardingDraft | null): Promise<never> => {
+    await store.appendAudit([
+      auditEvent({
+        eventId: ids.eventId(),
+        workspaceId: access.workspaceId,
+        draftId: access.draftId,
+        kind: "denied",
+        commandType: access.commandType,
+        actorId: access.actorId,
+        at: now(),
+        fromVersion: draft?.version ?? null,
+        capability,
+        idempotencyKey: access.idempotencyKey,
+        state: draft?.lifecycle.state ?? null,
+      }),
+    ]);
+    throw new AuthorizationError(capability, access.actorId, draft === null ? null : access.draftId);
+  };
+
+  const authorizeAll = (access: Access<TActor>, capabilities: readonly Capability[], draft: OnboardingDraft | null): Promise<void> | undefined => {
+    for (let index = 0; index < capabilities.length; index += 1) {
+      const verdict = authorize(access.actor, capabilities[index]!, draft);
+      if (verdict === true) continue;
+      return (async () => {
+        for (let rest = index; rest < capabilities.length; rest += 1) {
+          const capability = capabilities[rest]!;
+          const answer = rest === index ? await verdict : await authorize(access.actor, capability, draft);
+          if (answer !== true) await deny(access, capability, draft);
+        }
+      })();
+    }
+    return undefined;
+  };
+
+  return {
+    store,
+    authorize,
+    ids,
+    policy,
+    retry: resolveRetry(options.retry),
+    now,
+    commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
+    checkId: (value, name) => checkArgument(IdArgumentSchema, isIdArgument, value, [name]),
+    checkKey: (value) => checkArgument(KeyArgumentSchema, isKeyArgument, value, ["idempotencyKey"]) ?? null,
+    actorIdOf: (actor) => checkArgument(IdArgumentSchema, isIdArgument, (actor as { id?: unknown } | null | undefined)?.id, ["actor", "id"]),
+    authorizeAll,
+    async authorizeView(access, draft) {
+      const authorizing = authorizeAll({ ...access, workspaceId: draft.workspaceId, draftId: draft.id }, [Capability.View], draft);
+      if (authorizing !== undefined) await authorizing;
+    },
+    checkLoaded,
+    loadDraft: async (workspaceId, draftId) => checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId),
+    async loadIdempotency(workspaceId, key) {
+      const raw = await store.loadIdempotency(workspaceId, key);
+      if (raw === null || raw === undefined) return null;
+      const result = safeParseWithMessages(IdempotencyRecordSchema, raw);
+      if (!result.success) throw new CorruptRecordError(toValidationIssues(result.issues), key);
+      const record = result.data;
+      if (record.workspaceId !== workspaceId || record.key !== key || record.outcome.draft.workspaceId !== workspaceId) {
+        foreignRecord("loadIdempotency");
+      }
+      return record;
+    },
+    async findOpenDraft(workspaceId, tenantId) {
+      const raw = await store.findOpenDraft(workspaceId, tenantId);
+      if (raw === null || raw === undefined) return null;
+      const draft = parseDraft(raw);
+      if (draft.workspaceId !== workspaceId || draft.identity?.tenantId !== tenantId) foreignRecord("findOpenDraft");
+      return draft;
+    },
+    foreignRecord,
+  };
+}
+
+/** Consecutive commands often read the same millisecond: format it once. */
+function isoClock(read: () => number | Date): () => string {
+  let lastReading = Number.NaN;
+  let lastIso = "";
+  return () => {
+    const reading = read();
+    if (typeof reading !== "number") return toIso(reading);
+    if (reading !== lastReading) {
+      lastIso = toIso(reading);
+      lastReading = reading;
+    }
+    return lastIso;
+  };
+}

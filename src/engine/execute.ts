@@ -1,0 +1,340 @@
+import { Capability } from "../vocabulary/index.js";
+import {
+  DraftNotFoundError,
+  IdempotencyKeyReuseError,
+  InvalidTransitionError,
+  MAX_VERSION,
+  OpenDraftExistsError,
+  RetryExhaustedError,
+  UnknownRunError,
+  ValidationError,
+  VersionConflictError,
+  type AuditEvent,
+  type IdempotencyRecord,
+  type OnboardingDraft,
+} from "../record/index.js";
+import { isSealedDraft, parseDraft, sealDraft } from "../lifecycle/index.js";
+import {
+  Feedback,
+  applyCommand,
+  commandFingerprint,
+  isWorkerCommand,
+  parseCommand,
+  requiredCapabilities,
+  type Command,
+  type CommandContext,
+  type CommandOutcome,
+} from "../commands/index.js";
+import type { WriteRejection } from "../store/index.js";
+import { auditEvent } from "./audit.js";
+import type { Access, EngineContext } from "./context.js";
+import { VersionArgumentSchema, checkArgument, isVersionArgument } from "./options.js";
+import { backoffDelay } from "./retry.js";
+import { auditStartedRun, draftHadRun } from "./runs.js";
+import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
+
+/** One validated `execute` call: everything an attempt needs, in one object. */
+interface CommandRequest<TActor extends Actor> extends Access<TActor> {
+  readonly command: Command;
+  /** `null` for a worker report (matched by run id, retried on conflict). */
+  readonly expectedVersion: number | null;
+  readonly worker: boolean;
+  /** The request's fingerprint; only computed with an idempotency key. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Where an attempt's draft came from: a fresh `load`, or the store's in-process copy (`peek`)
+ * with the token that pins its stored bytes. An attempt on a peeked draft only ever ends in a
+ * committed write; every other outcome restarts from a fresh load, where refusals, denials and
+ * conflicts are decided and audited.
+ */
+type Source =
+  | { readonly peeked: false; readonly draft: OnboardingDraft }
+  | { readonly peeked: true; readonly draft: OnboardingDraft; readonly token: string };
+
+/** An attempt that did not settle: go round again from a fresh load. */
+const AGAIN = Symbol("again");
+type Attempt = MutationResult | typeof AGAIN;
+
+/** The `execute` operation of an engine on its shared context. */
+export function createExecute<TActor extends Actor>(ctx: EngineContext<TActor>) {
+  return (
+    workspaceId: string,
+    draftId: string,
+    command: unknown,
+    options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
+  ): Promise<MutationResult> => execute(ctx, workspaceId, draftId, command, options);
+}
+
+function toRequest<TActor extends Actor>(ctx: EngineContext<TActor>, 
+  workspaceIdInput: string,
+  draftIdInput: string,
+  commandInput: unknown,
+  options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
+): CommandRequest<TActor> {
+  const workspaceId = ctx.checkId(workspaceIdInput, "workspaceId");
+  const draftId = ctx.checkId(draftIdInput, "draftId");
+  const command = parseCommand(commandInput);
+  const actor = options?.actor;
+  const actorId = ctx.actorIdOf(actor);
+  const idempotencyKey = ctx.checkKey(options.idempotencyKey);
+  const worker = isWorkerCommand(command);
+  const expectedVersion = worker
+    ? null
+    : checkArgument(VersionArgumentSchema, isVersionArgument, options.expectedVersion, ["expectedVersion"]);
+  // Only a request with an idempotency key needs its fingerprint.
+  const fingerprint = idempotencyKey === null ? "" : commandFingerprint(draftId, command);
+  return { workspaceId, draftId, command, actor, actorId, idempotencyKey, worker, expectedVersion, fingerprint, commandType: command.type };
+}
+
+/** The store's in-process copy of the draft, when it has one that could be current. */
+function peekedSource<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>): Source | null {
+  if (request.idempotencyKey !== null || ctx.store.peek === undefined) return null;
+  const peeked = ctx.store.peek(request.workspaceId, request.draftId);
+  if (peeked === undefined) return null;
+  const draft = peeked.draft;
+  if (!isSealedDraft(draft) || draft.workspaceId !== request.workspaceId || draft.id !== request.draftId) return null;
+  if (request.expectedVersion !== null && draft.version !== request.expectedVersion) return null;
+  return { peeked: true, draft, token: peeked.token };
+}
+
+async function execute<TActor extends Actor>(ctx: EngineContext<TActor>, 
+  workspaceIdInput: string,
+  draftIdInput: string,
+  commandInput: unknown,
+  options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
+): Promise<MutationResult> {
+  const request = toRequest(ctx, workspaceIdInput, draftIdInput, commandInput, options);
+  const first = peekedSource(ctx, request);
+  if (first !== null) {
+    const result = await attempt(ctx, request, first, 0);
+    if (result !== AGAIN) return result;
+  }
+  for (let loads = 1; ; loads += 1) {
+    const draft = ctx.checkLoaded(await ctx.store.load(request.workspaceId, request.draftId), request.workspaceId, request.draftId);
+    const result = await attempt(ctx, request, { peeked: false, draft }, loads);
+    if (result !== AGAIN) return result;
+  }
+}
+
+/**
+ * One attempt of a command on one draft: decide (replay, authorize, version check, reduce),
+ * then write with a compare-and-set. `loads` counts fresh loads so far (0 for a peeked draft),
+ * which bounds the retries.
+ */
+async function attempt<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>, source: Source, loads: number): Promise<Attempt> {
+  const { draft } = source;
+  const context = ctx.commandContext(request.actorId);
+  const outcome = source.peeked ? await decideQuietly(ctx, request, draft, context) : await decide(ctx, request, draft, context);
+  if (outcome === null) return AGAIN;
+  if (!("changed" in outcome)) return outcome; // a replay, a conflict report or a no-op result
+  if (draft.version >= MAX_VERSION) {
+    if (source.peeked) return AGAIN;
+    throw new InvalidTransitionError(draft.id, request.command.type, draft.lifecycle.state, "version_limit");
+  }
+  const { next, event, idempotency } = prepareWrite(ctx, request, draft, outcome, context.now);
+  const written = await ctx.store.commit({
+    draft: next,
+    expectedVersion: draft.version,
+    ...(source.peeked ? { basis: source.token } : {}),
+    events: [event],
+    idempotency,
+  });
+  if (written.ok) return applied(next, event, outcome);
+  if (source.peeked) return AGAIN;
+  return rejected(ctx, request, written, next, loads);
+}
+
+/**
+ * The decision on a freshly loaded draft: a replay of the key's first outcome, a changed
+ * outcome to write, or the result of a no-op. Denials and conflicts are audited and thrown.
+ */
+async function decide<TActor extends Actor>(ctx: EngineContext<TActor>, 
+  request: CommandRequest<TActor>,
+  draft: OnboardingDraft,
+  context: CommandContext,
+): Promise<Extract<CommandOutcome, { changed: true }> | MutationResult> {
+  if (request.idempotencyKey !== null) {
+    const remembered = await ctx.loadIdempotency(request.workspaceId, request.idempotencyKey);
+    if (remembered !== null) {
+      const authorizing = ctx.authorizeAll(request, [Capability.View], draft);
+      if (authorizing !== undefined) await authorizing;
+      return replay(remembered, request);
+    }
+  }
+  // Authorize before the version check: a VersionConflictError carries the current draft,
+  // which an actor without the command's capabilities must never see.
+  const authorizing = ctx.authorizeAll(request, requiredCapabilities(draft, request.command, context), draft);
+  if (authorizing !== undefined) await authorizing;
+  if (request.expectedVersion !== null && draft.version !== request.expectedVersion) {
+    return conflict(ctx, request, request.expectedVersion, draft);
+  }
+  const outcome = applyCommand(draft, request.command, context);
+  if (outcome.changed) return outcome;
+  if (outcome.feedback === Feedback.IgnoredStaleResult && request.worker) await checkRunKnown(ctx, request, draft);
+  return { draft, version: draft.version, feedback: outcome.feedback, event: null, runIds: outcome.runIds, replayed: false, state: draft.lifecycle.state };
+}
+
+/**
+ * The decision on a peeked draft: a changed outcome, or `null` (write nothing, audit nothing,
+ * decide again on a fresh read). If the commit then succeeds, the stored record was exactly
+ * this draft, so a fresh read would have given the same answers and the same outcome.
+ */
+async function decideQuietly<TActor extends Actor>(ctx: EngineContext<TActor>, 
+  request: CommandRequest<TActor>,
+  draft: OnboardingDraft,
+  context: CommandContext,
+): Promise<Extract<CommandOutcome, { changed: true }> | null> {
+  try {
+    for (const capability of requiredCapabilities(draft, request.command, context)) {
+      const verdict = ctx.authorize(request.actor, capability, draft);
+      if (verdict !== true && (await verdict) !== true) return null;
+    }
+    const outcome = applyCommand(draft, request.command, context);
+    return outcome.changed ? outcome : null;
+  } catch {
+    return null; // refusals and failures are decided on a fresh read
+  }
+}
+
+/** Audits a stale write and throws `VersionConflictError` (to an actor who may `view`). */
+async function conflict<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>, expectedVersion: number, current: OnboardingDraft): Promise<never> {
+  // The error carries the current draft: only for an actor who may see it.
+  await ctx.authorizeView(request, current);
+  await ctx.store.appendAudit([
+    auditEvent({
+      eventId: ctx.ids.eventId(),
+      workspaceId: request.workspaceId,
+      draftId: current.id,
+      kind: "conflict",
+      commandType: request.command.type,
+      actorId: request.actorId,
+      at: ctx.now(),
+      fromVersion: expectedVersion,
+      expectedVersion,
+      actualVersion: current.version,
+      idempotencyKey: request.idempotencyKey,
+      state: current.lifecycle.state,
+    }),
+  ]);
+  throw new VersionConflictError(expectedVersion, current);
+}
+
+/** A rejected compare-and-set on a loaded draft: go round again, or end with the error. */
+async function rejected<TActor extends Actor>(ctx: EngineContext<TActor>, 
+  request: CommandRequest<TActor>,
+  rejection: WriteRejection,
+  next: OnboardingDraft,
+  loads: number,
+): Promise<Attempt> {
+  switch (rejection.reason) {
+    case "idempotency_key_exists":
+      return AGAIN; // the next attempt replays the concurrent request with the same key
+    case "open_draft_exists":
+      throw new OpenDraftExistsError(request.workspaceId, next.identity?.tenantId ?? "", rejection.existingDraftId);
+    case "draft_exists":
+      throw new ValidationError("create", [{ code: "custom", path: ["id"], message: `a draft with id ${request.draftId} already exists` }]);
+    case "version_conflict":
+      break;
+  }
+  if (rejection.actualVersion === null) throw new DraftNotFoundError(request.workspaceId, request.draftId);
+  if (request.worker) {
+    if (loads >= ctx.retry.attempts) throw new RetryExhaustedError(request.draftId, loads);
+    await ctx.retry.sleep(backoffDelay(ctx.retry, loads));
+    return AGAIN;
+  }
+  // Operator command: another writer won. The reload either replays a concurrent request with
+  // the same key or reports the conflict (versions only grow, so the version check ends it).
+  if (loads < 3) return AGAIN;
+  const current = await ctx.loadDraft(request.workspaceId, request.draftId);
+  return conflict(ctx, request, request.expectedVersion ?? current.version, current);
+}
+
+/**
+ * What a changed outcome writes: the next record, sealed (validated before it is written, only
+ * the fields the command changed need checking, and frozen so it can be handed out and kept by
+ * an in-process store without a copy), its `committed` audit entry and its idempotency record.
+ */
+function prepareWrite<TActor extends Actor>(ctx: EngineContext<TActor>, 
+  request: CommandRequest<TActor>,
+  draft: OnboardingDraft,
+  outcome: Extract<CommandOutcome, { changed: true }>,
+  at: string,
+): { next: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null } {
+  const next = sealDraft(outcome.draft, draft);
+  const event = auditEvent({
+    eventId: ctx.ids.eventId(),
+    workspaceId: next.workspaceId,
+    draftId: next.id,
+    kind: "committed",
+    commandType: request.command.type,
+    actorId: request.actorId,
+    at,
+    fromVersion: draft.version,
+    toVersion: next.version,
+    idempotencyKey: request.idempotencyKey,
+    feedback: outcome.feedback,
+    runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
+    state: next.lifecycle.state,
+  });
+  const idempotency = rememberOutcome(request.idempotencyKey, request.command.type, request.fingerprint, event, next);
+  return { next, event, idempotency };
+}
+
+/** Throws {@link UnknownRunError} when a worker's report names a run the draft never had. */
+async function checkRunKnown<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>, draft: OnboardingDraft): Promise<void> {
+  const { command } = request;
+  if (!("runId" in command)) return;
+  if (draftHadRun(draft, command.runId)) return;
+  if (auditStartedRun(await ctx.store.listAudit(request.workspaceId, draft.id), command.runId)) return;
+  throw new UnknownRunError(draft.id, command.runId, command.type);
+}
+
+/** The result of a committed write. */
+function applied(next: OnboardingDraft, event: AuditEvent, outcome: CommandOutcome): MutationResult {
+  return { draft: next, version: next.version, feedback: outcome.feedback, event, runIds: outcome.runIds, replayed: false, state: next.lifecycle.state };
+}
+
+/** The remembered outcome of an earlier request with the same key (the same command on the same draft). */
+function replay(record: IdempotencyRecord, request: { readonly draftId: string; readonly fingerprint: string }): MutationResult {
+  if (record.draftId !== request.draftId || record.fingerprint !== request.fingerprint) {
+    throw new IdempotencyKeyReuseError(record.key, record.draftId, record.commandType);
+  }
+  const draft = parseDraft(record.outcome.draft);
+  return {
+    draft,
+    version: record.outcome.version,
+    feedback: record.outcome.feedback as Feedback,
+    event: null,
+    runIds: record.outcome.runId === null ? [] : record.outcome.runId.split(","),
+    replayed: true,
+    state: draft.lifecycle.state,
+  };
+}
+
+/** The idempotency record of a write (`null` without a key): the request's fingerprint and outcome. */
+export function rememberOutcome(
+  key: string | null,
+  commandType: string,
+  fingerprint: string,
+  event: AuditEvent,
+  draft: OnboardingDraft,
+): IdempotencyRecord | null {
+  if (key === null) return null;
+  return {
+    workspaceId: draft.workspaceId,
+    key,
+    draftId: draft.id,
+    commandType,
+    fingerprint,
+    createdAt: event.at,
+    outcome: {
+      version: draft.version,
+      feedback: event.feedback ?? Feedback.Applied,
+      eventId: event.eventId,
+      runId: event.runId,
+      draft,
+    },
+  };
+}
