@@ -1,0 +1,33 @@
+// @ts-check
+/**
+ * ESLint (flat config) with typescript-eslint's type-aware rules. Formatting is Prettier's job
+ * (`npm run format:check`); this config only finds mistakes.
+ */
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "docs-site/**", ".tmp/**", "coverage/**", "node_modules/**", "examples/rest-api/public/**", "typedoc-plugins/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-unnecessary-type-assertion": "error",
+      "@typescript-eslint/no-non-null-assertion": "error",
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    // Tests, benchmarks, examples and scripts may assert non-null on fixtures they just built.
+    files: ["test/**", "bench/**", "examples/**", "scripts/**"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
