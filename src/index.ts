@@ -147,15 +147,11 @@ export {
   type Tone,
   type DescribeOptions,
 } from "./lifecycle/presenter.js";
-export {
-  parseDraft,
-  safeParseDraft,
-  upgradeDraft,
-  encodeDraft,
-  canonicalDraft,
-  sealDraft,
-  isSealedDraft,
-} from "./lifecycle/codec.js";
+export { parseDraft, safeParseDraft } from "./lifecycle/parse.js";
+export { upgradeDraft } from "./lifecycle/upgrade.js";
+export { encodeDraft, canonicalDraft } from "./lifecycle/encode.js";
+export { sealDraft } from "./lifecycle/seal.js";
+export { isSealedDraft } from "./lifecycle/sealed.js";
 
 // commands (pure)
 export {
