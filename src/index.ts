@@ -147,15 +147,12 @@ export {
   type Tone,
   type DescribeOptions,
 } from "./lifecycle/presenter.js";
-export {
-  parseDraft,
-  safeParseDraft,
-  upgradeDraft,
-  encodeDraft,
-  canonicalDraft,
-  sealDraft,
-  isSealedDraft,
-} from "./lifecycle/codec.js";
+export { parseDraft, safeParseDraft } from "./lifecycle/parse.js";
+export { upgradeDraft } from "./lifecycle/upgrade.js";
+export { encodeDraft, canonicalDraft } from "./lifecycle/encode.js";
+export { sealDraft } from "./lifecycle/seal.js";
+export { isSealedDraft } from "./lifecycle/sealed.js";
+export { lifecycleDiagram, type LifecycleTransition } from "./lifecycle/diagram.js";
 
 // commands (pure)
 export {
@@ -212,7 +209,7 @@ export {
   type CreateDraftInput,
   type ParsedCreateDraftInput,
 } from "./commands/create.js";
-export { lifecycleDiagram, lifecycleTransitions, type LifecycleTransition } from "./commands/diagram.js";
+export { lifecycleTransitions } from "./commands/transitions.js";
 
 // engine
 export { createOnboardingEngine, type OnboardingEngine, type RuntimeCommand } from "./engine/engine.js";

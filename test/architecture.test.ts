@@ -100,6 +100,32 @@ describe("architecture: what each folder of src/ may import", () => {
     });
   }
 
+  it("has no import cycle between modules (type-only imports included)", () => {
+    const graph = new Map<string, string[]>();
+    for (const file of files) {
+      graph.set(
+        file,
+        importsOf(file)
+          .filter((specifier) => specifier.startsWith("."))
+          .map((specifier) => join(file, "..", specifier.replace(/\.js$/, ".ts"))),
+      );
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(root, f)).join(" -> "));
+        return;
+      }
+      state.set(file, "open");
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
   it("the pure core never imports a driver, node built-ins or the engine", () => {
     for (const file of files.filter((f) => ["vocabulary", "record", "lifecycle", "commands"].includes(folderOf(f)))) {
       for (const specifier of importsOf(file)) {

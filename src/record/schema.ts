@@ -1,6 +1,6 @@
 /**
- * record/ — the zod schemas of the onboarding draft, its runs and its audit events, the codec
- * that parses, upgrades and encodes stored documents, and the package's error classes.
+ * The zod schemas of the onboarding draft and its parts, the rules of ids, keys and text every
+ * adapter stores exactly, and the record limits (`MAX_VERSION`, bootstrap limits).
  *
  * May import: vocabulary/ and zod. Nothing else.
  */

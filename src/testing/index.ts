@@ -1,6 +1,9 @@
 /**
- * testing/ — the conformance kit adapter authors run under their test runner, the fast-check
- * arbitraries of drafts and commands, the model-based run, and fault-injecting store wrappers.
+ * testing/ — the conformance kit adapter authors run under their test runner (`conformance/`,
+ * one file per section), the per-draft invariants (`invariants.ts`), the fast-check arbitraries
+ * of drafts and commands, the model-based run, and fault-injecting store wrappers. The
+ * dependencies point one way: the kit's sections use the model and the invariants, the model
+ * uses the invariants, nothing imports the kit.
  *
  * May import: everything in the package except adapters. Imports fast-check (an optional peer
  * dependency needed only by this entry).
@@ -9,12 +12,12 @@
  */
 export {
   describeStoreConformance,
-  assertDraftInvariants,
   freshWorkspace,
   type ConformanceHarness,
   type ConformanceOptions,
   type TestRunner,
-} from "./conformance.js";
+} from "./conformance/index.js";
+export { assertDraftInvariants } from "./invariants.js";
 export {
   structuralDraftArbitrary,
   reachableDraftArbitrary,

@@ -11,7 +11,7 @@ import { isTerminal } from "../vocabulary/index.js";
 import { isWorkerCommand, parseCommand, type CommandInput } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
 import { commandArbitrary, happyPathCommand, runIdsOf } from "./arbitraries.js";
-import { assertDraftInvariants } from "./conformance.js";
+import { assertDraftInvariants } from "./invariants.js";
 
 /** What the model knows: the version the store must have, whether the draft is terminal, and what each actor last saw. */
 export interface DraftModel {

@@ -40,13 +40,13 @@ function expandedArrows(text: string): Array<{ from: string; to: string; label: 
 
 describe("lifecycleDiagram", () => {
   it("is deterministic", () => {
-    const first = lifecycleDiagram();
-    expect(lifecycleDiagram()).toBe(first);
+    const first = lifecycleDiagram(lifecycleTransitions());
+    expect(lifecycleDiagram(lifecycleTransitions())).toBe(first);
     expect(first.endsWith("\n")).toBe(true);
   });
 
   it("is a stateDiagram-v2 drawing exactly the transitions, the start and the two ends", () => {
-    const arrows = expandedArrows(lifecycleDiagram());
+    const arrows = expandedArrows(lifecycleDiagram(lifecycleTransitions()));
     expect(arrows[0]).toEqual({ from: "[*]", to: "draft", label: null });
     expect(arrows.filter((a) => a.to === "[*]").map((a) => a.from)).toEqual([...TERMINAL_STATES]);
     const drawn = arrows
@@ -60,12 +60,12 @@ describe("lifecycleDiagram", () => {
   });
 
   it("draws cancel once, from the composite of the open states", () => {
-    const arrows = parseArrows(lifecycleDiagram());
+    const arrows = parseArrows(lifecycleDiagram(lifecycleTransitions()));
     expect(arrows.filter((a) => a.to === "cancelled")).toEqual([{ from: "open", to: "cancelled", label: "cancel" }]);
   });
 
   it("shows every lifecycle state", () => {
-    const arrows = expandedArrows(lifecycleDiagram());
+    const arrows = expandedArrows(lifecycleDiagram(lifecycleTransitions()));
     const shown = new Set(arrows.flatMap((a) => [a.from, a.to]));
     for (const state of LIFECYCLE_STATES) expect(shown, state).toContain(state);
   });
@@ -74,7 +74,7 @@ describe("lifecycleDiagram", () => {
     for (const transition of lifecycleTransitions()) {
       expect(TERMINAL_STATES as readonly string[]).not.toContain(transition.from);
     }
-    const arrows = expandedArrows(lifecycleDiagram());
+    const arrows = expandedArrows(lifecycleDiagram(lifecycleTransitions()));
     for (const arrow of arrows.filter((a) => (TERMINAL_STATES as readonly string[]).includes(a.from))) {
       expect(arrow.to).toBe("[*]");
     }
@@ -128,9 +128,43 @@ describe("lifecycleDiagram", () => {
   });
 
   it("matches the committed snapshot", () => {
-    const lines = lifecycleDiagram().split("\n");
+    const lines = lifecycleDiagram(lifecycleTransitions()).split("\n");
     expect(lines.filter((line) => line.includes("-->")).length).toBe(18);
-    expect(lifecycleDiagram()).toMatchSnapshot();
+    expect(lifecycleDiagram(lifecycleTransitions())).toMatchSnapshot();
+  });
+});
+
+describe("lifecycleDiagram renders any list of transitions (lifecycle/, no commands needed)", () => {
+  it("draws the same diagram whatever the order of its input, and leaves the input alone", () => {
+    const transitions = lifecycleTransitions();
+    const shuffled = [...transitions].reverse();
+    expect(lifecycleDiagram(shuffled)).toBe(lifecycleDiagram(transitions));
+    expect(shuffled).toEqual([...transitions].reverse());
+  });
+
+  it("does not draw an entry that stays in the same state", () => {
+    const loop = { from: "draft", to: "draft", commands: ["identify"] } as const;
+    expect(lifecycleDiagram([...lifecycleTransitions(), loop])).toBe(lifecycleDiagram(lifecycleTransitions()));
+  });
+
+  it("draws hand-made transitions with any labels (a smaller lifecycle, say)", () => {
+    const text = lifecycleDiagram([
+      { from: "draft", to: "cancelled", commands: ["abandon"] },
+      { from: "draft", to: "verifying", commands: ["check"] },
+    ]);
+    expect(text).toBe(
+      [
+        "stateDiagram-v2",
+        "  [*] --> draft",
+        "  state open {",
+        "    draft --> verifying: check",
+        "  }",
+        "  draft --> cancelled: abandon",
+        "  completed --> [*]",
+        "  cancelled --> [*]",
+        "",
+      ].join("\n"),
+    );
   });
 });
 

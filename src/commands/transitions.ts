@@ -1,24 +1,16 @@
 /**
- * The lifecycle state diagram, generated from the code: a bounded breadth-first exploration of
- * the pure reducer ({@link applyCommand}) from a brand-new draft, so the picture in the docs can
- * never drift from what the commands actually do.
+ * The lifecycle transitions, found from the code: a bounded breadth-first exploration of the
+ * pure reducer ({@link applyCommand}) from a brand-new draft, so the diagram in the docs can
+ * never drift from what the commands actually do. The exploration lives here because it runs
+ * the commands; drawing it as Mermaid is pure lifecycle presentation (`lifecycle/diagram.ts`,
+ * which cannot import commands/ and takes the transitions as an argument).
  */
 import { LIFECYCLE_STATES, RUN_OUTCOMES, isTerminal, type LifecycleState, type RunOutcome } from "../vocabulary/index.js";
 import { isOnboardingError, type OnboardingDraft } from "../record/index.js";
-import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
+import { currentBootstrapRuns, isVerificationStale, type LifecycleTransition } from "../lifecycle/index.js";
 import type { CommandContext } from "./define.js";
 import { newDraft } from "./create.js";
 import { COMMAND_TYPES, applyCommand, type Command, type CommandType } from "./reducer.js";
-
-/** One edge of the lifecycle diagram: the commands that move a draft from one state to another. */
-export interface LifecycleTransition {
-  /** The lifecycle state before the command. */
-  readonly from: LifecycleState;
-  /** The lifecycle state after it (never equal to `from`). */
-  readonly to: LifecycleState;
-  /** Every command type observed making this move, in {@link COMMAND_TYPES} order. */
-  readonly commands: readonly CommandType[];
-}
 
 /** How far the exploration goes: a draft reaches `completed` in 7 commands, so 12 leaves room for detours. */
 const MAX_DEPTH = 12;
@@ -85,7 +77,7 @@ function keyOf(draft: OnboardingDraft): string {
   ]);
 }
 
-let cachedTransitions: readonly LifecycleTransition[] | undefined;
+let cachedTransitions: readonly LifecycleTransition<CommandType>[] | undefined;
 
 /**
  * Every transition between two different lifecycle states that the command reducers can make,
@@ -93,7 +85,7 @@ let cachedTransitions: readonly LifecycleTransition[] | undefined;
  * draft with a fixed clock and a small fixed set of inputs: each command type, run reports of
  * every status and outcome for the current runs, and an activation with an override. Commands
  * the guards refuse are skipped. Deterministic: the same code always gives the same list,
- * sorted by source state, then target state.
+ * sorted by source state, then target state. Draw it with `lifecycleDiagram(lifecycleTransitions())`.
  *
  * @example
  * ```ts
@@ -103,7 +95,7 @@ let cachedTransitions: readonly LifecycleTransition[] | undefined;
  * // e.g. { from: "verifying", to: "action_required", commands: ["record_verification_result"] }
  * ```
  */
-export function lifecycleTransitions(): readonly LifecycleTransition[] {
+export function lifecycleTransitions(): readonly LifecycleTransition<CommandType>[] {
   if (cachedTransitions !== undefined) return cachedTransitions;
   let runCounter = 0;
   const context: CommandContext = {
@@ -150,7 +142,7 @@ export function lifecycleTransitions(): readonly LifecycleTransition[] {
   const order = (state: LifecycleState): number => LIFECYCLE_STATES.indexOf(state);
   cachedTransitions = Object.freeze(
     [...edges.entries()]
-      .map(([edge, types]): LifecycleTransition => {
+      .map(([edge, types]): LifecycleTransition<CommandType> => {
         const [from, to] = edge.split("\u0000") as [LifecycleState, LifecycleState];
         return Object.freeze({
           from,
@@ -161,54 +153,4 @@ export function lifecycleTransitions(): readonly LifecycleTransition[] {
       .sort((a, b) => order(a.from) - order(b.from) || order(a.to) - order(b.to)),
   );
   return cachedTransitions;
-}
-
-/**
- * The lifecycle as a Mermaid `stateDiagram-v2`, generated from {@link lifecycleTransitions}:
- * one arrow per pair of states a command can move a draft between, labelled with the command
- * types, plus the start (`[*] --> draft`) and the two terminal states (`completed`, `cancelled`),
- * which have no way out.
- *
- * The open (non-terminal) states are drawn inside one composite state, `open`. A move that every
- * open state makes with the same commands (today: `cancel` to `cancelled`) is drawn once, from
- * `open`, instead of once per state; every other move is drawn between the states themselves.
- * Deterministic, so it can be committed and checked for drift.
- *
- * @example
- * ```ts
- * import { writeFileSync } from "node:fs";
- * import { lifecycleDiagram } from "onboarding-lifecycle";
- *
- * writeFileSync("lifecycle.md", "```mermaid\n" + lifecycleDiagram() + "```\n");
- * ```
- */
-export function lifecycleDiagram(): string {
-  const transitions = lifecycleTransitions();
-  const open = LIFECYCLE_STATES.filter((state) => !isTerminal(state));
-  const label = (commands: readonly CommandType[]): string => commands.join(", ");
-  // Targets every open state reaches with the same commands: drawn once, from the composite.
-  const shared = new Map<LifecycleState, string>();
-  for (const target of LIFECYCLE_STATES) {
-    const labels = open.map((from) => {
-      const edge = transitions.find((t) => t.from === from && t.to === target);
-      return edge === undefined ? null : label(edge.commands);
-    });
-    const first = labels[0];
-    if (first !== null && first !== undefined && labels.every((l) => l === first)) shared.set(target, first);
-  }
-  const lines = ["stateDiagram-v2", `  [*] --> ${LIFECYCLE_STATES[0]}`, "  state open {"];
-  const outside: string[] = [];
-  for (const transition of transitions) {
-    if (shared.has(transition.to)) continue;
-    const line = `${transition.from} --> ${transition.to}: ${label(transition.commands)}`;
-    if (isTerminal(transition.to)) outside.push(`  ${line}`);
-    else lines.push(`    ${line}`);
-  }
-  lines.push("  }");
-  for (const [target, commands] of shared) lines.push(`  open --> ${target}: ${commands}`);
-  lines.push(...outside);
-  for (const state of LIFECYCLE_STATES) {
-    if (isTerminal(state)) lines.push(`  ${state} --> [*]`);
-  }
-  return `${lines.join("\n")}\n`;
 }
