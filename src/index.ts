@@ -108,11 +108,10 @@ export {
   ConfigurationError,
   StoreError,
   UnknownRunError,
-  formatPath,
   type ValidationIssue,
   type ValidationTarget,
 } from "./record/errors.js";
-export { toValidationIssues, PARSE_OPTIONS, safeParseWithMessages } from "./record/issues.js";
+export { toValidationIssues } from "./record/issues.js";
 
 // lifecycle (pure)
 export {
@@ -149,7 +148,7 @@ export {
 } from "./lifecycle/presenter.js";
 export { parseDraft, safeParseDraft } from "./lifecycle/parse.js";
 export { upgradeDraft } from "./lifecycle/upgrade.js";
-export { encodeDraft, canonicalDraft } from "./lifecycle/encode.js";
+export { encodeDraft } from "./lifecycle/encode.js";
 export { sealDraft } from "./lifecycle/seal.js";
 export { isSealedDraft } from "./lifecycle/sealed.js";
 export { lifecycleDiagram, type LifecycleTransition } from "./lifecycle/diagram.js";
@@ -164,14 +163,11 @@ export {
 } from "./commands/define.js";
 export {
   CommandSchema,
-  COMMANDS,
   COMMAND_TYPES,
-  commandDefinition,
   isWorkerCommand,
   parseCommand,
   requiredCapabilities,
   applyCommand,
-  commandFingerprint,
   type Command,
   type CommandInput,
   type CommandType,
@@ -243,7 +239,7 @@ export {
   type ListPage,
 } from "./store/port.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
-export { assertIdentifier, auditEventFromRow, type SqlAuditRow } from "./store/sql.js";
+export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";
 export { idempotencyCutoff } from "./store/port.js";

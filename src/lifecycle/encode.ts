@@ -52,13 +52,8 @@ let canonical: Canonicalise | undefined;
 
 /**
  * The draft with its keys in canonical (schema) order and unknown keys removed: a fresh object
- * sharing nothing with the input.
- *
- * @example
- * ```ts
- * const stored = JSON.parse(row.document) as OnboardingDraft; // keys in the order the database kept
- * Object.keys(canonicalDraft(stored)); // ["id", "workspaceId", "version", ...]: the schema's order
- * ```
+ * sharing nothing with the input. Internal: what `encodeDraft` and sealing build on (a stored
+ * document whose keys came back in the database's order gets the schema's order).
  */
 export function canonicalDraft(draft: OnboardingDraft): OnboardingDraft {
   canonical ??= canonicaliser(OnboardingDraftSchema);

@@ -56,13 +56,8 @@ export interface SqlAuditRow {
 }
 
 /**
- * Maps a stored audit row back to the raw `AuditEvent` shape (the engine validates it).
- *
- * @example
- * ```ts
- * declare const rows: SqlAuditRow[];
- * const events = rows.map(auditEventFromRow);
- * ```
+ * Maps a stored audit row back to the raw `AuditEvent` shape (the engine validates it). Internal
+ * to the SQL adapters: `rows.map(auditEventFromRow)`.
  */
 export function auditEventFromRow(row: SqlAuditRow): Record<string, unknown> {
   return {

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as source from "../../src/index.js";
+import { formatPath } from "../../src/record/errors.js";
 import type { OnboardingDraft } from "../../src/index.js";
 import { verified } from "./fixtures.js";
 
@@ -143,8 +144,8 @@ describe("every error class", () => {
   });
 
   it("formatPath renders issue paths", () => {
-    expect(source.formatPath([])).toBe("(root)");
-    expect(source.formatPath(["bootstrap", "runs", 2, "status"])).toBe("bootstrap.runs[2].status");
+    expect(formatPath([])).toBe("(root)");
+    expect(formatPath(["bootstrap", "runs", 2, "status"])).toBe("bootstrap.runs[2].status");
   });
 });
 
