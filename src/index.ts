@@ -92,6 +92,9 @@ export {
 } from "./record/audit.js";
 export {
   ErrorCode,
+  ERROR_CATALOG,
+  ValidationIssueSchema,
+  BlockerSchema,
   OnboardingError,
   isOnboardingError,
   ValidationError,
@@ -111,6 +114,8 @@ export {
   formatPath,
   type ValidationIssue,
   type ValidationTarget,
+  type ErrorData,
+  type ErrorDeclaration,
 } from "./record/errors.js";
 export { toValidationIssues, PARSE_OPTIONS, safeParseWithMessages } from "./record/issues.js";
 
