@@ -7,8 +7,12 @@
  * is checked against the interface at compile time and against `describeDraft` output in
  * test/http/openapi.test.ts.
  *
- * Run: `npx tsx scripts/openapi.ts` (writes the file) or `npx tsx scripts/openapi.ts --check`
- * (exits 1 when the checked-in file is out of date).
+ * The problem components, the problem responses and the problem table of docs/http.md are
+ * derived from the error declarations (`ERROR_CATALOG`, through `PROBLEM_CATALOG` and
+ * `PROBLEM_SCHEMAS`): adding an error code changes them without editing this script.
+ *
+ * Run: `npx tsx scripts/openapi.ts` (writes specs/openapi.json and the table in docs/http.md) or
+ * `npx tsx scripts/openapi.ts --check` (exits 1 when either checked-in file is out of date).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -36,26 +40,9 @@ import {
   CancelCommandSchema,
   type DraftView,
 } from "../src/index.js";
-import {
-  BadRequestProblemSchema,
-  BlockerSchema,
-  DraftNotFoundProblemSchema,
-  UnknownRunProblemSchema,
-  ForbiddenProblemSchema,
-  IdempotencyKeyReuseProblemSchema,
-  InternalProblemSchema,
-  InvalidTransitionProblemSchema,
-  NotReadyProblemSchema,
-  OpenDraftExistsProblemSchema,
-  PreconditionFailedProblemSchema,
-  PreconditionRequiredProblemSchema,
-  ProblemDetailsSchema,
-  RetryExhaustedProblemSchema,
-  TerminalDraftProblemSchema,
-  ValidationIssueSchema,
-  ValidationProblemSchema,
-  VersionConflictProblemSchema,
-} from "../src/http/index.js";
+import * as http from "../src/http/index.js";
+import * as root from "../src/index.js";
+import { BlockerSchema, PROBLEM_CATALOG, PROBLEM_SCHEMAS, ProblemDetailsSchema, ValidationIssueSchema } from "../src/http/index.js";
 
 /** Where the generated document lives, relative to the repository root. */
 export const OPENAPI_PATH = "specs/openapi.json";
@@ -203,23 +190,8 @@ const COMMAND_COMPONENTS = {
   CancelCommand: CancelCommandSchema,
 } as const;
 
-const PROBLEM_COMPONENTS = {
-  ValidationProblem: ValidationProblemSchema,
-  VersionConflictProblem: VersionConflictProblemSchema,
-  TerminalDraftProblem: TerminalDraftProblemSchema,
-  NotReadyProblem: NotReadyProblemSchema,
-  ForbiddenProblem: ForbiddenProblemSchema,
-  DraftNotFoundProblem: DraftNotFoundProblemSchema,
-  UnknownRunProblem: UnknownRunProblemSchema,
-  IdempotencyKeyReuseProblem: IdempotencyKeyReuseProblemSchema,
-  InvalidTransitionProblem: InvalidTransitionProblemSchema,
-  OpenDraftExistsProblem: OpenDraftExistsProblemSchema,
-  RetryExhaustedProblem: RetryExhaustedProblemSchema,
-  InternalProblem: InternalProblemSchema,
-  PreconditionRequiredProblem: PreconditionRequiredProblemSchema,
-  PreconditionFailedProblem: PreconditionFailedProblemSchema,
-  BadRequestProblem: BadRequestProblemSchema,
-} as const;
+// One component per problem schema, all derived from the error declarations (ERROR_CATALOG).
+const PROBLEM_COMPONENTS: Readonly<Record<string, z.core.$ZodType>> = PROBLEM_SCHEMAS;
 
 function generate(entries: Record<string, z.core.$ZodType>, io: "input" | "output"): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
@@ -242,8 +214,7 @@ const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}
 
 function statusesOf(schema: JsonSchema): number[] {
   const status = (schema["properties"] as Record<string, JsonSchema>)["status"] as JsonSchema;
-  const options = (status["anyOf"] as JsonSchema[] | undefined) ?? [status];
-  return options.map((option) => option["const"] as number);
+  return status["const"] !== undefined ? [status["const"] as number] : (status["enum"] as number[]);
 }
 
 function codeOf(schema: JsonSchema): string[] {
@@ -288,6 +259,12 @@ export function buildOpenApiDocument(): JsonSchema {
   for (const name of Object.keys(PROBLEM_COMPONENTS)) {
     const schema = schemas[name] as JsonSchema;
     for (const code of codeOf(schema)) problemMapping[code] = `#/components/schemas/${name}`;
+    schemas[name] = {
+      description: codeOf(schema)
+        .map((code) => `\`${code}\`: ${PROBLEM_CATALOG[code as keyof typeof PROBLEM_CATALOG].title}.`)
+        .join(" "),
+      ...schema,
+    };
     for (const status of statusesOf(schema)) byStatus.set(status, [...(byStatus.get(status) ?? []), name]);
   }
   schemas["ProblemDetails"] = {
@@ -298,21 +275,18 @@ export function buildOpenApiDocument(): JsonSchema {
   };
 
   const problemResponses: Record<string, JsonSchema> = {};
-  const STATUS_TEXT: Record<number, string> = {
-    400: "Malformed request or If-Match header",
-    403: "The authorize function denied a capability",
-    404: "No such draft in this workspace, or (a worker report) no such run of the draft",
-    409: "Conflict with the draft's current state (version conflict without If-Match, terminal, not ready, invalid transition, open draft exists, idempotency key reuse)",
-    412: "If-Match did not match the current version (reload from currentETag)",
-    422: "The command, create input or query failed validation",
-    428: "A mutation without If-Match",
-    500: "Server-side failure (no internals included)",
-    503: "Too many concurrent writers; retry after Retry-After seconds",
-  };
+  // Each response says which problems it carries, from their declared titles.
+  const STATUS_TEXT = new Map<number, string[]>();
+  for (const [code, declaration] of Object.entries(PROBLEM_CATALOG)) {
+    for (const status of new Set([declaration.status, declaration.statusWithoutIfMatch])) {
+      const note = declaration.status === declaration.statusWithoutIfMatch ? "" : status === declaration.status ? " (If-Match)" : " (without If-Match)";
+      STATUS_TEXT.set(status, [...(STATUS_TEXT.get(status) ?? []), `\`${code}\`: ${declaration.title}${note}`]);
+    }
+  }
   for (const [status, names] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
     const schema: JsonSchema = names.length === 1 ? ref(names[0] as string) : { oneOf: names.map(ref) };
     problemResponses[`Problem${status}`] = {
-      description: STATUS_TEXT[status] ?? `Problem ${status}`,
+      description: (STATUS_TEXT.get(status) ?? []).join("; "),
       ...(status === 503 ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } } : {}),
       content: { "application/problem+json": { schema } },
     };
@@ -497,6 +471,68 @@ export function buildOpenApiDocument(): JsonSchema {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The problem table of docs/http.md, from the same declarations.
+
+/** Where the problem table lives, and the comments around it. */
+export const PROBLEM_TABLE_PATH = "docs/http.md";
+const TABLE_START = "<!-- problem-table:start (generated by scripts/openapi.ts from ERROR_CATALOG; npm run openapi) -->";
+const TABLE_END = "<!-- problem-table:end -->";
+
+/** The class name of each error code, found among the exports of the root and http entries. */
+function classNames(): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [name, value] of Object.entries({ ...root, ...http })) {
+    if (typeof value === "function" && "errorCode" in value) names.set(String(value.errorCode), name);
+  }
+  return names;
+}
+
+/** One data member as the table shows it: name, allowed values, array items, optional, null. */
+function describeMember(name: string, schema: JsonSchema, required: boolean): string {
+  const options = (schema["anyOf"] as JsonSchema[] | undefined) ?? [schema];
+  const isNull = (type: unknown): boolean => type === "null" || (Array.isArray(type) && type.includes("null"));
+  const nullable = options.some((option) => isNull(option["type"]));
+  const value = options.find((option) => option["type"] !== "null") ?? schema;
+  let text = `\`${name}\``;
+  const items = value["items"] as JsonSchema | undefined;
+  if (value["type"] === "array" && items?.["properties"] !== undefined) {
+    text = `\`${name}[]\` (${Object.keys(items["properties"] as JsonSchema).map((key) => `\`${key}\``).join(", ")})`;
+  } else if (Array.isArray(value["enum"])) {
+    text += ` (${(value["enum"] as string[]).map((entry) => `\`${entry}\``).join(", ")})`;
+  }
+  if (nullable) text += " or `null`";
+  if (!required) text += " when known";
+  return text;
+}
+
+/** The Markdown table of every problem code: the error, its code, status and data members. */
+export function renderProblemTable(): string {
+  const names = classNames();
+  const rows = ["| Error | `code` | Status | Title | Extra members |", "|---|---|---|---|---|"];
+  for (const [code, declaration] of Object.entries(PROBLEM_CATALOG)) {
+    const json = z.toJSONSchema(declaration.data, { target: "draft-2020-12", io: "output", unrepresentable: "throw" }) as JsonSchema;
+    const properties = (json["properties"] ?? {}) as Record<string, JsonSchema>;
+    const required = new Set((json["required"] as string[] | undefined) ?? []);
+    const members = Object.entries(properties).map(([name, schema]) => describeMember(name, schema, required.has(name)));
+    let status = String(declaration.status);
+    if (declaration.statusWithoutIfMatch !== declaration.status) status = `**${declaration.status}** with \`If-Match\`, **${declaration.statusWithoutIfMatch}** otherwise`;
+    if (declaration.status === 503) status += " (+ `Retry-After: 1`)";
+    const error = names.has(code) ? `\`${names.get(code)}\`` : "anything else";
+    const extra = declaration.serverSide ? "none (generic `detail`)" : members.join(", ") || "none";
+    rows.push(`| ${error} | \`${code}\` | ${status} | ${declaration.title} | ${extra} |`);
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+/** `text` (docs/http.md) with the table between its markers replaced by `renderProblemTable()`. */
+export function withProblemTable(text: string): string {
+  const start = text.indexOf(TABLE_START);
+  const end = text.indexOf(TABLE_END);
+  if (start < 0 || end < start) throw new Error(`${PROBLEM_TABLE_PATH} has no problem-table markers`);
+  return `${text.slice(0, start + TABLE_START.length)}\n${renderProblemTable()}${text.slice(end)}`;
+}
+
 /** The JSON text written to specs/openapi.json. */
 export function renderOpenApiDocument(): string {
   return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
@@ -505,23 +541,29 @@ export function renderOpenApiDocument(): string {
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const target = `${ROOT}${OPENAPI_PATH}`;
-  const text = renderOpenApiDocument();
-  if (process.argv.includes("--check")) {
-    let current = "";
+  const read = (path: string): string => {
     try {
-      current = readFileSync(target, "utf8");
+      return readFileSync(`${ROOT}${path}`, "utf8");
     } catch {
-      // missing file: out of date
+      return ""; // missing file: out of date
     }
-    if (current !== text) {
-      console.error(`${OPENAPI_PATH} is out of date: run \`npx tsx scripts/openapi.ts\``);
-      process.exitCode = 1;
+  };
+  const docs = read(PROBLEM_TABLE_PATH);
+  const outputs: [string, string, string][] = [
+    [OPENAPI_PATH, read(OPENAPI_PATH), renderOpenApiDocument()],
+    [PROBLEM_TABLE_PATH, docs, withProblemTable(docs)],
+  ];
+  for (const [path, current, text] of outputs) {
+    if (process.argv.includes("--check")) {
+      if (current !== text) {
+        console.error(`${path} is out of date: run \`npx tsx scripts/openapi.ts\``);
+        process.exitCode = 1;
+      } else {
+        console.log(`${path} is up to date`);
+      }
     } else {
-      console.log(`${OPENAPI_PATH} is up to date`);
+      writeFileSync(`${ROOT}${path}`, text);
+      console.log(`wrote ${path}`);
     }
-  } else {
-    writeFileSync(target, text);
-    console.log(`wrote ${OPENAPI_PATH}`);
   }
 }

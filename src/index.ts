@@ -92,6 +92,9 @@ export {
 } from "./record/audit.js";
 export {
   ErrorCode,
+  ERROR_CATALOG,
+  ValidationIssueSchema,
+  BlockerSchema,
   OnboardingError,
   isOnboardingError,
   ValidationError,
@@ -110,6 +113,8 @@ export {
   UnknownRunError,
   type ValidationIssue,
   type ValidationTarget,
+  type ErrorData,
+  type ErrorDeclaration,
 } from "./record/errors.js";
 export { toValidationIssues } from "./record/issues.js";
 

@@ -1,59 +1,142 @@
 /**
- * The zod schemas of the problem details the HTTP helpers produce (RFC 9457), one per `code`,
- * discriminated by `code`. The TypeScript types are derived from them, and the OpenAPI document
- * (`specs/openapi.json`) is generated from them, so types, runtime checks and contract agree.
+ * The zod schemas of the problem details the HTTP helpers produce (RFC 9457), discriminated by
+ * `code`. Nothing here declares a field: every schema is derived from the declarations of
+ * `ERROR_CATALOG` (record/errors.ts) plus `internal_error`, one per code, grouped by the
+ * declaration's `problem` name. The TypeScript types, `toProblem` and the OpenAPI document
+ * (`specs/openapi.json`) derive from the same declarations, so they cannot disagree.
  */
 import * as z from "zod/mini";
-import { BlockerCode, Capability, Checkpoint, LifecycleState } from "../vocabulary/index.js";
+import { ERROR_CATALOG, defineError } from "../record/index.js";
 
-const base = {
-  /** A URI identifying the problem type: `typeBase` + `code`. */
-  type: z.string(),
-  /** A short, human-readable summary of the problem type (the same for every occurrence). */
-  title: z.string(),
-  /** A human-readable explanation of this occurrence. */
-  detail: z.string(),
-  /** A URI reference identifying this occurrence (the request path), when given. */
-  instance: z.optional(z.string()),
-};
-
-const DraftIdField = z.string();
+export { ValidationIssueSchema, BlockerSchema } from "../record/index.js";
 
 /**
- * One validation problem: a zod issue code, the path into the input and a message.
+ * Every problem code's declaration: `ERROR_CATALOG` (one entry per `ErrorCode`) plus
+ * `internal_error`, the problem of anything that is not an error of this package. Each gives the
+ * fixed `title`, the HTTP `status` (`version_conflict`: 412 when the stale version came from
+ * `If-Match`, `statusWithoutIfMatch` 409 otherwise) and the zod schema of the problem's data.
  *
  * @example
  * ```ts
- * const issue = ValidationIssueSchema.parse({ code: "invalid_type", path: ["connectionId"], message: "Expected string" });
+ * import { PROBLEM_CATALOG } from "onboarding-lifecycle/http";
+ *
+ * PROBLEM_CATALOG.not_ready.status; // 409
+ * PROBLEM_CATALOG.not_ready.title; // "Not ready for activation"
+ * Object.keys(PROBLEM_CATALOG.not_ready.data.shape); // ["draftId", "blockers", "overridable"]
  * ```
  */
-export const ValidationIssueSchema = z.object({
-  /** The zod issue code, e.g. `invalid_type`, `too_small`, `unrecognized_keys`. */
-  code: z.string(),
-  /** Where in the input the problem is: object keys and array indexes, outermost first (`[]` for the input itself). */
-  path: z.array(z.union([z.string(), z.number()])),
-  /** A human-readable description of the problem. */
-  message: z.string(),
-});
+export const PROBLEM_CATALOG = {
+  ...ERROR_CATALOG,
+  /** 500: anything that is not an error of this package (a `TypeError`, a driver error thrown raw). */
+  internal_error: defineError({ status: 500, title: "Internal server error", problem: "Internal", serverSide: true }),
+} as const;
 
 /**
- * One readiness blocker (what `NotReadyError.blockers` carries).
+ * Every `code` a problem details object may carry.
  *
  * @example
  * ```ts
- * const blocker = BlockerSchema.parse({ code: "identity_missing", checkpoint: "identify", overridable: false, message: "Identify the tenant first." });
+ * import type { ProblemCode } from "onboarding-lifecycle/http";
+ *
+ * const retryable: readonly ProblemCode[] = ["retry_exhausted", "version_conflict"];
  * ```
  */
-export const BlockerSchema = z.object({
-  /** What blocks activation, as a stable token (one of `BlockerCode`). */
-  code: z.enum(BlockerCode),
-  /** The checkpoint where the blocker is resolved (one of `Checkpoint`). */
-  checkpoint: z.enum(Checkpoint),
-  /** Whether an activation with an override (reason plus capability) may skip this blocker. */
-  overridable: z.boolean(),
-  /** A human-readable explanation, fit to show to the operator. */
-  message: z.string(),
-});
+export type ProblemCode = keyof typeof PROBLEM_CATALOG;
+
+/**
+ * The names of the problem schemas (the declarations' `problem`): `<name>ProblemSchema`, and
+ * the OpenAPI component `<name>Problem`.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemName } from "onboarding-lifecycle/http";
+ *
+ * const name: ProblemName = "VersionConflict";
+ * ```
+ */
+export type ProblemName = (typeof PROBLEM_CATALOG)[ProblemCode]["problem"];
+
+/**
+ * The codes whose declarations share the schema name `N`.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemCodesOf } from "onboarding-lifecycle/http";
+ *
+ * const serverSide: ProblemCodesOf<"Internal"> = "store_failure";
+ * ```
+ */
+export type ProblemCodesOf<N extends ProblemName> = {
+  [C in ProblemCode]: (typeof PROBLEM_CATALOG)[C]["problem"] extends N ? C : never;
+}[ProblemCode];
+
+/**
+ * The zod schema of the problems named `N`: the members every problem has (RFC 9457 order),
+ * `code`, then the declared data of its codes.
+ *
+ * @example
+ * ```ts
+ * import type { ProblemSchemaOf } from "onboarding-lifecycle/http";
+ *
+ * const schema: ProblemSchemaOf<"NotReady"> = NotReadyProblemSchema;
+ * ```
+ */
+export type ProblemSchemaOf<N extends ProblemName> = z.ZodMiniObject<
+  Extract<
+    {
+      /** A URI identifying the problem type: `typeBase` + `code`. */
+      type: z.ZodMiniString;
+      /** A short, human-readable summary of the problem type (the same for every occurrence). */
+      title: z.ZodMiniString;
+      /** The HTTP status (see `PROBLEM_CATALOG`). */
+      status: z.ZodMiniLiteral<(typeof PROBLEM_CATALOG)[ProblemCodesOf<N>]["status"]>;
+      /** A human-readable explanation of this occurrence. */
+      detail: z.ZodMiniString;
+      /** A URI reference identifying this occurrence (the request path), when given. */
+      instance: z.ZodMiniOptional<z.ZodMiniString>;
+      /** Discriminates the problem. */
+      code: z.ZodMiniLiteral<ProblemCodesOf<N>>;
+    } & (typeof PROBLEM_CATALOG)[ProblemCodesOf<N>]["data"]["shape"],
+    z.core.$ZodShape
+  >
+>;
+
+/**
+ * The schema of every problem, by OpenAPI component name (`<problem>Problem`), derived from
+ * {@link PROBLEM_CATALOG}: the members every problem has, `status` and `code` as literals of the
+ * declarations sharing the name, then their `data`.
+ *
+ * @example
+ * ```ts
+ * import { PROBLEM_SCHEMAS } from "onboarding-lifecycle/http";
+ *
+ * for (const [name, schema] of Object.entries(PROBLEM_SCHEMAS)) console.log(name, Object.keys(schema.shape));
+ * ```
+ */
+export const PROBLEM_SCHEMAS: { readonly [N in ProblemName as `${N}Problem`]: ProblemSchemaOf<N> } = /* @__PURE__ */ (() => {
+  const groups = new Map<string, ProblemCode[]>();
+  for (const code of Object.keys(PROBLEM_CATALOG) as ProblemCode[]) {
+    const name = PROBLEM_CATALOG[code].problem;
+    groups.set(name, [...(groups.get(name) ?? []), code]);
+  }
+  const schemas: Record<string, z.ZodMiniObject> = {};
+  for (const [name, codes] of groups) {
+    const first = PROBLEM_CATALOG[codes[0] as ProblemCode];
+    const statuses = [
+      ...new Set(codes.flatMap((code) => [PROBLEM_CATALOG[code].status, PROBLEM_CATALOG[code].statusWithoutIfMatch])),
+    ];
+    schemas[`${name}Problem`] = z.object({
+      type: z.string(),
+      title: z.string(),
+      status: z.literal(statuses),
+      detail: z.string(),
+      instance: z.optional(z.string()),
+      code: z.literal(codes),
+      ...first.data.shape,
+    });
+  }
+  return schemas as never;
+})();
 
 /**
  * 422: the command, create input or options failed validation; `issues` says where.
@@ -64,21 +147,7 @@ export const BlockerSchema = z.object({
  * for (const issue of problem.issues) log.warn(issue.path.join("."), issue.message);
  * ```
  */
-export const ValidationProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 422 Unprocessable Content. */
-  status: z.literal(422),
-  /** Discriminates the problem: `validation_failed`. */
-  code: z.literal("validation_failed"),
-  /**
-   * What was validated, as in `ValidationError.target`: `command` (the command body), `create`
-   * (the create input), `options` (ids, actor, `expectedVersion`, idempotency key, list options),
-   * `audit` or `idempotency`.
-   */
-  target: z.enum(["command", "create", "options", "audit", "idempotency"]),
-  /** Every problem found, each with its path into the input. */
-  issues: z.array(ValidationIssueSchema),
-});
+export const ValidationProblemSchema = PROBLEM_SCHEMAS.ValidationProblem;
 
 /**
  * 412 when the stale version came from `If-Match`, 409 otherwise: somebody else wrote first.
@@ -90,19 +159,7 @@ export const ValidationProblemSchema = z.object({
  * showNotice(`Changed by someone else (now v${problem.actualVersion})`);
  * ```
  */
-export const VersionConflictProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: 412 Precondition Failed when the stale version came from `If-Match` (`ifMatchUsed`), 409 Conflict otherwise. */
-  status: z.union([z.literal(412), z.literal(409)]),
-  /** Discriminates the problem: `version_conflict`. */
-  code: z.literal("version_conflict"),
-  /** The version the request was based on (from `If-Match` or the caller's `expectedVersion`). */
-  expectedVersion: z.int(),
-  /** The draft's version in the store now. */
-  actualVersion: z.int(),
-  /** The strong ETag of the current version: reload the draft, then retry with it in `If-Match`. */
-  currentETag: z.string(),
-});
+export const VersionConflictProblemSchema = PROBLEM_SCHEMAS.VersionConflictProblem;
 
 /**
  * 409: the draft is completed or cancelled and never changes again.
@@ -112,19 +169,7 @@ export const VersionConflictProblemSchema = z.object({
  * const problem = TerminalDraftProblemSchema.parse(await response.json()); // problem.state: "completed" | "cancelled"
  * ```
  */
-export const TerminalDraftProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 409 Conflict. */
-  status: z.literal(409),
-  /** Discriminates the problem: `terminal_draft`. */
-  code: z.literal("terminal_draft"),
-  /** The draft's id. */
-  draftId: DraftIdField,
-  /** The draft's terminal lifecycle state (`completed` or `cancelled`). */
-  state: z.enum(LifecycleState),
-  /** The command that was refused. */
-  commandType: z.string(),
-});
+export const TerminalDraftProblemSchema = PROBLEM_SCHEMAS.TerminalDraftProblem;
 
 /**
  * 409: activation refused; `blockers` says what to fix, `overridable` whether an override would do.
@@ -135,19 +180,7 @@ export const TerminalDraftProblemSchema = z.object({
  * if (problem.overridable) showBlockers(problem.blockers);
  * ```
  */
-export const NotReadyProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 409 Conflict. */
-  status: z.literal(409),
-  /** Discriminates the problem: `not_ready`. */
-  code: z.literal("not_ready"),
-  /** The draft's id. */
-  draftId: DraftIdField,
-  /** Everything that stands in the way of activation. */
-  blockers: z.array(BlockerSchema),
-  /** Whether an activation with an override (reason plus capability) would have been accepted. */
-  overridable: z.boolean(),
-});
+export const NotReadyProblemSchema = PROBLEM_SCHEMAS.NotReadyProblem;
 
 /**
  * 403: your `authorize` denied `capability`.
@@ -157,17 +190,7 @@ export const NotReadyProblemSchema = z.object({
  * const problem = ForbiddenProblemSchema.parse(await response.json()); // problem.capability, e.g. "override_readiness"
  * ```
  */
-export const ForbiddenProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 403 Forbidden. */
-  status: z.literal(403),
-  /** Discriminates the problem: `forbidden`. */
-  code: z.literal("forbidden"),
-  /** The capability `authorize` refused (one of `Capability`). */
-  capability: z.enum(Capability),
-  /** The draft the request was about, or `null` for requests on no single draft (create, list). */
-  draftId: z.nullable(DraftIdField),
-});
+export const ForbiddenProblemSchema = PROBLEM_SCHEMAS.ForbiddenProblem;
 
 /**
  * 404: no such draft in this workspace.
@@ -177,15 +200,7 @@ export const ForbiddenProblemSchema = z.object({
  * if (DraftNotFoundProblemSchema.safeParse(await response.json()).success) router.push("/onboarding");
  * ```
  */
-export const DraftNotFoundProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 404 Not Found. */
-  status: z.literal(404),
-  /** Discriminates the problem: `draft_not_found`. */
-  code: z.literal("draft_not_found"),
-  /** The id that was asked for. */
-  draftId: DraftIdField,
-});
+export const DraftNotFoundProblemSchema = PROBLEM_SCHEMAS.DraftNotFoundProblem;
 
 /**
  * 404: a worker reported on a run id the draft never had (a wrong id, or the wrong draft). Fix
@@ -197,19 +212,7 @@ export const DraftNotFoundProblemSchema = z.object({
  * log.error(`worker bug: run ${problem.runId} is not a run of draft ${problem.draftId}`);
  * ```
  */
-export const UnknownRunProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 404 Not Found. */
-  status: z.literal(404),
-  /** Discriminates the problem: `unknown_run`. */
-  code: z.literal("unknown_run"),
-  /** The draft the report named. */
-  draftId: DraftIdField,
-  /** The run id the report carried. */
-  runId: z.string(),
-  /** The report's command type. */
-  commandType: z.string(),
-});
+export const UnknownRunProblemSchema = PROBLEM_SCHEMAS.UnknownRunProblem;
 
 /**
  * 409: the idempotency key was used before for a different command.
@@ -219,17 +222,7 @@ export const UnknownRunProblemSchema = z.object({
  * const problem = IdempotencyKeyReuseProblemSchema.parse(await response.json()); // use a new key for a new request
  * ```
  */
-export const IdempotencyKeyReuseProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 409 Conflict. */
-  status: z.literal(409),
-  /** Discriminates the problem: `idempotency_key_reuse`. */
-  code: z.literal("idempotency_key_reuse"),
-  /** The idempotency key the request sent. */
-  idempotencyKey: z.string(),
-  /** The command type the key was first used with. */
-  originalCommandType: z.string(),
-});
+export const IdempotencyKeyReuseProblemSchema = PROBLEM_SCHEMAS.IdempotencyKeyReuseProblem;
 
 /**
  * 409: the command is not possible in the draft's current lifecycle; `requirement` names what is missing.
@@ -239,21 +232,7 @@ export const IdempotencyKeyReuseProblemSchema = z.object({
  * const problem = InvalidTransitionProblemSchema.parse(await response.json()); // problem.requirement, e.g. "identity_required"
  * ```
  */
-export const InvalidTransitionProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 409 Conflict. */
-  status: z.literal(409),
-  /** Discriminates the problem: `invalid_transition`. */
-  code: z.literal("invalid_transition"),
-  /** The draft's id. */
-  draftId: DraftIdField,
-  /** The refused command. */
-  commandType: z.string(),
-  /** The draft's lifecycle state when the command was refused. */
-  state: z.enum(LifecycleState),
-  /** A stable token for what is missing, e.g. `identity_required`, `verification_succeeded_required`. */
-  requirement: z.string(),
-});
+export const InvalidTransitionProblemSchema = PROBLEM_SCHEMAS.InvalidTransitionProblem;
 
 /**
  * 409: the tenant already has an open draft in this workspace (`existingDraftId`: resume it).
@@ -264,17 +243,7 @@ export const InvalidTransitionProblemSchema = z.object({
  * router.push(`/onboarding/${problem.existingDraftId}`);
  * ```
  */
-export const OpenDraftExistsProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 409 Conflict. */
-  status: z.literal(409),
-  /** Discriminates the problem: `open_draft_exists`. */
-  code: z.literal("open_draft_exists"),
-  /** The tenant the create request was for. */
-  tenantId: z.string(),
-  /** The tenant's open draft in this workspace: resume it instead. */
-  existingDraftId: DraftIdField,
-});
+export const OpenDraftExistsProblemSchema = PROBLEM_SCHEMAS.OpenDraftExistsProblem;
 
 /**
  * 503: a worker report kept conflicting with other writers; retry later (`Retry-After`).
@@ -286,33 +255,19 @@ export const OpenDraftExistsProblemSchema = z.object({
  * }
  * ```
  */
-export const RetryExhaustedProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 503 Service Unavailable (sent with `Retry-After`). */
-  status: z.literal(503),
-  /** Discriminates the problem: `retry_exhausted`. */
-  code: z.literal("retry_exhausted"),
-  /** The draft's id. */
-  draftId: DraftIdField,
-  /** How many attempts the engine made before giving up. */
-  attempts: z.int(),
-});
+export const RetryExhaustedProblemSchema = PROBLEM_SCHEMAS.RetryExhaustedProblem;
 
 /**
- * 500: a server-side failure. No internals are included; the server logs the cause.
+ * 500: a server-side failure, `code` says which kind: `corrupt_record` (a stored record is
+ * unreadable), `store_failure`, `configuration` (server misconfiguration) or `internal_error`
+ * (anything else). No internals are included; the server logs the cause.
  *
  * @example
  * ```ts
  * const problem = InternalProblemSchema.parse(await response.json()); // generic detail only: look at the server logs
  * ```
  */
-export const InternalProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 500 Internal Server Error. */
-  status: z.literal(500),
-  /** What kind of server-side failure: `corrupt_record` (a stored record is unreadable), `store_failure`, `configuration` (server misconfiguration) or `internal_error` (anything else). */
-  code: z.enum(["corrupt_record", "store_failure", "configuration", "internal_error"]),
-});
+export const InternalProblemSchema = PROBLEM_SCHEMAS.InternalProblem;
 
 /**
  * 428: a mutation without `If-Match`.
@@ -322,15 +277,7 @@ export const InternalProblemSchema = z.object({
  * if (PreconditionRequiredProblemSchema.safeParse(await response.json()).success) console.warn("send If-Match with the ETag");
  * ```
  */
-export const PreconditionRequiredProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 428 Precondition Required. */
-  status: z.literal(428),
-  /** Discriminates the problem: `precondition_required`. */
-  code: z.literal("precondition_required"),
-  /** The draft the mutation was aimed at. */
-  draftId: DraftIdField,
-});
+export const PreconditionRequiredProblemSchema = PROBLEM_SCHEMAS.PreconditionRequiredProblem;
 
 /**
  * 412: `If-Match` lists no strong tag of this draft (empty, weak only, or other drafts' tags).
@@ -341,38 +288,18 @@ export const PreconditionRequiredProblemSchema = z.object({
  * if (problem.reason === "weak_only") console.warn("a proxy weakened the ETag");
  * ```
  */
-export const PreconditionFailedProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 412 Precondition Failed. */
-  status: z.literal(412),
-  /** Discriminates the problem: `precondition_failed`. */
-  code: z.literal("precondition_failed"),
-  /** The draft the mutation was aimed at. */
-  draftId: DraftIdField,
-  /**
-   * Why no tag could match: `empty` (an empty `If-Match` value), `weak_only` (only `W/` tags,
-   * which never match) or `no_matching_tag` (only tags of other drafts or foreign tags).
-   */
-  reason: z.enum(["empty", "weak_only", "no_matching_tag"]),
-  /** The strong ETag of the draft's current version, when the server knew it: reload, then retry with it. */
-  currentETag: z.optional(z.string()),
-});
+export const PreconditionFailedProblemSchema = PROBLEM_SCHEMAS.PreconditionFailedProblem;
 
 /**
- * 400: the `If-Match` header is not valid syntax, or the body is not JSON.
+ * 400: the `If-Match` header is not valid syntax (`invalid_if_match`), or the body is not JSON
+ * (`malformed_request`).
  *
  * @example
  * ```ts
  * const problem = BadRequestProblemSchema.parse(await response.json()); // problem.code: "invalid_if_match" | "malformed_request"
  * ```
  */
-export const BadRequestProblemSchema = z.object({
-  ...base,
-  /** The HTTP status: always 400 Bad Request. */
-  status: z.literal(400),
-  /** What was malformed: `invalid_if_match` (the `If-Match` header is not valid syntax) or `malformed_request` (the body is not JSON). */
-  code: z.enum(["invalid_if_match", "malformed_request"]),
-});
+export const BadRequestProblemSchema = PROBLEM_SCHEMAS.BadRequestProblem;
 
 /**
  * Every problem details object {@link toProblem} returns, discriminated by `code`. Parse
@@ -386,23 +313,13 @@ export const BadRequestProblemSchema = z.object({
  * if (problem.code === "version_conflict") log.info("reload", problem.currentETag);
  * ```
  */
-export const ProblemDetailsSchema = z.discriminatedUnion("code", [
-  ValidationProblemSchema,
-  VersionConflictProblemSchema,
-  TerminalDraftProblemSchema,
-  NotReadyProblemSchema,
-  ForbiddenProblemSchema,
-  DraftNotFoundProblemSchema,
-  UnknownRunProblemSchema,
-  IdempotencyKeyReuseProblemSchema,
-  InvalidTransitionProblemSchema,
-  OpenDraftExistsProblemSchema,
-  RetryExhaustedProblemSchema,
-  InternalProblemSchema,
-  PreconditionRequiredProblemSchema,
-  PreconditionFailedProblemSchema,
-  BadRequestProblemSchema,
-]);
+export const ProblemDetailsSchema = /* @__PURE__ */ z.discriminatedUnion(
+  "code",
+  Object.values(PROBLEM_SCHEMAS) as [
+    (typeof PROBLEM_SCHEMAS)[keyof typeof PROBLEM_SCHEMAS],
+    ...(typeof PROBLEM_SCHEMAS)[keyof typeof PROBLEM_SCHEMAS][],
+  ],
+);
 
 /**
  * An RFC 9457 problem details object produced by {@link toProblem}, discriminated by `code`.
@@ -417,18 +334,6 @@ export const ProblemDetailsSchema = z.discriminatedUnion("code", [
  * ```
  */
 export type ProblemDetails = z.output<typeof ProblemDetailsSchema>;
-
-/**
- * Every `code` a problem details object may carry.
- *
- * @example
- * ```ts
- * import type { ProblemCode } from "onboarding-lifecycle/http";
- *
- * const retryable: readonly ProblemCode[] = ["retry_exhausted", "version_conflict"];
- * ```
- */
-export type ProblemCode = ProblemDetails["code"];
 
 /**
  * The problem details object with a given `code`.

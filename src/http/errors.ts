@@ -1,33 +1,20 @@
 /**
  * Errors raised by the HTTP helpers themselves (not by the engine): a missing, malformed or
- * unmatchable `If-Match`, and a request body that is not JSON. {@link toProblem} maps them like
- * the engine's errors. They are recognised across copies of the package (ESM and CJS side by
- * side) through a `Symbol.for` brand, like `OnboardingError`.
+ * unmatchable `If-Match`, and a request body that is not JSON. They are `OnboardingError`s
+ * like the engine's: their codes are in `ErrorCode`, their public data is declared in
+ * `ERROR_CATALOG`, {@link toProblem} maps them by that declaration, and they are recognised
+ * across copies of the package (ESM and CJS side by side) through the same brand.
  */
-
-const BRAND: unique symbol = Symbol.for("onboarding-lifecycle.http-error") as never;
+import {
+  ErrorCode,
+  OnboardingError,
+  isOnboardingError,
+  type ErrorData,
+} from "../record/index.js";
 
 /**
- * The stable codes of {@link HttpRequestError}s.
- *
- * @example
- * ```ts
- * if (isHttpRequestError(error) && error.code === HttpErrorCode.PreconditionRequired) log.warn("send If-Match");
- * ```
- */
-export const HttpErrorCode = {
-  /** A mutation without `If-Match` (428). */
-  PreconditionRequired: "precondition_required",
-  /** `If-Match` names no strong tag of this draft (412). */
-  PreconditionFailed: "precondition_failed",
-  /** `If-Match` is not valid syntax (400). */
-  InvalidIfMatch: "invalid_if_match",
-  /** The request body is not valid JSON (400). */
-  MalformedRequest: "malformed_request",
-} as const;
-
-/**
- * One of the values of {@link HttpErrorCode}.
+ * The codes of {@link HttpRequestError}s: `precondition_required`, `precondition_failed`,
+ * `invalid_if_match`, `malformed_request` (members of `ErrorCode`).
  *
  * @example
  * ```ts
@@ -36,7 +23,21 @@ export const HttpErrorCode = {
  * const expected: HttpErrorCode = "precondition_required";
  * ```
  */
-export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+export type HttpErrorCode =
+  | typeof ErrorCode.PreconditionRequired
+  | typeof ErrorCode.PreconditionFailed
+  | typeof ErrorCode.InvalidIfMatch
+  | typeof ErrorCode.MalformedRequest;
+
+/** The same codes at run time (test/http/error-catalog.test.ts checks each class's code is here). */
+const HTTP_ERROR_CODES: readonly HttpErrorCode[] = [
+  ErrorCode.PreconditionRequired,
+  ErrorCode.PreconditionFailed,
+  ErrorCode.InvalidIfMatch,
+  ErrorCode.MalformedRequest,
+];
+
+const isHttpErrorCode = (code: string): code is HttpErrorCode => (HTTP_ERROR_CODES as readonly string[]).includes(code);
 
 /**
  * Whether a value is an error raised by the HTTP helpers (whichever copy of the package threw it).
@@ -50,16 +51,11 @@ export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
  * ```
  */
 export function isHttpRequestError(value: unknown): value is HttpRequestError {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    (value as { [BRAND]?: unknown })[BRAND] === true &&
-    typeof (value as { code?: unknown }).code === "string"
-  );
+  return isOnboardingError(value) && isHttpErrorCode(value.code);
 }
 
 /**
- * The base class of the HTTP helpers' errors. Match on `code`.
+ * The base class of the HTTP helpers' errors, an `OnboardingError`. Match on `code`.
  *
  * @example
  * ```ts
@@ -71,26 +67,24 @@ export function isHttpRequestError(value: unknown): value is HttpRequestError {
  * }
  * ```
  */
-export class HttpRequestError extends Error {
-  /** The error's stable code. */
-  readonly code: HttpErrorCode;
+export class HttpRequestError extends OnboardingError {
+  declare readonly code: HttpErrorCode;
 
   /** @param code the stable code @param message a human-readable description */
   constructor(code: HttpErrorCode, message: string) {
-    super(message);
-    this.code = code;
-    this.name = new.target.name;
-    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+    super(code, message);
   }
 
-  /** Cross-copy `instanceof`: the brand and, for subclasses, the code. */
+  /** Cross-copy `instanceof`: the brand and, for subclasses, the code (any HTTP code for this class). */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (!isHttpRequestError(value)) return false;
-    const expected = (this as { readonly errorCode?: HttpErrorCode }).errorCode;
+    const expected = (this as { readonly errorCode?: ErrorCode }).errorCode;
     return expected === undefined || value.code === expected;
   }
 }
 
+/** The public fields of a {@link PreconditionRequiredError} (declared in `ERROR_CATALOG`). */
+export interface PreconditionRequiredError extends ErrorData<"precondition_required"> {}
 /**
  * A mutation arrived without `If-Match` while `onMissing` is `"require"` (the default): 428.
  *
@@ -101,18 +95,17 @@ export class HttpRequestError extends Error {
  */
 export class PreconditionRequiredError extends HttpRequestError {
   /** The code every instance carries. */
-  static readonly errorCode = HttpErrorCode.PreconditionRequired;
-  declare readonly code: typeof HttpErrorCode.PreconditionRequired;
-  /** The draft the mutation was aimed at. */
-  readonly draftId: string;
+  static readonly errorCode = ErrorCode.PreconditionRequired;
+  declare readonly code: typeof ErrorCode.PreconditionRequired;
 
   /** @param draftId the draft the mutation was aimed at */
   constructor(draftId: string) {
     super(
-      HttpErrorCode.PreconditionRequired,
+      ErrorCode.PreconditionRequired,
       `Send If-Match with the ETag of draft ${draftId} (from its last GET or mutation response)`,
     );
-    this.draftId = draftId;
+    const data: ErrorData<"precondition_required"> = { draftId };
+    Object.assign(this, data);
   }
 }
 
@@ -124,8 +117,10 @@ export class PreconditionRequiredError extends HttpRequestError {
  * if (error instanceof PreconditionFailedError && error.reason === "weak_only") log.warn("weak ETag in If-Match");
  * ```
  */
-export type PreconditionFailure = "empty" | "weak_only" | "no_matching_tag";
+export type PreconditionFailure = ErrorData<"precondition_failed">["reason"];
 
+/** The public fields of a {@link PreconditionFailedError} (declared in `ERROR_CATALOG`). */
+export interface PreconditionFailedError extends ErrorData<"precondition_failed"> {}
 /**
  * `If-Match` lists no strong entity tag of this draft (an empty list, only weak tags, or tags
  * of other drafts or other servers): it can never match, 412.
@@ -137,28 +132,24 @@ export type PreconditionFailure = "empty" | "weak_only" | "no_matching_tag";
  */
 export class PreconditionFailedError extends HttpRequestError {
   /** The code every instance carries. */
-  static readonly errorCode = HttpErrorCode.PreconditionFailed;
-  declare readonly code: typeof HttpErrorCode.PreconditionFailed;
-  /** The draft the mutation was aimed at. */
-  readonly draftId: string;
+  static readonly errorCode = ErrorCode.PreconditionFailed;
+  declare readonly code: typeof ErrorCode.PreconditionFailed;
   /** The draft's current version, when the caller knew it (gives the problem a `currentETag`). */
   readonly currentVersion: number | null;
-  /** Why nothing could match. */
-  readonly reason: PreconditionFailure;
 
   /** @param draftId the draft @param currentVersion its version if known @param reason why */
   constructor(draftId: string, currentVersion: number | null, reason: PreconditionFailure) {
     super(
-      HttpErrorCode.PreconditionFailed,
+      ErrorCode.PreconditionFailed,
       reason === "weak_only"
         ? "If-Match uses strong comparison: a weak entity tag (W/) never matches"
         : reason === "empty"
           ? "If-Match is empty: no entity tag can match"
           : `If-Match names no entity tag of draft ${draftId}`,
     );
-    this.draftId = draftId;
+    const data: ErrorData<"precondition_failed"> = { draftId, reason };
+    Object.assign(this, data);
     this.currentVersion = currentVersion;
-    this.reason = reason;
   }
 }
 
@@ -172,14 +163,14 @@ export class PreconditionFailedError extends HttpRequestError {
  */
 export class InvalidIfMatchError extends HttpRequestError {
   /** The code every instance carries. */
-  static readonly errorCode = HttpErrorCode.InvalidIfMatch;
-  declare readonly code: typeof HttpErrorCode.InvalidIfMatch;
-  /** What is wrong with it. */
+  static readonly errorCode = ErrorCode.InvalidIfMatch;
+  declare readonly code: typeof ErrorCode.InvalidIfMatch;
+  /** What is wrong with it (also in the message, and so in the problem's `detail`). */
   readonly reason: string;
 
   /** @param reason what is wrong */
   constructor(reason: string) {
-    super(HttpErrorCode.InvalidIfMatch, `Invalid If-Match header: ${reason}`);
+    super(ErrorCode.InvalidIfMatch, `Invalid If-Match header: ${reason}`);
     this.reason = reason;
   }
 }
@@ -196,11 +187,11 @@ export class InvalidIfMatchError extends HttpRequestError {
  */
 export class MalformedRequestError extends HttpRequestError {
   /** The code every instance carries. */
-  static readonly errorCode = HttpErrorCode.MalformedRequest;
-  declare readonly code: typeof HttpErrorCode.MalformedRequest;
+  static readonly errorCode = ErrorCode.MalformedRequest;
+  declare readonly code: typeof ErrorCode.MalformedRequest;
 
   /** @param message what is wrong with the request */
   constructor(message: string) {
-    super(HttpErrorCode.MalformedRequest, message);
+    super(ErrorCode.MalformedRequest, message);
   }
 }

@@ -2,7 +2,8 @@
  * http/ — `onboarding-lifecycle/http`: framework-agnostic HTTP helpers for serving drafts over
  * HTTP. Strong ETags from a draft's id and version, `If-Match` parsing into the engine's
  * `expectedVersion` (428 when missing, 412 when stale), `If-None-Match` for 304 on conditional
- * `GET`s, and RFC 9457 problem details for every error, with the zod schemas of those problems (the source of `specs/openapi.json`).
+ * `GET`s, and RFC 9457 problem details for every error, with the zod schemas of those problems (derived from
+ * `ERROR_CATALOG`, and the source of `specs/openapi.json`).
  *
  * May import: the root modules (vocabulary/, record/, lifecycle/, commands/, engine/ types) and
  * zod. Never a web framework (Hono, Express, Fastify ...) or a storage driver: a route handler
@@ -28,25 +29,26 @@ export {
   type Precondition,
 } from "./etag.js";
 export {
-  HttpErrorCode,
   HttpRequestError,
   isHttpRequestError,
   PreconditionRequiredError,
   PreconditionFailedError,
   InvalidIfMatchError,
   MalformedRequestError,
+  type HttpErrorCode,
   type PreconditionFailure,
 } from "./errors.js";
 export {
   toProblem,
   problemResponse,
-  PROBLEM_CATALOG,
   PROBLEM_CONTENT_TYPE,
   DEFAULT_PROBLEM_TYPE_BASE,
   type ProblemOptions,
   type ProblemResponse,
 } from "./problem.js";
 export {
+  PROBLEM_CATALOG,
+  PROBLEM_SCHEMAS,
   ProblemDetailsSchema,
   ValidationIssueSchema,
   BlockerSchema,
@@ -68,4 +70,7 @@ export {
   type ProblemDetails,
   type ProblemCode,
   type ProblemOf,
+  type ProblemName,
+  type ProblemCodesOf,
+  type ProblemSchemaOf,
 } from "./contract.js";

@@ -1,35 +1,15 @@
 /**
- * Maps errors to RFC 9457 problem details: every `OnboardingError` and every error of the HTTP
- * helpers gets a stable `type` URI, a fixed `title`, an HTTP `status`, a `detail`, its `code` and
- * the data a client needs to react. Server-side failures (corrupt records, store failures,
- * configuration, unknown errors) never leak internals: a generic detail and no data.
+ * Maps errors to RFC 9457 problem details by a table lookup on `code`: every `OnboardingError`
+ * (the engine's and the HTTP helpers') gets the `type`, `title`, `status` and data its
+ * declaration in `PROBLEM_CATALOG` (`ERROR_CATALOG` plus `internal_error`) gives it. Server-side
+ * failures (corrupt records, store failures, configuration, unknown errors) never leak
+ * internals: their declarations have no data and a generic detail.
  */
-import {
-  AuthorizationError,
-  DraftNotFoundError,
-  IdempotencyKeyReuseError,
-  InvalidTransitionError,
-  NotReadyError,
-  OpenDraftExistsError,
-  RetryExhaustedError,
-  TerminalDraftError,
-  UnknownRunError,
-  ValidationError,
-  VersionConflictError,
-  isOnboardingError,
-  type OnboardingError,
-} from "../record/index.js";
+import * as z from "zod/mini";
+import { isOnboardingError, type ErrorDeclaration, type VersionConflictError } from "../record/index.js";
 import { formatETag } from "./etag.js";
-import {
-  InvalidIfMatchError,
-  MalformedRequestError,
-  PreconditionFailedError,
-  PreconditionRequiredError,
-  isHttpRequestError,
-  type HttpRequestError,
-} from "./errors.js";
-import type { ProblemCode, ProblemDetails } from "./contract.js";
-
+import type { PreconditionFailedError } from "./errors.js";
+import { PROBLEM_CATALOG, type ProblemCode, type ProblemDetails } from "./contract.js";
 /**
  * The default base of problem `type` URIs: `urn:onboarding-lifecycle:problem:` + `code`. Set
  * `typeBase` to your documentation URL (e.g. `https://api.example.com/problems/`) to make them
@@ -53,48 +33,6 @@ export const DEFAULT_PROBLEM_TYPE_BASE = "urn:onboarding-lifecycle:problem:";
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
 /**
- * The status and title of every problem code. `version_conflict` is 412 when the stale version
- * came from `If-Match` and 409 otherwise (the table shows the `If-Match` case).
- *
- * @example
- * ```ts
- * import { PROBLEM_CATALOG } from "onboarding-lifecycle/http";
- *
- * PROBLEM_CATALOG.not_ready; // { status: 409, title: "Not ready for activation" }
- * ```
- */
-export const PROBLEM_CATALOG: {
-  readonly [C in ProblemCode]: {
-    /** The HTTP status of problems with this code. */
-    readonly status: number;
-    /** The fixed `title` of problems with this code. */
-    readonly title: string;
-  };
-} = {
-  validation_failed: { status: 422, title: "Invalid input" },
-  version_conflict: { status: 412, title: "Version conflict" },
-  terminal_draft: { status: 409, title: "Draft is completed or cancelled" },
-  not_ready: { status: 409, title: "Not ready for activation" },
-  forbidden: { status: 403, title: "Forbidden" },
-  draft_not_found: { status: 404, title: "Draft not found" },
-  unknown_run: { status: 404, title: "Unknown run" },
-  idempotency_key_reuse: { status: 409, title: "Idempotency key reused" },
-  invalid_transition: { status: 409, title: "Command not possible in this state" },
-  open_draft_exists: { status: 409, title: "Tenant already has an open draft" },
-  retry_exhausted: { status: 503, title: "Too many concurrent writes" },
-  corrupt_record: { status: 500, title: "Stored record is unreadable" },
-  store_failure: { status: 500, title: "Storage failure" },
-  configuration: { status: 500, title: "Server misconfiguration" },
-  internal_error: { status: 500, title: "Internal server error" },
-  precondition_required: { status: 428, title: "Precondition required" },
-  precondition_failed: { status: 412, title: "Precondition failed" },
-  invalid_if_match: { status: 400, title: "Invalid If-Match header" },
-  malformed_request: { status: 400, title: "Malformed request" },
-};
-
-const INTERNAL_DETAIL = "The server could not complete the request. The failure was logged; try again later.";
-
-/**
  * Options of {@link toProblem} and {@link problemResponse}.
  *
  * @example
@@ -116,10 +54,48 @@ export interface ProblemOptions {
   readonly instance?: string;
 }
 
+/** The problem codes whose declarations have derived members. */
+type DerivingCode = { [C in ProblemCode]: [(typeof PROBLEM_CATALOG)[C]["derived"][number]] extends [never] ? never : C }[ProblemCode];
+
+/** The error class of each code with derived members. */
+interface DerivingError {
+  /** Its `currentETag` comes from the current draft. */
+  version_conflict: VersionConflictError;
+  /** Its `currentETag` comes from the draft id and the current version, when known. */
+  precondition_failed: PreconditionFailedError;
+}
+
 /**
- * Maps any thrown value to an RFC 9457 problem details object. `OnboardingError`s and the HTTP
- * helpers' errors get their own code, status and data (see docs/http.md for the table);
- * anything else is a generic 500 `internal_error` with no details, so log the error yourself.
+ * How the HTTP layer computes each derived member (the declarations list them, this gives
+ * their values). A member it cannot compute is left out, and the problem's schema decides.
+ */
+const DERIVE: {
+  readonly [C in DerivingCode]: (
+    error: C extends keyof DerivingError ? DerivingError[C] : never,
+  ) => Partial<Pick<z.output<(typeof PROBLEM_CATALOG)[C]["data"]>, (typeof PROBLEM_CATALOG)[C]["derived"][number]>>;
+} = {
+  version_conflict: (error) => etagOf(error.current),
+  precondition_failed: (error) => (error.currentVersion === null ? {} : etagOf({ id: error.draftId, version: error.currentVersion })),
+};
+
+/**
+ * `{ currentETag }` of a draft, or nothing when it cannot make a tag (an error built by hand with
+ * a bad id or version): an error handler must answer, never throw.
+ */
+function etagOf(subject: unknown): { currentETag?: string } {
+  try {
+    return { currentETag: formatETag(subject as { readonly id: string; readonly version: number }) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Maps any thrown value to an RFC 9457 problem details object. `OnboardingError`s (the engine's
+ * and the HTTP helpers') get their code's status, title and data from `PROBLEM_CATALOG` (see
+ * docs/http.md for the table); anything else, and an error whose data does not fit its
+ * declaration (built by hand), is a generic 500 `internal_error` with no details, so log the
+ * error yourself.
  *
  * @example
  * ```ts
@@ -135,165 +111,46 @@ export interface ProblemOptions {
  * ```
  */
 export function toProblem(error: unknown, options: ProblemOptions = {}): ProblemDetails {
-  const typeBase = options.typeBase ?? DEFAULT_PROBLEM_TYPE_BASE;
-  const head: Head = (code, detail, status = PROBLEM_CATALOG[code].status) => ({
-    type: `${typeBase}${code}`,
-    title: PROBLEM_CATALOG[code].title,
-    status,
-    detail,
+  const known = isOnboardingError(error) && Object.hasOwn(PROBLEM_CATALOG, error.code);
+  try {
+    if (known) {
+      const problem = problemOf(error as unknown as Record<string, unknown>, error.code as ProblemCode, error.message, options);
+      if (problem !== null) return problem;
+    }
+  } catch {
+    // A hand-built error whose fields throw on access: answer, never throw.
+  }
+  return problemOf({}, "internal_error", "", options) as ProblemDetails;
+}
+
+/** The problem of `code` from the error's fields, or `null` when they do not fit its declaration. */
+function problemOf(
+  fields: Readonly<Record<string, unknown>>,
+  code: ProblemCode,
+  message: string,
+  options: ProblemOptions,
+): ProblemDetails | null {
+  const declaration: ErrorDeclaration = PROBLEM_CATALOG[code];
+  const carried: Record<string, unknown> = {};
+  for (const key of Object.keys(declaration.data.shape)) {
+    if (!declaration.derived.includes(key) && fields[key] !== undefined) carried[key] = fields[key];
+  }
+  const derive = (DERIVE as Partial<Record<ProblemCode, (error: unknown) => object>>)[code];
+  if (derive !== undefined) Object.assign(carried, derive(fields));
+  // The declaration's schema checks the data and drops anything else (extra blocker fields).
+  const data = z.safeParse(declaration.data, carried);
+  if (!data.success) return null;
+  const problem = {
+    type: `${options.typeBase ?? DEFAULT_PROBLEM_TYPE_BASE}${code}`,
+    title: declaration.title,
+    status: options.ifMatchUsed === true ? declaration.status : declaration.statusWithoutIfMatch,
+    detail: declaration.detail(data.data, message),
     ...(options.instance === undefined ? {} : { instance: options.instance }),
     code,
-  });
-  if (isOnboardingError(error)) return fromOnboardingError(error, head, options.ifMatchUsed === true);
-  if (isHttpRequestError(error)) return fromHttpError(error, head);
-  return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
-}
-
-/** The members every problem shares, in RFC 9457 order (the branches narrow `status`). */
-type Head = <C extends ProblemCode>(
-  code: C,
-  detail: string,
-  status?: number,
-) => { type: string; title: string; status: number; detail: string; instance?: string; code: C };
-
-function fromOnboardingError(error: OnboardingError, head: Head, ifMatchUsed: boolean): ProblemDetails {
-  // `instanceof` checks the cross-copy brand and the code (see record/errors.ts), and narrows.
-  if (error instanceof ValidationError) {
-    return {
-      ...head(error.code, error.message),
-      status: 422,
-      target: error.target,
-      issues: error.issues.map((issue) => ({ code: issue.code, path: [...issue.path], message: issue.message })),
-    };
-  }
-  if (error instanceof VersionConflictError) {
-    const status = ifMatchUsed ? 412 : 409;
-    const tag = currentETag(error.current).currentETag;
-    // Only a hand-built error lacks a draft to tag: nothing a client could reload from.
-    if (tag === undefined) return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
-    return {
-      ...head(error.code, error.message, status),
-      status,
-      expectedVersion: error.expectedVersion,
-      actualVersion: error.actualVersion,
-      currentETag: tag,
-    };
-  }
-  if (error instanceof TerminalDraftError) {
-    return {
-      ...head(error.code, error.message),
-      status: 409,
-      draftId: error.draftId,
-      state: error.state,
-      commandType: error.commandType,
-    };
-  }
-  if (error instanceof NotReadyError) {
-    return {
-      ...head(error.code, error.message),
-      status: 409,
-      draftId: error.draftId,
-      blockers: error.blockers.map((blocker) => ({
-        code: blocker.code,
-        checkpoint: blocker.checkpoint,
-        overridable: blocker.overridable,
-        message: blocker.message,
-      })),
-      overridable: error.overridable,
-    };
-  }
-  if (error instanceof AuthorizationError) {
-    return {
-      ...head(error.code, `Not allowed to ${error.capability}${error.draftId === null ? "" : ` on draft ${error.draftId}`}`),
-      status: 403,
-      capability: error.capability,
-      draftId: error.draftId,
-    };
-  }
-  if (error instanceof DraftNotFoundError) {
-    return { ...head(error.code, `No onboarding draft ${error.draftId} here`), status: 404, draftId: error.draftId };
-  }
-  if (error instanceof UnknownRunError) {
-    return {
-      ...head(error.code, error.message),
-      status: 404,
-      draftId: error.draftId,
-      runId: error.runId,
-      commandType: error.commandType,
-    };
-  }
-  if (error instanceof IdempotencyKeyReuseError) {
-    return {
-      ...head(
-        error.code,
-        `Idempotency key ${JSON.stringify(error.key)} was already used for a different ${error.originalCommandType} request`,
-      ),
-      status: 409,
-      idempotencyKey: error.key,
-      originalCommandType: error.originalCommandType,
-    };
-  }
-  if (error instanceof InvalidTransitionError) {
-    return {
-      ...head(error.code, error.message),
-      status: 409,
-      draftId: error.draftId,
-      commandType: error.commandType,
-      state: error.state,
-      requirement: error.requirement,
-    };
-  }
-  if (error instanceof OpenDraftExistsError) {
-    return {
-      ...head(error.code, `Tenant ${error.tenantId} already has an open onboarding draft (${error.existingDraftId})`),
-      status: 409,
-      tenantId: error.tenantId,
-      existingDraftId: error.existingDraftId,
-    };
-  }
-  if (error instanceof RetryExhaustedError) {
-    return {
-      ...head(error.code, "The draft is being changed by too many writers at once; retry shortly"),
-      status: 503,
-      draftId: error.draftId,
-      attempts: error.attempts,
-    };
-  }
-  if (error.code === "corrupt_record" || error.code === "store_failure" || error.code === "configuration") {
-    return { ...head(error.code, INTERNAL_DETAIL), status: 500 };
-  }
-  return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
-}
-
-/**
- * `{ currentETag }` of a draft, or nothing when it cannot make a tag (an error built by hand with
- * a bad id or version): an error handler must answer, never throw.
- */
-function currentETag(subject: unknown): { currentETag?: string } {
-  try {
-    return { currentETag: formatETag(subject as { readonly id: string; readonly version: number }) };
-  } catch {
-    return {};
-  }
-}
-
-function fromHttpError(error: HttpRequestError, head: Head): ProblemDetails {
-  if (error instanceof PreconditionRequiredError) {
-    return { ...head(error.code, error.message), status: 428, draftId: error.draftId };
-  }
-  if (error instanceof PreconditionFailedError) {
-    return {
-      ...head(error.code, error.message),
-      status: 412,
-      draftId: error.draftId,
-      reason: error.reason,
-      ...(error.currentVersion === null ? {} : currentETag({ id: error.draftId, version: error.currentVersion })),
-    };
-  }
-  if (error instanceof InvalidIfMatchError || error instanceof MalformedRequestError) {
-    return { ...head(error.code, error.message), status: 400 };
-  }
-  return { ...head("internal_error", INTERNAL_DETAIL), status: 500 };
+    ...data.data,
+  };
+  // Built from the declaration the problem's schema is derived from; test/http checks the two.
+  return problem as ProblemDetails;
 }
 
 /**

@@ -2,6 +2,14 @@
  * The error classes of the package. Every error extends {@link OnboardingError} and carries a
  * stable `code` plus the data a caller needs to react.
  *
+ * The public data of each code (what a client may see) is declared once, in `ERROR_CATALOG`
+ * (./error-catalog.ts, re-exported here): each class merges an interface with its code's
+ * {@link ErrorData}, so its public fields are typed from that declaration and set through
+ * `carry`. Fields only a server needs (the current draft of a conflict, the workspace of a
+ * missing draft, a driver error) are declared on the class alone. The classes never read the
+ * catalog at run time, so a bundle that only throws errors (the pure core) does not include it
+ * or the zod schemas in it.
+ *
  * Errors are recognised across copies of the package (the ESM and CJS builds loaded side by
  * side, the "dual-package hazard"): each instance carries a brand registered with
  * `Symbol.for`, and `instanceof` checks that brand and the code instead of the prototype chain.
@@ -10,11 +18,24 @@ import type { LifecycleState } from "../vocabulary/index.js";
 import type { Capability } from "../vocabulary/index.js";
 import type { Blocker } from "../vocabulary/index.js";
 import type { OnboardingDraft } from "./schema.js";
+import type { ErrorData, ValidationIssue, ValidationTarget } from "./error-catalog.js";
+
+export {
+  ERROR_CATALOG,
+  ValidationIssueSchema,
+  BlockerSchema,
+  defineError,
+  type ErrorDeclaration,
+  type ErrorData,
+  type ValidationIssue,
+  type ValidationTarget,
+} from "./error-catalog.js";
 
 const BRAND: unique symbol = Symbol.for("onboarding-lifecycle.error") as never;
 
 /**
- * The stable string codes of every error the package throws.
+ * The stable string codes of every error the package throws (the engine's and the HTTP
+ * helpers').
  *
  * @example
  * ```ts
@@ -50,22 +71,22 @@ export const ErrorCode = {
   Store: "store_failure",
   /** A worker reported on a run the draft never had ({@link UnknownRunError}). */
   UnknownRun: "unknown_run",
+  /** A mutation without `If-Match` (`PreconditionRequiredError` of `onboarding-lifecycle/http`). */
+  PreconditionRequired: "precondition_required",
+  /** `If-Match` names no strong tag of this draft (`PreconditionFailedError` of `onboarding-lifecycle/http`). */
+  PreconditionFailed: "precondition_failed",
+  /** `If-Match` is not valid syntax (`InvalidIfMatchError` of `onboarding-lifecycle/http`). */
+  InvalidIfMatch: "invalid_if_match",
+  /** The request body is not valid JSON (`MalformedRequestError` of `onboarding-lifecycle/http`). */
+  MalformedRequest: "malformed_request",
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/**
- * One problem found while validating input or a stored record: a plain, serialisable summary of
- * a zod issue.
- */
-export interface ValidationIssue {
-  /** The zod issue code (for example `invalid_type`, `too_big`, `invalid_value`). */
-  readonly code: string;
-  /** Where in the input the problem is. */
-  readonly path: readonly (string | number)[];
-  /** A human-readable description, in English. */
-  readonly message: string;
+/** Copies an error's public data onto it, checked against its code's declaration. */
+function carry<C extends ErrorCode>(error: { readonly code: C }, data: ErrorData<C>): void {
+  Object.assign(error, data);
 }
 
 /**
@@ -143,9 +164,12 @@ export class OnboardingError extends Error {
   }
 }
 
-/** What a {@link ValidationError} was validating. */
-export type ValidationTarget = "command" | "create" | "options" | "audit" | "idempotency";
+// Each class below merges an interface with its code's public data (ErrorData), so its public
+// fields are declared once, in ERROR_CATALOG, and set through `carry`. Fields only a server
+// needs are declared on the class.
 
+/** The public fields of a {@link ValidationError} (declared in {@link ERROR_CATALOG}). */
+export interface ValidationError extends ErrorData<"validation_failed"> {}
 /**
  * Input (a command, create input or options) did not pass its zod schema. Nothing was changed.
  *
@@ -161,10 +185,6 @@ export class ValidationError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "validation_failed" as const;
   declare readonly code: typeof ErrorCode.Validation;
-  /** Every problem found, with paths into the input. */
-  readonly issues: readonly ValidationIssue[];
-  /** What was being validated. */
-  readonly target: ValidationTarget;
 
   /** @param target what was validated @param issues the problems found */
   constructor(target: ValidationTarget, issues: readonly ValidationIssue[]) {
@@ -173,14 +193,13 @@ export class ValidationError extends OnboardingError {
       ErrorCode.Validation,
       `Invalid ${target}${first ? ` at ${formatPath(first.path)}: ${first.message}` : ""}`,
     );
-    this.target = target;
-    this.issues = issues;
+    carry(this, { target, issues });
   }
 }
 
 /**
  * A stored record failed validation on read (hand-edited, truncated or written by something
- * else). The store's data is left as it is.
+ * else). The store's data is left as it is. Server-side: its problem shows none of this.
  */
 export class CorruptRecordError extends OnboardingError {
   /** The code every instance carries. */
@@ -208,6 +227,8 @@ export class CorruptRecordError extends OnboardingError {
   }
 }
 
+/** The public fields of a {@link VersionConflictError} (declared in {@link ERROR_CATALOG}). */
+export interface VersionConflictError extends ErrorData<"version_conflict"> {}
 /**
  * The caller's `expectedVersion` is not the stored version: somebody else wrote first. Nothing
  * was written except a `conflict` audit entry. Reload (`current` is the fresh draft) and retry.
@@ -224,11 +245,7 @@ export class VersionConflictError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "version_conflict" as const;
   declare readonly code: typeof ErrorCode.VersionConflict;
-  /** The version the caller based the command on. */
-  readonly expectedVersion: number;
-  /** The version actually stored. */
-  readonly actualVersion: number;
-  /** The draft as currently stored. */
+  /** The draft as currently stored (server-side only: its problem carries `currentETag` instead). */
   readonly current: OnboardingDraft;
 
   /** @param expectedVersion the caller's version @param current the stored draft */
@@ -237,33 +254,28 @@ export class VersionConflictError extends OnboardingError {
       ErrorCode.VersionConflict,
       `Draft ${current.id} is at version ${current.version}, not ${expectedVersion}: it was changed by someone else`,
     );
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = current.version;
+    carry(this, { expectedVersion, actualVersion: current.version });
     this.current = current;
   }
 }
 
+/** The public fields of a {@link TerminalDraftError} (declared in {@link ERROR_CATALOG}). */
+export interface TerminalDraftError extends ErrorData<"terminal_draft"> {}
 /** The draft is completed or cancelled; terminal drafts never change. */
 export class TerminalDraftError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "terminal_draft" as const;
   declare readonly code: typeof ErrorCode.TerminalDraft;
-  /** The draft's id. */
-  readonly draftId: string;
-  /** Its terminal state. */
-  readonly state: LifecycleState;
-  /** The command that was refused. */
-  readonly commandType: string;
 
   /** @param draftId the draft @param state its terminal state @param commandType the refused command */
   constructor(draftId: string, state: LifecycleState, commandType: string) {
     super(ErrorCode.TerminalDraft, `Draft ${draftId} is ${state}; ${commandType} is not possible any more`);
-    this.draftId = draftId;
-    this.state = state;
-    this.commandType = commandType;
+    carry(this, { draftId, state, commandType });
   }
 }
 
+/** The public fields of a {@link NotReadyError} (declared in {@link ERROR_CATALOG}). */
+export interface NotReadyError extends ErrorData<"not_ready"> {}
 /**
  * Activation was refused: readiness has blockers (or only overridable ones and no override, or
  * no override capability). `blockers` says what to fix.
@@ -272,12 +284,6 @@ export class NotReadyError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "not_ready" as const;
   declare readonly code: typeof ErrorCode.NotReady;
-  /** The draft's id. */
-  readonly draftId: string;
-  /** Everything that stands in the way. */
-  readonly blockers: readonly Blocker[];
-  /** Whether an override (with reason and capability) would have been accepted. */
-  readonly overridable: boolean;
 
   /** @param draftId the draft @param blockers what blocks @param overridable whether an override would do */
   constructor(draftId: string, blockers: readonly Blocker[], overridable: boolean) {
@@ -287,75 +293,69 @@ export class NotReadyError extends OnboardingError {
         overridable ? " (an override with a reason is possible)" : ""
       }`,
     );
-    this.draftId = draftId;
-    this.blockers = blockers;
-    this.overridable = overridable;
+    carry(this, { draftId, blockers, overridable });
   }
 }
 
+/** The public fields of an {@link AuthorizationError} (declared in {@link ERROR_CATALOG}). */
+export interface AuthorizationError extends ErrorData<"forbidden"> {}
 /** The `authorize` function denied a capability. The denial is audited. */
 export class AuthorizationError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "forbidden" as const;
   declare readonly code: typeof ErrorCode.Forbidden;
-  /** The capability that was denied. */
-  readonly capability: Capability;
-  /** The id of the actor that was denied. */
+  /** The id of the actor that was denied (server-side only: its problem does not echo it). */
   readonly actorId: string;
-  /** The draft concerned, or `null` for `create`. */
-  readonly draftId: string | null;
 
   /** @param capability denied capability @param actorId who @param draftId which draft */
   constructor(capability: Capability, actorId: string, draftId: string | null) {
     super(ErrorCode.Forbidden, `Actor ${actorId} may not ${capability}${draftId ? ` on draft ${draftId}` : ""}`);
-    this.capability = capability;
+    carry(this, { capability, draftId });
     this.actorId = actorId;
-    this.draftId = draftId;
   }
 }
 
+/** The public fields of a {@link DraftNotFoundError} (declared in {@link ERROR_CATALOG}). */
+export interface DraftNotFoundError extends ErrorData<"draft_not_found"> {}
 /** No draft with this id exists in this workspace (a draft of another workspace is never revealed). */
 export class DraftNotFoundError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "draft_not_found" as const;
   declare readonly code: typeof ErrorCode.DraftNotFound;
-  /** The workspace searched. */
+  /** The workspace searched (server-side only). */
   readonly workspaceId: string;
-  /** The id looked for. */
-  readonly draftId: string;
 
   /** @param workspaceId where @param draftId what */
   constructor(workspaceId: string, draftId: string) {
     super(ErrorCode.DraftNotFound, `No onboarding draft ${draftId} in workspace ${workspaceId}`);
     this.workspaceId = workspaceId;
-    this.draftId = draftId;
+    carry(this, { draftId });
   }
 }
 
+/** The public fields of an {@link IdempotencyKeyReuseError} (declared in {@link ERROR_CATALOG}). */
+export interface IdempotencyKeyReuseError extends ErrorData<"idempotency_key_reuse"> {}
 /** An idempotency key was reused for a different command (or another draft). */
 export class IdempotencyKeyReuseError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "idempotency_key_reuse" as const;
   declare readonly code: typeof ErrorCode.IdempotencyKeyReuse;
-  /** The reused key. */
-  readonly key: string;
-  /** The draft the key was first used on. */
+  /** The draft the key was first used on (server-side only: it may be one the caller cannot see). */
   readonly originalDraftId: string;
-  /** The command type the key was first used with. */
-  readonly originalCommandType: string;
 
-  /** @param key the key @param originalDraftId first draft @param originalCommandType first command */
-  constructor(key: string, originalDraftId: string, originalCommandType: string) {
+  /** @param idempotencyKey the key @param originalDraftId first draft @param originalCommandType first command */
+  constructor(idempotencyKey: string, originalDraftId: string, originalCommandType: string) {
     super(
       ErrorCode.IdempotencyKeyReuse,
-      `Idempotency key ${JSON.stringify(key)} was already used for ${originalCommandType} on draft ${originalDraftId} with different input`,
+      `Idempotency key ${JSON.stringify(idempotencyKey)} was already used for ${originalCommandType} on draft ${originalDraftId} with different input`,
     );
-    this.key = key;
+    carry(this, { idempotencyKey, originalCommandType });
     this.originalDraftId = originalDraftId;
-    this.originalCommandType = originalCommandType;
   }
 }
 
+/** The public fields of an {@link InvalidTransitionError} (declared in {@link ERROR_CATALOG}). */
+export interface InvalidTransitionError extends ErrorData<"invalid_transition"> {}
 /**
  * A command is not possible in the draft's current lifecycle (for example `start_bootstrap`
  * before verification succeeded). `requirement` names what is missing.
@@ -364,14 +364,6 @@ export class InvalidTransitionError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "invalid_transition" as const;
   declare readonly code: typeof ErrorCode.InvalidTransition;
-  /** The draft's id. */
-  readonly draftId: string;
-  /** The refused command. */
-  readonly commandType: string;
-  /** The draft's lifecycle state when the command was refused. */
-  readonly state: LifecycleState;
-  /** A stable token for what is missing, e.g. `identity_required`, `verification_succeeded_required`. */
-  readonly requirement: string;
 
   /** @param draftId draft @param commandType command @param state current state @param requirement what is missing */
   constructor(draftId: string, commandType: string, state: LifecycleState, requirement: string) {
@@ -379,13 +371,12 @@ export class InvalidTransitionError extends OnboardingError {
       ErrorCode.InvalidTransition,
       `${commandType} is not possible on draft ${draftId} in state ${state} (${requirement})`,
     );
-    this.draftId = draftId;
-    this.commandType = commandType;
-    this.state = state;
-    this.requirement = requirement;
+    carry(this, { draftId, commandType, state, requirement });
   }
 }
 
+/** The public fields of an {@link UnknownRunError} (declared in {@link ERROR_CATALOG}). */
+export interface UnknownRunError extends ErrorData<"unknown_run"> {}
 /**
  * A worker reported on a run id the draft never had: not its verification or bootstrap runs,
  * not one a provider change cleared, not one any committed command started. Unlike a report on
@@ -396,33 +387,23 @@ export class UnknownRunError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "unknown_run" as const;
   declare readonly code: typeof ErrorCode.UnknownRun;
-  /** The draft the report named. */
-  readonly draftId: string;
-  /** The run id the report carried. */
-  readonly runId: string;
-  /** The report's command type (`record_verification_result` or `record_bootstrap_result`). */
-  readonly commandType: string;
 
   /** @param draftId draft @param runId the unknown run @param commandType the report */
   constructor(draftId: string, runId: string, commandType: string) {
     super(ErrorCode.UnknownRun, `${commandType}: draft ${draftId} never had a run ${JSON.stringify(runId)}`);
-    this.draftId = draftId;
-    this.runId = runId;
-    this.commandType = commandType;
+    carry(this, { draftId, runId, commandType });
   }
 }
 
+/** The public fields of an {@link OpenDraftExistsError} (declared in {@link ERROR_CATALOG}). */
+export interface OpenDraftExistsError extends ErrorData<"open_draft_exists"> {}
 /** The tenant already has an open (non-terminal) draft in this workspace. */
 export class OpenDraftExistsError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "open_draft_exists" as const;
   declare readonly code: typeof ErrorCode.OpenDraftExists;
-  /** The workspace. */
+  /** The workspace (server-side only). */
   readonly workspaceId: string;
-  /** The tenant. */
-  readonly tenantId: string;
-  /** The open draft that already exists. */
-  readonly existingDraftId: string;
 
   /** @param workspaceId where @param tenantId which tenant @param existingDraftId the open draft */
   constructor(workspaceId: string, tenantId: string, existingDraftId: string) {
@@ -431,30 +412,29 @@ export class OpenDraftExistsError extends OnboardingError {
       `Tenant ${tenantId} already has an open onboarding draft (${existingDraftId}) in workspace ${workspaceId}`,
     );
     this.workspaceId = workspaceId;
-    this.tenantId = tenantId;
-    this.existingDraftId = existingDraftId;
+    carry(this, { tenantId, existingDraftId });
   }
 }
 
+/** The public fields of a {@link RetryExhaustedError} (declared in {@link ERROR_CATALOG}). */
+export interface RetryExhaustedError extends ErrorData<"retry_exhausted"> {}
 /** A background result kept conflicting with other writers and the bounded retry gave up. */
 export class RetryExhaustedError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "retry_exhausted" as const;
   declare readonly code: typeof ErrorCode.RetryExhausted;
-  /** The draft's id. */
-  readonly draftId: string;
-  /** How many attempts were made. */
-  readonly attempts: number;
 
   /** @param draftId draft @param attempts attempts made */
   constructor(draftId: string, attempts: number) {
     super(ErrorCode.RetryExhausted, `Gave up on draft ${draftId} after ${attempts} conflicting attempts`);
-    this.draftId = draftId;
-    this.attempts = attempts;
+    carry(this, { draftId, attempts });
   }
 }
 
-/** The package was configured in a way that cannot work (for example a policy without a clock). */
+/**
+ * The package was configured in a way that cannot work (for example a policy without a clock).
+ * Server-side: its problem shows none of this.
+ */
 export class ConfigurationError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "configuration" as const;
@@ -469,7 +449,10 @@ export class ConfigurationError extends OnboardingError {
   }
 }
 
-/** A storage adapter failed in a way it could not classify (connection lost, driver error). */
+/**
+ * A storage adapter failed in a way it could not classify (connection lost, driver error).
+ * Server-side: its problem shows none of this.
+ */
 export class StoreError extends OnboardingError {
   /** The code every instance carries. */
   static readonly errorCode = "store_failure" as const;
