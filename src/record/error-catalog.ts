@@ -10,7 +10,7 @@
  */
 import * as z from "zod/mini";
 import { BlockerCode, Capability, Checkpoint, LifecycleState } from "../vocabulary/index.js";
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "./error-code.js";
 import type { DeepReadonly } from "./schema.js";
 
 // ---------------------------------------------------------------------------------------------
