@@ -89,7 +89,7 @@ export const COMMAND_TYPES = Object.freeze(Object.keys(COMMANDS) as CommandType[
 
 /** The definition of a command. */
 export function commandDefinition<T extends CommandType>(type: T): CommandDefinition<T, CommandOf<T>> {
-  return COMMANDS[type] as CommandDefinition<T, CommandOf<T>>;
+  return COMMANDS[type];
 }
 
 /** Whether a command is a background worker's report. */

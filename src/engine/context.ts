@@ -124,14 +124,16 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   };
 
   const authorizeAll = (access: Access<TActor>, capabilities: readonly Capability[], draft: OnboardingDraft | null): Promise<void> | undefined => {
-    for (let index = 0; index < capabilities.length; index += 1) {
-      const verdict = authorize(access.actor, capabilities[index]!, draft);
+    let index = 0;
+    for (const first of capabilities) {
+      index += 1;
+      const verdict = authorize(access.actor, first, draft);
       if (verdict === true) continue;
+      const rest = capabilities.slice(index);
       return (async () => {
-        for (let rest = index; rest < capabilities.length; rest += 1) {
-          const capability = capabilities[rest]!;
-          const answer = rest === index ? await verdict : await authorize(access.actor, capability, draft);
-          if (answer !== true) await deny(access, capability, draft);
+        if ((await verdict) !== true) await deny(access, first, draft);
+        for (const capability of rest) {
+          if ((await authorize(access.actor, capability, draft)) !== true) await deny(access, capability, draft);
         }
       })();
     }

@@ -116,12 +116,14 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
 ): OnboardingEngine<TActor> {
   const context = createContext(options);
   const { get, history, list } = createReads(context);
+  // One implementation behind the three typed overloads of `execute`.
+  const execute: OnboardingEngine<TActor>["execute"] = createExecute(context);
   return {
     store: context.store,
     policy: context.policy,
     create: createCreate(context),
     get,
-    execute: createExecute(context) as OnboardingEngine<TActor>["execute"],
+    execute,
     history,
     list,
   };

@@ -114,7 +114,7 @@ export function toProblem(error: unknown, options: ProblemOptions = {}): Problem
   const known = isOnboardingError(error) && Object.hasOwn(PROBLEM_CATALOG, error.code);
   try {
     if (known) {
-      const problem = problemOf(error as unknown as Record<string, unknown>, error.code as ProblemCode, error.message, options);
+      const problem = problemOf(error as unknown as Record<string, unknown>, error.code, error.message, options);
       if (problem !== null) return problem;
     }
   } catch {

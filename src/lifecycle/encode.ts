@@ -16,8 +16,7 @@ function canonicaliser(schema: z.core.$ZodType): Canonicalise {
   const node = schemaNode(schema);
   switch (node.kind) {
     case "object": {
-      const fields = Object.keys(node.shape).map((key) => {
-        const field = node.shape[key]!;
+      const fields = Object.entries(node.shape).map(([key, field]) => {
         return { key, copy: canonicaliser(field), optional: schemaNode(field).kind === "optional" };
       });
       return (value) => {

@@ -21,7 +21,7 @@ import { upgradeDraft } from "./upgrade.js";
  */
 export function idOf(value: unknown): string | null {
   if (typeof value === "object" && value !== null && "id" in value) {
-    const id = (value as { id: unknown }).id;
+    const id = (value).id;
     if (typeof id === "string") return id;
   }
   return null;

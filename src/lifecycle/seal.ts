@@ -50,7 +50,9 @@ function sealRunAgainst(shape: Readonly<Record<string, z.ZodMiniType>>, value: u
       if (field !== undefined) out[key] = field;
       continue;
     }
-    const result = shape[key]!.safeParse(field);
+    const schema = shape[key];
+    if (schema === undefined) continue;
+    const result = schema.safeParse(field);
     if (!result.success) return undefined;
     if (result.data !== undefined) out[key] = result.data;
   }
@@ -175,8 +177,7 @@ export function sealDraft(draft: OnboardingDraft, previous?: OnboardingDraft): O
   let issues: ValidationIssue[] | null = null;
   // Keys in schema order (the order `canonicalDraft` writes), so the result encodes canonically.
   const next: Fields = {};
-  for (let index = 0; index < fields.length; index += 1) {
-    const field = fields[index]!;
+  for (const field of fields) {
     const key = field.key;
     const value = source[key];
     const prior = base === null ? undefined : base[key];

@@ -14,6 +14,7 @@ export const SCHEMA_VERSION = 1 as const;
 // A lone surrogate (UTF-8 cannot encode it: drivers turn every one into U+FFFD, so two different
 // ids would be stored as the same bytes) or U+0000 (PostgreSQL text cannot hold it). Matched on
 // UTF-16 code units, without the `u` flag.
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what this rule refuses
 const UNSTORABLE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
 
 /**

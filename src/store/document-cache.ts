@@ -118,7 +118,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
   const wrote = (draft: OnboardingDraft, text: string): void => {
     const key = keyOf(draft.workspaceId, draft.id);
     // Only a sealed draft is known to be valid and immutable; anything else is parsed on read.
-    if (isSealedDraft(draft as unknown)) remember(key, Object.freeze({ draft, token: text }));
+    if (isSealedDraft(draft)) remember(key, Object.freeze({ draft, token: text }));
     else entries.delete(key);
   };
 

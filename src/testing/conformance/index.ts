@@ -72,6 +72,7 @@ export function describeStoreConformance(
     runner.it(
       title,
       function conformanceTest(): Promise<void> {
+        // eslint-disable-next-line prefer-rest-params -- a rest parameter would show as a parameter to jest and vitest
         const context: unknown = arguments[0];
         return body({ skip: (reason) => skipTest(runner, context, title, reason) });
       },

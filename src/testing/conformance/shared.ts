@@ -68,7 +68,9 @@ export async function rejects<T extends Error>(
     await promise;
   } catch (error) {
     if (guard(error)) return error;
-    throw new Error(`expected ${label}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    throw new Error(`expected ${label}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, {
+      cause: error,
+    });
   }
   throw new Error(`expected ${label}, but it succeeded`);
 }
