@@ -58,7 +58,7 @@ function main(): void {
   ];
   let stale = 0;
   for (const [file, wanted] of targets) {
-    let current: string | null = null;
+    let current: string | null;
     try {
       current = readFileSync(file, "utf8");
     } catch {

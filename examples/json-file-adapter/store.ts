@@ -193,7 +193,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     return {
       workspaceId,
       drafts: new Map(value.drafts),
-      audit: new Map(value.audit as [string, unknown[]][]),
+      audit: new Map(value.audit),
       idempotency: new Map(value.idempotency),
     };
   }

@@ -32,7 +32,6 @@ import {
   isWorkerCommand,
   parseCommand,
   type Actor,
-  type LifecycleState,
   type OnboardingDraft,
   type OnboardingEngine,
 } from "../../src/index.js";
@@ -107,7 +106,7 @@ export function createApp(options: AppOptions): Hono<Env> {
       ]);
     }
     const limit = limitText === undefined ? undefined : /^[0-9]{1,3}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    const page = await engine.list(c.req.param("ws"), { actor: actorOf(c), ...(state === undefined ? {} : { state: state as LifecycleState }), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
+    const page = await engine.list(c.req.param("ws"), { actor: actorOf(c), ...(state === undefined ? {} : { state: state }), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
     return json(page, 200);
   });
 
@@ -254,7 +253,7 @@ export function listen(app: Hono<Env>, port = 0): Promise<RunningServer> {
       });
       server.on("error", reject);
     } catch (error) {
-      reject(error);
+      reject(error instanceof Error ? error : new Error(String(error)));
     }
   });
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
-import { COMMANDS, COMMAND_TYPES, CommandSchema, parseCommand, type CommandType } from "../../src/commands/index.js";
+import { COMMANDS, COMMAND_TYPES, CommandSchema, parseCommand } from "../../src/commands/index.js";
 import { deriveLifecycle, encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
 import {
   CorruptRecordError,
@@ -202,7 +202,7 @@ describe("one wrong field in a valid draft", () => {
       setPath(document, path, replacement, remove);
       checkCommand(document);
       checkSchemas(document);
-      const schema = COMMANDS[command.type as CommandType].schema;
+      const schema = COMMANDS[command.type].schema;
       expect(() => schema.safeParse(document)).not.toThrow();
     },
   );

@@ -6,7 +6,6 @@ import {
   applyCommand,
   parseCommand,
   requiredCapabilities,
-  type Command,
   type CommandContext,
   type CommandInput,
   type CommandOutcome,
@@ -482,7 +481,7 @@ describe("requiredCapabilities", () => {
     [{ type: "activate" }, ["activate"]],
     [{ type: "cancel" }, ["cancel"]],
   ])("%j needs %j", (input, capabilities) => {
-    expect(requiredCapabilities(verified("partially_succeeded"), parseCommand(input) as Command, testContext())).toEqual(capabilities);
+    expect(requiredCapabilities(verified("partially_succeeded"), parseCommand(input), testContext())).toEqual(capabilities);
   });
 });
 

@@ -176,16 +176,16 @@ describe("sealDraft after a command checks only what changed, with the same verd
       let changed: OnboardingDraft;
       if (corruption.target === "verification") {
         fc.pre(base.verification !== null);
-        changed = { ...base, verification: { ...base.verification!, [corruption.field]: corruption.value } } as OnboardingDraft;
+        changed = { ...base, verification: { ...base.verification, [corruption.field]: corruption.value } };
       } else if (corruption.target === "bootstrap-run") {
         const runs = base.bootstrap?.runs ?? [];
         fc.pre(runs.length > 0);
         const at = corruption.index % runs.length;
         const nextRuns = runs.map((run, i) => (i === at ? { ...run, [corruption.field]: corruption.value } : run));
-        changed = { ...base, bootstrap: { ...base.bootstrap!, runs: nextRuns } } as OnboardingDraft;
+        changed = { ...base, bootstrap: { ...base.bootstrap!, runs: nextRuns } };
       } else {
         fc.pre(base.bootstrap !== null);
-        changed = { ...base, bootstrap: { ...base.bootstrap!, operations: [...base.bootstrap!.operations, corruption.value] } } as OnboardingDraft;
+        changed = { ...base, bootstrap: { ...base.bootstrap, operations: [...base.bootstrap.operations, corruption.value] } } as OnboardingDraft;
       }
       const full = (() => {
         try {

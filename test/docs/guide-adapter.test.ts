@@ -20,7 +20,7 @@ type TestingModule = typeof import("../../src/testing/index.js");
 /** The built kit, resolved like a user would (the package's own exports map), or null when not built. */
 async function builtTesting(): Promise<TestingModule | null> {
   try {
-    return (await import("onboarding-lifecycle/testing" as string)) as TestingModule;
+    return (await import("onboarding-lifecycle/testing"));
   } catch (error) {
     if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" || /Cannot find|Failed to load|does not exist/.test(String(error))) {
       return null;

@@ -22,8 +22,8 @@ type PostCommand = (request: Request, engine: OnboardingEngine, ws: string, id: 
 
 async function built(): Promise<{ lib: Root; memory: Memory } | null> {
   try {
-    const lib = (await import("onboarding-lifecycle" as string)) as Root;
-    const memory = (await import("onboarding-lifecycle/adapters/memory" as string)) as Memory;
+    const lib = (await import("onboarding-lifecycle"));
+    const memory = (await import("onboarding-lifecycle/adapters/memory"));
     return { lib, memory };
   } catch (error) {
     if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" || /Cannot find|Failed to load|does not exist/.test(String(error))) {
@@ -92,7 +92,7 @@ describe.skipIf(pkg === null)("docs/http.md: the request flow", () => {
     const identify = { type: "identify", tenantId: "tenant-1", displayName: "Contoso" };
     expect(await post(engine, id, identify)).toMatchObject({ status: 428, body: { code: "precondition_required" } });
 
-    const { formatETag } = (await import("onboarding-lifecycle/http" as string)) as typeof import("../../src/http/index.js");
+    const { formatETag } = (await import("onboarding-lifecycle/http"));
     const first = formatETag({ id, version: 1 });
     const identified = await post(engine, id, identify, { ifMatch: first });
     expect(identified).toMatchObject({ status: 200, body: { feedback: "applied", version: 2 } });

@@ -65,7 +65,7 @@ function thrown(run: () => unknown): unknown {
 function expectReturnsOrTyped4xx(run: () => unknown): void {
   const error = thrown(run);
   if (error === undefined) return;
-  expect(isOnboardingError(error) || isHttpRequestError(error), `untyped error: ${String(error)}`).toBe(true);
+  expect(isOnboardingError(error) || isHttpRequestError(error), `untyped error: ${error instanceof Error ? error.message : typeof error}`).toBe(true);
   const { status } = toProblem(error);
   expect(status).toBeGreaterThanOrEqual(400);
   expect(status).toBeLessThan(500);

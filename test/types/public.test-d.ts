@@ -4,10 +4,10 @@
  */
 import { describe, expectTypeOf, it } from "vitest";
 import {
-  ErrorCode,
+  type ErrorCode,
   NotReadyError,
-  TerminalDraftError,
-  VersionConflictError,
+  type TerminalDraftError,
+  type VersionConflictError,
   createOnboardingEngine,
   isOnboardingError,
   isTerminal,
@@ -195,7 +195,7 @@ describe("sealed drafts are read-only in the types too", () => {
     // @ts-expect-error nested parts as well
     draft.lifecycle.state = "completed";
     // @ts-expect-error and arrays
-    draft.bootstrap?.runs.push({} as never);
+    draft.bootstrap?.runs.push({});
     expectTypeOf(draft.bootstrap?.operations).toEqualTypeOf<readonly string[] | undefined>();
     // A changed copy is built, not edited:
     const next: OnboardingDraft = { ...draft, version: draft.version + 1 };
