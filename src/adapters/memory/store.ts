@@ -1,8 +1,7 @@
-import { ValidationError } from "../../record/index.js";
 import { encodeDraft, isSealedDraft } from "../../lifecycle/index.js";
 import {
-  decodeCursor,
   encodeCursor,
+  listCursor,
   idempotencyCutoff,
   openTenantOf,
   parseStoredJson,
@@ -35,8 +34,10 @@ interface WorkspaceData {
   readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
 }
 
-/** The in-memory store, with two extra methods for tests and debugging. */
-export interface MemoryDraftStore extends DraftStore {
+/** The in-memory store, with extra methods for tests and debugging. */
+export interface MemoryStore extends DraftStore {
+  /** Always `"memory"`. */
+  readonly name: "memory";
   /** The stored JSON text of a draft, or `null`. */
   rawDocument(workspaceId: string, draftId: string): string | null;
   /**
@@ -54,6 +55,13 @@ export interface MemoryDraftStore extends DraftStore {
 }
 
 /**
+ * The former name of {@link MemoryStore}.
+ *
+ * @deprecated Use `MemoryStore` (every adapter's store type is `<Name>Store`); this alias goes before 0.1.
+ */
+export type MemoryDraftStore = MemoryStore;
+
+/**
  * Creates the embedded in-memory store: the default for tests, demos and single-process apps.
  * Every method completes its checks and writes synchronously, so concurrent async callers
  * cannot interleave inside a commit. Sealed drafts (deep-frozen and validated, as the engine
@@ -68,7 +76,7 @@ export interface MemoryDraftStore extends DraftStore {
  * const engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
  * ```
  */
-export function createMemoryStore(): MemoryDraftStore {
+export function createMemoryStore(): MemoryStore {
   const workspaces = new Map<string, WorkspaceData>();
 
   const workspace = (workspaceId: string): WorkspaceData => {
@@ -215,10 +223,7 @@ export function createMemoryStore(): MemoryDraftStore {
     },
 
     async list(workspaceId, options: ListOptions): Promise<ListPage> {
-      const after = options.cursor == null ? null : decodeCursor(options.cursor);
-      if (options.cursor != null && after === null) {
-        throw new ValidationError("options", [{ code: "custom", path: ["cursor"], message: "malformed cursor" }]);
-      }
+      const after = listCursor(options.cursor);
       const data = workspaces.get(workspaceId);
       if (data === undefined) return { drafts: [], nextCursor: null };
       const rows = [...data.drafts.entries()]
