@@ -110,7 +110,7 @@ async function handOp(client: Client): Promise<void> {
     actualVersion: null,
     idempotencyKey: null,
     feedback: "applied",
-    runId: null,
+    runIds: [],
     capability: null,
     state: document.lifecycle.state,
   };
@@ -183,7 +183,7 @@ async function storeOp(client: Client): Promise<void> {
     actualVersion: null,
     idempotencyKey: null,
     feedback: "applied",
-    runId: null,
+    runIds: [],
     capability: null,
     state: draft.lifecycle.state,
   };

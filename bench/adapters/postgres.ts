@@ -125,7 +125,7 @@ async function storeOp(slot: { id: string; version: number }): Promise<void> {
         actualVersion: null,
         idempotencyKey: null,
         feedback: "applied",
-        runId: null,
+        runIds: [],
         capability: null,
         state: "draft",
       },

@@ -797,7 +797,7 @@ function createdEvent(draft: OnboardingDraft): AuditEvent {
     actualVersion: null,
     idempotencyKey: null,
     feedback: "applied",
-    runId: null,
+    runIds: [],
     capability: null,
     state: draft.lifecycle.state,
   };
@@ -822,6 +822,6 @@ function idempotencyFor(draft: OnboardingDraft, key: string): NonNullable<Parame
     commandType: "identify",
     fingerprint: key,
     createdAt: draft.updatedAt,
-    outcome: { version: draft.version, feedback: "applied", eventId: "e", runId: null, draft },
+    outcome: { version: draft.version, feedback: "applied", eventId: "e", runIds: [], draft },
   };
 }

@@ -34,6 +34,7 @@ import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import { spawnFixture } from "./fixtures/sqlite-helpers.js";
 import { MYSQL_OPTIONS, dropTables, eventFor, probeMySql, testPool, versionTrail } from "./fixtures/mysql-support.js";
 import { expectListOptionChecks } from "../support/list-options.js";
+import { expectRunIdsRoundTrip } from "../support/run-ids.js";
 
 const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
 
@@ -69,7 +70,7 @@ function idempotencyFor(draft: OnboardingDraft, key: string, commandType = "sele
     commandType,
     fingerprint: JSON.stringify([draft.id, commandType]),
     createdAt: draft.updatedAt,
-    outcome: { version: draft.version, feedback: "applied", eventId: "e1", runId: null, draft },
+    outcome: { version: draft.version, feedback: "applied", eventId: "e1", runIds: [], draft },
   };
 }
 
@@ -606,6 +607,10 @@ describe.skipIf(!up)("mysql adapter", () => {
       }
       expect((await store.list(w, { limit: 23 })).nextCursor).toBeNull();
       expect(await store.list(ws(), { limit: 10 })).toEqual({ drafts: [], nextCursor: null });
+    });
+
+    it("keeps an entry's runIds as an array, ids with commas included", async () => {
+      await expectRunIdsRoundTrip(store, ws());
     });
 
     it("refuses a malformed cursor with ValidationError; bad limits and states are the engine's to refuse", async () => {

@@ -22,7 +22,7 @@ import {
   StoreError,
   VersionConflictError,
 } from "../../src/record/index.js";
-import { serviceAvailable } from "../support/services.js";
+import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import {
   POSTGRES_URL,
   draftFor,
@@ -36,6 +36,7 @@ import {
   uniquePrefix,
 } from "./fixtures/postgres-support.js";
 import { expectListOptionChecks } from "../support/list-options.js";
+import { expectRunIdsRoundTrip } from "../support/run-ids.js";
 
 const up = await serviceAvailable("PostgreSQL", probePostgres);
 const actor = { id: "u1" };
@@ -439,6 +440,12 @@ describe.skipIf(!up)("postgres adapter", () => {
       }
       expect((await engine.get(w, draft.id, { actor })).version).toBe(2);
       expect((await engine.history(w, draft.id, { actor })).map((e) => e.kind)).toEqual(["created", "committed"]);
+    });
+  });
+
+  describe("run ids", () => {
+    it("stores an entry's runIds as an array (run_ids), ids with commas included", async () => {
+      await expectRunIdsRoundTrip(store, `runs-${uniqueSuffix()}`);
     });
   });
 

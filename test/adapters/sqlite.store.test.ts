@@ -26,6 +26,7 @@ import {
 } from "../../src/record/index.js";
 import { at, draftOf, eventFor, next, spawnFixture, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
 import { expectListOptionChecks } from "../support/list-options.js";
+import { expectRunIdsRoundTrip } from "../support/run-ids.js";
 
 const tmp = tempDatabase("store");
 let store: SqliteStore;
@@ -58,7 +59,7 @@ function idempotencyFor(draft: OnboardingDraft, key: string): IdempotencyRecord 
     commandType: "select_provider",
     fingerprint: JSON.stringify([draft.id, key]),
     createdAt: draft.updatedAt,
-    outcome: { version: draft.version, feedback: "applied", eventId: uid("e"), runId: null, draft },
+    outcome: { version: draft.version, feedback: "applied", eventId: uid("e"), runIds: [], draft },
   };
 }
 
@@ -284,6 +285,12 @@ describe("sqlite round-trips", () => {
     // JSON null would read as "no such draft": reported as corrupt instead.
     db.prepare(`UPDATE "onboarding_drafts" SET document = 'null' WHERE workspace_id = ? AND id = ?`).run(ws, d.id);
     await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
+  });
+});
+
+describe("sqlite run ids", () => {
+  it("stores an entry's runIds as an array (run_ids), ids with commas included", async () => {
+    await expectRunIdsRoundTrip(store, uid("ws"));
   });
 });
 

@@ -95,8 +95,12 @@ export function createMemoryStore(): MemoryStore {
   const read = (stored: StoredDraft | undefined, id: string): unknown =>
     stored === undefined ? null : (stored.sealed ?? parseStoredJson(stored.document ?? "", "draft document", id));
 
-  /** Audit entries hold only strings, numbers and nulls: a frozen shallow copy is a full copy. */
-  const freezeEvent = (event: AuditEvent): AuditEvent => (Object.isFrozen(event) ? event : Object.freeze({ ...event }));
+  /**
+   * Audit entries hold strings, numbers, nulls and the `runIds` array of strings: freezing the
+   * entry and that array makes a full, unchangeable copy (the engine's entries already are).
+   */
+  const freezeEvent = (event: AuditEvent): AuditEvent =>
+    Object.isFrozen(event) && Object.isFrozen(event.runIds) ? event : Object.freeze({ ...event, runIds: Object.freeze([...event.runIds]) });
 
   /** Checks the open-draft slot; returns the holder when another draft holds it. */
   const slotHolder = (data: WorkspaceData, draftId: string, openTenant: string | null): string | null => {

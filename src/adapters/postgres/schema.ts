@@ -145,7 +145,7 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
   actual_version   integer NULL,
   idempotency_key  text    NULL,
   feedback         text    NULL,
-  run_id           text    NULL,
+  run_ids          text    NOT NULL,
   capability       text    NULL,
   state            text    NULL,
   CONSTRAINT ${t.auditPrimaryKey} PRIMARY KEY (workspace_id, draft_id, draft_version, seq)

@@ -119,7 +119,7 @@ export function sqliteSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABL
   actual_version   INTEGER,
   idempotency_key  TEXT,
   feedback         TEXT,
-  run_id           TEXT,
+  run_ids          TEXT    NOT NULL,
   capability       TEXT,
   state            TEXT
 ) STRICT`,

@@ -339,7 +339,7 @@ class Connection {
         e.actualVersion,
         e.idempotencyKey,
         e.feedback,
-        e.runId,
+        JSON.stringify(e.runIds),
         e.capability,
         e.state,
       );
@@ -373,11 +373,11 @@ function buildSql(t: SqliteTableNames) {
       `open_tenant_id, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     insertAudit:
       `INSERT INTO ${audit} (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, ` +
-      `to_version, expected_version, actual_version, idempotency_key, feedback, run_id, capability, state) ` +
+      `to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state) ` +
       `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     listAudit:
       `SELECT event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, ` +
-      `expected_version, actual_version, idempotency_key, feedback, run_id, capability, state FROM ${audit} ` +
+      `expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state FROM ${audit} ` +
       `WHERE workspace_id = ? AND draft_id = ? ORDER BY seq`,
     // Rejection path only: scans one draft's entries through the audit index (no extra index to
     // maintain on every write).
