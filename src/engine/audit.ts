@@ -1,6 +1,9 @@
 import type { AuditEvent, AuditKind } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
 
+/** The `runIds` of the many entries that name no run: one frozen array, shared. */
+const NO_RUNS: readonly string[] = Object.freeze([]);
+
 /**
  * Builds an audit entry, filling the fields a kind does not use with `null` (`runIds`: empty).
  * The entry and its `runIds` are frozen, so a store may keep it without copying it.
@@ -37,7 +40,7 @@ export function auditEvent(input: {
     actualVersion: input.actualVersion ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
     feedback: input.feedback ?? null,
-    runIds: Object.freeze([...(input.runIds ?? [])]),
+    runIds: input.runIds === undefined || input.runIds.length === 0 ? NO_RUNS : Object.freeze([...input.runIds]),
     capability: input.capability ?? null,
     state: input.state ?? null,
   });

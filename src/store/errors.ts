@@ -35,9 +35,18 @@ export async function wrapStoreErrors<T>(adapter: string, operation: string, run
   try {
     return await run();
   } catch (error) {
-    if (isOnboardingError(error) || error instanceof WriteRejected) throw error;
-    throw new StoreError(adapter, operation, error);
+    throw storeFailure(adapter, operation, error);
   }
+}
+
+/**
+ * @internal What the error wrapper throws for `error`: the package's own errors and a
+ * `WriteRejected` unchanged, anything else as `StoreError(adapter, operation)`. Shared by
+ * `wrapStoreErrors` and `storeWrite` so both wrap alike.
+ */
+export function storeFailure(adapter: string, operation: string, error: unknown): unknown {
+  if (isOnboardingError(error) || error instanceof WriteRejected) return error;
+  return new StoreError(adapter, operation, error);
 }
 
 /**

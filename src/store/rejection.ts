@@ -7,7 +7,7 @@
  */
 import type { AuditEvent } from "../record/index.js";
 import type { WriteRejection, WriteResult } from "./port.js";
-import { WriteRejected, wrapStoreErrors } from "./errors.js";
+import { WriteRejected, storeFailure } from "./errors.js";
 
 /**
  * Aborts the current write (rolling its transaction back) and makes {@link storeWrite} report
@@ -32,8 +32,7 @@ export function rejectWrite(rejection: WriteRejection): never {
 export type WriteAttempt = WriteResult | "retry";
 
 /**
- * Runs one write of an adapter: driver errors become `StoreError` (as {@link wrapStoreErrors}
- * does) and a rejection thrown with {@link rejectWrite} is returned as the write's result.
+ * Runs one write of an adapter: driver errors become `StoreError` (as `wrapStoreErrors` does) and a rejection thrown with {@link rejectWrite} is returned as the write's result.
  *
  * @example (internal helper, not exported from the package root, so not type-checked)
  * ```text
@@ -42,11 +41,12 @@ export type WriteAttempt = WriteResult | "retry";
  * ```
  */
 export async function storeWrite(adapter: string, operation: string, run: () => Promise<WriteResult>): Promise<WriteResult> {
+  // One frame, not wrapStoreErrors inside a catch: this is every write's hot path.
   try {
-    return await wrapStoreErrors(adapter, operation, run);
+    return await run();
   } catch (error) {
     if (error instanceof WriteRejected) return error.rejection;
-    throw error;
+    throw storeFailure(adapter, operation, error);
   }
 }
 

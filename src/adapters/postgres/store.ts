@@ -288,7 +288,7 @@ const AUDIT_COLUMNS = [
   ["actual_version", "integer", (e: AuditEvent) => e.actualVersion],
   ["idempotency_key", "text", (e: AuditEvent) => e.idempotencyKey],
   ["feedback", "text", (e: AuditEvent) => e.feedback],
-  ["run_ids", "text", (e: AuditEvent) => JSON.stringify(e.runIds)],
+  ["run_ids", "text", (e: AuditEvent) => (e.runIds.length === 0 ? "[]" : JSON.stringify(e.runIds))],
   ["capability", "text", (e: AuditEvent) => e.capability],
   ["state", "text", (e: AuditEvent) => e.state],
 ] as const;

@@ -339,7 +339,7 @@ class Connection {
         e.actualVersion,
         e.idempotencyKey,
         e.feedback,
-        JSON.stringify(e.runIds),
+        e.runIds.length === 0 ? "[]" : JSON.stringify(e.runIds),
         e.capability,
         e.state,
       );
@@ -490,18 +490,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return connection;
   }
 
+  /** Runs `fn` on the open connection, retrying `SQLITE_BUSY`; unwrapped (see `run`, `write`). */
+  async function onConnection<T>(fn: (conn: Connection) => T): Promise<T> {
+    if (closed) throw new Error("the store is closed");
+    const conn = await connect();
+    if (closed) throw new Error("the store is closed");
+    return withBusyRetry(() => fn(conn));
+  }
+
   function run<T>(operation: string, fn: (conn: Connection) => T): Promise<T> {
-    return wrapStoreErrors(ADAPTER, operation, async () => {
-      if (closed) throw new Error("the store is closed");
-      const conn = await connect();
-      if (closed) throw new Error("the store is closed");
-      return withBusyRetry(() => fn(conn));
-    });
+    return wrapStoreErrors(ADAPTER, operation, () => onConnection(fn));
   }
 
   /** One write transaction; a rejection it throws (`rejectWrite`, which rolls it back) becomes the result. */
   function write(operation: string, fn: (conn: Connection) => WriteResult): Promise<WriteResult> {
-    return storeWrite(ADAPTER, operation, () => run(operation, fn));
+    return storeWrite(ADAPTER, operation, () => onConnection(fn));
   }
 
   /**
@@ -510,8 +513,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
    * transaction rolled back, so this attempt's own rows are never seen.
    */
   function settle(operation: string, draft: OnboardingDraft, event: AuditEvent | undefined) {
-    return (result: WriteResult): Promise<WriteResult> =>
-      unlessApplied(result, event, (eventId) => run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, eventId)));
+    // An applied write skips the extra promise of the lookup: this is every write's path.
+    return (result: WriteResult): WriteResult | Promise<WriteResult> =>
+      result.ok ? result : unlessApplied(result, event, (eventId) => run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, eventId)));
   }
 
   const store: SqliteStore = {
