@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { createPool, type Pool, type PoolOptions, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
-import { createMySqlStore, mysqlDropStatements, mysqlTableNames } from "../../src/adapters/mysql/index.js";
+import { createMySqlStore, mysqlDropSchemaStatements, mysqlTableNames } from "../../src/adapters/mysql/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
 import type { AuditEvent, OnboardingDraft } from "../../src/record/index.js";
 
@@ -110,7 +110,7 @@ async function handOp(client: Client): Promise<void> {
     actualVersion: null,
     idempotencyKey: null,
     feedback: "applied",
-    runId: null,
+    runIds: [],
     capability: null,
     state: document.lifecycle.state,
   };
@@ -183,7 +183,7 @@ async function storeOp(client: Client): Promise<void> {
     actualVersion: null,
     idempotencyKey: null,
     feedback: "applied",
-    runId: null,
+    runIds: [],
     capability: null,
     state: draft.lifecycle.state,
   };
@@ -250,6 +250,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const statement of mysqlDropStatements(prefix)) await pool.query(statement);
+  for (const statement of mysqlDropSchemaStatements(prefix)) await pool.query(statement);
   await pool.end();
 }

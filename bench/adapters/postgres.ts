@@ -59,8 +59,8 @@ const handSql = `WITH updated AS (
   RETURNING version
 ), audited AS (
   INSERT INTO ${t.audit} (draft_version, seq, workspace_id, draft_id, event_id, kind, command_type, actor_id, at,
-    from_version, to_version, expected_version, actual_version, idempotency_key, feedback, run_id, capability, state)
-  SELECT updated.version, 0, $1, $2, $9, 'committed', 'select_provider', 'bench', $6, $8, $3, NULL, NULL, NULL, 'applied', NULL, NULL, $4
+    from_version, to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state)
+  SELECT updated.version, 0, $1, $2, $9, 'committed', 'select_provider', 'bench', $6, $8, $3, NULL, NULL, NULL, 'applied', '[]', NULL, $4
   FROM updated
   RETURNING 1
 )
@@ -125,7 +125,7 @@ async function storeOp(slot: { id: string; version: number }): Promise<void> {
         actualVersion: null,
         idempotencyKey: null,
         feedback: "applied",
-        runId: null,
+        runIds: [],
         capability: null,
         state: "draft",
       },

@@ -119,7 +119,7 @@ function eventOf(draft: OnboardingDraft, kind: "created" | "committed"): AuditEv
     eventId: `e${draft.id}-${draft.version}`, workspaceId: draft.workspaceId, draftId: draft.id, kind,
     commandType: kind === "created" ? "create" : "identify", actorId: "bench", at: draft.updatedAt,
     fromVersion: kind === "created" ? null : draft.version - 1, toVersion: draft.version, expectedVersion: null,
-    actualVersion: null, idempotencyKey: null, feedback: kind === "created" ? null : "applied", runId: null,
+    actualVersion: null, idempotencyKey: null, feedback: kind === "created" ? null : "applied", runIds: [],
     capability: null, state: draft.lifecycle.state,
   };
 }
@@ -150,7 +150,7 @@ async function baselineSide(): Promise<Side> {
       const event = JSON.stringify({
         eventId: `e${serial}`, workspaceId: "bench-ws", draftId: `b${i}`, kind: "committed", commandType: "identify",
         actorId: "bench", at: doc.updatedAt, fromVersion: from, toVersion: from + 1, expectedVersion: null,
-        actualVersion: null, idempotencyKey: null, feedback: "applied", runId: null, capability: null, state: "draft",
+        actualVersion: null, idempotencyKey: null, feedback: "applied", runIds: [], capability: null, state: "draft",
       });
       const ok = await cas(key, audit, String(from), String(from + 1), JSON.stringify(doc), event);
       if (ok !== 1) throw new Error("baseline CAS conflict (each client owns its draft; this should not happen)");

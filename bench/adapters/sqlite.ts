@@ -89,7 +89,7 @@ try {
     `UPDATE bench_drafts SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ?`,
   );
   const audit = db.prepare(
-    `INSERT INTO bench_audit (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, expected_version, actual_version, idempotency_key, feedback, run_id, capability, state) VALUES (?, ?, ?, 'committed', 'identify', ?, ?, ?, ?, NULL, NULL, NULL, 'applied', NULL, NULL, ?)`,
+    `INSERT INTO bench_audit (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state) VALUES (?, ?, ?, 'committed', 'identify', ?, ?, ?, ?, NULL, NULL, NULL, 'applied', '[]', NULL, ?)`,
   );
   const write = db.transaction((doc: Record<string, unknown> & { lifecycle: { state: string; currentCheckpoint: string | null } }, from: number, now: string) => {
     const { changes } = update.run(from + 1, doc.lifecycle.state, doc.lifecycle.currentCheckpoint, "t-hand", "t-hand", now, JSON.stringify(doc), ws, handDraft.id, from);

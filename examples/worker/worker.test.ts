@@ -41,7 +41,7 @@ describe("examples/worker", () => {
     const history = await result.engine.history(result.workspaceId, result.contoso.id, { actor: { id: "operator-ana", role: "operator" } });
     const recorded = history.filter((event) => event.actorId === "svc-onboarding-worker");
     expect(recorded.length).toBe(result.events.filter((e) => e.draftId === result.contoso.id && e.feedback === "recorded").length);
-    expect(history.some((event) => event.runId === result.staleReport.runId && event.feedback === "ignored_stale_result")).toBe(false);
+    expect(history.some((event) => event.runIds.includes(result.staleReport.runId) && event.feedback === "ignored_stale_result")).toBe(false);
   }, 10_000);
 
   it("polls with run() until aborted, within bounded time", async () => {

@@ -1,9 +1,12 @@
 import type { AuditEvent, AuditKind } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
 
+/** The `runIds` of the many entries that name no run: one frozen array, shared. */
+const NO_RUNS: readonly string[] = Object.freeze([]);
+
 /**
- * Builds an audit entry, filling the fields a kind does not use with `null`. The entry is frozen
- * (every field is a primitive), so a store may keep it without copying it.
+ * Builds an audit entry, filling the fields a kind does not use with `null` (`runIds`: empty).
+ * The entry and its `runIds` are frozen, so a store may keep it without copying it.
  */
 export function auditEvent(input: {
   readonly eventId: string;
@@ -19,7 +22,7 @@ export function auditEvent(input: {
   readonly actualVersion?: number | null;
   readonly idempotencyKey?: string | null;
   readonly feedback?: string | null;
-  readonly runId?: string | null;
+  readonly runIds?: readonly string[];
   readonly capability?: string | null;
   readonly state?: LifecycleState | null;
 }): AuditEvent {
@@ -37,7 +40,7 @@ export function auditEvent(input: {
     actualVersion: input.actualVersion ?? null,
     idempotencyKey: input.idempotencyKey ?? null,
     feedback: input.feedback ?? null,
-    runId: input.runId ?? null,
+    runIds: input.runIds === undefined || input.runIds.length === 0 ? NO_RUNS : Object.freeze([...input.runIds]),
     capability: input.capability ?? null,
     state: input.state ?? null,
   });

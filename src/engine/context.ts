@@ -5,6 +5,7 @@ import {
   CorruptRecordError,
   DraftNotFoundError,
   IdempotencyRecordSchema,
+  isId,
   StoreError,
   safeParseWithMessages,
   toValidationIssues,
@@ -80,14 +81,11 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   const policy = options.policy ?? {};
   const now = isoClock(() => clock.now());
 
-  /**
-   * A new run id. Several run ids of one command are recorded comma-joined in the audit entry's
-   * `runId` (and split again on replay), so an id must not contain a comma.
-   */
+  /** A new run id: a storable id (1..128 characters), as the audit entry's `runIds` hold them. */
   const nextRunId = (): string => {
     const id = ids.runId();
-    if (id.length === 0 || id.length > 128 || id.includes(",")) {
-      throw new ConfigurationError("ids.runId", `run ids must be 1..128 characters without commas, got ${JSON.stringify(id)}`);
+    if (!isId(id)) {
+      throw new ConfigurationError("ids.runId", `run ids must be storable ids of 1..128 characters, got ${JSON.stringify(id)}`);
     }
     return id;
   };

@@ -275,7 +275,7 @@ function prepareWrite<TActor extends Actor>(ctx: EngineContext<TActor>,
     toVersion: next.version,
     idempotencyKey: request.idempotencyKey,
     feedback: outcome.feedback,
-    runId: outcome.runIds.length === 0 ? null : outcome.runIds.join(","),
+    runIds: outcome.runIds,
     state: next.lifecycle.state,
   });
   const idempotency = rememberOutcome(request.idempotencyKey, request.command.type, request.fingerprint, event, next);
@@ -307,7 +307,7 @@ function replay(record: IdempotencyRecord, request: { readonly draftId: string; 
     version: record.outcome.version,
     feedback: record.outcome.feedback as Feedback,
     event: null,
-    runIds: record.outcome.runId === null ? [] : record.outcome.runId.split(","),
+    runIds: record.outcome.runIds,
     replayed: true,
     state: draft.lifecycle.state,
   };
@@ -333,7 +333,7 @@ export function rememberOutcome(
       version: draft.version,
       feedback: event.feedback ?? Feedback.Applied,
       eventId: event.eventId,
-      runId: event.runId,
+      runIds: event.runIds,
       draft,
     },
   };

@@ -19,6 +19,6 @@ export function draftHadRun(draft: OnboardingDraft, runId: string): boolean {
 export function auditStartedRun(entries: readonly unknown[], runId: string): boolean {
   return entries.some((entry) => {
     const parsed = AuditEventSchema.safeParse(entry);
-    return parsed.success && parsed.data.kind === "committed" && parsed.data.runId !== null && parsed.data.runId.split(",").includes(runId);
+    return parsed.success && parsed.data.kind === "committed" && parsed.data.runIds.includes(runId);
   });
 }

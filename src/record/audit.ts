@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { compiledObject } from "./object.js";
-import { IdSchema, IdempotencyKeySchema, LifecycleStateSchema, storableText, OnboardingDraftSchema, TimestampSchema, type DeepReadonly } from "./schema.js";
+import { IdSchema, IdempotencyKeySchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema, type DeepReadonly } from "./schema.js";
 
 /**
  * What an audit entry records:
@@ -24,10 +24,10 @@ export const AuditKind = {
 export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
 
 /**
- * The run ids of one command, comma-separated: a `start_bootstrap` starts up to 64 runs of up to
- * 128 characters each, so the list is longer than one id.
+ * The run ids of one command, in the order the command started them: a `start_bootstrap` starts
+ * up to 64 runs, a worker report names one, most commands none (an empty array).
  */
-const RunIdListSchema = z.string().check(z.minLength(1), z.maxLength(64 * 129), storableText);
+const RunIdsSchema = z.array(IdSchema).check(z.maxLength(64));
 
 /** One entry of a draft's audit trail. Flat and JSON-serialisable, so SQL adapters can map it to columns. */
 export const AuditEventSchema = compiledObject({
@@ -57,8 +57,8 @@ export const AuditEventSchema = compiledObject({
   idempotencyKey: z.nullable(IdempotencyKeySchema),
   /** The mutation feedback (`applied`, `queued`, ...) for `committed` entries. */
   feedback: z.nullable(IdSchema),
-  /** The runs a command started or reported on, comma-separated. */
-  runId: z.nullable(RunIdListSchema),
+  /** The runs a command started or reported on (empty when none). */
+  runIds: RunIdsSchema,
   /** For `denied`: the capability refused. */
   capability: z.nullable(IdSchema),
   /** The lifecycle state after the entry (the current state for `conflict`/`denied`). */
@@ -90,8 +90,8 @@ export const IdempotencyRecordSchema = compiledObject({
     feedback: IdSchema,
     /** Its audit entry. */
     eventId: IdSchema,
-    /** The runs it started or reported on, comma-separated, or `null`. */
-    runId: z.nullable(RunIdListSchema),
+    /** The runs it started or reported on (empty when none). */
+    runIds: RunIdsSchema,
     /** The draft it produced. */
     draft: OnboardingDraftSchema,
   }),

@@ -2,6 +2,7 @@
  * Keyset cursors for {@link DraftStore.list}: an opaque, URL-safe encoding of the last
  * (`createdAt`, `id`) of a page.
  */
+import { ValidationError } from "../record/index.js";
 
 /** The position a cursor encodes. */
 export interface CursorPosition {
@@ -44,4 +45,27 @@ export function decodeCursor(cursor: string): CursorPosition | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The position a `ListOptions.cursor` names, for an adapter's `list`: `null` for the first page
+ * (no cursor). The engine has already checked `limit`, `state` and that a cursor is a string;
+ * what only the store can check is that the cursor is one of its own, so a malformed one is a
+ * `ValidationError` here (the same one for every adapter).
+ *
+ * @throws {@link ValidationError} (`options`, path `cursor`) for a cursor {@link decodeCursor} refuses.
+ *
+ * @example (internal helper, not exported from the package root, so not type-checked)
+ * ```text
+ * listCursor(undefined); // null: the first page
+ * listCursor(encodeCursor({ createdAt: "2026-01-01T00:00:00.000Z", id: "d-1" })); // { createdAt, id }
+ * ```
+ */
+export function listCursor(cursor: string | null | undefined): CursorPosition | null {
+  if (cursor === undefined || cursor === null) return null;
+  const position = typeof cursor === "string" ? decodeCursor(cursor) : null;
+  if (position === null) {
+    throw new ValidationError("options", [{ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }]);
+  }
+  return position;
 }

@@ -1,9 +1,25 @@
 import { ConfigurationError, StoreError, isOnboardingError } from "../record/index.js";
+import type { WriteRejection } from "./port.js";
+
+/**
+ * Thrown by `rejectWrite` to unwind a transaction; caught by `storeWrite`. Never
+ * reaches a caller: `wrapStoreErrors` lets it through unchanged so `storeWrite` can return it.
+ */
+export class WriteRejected extends Error {
+  /** @param rejection what the write reports */
+  constructor(readonly rejection: WriteRejection) {
+    super(`write rejected: ${rejection.reason}`);
+    this.name = "WriteRejected";
+  }
+}
 
 /**
  * Runs one store operation and wraps whatever a driver throws in `StoreError` (naming the
  * adapter and operation), letting the package's own errors (`CorruptRecordError`,
- * `ValidationError`, an inner `StoreError`) through unchanged.
+ * `ValidationError`, an inner `StoreError`) through unchanged. The one error wrapper of every
+ * adapter: an adapter never constructs `StoreError` itself, it throws a plain `Error` (or lets
+ * the driver's through) inside this wrapper. A rejection thrown with `rejectWrite` also passes
+ * through, for `storeWrite` to return.
  *
  * @example
  * ```ts
@@ -19,9 +35,18 @@ export async function wrapStoreErrors<T>(adapter: string, operation: string, run
   try {
     return await run();
   } catch (error) {
-    if (isOnboardingError(error)) throw error;
-    throw new StoreError(adapter, operation, error);
+    throw storeFailure(adapter, operation, error);
   }
+}
+
+/**
+ * @internal What the error wrapper throws for `error`: the package's own errors and a
+ * `WriteRejected` unchanged, anything else as `StoreError(adapter, operation)`. Shared by
+ * `wrapStoreErrors` and `storeWrite` so both wrap alike.
+ */
+export function storeFailure(adapter: string, operation: string, error: unknown): unknown {
+  if (isOnboardingError(error) || error instanceof WriteRejected) return error;
+  return new StoreError(adapter, operation, error);
 }
 
 /**

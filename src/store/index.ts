@@ -1,7 +1,7 @@
 /**
  * store/ — the storage port (`DraftStore`) and what each method promises, plus helpers shared by
- * adapters: keyset cursors, SQL identifier checks, stored-JSON parsing and the decoded-document
- * cache.
+ * adapters: keyset cursors, SQL identifier checks, stored-JSON parsing, the decoded-document
+ * cache, the one error wrapper and the one rejection signal.
  *
  * May import: vocabulary/, record/ and lifecycle/ (the codec). Never a driver, never engine/.
  */
@@ -10,4 +10,5 @@ export * from "./cursor.js";
 export * from "./sql.js";
 export * from "./json.js";
 export * from "./errors.js";
+export * from "./rejection.js";
 export * from "./document-cache.js";

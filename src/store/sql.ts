@@ -3,6 +3,7 @@
  * interpolated into SQL; only validated identifiers (table names) are.
  */
 import { ConfigurationError } from "../record/index.js";
+import { parseStoredJson } from "./json.js";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
@@ -47,8 +48,8 @@ export interface SqlAuditRow {
   readonly idempotency_key: string | null;
   /** `AuditEvent.feedback` */
   readonly feedback: string | null;
-  /** `AuditEvent.runId` */
-  readonly run_id: string | null;
+  /** `AuditEvent.runIds`, as JSON text (`[]` when none) */
+  readonly run_ids: string;
   /** `AuditEvent.capability` */
   readonly capability: string | null;
   /** `AuditEvent.state` */
@@ -56,8 +57,9 @@ export interface SqlAuditRow {
 }
 
 /**
- * Maps a stored audit row back to the raw `AuditEvent` shape (the engine validates it). Internal
- * to the SQL adapters: `rows.map(auditEventFromRow)`.
+ * Maps a stored audit row back to the raw `AuditEvent` shape (the engine validates it). The
+ * `run_ids` text is parsed as JSON; text that is not JSON is a `CorruptRecordError`. Internal to
+ * the SQL adapters: `rows.map(auditEventFromRow)`.
  */
 export function auditEventFromRow(row: SqlAuditRow): Record<string, unknown> {
   return {
@@ -74,7 +76,7 @@ export function auditEventFromRow(row: SqlAuditRow): Record<string, unknown> {
     actualVersion: row.actual_version,
     idempotencyKey: row.idempotency_key,
     feedback: row.feedback,
-    runId: row.run_id,
+    runIds: parseStoredJson(row.run_ids, "audit entry run ids", row.event_id),
     capability: row.capability,
     state: row.state,
   };

@@ -102,23 +102,32 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     dead.disconnect();
   });
 
-  it("expires idempotency records after idempotencyTtlSeconds (and keeps them without it)", async () => {
+  it("expires idempotency records after idempotencyTtlMs, in milliseconds (and keeps them without it)", async () => {
     const ws = `ttl-${uniqueSuffix()}`;
     const k = redisKeys(prefix, ws);
     const actor = { id: "u" };
-    const expiring = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix, idempotencyTtlSeconds: 60 }), authorize: () => true });
+    const expiring = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix, idempotencyTtlMs: 60_000 }), authorize: () => true });
     const { draft } = await expiring.create(ws, {}, { actor, idempotencyKey: "create-1" });
     await expiring.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1, idempotencyKey: "cancel-1" });
     for (const key of ["create-1", "cancel-1"]) {
-      const ttl = await client.ttl(k.idempotency(key));
+      // PTTL in milliseconds: a TTL taken as seconds (EX 60000) would be about 1000 times longer.
+      const ttl = await client.pttl(k.idempotency(key));
       expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(60);
+      expect(ttl).toBeLessThanOrEqual(60_000);
     }
     const keeping = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix }), authorize: () => true });
     await keeping.create(ws, {}, { actor, idempotencyKey: "create-2" });
     expect(await client.ttl(k.idempotency("create-2"))).toBe(-1);
-    expect(() => createRedisStore({ client, keyPrefix: prefix, idempotencyTtlSeconds: -1 })).toThrow(ConfigurationError);
-    expect(() => createRedisStore({ client, keyPrefix: prefix, idempotencyTtlSeconds: 1.5 })).toThrow(ConfigurationError);
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, "60" as unknown as number]) {
+      let thrown: unknown = null;
+      try {
+        createRedisStore({ client, keyPrefix: prefix, idempotencyTtlMs: bad });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, String(bad)).toBeInstanceOf(ConfigurationError);
+      expect((thrown as ConfigurationError).option).toBe("idempotencyTtlMs");
+    }
   });
 
   it("reports a key of the wrong type as StoreError and writes nothing", async () => {

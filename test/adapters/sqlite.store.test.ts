@@ -20,12 +20,13 @@ import {
   ConfigurationError,
   CorruptRecordError,
   StoreError,
-  ValidationError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../../src/record/index.js";
 import { at, draftOf, eventFor, next, spawnFixture, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
+import { expectListOptionChecks } from "../support/list-options.js";
+import { expectRunIdsRoundTrip } from "../support/run-ids.js";
 
 const tmp = tempDatabase("store");
 let store: SqliteStore;
@@ -58,7 +59,7 @@ function idempotencyFor(draft: OnboardingDraft, key: string): IdempotencyRecord 
     commandType: "select_provider",
     fingerprint: JSON.stringify([draft.id, key]),
     createdAt: draft.updatedAt,
-    outcome: { version: draft.version, feedback: "applied", eventId: uid("e"), runId: null, draft },
+    outcome: { version: draft.version, feedback: "applied", eventId: uid("e"), runIds: [], draft },
   };
 }
 
@@ -287,6 +288,12 @@ describe("sqlite round-trips", () => {
   });
 });
 
+describe("sqlite run ids", () => {
+  it("stores an entry's runIds as an array (run_ids), ids with commas included", async () => {
+    await expectRunIdsRoundTrip(store, uid("ws"));
+  });
+});
+
 describe("sqlite list", () => {
   it("pages on (created_at, id) with and without a state filter", async () => {
     const ws = uid("ws");
@@ -329,13 +336,8 @@ describe("sqlite list", () => {
     expect(await store.list(ws, { limit: 5, cursor: encodeCursor({ createdAt: at(59), id: "z" }) })).toEqual({ drafts: [], nextCursor: null });
   });
 
-  it("rejects malformed cursors and limits with ValidationError", async () => {
-    for (const cursor of ["not-a-cursor", encodeCursor({ createdAt: "x", id: "y" }).slice(0, 3), Buffer.from("[1,2]").toString("base64url")]) {
-      await expect(store.list("w", { limit: 5, cursor })).rejects.toBeInstanceOf(ValidationError);
-    }
-    for (const limit of [0, -1, 501, 1.5, Number.NaN]) {
-      await expect(store.list("w", { limit })).rejects.toBeInstanceOf(ValidationError);
-    }
+  it("refuses a malformed cursor with ValidationError; bad limits and states are the engine's to refuse", async () => {
+    await expectListOptionChecks(store, uid("ws"));
   });
 });
 

@@ -263,7 +263,7 @@ describe("limits a command reaches are refused by name, not reported as corrupti
     }));
     const base = { ...draft, id: "full", identity: { ...identity, tenantId: "other" }, bootstrap: { operations: ["sync"], runs } };
     const full = sealDraft({ ...base, lifecycle: deriveLifecycle(base) });
-    const event = { eventId: "e-full", workspaceId: ws, draftId: "full", kind: "created" as const, commandType: "create", actorId: "owner", at: draft.createdAt, fromVersion: null, toVersion: full.version, expectedVersion: null, actualVersion: null, idempotencyKey: null, feedback: "applied", runId: null, capability: null, state: full.lifecycle.state };
+    const event = { eventId: "e-full", workspaceId: ws, draftId: "full", kind: "created" as const, commandType: "create", actorId: "owner", at: draft.createdAt, fromVersion: null, toVersion: full.version, expectedVersion: null, actualVersion: null, idempotencyKey: null, feedback: "applied", runIds: [], capability: null, state: full.lifecycle.state };
     expect((await store.insert({ draft: full, event, idempotency: null })).ok).toBe(true);
     const one = await engine.execute(ws, "full", { type: "start_bootstrap", operations: ["sync"] }, { actor: owner, expectedVersion: full.version });
     expect(one.draft.bootstrap?.runs).toHaveLength(MAX_BOOTSTRAP_RUNS);

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigurationError, createOnboardingEngine } from "../../src/index.js";
 import { createMemoryStore } from "../../src/adapters/memory/index.js";
 
-// Several run ids of one command are stored comma-joined in the audit entry and split on
-// replay, so the engine refuses a generator that would make that ambiguous.
+// The run ids of one command are kept as an array in the audit entry and the idempotency record,
+// so any storable id works (commas included); only ids that cannot be stored are refused.
 describe("injected run ids", () => {
   const actor = { id: "u" };
   const setup = async (runId: () => string) => {
@@ -18,13 +18,23 @@ describe("injected run ids", () => {
     return { engine, version: selected.version };
   };
 
-  it("refuses a run id with a comma, writing nothing", async () => {
+  it("keeps a run id with a comma as one id in the audit entry", async () => {
     const { engine, version } = await setup(() => "a,b");
-    await expect(engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version })).rejects.toBeInstanceOf(
-      ConfigurationError,
-    );
-    expect((await engine.get("w", "d", { actor })).version).toBe(version);
+    const started = await engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version });
+    expect(started.runIds).toEqual(["a,b"]);
+    const history = await engine.history("w", "d", { actor });
+    expect(history.at(-1)?.runIds).toEqual(["a,b"]);
   });
+
+  for (const bad of ["", "x".repeat(129), "nul\u0000"]) {
+    it(`refuses a run id that cannot be stored (${JSON.stringify(bad).slice(0, 12)}), writing nothing`, async () => {
+      const { engine, version } = await setup(() => bad);
+      await expect(engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version })).rejects.toBeInstanceOf(
+        ConfigurationError,
+      );
+      expect((await engine.get("w", "d", { actor })).version).toBe(version);
+    });
+  }
 
   it("replays the run ids of a multi-run command exactly", async () => {
     let n = 0;
@@ -40,5 +50,7 @@ describe("injected run ids", () => {
     expect(first.runIds).toHaveLength(2);
     expect(again.replayed).toBe(true);
     expect(again.runIds).toEqual(first.runIds);
+    const committed = (await engine.history("w", "d", { actor })).filter((event) => event.commandType === "start_bootstrap");
+    expect(committed.map((event) => event.runIds)).toEqual([first.runIds]);
   });
 });

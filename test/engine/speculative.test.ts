@@ -14,7 +14,7 @@ import {
   type Authorize,
   type OnboardingDraft,
 } from "../../src/index.js";
-import { createMemoryStore, type MemoryDraftStore } from "../../src/adapters/memory/index.js";
+import { createMemoryStore, type MemoryStore } from "../../src/adapters/memory/index.js";
 import type { CommitInput, DraftStore, PeekedDraft, WriteResult } from "../../src/store/index.js";
 
 const actor = { id: "operator" };
@@ -24,7 +24,7 @@ const ws = "ws";
  * A memory store that also peeks: `peek` hands out whatever the test put in `peeked`, and a
  * commit with a basis succeeds only if the stored text is the basis (as every adapter must).
  */
-function peekableStore(): { store: DraftStore; memory: MemoryDraftStore; loads: () => number; set(draft: OnboardingDraft | undefined): void } {
+function peekableStore(): { store: DraftStore; memory: MemoryStore; loads: () => number; set(draft: OnboardingDraft | undefined): void } {
   const memory = createMemoryStore();
   let peeked: PeekedDraft | undefined;
   let loads = 0;

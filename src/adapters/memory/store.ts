@@ -1,8 +1,7 @@
-import { ValidationError } from "../../record/index.js";
 import { encodeDraft, isSealedDraft } from "../../lifecycle/index.js";
 import {
-  decodeCursor,
   encodeCursor,
+  listCursor,
   idempotencyCutoff,
   openTenantOf,
   parseStoredJson,
@@ -35,8 +34,10 @@ interface WorkspaceData {
   readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
 }
 
-/** The in-memory store, with two extra methods for tests and debugging. */
-export interface MemoryDraftStore extends DraftStore {
+/** The in-memory store, with extra methods for tests and debugging. */
+export interface MemoryStore extends DraftStore {
+  /** Always `"memory"`. */
+  readonly name: "memory";
   /** The stored JSON text of a draft, or `null`. */
   rawDocument(workspaceId: string, draftId: string): string | null;
   /**
@@ -53,6 +54,7 @@ export interface MemoryDraftStore extends DraftStore {
   pruneIdempotency(before: string): Promise<number>;
 }
 
+
 /**
  * Creates the embedded in-memory store: the default for tests, demos and single-process apps.
  * Every method completes its checks and writes synchronously, so concurrent async callers
@@ -68,7 +70,7 @@ export interface MemoryDraftStore extends DraftStore {
  * const engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
  * ```
  */
-export function createMemoryStore(): MemoryDraftStore {
+export function createMemoryStore(): MemoryStore {
   const workspaces = new Map<string, WorkspaceData>();
 
   const workspace = (workspaceId: string): WorkspaceData => {
@@ -87,8 +89,12 @@ export function createMemoryStore(): MemoryDraftStore {
   const read = (stored: StoredDraft | undefined, id: string): unknown =>
     stored === undefined ? null : (stored.sealed ?? parseStoredJson(stored.document ?? "", "draft document", id));
 
-  /** Audit entries hold only strings, numbers and nulls: a frozen shallow copy is a full copy. */
-  const freezeEvent = (event: AuditEvent): AuditEvent => (Object.isFrozen(event) ? event : Object.freeze({ ...event }));
+  /**
+   * Audit entries hold strings, numbers, nulls and the `runIds` array of strings: freezing the
+   * entry and that array makes a full, unchangeable copy (the engine's entries already are).
+   */
+  const freezeEvent = (event: AuditEvent): AuditEvent =>
+    Object.isFrozen(event) && Object.isFrozen(event.runIds) ? event : Object.freeze({ ...event, runIds: Object.freeze([...event.runIds]) });
 
   /** Checks the open-draft slot; returns the holder when another draft holds it. */
   const slotHolder = (data: WorkspaceData, draftId: string, openTenant: string | null): string | null => {
@@ -215,10 +221,7 @@ export function createMemoryStore(): MemoryDraftStore {
     },
 
     async list(workspaceId, options: ListOptions): Promise<ListPage> {
-      const after = options.cursor == null ? null : decodeCursor(options.cursor);
-      if (options.cursor != null && after === null) {
-        throw new ValidationError("options", [{ code: "custom", path: ["cursor"], message: "malformed cursor" }]);
-      }
+      const after = listCursor(options.cursor);
       const data = workspaces.get(workspaceId);
       if (data === undefined) return { drafts: [], nextCursor: null };
       const rows = [...data.drafts.entries()]

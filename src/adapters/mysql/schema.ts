@@ -5,8 +5,8 @@
  * May import: store/ (identifier checks), record/ (errors) and `mysql2` types only.
  */
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
-import { assertIdentifier } from "../../store/index.js";
-import { ConfigurationError, StoreError } from "../../record/index.js";
+import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
+import { ConfigurationError } from "../../record/index.js";
 
 /** The default prefix of the adapter's table names. */
 export const DEFAULT_MYSQL_TABLE_PREFIX = "onboarding_";
@@ -139,12 +139,34 @@ export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX)
  *
  * @example
  * ```ts
- * for (const statement of mysqlDropStatements("test_")) await pool.query(statement);
+ * for (const statement of mysqlDropSchemaStatements("test_")) await pool.query(statement);
  * ```
  */
-export function mysqlDropStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
+export function mysqlDropSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
   const t = mysqlTableNames(tablePrefix);
   return [t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS \`${name}\``);
+}
+
+/**
+ * {@link mysqlDropSchemaStatements} as one SQL script (statements end with `;`; running it in one
+ * `query` needs `multipleStatements`).
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from "node:fs";
+ * writeFileSync("drop.sql", mysqlDropSchemaSql("test_"));
+ * ```
+ */
+export function mysqlDropSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): string {
+  return mysqlDropSchemaStatements(tablePrefix)
+    .map((statement) => `${statement};\n`)
+    .join("");
+}
+
+/** Options of {@link migrateMySql}. */
+export interface MySqlMigrateOptions {
+  /** The table prefix (default `onboarding_`). */
+  readonly tablePrefix?: string;
 }
 
 const UTF8MB4 = /^utf8mb4/i;
@@ -162,31 +184,25 @@ const UTF8MB4 = /^utf8mb4/i;
  * await migrateMySql(pool, { tablePrefix: "crm_" });
  * ```
  */
-export async function migrateMySql(pool: Pool, options: { readonly tablePrefix?: string } = {}): Promise<void> {
+export async function migrateMySql(pool: Pool, options: MySqlMigrateOptions = {}): Promise<void> {
   const statements = mysqlSchemaStatements(options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX);
-  let connection: PoolConnection;
-  try {
-    connection = await pool.getConnection();
-  } catch (error) {
-    throw new StoreError("mysql", "migrate", error);
-  }
-  try {
-    const [rows] = await connection.query<RowDataPacket[]>(
-      "SELECT @@character_set_client AS client, @@character_set_connection AS conn, @@character_set_results AS results",
-    );
-    const row = rows[0];
-    const charsets = [row?.["client"], row?.["conn"], row?.["results"]].map(String);
-    if (!charsets.every((charset) => UTF8MB4.test(charset))) {
-      throw new ConfigurationError(
-        "pool",
-        `the MySQL connection must use the utf8mb4 character set (charset: "utf8mb4"), got ${charsets.join("/")}`,
+  await wrapStoreErrors("mysql", "migrate", async () => {
+    const connection: PoolConnection = await pool.getConnection();
+    try {
+      const [rows] = await connection.query<RowDataPacket[]>(
+        "SELECT @@character_set_client AS client, @@character_set_connection AS conn, @@character_set_results AS results",
       );
+      const row = rows[0];
+      const charsets = [row?.["client"], row?.["conn"], row?.["results"]].map(String);
+      if (!charsets.every((charset) => UTF8MB4.test(charset))) {
+        throw new ConfigurationError(
+          "pool",
+          `the MySQL connection must use the utf8mb4 character set (charset: "utf8mb4"), got ${charsets.join("/")}`,
+        );
+      }
+      for (const statement of statements) await connection.query(statement);
+    } finally {
+      connection.release();
     }
-    for (const statement of statements) await connection.query(statement);
-  } catch (error) {
-    if (error instanceof ConfigurationError) throw error;
-    throw new StoreError("mysql", "migrate", error);
-  } finally {
-    connection.release();
-  }
+  });
 }

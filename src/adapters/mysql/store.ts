@@ -13,27 +13,21 @@
  * sees the latest committed data.
  */
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import {
-  StoreError,
-  ValidationError,
-  isOnboardingError,
-  type AuditEvent,
-  type IdempotencyRecord,
-  type OnboardingDraft,
-  type ValidationIssue,
-} from "../../record/index.js";
+import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
-import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js";
+import type { LifecycleState } from "../../vocabulary/index.js";
 import {
-  decodeCursor,
   encodeCursor,
+  listCursor,
+  storeWrite,
+  unlessApplied as settleRejection,
+  type WriteAttempt,
   openTenantOf,
   type CommitInput,
   type DraftStore,
   type InsertInput,
   type ListOptions,
   type ListPage,
-  type WriteRejection,
   type WriteResult,
   parseStoredJson,
   idempotencyCutoff,
@@ -99,16 +93,11 @@ export interface MySqlStore extends DraftStore {
 const MAX_ATTEMPTS = 5;
 const ER_DUP_ENTRY = 1062;
 const ER_LOCK_DEADLOCK = 1213;
-const MAX_LIMIT = 500;
 
 type Param = string | number | null;
 
 /** What a failed transaction step was doing, so a duplicate key can be classified. */
 type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "other";
-
-class Retry {
-  readonly retry = true;
-}
 
 /** mysql2 marks errors after which the connection is unusable as `fatal`. */
 function isFatal(error: unknown): boolean {
@@ -140,10 +129,6 @@ function text(value: unknown): string {
 
 function parseJson(raw: unknown, what: string, recordId: string | null): unknown {
   return parseStoredJson(raw, what, recordId);
-}
-
-function invalidOptions(issue: ValidationIssue): ValidationError {
-  return new ValidationError("options", [issue]);
 }
 
 function auditRow(event: AuditEvent): Param[] {
@@ -200,7 +185,9 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   let closed = false;
 
   function getPool(): Promise<Pool> {
-    if (closed) return Promise.reject(new StoreError(ADAPTER, "pool", new Error("the store was closed")));
+    if (closed) {
+      return wrapStoreErrors(ADAPTER, "pool", () => Promise.reject(new Error("the store was closed")));
+    }
     if (poolPromise === null) {
       const connection = (options as MySqlStoreConnectionOptions).connection;
       poolPromise = loadDriver("mysql2", "connection", () => import("mysql2/promise")).then((driver) => {
@@ -295,72 +282,61 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
   /**
    * Runs `body` in a transaction on a dedicated connection. A rejection returned by `body` (or
-   * derived from a duplicate key by `classify`) rolls back; deadlocks and `Retry` run it again.
+   * derived from a duplicate key by `classify`) rolls back; deadlocks and `"retry"` run it again.
+   * Every failure is reported through the one error wrapper (`storeWrite`).
    */
-  async function transaction(
+  function transaction(
     operation: string,
-    body: (connection: PoolConnection, step: (s: Step) => void) => Promise<WriteRejection | null>,
-    classify: (step: Step, error: unknown) => Promise<WriteRejection | Retry | null>,
+    body: (connection: PoolConnection, step: (s: Step) => void) => Promise<WriteResult>,
+    classify: (step: Step, error: unknown) => Promise<WriteAttempt | null>,
   ): Promise<WriteResult> {
-    for (let attempt = 1; ; attempt += 1) {
-      let connection: PoolConnection;
-      try {
-        connection = await (ready !== null && !closed ? ready : await getPool()).getConnection();
-      } catch (error) {
-        if (isOnboardingError(error)) throw error; // e.g. ConfigurationError: mysql2 not installed
-        throw new StoreError(ADAPTER, operation, error);
-      }
-      let step: Step = "other";
-      let healthy = true;
-      let outcome: WriteResult;
-      try {
-        await connection.query("START TRANSACTION");
-      } catch (error) {
-        // A pooled connection that died while idle: nothing was written, so a fresh one may retry.
-        connection.destroy();
-        if (isFatal(error) && attempt < MAX_ATTEMPTS) continue;
-        throw new StoreError(ADAPTER, operation, error);
-      }
-      try {
-        const rejection = await body(connection, (s) => {
-          step = s;
-        });
-        if (rejection !== null) {
-          healthy = await rollback(connection);
-          outcome = rejection;
-        } else {
-          step = "other";
-          await connection.query("COMMIT");
-          outcome = { ok: true };
-        }
-      } catch (error) {
-        healthy = await rollback(connection);
-        if (!healthy) {
-          connection.destroy();
-          throw new StoreError(ADAPTER, operation, error);
-        }
-        connection.release();
-        if (isOnboardingError(error)) throw error;
-        const code = errno(error);
-        let classified: WriteRejection | Retry | null = null;
+    return storeWrite(ADAPTER, operation, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        const connection = await (ready !== null && !closed ? ready : await getPool()).getConnection();
+        let step: Step = "other";
+        let healthy = true;
+        let outcome: WriteResult;
         try {
+          await connection.query("START TRANSACTION");
+        } catch (error) {
+          // A pooled connection that died while idle: nothing was written, so a fresh one may retry.
+          connection.destroy();
+          if (isFatal(error) && attempt < MAX_ATTEMPTS) continue;
+          throw error;
+        }
+        try {
+          outcome = await body(connection, (s) => {
+            step = s;
+          });
+          if (!outcome.ok) {
+            healthy = await rollback(connection);
+          } else {
+            step = "other";
+            await connection.query("COMMIT");
+          }
+        } catch (error) {
+          healthy = await rollback(connection);
+          if (!healthy) {
+            connection.destroy();
+            throw error;
+          }
+          connection.release();
+          const code = errno(error);
+          let classified: WriteAttempt | null = null;
           if (code === ER_DUP_ENTRY) classified = await classify(step, error);
-          else if (code === ER_LOCK_DEADLOCK) classified = new Retry();
-        } catch (lookupError) {
-          if (isOnboardingError(lookupError)) throw lookupError;
-          throw new StoreError(ADAPTER, operation, lookupError);
+          else if (code === ER_LOCK_DEADLOCK) classified = "retry";
+          if (classified === "retry") {
+            if (attempt < MAX_ATTEMPTS) continue;
+            throw error;
+          }
+          if (classified !== null) return classified;
+          throw error;
         }
-        if (classified instanceof Retry) {
-          if (attempt < MAX_ATTEMPTS) continue;
-          throw new StoreError(ADAPTER, operation, error);
-        }
-        if (classified !== null) return classified;
-        throw new StoreError(ADAPTER, operation, error);
+        if (healthy) connection.release();
+        else connection.destroy();
+        return outcome;
       }
-      if (healthy) connection.release();
-      else connection.destroy();
-      return outcome;
-    }
+    });
   }
 
   const store: MySqlStore = {
@@ -377,13 +353,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       const pending = poolPromise;
       poolPromise = null;
       ready = null;
-      if (pending !== null) {
-        try {
-          await (await pending).end();
-        } catch (error) {
-          throw new StoreError(ADAPTER, "close", error);
-        }
-      }
+      if (pending !== null) await wrapStoreErrors(ADAPTER, "close", async () => (await pending).end());
     },
 
     pool: getPool,
@@ -460,7 +430,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             document,
           ]);
           await writeSideRows(connection, step, [input.event], input.idempotency);
-          return null;
+          return { ok: true };
         },
         async (step, error) => {
           if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
@@ -499,7 +469,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
           if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
           await writeSideRows(connection, step, input.events, input.idempotency);
-          return null;
+          return { ok: true };
         },
         async (step, error) => {
           if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
@@ -519,22 +489,14 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     },
 
     list(workspaceId: string, options: ListOptions): Promise<ListPage> {
+      // limit and state were checked by the engine; only the cursor is the store's to read.
       const limit = options.limit;
-      if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-        return Promise.reject(
-          invalidOptions({ code: "invalid_limit", path: ["limit"], message: `limit must be an integer from 1 to ${MAX_LIMIT}` }),
-        );
-      }
       const state: LifecycleState | undefined = options.state;
-      if (state !== undefined && !LIFECYCLE_STATES.includes(state)) {
-        return Promise.reject(
-          invalidOptions({ code: "invalid_value", path: ["state"], message: `unknown lifecycle state ${JSON.stringify(state)}` }),
-        );
-      }
-      const cursor = options.cursor ?? null;
-      const position = cursor === null ? null : decodeCursor(cursor);
-      if (cursor !== null && position === null) {
-        return Promise.reject(invalidOptions({ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }));
+      let position: ReturnType<typeof listCursor>;
+      try {
+        position = listCursor(options.cursor);
+      } catch (error) {
+        return Promise.reject(error);
       }
       const where = ["`workspace_id` = ?"];
       const params: Param[] = [workspaceId];
@@ -595,23 +557,24 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
    * Runs after the rollback, in autocommit, so it sees only committed rows (never the rolled-back
    * rows of this attempt). A write without audit entries has nothing to recognise it by.
    */
-  async function unlessApplied(
-    operation: string,
-    draft: OnboardingDraft,
-    event: AuditEvent | undefined,
-    rejection: WriteRejection,
-  ): Promise<WriteResult> {
-    if (event === undefined) return rejection;
-    const found = await read(operation, () => rows(SQL.eventStored, [draft.workspaceId, draft.id, event.eventId]));
-    return found.length > 0 ? { ok: true } : rejection;
+  /**
+   * A rejected write whose first audit entry is already stored for the draft was applied before
+   * (the same write re-sent, e.g. after a lost reply): it is reported as applied, not rejected.
+   * Runs after the rollback, in autocommit, so it sees only committed rows (never the rolled-back
+   * rows of this attempt).
+   */
+  function unlessApplied(operation: string, draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
+    return settleRejection(rejection, event, async (eventId) =>
+      (await read(operation, () => rows(SQL.eventStored, [draft.workspaceId, draft.id, eventId]))).length > 0,
+    );
   }
 
   /** After a unique violation on the open-draft slot: who holds it (or retry if it was freed). */
-  async function openDraftRejection(draft: OnboardingDraft): Promise<WriteRejection | Retry> {
+  async function openDraftRejection(draft: OnboardingDraft): Promise<WriteAttempt> {
     const tenantId = openTenantOf(draft);
-    if (tenantId === null) return new Retry();
+    if (tenantId === null) return "retry";
     const owner = await openOwner(draft.workspaceId, tenantId);
-    if (owner === null || owner === draft.id) return new Retry();
+    if (owner === null || owner === draft.id) return "retry";
     return { ok: false, reason: "open_draft_exists", existingDraftId: owner };
   }
 

@@ -1,7 +1,8 @@
 /**
  * adapters/postgres/ — the PostgreSQL storage adapter (`onboarding-lifecycle/adapters/postgres`):
  * `store.ts` implements the `DraftStore` port with one atomic statement per write (data-modifying
- * CTEs), `schema.ts` holds the DDL as plain SQL text and as the statements `migrate()` runs.
+ * CTEs), `schema.ts` holds the DDL as plain SQL text and as the statements `migratePostgres()` /
+ * `store.migrate()` run.
  * Also fits PostgreSQL-compatible distributed SQL (CockroachDB, YugabyteDB): no sequences,
  * advisory locks, column collations or partial indexes.
  *
@@ -24,9 +25,13 @@ export {
 } from "./store.js";
 export {
   DEFAULT_POSTGRES_TABLE_PREFIX,
+  migratePostgres,
   postgresSchemaSql,
   postgresSchemaStatements,
   postgresDropSchemaSql,
+  postgresDropSchemaStatements,
   postgresTableNames,
+  type PostgresMigrateOptions,
+  type PostgresMigrateTarget,
   type PostgresTableNames,
 } from "./schema.js";

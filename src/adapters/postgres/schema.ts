@@ -8,7 +8,7 @@
  * secondary indexes, `IF NOT EXISTS`. No sequences, no serial/identity columns, no column
  * collations, no partial indexes, no triggers, no extensions.
  */
-import { assertIdentifier } from "../../store/index.js";
+import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
 
 /** The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`. */
 export const DEFAULT_POSTGRES_TABLE_PREFIX = "onboarding_";
@@ -145,7 +145,7 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
   actual_version   integer NULL,
   idempotency_key  text    NULL,
   feedback         text    NULL,
-  run_id           text    NULL,
+  run_ids          text    NOT NULL,
   capability       text    NULL,
   state            text    NULL,
   CONSTRAINT ${t.auditPrimaryKey} PRIMARY KEY (workspace_id, draft_id, draft_version, seq)
@@ -186,8 +186,24 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
 }
 
 /**
- * The DDL that drops the adapter's tables (indexes go with them). For tests and uninstalls; not
- * run by anything in the package.
+ * The statements that drop the adapter's tables (indexes go with them). For tests and
+ * uninstalls; not run by anything in the package.
+ *
+ * @param prefix the table prefix; validated with `assertIdentifier`.
+ * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
+ *
+ * @example
+ * ```ts
+ * for (const statement of postgresDropSchemaStatements("test_")) await pool.query(statement);
+ * ```
+ */
+export function postgresDropSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): readonly string[] {
+  const t = postgresTableNames(prefix);
+  return [t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS ${name}`);
+}
+
+/**
+ * {@link postgresDropSchemaStatements} as one SQL script.
  *
  * @param prefix the table prefix; validated with `assertIdentifier`.
  * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
@@ -198,6 +214,58 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
  * ```
  */
 export function postgresDropSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): string {
-  const t = postgresTableNames(prefix);
-  return `DROP TABLE IF EXISTS ${t.idempotency};\nDROP TABLE IF EXISTS ${t.audit};\nDROP TABLE IF EXISTS ${t.drafts};\n`;
+  return postgresDropSchemaStatements(prefix)
+    .map((statement) => `${statement};\n`)
+    .join("");
+}
+
+/** What {@link migratePostgres} needs of a connection: `query(text)` (a `pg` pool or client). */
+export interface PostgresMigrateTarget {
+  /** Runs one statement. */
+  query(text: string): Promise<unknown>;
+}
+
+/** Options of {@link migratePostgres}. */
+export interface PostgresMigrateOptions {
+  /** The table prefix (default `onboarding_`). */
+  readonly tablePrefix?: string;
+  /**
+   * Whether the target is inside a transaction of the caller: then a statement that races with
+   * another process's DDL is not retried (the transaction is aborted anyway). Default `false`.
+   */
+  readonly inTransaction?: boolean;
+}
+
+/**
+ * Creates the adapter's tables and indexes if they do not exist ({@link postgresSchemaStatements},
+ * one by one). Idempotent and safe to run from several processes at once: a statement that races
+ * with another process's `CREATE ... IF NOT EXISTS` on the catalog is retried a few times. The
+ * same as `store.migrate()`, for a pool or client without a store.
+ *
+ * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid prefix.
+ * @throws {@link onboarding-lifecycle!StoreError} when the server refuses the DDL.
+ *
+ * @example
+ * ```ts
+ * await migratePostgres(pool, { tablePrefix: "app_" });
+ * ```
+ */
+export async function migratePostgres(target: PostgresMigrateTarget, options: PostgresMigrateOptions = {}): Promise<void> {
+  const statements = postgresSchemaStatements(options.tablePrefix ?? DEFAULT_POSTGRES_TABLE_PREFIX);
+  await wrapStoreErrors("postgres", "migrate", async () => {
+    for (const statement of statements) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await target.query(statement); // DDL: never a prepared statement
+          break;
+        } catch (error) {
+          const state = (error as { code?: unknown } | null)?.code;
+          // unique_violation / duplicate_table / duplicate_object on the catalog, or a serialization failure / deadlock
+          const raced = state === "23505" || state === "42P07" || state === "42710" || state === "40001" || state === "40P01";
+          if (!raced || attempt >= 5 || options.inTransaction === true) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+        }
+      }
+    }
+  });
 }

@@ -22,9 +22,6 @@ import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "
 import {
   ConfigurationError,
   CorruptRecordError,
-  LifecycleStateSchema,
-  StoreError,
-  ValidationError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -32,8 +29,11 @@ import {
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
   assertIdentifier,
-  decodeCursor,
   encodeCursor,
+  listCursor,
+  storeWrite,
+  unlessApplied,
+  type WriteAttempt,
   openTenantOf,
   type CommitInput,
   type DraftStore,
@@ -52,8 +52,8 @@ import {
 } from "../../store/index.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
+  migratePostgres,
   postgresRawNames,
-  postgresSchemaStatements,
   postgresTableNames,
   type PostgresRawNames,
   type PostgresTableNames,
@@ -288,7 +288,7 @@ const AUDIT_COLUMNS = [
   ["actual_version", "integer", (e: AuditEvent) => e.actualVersion],
   ["idempotency_key", "text", (e: AuditEvent) => e.idempotencyKey],
   ["feedback", "text", (e: AuditEvent) => e.feedback],
-  ["run_id", "text", (e: AuditEvent) => e.runId],
+  ["run_ids", "text", (e: AuditEvent) => (e.runIds.length === 0 ? "[]" : JSON.stringify(e.runIds))],
   ["capability", "text", (e: AuditEvent) => e.capability],
   ["state", "text", (e: AuditEvent) => e.state],
 ] as const;
@@ -352,10 +352,6 @@ function statementName(text: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function validationIssue(path: string, code: string, message: string): ValidationError {
-  return new ValidationError("options", [{ code, path: [path], message }]);
 }
 
 /**
@@ -491,11 +487,11 @@ function buildStore(
 
 
   /** Retries a write after transient failures (never inside a joined transaction). */
-  async function retrying<T>(run: (attempt: number) => Promise<T | "retry">): Promise<T> {
+  async function retrying<T extends WriteAttempt | true>(run: (attempt: number) => Promise<T>): Promise<Exclude<T, "retry">> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const result = await run(attempt);
-        if (result !== "retry") return result;
+        if (result !== "retry") return result as Exclude<T, "retry">;
         if (attempt >= attempts) throw new Error(`write did not settle after ${attempt} attempts`);
       } catch (error) {
         const retryable = isTransient(error) || violates(error, raw.auditPrimaryKey);
@@ -538,18 +534,15 @@ function buildStore(
   }
 
   /** A rejection of a write, unless that very write is already stored (then it is reported applied). */
-  async function rejectUnlessApplied(draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
-    return (await alreadyApplied(draft, event)) ? { ok: true } : rejection;
+  function rejectUnlessApplied(draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
+    return unlessApplied(rejection, event, () => alreadyApplied(draft, event));
   }
 
-  function checkEvents(events: readonly AuditEvent[], draft: OnboardingDraft, operation: string): void {
+  /** Inside the error wrapper: an entry of another draft is reported as `StoreError`. */
+  function checkEvents(events: readonly AuditEvent[], draft: OnboardingDraft): void {
     for (const event of events) {
       if (event.workspaceId !== draft.workspaceId || event.draftId !== draft.id) {
-        throw new StoreError(
-          ADAPTER,
-          operation,
-          new Error(`audit event ${event.eventId} belongs to another draft than ${draft.workspaceId}/${draft.id}`),
-        );
+        throw new Error(`audit event ${event.eventId} belongs to another draft than ${draft.workspaceId}/${draft.id}`);
       }
     }
   }
@@ -560,22 +553,7 @@ function buildStore(
     tables: t,
 
     async migrate() {
-      await guard("migrate", async () => {
-        for (const statement of postgresSchemaStatements(prefix)) {
-          // Concurrent `CREATE ... IF NOT EXISTS` can still race on the catalog: retry once settled.
-          for (let attempt = 1; ; attempt += 1) {
-            try {
-              await (await executor.target()).query(statement); // DDL: never a prepared statement
-              break;
-            } catch (error) {
-              const state = sqlState(error);
-              const raced = state === "23505" || state === "42P07" || state === "42710" || isTransient(error);
-              if (!raced || attempt >= 5 || executor.inTransaction) throw error;
-              await sleep(10 * attempt);
-            }
-          }
-        }
-      });
+      await guard("migrate", async () => migratePostgres(await executor.target(), { tablePrefix: prefix, inTransaction: executor.inTransaction }));
     },
 
     joinTransaction(client: ClientBase): PostgresStore {
@@ -647,17 +625,9 @@ function buildStore(
     },
 
     async list(workspaceId, options: ListOptions): Promise<ListPage> {
+      // limit and state were checked by the engine; only the cursor is the store's to read.
       const limit = options.limit;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-        throw validationIssue("limit", "too_big", "limit must be an integer from 1 to 500");
-      }
-      if (options.state !== undefined && !LifecycleStateSchema.safeParse(options.state).success) {
-        throw validationIssue("state", "invalid_value", `unknown lifecycle state ${JSON.stringify(options.state)}`);
-      }
-      const cursor = options.cursor === undefined || options.cursor === null ? null : decodeCursor(options.cursor);
-      if (options.cursor !== undefined && options.cursor !== null && cursor === null) {
-        throw validationIssue("cursor", "invalid_value", "malformed cursor");
-      }
+      const cursor = listCursor(options.cursor);
       const params = new Params();
       const conditions = [`workspace_id = ${params.add(workspaceId)}`];
       if (options.state !== undefined) conditions.push(`state = ${params.add(options.state)}`);
@@ -677,11 +647,11 @@ function buildStore(
 
     async insert(input: InsertInput): Promise<WriteResult> {
       const { draft, event, idempotency } = input;
-      checkEvents([event], draft, "insert");
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
-      return documents.track(draft, document, guard("insert", () =>
-        retrying<WriteResult>(async () => {
+      return documents.track(draft, document, storeWrite(ADAPTER, "insert", () =>
+        retrying<WriteAttempt>(async () => {
+          checkEvents([event], draft);
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
           const id = params.add(draft.id, "text");
@@ -723,11 +693,11 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
 
     async commit(input: CommitInput): Promise<WriteResult> {
       const { draft, expectedVersion, events, idempotency, basis } = input;
-      checkEvents(events, draft, "commit");
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
-      return documents.track(draft, document, guard("commit", () =>
-        retrying<WriteResult>(async () => {
+      return documents.track(draft, document, storeWrite(ADAPTER, "commit", () =>
+        retrying<WriteAttempt>(async () => {
+          checkEvents(events, draft);
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
           const id = params.add(draft.id, "text");

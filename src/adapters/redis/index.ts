@@ -1,7 +1,8 @@
 /**
  * adapters/redis — the Redis storage adapter (`onboarding-lifecycle/adapters/redis`) on ioredis,
- * for standalone Redis and Redis Cluster. What lives here: `store.ts` (`createRedisStore`),
- * `scripts.ts` (the Lua sources), `keys.ts` (the cluster-safe key layout).
+ * for standalone Redis and Redis Cluster. What lives here: `store.ts` (`createRedisStore`) and
+ * `schema.ts` (the cluster-safe key layout and the Lua scripts: Redis's schema, which needs no
+ * migration).
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and node built-ins; ioredis only
  * with `import type` (the caller passes its own client). Never engine/.
@@ -10,13 +11,17 @@
  */
 export { createRedisStore, type RedisStore, type RedisStoreOptions } from "./store.js";
 export {
-  DEFAULT_KEY_PREFIX,
+  COMMIT_SCRIPT,
+  DEFAULT_REDIS_KEY_PREFIX,
+  FIRST_VARIABLE_KEY,
+  INSERT_SCRIPT,
   LIST_MEMBER_SEPARATOR,
+  READ_DOCUMENTS_SCRIPT,
+  STATE_KEY_ORDER,
   assertKeyPrefix,
   encodeWorkspaceSegment,
   listMember,
   parseListMember,
   redisKeys,
-  type WorkspaceKeys,
-} from "./keys.js";
-export { COMMIT_SCRIPT, FIRST_VARIABLE_KEY, INSERT_SCRIPT, READ_DOCUMENTS_SCRIPT, STATE_KEY_ORDER } from "./scripts.js";
+  type RedisWorkspaceKeys,
+} from "./schema.js";

@@ -8,11 +8,13 @@
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { ConfigurationError, StoreError, ValidationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
+import { ConfigurationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
-  decodeCursor,
   encodeCursor,
+  listCursor,
+  storeWrite,
+  writeResultFromReply,
   openTenantOf,
   type CommitInput,
   type DraftStore,
@@ -26,14 +28,17 @@ import {
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
 import {
-  DEFAULT_KEY_PREFIX,
+  COMMIT_SCRIPT,
+  DEFAULT_REDIS_KEY_PREFIX,
+  INSERT_SCRIPT,
+  READ_DOCUMENTS_SCRIPT,
+  STATE_KEY_ORDER,
   assertKeyPrefix,
   listMember,
   parseListMember,
   redisKeys,
-  type WorkspaceKeys,
-} from "./keys.js";
-import { COMMIT_SCRIPT, INSERT_SCRIPT, READ_DOCUMENTS_SCRIPT, STATE_KEY_ORDER } from "./scripts.js";
+  type RedisWorkspaceKeys,
+} from "./schema.js";
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -56,11 +61,11 @@ export interface RedisStoreOptions {
    */
   readonly documentCacheSize?: number;
   /**
-   * How long Redis keeps an idempotency record, in seconds (`SET ... EX`); default 0, kept until
-   * deleted. A key whose record expired is a new key again. (The SQL adapters offer
-   * `pruneIdempotency(before)` for a scheduled job instead.)
+   * How long Redis keeps an idempotency record, in milliseconds (`SET ... PX`); default 0, kept
+   * until deleted. A whole number from 0 to 2^53 - 1. A key whose record expired is a new key
+   * again. (The SQL adapters offer `pruneIdempotency(before)` for a scheduled job instead.)
    */
-  readonly idempotencyTtlSeconds?: number;
+  readonly idempotencyTtlMs?: number;
 }
 
 /**
@@ -76,7 +81,7 @@ export interface RedisStore extends DraftStore {
    * The key names of a workspace (for operators' tooling: inspection, cleanup, `SCAN MATCH`).
    * See `specs/003-storage-adapters/redis.md` for what each key holds.
    */
-  keys(workspaceId: string): WorkspaceKeys;
+  keys(workspaceId: string): RedisWorkspaceKeys;
 }
 
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */
@@ -145,12 +150,12 @@ function isNoScript(error: unknown): boolean {
  * ```
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
   const documents = createDraftDocumentCache(options.documentCacheSize);
-  const idempotencyTtl = options.idempotencyTtlSeconds ?? 0;
-  if (!Number.isSafeInteger(idempotencyTtl) || idempotencyTtl < 0) {
-    throw new ConfigurationError("idempotencyTtlSeconds", `must be a whole number of seconds >= 0, got ${String(idempotencyTtl)}`);
+  const idempotencyTtl = options.idempotencyTtlMs ?? 0;
+  if (typeof idempotencyTtl !== "number" || !Number.isSafeInteger(idempotencyTtl) || idempotencyTtl < 0) {
+    throw new ConfigurationError("idempotencyTtlMs", `idempotencyTtlMs must be a whole number of milliseconds >= 0, got ${String(idempotencyTtl)}`);
   }
 
   function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
@@ -178,18 +183,22 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     try {
       prepared = prepare();
     } catch (error) {
-      return Promise.reject(new StoreError(NAME, operation, error));
+      return storeWrite(NAME, operation, () => Promise.reject(error));
     }
     const { argv, document } = prepared;
-    // argv[0] is the script's SHA-1 for EVALSHA; EVAL takes the source in its place.
-    argv[0] = s.sha;
-    const reply = client.call("evalsha", argv).then(toWriteResult, (error: unknown) => {
-      if (!isNoScript(error)) throw new StoreError(NAME, operation, error);
-      // First use on this server (or after SCRIPT FLUSH / failover): EVAL also caches it.
-      argv[0] = s.source;
-      return client.call("eval", argv).then(toWriteResult, (retryError: unknown) => {
-        throw new StoreError(NAME, operation, retryError);
-      });
+    const reply = storeWrite(NAME, operation, async () => {
+      // argv[0] is the script's SHA-1 for EVALSHA; EVAL takes the source in its place.
+      argv[0] = s.sha;
+      let result: unknown;
+      try {
+        result = await client.call("evalsha", argv);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        // First use on this server (or after SCRIPT FLUSH / failover): EVAL also caches it.
+        argv[0] = s.source;
+        result = await client.call("eval", argv);
+      }
+      return writeResultFromReply(result);
     });
     return documents.track(draft, document, reply);
   }
@@ -198,8 +207,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    * The key names of a workspace, and the fixed keys of every write script (open-draft index,
    * listing, one listing per state), built once per workspace: writes are the hot path.
    */
-  const workspaceKeys = new Map<string, { readonly keys: WorkspaceKeys; readonly fixed: readonly string[] }>();
-  function keysOf(workspaceId: string): { readonly keys: WorkspaceKeys; readonly fixed: readonly string[] } {
+  const workspaceKeys = new Map<string, { readonly keys: RedisWorkspaceKeys; readonly fixed: readonly string[] }>();
+  function keysOf(workspaceId: string): { readonly keys: RedisWorkspaceKeys; readonly fixed: readonly string[] } {
     let entry = workspaceKeys.get(workspaceId);
     if (entry === undefined) {
       const keys = redisKeys(prefix, workspaceId);
@@ -269,25 +278,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   }
 
 
-  function toWriteResult(reply: unknown): WriteResult {
-    if (!Array.isArray(reply)) throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
-    const [status, detail] = reply.map(asString);
-    switch (status) {
-      case "ok":
-        return { ok: true };
-      case "version_conflict":
-        return { ok: false, reason: "version_conflict", actualVersion: detail ? Number(detail) : null };
-      case "open_draft_exists":
-        return { ok: false, reason: "open_draft_exists", existingDraftId: detail ?? "" };
-      case "idempotency_key_exists":
-        return { ok: false, reason: "idempotency_key_exists" };
-      case "draft_exists":
-        return { ok: false, reason: "draft_exists" };
-      default:
-        throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
-    }
-  }
-
   const store: RedisStore = {
     name: NAME,
     keyPrefix: prefix,
@@ -297,16 +287,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     load(workspaceId, draftId) {
-      // The document and its version field in one round trip: the cache checks they agree.
-      return client.call("hmget", keysOf(workspaceId).keys.draft(draftId), "doc", "v").then(
-        (row) => {
-          const [raw, v] = Array.isArray(row) ? (row as unknown[]) : [];
-          return raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw, storedVersion(asString(v)));
-        },
-        (error: unknown) => {
-          throw new StoreError(NAME, "load", error);
-        },
-      );
+      return run("load", async () => {
+        // The document and its version field in one round trip: the cache checks they agree.
+        const row = await client.call("hmget", keysOf(workspaceId).keys.draft(draftId), "doc", "v");
+        const [raw, v] = Array.isArray(row) ? (row as unknown[]) : [];
+        return raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw, storedVersion(asString(v)));
+      });
     },
 
     peek(workspaceId, draftId) {
@@ -371,20 +357,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async list(workspaceId, options: ListOptions): Promise<ListPage> {
+      // limit and state were checked by the engine; only the cursor is the store's to read.
       const limit = options.limit;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-        throw new ValidationError("options", [
-          { code: "too_big", path: ["limit"], message: `limit must be an integer from 1 to 500, got ${String(limit)}` },
-        ]);
-      }
-      let start = "-";
-      if (options.cursor !== undefined && options.cursor !== null) {
-        const position = decodeCursor(options.cursor);
-        if (position === null) {
-          throw new ValidationError("options", [{ code: "custom", path: ["cursor"], message: "malformed cursor" }]);
-        }
-        start = `(${listMember(position.createdAt, position.id)}`;
-      }
+      const position = listCursor(options.cursor);
+      const start = position === null ? "-" : `(${listMember(position.createdAt, position.id)}`;
       return run("list", async () => {
         const k = redisKeys(prefix, workspaceId);
         const reply = await client.call("zrangebylex", k.list(options.state), start, "+", "LIMIT", 0, limit + 1);

@@ -1,7 +1,7 @@
 /**
  * adapters/sqlite — the SQLite storage adapter (`onboarding-lifecycle/adapters/sqlite`) on
  * better-sqlite3 12.x: `store.ts` (the `DraftStore`, transactions, busy handling) and `schema.ts`
- * (the DDL as plain SQL text and the table names).
+ * (the DDL as statements and SQL text, `migrateSqlite`, the table names).
  *
  * May import: vocabulary/, record/, lifecycle/ (the codec), store/ and better-sqlite3 types; the
  * driver is loaded with a dynamic `import()` only when the adapter opens its own connection
@@ -20,8 +20,12 @@ export {
 } from "./store.js";
 export {
   DEFAULT_SQLITE_TABLE_PREFIX,
+  migrateSqlite,
   sqliteDropSchemaSql,
+  sqliteDropSchemaStatements,
   sqliteSchemaSql,
+  sqliteSchemaStatements,
   sqliteTableNames,
+  type SqliteMigrateOptions,
   type SqliteTableNames,
 } from "./schema.js";

@@ -1,10 +1,13 @@
 /**
- * adapters/sqlite/schema — the SQLite DDL of the adapter as plain SQL text (for teams with their
- * own migration tools) and the table names derived from a validated prefix.
+ * adapters/sqlite/schema — the SQLite DDL of the adapter as statements and as plain SQL text (for
+ * teams with their own migration tools), `migrateSqlite`, and the table names derived from a
+ * validated prefix.
  *
- * May import: store/ (identifier checks). Never a driver, never engine/.
+ * May import: store/ (identifier checks, the error wrapper) and better-sqlite3 *types*. Never a
+ * driver at run time, never engine/.
  */
-import { assertIdentifier } from "../../store/index.js";
+import type BetterSqlite3 from "better-sqlite3";
+import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
 
 /** The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`. */
 export const DEFAULT_SQLITE_TABLE_PREFIX = "onboarding_";
@@ -57,9 +60,10 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
 }
 
 /**
- * The adapter's DDL as plain SQL text: three STRICT tables and their indexes. Every statement is
- * `CREATE ... IF NOT EXISTS`, so running it again is harmless; `migrate()` runs exactly this text
- * inside one `BEGIN IMMEDIATE` transaction.
+ * The adapter's DDL as separate statements, without trailing semicolons: three STRICT tables and
+ * their indexes. Every statement is `CREATE ... IF NOT EXISTS`, so running them again is
+ * harmless; `migrateSqlite` (and `store.migrate()`) run exactly these inside one
+ * `BEGIN IMMEDIATE` transaction.
  *
  * - `drafts`: primary key `(workspace_id, id)`; `open_tenant_id` is the tenant while the draft is
  *   open and `NULL` otherwise, under a unique index on `(workspace_id, open_tenant_id)` (SQLite
@@ -74,13 +78,13 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
  *
  * @example
  * ```ts
- * import { sqliteSchemaSql } from "onboarding-lifecycle/adapters/sqlite";
- * await fs.writeFile("migrations/0001_onboarding.sql", sqliteSchemaSql("app_"));
+ * for (const statement of sqliteSchemaStatements("app_")) db.exec(statement);
  * ```
  */
-export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): string {
+export function sqliteSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): readonly string[] {
   const t = sqliteTableNames(tablePrefix);
-  return `CREATE TABLE IF NOT EXISTS "${t.drafts}" (
+  return [
+    `CREATE TABLE IF NOT EXISTS "${t.drafts}" (
   workspace_id       TEXT    NOT NULL,
   id                 TEXT    NOT NULL,
   version            INTEGER NOT NULL CHECK (version >= 1),
@@ -92,19 +96,15 @@ export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFI
   updated_at         TEXT    NOT NULL,
   document           TEXT    NOT NULL,
   PRIMARY KEY (workspace_id, id)
-) STRICT;
-
-CREATE UNIQUE INDEX IF NOT EXISTS "${t.openTenantIndex}"
+) STRICT`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS "${t.openTenantIndex}"
   ON "${t.drafts}" (workspace_id, open_tenant_id)
-  WHERE open_tenant_id IS NOT NULL;
-
-CREATE INDEX IF NOT EXISTS "${t.stateIndex}"
-  ON "${t.drafts}" (workspace_id, state, created_at, id);
-
-CREATE INDEX IF NOT EXISTS "${t.createdIndex}"
-  ON "${t.drafts}" (workspace_id, created_at, id);
-
-CREATE TABLE IF NOT EXISTS "${t.audit}" (
+  WHERE open_tenant_id IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS "${t.stateIndex}"
+  ON "${t.drafts}" (workspace_id, state, created_at, id)`,
+    `CREATE INDEX IF NOT EXISTS "${t.createdIndex}"
+  ON "${t.drafts}" (workspace_id, created_at, id)`,
+    `CREATE TABLE IF NOT EXISTS "${t.audit}" (
   seq              INTEGER PRIMARY KEY AUTOINCREMENT,
   event_id         TEXT    NOT NULL,
   workspace_id     TEXT    NOT NULL,
@@ -119,15 +119,13 @@ CREATE TABLE IF NOT EXISTS "${t.audit}" (
   actual_version   INTEGER,
   idempotency_key  TEXT,
   feedback         TEXT,
-  run_id           TEXT,
+  run_ids          TEXT    NOT NULL,
   capability       TEXT,
   state            TEXT
-) STRICT;
-
-CREATE INDEX IF NOT EXISTS "${t.auditDraftIndex}"
-  ON "${t.audit}" (workspace_id, draft_id, seq);
-
-CREATE TABLE IF NOT EXISTS "${t.idempotency}" (
+) STRICT`,
+    `CREATE INDEX IF NOT EXISTS "${t.auditDraftIndex}"
+  ON "${t.audit}" (workspace_id, draft_id, seq)`,
+    `CREATE TABLE IF NOT EXISTS "${t.idempotency}" (
   workspace_id TEXT NOT NULL,
   key          TEXT NOT NULL,
   draft_id     TEXT NOT NULL,
@@ -135,11 +133,29 @@ CREATE TABLE IF NOT EXISTS "${t.idempotency}" (
   created_at   TEXT NOT NULL,
   record       TEXT NOT NULL,
   PRIMARY KEY (workspace_id, key)
-) STRICT;
+) STRICT`,
+    `CREATE INDEX IF NOT EXISTS "${t.idempotencyCreatedIndex}"
+  ON "${t.idempotency}" (created_at)`,
+  ];
+}
 
-CREATE INDEX IF NOT EXISTS "${t.idempotencyCreatedIndex}"
-  ON "${t.idempotency}" (created_at);
-`;
+/**
+ * The adapter's DDL as one plain SQL script: exactly {@link sqliteSchemaStatements}, each
+ * terminated by `;`. Feed it to your own migration tool instead of calling `migrateSqlite`.
+ *
+ * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
+ * @throws `ConfigurationError` for an invalid prefix.
+ *
+ * @example
+ * ```ts
+ * import { sqliteSchemaSql } from "onboarding-lifecycle/adapters/sqlite";
+ * await fs.writeFile("migrations/0001_onboarding.sql", sqliteSchemaSql("app_"));
+ * ```
+ */
+export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): string {
+  return sqliteSchemaStatements(tablePrefix)
+    .map((statement) => `${statement};\n`)
+    .join("\n");
 }
 
 /**
@@ -150,10 +166,56 @@ CREATE INDEX IF NOT EXISTS "${t.idempotencyCreatedIndex}"
  *
  * @example
  * ```ts
+ * for (const statement of sqliteDropSchemaStatements("test_")) db.exec(statement);
+ * ```
+ */
+export function sqliteDropSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): readonly string[] {
+  const t = sqliteTableNames(tablePrefix);
+  return [t.drafts, t.audit, t.idempotency].map((name) => `DROP TABLE IF EXISTS "${name}"`);
+}
+
+/**
+ * {@link sqliteDropSchemaStatements} as one SQL script.
+ *
+ * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
+ *
+ * @example
+ * ```ts
  * db.exec(sqliteDropSchemaSql("test_"));
  * ```
  */
 export function sqliteDropSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): string {
-  const t = sqliteTableNames(tablePrefix);
-  return `DROP TABLE IF EXISTS "${t.drafts}";\nDROP TABLE IF EXISTS "${t.audit}";\nDROP TABLE IF EXISTS "${t.idempotency}";\n`;
+  return sqliteDropSchemaStatements(tablePrefix)
+    .map((statement) => `${statement};\n`)
+    .join("");
+}
+
+/** Options of {@link migrateSqlite}. */
+export interface SqliteMigrateOptions {
+  /** The table prefix (default `onboarding_`). */
+  readonly tablePrefix?: string;
+}
+
+/**
+ * Creates the adapter's tables and indexes on a better-sqlite3 connection if they do not exist
+ * ({@link sqliteSchemaStatements}), in one `BEGIN IMMEDIATE` transaction. Idempotent. The same
+ * as `store.migrate()`, for a connection without a store.
+ *
+ * @throws `ConfigurationError` for an invalid prefix; `StoreError` when SQLite refuses the DDL.
+ *
+ * @example
+ * ```ts
+ * import Database from "better-sqlite3";
+ * await migrateSqlite(new Database("onboarding.db"), { tablePrefix: "app_" });
+ * ```
+ */
+export async function migrateSqlite(database: BetterSqlite3.Database, options: SqliteMigrateOptions = {}): Promise<void> {
+  const statements = sqliteSchemaStatements(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
+  await wrapStoreErrors("sqlite", "migrate", async () => {
+    database
+      .transaction(() => {
+        for (const statement of statements) database.exec(statement);
+      })
+      .immediate();
+  });
 }

@@ -10,24 +10,23 @@
 import type BetterSqlite3 from "better-sqlite3";
 import {
   ConfigurationError,
-  StoreError,
-  ValidationError,
-  isOnboardingError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../../record/index.js";
 import { encodeDraft } from "../../lifecycle/index.js";
 import {
-  decodeCursor,
   encodeCursor,
+  listCursor,
+  rejectWrite,
+  storeWrite,
+  unlessApplied,
+  wrapStoreErrors,
   openTenantOf,
   type CommitInput,
   type DraftStore,
   type InsertInput,
-  type ListOptions,
   type ListPage,
-  type WriteRejection,
   type WriteResult,
   parseStoredJson,
   idempotencyCutoff,
@@ -114,12 +113,6 @@ const ADAPTER = "sqlite";
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** Extra attempts after `SQLITE_BUSY` escaped the busy handler (e.g. `SQLITE_BUSY_RECOVERY`). */
 const MAX_BUSY_RETRIES = 8;
-const MAX_LIST_LIMIT = 500;
-
-/** Thrown inside a transaction to roll it back and report a {@link WriteRejection}. */
-class Rejection {
-  constructor(readonly result: WriteRejection) {}
-}
 
 function errorCode(error: unknown): string | null {
   if (typeof error === "object" && error !== null && "code" in error) {
@@ -243,7 +236,8 @@ class Connection {
     };
   }
 
-  #openDraftExists(workspaceId: string, tenantId: string | null): Rejection {
+  /** Rolls the transaction back with `open_draft_exists`, naming the draft that holds the slot. */
+  #openDraftExists(workspaceId: string, tenantId: string | null): never {
     const existing =
       tenantId === null
         ? undefined
@@ -251,7 +245,7 @@ class Connection {
     if (existing === undefined) {
       throw new Error(`unique index on open_tenant_id violated but no open draft found for tenant ${String(tenantId)}`);
     }
-    return new Rejection({ ok: false, reason: "open_draft_exists", existingDraftId: existing });
+    return rejectWrite({ ok: false, reason: "open_draft_exists", existingDraftId: existing });
   }
 
   #draftValues(draft: OnboardingDraft, document: string): unknown[] {
@@ -276,12 +270,12 @@ class Connection {
           ? this.stmt("updateDraft").run(...values).changes
           : this.stmt("updateDraftOnBasis").run(...values, input.basis).changes;
     } catch (error) {
-      if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE") throw this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
+      if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE") this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
       throw error;
     }
     if (changes !== 1) {
       const actual = this.stmt("versionOf").pluck().get(draft.workspaceId, draft.id) as number | undefined;
-      throw new Rejection({ ok: false, reason: "version_conflict", actualVersion: actual ?? null });
+      rejectWrite({ ok: false, reason: "version_conflict", actualVersion: actual ?? null });
     }
     this.#appendAudit(input.events);
     this.#insertIdempotency(input.idempotency);
@@ -297,9 +291,9 @@ class Connection {
       if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
         // SQLite reports whichever index it checked first; an existing id wins over the tenant rule.
         if (this.stmt("versionOf").pluck().get(draft.workspaceId, draft.id) !== undefined) {
-          throw new Rejection({ ok: false, reason: "draft_exists" });
+          rejectWrite({ ok: false, reason: "draft_exists" });
         }
-        if (code === "SQLITE_CONSTRAINT_UNIQUE") throw this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
+        if (code === "SQLITE_CONSTRAINT_UNIQUE") this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
       }
       throw error;
     }
@@ -322,7 +316,7 @@ class Connection {
     } catch (error) {
       const code = errorCode(error);
       if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new Rejection({ ok: false, reason: "idempotency_key_exists" });
+        rejectWrite({ ok: false, reason: "idempotency_key_exists" });
       }
       throw error;
     }
@@ -345,7 +339,7 @@ class Connection {
         e.actualVersion,
         e.idempotencyKey,
         e.feedback,
-        e.runId,
+        e.runIds.length === 0 ? "[]" : JSON.stringify(e.runIds),
         e.capability,
         e.state,
       );
@@ -379,11 +373,11 @@ function buildSql(t: SqliteTableNames) {
       `open_tenant_id, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     insertAudit:
       `INSERT INTO ${audit} (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, ` +
-      `to_version, expected_version, actual_version, idempotency_key, feedback, run_id, capability, state) ` +
+      `to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state) ` +
       `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     listAudit:
       `SELECT event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, ` +
-      `expected_version, actual_version, idempotency_key, feedback, run_id, capability, state FROM ${audit} ` +
+      `expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state FROM ${audit} ` +
       `WHERE workspace_id = ? AND draft_id = ? ORDER BY seq`,
     // Rejection path only: scans one draft's entries through the audit index (no extra index to
     // maintain on every write).
@@ -397,21 +391,6 @@ function buildSql(t: SqliteTableNames) {
     listState: `${listHead} AND state = ?${listTail}`,
     listStateAfter: `${listHead} AND state = ?${after}${listTail}`,
   } as const;
-}
-
-function validateListOptions(options: ListOptions): { limit: number; after: { createdAt: string; id: string } | null } {
-  const limit = options.limit;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new ValidationError("options", [
-      { code: "invalid_limit", path: ["limit"], message: `limit must be an integer from 1 to ${MAX_LIST_LIMIT}` },
-    ]);
-  }
-  if (options.cursor === undefined || options.cursor === null) return { limit, after: null };
-  const after = typeof options.cursor === "string" ? decodeCursor(options.cursor) : null;
-  if (after === null) {
-    throw new ValidationError("options", [{ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }]);
-  }
-  return { limit, after };
 }
 
 /**
@@ -511,44 +490,32 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return connection;
   }
 
-  async function run<T>(operation: string, fn: (conn: Connection) => T): Promise<T> {
-    if (closed) throw new StoreError(ADAPTER, operation, new Error("the store is closed"));
-    try {
-      const conn = await connect();
-      if (closed) throw new Error("the store is closed");
-      return await withBusyRetry(() => fn(conn));
-    } catch (error) {
-      if (isOnboardingError(error)) throw error;
-      throw new StoreError(ADAPTER, operation, error);
-    }
+  /** Runs `fn` on the open connection, retrying `SQLITE_BUSY`; unwrapped (see `run`, `write`). */
+  async function onConnection<T>(fn: (conn: Connection) => T): Promise<T> {
+    if (closed) throw new Error("the store is closed");
+    const conn = await connect();
+    if (closed) throw new Error("the store is closed");
+    return withBusyRetry(() => fn(conn));
   }
 
+  function run<T>(operation: string, fn: (conn: Connection) => T): Promise<T> {
+    return wrapStoreErrors(ADAPTER, operation, () => onConnection(fn));
+  }
+
+  /** One write transaction; a rejection it throws (`rejectWrite`, which rolls it back) becomes the result. */
   function write(operation: string, fn: (conn: Connection) => WriteResult): Promise<WriteResult> {
-    return run(operation, (conn) => {
-      try {
-        return fn(conn);
-      } catch (error) {
-        if (error instanceof Rejection) return error.result;
-        throw error;
-      }
-    });
+    return storeWrite(ADAPTER, operation, () => onConnection(fn));
   }
 
   /**
    * A rejected write whose first audit entry is already stored for the draft was applied before
-   * (the same write re-sent, e.g. after a lost reply): it is reported as applied, not rejected.
-   * Looked up after the transaction rolled back, so this attempt's own rows are never seen. A
-   * write without audit entries has nothing to recognise it by.
+   * (the same write re-sent, e.g. after a lost reply): it reports applied. Looked up after the
+   * transaction rolled back, so this attempt's own rows are never seen.
    */
-  async function unlessApplied(
-    operation: string,
-    draft: OnboardingDraft,
-    event: AuditEvent | undefined,
-    rejection: WriteRejection,
-  ): Promise<WriteResult> {
-    if (event === undefined) return rejection;
-    const stored = await run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, event.eventId));
-    return stored ? { ok: true } : rejection;
+  function settle(operation: string, draft: OnboardingDraft, event: AuditEvent | undefined) {
+    // An applied write skips the extra promise of the lookup: this is every write's path.
+    return (result: WriteResult): WriteResult | Promise<WriteResult> =>
+      result.ok ? result : unlessApplied(result, event, (eventId) => run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, eventId)));
   }
 
   const store: SqliteStore = {
@@ -566,20 +533,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     listAudit: (workspaceId, draftId) => run("listAudit", (conn) => conn.listAudit(workspaceId, draftId)),
     async list(workspaceId, listOptions) {
-      const { limit, after } = validateListOptions(listOptions);
-      return run("list", (conn) => conn.list(workspaceId, listOptions.state, limit, after));
+      // limit and state were checked by the engine; only the cursor is the store's to read.
+      const after = listCursor(listOptions.cursor);
+      return run("list", (conn) => conn.list(workspaceId, listOptions.state, listOptions.limit, after));
     },
     insert(input) {
       const document = encodeDraft(input.draft);
       return documents
         .track(input.draft, document, write("insert", (conn) => conn.insertTx.immediate(input, document)))
-        .then((result) => (result.ok ? result : unlessApplied("insert", input.draft, input.event, result)));
+        .then(settle("insert", input.draft, input.event));
     },
     commit(input) {
       const document = encodeDraft(input.draft);
       return documents
         .track(input.draft, document, write("commit", (conn) => conn.commitTx.immediate(input, document)))
-        .then((result) => (result.ok ? result : unlessApplied("commit", input.draft, input.events[0], result)));
+        .then(settle("commit", input.draft, input.events[0]));
     },
     async appendAudit(events) {
       if (events.length === 0) return;
@@ -594,11 +562,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (owned !== null) {
         const db = owned;
         owned = null;
-        try {
+        await wrapStoreErrors(ADAPTER, "close", async () => {
           if (db.open) db.close();
-        } catch (error) {
-          throw new StoreError(ADAPTER, "close", error);
-        }
+        });
       }
     },
   };

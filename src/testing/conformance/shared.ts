@@ -108,7 +108,7 @@ export function createdEvent(draft: OnboardingDraft): AuditEvent {
     actualVersion: null,
     idempotencyKey: null,
     feedback: "applied",
-    runId: null,
+    runIds: [],
     capability: null,
     state: draft.lifecycle.state,
   };
@@ -135,6 +135,6 @@ export function idempotencyFor(draft: OnboardingDraft, key: string): NonNullable
     commandType: "identify",
     fingerprint: key,
     createdAt: draft.updatedAt,
-    outcome: { version: draft.version, feedback: "applied", eventId: "e", runId: null, draft },
+    outcome: { version: draft.version, feedback: "applied", eventId: "e", runIds: [], draft },
   };
 }
