@@ -115,7 +115,11 @@ console.log(`pure core: deriveLifecycle + evaluateReadiness + resolveStage`);
 console.log(
   `  ${iterations.toLocaleString("en-US")} drafts in ${(Number(elapsedNs) / 1e9).toFixed(2)} s wall, ${(cpuUs / 1e6).toFixed(2)} s CPU`,
 );
-console.log(`  ${perSecond.toLocaleString("en-US")} drafts/second per CPU-second of one core (${cpu}, Node ${process.versions.node})`);
-console.log(`  ${perWallSecond.toLocaleString("en-US")} drafts/second by wall clock (load average ${loadavg()[0]?.toFixed(1)})`);
+console.log(
+  `  ${perSecond.toLocaleString("en-US")} drafts/second per CPU-second of one core (${cpu}, Node ${process.versions.node})`,
+);
+console.log(
+  `  ${perWallSecond.toLocaleString("en-US")} drafts/second by wall clock (load average ${loadavg()[0]?.toFixed(1)})`,
+);
 console.log(`  target ${TARGET.toLocaleString("en-US")}/s: ${perSecond >= TARGET ? "MET" : "NOT MET"}`);
 if (sink === 42) console.log("");

@@ -29,7 +29,12 @@ const ids = {
 function nextCommand(draft: OnboardingDraft, step: number): CommandInput | null {
   switch (step) {
     case 0:
-      return { type: "identify", tenantId: `t-${draft.id}`, displayName: "Contoso Ltd", primaryDomain: "contoso.example" };
+      return {
+        type: "identify",
+        tenantId: `t-${draft.id}`,
+        displayName: "Contoso Ltd",
+        primaryDomain: "contoso.example",
+      };
     case 1:
       return { type: "select_provider", connectionId: "conn-1" };
     case 2:
@@ -37,13 +42,28 @@ function nextCommand(draft: OnboardingDraft, step: number): CommandInput | null 
     case 3:
       return { type: "record_verification_result", runId: draft.verification?.runId ?? "", status: "running" };
     case 4:
-      return { type: "record_verification_result", runId: draft.verification?.runId ?? "", status: "completed", outcome: "succeeded" };
+      return {
+        type: "record_verification_result",
+        runId: draft.verification?.runId ?? "",
+        status: "completed",
+        outcome: "succeeded",
+      };
     case 5:
       return { type: "start_bootstrap", operations: ["sync_directory", "apply_baseline"] };
     case 6:
-      return { type: "record_bootstrap_result", runId: draft.bootstrap?.runs[0]?.runId ?? "", status: "completed", outcome: "succeeded" };
+      return {
+        type: "record_bootstrap_result",
+        runId: draft.bootstrap?.runs[0]?.runId ?? "",
+        status: "completed",
+        outcome: "succeeded",
+      };
     case 7:
-      return { type: "record_bootstrap_result", runId: draft.bootstrap?.runs[1]?.runId ?? "", status: "completed", outcome: "succeeded" };
+      return {
+        type: "record_bootstrap_result",
+        runId: draft.bootstrap?.runs[1]?.runId ?? "",
+        status: "completed",
+        outcome: "succeeded",
+      };
     case 8:
       return { type: "activate" };
     default:
@@ -134,7 +154,9 @@ async function main(): Promise<void> {
     ["bare Map compare-and-set", Math.round(bareRate).toLocaleString("en-US"), range(bareRates)],
     ["ratio engine / bare", (engineRate / bareRate).toFixed(3), ""],
   ];
-  console.log(`node ${process.version}, ${ROUNDS} interleaved rounds of ${ROUND_MS} ms per side, one core; median (range)`);
+  console.log(
+    `node ${process.version}, ${ROUNDS} interleaved rounds of ${ROUND_MS} ms per side, one core; median (range)`,
+  );
   for (const [label, value, spread] of rows) console.log(`${label!.padEnd(32)} ${value!.padStart(10)}   ${spread}`);
   console.log(`target 100,000 mutations/s: ${engineRate >= 100_000 ? "met" : "NOT met"}`);
 }

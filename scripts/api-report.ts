@@ -50,7 +50,8 @@ function report(program: ts.Program, subpath: string, file: string): string {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     const declarations = symbol.declarations ?? [];
     const body = declarations.map(declarationText).join("\n");
-    const renamed = symbol.name !== exported.name && symbol.name !== "default" ? `// exported as ${exported.name}\n` : "";
+    const renamed =
+      symbol.name !== exported.name && symbol.name !== "default" ? `// exported as ${exported.name}\n` : "";
     return `${renamed}${body}`;
   });
   const name = subpath === "." ? "onboarding-lifecycle" : `onboarding-lifecycle/${subpath.slice(2)}`;
@@ -81,7 +82,13 @@ function main(): void {
   }
   const program = ts.createProgram(
     list.map((entry) => entry.file),
-    { strict: true, skipLibCheck: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+    {
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    },
   );
   const wanted = new Map(list.map(({ subpath, file }) => [fileNameOf(subpath), report(program, subpath, file)]));
   if (!check) {

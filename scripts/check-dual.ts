@@ -74,20 +74,29 @@ if (!existsSync(join(root, "dist"))) {
 const consumer = mkdtempSync(join(tmpdir(), "onboarding-lifecycle-dual-"));
 const installed = join(consumer, "node_modules", pkg.name);
 const packed = JSON.parse(
-  execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 }),
+  execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  }),
 ) as { files: { path: string }[] }[];
 for (const { path } of packed[0]?.files ?? []) {
   mkdirSync(dirname(join(installed, path)), { recursive: true });
   cpSync(join(root, path), join(installed, path));
 }
 const subpaths = Object.keys(pkg.exports).filter((key) => key !== "./package.json");
-const peersToLink = new Set<string>(withPeers ? Object.keys(pkg.peerDependencies ?? {}) : subpaths.flatMap((s) => PEERS_AT_IMPORT[s] ?? []));
+const peersToLink = new Set<string>(
+  withPeers ? Object.keys(pkg.peerDependencies ?? {}) : subpaths.flatMap((s) => PEERS_AT_IMPORT[s] ?? []),
+);
 for (const dependency of [...Object.keys(pkg.dependencies ?? {}), ...peersToLink]) {
   const target = join(consumer, "node_modules", dependency);
   mkdirSync(dirname(target), { recursive: true });
   symlinkSync(join(root, "node_modules", dependency), target, "dir");
 }
-writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "dual-check-consumer", private: true, type: "module" }));
+writeFileSync(
+  join(consumer, "package.json"),
+  JSON.stringify({ name: "dual-check-consumer", private: true, type: "module" }),
+);
 
 // 2. The probe: runs inside the consumer, prints a JSON report.
 const probe = `

@@ -33,7 +33,16 @@
  * error; `--docs-only` checks only Markdown, `--keep` keeps the generated folder). The test
  * `test/docs/examples.test.ts` runs the Markdown check as part of the test suite.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -67,7 +76,12 @@ function builtTypesOf(subpath: string): string {
 function exportedNames(): Map<string, string> {
   const files = ENTRIES.map((entry) => join(root, builtTypesOf(`.${entry.slice("onboarding-lifecycle".length)}`)));
   const present = files.filter((file) => existsSync(file));
-  const program = ts.createProgram(present, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram(present, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const names = new Map<string, string>();
   ENTRIES.forEach((entry, index) => {
@@ -93,7 +107,12 @@ function withImplicitImports(code: string, exported: Map<string, string>, origin
   }
   for (const match of code.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}/g)) {
     for (const part of (match[1] ?? "").split(",")) {
-      const local = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop()?.trim();
+      const local = part
+        .trim()
+        .replace(/^type\s+/, "")
+        .split(/\s+as\s+/)
+        .pop()
+        ?.trim();
       if (local) declared.add(local);
     }
   }
@@ -112,7 +131,9 @@ function withImplicitImports(code: string, exported: Map<string, string>, origin
     names.add(name);
     byEntry.set(entry, names);
   }
-  const imports = [...byEntry.entries()].map(([entry, names]) => `import { ${[...names].sort().join(", ")} } from "${entry}";`);
+  const imports = [...byEntry.entries()].map(
+    ([entry, names]) => `import { ${[...names].sort().join(", ")} } from "${entry}";`,
+  );
   const head = [...imports, ...locals];
   return head.length === 0 ? code : `${head.join(" ")}\n${code}`;
 }
@@ -173,24 +194,36 @@ declare function save(draft: import("onboarding-lifecycle").OnboardingDraft): Pr
  * when the example uses the name without declaring it.
  */
 const CONTEXT: ReadonlyArray<readonly [string, Readonly<Record<string, string>>]> = [
-  ["src/adapters/postgres/", {
-    pool: 'import("pg").Pool',
-    client: 'import("pg").PoolClient',
-    store: 'import("onboarding-lifecycle/adapters/postgres").PostgresStore',
-  }],
-  ["src/adapters/mysql/", {
-    pool: 'import("mysql2/promise").Pool',
-    connection: 'import("mysql2/promise").Connection',
-    store: 'import("onboarding-lifecycle/adapters/mysql").MySqlStore',
-  }],
-  ["src/adapters/sqlite/", {
-    db: 'import("better-sqlite3").Database',
-    fs: 'typeof import("node:fs/promises")',
-    store: 'import("onboarding-lifecycle/adapters/sqlite").SqliteStore',
-  }],
-  ["src/adapters/redis/", {
-    client: 'import("ioredis").Redis',
-  }],
+  [
+    "src/adapters/postgres/",
+    {
+      pool: 'import("pg").Pool',
+      client: 'import("pg").PoolClient',
+      store: 'import("onboarding-lifecycle/adapters/postgres").PostgresStore',
+    },
+  ],
+  [
+    "src/adapters/mysql/",
+    {
+      pool: 'import("mysql2/promise").Pool',
+      connection: 'import("mysql2/promise").Connection',
+      store: 'import("onboarding-lifecycle/adapters/mysql").MySqlStore',
+    },
+  ],
+  [
+    "src/adapters/sqlite/",
+    {
+      db: 'import("better-sqlite3").Database',
+      fs: 'typeof import("node:fs/promises")',
+      store: 'import("onboarding-lifecycle/adapters/sqlite").SqliteStore',
+    },
+  ],
+  [
+    "src/adapters/redis/",
+    {
+      client: 'import("ioredis").Redis',
+    },
+  ],
 ];
 
 /**
@@ -273,7 +306,11 @@ function walk(dir: string, accept: (file: string) => boolean, out: string[] = []
 }
 
 /** Reads the `<!-- check: ... -->` directive on the last non-blank line before line `fence`. */
-function directiveBefore(lines: readonly string[], fence: number, at: (line: number) => string): {
+function directiveBefore(
+  lines: readonly string[],
+  fence: number,
+  at: (line: number) => string,
+): {
   skip: string | null;
   prelude: string[];
   problems: Problem[];
@@ -284,7 +321,10 @@ function directiveBefore(lines: readonly string[], fence: number, at: (line: num
   const result = { skip: null as string | null, prelude: [] as string[], problems: [] as Problem[] };
   if (match === null) {
     if (index >= 0 && /<!--\s*@?check/.test(lines[index] ?? "")) {
-      result.problems.push({ at: at(index), message: "malformed directive: use <!-- check: prelude=a,b --> or <!-- check: skip <reason> -->" });
+      result.problems.push({
+        at: at(index),
+        message: "malformed directive: use <!-- check: prelude=a,b --> or <!-- check: skip <reason> -->",
+      });
     }
     return result;
   }
@@ -293,11 +333,18 @@ function directiveBefore(lines: readonly string[], fence: number, at: (line: num
   const prelude = /^prelude=([\w$,\s]*)$/.exec(text);
   if (skip !== null) {
     result.skip = skip[1] ?? "";
-    if (result.skip === "") result.problems.push({ at: at(index), message: "a skip needs a reason: <!-- check: skip <reason> -->" });
+    if (result.skip === "")
+      result.problems.push({ at: at(index), message: "a skip needs a reason: <!-- check: skip <reason> -->" });
   } else if (prelude !== null) {
-    for (const name of (prelude[1] ?? "").split(",").map((part) => part.trim()).filter(Boolean)) {
+    for (const name of (prelude[1] ?? "")
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       if (MARKDOWN_PRELUDE[name] === undefined) {
-        result.problems.push({ at: at(index), message: `unknown prelude name "${name}" (known: ${Object.keys(MARKDOWN_PRELUDE).join(", ")})` });
+        result.problems.push({
+          at: at(index),
+          message: `unknown prelude name "${name}" (known: ${Object.keys(MARKDOWN_PRELUDE).join(", ")})`,
+        });
       } else result.prelude.push(name);
     }
   } else {
@@ -415,7 +462,11 @@ const TSDOC_OPTIONS: ts.CompilerOptions = {
 };
 
 /** Compiles files with a shared cache of unchanged source files (lib and dist/ are parsed once). */
-function compile(files: readonly string[], options: ts.CompilerOptions, cache: Map<string, ts.SourceFile>): readonly ts.Diagnostic[] {
+function compile(
+  files: readonly string[],
+  options: ts.CompilerOptions,
+  cache: Map<string, ts.SourceFile>,
+): readonly ts.Diagnostic[] {
   const host = ts.createCompilerHost(options);
   const read = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
@@ -439,7 +490,8 @@ export function checkExamples(options: CheckOptions = {}): CheckResult {
     throw new Error("dist/ is missing: run `npm run build` first (examples are checked against the built package).");
   }
   const markdown: Example[] = [];
-  for (const file of options.markdown ?? markdownFiles()) markdown.push(...markdownExamples(readFileSync(file, "utf8"), file));
+  for (const file of options.markdown ?? markdownFiles())
+    markdown.push(...markdownExamples(readFileSync(file, "utf8"), file));
   const tsdoc: Example[] = [];
   if (options.tsdoc !== false) {
     for (const file of walk(join(root, "src"), (f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
@@ -469,7 +521,9 @@ export function checkExamples(options: CheckOptions = {}): CheckResult {
   const docsDir = join(outDir, "docs");
   mkdirSync(docsDir);
   const docsFiles = markdown.flatMap((example, index) => {
-    const declared = example.prelude.map((name) => `declare const ${name}: ${MARKDOWN_PRELUDE[name] ?? "never"};`).join(" ");
+    const declared = example.prelude
+      .map((name) => `declare const ${name}: ${MARKDOWN_PRELUDE[name] ?? "never"};`)
+      .join(" ");
     const path = write(docsDir, example, index, declared === "" ? example.code : `${declared}\n${example.code}`);
     return path === null ? [] : [path];
   });
@@ -516,7 +570,9 @@ function main(): void {
   }
   for (const skip of result.skipped) console.log(`skip ${skip.at}: ${skip.reason}`);
   for (const problem of result.problems) console.error(`${problem.at}: ${problem.message}`);
-  console.log(`${result.checked} examples type-checked against dist/, ${result.skipped.length} skipped, ${result.problems.length} errors`);
+  console.log(
+    `${result.checked} examples type-checked against dist/, ${result.skipped.length} skipped, ${result.problems.length} errors`,
+  );
   if (result.problems.length > 0) process.exit(1);
 }
 

@@ -87,12 +87,14 @@ function exportTargets(pkg: PackageJson): Set<string> {
   };
   collect(pkg.exports);
   for (const field of [pkg.main, pkg.module, pkg.types]) if (field !== undefined) targets.add(posix.normalize(field));
-  for (const map of Object.values(pkg.typesVersions ?? {})) for (const list of Object.values(map)) list.forEach((t) => targets.add(posix.normalize(t)));
+  for (const map of Object.values(pkg.typesVersions ?? {}))
+    for (const list of Object.values(map)) list.forEach((t) => targets.add(posix.normalize(t)));
   for (const target of targets) if (target.includes("*")) targets.delete(target);
   return targets;
 }
 
-const readPackage = (dir: string): PackageJson => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
+const readPackage = (dir: string): PackageJson =>
+  JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
 
 /**
  * 0. Packing builds first. In a temp dir holding package.json and the docs but no dist/, the `build`
@@ -130,12 +132,16 @@ function checkPrepackBuilds(): void {
   try {
     pack = dryRunPack(dir, true);
   } catch (error) {
-    problem(`npm pack with the prepack hook (${prepack}) failed: ${error instanceof Error ? error.message : String(error)}`);
+    problem(
+      `npm pack with the prepack hook (${prepack}) failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return;
   }
   const listed = new Set(pack.files.map((file) => file.path));
   if (!listed.has("dist/build-ran.txt")) {
-    problem(`prepack (${prepack}) does not run the build script: npm pack of an unbuilt tree lists ${pack.entryCount} files`);
+    problem(
+      `prepack (${prepack}) does not run the build script: npm pack of an unbuilt tree lists ${pack.entryCount} files`,
+    );
     return;
   }
   const missing = targets.filter((target) => !listed.has(target));
@@ -150,7 +156,15 @@ function checkPrepackBuilds(): void {
 function cleanCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), "check-pack-clean-"));
   temporary.push(dir);
-  for (const entry of ["package.json", "tsup.config.ts", "tsconfig.json", "README.md", "LICENSE", "CHANGELOG.md", "src"]) {
+  for (const entry of [
+    "package.json",
+    "tsup.config.ts",
+    "tsconfig.json",
+    "README.md",
+    "LICENSE",
+    "CHANGELOG.md",
+    "src",
+  ]) {
     cpSync(join(repository, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(repository, "node_modules"), join(dir, "node_modules"), "dir");
@@ -205,7 +219,10 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/, "GitHub token"],
   [/\bnpm_[A-Za-z0-9]{36}\b/, "npm token"],
   [/\bxox[baprs]-[A-Za-z0-9-]{10,}\b/, "Slack token"],
-  [/\b(postgres(ql)?|mysql|redis|mongodb(\+srv)?):\/\/[^\s:@/"'`]+:[^\s@/"'`]+@(?!localhost|127\.0\.0\.1|\[::1\])/, "connection string with a password"],
+  [
+    /\b(postgres(ql)?|mysql|redis|mongodb(\+srv)?):\/\/[^\s:@/"'`]+:[^\s@/"'`]+@(?!localhost|127\.0\.0\.1|\[::1\])/,
+    "connection string with a password",
+  ],
 ];
 for (const path of paths) {
   if (!/\.(c?js|mjs|d\.c?ts|d\.mts|json|md|map)$/.test(path) && path !== "LICENSE") continue;
@@ -249,12 +266,16 @@ for (const path of paths) {
 
 // Report.
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
-console.log(`${pack.name}@${pack.version}: ${pack.entryCount} files${fromClean ? " (packed from a clean copy: built by prepack)" : ""}`);
+console.log(
+  `${pack.name}@${pack.version}: ${pack.entryCount} files${fromClean ? " (packed from a clean copy: built by prepack)" : ""}`,
+);
 for (const file of [...pack.files].sort((a, b) => a.path.localeCompare(b.path))) {
   console.log(`  ${kb(file.size).padStart(10)}  ${file.path}`);
 }
 const mapBytes = pack.files.filter((file) => file.path.endsWith(".map")).reduce((sum, file) => sum + file.size, 0);
-console.log(`tarball ${pack.filename}: ${kb(pack.size)} packed, ${kb(pack.unpackedSize)} unpacked (${maps} source maps, ${kb(mapBytes)} of it)`);
+console.log(
+  `tarball ${pack.filename}: ${kb(pack.size)} packed, ${kb(pack.unpackedSize)} unpacked (${maps} source maps, ${kb(mapBytes)} of it)`,
+);
 
 if (problems.length > 0) {
   console.error(`\ncheck-pack: ${problems.length} problem(s):`);

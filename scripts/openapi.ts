@@ -42,7 +42,13 @@ import {
 } from "../src/index.js";
 import * as http from "../src/http/index.js";
 import * as root from "../src/index.js";
-import { BlockerSchema, PROBLEM_CATALOG, PROBLEM_SCHEMAS, ProblemDetailsSchema, ValidationIssueSchema } from "../src/http/index.js";
+import {
+  BlockerSchema,
+  PROBLEM_CATALOG,
+  PROBLEM_SCHEMAS,
+  ProblemDetailsSchema,
+  ValidationIssueSchema,
+} from "../src/http/index.js";
 
 /** Where the generated document lives, relative to the repository root. */
 export const OPENAPI_PATH = "specs/openapi.json";
@@ -279,7 +285,12 @@ export function buildOpenApiDocument(): JsonSchema {
   const STATUS_TEXT = new Map<number, string[]>();
   for (const [code, declaration] of Object.entries(PROBLEM_CATALOG)) {
     for (const status of new Set([declaration.status, declaration.statusWithoutIfMatch])) {
-      const note = declaration.status === declaration.statusWithoutIfMatch ? "" : status === declaration.status ? " (If-Match)" : " (without If-Match)";
+      const note =
+        declaration.status === declaration.statusWithoutIfMatch
+          ? ""
+          : status === declaration.status
+            ? " (If-Match)"
+            : " (without If-Match)";
       STATUS_TEXT.set(status, [...(STATUS_TEXT.get(status) ?? []), `\`${code}\`: ${declaration.title}${note}`]);
     }
   }
@@ -295,7 +306,13 @@ export function buildOpenApiDocument(): JsonSchema {
     Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Problem${status}` }]));
 
   const idSchema = generate({ Id: IdSchema }, "output")["Id"] as JsonSchema;
-  const parameter = (name: string, location: "path" | "query" | "header", schema: JsonSchema, description: string, required = location === "path") => ({
+  const parameter = (
+    name: string,
+    location: "path" | "query" | "header",
+    schema: JsonSchema,
+    description: string,
+    required = location === "path",
+  ) => ({
     name,
     in: location,
     required,
@@ -332,7 +349,12 @@ export function buildOpenApiDocument(): JsonSchema {
           tags: ["drafts"],
           summary: "List drafts (keyset pagination by createdAt, id)",
           parameters: [
-            parameter("state", "query", generate({ S: LifecycleStateSchema }, "output")["S"] as JsonSchema, "Only drafts in this state."),
+            parameter(
+              "state",
+              "query",
+              generate({ S: LifecycleStateSchema }, "output")["S"] as JsonSchema,
+              "Only drafts in this state.",
+            ),
             parameter("limit", "query", { type: "integer", minimum: 1, maximum: 500, default: 50 }, "Page size."),
             parameter("cursor", "query", { type: "string" }, "The nextCursor of the previous page."),
           ],
@@ -346,7 +368,12 @@ export function buildOpenApiDocument(): JsonSchema {
           tags: ["drafts"],
           summary: "Create a draft (or resume the tenant's open draft)",
           parameters: [
-            parameter("onExisting", "query", { type: "string", enum: ["error", "resume"], default: "error" }, "The tenant already has an open draft: 409 open_draft_exists (error) or return it (resume)."),
+            parameter(
+              "onExisting",
+              "query",
+              { type: "string", enum: ["error", "resume"], default: "error" },
+              "The tenant already has an open draft: 409 open_draft_exists (error) or return it (resume).",
+            ),
             { $ref: "#/components/parameters/IdempotencyKey" },
           ],
           requestBody: { required: false, content: json(ref("CreateDraftInput")) },
@@ -356,7 +383,11 @@ export function buildOpenApiDocument(): JsonSchema {
               headers: { ...etagHeader, Location: { description: "The draft's URL", schema: { type: "string" } } },
               content: json(ref("CreateDraftResponse")),
             },
-            "200": { description: "Resumed or replayed (created: false)", headers: etagHeader, content: json(ref("CreateDraftResponse")) },
+            "200": {
+              description: "Resumed or replayed (created: false)",
+              headers: etagHeader,
+              content: json(ref("CreateDraftResponse")),
+            },
             ...problems(400, 403, 409, 422, 500, 503),
           },
         },
@@ -382,7 +413,12 @@ export function buildOpenApiDocument(): JsonSchema {
           tags: ["drafts"],
           summary: "What a wizard shows: stage, polling hint, readiness and checkpoint badges (describeDraft)",
           parameters: [
-            parameter("pollIntervalMs", "query", { type: "integer", minimum: 50, maximum: 999999 }, "Override the polling hint's interval (tests)."),
+            parameter(
+              "pollIntervalMs",
+              "query",
+              { type: "integer", minimum: 50, maximum: 999999 },
+              "Override the polling hint's interval (tests).",
+            ),
             ifNoneMatch,
           ],
           responses: {
@@ -411,7 +447,11 @@ export function buildOpenApiDocument(): JsonSchema {
           parameters: [{ $ref: "#/components/parameters/IfMatch" }, { $ref: "#/components/parameters/IdempotencyKey" }],
           requestBody: { required: true, content: json(ref("Command")) },
           responses: {
-            "200": { description: "The command's outcome and the new ETag", headers: etagHeader, content: json(ref("MutationResponse")) },
+            "200": {
+              description: "The command's outcome and the new ETag",
+              headers: etagHeader,
+              content: json(ref("MutationResponse")),
+            },
             ...problems(400, 403, 404, 409, 412, 422, 428, 500, 503),
           },
         },
@@ -455,14 +495,16 @@ export function buildOpenApiDocument(): JsonSchema {
       },
       headers: {
         ETag: {
-          description: 'Strong entity tag of the draft: "<base64url(id)>.<version>". Send it back in If-Match (writes) or If-None-Match (polling).',
+          description:
+            'Strong entity tag of the draft: "<base64url(id)>.<version>". Send it back in If-Match (writes) or If-None-Match (polling).',
           schema: { type: "string" },
         },
         RetryAfter: { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
       },
       responses: {
         NotModified: {
-          description: "Not Modified: If-None-Match matched the draft's current ETag; no body, keep the representation you have",
+          description:
+            "Not Modified: If-None-Match matched the draft's current ETag; no body, keep the representation you have",
           headers: etagHeader,
         },
         ...problemResponses,
@@ -476,7 +518,8 @@ export function buildOpenApiDocument(): JsonSchema {
 
 /** Where the problem table lives, and the comments around it. */
 export const PROBLEM_TABLE_PATH = "docs/http.md";
-const TABLE_START = "<!-- problem-table:start (generated by scripts/openapi.ts from ERROR_CATALOG; npm run openapi) -->";
+const TABLE_START =
+  "<!-- problem-table:start (generated by scripts/openapi.ts from ERROR_CATALOG; npm run openapi) -->";
 const TABLE_END = "<!-- problem-table:end -->";
 
 /** The class name of each error code, found among the exports of the root and http entries. */
@@ -497,7 +540,9 @@ function describeMember(name: string, schema: JsonSchema, required: boolean): st
   let text = `\`${name}\``;
   const items = value["items"] as JsonSchema | undefined;
   if (value["type"] === "array" && items?.["properties"] !== undefined) {
-    text = `\`${name}[]\` (${Object.keys(items["properties"] as JsonSchema).map((key) => `\`${key}\``).join(", ")})`;
+    text = `\`${name}[]\` (${Object.keys(items["properties"] as JsonSchema)
+      .map((key) => `\`${key}\``)
+      .join(", ")})`;
   } else if (Array.isArray(value["enum"])) {
     text += ` (${(value["enum"] as string[]).map((entry) => `\`${entry}\``).join(", ")})`;
   }
@@ -511,12 +556,19 @@ export function renderProblemTable(): string {
   const names = classNames();
   const rows = ["| Error | `code` | Status | Title | Extra members |", "|---|---|---|---|---|"];
   for (const [code, declaration] of Object.entries(PROBLEM_CATALOG)) {
-    const json = z.toJSONSchema(declaration.data, { target: "draft-2020-12", io: "output", unrepresentable: "throw" }) as JsonSchema;
+    const json = z.toJSONSchema(declaration.data, {
+      target: "draft-2020-12",
+      io: "output",
+      unrepresentable: "throw",
+    }) as JsonSchema;
     const properties = (json["properties"] ?? {}) as Record<string, JsonSchema>;
     const required = new Set((json["required"] as string[] | undefined) ?? []);
-    const members = Object.entries(properties).map(([name, schema]) => describeMember(name, schema, required.has(name)));
+    const members = Object.entries(properties).map(([name, schema]) =>
+      describeMember(name, schema, required.has(name)),
+    );
     let status = String(declaration.status);
-    if (declaration.statusWithoutIfMatch !== declaration.status) status = `**${declaration.status}** with \`If-Match\`, **${declaration.statusWithoutIfMatch}** otherwise`;
+    if (declaration.statusWithoutIfMatch !== declaration.status)
+      status = `**${declaration.status}** with \`If-Match\`, **${declaration.statusWithoutIfMatch}** otherwise`;
     if (declaration.status === 503) status += " (+ `Retry-After: 1`)";
     const error = names.has(code) ? `\`${names.get(code)}\`` : "anything else";
     const extra = declaration.serverSide ? "none (generic `detail`)" : members.join(", ") || "none";

@@ -64,7 +64,9 @@ function folderOf(file: string): string {
 
 /** Every module specifier a file imports or re-exports (static and dynamic). */
 function importsOf(file: string): string[] {
-  const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const text = readFileSync(file, "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
   const found: string[] = [];
   for (const match of text.matchAll(/(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g)) {
     found.push((match[1] ?? match[2])!);
@@ -91,7 +93,8 @@ describe("architecture: what each folder of src/ may import", () => {
         if (specifier.startsWith("node:")) continue;
         if (specifier.startsWith(".")) {
           const target = folderOf(join(file, "..", specifier));
-          if (target !== folder && !(ALLOWED[folder] ?? []).includes(target)) problems.push(`${specifier} (${target}/)`);
+          if (target !== folder && !(ALLOWED[folder] ?? []).includes(target))
+            problems.push(`${specifier} (${target}/)`);
           continue;
         }
         if (!(PACKAGES[folder] ?? []).includes(packageName(specifier))) problems.push(`${specifier} (package)`);

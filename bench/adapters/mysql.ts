@@ -50,11 +50,20 @@ async function setup(label: string): Promise<Client[]> {
   return Promise.all(
     Array.from({ length: CLIENTS }, async (_, i) => {
       const workspaceId = `bench-${label}-${i}`;
-      const { draft } = await engine.create(workspaceId, { identity: { tenantId: `t-${i}`, displayName: `Tenant ${i}` } }, { actor });
-      const r = await engine.execute(workspaceId, draft.id, { type: "select_provider", connectionId: "conn-1" }, {
-        actor,
-        expectedVersion: 1,
-      });
+      const { draft } = await engine.create(
+        workspaceId,
+        { identity: { tenantId: `t-${i}`, displayName: `Tenant ${i}` } },
+        { actor },
+      );
+      const r = await engine.execute(
+        workspaceId,
+        draft.id,
+        { type: "select_provider", connectionId: "conn-1" },
+        {
+          actor,
+          expectedVersion: 1,
+        },
+      );
       return { workspaceId, draftId: draft.id, version: r.version };
     }),
   );
@@ -62,10 +71,15 @@ async function setup(label: string): Promise<Client[]> {
 
 /** One operation through the engine: load, validate, authorize, reduce, encode, CAS commit + audit. */
 async function engineOp(client: Client): Promise<void> {
-  const result = await engine.execute(client.workspaceId, client.draftId, { type: "update_provider_connection", connectionId: "conn-1" }, {
-    actor,
-    expectedVersion: client.version,
-  });
+  const result = await engine.execute(
+    client.workspaceId,
+    client.draftId,
+    { type: "update_provider_connection", connectionId: "conn-1" },
+    {
+      actor,
+      expectedVersion: client.version,
+    },
+  );
   client.version = result.version;
 }
 
@@ -216,7 +230,11 @@ async function main(): Promise<void> {
   };
   for (const side of Object.values(sides)) await drive(side.clients, side.op, WARMUP_MS);
 
-  const totals = { hand: { ops: 0, ms: 0, cpuUs: 0 }, engine: { ops: 0, ms: 0, cpuUs: 0 }, store: { ops: 0, ms: 0, cpuUs: 0 } };
+  const totals = {
+    hand: { ops: 0, ms: 0, cpuUs: 0 },
+    engine: { ops: 0, ms: 0, cpuUs: 0 },
+    store: { ops: 0, ms: 0, cpuUs: 0 },
+  };
   for (let round = 0; round < ROUNDS; round += 1) {
     // Short rounds in rotating order, so load swings on a shared machine hit every side alike.
     const names = ["hand", "engine", "store"] as const;
@@ -235,16 +253,26 @@ async function main(): Promise<void> {
   const hand = (totals.hand.ops / totals.hand.ms) * 1000;
   const viaEngine = (totals.engine.ops / totals.engine.ms) * 1000;
   const [[server]] = (await pool.query<RowDataPacket[]>("SELECT VERSION() AS v")) as unknown as [[{ v: string }]];
-  console.log(`mysql adapter benchmark — ${server.v}, ${CLIENTS} concurrent clients, ${ROUNDS} x ${ROUND_MS} ms per side`);
+  console.log(
+    `mysql adapter benchmark — ${server.v}, ${CLIENTS} concurrent clients, ${ROUNDS} x ${ROUND_MS} ms per side`,
+  );
   const viaStore = (totals.store.ops / totals.store.ms) * 1000;
-  const cpuPerOp = (side: keyof typeof totals): string => (totals[side].cpuUs / Math.max(1, totals[side].ops)).toFixed(0);
-  console.log(`  hand-written mysql2 loop : ${hand.toFixed(0)} ops/s (${totals.hand.ops} ops, ${cpuPerOp("hand")} µs node CPU/op)`);
-  console.log(`  engine.execute (adapter) : ${viaEngine.toFixed(0)} ops/s (${totals.engine.ops} ops, ${cpuPerOp("engine")} µs node CPU/op)`);
-  console.log(`  store alone (no engine)  : ${viaStore.toFixed(0)} ops/s (${totals.store.ops} ops, ${cpuPerOp("store")} µs node CPU/op)`);
+  const cpuPerOp = (side: keyof typeof totals): string =>
+    (totals[side].cpuUs / Math.max(1, totals[side].ops)).toFixed(0);
+  console.log(
+    `  hand-written mysql2 loop : ${hand.toFixed(0)} ops/s (${totals.hand.ops} ops, ${cpuPerOp("hand")} µs node CPU/op)`,
+  );
+  console.log(
+    `  engine.execute (adapter) : ${viaEngine.toFixed(0)} ops/s (${totals.engine.ops} ops, ${cpuPerOp("engine")} µs node CPU/op)`,
+  );
+  console.log(
+    `  store alone (no engine)  : ${viaStore.toFixed(0)} ops/s (${totals.store.ops} ops, ${cpuPerOp("store")} µs node CPU/op)`,
+  );
   console.log(`  ratio engine / hand      : ${(viaEngine / hand).toFixed(3)} (target >= 0.85)`);
   console.log(`  ratio store / hand       : ${(viaStore / hand).toFixed(3)} (the adapter's own overhead)`);
   const load = loadavg()[0] ?? 0;
-  if (load > cpus().length) console.log(`  note: load average ${load.toFixed(1)} on ${cpus().length} CPUs — figures are CPU-starved and noisy`);
+  if (load > cpus().length)
+    console.log(`  note: load average ${load.toFixed(1)} on ${cpus().length} CPUs — figures are CPU-starved and noisy`);
 }
 
 try {

@@ -30,7 +30,11 @@ const workspaceId = `bench-${Date.now()}`;
 async function draftsFor(label: string): Promise<{ id: string; version: number }[]> {
   const out: { id: string; version: number }[] = [];
   for (let i = 0; i < clients; i += 1) {
-    const { draft } = await engine.create(workspaceId, { identity: { tenantId: `${label}-${i}`, displayName: `Tenant ${i}` } }, { actor });
+    const { draft } = await engine.create(
+      workspaceId,
+      { identity: { tenantId: `${label}-${i}`, displayName: `Tenant ${i}` } },
+      { actor },
+    );
     out.push({ id: draft.id, version: draft.version });
   }
   return out;
@@ -74,7 +78,9 @@ async function handOp(slot: { id: string; version: number }): Promise<void> {
   );
   const row = read.rows[0];
   if (row === undefined) throw new Error("draft vanished");
-  const document = JSON.parse(row.document) as Record<string, unknown> & { lifecycle: { state: string; currentCheckpoint: string | null } };
+  const document = JSON.parse(row.document) as Record<string, unknown> & {
+    lifecycle: { state: string; currentCheckpoint: string | null };
+  };
   const now = new Date().toISOString();
   const version = row.version + 1;
   document["provider"] = { connectionId: `c-${(sequence += 1)}`, revision: 1 };
@@ -136,7 +142,11 @@ async function storeOp(slot: { id: string; version: number }): Promise<void> {
   slot.version = draft.version;
 }
 
-async function runFor(ms: number, slots: { id: string; version: number }[], op: (slot: { id: string; version: number }) => Promise<void>): Promise<number> {
+async function runFor(
+  ms: number,
+  slots: { id: string; version: number }[],
+  op: (slot: { id: string; version: number }) => Promise<void>,
+): Promise<number> {
   const deadline = performance.now() + ms;
   let count = 0;
   await Promise.all(

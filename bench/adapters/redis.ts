@@ -61,11 +61,18 @@ function side(label: string, worker: Worker): Side {
 }
 
 async function engineSide(): Promise<Side> {
-  const engine = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix }), authorize: () => true });
+  const engine = createOnboardingEngine({
+    store: createRedisStore({ client, keyPrefix: prefix }),
+    authorize: () => true,
+  });
   const actor = { id: "bench" };
   const drafts: OnboardingDraft[] = [];
   for (let i = 0; i < CLIENTS; i += 1) {
-    const { draft } = await engine.create("bench-ws", { identity: { tenantId: `engine-${i}`, displayName: "start" } }, { actor });
+    const { draft } = await engine.create(
+      "bench-ws",
+      { identity: { tenantId: `engine-${i}`, displayName: "start" } },
+      { actor },
+    );
     drafts.push(draft);
   }
   let serial = 0;
@@ -93,7 +100,13 @@ async function adapterSide(): Promise<Side> {
   const store = createRedisStore({ client, keyPrefix: prefix });
   const drafts: OnboardingDraft[] = [];
   for (let i = 0; i < CLIENTS; i += 1) {
-    const draft = newDraft({ id: `a${i}`, workspaceId: "bench-ws", now: new Date().toISOString(), actorId: "bench", identity: { tenantId: `adapter-${i}`, displayName: "start" } });
+    const draft = newDraft({
+      id: `a${i}`,
+      workspaceId: "bench-ws",
+      now: new Date().toISOString(),
+      actorId: "bench",
+      identity: { tenantId: `adapter-${i}`, displayName: "start" },
+    });
     await store.insert({ draft, event: eventOf(draft, "created"), idempotency: null });
     drafts.push(draft);
   }
@@ -105,8 +118,18 @@ async function adapterSide(): Promise<Side> {
       serial += 1;
       const raw = (await store.load("bench-ws", id)) as OnboardingDraft;
       const now = new Date().toISOString();
-      const draft = { ...raw, identity: { tenantId: `adapter-${i}`, displayName: `name ${serial}` }, version: raw.version + 1, updatedAt: now };
-      const result = await store.commit({ draft, expectedVersion: raw.version, events: [eventOf(draft, "committed")], idempotency: null });
+      const draft = {
+        ...raw,
+        identity: { tenantId: `adapter-${i}`, displayName: `name ${serial}` },
+        version: raw.version + 1,
+        updatedAt: now,
+      };
+      const result = await store.commit({
+        draft,
+        expectedVersion: raw.version,
+        events: [eventOf(draft, "committed")],
+        idempotency: null,
+      });
       if (!result.ok) throw new Error(`adapter side: unexpected ${result.reason}`);
       ops += 1;
     }
@@ -116,11 +139,22 @@ async function adapterSide(): Promise<Side> {
 
 function eventOf(draft: OnboardingDraft, kind: "created" | "committed"): AuditEvent {
   return {
-    eventId: `e${draft.id}-${draft.version}`, workspaceId: draft.workspaceId, draftId: draft.id, kind,
-    commandType: kind === "created" ? "create" : "identify", actorId: "bench", at: draft.updatedAt,
-    fromVersion: kind === "created" ? null : draft.version - 1, toVersion: draft.version, expectedVersion: null,
-    actualVersion: null, idempotencyKey: null, feedback: kind === "created" ? null : "applied", runIds: [],
-    capability: null, state: draft.lifecycle.state,
+    eventId: `e${draft.id}-${draft.version}`,
+    workspaceId: draft.workspaceId,
+    draftId: draft.id,
+    kind,
+    commandType: kind === "created" ? "create" : "identify",
+    actorId: "bench",
+    at: draft.updatedAt,
+    fromVersion: kind === "created" ? null : draft.version - 1,
+    toVersion: draft.version,
+    expectedVersion: null,
+    actualVersion: null,
+    idempotencyKey: null,
+    feedback: kind === "created" ? null : "applied",
+    runIds: [],
+    capability: null,
+    state: draft.lifecycle.state,
   };
 }
 
@@ -128,7 +162,13 @@ async function baselineSide(): Promise<Side> {
   const tag = `{${prefix}:baseline}`;
   for (let i = 0; i < CLIENTS; i += 1) {
     // The same document the engine stores (a real draft), so both sides move the same bytes.
-    const doc = newDraft({ id: `b${i}`, workspaceId: "bench-ws", now: new Date().toISOString(), actorId: "bench", identity: { tenantId: `base-${i}`, displayName: "start" } });
+    const doc = newDraft({
+      id: `b${i}`,
+      workspaceId: "bench-ws",
+      now: new Date().toISOString(),
+      actorId: "bench",
+      identity: { tenantId: `base-${i}`, displayName: "start" },
+    });
     await client.hset(`${tag}:draft:b${i}`, "doc", JSON.stringify(doc), "v", "1");
   }
   // defineCommand: EVALSHA with EVAL fallback, like the adapter.
@@ -142,15 +182,32 @@ async function baselineSide(): Promise<Side> {
     while (Date.now() < until) {
       serial += 1;
       const raw = await client.hget(key, "doc");
-      const doc = JSON.parse(raw ?? "null") as { version: number; identity: { displayName: string }; updatedAt: string };
+      const doc = JSON.parse(raw ?? "null") as {
+        version: number;
+        identity: { displayName: string };
+        updatedAt: string;
+      };
       const from = doc.version;
       doc.identity.displayName = `name ${serial}`;
       doc.version = from + 1;
       doc.updatedAt = new Date().toISOString();
       const event = JSON.stringify({
-        eventId: `e${serial}`, workspaceId: "bench-ws", draftId: `b${i}`, kind: "committed", commandType: "identify",
-        actorId: "bench", at: doc.updatedAt, fromVersion: from, toVersion: from + 1, expectedVersion: null,
-        actualVersion: null, idempotencyKey: null, feedback: "applied", runIds: [], capability: null, state: "draft",
+        eventId: `e${serial}`,
+        workspaceId: "bench-ws",
+        draftId: `b${i}`,
+        kind: "committed",
+        commandType: "identify",
+        actorId: "bench",
+        at: doc.updatedAt,
+        fromVersion: from,
+        toVersion: from + 1,
+        expectedVersion: null,
+        actualVersion: null,
+        idempotencyKey: null,
+        feedback: "applied",
+        runIds: [],
+        capability: null,
+        state: "draft",
       });
       const ok = await cas(key, audit, String(from), String(from + 1), JSON.stringify(doc), event);
       if (ok !== 1) throw new Error("baseline CAS conflict (each client owns its draft; this should not happen)");
@@ -189,7 +246,8 @@ try {
   }
   // Interleave the sides (rotating the order) so machine noise hits all of them alike.
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (let j = 0; j < sides.length; j += 1) await runFor(sides[(round + j) % sides.length] as Side, (SECONDS * 1000) / ROUNDS);
+    for (let j = 0; j < sides.length; j += 1)
+      await runFor(sides[(round + j) % sides.length] as Side, (SECONDS * 1000) / ROUNDS);
   }
   const rate = (s: Side): number => s.ops / s.seconds;
   for (const s of sides) {

@@ -78,12 +78,21 @@ try {
   const { draft } = await engine.create(ws, { identity: { tenantId: "t-engine", displayName: "start" } }, { actor });
   let version = draft.version;
   const engineStep: Step = async (i) => {
-    const result = await engine.execute(ws, draft.id, { type: "identify", tenantId: "t-engine", displayName: `name ${i}` }, { actor, expectedVersion: version });
+    const result = await engine.execute(
+      ws,
+      draft.id,
+      { type: "identify", tenantId: "t-engine", displayName: `name ${i}` },
+      { actor, expectedVersion: version },
+    );
     version = result.version;
   };
 
   // Hand-written side: the same read, version-checked update and audit insert, no library code.
-  const { draft: handDraft } = await engine.create(ws, { identity: { tenantId: "t-hand", displayName: "start" } }, { actor });
+  const { draft: handDraft } = await engine.create(
+    ws,
+    { identity: { tenantId: "t-hand", displayName: "start" } },
+    { actor },
+  );
   const read = db.prepare(`SELECT version, document FROM bench_drafts WHERE workspace_id = ? AND id = ?`);
   const update = db.prepare(
     `UPDATE bench_drafts SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ?`,
@@ -91,14 +100,34 @@ try {
   const audit = db.prepare(
     `INSERT INTO bench_audit (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state) VALUES (?, ?, ?, 'committed', 'identify', ?, ?, ?, ?, NULL, NULL, NULL, 'applied', '[]', NULL, ?)`,
   );
-  const write = db.transaction((doc: Record<string, unknown> & { lifecycle: { state: string; currentCheckpoint: string | null } }, from: number, now: string) => {
-    const { changes } = update.run(from + 1, doc.lifecycle.state, doc.lifecycle.currentCheckpoint, "t-hand", "t-hand", now, JSON.stringify(doc), ws, handDraft.id, from);
-    if (changes !== 1) throw new Error("version conflict");
-    audit.run(randomUUID(), ws, handDraft.id, "bench", now, from, from + 1, doc.lifecycle.state);
-  });
+  const write = db.transaction(
+    (
+      doc: Record<string, unknown> & { lifecycle: { state: string; currentCheckpoint: string | null } },
+      from: number,
+      now: string,
+    ) => {
+      const { changes } = update.run(
+        from + 1,
+        doc.lifecycle.state,
+        doc.lifecycle.currentCheckpoint,
+        "t-hand",
+        "t-hand",
+        now,
+        JSON.stringify(doc),
+        ws,
+        handDraft.id,
+        from,
+      );
+      if (changes !== 1) throw new Error("version conflict");
+      audit.run(randomUUID(), ws, handDraft.id, "bench", now, from, from + 1, doc.lifecycle.state);
+    },
+  );
   const handStep: Step = async (i) => {
     const row = read.get(ws, handDraft.id) as { version: number; document: string };
-    const doc = JSON.parse(row.document) as Record<string, unknown> & { identity: { displayName: string }; lifecycle: { state: string; currentCheckpoint: string | null } };
+    const doc = JSON.parse(row.document) as Record<string, unknown> & {
+      identity: { displayName: string };
+      lifecycle: { state: string; currentCheckpoint: string | null };
+    };
     const now = new Date().toISOString();
     doc.identity.displayName = `name ${i}`;
     doc.version = row.version + 1;
@@ -112,7 +141,9 @@ try {
     { label: "hand-written better-sqlite3 loop", step: handStep },
   ]);
 
-  console.log(`ratio engine / hand-written: ${(engineRate / handRate).toFixed(2)} (target >= 0.85; journal WAL, synchronous ${synchronous})`);
+  console.log(
+    `ratio engine / hand-written: ${(engineRate / handRate).toFixed(2)} (target >= 0.85; journal WAL, synchronous ${synchronous})`,
+  );
 } finally {
   await store.close();
   db.close();

@@ -76,7 +76,9 @@ describe("examples/demo: the guided tour", () => {
     const { rows, column } = table(lines);
     const results = new Set(rows.map(({ line }) => column(line, "result")).filter((value) => value !== ""));
     for (const value of results) {
-      const explained = lines.slice(legendAt, headerAt).some((line) => new RegExp(`^\\s+${value}\\b.*\\s{2}\\S`).test(line));
+      const explained = lines
+        .slice(legendAt, headerAt)
+        .some((line) => new RegExp(`^\\s+${value}\\b.*\\s{2}\\S`).test(line));
       expect(explained, `legend explains result ${value}`).toBe(true);
     }
     expect(results).toContain("deduped");
@@ -111,7 +113,10 @@ describe("examples/demo: the guided tour", () => {
     expect(rowAt).toBeLessThan(noteAt);
     // Nothing but the row's continuation line between the row and its explanation.
     expect(noteAt - rowAt).toBe(2);
-    const note = lines.slice(noteAt, indexOf(lines, /^$/, noteAt)).map((line) => line.trim()).join(" ");
+    const note = lines
+      .slice(noteAt, indexOf(lines, /^$/, noteAt))
+      .map((line) => line.trim())
+      .join(" ");
     expect(note).toContain("version_conflict");
     expect(note).toContain(`based on version ${result.conflict.expectedVersion}`);
     expect(note).toContain(`stayed at version ${result.afterConflict.version}`);
@@ -123,7 +128,10 @@ describe("examples/demo: the guided tour", () => {
     const queuedAt = indexOf(lines, /^\d+\. alice clicks "Verify access"/);
     const doubleAt = indexOf(lines, /^\d+\. alice double-clicks "Verify access"/, queuedAt);
     const noteAt = indexOf(lines, /^ {3}↳ a double click, answered deduped with the existing run id/, doubleAt);
-    const note = lines.slice(noteAt, indexOf(lines, /^$/, noteAt)).map((line) => line.trim()).join(" ");
+    const note = lines
+      .slice(noteAt, indexOf(lines, /^$/, noteAt))
+      .map((line) => line.trim())
+      .join(" ");
     expect(note).toContain(`existing run id ${verificationRun}`);
     expect(note).toContain("no second run was queued");
     const { rows, column } = table(lines);
@@ -150,7 +158,8 @@ describe("examples/demo: the guided tour", () => {
     expect(readAt).toBeGreaterThan(indexOf(lines, /^Done: /));
     const pointed = lines.slice(readAt + 1).map((line) => line.trim().split(/\s{2,}/)[0]);
     expect(pointed).toEqual(result.pointers);
-    for (const path of ["README.md", "src/engine/engine.ts", "examples/demo/walkthrough.ts"]) expect(pointed).toContain(path);
+    for (const path of ["README.md", "src/engine/engine.ts", "examples/demo/walkthrough.ts"])
+      expect(pointed).toContain(path);
     expect(pointed.filter((path) => path?.startsWith("docs/")).length).toBeGreaterThanOrEqual(3);
     for (const path of pointed) expect(existsSync(`${ROOT}${path}`), path).toBe(true);
   });

@@ -180,7 +180,9 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
 
   // --- The tour ------------------------------------------------------------------------------
 
-  step(`alice starts onboarding the tenant Contoso: ${bold("create")} makes an empty draft that every later step builds on.`);
+  step(
+    `alice starts onboarding the tenant Contoso: ${bold("create")} makes an empty draft that every later step builds on.`,
+  );
   const created = await engine.create(workspace, {}, { actor: alice });
   current = created.draft;
   if (!created.created) throw new Error("engine.create resumed a draft on a fresh store");
@@ -188,19 +190,28 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
   row(alice.id, ["create"], ["created"], current);
 
   step(`alice enters the tenant's identity (${bold("identify")}), so the draft knows which tenant it onboards.`);
-  await operator(alice, { type: "identify", tenantId: "contoso", displayName: "Contoso Ltd", primaryDomain: "contoso.example" });
+  await operator(alice, {
+    type: "identify",
+    tenantId: "contoso",
+    displayName: "Contoso Ltd",
+    primaryDomain: "contoso.example",
+  });
 
   step(`alice picks the provider connection the tenant is reached through (${bold("select_provider")}).`);
   await operator(alice, { type: "select_provider", connectionId: "azure-conn-7" });
 
-  step(`alice clicks "Verify access": ${bold("start_verification")} queues a background run that checks the connection works.`);
+  step(
+    `alice clicks "Verify access": ${bold("start_verification")} queues a background run that checks the connection works.`,
+  );
   const verificationStep = stepNumber;
   const verification = await operator(alice, { type: "start_verification" });
   const verificationRun = verification.runIds[0];
   if (verificationRun === undefined) throw new Error("start_verification returned no run id");
   note(`the engine queued run ${bold(verificationRun)} for the worker; the UI polls while it is active (poll column).`);
 
-  step(`bob opens the same draft in his own tab (${bold("engine.get")}) to follow along; a read never locks and never bumps the version.`);
+  step(
+    `bob opens the same draft in his own tab (${bold("engine.get")}) to follow along; a read never locks and never bumps the version.`,
+  );
   const bobsStep = stepNumber;
   const bobsView = await engine.get(workspace, current.id, { actor: bob });
   seenResults.add("read");
@@ -211,7 +222,11 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
       `(with version ${current.version}, which the first click returned).`,
   );
   const doubleClick = await operator(alice, { type: "start_verification" });
-  if (doubleClick.feedback !== "deduped" || doubleClick.runIds[0] !== verificationRun || doubleClick.version !== verification.version) {
+  if (
+    doubleClick.feedback !== "deduped" ||
+    doubleClick.runIds[0] !== verificationRun ||
+    doubleClick.version !== verification.version
+  ) {
     throw new Error("the second start_verification was not deduplicated: this must never happen");
   }
   note(
@@ -220,7 +235,10 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
   );
 
   step(`The worker picks up ${verificationRun} and reports it running (${bold("record_verification_result")}).`);
-  await report({ type: "record_verification_result", runId: verificationRun, status: "running" }, `${verificationRun} running`);
+  await report(
+    { type: "record_verification_result", runId: verificationRun, status: "running" },
+    `${verificationRun} running`,
+  );
 
   step(`The worker finishes the check and reports ${verificationRun} completed, outcome succeeded.`);
   const verified = await report(
@@ -242,7 +260,9 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
   const bootstrap = await operator(alice, { type: "start_bootstrap", operations });
   const operationOf = (runId: string): string =>
     current.bootstrap?.runs.find((candidate) => candidate.runId === runId)?.operation ?? "unknown operation";
-  note(`one run per operation was queued: ${bootstrap.runIds.map((runId) => `${bold(runId)} (${operationOf(runId)})`).join(", ")}.`);
+  note(
+    `one run per operation was queued: ${bootstrap.runIds.map((runId) => `${bold(runId)} (${operationOf(runId)})`).join(", ")}.`,
+  );
 
   step(
     `bob, whose tab still shows version ${bobsView.version} from step ${bobsStep}, thinks the draft looks stuck and clicks Cancel ` +
@@ -250,7 +270,12 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
   );
   let conflict: VersionConflictError;
   try {
-    await engine.execute(workspace, current.id, { type: "cancel", reason: "looks stuck" }, { actor: bob, expectedVersion: bobsView.version });
+    await engine.execute(
+      workspace,
+      current.id,
+      { type: "cancel", reason: "looks stuck" },
+      { actor: bob, expectedVersion: bobsView.version },
+    );
     throw new Error("the stale write was accepted: this must never happen");
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
@@ -270,18 +295,35 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
 
   for (const runId of bootstrap.runIds) {
     const operation = operationOf(runId);
-    step(`The worker runs bootstrap operation ${bold(operation)} and reports its run ${runId} completed, outcome succeeded.`);
-    await report({ type: "record_bootstrap_result", runId, status: "completed", outcome: "succeeded" }, `${runId} ${operation} succeeded`);
+    step(
+      `The worker runs bootstrap operation ${bold(operation)} and reports its run ${runId} completed, outcome succeeded.`,
+    );
+    await report(
+      { type: "record_bootstrap_result", runId, status: "completed", outcome: "succeeded" },
+      `${runId} ${operation} succeeded`,
+    );
   }
-  const succeeded = (current.bootstrap?.runs ?? []).filter((run) => run.outcome === "succeeded").map((run) => run.operation);
+  const succeeded = (current.bootstrap?.runs ?? [])
+    .filter((run) => run.outcome === "succeeded")
+    .map((run) => run.operation);
   note(
     `succeeded so far: ${succeeded.join(", ") || "nothing"}; readiness is ` +
-      `${readinessOf(current).ready ? "ready" : `still blocked (${readinessOf(current).blockers.map((b) => b.code).join(", ")})`}.`,
+      `${
+        readinessOf(current).ready
+          ? "ready"
+          : `still blocked (${readinessOf(current)
+              .blockers.map((b) => b.code)
+              .join(", ")})`
+      }.`,
   );
 
-  step(`alice activates (${bold("activate")}); the engine evaluates readiness again inside the commit, on what is stored.`);
+  step(
+    `alice activates (${bold("activate")}); the engine evaluates readiness again inside the commit, on what is stored.`,
+  );
   const activated = await operator(alice, { type: "activate" });
-  note(`the draft is ${bold(activated.state)} at version ${activated.version}: a terminal state, every further change is refused.`);
+  note(
+    `the draft is ${bold(activated.state)} at version ${activated.version}: a terminal state, every further change is refused.`,
+  );
 
   // --- Output --------------------------------------------------------------------------------
 
@@ -327,15 +369,23 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
   }
   write("");
   write(bold("How to read the table"));
-  write(`  Each numbered step says what happens and why; the row under it is the engine's answer; a "↳" line explains that row.`);
+  write(
+    `  Each numbered step says what happens and why; the row under it is the engine's answer; a "↳" line explains that row.`,
+  );
   const legend: [string, string][] = [
     ["actor", "who called the engine"],
-    ["command", "what was sent; under a worker's report: its run id, the bootstrap operation if any, the reported status"],
+    [
+      "command",
+      "what was sent; under a worker's report: its run id, the bootstrap operation if any, the reported status",
+    ],
     ["result", "the engine's answer:"],
     ["v", "the draft's version after the call; an operator sends it back as expectedVersion with the next write"],
     ["state", `the lifecycle state, deriveLifecycle(draft): one of ${LIFECYCLE_STATES.join(", ")}`],
     ["wizard", "the wizard step resolveStage(draft).step says to show"],
-    ["poll", 'resolveStage(draft).polling: while a run is active the UI re-reads the draft this often; "-" = no polling'],
+    [
+      "poll",
+      'resolveStage(draft).polling: while a run is active the UI re-reads the draft this often; "-" = no polling',
+    ],
     ["readiness", 'evaluateReadiness(draft, policy): "ready", or the blockers that would make activate refuse'],
   ];
   const keyWidth = Math.max(...legend.map(([key]) => key.length));
@@ -343,10 +393,14 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
     write(`  ${bold(key.padEnd(keyWidth))}  ${meaning}`);
     if (key === "result") {
       // The values this run produced, in order of first appearance.
-      const values: [string, string][] = [...seenResults].map((value) => [value, RESULT_MEANING[value] ?? "see the Feedback type"]);
+      const values: [string, string][] = [...seenResults].map((value) => [
+        value,
+        RESULT_MEANING[value] ?? "see the Feedback type",
+      ]);
       values.push([rejected, "the write was refused with that error code; nothing changed"]);
       const valueWidth = Math.max(...values.map(([value]) => value.length));
-      for (const [value, meaningOf] of values) write(`  ${" ".repeat(keyWidth)}    ${value.padEnd(valueWidth)}  ${meaningOf}`);
+      for (const [value, meaningOf] of values)
+        write(`  ${" ".repeat(keyWidth)}    ${value.padEnd(valueWidth)}  ${meaningOf}`);
     }
   }
   write("");

@@ -41,7 +41,9 @@ describe("json-file adapter: files", () => {
     const { draft } = await first.create("ws-a", { identity: { tenantId: "t", displayName: "A" } }, { actor });
     await first.create("ws-b", {}, { actor });
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) => first.create("ws-a", { identity: { tenantId: `t${i}`, displayName: "x" } }, { actor })),
+      Array.from({ length: 10 }, (_, i) =>
+        first.create("ws-a", { identity: { tenantId: `t${i}`, displayName: "x" } }, { actor }),
+      ),
     );
     const files = await readdir(directory);
     expect(files.filter((name) => name.endsWith(".json"))).toHaveLength(2);
@@ -61,7 +63,11 @@ describe("json-file adapter: files", () => {
     await writeFile(store.fileOf("ws-broken"), text.slice(0, text.length / 2), "utf8");
     await expect(engine.get("ws-broken", draft.id, { actor: { id: "u" } })).rejects.toBeInstanceOf(CorruptRecordError);
     // A file that claims another workspace is refused, never served.
-    await writeFile(store.fileOf("ws-broken"), text.replace('"workspaceId":"ws-broken"', '"workspaceId":"ws-other"'), "utf8");
+    await writeFile(
+      store.fileOf("ws-broken"),
+      text.replace('"workspaceId":"ws-broken"', '"workspaceId":"ws-other"'),
+      "utf8",
+    );
     await expect(store.load("ws-broken", draft.id)).rejects.toBeInstanceOf(CorruptRecordError);
   });
 });

@@ -139,7 +139,10 @@ function parseJson(text: string, what: string, recordId: string | null): unknown
 }
 
 function isEntries(value: unknown): value is [string, unknown][] {
-  return Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string");
+  return (
+    Array.isArray(value) &&
+    value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string")
+  );
 }
 
 /** Creates a store keeping each workspace in `<directory>/ws-<sha256(workspaceId)>.json`. */
@@ -158,7 +161,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     try {
       return await body();
     } catch (error) {
-      if (error instanceof CorruptRecordError || error instanceof ValidationError || error instanceof StoreError) throw error;
+      if (error instanceof CorruptRecordError || error instanceof ValidationError || error instanceof StoreError)
+        throw error;
       throw new StoreError(ADAPTER, operation, error);
     }
   };
@@ -226,7 +230,11 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
   }
 
   /** Runs a read-check-write cycle on one workspace file under its lock. */
-  const mutate = <T>(operation: string, workspaceId: string, body: (data: WorkspaceFile) => { result: T; write: boolean }): Promise<T> =>
+  const mutate = <T>(
+    operation: string,
+    workspaceId: string,
+    body: (data: WorkspaceFile) => { result: T; write: boolean },
+  ): Promise<T> =>
     guard(operation, () =>
       withFileLock(fileOf(workspaceId), async () => {
         const data = await readWorkspace(workspaceId);
@@ -248,7 +256,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     if (data.drafts.has(draft.id)) return { ok: false, reason: "draft_exists" };
     const holder = slotHolder(data, draft.id, openTenantOf(draft));
     if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
-    if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) return { ok: false, reason: "idempotency_key_exists" };
+    if (input.idempotency !== null && data.idempotency.has(input.idempotency.key))
+      return { ok: false, reason: "idempotency_key_exists" };
     return null;
   };
 
@@ -257,10 +266,12 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     const { draft } = input;
     const stored = data.drafts.get(draft.id);
     if (stored === undefined) return { ok: false, reason: "version_conflict", actualVersion: null };
-    if (stored.version !== input.expectedVersion) return { ok: false, reason: "version_conflict", actualVersion: stored.version };
+    if (stored.version !== input.expectedVersion)
+      return { ok: false, reason: "version_conflict", actualVersion: stored.version };
     const holder = slotHolder(data, draft.id, openTenantOf(draft));
     if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
-    if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) return { ok: false, reason: "idempotency_key_exists" };
+    if (input.idempotency !== null && data.idempotency.has(input.idempotency.key))
+      return { ok: false, reason: "idempotency_key_exists" };
     return null;
   };
 
@@ -311,7 +322,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       const { draft } = input;
       return mutate<WriteResult>("insert", draft.workspaceId, (data) => {
         const rejection = insertRejection(data, input);
-        if (rejection !== null) return { result: alreadyApplied(data, draft.id, [input.event]) ? { ok: true } : rejection, write: false };
+        if (rejection !== null)
+          return { result: alreadyApplied(data, draft.id, [input.event]) ? { ok: true } : rejection, write: false };
         put(data, draft, [input.event], input.idempotency);
         return { result: { ok: true }, write: true };
       });
@@ -321,7 +333,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       const { draft } = input;
       return mutate<WriteResult>("commit", draft.workspaceId, (data) => {
         const rejection = commitRejection(data, input);
-        if (rejection !== null) return { result: alreadyApplied(data, draft.id, input.events) ? { ok: true } : rejection, write: false };
+        if (rejection !== null)
+          return { result: alreadyApplied(data, draft.id, input.events) ? { ok: true } : rejection, write: false };
         put(data, draft, input.events, input.idempotency);
         return { result: { ok: true }, write: true };
       });
@@ -329,7 +342,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
 
     async appendAudit(events) {
       const byWorkspace = new Map<string, AuditEvent[]>();
-      for (const event of events) byWorkspace.set(event.workspaceId, [...(byWorkspace.get(event.workspaceId) ?? []), event]);
+      for (const event of events)
+        byWorkspace.set(event.workspaceId, [...(byWorkspace.get(event.workspaceId) ?? []), event]);
       for (const [workspaceId, group] of byWorkspace) {
         await mutate("appendAudit", workspaceId, (data) => {
           for (const event of group) data.audit.set(event.draftId, [...(data.audit.get(event.draftId) ?? []), event]);
@@ -374,7 +388,10 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
         const last = page[page.length - 1];
         return {
           drafts: page.map(([id]) => loadDocument(data, id)),
-          nextCursor: rows.length > options.limit && last !== undefined ? encodeCursor({ createdAt: last[1].createdAt, id: last[0] }) : null,
+          nextCursor:
+            rows.length > options.limit && last !== undefined
+              ? encodeCursor({ createdAt: last[1].createdAt, id: last[0] })
+              : null,
         };
       });
     },

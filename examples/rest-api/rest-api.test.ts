@@ -67,7 +67,14 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
   async function call(
     method: string,
     path: string,
-    options: { body?: unknown; rawBody?: string; ifMatch?: string; ifNoneMatch?: string; actor?: string; key?: string } = {},
+    options: {
+      body?: unknown;
+      rawBody?: string;
+      ifMatch?: string;
+      ifNoneMatch?: string;
+      actor?: string;
+      key?: string;
+    } = {},
   ): Promise<Reply> {
     const headers: Record<string, string> = { "x-actor-id": options.actor ?? "operator-1" };
     if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] = "application/json";
@@ -84,7 +91,11 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
           : {}),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
+    };
   }
 
   const draftsPath = (): string => `/workspaces/${ws}/drafts`;
@@ -147,7 +158,10 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     etag = provider.headers.get("etag") as string;
 
     // verification + worker result (no If-Match for workers)
-    const verification = await call("POST", `${path}/commands`, { body: { type: "start_verification" }, ifMatch: etag });
+    const verification = await call("POST", `${path}/commands`, {
+      body: { type: "start_verification" },
+      ifMatch: etag,
+    });
     expect(verification.body).toMatchObject({ feedback: "queued", state: "verifying" });
     const [verificationRun] = verification.body["runIds"] as string[];
     const verified = await call("POST", `${path}/commands`, {
@@ -167,7 +181,10 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     const view = await call("GET", `${path}/view`);
     expect(view.body["etag"]).toBe(bootstrap.headers.get("etag"));
     DraftViewResponseSchema.parse(view.body);
-    expect(view.body["view"]).toMatchObject({ state: "bootstrapping", stage: { step: "bootstrap", polling: { intervalMs: 5000 } } });
+    expect(view.body["view"]).toMatchObject({
+      state: "bootstrapping",
+      stage: { step: "bootstrap", polling: { intervalMs: 5000 } },
+    });
     const bootstrapped = await call("POST", `${path}/commands`, {
       body: { type: "record_bootstrap_result", runId: bootstrapRun, status: "completed", outcome: "succeeded" },
       actor: "worker-1",
@@ -182,7 +199,11 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     etag = activated.headers.get("etag") as string;
 
     // terminal drafts never change
-    expectProblem(await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: etag }), 409, "terminal_draft");
+    expectProblem(
+      await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: etag }),
+      409,
+      "terminal_draft",
+    );
 
     // the audit trail tells the story, including the rejected stale write
     const history = await call("GET", `${path}/history`);
@@ -208,7 +229,9 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
   });
 
   it("answers conditional GETs with 304 while the draft is unchanged, 200 after a change", async () => {
-    const created = await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-3", displayName: "Tailspin" } } });
+    const created = await call("POST", draftsPath(), {
+      body: { identity: { tenantId: "tenant-3", displayName: "Tailspin" } },
+    });
     const draft = created.body["draft"] as OnboardingDraft;
     const path = `${draftsPath()}/${encodeURIComponent(draft.id)}`;
     const etag = created.headers.get("etag") as string;
@@ -216,7 +239,9 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     for (const route of [path, `${path}/view`]) {
       // unchanged: 304, the ETag, no body (a weak copy of the tag and * match too)
       for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {
-        const unchanged = await fetch(`${server.url}${route}`, { headers: { "x-actor-id": "operator-1", "if-none-match": ifNoneMatch } });
+        const unchanged = await fetch(`${server.url}${route}`, {
+          headers: { "x-actor-id": "operator-1", "if-none-match": ifNoneMatch },
+        });
         expect(unchanged.status, `${route} ${ifNoneMatch}`).toBe(304);
         expect(unchanged.headers.get("etag")).toBe(etag);
         expect(await unchanged.text()).toBe("");
@@ -229,10 +254,17 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     expect((await call("GET", `${path}/view`)).headers.get("etag")).toBe(etag);
 
     // a conditional GET is still authorized and scoped: 404 elsewhere, never 304
-    expectProblem(await call("GET", `/workspaces/other-${ws}/drafts/${encodeURIComponent(draft.id)}`, { ifNoneMatch: "*" }), 404, "draft_not_found");
+    expectProblem(
+      await call("GET", `/workspaces/other-${ws}/drafts/${encodeURIComponent(draft.id)}`, { ifNoneMatch: "*" }),
+      404,
+      "draft_not_found",
+    );
 
     // a change: the old tag no longer matches, 200 with the new ETag and the new body
-    const changed = await call("POST", `${path}/commands`, { body: { type: "select_provider", connectionId: "conn-3" }, ifMatch: etag });
+    const changed = await call("POST", `${path}/commands`, {
+      body: { type: "select_provider", connectionId: "conn-3" },
+      ifMatch: etag,
+    });
     expect(changed.status).toBe(200);
     const newETag = changed.headers.get("etag") as string;
     expect(newETag).toBe(formatETag({ id: draft.id, version: 2 }));
@@ -274,12 +306,18 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
   });
 
   it("answers every error path with problem details", async () => {
-    const created = await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-2", displayName: "Fabrikam" } } });
+    const created = await call("POST", draftsPath(), {
+      body: { identity: { tenantId: "tenant-2", displayName: "Fabrikam" } },
+    });
     const draft = created.body["draft"] as OnboardingDraft;
     const path = `${draftsPath()}/${encodeURIComponent(draft.id)}`;
     const etag = created.headers.get("etag") as string;
 
-    expectProblem(await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-2", displayName: "Again" } } }), 409, "open_draft_exists");
+    expectProblem(
+      await call("POST", draftsPath(), { body: { identity: { tenantId: "tenant-2", displayName: "Again" } } }),
+      409,
+      "open_draft_exists",
+    );
     const resumed = await call("POST", `${draftsPath()}?onExisting=resume`, {
       body: { identity: { tenantId: "tenant-2", displayName: "Again" } },
     });
@@ -290,12 +328,23 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     expectProblem(weak, 412, "precondition_failed");
     expect(weak.body).toMatchObject({ reason: "weak_only", currentETag: etag });
     expectProblem(
-      await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: formatETag({ id: "another", version: 1 }) }),
+      await call("POST", `${path}/commands`, {
+        body: { type: "cancel" },
+        ifMatch: formatETag({ id: "another", version: 1 }),
+      }),
       412,
       "precondition_failed",
     );
-    expectProblem(await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: "not-quoted" }), 400, "invalid_if_match");
-    expectProblem(await call("POST", `${path}/commands`, { rawBody: "{not json", ifMatch: etag }), 400, "malformed_request");
+    expectProblem(
+      await call("POST", `${path}/commands`, { body: { type: "cancel" }, ifMatch: "not-quoted" }),
+      400,
+      "invalid_if_match",
+    );
+    expectProblem(
+      await call("POST", `${path}/commands`, { rawBody: "{not json", ifMatch: etag }),
+      400,
+      "malformed_request",
+    );
     const invalid = await call("POST", `${path}/commands`, { body: { type: "select_provider" }, ifMatch: etag });
     expectProblem(invalid, 422, "validation_failed");
     expect(invalid.body["issues"]).toEqual([expect.objectContaining({ path: ["connectionId"] })]);
@@ -304,14 +353,24 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
       409,
       "invalid_transition",
     );
-    expectProblem(await call("POST", `${path}/commands`, { body: { type: "activate" }, ifMatch: etag }), 409, "not_ready");
     expectProblem(
-      await call("POST", `${path}/commands`, { body: { type: "record_verification_result", runId: "r", status: "running" } }),
+      await call("POST", `${path}/commands`, { body: { type: "activate" }, ifMatch: etag }),
+      409,
+      "not_ready",
+    );
+    expectProblem(
+      await call("POST", `${path}/commands`, {
+        body: { type: "record_verification_result", runId: "r", status: "running" },
+      }),
       403,
       "forbidden",
     );
     expectProblem(await call("GET", `${draftsPath()}/does-not-exist`), 404, "draft_not_found");
-    expectProblem(await call("GET", `/workspaces/other-${ws}/drafts/${encodeURIComponent(draft.id)}`), 404, "draft_not_found");
+    expectProblem(
+      await call("GET", `/workspaces/other-${ws}/drafts/${encodeURIComponent(draft.id)}`),
+      404,
+      "draft_not_found",
+    );
     expectProblem(await call("GET", `${draftsPath()}?state=bogus`), 422, "validation_failed");
 
     // Idempotency-Key: a retry replays, a different command with the same key is refused.

@@ -106,7 +106,12 @@ export function createApp(options: AppOptions): Hono<Env> {
       ]);
     }
     const limit = limitText === undefined ? undefined : /^[0-9]{1,3}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    const page = await engine.list(c.req.param("ws"), { actor: actorOf(c), ...(state === undefined ? {} : { state: state }), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
+    const page = await engine.list(c.req.param("ws"), {
+      actor: actorOf(c),
+      ...(state === undefined ? {} : { state: state }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+    });
     return json(page, 200);
   });
 

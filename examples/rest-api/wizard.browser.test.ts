@@ -12,7 +12,6 @@ import { createOnboardingEngine, type Actor, type OnboardingEngine } from "../..
 import { chromiumAvailable, launchChromium } from "../../test/support/chromium.js";
 import { createApp, listen, type RunningServer } from "./server.js";
 
-
 const available = await chromiumAvailable("Chromium (browser tests)");
 
 describe.skipIf(!available)("wizard page in Chromium", () => {
@@ -48,7 +47,11 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
   }
 
   it("shows a conflict notice for a stale save in a second tab and overwrites nothing", async () => {
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t-conflict", displayName: "Original" } }, { actor: operator });
+    const { draft } = await engine.create(
+      ws,
+      { identity: { tenantId: "t-conflict", displayName: "Original" } },
+      { actor: operator },
+    );
     const url = wizardUrl(draft.id);
     const tabA = await open(url);
     const tabB = await open(url);
@@ -91,15 +94,29 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
   });
 
   it("polls while a run is active and stops when it ends", async () => {
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t-poll", displayName: "Polling" } }, { actor: operator });
-    const withProvider = await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, {
-      actor: operator,
-      expectedVersion: draft.version,
-    });
-    const started = await engine.execute(ws, draft.id, { type: "start_verification" }, {
-      actor: operator,
-      expectedVersion: withProvider.version,
-    });
+    const { draft } = await engine.create(
+      ws,
+      { identity: { tenantId: "t-poll", displayName: "Polling" } },
+      { actor: operator },
+    );
+    const withProvider = await engine.execute(
+      ws,
+      draft.id,
+      { type: "select_provider", connectionId: "c-1" },
+      {
+        actor: operator,
+        expectedVersion: draft.version,
+      },
+    );
+    const started = await engine.execute(
+      ws,
+      draft.id,
+      { type: "start_verification" },
+      {
+        actor: operator,
+        expectedVersion: withProvider.version,
+      },
+    );
     const runId = started.runIds[0] as string;
 
     const page = await context.newPage();
@@ -116,9 +133,14 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
     await expect.poll(() => viewRequests.length, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(4);
 
     // The worker reports the result: the next poll sees no polling hint and stops.
-    await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "completed", outcome: "succeeded" }, {
-      actor: { id: "worker" },
-    });
+    await engine.execute(
+      ws,
+      draft.id,
+      { type: "record_verification_result", runId, status: "completed", outcome: "succeeded" },
+      {
+        actor: { id: "worker" },
+      },
+    );
     await page.waitForSelector('body[data-polling="off"]', { timeout: 10_000 });
     expect(await page.getAttribute('li[data-checkpoint="verify_access"]', "data-status")).toBe("complete");
     const settled = viewRequests.length;
@@ -128,7 +150,11 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
   });
 
   it("does not poll a draft without an active run", async () => {
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t-idle", displayName: "Idle" } }, { actor: operator });
+    const { draft } = await engine.create(
+      ws,
+      { identity: { tenantId: "t-idle", displayName: "Idle" } },
+      { actor: operator },
+    );
     const page = await open(wizardUrl(draft.id));
     await page.waitForSelector('body[data-version="1"]');
     expect(await page.getAttribute("body", "data-polling")).toBe("off");

@@ -67,7 +67,9 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
       actor: operator,
       expectedVersion: current.version,
     });
-    log(`operator  ${command.type.padEnd(36)} ${draftName(result.draft)} -> ${describe(result.draft)} (${result.feedback})`);
+    log(
+      `operator  ${command.type.padEnd(36)} ${draftName(result.draft)} -> ${describe(result.draft)} (${result.feedback})`,
+    );
     return result.draft;
   };
   const names = new Map<string, string>();
@@ -95,7 +97,9 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
 
   const verify = async (job: Job): Promise<WorkResult> => {
     if (job.draftId === contosoId && operatorEdit === null) {
-      log(`worker    verifying ${draftName(job.draft)} against ${job.draft.provider?.connectionId} rev ${job.draft.provider?.revision} (slow call...)`);
+      log(
+        `worker    verifying ${draftName(job.draft)} against ${job.draft.provider?.connectionId} rev ${job.draft.provider?.revision} (slow call...)`,
+      );
       operatorEdit = operate(contosoId, { type: "update_provider_connection", connectionId: "conn-contoso-1" }).finally(
         contosoCallInFlight.open,
       );
@@ -107,7 +111,11 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
   };
   const bootstrap = async (job: Job): Promise<WorkResult> => {
     await sleep(5);
-    if (job.draftId === fabrikamId && job.run.operation === "assign_baseline_policies" && ++fabrikamBootstrapAttempts === 1) {
+    if (
+      job.draftId === fabrikamId &&
+      job.run.operation === "assign_baseline_policies" &&
+      ++fabrikamBootstrapAttempts === 1
+    ) {
       throw new Error("provider API throttled the request (429)");
     }
     return { outcome: "succeeded" };
@@ -136,7 +144,9 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
     (event) => event.draftId === contosoId && event.kind === "verification" && event.reported !== "running",
   );
   if (staleReport === undefined) throw new Error("the worker never reported Contoso's verification");
-  log(`          => Contoso's late result was ${staleReport.feedback}: it was made against revision 1, the connection is now at revision 2`);
+  log(
+    `          => Contoso's late result was ${staleReport.feedback}: it was made against revision 1, the connection is now at revision 2`,
+  );
 
   log("--- the operator re-verifies Contoso; tick 2");
   await operate(contosoId, { type: "start_verification" });
@@ -162,7 +172,12 @@ export async function runScenario(log: (line: string) => void = console.log): Pr
     { type: "record_verification_result", runId: lateRunId, status: "completed", outcome: "failed" },
     { actor: workerActor },
   );
-  const terminalReport: WorkerEvent = { ...staleReport, reported: "failed", feedback: late.feedback, state: late.state };
+  const terminalReport: WorkerEvent = {
+    ...staleReport,
+    reported: "failed",
+    feedback: late.feedback,
+    state: late.state,
+  };
   log(`worker    late duplicate report on Contoso -> ${late.feedback} (${late.state} v${late.version})`);
 
   const contoso = await engine.get(workspaceId, contosoId, { actor: operator });

@@ -10,7 +10,12 @@ describe("examples/worker", () => {
     const lines: string[] = [];
     const result = await runScenario((line) => lines.push(line));
 
-    expect(result.staleReport).toMatchObject({ kind: "verification", reported: "succeeded", feedback: "ignored_stale_result", state: "draft" });
+    expect(result.staleReport).toMatchObject({
+      kind: "verification",
+      reported: "succeeded",
+      feedback: "ignored_stale_result",
+      state: "draft",
+    });
     expect(lines.some((line) => line.includes("ignored_stale_result"))).toBe(true);
 
     // The stale result changed nothing: Contoso needed a second verification run.
@@ -24,7 +29,10 @@ describe("examples/worker", () => {
 
     // Fabrikam's failed bootstrap operation was re-run by a new run that superseded it.
     const fabrikamPolicies = result.events.filter(
-      (event: WorkerEvent) => event.draftId === result.fabrikam.id && event.operation === "assign_baseline_policies" && event.reported !== "running",
+      (event: WorkerEvent) =>
+        event.draftId === result.fabrikam.id &&
+        event.operation === "assign_baseline_policies" &&
+        event.reported !== "running",
     );
     expect(fabrikamPolicies.map((event) => [event.reported, event.feedback, event.state])).toEqual([
       ["failed", "recorded", "action_required"],
@@ -38,10 +46,18 @@ describe("examples/worker", () => {
     expect(result.contoso.version).toBe(14);
 
     // Every worker report is in the audit trail with the worker's identity; ignored ones wrote nothing.
-    const history = await result.engine.history(result.workspaceId, result.contoso.id, { actor: { id: "operator-ana", role: "operator" } });
+    const history = await result.engine.history(result.workspaceId, result.contoso.id, {
+      actor: { id: "operator-ana", role: "operator" },
+    });
     const recorded = history.filter((event) => event.actorId === "svc-onboarding-worker");
-    expect(recorded.length).toBe(result.events.filter((e) => e.draftId === result.contoso.id && e.feedback === "recorded").length);
-    expect(history.some((event) => event.runIds.includes(result.staleReport.runId) && event.feedback === "ignored_stale_result")).toBe(false);
+    expect(recorded.length).toBe(
+      result.events.filter((e) => e.draftId === result.contoso.id && e.feedback === "recorded").length,
+    );
+    expect(
+      history.some(
+        (event) => event.runIds.includes(result.staleReport.runId) && event.feedback === "ignored_stale_result",
+      ),
+    ).toBe(false);
   }, 10_000);
 
   it("polls with run() until aborted, within bounded time", async () => {
@@ -66,7 +82,8 @@ describe("examples/worker", () => {
     const controller = new AbortController();
     const running = worker.run({ signal: controller.signal, intervalMs: 10 });
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && (await engine.get(ws, draft.id, { actor })).lifecycle.state === "verifying") await sleep(10);
+    while (Date.now() < deadline && (await engine.get(ws, draft.id, { actor })).lifecycle.state === "verifying")
+      await sleep(10);
     controller.abort();
     await running;
 

@@ -101,7 +101,12 @@ export function createWorker<TActor extends Actor = Actor>(options: WorkerOption
     let cursor: string | null = null;
     // Bounded: at most 1000 pages per state and tick.
     for (let page = 0; page < 1000; page += 1) {
-      const result: Awaited<ReturnType<typeof engine.list>> = await engine.list(workspaceId, { actor, state, limit: pageSize, cursor });
+      const result: Awaited<ReturnType<typeof engine.list>> = await engine.list(workspaceId, {
+        actor,
+        state,
+        limit: pageSize,
+        cursor,
+      });
       yield* result.drafts;
       cursor = result.nextCursor;
       if (cursor === null) return;
@@ -190,7 +195,13 @@ export function createWorker<TActor extends Actor = Actor>(options: WorkerOption
     return results.flat();
   }
 
-  async function run({ signal, intervalMs = 1000 }: { readonly signal: AbortSignal; readonly intervalMs?: number }): Promise<void> {
+  async function run({
+    signal,
+    intervalMs = 1000,
+  }: {
+    readonly signal: AbortSignal;
+    readonly intervalMs?: number;
+  }): Promise<void> {
     while (!signal.aborted) {
       await tick(signal);
       if (signal.aborted) return;

@@ -1,6 +1,12 @@
 import * as z from "zod/mini";
 import { compiledStrictObject } from "../record/index.js";
-import { safeParseWithMessages, SCHEMA_VERSION, ValidationError, toValidationIssues, type OnboardingDraft } from "../record/index.js";
+import {
+  safeParseWithMessages,
+  SCHEMA_VERSION,
+  ValidationError,
+  toValidationIssues,
+  type OnboardingDraft,
+} from "../record/index.js";
 import { deriveLifecycle } from "../lifecycle/index.js";
 import { IdentifyCommandSchema } from "./identify.js";
 import { CommandIdSchema } from "./shared.js";

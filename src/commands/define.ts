@@ -114,9 +114,7 @@ export function defineCommand<
     /** The command's discriminant. */
     readonly type: TType;
   },
->(
-  definition: CommandDefinition<TType, TCommand>,
-): CommandDefinition<TType, TCommand> {
+>(definition: CommandDefinition<TType, TCommand>): CommandDefinition<TType, TCommand> {
   return definition;
 }
 

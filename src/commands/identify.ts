@@ -13,7 +13,9 @@ export const IdentifyCommandSchema = compiledStrictObject({
   /** The name operators see (trimmed). */
   displayName: z.string().check(z.trim(), z.minLength(1), z.maxLength(4096), storableText),
   /** The tenant's primary DNS domain (trimmed, lower-cased). */
-  primaryDomain: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253), storableText)),
+  primaryDomain: z.optional(
+    z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(253), storableText),
+  ),
 });
 
 /** The `identify` command. */

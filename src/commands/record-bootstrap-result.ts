@@ -7,11 +7,10 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of `record_bootstrap_result`: a worker reports progress or the result of a bootstrap run. */
 export const RecordBootstrapResultCommandSchema = compiledStrictObject({
-    /** The command type. */
-    type: z.literal("record_bootstrap_result"),
-    ...runReportShape,
-  })
-  .check(runReportConsistency);
+  /** The command type. */
+  type: z.literal("record_bootstrap_result"),
+  ...runReportShape,
+}).check(runReportConsistency);
 
 /** The `record_bootstrap_result` command. */
 export type RecordBootstrapResultCommand = z.output<typeof RecordBootstrapResultCommandSchema>;

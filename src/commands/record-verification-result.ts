@@ -7,11 +7,10 @@ import { Feedback, apply, defineCommand, noop } from "./define.js";
 
 /** Input of `record_verification_result`: a worker reports progress or the result of a verification run. */
 export const RecordVerificationResultCommandSchema = compiledStrictObject({
-    /** The command type. */
-    type: z.literal("record_verification_result"),
-    ...runReportShape,
-  })
-  .check(runReportConsistency);
+  /** The command type. */
+  type: z.literal("record_verification_result"),
+  ...runReportShape,
+}).check(runReportConsistency);
 
 /** The `record_verification_result` command. */
 export type RecordVerificationResultCommand = z.output<typeof RecordVerificationResultCommandSchema>;

@@ -19,10 +19,7 @@ import { RecordVerificationResultCommandSchema, recordVerificationResult } from 
 import { SelectProviderCommandSchema, selectProvider } from "./select-provider.js";
 import { StartBootstrapCommandSchema, startBootstrap } from "./start-bootstrap.js";
 import { StartVerificationCommandSchema, startVerification } from "./start-verification.js";
-import {
-  UpdateProviderConnectionCommandSchema,
-  updateProviderConnection,
-} from "./update-provider-connection.js";
+import { UpdateProviderConnectionCommandSchema, updateProviderConnection } from "./update-provider-connection.js";
 
 /**
  * The immer instance of the reducers. Auto-freeze is off: the engine never hands out a draft it

@@ -33,7 +33,8 @@ export const runReportConsistency = z.check<{ status: string; outcome?: string |
     payload.issues.push({
       code: "custom",
       path: ["outcome"],
-      message: report.status === "completed" ? "a completed run needs an outcome" : "only a completed run has an outcome",
+      message:
+        report.status === "completed" ? "a completed run needs an outcome" : "only a completed run has an outcome",
       input: report.outcome,
     });
   }

@@ -10,15 +10,13 @@ export const StartBootstrapCommandSchema = compiledStrictObject({
   /** The command type. */
   type: z.literal("start_bootstrap"),
   /** The operations to run (1..64, unique); one run is queued per operation. */
-  operations: z
-    .array(CommandIdSchema)
-    .check(
-      z.minLength(1),
-      z.maxLength(64),
-      z.refine((operations) => new Set(operations).size === operations.length, {
-        message: "operations must be unique",
-      }),
-    ),
+  operations: z.array(CommandIdSchema).check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.refine((operations) => new Set(operations).size === operations.length, {
+      message: "operations must be unique",
+    }),
+  ),
 });
 
 /** The `start_bootstrap` command. */

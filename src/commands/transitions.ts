@@ -5,7 +5,13 @@
  * the commands; drawing it as Mermaid is pure lifecycle presentation (`lifecycle/diagram.ts`,
  * which cannot import commands/ and takes the transitions as an argument).
  */
-import { LIFECYCLE_STATES, RUN_OUTCOMES, isTerminal, type LifecycleState, type RunOutcome } from "../vocabulary/index.js";
+import {
+  LIFECYCLE_STATES,
+  RUN_OUTCOMES,
+  isTerminal,
+  type LifecycleState,
+  type RunOutcome,
+} from "../vocabulary/index.js";
 import { isOnboardingError, type OnboardingDraft } from "../record/index.js";
 import { currentBootstrapRuns, isVerificationStale, type LifecycleTransition } from "../lifecycle/index.js";
 import type { CommandContext } from "./define.js";
@@ -65,12 +71,13 @@ function keyOf(draft: OnboardingDraft): string {
   return JSON.stringify([
     draft.identity === null ? null : [draft.identity.tenantId, draft.identity.displayName],
     draft.provider?.connectionId ?? null,
-    verification === null
-      ? null
-      : [verification.status, verification.outcome, isVerificationStale(draft)],
+    verification === null ? null : [verification.status, verification.outcome, isVerificationStale(draft)],
     draft.bootstrap === null
       ? null
-      : [draft.bootstrap.operations, currentBootstrapRuns(draft).map((run) => [run.operation, run.status, run.outcome])],
+      : [
+          draft.bootstrap.operations,
+          currentBootstrapRuns(draft).map((run) => [run.operation, run.status, run.outcome]),
+        ],
     draft.invalidation?.cause ?? null,
     draft.activation === null ? null : draft.activation.override !== null,
     draft.cancellation !== null,

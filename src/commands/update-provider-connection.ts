@@ -40,7 +40,8 @@ export const updateProviderConnection = defineCommand({
       if (d.provider !== null) {
         // Past every revision a verification was made against, so the verification is stale
         // even on documents written elsewhere with a verification "ahead" of the provider.
-        const verified = d.verification?.providerConnectionId === d.provider.connectionId ? d.verification.providerRevision : 0;
+        const verified =
+          d.verification?.providerConnectionId === d.provider.connectionId ? d.verification.providerRevision : 0;
         d.provider.revision = Math.max(d.provider.revision, verified) + 1;
       }
       d.bootstrap = null;

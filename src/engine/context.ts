@@ -17,7 +17,14 @@ import type { CommandContext } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
 import { defaultClock, defaultIds, toIso } from "./defaults.js";
 import { auditEvent } from "./audit.js";
-import { IdArgumentSchema, KeyArgumentSchema, checkArgument, checkEngineOptions, isIdArgument, isKeyArgument } from "./options.js";
+import {
+  IdArgumentSchema,
+  KeyArgumentSchema,
+  checkArgument,
+  checkEngineOptions,
+  isIdArgument,
+  isKeyArgument,
+} from "./options.js";
 import { resolveRetry, type ResolvedRetry } from "./retry.js";
 import type { Actor, Authorize, EngineOptions, IdGenerator } from "./types.js";
 
@@ -46,7 +53,11 @@ export interface EngineContext<TActor extends Actor> {
    * Asks `authorize` for every capability; a denial is audited and thrown. `undefined` when every
    * answer was a synchronous `true` (no promise, no extra turn of the event loop).
    */
-  authorizeAll(access: Access<TActor>, capabilities: readonly Capability[], draft: OnboardingDraft | null): Promise<void> | undefined;
+  authorizeAll(
+    access: Access<TActor>,
+    capabilities: readonly Capability[],
+    draft: OnboardingDraft | null,
+  ): Promise<void> | undefined;
   /** Asks for `view` on an existing draft before it is returned or named. */
   authorizeView(access: Access<TActor>, draft: OnboardingDraft): Promise<void>;
   /** Loads a draft of (workspace, id), validated, or throws `DraftNotFoundError`. */
@@ -85,13 +96,20 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   const nextRunId = (): string => {
     const id = ids.runId();
     if (!isId(id)) {
-      throw new ConfigurationError("ids.runId", `run ids must be storable ids of 1..128 characters, got ${JSON.stringify(id)}`);
+      throw new ConfigurationError(
+        "ids.runId",
+        `run ids must be storable ids of 1..128 characters, got ${JSON.stringify(id)}`,
+      );
     }
     return id;
   };
 
   const foreignRecord = (operation: string): never => {
-    throw new StoreError(store.name, operation, new Error("the store returned a record that does not belong to the requested workspace"));
+    throw new StoreError(
+      store.name,
+      operation,
+      new Error("the store returned a record that does not belong to the requested workspace"),
+    );
   };
 
   const checkLoaded = (raw: unknown, workspaceId: string, draftId: string): OnboardingDraft => {
@@ -102,7 +120,11 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     return draft;
   };
 
-  const deny = async (access: Access<TActor>, capability: Capability, draft: OnboardingDraft | null): Promise<never> => {
+  const deny = async (
+    access: Access<TActor>,
+    capability: Capability,
+    draft: OnboardingDraft | null,
+  ): Promise<never> => {
     await store.appendAudit([
       auditEvent({
         eventId: ids.eventId(),
@@ -121,7 +143,11 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     throw new AuthorizationError(capability, access.actorId, draft === null ? null : access.draftId);
   };
 
-  const authorizeAll = (access: Access<TActor>, capabilities: readonly Capability[], draft: OnboardingDraft | null): Promise<void> | undefined => {
+  const authorizeAll = (
+    access: Access<TActor>,
+    capabilities: readonly Capability[],
+    draft: OnboardingDraft | null,
+  ): Promise<void> | undefined => {
     let index = 0;
     for (const first of capabilities) {
       index += 1;
@@ -148,21 +174,34 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
     checkId: (value, name) => checkArgument(IdArgumentSchema, isIdArgument, value, [name]),
     checkKey: (value) => checkArgument(KeyArgumentSchema, isKeyArgument, value, ["idempotencyKey"]) ?? null,
-    actorIdOf: (actor) => checkArgument(IdArgumentSchema, isIdArgument, (actor as { id?: unknown } | null | undefined)?.id, ["actor", "id"]),
+    actorIdOf: (actor) =>
+      checkArgument(IdArgumentSchema, isIdArgument, (actor as { id?: unknown } | null | undefined)?.id, [
+        "actor",
+        "id",
+      ]),
     authorizeAll,
     async authorizeView(access, draft) {
-      const authorizing = authorizeAll({ ...access, workspaceId: draft.workspaceId, draftId: draft.id }, [Capability.View], draft);
+      const authorizing = authorizeAll(
+        { ...access, workspaceId: draft.workspaceId, draftId: draft.id },
+        [Capability.View],
+        draft,
+      );
       if (authorizing !== undefined) await authorizing;
     },
     checkLoaded,
-    loadDraft: async (workspaceId, draftId) => checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId),
+    loadDraft: async (workspaceId, draftId) =>
+      checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId),
     async loadIdempotency(workspaceId, key) {
       const raw = await store.loadIdempotency(workspaceId, key);
       if (raw === null || raw === undefined) return null;
       const result = safeParseWithMessages(IdempotencyRecordSchema, raw);
       if (!result.success) throw new CorruptRecordError(toValidationIssues(result.issues), key);
       const record = result.data;
-      if (record.workspaceId !== workspaceId || record.key !== key || record.outcome.draft.workspaceId !== workspaceId) {
+      if (
+        record.workspaceId !== workspaceId ||
+        record.key !== key ||
+        record.outcome.draft.workspaceId !== workspaceId
+      ) {
         foreignRecord("loadIdempotency");
       }
       return record;

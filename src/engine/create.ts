@@ -25,10 +25,16 @@ interface CreateRequest<TActor extends Actor> extends Access<TActor> {
 
 /** The `create` operation of an engine on its shared context. */
 export function createCreate<TActor extends Actor>(ctx: EngineContext<TActor>) {
-  return (workspaceId: string, input: unknown, options: CreateOptions<TActor>): Promise<CreateResult> => create(ctx, workspaceId, input, options);
+  return (workspaceId: string, input: unknown, options: CreateOptions<TActor>): Promise<CreateResult> =>
+    create(ctx, workspaceId, input, options);
 }
 
-function toRequest<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceIdInput: string, input: unknown, options: CreateOptions<TActor>): CreateRequest<TActor> {
+function toRequest<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  workspaceIdInput: string,
+  input: unknown,
+  options: CreateOptions<TActor>,
+): CreateRequest<TActor> {
   const workspaceId = ctx.checkId(workspaceIdInput, "workspaceId");
   const parsed = parseCreateInput(input);
   const actor = options?.actor;
@@ -42,10 +48,25 @@ function toRequest<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceId
   }
   const draftId = parsed.id ?? ctx.ids.draftId();
   const fingerprint = JSON.stringify(["create", parsed.id ?? null, parsed.identity ?? null]);
-  return { workspaceId, draftId, actor, actorId, idempotencyKey, onExisting, fingerprint, identity: parsed.identity, commandType: "create" };
+  return {
+    workspaceId,
+    draftId,
+    actor,
+    actorId,
+    idempotencyKey,
+    onExisting,
+    fingerprint,
+    identity: parsed.identity,
+    commandType: "create",
+  };
 }
 
-async function create<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceIdInput: string, input: unknown, options: CreateOptions<TActor>): Promise<CreateResult> {
+async function create<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  workspaceIdInput: string,
+  input: unknown,
+  options: CreateOptions<TActor>,
+): Promise<CreateResult> {
   const request = toRequest(ctx, workspaceIdInput, input, options);
   const authorizing = ctx.authorizeAll(request, [Capability.Create], null);
   if (authorizing !== undefined) await authorizing;
@@ -69,7 +90,10 @@ async function create<TActor extends Actor>(ctx: EngineContext<TActor>, workspac
 }
 
 /** A replay of the key's first outcome, or the tenant's open draft (resumed or refused), or `null`. */
-async function existingOutcome<TActor extends Actor>(ctx: EngineContext<TActor>, request: CreateRequest<TActor>): Promise<CreateResult | null> {
+async function existingOutcome<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CreateRequest<TActor>,
+): Promise<CreateResult | null> {
   const key = request.idempotencyKey;
   if (key !== null) {
     const remembered = await ctx.loadIdempotency(request.workspaceId, key);
@@ -89,7 +113,11 @@ async function existingOutcome<TActor extends Actor>(ctx: EngineContext<TActor>,
 }
 
 /** The remembered outcome of an earlier create with the same key (needs `view` on its draft). */
-async function replayCreate<TActor extends Actor>(ctx: EngineContext<TActor>, request: CreateRequest<TActor>, remembered: IdempotencyRecord): Promise<CreateResult> {
+async function replayCreate<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CreateRequest<TActor>,
+  remembered: IdempotencyRecord,
+): Promise<CreateResult> {
   if (remembered.commandType !== "create" || remembered.fingerprint !== request.fingerprint) {
     throw new IdempotencyKeyReuseError(remembered.key, remembered.draftId, remembered.commandType);
   }
@@ -99,10 +127,15 @@ async function replayCreate<TActor extends Actor>(ctx: EngineContext<TActor>, re
 }
 
 /** A new draft (sealed), its `created` entry and its idempotency record. */
-function prepareCreate<TActor extends Actor>(ctx: EngineContext<TActor>, request: CreateRequest<TActor>): { draft: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null } {
+function prepareCreate<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CreateRequest<TActor>,
+): { draft: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null } {
   const at = ctx.now();
   const { workspaceId, draftId, actorId, identity } = request;
-  const draft = sealDraft(newDraft({ id: draftId, workspaceId, now: at, actorId, ...(identity === undefined ? {} : { identity }) }));
+  const draft = sealDraft(
+    newDraft({ id: draftId, workspaceId, now: at, actorId, ...(identity === undefined ? {} : { identity }) }),
+  );
   const event = auditEvent({
     eventId: ctx.ids.eventId(),
     workspaceId,
@@ -116,5 +149,9 @@ function prepareCreate<TActor extends Actor>(ctx: EngineContext<TActor>, request
     feedback: Feedback.Applied,
     state: draft.lifecycle.state,
   });
-  return { draft, event, idempotency: rememberOutcome(request.idempotencyKey, "create", request.fingerprint, event, draft) };
+  return {
+    draft,
+    event,
+    idempotency: rememberOutcome(request.idempotencyKey, "create", request.fingerprint, event, draft),
+  };
 }

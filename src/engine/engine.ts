@@ -38,10 +38,10 @@ export type RuntimeCommand<C> = unknown extends C
     ? string extends T
       ? unknown
       : [T] extends [CommandType]
-      ? IsUnion<T> extends true
-        ? unknown
+        ? IsUnion<T> extends true
+          ? unknown
+          : never
         : never
-      : never
     : never;
 
 /** The mutation engine returned by {@link createOnboardingEngine}. */

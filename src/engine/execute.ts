@@ -67,7 +67,8 @@ export function createExecute<TActor extends Actor>(ctx: EngineContext<TActor>) 
   ): Promise<MutationResult> => execute(ctx, workspaceId, draftId, command, options);
 }
 
-function toRequest<TActor extends Actor>(ctx: EngineContext<TActor>, 
+function toRequest<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
   workspaceIdInput: string,
   draftIdInput: string,
   commandInput: unknown,
@@ -85,11 +86,25 @@ function toRequest<TActor extends Actor>(ctx: EngineContext<TActor>,
     : checkArgument(VersionArgumentSchema, isVersionArgument, options.expectedVersion, ["expectedVersion"]);
   // Only a request with an idempotency key needs its fingerprint.
   const fingerprint = idempotencyKey === null ? "" : commandFingerprint(draftId, command);
-  return { workspaceId, draftId, command, actor, actorId, idempotencyKey, worker, expectedVersion, fingerprint, commandType: command.type };
+  return {
+    workspaceId,
+    draftId,
+    command,
+    actor,
+    actorId,
+    idempotencyKey,
+    worker,
+    expectedVersion,
+    fingerprint,
+    commandType: command.type,
+  };
 }
 
 /** The store's in-process copy of the draft, when it has one that could be current. */
-function peekedSource<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>): Source | null {
+function peekedSource<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+): Source | null {
   if (request.idempotencyKey !== null || ctx.store.peek === undefined) return null;
   const peeked = ctx.store.peek(request.workspaceId, request.draftId);
   if (peeked === undefined) return null;
@@ -99,7 +114,8 @@ function peekedSource<TActor extends Actor>(ctx: EngineContext<TActor>, request:
   return { peeked: true, draft, token: peeked.token };
 }
 
-async function execute<TActor extends Actor>(ctx: EngineContext<TActor>, 
+async function execute<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
   workspaceIdInput: string,
   draftIdInput: string,
   commandInput: unknown,
@@ -112,7 +128,11 @@ async function execute<TActor extends Actor>(ctx: EngineContext<TActor>,
     if (result !== AGAIN) return result;
   }
   for (let loads = 1; ; loads += 1) {
-    const draft = ctx.checkLoaded(await ctx.store.load(request.workspaceId, request.draftId), request.workspaceId, request.draftId);
+    const draft = ctx.checkLoaded(
+      await ctx.store.load(request.workspaceId, request.draftId),
+      request.workspaceId,
+      request.draftId,
+    );
     const result = await attempt(ctx, request, { peeked: false, draft }, loads);
     if (result !== AGAIN) return result;
   }
@@ -123,10 +143,17 @@ async function execute<TActor extends Actor>(ctx: EngineContext<TActor>,
  * then write with a compare-and-set. `loads` counts fresh loads so far (0 for a peeked draft),
  * which bounds the retries.
  */
-async function attempt<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>, source: Source, loads: number): Promise<Attempt> {
+async function attempt<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  source: Source,
+  loads: number,
+): Promise<Attempt> {
   const { draft } = source;
   const context = ctx.commandContext(request.actorId);
-  const outcome = source.peeked ? await decideQuietly(ctx, request, draft, context) : await decide(ctx, request, draft, context);
+  const outcome = source.peeked
+    ? await decideQuietly(ctx, request, draft, context)
+    : await decide(ctx, request, draft, context);
   if (outcome === null) return AGAIN;
   if (!("changed" in outcome)) return outcome; // a replay, a conflict report or a no-op result
   if (draft.version >= MAX_VERSION) {
@@ -150,7 +177,8 @@ async function attempt<TActor extends Actor>(ctx: EngineContext<TActor>, request
  * The decision on a freshly loaded draft: a replay of the key's first outcome, a changed
  * outcome to write, or the result of a no-op. Denials and conflicts are audited and thrown.
  */
-async function decide<TActor extends Actor>(ctx: EngineContext<TActor>, 
+async function decide<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
   request: CommandRequest<TActor>,
   draft: OnboardingDraft,
   context: CommandContext,
@@ -173,7 +201,15 @@ async function decide<TActor extends Actor>(ctx: EngineContext<TActor>,
   const outcome = applyCommand(draft, request.command, context);
   if (outcome.changed) return outcome;
   if (outcome.feedback === Feedback.IgnoredStaleResult && request.worker) await checkRunKnown(ctx, request, draft);
-  return { draft, version: draft.version, feedback: outcome.feedback, event: null, runIds: outcome.runIds, replayed: false, state: draft.lifecycle.state };
+  return {
+    draft,
+    version: draft.version,
+    feedback: outcome.feedback,
+    event: null,
+    runIds: outcome.runIds,
+    replayed: false,
+    state: draft.lifecycle.state,
+  };
 }
 
 /**
@@ -181,7 +217,8 @@ async function decide<TActor extends Actor>(ctx: EngineContext<TActor>,
  * decide again on a fresh read). If the commit then succeeds, the stored record was exactly
  * this draft, so a fresh read would have given the same answers and the same outcome.
  */
-async function decideQuietly<TActor extends Actor>(ctx: EngineContext<TActor>, 
+async function decideQuietly<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
   request: CommandRequest<TActor>,
   draft: OnboardingDraft,
   context: CommandContext,
@@ -199,7 +236,12 @@ async function decideQuietly<TActor extends Actor>(ctx: EngineContext<TActor>,
 }
 
 /** Audits a stale write and throws `VersionConflictError` (to an actor who may `view`). */
-async function conflict<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>, expectedVersion: number, current: OnboardingDraft): Promise<never> {
+async function conflict<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  expectedVersion: number,
+  current: OnboardingDraft,
+): Promise<never> {
   // The error carries the current draft: only for an actor who may see it.
   await ctx.authorizeView(request, current);
   await ctx.store.appendAudit([
@@ -222,7 +264,8 @@ async function conflict<TActor extends Actor>(ctx: EngineContext<TActor>, reques
 }
 
 /** A rejected compare-and-set on a loaded draft: go round again, or end with the error. */
-async function rejected<TActor extends Actor>(ctx: EngineContext<TActor>, 
+async function rejected<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
   request: CommandRequest<TActor>,
   rejection: WriteRejection,
   next: OnboardingDraft,
@@ -234,7 +277,9 @@ async function rejected<TActor extends Actor>(ctx: EngineContext<TActor>,
     case "open_draft_exists":
       throw new OpenDraftExistsError(request.workspaceId, next.identity?.tenantId ?? "", rejection.existingDraftId);
     case "draft_exists":
-      throw new ValidationError("create", [{ code: "custom", path: ["id"], message: `a draft with id ${request.draftId} already exists` }]);
+      throw new ValidationError("create", [
+        { code: "custom", path: ["id"], message: `a draft with id ${request.draftId} already exists` },
+      ]);
     case "version_conflict":
       break;
   }
@@ -256,7 +301,8 @@ async function rejected<TActor extends Actor>(ctx: EngineContext<TActor>,
  * the fields the command changed need checking, and frozen so it can be handed out and kept by
  * an in-process store without a copy), its `committed` audit entry and its idempotency record.
  */
-function prepareWrite<TActor extends Actor>(ctx: EngineContext<TActor>, 
+function prepareWrite<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
   request: CommandRequest<TActor>,
   draft: OnboardingDraft,
   outcome: Extract<CommandOutcome, { changed: true }>,
@@ -283,7 +329,11 @@ function prepareWrite<TActor extends Actor>(ctx: EngineContext<TActor>,
 }
 
 /** Throws {@link UnknownRunError} when a worker's report names a run the draft never had. */
-async function checkRunKnown<TActor extends Actor>(ctx: EngineContext<TActor>, request: CommandRequest<TActor>, draft: OnboardingDraft): Promise<void> {
+async function checkRunKnown<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  draft: OnboardingDraft,
+): Promise<void> {
   const { command } = request;
   if (!("runId" in command)) return;
   if (draftHadRun(draft, command.runId)) return;
@@ -293,11 +343,22 @@ async function checkRunKnown<TActor extends Actor>(ctx: EngineContext<TActor>, r
 
 /** The result of a committed write. */
 function applied(next: OnboardingDraft, event: AuditEvent, outcome: CommandOutcome): MutationResult {
-  return { draft: next, version: next.version, feedback: outcome.feedback, event, runIds: outcome.runIds, replayed: false, state: next.lifecycle.state };
+  return {
+    draft: next,
+    version: next.version,
+    feedback: outcome.feedback,
+    event,
+    runIds: outcome.runIds,
+    replayed: false,
+    state: next.lifecycle.state,
+  };
 }
 
 /** The remembered outcome of an earlier request with the same key (the same command on the same draft). */
-function replay(record: IdempotencyRecord, request: { readonly draftId: string; readonly fingerprint: string }): MutationResult {
+function replay(
+  record: IdempotencyRecord,
+  request: { readonly draftId: string; readonly fingerprint: string },
+): MutationResult {
   if (record.draftId !== request.draftId || record.fingerprint !== request.fingerprint) {
     throw new IdempotencyKeyReuseError(record.key, record.draftId, record.commandType);
   }

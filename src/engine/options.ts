@@ -57,7 +57,16 @@ export function checkArgument<T>(
   );
 }
 
-const STORE_METHODS = ["load", "insert", "commit", "appendAudit", "listAudit", "findOpenDraft", "loadIdempotency", "list"] as const;
+const STORE_METHODS = [
+  "load",
+  "insert",
+  "commit",
+  "appendAudit",
+  "listAudit",
+  "findOpenDraft",
+  "loadIdempotency",
+  "list",
+] as const;
 const OPTIONAL_STORE_METHODS = ["peek", "pruneIdempotency", "close"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
 
@@ -81,12 +90,18 @@ function checkMethods(
   if (!isRecord(value)) throw new ConfigurationError(option, `${option} must be an object, got ${describe(value)}`);
   for (const method of methods) {
     if (typeof value[method] !== "function") {
-      throw new ConfigurationError(`${option}.${method}`, `${option}.${method} must be a function, got ${describe(value[method])}`);
+      throw new ConfigurationError(
+        `${option}.${method}`,
+        `${option}.${method} must be a function, got ${describe(value[method])}`,
+      );
     }
   }
   for (const method of optional) {
     if (value[method] !== undefined && typeof value[method] !== "function") {
-      throw new ConfigurationError(`${option}.${method}`, `${option}.${method} must be a function when given, got ${describe(value[method])}`);
+      throw new ConfigurationError(
+        `${option}.${method}`,
+        `${option}.${method} must be a function when given, got ${describe(value[method])}`,
+      );
     }
   }
 }
@@ -94,14 +109,22 @@ function checkMethods(
 function checkNumber(value: unknown, option: string, rule: (n: number) => boolean, expected: string): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !rule(value)) {
-    throw new ConfigurationError(option, `${option} must be ${expected}, got ${typeof value === "number" ? String(value) : describe(value)}`);
+    throw new ConfigurationError(
+      option,
+      `${option} must be ${expected}, got ${typeof value === "number" ? String(value) : describe(value)}`,
+    );
   }
 }
 
 function checkPolicy(policy: unknown): void {
   if (policy === undefined) return;
   if (!isRecord(policy)) throw new ConfigurationError("policy", `policy must be an object, got ${describe(policy)}`);
-  checkNumber(policy["verificationMaxAgeMs"], "policy.verificationMaxAgeMs", (n) => Number.isFinite(n) && n > 0, "a positive number of milliseconds");
+  checkNumber(
+    policy["verificationMaxAgeMs"],
+    "policy.verificationMaxAgeMs",
+    (n) => Number.isFinite(n) && n > 0,
+    "a positive number of milliseconds",
+  );
   for (const name of ["requiredBootstrapOperations", "overridableBlockers"] as const) {
     const list = policy[name];
     if (list === undefined) continue;
@@ -122,12 +145,30 @@ function checkPolicy(policy: unknown): void {
 function checkRetry(retry: unknown): void {
   if (retry === undefined) return;
   if (!isRecord(retry)) throw new ConfigurationError("retry", `retry must be an object, got ${describe(retry)}`);
-  checkNumber(retry["attempts"], "retry.attempts", (n) => Number.isInteger(n) && n >= 1 && n <= 1000, "an integer from 1 to 1000");
-  checkNumber(retry["baseDelayMs"], "retry.baseDelayMs", (n) => Number.isFinite(n) && n >= 0, "a number of milliseconds >= 0");
-  checkNumber(retry["maxDelayMs"], "retry.maxDelayMs", (n) => Number.isFinite(n) && n >= 0, "a number of milliseconds >= 0");
+  checkNumber(
+    retry["attempts"],
+    "retry.attempts",
+    (n) => Number.isInteger(n) && n >= 1 && n <= 1000,
+    "an integer from 1 to 1000",
+  );
+  checkNumber(
+    retry["baseDelayMs"],
+    "retry.baseDelayMs",
+    (n) => Number.isFinite(n) && n >= 0,
+    "a number of milliseconds >= 0",
+  );
+  checkNumber(
+    retry["maxDelayMs"],
+    "retry.maxDelayMs",
+    (n) => Number.isFinite(n) && n >= 0,
+    "a number of milliseconds >= 0",
+  );
   for (const name of ["random", "sleep"] as const) {
     if (retry[name] !== undefined && typeof retry[name] !== "function") {
-      throw new ConfigurationError(`retry.${name}`, `retry.${name} must be a function when given, got ${describe(retry[name])}`);
+      throw new ConfigurationError(
+        `retry.${name}`,
+        `retry.${name} must be a function when given, got ${describe(retry[name])}`,
+      );
     }
   }
 }
@@ -143,7 +184,8 @@ export function checkEngineOptions(options: unknown): void {
   if (!isRecord(options)) {
     throw new ConfigurationError("options", `createOnboardingEngine needs an options object, got ${describe(options)}`);
   }
-  if (options["store"] === undefined) throw new ConfigurationError("store", "the `store` option is required (e.g. createMemoryStore())");
+  if (options["store"] === undefined)
+    throw new ConfigurationError("store", "the `store` option is required (e.g. createMemoryStore())");
   checkMethods(options["store"], "store", STORE_METHODS, OPTIONAL_STORE_METHODS);
   if (typeof options["authorize"] !== "function") {
     throw new ConfigurationError(

@@ -17,15 +17,23 @@ import type { Actor, DraftPage, ListDraftsOptions, ReadOptions } from "./types.j
 /** The reads of an engine on its shared context: `get`, `history` and `list`. None locks or writes a draft. */
 export function createReads<TActor extends Actor>(ctx: EngineContext<TActor>) {
   return {
-    get: (workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<OnboardingDraft> => get(ctx, workspaceId, draftId, options),
+    get: (workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<OnboardingDraft> =>
+      get(ctx, workspaceId, draftId, options),
     history: (workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<readonly AuditEvent[]> =>
       history(ctx, workspaceId, draftId, options),
-    list: (workspaceId: string, options: ListDraftsOptions<TActor>): Promise<DraftPage> => list(ctx, workspaceId, options),
+    list: (workspaceId: string, options: ListDraftsOptions<TActor>): Promise<DraftPage> =>
+      list(ctx, workspaceId, options),
   };
 }
 
 /** Loads a draft and asks for `view` on it (a denial is audited). */
-async function viewable<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceIdInput: string, draftIdInput: string, options: ReadOptions<TActor>, commandType: string): Promise<OnboardingDraft> {
+async function viewable<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  workspaceIdInput: string,
+  draftIdInput: string,
+  options: ReadOptions<TActor>,
+  commandType: string,
+): Promise<OnboardingDraft> {
   const workspaceId = ctx.checkId(workspaceIdInput, "workspaceId");
   const draftId = ctx.checkId(draftIdInput, "draftId");
   const actor = options?.actor;
@@ -37,24 +45,41 @@ async function viewable<TActor extends Actor>(ctx: EngineContext<TActor>, worksp
   return draft;
 }
 
-async function get<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<OnboardingDraft> {
+async function get<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  workspaceId: string,
+  draftId: string,
+  options: ReadOptions<TActor>,
+): Promise<OnboardingDraft> {
   return viewable(ctx, workspaceId, draftId, options, "get");
 }
 
-async function history<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<readonly AuditEvent[]> {
+async function history<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  workspaceId: string,
+  draftId: string,
+  options: ReadOptions<TActor>,
+): Promise<readonly AuditEvent[]> {
   const draft = await viewable(ctx, workspaceId, draftId, options, "history");
   const raw = await ctx.store.listAudit(draft.workspaceId, draft.id);
   return raw.map((entry, index) => {
     const result = safeParseWithMessages(AuditEventSchema, entry);
     if (!result.success) {
-      const issues = toValidationIssues(result.issues).map((issue) => ({ ...issue, path: ["audit", index, ...issue.path] }));
+      const issues = toValidationIssues(result.issues).map((issue) => ({
+        ...issue,
+        path: ["audit", index, ...issue.path],
+      }));
       throw new CorruptRecordError(issues, draft.id);
     }
     return result.data;
   });
 }
 
-async function list<TActor extends Actor>(ctx: EngineContext<TActor>, workspaceIdInput: string, options: ListDraftsOptions<TActor>): Promise<DraftPage> {
+async function list<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  workspaceIdInput: string,
+  options: ListDraftsOptions<TActor>,
+): Promise<DraftPage> {
   const workspaceId = ctx.checkId(workspaceIdInput, "workspaceId");
   const { actor, ...listOptions } = options ?? ({} as ListDraftsOptions<TActor>);
   const actorId = ctx.actorIdOf(actor);

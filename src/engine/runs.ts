@@ -8,7 +8,9 @@ export function draftHadRun(draft: OnboardingDraft, runId: string): boolean {
   if (draft.verification?.runId === runId) return true;
   if (draft.bootstrap?.runs.some((run) => run.runId === runId) === true) return true;
   const invalidation = draft.invalidation;
-  return invalidation !== null && (invalidation.verificationRunId === runId || invalidation.bootstrapRunIds.includes(runId));
+  return (
+    invalidation !== null && (invalidation.verificationRunId === runId || invalidation.bootstrapRunIds.includes(runId))
+  );
 }
 
 /**

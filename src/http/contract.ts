@@ -113,30 +113,31 @@ export type ProblemSchemaOf<N extends ProblemName> = z.ZodMiniObject<
  * for (const [name, schema] of Object.entries(PROBLEM_SCHEMAS)) console.log(name, Object.keys(schema.shape));
  * ```
  */
-export const PROBLEM_SCHEMAS: { readonly [N in ProblemName as `${N}Problem`]: ProblemSchemaOf<N> } = /* @__PURE__ */ (() => {
-  const groups = new Map<string, ProblemCode[]>();
-  for (const code of Object.keys(PROBLEM_CATALOG) as ProblemCode[]) {
-    const name = PROBLEM_CATALOG[code].problem;
-    groups.set(name, [...(groups.get(name) ?? []), code]);
-  }
-  const schemas: Record<string, z.ZodMiniObject> = {};
-  for (const [name, codes] of groups) {
-    const first = PROBLEM_CATALOG[codes[0] as ProblemCode];
-    const statuses = [
-      ...new Set(codes.flatMap((code) => [PROBLEM_CATALOG[code].status, PROBLEM_CATALOG[code].statusWithoutIfMatch])),
-    ];
-    schemas[`${name}Problem`] = z.object({
-      type: z.string(),
-      title: z.string(),
-      status: z.literal(statuses),
-      detail: z.string(),
-      instance: z.optional(z.string()),
-      code: z.literal(codes),
-      ...first.data.shape,
-    });
-  }
-  return schemas as never;
-})();
+export const PROBLEM_SCHEMAS: { readonly [N in ProblemName as `${N}Problem`]: ProblemSchemaOf<N> } =
+  /* @__PURE__ */ (() => {
+    const groups = new Map<string, ProblemCode[]>();
+    for (const code of Object.keys(PROBLEM_CATALOG) as ProblemCode[]) {
+      const name = PROBLEM_CATALOG[code].problem;
+      groups.set(name, [...(groups.get(name) ?? []), code]);
+    }
+    const schemas: Record<string, z.ZodMiniObject> = {};
+    for (const [name, codes] of groups) {
+      const first = PROBLEM_CATALOG[codes[0] as ProblemCode];
+      const statuses = [
+        ...new Set(codes.flatMap((code) => [PROBLEM_CATALOG[code].status, PROBLEM_CATALOG[code].statusWithoutIfMatch])),
+      ];
+      schemas[`${name}Problem`] = z.object({
+        type: z.string(),
+        title: z.string(),
+        status: z.literal(statuses),
+        detail: z.string(),
+        instance: z.optional(z.string()),
+        code: z.literal(codes),
+        ...first.data.shape,
+      });
+    }
+    return schemas as never;
+  })();
 
 /**
  * 422: the command, create input or options failed validation; `issues` says where.

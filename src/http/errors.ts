@@ -5,12 +5,7 @@
  * `ERROR_CATALOG`, {@link toProblem} maps them by that declaration, and they are recognised
  * across copies of the package (ESM and CJS side by side) through the same brand.
  */
-import {
-  ErrorCode,
-  OnboardingError,
-  isOnboardingError,
-  type ErrorData,
-} from "../record/index.js";
+import { ErrorCode, OnboardingError, isOnboardingError, type ErrorData } from "../record/index.js";
 
 /**
  * The codes of {@link HttpRequestError}s: `precondition_required`, `precondition_failed`,

@@ -347,18 +347,21 @@ export function parseIfMatch(header: string | readonly string[] | null | undefin
     if (value[i] !== '"') {
       return {
         kind: "invalid",
-        reason: value[i] === "*" ? '"*" cannot be combined with entity tags' : `expected an entity tag at position ${i}`,
+        reason:
+          value[i] === "*" ? '"*" cannot be combined with entity tags' : `expected an entity tag at position ${i}`,
       };
     }
     const start = i;
     i += 1;
     while (i < value.length && value[i] !== '"') {
-      if (!isEtagc(value.charCodeAt(i))) return { kind: "invalid", reason: `invalid character in entity tag at position ${i}` };
+      if (!isEtagc(value.charCodeAt(i)))
+        return { kind: "invalid", reason: `invalid character in entity tag at position ${i}` };
       i += 1;
     }
     if (i >= value.length) return { kind: "invalid", reason: "unterminated entity tag" };
     i += 1; // closing quote
-    if (tags.length === IF_MATCH_MAX_TAGS) return { kind: "invalid", reason: `more than ${IF_MATCH_MAX_TAGS} entity tags` };
+    if (tags.length === IF_MATCH_MAX_TAGS)
+      return { kind: "invalid", reason: `more than ${IF_MATCH_MAX_TAGS} entity tags` };
     tags.push({ weak, opaque: value.slice(start, i) });
     skipOws();
     if (i < value.length) {
@@ -385,7 +388,10 @@ export function parseIfMatch(header: string | readonly string[] | null | undefin
  * }
  * ```
  */
-export function ifMatchMatches(header: string | readonly string[] | IfMatch | null | undefined, draft: ETagSubject): boolean {
+export function ifMatchMatches(
+  header: string | readonly string[] | IfMatch | null | undefined,
+  draft: ETagSubject,
+): boolean {
   assertSubject(draft, "ifMatchMatches");
   const parsed = toIfMatch(header);
   if (parsed.kind === "any") return true;
@@ -448,11 +454,16 @@ function toIfMatch(header: unknown): IfMatch {
     case "tags": {
       const tags = given.tags;
       if (!Array.isArray(tags)) break;
-      if (tags.length > IF_MATCH_MAX_TAGS) return { kind: "invalid", reason: `more than ${IF_MATCH_MAX_TAGS} entity tags` };
+      if (tags.length > IF_MATCH_MAX_TAGS)
+        return { kind: "invalid", reason: `more than ${IF_MATCH_MAX_TAGS} entity tags` };
       const checked: EntityTag[] = [];
       for (const tag of tags as unknown[]) {
-        const { weak, opaque } = (typeof tag === "object" && tag !== null ? tag : {}) as { weak?: unknown; opaque?: unknown };
-        if (typeof weak !== "boolean" || typeof opaque !== "string") return { kind: "invalid", reason: "not a parsed If-Match value" };
+        const { weak, opaque } = (typeof tag === "object" && tag !== null ? tag : {}) as {
+          weak?: unknown;
+          opaque?: unknown;
+        };
+        if (typeof weak !== "boolean" || typeof opaque !== "string")
+          return { kind: "invalid", reason: "not a parsed If-Match value" };
         checked.push({ weak, opaque });
       }
       return { kind: "tags", tags: checked };

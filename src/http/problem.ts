@@ -55,7 +55,9 @@ export interface ProblemOptions {
 }
 
 /** The problem codes whose declarations have derived members. */
-type DerivingCode = { [C in ProblemCode]: [(typeof PROBLEM_CATALOG)[C]["derived"][number]] extends [never] ? never : C }[ProblemCode];
+type DerivingCode = {
+  [C in ProblemCode]: [(typeof PROBLEM_CATALOG)[C]["derived"][number]] extends [never] ? never : C;
+}[ProblemCode];
 
 /** The error class of each code with derived members. */
 interface DerivingError {
@@ -75,7 +77,8 @@ const DERIVE: {
   ) => Partial<Pick<z.output<(typeof PROBLEM_CATALOG)[C]["data"]>, (typeof PROBLEM_CATALOG)[C]["derived"][number]>>;
 } = {
   version_conflict: (error) => etagOf(error.current),
-  precondition_failed: (error) => (error.currentVersion === null ? {} : etagOf({ id: error.draftId, version: error.currentVersion })),
+  precondition_failed: (error) =>
+    error.currentVersion === null ? {} : etagOf({ id: error.draftId, version: error.currentVersion }),
 };
 
 /**

@@ -25,8 +25,7 @@ export function isVerificationStale(draft: Pick<OnboardingDraft, "provider" | "v
   const { provider, verification } = draft;
   if (provider === null || verification === null) return false;
   return (
-    verification.providerConnectionId !== provider.connectionId ||
-    verification.providerRevision !== provider.revision
+    verification.providerConnectionId !== provider.connectionId || verification.providerRevision !== provider.revision
   );
 }
 
@@ -168,7 +167,12 @@ function deriveOpen(draft: LifecycleInput): Lifecycle {
     );
   }
   if (isVerificationStale(draft)) {
-    return row(LifecycleState.Draft, Checkpoint.VerifyAccess, Checkpoint.ConnectProvider, LifecycleReason.ProviderChanged);
+    return row(
+      LifecycleState.Draft,
+      Checkpoint.VerifyAccess,
+      Checkpoint.ConnectProvider,
+      LifecycleReason.ProviderChanged,
+    );
   }
   if (isActiveRunStatus(verification.status)) {
     return row(LifecycleState.Verifying, Checkpoint.VerifyAccess, Checkpoint.ConnectProvider, null);
@@ -187,7 +191,12 @@ function deriveOpen(draft: LifecycleInput): Lifecycle {
     return row(LifecycleState.Bootstrapping, Checkpoint.Bootstrap, Checkpoint.VerifyAccess, null);
   }
   if ((flags & BOOTSTRAP_FAILED) !== 0) {
-    return row(LifecycleState.ActionRequired, Checkpoint.Bootstrap, Checkpoint.VerifyAccess, LifecycleReason.BootstrapFailed);
+    return row(
+      LifecycleState.ActionRequired,
+      Checkpoint.Bootstrap,
+      Checkpoint.VerifyAccess,
+      LifecycleReason.BootstrapFailed,
+    );
   }
   const warnings = outcome === RunOutcome.PartiallySucceeded ? LifecycleReason.VerificationWarnings : null;
   if (flags === 0) {

@@ -21,7 +21,7 @@ import { upgradeDraft } from "./upgrade.js";
  */
 export function idOf(value: unknown): string | null {
   if (typeof value === "object" && value !== null && "id" in value) {
-    const id = (value).id;
+    const id = value.id;
     if (typeof id === "string") return id;
   }
   return null;
@@ -87,9 +87,7 @@ export function parseDraft(document: unknown): OnboardingDraft {
  * if (!result.success) console.warn(result.error.path);
  * ```
  */
-export function safeParseDraft(
-  document: unknown,
-):
+export function safeParseDraft(document: unknown):
   | {
       /** The document is a valid draft. */
       success: true;

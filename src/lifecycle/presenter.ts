@@ -147,7 +147,13 @@ export function describeDraft(draft: OnboardingDraft, options: DescribeOptions =
   const readiness = evaluateReadiness(draft, options.policy, options.now === undefined ? {} : { now: options.now });
   const current = lifecycle.currentCheckpoint;
   const checkpoints = CHECKPOINTS.map((checkpoint): CheckpointView => {
-    const status = checkpointStatus(checkpoint, lifecycle.state, current, lifecycle.lastCompletedCheckpoint, lifecycle.reason);
+    const status = checkpointStatus(
+      checkpoint,
+      lifecycle.state,
+      current,
+      lifecycle.lastCompletedCheckpoint,
+      lifecycle.reason,
+    );
     const runs =
       checkpoint === Checkpoint.VerifyAccess && draft.verification
         ? [runView(draft.verification, options.runUrl)]
@@ -191,7 +197,9 @@ function checkpointStatus(
   if (current === null) {
     // Terminal: completed marks everything complete; cancelled keeps what was completed.
     if (state === LifecycleState.Completed) return "complete";
-    return lastCompleted !== null && checkpointIndex(checkpoint) <= checkpointIndex(lastCompleted) ? "complete" : "pending";
+    return lastCompleted !== null && checkpointIndex(checkpoint) <= checkpointIndex(lastCompleted)
+      ? "complete"
+      : "pending";
   }
   const index = checkpointIndex(checkpoint);
   const currentIndex = checkpointIndex(current);

@@ -121,7 +121,10 @@ export function evaluateReadiness(
   if (policy.verificationMaxAgeMs !== undefined && options.now === undefined) {
     // Checked up front, not only when a verification is old enough to matter, so a missing clock
     // shows on the first call instead of on the first verified draft in production.
-    throw new ConfigurationError("now", "evaluateReadiness needs options.now when the policy sets verificationMaxAgeMs");
+    throw new ConfigurationError(
+      "now",
+      "evaluateReadiness needs options.now when the policy sets verificationMaxAgeMs",
+    );
   }
   const blockers: Blocker[] = [];
 
@@ -169,8 +172,10 @@ export function evaluateReadiness(
   const required = policy.requiredBootstrapOperations;
   if (verified || draft.bootstrap !== null) {
     const flags = bootstrapRunFlags(draft);
-    if ((flags & BOOTSTRAP_ACTIVE) !== 0) add(blockers, overridableCodes, BlockerCode.BootstrapInProgress, Checkpoint.Bootstrap);
-    if ((flags & BOOTSTRAP_FAILED) !== 0) add(blockers, overridableCodes, BlockerCode.BootstrapFailed, Checkpoint.Bootstrap);
+    if ((flags & BOOTSTRAP_ACTIVE) !== 0)
+      add(blockers, overridableCodes, BlockerCode.BootstrapInProgress, Checkpoint.Bootstrap);
+    if ((flags & BOOTSTRAP_FAILED) !== 0)
+      add(blockers, overridableCodes, BlockerCode.BootstrapFailed, Checkpoint.Bootstrap);
     if (required !== undefined && required.length > 0) {
       for (const operation of required) {
         const outcome = latestBootstrapRun(draft, operation)?.outcome;

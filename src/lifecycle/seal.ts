@@ -41,7 +41,11 @@ const isRecord = (value: unknown): value is Fields =>
  * so the issues are reported exactly as before. The run schemas have no object-level check but
  * run consistency (a test pins that).
  */
-function sealRunAgainst(shape: Readonly<Record<string, z.ZodMiniType>>, value: unknown, previous: Fields): Fields | undefined {
+function sealRunAgainst(
+  shape: Readonly<Record<string, z.ZodMiniType>>,
+  value: unknown,
+  previous: Fields,
+): Fields | undefined {
   if (!isRecord(value)) return undefined;
   const out: Fields = {};
   for (const key in shape) {
@@ -90,7 +94,8 @@ function sealBootstrap(value: unknown, previous: Bootstrap): Bootstrap | undefin
         continue;
       }
       const before = previous.runs[index];
-      let sealedRun: unknown = before === undefined ? undefined : sealRunAgainst(CheckpointRunSchema.shape, run, before);
+      let sealedRun: unknown =
+        before === undefined ? undefined : sealRunAgainst(CheckpointRunSchema.shape, run, before);
       if (sealedRun === undefined) {
         const result = CheckpointRunSchema.safeParse(run);
         if (!result.success) return undefined;

@@ -1,6 +1,13 @@
 import * as z from "zod/mini";
 import { compiledObject } from "./object.js";
-import { IdSchema, IdempotencyKeySchema, LifecycleStateSchema, OnboardingDraftSchema, TimestampSchema, type DeepReadonly } from "./schema.js";
+import {
+  IdSchema,
+  IdempotencyKeySchema,
+  LifecycleStateSchema,
+  OnboardingDraftSchema,
+  TimestampSchema,
+  type DeepReadonly,
+} from "./schema.js";
 
 /**
  * What an audit entry records:

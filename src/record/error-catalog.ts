@@ -236,7 +236,8 @@ export const ERROR_CATALOG = {
       draftId: z.nullable(DraftId),
     },
     // The message names the actor; the problem does not echo it.
-    detail: ({ capability, draftId }) => `Not allowed to ${capability}${draftId === null ? "" : ` on draft ${draftId}`}`,
+    detail: ({ capability, draftId }) =>
+      `Not allowed to ${capability}${draftId === null ? "" : ` on draft ${draftId}`}`,
   }),
   /** 404: no such draft in the workspace (`DraftNotFoundError`). */
   draft_not_found: defineError({
@@ -307,7 +308,8 @@ export const ERROR_CATALOG = {
       existingDraftId: DraftId,
     },
     // The message names the workspace.
-    detail: ({ tenantId, existingDraftId }) => `Tenant ${tenantId} already has an open onboarding draft (${existingDraftId})`,
+    detail: ({ tenantId, existingDraftId }) =>
+      `Tenant ${tenantId} already has an open onboarding draft (${existingDraftId})`,
   }),
   /** 503: a worker report kept conflicting (`RetryExhaustedError`). */
   retry_exhausted: defineError({
@@ -323,7 +325,12 @@ export const ERROR_CATALOG = {
     detail: () => "The draft is being changed by too many writers at once; retry shortly",
   }),
   /** 500, server-side: a stored record is unreadable (`CorruptRecordError`). */
-  corrupt_record: defineError({ status: 500, title: "Stored record is unreadable", problem: "Internal", serverSide: true }),
+  corrupt_record: defineError({
+    status: 500,
+    title: "Stored record is unreadable",
+    problem: "Internal",
+    serverSide: true,
+  }),
   /** 500, server-side: the storage adapter failed (`StoreError`). */
   store_failure: defineError({ status: 500, title: "Storage failure", problem: "Internal", serverSide: true }),
   /** 500, server-side: invalid options or policy (`ConfigurationError`). */

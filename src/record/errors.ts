@@ -142,10 +142,7 @@ export class ValidationError extends OnboardingError {
   /** @param target what was validated @param issues the problems found */
   constructor(target: ValidationTarget, issues: readonly ValidationIssue[]) {
     const first = issues[0];
-    super(
-      ErrorCode.Validation,
-      `Invalid ${target}${first ? ` at ${formatPath(first.path)}: ${first.message}` : ""}`,
-    );
+    super(ErrorCode.Validation, `Invalid ${target}${first ? ` at ${formatPath(first.path)}: ${first.message}` : ""}`);
     carry(this, { target, issues });
   }
 }

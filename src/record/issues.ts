@@ -45,7 +45,11 @@ export function toValidationIssues(issues: readonly z.core.$ZodIssue[]): Validat
     const path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
     // One issue per unknown key, at the key's own path, so the caller sees which field is wrong.
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ code: issue.code, path: [...path, key], message: `unknown key ${JSON.stringify(key)}` }));
+      return issue.keys.map((key) => ({
+        code: issue.code,
+        path: [...path, key],
+        message: `unknown key ${JSON.stringify(key)}`,
+      }));
     }
     return [{ code: issue.code, path, message: issue.message }];
   });

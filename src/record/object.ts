@@ -11,13 +11,16 @@ import { $ZodObjectJIT, $constructor } from "zod/v4/core";
  * The draft is parsed on every read, so the record schemas use this constructor: a zod/mini
  * object schema (same API, same types, same issues) built on zod core's `$ZodObjectJIT`.
  */
-const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ $constructor("ZodMiniObject", (inst, def) => {
-  $ZodObjectJIT.init(inst, def);
-  const base: { init(inst: unknown, def: unknown): void } = ZodMiniType;
-  base.init(inst, def);
-  // zod/mini's `.shape`: the definition's shape, not enumerable.
-  Object.defineProperty(inst, "shape", { get: () => def.shape, enumerable: false, configurable: true });
-});
+const ZodMiniObjectJIT: z.core.$constructor<z.ZodMiniObject> = /* @__PURE__ */ $constructor(
+  "ZodMiniObject",
+  (inst, def) => {
+    $ZodObjectJIT.init(inst, def);
+    const base: { init(inst: unknown, def: unknown): void } = ZodMiniType;
+    base.init(inst, def);
+    // zod/mini's `.shape`: the definition's shape, not enumerable.
+    Object.defineProperty(inst, "shape", { get: () => def.shape, enumerable: false, configurable: true });
+  },
+);
 
 /**
  * Like `z.object(shape)` from zod/mini (unknown keys stripped), compiled to a straight-line
@@ -36,6 +39,11 @@ export function compiledObject<const T extends z.core.$ZodLooseShape>(shape: T):
  * {@link compiledObject}.
  */
 // @__NO_SIDE_EFFECTS__
-export function compiledStrictObject<const T extends z.core.$ZodLooseShape>(shape: T): z.ZodMiniObject<T, z.core.$strict> {
-  return new ZodMiniObjectJIT({ type: "object", shape, catchall: never() }) as unknown as z.ZodMiniObject<T, z.core.$strict>;
+export function compiledStrictObject<const T extends z.core.$ZodLooseShape>(
+  shape: T,
+): z.ZodMiniObject<T, z.core.$strict> {
+  return new ZodMiniObjectJIT({ type: "object", shape, catchall: never() }) as unknown as z.ZodMiniObject<
+    T,
+    z.core.$strict
+  >;
 }

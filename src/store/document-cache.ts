@@ -55,7 +55,11 @@ export interface DraftDocumentCache {
       /** Whether the write happened. */
       readonly ok: boolean;
     },
-  >(draft: OnboardingDraft, text: string, write: Promise<T>): Promise<T>;
+  >(
+    draft: OnboardingDraft,
+    text: string,
+    write: Promise<T>,
+  ): Promise<T>;
   /** Forgets one draft (after a write whose outcome is unknown, or a delete). */
   forget(workspaceId: string, draftId: string): void;
   /** Forgets everything. */
@@ -68,7 +72,10 @@ export interface DraftDocumentCache {
  * Throws `CorruptRecordError` when a store's own version (column or field) disagrees with the
  * document's `version`; returns the draft otherwise. `undefined` or `null`: the store keeps none.
  */
-export function checkStoredVersion(draft: OnboardingDraft, storedVersion: number | string | bigint | null | undefined): OnboardingDraft {
+export function checkStoredVersion(
+  draft: OnboardingDraft,
+  storedVersion: number | string | bigint | null | undefined,
+): OnboardingDraft {
   if (storedVersion === undefined || storedVersion === null) return draft;
   if (String(storedVersion) === String(draft.version)) return draft;
   throw new CorruptRecordError(
@@ -124,8 +131,7 @@ export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CAC
 
   return {
     read(workspaceId, draftId, raw, storedVersion) {
-      const text =
-        typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : null;
+      const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : null;
       const key = keyOf(workspaceId, draftId);
       if (text !== null) {
         const hit = entries.get(key);

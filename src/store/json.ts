@@ -20,8 +20,7 @@ import { CorruptRecordError } from "../record/index.js";
  * ```
  */
 export function parseStoredJson(raw: unknown, what: string, recordId: string | null): unknown {
-  const text =
-    typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw);
+  const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw);
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
@@ -32,7 +31,10 @@ export function parseStoredJson(raw: unknown, what: string, recordId: string | n
     );
   }
   if (value === null) {
-    throw new CorruptRecordError([{ code: "invalid_type", path: [], message: `stored ${what} is JSON null` }], recordId);
+    throw new CorruptRecordError(
+      [{ code: "invalid_type", path: [], message: `stored ${what} is JSON null` }],
+      recordId,
+    );
   }
   return value;
 }

@@ -40,7 +40,11 @@ export type WriteAttempt = WriteResult | "retry";
  * const result = await storeWrite("my-store", "commit", async () => runTransaction());
  * ```
  */
-export async function storeWrite(adapter: string, operation: string, run: () => Promise<WriteResult>): Promise<WriteResult> {
+export async function storeWrite(
+  adapter: string,
+  operation: string,
+  run: () => Promise<WriteResult>,
+): Promise<WriteResult> {
   // One frame, not wrapStoreErrors inside a catch: this is every write's hot path.
   try {
     return await run();
@@ -92,11 +96,13 @@ export function writeResultFromReply(reply: unknown): WriteResult {
     case "ok":
       return { ok: true };
     case "version_conflict":
-      if (detail === null || detail === undefined || detail === "") return { ok: false, reason: "version_conflict", actualVersion: null };
+      if (detail === null || detail === undefined || detail === "")
+        return { ok: false, reason: "version_conflict", actualVersion: null };
       if (/^[0-9]+$/.test(detail)) return { ok: false, reason: "version_conflict", actualVersion: Number(detail) };
       break;
     case "open_draft_exists":
-      if (typeof detail === "string" && detail !== "") return { ok: false, reason: "open_draft_exists", existingDraftId: detail };
+      if (typeof detail === "string" && detail !== "")
+        return { ok: false, reason: "open_draft_exists", existingDraftId: detail };
       break;
     case "idempotency_key_exists":
       return { ok: false, reason: "idempotency_key_exists" };

@@ -3,14 +3,13 @@
  * own code on top of the package.
  */
 import * as fc from "fast-check";
+import { applyCommand, newDraft, type Command, type CommandContext, type CommandInput } from "../commands/index.js";
 import {
-  applyCommand,
-  newDraft,
-  type Command,
-  type CommandContext,
-  type CommandInput,
-} from "../commands/index.js";
-import { currentBootstrapRuns, deriveLifecycle, isVerificationStale, type ReadinessPolicy } from "../lifecycle/index.js";
+  currentBootstrapRuns,
+  deriveLifecycle,
+  isVerificationStale,
+  type ReadinessPolicy,
+} from "../lifecycle/index.js";
 import { SCHEMA_VERSION, type CheckpointRun, type OnboardingDraft } from "../record/index.js";
 import { RUN_OUTCOMES, type RunOutcome } from "../vocabulary/index.js";
 
@@ -27,7 +26,7 @@ export const smallIdArbitrary: fc.Arbitrary<string> = fc.constantFrom("a", "b", 
 /** Strings that tend to break storage layers: quotes, SQL and Lua fragments, unicode, long text. */
 export const hostileStringArbitrary: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    "O'Brien \"quoted\" `back`",
+    'O\'Brien "quoted" `back`',
     "'; DROP TABLE onboarding_drafts; --",
     "\\\\server\\share\\",
     "{hash}:tag:{}",
@@ -51,16 +50,14 @@ function runArbitrary(operation: fc.Arbitrary<string>): fc.Arbitrary<CheckpointR
       startedAt: timestampArbitrary,
       completedAt: timestampArbitrary,
     })
-    .map(
-      (run): CheckpointRun => ({
-        runId: run.runId,
-        operation: run.operation,
-        status: run.status,
-        outcome: run.status === "completed" ? run.outcome : null,
-        startedAt: run.startedAt,
-        completedAt: run.status === "completed" ? run.completedAt : null,
-      }),
-    );
+    .map((run): CheckpointRun => ({
+      runId: run.runId,
+      operation: run.operation,
+      status: run.status,
+      outcome: run.status === "completed" ? run.outcome : null,
+      startedAt: run.startedAt,
+      completedAt: run.status === "completed" ? run.completedAt : null,
+    }));
 }
 
 /**
@@ -74,7 +71,9 @@ export function structuralDraftArbitrary(): fc.Arbitrary<OnboardingDraft> {
       id: fc.uuid(),
       workspaceId: smallIdArbitrary,
       version: fc.integer({ min: 1, max: 1000 }),
-      identity: fc.option(fc.record({ tenantId: smallIdArbitrary, displayName: fc.constantFrom("Contoso", "Fabrikam") })),
+      identity: fc.option(
+        fc.record({ tenantId: smallIdArbitrary, displayName: fc.constantFrom("Contoso", "Fabrikam") }),
+      ),
       provider: fc.option(fc.record({ connectionId: smallIdArbitrary, revision: fc.integer({ min: 1, max: 3 }) })),
       verification: fc.option(
         fc
@@ -82,10 +81,12 @@ export function structuralDraftArbitrary(): fc.Arbitrary<OnboardingDraft> {
           .map(([run, providerConnectionId, providerRevision]) => ({ ...run, providerConnectionId, providerRevision })),
       ),
       bootstrap: fc.option(
-        fc.array(runArbitrary(fc.constantFrom("sync_directory", "apply_baseline", "invite_admins")), { maxLength: 5 }).map((runs) => ({
-          operations: [...new Set(runs.map((run) => run.operation))],
-          runs,
-        })),
+        fc
+          .array(runArbitrary(fc.constantFrom("sync_directory", "apply_baseline", "invite_admins")), { maxLength: 5 })
+          .map((runs) => ({
+            operations: [...new Set(runs.map((run) => run.operation))],
+            runs,
+          })),
       ),
       activation: fc.option(
         fc.record({
@@ -161,9 +162,11 @@ export function commandArbitrary(runIds: readonly string[] = []): fc.Arbitrary<C
       operations: fc.uniqueArray(fc.constantFrom("sync_directory", "apply_baseline"), { minLength: 1, maxLength: 2 }),
     }),
     fc.tuple(runId, report).map(([id, r]) => ({ type: "record_bootstrap_result" as const, runId: id, ...r })),
-    fc.option(fc.record({ reason: fc.constant("accepted risk") }), { nil: undefined }).map((override) =>
-      override === undefined ? { type: "activate" as const } : { type: "activate" as const, override },
-    ),
+    fc
+      .option(fc.record({ reason: fc.constant("accepted risk") }), { nil: undefined })
+      .map((override) =>
+        override === undefined ? { type: "activate" as const } : { type: "activate" as const, override },
+      ),
     fc.constant({ type: "cancel" as const, reason: "no longer needed" }),
   );
 }
@@ -223,18 +226,21 @@ export function happyPathCommand(draft: OnboardingDraft): CommandInput {
   if (draft.provider === null) return { type: "select_provider", connectionId: "conn-1" };
   const verification = draft.verification;
   if (verification === null || isVerificationStale(draft)) return { type: "start_verification" };
-  if (verification.status === "queued") return { type: "record_verification_result", runId: verification.runId, status: "running" };
+  if (verification.status === "queued")
+    return { type: "record_verification_result", runId: verification.runId, status: "running" };
   if (verification.status === "running") {
     return { type: "record_verification_result", runId: verification.runId, status: "completed", outcome: "succeeded" };
   }
   if (verification.outcome !== "succeeded" && verification.outcome !== "partially_succeeded") {
     const active = currentBootstrapRuns(draft).find((run) => run.status !== "completed");
-    if (active) return { type: "record_bootstrap_result", runId: active.runId, status: "completed", outcome: "succeeded" };
+    if (active)
+      return { type: "record_bootstrap_result", runId: active.runId, status: "completed", outcome: "succeeded" };
     return { type: "start_verification" };
   }
   const runs = currentBootstrapRuns(draft);
   const active = runs.find((run) => run.status !== "completed");
-  if (active) return { type: "record_bootstrap_result", runId: active.runId, status: "completed", outcome: "succeeded" };
+  if (active)
+    return { type: "record_bootstrap_result", runId: active.runId, status: "completed", outcome: "succeeded" };
   const failed = runs.find((run) => run.outcome !== "succeeded" && run.outcome !== "partially_succeeded");
   if (failed) return { type: "start_bootstrap", operations: [failed.operation] };
   if (draft.bootstrap === null) return { type: "start_bootstrap", operations: ["sync_directory"] };

@@ -20,7 +20,11 @@ const actor = { id: "conformance-user" };
  * console.log(final.version, events.length);
  * ```
  */
-export async function assertDraftInvariants(store: DraftStore, workspaceId: string, draftId: string): Promise<{
+export async function assertDraftInvariants(
+  store: DraftStore,
+  workspaceId: string,
+  draftId: string,
+): Promise<{
   /** The validated draft. */
   draft: OnboardingDraft;
   /** Its audit trail. */

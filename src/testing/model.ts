@@ -171,8 +171,12 @@ class IdempotentRetry implements ModelCommand {
     if ("runId" in this.input) return; // worker reports are covered by WorkerReport
     const key = `key-${randomUUID()}`;
     const options = { actor: { id: `actor-${this.actor}` }, expectedVersion: model.version, idempotencyKey: key };
-    const first = await real.engine.execute(real.workspaceId, real.draftId, this.input, options).catch((e: unknown) => e);
-    const second = await real.engine.execute(real.workspaceId, real.draftId, this.input, options).catch((e: unknown) => e);
+    const first = await real.engine
+      .execute(real.workspaceId, real.draftId, this.input, options)
+      .catch((e: unknown) => e);
+    const second = await real.engine
+      .execute(real.workspaceId, real.draftId, this.input, options)
+      .catch((e: unknown) => e);
     if (!isOnboardingError(first) && !(first instanceof Error)) {
       const applied = first as Awaited<ReturnType<OnboardingEngine["execute"]>>;
       if (applied.event !== null) {
@@ -214,7 +218,12 @@ export async function runModel(store: DraftStore, commands: Iterable<ModelComman
   const engine = createOnboardingEngine({ store, authorize: () => true, retry: { attempts: 50, maxDelayMs: 10 } });
   const workspaceId = `model-${randomUUID()}`;
   const { draft } = await engine.create(workspaceId, {}, { actor: { id: "actor-0" } });
-  const model: DraftModel = { version: 1, terminal: false, seen: Array.from({ length: ACTORS }, () => 1), runs: new Set() };
+  const model: DraftModel = {
+    version: 1,
+    terminal: false,
+    seen: Array.from({ length: ACTORS }, () => 1),
+    runs: new Set(),
+  };
   const real: DraftReal = { engine, store, workspaceId, draftId: draft.id, draft };
   await fc.asyncModelRun(() => ({ model, real }), commands);
 }

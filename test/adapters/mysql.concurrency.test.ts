@@ -83,11 +83,20 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
 
   /** A draft with a provider selected (version 2, revision 1), ready for update_provider_connection. */
   async function seed(workspaceId: string): Promise<OnboardingDraft> {
-    const { draft } = await engine.create(workspaceId, { identity: { tenantId: "t", displayName: "Contoso" } }, { actor });
-    const result = await engine.execute(workspaceId, draft.id, { type: "select_provider", connectionId: "conn-1" }, {
-      actor,
-      expectedVersion: 1,
-    });
+    const { draft } = await engine.create(
+      workspaceId,
+      { identity: { tenantId: "t", displayName: "Contoso" } },
+      { actor },
+    );
+    const result = await engine.execute(
+      workspaceId,
+      draft.id,
+      { type: "select_provider", connectionId: "conn-1" },
+      {
+        actor,
+        expectedVersion: 1,
+      },
+    );
     return result.draft;
   }
 
@@ -97,7 +106,9 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
     const trail = versionTrail(await store.listAudit(workspaceId, draftId));
     expect(trail).toEqual(Array.from({ length: draft.version }, (_, i) => i + 1));
     const history = await engine.history(workspaceId, draftId, { actor });
-    expect(history.filter((e: AuditEvent) => e.kind === "created" || e.kind === "committed")).toHaveLength(draft.version);
+    expect(history.filter((e: AuditEvent) => e.kind === "created" || e.kind === "committed")).toHaveLength(
+      draft.version,
+    );
     expect(draft.provider?.revision).toBe(draft.version - 1);
     return draft;
   }
@@ -110,7 +121,14 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
     const commitsPerWriter = 3;
     const children = Array.from({ length: processes }, () =>
       finished(
-        start("mysql-writer.ts", [prefix, workspaceId, seeded.id, String(writersPerProcess), String(commitsPerWriter), "80000"]),
+        start("mysql-writer.ts", [
+          prefix,
+          workspaceId,
+          seeded.id,
+          String(writersPerProcess),
+          String(commitsPerWriter),
+          "80000",
+        ]),
         90_000,
       ),
     );
@@ -156,10 +174,15 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
       // Every commit the child saw acknowledged is durable.
       expect(draft.version).toBeGreaterThanOrEqual(acknowledged);
       // The row is not left locked: a new commit goes through at once.
-      const after = await engine.execute(workspaceId, seeded.id, { type: "update_provider_connection", connectionId: "conn-1" }, {
-        actor,
-        expectedVersion: draft.version,
-      });
+      const after = await engine.execute(
+        workspaceId,
+        seeded.id,
+        { type: "update_provider_connection", connectionId: "conn-1" },
+        {
+          actor,
+          expectedVersion: draft.version,
+        },
+      );
       expect(after.version).toBe(draft.version + 1);
       acknowledged = after.version;
     }

@@ -41,7 +41,13 @@ const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
 const T0 = Date.parse("2030-01-01T00:00:00.000Z");
 const iso = (offsetMs: number): string => new Date(T0 + offsetMs).toISOString();
 
-function draftOf(workspaceId: string, id: string, tenantId?: string, at = iso(0), displayName = "Contoso"): OnboardingDraft {
+function draftOf(
+  workspaceId: string,
+  id: string,
+  tenantId?: string,
+  at = iso(0),
+  displayName = "Contoso",
+): OnboardingDraft {
   return newDraft({
     id,
     workspaceId,
@@ -83,7 +89,9 @@ describe("mysql adapter module", () => {
       for (const line of code.filter((l) => /from\s+["']mysql2/.test(l) || /require\(["']mysql2/.test(l))) {
         expect(line, `${file}: ${line}`).toMatch(/^import type /);
       }
-      expect(code.join("\n"), file).not.toMatch(/src\/engine|\.\.\/\.\.\/engine|adapters\/(memory|sqlite|postgres|redis)/);
+      expect(code.join("\n"), file).not.toMatch(
+        /src\/engine|\.\.\/\.\.\/engine|adapters\/(memory|sqlite|postgres|redis)/,
+      );
     }
   });
 
@@ -185,7 +193,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       const d1 = draftOf(w, "d1", "t1");
       await insertOk(d1);
       const cancelled = next(d1, { type: "cancel", reason: "test" });
-      expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null })).toEqual({ ok: true });
+      expect(
+        await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null }),
+      ).toEqual({ ok: true });
       const [row] = await raw(
         `SELECT CAST(\`id\` AS CHAR) AS id, \`version\`, \`state\`, \`current_checkpoint\`, CAST(\`tenant_id\` AS CHAR) AS tenant, ` +
           `\`open_tenant_id\`, \`created_at\`, \`updated_at\` FROM \`${t.drafts}\` WHERE \`workspace_id\` = ?`,
@@ -218,12 +228,19 @@ describe.skipIf(!up)("mysql adapter", () => {
       const v1 = draftOf(w, "d1", "t1");
       await insertOk(v1);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({
+        ok: true,
+      });
 
       // A stale writer (also expecting 1) with an idempotency record: rejected, nothing written.
       const stale = next(v1, { type: "select_provider", connectionId: "c2" });
       expect(
-        await store.commit({ draft: stale, expectedVersion: 1, events: [eventFor(stale)], idempotency: idempotencyFor(stale, "k-stale") }),
+        await store.commit({
+          draft: stale,
+          expectedVersion: 1,
+          events: [eventFor(stale)],
+          idempotency: idempotencyFor(stale, "k-stale"),
+        }),
       ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
       expect(encodeDraft(parseDraft(await store.load(w, "d1")))).toBe(encodeDraft(v2));
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2]);
@@ -236,7 +253,9 @@ describe.skipIf(!up)("mysql adapter", () => {
         reason: "version_conflict",
         actualVersion: 2,
       });
-      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({
+        ok: true,
+      });
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2, 3]);
     });
 
@@ -261,7 +280,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       const d = draftOf(w, "d1");
       await insertOk(d);
       const again = draftOf(w, "d1", "t9", iso(5));
-      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: idempotencyFor(again, "k1") })).toEqual({
+      expect(
+        await store.insert({ draft: again, event: eventFor(again), idempotency: idempotencyFor(again, "k1") }),
+      ).toEqual({
         ok: false,
         reason: "draft_exists",
       });
@@ -294,7 +315,14 @@ describe.skipIf(!up)("mysql adapter", () => {
 
       // Identifying d3 as t1 would open a second slot: rejected, nothing written.
       const d3v2 = next(d3, { type: "identify", tenantId: "t1", displayName: "Second" });
-      expect(await store.commit({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: idempotencyFor(d3v2, "k3") })).toEqual({
+      expect(
+        await store.commit({
+          draft: d3v2,
+          expectedVersion: 1,
+          events: [eventFor(d3v2)],
+          idempotency: idempotencyFor(d3v2, "k3"),
+        }),
+      ).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "d1",
@@ -304,23 +332,34 @@ describe.skipIf(!up)("mysql adapter", () => {
       expect(await store.loadIdempotency(w, "k3")).toBeNull();
 
       // Tenant ids are compared byte for byte: case and trailing spaces matter.
-      for (const [id, tenant] of [["d5", "T1"], ["d6", "t1 "], ["d7", " t1"]] as const) await insertOk(draftOf(w, id, tenant));
+      for (const [id, tenant] of [
+        ["d5", "T1"],
+        ["d6", "t1 "],
+        ["d7", " t1"],
+      ] as const)
+        await insertOk(draftOf(w, id, tenant));
 
       // Cancelling d1 frees the slot.
       const d1v2 = next(d1, { type: "cancel", reason: null });
-      expect(await store.commit({ draft: d1v2, expectedVersion: 1, events: [eventFor(d1v2)], idempotency: null })).toEqual({ ok: true });
+      expect(
+        await store.commit({ draft: d1v2, expectedVersion: 1, events: [eventFor(d1v2)], idempotency: null }),
+      ).toEqual({ ok: true });
       expect(await store.findOpenDraft(w, "t1")).toBeNull();
-      expect(await store.commit({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: null })).toEqual({ ok: true });
-      expect((parseDraft(await store.findOpenDraft(w, "t1"))).id).toBe("d3");
-      expect((parseDraft(await store.findOpenDraft(w, "T1"))).id).toBe("d5");
-      expect((parseDraft(await store.findOpenDraft(w, "t1 "))).id).toBe("d6");
+      expect(
+        await store.commit({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: null }),
+      ).toEqual({ ok: true });
+      expect(parseDraft(await store.findOpenDraft(w, "t1")).id).toBe("d3");
+      expect(parseDraft(await store.findOpenDraft(w, "T1")).id).toBe("d5");
+      expect(parseDraft(await store.findOpenDraft(w, "t1 ")).id).toBe("d6");
       expect(await store.findOpenDraft(ws(), "t1")).toBeNull();
     });
 
     it("lets exactly one of many concurrent inserts for a tenant win", async () => {
       const w = ws();
       const drafts = Array.from({ length: 12 }, (_, i) => draftOf(w, `race-${i}`, "t-race"));
-      const results = await Promise.all(drafts.map((draft) => store.insert({ draft, event: eventFor(draft), idempotency: null })));
+      const results = await Promise.all(
+        drafts.map((draft) => store.insert({ draft, event: eventFor(draft), idempotency: null })),
+      );
       const winners = results.flatMap((result, i) => (result.ok ? [drafts[i]?.id] : []));
       expect(winners).toHaveLength(1);
       for (const result of results) {
@@ -345,8 +384,17 @@ describe.skipIf(!up)("mysql adapter", () => {
           const levelStore = createMySqlStore({ pool: levelPool, tablePrefix: prefix });
           const engine = createOnboardingEngine({ store: levelStore, authorize: () => true });
           const w = ws();
-          const { draft } = await engine.create(w, { identity: { tenantId: "t", displayName: "A" } }, { actor: { id: "u" } });
-          await engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor: { id: "u" }, expectedVersion: 1 });
+          const { draft } = await engine.create(
+            w,
+            { identity: { tenantId: "t", displayName: "A" } },
+            { actor: { id: "u" } },
+          );
+          await engine.execute(
+            w,
+            draft.id,
+            { type: "select_provider", connectionId: "c" },
+            { actor: { id: "u" }, expectedVersion: 1 },
+          );
           const writers = 8;
           const commits = 3;
           const won: number[] = [];
@@ -356,10 +404,15 @@ describe.skipIf(!up)("mysql adapter", () => {
                 if (attempts > 500) throw new Error(`writer ${i} starved`);
                 const current = await engine.get(w, draft.id, { actor: { id: "u" } });
                 try {
-                  const r = await engine.execute(w, draft.id, { type: "update_provider_connection", connectionId: "c" }, {
-                    actor: { id: `w${i}` },
-                    expectedVersion: current.version,
-                  });
+                  const r = await engine.execute(
+                    w,
+                    draft.id,
+                    { type: "update_provider_connection", connectionId: "c" },
+                    {
+                      actor: { id: `w${i}` },
+                      expectedVersion: current.version,
+                    },
+                  );
                   won.push(r.version);
                   done += 1;
                 } catch (error) {
@@ -373,7 +426,9 @@ describe.skipIf(!up)("mysql adapter", () => {
           const final = parseDraft(await levelStore.load(w, draft.id));
           expect(final.version).toBe(total + 2);
           expect(final.provider?.revision).toBe(total + 1);
-          expect(versionTrail(await levelStore.listAudit(w, draft.id))).toEqual(Array.from({ length: total + 2 }, (_, i) => i + 1));
+          expect(versionTrail(await levelStore.listAudit(w, draft.id))).toEqual(
+            Array.from({ length: total + 2 }, (_, i) => i + 1),
+          );
         } finally {
           await levelPool.end();
         }
@@ -390,13 +445,22 @@ describe.skipIf(!up)("mysql adapter", () => {
       await insertOk(b1);
       const a2 = next(a1, { type: "select_provider", connectionId: "c1" });
       const record = idempotencyFor(a2, "key-1");
-      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: record })).toEqual({ ok: true });
+      expect(
+        await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: record }),
+      ).toEqual({ ok: true });
       expect(await store.loadIdempotency(w, "key-1")).toEqual(JSON.parse(JSON.stringify(record)));
       expect(await store.loadIdempotency(ws(), "key-1")).toBeNull();
       expect(await store.loadIdempotency(w, "KEY-1")).toBeNull();
 
       const b2 = next(b1, { type: "select_provider", connectionId: "c1" });
-      expect(await store.commit({ draft: b2, expectedVersion: 1, events: [eventFor(b2)], idempotency: idempotencyFor(b2, "key-1") })).toEqual({
+      expect(
+        await store.commit({
+          draft: b2,
+          expectedVersion: 1,
+          events: [eventFor(b2)],
+          idempotency: idempotencyFor(b2, "key-1"),
+        }),
+      ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
@@ -420,7 +484,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       await insertOk(d);
       const kinds = ["conflict", "denied", "conflict"] as const;
       for (const [i, kind] of kinds.entries()) {
-        await store.appendAudit([eventFor(d, { kind, eventId: `x${i}`, toVersion: null, expectedVersion: 1, actualVersion: 2 })]);
+        await store.appendAudit([
+          eventFor(d, { kind, eventId: `x${i}`, toVersion: null, expectedVersion: 1, actualVersion: 2 }),
+        ]);
       }
       await store.appendAudit([]);
       await store.appendAudit([
@@ -441,7 +507,7 @@ describe.skipIf(!up)("mysql adapter", () => {
       "\\",
       "\\'",
       "'; DROP TABLE onboarding_drafts; --",
-      "\" OR 1=1 -- ",
+      '" OR 1=1 -- ',
       "` OR `1`=`1",
       "%_*?",
       "\\0\\n\\r\\Z\\%",
@@ -454,7 +520,7 @@ describe.skipIf(!up)("mysql adapter", () => {
       "A",
       "a",
       "\uFEFFbom",
-      "{\"json\":[1,2]}",
+      '{"json":[1,2]}',
       "</script><script>",
       "$1 ? :name @v",
     ];
@@ -476,25 +542,39 @@ describe.skipIf(!up)("mysql adapter", () => {
       const round = `${uniqueSuffix()}`;
       let n = 0;
       await fc.assert(
-        fc.asyncProperty(idArb, idArb, idArb, textArb, fc.string({ unit: "binary", minLength: 1, maxLength: 255 }).filter(nulFree), async (wsTail, id, tenantId, displayName, key) => {
-          n += 1;
-          const w = `${round}-${n}-${wsTail}`.slice(0, 128);
-          const v1 = draftOf(w, id, tenantId, iso(n), displayName);
-          await insertOk(v1);
-          const v2 = next(v1, { type: "select_provider", connectionId: id });
-          expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: idempotencyFor(v2, key) })).toEqual({ ok: true });
+        fc.asyncProperty(
+          idArb,
+          idArb,
+          idArb,
+          textArb,
+          fc.string({ unit: "binary", minLength: 1, maxLength: 255 }).filter(nulFree),
+          async (wsTail, id, tenantId, displayName, key) => {
+            n += 1;
+            const w = `${round}-${n}-${wsTail}`.slice(0, 128);
+            const v1 = draftOf(w, id, tenantId, iso(n), displayName);
+            await insertOk(v1);
+            const v2 = next(v1, { type: "select_provider", connectionId: id });
+            expect(
+              await store.commit({
+                draft: v2,
+                expectedVersion: 1,
+                events: [eventFor(v2)],
+                idempotency: idempotencyFor(v2, key),
+              }),
+            ).toEqual({ ok: true });
 
-          expect(encodeDraft(parseDraft(await store.load(w, id)))).toBe(encodeDraft(v2));
-          expect(encodeDraft(parseDraft(await store.findOpenDraft(w, tenantId)))).toBe(encodeDraft(v2));
-          const record = (await store.loadIdempotency(w, key)) as IdempotencyRecord;
-          expect(record.key).toBe(key);
-          expect(encodeDraft(parseDraft(record.outcome.draft))).toBe(encodeDraft(v2));
-          const audit = await store.listAudit(w, id);
-          expect(audit).toHaveLength(2);
-          expect((audit[0] as { draftId: string }).draftId).toBe(id);
-          const page = await store.list(w, { limit: 5 });
-          expect(page.drafts.map((d) => (d as OnboardingDraft).id)).toEqual([id]);
-        }),
+            expect(encodeDraft(parseDraft(await store.load(w, id)))).toBe(encodeDraft(v2));
+            expect(encodeDraft(parseDraft(await store.findOpenDraft(w, tenantId)))).toBe(encodeDraft(v2));
+            const record = (await store.loadIdempotency(w, key)) as IdempotencyRecord;
+            expect(record.key).toBe(key);
+            expect(encodeDraft(parseDraft(record.outcome.draft))).toBe(encodeDraft(v2));
+            const audit = await store.listAudit(w, id);
+            expect(audit).toHaveLength(2);
+            expect((audit[0] as { draftId: string }).draftId).toBe(id);
+            const page = await store.list(w, { limit: 5 });
+            expect(page.drafts.map((d) => (d as OnboardingDraft).id)).toEqual([id]);
+          },
+        ),
         { numRuns: 100 },
       );
     });
@@ -509,20 +589,30 @@ describe.skipIf(!up)("mysql adapter", () => {
           { id: `${name}-${i}`, identity: { tenantId: `${name}|${i}`, displayName } },
           { actor: { id: `actor ${name}` } },
         );
-        const r = await engine.execute(w, draft.id, { type: "select_provider", connectionId: name }, {
-          actor: { id: "u1" },
-          expectedVersion: 1,
-          idempotencyKey: `${name}#${i}`,
-        });
+        const r = await engine.execute(
+          w,
+          draft.id,
+          { type: "select_provider", connectionId: name },
+          {
+            actor: { id: "u1" },
+            expectedVersion: 1,
+            idempotencyKey: `${name}#${i}`,
+          },
+        );
         const loaded = await engine.get(w, draft.id, { actor: { id: "u1" } });
         expect(encodeDraft(loaded)).toBe(encodeDraft(r.draft));
         expect(loaded.identity?.displayName).toBe(displayName);
         expect(loaded.provider?.connectionId).toBe(name);
-        const replay = await engine.execute(w, draft.id, { type: "select_provider", connectionId: name }, {
-          actor: { id: "u1" },
-          expectedVersion: 1,
-          idempotencyKey: `${name}#${i}`,
-        });
+        const replay = await engine.execute(
+          w,
+          draft.id,
+          { type: "select_provider", connectionId: name },
+          {
+            actor: { id: "u1" },
+            expectedVersion: 1,
+            idempotencyKey: `${name}#${i}`,
+          },
+        );
         expect(replay.replayed).toBe(true);
         const history = await engine.history(w, draft.id, { actor: { id: "u1" } });
         expect(history.map((event) => event.toVersion)).toEqual([1, 2]);
@@ -537,24 +627,48 @@ describe.skipIf(!up)("mysql adapter", () => {
       const t = mysqlTableNames(prefix);
       const edits: [string, (doc: Record<string, unknown>) => string][] = [
         ["version as text", (doc) => JSON.stringify({ ...doc, version: "two" })],
-        ["unknown state", (doc) => JSON.stringify({ ...doc, lifecycle: { ...(doc["lifecycle"] as object), state: "paused" } })],
-        ["lifecycle disagrees", (doc) => JSON.stringify({ ...doc, lifecycle: { ...(doc["lifecycle"] as object), state: "completed" } })],
+        [
+          "unknown state",
+          (doc) => JSON.stringify({ ...doc, lifecycle: { ...(doc["lifecycle"] as object), state: "paused" } }),
+        ],
+        [
+          "lifecycle disagrees",
+          (doc) => JSON.stringify({ ...doc, lifecycle: { ...(doc["lifecycle"] as object), state: "completed" } }),
+        ],
         ["identity not an object", (doc) => JSON.stringify({ ...doc, identity: 42 })],
         ["an array", () => "[1,2,3]"],
-        ["not JSON", () => "{\"id\": \"d1\", truncated"],
+        ["not JSON", () => '{"id": "d1", truncated'],
         ["empty", () => ""],
       ];
       for (const [i, [label, edit]] of edits.entries()) {
-        const { draft } = await engine.create(w, { identity: { tenantId: `t${i}`, displayName: "X" } }, { actor: { id: "u1" } });
+        const { draft } = await engine.create(
+          w,
+          { identity: { tenantId: `t${i}`, displayName: "X" } },
+          { actor: { id: "u1" } },
+        );
         const document = JSON.parse(encodeDraft(draft)) as Record<string, unknown>;
         const corrupt = edit(document);
-        await pool.execute(`UPDATE \`${t.drafts}\` SET \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [corrupt, w, draft.id]);
-        await expect(engine.get(w, draft.id, { actor: { id: "u1" } }), label).rejects.toBeInstanceOf(CorruptRecordError);
+        await pool.execute(`UPDATE \`${t.drafts}\` SET \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [
+          corrupt,
+          w,
+          draft.id,
+        ]);
+        await expect(engine.get(w, draft.id, { actor: { id: "u1" } }), label).rejects.toBeInstanceOf(
+          CorruptRecordError,
+        );
         await expect(
-          engine.execute(w, draft.id, { type: "select_provider", connectionId: "c" }, { actor: { id: "u1" }, expectedVersion: 1 }),
+          engine.execute(
+            w,
+            draft.id,
+            { type: "select_provider", connectionId: "c" },
+            { actor: { id: "u1" }, expectedVersion: 1 },
+          ),
           label,
         ).rejects.toBeInstanceOf(CorruptRecordError);
-        const [row] = await raw(`SELECT \`document\`, \`version\` FROM \`${t.drafts}\` WHERE \`workspace_id\` = ? AND \`id\` = ?`, [w, draft.id]);
+        const [row] = await raw(
+          `SELECT \`document\`, \`version\` FROM \`${t.drafts}\` WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+          [w, draft.id],
+        );
         expect(row?.["document"], label).toBe(corrupt);
         expect(row?.["version"], label).toBe(1);
       }
@@ -573,13 +687,19 @@ describe.skipIf(!up)("mysql adapter", () => {
         await insertOk(draft);
         if (i % 3 === 1) {
           draft = next(draft, { type: "cancel", reason: "x" }, iso(999_999));
-          expect(await store.commit({ draft, expectedVersion: 1, events: [eventFor(draft)], idempotency: null })).toEqual({ ok: true });
+          expect(
+            await store.commit({ draft, expectedVersion: 1, events: [eventFor(draft)], idempotency: null }),
+          ).toEqual({ ok: true });
         }
         expected.push({ id, createdAt: at, state: draft.lifecycle.state });
       }
       await insertOk(draftOf(ws(), "other-workspace", "t1"));
       const byKey = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number =>
-        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : Buffer.compare(Buffer.from(a.id), Buffer.from(b.id));
+        a.createdAt < b.createdAt
+          ? -1
+          : a.createdAt > b.createdAt
+            ? 1
+            : Buffer.compare(Buffer.from(a.id), Buffer.from(b.id));
       expected.sort(byKey);
 
       async function all(state: "cancelled" | "draft" | undefined, limit: number): Promise<string[]> {
@@ -625,12 +745,16 @@ describe.skipIf(!up)("mysql adapter", () => {
     // version while the engine sees another: reads must report it instead.
     for (const cache of ["warm cache", "no cache"] as const) {
       it(`load, findOpenDraft and list report CorruptRecordError after the column changed (${cache})`, async () => {
-        const reader = cache === "warm cache" ? store : createMySqlStore({ pool, tablePrefix: prefix, documentCacheSize: 0 });
+        const reader =
+          cache === "warm cache" ? store : createMySqlStore({ pool, tablePrefix: prefix, documentCacheSize: 0 });
         const w = ws();
         const d = draftOf(w, "d1", "t1");
         await insertOk(d);
         expect(parseDraft(await reader.load(w, "d1")).version).toBe(1);
-        await raw(`UPDATE \`${mysqlTableNames(prefix).drafts}\` SET \`version\` = 2 WHERE \`workspace_id\` = ? AND \`id\` = ?`, [w, "d1"]);
+        await raw(
+          `UPDATE \`${mysqlTableNames(prefix).drafts}\` SET \`version\` = 2 WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+          [w, "d1"],
+        );
         const error = await reader.load(w, "d1").catch((e: unknown) => e);
         expect(error).toBeInstanceOf(CorruptRecordError);
         expect((error as CorruptRecordError).issues.map((issue) => issue.code)).toEqual(["version_mismatch"]);
@@ -660,7 +784,9 @@ describe.skipIf(!up)("mysql adapter", () => {
 
       // Still applied once the draft has moved on.
       const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" }, iso(2000));
-      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({
+        ok: true,
+      });
       expect(await store.commit(input)).toEqual({ ok: true });
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2, 3]);
       expect(parseDraft(await store.load(w, "d1")).version).toBe(3);
@@ -674,14 +800,25 @@ describe.skipIf(!up)("mysql adapter", () => {
       const bare = { draft: v2, expectedVersion: 1, events: [], idempotency: null };
       expect(await store.commit(bare)).toEqual({ ok: true });
       expect(await store.commit(bare)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
-      expect(await store.commit({ ...bare, events: [eventFor(v2)] })).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+      expect(await store.commit({ ...bare, events: [eventFor(v2)] })).toEqual({
+        ok: false,
+        reason: "version_conflict",
+        actualVersion: 2,
+      });
       expect(await auditCount(w, "d1")).toBe(1);
       // The same event id stored for another draft does not count.
       const other = draftOf(w, "d2");
       const otherEvent = eventFor(other);
       expect(await store.insert({ draft: other, event: otherEvent, idempotency: null })).toEqual({ ok: true });
       const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" });
-      expect(await store.commit({ draft: v3, expectedVersion: 1, events: [{ ...eventFor(v3), eventId: otherEvent.eventId }], idempotency: null })).toEqual({
+      expect(
+        await store.commit({
+          draft: v3,
+          expectedVersion: 1,
+          events: [{ ...eventFor(v3), eventId: otherEvent.eventId }],
+          idempotency: null,
+        }),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: 2,
@@ -697,7 +834,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       expect(await auditCount(w, "d1")).toBe(1);
       // After the draft moved on (and left its tenant slot), the re-sent insert is still applied.
       const cancelled = next(d, { type: "cancel", reason: null });
-      expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null })).toEqual({ ok: true });
+      expect(
+        await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null }),
+      ).toEqual({ ok: true });
       await insertOk(draftOf(w, "d2", "t1"));
       expect(await store.insert(input)).toEqual({ ok: true });
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2]);
@@ -722,7 +861,14 @@ describe.skipIf(!up)("mysql adapter", () => {
         const d = draftOf(w, `d-${x}`, `t-${x}`);
         await insertOk(d);
         const d2 = next(d, { type: "select_provider", connectionId: "c" });
-        expect(await store.commit({ draft: d2, expectedVersion: 1, events: [eventFor(d2)], idempotency: idempotencyFor(d2, `k-${x}`) })).toEqual({ ok: true });
+        expect(
+          await store.commit({
+            draft: d2,
+            expectedVersion: 1,
+            events: [eventFor(d2)],
+            idempotency: idempotencyFor(d2, `k-${x}`),
+          }),
+        ).toEqual({ ok: true });
         expect(await store.load(w, `d-${y}`)).toBeNull();
         expect(await store.findOpenDraft(w, `t-${y}`)).toBeNull();
         expect(await store.loadIdempotency(w, `k-${y}`)).toBeNull();
@@ -737,9 +883,18 @@ describe.skipIf(!up)("mysql adapter", () => {
         const e = draftOf(w, `d-${y}`, `t-${y}`);
         await insertOk(e);
         const e2 = next(e, { type: "select_provider", connectionId: "c" });
-        expect(await store.commit({ draft: e2, expectedVersion: 1, events: [eventFor(e2)], idempotency: idempotencyFor(e2, `k-${y}`) })).toEqual({ ok: true });
+        expect(
+          await store.commit({
+            draft: e2,
+            expectedVersion: 1,
+            events: [eventFor(e2)],
+            idempotency: idempotencyFor(e2, `k-${y}`),
+          }),
+        ).toEqual({ ok: true });
         const f = draftOf(wy, `d-${x}`, `t-${x}`);
-        expect(await store.insert({ draft: f, event: eventFor(f), idempotency: idempotencyFor(f, `k-${x}`, "create") })).toEqual({ ok: true });
+        expect(
+          await store.insert({ draft: f, event: eventFor(f), idempotency: idempotencyFor(f, `k-${x}`, "create") }),
+        ).toEqual({ ok: true });
 
         expect(parseDraft(await store.load(w, `d-${x}`)).identity?.tenantId).toBe(`t-${x}`);
         expect(parseDraft(await store.load(w, `d-${y}`)).identity?.tenantId).toBe(`t-${y}`);
@@ -750,8 +905,12 @@ describe.skipIf(!up)("mysql adapter", () => {
         expect(parseDraft(await store.load(wy, `d-${x}`)).workspaceId).toBe(wy);
         expect(parseDraft(await store.findOpenDraft(wy, `t-${x}`)).workspaceId).toBe(wy);
         expect(((await store.loadIdempotency(wy, `k-${x}`)) as IdempotencyRecord).workspaceId).toBe(wy);
-        expect((await store.list(w, { limit: 10 })).drafts.map((draft) => parseDraft(draft).id).sort()).toEqual([`d-${x}`, `d-${y}`].sort());
-        expect((await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId)).toEqual([wy]);
+        expect((await store.list(w, { limit: 10 })).drafts.map((draft) => parseDraft(draft).id).sort()).toEqual(
+          [`d-${x}`, `d-${y}`].sort(),
+        );
+        expect((await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId)).toEqual([
+          wy,
+        ]);
         expect(versionTrail(await store.listAudit(w, `d-${x}`))).toEqual([1, 2]);
         expect(versionTrail(await store.listAudit(wy, `d-${x}`))).toEqual([1]);
       });
@@ -766,8 +925,10 @@ describe.skipIf(!up)("mysql adapter", () => {
       );
       const typeOf = (table: string, column: string): string =>
         String(columns.find((row) => row["t"] === table && row["c"] === column)?.["type"]);
-      for (const column of ["workspace_id", "id", "tenant_id", "open_tenant_id"]) expect(typeOf(t.drafts, column), column).toBe("varbinary(512)");
-      for (const column of ["workspace_id", "draft_id", "event_id"]) expect(typeOf(t.audit, column), column).toBe("varbinary(512)");
+      for (const column of ["workspace_id", "id", "tenant_id", "open_tenant_id"])
+        expect(typeOf(t.drafts, column), column).toBe("varbinary(512)");
+      for (const column of ["workspace_id", "draft_id", "event_id"])
+        expect(typeOf(t.audit, column), column).toBe("varbinary(512)");
       expect(typeOf(t.idempotency, "workspace_id")).toBe("varbinary(512)");
       expect(typeOf(t.idempotency, "idempotency_key")).toBe("varbinary(1020)");
     });
@@ -783,32 +944,50 @@ describe.skipIf(!up)("mysql adapter", () => {
       await insertOk(v1);
       // Fast-forward the stored record to MAX - 1 (document and column together).
       const before: OnboardingDraft = { ...v1, version: MAX - 1 };
-      await raw(`UPDATE \`${t.drafts}\` SET \`version\` = ?, \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`, [
-        MAX - 1,
-        encodeDraft(before),
-        w,
-        "d1",
-      ]);
+      await raw(
+        `UPDATE \`${t.drafts}\` SET \`version\` = ?, \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+        [MAX - 1, encodeDraft(before), w, "d1"],
+      );
       expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX - 1);
       const last = next(before, { type: "select_provider", connectionId: "c1" });
       expect(last.version).toBe(MAX);
-      expect(await store.commit({ draft: last, expectedVersion: MAX - 1, events: [eventFor(last)], idempotency: idempotencyFor(last, "k-max") })).toEqual({ ok: true });
+      expect(
+        await store.commit({
+          draft: last,
+          expectedVersion: MAX - 1,
+          events: [eventFor(last)],
+          idempotency: idempotencyFor(last, "k-max"),
+        }),
+      ).toEqual({ ok: true });
       expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX);
       expect(parseDraft(await store.findOpenDraft(w, "t1")).version).toBe(MAX);
       expect(parseDraft((await store.list(w, { limit: 1 })).drafts[0]).version).toBe(MAX);
       expect(((await store.loadIdempotency(w, "k-max")) as IdempotencyRecord).outcome.version).toBe(MAX);
       const stale = next(before, { type: "select_provider", connectionId: "c2" });
-      expect(await store.commit({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale)], idempotency: null })).toEqual({
+      expect(
+        await store.commit({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale)], idempotency: null }),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: MAX,
       });
-      await store.appendAudit([eventFor(last, { kind: "conflict", eventId: "x-max", toVersion: null, expectedVersion: MAX, actualVersion: MAX })]);
+      await store.appendAudit([
+        eventFor(last, {
+          kind: "conflict",
+          eventId: "x-max",
+          toVersion: null,
+          expectedVersion: MAX,
+          actualVersion: MAX,
+        }),
+      ]);
       const audit = (await store.listAudit(w, "d1")) as AuditEvent[];
       expect(audit.map((event) => event.toVersion)).toEqual([1, MAX, null]);
       expect(audit[1]?.fromVersion).toBe(MAX - 1);
       expect(audit[2]).toMatchObject({ expectedVersion: MAX, actualVersion: MAX });
-      const [row] = await raw(`SELECT \`from_version\`, \`to_version\` FROM \`${t.audit}\` WHERE \`workspace_id\` = ? AND \`kind\` = 'committed'`, [w]);
+      const [row] = await raw(
+        `SELECT \`from_version\`, \`to_version\` FROM \`${t.audit}\` WHERE \`workspace_id\` = ? AND \`kind\` = 'committed'`,
+        [w],
+      );
       expect(row).toEqual({ from_version: MAX - 1, to_version: MAX });
     });
   });
@@ -816,7 +995,9 @@ describe.skipIf(!up)("mysql adapter", () => {
   describe("pruneIdempotency on the concrete type", () => {
     it("is a required method taking the port's cut-off", async () => {
       expectTypeOf(store.pruneIdempotency).toEqualTypeOf<(before: string) => Promise<number>>();
-      expectTypeOf<Parameters<MySqlStore["pruneIdempotency"]>>().toEqualTypeOf<Parameters<NonNullable<DraftStore["pruneIdempotency"]>>>();
+      expectTypeOf<Parameters<MySqlStore["pruneIdempotency"]>>().toEqualTypeOf<
+        Parameters<NonNullable<DraftStore["pruneIdempotency"]>>
+      >();
       // Called without `?.`: a compile error (TS2722) if the method were optional.
       expect(await store.pruneIdempotency("1970-01-01T00:00:00.000Z")).toBe(0);
     });
@@ -827,14 +1008,20 @@ describe.skipIf(!up)("mysql adapter", () => {
       const missing = createMySqlStore({ pool, tablePrefix: `${prefix}never_migrated_` });
       const d = draftOf(ws(), "d1", "t1");
       await expect(missing.load("w", "d")).rejects.toBeInstanceOf(StoreError);
-      await expect(missing.insert({ draft: d, event: eventFor(d), idempotency: null })).rejects.toBeInstanceOf(StoreError);
-      await expect(missing.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null })).rejects.toBeInstanceOf(StoreError);
+      await expect(missing.insert({ draft: d, event: eventFor(d), idempotency: null })).rejects.toBeInstanceOf(
+        StoreError,
+      );
+      await expect(
+        missing.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null }),
+      ).rejects.toBeInstanceOf(StoreError);
       await expect(missing.list("w", { limit: 1 })).rejects.toBeInstanceOf(StoreError);
       await expect(missing.appendAudit([eventFor(d)])).rejects.toBeInstanceOf(StoreError);
 
       const unreachable = createMySqlStore({ connection: { ...MYSQL_OPTIONS, port: 1, connectTimeout: 500 } });
       await expect(unreachable.load("w", "d")).rejects.toBeInstanceOf(StoreError);
-      await expect(unreachable.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null })).rejects.toBeInstanceOf(StoreError);
+      await expect(
+        unreachable.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null }),
+      ).rejects.toBeInstanceOf(StoreError);
       await unreachable.close();
     });
 
@@ -849,7 +1036,9 @@ describe.skipIf(!up)("mysql adapter", () => {
         await pool.query(`KILL CONNECTION ${Number(row.id)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
         const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-        expect(await own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({ ok: true });
+        expect(await own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({
+          ok: true,
+        });
         expect(parseDraft(await own.load(w, "d1")).version).toBe(2);
       } finally {
         await single.end();

@@ -11,7 +11,14 @@ import type { PostgresStore } from "../../src/adapters/postgres/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
 import { assertDraftInvariants } from "../../src/testing/index.js";
 import { serviceAvailable } from "../support/services.js";
-import { POSTGRES_URL, dropTables, migratedStore, probePostgres, testPool, uniquePrefix } from "./fixtures/postgres-support.js";
+import {
+  POSTGRES_URL,
+  dropTables,
+  migratedStore,
+  probePostgres,
+  testPool,
+  uniquePrefix,
+} from "./fixtures/postgres-support.js";
 
 const up = await serviceAvailable("PostgreSQL", probePostgres);
 const actor = { id: "u1" };
@@ -61,7 +68,11 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
   async function freshDraft(label: string): Promise<{ workspaceId: string; draftId: string }> {
     const workspaceId = `ws-${label}-${Math.random().toString(36).slice(2)}`;
     const engine = createOnboardingEngine({ store, authorize: () => true });
-    const { draft } = await engine.create(workspaceId, { identity: { tenantId: "t", displayName: "Contoso" } }, { actor });
+    const { draft } = await engine.create(
+      workspaceId,
+      { identity: { tenantId: "t", displayName: "Contoso" } },
+      { actor },
+    );
     return { workspaceId, draftId: draft.id };
   }
 
@@ -108,11 +119,19 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
       const startAt = String(Date.now() + 2_000); // every child connects first, then all fire together
       const outputs = await Promise.all(
         Array.from({ length: 4 }, () =>
-          finished(spawnFixture("postgres-keyed-creator.ts", [POSTGRES_URL, prefix, workspaceId, "retry-key", "4", startAt]), 30_000),
+          finished(
+            spawnFixture("postgres-keyed-creator.ts", [POSTGRES_URL, prefix, workspaceId, "retry-key", "4", startAt]),
+            30_000,
+          ),
         ),
       );
       const results = outputs.flatMap(
-        (out) => (JSON.parse(out.trim()) as { results: { created?: boolean; replayed?: boolean; draftId?: string; error?: string }[] }).results,
+        (out) =>
+          (
+            JSON.parse(out.trim()) as {
+              results: { created?: boolean; replayed?: boolean; draftId?: string; error?: string }[];
+            }
+          ).results,
       );
       expect(results.filter((result) => result.error !== undefined)).toEqual([]);
       expect(results.filter((result) => result.created === true)).toHaveLength(1);
@@ -126,14 +145,25 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
   it("a writer killed with SIGKILL mid-stream leaves record and audit in agreement", async () => {
     const { workspaceId, draftId } = await freshDraft("crash");
     for (const afterCommits of [4, 25]) {
-      const child = spawnFixture("postgres-crash-writer.ts", [POSTGRES_URL, prefix, workspaceId, draftId, "4", "5000", "20000"]);
+      const child = spawnFixture("postgres-crash-writer.ts", [
+        POSTGRES_URL,
+        prefix,
+        workspaceId,
+        draftId,
+        "4",
+        "5000",
+        "20000",
+      ]);
       const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
       await new Promise<void>((resolve, reject) => {
         let seen = 0;
         let err = "";
         child.stderr?.on("data", (chunk: Buffer) => (err += chunk.toString()));
         child.stdout?.on("data", (chunk: Buffer) => {
-          seen += chunk.toString().split("\n").filter((line) => line.startsWith("v ")).length;
+          seen += chunk
+            .toString()
+            .split("\n")
+            .filter((line) => line.startsWith("v ")).length;
           if (seen >= afterCommits) {
             child.kill("SIGKILL"); // mid-stream: other loops have statements in flight
             resolve();
@@ -155,10 +185,15 @@ describe.skipIf(!up)("postgres adapter under concurrency", () => {
     }
     const engine = createOnboardingEngine({ store, authorize: () => true });
     const current = await engine.get(workspaceId, draftId, { actor });
-    const after = await engine.execute(workspaceId, draftId, { type: "select_provider", connectionId: "after-crash" }, {
-      actor,
-      expectedVersion: current.version,
-    });
+    const after = await engine.execute(
+      workspaceId,
+      draftId,
+      { type: "select_provider", connectionId: "after-crash" },
+      {
+        actor,
+        expectedVersion: current.version,
+      },
+    );
     expect(after.version).toBe(current.version + 1);
     await assertDraftInvariants(store, workspaceId, draftId);
   }, 60_000);

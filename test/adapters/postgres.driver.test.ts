@@ -36,6 +36,7 @@ describe("loadDriver", () => {
     expect((broken as ConfigurationError).message).toBe(
       'the "better-sqlite3" package could not be loaded: was compiled against a different Node.js version',
     );
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a driver that rejects with a non-Error
     const thrownValue = await loadDriver("x", "o", () => Promise.reject("plain string")).catch((e: unknown) => e);
     expect((thrownValue as ConfigurationError).message).toBe('the "x" package could not be loaded: plain string');
     expect(await loadDriver("fs", "o", () => import("node:fs"))).toHaveProperty("readFileSync");
@@ -55,7 +56,8 @@ describe("postgres adapter without pg installed", () => {
       name: "ConfigurationError",
       code: "configuration",
       option: "connection",
-      message: 'the "pg" package is not installed: run `npm install pg` (it is an optional peer dependency of onboarding-lifecycle)',
+      message:
+        'the "pg" package is not installed: run `npm install pg` (it is an optional peer dependency of onboarding-lifecycle)',
     };
     expect(seen).toEqual([expected, expected]); // load, then migrate
   });

@@ -16,12 +16,7 @@ import {
 } from "../../src/adapters/postgres/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
 import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
-import {
-  ConfigurationError,
-  CorruptRecordError,
-  StoreError,
-  VersionConflictError,
-} from "../../src/record/index.js";
+import { ConfigurationError, CorruptRecordError, StoreError, VersionConflictError } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import {
   POSTGRES_URL,
@@ -45,7 +40,9 @@ const MAX_VERSION = 2_147_483_647; // 2^31 - 1: the engine's cap and PostgreSQL'
 /** Terminates every backend tagged `applicationName` from another connection; resolves once they are gone. */
 async function terminateBackends(pool: pg.Pool, applicationName: string): Promise<number> {
   // Pids first, then terminate by pid: never let the planner call pg_terminate_backend on other rows.
-  const pids = (await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows;
+  const pids = (
+    await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [applicationName])
+  ).rows;
   let killed = 0;
   for (const { pid } of pids) {
     const result = await pool.query<{ done: boolean }>("SELECT pg_terminate_backend($1::integer) AS done", [pid]);
@@ -61,7 +58,8 @@ async function terminateBackends(pool: pg.Pool, applicationName: string): Promis
 
 /** How many server connections carry `applicationName`. */
 async function backendsOf(pool: pg.Pool, applicationName: string): Promise<number> {
-  return (await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows.length;
+  return (await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows
+    .length;
 }
 
 /** A `pg.Client` that records every statement text it is asked to run. */
@@ -103,7 +101,13 @@ describe.skipIf(!up)("postgres adapter", () => {
         [`${prefix}drafts`],
       );
       expect(indexes.rows.map((row) => row.indexname)).toEqual(
-        [`${prefix}d_created`, `${prefix}d_open_tenant`, `${prefix}d_pk`, `${prefix}d_state`, `${prefix}d_tenant`].sort(),
+        [
+          `${prefix}d_created`,
+          `${prefix}d_open_tenant`,
+          `${prefix}d_pk`,
+          `${prefix}d_state`,
+          `${prefix}d_tenant`,
+        ].sort(),
       );
     });
 
@@ -118,10 +122,12 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect(client.texts.map((text) => `${text};\n`).join("\n")).toBe(postgresSchemaSql(own));
         // The exported text applies as one script too (as a migration tool would run it), twice.
         client.texts.length = 0;
-        await client.query(postgresSchemaSql(own));
-        await client.query(postgresSchemaSql(own));
+        await (client.query(postgresSchemaSql(own)) as Promise<unknown>);
+        await (client.query(postgresSchemaSql(own)) as Promise<unknown>);
       } finally {
-        await client.query(`DROP TABLE IF EXISTS "${own}drafts", "${own}audit", "${own}idempotency"`);
+        await (client.query(
+          `DROP TABLE IF EXISTS "${own}drafts", "${own}audit", "${own}idempotency"`,
+        ) as Promise<unknown>);
         await client.end();
       }
       expect(postgresSchemaSql()).toContain('CREATE TABLE IF NOT EXISTS "onboarding_drafts"');
@@ -170,12 +176,26 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect(client.texts).toHaveLength(1);
         const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
         client.texts.length = 0;
-        expect(await s.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: idempotencyFor(v2, "k1") })).toEqual({ ok: true });
+        expect(
+          await s.commit({
+            draft: v2,
+            expectedVersion: 1,
+            events: [eventFor(v2)],
+            idempotency: idempotencyFor(v2, "k1"),
+          }),
+        ).toEqual({ ok: true });
         expect(client.texts).toHaveLength(1);
         expect(client.texts[0]).toMatch(/^WITH updated AS \(\s*UPDATE/);
 
         const stale = next(v1, { type: "select_provider", connectionId: "c2" });
-        expect(await s.commit({ draft: stale, expectedVersion: 1, events: [eventFor(stale)], idempotency: idempotencyFor(stale, "k2") })).toEqual({
+        expect(
+          await s.commit({
+            draft: stale,
+            expectedVersion: 1,
+            events: [eventFor(stale)],
+            idempotency: idempotencyFor(stale, "k2"),
+          }),
+        ).toEqual({
           ok: false,
           reason: "version_conflict",
           actualVersion: 2,
@@ -189,7 +209,9 @@ describe.skipIf(!up)("postgres adapter", () => {
         const unprepared = createPostgresStore({ client, tablePrefix: prefix, preparedStatements: false });
         const v3 = next(v2, { type: "select_provider", connectionId: "c3" });
         client.texts.length = 0;
-        expect(await unprepared.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({ ok: true });
+        expect(
+          await unprepared.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null }),
+        ).toEqual({ ok: true });
         expect(client.texts).toHaveLength(1);
         expect(parseDraft(await unprepared.load(w, "d1"))).toEqual(v3);
       } finally {
@@ -231,7 +253,14 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await store.load(w, "b")).toBeNull();
       expect(await store.listAudit(w, "b")).toEqual([]);
       const a2 = next(a, { type: "select_provider", connectionId: "c1" });
-      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: idempotencyFor(a2, "shared") })).toEqual({
+      expect(
+        await store.commit({
+          draft: a2,
+          expectedVersion: 1,
+          events: [eventFor(a2)],
+          idempotency: idempotencyFor(a2, "shared"),
+        }),
+      ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
@@ -254,7 +283,14 @@ describe.skipIf(!up)("postgres adapter", () => {
       const c = draftFor(w, "c", null);
       expect(await store.insert({ draft: c, event: eventFor(c), idempotency: null })).toEqual({ ok: true });
       const c2 = next(c, { type: "identify", tenantId: "t1", displayName: "Again" });
-      expect(await store.commit({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: idempotencyFor(c2, "kc") })).toEqual({
+      expect(
+        await store.commit({
+          draft: c2,
+          expectedVersion: 1,
+          events: [eventFor(c2)],
+          idempotency: idempotencyFor(c2, "kc"),
+        }),
+      ).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "a",
@@ -264,8 +300,12 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await store.loadIdempotency(w, "kc")).toBeNull();
       // Cancelling a frees the slot; the same tenant in another workspace never collides.
       const a2 = next(a, { type: "cancel" });
-      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: null })).toEqual({ ok: true });
-      expect(await store.commit({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: null })).toEqual({ ok: true });
+      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: null })).toEqual({
+        ok: true,
+      });
+      expect(await store.commit({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: null })).toEqual({
+        ok: true,
+      });
       expect(((await store.findOpenDraft(w, "t1")) as { id: string }).id).toBe("c");
       const other = draftFor(ws("open-other"), "x", "t1");
       expect(await store.insert({ draft: other, event: eventFor(other), idempotency: null })).toEqual({ ok: true });
@@ -290,7 +330,11 @@ describe.skipIf(!up)("postgres adapter", () => {
       const engine = createOnboardingEngine({ store, authorize: () => true });
       const { draft } = await engine.create(w, { identity: { tenantId: "t", displayName: "Contoso" } }, { actor });
       const edit = (document: string) =>
-        pool.query(`UPDATE ${store.tables.drafts} SET document = $1 WHERE workspace_id = $2 AND id = $3`, [document, w, draft.id]);
+        pool.query(`UPDATE ${store.tables.drafts} SET document = $1 WHERE workspace_id = $2 AND id = $3`, [
+          document,
+          w,
+          draft.id,
+        ]);
       await edit(JSON.stringify({ ...draft, version: "seven", identity: { tenantId: 5 } }));
       await expect(engine.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       await expect(
@@ -306,7 +350,7 @@ describe.skipIf(!up)("postgres adapter", () => {
     });
 
     const hostile = [
-      "O'Brien \"quoted\" `back` $1 $$tag$$",
+      'O\'Brien "quoted" `back` $1 $$tag$$',
       "'; drop table x; --",
       `'); DROP TABLE ${prefix}drafts; --`,
       "back\\slash \\\\ \\' \\\" \\n \\u0000-not-a-nul",
@@ -318,7 +362,8 @@ describe.skipIf(!up)("postgres adapter", () => {
     ];
 
     /** The first `n` UTF-16 units of `text`, never ending inside a surrogate pair. */
-    const cut = (text: string, n: number): string => (/[\uD800-\uDBFF]$/.test(text.slice(0, n)) ? text.slice(0, n - 1) : text.slice(0, n));
+    const cut = (text: string, n: number): string =>
+      /[\uD800-\uDBFF]$/.test(text.slice(0, n)) ? text.slice(0, n - 1) : text.slice(0, n);
 
     it("round-trips hostile strings unchanged (documents, audit columns, ids)", async () => {
       const w = ws("hostile");
@@ -334,10 +379,15 @@ describe.skipIf(!up)("postgres adapter", () => {
         const loaded = await engine.get(w, id, { actor });
         expect(loaded.identity?.displayName).toBe(text);
         expect(encodeDraft(loaded)).toBe(encodeDraft(draft));
-        const result = await engine.execute(w, id, { type: "select_provider", connectionId: cut(text, 128) }, {
-          actor: hostileActor,
-          expectedVersion: 1,
-        });
+        const result = await engine.execute(
+          w,
+          id,
+          { type: "select_provider", connectionId: cut(text, 128) },
+          {
+            actor: hostileActor,
+            expectedVersion: 1,
+          },
+        );
         expect(encodeDraft(await engine.get(w, id, { actor }))).toBe(encodeDraft(result.draft));
         const history = await engine.history(w, id, { actor });
         expect(history.map((e) => e.actorId)).toEqual([cut(text, 128), cut(text, 128)]);
@@ -362,9 +412,14 @@ describe.skipIf(!up)("postgres adapter", () => {
       });
       const created: { id: string; createdAt: string; state: string }[] = [];
       for (let i = 0; i < 13; i += 1) {
-        const { draft } = await engine.create(w, { id: `d-${String(12 - i).padStart(2, "0")}`, identity: { tenantId: `t${i}`, displayName: "n" } }, { actor });
+        const { draft } = await engine.create(
+          w,
+          { id: `d-${String(12 - i).padStart(2, "0")}`, identity: { tenantId: `t${i}`, displayName: "n" } },
+          { actor },
+        );
         let current = draft;
-        if (i % 3 === 0) current = (await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).draft;
+        if (i % 3 === 0)
+          current = (await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).draft;
         created.push({ id: current.id, createdAt: current.createdAt, state: current.lifecycle.state });
       }
       const order = (a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number =>
@@ -373,7 +428,11 @@ describe.skipIf(!up)("postgres adapter", () => {
         const result: string[][] = [];
         let cursor: string | null = null;
         do {
-          const page = await store.list(w, { limit: 2, ...(state === undefined ? {} : { state }), ...(cursor === null ? {} : { cursor }) });
+          const page = await store.list(w, {
+            limit: 2,
+            ...(state === undefined ? {} : { state }),
+            ...(cursor === null ? {} : { cursor }),
+          });
           result.push(page.drafts.map((d) => (d as { id: string }).id));
           cursor = page.nextCursor;
         } while (cursor !== null && result.length < 20);
@@ -383,9 +442,19 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(all.flat()).toEqual([...created].sort(order).map((d) => d.id));
       expect(all.slice(0, -1).every((page) => page.length === 2)).toBe(true);
       const cancelled = await pages("cancelled");
-      expect(cancelled.flat()).toEqual(created.filter((d) => d.state === "cancelled").sort(order).map((d) => d.id));
+      expect(cancelled.flat()).toEqual(
+        created
+          .filter((d) => d.state === "cancelled")
+          .sort(order)
+          .map((d) => d.id),
+      );
       const drafts = await pages("draft");
-      expect(drafts.flat()).toEqual(created.filter((d) => d.state === "draft").sort(order).map((d) => d.id));
+      expect(drafts.flat()).toEqual(
+        created
+          .filter((d) => d.state === "draft")
+          .sort(order)
+          .map((d) => d.id),
+      );
       expect((await store.list(w, { limit: 500, state: "completed" })).drafts).toEqual([]);
       expect((await store.list(w, { limit: 13 })).nextCursor).toBeNull();
       // A malformed cursor is the store's to refuse; limit and state are checked by the engine.
@@ -405,7 +474,12 @@ describe.skipIf(!up)("postgres adapter", () => {
       try {
         await client.query("BEGIN");
         const joined = createOnboardingEngine({ store: store.joinTransaction(client), authorize: () => true });
-        const result = await joined.execute(w, draft.id, { type: "select_provider", connectionId: "c1" }, { actor, expectedVersion: 1 });
+        const result = await joined.execute(
+          w,
+          draft.id,
+          { type: "select_provider", connectionId: "c1" },
+          { actor, expectedVersion: 1 },
+        );
         expect(result.version).toBe(2);
         expect((await joined.get(w, draft.id, { actor })).version).toBe(2); // visible inside the transaction
         expect((await engine.get(w, draft.id, { actor })).version).toBe(1); // not outside
@@ -429,9 +503,16 @@ describe.skipIf(!up)("postgres adapter", () => {
           store: createPostgresStore({ client: again, inTransaction: true, tablePrefix: prefix }),
           authorize: () => true,
         });
-        await joined.execute(w, draft.id, { type: "select_provider", connectionId: "c1" }, { actor, expectedVersion: 1 });
+        await joined.execute(
+          w,
+          draft.id,
+          { type: "select_provider", connectionId: "c1" },
+          { actor, expectedVersion: 1 },
+        );
         const b = draftFor(w, "other", "t");
-        expect(await store.joinTransaction(again).insert({ draft: b, event: eventFor(b), idempotency: null })).toMatchObject({
+        expect(
+          await store.joinTransaction(again).insert({ draft: b, event: eventFor(b), idempotency: null }),
+        ).toMatchObject({
           reason: "open_draft_exists",
         });
         await again.query("COMMIT");
@@ -457,7 +538,9 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect((error as StoreError).adapter).toBe("postgres");
       expect((error as StoreError).operation).toBe("load");
       const draft = draftFor("w", "d");
-      await expect(missing.insert({ draft, event: eventFor(draft), idempotency: null })).rejects.toBeInstanceOf(StoreError);
+      await expect(missing.insert({ draft, event: eventFor(draft), idempotency: null })).rejects.toBeInstanceOf(
+        StoreError,
+      );
 
       const unreachable = createPostgresStore({
         connection: { connectionString: "postgres://postgres@127.0.0.1:1/test", connectionTimeoutMillis: 1000 },
@@ -492,7 +575,10 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
         expect(await backendsOf(pool, applicationName)).toBe(1); // idle in the pool now
         expect(await terminateBackends(pool, applicationName)).toBe(1);
-        await Promise.race([errored, new Promise((_, reject) => setTimeout(() => reject(new Error("no pool error")), 5_000))]);
+        await Promise.race([
+          errored,
+          new Promise((_, reject) => setTimeout(() => reject(new Error("no pool error")), 5_000)),
+        ]);
         expect(heard).toHaveLength(1);
         expect(heard[0]).toBeInstanceOf(Error);
         // The dead connection is gone from the pool: the next call opens a new one and works.
@@ -507,7 +593,15 @@ describe.skipIf(!up)("postgres adapter", () => {
       const applicationName = `ol_idle_${Math.random().toString(36).slice(2, 10)}`;
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", fileURLToPath(new URL("./fixtures/postgres-idle-kill.ts", import.meta.url)), POSTGRES_URL, prefix, applicationName, "20000"],
+        [
+          "--import",
+          "tsx",
+          fileURLToPath(new URL("./fixtures/postgres-idle-kill.ts", import.meta.url)),
+          POSTGRES_URL,
+          prefix,
+          applicationName,
+          "20000",
+        ],
         { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["pipe", "pipe", "pipe"] },
       );
       let out = "";
@@ -528,9 +622,14 @@ describe.skipIf(!up)("postgres adapter", () => {
         // Let the child receive the server's error before it is told to go on.
         await new Promise((resolve) => setTimeout(resolve, 300));
         child.stdin.write("go\n");
-        const code = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("child hung")), 20_000))]);
+        const code = await Promise.race([
+          exited,
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error("child hung")), 20_000)),
+        ]);
         expect(code, err).toBe(0);
-        expect(JSON.parse(out.split("\n").filter((line) => line.startsWith("{"))[0] ?? "null")).toEqual({ reloaded: true });
+        expect(JSON.parse(out.split("\n").filter((line) => line.startsWith("{"))[0] ?? "null")).toEqual({
+          reloaded: true,
+        });
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
       }
@@ -538,7 +637,10 @@ describe.skipIf(!up)("postgres adapter", () => {
 
     it("rejects every call after close() with StoreError and opens no new connection; close() twice is fine", async () => {
       const applicationName = `ol_closed_${Math.random().toString(36).slice(2, 10)}`;
-      const own = createPostgresStore({ connection: { connectionString: POSTGRES_URL, application_name: applicationName }, tablePrefix: prefix });
+      const own = createPostgresStore({
+        connection: { connectionString: POSTGRES_URL, application_name: applicationName },
+        tablePrefix: prefix,
+      });
       const w = ws("closed");
       const draft = draftFor(w, "d1");
       expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
@@ -561,7 +663,10 @@ describe.skipIf(!up)("postgres adapter", () => {
         ["listAudit", () => own.listAudit(w, "d1")],
         ["list", () => own.list(w, { limit: 10 })],
         ["pruneIdempotency", () => own.pruneIdempotency(new Date().toISOString())],
-        ["insert", () => own.insert({ draft: draftFor(w, "d2"), event: eventFor(draftFor(w, "d2")), idempotency: null })],
+        [
+          "insert",
+          () => own.insert({ draft: draftFor(w, "d2"), event: eventFor(draftFor(w, "d2")), idempotency: null }),
+        ],
         ["commit", () => own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })],
         ["appendAudit", () => own.appendAudit([eventFor(draft, "denied")])],
       ];
@@ -587,7 +692,10 @@ describe.skipIf(!up)("postgres adapter", () => {
       const engine = createOnboardingEngine({ store, authorize: () => true });
       const { draft } = await engine.create(w, { identity: { tenantId: "tv", displayName: "Contoso" } }, { actor });
       expect((await engine.get(w, draft.id, { actor })).version).toBe(1); // cached now: the cache hit is checked too
-      await pool.query(`UPDATE ${store.tables.drafts} SET version = 7 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
+      await pool.query(`UPDATE ${store.tables.drafts} SET version = 7 WHERE workspace_id = $1 AND id = $2`, [
+        w,
+        draft.id,
+      ]);
       const fresh = createPostgresStore({ pool, tablePrefix: prefix }); // and a cold cache
       for (const s of [store, fresh]) {
         const loaded = await s.load(w, draft.id).catch((e: unknown) => e);
@@ -598,21 +706,44 @@ describe.skipIf(!up)("postgres adapter", () => {
       }
       await expect(engine.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       // Put back in agreement, the draft works again.
-      await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [w, draft.id]);
+      await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [
+        w,
+        draft.id,
+      ]);
       expect((await engine.execute(w, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).version).toBe(2);
     });
 
     it("writes and reads versions up to 2^31-1 (the last commit, its audit entries, a conflict entry carrying it)", async () => {
       const w = ws("max");
       const near = { ...draftFor(w, "d1"), version: MAX_VERSION - 1 };
-      expect(await store.insert({ draft: near, event: { ...eventFor(near, "created"), toVersion: near.version }, idempotency: null })).toEqual({ ok: true });
+      expect(
+        await store.insert({
+          draft: near,
+          event: { ...eventFor(near, "created"), toVersion: near.version },
+          idempotency: null,
+        }),
+      ).toEqual({ ok: true });
       const top = next(near, { type: "select_provider", connectionId: "c1" });
       expect(top.version).toBe(MAX_VERSION);
-      expect(await store.commit({ draft: top, expectedVersion: MAX_VERSION - 1, events: [eventFor(top)], idempotency: idempotencyFor(top, "k-max") })).toEqual({ ok: true });
+      expect(
+        await store.commit({
+          draft: top,
+          expectedVersion: MAX_VERSION - 1,
+          events: [eventFor(top)],
+          idempotency: idempotencyFor(top, "k-max"),
+        }),
+      ).toEqual({ ok: true });
       expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX_VERSION);
       // A stale commit is rejected with the top version, and its conflict entry stores both.
       const stale = next(near, { type: "select_provider", connectionId: "c2" });
-      expect(await store.commit({ draft: stale, expectedVersion: MAX_VERSION - 1, events: [eventFor(stale)], idempotency: null })).toEqual({
+      expect(
+        await store.commit({
+          draft: stale,
+          expectedVersion: MAX_VERSION - 1,
+          events: [eventFor(stale)],
+          idempotency: null,
+        }),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: MAX_VERSION,
@@ -621,7 +752,12 @@ describe.skipIf(!up)("postgres adapter", () => {
         { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION },
         { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION, actualVersion: MAX_VERSION },
       ]);
-      const audit = (await store.listAudit(w, "d1")) as { kind: string; toVersion: number | null; expectedVersion: number | null; actualVersion: number | null }[];
+      const audit = (await store.listAudit(w, "d1")) as {
+        kind: string;
+        toVersion: number | null;
+        expectedVersion: number | null;
+        actualVersion: number | null;
+      }[];
       expect(audit.map((e) => [e.kind, e.toVersion, e.expectedVersion, e.actualVersion])).toEqual([
         ["created", MAX_VERSION - 1, null, null],
         ["committed", MAX_VERSION, null, null],
@@ -637,7 +773,11 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(conflict).toBeInstanceOf(VersionConflictError);
       expect((conflict as VersionConflictError).actualVersion).toBe(MAX_VERSION);
       const history = await engine.history(w, "d1", { actor });
-      expect(history.at(-1)).toMatchObject({ kind: "conflict", expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION });
+      expect(history.at(-1)).toMatchObject({
+        kind: "conflict",
+        expectedVersion: MAX_VERSION - 1,
+        actualVersion: MAX_VERSION,
+      });
     });
   });
 
@@ -651,7 +791,12 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await store.commit(input)).toEqual({ ok: true });
       expect(await store.commit(input)).toEqual({ ok: true });
       const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
-      const keyed = { draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: idempotencyFor(v3, "k-resend") };
+      const keyed = {
+        draft: v3,
+        expectedVersion: 2,
+        events: [eventFor(v3)],
+        idempotency: idempotencyFor(v3, "k-resend"),
+      };
       expect(await store.commit(keyed)).toEqual({ ok: true });
       expect(await store.commit(keyed)).toEqual({ ok: true }); // the key exists: still the same write
       expect(await store.commit(input)).toEqual({ ok: true }); // even after the draft moved on
@@ -659,7 +804,9 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(parseDraft(await store.load(w, "d1"))).toEqual(v3);
       // Another write to the same version is still a conflict, as is a re-sent commit with no entry.
       const other = next(v2, { type: "select_provider", connectionId: "c9" });
-      expect(await store.commit({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null })).toEqual({
+      expect(
+        await store.commit({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null }),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: 3,
@@ -682,7 +829,10 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect((await store.list(w, { limit: 10 })).drafts).toHaveLength(1);
       // A different create is still refused, for each reason.
       const again = draftFor(w, "d1", "t-other");
-      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: null })).toEqual({ ok: false, reason: "draft_exists" });
+      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: null })).toEqual({
+        ok: false,
+        reason: "draft_exists",
+      });
       const sameTenant = draftFor(w, "d2", "t-resend");
       expect(await store.insert({ draft: sameTenant, event: eventFor(sameTenant), idempotency: null })).toEqual({
         ok: false,
@@ -690,7 +840,13 @@ describe.skipIf(!up)("postgres adapter", () => {
         existingDraftId: "d1",
       });
       const sameKey = draftFor(w, "d3", "t-third");
-      expect(await store.insert({ draft: sameKey, event: eventFor(sameKey), idempotency: idempotencyFor(sameKey, "k-create") })).toEqual({
+      expect(
+        await store.insert({
+          draft: sameKey,
+          event: eventFor(sameKey),
+          idempotency: idempotencyFor(sameKey, "k-create"),
+        }),
+      ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
@@ -722,7 +878,11 @@ describe.skipIf(!up)("postgres adapter", () => {
     it("is a required method of PostgresStore (callable without ?.) and deletes older records", async () => {
       const w = ws("prune");
       const draft = draftFor(w, "d1");
-      await store.insert({ draft, event: eventFor(draft), idempotency: { ...idempotencyFor(draft, "k-old"), createdAt: "2000-01-01T00:00:00.000Z" } });
+      await store.insert({
+        draft,
+        event: eventFor(draft),
+        idempotency: { ...idempotencyFor(draft, "k-old"), createdAt: "2000-01-01T00:00:00.000Z" },
+      });
       const removed: number = await store.pruneIdempotency("2000-01-02T00:00:00.000Z");
       expect(removed).toBeGreaterThanOrEqual(1);
       expect(await store.loadIdempotency(w, "k-old")).toBeNull();

@@ -11,7 +11,13 @@ import { COMMIT_SCRIPT, INSERT_SCRIPT, createRedisStore, redisKeys } from "../..
 import { createOnboardingEngine } from "../../src/engine/index.js";
 import type { AuditEvent } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
-import { REDIS_HOST, REDIS_PORT, deleteKeysWithPrefix, probeRedis, standaloneClient } from "./fixtures/redis-harness.js";
+import {
+  REDIS_HOST,
+  REDIS_PORT,
+  deleteKeysWithPrefix,
+  probeRedis,
+  standaloneClient,
+} from "./fixtures/redis-harness.js";
 import { startReplyDroppingProxy, type ReplyDroppingProxy } from "./fixtures/redis-proxy.js";
 
 const up = await serviceAvailable("Redis (127.0.0.1:6379)", probeRedis);
@@ -54,33 +60,47 @@ describe.skipIf(!up)("redis adapter: a lost reply to a write that ran", () => {
   it.each([
     { label: "from the cached draft", documentCacheSize: 1000, rounds: 20 },
     { label: "after a fresh read", documentCacheSize: 0, rounds: 10 },
-  ])("reports operator commands whose replies were lost as applied, each written once ($label)", async ({ documentCacheSize, rounds }) => {
-    const ws = `cmd-${uniqueSuffix()}`;
-    const store = createRedisStore({ client: viaProxy, keyPrefix: prefix, documentCacheSize });
-    const engine = createOnboardingEngine({ store, authorize: () => true });
-    await loadScripts();
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t1", displayName: "Acme" } }, { actor });
-    for (let i = 0; i < rounds; i += 1) {
-      proxy.dropNextScriptReply();
-      const before = proxy.dropped;
-      const result = await engine.execute(ws, draft.id, { type: "select_provider", connectionId: `conn-${i}` }, {
-        actor,
-        expectedVersion: i + 1,
-      });
-      expect(proxy.dropped).toBe(before + 1); // the reply really was lost
-      expect(result).toMatchObject({ version: i + 2, feedback: "applied", replayed: false });
-    }
-    const stored = await engine.get(ws, draft.id, { actor });
-    expect(stored.version).toBe(rounds + 1);
-    expect(stored.provider).toMatchObject({ connectionId: `conn-${rounds - 1}` });
-    const entries = (await direct.lrange(redisKeys(prefix, ws).audit(draft.id), 0, -1)).map((e) => JSON.parse(e) as AuditEvent);
-    expect(entries.map((e) => e.kind)).toEqual(["created", ...Array.from({ length: rounds }, () => "committed")]);
-    expect(entries.map((e) => e.toVersion)).toEqual(Array.from({ length: rounds + 1 }, (_, i) => i + 1));
-  }, 60_000);
+  ])(
+    "reports operator commands whose replies were lost as applied, each written once ($label)",
+    async ({ documentCacheSize, rounds }) => {
+      const ws = `cmd-${uniqueSuffix()}`;
+      const store = createRedisStore({ client: viaProxy, keyPrefix: prefix, documentCacheSize });
+      const engine = createOnboardingEngine({ store, authorize: () => true });
+      await loadScripts();
+      const { draft } = await engine.create(ws, { identity: { tenantId: "t1", displayName: "Acme" } }, { actor });
+      for (let i = 0; i < rounds; i += 1) {
+        proxy.dropNextScriptReply();
+        const before = proxy.dropped;
+        const result = await engine.execute(
+          ws,
+          draft.id,
+          { type: "select_provider", connectionId: `conn-${i}` },
+          {
+            actor,
+            expectedVersion: i + 1,
+          },
+        );
+        expect(proxy.dropped).toBe(before + 1); // the reply really was lost
+        expect(result).toMatchObject({ version: i + 2, feedback: "applied", replayed: false });
+      }
+      const stored = await engine.get(ws, draft.id, { actor });
+      expect(stored.version).toBe(rounds + 1);
+      expect(stored.provider).toMatchObject({ connectionId: `conn-${rounds - 1}` });
+      const entries = (await direct.lrange(redisKeys(prefix, ws).audit(draft.id), 0, -1)).map(
+        (e) => JSON.parse(e) as AuditEvent,
+      );
+      expect(entries.map((e) => e.kind)).toEqual(["created", ...Array.from({ length: rounds }, () => "committed")]);
+      expect(entries.map((e) => e.toVersion)).toEqual(Array.from({ length: rounds + 1 }, (_, i) => i + 1));
+    },
+    60_000,
+  );
 
   it("reports a create and a keyed create whose replies were lost as created, not replayed", async () => {
     const ws = `create-${uniqueSuffix()}`;
-    const engine = createOnboardingEngine({ store: createRedisStore({ client: viaProxy, keyPrefix: prefix }), authorize: () => true });
+    const engine = createOnboardingEngine({
+      store: createRedisStore({ client: viaProxy, keyPrefix: prefix }),
+      authorize: () => true,
+    });
     await loadScripts();
 
     const plainDroppedBefore = proxy.dropped;
@@ -92,24 +112,40 @@ describe.skipIf(!up)("redis adapter: a lost reply to a write that ran", () => {
 
     const droppedBefore = proxy.dropped;
     proxy.dropNextScriptReply();
-    const keyed = await engine.create(ws, { identity: { tenantId: "t-keyed", displayName: "Keyed" } }, { actor, idempotencyKey: "create-once" });
+    const keyed = await engine.create(
+      ws,
+      { identity: { tenantId: "t-keyed", displayName: "Keyed" } },
+      { actor, idempotencyKey: "create-once" },
+    );
     expect(proxy.dropped).toBe(droppedBefore + 1);
     expect(keyed).toMatchObject({ created: true, replayed: false });
     expect(await committedVersions(ws, keyed.draft.id)).toEqual([1]);
     // a real retry with the same key is still a replay of that outcome
-    const retry = await engine.create(ws, { identity: { tenantId: "t-keyed", displayName: "Keyed" } }, { actor, idempotencyKey: "create-once" });
+    const retry = await engine.create(
+      ws,
+      { identity: { tenantId: "t-keyed", displayName: "Keyed" } },
+      { actor, idempotencyKey: "create-once" },
+    );
     expect(retry).toMatchObject({ created: false, replayed: true });
     expect(retry.draft.id).toBe(keyed.draft.id);
   }, 30_000);
 
   it("reports a keyed operator command whose reply was lost as applied, not replayed", async () => {
     const ws = `keyed-${uniqueSuffix()}`;
-    const engine = createOnboardingEngine({ store: createRedisStore({ client: viaProxy, keyPrefix: prefix }), authorize: () => true });
+    const engine = createOnboardingEngine({
+      store: createRedisStore({ client: viaProxy, keyPrefix: prefix }),
+      authorize: () => true,
+    });
     await loadScripts();
     const { draft } = await engine.create(ws, {}, { actor });
     const droppedBefore = proxy.dropped;
     proxy.dropNextScriptReply();
-    const result = await engine.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1, idempotencyKey: "cancel-1" });
+    const result = await engine.execute(
+      ws,
+      draft.id,
+      { type: "cancel" },
+      { actor, expectedVersion: 1, idempotencyKey: "cancel-1" },
+    );
     expect(proxy.dropped).toBe(droppedBefore + 1);
     expect(result).toMatchObject({ version: 2, replayed: false, state: "cancelled" });
     expect(await committedVersions(ws, draft.id)).toEqual([1, 2]);

@@ -5,12 +5,24 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import { Redis } from "ioredis";
-import { createRedisStore, encodeWorkspaceSegment, redisKeys, type RedisStore } from "../../src/adapters/redis/index.js";
+import {
+  createRedisStore,
+  encodeWorkspaceSegment,
+  redisKeys,
+  type RedisStore,
+} from "../../src/adapters/redis/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
 import { ConfigurationError, StoreError } from "../../src/record/index.js";
 import { LIFECYCLE_STATES } from "../../src/vocabulary/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
-import { countKeysWithPrefix, deleteKeysWithPrefix, makeDraft, auditEvent, probeRedis, standaloneClient } from "./fixtures/redis-harness.js";
+import {
+  countKeysWithPrefix,
+  deleteKeysWithPrefix,
+  makeDraft,
+  auditEvent,
+  probeRedis,
+  standaloneClient,
+} from "./fixtures/redis-harness.js";
 import { defineRedisAdapterSuite, type RedisSuiteContext } from "./fixtures/redis-suite.js";
 
 /** The hash tag Redis Cluster hashes: the text between the first `{` and the next `}`, if non-empty. */
@@ -30,7 +42,13 @@ describe("redis key layout (no server needed)", () => {
         const k = redisKeys("onboarding", workspaceId);
         const tag = hashTag(k.draft(draftId));
         expect(tag).toBe(`onboarding:ws:${encodeWorkspaceSegment(workspaceId)}`);
-        for (const key of [k.audit(draftId), k.idempotency(tenantKey), k.openDrafts, k.list(), ...LIFECYCLE_STATES.map((s) => k.list(s))]) {
+        for (const key of [
+          k.audit(draftId),
+          k.idempotency(tenantKey),
+          k.openDrafts,
+          k.list(),
+          ...LIFECYCLE_STATES.map((s) => k.list(s)),
+        ]) {
           expect(hashTag(key)).toBe(tag);
         }
         expect(encodeWorkspaceSegment(workspaceId)).not.toMatch(/[{}:]/);
@@ -55,7 +73,9 @@ describe("redis key layout (no server needed)", () => {
     expect(redisKeys("app", "acme-1").draft("d1")).toBe("{app:ws:acme-1}:draft:d1");
     expect(encodeWorkspaceSegment("a}b")).toBe(`~${Buffer.from("a}b").toString("base64url")}`);
     for (const bad of ["", "a{b", "x}", "star*", "sp ace", "x".repeat(65)]) {
-      expect(() => createRedisStore({ client: new Redis({ lazyConnect: true }), keyPrefix: bad })).toThrow(ConfigurationError);
+      expect(() => createRedisStore({ client: new Redis({ lazyConnect: true }), keyPrefix: bad })).toThrow(
+        ConfigurationError,
+      );
     }
   });
 });
@@ -93,11 +113,13 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     const store = createRedisStore({ client: dead, keyPrefix: prefix });
     const draft = makeDraft("ws-dead", "d1");
     await expect(store.load("ws-dead", "d1")).rejects.toBeInstanceOf(StoreError);
-    await expect(store.insert({ draft, event: auditEvent(draft, "created"), idempotency: null })).rejects.toMatchObject({
-      code: "store_failure",
-      adapter: "redis",
-      operation: "insert",
-    });
+    await expect(store.insert({ draft, event: auditEvent(draft, "created"), idempotency: null })).rejects.toMatchObject(
+      {
+        code: "store_failure",
+        adapter: "redis",
+        operation: "insert",
+      },
+    );
     await expect(store.list("ws-dead", { limit: 5 })).rejects.toBeInstanceOf(StoreError);
     dead.disconnect();
   });
@@ -106,7 +128,10 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     const ws = `ttl-${uniqueSuffix()}`;
     const k = redisKeys(prefix, ws);
     const actor = { id: "u" };
-    const expiring = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix, idempotencyTtlMs: 60_000 }), authorize: () => true });
+    const expiring = createOnboardingEngine({
+      store: createRedisStore({ client, keyPrefix: prefix, idempotencyTtlMs: 60_000 }),
+      authorize: () => true,
+    });
     const { draft } = await expiring.create(ws, {}, { actor, idempotencyKey: "create-1" });
     await expiring.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1, idempotencyKey: "cancel-1" });
     for (const key of ["create-1", "cancel-1"]) {
@@ -115,7 +140,10 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
     }
-    const keeping = createOnboardingEngine({ store: createRedisStore({ client, keyPrefix: prefix }), authorize: () => true });
+    const keeping = createOnboardingEngine({
+      store: createRedisStore({ client, keyPrefix: prefix }),
+      authorize: () => true,
+    });
     await keeping.create(ws, {}, { actor, idempotencyKey: "create-2" });
     expect(await client.ttl(k.idempotency("create-2"))).toBe(-1);
     for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, "60" as unknown as number]) {
@@ -137,8 +165,9 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     await client.set(k.draft("d1"), "a string, not a hash");
     const v1 = makeDraft(ws, "d1");
     const v2 = { ...v1, version: 2 };
-    await expect(store.commit({ draft: v2, expectedVersion: 1, events: [auditEvent(v2, "committed")], idempotency: null }))
-      .rejects.toBeInstanceOf(StoreError);
+    await expect(
+      store.commit({ draft: v2, expectedVersion: 1, events: [auditEvent(v2, "committed")], idempotency: null }),
+    ).rejects.toBeInstanceOf(StoreError);
     expect(await client.exists(k.audit("d1"), k.list())).toBe(0);
   });
 });

@@ -55,7 +55,10 @@ const SQL_MODULES: Readonly<Record<string, () => Promise<Record<string, unknown>
  * (the folder: `mysql`) starts the function names, `Name` (`MySql`) the type and factory names.
  */
 function expectedNames(kind: Kind, name: string, Name: string): Readonly<Record<string, "store.ts" | "schema.ts">> {
-  const names: Record<string, "store.ts" | "schema.ts"> = { [`create${Name}Store`]: "store.ts", [`${Name}Store`]: "store.ts" };
+  const names: Record<string, "store.ts" | "schema.ts"> = {
+    [`create${Name}Store`]: "store.ts",
+    [`${Name}Store`]: "store.ts",
+  };
   if (kind !== "embedded") names[`${Name}StoreOptions`] = "store.ts";
   if (kind === "sql") {
     for (const schemaName of [
@@ -73,7 +76,13 @@ function expectedNames(kind: Kind, name: string, Name: string): Readonly<Record<
     }
   }
   if (kind === "key-value") {
-    for (const schemaName of [`DEFAULT_${upper(Name)}_KEY_PREFIX`, `${name}Keys`, `${Name}WorkspaceKeys`, "INSERT_SCRIPT", "COMMIT_SCRIPT"]) {
+    for (const schemaName of [
+      `DEFAULT_${upper(Name)}_KEY_PREFIX`,
+      `${name}Keys`,
+      `${Name}WorkspaceKeys`,
+      "INSERT_SCRIPT",
+      "COMMIT_SCRIPT",
+    ]) {
       names[schemaName] = "schema.ts";
     }
   }
@@ -117,9 +126,13 @@ function code(folder: string, file: string): string {
 
 describe("adapters: one shape", () => {
   it("lists every adapter folder (a new adapter is added here, with its kind)", () => {
-    const folders = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const folders = readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
     expect(folders.sort()).toEqual(Object.keys(ADAPTERS).sort());
-    const sql = Object.entries(ADAPTERS).filter(([, adapter]) => adapter.kind === "sql").map(([folder]) => folder);
+    const sql = Object.entries(ADAPTERS)
+      .filter(([, adapter]) => adapter.kind === "sql")
+      .map(([folder]) => folder);
     expect(Object.keys(SQL_MODULES).sort()).toEqual(sql.sort());
   });
 
@@ -136,7 +149,9 @@ describe("adapters: one shape", () => {
     it(`${folder}: exports the shape's names, each from its file`, () => {
       const names = exported.get(folder) ?? new Map<string, string>();
       const expected = expectedNames(kind, folder, Name);
-      const declaredIn = Object.fromEntries(Object.keys(expected).map((name) => [name, names.get(name) ?? "(not exported)"]));
+      const declaredIn = Object.fromEntries(
+        Object.keys(expected).map((name) => [name, names.get(name) ?? "(not exported)"]),
+      );
       expect(declaredIn).toEqual(expected);
     });
   }

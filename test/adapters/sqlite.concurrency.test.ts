@@ -33,10 +33,23 @@ describe("sqlite: several processes writing one draft", () => {
   it(`${PROCESSES * WRITERS_PER_PROCESS} writers in ${PROCESSES} processes lose no update`, async () => {
     const ws = uid("ws");
     const engine = createOnboardingEngine({ store, authorize: () => true });
-    const { draft } = await engine.create(ws, { identity: { tenantId: "tenant", displayName: "start" } }, { actor: { id: "u1" } });
+    const { draft } = await engine.create(
+      ws,
+      { identity: { tenantId: "tenant", displayName: "start" } },
+      { actor: { id: "u1" } },
+    );
     const startAt = String(Date.now() + 4000);
     const children = Array.from({ length: PROCESSES }, (_, p) =>
-      spawnFixture("sqlite-writer.ts", [tmp.file, PREFIX, ws, draft.id, `p${p}`, String(WRITERS_PER_PROCESS), String(ROUNDS), startAt]),
+      spawnFixture("sqlite-writer.ts", [
+        tmp.file,
+        PREFIX,
+        ws,
+        draft.id,
+        `p${p}`,
+        String(WRITERS_PER_PROCESS),
+        String(ROUNDS),
+        startAt,
+      ]),
     );
     const results = await Promise.all(children.map((c) => c.exited));
     const reports = results.map((r, p) => {
@@ -61,6 +74,8 @@ describe("sqlite: several processes writing one draft", () => {
     expect(file.integrity).toBe("ok");
     expect(file.versions).toEqual(Array.from({ length: total + 1 }, (_, i) => i + 1));
     expect(parseDraft(JSON.parse(file.document ?? "null")).version).toBe(total + 1);
-    console.info(`[sqlite concurrency] ${total} commits from ${PROCESSES * WRITERS_PER_PROCESS} writers, ${conflicts} conflicts retried`);
+    console.info(
+      `[sqlite concurrency] ${total} commits from ${PROCESSES * WRITERS_PER_PROCESS} writers, ${conflicts} conflicts retried`,
+    );
   }, 60_000);
 });

@@ -41,7 +41,11 @@ describeStoreConformance(
 function callerOwned(tablePrefix: string, documentCacheSize?: number) {
   return async () => {
     const db = new Database(":memory:");
-    const store = createSqliteStore({ database: db, tablePrefix, ...(documentCacheSize === undefined ? {} : { documentCacheSize }) });
+    const store = createSqliteStore({
+      database: db,
+      tablePrefix,
+      ...(documentCacheSize === undefined ? {} : { documentCacheSize }),
+    });
     await store.migrate();
     const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
     const setVersion = db.prepare(`UPDATE "${store.tables.drafts}" SET version = ? WHERE workspace_id = ? AND id = ?`);

@@ -33,10 +33,16 @@ describe("sqlite: SIGKILL in the middle of a commit stream", () => {
   it("leaves record and audit trail in agreement", async () => {
     const ws = uid("ws");
     const engine = createOnboardingEngine({ store, authorize: () => true });
-    const { draft } = await engine.create(ws, { identity: { tenantId: "tenant", displayName: "start" } }, { actor: { id: "u1" } });
+    const { draft } = await engine.create(
+      ws,
+      { identity: { tenantId: "tenant", displayName: "start" } },
+      { actor: { id: "u1" } },
+    );
     let previous = 1;
     for (let round = 0; round < 2; round++) {
-      const children = [0, 1].map((i) => spawnFixture("sqlite-crasher.ts", [tmp.file, PREFIX, ws, draft.id, `r${round}c${i}`]));
+      const children = [0, 1].map((i) =>
+        spawnFixture("sqlite-crasher.ts", [tmp.file, PREFIX, ws, draft.id, `r${round}c${i}`]),
+      );
       // Let them commit for a while, then kill both at a random moment of the stream. On a loaded
       // machine the stream may be slow: after 20 s any progress is enough, none is a failure.
       const target = 10 + Math.floor(Math.random() * 40);
@@ -47,7 +53,17 @@ describe("sqlite: SIGKILL in the middle of a commit stream", () => {
       for (const c of children) c.child.kill("SIGKILL");
       const exits = await Promise.all(children.map((c) => c.exited));
       for (const exit of exits) expect(exit.signal, exit.stderr).toBe("SIGKILL");
-      const acknowledged = Math.max(...exits.map((e) => Math.max(0, ...e.stdout.split("\n").filter((l) => l.startsWith("committed ")).map((l) => Number(l.slice(10))))));
+      const acknowledged = Math.max(
+        ...exits.map((e) =>
+          Math.max(
+            0,
+            ...e.stdout
+              .split("\n")
+              .filter((l) => l.startsWith("committed "))
+              .map((l) => Number(l.slice(10))),
+          ),
+        ),
+      );
 
       const file = inspectFile(tmp.file, ws, draft.id, PREFIX);
       expect(file.integrity).toBe("ok");
@@ -62,7 +78,12 @@ describe("sqlite: SIGKILL in the middle of a commit stream", () => {
     }
     // The survivors' store still works: invariants hold and a new commit lands on top.
     const { draft: current } = await assertDraftInvariants(store, ws, draft.id);
-    const after = await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c1" }, { actor: { id: "u1" }, expectedVersion: current.version });
+    const after = await engine.execute(
+      ws,
+      draft.id,
+      { type: "select_provider", connectionId: "c1" },
+      { actor: { id: "u1" }, expectedVersion: current.version },
+    );
     expect(after.version).toBe(current.version + 1);
     await assertDraftInvariants(store, ws, draft.id);
     expect(inspectFile(tmp.file, ws, draft.id, PREFIX).integrity).toBe("ok");

@@ -35,7 +35,9 @@ function engine() {
 }
 
 function setDocument(workspaceId: string, draftId: string, document: string): void {
-  const { changes } = db.prepare(`UPDATE eng_drafts SET document = ? WHERE workspace_id = ? AND id = ?`).run(document, workspaceId, draftId);
+  const { changes } = db
+    .prepare(`UPDATE eng_drafts SET document = ? WHERE workspace_id = ? AND id = ?`)
+    .run(document, workspaceId, draftId);
   expect(changes).toBe(1);
 }
 
@@ -44,20 +46,27 @@ describe("sqlite + engine: corrupt rows", () => {
     const ws = uid("ws");
     const e = engine();
     const { draft } = await e.create(ws, { identity: { tenantId: "t", displayName: "Contoso" } }, { actor });
-    const doc = JSON.parse(db.prepare(`SELECT document FROM eng_drafts WHERE id = ?`).pluck().get(draft.id) as string) as Record<string, unknown>;
+    const doc = JSON.parse(
+      db.prepare(`SELECT document FROM eng_drafts WHERE id = ?`).pluck().get(draft.id) as string,
+    ) as Record<string, unknown>;
     const edits: Record<string, unknown>[] = [
       { ...doc, version: "2" },
       { ...doc, identity: { tenantId: 42, displayName: "x" } },
-      { ...doc, lifecycle: { state: "completed", currentCheckpoint: null, lastCompletedCheckpoint: "activate", reason: null } },
+      {
+        ...doc,
+        lifecycle: { state: "completed", currentCheckpoint: null, lastCompletedCheckpoint: "activate", reason: null },
+      },
       { ...doc, provider: { connectionId: "c", revision: 0 } },
       { ...doc, schemaVersion: 99 },
     ];
-    for (const edited of [...edits.map((x) => JSON.stringify(x)), "[]", "null", "\"text\"", "{\"id\":", ""]) {
+    for (const edited of [...edits.map((x) => JSON.stringify(x)), "[]", "null", '"text"', '{"id":', ""]) {
       setDocument(ws, draft.id, edited);
       const error = await e.get(ws, draft.id, { actor }).catch((x: unknown) => x);
       expect(error, edited.slice(0, 60)).toBeInstanceOf(CorruptRecordError);
       expect(error).not.toBeInstanceOf(StoreError);
-      await expect(e.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(e.execute(ws, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })).rejects.toBeInstanceOf(
+        CorruptRecordError,
+      );
       expect(db.prepare(`SELECT document FROM eng_drafts WHERE id = ?`).pluck().get(draft.id)).toBe(edited);
     }
     setDocument(ws, draft.id, encodeDraft(draft));
@@ -78,12 +87,26 @@ describe("sqlite + engine: hostile text", () => {
       "n".repeat(256),
     ];
     for (const [i, text] of samples.entries()) {
-      const { draft } = await e.create(ws, { identity: { tenantId: `tenant '${i}' ${text.slice(0, 60)}`, displayName: text } }, { actor });
+      const { draft } = await e.create(
+        ws,
+        { identity: { tenantId: `tenant '${i}' ${text.slice(0, 60)}`, displayName: text } },
+        { actor },
+      );
       const back = await e.get(ws, draft.id, { actor });
       expect(back.identity?.displayName).toBe(text);
-      const r = await e.execute(ws, draft.id, { type: "cancel", reason: text }, { actor, expectedVersion: 1, idempotencyKey: `key '${text.slice(0, 200)}` });
+      const r = await e.execute(
+        ws,
+        draft.id,
+        { type: "cancel", reason: text },
+        { actor, expectedVersion: 1, idempotencyKey: `key '${text.slice(0, 200)}` },
+      );
       expect(r.draft.cancellation?.reason).toBe(text);
-      const replay = await e.execute(ws, draft.id, { type: "cancel", reason: text }, { actor, expectedVersion: 1, idempotencyKey: `key '${text.slice(0, 200)}` });
+      const replay = await e.execute(
+        ws,
+        draft.id,
+        { type: "cancel", reason: text },
+        { actor, expectedVersion: 1, idempotencyKey: `key '${text.slice(0, 200)}` },
+      );
       expect(replay.replayed).toBe(true);
     }
     const page = await e.list(ws, { actor, limit: 50, state: "cancelled" });
@@ -95,7 +118,9 @@ describe("sqlite + engine: hostile text", () => {
     const ws = uid("ws");
     const e = engine();
     const first = await e.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor });
-    const error = await e.create(ws, { identity: { tenantId: "t", displayName: "B" } }, { actor }).catch((x: unknown) => x);
+    const error = await e
+      .create(ws, { identity: { tenantId: "t", displayName: "B" } }, { actor })
+      .catch((x: unknown) => x);
     expect(error).toBeInstanceOf(OpenDraftExistsError);
     expect((error as OpenDraftExistsError).existingDraftId).toBe(first.draft.id);
   });

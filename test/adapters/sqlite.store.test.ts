@@ -48,7 +48,10 @@ async function insertDraft(draft: OnboardingDraft): Promise<void> {
 }
 
 function auditCount(workspaceId: string): number {
-  return db.prepare(`SELECT count(*) FROM "onboarding_audit" WHERE workspace_id = ?`).pluck().get(workspaceId) as number;
+  return db
+    .prepare(`SELECT count(*) FROM "onboarding_audit" WHERE workspace_id = ?`)
+    .pluck()
+    .get(workspaceId) as number;
 }
 
 function idempotencyFor(draft: OnboardingDraft, key: string): IdempotencyRecord {
@@ -119,7 +122,9 @@ describe("sqlite schema", () => {
 
   it("rejects invalid table prefixes and options before touching the database", () => {
     for (const prefix of ['x"; DROP TABLE y; --', "1abc", "a-b", "a b", "ä_", "x".repeat(40), "a.b"]) {
-      expect(() => createSqliteStore({ filename: ":memory:", tablePrefix: prefix }), prefix).toThrow(ConfigurationError);
+      expect(() => createSqliteStore({ filename: ":memory:", tablePrefix: prefix }), prefix).toThrow(
+        ConfigurationError,
+      );
       expect(() => sqliteSchemaSql(prefix), prefix).toThrow(ConfigurationError);
     }
     expect(sqliteTableNames("ok_9").drafts).toBe("ok_9drafts");
@@ -135,12 +140,19 @@ describe("sqlite compare-and-set", () => {
     const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(v1);
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-    expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(
+      await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null }),
+    ).toEqual({ ok: true });
 
     const stale = next(v1, { type: "select_provider", connectionId: "c2" });
     const before = auditCount(ws);
     expect(
-      await store.commit({ draft: stale, expectedVersion: 1, events: [eventFor(stale, "committed")], idempotency: idempotencyFor(stale, "k-stale") }),
+      await store.commit({
+        draft: stale,
+        expectedVersion: 1,
+        events: [eventFor(stale, "committed")],
+        idempotency: idempotencyFor(stale, "k-stale"),
+      }),
     ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
     expect(auditCount(ws)).toBe(before);
     expect(await store.loadIdempotency(ws, "k-stale")).toBeNull();
@@ -161,21 +173,32 @@ describe("sqlite compare-and-set", () => {
     await insertDraft(v1);
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
     const record = idempotencyFor(v2, "k");
-    expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: record })).toEqual({ ok: true });
+    expect(
+      await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: record }),
+    ).toEqual({ ok: true });
     expect(await store.loadIdempotency(ws, "k")).toEqual(JSON.parse(JSON.stringify(record)));
     expect(await store.loadIdempotency(uid("ws"), "k")).toBeNull();
 
     const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
     const before = auditCount(ws);
-    expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: idempotencyFor(v3, "k") })).toEqual({
+    expect(
+      await store.commit({
+        draft: v3,
+        expectedVersion: 2,
+        events: [eventFor(v3, "committed")],
+        idempotency: idempotencyFor(v3, "k"),
+      }),
+    ).toEqual({
       ok: false,
       reason: "idempotency_key_exists",
     });
     expect(auditCount(ws)).toBe(before);
-    expect((parseDraft(await store.load(ws, v1.id))).version).toBe(2);
+    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(2);
     // The same key in another workspace is independent.
     const other = draftOf({ workspaceId: uid("ws"), tenantId: "t" });
-    expect(await store.insert({ draft: other, event: eventFor(other, "created"), idempotency: idempotencyFor(other, "k") })).toEqual({ ok: true });
+    expect(
+      await store.insert({ draft: other, event: eventFor(other, "created"), idempotency: idempotencyFor(other, "k") }),
+    ).toEqual({ ok: true });
   });
 
   it("enforces one open draft per (workspace, tenant) on insert and commit, with the existing id", async () => {
@@ -189,7 +212,10 @@ describe("sqlite compare-and-set", () => {
       existingDraftId: a.id,
     });
     expect(await store.load(ws, dup.id)).toBeNull();
-    expect(await store.insert({ draft: a, event: eventFor(a, "created"), idempotency: null })).toEqual({ ok: false, reason: "draft_exists" });
+    expect(await store.insert({ draft: a, event: eventFor(a, "created"), idempotency: null })).toEqual({
+      ok: false,
+      reason: "draft_exists",
+    });
 
     // Another workspace, and drafts without identity, never collide.
     await insertDraft(draftOf({ workspaceId: uid("ws"), tenantId: "tenant-a" }));
@@ -200,7 +226,14 @@ describe("sqlite compare-and-set", () => {
     // Identifying the anonymous draft as tenant-a collides on commit; nothing is written.
     const before = auditCount(ws);
     const clash = next(anonymous, { type: "identify", tenantId: "tenant-a", displayName: "A again" });
-    expect(await store.commit({ draft: clash, expectedVersion: 1, events: [eventFor(clash, "committed")], idempotency: null })).toEqual({
+    expect(
+      await store.commit({
+        draft: clash,
+        expectedVersion: 1,
+        events: [eventFor(clash, "committed")],
+        idempotency: null,
+      }),
+    ).toEqual({
       ok: false,
       reason: "open_draft_exists",
       existingDraftId: a.id,
@@ -210,19 +243,48 @@ describe("sqlite compare-and-set", () => {
 
     // Cancelling frees the slot (open_tenant_id becomes NULL; NULLs are distinct).
     const cancelled = next(a, { type: "cancel" });
-    expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(
+      await store.commit({
+        draft: cancelled,
+        expectedVersion: 1,
+        events: [eventFor(cancelled, "committed")],
+        idempotency: null,
+      }),
+    ).toEqual({ ok: true });
     expect(await store.findOpenDraft(ws, "tenant-a")).toBeNull();
-    expect(await store.commit({ draft: clash, expectedVersion: 1, events: [eventFor(clash, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(
+      await store.commit({
+        draft: clash,
+        expectedVersion: 1,
+        events: [eventFor(clash, "committed")],
+        idempotency: null,
+      }),
+    ).toEqual({ ok: true });
     expect(await store.findOpenDraft(ws, "tenant-a")).toEqual(JSON.parse(encodeDraft(clash)));
-    const row = db.prepare(`SELECT state, current_checkpoint, tenant_id, open_tenant_id, version FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`).get(ws, a.id);
-    expect(row).toEqual({ state: "cancelled", current_checkpoint: null, tenant_id: "tenant-a", open_tenant_id: null, version: 2 });
+    const row = db
+      .prepare(
+        `SELECT state, current_checkpoint, tenant_id, open_tenant_id, version FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`,
+      )
+      .get(ws, a.id);
+    expect(row).toEqual({
+      state: "cancelled",
+      current_checkpoint: null,
+      tenant_id: "tenant-a",
+      open_tenant_id: null,
+      version: 2,
+    });
   });
 
   it("appends audit entries in order and scopes them by workspace", async () => {
     const ws = uid("ws");
     const d = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(d);
-    const events = Array.from({ length: 5 }, (_, i) => ({ ...eventFor(d, "committed"), kind: "conflict" as const, expectedVersion: i, actualVersion: 1 }));
+    const events = Array.from({ length: 5 }, (_, i) => ({
+      ...eventFor(d, "committed"),
+      kind: "conflict" as const,
+      expectedVersion: i,
+      actualVersion: 1,
+    }));
     await store.appendAudit(events);
     await store.appendAudit([]);
     const listed = (await store.listAudit(ws, d.id)) as { eventId: string }[];
@@ -250,9 +312,17 @@ describe("sqlite round-trips", () => {
   it("stores hostile text byte for byte and returns it unchanged", async () => {
     for (const text of hostile) {
       const ws = `ws ${text.slice(0, 100)}`;
-      const draft = draftOf({ workspaceId: ws, id: `id ${text.slice(0, 120)}`, tenantId: `t ${text.slice(0, 120)}`, displayName: text });
+      const draft = draftOf({
+        workspaceId: ws,
+        id: `id ${text.slice(0, 120)}`,
+        tenantId: `t ${text.slice(0, 120)}`,
+        displayName: text,
+      });
       await insertDraft(draft);
-      const stored = db.prepare(`SELECT document FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`).pluck().get(ws, draft.id);
+      const stored = db
+        .prepare(`SELECT document FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`)
+        .pluck()
+        .get(ws, draft.id);
       expect(stored).toBe(encodeDraft(draft));
       const loaded = parseDraft(await store.load(ws, draft.id));
       expect(loaded.identity?.displayName).toBe(text);
@@ -263,7 +333,9 @@ describe("sqlite round-trips", () => {
   });
 
   it("round-trips arbitrary NUL-free strings (property)", async () => {
-    const text = fc.string({ unit: "binary", minLength: 1, maxLength: 300 }).filter((s) => !s.includes("\u0000") && s.trim() === s && s.length > 0);
+    const text = fc
+      .string({ unit: "binary", minLength: 1, maxLength: 300 })
+      .filter((s) => !s.includes("\u0000") && s.trim() === s && s.length > 0);
     await fc.assert(
       fc.asyncProperty(text, text, async (name, tenant) => {
         const ws = uid("ws");
@@ -279,7 +351,11 @@ describe("sqlite round-trips", () => {
     const ws = uid("ws");
     const d = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(d);
-    db.prepare(`UPDATE "onboarding_drafts" SET document = ? WHERE workspace_id = ? AND id = ?`).run("{not json", ws, d.id);
+    db.prepare(`UPDATE "onboarding_drafts" SET document = ? WHERE workspace_id = ? AND id = ?`).run(
+      "{not json",
+      ws,
+      d.id,
+    );
     await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
     await expect(store.findOpenDraft(ws, "t")).rejects.toBeInstanceOf(CorruptRecordError);
     // JSON null would read as "no such draft": reported as corrupt instead.
@@ -300,7 +376,12 @@ describe("sqlite list", () => {
     const drafts: OnboardingDraft[] = [];
     // 23 drafts: several share a createdAt so the id breaks ties; a third are cancelled.
     for (let i = 0; i < 23; i++) {
-      const d = draftOf({ workspaceId: ws, id: `d-${String(22 - i).padStart(2, "0")}`, tenantId: `t${i}`, now: at(i % 7) });
+      const d = draftOf({
+        workspaceId: ws,
+        id: `d-${String(22 - i).padStart(2, "0")}`,
+        tenantId: `t${i}`,
+        now: at(i % 7),
+      });
       await insertDraft(d);
       if (i % 3 === 0) {
         const c = next(d, { type: "cancel" }, at(30));
@@ -328,12 +409,25 @@ describe("sqlite list", () => {
     }
     for (const limit of [1, 2, 5, 23, 500]) {
       expect(await all(undefined, limit)).toEqual([...drafts].sort(order).map((d) => d.id));
-      expect(await all("cancelled", limit)).toEqual(drafts.filter((d) => d.lifecycle.state === "cancelled").sort(order).map((d) => d.id));
-      expect(await all("draft", limit)).toEqual(drafts.filter((d) => d.lifecycle.state === "draft").sort(order).map((d) => d.id));
+      expect(await all("cancelled", limit)).toEqual(
+        drafts
+          .filter((d) => d.lifecycle.state === "cancelled")
+          .sort(order)
+          .map((d) => d.id),
+      );
+      expect(await all("draft", limit)).toEqual(
+        drafts
+          .filter((d) => d.lifecycle.state === "draft")
+          .sort(order)
+          .map((d) => d.id),
+      );
     }
     expect(await store.list(ws, { limit: 5, state: "completed" })).toEqual({ drafts: [], nextCursor: null });
     // A cursor past the end is an empty last page.
-    expect(await store.list(ws, { limit: 5, cursor: encodeCursor({ createdAt: at(59), id: "z" }) })).toEqual({ drafts: [], nextCursor: null });
+    expect(await store.list(ws, { limit: 5, cursor: encodeCursor({ createdAt: at(59), id: "z" }) })).toEqual({
+      drafts: [],
+      nextCursor: null,
+    });
   });
 
   it("refuses a malformed cursor with ValidationError; bad limits and states are the engine's to refuse", async () => {
@@ -350,7 +444,9 @@ describe("sqlite connections", () => {
     expect(outcomes).toHaveLength(2); // migrate, load
     for (const outcome of outcomes) {
       expect(outcome).toMatchObject({ name: "ConfigurationError", code: "configuration", option: "filename" });
-      expect(outcome.message).toMatch(/the "better-sqlite3" package is not installed: run `npm install better-sqlite3`/);
+      expect(outcome.message).toMatch(
+        /the "better-sqlite3" package is not installed: run `npm install better-sqlite3`/,
+      );
     }
   }, 60_000);
 
@@ -374,7 +470,9 @@ describe("sqlite connections", () => {
   it("never closes a caller-owned Database, and wraps driver errors in StoreError", async () => {
     const own = new Database(":memory:");
     const s = createSqliteStore({ database: own, tablePrefix: "own_" });
-    await expect(s.load("w", "d")).rejects.toSatisfy((e) => e instanceof StoreError && /no such table/.test(String((e as StoreError).cause)));
+    await expect(s.load("w", "d")).rejects.toSatisfy(
+      (e) => e instanceof StoreError && /no such table/.test(String(e.cause)),
+    );
     await s.migrate();
     expect(await s.database()).toBe(own);
     const d = draftOf({ workspaceId: "w", tenantId: "t" });
@@ -403,13 +501,17 @@ describe("sqlite connections", () => {
       blocker.exec("BEGIN IMMEDIATE");
       setTimeout(() => blocker.exec("COMMIT"), 120);
       const v2 = next(d, { type: "select_provider", connectionId: "c" });
-      expect(await s.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null })).toEqual({ ok: true });
+      expect(
+        await s.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null }),
+      ).toEqual({ ok: true });
 
       // Held for good: SQLITE_BUSY ends as a StoreError after the bounded retries, nothing written.
       blocker.exec("BEGIN IMMEDIATE");
       const v3 = next(v2, { type: "select_provider", connectionId: "c3" });
       const started = Date.now();
-      const failure = await s.commit({ draft: v3, expectedVersion: 2, events: [], idempotency: null }).catch((e: unknown) => e);
+      const failure = await s
+        .commit({ draft: v3, expectedVersion: 2, events: [], idempotency: null })
+        .catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(StoreError);
       expect(String((failure as StoreError).cause)).toMatch(/locked|busy/i);
       expect(Date.now() - started).toBeLessThan(5000);
@@ -449,13 +551,20 @@ describe("sqlite: a write re-sent after it applied", () => {
     const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(v1);
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-    const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: idempotencyFor(v2, "k1") };
+    const input = {
+      draft: v2,
+      expectedVersion: 1,
+      events: [eventFor(v2, "committed")],
+      idempotency: idempotencyFor(v2, "k1"),
+    };
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(auditCount(ws)).toBe(2);
     // Still applied once the draft has moved on.
     const v3 = next(v2, { type: "select_provider", connectionId: "c2" }, at(2));
-    expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(
+      await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: null }),
+    ).toEqual({ ok: true });
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(auditCount(ws)).toBe(3);
     expect(parseDraft(await store.load(ws, v1.id)).version).toBe(3);
@@ -469,11 +578,17 @@ describe("sqlite: a write re-sent after it applied", () => {
     const bare = { draft: v2, expectedVersion: 1, events: [], idempotency: null };
     expect(await store.commit(bare)).toEqual({ ok: true });
     expect(await store.commit(bare)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
-    expect(await store.commit({ ...bare, events: [eventFor(v2, "committed")] })).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
+    expect(await store.commit({ ...bare, events: [eventFor(v2, "committed")] })).toEqual({
+      ok: false,
+      reason: "version_conflict",
+      actualVersion: 2,
+    });
     const other = draftOf({ workspaceId: ws });
     const otherEvent = eventFor(other, "created");
     expect(await store.insert({ draft: other, event: otherEvent, idempotency: null })).toEqual({ ok: true });
-    expect(await store.commit({ ...bare, events: [{ ...eventFor(v2, "committed"), eventId: otherEvent.eventId }] })).toEqual({
+    expect(
+      await store.commit({ ...bare, events: [{ ...eventFor(v2, "committed"), eventId: otherEvent.eventId }] }),
+    ).toEqual({
       ok: false,
       reason: "version_conflict",
       actualVersion: 2,
@@ -490,9 +605,21 @@ describe("sqlite: a write re-sent after it applied", () => {
     await insertDraft(a);
     await insertDraft(b);
     const a2 = next(a, { type: "select_provider", connectionId: "c" });
-    expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2, "committed")], idempotency: idempotencyFor(a2, "k") })).toEqual({ ok: true });
+    expect(
+      await store.commit({
+        draft: a2,
+        expectedVersion: 1,
+        events: [eventFor(a2, "committed")],
+        idempotency: idempotencyFor(a2, "k"),
+      }),
+    ).toEqual({ ok: true });
     const b2 = next(b, { type: "select_provider", connectionId: "c" });
-    const clash = { draft: b2, expectedVersion: 1, events: [eventFor(b2, "committed")], idempotency: idempotencyFor(b2, "k") };
+    const clash = {
+      draft: b2,
+      expectedVersion: 1,
+      events: [eventFor(b2, "committed")],
+      idempotency: idempotencyFor(b2, "k"),
+    };
     expect(await store.commit(clash)).toEqual({ ok: false, reason: "idempotency_key_exists" });
     expect(await store.commit(clash)).toEqual({ ok: false, reason: "idempotency_key_exists" });
     expect(auditCount(ws)).toBe(3);
@@ -507,13 +634,23 @@ describe("sqlite: a write re-sent after it applied", () => {
     expect(auditCount(ws)).toBe(1);
     // After the draft moved on (and left its tenant slot to another draft): still applied.
     const cancelled = next(d, { type: "cancel", reason: null });
-    expect(await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled, "committed")], idempotency: null })).toEqual({ ok: true });
+    expect(
+      await store.commit({
+        draft: cancelled,
+        expectedVersion: 1,
+        events: [eventFor(cancelled, "committed")],
+        idempotency: null,
+      }),
+    ).toEqual({ ok: true });
     await insertDraft(draftOf({ workspaceId: ws, tenantId: "t" }));
     expect(await store.insert(input)).toEqual({ ok: true });
     expect(parseDraft(await store.load(ws, d.id)).lifecycle.state).toBe("cancelled");
     expect(auditCount(ws)).toBe(3);
     // Another insert of the same id (a new event) is still draft_exists.
-    expect(await store.insert({ ...input, event: eventFor(d, "created") })).toEqual({ ok: false, reason: "draft_exists" });
+    expect(await store.insert({ ...input, event: eventFor(d, "created") })).toEqual({
+      ok: false,
+      reason: "draft_exists",
+    });
   });
 });
 
@@ -533,7 +670,14 @@ describe("sqlite compares ids exactly (BINARY collation: bytes)", () => {
       const d = draftOf({ workspaceId: w, id: `d-${x}`, tenantId: `t-${x}` });
       await insertDraft(d);
       const d2 = next(d, { type: "select_provider", connectionId: "c" });
-      expect(await store.commit({ draft: d2, expectedVersion: 1, events: [eventFor(d2, "committed")], idempotency: idempotencyFor(d2, `k-${x}`) })).toEqual({ ok: true });
+      expect(
+        await store.commit({
+          draft: d2,
+          expectedVersion: 1,
+          events: [eventFor(d2, "committed")],
+          idempotency: idempotencyFor(d2, `k-${x}`),
+        }),
+      ).toEqual({ ok: true });
       expect(await store.load(w, `d-${y}`)).toBeNull();
       expect(await store.findOpenDraft(w, `t-${y}`)).toBeNull();
       expect(await store.loadIdempotency(w, `k-${y}`)).toBeNull();
@@ -547,9 +691,18 @@ describe("sqlite compares ids exactly (BINARY collation: bytes)", () => {
       const e = draftOf({ workspaceId: w, id: `d-${y}`, tenantId: `t-${y}` });
       await insertDraft(e);
       const e2 = next(e, { type: "select_provider", connectionId: "c" });
-      expect(await store.commit({ draft: e2, expectedVersion: 1, events: [eventFor(e2, "committed")], idempotency: idempotencyFor(e2, `k-${y}`) })).toEqual({ ok: true });
+      expect(
+        await store.commit({
+          draft: e2,
+          expectedVersion: 1,
+          events: [eventFor(e2, "committed")],
+          idempotency: idempotencyFor(e2, `k-${y}`),
+        }),
+      ).toEqual({ ok: true });
       const f = draftOf({ workspaceId: wy, id: `d-${x}`, tenantId: `t-${x}` });
-      expect(await store.insert({ draft: f, event: eventFor(f, "created"), idempotency: idempotencyFor(f, `k-${x}`) })).toEqual({ ok: true });
+      expect(
+        await store.insert({ draft: f, event: eventFor(f, "created"), idempotency: idempotencyFor(f, `k-${x}`) }),
+      ).toEqual({ ok: true });
 
       expect(parseDraft(await store.load(w, `d-${x}`)).identity?.tenantId).toBe(`t-${x}`);
       expect(parseDraft(await store.load(w, `d-${y}`)).identity?.tenantId).toBe(`t-${y}`);
@@ -560,7 +713,9 @@ describe("sqlite compares ids exactly (BINARY collation: bytes)", () => {
       expect(parseDraft(await store.load(wy, `d-${x}`)).workspaceId).toBe(wy);
       expect(parseDraft(await store.findOpenDraft(wy, `t-${x}`)).workspaceId).toBe(wy);
       expect(((await store.loadIdempotency(wy, `k-${x}`)) as IdempotencyRecord).workspaceId).toBe(wy);
-      expect((await store.list(w, { limit: 10 })).drafts.map((draft) => parseDraft(draft).id).sort()).toEqual([`d-${x}`, `d-${y}`].sort());
+      expect((await store.list(w, { limit: 10 })).drafts.map((draft) => parseDraft(draft).id).sort()).toEqual(
+        [`d-${x}`, `d-${y}`].sort(),
+      );
       expect((await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId)).toEqual([wy]);
       expect((await store.listAudit(w, `d-${x}`)).length).toBe(2);
       expect((await store.listAudit(wy, `d-${x}`)).length).toBe(1);
@@ -592,19 +747,41 @@ describe("sqlite versions up to 2^31-1", () => {
     expect(parseDraft(await store.load(ws, v1.id)).version).toBe(MAX - 1);
     const last = next(before, { type: "select_provider", connectionId: "c1" });
     expect(last.version).toBe(MAX);
-    expect(await store.commit({ draft: last, expectedVersion: MAX - 1, events: [eventFor(last, "committed")], idempotency: idempotencyFor(last, "k-max") })).toEqual({ ok: true });
+    expect(
+      await store.commit({
+        draft: last,
+        expectedVersion: MAX - 1,
+        events: [eventFor(last, "committed")],
+        idempotency: idempotencyFor(last, "k-max"),
+      }),
+    ).toEqual({ ok: true });
     expect(parseDraft(await store.load(ws, v1.id)).version).toBe(MAX);
     expect(parseDraft(await store.findOpenDraft(ws, "t")).version).toBe(MAX);
     expect(parseDraft((await store.list(ws, { limit: 1 })).drafts[0]).version).toBe(MAX);
     expect(((await store.loadIdempotency(ws, "k-max")) as IdempotencyRecord).outcome.version).toBe(MAX);
     const stale = next(before, { type: "select_provider", connectionId: "c2" });
-    expect(await store.commit({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale, "committed")], idempotency: null })).toEqual({
+    expect(
+      await store.commit({
+        draft: stale,
+        expectedVersion: MAX - 1,
+        events: [eventFor(stale, "committed")],
+        idempotency: null,
+      }),
+    ).toEqual({
       ok: false,
       reason: "version_conflict",
       actualVersion: MAX,
     });
     await store.appendAudit([
-      { ...eventFor(last, "committed"), kind: "conflict", fromVersion: null, toVersion: null, expectedVersion: MAX, actualVersion: MAX, feedback: null },
+      {
+        ...eventFor(last, "committed"),
+        kind: "conflict",
+        fromVersion: null,
+        toVersion: null,
+        expectedVersion: MAX,
+        actualVersion: MAX,
+        feedback: null,
+      },
     ]);
     const audit = (await store.listAudit(ws, v1.id)) as AuditEvent[];
     expect(audit.map((event) => event.toVersion)).toEqual([1, MAX, null]);
@@ -616,7 +793,9 @@ describe("sqlite versions up to 2^31-1", () => {
 describe("sqlite pruneIdempotency on the concrete type", () => {
   it("is a required method taking the port's cut-off", async () => {
     expectTypeOf(store.pruneIdempotency).toEqualTypeOf<(before: string) => Promise<number>>();
-    expectTypeOf<Parameters<SqliteStore["pruneIdempotency"]>>().toEqualTypeOf<Parameters<NonNullable<DraftStore["pruneIdempotency"]>>>();
+    expectTypeOf<Parameters<SqliteStore["pruneIdempotency"]>>().toEqualTypeOf<
+      Parameters<NonNullable<DraftStore["pruneIdempotency"]>>
+    >();
     // Called without `?.`: a compile error (TS2722) if the method were optional.
     expect(await store.pruneIdempotency("1970-01-01T00:00:00.000Z")).toBe(0);
   });

@@ -133,24 +133,31 @@ const SPECIALS: unknown[] = [
 
 describe("arbitrary values", () => {
   test.prop([fc.jsonValue()], { numRuns: NUM_RUNS })("fc.jsonValue", (value) => checkAll(value));
-  test.prop([anything], { numRuns: NUM_RUNS })("fc.anything (object strings, null prototypes, boxed values, ...)", (value) =>
-    checkAll(value),
+  test.prop([anything], { numRuns: NUM_RUNS })(
+    "fc.anything (object strings, null prototypes, boxed values, ...)",
+    (value) => checkAll(value),
   );
   it.each(SPECIALS.map((value, index) => [index, value] as const))("special value #%i", (_i, value) => checkAll(value));
 
-  test.prop([fc.constantFrom(...COMMAND_TYPES), fc.dictionary(fc.string({ maxLength: 12 }), anything, { maxKeys: 6 })], {
-    numRuns: NUM_RUNS,
-  })("objects with a valid command type and random fields", (type, fields) => checkAll({ ...fields, type }));
+  test.prop(
+    [fc.constantFrom(...COMMAND_TYPES), fc.dictionary(fc.string({ maxLength: 12 }), anything, { maxKeys: 6 })],
+    {
+      numRuns: NUM_RUNS,
+    },
+  )("objects with a valid command type and random fields", (type, fields) => checkAll({ ...fields, type }));
 });
 
 describe("the version field", () => {
   const valid = structuralDraftArbitrary();
-  it.each([0, -1, 1.5, -2.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER + 2, "1", null, true])("version %s", (version) => {
-    const draft = fc.sample(valid, { numRuns: 1, seed: 42 })[0] as OnboardingDraft;
-    const error = checkDraft({ ...JSON.parse(encodeDraft(draft)), version });
-    expect(error).toBeInstanceOf(CorruptRecordError);
-    expect((error as CorruptRecordError).path).toEqual(["version"]);
-  });
+  it.each([0, -1, 1.5, -2.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER + 2, "1", null, true])(
+    "version %s",
+    (version) => {
+      const draft = fc.sample(valid, { numRuns: 1, seed: 42 })[0] as OnboardingDraft;
+      const error = checkDraft({ ...JSON.parse(encodeDraft(draft)), version });
+      expect(error).toBeInstanceOf(CorruptRecordError);
+      expect((error as CorruptRecordError).path).toEqual(["version"]);
+    },
+  );
 });
 
 /** Every path (objects and arrays, leaves and branches) inside a JSON value. */
@@ -210,10 +217,9 @@ describe("one wrong field in a valid draft", () => {
 
 describe("specific hostile documents", () => {
   const base = (): Record<string, unknown> =>
-    JSON.parse(encodeDraft(fc.sample(structuralDraftArbitrary(), { numRuns: 1, seed: 7 })[0] as OnboardingDraft)) as Record<
-      string,
-      unknown
-    >;
+    JSON.parse(
+      encodeDraft(fc.sample(structuralDraftArbitrary(), { numRuns: 1, seed: 7 })[0] as OnboardingDraft),
+    ) as Record<string, unknown>;
 
   it("a 100 KB id is CorruptRecordError at id", () => {
     expect((checkDraft({ ...base(), id: HUGE }) as CorruptRecordError).path).toEqual(["id"]);

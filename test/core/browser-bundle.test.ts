@@ -134,7 +134,10 @@ function browserSandbox(crypto: object | null = globalThis.crypto): Record<strin
   return context;
 }
 
-function load(text: string, context: Record<string, unknown> = browserSandbox()): Record<string, (...args: unknown[]) => unknown> {
+function load(
+  text: string,
+  context: Record<string, unknown> = browserSandbox(),
+): Record<string, (...args: unknown[]) => unknown> {
   runInContext(text, context);
   return context["lib"] as Record<string, (...args: unknown[]) => unknown>;
 }
@@ -182,7 +185,12 @@ describe("browser bundle: createOnboardingEngine + the memory adapter", () => {
   it("runs a whole onboarding, stale write included, with default (Web Crypto) ids", async () => {
     const lib = load((await bundle(ENGINE_ENTRY)).text);
     const outcome = JSON.parse((await lib["onboard"]?.()) as string) as Record<string, unknown>;
-    expect(outcome).toMatchObject({ conflict: "version_conflict", state: "completed", feedback: "activated", step: "done" });
+    expect(outcome).toMatchObject({
+      conflict: "version_conflict",
+      state: "completed",
+      feedback: "activated",
+      step: "done",
+    });
     expect(outcome["id"]).toMatch(UUID_V4);
     expect(outcome["runId"]).toMatch(UUID_V4);
     expect(outcome["kinds"]).toContain("conflict");
@@ -190,7 +198,9 @@ describe("browser bundle: createOnboardingEngine + the memory adapter", () => {
 
   it("falls back to getRandomValues where randomUUID is hidden (a page outside a secure context)", async () => {
     const webCrypto = globalThis.crypto;
-    const insecure = { getRandomValues: <T extends ArrayBufferView>(array: T): T => webCrypto.getRandomValues(array as never) };
+    const insecure = {
+      getRandomValues: <T extends ArrayBufferView>(array: T): T => webCrypto.getRandomValues(array as never),
+    };
     const lib = load((await bundle(ENGINE_ENTRY)).text, browserSandbox(insecure));
     const ids = new Set<unknown>();
     for (let i = 0; i < 20; i += 1) ids.add(await lib["newDraftId"]?.());

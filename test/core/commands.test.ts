@@ -32,7 +32,11 @@ import {
 
 const NOW = "2026-02-01T10:00:00.000Z";
 
-function exec(draft: OnboardingDraft, input: CommandInput, context: CommandContext = testContext({ now: NOW, actorId: "op" })): CommandOutcome {
+function exec(
+  draft: OnboardingDraft,
+  input: CommandInput,
+  context: CommandContext = testContext({ now: NOW, actorId: "op" }),
+): CommandOutcome {
   const outcome = applyCommand(deepFreeze(draft), parseCommand(input), context);
   // Every changed draft is consistent: lifecycle re-derived, version +1, stamped.
   if (outcome.changed) {
@@ -69,7 +73,12 @@ function chain(draft: OnboardingDraft, ...inputs: CommandInput[]): OnboardingDra
 
 describe("identify", () => {
   it("sets the identity (trimmed) and moves to connect_provider", () => {
-    const outcome = exec(draftWith(), { type: "identify", tenantId: "t-1", displayName: "  Contoso  ", primaryDomain: " Contoso.COM " });
+    const outcome = exec(draftWith(), {
+      type: "identify",
+      tenantId: "t-1",
+      displayName: "  Contoso  ",
+      primaryDomain: " Contoso.COM ",
+    });
     expect(outcome).toMatchObject({ changed: true, feedback: "applied", runIds: [] });
     expect(outcome.draft.identity).toEqual({ tenantId: "t-1", displayName: "Contoso", primaryDomain: "contoso.com" });
     expect(outcome.draft.lifecycle.currentCheckpoint).toBe("connect_provider");
@@ -81,15 +90,23 @@ describe("identify", () => {
   });
 
   it("the tenant may change before a provider is selected", () => {
-    const outcome = exec(draftWith({ identity: { ...IDENTITY } }), { type: "identify", tenantId: "t-2", displayName: "Other" });
+    const outcome = exec(draftWith({ identity: { ...IDENTITY } }), {
+      type: "identify",
+      tenantId: "t-2",
+      displayName: "Other",
+    });
     expect(outcome.draft.identity?.tenantId).toBe("t-2");
   });
 
   it("the display name may change after a provider is selected, the tenant may not", () => {
-    expect(exec(verified(), { type: "identify", tenantId: "t-1", displayName: "Contoso Ltd" }).draft.identity?.displayName).toBe(
-      "Contoso Ltd",
+    expect(
+      exec(verified(), { type: "identify", tenantId: "t-1", displayName: "Contoso Ltd" }).draft.identity?.displayName,
+    ).toBe("Contoso Ltd");
+    expectTransitionRefused(
+      connected(),
+      { type: "identify", tenantId: "t-2", displayName: "Contoso" },
+      "tenant_locked_after_provider",
     );
-    expectTransitionRefused(connected(), { type: "identify", tenantId: "t-2", displayName: "Contoso" }, "tenant_locked_after_provider");
   });
 
   it("renaming keeps verification and readiness", () => {
@@ -116,7 +133,10 @@ describe("select_provider", () => {
   });
 
   it("the same connection again is unchanged", () => {
-    expect(exec(verified(), { type: "select_provider", connectionId: "conn-1" })).toMatchObject({ changed: false, feedback: "unchanged" });
+    expect(exec(verified(), { type: "select_provider", connectionId: "conn-1" })).toMatchObject({
+      changed: false,
+      feedback: "unchanged",
+    });
   });
 
   it("another connection clears verification and bootstrap and records the invalidation -> provider_changed", () => {
@@ -134,15 +154,27 @@ describe("select_provider", () => {
       verificationRunId: "v-1",
       bootstrapRunIds: ["s-1", "b-1"],
     });
-    expect(outcome.draft.lifecycle).toMatchObject({ state: "draft", currentCheckpoint: "verify_access", reason: "provider_changed" });
+    expect(outcome.draft.lifecycle).toMatchObject({
+      state: "draft",
+      currentCheckpoint: "verify_access",
+      reason: "provider_changed",
+    });
     expect(evaluateReadiness(outcome.draft)).toMatchObject({ ready: false, overridable: false });
   });
 });
 
 describe("update_provider_connection", () => {
   it("needs a provider, and the selected one", () => {
-    expectTransitionRefused(draftWith({ identity: { ...IDENTITY } }), { type: "update_provider_connection", connectionId: "conn-1" }, "provider_required");
-    expectTransitionRefused(connected(), { type: "update_provider_connection", connectionId: "conn-9" }, "connection_not_selected");
+    expectTransitionRefused(
+      draftWith({ identity: { ...IDENTITY } }),
+      { type: "update_provider_connection", connectionId: "conn-1" },
+      "provider_required",
+    );
+    expectTransitionRefused(
+      connected(),
+      { type: "update_provider_connection", connectionId: "conn-9" },
+      "connection_not_selected",
+    );
   });
 
   it("bumps the revision: verification kept but stale (row 6), bootstrap cleared, invalidation recorded", () => {
@@ -151,7 +183,11 @@ describe("update_provider_connection", () => {
     expect(outcome.draft.provider).toEqual({ connectionId: "conn-1", revision: 2 });
     expect(outcome.draft.verification).toEqual(draft.verification);
     expect(outcome.draft.bootstrap).toBeNull();
-    expect(outcome.draft.invalidation).toMatchObject({ cause: "provider_updated", verificationRunId: "v-1", bootstrapRunIds: ["s-1"] });
+    expect(outcome.draft.invalidation).toMatchObject({
+      cause: "provider_updated",
+      verificationRunId: "v-1",
+      bootstrapRunIds: ["s-1"],
+    });
     expect(outcome.draft.lifecycle).toEqual({
       state: "draft",
       currentCheckpoint: "verify_access",
@@ -172,7 +208,11 @@ describe("update_provider_connection", () => {
 describe("start_verification", () => {
   it("needs identity and provider", () => {
     expectTransitionRefused(draftWith(), { type: "start_verification" }, "identity_required");
-    expectTransitionRefused(draftWith({ identity: { ...IDENTITY } }), { type: "start_verification" }, "provider_required");
+    expectTransitionRefused(
+      draftWith({ identity: { ...IDENTITY } }),
+      { type: "start_verification" },
+      "provider_required",
+    );
   });
 
   it("queues a run pinned to the current connection and revision, and clears the invalidation", () => {
@@ -194,7 +234,9 @@ describe("start_verification", () => {
   });
 
   it("a custom operation name", () => {
-    expect(exec(connected(), { type: "start_verification", operation: "deep_check" }).draft.verification?.operation).toBe("deep_check");
+    expect(
+      exec(connected(), { type: "start_verification", operation: "deep_check" }).draft.verification?.operation,
+    ).toBe("deep_check");
   });
 
   it.each(["queued", "running"] as const)("dedupes while the current run is %s: same runId, no change", (status) => {
@@ -204,7 +246,10 @@ describe("start_verification", () => {
   });
 
   it("does not dedupe a stale active run: starts a new one against the new revision", () => {
-    const draft = connected({ provider: { connectionId: "conn-1", revision: 2 }, verification: verification("running", null, { revision: 1 }) });
+    const draft = connected({
+      provider: { connectionId: "conn-1", revision: 2 },
+      verification: verification("running", null, { revision: 1 }),
+    });
     const outcome = exec(draft, { type: "start_verification" });
     expect(outcome.feedback).toBe("queued");
     expect(outcome.draft.verification?.providerRevision).toBe(2);
@@ -237,7 +282,12 @@ describe("record_verification_result", () => {
       outcome: "partially_succeeded",
       message: "2 warnings",
     });
-    expect(done.draft.verification).toMatchObject({ status: "completed", outcome: "partially_succeeded", completedAt: NOW, message: "2 warnings" });
+    expect(done.draft.verification).toMatchObject({
+      status: "completed",
+      outcome: "partially_succeeded",
+      completedAt: NOW,
+      message: "2 warnings",
+    });
     expect(done.draft.lifecycle).toMatchObject({ state: "ready_for_activation", reason: "verification_warnings" });
   });
 
@@ -250,7 +300,9 @@ describe("record_verification_result", () => {
   });
 
   it("a report for an unknown run is ignored as stale", () => {
-    expect(exec(queued, { type: "record_verification_result", runId: "v-x", status: "completed", outcome: "succeeded" })).toMatchObject({
+    expect(
+      exec(queued, { type: "record_verification_result", runId: "v-x", status: "completed", outcome: "succeeded" }),
+    ).toMatchObject({
       changed: false,
       feedback: "ignored_stale_result",
       runIds: ["v-x"],
@@ -258,22 +310,34 @@ describe("record_verification_result", () => {
   });
 
   it("a report for a run superseded by a newer verification is ignored", () => {
-    const superseded = chain(queued, { type: "update_provider_connection", connectionId: "conn-1" }, { type: "start_verification" });
-    expect(superseded.verification?.runId).not.toBe("v-1");
-    expect(exec(superseded, { type: "record_verification_result", runId: "v-1", status: "completed", outcome: "succeeded" }).feedback).toBe(
-      "ignored_stale_result",
+    const superseded = chain(
+      queued,
+      { type: "update_provider_connection", connectionId: "conn-1" },
+      { type: "start_verification" },
     );
+    expect(superseded.verification?.runId).not.toBe("v-1");
+    expect(
+      exec(superseded, { type: "record_verification_result", runId: "v-1", status: "completed", outcome: "succeeded" })
+        .feedback,
+    ).toBe("ignored_stale_result");
   });
 
   it("a report for the current run made against an old revision (stale) is ignored", () => {
     const stale = chain(queued, { type: "update_provider_connection", connectionId: "conn-1" });
     expect(stale.verification?.runId).toBe("v-1");
-    const outcome = exec(stale, { type: "record_verification_result", runId: "v-1", status: "completed", outcome: "succeeded" });
+    const outcome = exec(stale, {
+      type: "record_verification_result",
+      runId: "v-1",
+      status: "completed",
+      outcome: "succeeded",
+    });
     expect(outcome.feedback).toBe("ignored_stale_result");
   });
 
   it("a second report on a completed run is ignored as duplicate", () => {
-    expect(exec(verified(), { type: "record_verification_result", runId: "v-1", status: "completed", outcome: "failed" })).toMatchObject({
+    expect(
+      exec(verified(), { type: "record_verification_result", runId: "v-1", status: "completed", outcome: "failed" }),
+    ).toMatchObject({
       changed: false,
       feedback: "ignored_duplicate_result",
     });
@@ -288,11 +352,18 @@ describe("start_bootstrap", () => {
     ["verification blocked", verified("blocked")],
     ["verification stale", connected({ verification: verification("completed", "succeeded", { revision: 5 }) })],
   ])("needs a successful current verification (%s)", (_name, draft) => {
-    expectTransitionRefused(draft, { type: "start_bootstrap", operations: ["sync"] }, "verification_succeeded_required");
+    expectTransitionRefused(
+      draft,
+      { type: "start_bootstrap", operations: ["sync"] },
+      "verification_succeeded_required",
+    );
   });
 
   it("queues one run per operation (partially_succeeded verification is enough)", () => {
-    const outcome = exec(verified("partially_succeeded"), { type: "start_bootstrap", operations: ["sync", "baseline"] });
+    const outcome = exec(verified("partially_succeeded"), {
+      type: "start_bootstrap",
+      operations: ["sync", "baseline"],
+    });
     expect(outcome).toMatchObject({ changed: true, feedback: "queued", runIds: ["run-1", "run-2"] });
     expect(outcome.draft.bootstrap).toEqual({
       operations: ["sync", "baseline"],
@@ -305,7 +376,9 @@ describe("start_bootstrap", () => {
   });
 
   it("dedupes operations whose current run is active; nothing written when all are", () => {
-    const draft = verified("succeeded", { bootstrap: bootstrapOf(run("sync", "running", null, "s-1"), run("baseline", "queued", null, "b-1")) });
+    const draft = verified("succeeded", {
+      bootstrap: bootstrapOf(run("sync", "running", null, "s-1"), run("baseline", "queued", null, "b-1")),
+    });
     expect(exec(draft, { type: "start_bootstrap", operations: ["baseline", "sync"] })).toEqual({
       changed: false,
       draft,
@@ -334,18 +407,31 @@ describe("start_bootstrap", () => {
 });
 
 describe("record_bootstrap_result", () => {
-  const draft = verified("succeeded", { bootstrap: bootstrapOf(run("sync", "completed", "failed", "s-1"), run("sync", "queued", null, "s-2")) });
+  const draft = verified("succeeded", {
+    bootstrap: bootstrapOf(run("sync", "completed", "failed", "s-1"), run("sync", "queued", null, "s-2")),
+  });
 
   it("records the current run's result", () => {
-    const outcome = exec(draft, { type: "record_bootstrap_result", runId: "s-2", status: "completed", outcome: "succeeded" });
+    const outcome = exec(draft, {
+      type: "record_bootstrap_result",
+      runId: "s-2",
+      status: "completed",
+      outcome: "succeeded",
+    });
     expect(outcome).toMatchObject({ changed: true, feedback: "recorded", runIds: ["s-2"] });
-    expect(outcome.draft.bootstrap?.runs[1]).toMatchObject({ status: "completed", outcome: "succeeded", completedAt: NOW });
+    expect(outcome.draft.bootstrap?.runs[1]).toMatchObject({
+      status: "completed",
+      outcome: "succeeded",
+      completedAt: NOW,
+    });
     expect(outcome.draft.bootstrap?.runs[0]).toEqual(draft.bootstrap?.runs[0]);
     expect(outcome.draft.lifecycle).toMatchObject({ state: "ready_for_activation", currentCheckpoint: "activate" });
   });
 
   it("ignores a report on a superseded run", () => {
-    expect(exec(draft, { type: "record_bootstrap_result", runId: "s-1", status: "completed", outcome: "succeeded" })).toMatchObject({
+    expect(
+      exec(draft, { type: "record_bootstrap_result", runId: "s-1", status: "completed", outcome: "succeeded" }),
+    ).toMatchObject({
       changed: false,
       feedback: "ignored_stale_result",
     });
@@ -353,19 +439,28 @@ describe("record_bootstrap_result", () => {
 
   it("ignores a report on an unknown run (cleared by a provider change)", () => {
     const cleared = chain(draft, { type: "select_provider", connectionId: "conn-2" });
-    expect(exec(cleared, { type: "record_bootstrap_result", runId: "s-2", status: "running" }).feedback).toBe("ignored_stale_result");
+    expect(exec(cleared, { type: "record_bootstrap_result", runId: "s-2", status: "running" }).feedback).toBe(
+      "ignored_stale_result",
+    );
   });
 
   it("ignores a duplicate report on a completed run", () => {
-    const done = chain(draft, { type: "record_bootstrap_result", runId: "s-2", status: "completed", outcome: "succeeded" });
-    expect(exec(done, { type: "record_bootstrap_result", runId: "s-2", status: "completed", outcome: "failed" }).feedback).toBe(
-      "ignored_duplicate_result",
-    );
+    const done = chain(draft, {
+      type: "record_bootstrap_result",
+      runId: "s-2",
+      status: "completed",
+      outcome: "succeeded",
+    });
+    expect(
+      exec(done, { type: "record_bootstrap_result", runId: "s-2", status: "completed", outcome: "failed" }).feedback,
+    ).toBe("ignored_duplicate_result");
   });
 
   it("requires an outcome exactly when completed", () => {
     expect(() => parseCommand({ type: "record_bootstrap_result", runId: "s", status: "completed" })).toThrow();
-    expect(() => parseCommand({ type: "record_bootstrap_result", runId: "s", status: "running", outcome: "failed" })).toThrow();
+    expect(() =>
+      parseCommand({ type: "record_bootstrap_result", runId: "s", status: "running", outcome: "failed" }),
+    ).toThrow();
   });
 });
 
@@ -374,13 +469,20 @@ describe("activate", () => {
     const outcome = exec(verified(), { type: "activate" });
     expect(outcome).toMatchObject({ changed: true, feedback: "activated" });
     expect(outcome.draft.activation).toEqual({ at: NOW, by: "op", override: null });
-    expect(outcome.draft.lifecycle).toEqual({ state: "completed", currentCheckpoint: null, lastCompletedCheckpoint: "activate", reason: null });
+    expect(outcome.draft.lifecycle).toEqual({
+      state: "completed",
+      currentCheckpoint: null,
+      lastCompletedCheckpoint: "activate",
+      reason: null,
+    });
   });
 
   it("ready: an override given anyway is not recorded, and needs no override capability", () => {
     const command = parseCommand({ type: "activate", override: { reason: "just in case" } });
     expect(requiredCapabilities(verified(), command, testContext())).toEqual(["activate"]);
-    expect(exec(verified(), { type: "activate", override: { reason: "just in case" } }).draft.activation?.override).toBeNull();
+    expect(
+      exec(verified(), { type: "activate", override: { reason: "just in case" } }).draft.activation?.override,
+    ).toBeNull();
   });
 
   it("overridable with an override: activates with the reason recorded -> reason override", () => {
@@ -463,7 +565,12 @@ describe("terminal drafts absorb every command", () => {
         { type: "record_verification_result", runId: "v-1", status: "completed", outcome: "failed" },
         { type: "record_bootstrap_result", runId: "s-1", status: "completed", outcome: "succeeded" },
       ] as const) {
-        expect(exec(draft, input)).toEqual({ changed: false, draft, feedback: "ignored_terminal", runIds: [input.runId] });
+        expect(exec(draft, input)).toEqual({
+          changed: false,
+          draft,
+          feedback: "ignored_terminal",
+          runIds: [input.runId],
+        });
       }
     });
   }
@@ -481,7 +588,9 @@ describe("requiredCapabilities", () => {
     [{ type: "activate" }, ["activate"]],
     [{ type: "cancel" }, ["cancel"]],
   ])("%j needs %j", (input, capabilities) => {
-    expect(requiredCapabilities(verified("partially_succeeded"), parseCommand(input), testContext())).toEqual(capabilities);
+    expect(requiredCapabilities(verified("partially_succeeded"), parseCommand(input), testContext())).toEqual(
+      capabilities,
+    );
   });
 });
 
@@ -489,19 +598,42 @@ describe("update_provider_connection regression (property seed 959828328)", () =
   it("makes a verification stale even when it was pinned to a revision ahead of the provider", async () => {
     const { parseDraft, applyCommand, parseCommand } = await import("../../src/index.js");
     const draft = parseDraft({
-      id: "d-1", workspaceId: "a", version: 1, schemaVersion: 1,
-      lifecycle: { state: "draft", currentCheckpoint: "verify_access", lastCompletedCheckpoint: "connect_provider", reason: "provider_changed" },
+      id: "d-1",
+      workspaceId: "a",
+      version: 1,
+      schemaVersion: 1,
+      lifecycle: {
+        state: "draft",
+        currentCheckpoint: "verify_access",
+        lastCompletedCheckpoint: "connect_provider",
+        reason: "provider_changed",
+      },
       identity: { tenantId: "a", displayName: "Contoso" },
       provider: { connectionId: "d", revision: 1 },
       verification: {
-        runId: "r-1", operation: "verify_access", status: "completed", outcome: "succeeded",
-        startedAt: "2026-01-01T00:00:00.000Z", completedAt: "2026-01-01T00:00:00.000Z",
-        providerConnectionId: "d", providerRevision: 2,
+        runId: "r-1",
+        operation: "verify_access",
+        status: "completed",
+        outcome: "succeeded",
+        startedAt: "2026-01-01T00:00:00.000Z",
+        completedAt: "2026-01-01T00:00:00.000Z",
+        providerConnectionId: "d",
+        providerRevision: 2,
       },
-      bootstrap: null, activation: null, cancellation: null, invalidation: null,
-      createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", createdBy: "a", updatedBy: "a",
+      bootstrap: null,
+      activation: null,
+      cancellation: null,
+      invalidation: null,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z",
+      createdBy: "a",
+      updatedBy: "a",
     });
-    const outcome = applyCommand(draft, parseCommand({ type: "update_provider_connection", connectionId: "d" }), testContext());
+    const outcome = applyCommand(
+      draft,
+      parseCommand({ type: "update_provider_connection", connectionId: "d" }),
+      testContext(),
+    );
     expect(outcome.draft.provider?.revision).toBe(3);
     expect(outcome.draft.lifecycle).toMatchObject({ state: "draft", reason: "provider_changed" });
     expect(evaluateReadiness(outcome.draft).ready).toBe(false);

@@ -50,7 +50,11 @@ function recordingRunner(extra: Partial<Pick<TestRunner, "skip">> = {}) {
 /** A memory store without `peek`, with `pruneIdempotency`, and no stored-version back door. */
 const memoryHarness = async (): Promise<ConformanceHarness> => {
   const store = createMemoryStore();
-  return { store, writeRawDocument: async (ws, id, raw) => store.setRawDocument(ws, id, raw), teardown: async () => store.clear() };
+  return {
+    store,
+    writeRawDocument: async (ws, id, raw) => store.setRawDocument(ws, id, raw),
+    teardown: async () => store.clear(),
+  };
 };
 
 class SkipSignal extends Error {}
@@ -60,7 +64,10 @@ const STORED_VERSION = "stores that keep one";
 const NON_JSON = "stored text that is not JSON";
 const PRUNE = "prunes idempotency records";
 
-async function withKit(extra: Partial<Pick<TestRunner, "skip">>, run: (kit: ReturnType<typeof recordingRunner>) => Promise<void>) {
+async function withKit(
+  extra: Partial<Pick<TestRunner, "skip">>,
+  run: (kit: ReturnType<typeof recordingRunner>) => Promise<void>,
+) {
   const kit = recordingRunner(extra);
   describeStoreConformance("kit", memoryHarness, { runner: kit.runner, numRuns: 1 });
   for (const hook of kit.before) await hook();

@@ -34,9 +34,17 @@ describe("deriveLifecycle: the decision table", () => {
       ["identified (row 4)", draftWith({ identity: { ...IDENTITY } }), "identify"],
       ["connected (row 5)", connected(), "connect_provider"],
       ["verifying (row 7)", connected({ verification: verification("running") }), "connect_provider"],
-      ["bootstrapping (row 9)", verified("succeeded", { bootstrap: bootstrapOf(run("sync", "queued")) }), "verify_access"],
+      [
+        "bootstrapping (row 9)",
+        verified("succeeded", { bootstrap: bootstrapOf(run("sync", "queued")) }),
+        "verify_access",
+      ],
       ["ready, no bootstrap (row 11)", verified(), "verify_access"],
-      ["ready, bootstrapped (row 12)", verified("succeeded", { bootstrap: bootstrapOf(run("sync", "completed")) }), "bootstrap"],
+      [
+        "ready, bootstrapped (row 12)",
+        verified("succeeded", { bootstrap: bootstrapOf(run("sync", "completed")) }),
+        "bootstrap",
+      ],
     ];
     it.each(cases)("%s", (_name, open, lastCompleted) => {
       const cancelled = { ...open, cancellation: CANCELLATION };
@@ -52,10 +60,15 @@ describe("deriveLifecycle: the decision table", () => {
 
   describe("row 2: activation set -> completed", () => {
     it("without override: reason null", () => {
-      expect(deriveLifecycle({ ...verified(), activation: ACTIVATION })).toEqual(life("completed", null, "activate", null));
+      expect(deriveLifecycle({ ...verified(), activation: ACTIVATION })).toEqual(
+        life("completed", null, "activate", null),
+      );
     });
     it("with override: reason override", () => {
-      const draft = { ...verified("partially_succeeded"), activation: { ...ACTIVATION, override: { reason: "risk accepted" } } };
+      const draft = {
+        ...verified("partially_succeeded"),
+        activation: { ...ACTIVATION, override: { reason: "risk accepted" } },
+      };
       expect(deriveLifecycle(draft)).toEqual(life("completed", null, "activate", "override"));
     });
   });
@@ -102,7 +115,10 @@ describe("deriveLifecycle: the decision table", () => {
       expect(deriveLifecycle(draft)).toEqual(expected);
     });
     it("wins over an active (row 7) or failed (row 8) stale run", () => {
-      for (const v of [verification("running", null, { revision: 9 }), verification("completed", "failed", { revision: 9 })]) {
+      for (const v of [
+        verification("running", null, { revision: 9 }),
+        verification("completed", "failed", { revision: 9 }),
+      ]) {
         expect(deriveLifecycle(connected({ verification: v }))).toEqual(expected);
       }
     });
@@ -122,7 +138,9 @@ describe("deriveLifecycle: the decision table", () => {
       ["blocked", "verification_blocked"],
       ["cancelled", "verification_cancelled"],
     ] as const)("%s -> %s", (outcome, reason) => {
-      expect(deriveLifecycle(verified(outcome))).toEqual(life("action_required", "verify_access", "connect_provider", reason));
+      expect(deriveLifecycle(verified(outcome))).toEqual(
+        life("action_required", "verify_access", "connect_provider", reason),
+      );
     });
   });
 
@@ -159,7 +177,10 @@ describe("deriveLifecycle: the decision table", () => {
 
     it("a newer failure supersedes an older success", () => {
       const draft = verified("succeeded", {
-        bootstrap: bootstrapOf(run("sync", "completed", "succeeded", "sync-1"), run("sync", "completed", "failed", "sync-2")),
+        bootstrap: bootstrapOf(
+          run("sync", "completed", "succeeded", "sync-1"),
+          run("sync", "completed", "failed", "sync-2"),
+        ),
       });
       expect(deriveLifecycle(draft).reason).toBe("bootstrap_failed");
     });
@@ -191,8 +212,12 @@ describe("deriveLifecycle: the decision table", () => {
       expect(deriveLifecycle(draft)).toEqual(life("ready_for_activation", "activate", "bootstrap", null));
     });
     it("row 12 with a partially_succeeded verification -> verification_warnings (as row 11)", () => {
-      const draft = verified("partially_succeeded", { bootstrap: bootstrapOf(run("sync", "completed", "partially_succeeded")) });
-      expect(deriveLifecycle(draft)).toEqual(life("ready_for_activation", "activate", "bootstrap", "verification_warnings"));
+      const draft = verified("partially_succeeded", {
+        bootstrap: bootstrapOf(run("sync", "completed", "partially_succeeded")),
+      });
+      expect(deriveLifecycle(draft)).toEqual(
+        life("ready_for_activation", "activate", "bootstrap", "verification_warnings"),
+      );
     });
     it("row 12: a partially_succeeded bootstrap run is not a failure and adds no reason", () => {
       const draft = verified("succeeded", { bootstrap: bootstrapOf(run("sync", "completed", "partially_succeeded")) });

@@ -92,7 +92,9 @@ describe("lifecycleDiagram", () => {
     const open = LIFECYCLE_STATES.filter((state) => !(TERMINAL_STATES as readonly string[]).includes(state));
     const transitions = lifecycleTransitions();
     for (const state of open) {
-      expect(transitions.some((t) => t.from === state && t.to === "cancelled" && t.commands.includes("cancel"))).toBe(true);
+      expect(transitions.some((t) => t.from === state && t.to === "cancelled" && t.commands.includes("cancel"))).toBe(
+        true,
+      );
     }
     expect(transitions.filter((t) => t.to === "completed").map((t) => [t.from, t.commands])).toEqual([
       ["ready_for_activation", ["activate"]],
@@ -100,13 +102,29 @@ describe("lifecycleDiagram", () => {
   });
 
   it("draws every move of an independent walk through the reducer (failure, retry, happy path)", () => {
-    const context: CommandContext = { now: "2026-01-01T00:00:00.000Z", actorId: "u", nextRunId: (() => { let n = 0; return () => `r${++n}`; })(), policy: {} };
-    const step = (draft: OnboardingDraft, command: Command): OnboardingDraft => applyCommand(draft, command, context).draft;
+    const context: CommandContext = {
+      now: "2026-01-01T00:00:00.000Z",
+      actorId: "u",
+      nextRunId: (() => {
+        let n = 0;
+        return () => `r${++n}`;
+      })(),
+      policy: {},
+    };
+    const step = (draft: OnboardingDraft, command: Command): OnboardingDraft =>
+      applyCommand(draft, command, context).draft;
     const seen = new Set<string>();
     const record = (before: OnboardingDraft, after: OnboardingDraft, type: string): void => {
-      if (before.lifecycle.state !== after.lifecycle.state) seen.add(`${before.lifecycle.state}>${after.lifecycle.state}:${type}`);
+      if (before.lifecycle.state !== after.lifecycle.state)
+        seen.add(`${before.lifecycle.state}>${after.lifecycle.state}:${type}`);
     };
-    let draft = newDraft({ id: "d", workspaceId: "w", now: context.now, actorId: "u", identity: { tenantId: "t", displayName: "T" } });
+    let draft = newDraft({
+      id: "d",
+      workspaceId: "w",
+      now: context.now,
+      actorId: "u",
+      identity: { tenantId: "t", displayName: "T" },
+    });
     const go = (command: Command): void => {
       const next = step(draft, command);
       record(draft, next, command.type);
@@ -114,16 +132,29 @@ describe("lifecycleDiagram", () => {
     };
     go({ type: "select_provider", connectionId: "c" });
     go({ type: "start_verification" });
-    go({ type: "record_verification_result", runId: draft.verification?.runId ?? "", status: "completed", outcome: "failed" });
+    go({
+      type: "record_verification_result",
+      runId: draft.verification?.runId ?? "",
+      status: "completed",
+      outcome: "failed",
+    });
     go({ type: "start_verification" });
-    go({ type: "record_verification_result", runId: draft.verification?.runId ?? "", status: "completed", outcome: "succeeded" });
+    go({
+      type: "record_verification_result",
+      runId: draft.verification?.runId ?? "",
+      status: "completed",
+      outcome: "succeeded",
+    });
     go({ type: "start_bootstrap", operations: ["op"] });
-    go({ type: "record_bootstrap_result", runId: draft.bootstrap?.runs[0]?.runId ?? "", status: "completed", outcome: "succeeded" });
+    go({
+      type: "record_bootstrap_result",
+      runId: draft.bootstrap?.runs[0]?.runId ?? "",
+      status: "completed",
+      outcome: "succeeded",
+    });
     go({ type: "activate" });
     expect(draft.lifecycle.state).toBe("completed");
-    const drawn = new Set(
-      lifecycleTransitions().flatMap((t) => t.commands.map((type) => `${t.from}>${t.to}:${type}`)),
-    );
+    const drawn = new Set(lifecycleTransitions().flatMap((t) => t.commands.map((type) => `${t.from}>${t.to}:${type}`)));
     for (const move of seen) expect(drawn, move).toContain(move);
   });
 

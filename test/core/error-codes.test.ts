@@ -19,7 +19,10 @@ describe("error class codes", () => {
 
   it("every error class extends OnboardingError, and ERROR_CATALOG declares exactly the ErrorCodes", () => {
     // The prototype chain itself (`instanceof` checks the brand, which prototypes do not carry).
-    for (const klass of classes) expect(Object.prototype.isPrototypeOf.call(root.OnboardingError.prototype, klass.prototype), klass.name).toBe(true);
+    for (const klass of classes)
+      expect(Object.prototype.isPrototypeOf.call(root.OnboardingError.prototype, klass.prototype), klass.name).toBe(
+        true,
+      );
     expect(new Set(Object.keys(root.ERROR_CATALOG))).toEqual(new Set(Object.values(root.ErrorCode)));
   });
 });

@@ -29,7 +29,10 @@ function everyError(m: Package) {
       data: { target: "command", issues: [{ code: "invalid_type", path: ["type"], message: "bad" }] },
     },
     CorruptRecordError: {
-      error: new m.CorruptRecordError([{ code: "custom", path: ["bootstrap", "runs", 2, "status"], message: "bad" }], "d-1"),
+      error: new m.CorruptRecordError(
+        [{ code: "custom", path: ["bootstrap", "runs", 2, "status"], message: "bad" }],
+        "d-1",
+      ),
       code: "corrupt_record",
       data: { path: ["bootstrap", "runs", 2, "status"], recordId: "d-1" },
     },
@@ -44,7 +47,11 @@ function everyError(m: Package) {
       data: { draftId: "d-1", state: "completed", commandType: "cancel" },
     },
     NotReadyError: {
-      error: new m.NotReadyError("d-1", [{ code: "verification_warnings", checkpoint: "verify_access", overridable: true, message: "w" }], true),
+      error: new m.NotReadyError(
+        "d-1",
+        [{ code: "verification_warnings", checkpoint: "verify_access", overridable: true, message: "w" }],
+        true,
+      ),
       code: "not_ready",
       data: {
         draftId: "d-1",
@@ -70,7 +77,12 @@ function everyError(m: Package) {
     InvalidTransitionError: {
       error: new m.InvalidTransitionError("d-1", "start_bootstrap", "draft", "verification_succeeded_required"),
       code: "invalid_transition",
-      data: { draftId: "d-1", commandType: "start_bootstrap", state: "draft", requirement: "verification_succeeded_required" },
+      data: {
+        draftId: "d-1",
+        commandType: "start_bootstrap",
+        state: "draft",
+        requirement: "verification_succeeded_required",
+      },
     },
     OpenDraftExistsError: {
       error: new m.OpenDraftExistsError("ws-1", "t-1", "d-0"),
@@ -134,7 +146,14 @@ describe("every error class", () => {
   });
 
   it("plain errors and look-alikes are not onboarding errors", () => {
-    for (const value of [new Error("x"), { code: "not_ready" }, null, undefined, "not_ready", Object.assign(new Error("x"), { code: "not_ready" })]) {
+    for (const value of [
+      new Error("x"),
+      { code: "not_ready" },
+      null,
+      undefined,
+      "not_ready",
+      Object.assign(new Error("x"), { code: "not_ready" }),
+    ]) {
       expect(source.isOnboardingError(value)).toBe(false);
       expect(value instanceof source.OnboardingError).toBe(false);
       expect(value instanceof source.NotReadyError).toBe(false);
@@ -159,9 +178,11 @@ describe("cross-copy recognition (built CJS and ESM next to the source)", () => 
 
   beforeAll(async () => {
     // The files consumers get: the package's own `exports["."]` targets.
-    const exportsMap = (createRequire(import.meta.url)(join(ROOT, "package.json")) as {
-      exports: { ".": { import: { default: string }; require: { default: string } } };
-    }).exports["."];
+    const exportsMap = (
+      createRequire(import.meta.url)(join(ROOT, "package.json")) as {
+        exports: { ".": { import: { default: string }; require: { default: string } } };
+      }
+    ).exports["."];
     let cjsPath = join(ROOT, exportsMap.require.default);
     let esmPath = join(ROOT, exportsMap.import.default);
     if (!existsSync(cjsPath) || !existsSync(esmPath)) {
@@ -228,12 +249,16 @@ describe("cross-copy recognition (built CJS and ESM next to the source)", () => 
 
     const completed = { ...draft, activation: { at: draft.createdAt, by: "u", override: null } };
     const terminal = thrown(() =>
-      cjs.applyCommand({ ...completed, lifecycle: cjs.deriveLifecycle(completed) }, { type: "cancel" }, {
-        now: draft.createdAt,
-        actorId: "u",
-        nextRunId: () => "r",
-        policy: {},
-      }),
+      cjs.applyCommand(
+        { ...completed, lifecycle: cjs.deriveLifecycle(completed) },
+        { type: "cancel" },
+        {
+          now: draft.createdAt,
+          actorId: "u",
+          nextRunId: () => "r",
+          policy: {},
+        },
+      ),
     );
     expect(terminal instanceof esm.TerminalDraftError).toBe(true);
     expect(terminal instanceof source.TerminalDraftError).toBe(true);

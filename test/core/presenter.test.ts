@@ -24,14 +24,22 @@ const list = (...values: CheckpointStatus[]): Record<Checkpoint, CheckpointStatu
 describe("describeDraft: checkpoint statuses", () => {
   const cases: [string, () => OnboardingDraft, Record<Checkpoint, CheckpointStatus>][] = [
     ["new draft", () => draftWith(), list("current", "pending", "pending", "pending", "pending")],
-    ["identified", () => draftWith({ identity: { ...IDENTITY } }), list("complete", "current", "pending", "pending", "pending")],
+    [
+      "identified",
+      () => draftWith({ identity: { ...IDENTITY } }),
+      list("complete", "current", "pending", "pending", "pending"),
+    ],
     ["connected", () => connected(), list("complete", "complete", "current", "pending", "pending")],
     [
       "verifying: in_progress",
       () => connected({ verification: verification("running") }),
       list("complete", "complete", "in_progress", "pending", "pending"),
     ],
-    ["verification failed: blocked", () => verified("failed"), list("complete", "complete", "blocked", "pending", "pending")],
+    [
+      "verification failed: blocked",
+      () => verified("failed"),
+      list("complete", "complete", "blocked", "pending", "pending"),
+    ],
     [
       "provider changed (row 5): stale",
       () => connected({ invalidation: INVALIDATION }),
@@ -96,7 +104,9 @@ describe("describeDraft: label keys and tones", () => {
     expect(describeDraft(verified("succeeded", { bootstrap: bootstrapOf(run("s", "running")) })).tone).toBe("info");
     expect(describeDraft(verified()).tone).toBe("success");
     expect(describeDraft(verified("partially_succeeded")).tone).toBe("warning");
-    expect(describeDraft(draftWith({ ...verified(), activation: { at: T2, by: "u", override: null } })).tone).toBe("success");
+    expect(describeDraft(draftWith({ ...verified(), activation: { at: T2, by: "u", override: null } })).tone).toBe(
+      "success",
+    );
     expect(describeDraft(draftWith({ cancellation: { at: T2, by: "u", reason: null } })).tone).toBe("neutral");
   });
 
@@ -124,7 +134,12 @@ describe("describeDraft: label keys and tones", () => {
   it("carries draftId, version, stage and readiness", () => {
     const draft = verified("partially_succeeded", { version: 7 });
     const view = describeDraft(draft);
-    expect(view).toMatchObject({ draftId: "draft-1", version: 7, state: "ready_for_activation", reason: "verification_warnings" });
+    expect(view).toMatchObject({
+      draftId: "draft-1",
+      version: 7,
+      state: "ready_for_activation",
+      reason: "verification_warnings",
+    });
     expect(view.stage.step).toBe("bootstrap");
     expect(view.readiness).toMatchObject({ ready: false, overridable: true });
   });

@@ -74,7 +74,10 @@ const policyArbitrary: fc.Arbitrary<ReadinessPolicy> = fc
 const nowArbitrary = timestampArbitrary;
 
 /** A command sequence with a bias towards the happy path, so late states are reached. */
-const stepsArbitrary = fc.array(fc.tuple(fc.nat({ max: 9 }), commandArbitrary(RUN_IDS)), { minLength: 1, maxLength: 30 });
+const stepsArbitrary = fc.array(fc.tuple(fc.nat({ max: 9 }), commandArbitrary(RUN_IDS)), {
+  minLength: 1,
+  maxLength: 30,
+});
 
 const REFUSALS = [InvalidTransitionError, NotReadyError, TerminalDraftError] as const;
 
@@ -91,7 +94,12 @@ function step(draft: OnboardingDraft, input: CommandInput, context = testContext
 /** Runs a sequence against a fresh draft, calling `check` after every step. */
 function runSequence(
   steps: readonly (readonly [number, CommandInput])[],
-  check: (before: OnboardingDraft, outcome: CommandOutcome | null, snapshot: OnboardingDraft, input: CommandInput) => void,
+  check: (
+    before: OnboardingDraft,
+    outcome: CommandOutcome | null,
+    snapshot: OnboardingDraft,
+    input: CommandInput,
+  ) => void,
   policy: ReadinessPolicy = {},
 ): OnboardingDraft {
   const context = testContext({ policy });
@@ -175,7 +183,12 @@ describe("terminal states absorb every command", () => {
       const command = parseCommand(input);
       if (command.type === "record_verification_result" || command.type === "record_bootstrap_result") {
         const outcome = applyCommand(frozen, command, testContext());
-        expect(outcome).toEqual({ changed: false, draft: frozen, feedback: "ignored_terminal", runIds: [command.runId] });
+        expect(outcome).toEqual({
+          changed: false,
+          draft: frozen,
+          feedback: "ignored_terminal",
+          runIds: [command.runId],
+        });
         expect(outcome.draft).toBe(frozen);
       } else {
         expect(() => applyCommand(frozen, command, testContext())).toThrow(TerminalDraftError);
@@ -214,7 +227,11 @@ describe("a provider change is never ready", () => {
     numRuns: NUM_RUNS,
   })("select_provider with a different connection", (draft, connectionId, policy, now) => {
     fc.pre(draft.provider?.connectionId !== connectionId);
-    const outcome = applyCommand(draft, parseCommand({ type: "select_provider", connectionId }), testContext({ policy }));
+    const outcome = applyCommand(
+      draft,
+      parseCommand({ type: "select_provider", connectionId }),
+      testContext({ policy }),
+    );
     expect(outcome.changed).toBe(true);
     const readiness = evaluateReadiness(outcome.draft, policy, { now });
     expect(readiness).toMatchObject({ ready: false, overridable: false });
@@ -225,7 +242,11 @@ describe("a provider change is never ready", () => {
     "update_provider_connection",
     (draft, policy, now) => {
       const connectionId = draft.provider?.connectionId ?? "";
-      const outcome = applyCommand(draft, parseCommand({ type: "update_provider_connection", connectionId }), testContext({ policy }));
+      const outcome = applyCommand(
+        draft,
+        parseCommand({ type: "update_provider_connection", connectionId }),
+        testContext({ policy }),
+      );
       expect(outcome.changed).toBe(true);
       const readiness = evaluateReadiness(outcome.draft, policy, { now });
       expect(readiness).toMatchObject({ ready: false, overridable: false });
@@ -289,7 +310,10 @@ describe("codec round-trip", () => {
     if (Array.isArray(value)) return value.map((v, i) => shuffled(v, seed + i));
     if (typeof value === "object" && value !== null) {
       const entries = Object.entries(value);
-      entries.sort((a, b) => ((a[0].charCodeAt(0) * 31 + seed) % 7) - ((b[0].charCodeAt(0) * 31 + seed) % 7) || (seed % 2 ? 1 : -1));
+      entries.sort(
+        (a, b) =>
+          ((a[0].charCodeAt(0) * 31 + seed) % 7) - ((b[0].charCodeAt(0) * 31 + seed) % 7) || (seed % 2 ? 1 : -1),
+      );
       return Object.fromEntries(entries.map(([k, v]) => [k, shuffled(v, seed + k.length)]));
     }
     return value;
@@ -331,7 +355,10 @@ function referenceReadiness(draft: OnboardingDraft, policy: ReadinessPolicy, now
     else if (v.outcome === "cancelled") add("verification_cancelled", "verify_access");
     else {
       verified = true;
-      if (policy.verificationMaxAgeMs !== undefined && Date.parse(now) - Date.parse(v.completedAt ?? v.startedAt) > policy.verificationMaxAgeMs) {
+      if (
+        policy.verificationMaxAgeMs !== undefined &&
+        Date.parse(now) - Date.parse(v.completedAt ?? v.startedAt) > policy.verificationMaxAgeMs
+      ) {
         add("verification_expired", "verify_access");
       }
       if (v.outcome === "partially_succeeded") add("verification_warnings", "verify_access");
@@ -340,10 +367,14 @@ function referenceReadiness(draft: OnboardingDraft, policy: ReadinessPolicy, now
     if (verified || draft.bootstrap !== null) {
       const runs = currentBootstrapRuns(draft);
       if (runs.some((r) => isActiveRunStatus(r.status))) add("bootstrap_in_progress", "bootstrap");
-      if (runs.some((r) => r.status === "completed" && r.outcome !== "succeeded" && r.outcome !== "partially_succeeded")) {
+      if (
+        runs.some((r) => r.status === "completed" && r.outcome !== "succeeded" && r.outcome !== "partially_succeeded")
+      ) {
         add("bootstrap_failed", "bootstrap");
       }
-      const ok = new Set(runs.filter((r) => r.outcome === "succeeded" || r.outcome === "partially_succeeded").map((r) => r.operation));
+      const ok = new Set(
+        runs.filter((r) => r.outcome === "succeeded" || r.outcome === "partially_succeeded").map((r) => r.operation),
+      );
       if (required.some((op) => !ok.has(op))) add("bootstrap_required", "bootstrap");
     } else if (required.length > 0) add("bootstrap_required", "bootstrap");
   }
@@ -360,7 +391,13 @@ describe("the optimised hot paths agree with the straightforward model", () => {
         fc.record({
           operation: fc.constantFrom("sync_directory", "apply_baseline", "invite_admins"),
           status: fc.constantFrom("queued" as const, "running" as const, "completed" as const),
-          outcome: fc.constantFrom("succeeded" as const, "partially_succeeded" as const, "failed" as const, "blocked" as const, "cancelled" as const),
+          outcome: fc.constantFrom(
+            "succeeded" as const,
+            "partially_succeeded" as const,
+            "failed" as const,
+            "blocked" as const,
+            "cancelled" as const,
+          ),
         }),
         { maxLength: 48 },
       ),
@@ -381,26 +418,32 @@ describe("the optimised hot paths agree with the straightforward model", () => {
       return { ...next, lifecycle: deriveLifecycle(next) };
     });
 
-  test.prop([fc.oneof(anyDraft, manyRuns)], { numRuns: NUM_RUNS })("bootstrapRunFlags and latestBootstrapRun", (draft) => {
-    const runs = currentBootstrapRuns(draft);
-    const expected =
-      (runs.some((r) => isActiveRunStatus(r.status)) ? BOOTSTRAP_ACTIVE : 0) |
-      (runs.some((r) => r.status === "completed" && r.outcome !== "succeeded" && r.outcome !== "partially_succeeded") ? BOOTSTRAP_FAILED : 0) |
-      (runs.length > 0 ? BOOTSTRAP_STARTED : 0);
-    expect(bootstrapRunFlags(draft)).toBe(expected);
-    for (const operation of ["sync_directory", "apply_baseline", "invite_admins", "never"]) {
-      expect(latestBootstrapRun(draft, operation)).toBe(runs.find((r) => r.operation === operation));
-    }
-  });
+  test.prop([fc.oneof(anyDraft, manyRuns)], { numRuns: NUM_RUNS })(
+    "bootstrapRunFlags and latestBootstrapRun",
+    (draft) => {
+      const runs = currentBootstrapRuns(draft);
+      const expected =
+        (runs.some((r) => isActiveRunStatus(r.status)) ? BOOTSTRAP_ACTIVE : 0) |
+        (runs.some((r) => r.status === "completed" && r.outcome !== "succeeded" && r.outcome !== "partially_succeeded")
+          ? BOOTSTRAP_FAILED
+          : 0) |
+        (runs.length > 0 ? BOOTSTRAP_STARTED : 0);
+      expect(bootstrapRunFlags(draft)).toBe(expected);
+      for (const operation of ["sync_directory", "apply_baseline", "invite_admins", "never"]) {
+        expect(latestBootstrapRun(draft, operation)).toBe(runs.find((r) => r.operation === operation));
+      }
+    },
+  );
 
   test.prop([fc.oneof(anyDraft, manyRuns), policyArbitrary, nowArbitrary], { numRuns: NUM_RUNS })(
     "evaluateReadiness",
     (draft, policy, now) => {
       const actual = evaluateReadiness(draft, policy, { now });
       const expected = referenceReadiness(draft, policy, now);
-      expect({ ...actual, blockers: actual.blockers.map(({ code, checkpoint, overridable }) => ({ code, checkpoint, overridable })) }).toEqual(
-        expected,
-      );
+      expect({
+        ...actual,
+        blockers: actual.blockers.map(({ code, checkpoint, overridable }) => ({ code, checkpoint, overridable })),
+      }).toEqual(expected);
     },
   );
 });

@@ -6,18 +6,7 @@ import { describe, expect, it } from "vitest";
 import { deriveLifecycle, evaluateReadiness, type ReadinessPolicy } from "../../src/lifecycle/index.js";
 import { ConfigurationError, type OnboardingDraft } from "../../src/record/index.js";
 import { BLOCKER_CODES, type BlockerCode } from "../../src/vocabulary/index.js";
-import {
-  IDENTITY,
-  T0,
-  T1,
-  T2,
-  bootstrapOf,
-  connected,
-  draftWith,
-  run,
-  verification,
-  verified,
-} from "./fixtures.js";
+import { IDENTITY, T0, T1, T2, bootstrapOf, connected, draftWith, run, verification, verified } from "./fixtures.js";
 
 const codes = (draft: OnboardingDraft, policy?: ReadinessPolicy, now?: number | string | Date): BlockerCode[] =>
   evaluateReadiness(draft, policy, now === undefined ? {} : { now }).blockers.map((b) => b.code);
@@ -64,11 +53,16 @@ describe("evaluateReadiness: one case per blocker code", () => {
   });
 
   it("verification_stale (other connection and other revision)", () => {
-    expect(codes(connected({ verification: verification("completed", "succeeded", { connectionId: "conn-0" }) }))).toEqual([
-      "verification_stale",
-    ]);
     expect(
-      codes(connected({ provider: { connectionId: "conn-1", revision: 3 }, verification: verification("completed", "succeeded") })),
+      codes(connected({ verification: verification("completed", "succeeded", { connectionId: "conn-0" }) })),
+    ).toEqual(["verification_stale"]);
+    expect(
+      codes(
+        connected({
+          provider: { connectionId: "conn-1", revision: 3 },
+          verification: verification("completed", "succeeded"),
+        }),
+      ),
     ).toEqual(["verification_stale"]);
   });
 
@@ -94,7 +88,11 @@ describe("evaluateReadiness: one case per blocker code", () => {
       expect(codes(draft, policy, completedAtMs + HOUR)).toEqual([]);
     });
     it("expired one millisecond later (number, Date and ISO string clocks agree)", () => {
-      for (const now of [completedAtMs + HOUR + 1, new Date(completedAtMs + HOUR + 1), new Date(completedAtMs + HOUR + 1).toISOString()]) {
+      for (const now of [
+        completedAtMs + HOUR + 1,
+        new Date(completedAtMs + HOUR + 1),
+        new Date(completedAtMs + HOUR + 1).toISOString(),
+      ]) {
         expect(codes(draft, policy, now)).toEqual(["verification_expired"]);
       }
     });
@@ -102,7 +100,11 @@ describe("evaluateReadiness: one case per blocker code", () => {
       const now = completedAtMs + 2 * HOUR;
       const strict = evaluateReadiness(draft, policy, { now });
       expect(strict).toMatchObject({ ready: false, overridable: false });
-      expect(strict.blockers[0]).toMatchObject({ code: "verification_expired", overridable: false, checkpoint: "verify_access" });
+      expect(strict.blockers[0]).toMatchObject({
+        code: "verification_expired",
+        overridable: false,
+        checkpoint: "verify_access",
+      });
       const relaxed = evaluateReadiness(draft, { ...policy, overridableBlockers: ["verification_expired"] }, { now });
       expect(relaxed).toMatchObject({ ready: false, overridable: true });
     });
@@ -137,7 +139,9 @@ describe("evaluateReadiness: one case per blocker code", () => {
 
   it.each(["queued", "running"] as const)("bootstrap_in_progress (%s)", (status) => {
     const draft = verified("succeeded", { bootstrap: bootstrapOf(run("sync", status)) });
-    expect(evaluateReadiness(draft).blockers.map((b) => [b.code, b.checkpoint])).toEqual([["bootstrap_in_progress", "bootstrap"]]);
+    expect(evaluateReadiness(draft).blockers.map((b) => [b.code, b.checkpoint])).toEqual([
+      ["bootstrap_in_progress", "bootstrap"],
+    ]);
   });
 
   it.each(["failed", "blocked", "cancelled"] as const)("bootstrap_failed (%s)", (outcome) => {
@@ -158,9 +162,9 @@ describe("evaluateReadiness: one case per blocker code", () => {
       expect(codes(verified(), policy)).toEqual(["bootstrap_required"]);
     });
     it("one required operation missing", () => {
-      expect(codes(verified("succeeded", { bootstrap: bootstrapOf(run("sync", "completed", "succeeded")) }), policy)).toEqual([
-        "bootstrap_required",
-      ]);
+      expect(
+        codes(verified("succeeded", { bootstrap: bootstrapOf(run("sync", "completed", "succeeded")) }), policy),
+      ).toEqual(["bootstrap_required"]);
     });
     it("one required operation whose latest run failed (both failed and required)", () => {
       const draft = verified("succeeded", {
@@ -170,7 +174,10 @@ describe("evaluateReadiness: one case per blocker code", () => {
     });
     it("satisfied when every required operation's latest run succeeded (partially counts)", () => {
       const draft = verified("succeeded", {
-        bootstrap: bootstrapOf(run("sync", "completed", "succeeded"), run("baseline", "completed", "partially_succeeded")),
+        bootstrap: bootstrapOf(
+          run("sync", "completed", "succeeded"),
+          run("baseline", "completed", "partially_succeeded"),
+        ),
       });
       expect(evaluateReadiness(draft, policy)).toEqual({ ready: true, overridable: false, blockers: [] });
     });
@@ -192,18 +199,17 @@ describe("evaluateReadiness: policy overridableBlockers", () => {
     expect(() => evaluateReadiness(verified(), { overridableBlockers: [code] })).not.toThrow();
   });
 
-  it.each(BLOCKER_CODES.filter((c) => !["verification_warnings", "verification_expired", "bootstrap_required"].includes(c)))(
-    "refuses %s with ConfigurationError",
-    (code) => {
-      const policy = { overridableBlockers: [code] } as unknown as ReadinessPolicy;
-      expect(() => evaluateReadiness(verified(), policy)).toThrow(ConfigurationError);
-      try {
-        evaluateReadiness(verified(), policy);
-      } catch (error) {
-        expect((error as ConfigurationError).option).toBe("policy.overridableBlockers");
-      }
-    },
-  );
+  it.each(
+    BLOCKER_CODES.filter((c) => !["verification_warnings", "verification_expired", "bootstrap_required"].includes(c)),
+  )("refuses %s with ConfigurationError", (code) => {
+    const policy = { overridableBlockers: [code] } as unknown as ReadinessPolicy;
+    expect(() => evaluateReadiness(verified(), policy)).toThrow(ConfigurationError);
+    try {
+      evaluateReadiness(verified(), policy);
+    } catch (error) {
+      expect((error as ConfigurationError).option).toBe("policy.overridableBlockers");
+    }
+  });
 
   it("mixed overridable and hard blockers: not overridable", () => {
     const draft = connected({ verification: verification("completed", "partially_succeeded") });

@@ -8,13 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import { applyCommand, parseCommand } from "../../src/commands/index.js";
-import {
-  canonicalDraft,
-  encodeDraft,
-  isSealedDraft,
-  parseDraft,
-  sealDraft,
-} from "../../src/lifecycle/index.js";
+import { canonicalDraft, encodeDraft, isSealedDraft, parseDraft, sealDraft } from "../../src/lifecycle/index.js";
 import {
   BootstrapSchema,
   CheckpointRunSchema,
@@ -164,7 +158,16 @@ describe("sealDraft after a command checks only what changed, with the same verd
   /** Breaks one field of the verification or of one bootstrap run, keeping everything else shared. */
   const nestedCorruption = fc.record({
     target: fc.constantFrom("verification", "bootstrap-run", "bootstrap-operations"),
-    field: fc.constantFrom("runId", "operation", "status", "outcome", "startedAt", "completedAt", "message", "providerRevision"),
+    field: fc.constantFrom(
+      "runId",
+      "operation",
+      "status",
+      "outcome",
+      "startedAt",
+      "completedAt",
+      "message",
+      "providerRevision",
+    ),
     value: fc.constantFrom<unknown>("", 0, null, "nope", "2026-02-30T00:00:00Z", "x".repeat(5000), -1, undefined, {}),
     index: fc.nat(4),
   });
@@ -185,7 +188,10 @@ describe("sealDraft after a command checks only what changed, with the same verd
         changed = { ...base, bootstrap: { ...base.bootstrap!, runs: nextRuns } };
       } else {
         fc.pre(base.bootstrap !== null);
-        changed = { ...base, bootstrap: { ...base.bootstrap, operations: [...base.bootstrap.operations, corruption.value] } } as OnboardingDraft;
+        changed = {
+          ...base,
+          bootstrap: { ...base.bootstrap, operations: [...base.bootstrap.operations, corruption.value] },
+        } as OnboardingDraft;
       }
       const full = (() => {
         try {
@@ -209,12 +215,17 @@ describe("sealDraft after a command checks only what changed, with the same verd
   it("a long bootstrap (many runs) is sealed the same way: one changed run, every other shared", () => {
     const runs = Array.from({ length: 40 }, (_, i) => run(`op-${i % 8}`, "completed", "failed", `r-${i}`));
     const base = parseDraft(plain(draftWith({ bootstrap: bootstrapOf(...runs) })));
-    const changedRuns = base.bootstrap!.runs.map((r, i) => (i === 39 ? { ...r, status: "running" as const, outcome: null, completedAt: null } : r));
+    const changedRuns = base.bootstrap!.runs.map((r, i) =>
+      i === 39 ? { ...r, status: "running" as const, outcome: null, completedAt: null } : r,
+    );
     const changed = { ...base, bootstrap: { ...base.bootstrap!, runs: changedRuns } } as OnboardingDraft;
     const sealed = sealDraft(changed, base);
     expect(sealed).toEqual(parseDraft(plain(changed)));
     expect(sealed.bootstrap!.runs[0]).toBe(base.bootstrap!.runs[0]);
-    const broken = { ...changed, bootstrap: { ...changed.bootstrap!, runs: changedRuns.map((r, i) => (i === 20 ? { ...r, runId: "" } : r)) } } as OnboardingDraft;
+    const broken = {
+      ...changed,
+      bootstrap: { ...changed.bootstrap!, runs: changedRuns.map((r, i) => (i === 20 ? { ...r, runId: "" } : r)) },
+    } as OnboardingDraft;
     expect(() => sealDraft(broken, base)).toThrow(CorruptRecordError);
   });
 

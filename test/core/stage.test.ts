@@ -2,19 +2,39 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_POLL_INTERVAL_MS, resolveStage, type Stage } from "../../src/lifecycle/index.js";
 import type { OnboardingDraft } from "../../src/record/index.js";
-import { IDENTITY, INVALIDATION, T2, bootstrapOf, connected, draftWith, run, verification, verified } from "./fixtures.js";
+import {
+  IDENTITY,
+  INVALIDATION,
+  T2,
+  bootstrapOf,
+  connected,
+  draftWith,
+  run,
+  verification,
+  verified,
+} from "./fixtures.js";
 
-const activated = (): OnboardingDraft => draftWith({ ...verified(), activation: { at: T2, by: "u-1", override: null } });
-const cancelled = (): OnboardingDraft => draftWith({ ...connected(), cancellation: { at: T2, by: "u-1", reason: null } });
+const activated = (): OnboardingDraft =>
+  draftWith({ ...verified(), activation: { at: T2, by: "u-1", override: null } });
+const cancelled = (): OnboardingDraft =>
+  draftWith({ ...connected(), cancellation: { at: T2, by: "u-1", reason: null } });
 
 const cases: [string, () => OnboardingDraft, Omit<Stage, "polling"> & { polls: boolean }][] = [
-  ["draft (identify)", () => draftWith(), { step: "identify", editable: true, polls: false, state: "draft", reason: null }],
+  [
+    "draft (identify)",
+    () => draftWith(),
+    { step: "identify", editable: true, polls: false, state: "draft", reason: null },
+  ],
   [
     "draft (connect_provider)",
     () => draftWith({ identity: { ...IDENTITY } }),
     { step: "connect_provider", editable: true, polls: false, state: "draft", reason: null },
   ],
-  ["draft (verify_access)", () => connected(), { step: "verify_access", editable: true, polls: false, state: "draft", reason: null }],
+  [
+    "draft (verify_access)",
+    () => connected(),
+    { step: "verify_access", editable: true, polls: false, state: "draft", reason: null },
+  ],
   [
     "draft after a provider change",
     () => connected({ invalidation: INVALIDATION }),
@@ -56,7 +76,11 @@ const cases: [string, () => OnboardingDraft, Omit<Stage, "polling"> & { polls: b
     { step: "activate", editable: true, polls: false, state: "ready_for_activation", reason: null },
   ],
   ["completed", activated, { step: "done", editable: false, polls: false, state: "completed", reason: null }],
-  ["cancelled", cancelled, { step: "cancelled", editable: false, polls: false, state: "cancelled", reason: "cancelled" }],
+  [
+    "cancelled",
+    cancelled,
+    { step: "cancelled", editable: false, polls: false, state: "cancelled", reason: "cancelled" },
+  ],
 ];
 
 describe("resolveStage", () => {
@@ -85,7 +109,10 @@ describe("resolveStage", () => {
   });
 
   it("ignores a stored lifecycle that disagrees (derives, never trusts the stored hint)", () => {
-    const draft = { ...connected(), lifecycle: { state: "completed", currentCheckpoint: null, lastCompletedCheckpoint: "activate", reason: null } } as const;
+    const draft = {
+      ...connected(),
+      lifecycle: { state: "completed", currentCheckpoint: null, lastCompletedCheckpoint: "activate", reason: null },
+    } as const;
     expect(resolveStage(draft).step).toBe("verify_access");
   });
 });

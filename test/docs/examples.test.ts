@@ -17,7 +17,8 @@ import { checkExamples, markdownFiles, type CheckResult } from "../../scripts/ch
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const built = existsSync(join(root, "dist", "index.d.ts"));
 if (!built) {
-  const message = "dist/ is missing: run `npm run build` (documentation examples are checked against the built package)";
+  const message =
+    "dist/ is missing: run `npm run build` (documentation examples are checked against the built package)";
   if (process.env["REQUIRE_SERVICES"] === "1") throw new Error(message);
   const line = "!".repeat(78);
   console.warn(`\n${line}\n!! SKIPPING the documentation examples check: ${message}.\n${line}\n`);
@@ -98,7 +99,9 @@ describe.skipIf(!built)("documentation code blocks", () => {
   it("type-check, every block of README.md and docs/*.md", () => {
     const real = checked.problems.filter((problem) => !problem.at.startsWith(fixture));
     expect(real.map((problem) => `${problem.at}: ${problem.message}`).join("\n")).toBe("");
-    expect(markdownFiles().map((file) => relative(root, file))).toEqual(expect.arrayContaining(["README.md", "docs/http.md", "docs/adapters.md"]));
+    expect(markdownFiles().map((file) => relative(root, file))).toEqual(
+      expect.arrayContaining(["README.md", "docs/http.md", "docs/adapters.md"]),
+    );
   });
 
   it("skip rarely, each skip with a reason", () => {

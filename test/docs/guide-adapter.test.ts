@@ -20,9 +20,12 @@ type TestingModule = typeof import("../../src/testing/index.js");
 /** The built kit, resolved like a user would (the package's own exports map), or null when not built. */
 async function builtTesting(): Promise<TestingModule | null> {
   try {
-    return (await import("onboarding-lifecycle/testing"));
+    return await import("onboarding-lifecycle/testing");
   } catch (error) {
-    if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" || /Cannot find|Failed to load|does not exist/.test(String(error))) {
+    if (
+      (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" ||
+      /Cannot find|Failed to load|does not exist/.test(String(error))
+    ) {
       return null;
     }
     throw error;
@@ -54,7 +57,9 @@ let createMapStore: (() => GuideStore) | undefined;
 if (built) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "map-store.ts"), guideAdapterSource());
-  ({ createMapStore } = (await import(pathToFileURL(join(dir, "map-store.ts")).href)) as { createMapStore: () => GuideStore });
+  ({ createMapStore } = (await import(pathToFileURL(join(dir, "map-store.ts")).href)) as {
+    createMapStore: () => GuideStore;
+  });
 }
 
 describe.skipIf(!built)("docs/writing-an-adapter.md: the minimal adapter", () => {

@@ -18,15 +18,24 @@ import type { Actor, OnboardingEngine } from "../../src/index.js";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 type Root = typeof import("../../src/index.js");
 type Memory = typeof import("../../src/adapters/memory/index.js");
-type PostCommand = (request: Request, engine: OnboardingEngine, ws: string, id: string, actor: Actor) => Promise<Response>;
+type PostCommand = (
+  request: Request,
+  engine: OnboardingEngine,
+  ws: string,
+  id: string,
+  actor: Actor,
+) => Promise<Response>;
 
 async function built(): Promise<{ lib: Root; memory: Memory } | null> {
   try {
-    const lib = (await import("onboarding-lifecycle"));
-    const memory = (await import("onboarding-lifecycle/adapters/memory"));
+    const lib = await import("onboarding-lifecycle");
+    const memory = await import("onboarding-lifecycle/adapters/memory");
     return { lib, memory };
   } catch (error) {
-    if ((error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" || /Cannot find|Failed to load|does not exist/.test(String(error))) {
+    if (
+      (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" ||
+      /Cannot find|Failed to load|does not exist/.test(String(error))
+    ) {
       return null;
     }
     throw error;
@@ -43,7 +52,9 @@ if (pkg === null) {
 
 function flowSource(): string {
   const guide = readFileSync(join(root, "docs", "http.md"), "utf8");
-  const block = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? "").find((code) => code.includes("async function postCommand("));
+  const block = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((match) => match[1] ?? "")
+    .find((code) => code.includes("async function postCommand("));
   if (block === undefined) throw new Error("docs/http.md has no ```ts block defining postCommand");
   return `${block}\nexport { getDraft, postCommand };\n`;
 }
@@ -75,7 +86,12 @@ describe.skipIf(pkg === null)("docs/http.md: the request flow", () => {
     return { engine, id: draft.id };
   }
 
-  async function post(engine: OnboardingEngine, id: string, body: unknown, options: { ifMatch?: string; actor?: Actor; raw?: string } = {}) {
+  async function post(
+    engine: OnboardingEngine,
+    id: string,
+    body: unknown,
+    options: { ifMatch?: string; actor?: Actor; raw?: string } = {},
+  ) {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
     const request = new Request(`http://localhost/drafts/${id}/commands`, {
@@ -84,7 +100,11 @@ describe.skipIf(pkg === null)("docs/http.md: the request flow", () => {
       body: options.raw ?? JSON.stringify(body),
     });
     const response = await (postCommand as PostCommand)(request, engine, ws, id, options.actor ?? operator);
-    return { status: response.status, etag: response.headers.get("etag"), body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      etag: response.headers.get("etag"),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   it("runs operator commands with If-Match and worker reports without it", async () => {
@@ -92,14 +112,19 @@ describe.skipIf(pkg === null)("docs/http.md: the request flow", () => {
     const identify = { type: "identify", tenantId: "tenant-1", displayName: "Contoso" };
     expect(await post(engine, id, identify)).toMatchObject({ status: 428, body: { code: "precondition_required" } });
 
-    const { formatETag } = (await import("onboarding-lifecycle/http"));
+    const { formatETag } = await import("onboarding-lifecycle/http");
     const first = formatETag({ id, version: 1 });
     const identified = await post(engine, id, identify, { ifMatch: first });
     expect(identified).toMatchObject({ status: 200, body: { feedback: "applied", version: 2 } });
     const stale = await post(engine, id, { type: "select_provider", connectionId: "conn-1" }, { ifMatch: first });
     expect(stale).toMatchObject({ status: 412, body: { code: "version_conflict", currentETag: identified.etag } });
 
-    const provider = await post(engine, id, { type: "select_provider", connectionId: "conn-1" }, { ifMatch: identified.etag as string });
+    const provider = await post(
+      engine,
+      id,
+      { type: "select_provider", connectionId: "conn-1" },
+      { ifMatch: identified.etag as string },
+    );
     const verification = await post(engine, id, { type: "start_verification" }, { ifMatch: provider.etag as string });
     expect(verification).toMatchObject({ status: 200, body: { feedback: "queued" } });
     const [runId] = verification.body["runIds"] as string[];
@@ -108,7 +133,7 @@ describe.skipIf(pkg === null)("docs/http.md: the request flow", () => {
     const report = { type: "record_verification_result", runId, status: "completed", outcome: "succeeded" };
     const verified = await post(engine, id, report, { actor: worker });
     expect(verified).toMatchObject({ status: 200, body: { feedback: "recorded" } });
-    expect(verified.etag).toBe(formatETag({ id, version: verification.body["version"] as number + 1 }));
+    expect(verified.etag).toBe(formatETag({ id, version: (verification.body["version"] as number) + 1 }));
     // One sent along (even a stale one) is ignored: the report is matched by runId.
     const again = await post(engine, id, report, { actor: worker, ifMatch: first });
     expect(again.status).toBe(200);
@@ -116,7 +141,13 @@ describe.skipIf(pkg === null)("docs/http.md: the request flow", () => {
 
   it("answers a body that is not JSON with 400 and one that is not a command with 422", async () => {
     const { engine, id } = await setup();
-    expect(await post(engine, id, null, { raw: "{not json" })).toMatchObject({ status: 400, body: { code: "malformed_request" } });
-    expect(await post(engine, id, { type: "no_such_command" })).toMatchObject({ status: 422, body: { code: "validation_failed" } });
+    expect(await post(engine, id, null, { raw: "{not json" })).toMatchObject({
+      status: 400,
+      body: { code: "malformed_request" },
+    });
+    expect(await post(engine, id, { type: "no_such_command" })).toMatchObject({
+      status: 422,
+      body: { code: "validation_failed" },
+    });
   });
 });

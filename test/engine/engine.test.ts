@@ -47,10 +47,15 @@ describe("results are sealed drafts", () => {
     const store = createMemoryStore();
     const engine = createOnboardingEngine({ store, authorize: allow });
     const created = await identified(engine);
-    const { draft } = await engine.execute("ws", created.id, { type: "select_provider", connectionId: "c-1" }, {
-      actor,
-      expectedVersion: created.version,
-    });
+    const { draft } = await engine.execute(
+      "ws",
+      created.id,
+      { type: "select_provider", connectionId: "c-1" },
+      {
+        actor,
+        expectedVersion: created.version,
+      },
+    );
     const read = await engine.get("ws", created.id, { actor });
     for (const value of [created, draft, read]) {
       expect(isSealedDraft(value)).toBe(true);
@@ -88,13 +93,23 @@ describe("authorization", () => {
         authorize: (who, capability) => answer(who.id !== "intern" || capability === "view"),
       });
       const draft = await identified(engine);
-      const denied = engine.execute("ws", draft.id, { type: "cancel" }, { actor: { id: "intern" }, expectedVersion: 1 });
+      const denied = engine.execute(
+        "ws",
+        draft.id,
+        { type: "cancel" },
+        { actor: { id: "intern" }, expectedVersion: 1 },
+      );
       await expect(denied).rejects.toBeInstanceOf(AuthorizationError);
       await expect(denied).rejects.toMatchObject({ code: "forbidden", capability: "cancel", actorId: "intern" });
       expect((await engine.get("ws", draft.id, { actor })).version).toBe(1);
       const trail = await engine.history("ws", draft.id, { actor });
       expect(trail.map((event) => event.kind)).toEqual(["created", "denied"]);
-      expect(trail[1]).toMatchObject({ actorId: "intern", capability: "cancel", commandType: "cancel", fromVersion: 1 });
+      expect(trail[1]).toMatchObject({
+        actorId: "intern",
+        capability: "cancel",
+        commandType: "cancel",
+        fromVersion: 1,
+      });
       // The same actor may still read.
       expect((await engine.get("ws", draft.id, { actor: { id: "intern" } })).id).toBe(draft.id);
     });
@@ -111,16 +126,36 @@ describe("authorization", () => {
       },
     });
     const draft = await identified(engine);
-    const moved = await engine.execute("ws", draft.id, { type: "select_provider", connectionId: "c-1" }, { actor, expectedVersion: 1 });
-    const started = await engine.execute("ws", draft.id, { type: "start_verification" }, { actor, expectedVersion: moved.version });
+    const moved = await engine.execute(
+      "ws",
+      draft.id,
+      { type: "select_provider", connectionId: "c-1" },
+      { actor, expectedVersion: 1 },
+    );
+    const started = await engine.execute(
+      "ws",
+      draft.id,
+      { type: "start_verification" },
+      { actor, expectedVersion: moved.version },
+    );
     const runId = started.runIds[0]!;
-    await engine.execute("ws", draft.id, { type: "record_verification_result", runId, status: "completed", outcome: "partially_succeeded" }, { actor });
+    await engine.execute(
+      "ws",
+      draft.id,
+      { type: "record_verification_result", runId, status: "completed", outcome: "partially_succeeded" },
+      { actor },
+    );
     asked.length = 0;
     const current = await engine.get("ws", draft.id, { actor });
-    const attempt = engine.execute("ws", draft.id, { type: "activate", override: { reason: "accepted" } }, {
-      actor,
-      expectedVersion: current.version,
-    });
+    const attempt = engine.execute(
+      "ws",
+      draft.id,
+      { type: "activate", override: { reason: "accepted" } },
+      {
+        actor,
+        expectedVersion: current.version,
+      },
+    );
     await expect(attempt).rejects.toMatchObject({ code: "forbidden", capability: "override_readiness" });
     expect(asked.filter((capability) => capability !== "view")).toEqual(["activate", "override_readiness"]);
   });
@@ -158,11 +193,20 @@ describe("call arguments", () => {
     const attempts: [Promise<unknown>, (string | number)[]][] = [
       [engine.execute("", draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }), ["workspaceId"]],
       [engine.execute("ws", "x".repeat(129), { type: "cancel" }, { actor, expectedVersion: 1 }), ["draftId"]],
-      [engine.execute("ws", draft.id, { type: "cancel" }, { actor: { id: 7 } as never, expectedVersion: 1 }), ["actor", "id"]],
-      [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1, idempotencyKey: "" }), ["idempotencyKey"]],
+      [
+        engine.execute("ws", draft.id, { type: "cancel" }, { actor: { id: 7 } as never, expectedVersion: 1 }),
+        ["actor", "id"],
+      ],
+      [
+        engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1, idempotencyKey: "" }),
+        ["idempotencyKey"],
+      ],
       [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 0 }), ["expectedVersion"]],
       [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1.5 }), ["expectedVersion"]],
-      [engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: "1" as never }), ["expectedVersion"]],
+      [
+        engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: "1" as never }),
+        ["expectedVersion"],
+      ],
       [engine.get("ws", draft.id, { actor: { id: "" } }), ["actor", "id"]],
     ];
     for (const [attempt, path] of attempts) {
@@ -180,19 +224,35 @@ describe("call arguments", () => {
     fc.string({ maxLength: 300 }),
     // Lone surrogates and U+0000 among ordinary text: the pre-checks must refuse them as zod does.
     fc.string({ maxLength: 300, unit: "binary" }),
-    fc.array(fc.constantFrom("a", "\uD800", "\uDC00", "\u0000", "\u{1F600}", "\uFFFD"), { maxLength: 8 }).map((parts) => parts.join("")),
+    fc
+      .array(fc.constantFrom("a", "\uD800", "\uDC00", "\u0000", "\u{1F600}", "\uFFFD"), { maxLength: 8 })
+      .map((parts) => parts.join("")),
     fc.integer(),
     fc.constantFrom(2 ** 31 - 1, 2 ** 31),
     fc.double(),
-    fc.constantFrom(undefined, null, "", 0, -0, 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, Number.NaN, Infinity),
+    fc.constantFrom(
+      undefined,
+      null,
+      "",
+      0,
+      -0,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 1,
+      Number.NaN,
+      Infinity,
+    ),
     fc.anything(),
   );
 
-  test.prop([anyValue], { numRuns: 1000 })("the fast pre-checks accept exactly what the zod schemas accept", (value) => {
-    expect(isIdArgument(value)).toBe(IdArgumentSchema.safeParse(value).success);
-    expect(isKeyArgument(value)).toBe(KeyArgumentSchema.safeParse(value).success);
-    expect(isVersionArgument(value)).toBe(VersionArgumentSchema.safeParse(value).success);
-  });
+  test.prop([anyValue], { numRuns: 1000 })(
+    "the fast pre-checks accept exactly what the zod schemas accept",
+    (value) => {
+      expect(isIdArgument(value)).toBe(IdArgumentSchema.safeParse(value).success);
+      expect(isKeyArgument(value)).toBe(KeyArgumentSchema.safeParse(value).success);
+      expect(isVersionArgument(value)).toBe(VersionArgumentSchema.safeParse(value).success);
+    },
+  );
 });
 
 describe("the injected clock", () => {
@@ -214,7 +274,14 @@ describe("the injected clock", () => {
     let draft: OnboardingDraft = (await engine.create("ws", {}, { actor })).draft;
     stamps.push(draft.updatedAt);
     for (const displayName of ["A", "B", "C", "D"]) {
-      draft = (await engine.execute("ws", draft.id, { type: "identify", tenantId: "t", displayName }, { actor, expectedVersion: draft.version })).draft;
+      draft = (
+        await engine.execute(
+          "ws",
+          draft.id,
+          { type: "identify", tenantId: "t", displayName },
+          { actor, expectedVersion: draft.version },
+        )
+      ).draft;
       stamps.push(draft.updatedAt);
     }
     expect(stamps).toEqual([
@@ -234,11 +301,27 @@ describe("worker retries", () => {
     const engine = createOnboardingEngine({
       store,
       authorize: allow,
-      retry: { attempts, baseDelayMs: 4, maxDelayMs: 10, random: () => 0.99, sleep: async (ms) => void delays.push(ms) },
+      retry: {
+        attempts,
+        baseDelayMs: 4,
+        maxDelayMs: 10,
+        random: () => 0.99,
+        sleep: async (ms) => void delays.push(ms),
+      },
     });
     const draft = await identified(engine);
-    const moved = await engine.execute("ws", draft.id, { type: "select_provider", connectionId: "c-1" }, { actor, expectedVersion: 1 });
-    const started = await engine.execute("ws", draft.id, { type: "start_verification" }, { actor, expectedVersion: moved.version });
+    const moved = await engine.execute(
+      "ws",
+      draft.id,
+      { type: "select_provider", connectionId: "c-1" },
+      { actor, expectedVersion: 1 },
+    );
+    const started = await engine.execute(
+      "ws",
+      draft.id,
+      { type: "start_verification" },
+      { actor, expectedVersion: moved.version },
+    );
     // From here on the store loses the next `failures` compare-and-sets.
     const flaky = Object.assign(Object.create(store) as DraftStore, {
       remaining: failures,
@@ -253,14 +336,25 @@ describe("worker retries", () => {
     const worker = createOnboardingEngine({
       store: flaky,
       authorize: allow,
-      retry: { attempts, baseDelayMs: 4, maxDelayMs: 10, random: () => 0.99, sleep: async (ms) => void delays.push(ms) },
+      retry: {
+        attempts,
+        baseDelayMs: 4,
+        maxDelayMs: 10,
+        random: () => 0.99,
+        sleep: async (ms) => void delays.push(ms),
+      },
     });
     return { engine, worker, draftId: draft.id, runId: started.runIds[0]!, delays };
   }
 
   it("a report that loses the compare-and-set is retried after a jittered, capped delay and then applied", async () => {
     const { engine, worker, draftId, runId, delays } = await runningVerification(3, 8);
-    const result = await worker.execute("ws", draftId, { type: "record_verification_result", runId, status: "running" }, { actor });
+    const result = await worker.execute(
+      "ws",
+      draftId,
+      { type: "record_verification_result", runId, status: "running" },
+      { actor },
+    );
     expect(result.feedback).toBe("recorded");
     expect(delays).toEqual([3, 7, 9]); // floor(0.99 * min(10, 4 * 2^(n-1)))
     expect((await engine.get("ws", draftId, { actor })).verification?.status).toBe("running");
@@ -269,7 +363,12 @@ describe("worker retries", () => {
   it("gives up with RetryExhaustedError after the configured attempts, having written nothing", async () => {
     const { engine, worker, draftId, runId } = await runningVerification(100, 4);
     const before = (await engine.get("ws", draftId, { actor })).version;
-    const attempt = worker.execute("ws", draftId, { type: "record_verification_result", runId, status: "running" }, { actor });
+    const attempt = worker.execute(
+      "ws",
+      draftId,
+      { type: "record_verification_result", runId, status: "running" },
+      { actor },
+    );
     await expect(attempt).rejects.toBeInstanceOf(RetryExhaustedError);
     await expect(attempt).rejects.toMatchObject({ code: "retry_exhausted", attempts: 4 });
     expect((await engine.get("ws", draftId, { actor })).version).toBe(before);

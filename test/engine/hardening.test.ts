@@ -58,7 +58,9 @@ describe("whatever returns or names an existing draft needs view", () => {
     const error = await rejection(engine.create(ws, { identity }, { actor: restricted, onExisting: "resume" }));
     expect(error).toBeInstanceOf(AuthorizationError);
     expect((error as AuthorizationError).capability).toBe("view");
-    const denied = (await store.listAudit(ws, draft.id)).filter((entry) => (entry as { kind: string }).kind === "denied");
+    const denied = (await store.listAudit(ws, draft.id)).filter(
+      (entry) => (entry as { kind: string }).kind === "denied",
+    );
     expect(denied).toHaveLength(1);
   });
 
@@ -77,16 +79,30 @@ describe("whatever returns or names an existing draft needs view", () => {
 
   it("a stale write by an actor who may cancel but not view gets no current draft", async () => {
     const { engine, draft } = await setup();
-    await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor: owner, expectedVersion: 1 });
-    const error = await rejection(engine.execute(ws, draft.id, { type: "cancel" }, { actor: restricted, expectedVersion: 1 }));
+    await engine.execute(
+      ws,
+      draft.id,
+      { type: "select_provider", connectionId: "c" },
+      { actor: owner, expectedVersion: 1 },
+    );
+    const error = await rejection(
+      engine.execute(ws, draft.id, { type: "cancel" }, { actor: restricted, expectedVersion: 1 }),
+    );
     expect(error).toBeInstanceOf(AuthorizationError);
     expect(error).not.toBeInstanceOf(VersionConflictError);
   });
 
   it("an actor with view still gets the conflict with the current draft, and OpenDraftExistsError with its id", async () => {
     const { engine, draft } = await setup();
-    await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor: owner, expectedVersion: 1 });
-    const conflict = await rejection(engine.execute(ws, draft.id, { type: "cancel" }, { actor: owner, expectedVersion: 1 }));
+    await engine.execute(
+      ws,
+      draft.id,
+      { type: "select_provider", connectionId: "c" },
+      { actor: owner, expectedVersion: 1 },
+    );
+    const conflict = await rejection(
+      engine.execute(ws, draft.id, { type: "cancel" }, { actor: owner, expectedVersion: 1 }),
+    );
     expect(conflict).toBeInstanceOf(VersionConflictError);
     expect((conflict as VersionConflictError).current.version).toBe(2);
     const exists = await rejection(engine.create(ws, { identity }, { actor: owner }));
@@ -129,20 +145,42 @@ describe("worker reports on runs", () => {
   async function verifying() {
     const engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
     let { draft } = await engine.create(ws, { identity }, { actor: owner });
-    draft = (await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor: owner, expectedVersion: 1 })).draft;
-    const started = await engine.execute(ws, draft.id, { type: "start_verification" }, { actor: owner, expectedVersion: draft.version });
+    draft = (
+      await engine.execute(
+        ws,
+        draft.id,
+        { type: "select_provider", connectionId: "c" },
+        { actor: owner, expectedVersion: 1 },
+      )
+    ).draft;
+    const started = await engine.execute(
+      ws,
+      draft.id,
+      { type: "start_verification" },
+      { actor: owner, expectedVersion: draft.version },
+    );
     return { engine, draft: started.draft, runId: started.runIds[0] ?? "" };
   }
 
   it("a report on a run id the draft never had is UnknownRunError, writing nothing", async () => {
     const { engine, draft } = await verifying();
     const error = await rejection(
-      engine.execute(ws, draft.id, { type: "record_verification_result", runId: "no-such-run", status: "running" }, { actor: owner }),
+      engine.execute(
+        ws,
+        draft.id,
+        { type: "record_verification_result", runId: "no-such-run", status: "running" },
+        { actor: owner },
+      ),
     );
     expect(error).toBeInstanceOf(UnknownRunError);
     expect((error as UnknownRunError).runId).toBe("no-such-run");
     const bootstrap = await rejection(
-      engine.execute(ws, draft.id, { type: "record_bootstrap_result", runId: "nope", status: "running" }, { actor: owner }),
+      engine.execute(
+        ws,
+        draft.id,
+        { type: "record_bootstrap_result", runId: "nope", status: "running" },
+        { actor: owner },
+      ),
     );
     expect(bootstrap).toBeInstanceOf(UnknownRunError);
     expect((await engine.get(ws, draft.id, { actor: owner })).version).toBe(draft.version);
@@ -150,18 +188,43 @@ describe("worker reports on runs", () => {
 
   it("a report on a superseded run (known from the audit trail) is still ignored_stale_result", async () => {
     const { engine, draft, runId } = await verifying();
-    await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "completed", outcome: "failed" }, { actor: owner });
+    await engine.execute(
+      ws,
+      draft.id,
+      { type: "record_verification_result", runId, status: "completed", outcome: "failed" },
+      { actor: owner },
+    );
     const current = await engine.get(ws, draft.id, { actor: owner });
-    const restarted = await engine.execute(ws, draft.id, { type: "start_verification" }, { actor: owner, expectedVersion: current.version });
+    const restarted = await engine.execute(
+      ws,
+      draft.id,
+      { type: "start_verification" },
+      { actor: owner, expectedVersion: current.version },
+    );
     expect(restarted.runIds[0]).not.toBe(runId);
-    const late = await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "running" }, { actor: owner });
+    const late = await engine.execute(
+      ws,
+      draft.id,
+      { type: "record_verification_result", runId, status: "running" },
+      { actor: owner },
+    );
     expect(late.feedback).toBe("ignored_stale_result");
   });
 
   it("a report on a run a provider change cleared is ignored_stale_result", async () => {
     const { engine, draft, runId } = await verifying();
-    await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "other" }, { actor: owner, expectedVersion: draft.version });
-    const late = await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "running" }, { actor: owner });
+    await engine.execute(
+      ws,
+      draft.id,
+      { type: "select_provider", connectionId: "other" },
+      { actor: owner, expectedVersion: draft.version },
+    );
+    const late = await engine.execute(
+      ws,
+      draft.id,
+      { type: "record_verification_result", runId, status: "running" },
+      { actor: owner },
+    );
     expect(late.feedback).toBe("ignored_stale_result");
   });
 });
@@ -173,19 +236,29 @@ describe("unknown keys are refused, naming the field", () => {
     const error = await rejection(engine.create(ws, { identiy: identity }, { actor: owner }));
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues[0]?.path).toEqual(["identiy"]);
-    const nested = await rejection(engine.create(ws, { identity: { ...identity, primaryDomian: "x.example" } }, { actor: owner }));
+    const nested = await rejection(
+      engine.create(ws, { identity: { ...identity, primaryDomian: "x.example" } }, { actor: owner }),
+    );
     expect((nested as ValidationError).issues[0]?.path).toEqual(["identity", "primaryDomian"]);
   });
 
   it("in commands, top level and nested", async () => {
     const { draft } = await engine.create(ws, { identity: { tenantId: "t2", displayName: "T" } }, { actor: owner });
     const typo = await rejection(
-      engine.execute(ws, draft.id, { type: "identify", tenantId: "t2", displayName: "T", primaryDomian: "x.example" } as never, { actor: owner, expectedVersion: 1 }),
+      engine.execute(
+        ws,
+        draft.id,
+        { type: "identify", tenantId: "t2", displayName: "T", primaryDomian: "x.example" } as never,
+        { actor: owner, expectedVersion: 1 },
+      ),
     );
     expect(typo).toBeInstanceOf(ValidationError);
     expect((typo as ValidationError).issues.map((issue) => issue.path)).toEqual([["primaryDomian"]]);
     const nested = await rejection(
-      engine.execute(ws, draft.id, { type: "activate", override: { reason: "r", reasn: "x" } } as never, { actor: owner, expectedVersion: 1 }),
+      engine.execute(ws, draft.id, { type: "activate", override: { reason: "r", reasn: "x" } } as never, {
+        actor: owner,
+        expectedVersion: 1,
+      }),
     );
     expect((nested as ValidationError).issues.map((issue) => issue.path)).toEqual([["override", "reasn"]]);
     expect((await engine.get(ws, draft.id, { actor: owner })).version).toBe(1);
@@ -226,12 +299,20 @@ describe("limits a command reaches are refused by name, not reported as corrupti
     const engine = createOnboardingEngine({ store, authorize: () => true });
     let { draft } = await engine.create(ws, { identity }, { actor: owner });
     const run = async (command: Parameters<typeof engine.execute>[2]) => {
-      draft = (await engine.execute(ws, draft.id, command as never, { actor: owner, expectedVersion: draft.version })).draft;
+      draft = (await engine.execute(ws, draft.id, command as never, { actor: owner, expectedVersion: draft.version }))
+        .draft;
     };
     await run({ type: "select_provider", connectionId: "c" });
     await run({ type: "start_verification" });
     const runId = draft.verification?.runId ?? "";
-    draft = (await engine.execute(ws, draft.id, { type: "record_verification_result", runId, status: "completed", outcome: "succeeded" }, { actor: owner })).draft;
+    draft = (
+      await engine.execute(
+        ws,
+        draft.id,
+        { type: "record_verification_result", runId, status: "completed", outcome: "succeeded" },
+        { actor: owner },
+      )
+    ).draft;
     return { store, engine, draft };
   }
 
@@ -240,11 +321,23 @@ describe("limits a command reaches are refused by name, not reported as corrupti
     let draft = (await engine.list(ws, { actor: owner })).drafts[0] as OnboardingDraft;
     for (let batch = 0; batch < 4; batch += 1) {
       const operations = Array.from({ length: 64 }, (_, index) => `op-${batch}-${index}`);
-      draft = (await engine.execute(ws, draft.id, { type: "start_bootstrap", operations }, { actor: owner, expectedVersion: draft.version })).draft;
+      draft = (
+        await engine.execute(
+          ws,
+          draft.id,
+          { type: "start_bootstrap", operations },
+          { actor: owner, expectedVersion: draft.version },
+        )
+      ).draft;
     }
     expect(draft.bootstrap?.operations).toHaveLength(256);
     const error = await rejection(
-      engine.execute(ws, draft.id, { type: "start_bootstrap", operations: ["one-more"] }, { actor: owner, expectedVersion: draft.version }),
+      engine.execute(
+        ws,
+        draft.id,
+        { type: "start_bootstrap", operations: ["one-more"] },
+        { actor: owner, expectedVersion: draft.version },
+      ),
     );
     expect(error).toBeInstanceOf(InvalidTransitionError);
     expect((error as InvalidTransitionError).requirement).toBe("bootstrap_operations_limit");
@@ -261,16 +354,53 @@ describe("limits a command reaches are refused by name, not reported as corrupti
       startedAt: draft.updatedAt,
       completedAt: draft.updatedAt,
     }));
-    const base = { ...draft, id: "full", identity: { ...identity, tenantId: "other" }, bootstrap: { operations: ["sync"], runs } };
+    const base = {
+      ...draft,
+      id: "full",
+      identity: { ...identity, tenantId: "other" },
+      bootstrap: { operations: ["sync"], runs },
+    };
     const full = sealDraft({ ...base, lifecycle: deriveLifecycle(base) });
-    const event = { eventId: "e-full", workspaceId: ws, draftId: "full", kind: "created" as const, commandType: "create", actorId: "owner", at: draft.createdAt, fromVersion: null, toVersion: full.version, expectedVersion: null, actualVersion: null, idempotencyKey: null, feedback: "applied", runIds: [], capability: null, state: full.lifecycle.state };
+    const event = {
+      eventId: "e-full",
+      workspaceId: ws,
+      draftId: "full",
+      kind: "created" as const,
+      commandType: "create",
+      actorId: "owner",
+      at: draft.createdAt,
+      fromVersion: null,
+      toVersion: full.version,
+      expectedVersion: null,
+      actualVersion: null,
+      idempotencyKey: null,
+      feedback: "applied",
+      runIds: [],
+      capability: null,
+      state: full.lifecycle.state,
+    };
     expect((await store.insert({ draft: full, event, idempotency: null })).ok).toBe(true);
-    const one = await engine.execute(ws, "full", { type: "start_bootstrap", operations: ["sync"] }, { actor: owner, expectedVersion: full.version });
+    const one = await engine.execute(
+      ws,
+      "full",
+      { type: "start_bootstrap", operations: ["sync"] },
+      { actor: owner, expectedVersion: full.version },
+    );
     expect(one.draft.bootstrap?.runs).toHaveLength(MAX_BOOTSTRAP_RUNS);
-    await engine.execute(ws, "full", { type: "record_bootstrap_result", runId: one.runIds[0] ?? "", status: "completed", outcome: "failed" }, { actor: owner });
+    await engine.execute(
+      ws,
+      "full",
+      { type: "record_bootstrap_result", runId: one.runIds[0] ?? "", status: "completed", outcome: "failed" },
+      { actor: owner },
+    );
     const current = await engine.get(ws, "full", { actor: owner });
     const error = await rejection(
-      engine.execute(ws, "full", { type: "start_bootstrap", operations: ["sync"] }, { actor: owner, expectedVersion: current.version }),
+      engine.execute(
+        ws,
+        "full",
+        { type: "start_bootstrap", operations: ["sync"] },
+        { actor: owner, expectedVersion: current.version },
+      ),
     );
     expect(error).toBeInstanceOf(InvalidTransitionError);
     expect((error as InvalidTransitionError).requirement).toBe("bootstrap_runs_limit");

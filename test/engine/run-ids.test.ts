@@ -14,7 +14,12 @@ describe("injected run ids", () => {
       ids: { draftId: () => "d", eventId: () => `e-${(n += 1)}`, runId },
     });
     const { draft } = await engine.create("w", { identity: { tenantId: "t", displayName: "T" } }, { actor });
-    const selected = await engine.execute("w", draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 });
+    const selected = await engine.execute(
+      "w",
+      draft.id,
+      { type: "select_provider", connectionId: "c" },
+      { actor, expectedVersion: 1 },
+    );
     return { engine, version: selected.version };
   };
 
@@ -29,9 +34,9 @@ describe("injected run ids", () => {
   for (const bad of ["", "x".repeat(129), "nul\u0000"]) {
     it(`refuses a run id that cannot be stored (${JSON.stringify(bad).slice(0, 12)}), writing nothing`, async () => {
       const { engine, version } = await setup(() => bad);
-      await expect(engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version })).rejects.toBeInstanceOf(
-        ConfigurationError,
-      );
+      await expect(
+        engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version }),
+      ).rejects.toBeInstanceOf(ConfigurationError);
       expect((await engine.get("w", "d", { actor })).version).toBe(version);
     });
   }
@@ -39,9 +44,20 @@ describe("injected run ids", () => {
   it("replays the run ids of a multi-run command exactly", async () => {
     let n = 0;
     const { engine, version } = await setup(() => `run-${(n += 1)}`);
-    let current = (await engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version })).draft;
+    let current = (await engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version }))
+      .draft;
     current = (
-      await engine.execute("w", "d", { type: "record_verification_result", runId: current.verification!.runId, status: "completed", outcome: "succeeded" }, { actor })
+      await engine.execute(
+        "w",
+        "d",
+        {
+          type: "record_verification_result",
+          runId: current.verification!.runId,
+          status: "completed",
+          outcome: "succeeded",
+        },
+        { actor },
+      )
     ).draft;
     const options = { actor, expectedVersion: current.version, idempotencyKey: "k" };
     const command = { type: "start_bootstrap" as const, operations: ["a", "b"] };
@@ -50,7 +66,9 @@ describe("injected run ids", () => {
     expect(first.runIds).toHaveLength(2);
     expect(again.replayed).toBe(true);
     expect(again.runIds).toEqual(first.runIds);
-    const committed = (await engine.history("w", "d", { actor })).filter((event) => event.commandType === "start_bootstrap");
+    const committed = (await engine.history("w", "d", { actor })).filter(
+      (event) => event.commandType === "start_bootstrap",
+    );
     expect(committed.map((event) => event.runIds)).toEqual([first.runIds]);
   });
 });

@@ -24,7 +24,12 @@ const ws = "ws";
  * A memory store that also peeks: `peek` hands out whatever the test put in `peeked`, and a
  * commit with a basis succeeds only if the stored text is the basis (as every adapter must).
  */
-function peekableStore(): { store: DraftStore; memory: MemoryStore; loads: () => number; set(draft: OnboardingDraft | undefined): void } {
+function peekableStore(): {
+  store: DraftStore;
+  memory: MemoryStore;
+  loads: () => number;
+  set(draft: OnboardingDraft | undefined): void;
+} {
   const memory = createMemoryStore();
   let peeked: PeekedDraft | undefined;
   let loads = 0;
@@ -37,7 +42,11 @@ function peekableStore(): { store: DraftStore; memory: MemoryStore; loads: () =>
     async commit(input: CommitInput): Promise<WriteResult> {
       if (input.basis !== undefined && memory.rawDocument(input.draft.workspaceId, input.draft.id) !== input.basis) {
         const stored = memory.rawDocument(input.draft.workspaceId, input.draft.id);
-        return { ok: false, reason: "version_conflict", actualVersion: stored === null ? null : (JSON.parse(stored) as { version: number }).version };
+        return {
+          ok: false,
+          reason: "version_conflict",
+          actualVersion: stored === null ? null : (JSON.parse(stored) as { version: number }).version,
+        };
       }
       return memory.commit(input);
     },
@@ -56,7 +65,9 @@ async function setup(authorize: Authorize = () => true) {
   const harness = peekableStore();
   const engine = createOnboardingEngine({ store: harness.store, authorize });
   const { draft } = await engine.create(ws, { identity: { tenantId: "t-1", displayName: "Contoso" } }, { actor });
-  const withProvider = (await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, { actor, expectedVersion: 1 })).draft;
+  const withProvider = (
+    await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, { actor, expectedVersion: 1 })
+  ).draft;
   return { ...harness, engine, first: draft, current: withProvider };
 }
 
@@ -65,10 +76,17 @@ describe("speculative first attempt", () => {
     const { engine, current, set, loads } = await setup();
     set(current);
     const before = loads();
-    const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: current.version });
+    const result = await engine.execute(
+      ws,
+      current.id,
+      { type: "start_verification" },
+      { actor, expectedVersion: current.version },
+    );
     expect(result.feedback).toBe("queued");
     expect(loads()).toBe(before);
-    expect((await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "committed")).toHaveLength(2);
+    expect(
+      (await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "committed"),
+    ).toHaveLength(2);
   });
 
   it("a peek behind the stored version falls back to a fresh read", async () => {
@@ -96,7 +114,12 @@ describe("speculative first attempt", () => {
     const started = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
     set(current); // knows nothing of the run
     const runId = started.runIds[0]!;
-    const result = await engine.execute(ws, current.id, { type: "record_verification_result", runId, status: "running" }, { actor });
+    const result = await engine.execute(
+      ws,
+      current.id,
+      { type: "record_verification_result", runId, status: "running" },
+      { actor },
+    );
     expect(result.feedback).toBe("recorded");
     expect(result.draft.verification?.status).toBe("running");
   });
@@ -104,10 +127,20 @@ describe("speculative first attempt", () => {
   it("a stale peek never reports a conflict, and a real conflict is still reported and audited once", async () => {
     const { engine, first, current, set } = await setup();
     set(first);
-    const ok = await engine.execute(ws, current.id, { type: "identify", tenantId: "t-1", displayName: "Renamed" }, { actor, expectedVersion: 2 });
+    const ok = await engine.execute(
+      ws,
+      current.id,
+      { type: "identify", tenantId: "t-1", displayName: "Renamed" },
+      { actor, expectedVersion: 2 },
+    );
     expect(ok.version).toBe(3);
     set(ok.draft);
-    const stale = engine.execute(ws, current.id, { type: "identify", tenantId: "t-1", displayName: "Late" }, { actor, expectedVersion: 2 });
+    const stale = engine.execute(
+      ws,
+      current.id,
+      { type: "identify", tenantId: "t-1", displayName: "Late" },
+      { actor, expectedVersion: 2 },
+    );
     await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
     const conflicts = (await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "conflict");
     expect(conflicts).toHaveLength(1);
@@ -115,8 +148,12 @@ describe("speculative first attempt", () => {
 
   it("authorization is decided on what is stored: a denial by the peeked draft is not final, an approval does not write", async () => {
     // Cancelling is allowed only on drafts named "Allowed".
-    const authorize: Authorize = (_who, capability, draft) => capability !== "cancel" || draft?.identity?.displayName === "Allowed";
-    const named = (draft: OnboardingDraft, displayName: string) => ({ ...draft, identity: { tenantId: "t-1", displayName } });
+    const authorize: Authorize = (_who, capability, draft) =>
+      capability !== "cancel" || draft?.identity?.displayName === "Allowed";
+    const named = (draft: OnboardingDraft, displayName: string) => ({
+      ...draft,
+      identity: { tenantId: "t-1", displayName },
+    });
 
     // The peek says "Blocked", the store (edited behind our back, same version) says "Allowed".
     const a = await setup(authorize);

@@ -15,13 +15,21 @@ import * as z from "zod/mini";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as root from "../../src/index.js";
 import * as http from "../../src/http/index.js";
-import { PROBLEM_TABLE_PATH, buildOpenApiDocument, renderProblemTable, withProblemTable } from "../../scripts/openapi.js";
+import {
+  PROBLEM_TABLE_PATH,
+  buildOpenApiDocument,
+  renderProblemTable,
+  withProblemTable,
+} from "../../scripts/openapi.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 type Json = Record<string, unknown>;
 type Code = http.ProblemCode;
 
-const draft = { ...root.newDraft({ id: "d-1", workspaceId: "ws-secret", now: "2026-01-01T00:00:00.000Z", actorId: "u1" }), version: 5 };
+const draft = {
+  ...root.newDraft({ id: "d-1", workspaceId: "ws-secret", now: "2026-01-01T00:00:00.000Z", actorId: "u1" }),
+  version: 5,
+};
 
 /** One sample of every error code, built from a copy of the package (source or built). */
 function samples(r: typeof root, h: typeof http): Record<root.ErrorCode, root.OnboardingError> {
@@ -30,7 +38,11 @@ function samples(r: typeof root, h: typeof http): Record<root.ErrorCode, root.On
     corrupt_record: new r.CorruptRecordError([{ code: "custom", path: ["x"], message: "secret" }], "d-1"),
     version_conflict: new r.VersionConflictError(3, draft),
     terminal_draft: new r.TerminalDraftError("d-1", "completed", "cancel"),
-    not_ready: new r.NotReadyError("d-1", [{ code: "verification_warnings", checkpoint: "verify_access", overridable: true, message: "w" }], true),
+    not_ready: new r.NotReadyError(
+      "d-1",
+      [{ code: "verification_warnings", checkpoint: "verify_access", overridable: true, message: "w" }],
+      true,
+    ),
     forbidden: new r.AuthorizationError("activate", "u-1", "d-1"),
     draft_not_found: new r.DraftNotFoundError("ws-secret", "d-1"),
     idempotency_key_reuse: new r.IdempotencyKeyReuseError("k-1", "d-0", "cancel"),
@@ -75,38 +87,46 @@ describe("the error declarations", () => {
     }
   });
 
-  it.each(Object.keys(SAMPLES) as root.ErrorCode[])("%s: the error carries each declared, non-derived member, valid", (code) => {
-    const error = SAMPLES[code] as unknown as Record<string, unknown>;
-    const declaration = root.ERROR_CATALOG[code];
-    const shape = declaration.data.shape as Record<string, z.core.$ZodType>;
-    for (const key of dataKeys(code)) {
-      if ((declaration.derived as readonly string[]).includes(key)) continue;
-      expect(Object.keys(error), `${code}.${key}`).toContain(key);
-      expect(z.safeParse(shape[key] as z.core.$ZodType, error[key]).success, `${code}.${key}`).toBe(true);
-    }
-  });
+  it.each(Object.keys(SAMPLES) as root.ErrorCode[])(
+    "%s: the error carries each declared, non-derived member, valid",
+    (code) => {
+      const error = SAMPLES[code] as unknown as Record<string, unknown>;
+      const declaration = root.ERROR_CATALOG[code];
+      const shape = declaration.data.shape as Record<string, z.core.$ZodType>;
+      for (const key of dataKeys(code)) {
+        if ((declaration.derived as readonly string[]).includes(key)) continue;
+        expect(Object.keys(error), `${code}.${key}`).toContain(key);
+        expect(z.safeParse(shape[key] as z.core.$ZodType, error[key]).success, `${code}.${key}`).toBe(true);
+      }
+    },
+  );
 
-  it.each(Object.keys(SAMPLES) as root.ErrorCode[])("%s: toProblem has exactly the declared members, and its schema accepts it", (code) => {
-    for (const ifMatchUsed of [true, false]) {
-      const problem = http.toProblem(SAMPLES[code], { ifMatchUsed, instance: "/x" }) as Json;
-      expect(problem["code"]).toBe(code);
-      const declaration = http.PROBLEM_CATALOG[code];
-      expect(problem["status"]).toBe(ifMatchUsed ? declaration.status : declaration.statusWithoutIfMatch);
-      expect(problem["title"]).toBe(declaration.title);
-      const optional = new Set(
-        dataKeys(code).filter((key) => (declaration.data.shape as Record<string, z.core.$ZodType>)[key]?._zod.optin === "optional"),
-      );
-      const expected = [...HEAD, ...dataKeys(code)];
-      // The sample of each code knows every optional member (the PreconditionFailedError knows its version).
-      expect(Object.keys(problem), code).toEqual(expected);
-      expect(optional.size === 0 || Object.keys(problem).some((key) => optional.has(key))).toBe(true);
-      const schema = http.PROBLEM_SCHEMAS[componentOf(code) as keyof typeof http.PROBLEM_SCHEMAS];
-      expect(Object.keys(schema.shape)).toEqual(expected);
-      expect(z.parse(schema, problem)).toEqual(problem);
-      expect(http.ProblemDetailsSchema.parse(problem)).toEqual(problem);
-      if (declaration.serverSide) expect(problem["detail"]).toBe(http.toProblem(new Error("x"))["detail"]);
-    }
-  });
+  it.each(Object.keys(SAMPLES) as root.ErrorCode[])(
+    "%s: toProblem has exactly the declared members, and its schema accepts it",
+    (code) => {
+      for (const ifMatchUsed of [true, false]) {
+        const problem = http.toProblem(SAMPLES[code], { ifMatchUsed, instance: "/x" }) as Json;
+        expect(problem["code"]).toBe(code);
+        const declaration = http.PROBLEM_CATALOG[code];
+        expect(problem["status"]).toBe(ifMatchUsed ? declaration.status : declaration.statusWithoutIfMatch);
+        expect(problem["title"]).toBe(declaration.title);
+        const optional = new Set(
+          dataKeys(code).filter(
+            (key) => (declaration.data.shape as Record<string, z.core.$ZodType>)[key]?._zod.optin === "optional",
+          ),
+        );
+        const expected = [...HEAD, ...dataKeys(code)];
+        // The sample of each code knows every optional member (the PreconditionFailedError knows its version).
+        expect(Object.keys(problem), code).toEqual(expected);
+        expect(optional.size === 0 || Object.keys(problem).some((key) => optional.has(key))).toBe(true);
+        const schema = http.PROBLEM_SCHEMAS[componentOf(code) as keyof typeof http.PROBLEM_SCHEMAS];
+        expect(Object.keys(schema.shape)).toEqual(expected);
+        expect(z.parse(schema, problem)).toEqual(problem);
+        expect(http.ProblemDetailsSchema.parse(problem)).toEqual(problem);
+        if (declaration.serverSide) expect(problem["detail"]).toBe(http.toProblem(new Error("x"))["detail"]);
+      }
+    },
+  );
 
   it("internal_error: anything that is not an error of the package", () => {
     const problem = http.toProblem(new Error("secret"));
@@ -133,32 +153,38 @@ describe("the OpenAPI document agrees with the declarations", () => {
   const schemas = (document["components"] as Json)["schemas"] as Record<string, Json>;
   const responses = (document["components"] as Json)["responses"] as Record<string, Json>;
 
-  it.each(CODES)("%s: its component has the declared members, required ones required, its code and statuses", (code) => {
-    const component = schemas[componentOf(code)] as Json;
-    expect(component, componentOf(code)).toBeDefined();
-    const properties = component["properties"] as Json;
-    expect(Object.keys(properties)).toEqual([...HEAD, ...dataKeys(code)]);
-    const data = z.toJSONSchema(http.PROBLEM_CATALOG[code].data) as Json;
-    const requiredData = (data["required"] as string[] | undefined) ?? [];
-    expect(component["required"]).toEqual([...HEAD.filter((key) => key !== "instance"), ...requiredData]);
-    // The component's members, with the shared schemas it references ($ref) inlined.
-    const inline = (value: unknown): unknown => {
-      if (Array.isArray(value)) return value.map(inline);
-      if (value === null || typeof value !== "object") return value;
-      const ref = (value as Json)["$ref"];
-      if (typeof ref === "string") return inline(schemas[ref.replace("#/components/schemas/", "")]);
-      return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, inline(child)]));
-    };
-    for (const key of dataKeys(code)) expect(inline(properties[key]), `${code}.${key}`).toEqual((data["properties"] as Json)[key]);
-    const codeSchema = properties["code"] as Json;
-    expect(codeSchema["const"] === code || (codeSchema["enum"] as string[]).includes(code)).toBe(true);
-    const mapping = ((schemas["ProblemDetails"] as Json)["discriminator"] as Json)["mapping"] as Json;
-    expect(mapping[code]).toBe(`#/components/schemas/${componentOf(code)}`);
-    for (const status of statusesOf(code)) {
-      expect(JSON.stringify(responses[`Problem${status}`]), `Problem${status}`).toContain(`#/components/schemas/${componentOf(code)}`);
-      expect(String((responses[`Problem${status}`] as Json)["description"])).toContain(`\`${code}\``);
-    }
-  });
+  it.each(CODES)(
+    "%s: its component has the declared members, required ones required, its code and statuses",
+    (code) => {
+      const component = schemas[componentOf(code)] as Json;
+      expect(component, componentOf(code)).toBeDefined();
+      const properties = component["properties"] as Json;
+      expect(Object.keys(properties)).toEqual([...HEAD, ...dataKeys(code)]);
+      const data = z.toJSONSchema(http.PROBLEM_CATALOG[code].data) as Json;
+      const requiredData = (data["required"] as string[] | undefined) ?? [];
+      expect(component["required"]).toEqual([...HEAD.filter((key) => key !== "instance"), ...requiredData]);
+      // The component's members, with the shared schemas it references ($ref) inlined.
+      const inline = (value: unknown): unknown => {
+        if (Array.isArray(value)) return value.map(inline);
+        if (value === null || typeof value !== "object") return value;
+        const ref = (value as Json)["$ref"];
+        if (typeof ref === "string") return inline(schemas[ref.replace("#/components/schemas/", "")]);
+        return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, inline(child)]));
+      };
+      for (const key of dataKeys(code))
+        expect(inline(properties[key]), `${code}.${key}`).toEqual((data["properties"] as Json)[key]);
+      const codeSchema = properties["code"] as Json;
+      expect(codeSchema["const"] === code || (codeSchema["enum"] as string[]).includes(code)).toBe(true);
+      const mapping = ((schemas["ProblemDetails"] as Json)["discriminator"] as Json)["mapping"] as Json;
+      expect(mapping[code]).toBe(`#/components/schemas/${componentOf(code)}`);
+      for (const status of statusesOf(code)) {
+        expect(JSON.stringify(responses[`Problem${status}`]), `Problem${status}`).toContain(
+          `#/components/schemas/${componentOf(code)}`,
+        );
+        expect(String((responses[`Problem${status}`] as Json)["description"])).toContain(`\`${code}\``);
+      }
+    },
+  );
 });
 
 describe("docs/http.md", () => {
@@ -212,7 +238,18 @@ describe("the HTTP helpers' errors are OnboardingErrors", () => {
         mkdirSync(built, { recursive: true });
         execFileSync(
           "npx",
-          ["tsup", "src/index.ts", "src/http/index.ts", "--no-config", "--format", "esm,cjs", "--target", "node20", "--out-dir", built],
+          [
+            "tsup",
+            "src/index.ts",
+            "src/http/index.ts",
+            "--no-config",
+            "--format",
+            "esm,cjs",
+            "--target",
+            "node20",
+            "--out-dir",
+            built,
+          ],
           { cwd: ROOT, stdio: "pipe", timeout: 120_000 },
         );
         paths = {

@@ -65,7 +65,10 @@ describe("formatETag / parseETag", () => {
           const tag = formatETag({ id, version });
           expect(tag).toMatch(HEADER_SAFE);
           expect(parseETag(tag)).toEqual({ id, version });
-          expect(expectedVersionFromIfMatch(`W/"x", ${tag}`, { id })).toEqual({ expectedVersion: version, ifMatchUsed: true });
+          expect(expectedVersionFromIfMatch(`W/"x", ${tag}`, { id })).toEqual({
+            expectedVersion: version,
+            ifMatchUsed: true,
+          });
         },
       ),
       { numRuns: 300 },
@@ -88,7 +91,20 @@ describe("formatETag / parseETag", () => {
   it("accepts an unquoted tag in parseETag but never a weak one or garbage", () => {
     expect(parseETag("ZHJhZnQtMQ.3")).toEqual({ id: "draft-1", version: 3 });
     expect(parseETag('W/"ZHJhZnQtMQ.3"')).toBeNull();
-    for (const bad of ['"ZHJhZnQtMQ.0"', '"ZHJhZnQtMQ.-1"', '"ZHJhZnQtMQ.03"', '"ZHJhZnQtMQ.99999999999999999"', '"ZHJhZnQtMQ"', '""', '"."', '"ZHJhZnQtMQ==.3"', '"~.3"', '"~YQ.1"', '"_w.1"', '"abc.1.2"']) {
+    for (const bad of [
+      '"ZHJhZnQtMQ.0"',
+      '"ZHJhZnQtMQ.-1"',
+      '"ZHJhZnQtMQ.03"',
+      '"ZHJhZnQtMQ.99999999999999999"',
+      '"ZHJhZnQtMQ"',
+      '""',
+      '"."',
+      '"ZHJhZnQtMQ==.3"',
+      '"~.3"',
+      '"~YQ.1"',
+      '"_w.1"',
+      '"abc.1.2"',
+    ]) {
       expect(parseETag(bad), bad).toBeNull();
     }
   });
@@ -122,10 +138,37 @@ describe("parseIfMatch (RFC 9110 grammar)", () => {
     [", ,", { kind: "tags", tags: [] }],
     [a, { kind: "tags", tags: [{ weak: false, opaque: a }] }],
     [`W/${a}`, { kind: "tags", tags: [{ weak: true, opaque: a }] }],
-    [`${a},${b}`, { kind: "tags", tags: [{ weak: false, opaque: a }, { weak: false, opaque: b }] }],
-    [` ${a} ,\t W/${b} `, { kind: "tags", tags: [{ weak: false, opaque: a }, { weak: true, opaque: b }] }],
+    [
+      `${a},${b}`,
+      {
+        kind: "tags",
+        tags: [
+          { weak: false, opaque: a },
+          { weak: false, opaque: b },
+        ],
+      },
+    ],
+    [
+      ` ${a} ,\t W/${b} `,
+      {
+        kind: "tags",
+        tags: [
+          { weak: false, opaque: a },
+          { weak: true, opaque: b },
+        ],
+      },
+    ],
     [`,, ${a} ,, ,`, { kind: "tags", tags: [{ weak: false, opaque: a }] }],
-    [[a, `W/${b}`], { kind: "tags", tags: [{ weak: false, opaque: a }, { weak: true, opaque: b }] }],
+    [
+      [a, `W/${b}`],
+      {
+        kind: "tags",
+        tags: [
+          { weak: false, opaque: a },
+          { weak: true, opaque: b },
+        ],
+      },
+    ],
     ['""', { kind: "tags", tags: [{ weak: false, opaque: '""' }] }],
     ['"foreign-tag"', { kind: "tags", tags: [{ weak: false, opaque: '"foreign-tag"' }] }],
     ['"with\u00e9obs-text"', { kind: "tags", tags: [{ weak: false, opaque: '"with\u00e9obs-text"' }] }],

@@ -65,7 +65,10 @@ function thrown(run: () => unknown): unknown {
 function expectReturnsOrTyped4xx(run: () => unknown): void {
   const error = thrown(run);
   if (error === undefined) return;
-  expect(isOnboardingError(error) || isHttpRequestError(error), `untyped error: ${error instanceof Error ? error.message : typeof error}`).toBe(true);
+  expect(
+    isOnboardingError(error) || isHttpRequestError(error),
+    `untyped error: ${error instanceof Error ? error.message : typeof error}`,
+  ).toBe(true);
   const { status } = toProblem(error);
   expect(status).toBeGreaterThanOrEqual(400);
   expect(status).toBeLessThan(500);
@@ -125,7 +128,10 @@ describe("arrays of header lines (Node's headersDistinct, repeated headers)", ()
 describe("long lists and long values are bounded", () => {
   it(`reads up to ${IF_MATCH_MAX_TAGS} tags and takes the newest version of this draft`, () => {
     const header = Array.from({ length: IF_MATCH_MAX_TAGS }, (_, index) => tag(index + 1)).join(", ");
-    expect(expectedVersionFromIfMatch(header, { id })).toEqual({ expectedVersion: IF_MATCH_MAX_TAGS, ifMatchUsed: true });
+    expect(expectedVersionFromIfMatch(header, { id })).toEqual({
+      expectedVersion: IF_MATCH_MAX_TAGS,
+      ifMatchUsed: true,
+    });
   });
 
   it("refuses a longer list with InvalidIfMatchError (400), also for a list that used to overflow Math.max", () => {
@@ -190,7 +196,10 @@ describe("whitespace, weak and quoted forms", () => {
   });
 
   it("accepts spaces and tabs (OWS) around tags and commas", () => {
-    expect(expectedVersionFromIfMatch(` \t${tag(3)} \t, \t`, { id })).toEqual({ expectedVersion: 3, ifMatchUsed: true });
+    expect(expectedVersionFromIfMatch(` \t${tag(3)} \t, \t`, { id })).toEqual({
+      expectedVersion: 3,
+      ifMatchUsed: true,
+    });
   });
 
   it("never uses a weak tag for a write but lets it match a conditional GET", () => {
@@ -211,7 +220,10 @@ describe("toProblem never throws for errors built by hand", () => {
 
   it("answers 500 for a VersionConflictError without a taggable draft", () => {
     const forged = new VersionConflictError(1, { id: "", version: 0 } as unknown as OnboardingDraft);
-    expect(problemResponse(forged, { ifMatchUsed: true })).toMatchObject({ status: 500, problem: { code: "internal_error" } });
+    expect(problemResponse(forged, { ifMatchUsed: true })).toMatchObject({
+      status: 500,
+      problem: { code: "internal_error" },
+    });
   });
 });
 
@@ -236,7 +248,10 @@ describe("property: arbitrary values at every header helper", () => {
   const parsedLike = fc.record(
     {
       kind: fc.constantFrom("absent", "any", "tags", "invalid", "other"),
-      tags: fc.oneof(fc.anything(), fc.array(fc.record({ weak: fc.anything(), opaque: fc.oneof(tags, fc.anything()) }))),
+      tags: fc.oneof(
+        fc.anything(),
+        fc.array(fc.record({ weak: fc.anything(), opaque: fc.oneof(tags, fc.anything()) })),
+      ),
       reason: fc.anything(),
     },
     { requiredKeys: ["kind"] },
@@ -250,21 +265,30 @@ describe("property: arbitrary values at every header helper", () => {
     fc.anything(),
     parsedLike,
   );
-  const subject = fc.record({ id: fc.constantFrom(id, "other", 'a "quoted", id'), version: fc.integer({ min: 1, max: 5 }) });
+  const subject = fc.record({
+    id: fc.constantFrom(id, "other", 'a "quoted", id'),
+    version: fc.integer({ min: 1, max: 5 }),
+  });
 
   it("returns or throws a typed 4xx error, for every helper", () => {
     fc.assert(
-      fc.property(header, subject, fc.boolean(), fc.constantFrom("require", "allow-current") , (value, target, knowVersion, onMissing) => {
-        const parsed = parseIfMatch(value as string);
-        expect(["absent", "any", "tags", "invalid"]).toContain(parsed.kind);
-        const reread = parseETag(value as string);
-        if (reread !== null) expect(parseETag(formatETag(reread))).toEqual(reread);
-        expect(typeof ifMatchMatches(value as string, target)).toBe("boolean");
-        expect(typeof notModified(value as string, target)).toBe("boolean");
-        const known = knowVersion ? target : { id: target.id };
-        expectReturnsOrTyped4xx(() => expectedVersionFromIfMatch(value as string, known, { onMissing }));
-        expectReturnsOrTyped4xx(() => expectedVersionFromIfMatch(parsed, known, { onMissing }));
-      }),
+      fc.property(
+        header,
+        subject,
+        fc.boolean(),
+        fc.constantFrom("require", "allow-current"),
+        (value, target, knowVersion, onMissing) => {
+          const parsed = parseIfMatch(value as string);
+          expect(["absent", "any", "tags", "invalid"]).toContain(parsed.kind);
+          const reread = parseETag(value as string);
+          if (reread !== null) expect(parseETag(formatETag(reread))).toEqual(reread);
+          expect(typeof ifMatchMatches(value as string, target)).toBe("boolean");
+          expect(typeof notModified(value as string, target)).toBe("boolean");
+          const known = knowVersion ? target : { id: target.id };
+          expectReturnsOrTyped4xx(() => expectedVersionFromIfMatch(value as string, known, { onMissing }));
+          expectReturnsOrTyped4xx(() => expectedVersionFromIfMatch(parsed, known, { onMissing }));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -6,7 +6,14 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { COMMAND_TYPES, applyCommand, describeDraft, newDraft, type Command, type OnboardingDraft } from "../../src/index.js";
+import {
+  COMMAND_TYPES,
+  applyCommand,
+  describeDraft,
+  newDraft,
+  type Command,
+  type OnboardingDraft,
+} from "../../src/index.js";
 import { PROBLEM_CATALOG } from "../../src/http/index.js";
 import { DraftViewSchema, OPENAPI_PATH, buildOpenApiDocument, renderOpenApiDocument } from "../../scripts/openapi.js";
 
@@ -70,7 +77,9 @@ describe("specs/openapi.json", () => {
 
   it("documents ETag, If-Match and problem+json on the command route", () => {
     const document = buildOpenApiDocument();
-    const post = ((document["paths"] as Json)["/workspaces/{workspaceId}/drafts/{draftId}/commands"] as Json)["post"] as Json;
+    const post = ((document["paths"] as Json)["/workspaces/{workspaceId}/drafts/{draftId}/commands"] as Json)[
+      "post"
+    ] as Json;
     expect(JSON.stringify(post["parameters"])).toContain("#/components/parameters/IfMatch");
     const responses = post["responses"] as Json;
     for (const status of ["200", "412", "428", "409", "422"]) expect(responses[status], status).toBeDefined();
@@ -103,12 +112,23 @@ describe("the wizard view schema", () => {
     draft = step(draft, { type: "start_verification" });
     drafts.push(draft);
     const verificationRun = draft.verification?.runId ?? "";
-    draft = step(draft, { type: "record_verification_result", runId: verificationRun, status: "completed", outcome: "partially_succeeded", message: "warn" });
+    draft = step(draft, {
+      type: "record_verification_result",
+      runId: verificationRun,
+      status: "completed",
+      outcome: "partially_succeeded",
+      message: "warn",
+    });
     drafts.push(draft);
     draft = step(draft, { type: "start_bootstrap", operations: ["a", "b"] });
     drafts.push(draft);
     const bootstrapRun = draft.bootstrap?.runs[0]?.runId ?? "";
-    draft = step(draft, { type: "record_bootstrap_result", runId: bootstrapRun, status: "completed", outcome: "failed" });
+    draft = step(draft, {
+      type: "record_bootstrap_result",
+      runId: bootstrapRun,
+      status: "completed",
+      outcome: "failed",
+    });
     drafts.push(draft);
     drafts.push(step(draft, { type: "cancel", reason: "no" }));
     for (const each of drafts) {

@@ -37,7 +37,10 @@ import {
   type ProblemDetails,
 } from "../../src/http/index.js";
 
-const draft = { ...newDraft({ id: "d-1", workspaceId: "ws-secret", now: "2026-01-01T00:00:00.000Z", actorId: "u1" }), version: 5 };
+const draft = {
+  ...newDraft({ id: "d-1", workspaceId: "ws-secret", now: "2026-01-01T00:00:00.000Z", actorId: "u1" }),
+  version: 5,
+};
 const blockers: Blocker[] = [
   { code: "verification_warnings", checkpoint: "verify_access", overridable: true, message: "Verified with warnings." },
 ];
@@ -53,7 +56,9 @@ const CASES: readonly {
 }[] = [
   {
     name: "ValidationError",
-    error: new ValidationError("command", [{ code: "invalid_type", path: ["connectionId"], message: "Expected string" }]),
+    error: new ValidationError("command", [
+      { code: "invalid_type", path: ["connectionId"], message: "Expected string" },
+    ]),
     code: "validation_failed",
     status: 422,
     data: { target: "command", issues: [{ code: "invalid_type", path: ["connectionId"], message: "Expected string" }] },
@@ -127,7 +132,12 @@ const CASES: readonly {
     error: new InvalidTransitionError("d-1", "start_bootstrap", "draft", "verification_succeeded_required"),
     code: "invalid_transition",
     status: 409,
-    data: { draftId: "d-1", commandType: "start_bootstrap", state: "draft", requirement: "verification_succeeded_required" },
+    data: {
+      draftId: "d-1",
+      commandType: "start_bootstrap",
+      state: "draft",
+      requirement: "verification_succeeded_required",
+    },
   },
   {
     name: "OpenDraftExistsError",
@@ -145,7 +155,10 @@ const CASES: readonly {
   },
   {
     name: "CorruptRecordError",
-    error: new CorruptRecordError([{ code: "invalid_type", path: ["hiddenField", "state"], message: "secret-path" }], "d-1"),
+    error: new CorruptRecordError(
+      [{ code: "invalid_type", path: ["hiddenField", "state"], message: "secret-path" }],
+      "d-1",
+    ),
     code: "corrupt_record",
     status: 500,
     data: {},
@@ -199,7 +212,13 @@ const CASES: readonly {
     status: 400,
     data: {},
   },
-  { name: "a plain Error", error: new Error("SELECT * FROM secrets failed"), code: "internal_error", status: 500, data: {} },
+  {
+    name: "a plain Error",
+    error: new Error("SELECT * FROM secrets failed"),
+    code: "internal_error",
+    status: 500,
+    data: {},
+  },
   { name: "a thrown string", error: "secret string", code: "internal_error", status: 500, data: {} },
   { name: "null", error: null, code: "internal_error", status: 500, data: {} },
   {
@@ -237,7 +256,16 @@ describe("toProblem", () => {
   it("never leaks internals of server-side failures", () => {
     for (const entry of CASES.filter((c) => c.status === 500)) {
       const text = JSON.stringify(toProblem(entry.error));
-      for (const secret of ["secret", "password", "10.0.0.7", "SELECT", "hiddenField", "postgres", "d-1", "ws-secret"]) {
+      for (const secret of [
+        "secret",
+        "password",
+        "10.0.0.7",
+        "SELECT",
+        "hiddenField",
+        "postgres",
+        "d-1",
+        "ws-secret",
+      ]) {
         expect(text, `${entry.name} leaks ${secret}`).not.toContain(secret);
       }
     }

@@ -28,7 +28,10 @@ export async function expectListOptionChecks(store: DraftStore, workspaceId: str
       (thrown: unknown) => thrown,
     );
     expect(error, cursor).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).issues.map((issue) => issue.path), cursor).toEqual([["cursor"]]);
+    expect(
+      (error as ValidationError).issues.map((issue) => issue.path),
+      cursor,
+    ).toEqual([["cursor"]]);
   }
   let listed = 0;
   const counting: DraftStore = Object.assign(Object.create(store) as DraftStore, {
@@ -39,8 +42,17 @@ export async function expectListOptionChecks(store: DraftStore, workspaceId: str
   });
   const engine = createOnboardingEngine({ store: counting, authorize: () => true });
   const actor = { id: "list-checker" };
-  for (const bad of [{ limit: 0 }, { limit: -1 }, { limit: 501 }, { limit: 1.5 }, { limit: Number.NaN }, { state: "paused" }]) {
-    await expect(engine.list(workspaceId, { actor, ...(bad as object) }), JSON.stringify(bad)).rejects.toBeInstanceOf(ValidationError);
+  for (const bad of [
+    { limit: 0 },
+    { limit: -1 },
+    { limit: 501 },
+    { limit: 1.5 },
+    { limit: Number.NaN },
+    { state: "paused" },
+  ]) {
+    await expect(engine.list(workspaceId, { actor, ...(bad as object) }), JSON.stringify(bad)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   }
   expect(listed).toBe(0);
   // The same engine lists through the store once the options are good.

@@ -33,12 +33,14 @@ export function redisBinariesAvailable(): boolean {
  */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<Server>((resolve, reject) => {
-        const server = createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve(server));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
     ),
   );
   const ports = servers.map((server) => {
@@ -113,17 +115,28 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       const child = spawn(
         "redis-server",
         [
-          "--port", String(port),
-          "--cluster-port", String(busPorts[index] ?? 0),
-          "--bind", "127.0.0.1",
-          "--cluster-enabled", "yes",
-          "--cluster-config-file", join(dir, `nodes-${port}.conf`),
-          "--cluster-node-timeout", "5000",
-          "--dir", dir,
-          "--save", "",
-          "--appendonly", "no",
-          "--protected-mode", "yes",
-          "--loglevel", "warning",
+          "--port",
+          String(port),
+          "--cluster-port",
+          String(busPorts[index] ?? 0),
+          "--bind",
+          "127.0.0.1",
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          join(dir, `nodes-${port}.conf`),
+          "--cluster-node-timeout",
+          "5000",
+          "--dir",
+          dir,
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--protected-mode",
+          "yes",
+          "--loglevel",
+          "warning",
         ],
         { stdio: ["ignore", "ignore", "pipe"] },
       );
@@ -132,7 +145,8 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
     for (const port of ports) {
       await waitFor(`redis-server on ${port}`, 10_000, () => {
         const crashed = children.find(exited);
-        if (crashed) throw new Error(`Redis test cluster: redis-server exited early (code ${String(crashed.exitCode)})`);
+        if (crashed)
+          throw new Error(`Redis test cluster: redis-server exited early (code ${String(crashed.exitCode)})`);
         return cli(port, ["ping"]).out.includes("PONG");
       });
     }

@@ -14,12 +14,26 @@ export async function expectRunIdsRoundTrip(store: DraftStore, workspaceId: stri
   const engine = createOnboardingEngine({
     store,
     authorize: () => true,
-    ids: { draftId: () => "d-runs", eventId: () => `e-${workspaceId}-${(events += 1)}`, runId: () => `run,${(runs += 1)}` },
+    ids: {
+      draftId: () => "d-runs",
+      eventId: () => `e-${workspaceId}-${(events += 1)}`,
+      runId: () => `run,${(runs += 1)}`,
+    },
   });
   const actor = { id: "u" };
   const { draft } = await engine.create(workspaceId, { identity: { tenantId: "t-runs", displayName: "T" } }, { actor });
-  const selected = await engine.execute(workspaceId, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: draft.version });
-  const verifying = await engine.execute(workspaceId, draft.id, { type: "start_verification" }, { actor, expectedVersion: selected.version });
+  const selected = await engine.execute(
+    workspaceId,
+    draft.id,
+    { type: "select_provider", connectionId: "c" },
+    { actor, expectedVersion: draft.version },
+  );
+  const verifying = await engine.execute(
+    workspaceId,
+    draft.id,
+    { type: "start_verification" },
+    { actor, expectedVersion: selected.version },
+  );
   expect(verifying.runIds).toEqual(["run,1"]);
   const verified = await engine.execute(
     workspaceId,

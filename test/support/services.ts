@@ -10,10 +10,12 @@ export async function serviceAvailable(name: string, probe: () => Promise<void>)
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     if (process.env["REQUIRE_SERVICES"] === "1") {
-      throw new Error(`${name} is required (REQUIRE_SERVICES=1) but did not answer: ${detail}`);
+      throw new Error(`${name} is required (REQUIRE_SERVICES=1) but did not answer: ${detail}`, { cause: error });
     }
     const line = "!".repeat(78);
-    console.warn(`\n${line}\n!! SKIPPING ${name} tests: the server did not answer (${detail}).\n!! Set REQUIRE_SERVICES=1 to make this a failure.\n${line}\n`);
+    console.warn(
+      `\n${line}\n!! SKIPPING ${name} tests: the server did not answer (${detail}).\n!! Set REQUIRE_SERVICES=1 to make this a failure.\n${line}\n`,
+    );
     return false;
   }
 }

@@ -37,12 +37,16 @@ describe("vocabulary", () => {
     if (isTerminal(state)) {
       expectTypeOf(state).toEqualTypeOf<"completed" | "cancelled">();
     } else {
-      expectTypeOf(state).toEqualTypeOf<"draft" | "verifying" | "action_required" | "bootstrapping" | "ready_for_activation">();
+      expectTypeOf(state).toEqualTypeOf<
+        "draft" | "verifying" | "action_required" | "bootstrapping" | "ready_for_activation"
+      >();
     }
   });
 
   it("Checkpoint is the union of the five steps", () => {
-    expectTypeOf<Checkpoint>().toEqualTypeOf<"identify" | "connect_provider" | "verify_access" | "bootstrap" | "activate">();
+    expectTypeOf<Checkpoint>().toEqualTypeOf<
+      "identify" | "connect_provider" | "verify_access" | "bootstrap" | "activate"
+    >();
     // @ts-expect-error not a checkpoint
     const wrong: Checkpoint = "review";
     void wrong;
@@ -109,10 +113,15 @@ describe("engine.execute overloads", () => {
   const actor = { id: "u-1" };
 
   it("operator commands take an expectedVersion", () => {
-    expectTypeOf(engine.execute("ws", "d", { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 })).toEqualTypeOf<
-      Promise<MutationResult>
-    >();
-    void engine.execute("ws", "d", { type: "activate", override: { reason: "r" } }, { actor, expectedVersion: 3, idempotencyKey: "k" });
+    expectTypeOf(
+      engine.execute("ws", "d", { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 }),
+    ).toEqualTypeOf<Promise<MutationResult>>();
+    void engine.execute(
+      "ws",
+      "d",
+      { type: "activate", override: { reason: "r" } },
+      { actor, expectedVersion: 3, idempotencyKey: "k" },
+    );
   });
 
   it("commands written `as const` (read-only arrays) are accepted", () => {

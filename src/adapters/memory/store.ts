@@ -54,7 +54,6 @@ export interface MemoryStore extends DraftStore {
   pruneIdempotency(before: string): Promise<number>;
 }
 
-
 /**
  * Creates the embedded in-memory store: the default for tests, demos and single-process apps.
  * Every method completes its checks and writes synchronously, so concurrent async callers
@@ -94,7 +93,9 @@ export function createMemoryStore(): MemoryStore {
    * entry and that array makes a full, unchangeable copy (the engine's entries already are).
    */
   const freezeEvent = (event: AuditEvent): AuditEvent =>
-    Object.isFrozen(event) && Object.isFrozen(event.runIds) ? event : Object.freeze({ ...event, runIds: Object.freeze([...event.runIds]) });
+    Object.isFrozen(event) && Object.isFrozen(event.runIds)
+      ? event
+      : Object.freeze({ ...event, runIds: Object.freeze([...event.runIds]) });
 
   /** Checks the open-draft slot; returns the holder when another draft holds it. */
   const slotHolder = (data: WorkspaceData, draftId: string, openTenant: string | null): string | null => {
@@ -114,7 +115,11 @@ export function createMemoryStore(): MemoryStore {
 
   const write = (
     data: WorkspaceData,
-    input: { draft: InsertInput["draft"]; events: readonly InsertInput["event"][]; idempotency: InsertInput["idempotency"] },
+    input: {
+      draft: InsertInput["draft"];
+      events: readonly InsertInput["event"][];
+      idempotency: InsertInput["idempotency"];
+    },
     previousOpenTenant: string | null,
   ): void => {
     const { draft } = input;
@@ -153,7 +158,10 @@ export function createMemoryStore(): MemoryStore {
 
     async insert(input: InsertInput): Promise<WriteResult> {
       const data = workspace(input.draft.workspaceId);
-      if (data.drafts.has(input.draft.id)) return alreadyApplied(data, input.draft.id, [input.event]) ? { ok: true } : { ok: false, reason: "draft_exists" };
+      if (data.drafts.has(input.draft.id))
+        return alreadyApplied(data, input.draft.id, [input.event])
+          ? { ok: true }
+          : { ok: false, reason: "draft_exists" };
       const holder = slotHolder(data, input.draft.id, openTenantOf(input.draft));
       if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
       if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
@@ -232,13 +240,22 @@ export function createMemoryStore(): MemoryStore {
             after === null || row.createdAt > after.createdAt || (row.createdAt === after.createdAt && id > after.id),
         )
         .sort((a, b) =>
-          a.row.createdAt < b.row.createdAt ? -1 : a.row.createdAt > b.row.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+          a.row.createdAt < b.row.createdAt
+            ? -1
+            : a.row.createdAt > b.row.createdAt
+              ? 1
+              : a.id < b.id
+                ? -1
+                : a.id > b.id
+                  ? 1
+                  : 0,
         );
       const page = rows.slice(0, options.limit);
       const last = page[page.length - 1];
       return {
         drafts: page.map(({ id, row }) => read(row, id)),
-        nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.row.createdAt, id: last.id }) : null,
+        nextCursor:
+          rows.length > options.limit && last ? encodeCursor({ createdAt: last.row.createdAt, id: last.id }) : null,
       };
     },
 

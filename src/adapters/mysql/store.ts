@@ -106,7 +106,7 @@ function isFatal(error: unknown): boolean {
 
 function errno(error: unknown): number | undefined {
   if (typeof error === "object" && error !== null && "errno" in error) {
-    const value = (error as { errno: unknown }).errno;
+    const value = error.errno;
     if (typeof value === "number") return value;
   }
   return undefined;
@@ -192,7 +192,9 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       const connection = (options as MySqlStoreConnectionOptions).connection;
       poolPromise = loadDriver("mysql2", "connection", () => import("mysql2/promise")).then((driver) => {
         const config: PoolOptions =
-          typeof connection === "string" ? { uri: connection, charset: "utf8mb4" } : { ...connection, charset: "utf8mb4" };
+          typeof connection === "string"
+            ? { uri: connection, charset: "utf8mb4" }
+            : { ...connection, charset: "utf8mb4" };
         ready = driver.createPool(config);
         return ready;
       });
@@ -233,8 +235,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     listAudit: `SELECT \`event\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ORDER BY \`seq\``,
     // Rejection path only: scans one draft's entries through `draft_seq` (no extra index to
     // maintain on every write).
-    eventStored:
-      `SELECT 1 AS \`found\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? AND \`event_id\` = ? LIMIT 1`,
+    eventStored: `SELECT 1 AS \`found\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? AND \`event_id\` = ? LIMIT 1`,
   } as const;
 
   const auditColumns =
@@ -259,7 +260,6 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
     return wrapStoreErrors(ADAPTER, operation, run);
   }
-
 
   async function openOwner(workspaceId: string, tenantId: string): Promise<string | null> {
     const found = await rows(SQL.openOwner, [workspaceId, tenantId]);
@@ -380,7 +380,9 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("load", async () => {
         const found = await rows(SQL.load, [workspaceId, draftId]);
         const row = found[0];
-        return row === undefined ? null : documents.read(workspaceId, draftId, row["document"], row["version"] as Param);
+        return row === undefined
+          ? null
+          : documents.read(workspaceId, draftId, row["document"], row["version"] as Param);
       });
     },
 
@@ -388,7 +390,9 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("findOpenDraft", async () => {
         const found = await rows(SQL.findOpen, [workspaceId, tenantId]);
         const row = found[0];
-        return row === undefined ? null : documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param);
+        return row === undefined
+          ? null
+          : documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param);
       });
     },
 
@@ -416,68 +420,76 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     insert(input: InsertInput) {
       const { draft } = input;
       const document = encodeDraft(draft);
-      const written = documents.track(draft, document, transaction(
-        "insert",
-        async (connection, step) => {
-          step("insert_draft");
-          await connection.execute(SQL.insertDraft, [
-            draft.workspaceId,
-            draft.id,
-            draft.version,
-            ...stateColumns(draft),
-            draft.createdAt,
-            draft.updatedAt,
-            document,
-          ]);
-          await writeSideRows(connection, step, [input.event], input.idempotency);
-          return { ok: true };
-        },
-        async (step, error) => {
-          if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
-          if (step !== "insert_draft") return null;
-          const key = duplicateKeyName(error);
-          if (key === "PRIMARY") return { ok: false, reason: "draft_exists" };
-          if (key !== "open_tenant" && (await rows(SQL.exists, [draft.workspaceId, draft.id])).length > 0) {
-            return { ok: false, reason: "draft_exists" };
-          }
-          return openDraftRejection(draft);
-        },
-      ));
+      const written = documents.track(
+        draft,
+        document,
+        transaction(
+          "insert",
+          async (connection, step) => {
+            step("insert_draft");
+            await connection.execute(SQL.insertDraft, [
+              draft.workspaceId,
+              draft.id,
+              draft.version,
+              ...stateColumns(draft),
+              draft.createdAt,
+              draft.updatedAt,
+              document,
+            ]);
+            await writeSideRows(connection, step, [input.event], input.idempotency);
+            return { ok: true };
+          },
+          async (step, error) => {
+            if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
+            if (step !== "insert_draft") return null;
+            const key = duplicateKeyName(error);
+            if (key === "PRIMARY") return { ok: false, reason: "draft_exists" };
+            if (key !== "open_tenant" && (await rows(SQL.exists, [draft.workspaceId, draft.id])).length > 0) {
+              return { ok: false, reason: "draft_exists" };
+            }
+            return openDraftRejection(draft);
+          },
+        ),
+      );
       return written.then((result) => (result.ok ? result : unlessApplied("insert", draft, input.event, result)));
     },
 
     commit(input: CommitInput) {
       const { draft } = input;
       const document = encodeDraft(draft);
-      const written = documents.track(draft, document, transaction(
-        "commit",
-        async (connection, step) => {
-          step("update_draft");
-          const values: Param[] = [
-            draft.version,
-            ...stateColumns(draft),
-            draft.updatedAt,
-            document,
-            draft.workspaceId,
-            draft.id,
-            input.expectedVersion,
-          ];
-          const [result] =
-            input.basis === undefined
-              ? await connection.execute<ResultSetHeader>(SQL.updateDraft, values)
-              : await connection.execute<ResultSetHeader>(SQL.updateDraftOnBasis, [...values, input.basis]);
-          // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
-          if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
-          await writeSideRows(connection, step, input.events, input.idempotency);
-          return { ok: true };
-        },
-        async (step, error) => {
-          if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
-          if (step !== "update_draft") return null;
-          void error; // the only unique index an UPDATE of these columns can break is open_tenant
-          return openDraftRejection(draft);
-        },
-      ));
+      const written = documents.track(
+        draft,
+        document,
+        transaction(
+          "commit",
+          async (connection, step) => {
+            step("update_draft");
+            const values: Param[] = [
+              draft.version,
+              ...stateColumns(draft),
+              draft.updatedAt,
+              document,
+              draft.workspaceId,
+              draft.id,
+              input.expectedVersion,
+            ];
+            const [result] =
+              input.basis === undefined
+                ? await connection.execute<ResultSetHeader>(SQL.updateDraft, values)
+                : await connection.execute<ResultSetHeader>(SQL.updateDraftOnBasis, [...values, input.basis]);
+            // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
+            if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
+            await writeSideRows(connection, step, input.events, input.idempotency);
+            return { ok: true };
+          },
+          async (step, error) => {
+            if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
+            if (step !== "update_draft") return null;
+            void error; // the only unique index an UPDATE of these columns can break is open_tenant
+            return openDraftRejection(draft);
+          },
+        ),
+      );
       return written.then(async (result) => {
         if (result.ok) return result;
         const outcome = await unlessApplied("commit", draft, input.events[0], result);
@@ -517,7 +529,9 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("list", async () => {
         const found = await rows(sql, params);
         const page = found.slice(0, limit);
-        const drafts = page.map((row) => documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param));
+        const drafts = page.map((row) =>
+          documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param),
+        );
         const last = page[page.length - 1];
         const nextCursor =
           found.length > limit && last !== undefined
@@ -563,9 +577,17 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
    * Runs after the rollback, in autocommit, so it sees only committed rows (never the rolled-back
    * rows of this attempt).
    */
-  function unlessApplied(operation: string, draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
-    return settleRejection(rejection, event, async (eventId) =>
-      (await read(operation, () => rows(SQL.eventStored, [draft.workspaceId, draft.id, eventId]))).length > 0,
+  function unlessApplied(
+    operation: string,
+    draft: OnboardingDraft,
+    event: AuditEvent | undefined,
+    rejection: WriteResult,
+  ): Promise<WriteResult> {
+    return settleRejection(
+      rejection,
+      event,
+      async (eventId) =>
+        (await read(operation, () => rows(SQL.eventStored, [draft.workspaceId, draft.id, eventId]))).length > 0,
     );
   }
 
@@ -583,5 +605,10 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
 /** The state columns of a draft: state, current_checkpoint, tenant_id, open_tenant_id. */
 function stateColumns(draft: OnboardingDraft): [string, string | null, string | null, string | null] {
-  return [draft.lifecycle.state, draft.lifecycle.currentCheckpoint, draft.identity?.tenantId ?? null, openTenantOf(draft)];
+  return [
+    draft.lifecycle.state,
+    draft.lifecycle.currentCheckpoint,
+    draft.identity?.tenantId ?? null,
+    openTenantOf(draft),
+  ];
 }

@@ -250,7 +250,10 @@ export interface PostgresMigrateOptions {
  * await migratePostgres(pool, { tablePrefix: "app_" });
  * ```
  */
-export async function migratePostgres(target: PostgresMigrateTarget, options: PostgresMigrateOptions = {}): Promise<void> {
+export async function migratePostgres(
+  target: PostgresMigrateTarget,
+  options: PostgresMigrateOptions = {},
+): Promise<void> {
   const statements = postgresSchemaStatements(options.tablePrefix ?? DEFAULT_POSTGRES_TABLE_PREFIX);
   await wrapStoreErrors("postgres", "migrate", async () => {
     for (const statement of statements) {
@@ -261,7 +264,8 @@ export async function migratePostgres(target: PostgresMigrateTarget, options: Po
         } catch (error) {
           const state = (error as { code?: unknown } | null)?.code;
           // unique_violation / duplicate_table / duplicate_object on the catalog, or a serialization failure / deadlock
-          const raced = state === "23505" || state === "42P07" || state === "42710" || state === "40001" || state === "40P01";
+          const raced =
+            state === "23505" || state === "42P07" || state === "42710" || state === "40001" || state === "40P01";
           if (!raced || attempt >= 5 || options.inTransaction === true) throw error;
           await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
         }

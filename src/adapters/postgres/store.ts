@@ -18,10 +18,10 @@
  * microseconds (x1000, plus their index), which sorts them after the commit they observed and
  * before any commit that completed after they were appended.
  */
+import type * as PgModule from "pg";
 import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
 import {
   ConfigurationError,
-  CorruptRecordError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -235,7 +235,7 @@ interface DriverError {
 }
 
 function driverError(error: unknown): DriverError | null {
-  return typeof error === "object" && error !== null ? (error as DriverError) : null;
+  return typeof error === "object" && error !== null ? error : null;
 }
 
 function sqlState(error: unknown): string | null {
@@ -294,7 +294,6 @@ const AUDIT_COLUMNS = [
 ] as const;
 
 const AUDIT_COLUMN_NAMES = AUDIT_COLUMNS.map(([name]) => name).join(", ");
-
 
 /**
  * An `INSERT ... SELECT` of `events` into the audit table, one row per row of `source` (zero rows
@@ -380,7 +379,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
     throw new ConfigurationError("maxAttempts", "maxAttempts must be an integer from 1 to 100");
   }
-  const given = (["pool", "client", "connection"] as const).filter((key) => (options as unknown as Record<string, unknown>)[key] !== undefined);
+  const given = (["pool", "client", "connection"] as const).filter(
+    (key) => (options as unknown as Record<string, unknown>)[key] !== undefined,
+  );
   if (given.length !== 1) {
     throw new ConfigurationError(
       "pool",
@@ -405,7 +406,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         // Plain Error: `guard` reports it as StoreError(ADAPTER, operation, ...). No new pool.
         if (closed) return Promise.reject(new Error("the store is closed"));
         owned ??= loadDriver("pg", "connection", () => import("pg")).then((module) => {
-          const Pg = (module as unknown as { default?: typeof import("pg") }).default ?? module;
+          const Pg = (module as unknown as { default?: typeof PgModule }).default ?? module;
           const pool = new Pg.Pool(typeof connection === "string" ? { connectionString: connection } : connection);
           // An idle connection closed by the server makes the pool emit 'error'; with no listener
           // that event would end the process. The pool has already dropped the connection.
@@ -418,7 +419,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           });
           return pool;
         });
-        return owned as Promise<Queryable & Pool>;
+        return owned;
       },
     };
   } else {
@@ -485,9 +486,10 @@ function buildStore(
     return wrapStoreErrors(ADAPTER, operation, run);
   }
 
-
   /** Retries a write after transient failures (never inside a joined transaction). */
-  async function retrying<T extends WriteAttempt | true>(run: (attempt: number) => Promise<T>): Promise<Exclude<T, "retry">> {
+  async function retrying<T extends WriteAttempt | true>(
+    run: (attempt: number) => Promise<T>,
+  ): Promise<Exclude<T, "retry">> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const result = await run(attempt);
@@ -534,7 +536,11 @@ function buildStore(
   }
 
   /** A rejection of a write, unless that very write is already stored (then it is reported applied). */
-  function rejectUnlessApplied(draft: OnboardingDraft, event: AuditEvent | undefined, rejection: WriteResult): Promise<WriteResult> {
+  function rejectUnlessApplied(
+    draft: OnboardingDraft,
+    event: AuditEvent | undefined,
+    rejection: WriteResult,
+  ): Promise<WriteResult> {
     return unlessApplied(rejection, event, () => alreadyApplied(draft, event));
   }
 
@@ -553,12 +559,19 @@ function buildStore(
     tables: t,
 
     async migrate() {
-      await guard("migrate", async () => migratePostgres(await executor.target(), { tablePrefix: prefix, inTransaction: executor.inTransaction }));
+      await guard("migrate", async () =>
+        migratePostgres(await executor.target(), { tablePrefix: prefix, inTransaction: executor.inTransaction }),
+      );
     },
 
     joinTransaction(client: ClientBase): PostgresStore {
-      return buildStore(prefix, maxAttempts, prepared, documents, { inTransaction: true, target: () => Promise.resolve(client as Queryable) }, () =>
-        Promise.resolve(),
+      return buildStore(
+        prefix,
+        maxAttempts,
+        prepared,
+        documents,
+        { inTransaction: true, target: () => Promise.resolve(client as Queryable) },
+        () => Promise.resolve(),
       );
     },
 
@@ -631,7 +644,8 @@ function buildStore(
       const params = new Params();
       const conditions = [`workspace_id = ${params.add(workspaceId)}`];
       if (options.state !== undefined) conditions.push(`state = ${params.add(options.state)}`);
-      if (cursor !== null) conditions.push(`(created_at, id) > (${params.add(cursor.createdAt)}, ${params.add(cursor.id)})`);
+      if (cursor !== null)
+        conditions.push(`(created_at, id) > (${params.add(cursor.createdAt)}, ${params.add(cursor.id)})`);
       const text = `SELECT id, created_at, version, document FROM ${t.drafts}
         WHERE ${conditions.join(" AND ")}
         ORDER BY created_at, id
@@ -641,7 +655,8 @@ function buildStore(
       const last = page[page.length - 1];
       return {
         drafts: page.map((row) => documents.read(workspaceId, row.id, row.document, row.version)),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+        nextCursor:
+          rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
       };
     },
 
@@ -649,14 +664,17 @@ function buildStore(
       const { draft, event, idempotency } = input;
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
-      return documents.track(draft, document, storeWrite(ADAPTER, "insert", () =>
-        retrying<WriteAttempt>(async () => {
-          checkEvents([event], draft);
-          const params = new Params();
-          const ws = params.add(draft.workspaceId, "text");
-          const id = params.add(draft.id, "text");
-          const ctes = [
-            `inserted AS (
+      return documents.track(
+        draft,
+        document,
+        storeWrite(ADAPTER, "insert", () =>
+          retrying<WriteAttempt>(async () => {
+            checkEvents([event], draft);
+            const params = new Params();
+            const ws = params.add(draft.workspaceId, "text");
+            const id = params.add(draft.id, "text");
+            const ctes = [
+              `inserted AS (
   INSERT INTO ${t.drafts} (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, document)
   VALUES (${ws}, ${id}, ${params.add(draft.version, "integer")}, ${params.add(draft.lifecycle.state, "text")},
     ${params.add(draft.lifecycle.currentCheckpoint, "text")}, ${params.add(draft.identity?.tenantId ?? null, "text")},
@@ -665,44 +683,49 @@ function buildStore(
   ON CONFLICT (workspace_id, id) DO NOTHING
   RETURNING version
 )`,
-            `audited AS (\n  ${auditInsert(t.audit, "inserted", "inserted.version", "-1", [event], params)}\n)`,
-          ];
-          if (idempotency !== null) ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "inserted", idempotency, params)}\n)`);
-          const text = `WITH ${ctes.join(",\n")}
+              `audited AS (\n  ${auditInsert(t.audit, "inserted", "inserted.version", "-1", [event], params)}\n)`,
+            ];
+            if (idempotency !== null)
+              ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "inserted", idempotency, params)}\n)`);
+            const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FROM audited)::integer AS audited`;
-          try {
-            const result = await writeStatement<WriteRow>(text, params.values);
-            const row = result.rows[0];
-            if (row !== undefined && row.written === 1) return { ok: true };
-            return rejectUnlessApplied(draft, event, { ok: false, reason: "draft_exists" });
-          } catch (error) {
-            if (violates(error, raw.idempotencyPrimaryKey)) {
-              return rejectUnlessApplied(draft, event, { ok: false, reason: "idempotency_key_exists" });
+            try {
+              const result = await writeStatement<WriteRow>(text, params.values);
+              const row = result.rows[0];
+              if (row !== undefined && row.written === 1) return { ok: true };
+              return rejectUnlessApplied(draft, event, { ok: false, reason: "draft_exists" });
+            } catch (error) {
+              if (violates(error, raw.idempotencyPrimaryKey)) {
+                return rejectUnlessApplied(draft, event, { ok: false, reason: "idempotency_key_exists" });
+              }
+              if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+                if (await alreadyApplied(draft, event)) return { ok: true };
+                const existing = await openDraftIdOf(draft.workspaceId, openTenant);
+                if (existing === null) return "retry"; // the other draft closed meanwhile: try again
+                return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
+              }
+              throw error;
             }
-            if (openTenant !== null && violates(error, raw.openTenantIndex)) {
-              if (await alreadyApplied(draft, event)) return { ok: true };
-              const existing = await openDraftIdOf(draft.workspaceId, openTenant);
-              if (existing === null) return "retry"; // the other draft closed meanwhile: try again
-              return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
-            }
-            throw error;
-          }
-        }),
-      ));
+          }),
+        ),
+      );
     },
 
     async commit(input: CommitInput): Promise<WriteResult> {
       const { draft, expectedVersion, events, idempotency, basis } = input;
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
-      return documents.track(draft, document, storeWrite(ADAPTER, "commit", () =>
-        retrying<WriteAttempt>(async () => {
-          checkEvents(events, draft);
-          const params = new Params();
-          const ws = params.add(draft.workspaceId, "text");
-          const id = params.add(draft.id, "text");
-          const ctes = [
-            `updated AS (
+      return documents.track(
+        draft,
+        document,
+        storeWrite(ADAPTER, "commit", () =>
+          retrying<WriteAttempt>(async () => {
+            checkEvents(events, draft);
+            const params = new Params();
+            const ws = params.add(draft.workspaceId, "text");
+            const id = params.add(draft.id, "text");
+            const ctes = [
+              `updated AS (
   UPDATE ${t.drafts}
   SET version = ${params.add(draft.version, "integer")}, state = ${params.add(draft.lifecycle.state, "text")},
     current_checkpoint = ${params.add(draft.lifecycle.currentCheckpoint, "text")},
@@ -713,43 +736,50 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
   }
   RETURNING version
 )`,
-          ];
-          if (events.length > 0) ctes.push(`audited AS (\n  ${auditInsert(t.audit, "updated", "updated.version", "-1", events, params)}\n)`);
-          if (idempotency !== null) ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
-          const text = `WITH ${ctes.join(",\n")}
+            ];
+            if (events.length > 0)
+              ctes.push(
+                `audited AS (\n  ${auditInsert(t.audit, "updated", "updated.version", "-1", events, params)}\n)`,
+              );
+            if (idempotency !== null)
+              ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
+            const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
   ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,
   CASE WHEN NOT EXISTS (SELECT 1 FROM updated)
     THEN (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}) END AS current_version`;
-          let row: WriteRow | undefined;
-          try {
-            row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
-          } catch (error) {
-            if (violates(error, raw.idempotencyPrimaryKey)) {
-              return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
+            let row: WriteRow | undefined;
+            try {
+              row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
+            } catch (error) {
+              if (violates(error, raw.idempotencyPrimaryKey)) {
+                return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
+              }
+              if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+                if (await alreadyApplied(draft, events[0])) return { ok: true };
+                const existing = await openDraftIdOf(draft.workspaceId, openTenant);
+                if (existing === null) return "retry";
+                return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
+              }
+              throw error;
             }
-            if (openTenant !== null && violates(error, raw.openTenantIndex)) {
-              if (await alreadyApplied(draft, events[0])) return { ok: true };
-              const existing = await openDraftIdOf(draft.workspaceId, openTenant);
-              if (existing === null) return "retry";
-              return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
-            }
-            throw error;
-          }
-          if (row !== undefined && row.written === 1) return { ok: true };
-          // Rejected: a re-sent commit that already applied is reported as applied.
-          if (await alreadyApplied(draft, events[0])) return { ok: true };
-          // Rejected. The version the statement saw comes from its start-of-statement snapshot;
-          // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
-          // waited for the row lock), read the committed version now.
-          let actual = row?.current_version ?? null;
-          if (actual === null || actual === expectedVersion) actual = await currentVersion(draft.workspaceId, draft.id);
-          // The same version but other bytes: the basis (a peeked draft) is stale.
-          if (actual === expectedVersion && basis !== undefined) return { ok: false, reason: "version_conflict", actualVersion: actual };
-          if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
-          return { ok: false, reason: "version_conflict", actualVersion: actual };
-        }),
-      ));
+            if (row !== undefined && row.written === 1) return { ok: true };
+            // Rejected: a re-sent commit that already applied is reported as applied.
+            if (await alreadyApplied(draft, events[0])) return { ok: true };
+            // Rejected. The version the statement saw comes from its start-of-statement snapshot;
+            // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
+            // waited for the row lock), read the committed version now.
+            let actual = row?.current_version ?? null;
+            if (actual === null || actual === expectedVersion)
+              actual = await currentVersion(draft.workspaceId, draft.id);
+            // The same version but other bytes: the basis (a peeked draft) is stale.
+            if (actual === expectedVersion && basis !== undefined)
+              return { ok: false, reason: "version_conflict", actualVersion: actual };
+            if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
+            return { ok: false, reason: "version_conflict", actualVersion: actual };
+          }),
+        ),
+      );
     },
 
     async appendAudit(events) {
@@ -775,7 +805,10 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
               // seq base, far above the seq (0..n-1) of the entries committed with that version.
               const observed = `(SELECT coalesce((SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}), 0) AS version,
     floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 AS base) AS observed`;
-              await writeStatement(auditInsert(t.audit, observed, "observed.version", "observed.base", group, params), params.values);
+              await writeStatement(
+                auditInsert(t.audit, observed, "observed.version", "observed.base", group, params),
+                params.values,
+              );
               return true;
             });
           }

@@ -155,13 +155,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const documents = createDraftDocumentCache(options.documentCacheSize);
   const idempotencyTtl = options.idempotencyTtlMs ?? 0;
   if (typeof idempotencyTtl !== "number" || !Number.isSafeInteger(idempotencyTtl) || idempotencyTtl < 0) {
-    throw new ConfigurationError("idempotencyTtlMs", `idempotencyTtlMs must be a whole number of milliseconds >= 0, got ${String(idempotencyTtl)}`);
+    throw new ConfigurationError(
+      "idempotencyTtlMs",
+      `idempotencyTtlMs must be a whole number of milliseconds >= 0, got ${String(idempotencyTtl)}`,
+    );
   }
 
   function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
     return wrapStoreErrors(NAME, operation, body);
   }
-
 
   async function evalScript(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
@@ -178,7 +180,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    * hot path): EVALSHA, EVAL only when the server does not know the script yet, driver failures
    * wrapped in `StoreError`, and the committed document handed to the cache.
    */
-  function write(operation: string, s: Script, draft: OnboardingDraft, prepare: () => ReturnType<typeof writeKeysAndArgs>): Promise<WriteResult> {
+  function write(
+    operation: string,
+    s: Script,
+    draft: OnboardingDraft,
+    prepare: () => ReturnType<typeof writeKeysAndArgs>,
+  ): Promise<WriteResult> {
     let prepared: ReturnType<typeof writeKeysAndArgs>;
     try {
       prepared = prepare();
@@ -277,7 +284,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return { argv, document };
   }
 
-
   const store: RedisStore = {
     name: NAME,
     keyPrefix: prefix,
@@ -291,7 +297,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         // The document and its version field in one round trip: the cache checks they agree.
         const row = await client.call("hmget", keysOf(workspaceId).keys.draft(draftId), "doc", "v");
         const [raw, v] = Array.isArray(row) ? (row as unknown[]) : [];
-        return raw === null || raw === undefined ? null : documents.read(workspaceId, draftId, raw, storedVersion(asString(v)));
+        return raw === null || raw === undefined
+          ? null
+          : documents.read(workspaceId, draftId, raw, storedVersion(asString(v)));
       });
     },
 
@@ -373,7 +381,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         let drafts: unknown[] = [];
         if (ids.length > 0) {
           // Flat (document, stored version) pairs, one per id.
-          const reply = await evalScript(READ_DOCUMENTS, ids.map((id) => k.draft(id)), [options.state ?? ""]);
+          const reply = await evalScript(
+            READ_DOCUMENTS,
+            ids.map((id) => k.draft(id)),
+            [options.state ?? ""],
+          );
           const found: unknown[] = Array.isArray(reply) ? reply : [];
           drafts = ids.flatMap((id, index) => {
             const doc = found[2 * index];

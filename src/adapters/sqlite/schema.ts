@@ -209,7 +209,10 @@ export interface SqliteMigrateOptions {
  * await migrateSqlite(new Database("onboarding.db"), { tablePrefix: "app_" });
  * ```
  */
-export async function migrateSqlite(database: BetterSqlite3.Database, options: SqliteMigrateOptions = {}): Promise<void> {
+export async function migrateSqlite(
+  database: BetterSqlite3.Database,
+  options: SqliteMigrateOptions = {},
+): Promise<void> {
   const statements = sqliteSchemaStatements(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
   await wrapStoreErrors("sqlite", "migrate", async () => {
     database

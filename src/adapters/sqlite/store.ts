@@ -116,7 +116,7 @@ const MAX_BUSY_RETRIES = 8;
 
 function errorCode(error: unknown): string | null {
   if (typeof error === "object" && error !== null && "code" in error) {
-    const code = (error as { code: unknown }).code;
+    const code = error.code;
     if (typeof code === "string") return code;
   }
   return null;
@@ -136,15 +136,12 @@ function busyBackoff(attempt: number): number {
   return Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2);
 }
 
-
 interface DraftRow {
   readonly document: string;
   readonly version: number;
   readonly created_at: string;
   readonly id: string;
 }
-
-
 
 function validateBusyTimeout(value: number | undefined): number {
   if (value === undefined) return DEFAULT_BUSY_TIMEOUT_MS;
@@ -192,12 +189,14 @@ class Connection {
   }
 
   loadDocument(workspaceId: string, draftId: string): unknown {
-    const row = this.stmt("loadDocument").get(workspaceId, draftId) as Pick<DraftRow, "version" | "document"> | undefined;
+    const row = this.stmt("loadDocument").get(workspaceId, draftId) as
+      Pick<DraftRow, "version" | "document"> | undefined;
     return row === undefined ? null : this.#documents.read(workspaceId, draftId, row.document, row.version);
   }
 
   findOpenDocument(workspaceId: string, tenantId: string): unknown {
-    const row = this.stmt("findOpen").get(workspaceId, tenantId) as Pick<DraftRow, "id" | "version" | "document"> | undefined;
+    const row = this.stmt("findOpen").get(workspaceId, tenantId) as
+      Pick<DraftRow, "id" | "version" | "document"> | undefined;
     return row === undefined ? null : this.#documents.read(workspaceId, row.id, row.document, row.version);
   }
 
@@ -216,7 +215,12 @@ class Connection {
     return rows.map(auditEventFromRow);
   }
 
-  list(workspaceId: string, state: string | undefined, limit: number, after: { createdAt: string; id: string } | null): ListPage {
+  list(
+    workspaceId: string,
+    state: string | undefined,
+    limit: number,
+    after: { createdAt: string; id: string } | null,
+  ): ListPage {
     const params: unknown[] = [workspaceId];
     let key: "listAll" | "listAllAfter" | "listState" | "listStateAfter";
     if (state === undefined) {
@@ -232,16 +236,15 @@ class Connection {
     const last = page[page.length - 1];
     return {
       drafts: page.map((row) => this.#documents.read(workspaceId, row.id, row.document, row.version)),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+      nextCursor:
+        rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
   }
 
   /** Rolls the transaction back with `open_draft_exists`, naming the draft that holds the slot. */
   #openDraftExists(workspaceId: string, tenantId: string | null): never {
     const existing =
-      tenantId === null
-        ? undefined
-        : (this.stmt("openIdOf").pluck().get(workspaceId, tenantId) as string | undefined);
+      tenantId === null ? undefined : (this.stmt("openIdOf").pluck().get(workspaceId, tenantId) as string | undefined);
     if (existing === undefined) {
       throw new Error(`unique index on open_tenant_id violated but no open draft found for tenant ${String(tenantId)}`);
     }
@@ -270,7 +273,8 @@ class Connection {
           ? this.stmt("updateDraft").run(...values).changes
           : this.stmt("updateDraftOnBasis").run(...values, input.basis).changes;
     } catch (error) {
-      if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE") this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
+      if (errorCode(error) === "SQLITE_CONSTRAINT_UNIQUE")
+        this.#openDraftExists(draft.workspaceId, openTenantOf(draft));
       throw error;
     }
     if (changes !== 1) {
@@ -384,8 +388,7 @@ function buildSql(t: SqliteTableNames) {
     eventStored: `SELECT 1 FROM ${audit} WHERE workspace_id = ? AND draft_id = ? AND event_id = ? LIMIT 1`,
     loadIdempotency: `SELECT record FROM ${idempotency} WHERE workspace_id = ? AND key = ?`,
     pruneIdempotency: `DELETE FROM ${idempotency} WHERE created_at < ?`,
-    insertIdempotency:
-      `INSERT INTO ${idempotency} (workspace_id, key, draft_id, command_type, created_at, record) VALUES (?, ?, ?, ?, ?, ?)`,
+    insertIdempotency: `INSERT INTO ${idempotency} (workspace_id, key, draft_id, command_type, created_at, record) VALUES (?, ?, ?, ?, ?, ?)`,
     listAll: listHead + listTail,
     listAllAfter: listHead + after + listTail,
     listState: `${listHead} AND state = ?${listTail}`,
@@ -435,7 +438,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new ConfigurationError("database", "createSqliteStore needs exactly one of `database` and `filename`");
   }
   if (hasFilename && (typeof given.filename !== "string" || given.filename === "")) {
-    throw new ConfigurationError("filename", "filename must be a non-empty path or \":memory:\"");
+    throw new ConfigurationError("filename", 'filename must be a non-empty path or ":memory:"');
   }
   const tables = sqliteTableNames(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
   const documents = createDraftDocumentCache(options.documentCacheSize);
@@ -515,7 +518,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   function settle(operation: string, draft: OnboardingDraft, event: AuditEvent | undefined) {
     // An applied write skips the extra promise of the lookup: this is every write's path.
     return (result: WriteResult): WriteResult | Promise<WriteResult> =>
-      result.ok ? result : unlessApplied(result, event, (eventId) => run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, eventId)));
+      result.ok
+        ? result
+        : unlessApplied(result, event, (eventId) =>
+            run(operation, (conn) => conn.eventStored(draft.workspaceId, draft.id, eventId)),
+          );
   }
 
   const store: SqliteStore = {
@@ -525,7 +532,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     database: () => run("database", (conn) => conn.db),
     load: (workspaceId, draftId) => run("load", (conn) => conn.loadDocument(workspaceId, draftId)),
     peek: (workspaceId, draftId) => documents.peek(workspaceId, draftId),
-    findOpenDraft: (workspaceId, tenantId) => run("findOpenDraft", (conn) => conn.findOpenDocument(workspaceId, tenantId)),
+    findOpenDraft: (workspaceId, tenantId) =>
+      run("findOpenDraft", (conn) => conn.findOpenDocument(workspaceId, tenantId)),
     loadIdempotency: (workspaceId, key) => run("loadIdempotency", (conn) => conn.loadIdempotency(workspaceId, key)),
     async pruneIdempotency(before) {
       const cutoff = idempotencyCutoff(before);
@@ -540,13 +548,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     insert(input) {
       const document = encodeDraft(input.draft);
       return documents
-        .track(input.draft, document, write("insert", (conn) => conn.insertTx.immediate(input, document)))
+        .track(
+          input.draft,
+          document,
+          write("insert", (conn) => conn.insertTx.immediate(input, document)),
+        )
         .then(settle("insert", input.draft, input.event));
     },
     commit(input) {
       const document = encodeDraft(input.draft);
       return documents
-        .track(input.draft, document, write("commit", (conn) => conn.commitTx.immediate(input, document)))
+        .track(
+          input.draft,
+          document,
+          write("commit", (conn) => conn.commitTx.immediate(input, document)),
+        )
         .then(settle("commit", input.draft, input.events[0]));
     },
     async appendAudit(events) {

@@ -8,7 +8,17 @@ import { VersionConflictError, type AuditEvent } from "../../record/index.js";
 import { parseDraft } from "../../lifecycle/index.js";
 import { applyCommand, newDraft } from "../../commands/index.js";
 import { assertDraftInvariants } from "../invariants.js";
-import { actor, check, committedEvent, createdEvent, ctx, freshWorkspace, idempotencyFor, iso, type SectionContext } from "./shared.js";
+import {
+  actor,
+  check,
+  committedEvent,
+  createdEvent,
+  ctx,
+  freshWorkspace,
+  idempotencyFor,
+  iso,
+  type SectionContext,
+} from "./shared.js";
 
 /** Registers the tests of this section. */
 export function compareAndSetSection({ it, h, engineOf, options }: SectionContext): void {
@@ -17,7 +27,12 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
     await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
     const next = applyCommand(draft, { type: "identify", tenantId: "t", displayName: "A" }, ctx()).draft;
-    const ok = await h().store.commit({ draft: next, expectedVersion: 1, events: [committedEvent(next, "e-2")], idempotency: null });
+    const ok = await h().store.commit({
+      draft: next,
+      expectedVersion: 1,
+      events: [committedEvent(next, "e-2")],
+      idempotency: null,
+    });
     check(ok.ok, `commit failed: ${JSON.stringify(ok)}`);
     const stale = applyCommand(draft, { type: "identify", tenantId: "t", displayName: "B" }, ctx()).draft;
     const rejected = await h().store.commit({
@@ -26,7 +41,10 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
       events: [committedEvent(stale, "e-3")],
       idempotency: idempotencyFor(stale, "k-stale"),
     });
-    check(!rejected.ok && rejected.reason === "version_conflict" && rejected.actualVersion === 2, `expected version_conflict(2), got ${JSON.stringify(rejected)}`);
+    check(
+      !rejected.ok && rejected.reason === "version_conflict" && rejected.actualVersion === 2,
+      `expected version_conflict(2), got ${JSON.stringify(rejected)}`,
+    );
     const stored = parseDraft(await h().store.load(ws, "d-1"));
     check(stored.identity?.displayName === "A", "a rejected commit changed the record");
     check((await h().store.listAudit(ws, "d-1")).length === 2, "a rejected commit wrote an audit entry");
@@ -37,8 +55,16 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     const ws = freshWorkspace();
     const draft = newDraft({ id: "ghost", workspaceId: ws, now: iso(), actorId: "u" });
     const next = applyCommand(draft, { type: "cancel" }, ctx()).draft;
-    const result = await h().store.commit({ draft: next, expectedVersion: 1, events: [committedEvent(next, "e")], idempotency: null });
-    check(!result.ok && result.reason === "version_conflict" && result.actualVersion === null, `got ${JSON.stringify(result)}`);
+    const result = await h().store.commit({
+      draft: next,
+      expectedVersion: 1,
+      events: [committedEvent(next, "e")],
+      idempotency: null,
+    });
+    check(
+      !result.ok && result.reason === "version_conflict" && result.actualVersion === null,
+      `got ${JSON.stringify(result)}`,
+    );
     check((await h().store.load(ws, "ghost")) == null, "commit created a draft");
   });
 
@@ -46,15 +72,23 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     const ws = freshWorkspace();
     const engine = engineOf();
     const { draft } = await engine.create(ws, {}, { actor });
-    const result = await engine.execute(ws, draft.id, { type: "identify", tenantId: "t", displayName: "A" }, {
-      actor,
-      expectedVersion: 1,
-      idempotencyKey: "key-1",
-    });
+    const result = await engine.execute(
+      ws,
+      draft.id,
+      { type: "identify", tenantId: "t", displayName: "A" },
+      {
+        actor,
+        expectedVersion: 1,
+        idempotencyKey: "key-1",
+      },
+    );
     const stored = parseDraft(await h().store.load(ws, draft.id));
     check(stored.version === 2, "record not written");
     const audit = await h().store.listAudit(ws, draft.id);
-    check(audit.some((event) => (event as AuditEvent).eventId === result.event?.eventId), "audit entry not written");
+    check(
+      audit.some((event) => (event as AuditEvent).eventId === result.event?.eventId),
+      "audit entry not written",
+    );
     check((await h().store.loadIdempotency(ws, "key-1")) != null, "idempotency record not written");
   });
 
@@ -63,8 +97,16 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
     await h().store.insert({ draft, event: createdEvent(draft), idempotency: idempotencyFor(draft, "dup") });
     const next = applyCommand(draft, { type: "cancel" }, ctx()).draft;
-    const result = await h().store.commit({ draft: next, expectedVersion: 1, events: [committedEvent(next, "e-2")], idempotency: idempotencyFor(next, "dup") });
-    check(!result.ok && result.reason === "idempotency_key_exists", `expected idempotency_key_exists, got ${JSON.stringify(result)}`);
+    const result = await h().store.commit({
+      draft: next,
+      expectedVersion: 1,
+      events: [committedEvent(next, "e-2")],
+      idempotency: idempotencyFor(next, "dup"),
+    });
+    check(
+      !result.ok && result.reason === "idempotency_key_exists",
+      `expected idempotency_key_exists, got ${JSON.stringify(result)}`,
+    );
     check(parseDraft(await h().store.load(ws, "d-1")).version === 1, "record was written despite the rejection");
     check((await h().store.listAudit(ws, "d-1")).length === 1, "audit entry written despite the rejection");
   });
@@ -80,10 +122,15 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
         for (let attempt = 0; attempt < 500; attempt += 1) {
           const current = await engine.get(ws, draft.id, { actor });
           try {
-            await engine.execute(ws, draft.id, { type: "identify", tenantId: "t", displayName: `writer ${writer}` }, {
-              actor: { id: `writer-${writer}` },
-              expectedVersion: current.version,
-            });
+            await engine.execute(
+              ws,
+              draft.id,
+              { type: "identify", tenantId: "t", displayName: `writer ${writer}` },
+              {
+                actor: { id: `writer-${writer}` },
+                expectedVersion: current.version,
+              },
+            );
             return;
           } catch (error) {
             if (!(error instanceof VersionConflictError)) throw error;
@@ -95,14 +142,21 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     );
     const { draft: final, events } = await assertDraftInvariants(h().store, ws, draft.id);
     check(final.version === writers + 1, `expected version ${writers + 1}, got ${final.version}`);
-    check(events.filter((event) => event.kind === "conflict").length === conflicts, "every conflict must be audited once");
+    check(
+      events.filter((event) => event.kind === "conflict").length === conflicts,
+      "every conflict must be audited once",
+    );
   });
 
   it("keeps reads free of side effects", async () => {
     const ws = freshWorkspace();
     const engine = engineOf();
     const { draft } = await engine.create(ws, {}, { actor });
-    await Promise.all([engine.get(ws, draft.id, { actor }), engine.history(ws, draft.id, { actor }), engine.list(ws, { actor })]);
+    await Promise.all([
+      engine.get(ws, draft.id, { actor }),
+      engine.history(ws, draft.id, { actor }),
+      engine.list(ws, { actor }),
+    ]);
     const stored = parseDraft(await h().store.load(ws, draft.id));
     check(stored.version === 1, "a read changed the version");
     check((await h().store.listAudit(ws, draft.id)).length === 1, "a read wrote an audit entry");

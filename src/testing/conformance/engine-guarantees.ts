@@ -18,7 +18,11 @@ import { assertDraftInvariants } from "../invariants.js";
 import { actor, check, createdEvent, freshWorkspace, is, iso, rejects, type SectionContext } from "./shared.js";
 
 /** Creates a draft and drives it to `ready_for_activation` through the engine. */
-async function walkToReady(engine: OnboardingEngine, workspaceId: string, tenantId = "tenant-1"): Promise<OnboardingDraft> {
+async function walkToReady(
+  engine: OnboardingEngine,
+  workspaceId: string,
+  tenantId = "tenant-1",
+): Promise<OnboardingDraft> {
   let { draft } = await engine.create(workspaceId, { identity: { tenantId, displayName: "Contoso" } }, { actor });
   const run = async (command: CommandInput): Promise<void> => {
     const result = await engine.execute(workspaceId, draft.id, command, { actor, expectedVersion: draft.version });
@@ -43,11 +47,17 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
       is(VersionConflictError),
       "VersionConflictError",
     );
-    check(error.expectedVersion === 1 && error.actualVersion === 2 && error.current.version === 2, "conflict data wrong");
+    check(
+      error.expectedVersion === 1 && error.actualVersion === 2 && error.current.version === 2,
+      "conflict data wrong",
+    );
     const { events, draft: final } = await assertDraftInvariants(h().store, ws, draft.id);
     check(final.lifecycle.state !== "cancelled", "the stale cancel was applied");
     const entry = events.find((event) => event.kind === "conflict");
-    check(entry?.expectedVersion === 1 && entry.actualVersion === 2 && entry.actorId === "other", "conflict entry missing its lineage");
+    check(
+      entry?.expectedVersion === 1 && entry.actualVersion === 2 && entry.actorId === "other",
+      "conflict entry missing its lineage",
+    );
   });
 
   it("applies an idempotent retry once and refuses a reused key", async () => {
@@ -59,20 +69,32 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
     const second = await engine.execute(ws, draft.id, command, { actor, expectedVersion: 1, idempotencyKey: "same" });
     check(second.replayed && second.version === first.version, "retry was not replayed");
     await rejects(
-      engine.execute(ws, draft.id, { type: "select_provider", connectionId: "other" }, { actor, expectedVersion: 2, idempotencyKey: "same" }),
+      engine.execute(
+        ws,
+        draft.id,
+        { type: "select_provider", connectionId: "other" },
+        { actor, expectedVersion: 2, idempotencyKey: "same" },
+      ),
       is(IdempotencyKeyReuseError),
       "IdempotencyKeyReuseError",
     );
     const racers = await Promise.all(
       Array.from({ length: 8 }, () =>
-        engine.execute(ws, draft.id, { type: "update_provider_connection", connectionId: "c" }, {
-          actor,
-          expectedVersion: 2,
-          idempotencyKey: "race",
-        }).then(
-          (result) => result,
-          (error: unknown) => error,
-        ),
+        engine
+          .execute(
+            ws,
+            draft.id,
+            { type: "update_provider_connection", connectionId: "c" },
+            {
+              actor,
+              expectedVersion: 2,
+              idempotencyKey: "race",
+            },
+          )
+          .then(
+            (result) => result,
+            (error: unknown) => error,
+          ),
       ),
     );
     const applied = racers.filter((r) => !(r instanceof Error) && !(r as { replayed: boolean }).replayed);
@@ -88,11 +110,29 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
     const done = await engine.execute(ws, ready.id, { type: "activate" }, { actor, expectedVersion: ready.version });
     check(done.state === "completed", "activation failed");
     for (const command of [{ type: "cancel" }, { type: "start_verification" }, { type: "activate" }] as const) {
-      const error = await engine.execute(ws, ready.id, command, { actor, expectedVersion: done.version }).catch((e: unknown) => e);
-      check(isOnboardingError(error) && error.code === "terminal_draft", `${command.type} on a completed draft: ${String(error)}`);
+      const error = await engine
+        .execute(ws, ready.id, command, { actor, expectedVersion: done.version })
+        .catch((e: unknown) => e);
+      check(
+        isOnboardingError(error) && error.code === "terminal_draft",
+        `${command.type} on a completed draft: ${String(error)}`,
+      );
     }
-    const late = await engine.execute(ws, ready.id, { type: "record_verification_result", runId: ready.verification?.runId ?? "", status: "completed", outcome: "failed" }, { actor });
-    check(late.feedback === "ignored_terminal" && late.version === done.version, "a late result changed a terminal draft");
+    const late = await engine.execute(
+      ws,
+      ready.id,
+      {
+        type: "record_verification_result",
+        runId: ready.verification?.runId ?? "",
+        status: "completed",
+        outcome: "failed",
+      },
+      { actor },
+    );
+    check(
+      late.feedback === "ignored_terminal" && late.version === done.version,
+      "a late result changed a terminal draft",
+    );
     await assertDraftInvariants(h().store, ws, ready.id);
   });
 
@@ -100,9 +140,17 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
     const ws = freshWorkspace();
     const other = freshWorkspace();
     const engine = engineOf();
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor, idempotencyKey: "k" });
+    const { draft } = await engine.create(
+      ws,
+      { identity: { tenantId: "t", displayName: "A" } },
+      { actor, idempotencyKey: "k" },
+    );
     await rejects(engine.get(other, draft.id, { actor }), is(DraftNotFoundError), "DraftNotFoundError");
-    await rejects(engine.execute(other, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }), is(DraftNotFoundError), "DraftNotFoundError");
+    await rejects(
+      engine.execute(other, draft.id, { type: "cancel" }, { actor, expectedVersion: 1 }),
+      is(DraftNotFoundError),
+      "DraftNotFoundError",
+    );
     check((await h().store.findOpenDraft(other, "t")) == null, "open draft leaked across workspaces");
     check((await h().store.loadIdempotency(other, "k")) == null, "idempotency record leaked across workspaces");
     check((await h().store.listAudit(other, draft.id)).length === 0, "audit leaked across workspaces");
@@ -121,12 +169,25 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
       "OpenDraftExistsError",
     );
     check(error.existingDraftId === first.draft.id, "existingDraftId wrong");
-    const resumed = await engine.create(ws, { identity: { tenantId: "t", displayName: "B" } }, { actor, onExisting: "resume" });
+    const resumed = await engine.create(
+      ws,
+      { identity: { tenantId: "t", displayName: "B" } },
+      { actor, onExisting: "resume" },
+    );
     check(!resumed.created && resumed.draft.id === first.draft.id, "resume did not return the open draft");
     // The store itself refuses, even when the engine's pre-check is bypassed.
-    const rogue = newDraft({ id: "rogue", workspaceId: ws, now: iso(), actorId: "u", identity: { tenantId: "t", displayName: "C" } });
+    const rogue = newDraft({
+      id: "rogue",
+      workspaceId: ws,
+      now: iso(),
+      actorId: "u",
+      identity: { tenantId: "t", displayName: "C" },
+    });
     const direct = await h().store.insert({ draft: rogue, event: createdEvent(rogue), idempotency: null });
-    check(!direct.ok && direct.reason === "open_draft_exists" && direct.existingDraftId === first.draft.id, `store allowed a second open draft: ${JSON.stringify(direct)}`);
+    check(
+      !direct.ok && direct.reason === "open_draft_exists" && direct.existingDraftId === first.draft.id,
+      `store allowed a second open draft: ${JSON.stringify(direct)}`,
+    );
     // Racing creates: exactly one wins.
     const racers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
@@ -140,7 +201,12 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
     // A draft moving onto a held tenant is refused by the store too.
     const blank = await engine.create(ws, {}, { actor });
     await rejects(
-      engine.execute(ws, blank.draft.id, { type: "identify", tenantId: "t", displayName: "D" }, { actor, expectedVersion: 1 }),
+      engine.execute(
+        ws,
+        blank.draft.id,
+        { type: "identify", tenantId: "t", displayName: "D" },
+        { actor, expectedVersion: 1 },
+      ),
       is(OpenDraftExistsError),
       "OpenDraftExistsError on identify",
     );
@@ -155,10 +221,20 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
     const ws = freshWorkspace();
     const engine = engineOf();
     const { draft } = await engine.create(ws, {}, { actor });
-    const bad: unknown[] = [null, 42, { type: "identify" }, { type: "nope" }, { type: "identify", tenantId: "", displayName: "x" }, { type: "select_provider", connectionId: "x".repeat(500) }];
+    const bad: unknown[] = [
+      null,
+      42,
+      { type: "identify" },
+      { type: "nope" },
+      { type: "identify", tenantId: "", displayName: "x" },
+      { type: "select_provider", connectionId: "x".repeat(500) },
+    ];
     for (const command of bad) {
       const error = await engine.execute(ws, draft.id, command, { actor, expectedVersion: 1 }).catch((e: unknown) => e);
-      check(isOnboardingError(error) && error.code === "validation_failed", `bad input ${JSON.stringify(command)} gave ${String(error)}`);
+      check(
+        isOnboardingError(error) && error.code === "validation_failed",
+        `bad input ${JSON.stringify(command)} gave ${String(error)}`,
+      );
     }
     const { draft: final } = await assertDraftInvariants(h().store, ws, draft.id);
     check(final.version === 1, "bad input changed the draft");
@@ -184,6 +260,9 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
     }
     check(JSON.stringify(seen) === JSON.stringify(ids), `pagination order wrong: ${JSON.stringify(seen)}`);
     const cancelled = await engine.list(ws, { actor, state: "cancelled", limit: 10 });
-    check(cancelled.drafts.length === 3 && cancelled.drafts.every((d) => d.lifecycle.state === "cancelled"), "state filter wrong");
+    check(
+      cancelled.drafts.length === 3 && cancelled.drafts.every((d) => d.lifecycle.state === "cancelled"),
+      "state filter wrong",
+    );
   });
 }

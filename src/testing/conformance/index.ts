@@ -30,7 +30,9 @@ function skipTest(runner: TestRunner, context: unknown, title: string, reason: s
     skip.call(context, reason); // vitest: throws, which ends the test as skipped
     return;
   }
-  console.warn(`[onboarding-lifecycle conformance] SKIPPED ${title}: ${reason} (this runner cannot mark a running test skipped, so it reports a pass)`);
+  console.warn(
+    `[onboarding-lifecycle conformance] SKIPPED ${title}: ${reason} (this runner cannot mark a running test skipped, so it reports a pass)`,
+  );
 }
 
 /**
@@ -64,7 +66,12 @@ export function describeStoreConformance(
     return harness;
   };
   const engineOf = (overrides: EngineOverrides = {}): OnboardingEngine =>
-    createOnboardingEngine({ store: h().store, authorize: allowAll, retry: { attempts: 200, maxDelayMs: 20 }, ...overrides });
+    createOnboardingEngine({
+      store: h().store,
+      authorize: allowAll,
+      retry: { attempts: 200, maxDelayMs: 20 },
+      ...overrides,
+    });
   const it = (title: string, body: (test: KitTest) => Promise<void>): void => {
     // A plain function that declares no parameter: jest takes a declared one for a `done`
     // callback, and vitest parses it for fixtures. The runner's test context (vitest passes

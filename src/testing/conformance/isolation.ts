@@ -7,7 +7,13 @@
  */
 import { applyCommand, newDraft } from "../../commands/index.js";
 import type { OnboardingEngine } from "../../engine/index.js";
-import { CorruptRecordError, InvalidTransitionError, MAX_VERSION, ValidationError, VersionConflictError } from "../../record/index.js";
+import {
+  CorruptRecordError,
+  InvalidTransitionError,
+  MAX_VERSION,
+  ValidationError,
+  VersionConflictError,
+} from "../../record/index.js";
 import { parseDraft, sealDraft } from "../../lifecycle/index.js";
 import { assertDraftInvariants } from "../invariants.js";
 import {
@@ -45,17 +51,33 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
     const engine = engineOf();
     const ws = freshWorkspace();
     for (const bad of UNSTORABLE) {
-      await rejects(engine.create(bad, {}, { actor }), is(ValidationError), `ValidationError for workspace ${JSON.stringify(bad)}`);
+      await rejects(
+        engine.create(bad, {}, { actor }),
+        is(ValidationError),
+        `ValidationError for workspace ${JSON.stringify(bad)}`,
+      );
       await rejects(
         engine.create(ws, { identity: { tenantId: bad, displayName: "x" } }, { actor }),
         is(ValidationError),
         "ValidationError for a tenant id",
       );
-      await rejects(engine.create(ws, { identity: { tenantId: "t", displayName: `x${bad}` } }, { actor }), is(ValidationError), "ValidationError for text");
-      await rejects(engine.create(ws, {}, { actor, idempotencyKey: bad }), is(ValidationError), "ValidationError for a key");
+      await rejects(
+        engine.create(ws, { identity: { tenantId: "t", displayName: `x${bad}` } }, { actor }),
+        is(ValidationError),
+        "ValidationError for text",
+      );
+      await rejects(
+        engine.create(ws, {}, { actor, idempotencyKey: bad }),
+        is(ValidationError),
+        "ValidationError for a key",
+      );
       await rejects(engine.create(ws, { id: bad }, { actor }), is(ValidationError), "ValidationError for a draft id");
       await rejects(engine.get(ws, bad, { actor }), is(ValidationError), "ValidationError for a draft id on get");
-      await rejects(engine.create(ws, {}, { actor: { id: bad } }), is(ValidationError), "ValidationError for an actor id");
+      await rejects(
+        engine.create(ws, {}, { actor: { id: bad } }),
+        is(ValidationError),
+        "ValidationError for an actor id",
+      );
     }
     check((await engine.list(ws, { actor })).drafts.length === 0, "a refused request wrote a draft");
   });
@@ -68,8 +90,15 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       const identity = { tenantId: "tenant", displayName: "Contoso" };
       const first = await engine.create(a, { identity }, { actor, idempotencyKey: "key" });
       const resumed = await engine.create(b, { identity }, { actor, onExisting: "resume" });
-      check(resumed.created && resumed.draft.id !== first.draft.id, `workspace ${JSON.stringify(b)} resumed a draft of ${JSON.stringify(a)}`);
-      const keyed = await engine.create(b, { identity: { tenantId: "other", displayName: "Other" } }, { actor, idempotencyKey: "key" });
+      check(
+        resumed.created && resumed.draft.id !== first.draft.id,
+        `workspace ${JSON.stringify(b)} resumed a draft of ${JSON.stringify(a)}`,
+      );
+      const keyed = await engine.create(
+        b,
+        { identity: { tenantId: "other", displayName: "Other" } },
+        { actor, idempotencyKey: "key" },
+      );
       check(keyed.created && !keyed.replayed, `a key of ${JSON.stringify(a)} replayed in ${JSON.stringify(b)}`);
       const page = await engine.list(b, { actor });
       check(page.drafts.every((draft) => draft.workspaceId === b) && page.drafts.length === 2, "list mixed workspaces");
@@ -77,10 +106,16 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       // Tenants and draft ids that only look alike, within one workspace.
       const tenantA = await engine.create(a, { identity: { tenantId: `t-${left}`, displayName: "A" } }, { actor });
       const tenantB = await engine.create(a, { identity: { tenantId: `t-${right}`, displayName: "B" } }, { actor });
-      check(tenantA.created && tenantB.created && tenantA.draft.id !== tenantB.draft.id, "two tenants shared one open-draft slot");
+      check(
+        tenantA.created && tenantB.created && tenantA.draft.id !== tenantB.draft.id,
+        "two tenants shared one open-draft slot",
+      );
       await engine.create(a, { id: `d-${left}` }, { actor });
       const twin = await engine.create(a, { id: `d-${right}` }, { actor });
-      check(twin.created && (await engine.get(a, `d-${right}`, { actor })).id === `d-${right}`, "two draft ids were stored as one");
+      check(
+        twin.created && (await engine.get(a, `d-${right}`, { actor })).id === `d-${right}`,
+        "two draft ids were stored as one",
+      );
       await engine.create(a, {}, { actor, idempotencyKey: `k-${left}` });
       const keyed2 = await engine.create(a, {}, { actor, idempotencyKey: `k-${right}` });
       check(keyed2.created && !keyed2.replayed, "keys that only look alike collided");
@@ -89,16 +124,28 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
 
   it("gives one draft to concurrent creates with the same idempotency key, replays to the others", async () => {
     const engine = engineOf();
-    for (const input of [{ identity: { tenantId: "tenant", displayName: "Contoso" } }, { id: "chosen-id" }, {}] as const) {
+    for (const input of [
+      { identity: { tenantId: "tenant", displayName: "Contoso" } },
+      { id: "chosen-id" },
+      {},
+    ] as const) {
       const ws = freshWorkspace();
       const results = await Promise.allSettled(
         Array.from({ length: 8 }, () => engine.create(ws, input, { actor, idempotencyKey: "same-key" })),
       );
       const failed = results.filter((result) => result.status === "rejected");
-      check(failed.length === 0, `concurrent keyed creates failed: ${failed.map((f) => String((f).reason)).join("; ")}`);
-      const values = results.map((result) => (result as PromiseFulfilledResult<Awaited<ReturnType<OnboardingEngine["create"]>>>).value);
-      check(values.filter((value) => value.created).length === 1, `${values.filter((v) => v.created).length} creates claimed the key`);
-      check(values.every((value) => value.created || value.replayed), "a loser was not told it is a replay");
+      check(failed.length === 0, `concurrent keyed creates failed: ${failed.map((f) => String(f.reason)).join("; ")}`);
+      const values = results.map(
+        (result) => (result as PromiseFulfilledResult<Awaited<ReturnType<OnboardingEngine["create"]>>>).value,
+      );
+      check(
+        values.filter((value) => value.created).length === 1,
+        `${values.filter((v) => v.created).length} creates claimed the key`,
+      );
+      check(
+        values.every((value) => value.created || value.replayed),
+        "a loser was not told it is a replay",
+      );
       check(new Set(values.map((value) => value.draft.id)).size === 1, "callers got different drafts");
       check((await engine.list(ws, { actor })).drafts.length === 1, "more than one draft was written");
     }
@@ -107,13 +154,27 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
   it("reports a write that is sent again after it applied as applied, writing nothing twice", async () => {
     const store = h().store;
     const ws = freshWorkspace();
-    const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u", identity: { tenantId: "t", displayName: "A" } });
+    const draft = newDraft({
+      id: "d-1",
+      workspaceId: ws,
+      now: iso(),
+      actorId: "u",
+      identity: { tenantId: "t", displayName: "A" },
+    });
     const insert = { draft, event: createdEvent(draft), idempotency: idempotencyFor(draft, "create-key") };
     check((await store.insert(insert)).ok, "first insert failed");
     const again = await store.insert(insert);
     check(again.ok, `a re-sent insert was reported as ${JSON.stringify(again)}`);
-    const next = sealDraft(applyCommand(parseDraft(await store.load(ws, "d-1")), { type: "select_provider", connectionId: "c" }, ctx()).draft);
-    const commit = { draft: next, expectedVersion: 1, events: [committedEvent(next, "e-2")], idempotency: idempotencyFor(next, "commit-key") };
+    const next = sealDraft(
+      applyCommand(parseDraft(await store.load(ws, "d-1")), { type: "select_provider", connectionId: "c" }, ctx())
+        .draft,
+    );
+    const commit = {
+      draft: next,
+      expectedVersion: 1,
+      events: [committedEvent(next, "e-2")],
+      idempotency: idempotencyFor(next, "commit-key"),
+    };
     check((await store.commit(commit)).ok, "first commit failed");
     const resent = await store.commit(commit);
     check(resent.ok, `a re-sent commit was reported as ${JSON.stringify(resent)}`);
@@ -138,15 +199,31 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       "CorruptRecordError on execute (not a conflict)",
     );
     await rejects(engine.list(ws, { actor }), is(CorruptRecordError), "CorruptRecordError on list");
-    await rejects(engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor }), is(CorruptRecordError), "on the open-draft lookup");
+    await rejects(
+      engine.create(ws, { identity: { tenantId: "t", displayName: "A" } }, { actor }),
+      is(CorruptRecordError),
+      "on the open-draft lookup",
+    );
   });
 
   it("takes a draft up to MAX_VERSION, audits conflicts at it, and refuses to go past it", async () => {
     const store = h().store;
     const engine = engineOf();
     const ws = freshWorkspace();
-    const start = sealDraft({ ...newDraft({ id: "d-max", workspaceId: ws, now: iso(), actorId: "u" }), version: MAX_VERSION - 1 });
-    check((await store.insert({ draft: start, event: { ...createdEvent(start), toVersion: MAX_VERSION - 1 }, idempotency: null })).ok, "insert failed");
+    const start = sealDraft({
+      ...newDraft({ id: "d-max", workspaceId: ws, now: iso(), actorId: "u" }),
+      version: MAX_VERSION - 1,
+    });
+    check(
+      (
+        await store.insert({
+          draft: start,
+          event: { ...createdEvent(start), toVersion: MAX_VERSION - 1 },
+          idempotency: null,
+        })
+      ).ok,
+      "insert failed",
+    );
     const identify = { type: "identify", tenantId: "t", displayName: "A" } as const;
     const top = await engine.execute(ws, "d-max", identify, { actor, expectedVersion: MAX_VERSION - 1 });
     check(top.version === MAX_VERSION, `reached ${top.version}`);
@@ -168,7 +245,10 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       "ValidationError for an expectedVersion past the top",
     );
     const kinds = (await engine.history(ws, "d-max", { actor })).map((event) => event.kind);
-    check(JSON.stringify(kinds) === JSON.stringify(["created", "committed", "conflict"]), `audit ${JSON.stringify(kinds)}`);
+    check(
+      JSON.stringify(kinds) === JSON.stringify(["created", "committed", "conflict"]),
+      `audit ${JSON.stringify(kinds)}`,
+    );
   });
 
   it("validates list options before the store sees them", async () => {
@@ -176,9 +256,21 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
     const ws = freshWorkspace();
     let deep: Record<string, unknown> = {};
     for (let depth = 0; depth < 20_000; depth += 1) deep = { a: deep };
-    const bad: readonly unknown[] = [{ state: "bogus" }, { state: 5 }, { state: deep }, { limit: 0 }, { limit: "10" }, { cursor: 7 }, { actr: actor }];
+    const bad: readonly unknown[] = [
+      { state: "bogus" },
+      { state: 5 },
+      { state: deep },
+      { limit: 0 },
+      { limit: "10" },
+      { cursor: 7 },
+      { actr: actor },
+    ];
     for (const options of bad) {
-      await rejects(engine.list(ws, { actor, ...(options as object) }), is(ValidationError), `ValidationError for ${Object.keys(options as object).join()}`);
+      await rejects(
+        engine.list(ws, { actor, ...(options as object) }),
+        is(ValidationError),
+        `ValidationError for ${Object.keys(options as object).join()}`,
+      );
     }
   });
 }

@@ -11,13 +11,29 @@ import { encodeDraft, parseDraft, sealDraft } from "../../lifecycle/index.js";
 import { newDraft } from "../../commands/index.js";
 import { hostileStringArbitrary } from "../arbitraries.js";
 import { assertDraftInvariants } from "../invariants.js";
-import { actor, allowAll, check, createdEvent, freshWorkspace, is, iso, rejects, type SectionContext } from "./shared.js";
+import {
+  actor,
+  allowAll,
+  check,
+  createdEvent,
+  freshWorkspace,
+  is,
+  iso,
+  rejects,
+  type SectionContext,
+} from "./shared.js";
 
 /** Registers the tests of this section. */
 export function recordsSection({ it, h, engineOf }: SectionContext): void {
   it("inserts and loads a draft that round-trips byte for byte through the codec", async () => {
     const ws = freshWorkspace();
-    const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u", identity: { tenantId: "t", displayName: "Contoso" } });
+    const draft = newDraft({
+      id: "d-1",
+      workspaceId: ws,
+      now: iso(),
+      actorId: "u",
+      identity: { tenantId: "t", displayName: "Contoso" },
+    });
     const result = await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
     check(result.ok, `insert failed: ${JSON.stringify(result)}`);
     const loaded = await h().store.load(ws, "d-1");
@@ -45,9 +61,16 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
     const ws = freshWorkspace();
     const engine = engineOf();
     for (const [index, text] of samples.entries()) {
-      const { draft } = await engine.create(ws, { identity: { tenantId: `t-${index}`, displayName: text.trim() || "x" } }, { actor });
+      const { draft } = await engine.create(
+        ws,
+        { identity: { tenantId: `t-${index}`, displayName: text.trim() || "x" } },
+        { actor },
+      );
       const back = await engine.get(ws, draft.id, { actor });
-      check(back.identity?.displayName === draft.identity?.displayName, `string changed: ${JSON.stringify(text).slice(0, 80)}`);
+      check(
+        back.identity?.displayName === draft.identity?.displayName,
+        `string changed: ${JSON.stringify(text).slice(0, 80)}`,
+      );
     }
   });
 
@@ -75,10 +98,15 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
     await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
     // A write first (no read in between: a store that can `peek` computes it from its cached
     // draft, and the commit's basis check must send it back to a fresh read), then a read.
-    const next = await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, {
-      actor,
-      expectedVersion: 1,
-    });
+    const next = await engine.execute(
+      ws,
+      draft.id,
+      { type: "select_provider", connectionId: "c-1" },
+      {
+        actor,
+        expectedVersion: 1,
+      },
+    );
     check(next.draft.identity?.displayName === "Edited by hand", "a write must start from the stored document");
     const seen = await engine.get(ws, draft.id, { actor });
     check(seen.identity?.displayName === "Edited by hand", `a read returned ${JSON.stringify(seen.identity)}`);
@@ -88,7 +116,8 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
 
   it("prunes idempotency records older than a cut-off; a pruned key is a new key again (stores that prune)", async (test) => {
     const store = h().store;
-    if (store.pruneIdempotency === undefined) return test.skip("the store does not prune idempotency records (no pruneIdempotency)");
+    if (store.pruneIdempotency === undefined)
+      return test.skip("the store does not prune idempotency records (no pruneIdempotency)");
     const ws = freshWorkspace();
     // Far in the past, so no other test's records are older than the cut-off.
     let now = Date.UTC(2000, 0, 1);
@@ -102,9 +131,17 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
     check(pruned >= 1, `pruned ${pruned} records`);
     check((await store.loadIdempotency(ws, "old-key")) === null, "the old record must be gone");
     check((await store.loadIdempotency(ws, "new-key")) !== null, "the newer record must stay");
-    const replay = await engine.execute(ws, draft.id, rename("New"), { actor, expectedVersion: 2, idempotencyKey: "new-key" });
+    const replay = await engine.execute(ws, draft.id, rename("New"), {
+      actor,
+      expectedVersion: 2,
+      idempotencyKey: "new-key",
+    });
     check(replay.replayed && replay.version === 3, "a kept key still replays");
-    const fresh = await engine.execute(ws, draft.id, rename("Old"), { actor, expectedVersion: 3, idempotencyKey: "old-key" });
+    const fresh = await engine.execute(ws, draft.id, rename("Old"), {
+      actor,
+      expectedVersion: 3,
+      idempotencyKey: "old-key",
+    });
     check(!fresh.replayed && fresh.version === 4, "a pruned key runs as a new request");
     await assertDraftInvariants(store, ws, draft.id);
   });
@@ -116,13 +153,23 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
     const engine = engineOf();
     const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "Before" } }, { actor });
     const peeked = store.peek(ws, draft.id);
-    if (peeked === undefined) return test.skip("the store's peek has nothing for a draft it has just written (its cache is turned off)");
+    if (peeked === undefined)
+      return test.skip("the store's peek has nothing for a draft it has just written (its cache is turned off)");
     check(peeked.draft.version === 1, "a peeked draft must be the one this store just wrote");
     check(parseDraft(peeked.draft) === peeked.draft, "a peeked draft is sealed");
     await h().writeRawDocument(ws, draft.id, JSON.stringify({ ...draft, createdBy: "someone-else" }));
     const next = sealDraft({ ...peeked.draft, version: 2, updatedAt: peeked.draft.updatedAt }, peeked.draft);
-    const result = await store.commit({ draft: next, expectedVersion: 1, basis: peeked.token, events: [], idempotency: null });
-    check(!result.ok && result.reason === "version_conflict" && result.actualVersion === 1, `got ${JSON.stringify(result)}`);
+    const result = await store.commit({
+      draft: next,
+      expectedVersion: 1,
+      basis: peeked.token,
+      events: [],
+      idempotency: null,
+    });
+    check(
+      !result.ok && result.reason === "version_conflict" && result.actualVersion === 1,
+      `got ${JSON.stringify(result)}`,
+    );
     const stored = parseDraft(await store.load(ws, draft.id));
     check(stored.version === 1 && stored.createdBy === "someone-else", "a refused commit must write nothing");
   });
@@ -134,7 +181,9 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
     try {
       await h().writeRawDocument(ws, draft.id, '{"id": "truncated');
     } catch {
-      return test.skip("the store cannot hold text that is not JSON (writeRawDocument refused it: a json/jsonb column)");
+      return test.skip(
+        "the store cannot hold text that is not JSON (writeRawDocument refused it: a json/jsonb column)",
+      );
     }
     await rejects(engine.get(ws, draft.id, { actor }), is(CorruptRecordError), "CorruptRecordError for non-JSON text");
     await h().writeRawDocument(ws, draft.id, "null");

@@ -68,9 +68,12 @@ export async function rejects<T extends Error>(
     await promise;
   } catch (error) {
     if (guard(error)) return error;
-    throw new Error(`expected ${label}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `expected ${label}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   throw new Error(`expected ${label}, but it succeeded`);
 }
@@ -127,7 +130,10 @@ export function committedEvent(draft: OnboardingDraft, eventId: string): AuditEv
 }
 
 /** An idempotency record for a draft written by hand under `key`. */
-export function idempotencyFor(draft: OnboardingDraft, key: string): NonNullable<Parameters<DraftStore["commit"]>[0]["idempotency"]> {
+export function idempotencyFor(
+  draft: OnboardingDraft,
+  key: string,
+): NonNullable<Parameters<DraftStore["commit"]>[0]["idempotency"]> {
   return {
     workspaceId: draft.workspaceId,
     key,
