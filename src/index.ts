@@ -228,6 +228,8 @@ export type {
   CreateOptions,
   CreateResult,
   EngineListOptions,
+  ListDraftsOptions,
+  ReadOptions,
   DraftPage,
 } from "./engine/types.js";
 
