@@ -104,22 +104,33 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     return id;
   };
 
-  const foreignRecord = (operation: string): never => {
-    throw new StoreError(
-      store.name,
-      operation,
-      new Error("the store returned a record that does not belong to the requested workspace"),
-    );
+  return {
+    store,
+    authorize,
+    ids,
+    policy,
+    retry: resolveRetry(options.retry),
+    now,
+    commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
+    checkId: (value, name) => checkArgument(IdArgumentSchema, isIdArgument, value, [name]),
+    checkKey: (value) => checkArgument(KeyArgumentSchema, isKeyArgument, value, ["idempotencyKey"]) ?? null,
+    actorIdOf: (actor) =>
+      checkArgument(IdArgumentSchema, isIdArgument, (actor as { id?: unknown } | null | undefined)?.id, [
+        "actor",
+        "id",
+      ]),
+    ...createAuthorization(store, authorize, () => ids.eventId(), now),
+    ...createRecordChecks(store),
   };
+}
 
-  const checkLoaded = (raw: unknown, workspaceId: string, draftId: string): OnboardingDraft => {
-    if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
-    const draft = parseDraft(raw);
-    // A store must never leak another workspace's record; treat a mismatch as not found.
-    if (draft.workspaceId !== workspaceId || draft.id !== draftId) throw new DraftNotFoundError(workspaceId, draftId);
-    return draft;
-  };
-
+/** `authorizeAll` and `authorizeView`: ask the caller's rule, audit and throw a denial. */
+function createAuthorization<TActor extends Actor>(
+  store: DraftStore,
+  authorize: Authorize<TActor>,
+  eventId: () => string,
+  now: () => string,
+): Pick<EngineContext<TActor>, "authorizeAll" | "authorizeView"> {
   const deny = async (
     access: Access<TActor>,
     capability: Capability,
@@ -127,7 +138,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   ): Promise<never> => {
     await store.appendAudit([
       auditEvent({
-        eventId: ids.eventId(),
+        eventId: eventId(),
         workspaceId: access.workspaceId,
         draftId: access.draftId,
         kind: "denied",
@@ -165,29 +176,37 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   };
 
   return {
-    store,
-    authorize,
-    ids,
-    policy,
-    retry: resolveRetry(options.retry),
-    now,
-    commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
-    checkId: (value, name) => checkArgument(IdArgumentSchema, isIdArgument, value, [name]),
-    checkKey: (value) => checkArgument(KeyArgumentSchema, isKeyArgument, value, ["idempotencyKey"]) ?? null,
-    actorIdOf: (actor) =>
-      checkArgument(IdArgumentSchema, isIdArgument, (actor as { id?: unknown } | null | undefined)?.id, [
-        "actor",
-        "id",
-      ]),
     authorizeAll,
     async authorizeView(access, draft) {
-      const authorizing = authorizeAll(
-        { ...access, workspaceId: draft.workspaceId, draftId: draft.id },
-        [Capability.View],
-        draft,
-      );
+      const viewing = { ...access, workspaceId: draft.workspaceId, draftId: draft.id };
+      const authorizing = authorizeAll(viewing, [Capability.View], draft);
       if (authorizing !== undefined) await authorizing;
     },
+  };
+}
+
+/** The checks of every record a store hands back: validated, and of the workspace asked for. */
+function createRecordChecks<TActor extends Actor>(
+  store: DraftStore,
+): Pick<EngineContext<TActor>, "foreignRecord" | "checkLoaded" | "loadDraft" | "loadIdempotency" | "findOpenDraft"> {
+  const foreignRecord = (operation: string): never => {
+    throw new StoreError(
+      store.name,
+      operation,
+      new Error("the store returned a record that does not belong to the requested workspace"),
+    );
+  };
+
+  const checkLoaded = (raw: unknown, workspaceId: string, draftId: string): OnboardingDraft => {
+    if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
+    const draft = parseDraft(raw);
+    // A store must never leak another workspace's record; treat a mismatch as not found.
+    if (draft.workspaceId !== workspaceId || draft.id !== draftId) throw new DraftNotFoundError(workspaceId, draftId);
+    return draft;
+  };
+
+  return {
+    foreignRecord,
     checkLoaded,
     loadDraft: async (workspaceId, draftId) =>
       checkLoaded(await store.load(workspaceId, draftId), workspaceId, draftId),
@@ -197,13 +216,9 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
       const result = safeParseWithMessages(IdempotencyRecordSchema, raw);
       if (!result.success) throw new CorruptRecordError(toValidationIssues(result.issues), key);
       const record = result.data;
-      if (
-        record.workspaceId !== workspaceId ||
-        record.key !== key ||
-        record.outcome.draft.workspaceId !== workspaceId
-      ) {
-        foreignRecord("loadIdempotency");
-      }
+      const ours =
+        record.workspaceId === workspaceId && record.key === key && record.outcome.draft.workspaceId === workspaceId;
+      if (!ours) foreignRecord("loadIdempotency");
       return record;
     },
     async findOpenDraft(workspaceId, tenantId) {
@@ -213,7 +228,6 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
       if (draft.workspaceId !== workspaceId || draft.identity?.tenantId !== tenantId) foreignRecord("findOpenDraft");
       return draft;
     },
-    foreignRecord,
   };
 }
 
