@@ -122,6 +122,66 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
     }
   });
 
+  it("keeps records whose ids only look alike apart at the store itself (load, findOpenDraft, loadIdempotency, list)", async () => {
+    const store = h().store;
+    for (const [x, y] of LOOKALIKE_SUFFIXES) {
+      const base = freshWorkspace();
+      const [w, wy] = [`${base}-${x}`, `${base}-${y}`];
+      const write = async (workspaceId: string, id: string, tenantId: string, key: string): Promise<void> => {
+        const draft = sealDraft(
+          newDraft({ id, workspaceId, now: iso(), actorId: "u", identity: { tenantId, displayName: "A" } }),
+        );
+        const inserted = await store.insert({
+          draft,
+          event: createdEvent(draft),
+          idempotency: idempotencyFor(draft, key),
+        });
+        check(
+          inserted.ok,
+          `insert of ${JSON.stringify(id)} in ${JSON.stringify(workspaceId)} was refused: ${JSON.stringify(inserted)}`,
+        );
+      };
+      // Only the x records exist: nothing is found under y.
+      await write(w, `d-${x}`, `t-${x}`, `k-${x}`);
+      check((await store.load(w, `d-${y}`)) == null, "a look-alike draft id loaded another draft");
+      check((await store.findOpenDraft(w, `t-${y}`)) == null, "a look-alike tenant found another tenant's draft");
+      check((await store.loadIdempotency(w, `k-${y}`)) == null, "a look-alike key found another key's record");
+      check((await store.load(wy, `d-${x}`)) == null, "a look-alike workspace loaded another workspace's draft");
+      check(
+        (await store.list(wy, { limit: 10 })).drafts.length === 0,
+        "a look-alike workspace listed another's drafts",
+      );
+      // The y twins are written beside them, and every read returns its own record.
+      await write(w, `d-${y}`, `t-${y}`, `k-${y}`);
+      await write(wy, `d-${x}`, `t-${x}`, `k-${x}`);
+      for (const [workspaceId, suffix] of [
+        [w, x],
+        [w, y],
+        [wy, x],
+      ] as const) {
+        check(
+          parseDraft(await store.load(workspaceId, `d-${suffix}`)).identity?.tenantId === `t-${suffix}`,
+          "load returned a twin",
+        );
+        const open = parseDraft(await store.findOpenDraft(workspaceId, `t-${suffix}`));
+        check(open.id === `d-${suffix}` && open.workspaceId === workspaceId, "findOpenDraft returned a twin");
+        const record = (await store.loadIdempotency(workspaceId, `k-${suffix}`)) as {
+          draftId?: unknown;
+          workspaceId?: unknown;
+        } | null;
+        check(
+          record?.draftId === `d-${suffix}` && record.workspaceId === workspaceId,
+          "loadIdempotency returned a twin",
+        );
+      }
+      const listed = (await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId);
+      check(
+        JSON.stringify(listed) === JSON.stringify([wy]),
+        `list of a look-alike workspace returned ${JSON.stringify(listed)}`,
+      );
+    }
+  });
+
   it("gives one draft to concurrent creates with the same idempotency key, replays to the others", async () => {
     const engine = engineOf();
     for (const input of [
