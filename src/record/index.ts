@@ -10,3 +10,4 @@ export * from "./errors.js";
 export * from "./issues.js";
 export * from "./audit.js";
 export * from "./object.js";
+export * from "./outbox.js";

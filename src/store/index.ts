@@ -6,6 +6,7 @@
  * May import: vocabulary/, record/ and lifecycle/ (the codec). Never a driver, never engine/.
  */
 export * from "./port.js";
+export * from "./outbox.js";
 export * from "./cursor.js";
 export * from "./sql.js";
 export * from "./json.js";

@@ -6,6 +6,7 @@
  */
 import { ValidationError, type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
+import type { OutboxEntries } from "./outbox.js";
 
 /**
  * What a compare-and-set commit or an insert reports when it did not write. Nothing at all was
@@ -84,6 +85,12 @@ export interface CommitInput {
   readonly events: readonly AuditEvent[];
   /** The idempotency record to store in the same transaction, if the caller sent a key. */
   readonly idempotency: IdempotencyRecord | null;
+  /**
+   * Outbox entries written in the same transaction (`run.requested` for each run the command
+   * started, `run.cancelled` for each it superseded), each as a new pending record (see
+   * `newOutboxState`). Absent or empty: none. Written together with the record or not at all.
+   */
+  readonly outbox?: OutboxEntries;
 }
 
 /** Options of {@link DraftStore.list}. */

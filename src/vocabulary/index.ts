@@ -11,3 +11,4 @@ export * from "./run.js";
 export * from "./reason.js";
 export * from "./capability.js";
 export * from "./blocker.js";
+export * from "./outbox.js";
