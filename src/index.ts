@@ -45,6 +45,7 @@ export {
   type Blocker,
   type OverridableBlockerCode,
 } from "./vocabulary/blocker.js";
+export { OutboxKind, OutboxStatus, RunStartPolicy, type RunCheckpoint } from "./vocabulary/outbox.js";
 
 // record
 export {
@@ -111,6 +112,7 @@ export {
   ConfigurationError,
   StoreError,
   UnknownRunError,
+  RunActiveError,
   type ValidationIssue,
   type ValidationTarget,
   type ErrorData,
@@ -211,6 +213,25 @@ export {
   type ParsedCreateDraftInput,
 } from "./commands/create.js";
 export { lifecycleTransitions } from "./commands/transitions.js";
+export {
+  RecordVerificationProgressCommandSchema,
+  RecordBootstrapProgressCommandSchema,
+  ExpireRunCommandSchema,
+  type RecordVerificationProgressCommand,
+  type RecordBootstrapProgressCommand,
+  type ExpireRunCommand,
+} from "./commands/run-reports.js";
+export {
+  OutboxEntrySchema,
+  OutboxRecordSchema,
+  RunCheckpointSchema,
+  PercentSchema,
+  MAX_OUTBOX_ERROR_LENGTH,
+  newOutboxState,
+  type OutboxEntry,
+  type OutboxRecord,
+  type RunProgress,
+} from "./record/outbox.js";
 
 // engine
 export { createOnboardingEngine, type OnboardingEngine, type RuntimeCommand } from "./engine/engine.js";
@@ -232,6 +253,12 @@ export type {
   ReadOptions,
   DraftPage,
 } from "./engine/types.js";
+export {
+  DEFAULT_RUN_LEASE_MS,
+  type ExpireStuckRunsOptions,
+  type ExpireStuckRunsReport,
+  type ExpiredRun,
+} from "./engine/runs-api.js";
 
 // store port
 export {
@@ -245,6 +272,20 @@ export {
   type ListOptions,
   type ListPage,
 } from "./store/port.js";
+export type {
+  OutboxStore,
+  OutboxEntries,
+  OutboxSettlement,
+  OutboxEntryRef,
+  OutboxPage,
+  ClaimOutboxInput,
+  SettleOutboxInput,
+  ReleaseOutboxInput,
+  ListOutboxOptions,
+  RunProgressInput,
+  FindStaleRunsInput,
+  SettleRunsInput,
+} from "./store/outbox.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
 export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";

@@ -197,6 +197,12 @@ export function checkEngineOptions(options: unknown): void {
   if (options["ids"] !== undefined) checkMethods(options["ids"], "ids", ID_METHODS);
   checkPolicy(options["policy"]);
   checkRetry(options["retry"]);
+  checkNumber(
+    options["runLeaseMs"],
+    "runLeaseMs",
+    (n) => Number.isInteger(n) && n >= 1 && n <= 2_147_483_647,
+    "a positive integer number of milliseconds",
+  );
 }
 
 /**

@@ -265,6 +265,20 @@ export const ERROR_CATALOG = {
       commandType: z.string(),
     },
   }),
+  /** 409: a start with policy `reject` while a run is active (`RunActiveError`). */
+  run_active: defineError({
+    status: 409,
+    title: "A run is already active",
+    problem: "RunActive",
+    data: {
+      /** The draft. */
+      draftId: DraftId,
+      /** The start command (`start_verification` or `start_bootstrap`). */
+      commandType: z.string(),
+      /** The active runs that refused the start. */
+      runIds: z.array(z.string()),
+    },
+  }),
   /** 409: an idempotency key reused for another command (`IdempotencyKeyReuseError`). */
   idempotency_key_reuse: defineError({
     status: 409,

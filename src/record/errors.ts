@@ -345,6 +345,24 @@ export class UnknownRunError extends OnboardingError {
   }
 }
 
+/** The public fields of a {@link RunActiveError} (declared in {@link ERROR_CATALOG}). */
+export interface RunActiveError extends ErrorData<"run_active"> {}
+/**
+ * A `start_verification` / `start_bootstrap` with policy `reject` found a current run of the same
+ * checkpoint (or operation) queued or running.
+ */
+export class RunActiveError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = "run_active" as const;
+  declare readonly code: typeof ErrorCode.RunActive;
+
+  /** @param draftId draft @param commandType the start @param runIds the active runs */
+  constructor(draftId: string, commandType: string, runIds: readonly string[]) {
+    super(ErrorCode.RunActive, `${commandType}: draft ${draftId} has active runs ${runIds.join(", ")}`);
+    carry(this, { draftId, commandType, runIds: [...runIds] });
+  }
+}
+
 /** The public fields of an {@link OpenDraftExistsError} (declared in {@link ERROR_CATALOG}). */
 export interface OpenDraftExistsError extends ErrorData<"open_draft_exists"> {}
 /** The tenant already has an open (non-terminal) draft in this workspace. */
