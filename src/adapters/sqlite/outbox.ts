@@ -6,10 +6,13 @@
  * May import: record/, store/ and better-sqlite3 *types*. Never a driver at run time, never engine/.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { MAX_OUTBOX_ERROR_LENGTH, ValidationError, type OutboxEntry } from "../../record/index.js";
+import { MAX_OUTBOX_ERROR_LENGTH, type OutboxEntry } from "../../record/index.js";
 import {
-  encodeCursor,
-  listCursor,
+  checkOutboxLimit,
+  compareOutboxOrder,
+  encodeOutboxCursor,
+  outboxCursor,
+  type OutboxCursorPosition,
   type ClaimOutboxInput,
   type ListOutboxOptions,
   type OutboxEntryRef,
@@ -20,10 +23,6 @@ import {
   type SettleOutboxInput,
 } from "../../store/index.js";
 import type { SqliteTableNames } from "./schema.js";
-
-const MAX_CLAIM = 1000;
-const MAX_LIST = 500;
-const MAX_STALE = 1000;
 
 /** An outbox row as SQLite returns it (snake_case columns). */
 interface OutboxRow {
@@ -81,49 +80,14 @@ function recordOf(row: OutboxRow): Record<string, unknown> {
   };
 }
 
-/** Keyset order of claims and listings: (createdAt, workspaceId, entryId), compared as text. */
+/** The keyset position of a row: (createdAt, workspaceId, entryId). */
+function positionOf(row: OutboxRow): OutboxCursorPosition {
+  return { createdAt: row.created_at, workspaceId: row.workspace_id, entryId: row.entry_id };
+}
+
+/** Claim order, in process (`RETURNING` gives rows in no particular order). */
 function byCreated(a: OutboxRow, b: OutboxRow): number {
-  return (
-    compareText(a.created_at, b.created_at) ||
-    compareText(a.workspace_id, b.workspace_id) ||
-    compareText(a.entry_id, b.entry_id)
-  );
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function checkLimit(limit: number, max: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new ValidationError("options", [
-      { code: "too_big", path: ["limit"], message: `limit must be an integer from 1 to ${max}, got ${String(limit)}` },
-    ]);
-  }
-}
-
-function invalidCursor(): never {
-  throw new ValidationError("options", [{ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }]);
-}
-
-/** The position a `listOutbox` cursor names: the shared two-part cursor, its id the (workspace, entry) pair. */
-function outboxCursor(cursor: string | null | undefined): readonly [string, string, string] | null {
-  const position = listCursor(cursor);
-  if (position === null) return null;
-  let pair: unknown;
-  try {
-    pair = JSON.parse(position.id);
-  } catch {
-    return invalidCursor();
-  }
-  if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") {
-    return invalidCursor();
-  }
-  return [position.createdAt, pair[0], pair[1]];
-}
-
-function cursorAfter(row: OutboxRow): string {
-  return encodeCursor({ createdAt: row.created_at, id: JSON.stringify([row.workspace_id, row.entry_id]) });
+  return compareOutboxOrder(positionOf(a), positionOf(b));
 }
 
 /** A settlement's error as stored: at most `MAX_OUTBOX_ERROR_LENGTH` characters. */
@@ -269,7 +233,7 @@ export class SqliteOutbox {
     return input.entries.length === 0 ? 0 : this.#releaseTx.immediate(input);
   }
 
-  list(options: ListOutboxOptions, after: readonly [string, string, string] | null): OutboxPage {
+  list(options: ListOutboxOptions, after: OutboxCursorPosition | null): OutboxPage {
     const where: string[] = [];
     const params: unknown[] = [];
     if (options.status !== undefined) {
@@ -282,7 +246,7 @@ export class SqliteOutbox {
     }
     if (after !== null) {
       where.push("(created_at, workspace_id, entry_id) > (?, ?, ?)");
-      params.push(...after);
+      params.push(after.createdAt, after.workspaceId, after.entryId);
     }
     const key = `list:${where.join(" AND ")}`;
     const sql =
@@ -293,7 +257,7 @@ export class SqliteOutbox {
     const last = page[page.length - 1];
     return {
       entries: page.map(recordOf),
-      nextCursor: rows.length > options.limit && last !== undefined ? cursorAfter(last) : null,
+      nextCursor: rows.length > options.limit && last !== undefined ? encodeOutboxCursor(positionOf(last)) : null,
     };
   }
 
@@ -324,19 +288,20 @@ export class SqliteOutbox {
 export type SqliteOutboxRunner = <T>(operation: string, fn: (outbox: SqliteOutbox) => T) => Promise<T>;
 
 /**
- * The `OutboxStore` methods of the SQLite store, over the store's own runner. Arguments are
- * checked here (limits, cursors); everything else is one statement or one transaction.
+ * The `OutboxStore` methods of the SQLite store, over the store's own runner. Limits and cursors
+ * are read with the shared `checkOutboxLimit` / `outboxCursor`; everything else is one statement
+ * or one transaction.
  */
 export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore {
   return {
     async claimOutbox(input) {
-      checkLimit(input.limit, MAX_CLAIM);
+      checkOutboxLimit("claimOutbox", input.limit);
       return run("claimOutbox", (outbox) => outbox.claim(input));
     },
     settleOutbox: (input) => run("settleOutbox", (outbox) => outbox.settle(input)),
     releaseOutbox: (input) => run("releaseOutbox", (outbox) => outbox.release(input)),
     async listOutbox(options) {
-      checkLimit(options.limit, MAX_LIST);
+      checkOutboxLimit("listOutbox", options.limit);
       const after = outboxCursor(options.cursor);
       return run("listOutbox", (outbox) => outbox.list(options, after));
     },
@@ -345,7 +310,7 @@ export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore {
     listRunRecords: (workspaceId, draftId) =>
       run("listRunRecords", (outbox) => outbox.runRecords(workspaceId, draftId)),
     async findStaleRuns(input) {
-      checkLimit(input.limit, MAX_STALE);
+      checkOutboxLimit("findStaleRuns", input.limit);
       return run("findStaleRuns", (outbox) => outbox.staleRuns(input.before, input.limit));
     },
     settleRuns: (input) => run("settleRuns", (outbox) => outbox.settleRuns(input.workspaceId, input.runIds, input.at)),
