@@ -297,21 +297,7 @@ export {
   DEFAULT_DOCUMENT_CACHE_SIZE,
   type DraftDocumentCache,
 } from "./store/document-cache.js";
-// outbox half of the store port (issue 11)
-export type {
-  OutboxStore,
-  ClaimOutboxInput,
-  OutboxSettlement,
-  SettleOutboxInput,
-  OutboxEntryRef,
-  ReleaseOutboxInput,
-  ListOutboxOptions,
-  OutboxPage,
-  RunProgressInput,
-  FindStaleRunsInput,
-  SettleRunsInput,
-  OutboxEntries,
-} from "./store/outbox.js";
+// outbox paging helpers for adapters (issue 11)
 export {
   OUTBOX_LIMITS,
   checkOutboxLimit,
@@ -320,12 +306,3 @@ export {
   outboxCursor,
   type OutboxCursorPosition,
 } from "./store/outbox-paging.js";
-export {
-  OutboxEntrySchema,
-  OutboxRecordSchema,
-  newOutboxState,
-  MAX_OUTBOX_ERROR_LENGTH,
-  type OutboxEntry,
-  type OutboxRecord,
-} from "./record/outbox.js";
-export { OutboxKind, OutboxStatus } from "./vocabulary/outbox.js";
