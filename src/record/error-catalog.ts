@@ -191,6 +191,20 @@ export const ERROR_CATALOG = {
       actualVersion: z.int(),
       /** The strong ETag of the current version: reload the draft, then retry with it in `If-Match`. */
       currentETag: z.string(),
+      /**
+       * Who made the change the request missed: the actor, the command, and whether it was a
+       * background worker's report (`record_*_result`, `expire_run`); `null` when unknown.
+       */
+      changedBy: z.nullable(
+        z.object({
+          /** The actor of the commit that produced the current version. */
+          actorId: z.string(),
+          /** Its command type. */
+          commandType: z.string(),
+          /** Whether it was a background worker's report rather than an operator's command. */
+          worker: z.boolean(),
+        }),
+      ),
     },
     // The ETag of the error's current draft; the draft itself stays on the server (the engine
     // checks versions before authorization, so it could reach a caller without `view`).

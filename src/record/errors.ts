@@ -198,13 +198,21 @@ export class VersionConflictError extends OnboardingError {
   /** The draft as currently stored (server-side only: its problem carries `currentETag` instead). */
   readonly current: OnboardingDraft;
 
-  /** @param expectedVersion the caller's version @param current the stored draft */
-  constructor(expectedVersion: number, current: OnboardingDraft) {
+  /**
+   * @param expectedVersion the caller's version @param current the stored draft
+   * @param changedBy who made the current version, when known
+   */
+  constructor(
+    expectedVersion: number,
+    current: OnboardingDraft,
+    changedBy: ErrorData<"version_conflict">["changedBy"] = null,
+  ) {
+    const by = changedBy === null ? "someone else" : changedBy.worker ? "a background worker" : changedBy.actorId;
     super(
       ErrorCode.VersionConflict,
-      `Draft ${current.id} is at version ${current.version}, not ${expectedVersion}: it was changed by someone else`,
+      `Draft ${current.id} is at version ${current.version}, not ${expectedVersion}: it was changed by ${by}`,
     );
-    carry(this, { expectedVersion, actualVersion: current.version });
+    carry(this, { expectedVersion, actualVersion: current.version, changedBy });
     this.current = current;
   }
 }
