@@ -120,6 +120,11 @@ export function isProgressCommand(command: Command): command is ProgressCommand 
   return COMMANDS[command.type].progress === true;
 }
 
+/** Whether a command type (as an audit entry names it) is a background worker's report. */
+export function isWorkerCommandType(type: string): boolean {
+  return Object.hasOwn(COMMANDS, type) && COMMANDS[type as CommandType].worker;
+}
+
 /** Whether a command is a background worker's report. */
 export function isWorkerCommand(command: Command): command is WorkerCommand {
   return COMMANDS[command.type].worker;

@@ -9,6 +9,7 @@ import {
   UnknownRunError,
   ValidationError,
   VersionConflictError,
+  AuditEventSchema,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -21,6 +22,7 @@ import {
   commandFingerprint,
   isProgressCommand,
   isWorkerCommand,
+  isWorkerCommandType,
   parseCommand,
   requiredCapabilities,
   type Command,
@@ -272,7 +274,26 @@ async function conflict<TActor extends Actor>(
       state: current.lifecycle.state,
     }),
   ]);
-  throw new VersionConflictError(expectedVersion, current);
+  throw new VersionConflictError(expectedVersion, current, await changeOf(ctx, current));
+}
+
+/**
+ * Who made the draft's current version, from its committed audit entry: an operator or a
+ * background worker (its report bumped the version a page was based on). `null` when the trail
+ * does not say (a version written by `create`, or entries that fail validation).
+ */
+async function changeOf<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  current: OnboardingDraft,
+): Promise<{ actorId: string; commandType: string; worker: boolean } | null> {
+  const entries = await ctx.store.listAudit(current.workspaceId, current.id);
+  for (let i = entries.length - 1; i >= 0; i -= 1) {
+    const parsed = AuditEventSchema.safeParse(entries[i]);
+    if (!parsed.success || parsed.data.kind !== "committed" || parsed.data.toVersion !== current.version) continue;
+    const { actorId, commandType } = parsed.data;
+    return { actorId, commandType, worker: isWorkerCommandType(commandType) };
+  }
+  return null;
 }
 
 /** A rejected compare-and-set on a loaded draft: go round again, or end with the error. */
