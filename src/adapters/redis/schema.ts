@@ -24,6 +24,7 @@
  */
 import { ConfigurationError } from "../../record/index.js";
 import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js";
+import { COMMIT_OUTBOX_CHECK, COMMIT_OUTBOX_WRITE } from "./outbox-schema.js";
 
 // ---- key layout ---------------------------------------------------------------------------
 
@@ -243,6 +244,8 @@ if moving and tenant ~= "" then
   local holder = redis.call("HGET", openKey, tenant)
   if holder and holder ~= draftId then return {"open_draft_exists", holder} end
 end
+-- outbox entries: none of their ids may exist yet
+${COMMIT_OUTBOX_CHECK}
 -- writes
 redis.call("HSET", draftKey, "doc", doc, "v", version, "state", state, "ca", createdAt, "open", tenant)
 if moving then
@@ -261,6 +264,7 @@ if oldMember ~= newMember or oldStateKey ~= newStateKey then
   redis.call("ZREM", oldStateKey, oldMember)
   redis.call("ZADD", newStateKey, 0, newMember)
 end
+${COMMIT_OUTBOX_WRITE}
 ${WRITE_TAIL}
 `;
 
