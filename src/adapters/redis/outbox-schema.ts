@@ -22,11 +22,14 @@
  * Cross-workspace methods. Redis Cluster cannot run one script over every workspace's slot, so
  * `claimOutbox`, `listOutbox` (without `workspaceId`) and `findStaleRuns` walk the registry
  * `{<prefix>:outbox}:workspaces` (a SET of workspace ids, added to before the first commit that
- * writes a workspace's entries, never removed) and run one script per workspace. Their order is
- * (createdAt, entryId) WITHIN a workspace; `claimOutbox` visits workspaces round-robin (so one busy
- * workspace cannot starve the others) instead of the global (createdAt, workspaceId, entryId)
- * order, while `listOutbox` and `findStaleRuns` merge the per-workspace results into the global
- * order.
+ * writes a workspace's entries, never removed) and run one script per workspace, at most 8 at a
+ * time. `claimOutbox` keeps the global (createdAt, workspaceId, entryId) order in two steps: every
+ * workspace's script names its oldest claimable entries (`peek`), the adapter picks the oldest
+ * `limit` of all, then claims those in their workspaces (`take`); entries another claimer took
+ * in between are skipped and the claim tries again (3 rounds at most). `listOutbox` and
+ * `findStaleRuns` merge the per-workspace results into the global order. The cost of these three
+ * methods grows with the number of workspaces that ever had an entry (one script per workspace
+ * per call).
  *
  * May import: nothing but node built-ins. Never a driver at runtime, never engine/.
  */
@@ -175,14 +178,17 @@ export const COMMIT_OUTBOX_WRITE = `for e = 0, obCount - 1 do
 end`;
 
 /**
- * Claims up to `limit` pending entries of one workspace. ARGV: owner, now (epoch ms), leaseUntil
- * (text), leaseUntil (epoch ms), limit. First moves every entry of `wait` whose time has come to
- * `ready`, then takes `ready` in (createdAt, entryId) order, skipping any that is not claimable
- * at `now` (possible only when claimers' clocks disagree): sets the lease, counts an attempt and
- * puts the entry back in `wait` until its lease ends. Returns the claimed records.
+ * Claims pending entries of one workspace. ARGV: owner, now (epoch ms), leaseUntil (text),
+ * leaseUntil (epoch ms), limit, mode, then (mode `take`) listing members. First moves every entry
+ * of `wait` whose time has come to `ready`. Then, by mode: `first` claims the first `limit`
+ * claimable entries of `ready` in (createdAt, entryId) order and returns their records; `peek`
+ * returns those entries' listing members without claiming them; `take` claims the given members
+ * that are still claimable and returns their records. An entry of `ready` that is not claimable
+ * at `now` (possible only when claimers' clocks disagree) is skipped. A claim sets the lease,
+ * counts an attempt and puts the entry back in `wait` until its lease ends.
  */
 export const CLAIM_OUTBOX_SCRIPT = `${PRELUDE}
-local owner, now, untilText, untilMs, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local owner, now, untilText, untilMs, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local due = redis.call("ZRANGEBYSCORE", K["wait"], "-inf", ARGV[2])
 for i = 1, #due, 500 do
   local args = {}
@@ -190,24 +196,42 @@ for i = 1, #due, 500 do
   redis.call("ZADD", K["ready"], unpack(args))
 end
 if #due > 0 then redis.call("ZREMRANGEBYSCORE", K["wait"], "-inf", ARGV[2]) end
+-- the entry id and availableAt (ms) of a member of ready that is claimable at now, or nil
+local function claimable(m)
+  local id = string.sub(m, string.find(m, "\0", 1, true) + 1)
+  local availMs = tonumber(redis.call("HGET", K["availableMs"], id))
+  local held = redis.call("HGET", K["leaseUntilMs"], id)
+  if availMs <= now and (not held or tonumber(held) <= now) then return id, availMs end
+  return nil
+end
+local function take(m, id, availMs)
+  redis.call("ZREM", K["ready"], m)
+  redis.call("HSET", K["leaseOwner"], id, owner)
+  redis.call("HSET", K["leaseUntil"], id, untilText)
+  redis.call("HSET", K["leaseUntilMs"], id, untilMs)
+  redis.call("HINCRBY", K["attempts"], id, 1)
+  redis.call("ZADD", K["wait"], math.max(availMs, untilMs), m)
+  return record(id)
+end
 local out = {}
+if mode == "take" then
+  for i = 7, #ARGV do
+    local m = ARGV[i]
+    if redis.call("ZSCORE", K["ready"], m) then
+      local id, availMs = claimable(m)
+      if id then out[#out + 1] = take(m, id, availMs) end
+    end
+  end
+  return out
+end
 local from = "-"
 while #out < limit do
   local batch = redis.call("ZRANGEBYLEX", K["ready"], from, "+", "LIMIT", 0, limit - #out)
   if #batch == 0 then break end
   for _, m in ipairs(batch) do
-    local id = string.sub(m, string.find(m, "\\0", 1, true) + 1)
-    local availMs = tonumber(redis.call("HGET", K["availableMs"], id))
-    local held = redis.call("HGET", K["leaseUntilMs"], id)
-    local heldMs = held and tonumber(held) or -math.huge
-    if availMs <= now and heldMs <= now then
-      redis.call("ZREM", K["ready"], m)
-      redis.call("HSET", K["leaseOwner"], id, owner)
-      redis.call("HSET", K["leaseUntil"], id, untilText)
-      redis.call("HSET", K["leaseUntilMs"], id, untilMs)
-      redis.call("HINCRBY", K["attempts"], id, 1)
-      redis.call("ZADD", K["wait"], math.max(availMs, untilMs), m)
-      out[#out + 1] = record(id)
+    local id, availMs = claimable(m)
+    if id then
+      if mode == "peek" then out[#out + 1] = m else out[#out + 1] = take(m, id, availMs) end
     end
     from = "(" .. m
   end

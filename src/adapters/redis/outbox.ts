@@ -10,9 +10,11 @@
 import { createHash } from "node:crypto";
 import { ValidationError, type OutboxEntry } from "../../record/index.js";
 import {
-  encodeCursor,
-  listCursor,
+  checkOutboxLimit,
+  encodeOutboxCursor,
+  outboxCursor,
   parseStoredJson,
+  type OutboxCursorPosition,
   type ClaimOutboxInput,
   type ListOutboxOptions,
   type OutboxPage,
@@ -74,12 +76,6 @@ const STATUSES: readonly string[] = Object.values(OutboxStatus);
 
 function invalid(path: string, message: string): ValidationError {
   return new ValidationError("options", [{ code: "invalid_value", path: [path], message }]);
-}
-
-function checkLimit(limit: number, max: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
-    throw invalid("limit", `limit must be a whole number from 1 to ${max}, got ${String(limit)}`);
-  }
 }
 
 /** Epoch milliseconds of a timestamp (a sorted-set score); `ValidationError` when it is none. */
@@ -146,8 +142,11 @@ function records(reply: unknown): Record<string, unknown>[] {
   return Array.isArray(reply) ? reply.map(decodeRecord) : [];
 }
 
-type Row = Record<string, unknown>;
-const text = (row: Row, field: string): string => (typeof row[field] === "string" ? row[field] : "");
+type Row = Readonly<Record<string, unknown>>;
+const text = (row: Row, field: string): string => {
+  const value = row[field];
+  return typeof value === "string" ? value : "";
+};
 
 /** (createdAt, workspaceId, entryId) order. */
 function byListingOrder(a: Row, b: Row): number {
@@ -192,26 +191,15 @@ async function mapBounded<T, R>(items: readonly T[], width: number, body: (item:
   return results;
 }
 
-/** The listing cursor's (createdAt, workspaceId, entryId); `ValidationError` for a foreign one. */
-function outboxCursor(cursor: string | null | undefined): readonly [string, string, string] | null {
-  const position = listCursor(cursor);
-  if (position === null) return null;
-  const cut = position.id.indexOf("\u0000");
-  if (cut < 0) {
-    throw new ValidationError("options", [{ code: "invalid_cursor", path: ["cursor"], message: "malformed cursor" }]);
-  }
-  return [position.createdAt, position.id.slice(0, cut), position.id.slice(cut + 1)];
-}
-
 /**
  * The ZRANGEBYLEX start, in a workspace's listing, of the records after the cursor's position in
  * the global (createdAt, workspaceId, entryId) order. Members are `<createdAt>\0<entryId>`;
  * timestamps hold neither U+0000 nor U+0001.
  */
-function listStart(workspaceId: string, position: readonly [string, string, string] | null): string {
+function listStart(workspaceId: string, position: OutboxCursorPosition | null): string {
   if (position === null) return "-";
-  const [createdAt, cursorWorkspace, entryId] = position;
-  const order = compareBytes(workspaceId, cursorWorkspace);
+  const { createdAt, entryId } = position;
+  const order = compareBytes(workspaceId, position.workspaceId);
   if (order > 0) return `[${createdAt}\u0000`;
   if (order === 0) return `(${createdAt}\u0000${entryId}`;
   return `[${createdAt}\u0001`;
@@ -263,9 +251,6 @@ export function appendOutboxArgs(
 
 // ---- the methods -----------------------------------------------------------------------------
 
-const CLAIM_MAX = 1000;
-const LIST_MAX = 500;
-const STALE_MAX = 1000;
 /** How many workspaces the listing walks read at once. */
 const WALK_WIDTH = 8;
 
@@ -291,7 +276,6 @@ export function createRedisOutbox(ctx: RedisOutboxContext): RedisOutbox {
       const ids = (Array.isArray(reply) ? reply.map(asText) : []).filter((id): id is string => id !== null);
       return ids.sort(compareBytes);
     },
-    turn: 0,
   };
 
   return {
@@ -351,8 +335,6 @@ export function createRedisOutbox(ctx: RedisOutboxContext): RedisOutbox {
 interface Walk {
   workspaces(): Promise<string[]>;
   inWorkspace(script: RedisScript, workspaceId: string, args: readonly (string | number)[]): Promise<unknown>;
-  /** The round-robin start of the next claim. */
-  turn: number;
 }
 
 function settlementArgs(s: OutboxSettlement): (string | number)[] {
@@ -368,28 +350,58 @@ function settlementArgs(s: OutboxSettlement): (string | number)[] {
   }
 }
 
+/** A claimable entry a workspace's `peek` named: its listing member and sort keys. */
+type Candidate = {
+  readonly workspaceId: string;
+  readonly member: string;
+  readonly createdAt: string;
+  readonly entryId: string;
+};
+
+function candidates(workspaceId: string, reply: unknown): Candidate[] {
+  const members = (Array.isArray(reply) ? reply.map(asText) : []).filter((m): m is string => m !== null);
+  return members.map((member) => {
+    const cut = member.indexOf("\u0000");
+    return { workspaceId, member, createdAt: member.slice(0, cut), entryId: member.slice(cut + 1) };
+  });
+}
+
+const CLAIM_ROUNDS = 3;
+
 /**
- * Claims workspace by workspace, starting one further round the registry on every call, until
- * `limit` records are claimed or every workspace was asked. Returns them in listing order.
+ * Claims the oldest claimable entries over every workspace, in the global (createdAt,
+ * workspaceId, entryId) order: each workspace names its oldest `limit` (peek), the oldest `limit`
+ * of all are claimed in their workspaces (take). Entries another claimer took in between are
+ * skipped; then the claim tries again for the rest (at most 3 rounds). One workspace: one script.
  */
 async function claim(walk: Walk, input: ClaimOutboxInput): Promise<readonly unknown[]> {
-  checkLimit(input.limit, CLAIM_MAX);
-  const nowMs = epochMs(input.now, "now");
-  const untilMs = epochMs(input.leaseUntil, "leaseUntil");
+  checkOutboxLimit("claimOutbox", input.limit);
+  const lease = [input.owner, epochMs(input.now, "now"), input.leaseUntil, epochMs(input.leaseUntil, "leaseUntil")];
   const workspaces = await walk.workspaces();
-  const start = workspaces.length === 0 ? 0 : walk.turn % workspaces.length;
-  walk.turn = (walk.turn + 1) % Number.MAX_SAFE_INTEGER;
+  if (workspaces.length === 1) {
+    return records(await walk.inWorkspace(S.claim, workspaces[0] as string, [...lease, input.limit, "first"]));
+  }
   const claimed: Row[] = [];
-  for (let i = 0; i < workspaces.length && claimed.length < input.limit; i += 1) {
-    const workspaceId = workspaces[(start + i) % workspaces.length] as string;
-    const args = [input.owner, nowMs, input.leaseUntil, untilMs, input.limit - claimed.length];
-    for (const record of records(await walk.inWorkspace(S.claim, workspaceId, args))) claimed.push(record);
+  for (let round = 0; round < CLAIM_ROUNDS && claimed.length < input.limit; round += 1) {
+    const want = input.limit - claimed.length;
+    const named = await mapBounded(workspaces, WALK_WIDTH, async (workspaceId) =>
+      candidates(workspaceId, await walk.inWorkspace(S.claim, workspaceId, [...lease, want, "peek"])),
+    );
+    const chosen = named.flat().sort(byListingOrder).slice(0, want);
+    if (chosen.length === 0) break;
+    const groups = [...groupBy(chosen)];
+    const taken = await mapBounded(groups, WALK_WIDTH, async ([workspaceId, group]) =>
+      records(await walk.inWorkspace(S.claim, workspaceId, [...lease, want, "take", ...group.map((c) => c.member)])),
+    );
+    const got = taken.flat();
+    claimed.push(...got);
+    if (got.length === chosen.length) break; // nobody took any in between: these were the oldest
   }
   return claimed.sort(byListingOrder);
 }
 
 async function list(walk: Walk, options: ListOutboxOptions): Promise<OutboxPage> {
-  checkLimit(options.limit, LIST_MAX);
+  checkOutboxLimit("listOutbox", options.limit);
   const status = options.status ?? "";
   if (status !== "" && !STATUSES.includes(status)) throw invalid("status", `unknown outbox status ${status}`);
   const position = outboxCursor(options.cursor);
@@ -402,16 +414,17 @@ async function list(walk: Walk, options: ListOutboxOptions): Promise<OutboxPage>
   const last = entries[entries.length - 1];
   const nextCursor =
     merged.length > options.limit && last !== undefined
-      ? encodeCursor({
+      ? encodeOutboxCursor({
           createdAt: text(last, "createdAt"),
-          id: `${text(last, "workspaceId")}\u0000${text(last, "entryId")}`,
+          workspaceId: text(last, "workspaceId"),
+          entryId: text(last, "entryId"),
         })
       : null;
   return { entries, nextCursor };
 }
 
 async function findStale(walk: Walk, before: string, limit: number): Promise<readonly unknown[]> {
-  checkLimit(limit, STALE_MAX);
+  checkOutboxLimit("findStaleRuns", limit);
   const beforeMs = epochMs(before, "before");
   const workspaces = await walk.workspaces();
   const found = await mapBounded(workspaces, WALK_WIDTH, async (workspaceId) =>
