@@ -34,7 +34,8 @@ function parseArgument<T>(schema: z.ZodMiniType<T>, value: unknown): T {
 /** Validates a record a store listed: the schema, the dead status, the workspace asked for. */
 function checkListed(raw: unknown, workspaceId: string | undefined): OutboxRecord {
   const result = safeParseWithMessages(OutboxRecordSchema, raw);
-  const id = typeof (raw as { entryId?: unknown } | null)?.entryId === "string" ? (raw as { entryId: string }).entryId : null;
+  const id =
+    typeof (raw as { entryId?: unknown } | null)?.entryId === "string" ? (raw as { entryId: string }).entryId : null;
   if (!result.success) throw new CorruptRecordError(toValidationIssues(result.issues), id);
   const record = result.data;
   if (record.status !== "dead" || (workspaceId !== undefined && record.workspaceId !== workspaceId)) {

@@ -27,11 +27,18 @@ function checkClaimed(config: ResolvedDispatcherOptions, raw: readonly unknown[]
   const records: OutboxRecord[] = [];
   for (const item of raw) {
     const result = safeParseWithMessages(OutboxRecordSchema, item);
-    const id = typeof (item as { entryId?: unknown } | null)?.entryId === "string" ? (item as { entryId: string }).entryId : null;
+    const id =
+      typeof (item as { entryId?: unknown } | null)?.entryId === "string"
+        ? (item as { entryId: string }).entryId
+        : null;
     if (!result.success) {
       report(config, new CorruptRecordError(toValidationIssues(result.issues), id));
     } else if (result.data.leaseOwner !== config.owner || result.data.status !== "pending") {
-      const issue = { code: "custom", path: ["leaseOwner"], message: "claimOutbox returned an entry not leased to this dispatcher" };
+      const issue = {
+        code: "custom",
+        path: ["leaseOwner"],
+        message: "claimOutbox returned an entry not leased to this dispatcher",
+      };
       report(config, new CorruptRecordError([issue], id));
     } else {
       records.push(result.data);

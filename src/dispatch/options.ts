@@ -73,12 +73,16 @@ function checkStore(store: unknown): void {
 
 function checkBackoff(backoff: unknown): void {
   if (backoff === undefined) return;
-  if (!isRecord(backoff)) throw new ConfigurationError("backoff", `backoff must be an object, got ${describe(backoff)}`);
+  if (!isRecord(backoff))
+    throw new ConfigurationError("backoff", `backoff must be an object, got ${describe(backoff)}`);
   checkInteger(backoff["baseMs"], "backoff.baseMs", 0, 86_400_000);
   checkInteger(backoff["maxMs"], "backoff.maxMs", 0, 86_400_000);
   const { baseMs, maxMs } = backoff;
   if (typeof baseMs === "number" && typeof maxMs === "number" && maxMs < baseMs) {
-    throw new ConfigurationError("backoff.maxMs", `backoff.maxMs (${maxMs}) must not be below backoff.baseMs (${baseMs})`);
+    throw new ConfigurationError(
+      "backoff.maxMs",
+      `backoff.maxMs (${maxMs}) must not be below backoff.baseMs (${baseMs})`,
+    );
   }
   const jitter = backoff["jitter"];
   if (jitter !== undefined && typeof jitter !== "boolean") {
