@@ -67,10 +67,8 @@ async function loop(
  *
  * @example
  * ```ts
- * import { createMemoryStore } from "onboarding-lifecycle/adapters/memory";
- *
  * const dispatcher = createDispatcher({
- *   store: createMemoryStore(),
+ *   store, // any DraftStore: every adapter implements the outbox methods
  *   deliver: async (entry, { signal }) => {
  *     await fetch("https://queue.example/jobs", { method: "POST", body: JSON.stringify(entry), signal });
  *   },
