@@ -1,11 +1,21 @@
 /**
  * Test support for the dispatcher: a virtual clock with a sleep that only wakes when the test
- * advances time (no real sleeps, no timing assertions), and a small in-memory OutboxStore with
- * the contract's semantics plus fault injection (failing calls, latency on the virtual clock).
+ * advances time (no real sleeps, no timing assertions), and the store the tests hand the
+ * dispatcher: a small in-test fake of the outbox contract or the memory adapter, behind one
+ * wrapper with fault injection (failing calls, corrupt records, latency on the virtual clock).
  */
-import type { AuditEvent, DispatchStore } from "../../src/index.js";
+import { createMemoryStore, type MemoryStore } from "../../src/adapters/memory/index.js";
+import type { AuditEvent, DispatchStore, OnboardingDraft } from "../../src/index.js";
 import { newOutboxState, type OutboxEntry, type OutboxRecord } from "../../src/record/index.js";
-import type { OutboxSettlement } from "../../src/store/index.js";
+import type {
+  ClaimOutboxInput,
+  ListOutboxOptions,
+  OutboxEntryRef,
+  OutboxSettlement,
+  ReleaseOutboxInput,
+  SettleOutboxInput,
+} from "../../src/store/index.js";
+import { commitWithEntries, seedDraft } from "../../src/testing/conformance/outbox-support.js";
 
 interface Timer {
   readonly at: number;
@@ -63,13 +73,13 @@ export class VirtualTime {
   }
 
   /** Steps until `done()` holds; throws after `maxSteps`. */
-  async until(done: () => boolean, maxSteps = 10_000): Promise<void> {
+  async until(done: () => boolean | Promise<boolean>, maxSteps = 10_000): Promise<void> {
     for (let i = 0; i < maxSteps; i++) {
       await this.flush();
-      if (done()) return;
+      if (await done()) return;
       if (!(await this.step())) {
         await this.flush();
-        if (done()) return;
+        if (await done()) return;
         throw new Error("virtual time: nothing left to wait for and the condition does not hold");
       }
     }
@@ -115,45 +125,17 @@ export function entry(overrides: Partial<OutboxEntry> = {}): OutboxEntry {
 
 type Method = "claimOutbox" | "settleOutbox" | "releaseOutbox" | "listOutbox" | "requeueOutbox" | "appendAudit";
 
-/** A small in-memory outbox store with the contract's semantics, for the dispatcher tests. */
-export class FakeOutboxStore implements DispatchStore {
-  readonly records = new Map<string, OutboxRecord & { -readonly [K in keyof OutboxRecord]: OutboxRecord[K] }>();
+/** Which store the dispatcher runs on: the in-test fake below, or the real memory adapter. */
+export type Backing = "fake" | "memory";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The in-test fake: the contract's semantics over a Map, nothing else. */
+class FakeBacking {
+  readonly records = new Map<string, Mutable<OutboxRecord>>();
   readonly audits: AuditEvent[] = [];
-  readonly calls: Record<Method, number> = {
-    claimOutbox: 0,
-    settleOutbox: 0,
-    releaseOutbox: 0,
-    listOutbox: 0,
-    requeueOutbox: 0,
-    appendAudit: 0,
-  };
-  /** Calls of these methods that fail next (counts down). */
-  readonly failures = new Map<Method, number>();
-  /** Extra raw records `claimOutbox` returns once (to feed corrupt records). */
-  injectOnClaim: unknown[] = [];
 
-  constructor(private readonly latency?: { time: VirtualTime; ms: () => number }) {}
-
-  add(...entries: OutboxEntry[]): void {
-    for (const e of entries) this.records.set(key(e), { ...e, ...newOutboxState(e) });
-  }
-
-  get(e: { workspaceId: string; entryId: string }) {
-    return this.records.get(key(e));
-  }
-
-  private async enter(method: Method): Promise<void> {
-    this.calls[method] += 1;
-    if (this.latency !== undefined) await this.latency.time.sleep(this.latency.ms(), new AbortController().signal);
-    const left = this.failures.get(method) ?? 0;
-    if (left > 0) {
-      this.failures.set(method, left - 1);
-      throw new Error(`${method}: store unavailable`);
-    }
-  }
-
-  async claimOutbox(input: { owner: string; now: string; leaseUntil: string; limit: number }) {
-    await this.enter("claimOutbox");
+  claimOutbox(input: { owner: string; now: string; leaseUntil: string; limit: number }): unknown[] {
     const free = [...this.records.values()]
       .filter((r) => r.status === "pending" && r.availableAt <= input.now)
       .filter((r) => r.leaseUntil === null || r.leaseUntil <= input.now)
@@ -161,13 +143,10 @@ export class FakeOutboxStore implements DispatchStore {
       .slice(0, input.limit);
     for (const r of free)
       Object.assign(r, { leaseOwner: input.owner, leaseUntil: input.leaseUntil, attempts: r.attempts + 1 });
-    const injected = this.injectOnClaim;
-    this.injectOnClaim = [];
-    return [...free.map((r) => structuredClone(r)), ...injected];
+    return free.map((r) => structuredClone(r));
   }
 
-  async settleOutbox(input: { owner: string; at: string; settlements: readonly OutboxSettlement[] }) {
-    await this.enter("settleOutbox");
+  settleOutbox(input: { owner: string; at: string; settlements: readonly OutboxSettlement[] }): number {
     let changed = 0;
     for (const s of input.settlements) {
       const r = this.records.get(key(s));
@@ -181,8 +160,7 @@ export class FakeOutboxStore implements DispatchStore {
     return changed;
   }
 
-  async releaseOutbox(input: { owner: string; entries: readonly { workspaceId: string; entryId: string }[] }) {
-    await this.enter("releaseOutbox");
+  releaseOutbox(input: { owner: string; entries: readonly { workspaceId: string; entryId: string }[] }): number {
     let changed = 0;
     for (const ref of input.entries) {
       const r = this.records.get(key(ref));
@@ -193,8 +171,7 @@ export class FakeOutboxStore implements DispatchStore {
     return changed;
   }
 
-  async listOutbox(options: { status?: string; workspaceId?: string; limit: number; cursor?: string | null }) {
-    await this.enter("listOutbox");
+  listOutbox(options: { status?: string; workspaceId?: string; limit: number; cursor?: string | null }) {
     const all = [...this.records.values()]
       .filter((r) => options.status === undefined || r.status === options.status)
       .filter((r) => options.workspaceId === undefined || r.workspaceId === options.workspaceId)
@@ -205,17 +182,140 @@ export class FakeOutboxStore implements DispatchStore {
     return { entries: page.map((r) => structuredClone(r)), nextCursor: more ? key(page.at(-1)!) : null };
   }
 
-  async requeueOutbox(input: { workspaceId: string; entryId: string; at: string }) {
-    await this.enter("requeueOutbox");
+  requeueOutbox(input: { workspaceId: string; entryId: string; at: string }): boolean {
     const r = this.records.get(key(input));
     if (r === undefined || r.status !== "dead") return false;
     Object.assign(r, { status: "pending", attempts: 0, availableAt: input.at, leaseOwner: null, leaseUntil: null });
     return true;
   }
+}
+
+/**
+ * The store a test hands the dispatcher: the fake or the memory adapter, with call counts,
+ * injected failures, extra raw records on the next claim (corrupt ones), and optional latency on
+ * the virtual clock; plus ways to seed entries and read records and audit entries back.
+ */
+export class TestStore implements DispatchStore {
+  readonly calls: Record<Method, number> = {
+    claimOutbox: 0,
+    settleOutbox: 0,
+    releaseOutbox: 0,
+    listOutbox: 0,
+    requeueOutbox: 0,
+    appendAudit: 0,
+  };
+  /** Calls of these methods that fail next (counts down). */
+  readonly failures = new Map<Method, number>();
+  /** Extra raw records `claimOutbox` returns once (to feed corrupt records). */
+  injectOnClaim: unknown[] = [];
+  private readonly fake = new FakeBacking();
+  private readonly memory: MemoryStore | null;
+  private readonly drafts = new Map<string, OnboardingDraft>();
+
+  constructor(
+    readonly backing: Backing = "fake",
+    private readonly latency?: { time: VirtualTime; ms: () => number },
+  ) {
+    this.memory = backing === "memory" ? createMemoryStore() : null;
+  }
+
+  /** Writes the entries (on the memory store: with a commit of their draft); resolves to them as stored. */
+  async add(...entries: OutboxEntry[]): Promise<OutboxEntry[]> {
+    if (this.memory === null) {
+      for (const e of entries) this.fake.records.set(key(e), { ...e, ...newOutboxState(e) });
+      return entries;
+    }
+    const written: OutboxEntry[] = [];
+    for (const e of entries) {
+      const id = JSON.stringify([e.workspaceId, e.draftId]);
+      const draft =
+        this.drafts.get(id) ??
+        (await seedDraft(this.memory, e.workspaceId, { id: e.draftId, tenantId: `t-${e.draftId}` }));
+      const {
+        input,
+        entries: [stored],
+      } = commitWithEntries(draft, [{ createdAt: e.createdAt, entryId: e.entryId, runId: e.runId, kind: e.kind }]);
+      const result = await this.memory.commit(input);
+      if (!result.ok) throw new Error(`seeding commit failed: ${JSON.stringify(result)}`);
+      this.drafts.set(id, input.draft);
+      written.push(stored!);
+    }
+    return written;
+  }
+
+  /** {@link TestStore.add} of one entry. */
+  async one(e: OutboxEntry): Promise<OutboxEntry> {
+    return (await this.add(e))[0]!;
+  }
+
+  /** The stored record of an entry. */
+  async record(ref: { workspaceId: string; entryId: string }): Promise<OutboxRecord> {
+    if (this.memory === null) return structuredClone(this.fake.records.get(key(ref))!);
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<MemoryStore["listOutbox"]>> = await this.memory.listOutbox({
+        workspaceId: ref.workspaceId,
+        limit: 500,
+        cursor,
+      });
+      const found = (page.entries as OutboxRecord[]).find((r) => r.entryId === ref.entryId);
+      if (found !== undefined) return found;
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    throw new Error(`no record ${key(ref)}`);
+  }
+
+  /** The `delivery_*` audit entries of an entry's draft, in order. */
+  async deliveryAudits(ref: { workspaceId: string; draftId: string }): Promise<AuditEvent[]> {
+    const all =
+      this.memory === null
+        ? this.fake.audits.filter((a) => a.workspaceId === ref.workspaceId && a.draftId === ref.draftId)
+        : ((await this.memory.listAudit(ref.workspaceId, ref.draftId)) as AuditEvent[]);
+    return all.filter((a) => a.kind.startsWith("delivery_"));
+  }
+
+  private async enter(method: Method): Promise<void> {
+    this.calls[method] += 1;
+    if (this.latency !== undefined) await this.latency.time.sleep(this.latency.ms(), new AbortController().signal);
+    const left = this.failures.get(method) ?? 0;
+    if (left > 0) {
+      this.failures.set(method, left - 1);
+      throw new Error(`${method}: store unavailable`);
+    }
+  }
+
+  async claimOutbox(input: ClaimOutboxInput) {
+    await this.enter("claimOutbox");
+    const claimed = this.memory === null ? this.fake.claimOutbox(input) : await this.memory.claimOutbox(input);
+    const injected = this.injectOnClaim;
+    this.injectOnClaim = [];
+    return [...claimed, ...injected];
+  }
+
+  async settleOutbox(input: SettleOutboxInput) {
+    await this.enter("settleOutbox");
+    return this.memory === null ? this.fake.settleOutbox(input) : this.memory.settleOutbox(input);
+  }
+
+  async releaseOutbox(input: ReleaseOutboxInput) {
+    await this.enter("releaseOutbox");
+    return this.memory === null ? this.fake.releaseOutbox(input) : this.memory.releaseOutbox(input);
+  }
+
+  async listOutbox(options: ListOutboxOptions) {
+    await this.enter("listOutbox");
+    return this.memory === null ? this.fake.listOutbox(options) : this.memory.listOutbox(options);
+  }
+
+  async requeueOutbox(input: OutboxEntryRef & { readonly at: string }) {
+    await this.enter("requeueOutbox");
+    return this.memory === null ? this.fake.requeueOutbox(input) : this.memory.requeueOutbox(input);
+  }
 
   async appendAudit(events: readonly AuditEvent[]) {
     await this.enter("appendAudit");
-    this.audits.push(...events);
+    if (this.memory === null) this.fake.audits.push(...events);
+    else await this.memory.appendAudit(events);
   }
 
   async recordRunProgress(): Promise<boolean> {
