@@ -1,7 +1,7 @@
 /**
  * onboarding-lifecycle — the root entry: the vocabulary, the record schema and codec, the pure
- * lifecycle functions, the command reducers, the mutation engine, the storage port and the
- * error classes. Adapters, HTTP helpers and the testing kit are subpath exports.
+ * lifecycle functions, the command reducers, the mutation engine, the outbox dispatcher, the
+ * storage port and the error classes. Adapters, HTTP helpers and the testing kit are subpath exports.
  *
  * @packageDocumentation
  * @module onboarding-lifecycle
@@ -259,6 +259,20 @@ export {
   type ExpireStuckRunsReport,
   type ExpiredRun,
 } from "./engine/runs-api.js";
+
+// dispatch
+export {
+  createDispatcher,
+  type Dispatcher,
+  type DispatcherOptions,
+  type DispatchReport,
+  type DispatchStore,
+  type DispatchBackoff,
+  type DispatchTask,
+  type DeliveryContext,
+  type ListDeadOptions,
+  type RequeueRef,
+} from "./dispatch/index.js";
 
 // store port
 export {
