@@ -122,7 +122,9 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
         expect(await exists(`${old}${index}`), index).not.toBeNull();
       }
       const { written } = await seed(upgraded, "ws-old", 1, 2);
-      expect(await allRecords(upgraded, "ws-old")).toEqual(written.map((entry) => ({ ...entry, ...newOutboxState(entry) })));
+      expect(await allRecords(upgraded, "ws-old")).toEqual(
+        written.map((entry) => ({ ...entry, ...newOutboxState(entry) })),
+      );
     } finally {
       await dropTables(pool, old);
     }
@@ -130,7 +132,9 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
 
   it("commit writes its entries as new pending records; a rejected or re-sent applied commit writes none", async () => {
     const { draft, written } = await seed(store, "ws-commit", 2, 3);
-    expect(await allRecords(store, "ws-commit")).toEqual(written.map((entry) => ({ ...entry, ...newOutboxState(entry) })));
+    expect(await allRecords(store, "ws-commit")).toEqual(
+      written.map((entry) => ({ ...entry, ...newOutboxState(entry) })),
+    );
 
     // Rejected: a stale expected version.
     const following = next(draft, { type: "select_provider", connectionId: "late" });

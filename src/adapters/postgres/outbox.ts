@@ -25,11 +25,11 @@ export interface PostgresOutboxContext {
   /** The store's quoted names. */
   readonly tables: PostgresTableNames;
   /** Runs a read (a prepared statement unless turned off). */
-  query<R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>>;
+  readonly query: <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<QueryResult<R>>;
   /** Runs a write (inside a joined transaction, within a savepoint). */
-  write<R extends QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>>;
+  readonly write: <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<QueryResult<R>>;
   /** The one error wrapper (`wrapStoreErrors` for this adapter). */
-  guard<T>(operation: string, run: () => Promise<T>): Promise<T>;
+  readonly guard: <T>(operation: string, run: () => Promise<T>) => Promise<T>;
 }
 
 /** The columns of an outbox row as the camelCase fields of `OutboxRecord`. */
@@ -95,6 +95,8 @@ export function postgresOutboxMethods(context: PostgresOutboxContext): OutboxSto
   const { tables: t, query, write, guard } = context;
   const runRequested = `kind = 'run.requested'`;
 
+  // The subquery locks the rows it returns and re-checks its WHERE on their latest version, so the
+  // outer UPDATE needs no filter of its own (without one, the planner joins on the primary key).
   const claimText = `WITH claimed AS (
   UPDATE ${t.outbox} SET lease_owner = $1::text, lease_until = $3::text, attempts = attempts + 1
   WHERE (workspace_id, entry_id) IN (
@@ -104,7 +106,6 @@ export function postgresOutboxMethods(context: PostgresOutboxContext): OutboxSto
     LIMIT $4::integer
     FOR UPDATE SKIP LOCKED
   )
-  AND status = 'pending' AND available_at <= $2::text AND (lease_until IS NULL OR lease_until <= $2::text)
   RETURNING ${RECORD_COLUMNS}
 )
 SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
