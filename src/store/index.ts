@@ -7,7 +7,6 @@
  */
 export * from "./port.js";
 export * from "./outbox.js";
-export * from "./outbox-checks.js";
 export * from "./cursor.js";
 export * from "./sql.js";
 export * from "./json.js";

@@ -10,14 +10,7 @@
  */
 import type { QueryResult, QueryResultRow } from "pg";
 import { MAX_OUTBOX_ERROR_LENGTH, type OutboxEntry } from "../../record/index.js";
-import {
-  MAX_OUTBOX_BATCH,
-  MAX_OUTBOX_PAGE,
-  encodeOutboxCursor,
-  outboxCursor,
-  outboxLimit,
-  type OutboxStore,
-} from "../../store/index.js";
+import { checkOutboxLimit, encodeOutboxCursor, outboxCursor, type OutboxStore } from "../../store/index.js";
 import type { PostgresTableNames } from "./schema.js";
 
 /** What the outbox methods need of the store: its tables, its statements and its error wrapper. */
@@ -127,8 +120,8 @@ SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
 
   return {
     async claimOutbox({ owner, now, leaseUntil, limit }) {
-      const size = outboxLimit(limit, MAX_OUTBOX_BATCH);
-      return guard("claimOutbox", async () => (await write(claimText, [owner, now, leaseUntil, size])).rows);
+      checkOutboxLimit("claimOutbox", limit);
+      return guard("claimOutbox", async () => (await write(claimText, [owner, now, leaseUntil, limit])).rows);
     },
 
     async settleOutbox({ owner, at, settlements }) {
@@ -157,7 +150,8 @@ SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
     },
 
     async listOutbox(options) {
-      const limit = outboxLimit(options.limit, MAX_OUTBOX_PAGE);
+      const limit = options.limit;
+      checkOutboxLimit("listOutbox", limit);
       const cursor = outboxCursor(options.cursor);
       const values: unknown[] = [];
       const add = (value: unknown): string => `$${values.push(value)}::text`;
@@ -205,12 +199,12 @@ SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
     },
 
     async findStaleRuns({ before, limit }) {
-      const size = outboxLimit(limit, MAX_OUTBOX_BATCH);
+      checkOutboxLimit("findStaleRuns", limit);
       const text = `SELECT ${RECORD_COLUMNS} FROM ${t.outbox}
         WHERE ${runRequested} AND settled_at IS NULL AND coalesce(reported_at, created_at) < $1::text
         ORDER BY coalesce(reported_at, created_at), workspace_id, entry_id
         LIMIT $2::integer`;
-      return guard("findStaleRuns", async () => (await query(text, [before, size])).rows);
+      return guard("findStaleRuns", async () => (await query(text, [before, limit])).rows);
     },
 
     async settleRuns({ workspaceId, runIds, at }) {
