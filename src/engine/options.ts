@@ -66,6 +66,16 @@ const STORE_METHODS = [
   "findOpenDraft",
   "loadIdempotency",
   "list",
+  // the outbox half (background runs)
+  "claimOutbox",
+  "settleOutbox",
+  "releaseOutbox",
+  "listOutbox",
+  "requeueOutbox",
+  "recordRunProgress",
+  "listRunRecords",
+  "findStaleRuns",
+  "settleRuns",
 ] as const;
 const OPTIONAL_STORE_METHODS = ["peek", "pruneIdempotency", "close"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
