@@ -314,6 +314,9 @@ export {
 // outbox paging helpers for adapters (issue 11)
 export {
   OUTBOX_LIMITS,
+  checkOutboxStatus,
+  outboxStatusError,
+  outboxInstantMs,
   checkOutboxLimit,
   compareOutboxOrder,
   encodeOutboxCursor,

@@ -115,3 +115,56 @@ export function compareOutboxOrder(a: OutboxCursorPosition, b: OutboxCursorPosit
   }
   return 0;
 }
+
+/**
+ * The epoch milliseconds of a timestamp argument of an outbox call (for stores that index by
+ * number, such as Redis sorted-set scores).
+ *
+ * @throws {@link ValidationError} (`options`, at `path`) for text that is not an instant.
+ *
+ * @example
+ * ```ts
+ * const score = outboxInstantMs(input.now, "now");
+ * ```
+ */
+export function outboxInstantMs(text: string, path: string): number {
+  const ms = typeof text === "string" ? Date.parse(text) : Number.NaN;
+  if (!Number.isNaN(ms)) return ms;
+  throw new ValidationError("options", [
+    { code: "invalid_value", path: [path], message: `not a valid timestamp: ${String(text)}` },
+  ]);
+}
+
+const STATUSES: readonly string[] = ["pending", "delivered", "dead"];
+
+/**
+ * Checks an outbox status argument (a `listOutbox` filter, a settlement's status), for callers
+ * that bypass the types.
+ *
+ * @throws {@link ValidationError} (`options`, at `path`) for anything but an `OutboxStatus`.
+ *
+ * @example
+ * ```ts
+ * if (options.status !== undefined) checkOutboxStatus(options.status, "status");
+ * ```
+ */
+export function checkOutboxStatus(value: unknown, path: string): void {
+  if (typeof value === "string" && STATUSES.includes(value)) return;
+  throw outboxStatusError(value, path);
+}
+
+/**
+ * The `ValidationError` for an unknown outbox status at `path` (for a `switch` that has a case
+ * for every status and throws in its `default`).
+ *
+ * @example
+ * ```ts
+ * declare const status: never;
+ * throw outboxStatusError(status, "settlements.status");
+ * ```
+ */
+export function outboxStatusError(value: unknown, path: string): ValidationError {
+  return new ValidationError("options", [
+    { code: "invalid_value", path: [path], message: `unknown outbox status ${String(value)}` },
+  ]);
+}

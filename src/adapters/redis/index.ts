@@ -2,7 +2,7 @@
  * adapters/redis — the Redis storage adapter (`onboarding-lifecycle/adapters/redis`) on ioredis,
  * for standalone Redis and Redis Cluster. What lives here: `store.ts` (`createRedisStore`) and
  * `schema.ts` (the cluster-safe key layout and the Lua scripts: Redis's schema, which needs no
- * migration), `outbox.ts` and `outbox-schema.ts` (the outbox methods, their keys and scripts).
+ * migration), `outbox.ts` (the outbox methods; their keys and scripts are in `schema.ts`).
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and node built-ins; ioredis only
  * with `import type` (the caller passes its own client). Never engine/.
@@ -40,4 +40,4 @@ export {
   SETTLE_RUNS_SCRIPT,
   redisOutboxKeys,
   redisOutboxRegistryKey,
-} from "./outbox-schema.js";
+} from "./schema.js";

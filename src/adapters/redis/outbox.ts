@@ -1,6 +1,6 @@
 /**
  * The outbox methods of the Redis store (`OutboxStore`): per-workspace Lua scripts over the keys
- * of `outbox-schema.ts`, and the registry walk for the methods that span workspaces. Also the
+ * of `schema.ts`, and the registry walk for the methods that span workspaces. Also the
  * pieces the commit script needs (the outbox keys and ARGV of a commit, the registration of a
  * workspace before its first entries).
  *
@@ -8,9 +8,12 @@
  * minimal `call` surface).
  */
 import { createHash } from "node:crypto";
-import { ValidationError, type OutboxEntry } from "../../record/index.js";
+import type { OutboxEntry } from "../../record/index.js";
 import {
   checkOutboxLimit,
+  checkOutboxStatus,
+  outboxInstantMs,
+  outboxStatusError,
   encodeOutboxCursor,
   outboxCursor,
   parseStoredJson,
@@ -22,7 +25,7 @@ import {
   type OutboxStore,
 } from "../../store/index.js";
 import { OutboxStatus } from "../../vocabulary/index.js";
-import { OUTBOX_SCRIPTS, redisOutboxKeys, redisOutboxRegistryKey } from "./outbox-schema.js";
+import { OUTBOX_SCRIPTS, redisOutboxKeys, redisOutboxRegistryKey } from "./schema.js";
 
 /** A Lua script with its SHA-1 (for EVALSHA). */
 export interface RedisScript {
@@ -72,18 +75,9 @@ const S = {
   settleRuns: script(OUTBOX_SCRIPTS.settleRuns),
 };
 
-const STATUSES: readonly string[] = Object.values(OutboxStatus);
 
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError("options", [{ code: "invalid_value", path: [path], message }]);
-}
-
-/** Epoch milliseconds of a timestamp (a sorted-set score); `ValidationError` when it is none. */
-function epochMs(text: string, path: string): number {
-  const ms = typeof text === "string" ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw invalid(path, `not a valid timestamp: ${String(text)}`);
-  return ms;
-}
+/** Epoch milliseconds of a timestamp (a sorted-set score). */
+const epochMs = outboxInstantMs;
 
 function asText(value: unknown): string | null {
   if (typeof value === "string") return value;
@@ -346,7 +340,7 @@ function settlementArgs(s: OutboxSettlement): (string | number)[] {
     case OutboxStatus.Dead:
       return [s.entryId, s.status, "", "", s.error];
     default:
-      throw invalid("status", `unknown settlement status ${String((s as { status: unknown }).status)}`);
+      throw outboxStatusError((s as { status: unknown }).status, "status");
   }
 }
 
@@ -403,7 +397,7 @@ async function claim(walk: Walk, input: ClaimOutboxInput): Promise<readonly unkn
 async function list(walk: Walk, options: ListOutboxOptions): Promise<OutboxPage> {
   checkOutboxLimit("listOutbox", options.limit);
   const status = options.status ?? "";
-  if (status !== "" && !STATUSES.includes(status)) throw invalid("status", `unknown outbox status ${status}`);
+  if (status !== "") checkOutboxStatus(status, "status");
   const position = outboxCursor(options.cursor);
   const workspaces = options.workspaceId === undefined ? await walk.workspaces() : [options.workspaceId];
   const pages = await mapBounded(workspaces, WALK_WIDTH, async (workspaceId) =>
