@@ -103,7 +103,7 @@ export const RUN_JOB_ID_NAMESPACE = "6f1e3c0a-5b7d-4c2e-9a41-0d8f2b6e7c13";
 
 /**
  * The queue job id of a run: a name-based UUID (RFC 9562 version 5: SHA-1 over
- * {@link RUN_JOB_ID_NAMESPACE} and `workspaceId`, a NUL, `runId`). Deterministic, so delivering
+ * {@link RUN_JOB_ID_NAMESPACE} and `<length of workspaceId>:<workspaceId><runId>`). Deterministic, so delivering
  * the same outbox entry twice names the same job; scoped by workspace, so two workspaces whose
  * run ids only look alike never share a job; a UUID, because pg-boss job ids must be UUIDs
  * (BullMQ accepts it too: no `:`, not an integer).
@@ -116,7 +116,7 @@ export const RUN_JOB_ID_NAMESPACE = "6f1e3c0a-5b7d-4c2e-9a41-0d8f2b6e7c13";
  */
 export function runJobId(workspaceId: string, runId: string): string {
   const namespace = Buffer.from(RUN_JOB_ID_NAMESPACE.replace(/-/g, ""), "hex");
-  const hash = createHash("sha1").update(namespace).update(`${workspaceId}\u0000${runId}`, "utf8").digest();
+  const hash = createHash("sha1").update(namespace).update(`${workspaceId.length}:${workspaceId}${runId}`, "utf8").digest();
   const bytes = hash.subarray(0, 16);
   bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6); // version 5
   bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8); // RFC 9562 variant
