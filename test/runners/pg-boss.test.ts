@@ -48,7 +48,12 @@ describe.skipIf(!up)("pg-boss runner", () => {
     await deliver({ ...entry, attempts: 2 });
     expect(await boss.getQueueSize(queue)).toBe(1);
     const job = await boss.getJobById<Record<string, unknown>>(queue, runJobId(ws, "run-1"));
-    expect(job?.data).toMatchObject({ workspaceId: ws, draftId: "draft-1", runId: "run-1", operation: "verify_access" });
+    expect(job?.data).toMatchObject({
+      workspaceId: ws,
+      draftId: "draft-1",
+      runId: "run-1",
+      operation: "verify_access",
+    });
     // still none new after the job ran and completed
     const [fetched] = await boss.fetch(queue);
     expect(fetched?.id).toBe(runJobId(ws, "run-1"));

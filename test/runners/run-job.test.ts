@@ -14,13 +14,23 @@ import {
   type RunJob,
   type RunOperation,
 } from "../../src/runners/shared/index.js";
-import { eventLog, faultyEngine, memoryEngine, operator, outboxRecord, startedVerification, worker } from "./support.js";
+import {
+  eventLog,
+  faultyEngine,
+  memoryEngine,
+  operator,
+  outboxRecord,
+  startedVerification,
+  worker,
+} from "./support.js";
 
 const ws = "ws-run-job";
 const succeed: RunOperation = async () => ({ outcome: "succeeded", message: "all good" });
 const fast = { baseDelayMs: 1, maxDelayMs: 2 };
 
-async function verificationJob(engine = memoryEngine()): Promise<{ engine: ReturnType<typeof memoryEngine>; job: RunJob }> {
+async function verificationJob(
+  engine = memoryEngine(),
+): Promise<{ engine: ReturnType<typeof memoryEngine>; job: RunJob }> {
   const { draftId, runId } = await startedVerification(engine, ws);
   return { engine, job: runJobFromEntry(outboxRecord(ws, draftId, runId)) };
 }
@@ -45,7 +55,12 @@ describe("runJob: the full path", () => {
     expect(result).toEqual({ status: "completed", outcome: "partially_succeeded", feedback: "recorded" });
     expect(seen).toEqual(["running"]);
     const draft = await engine.get(ws, job.draftId, { actor: operator });
-    expect(draft.verification).toMatchObject({ runId: job.runId, status: "completed", outcome: "partially_succeeded", message: "one warning" });
+    expect(draft.verification).toMatchObject({
+      runId: job.runId,
+      status: "completed",
+      outcome: "partially_succeeded",
+      message: "one warning",
+    });
     expect(log.events.map((event) => event.type)).toEqual(["run_started", "run_completed"]);
   });
 
@@ -87,12 +102,16 @@ describe("runJob: the full path", () => {
     });
     expect(result).toMatchObject({ status: "completed", outcome: "succeeded" });
     const draft = await engine.get(ws, job.draftId, { actor: operator });
-    expect(draft.bootstrap?.runs).toEqual([expect.objectContaining({ runId, status: "completed", outcome: "succeeded" })]);
+    expect(draft.bootstrap?.runs).toEqual([
+      expect.objectContaining({ runId, status: "completed", outcome: "succeeded" }),
+    ]);
   });
 
   it("fails the job (throws) for an operation it has no function for, without touching the run", async () => {
     const { engine, job } = await verificationJob();
-    await expect(runJob(job, { engine, actor: worker, operations: {} })).rejects.toMatchObject({ code: "configuration" });
+    await expect(runJob(job, { engine, actor: worker, operations: {} })).rejects.toMatchObject({
+      code: "configuration",
+    });
     const draft = await engine.get(ws, job.draftId, { actor: operator });
     expect(draft.verification?.status).toBe("queued");
   });
@@ -201,7 +220,12 @@ describe("runJob: reports that must land", () => {
     const engine = faultyEngine(base.engine, (type) =>
       type === "record_verification_result" ? (faults.shift() ?? null) : null,
     );
-    const result = await runJob(base.job, { engine, actor: worker, operations: { verify_access: succeed }, reportRetry: fast });
+    const result = await runJob(base.job, {
+      engine,
+      actor: worker,
+      operations: { verify_access: succeed },
+      reportRetry: fast,
+    });
     expect(result).toMatchObject({ status: "completed", outcome: "succeeded" });
     expect(engine.calls.filter((type) => type === "record_verification_result")).toHaveLength(4);
   });
@@ -212,7 +236,7 @@ describe("runJob: reports that must land", () => {
     const engine = faultyEngine(base.engine, () => null);
     const landedThenLost: typeof engine = {
       ...engine,
-      execute: (async (...args: Parameters<typeof engine.execute>) => {
+      execute: async (...args: Parameters<typeof engine.execute>) => {
         const result = await engine.execute(...args);
         const command = args[2] as { status?: string };
         if (command.status === "completed" && !lost) {
@@ -220,7 +244,7 @@ describe("runJob: reports that must land", () => {
           throw new Error("socket hang up");
         }
         return result;
-      }) as typeof engine.execute,
+      },
     };
     const result = await runJob(base.job, {
       engine: landedThenLost,
@@ -239,14 +263,21 @@ describe("runJob: reports that must land", () => {
       failures += 1;
       return failures <= 2 ? new RetryExhaustedError(base.job.draftId, 8) : "ignored";
     });
-    const result = await runJob(base.job, { engine, actor: worker, operations: { verify_access: succeed }, reportRetry: fast });
+    const result = await runJob(base.job, {
+      engine,
+      actor: worker,
+      operations: { verify_access: succeed },
+      reportRetry: fast,
+    });
     expect(result).toEqual({ status: "dropped", reason: "superseded" });
   });
 
   it("fails the job on an error that would fail again (authorization), never silently", async () => {
     const base = await verificationJob();
     const engine = faultyEngine(base.engine, (type) =>
-      type === "record_verification_result" ? new AuthorizationError("worker", "record_result", base.job.draftId) : null,
+      type === "record_verification_result"
+        ? new AuthorizationError("record_result", "worker", base.job.draftId)
+        : null,
     );
     await expect(
       runJob(base.job, { engine, actor: worker, operations: { verify_access: succeed }, reportRetry: fast }),
@@ -286,7 +317,11 @@ describe("runJob: reports that must land", () => {
       return null;
     });
     await expect(
-      runJob(base.job, { engine, actor: worker, operations: { verify_access: succeed }, reportRetry: fast }, stop.signal),
+      runJob(
+        base.job,
+        { engine, actor: worker, operations: { verify_access: succeed }, reportRetry: fast },
+        stop.signal,
+      ),
     ).rejects.toBeInstanceOf(RetryExhaustedError);
   });
 });

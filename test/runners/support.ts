@@ -49,7 +49,12 @@ export function outboxRecord(
   workspaceId: string,
   draftId: string,
   runId: string,
-  overrides: Partial<{ kind: "run.requested" | "run.cancelled"; checkpoint: "verify_access" | "bootstrap"; operation: string; entryId: string }> = {},
+  overrides: Partial<{
+    kind: "run.requested" | "run.cancelled";
+    checkpoint: "verify_access" | "bootstrap";
+    operation: string;
+    entryId: string;
+  }> = {},
 ): OutboxRecord {
   const createdAt = "2026-01-01T00:00:00.000Z";
   return OutboxRecordSchema.parse({
@@ -92,14 +97,27 @@ export function faultyEngine(
   fault: (type: string | undefined, command: unknown) => Error | "ignored" | null,
 ): RunnerEngine & { readonly calls: string[] } {
   const calls: string[] = [];
-  const execute = (async (workspaceId: string, draftId: string, command: unknown, options: { actor: { id: string } }) => {
+  const execute = (async (
+    workspaceId: string,
+    draftId: string,
+    command: unknown,
+    options: { actor: { id: string } },
+  ) => {
     const type = typeOf(command);
     calls.push(type ?? "?");
     const injected = fault(type, command);
     if (injected instanceof Error) throw injected;
     if (injected === "ignored") {
       const draft = await engine.get(workspaceId, draftId, { actor: options.actor });
-      return { draft, version: draft.version, feedback: "ignored_stale_result", event: null, runIds: [], replayed: false, state: draft.lifecycle.state };
+      return {
+        draft,
+        version: draft.version,
+        feedback: "ignored_stale_result",
+        event: null,
+        runIds: [],
+        replayed: false,
+        state: draft.lifecycle.state,
+      };
     }
     return engine.execute(workspaceId, draftId, command, options);
   }) as RunnerEngine["execute"];
