@@ -56,7 +56,7 @@ const RunJobSchema = compiledObject({
  *
  * @example
  * ```ts
- * declare const entry: OutboxRecord;
+ * declare const entry: Parameters<typeof runJobFromEntry>[0]; // an OutboxRecord
  * const job = runJobFromEntry(entry); // { workspaceId, draftId, runId, checkpoint, operation, ... }
  * ```
  */
@@ -116,7 +116,10 @@ export const RUN_JOB_ID_NAMESPACE = "6f1e3c0a-5b7d-4c2e-9a41-0d8f2b6e7c13";
  */
 export function runJobId(workspaceId: string, runId: string): string {
   const namespace = Buffer.from(RUN_JOB_ID_NAMESPACE.replace(/-/g, ""), "hex");
-  const hash = createHash("sha1").update(namespace).update(`${workspaceId.length}:${workspaceId}${runId}`, "utf8").digest();
+  const hash = createHash("sha1")
+    .update(namespace)
+    .update(`${workspaceId.length}:${workspaceId}${runId}`, "utf8")
+    .digest();
   const bytes = hash.subarray(0, 16);
   bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6); // version 5
   bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8); // RFC 9562 variant
