@@ -73,6 +73,14 @@ export const RunViewSchema = z.strictObject({
   tone: ToneSchema,
   url: z.nullable(z.string()),
   message: z.nullable(z.string()),
+  timedOut: z.boolean(),
+  progress: z.nullable(
+    z.strictObject({
+      message: z.nullable(z.string()),
+      percent: z.nullable(z.number()),
+      reportedAt: z.nullable(z.string()),
+    }),
+  ),
 });
 
 /** One checkpoint as the wizard shows it. */

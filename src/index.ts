@@ -1,7 +1,7 @@
 /**
  * onboarding-lifecycle — the root entry: the vocabulary, the record schema and codec, the pure
- * lifecycle functions, the command reducers, the mutation engine, the storage port and the
- * error classes. Adapters, HTTP helpers and the testing kit are subpath exports.
+ * lifecycle functions, the command reducers, the mutation engine, the outbox dispatcher, the
+ * storage port and the error classes. Adapters, HTTP helpers and the testing kit are subpath exports.
  *
  * @packageDocumentation
  * @module onboarding-lifecycle
@@ -45,6 +45,7 @@ export {
   type Blocker,
   type OverridableBlockerCode,
 } from "./vocabulary/blocker.js";
+export { OutboxKind, OutboxStatus, RunStartPolicy, type RunCheckpoint } from "./vocabulary/outbox.js";
 
 // record
 export {
@@ -111,6 +112,7 @@ export {
   ConfigurationError,
   StoreError,
   UnknownRunError,
+  RunActiveError,
   type ValidationIssue,
   type ValidationTarget,
   type ErrorData,
@@ -211,6 +213,25 @@ export {
   type ParsedCreateDraftInput,
 } from "./commands/create.js";
 export { lifecycleTransitions } from "./commands/transitions.js";
+export {
+  RecordVerificationProgressCommandSchema,
+  RecordBootstrapProgressCommandSchema,
+  ExpireRunCommandSchema,
+  type RecordVerificationProgressCommand,
+  type RecordBootstrapProgressCommand,
+  type ExpireRunCommand,
+} from "./commands/run-reports.js";
+export {
+  OutboxEntrySchema,
+  OutboxRecordSchema,
+  RunCheckpointSchema,
+  PercentSchema,
+  MAX_OUTBOX_ERROR_LENGTH,
+  newOutboxState,
+  type OutboxEntry,
+  type OutboxRecord,
+  type RunProgress,
+} from "./record/outbox.js";
 
 // engine
 export { createOnboardingEngine, type OnboardingEngine, type RuntimeCommand } from "./engine/engine.js";
@@ -232,6 +253,26 @@ export type {
   ReadOptions,
   DraftPage,
 } from "./engine/types.js";
+export {
+  DEFAULT_RUN_LEASE_MS,
+  type ExpireStuckRunsOptions,
+  type ExpireStuckRunsReport,
+  type ExpiredRun,
+} from "./engine/runs-api.js";
+
+// dispatch
+export {
+  createDispatcher,
+  type Dispatcher,
+  type DispatcherOptions,
+  type DispatchReport,
+  type DispatchStore,
+  type DispatchBackoff,
+  type DispatchTask,
+  type DeliveryContext,
+  type ListDeadOptions,
+  type RequeueRef,
+} from "./dispatch/index.js";
 
 // store port
 export {
@@ -245,6 +286,20 @@ export {
   type ListOptions,
   type ListPage,
 } from "./store/port.js";
+export type {
+  OutboxStore,
+  OutboxEntries,
+  OutboxSettlement,
+  OutboxEntryRef,
+  OutboxPage,
+  ClaimOutboxInput,
+  SettleOutboxInput,
+  ReleaseOutboxInput,
+  ListOutboxOptions,
+  RunProgressInput,
+  FindStaleRunsInput,
+  SettleRunsInput,
+} from "./store/outbox.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
 export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";
@@ -256,3 +311,12 @@ export {
   DEFAULT_DOCUMENT_CACHE_SIZE,
   type DraftDocumentCache,
 } from "./store/document-cache.js";
+// outbox paging helpers for adapters (issue 11)
+export {
+  OUTBOX_LIMITS,
+  checkOutboxLimit,
+  compareOutboxOrder,
+  encodeOutboxCursor,
+  outboxCursor,
+  type OutboxCursorPosition,
+} from "./store/outbox-paging.js";

@@ -1,7 +1,7 @@
 /**
  * The layout is the architecture: each folder of `src/` says in its header what it may import
  * (vocabulary <- record <- lifecycle <- commands <- engine <- adapters / http / testing, with
- * the store port beside the engine). This test reads every import of every source file and
+ * the store port beside the engine and the outbox dispatcher on the store port only). This test reads every import of every source file and
  * holds each folder to that rule, and keeps drivers out of everything but their own adapter.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -19,6 +19,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   commands: ["vocabulary", "record", "lifecycle"],
   store: ["vocabulary", "record", "lifecycle"],
   engine: ["vocabulary", "record", "lifecycle", "commands", "store"],
+  dispatch: ["vocabulary", "record", "store"],
   http: ["vocabulary", "record", "lifecycle", "commands", "engine"],
   testing: ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
   "adapters/memory": ["vocabulary", "record", "lifecycle", "store"],
@@ -29,7 +30,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "runners/shared": ["vocabulary", "record", "lifecycle", "commands", "engine"],
   "runners/pg-boss": ["record", "engine", "runners/shared"],
   "runners/bullmq": ["record", "store", "engine", "runners/shared"],
-  ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
+  ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine", "dispatch"],
 };
 
 /** Third-party modules each folder may import (by package name); node built-ins are free. */
@@ -40,6 +41,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   commands: ["zod", "immer"],
   store: [],
   engine: ["zod"],
+  dispatch: ["zod"],
   http: ["zod"],
   testing: ["fast-check"],
   "adapters/memory": [],

@@ -16,6 +16,9 @@
  *   re-reads the file inside the critical section before checking the version, the
  *   open-draft slot and the idempotency key.
  * - Reads take no lock: thanks to the rename they always see a complete file.
+ * - Outbox (`OutboxStore`): a commit's outbox entries go into the same workspace file, so they
+ *   are written with the draft or not at all. Claims and stale-run scans read every file; each
+ *   lease is taken under the file's lock after re-checking the entry, so no entry has two holders.
  *
  * SINGLE PROCESS ONLY. The mutex lives in this process's memory. Two processes (or two copies
  * of this module, e.g. one bundled twice) writing the same directory can both pass the version
@@ -25,7 +28,7 @@
  * audit trail and idempotency records), so cost grows with the workspace.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   CorruptRecordError,
@@ -44,7 +47,16 @@ import {
   type ListOptions,
   type ListPage,
   type OnboardingDraft,
+  type OutboxEntry,
+  type OutboxEntryRef,
+  type OutboxRecord,
+  type OutboxStore,
   type WriteResult,
+  checkOutboxLimit,
+  compareOutboxOrder,
+  encodeOutboxCursor,
+  newOutboxState,
+  outboxCursor,
   parseStoredJson,
 } from "../../src/index.js";
 
@@ -71,15 +83,21 @@ interface WorkspaceFile {
   drafts: Map<string, StoredDraft>;
   audit: Map<string, unknown[]>;
   idempotency: Map<string, unknown>;
+  /** Outbox records by entry id (written by `commit`, with the draft, in the same rename). */
+  outbox: Map<string, MutableOutboxRecord>;
 }
 
-/** The on-disk shape (version 1). */
+/** An outbox record whose delivery and liveness fields the store changes. */
+type MutableOutboxRecord = { -readonly [K in keyof OutboxRecord]: OutboxRecord[K] };
+
+/** The on-disk shape (version 1; files written before the outbox existed have no `outbox`). */
 interface FileShape {
   format: typeof FORMAT;
   workspaceId: string;
   drafts: [string, StoredDraft][];
   audit: [string, unknown[]][];
   idempotency: [string, unknown][];
+  outbox?: [string, MutableOutboxRecord][];
 }
 
 /** Options of {@link createJsonFileStore}. */
@@ -94,7 +112,7 @@ export interface JsonFileStoreOptions {
 }
 
 /** The JSON-file store: the port plus one helper for corruption tests. */
-export interface JsonFileDraftStore extends DraftStore {
+export interface JsonFileDraftStore extends DraftStore, OutboxStore {
   /** The directory this store writes to. */
   readonly directory: string;
   /** The path of a workspace's file. */
@@ -174,7 +192,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        return { workspaceId, drafts: new Map(), audit: new Map(), idempotency: new Map() };
+        return { workspaceId, drafts: new Map(), audit: new Map(), idempotency: new Map(), outbox: new Map() };
       }
       throw error;
     }
@@ -186,7 +204,8 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       typeof value.workspaceId !== "string" ||
       !isEntries(value.drafts) ||
       !isEntries(value.audit) ||
-      !isEntries(value.idempotency)
+      !isEntries(value.idempotency) ||
+      (value.outbox !== undefined && !isEntries(value.outbox))
     ) {
       throw corrupt(`workspace file ${path} does not have the expected shape (format ${FORMAT})`, null);
     }
@@ -199,6 +218,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       drafts: new Map(value.drafts),
       audit: new Map(value.audit),
       idempotency: new Map(value.idempotency),
+      outbox: new Map(value.outbox ?? []),
     };
   }
 
@@ -212,6 +232,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       drafts: [...data.drafts],
       audit: [...data.audit],
       idempotency: [...data.idempotency],
+      outbox: [...data.outbox],
     };
     const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
     try {
@@ -290,6 +311,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     draft: OnboardingDraft,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
+    outbox: readonly OutboxEntry[] = [],
   ): void => {
     data.drafts.set(draft.id, {
       document: encodeDraft(draft),
@@ -302,6 +324,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     trail.push(...events);
     data.audit.set(draft.id, trail);
     if (idempotency !== null) data.idempotency.set(idempotency.key, idempotency);
+    for (const entry of outbox) data.outbox.set(entry.entryId, { ...entry, ...newOutboxState(entry) });
   };
 
   const loadDocument = (data: WorkspaceFile, draftId: string): unknown => {
@@ -309,10 +332,32 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     return stored === undefined ? null : parseJson(stored.document, "draft", draftId);
   };
 
+  /** Every workspace file of the directory (claims and stale-run scans see every workspace). */
+  async function readAll(): Promise<WorkspaceFile[]> {
+    let names: string[];
+    try {
+      names = (await readdir(directory)).filter((name) => /^ws-[0-9a-f]{64}\.json$/.test(name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const files: WorkspaceFile[] = [];
+    for (const name of names) {
+      const value = parseJson(await readFile(join(directory, name), "utf8"), `workspace file ${name}`, null);
+      const workspaceId = (value as Partial<FileShape> | null)?.workspaceId;
+      if (typeof workspaceId !== "string") throw corrupt(`workspace file ${name} names no workspace`, null);
+      files.push(await readWorkspace(workspaceId));
+    }
+    return files;
+  }
+
+  const outbox = outboxMethods({ readAll, readWorkspace, mutate, guard });
+
   return {
     name: ADAPTER,
     directory,
     fileOf,
+    ...outbox,
 
     load(workspaceId, draftId) {
       return guard("load", async () => loadDocument(await readWorkspace(workspaceId), draftId));
@@ -335,7 +380,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
         const rejection = commitRejection(data, input);
         if (rejection !== null)
           return { result: alreadyApplied(data, draft.id, input.events) ? { ok: true } : rejection, write: false };
-        put(data, draft, input.events, input.idempotency);
+        put(data, draft, input.events, input.idempotency, input.outbox);
         return { result: { ok: true }, write: true };
       });
     },
@@ -408,6 +453,185 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     async close() {
       // Nothing to release; wait for this directory's writes that are still queued.
       await Promise.all([...tails].filter(([path]) => path.startsWith(directory)).map(([, tail]) => tail));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The outbox half of the port. Records live in their workspace's file, so `commit` writes them
+// with the draft in one rename. Every change runs under the file's lock and re-checks the record
+// there, so two claimers never lease the same entry (a claim first picks candidates from an
+// unlocked scan of every file, then leases each one that is still due under its file's lock).
+
+interface OutboxIo {
+  readAll(): Promise<WorkspaceFile[]>;
+  readWorkspace(workspaceId: string): Promise<WorkspaceFile>;
+  mutate<T>(
+    operation: string,
+    workspaceId: string,
+    body: (data: WorkspaceFile) => { result: T; write: boolean },
+  ): Promise<T>;
+  guard<T>(operation: string, body: () => Promise<T>): Promise<T>;
+}
+
+const isDue = (record: MutableOutboxRecord, now: string): boolean =>
+  record.status === "pending" && record.availableAt <= now && (record.leaseUntil === null || record.leaseUntil <= now);
+
+const lastReport = (record: MutableOutboxRecord): string => record.reportedAt ?? record.createdAt;
+
+const clearLease = (record: MutableOutboxRecord): void => {
+  record.leaseOwner = null;
+  record.leaseUntil = null;
+};
+
+/** Groups entry refs by workspace. */
+function byWorkspace<T extends OutboxEntryRef>(refs: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const ref of refs) groups.set(ref.workspaceId, [...(groups.get(ref.workspaceId) ?? []), ref]);
+  return groups;
+}
+
+/** Applies `change` to each record of `refs` leased by `owner`, file by file; resolves to how many changed. */
+async function changeLeased<T extends OutboxEntryRef>(
+  io: OutboxIo,
+  operation: string,
+  owner: string,
+  refs: readonly T[],
+  change: (record: MutableOutboxRecord, ref: T) => void,
+): Promise<number> {
+  let changed = 0;
+  for (const [workspaceId, group] of byWorkspace(refs)) {
+    changed += await io.mutate(operation, workspaceId, (data) => {
+      let count = 0;
+      for (const ref of group) {
+        const record = data.outbox.get(ref.entryId);
+        if (record === undefined || record.status !== "pending" || record.leaseOwner !== owner) continue;
+        change(record, ref);
+        clearLease(record);
+        count += 1;
+      }
+      return { result: count, write: count > 0 };
+    });
+  }
+  return changed;
+}
+
+function outboxMethods(io: OutboxIo): OutboxStore {
+  const everyRecord = async (): Promise<MutableOutboxRecord[]> =>
+    (await io.readAll()).flatMap((data) => [...data.outbox.values()]);
+  const runRecords = (data: WorkspaceFile): MutableOutboxRecord[] =>
+    [...data.outbox.values()].filter((record) => record.kind === "run.requested");
+  return {
+    claimOutbox({ owner, now, leaseUntil, limit }) {
+      return io.guard("claimOutbox", async () => {
+        checkOutboxLimit("claimOutbox", limit);
+        const candidates = (await everyRecord()).filter((record) => isDue(record, now)).sort(compareOutboxOrder);
+        const claimed: OutboxRecord[] = [];
+        for (const [workspaceId, group] of byWorkspace(candidates.slice(0, limit))) {
+          const taken = await io.mutate("claimOutbox", workspaceId, (data) => {
+            const mine: OutboxRecord[] = [];
+            for (const { entryId } of group) {
+              const record = data.outbox.get(entryId);
+              if (record === undefined || !isDue(record, now)) continue;
+              Object.assign(record, { leaseOwner: owner, leaseUntil, attempts: record.attempts + 1 });
+              mine.push({ ...record });
+            }
+            return { result: mine, write: mine.length > 0 };
+          });
+          claimed.push(...taken);
+        }
+        return claimed.sort(compareOutboxOrder);
+      });
+    },
+
+    settleOutbox({ owner, at, settlements }) {
+      return changeLeased(io, "settleOutbox", owner, settlements, (record, settlement) => {
+        if (settlement.status === "delivered")
+          Object.assign(record, { status: "delivered", deliveredAt: at, lastError: null });
+        else if (settlement.status === "pending")
+          Object.assign(record, { availableAt: settlement.availableAt, lastError: settlement.error });
+        else Object.assign(record, { status: "dead", lastError: settlement.error });
+      });
+    },
+
+    releaseOutbox({ owner, entries }) {
+      return changeLeased(io, "releaseOutbox", owner, entries, (record) => {
+        record.attempts = Math.max(0, record.attempts - 1);
+      });
+    },
+
+    listOutbox(options) {
+      return io.guard("listOutbox", async () => {
+        checkOutboxLimit("listOutbox", options.limit);
+        const after = outboxCursor(options.cursor);
+        const source =
+          options.workspaceId === undefined
+            ? await everyRecord()
+            : [...(await io.readWorkspace(options.workspaceId)).outbox.values()];
+        const rows = source
+          .filter((record) => options.status === undefined || record.status === options.status)
+          .filter((record) => after === null || compareOutboxOrder(record, after) > 0)
+          .sort(compareOutboxOrder);
+        const page = rows.slice(0, options.limit);
+        const last = page[page.length - 1];
+        return {
+          entries: page,
+          nextCursor: rows.length > options.limit && last !== undefined ? encodeOutboxCursor(last) : null,
+        };
+      });
+    },
+
+    requeueOutbox({ workspaceId, entryId, at }) {
+      return io.mutate("requeueOutbox", workspaceId, (data) => {
+        const record = data.outbox.get(entryId);
+        if (record === undefined || record.status !== "dead") return { result: false, write: false };
+        Object.assign(record, { status: "pending", attempts: 0, availableAt: at, leaseOwner: null, leaseUntil: null });
+        return { result: true, write: true };
+      });
+    },
+
+    recordRunProgress({ workspaceId, draftId, runId, at, message, percent }) {
+      return io.mutate("recordRunProgress", workspaceId, (data) => {
+        const record = runRecords(data).find((run) => run.runId === runId && run.draftId === draftId);
+        if (record === undefined) return { result: false, write: false };
+        if (record.reportedAt === null || record.reportedAt < at) record.reportedAt = at;
+        if (message !== null) record.progressMessage = message;
+        if (percent !== null) record.progressPercent = percent;
+        return { result: true, write: true };
+      });
+    },
+
+    listRunRecords(workspaceId, draftId) {
+      return io.guard("listRunRecords", async () =>
+        runRecords(await io.readWorkspace(workspaceId))
+          .filter((record) => record.draftId === draftId)
+          .sort(compareOutboxOrder),
+      );
+    },
+
+    findStaleRuns({ before, limit }) {
+      return io.guard("findStaleRuns", async () => {
+        checkOutboxLimit("findStaleRuns", limit);
+        const stale = (await everyRecord()).filter(
+          (record) => record.kind === "run.requested" && record.settledAt === null && lastReport(record) < before,
+        );
+        const order = (a: MutableOutboxRecord, b: MutableOutboxRecord): number =>
+          lastReport(a) < lastReport(b)
+            ? -1
+            : lastReport(a) > lastReport(b)
+              ? 1
+              : compareOutboxOrder({ ...a, createdAt: "" }, { ...b, createdAt: "" });
+        return stale.sort(order).slice(0, limit);
+      });
+    },
+
+    settleRuns({ workspaceId, runIds, at }) {
+      const wanted = new Set(runIds);
+      return io.mutate("settleRuns", workspaceId, (data) => {
+        const runs = runRecords(data).filter((record) => record.settledAt === null && wanted.has(record.runId));
+        for (const record of runs) record.settledAt = at;
+        return { result: runs.length, write: runs.length > 0 };
+      });
     },
   };
 }

@@ -14,7 +14,9 @@ import type { ReadinessPolicy } from "../lifecycle/index.js";
  * - `activated` / `cancelled`: the draft reached a terminal state;
  * - `ignored_stale_result`: a worker reported on a run that is no longer current;
  * - `ignored_duplicate_result`: a worker reported again on a run that already completed;
- * - `ignored_terminal`: a worker reported on a completed or cancelled draft.
+ * - `ignored_terminal`: a worker reported on a completed or cancelled draft;
+ * - `expired`: a stuck run was expired (`expire_run`);
+ * - `ignored_expired_run`: a worker reported on a run that was expired.
  */
 export const Feedback = {
   /** The change was made. */
@@ -27,6 +29,8 @@ export const Feedback = {
   Unchanged: "unchanged",
   /** A worker's run progress or result was recorded. */
   Recorded: "recorded",
+  /** A run nobody reported on in time was expired (`expire_run`). */
+  Expired: "expired",
   /** The draft was activated (terminal). */
   Activated: "activated",
   /** The draft was cancelled (terminal). */
@@ -37,6 +41,8 @@ export const Feedback = {
   IgnoredDuplicateResult: "ignored_duplicate_result",
   /** A worker reported on a completed or cancelled draft; nothing was written. */
   IgnoredTerminal: "ignored_terminal",
+  /** A worker reported on a run the engine had expired for lack of reports; nothing was written. */
+  IgnoredExpiredRun: "ignored_expired_run",
 } as const;
 
 /** One of the values of {@link Feedback}. */
@@ -98,6 +104,11 @@ export interface CommandDefinition<
    * `expectedVersion`, is retried on conflict and is ignored (not refused) on terminal drafts.
    */
   readonly worker: boolean;
+  /**
+   * Whether this is a progress report (a heartbeat): its decision never changes the draft, and a
+   * `recorded` one is stored beside the record without a version bump.
+   */
+  readonly progress?: boolean;
   /** The capabilities the actor needs for this command on this draft. */
   capabilities(command: TCommand, draft: OnboardingDraft, context: CommandContext): readonly Capability[];
   /**

@@ -15,5 +15,6 @@ export * from "./start-bootstrap.js";
 export * from "./record-bootstrap-result.js";
 export * from "./activate.js";
 export * from "./cancel.js";
+export * from "./run-reports.js";
 export * from "./reducer.js";
 export * from "./create.js";

@@ -28,7 +28,11 @@ export const recordBootstrapResult = defineCommand({
   decide(draft, command, context) {
     const run = currentBootstrapRuns(draft).find((candidate) => candidate.runId === command.runId);
     if (run === undefined) return noop(Feedback.IgnoredStaleResult, [command.runId]);
-    if (run.status === RunStatus.Completed) return noop(Feedback.IgnoredDuplicateResult, [command.runId]);
+    if (run.status === RunStatus.Completed) {
+      return noop(run.timedOut === true ? Feedback.IgnoredExpiredRun : Feedback.IgnoredDuplicateResult, [
+        command.runId,
+      ]);
+    }
     if (command.status === RunStatus.Running && run.status === RunStatus.Running && command.message === undefined) {
       return noop(Feedback.Unchanged, [command.runId]);
     }

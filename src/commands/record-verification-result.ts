@@ -31,7 +31,11 @@ export const recordVerificationResult = defineCommand({
     if (run === null || run.runId !== command.runId || isVerificationStale(draft)) {
       return noop(Feedback.IgnoredStaleResult, [command.runId]);
     }
-    if (run.status === RunStatus.Completed) return noop(Feedback.IgnoredDuplicateResult, [command.runId]);
+    if (run.status === RunStatus.Completed) {
+      return noop(run.timedOut === true ? Feedback.IgnoredExpiredRun : Feedback.IgnoredDuplicateResult, [
+        command.runId,
+      ]);
+    }
     if (command.status === RunStatus.Running && run.status === RunStatus.Running && command.message === undefined) {
       return noop(Feedback.Unchanged, [command.runId]);
     }

@@ -20,6 +20,14 @@ import { SelectProviderCommandSchema, selectProvider } from "./select-provider.j
 import { StartBootstrapCommandSchema, startBootstrap } from "./start-bootstrap.js";
 import { StartVerificationCommandSchema, startVerification } from "./start-verification.js";
 import { UpdateProviderConnectionCommandSchema, updateProviderConnection } from "./update-provider-connection.js";
+import {
+  ExpireRunCommandSchema,
+  RecordBootstrapProgressCommandSchema,
+  RecordVerificationProgressCommandSchema,
+  expireRun,
+  recordBootstrapProgress,
+  recordVerificationProgress,
+} from "./run-reports.js";
 
 /**
  * The immer instance of the reducers. Auto-freeze is off: the engine never hands out a draft it
@@ -37,6 +45,9 @@ export const CommandSchema = z.discriminatedUnion("type", [
   RecordVerificationResultCommandSchema,
   StartBootstrapCommandSchema,
   RecordBootstrapResultCommandSchema,
+  RecordVerificationProgressCommandSchema,
+  RecordBootstrapProgressCommandSchema,
+  ExpireRunCommandSchema,
   ActivateCommandSchema,
   CancelCommandSchema,
 ]);
@@ -62,8 +73,20 @@ export type CommandOf<T extends CommandType> = Extract<
   }
 >;
 
-/** The commands background workers send (`record_*_result`): no `expectedVersion`, retried on conflict. */
-export type WorkerCommand = CommandOf<"record_verification_result" | "record_bootstrap_result">;
+/**
+ * The commands background workers send (`record_*_result`, `record_*_progress`, `expire_run`):
+ * matched by `runId` instead of an `expectedVersion`, retried on conflict.
+ */
+export type WorkerCommand = CommandOf<
+  | "record_verification_result"
+  | "record_bootstrap_result"
+  | "record_verification_progress"
+  | "record_bootstrap_progress"
+  | "expire_run"
+>;
+
+/** The progress reports (heartbeats): stored beside the record, never a version bump. */
+export type ProgressCommand = CommandOf<"record_verification_progress" | "record_bootstrap_progress">;
 
 /** The commands operators send: they carry an `expectedVersion`. */
 export type OperatorCommand = Exclude<Command, WorkerCommand>;
@@ -77,6 +100,9 @@ export const COMMANDS: { readonly [T in CommandType]: CommandDefinition<T, Comma
   record_verification_result: recordVerificationResult,
   start_bootstrap: startBootstrap,
   record_bootstrap_result: recordBootstrapResult,
+  record_verification_progress: recordVerificationProgress,
+  record_bootstrap_progress: recordBootstrapProgress,
+  expire_run: expireRun,
   activate,
   cancel,
 };
@@ -87,6 +113,16 @@ export const COMMAND_TYPES = Object.freeze(Object.keys(COMMANDS) as CommandType[
 /** The definition of a command. */
 export function commandDefinition<T extends CommandType>(type: T): CommandDefinition<T, CommandOf<T>> {
   return COMMANDS[type];
+}
+
+/** Whether a command is a progress report (a heartbeat, stored beside the record). */
+export function isProgressCommand(command: Command): command is ProgressCommand {
+  return COMMANDS[command.type].progress === true;
+}
+
+/** Whether a command type (as an audit entry names it) is a background worker's report. */
+export function isWorkerCommandType(type: string): boolean {
+  return Object.hasOwn(COMMANDS, type) && COMMANDS[type as CommandType].worker;
 }
 
 /** Whether a command is a background worker's report. */

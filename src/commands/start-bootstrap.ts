@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { MAX_BOOTSTRAP_OPERATIONS, MAX_BOOTSTRAP_RUNS, compiledStrictObject } from "../record/index.js";
-import { Capability, RunOutcome, RunStatus, isActiveRunStatus } from "../vocabulary/index.js";
+import { MAX_BOOTSTRAP_OPERATIONS, MAX_BOOTSTRAP_RUNS, RunActiveError, compiledStrictObject } from "../record/index.js";
+import { Capability, RunOutcome, RunStartPolicy, RunStatus, isActiveRunStatus } from "../vocabulary/index.js";
 import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
@@ -17,6 +17,8 @@ export const StartBootstrapCommandSchema = compiledStrictObject({
       message: "operations must be unique",
     }),
   ),
+  /** What to do for an operation whose current run is queued or running; default `attach`. */
+  policy: z.optional(z.enum(RunStartPolicy)),
 });
 
 /** The `start_bootstrap` command. */
@@ -24,9 +26,11 @@ export type StartBootstrapCommand = z.output<typeof StartBootstrapCommandSchema>
 
 /**
  * `start_bootstrap`: queues a run for each requested operation. Needs a current, successful
- * verification. Operations whose current run is queued or running are deduped; when all are,
- * nothing is written (feedback `deduped`). Re-running a failed or finished operation starts a
- * new run that supersedes the old one.
+ * verification. For operations whose current run is queued or running, the command's `policy`
+ * decides: `attach` (the default) dedupes them, and when all are, nothing is written (feedback
+ * `deduped`); `supersede` completes the active run as `cancelled` and starts a new one;
+ * `reject` throws `RunActiveError` naming the active runs. Re-running a failed or finished
+ * operation starts a new run that supersedes the old one.
  */
 export const startBootstrap = defineCommand({
   type: "start_bootstrap",
@@ -48,7 +52,18 @@ export const startBootstrap = defineCommand({
     const active = new Map(
       current.filter((run) => isActiveRunStatus(run.status)).map((run) => [run.operation, run.runId] as const),
     );
-    const toStart = command.operations.filter((operation) => !active.has(operation));
+    const policy = command.policy ?? RunStartPolicy.Attach;
+    const busy = command.operations.filter((operation) => active.has(operation));
+    if (policy === RunStartPolicy.Reject && busy.length > 0) {
+      throw new RunActiveError(
+        draft.id,
+        "start_bootstrap",
+        busy.map((operation) => active.get(operation) ?? ""),
+      );
+    }
+    const supersede = policy === RunStartPolicy.Supersede;
+    const superseded = new Set(supersede ? busy.map((operation) => active.get(operation)) : []);
+    const toStart = supersede ? command.operations : command.operations.filter((operation) => !active.has(operation));
     if (toStart.length === 0) {
       return noop(
         Feedback.Deduped,
@@ -67,6 +82,13 @@ export const startBootstrap = defineCommand({
       Feedback.Queued,
       (d) => {
         const bootstrap = (d.bootstrap ??= { operations: [], runs: [] });
+        for (const run of bootstrap.runs) {
+          if (!superseded.has(run.runId)) continue;
+          run.status = "completed";
+          run.outcome = "cancelled";
+          run.completedAt = context.now;
+          run.message = "Superseded by a new run.";
+        }
         for (const { operation, runId } of started) {
           if (!bootstrap.operations.includes(operation)) bootstrap.operations.push(operation);
           bootstrap.runs.push({

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { compiledStrictObject } from "../record/index.js";
-import { Capability, isActiveRunStatus } from "../vocabulary/index.js";
+import { RunActiveError, compiledStrictObject } from "../record/index.js";
+import { Capability, RunStartPolicy, isActiveRunStatus } from "../vocabulary/index.js";
 import { currentBootstrapRuns, isVerificationStale } from "../lifecycle/index.js";
 import { CommandIdSchema, ensure } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
@@ -14,6 +14,8 @@ export const StartVerificationCommandSchema = compiledStrictObject({
   type: z.literal("start_verification"),
   /** The operation the worker runs; default `verify_access`. */
   operation: z.optional(CommandIdSchema),
+  /** What to do while the current run is queued or running; default `attach`. */
+  policy: z.optional(z.enum(RunStartPolicy)),
 });
 
 /** The `start_verification` command. */
@@ -21,8 +23,10 @@ export type StartVerificationCommand = z.output<typeof StartVerificationCommandS
 
 /**
  * `start_verification`: queues a verification run against the current provider connection and
- * revision. While a current run is queued or running it dedupes (feedback `deduped`, the
- * existing run id, no write). Not possible while bootstrap runs are active.
+ * revision. While a current run is queued or running, the command's `policy` decides: `attach`
+ * (the default) dedupes (feedback `deduped`, the existing run id, no write), `supersede` replaces
+ * the run with a new one (the old one gets a `run.cancelled` outbox entry), `reject` throws
+ * `RunActiveError`. Not possible while bootstrap runs are active.
  */
 export const startVerification = defineCommand({
   type: "start_verification",
@@ -34,7 +38,9 @@ export const startVerification = defineCommand({
     ensure(draft.provider !== null, draft, "start_verification", "provider_required");
     const existing = draft.verification;
     if (existing !== null && !isVerificationStale(draft) && isActiveRunStatus(existing.status)) {
-      return noop(Feedback.Deduped, [existing.runId]);
+      const policy = command.policy ?? RunStartPolicy.Attach;
+      if (policy === RunStartPolicy.Attach) return noop(Feedback.Deduped, [existing.runId]);
+      if (policy === RunStartPolicy.Reject) throw new RunActiveError(draft.id, "start_verification", [existing.runId]);
     }
     ensure(
       !currentBootstrapRuns(draft).some((run) => isActiveRunStatus(run.status)),

@@ -1,4 +1,4 @@
-import type { AuditEvent, OnboardingDraft } from "../record/index.js";
+import type { AuditEvent, OnboardingDraft, RunProgress } from "../record/index.js";
 import type { ReadinessPolicy } from "../lifecycle/index.js";
 import type { CommandInput, CommandType, OperatorCommand, WorkerCommand } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
@@ -6,6 +6,13 @@ import { createContext } from "./context.js";
 import { createCreate } from "./create.js";
 import { createExecute } from "./execute.js";
 import { createReads } from "./reads.js";
+import {
+  DEFAULT_RUN_LEASE_MS,
+  expireStuckRuns,
+  runProgress,
+  type ExpireStuckRunsOptions,
+  type ExpireStuckRunsReport,
+} from "./runs-api.js";
 import type {
   Actor,
   CreateOptions,
@@ -87,6 +94,31 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
   history(workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<readonly AuditEvent[]>;
   /** Lists drafts of a workspace, keyset-paginated (needs `view` with a `null` draft). */
   list(workspaceId: string, options: ListDraftsOptions<TActor>): Promise<DraftPage>;
+  /**
+   * The last progress report of every run of a draft (needs `view`): what `describeDraft` shows
+   * beside the draft. Heartbeats live beside the versioned record, so reading them never
+   * changes the draft's version.
+   *
+   * @example
+   * ```ts
+   * const progress = await engine.runProgress("ws-1", draftId, { actor });
+   * const view = describeDraft(draft, { progress });
+   * ```
+   */
+  runProgress(workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<readonly RunProgress[]>;
+  /**
+   * Expires runs no worker reported on for longer than their lease (`runLeaseMs`): each still
+   * current one is completed as `failed` with `timedOut`, so the lifecycle says
+   * `action_required` (`verification_timed_out` / `bootstrap_timed_out`), audited as an
+   * `expire_run` command, and a late result for it is ignored (`ignored_expired_run`). Run it
+   * on a schedule (the dispatcher can); all timing is on the engine's clock.
+   *
+   * @example
+   * ```ts
+   * const { expired } = await engine.expireStuckRuns({ actor: { id: "system" } });
+   * ```
+   */
+  expireStuckRuns(options: ExpireStuckRunsOptions<TActor>): Promise<ExpireStuckRunsReport>;
 }
 
 /**
@@ -118,6 +150,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   const { get, history, list } = createReads(context);
   // One implementation behind the three typed overloads of `execute`.
   const execute: OnboardingEngine<TActor>["execute"] = createExecute(context);
+  const leaseMs = options.runLeaseMs ?? DEFAULT_RUN_LEASE_MS;
   return {
     store: context.store,
     policy: context.policy,
@@ -126,5 +159,7 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     execute,
     history,
     list,
+    runProgress: (workspaceId, draftId, readOptions) => runProgress(context, workspaceId, draftId, readOptions),
+    expireStuckRuns: (expireOptions) => expireStuckRuns(context, execute, expireOptions, leaseMs),
   };
 }

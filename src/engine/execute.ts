@@ -9,16 +9,20 @@ import {
   UnknownRunError,
   ValidationError,
   VersionConflictError,
+  AuditEventSchema,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
+  type OutboxEntry,
 } from "../record/index.js";
 import { isSealedDraft, parseDraft, sealDraft } from "../lifecycle/index.js";
 import {
   Feedback,
   applyCommand,
   commandFingerprint,
+  isProgressCommand,
   isWorkerCommand,
+  isWorkerCommandType,
   parseCommand,
   requiredCapabilities,
   type Command,
@@ -27,6 +31,8 @@ import {
 } from "../commands/index.js";
 import type { WriteRejection } from "../store/index.js";
 import { auditEvent } from "./audit.js";
+import { outboxEntriesOf } from "./outbox.js";
+import { outboxOf } from "./runs-api.js";
 import type { Access, EngineContext } from "./context.js";
 import { VersionArgumentSchema, checkArgument, isVersionArgument } from "./options.js";
 import { backoffDelay } from "./retry.js";
@@ -160,15 +166,19 @@ async function attempt<TActor extends Actor>(
     if (source.peeked) return AGAIN;
     throw new InvalidTransitionError(draft.id, request.command.type, draft.lifecycle.state, "version_limit");
   }
-  const { next, event, idempotency } = prepareWrite(ctx, request, draft, outcome, context.now);
+  const { next, event, idempotency, outbox } = prepareWrite(ctx, request, draft, outcome, context.now);
   const written = await ctx.store.commit({
     draft: next,
     expectedVersion: draft.version,
     ...(source.peeked ? { basis: source.token } : {}),
     events: [event],
     idempotency,
+    ...(outbox.length > 0 ? { outbox } : {}),
   });
-  if (written.ok) return applied(next, event, outcome);
+  if (written.ok) {
+    if (reportsRunning(request.command)) await heartbeat(ctx, request, request.command.runId, null, null, event.at);
+    return applied(next, event, outcome);
+  }
   if (source.peeked) return AGAIN;
   return rejected(ctx, request, written, next, loads);
 }
@@ -201,6 +211,10 @@ async function decide<TActor extends Actor>(
   const outcome = applyCommand(draft, request.command, context);
   if (outcome.changed) return outcome;
   if (outcome.feedback === Feedback.IgnoredStaleResult && request.worker) await checkRunKnown(ctx, request, draft);
+  const { command } = request;
+  if (outcome.feedback === Feedback.Recorded && isProgressCommand(command)) {
+    await heartbeat(ctx, request, command.runId, command.message ?? null, command.percent ?? null, context.now);
+  }
   return {
     draft,
     version: draft.version,
@@ -260,7 +274,26 @@ async function conflict<TActor extends Actor>(
       state: current.lifecycle.state,
     }),
   ]);
-  throw new VersionConflictError(expectedVersion, current);
+  throw new VersionConflictError(expectedVersion, current, await changeOf(ctx, current));
+}
+
+/**
+ * Who made the draft's current version, from its committed audit entry: an operator or a
+ * background worker (its report bumped the version a page was based on). `null` when the trail
+ * does not say (a version written by `create`, or entries that fail validation).
+ */
+async function changeOf<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  current: OnboardingDraft,
+): Promise<{ actorId: string; commandType: string; worker: boolean } | null> {
+  const entries = await ctx.store.listAudit(current.workspaceId, current.id);
+  for (let i = entries.length - 1; i >= 0; i -= 1) {
+    const parsed = AuditEventSchema.safeParse(entries[i]);
+    if (!parsed.success || parsed.data.kind !== "committed" || parsed.data.toVersion !== current.version) continue;
+    const { actorId, commandType } = parsed.data;
+    return { actorId, commandType, worker: isWorkerCommandType(commandType) };
+  }
+  return null;
 }
 
 /** A rejected compare-and-set on a loaded draft: go round again, or end with the error. */
@@ -299,7 +332,8 @@ async function rejected<TActor extends Actor>(
 /**
  * What a changed outcome writes: the next record, sealed (validated before it is written, only
  * the fields the command changed need checking, and frozen so it can be handed out and kept by
- * an in-process store without a copy), its `committed` audit entry and its idempotency record.
+ * an in-process store without a copy), its `committed` audit entry, its idempotency record and
+ * the outbox entries of the runs it started or superseded.
  */
 function prepareWrite<TActor extends Actor>(
   ctx: EngineContext<TActor>,
@@ -307,7 +341,7 @@ function prepareWrite<TActor extends Actor>(
   draft: OnboardingDraft,
   outcome: Extract<CommandOutcome, { changed: true }>,
   at: string,
-): { next: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null } {
+): { next: OnboardingDraft; event: AuditEvent; idempotency: IdempotencyRecord | null; outbox: OutboxEntry[] } {
   const next = sealDraft(outcome.draft, draft);
   const event = auditEvent({
     eventId: ctx.ids.eventId(),
@@ -325,7 +359,43 @@ function prepareWrite<TActor extends Actor>(
     state: next.lifecycle.state,
   });
   const idempotency = rememberOutcome(request.idempotencyKey, request.command.type, request.fingerprint, event, next);
-  return { next, event, idempotency };
+  const outbox = outboxEntriesOf(draft, next, request.command, {
+    eventId: event.eventId,
+    createdAt: at,
+    nextEntryId: () => ctx.ids.eventId(),
+  });
+  return { next, event, idempotency, outbox };
+}
+
+/** Whether a command is a worker's `running` report (it counts as a heartbeat too). */
+function reportsRunning(command: Command): command is Extract<Command, { type: `record_${string}_result` }> {
+  return (
+    (command.type === "record_verification_result" || command.type === "record_bootstrap_result") &&
+    command.status === "running"
+  );
+}
+
+/**
+ * Stores a worker's report beside the record (on its run's outbox record): no version bump, so
+ * an operator's `If-Match` stays current. A failure after a committed `running` report is not
+ * the caller's: that report landed, and the next heartbeat refreshes the record.
+ */
+async function heartbeat<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  runId: string,
+  message: string | null,
+  percent: number | null,
+  at: string,
+): Promise<void> {
+  const input = { workspaceId: request.workspaceId, draftId: request.draftId, runId, at, message, percent };
+  if (isProgressCommand(request.command)) {
+    await outboxOf(ctx.store).recordRunProgress(input);
+    return;
+  }
+  await Promise.resolve()
+    .then(() => outboxOf(ctx.store).recordRunProgress(input))
+    .catch(() => false);
 }
 
 /** Throws {@link UnknownRunError} when a worker's report names a run the draft never had. */

@@ -4,7 +4,8 @@
  * results; idempotent replays; conflict and denial audit entries.
  *
  * One file per operation: `execute.ts` (one attempt pipeline, on a peeked or a loaded draft),
- * `create.ts`, `reads.ts` (`get`, `history`, `list`); `context.ts` holds what they share (the
+ * `create.ts`, `reads.ts` (`get`, `history`, `list`), `runs-api.ts` (`runProgress`,
+ * `expireStuckRuns`), `outbox.ts` (the outbox entries of a commit, pure); `context.ts` holds what they share (the
  * injected store, rule, clock and ids, argument checks, authorization with its audit entry, and
  * the checks of every record a store hands back); `engine.ts` wires them together.
  *
@@ -13,4 +14,6 @@
  */
 export * from "./engine.js";
 export * from "./types.js";
+export * from "./runs-api.js";
+export { outboxEntriesOf, activeRuns } from "./outbox.js";
 export { toIso } from "./defaults.js";

@@ -66,6 +66,16 @@ const STORE_METHODS = [
   "findOpenDraft",
   "loadIdempotency",
   "list",
+  // the outbox half (background runs)
+  "claimOutbox",
+  "settleOutbox",
+  "releaseOutbox",
+  "listOutbox",
+  "requeueOutbox",
+  "recordRunProgress",
+  "listRunRecords",
+  "findStaleRuns",
+  "settleRuns",
 ] as const;
 const OPTIONAL_STORE_METHODS = ["peek", "pruneIdempotency", "close"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
@@ -197,6 +207,12 @@ export function checkEngineOptions(options: unknown): void {
   if (options["ids"] !== undefined) checkMethods(options["ids"], "ids", ID_METHODS);
   checkPolicy(options["policy"]);
   checkRetry(options["retry"]);
+  checkNumber(
+    options["runLeaseMs"],
+    "runLeaseMs",
+    (n) => Number.isInteger(n) && n >= 1 && n <= 2_147_483_647,
+    "a positive integer number of milliseconds",
+  );
 }
 
 /**

@@ -72,6 +72,11 @@ export interface EngineOptions<TActor extends Actor = Actor> {
   readonly policy?: ReadinessPolicy;
   /** Retry of background results on conflict. */
   readonly retry?: RetryOptions;
+  /**
+   * How long a run may go without a worker's report (a `record_*_progress` heartbeat or a
+   * `running` result) before `expireStuckRuns` expires it. Default 5 minutes.
+   */
+  readonly runLeaseMs?: number;
 }
 
 /** Options of `engine.execute` for operator commands. */

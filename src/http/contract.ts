@@ -216,6 +216,18 @@ export const DraftNotFoundProblemSchema = PROBLEM_SCHEMAS.DraftNotFoundProblem;
 export const UnknownRunProblemSchema = PROBLEM_SCHEMAS.UnknownRunProblem;
 
 /**
+ * 409: a start with policy `reject` found an active run; `runIds` names it. Attach to it, or start
+ * again with policy `supersede`.
+ *
+ * @example
+ * ```ts
+ * const problem = RunActiveProblemSchema.parse(await response.json());
+ * showNotice(`already running: ${problem.runIds.join(", ")}`);
+ * ```
+ */
+export const RunActiveProblemSchema = PROBLEM_SCHEMAS.RunActiveProblem;
+
+/**
  * 409: the idempotency key was used before for a different command.
  *
  * @example

@@ -59,6 +59,7 @@ export {
   ForbiddenProblemSchema,
   DraftNotFoundProblemSchema,
   UnknownRunProblemSchema,
+  RunActiveProblemSchema,
   IdempotencyKeyReuseProblemSchema,
   InvalidTransitionProblemSchema,
   OpenDraftExistsProblemSchema,

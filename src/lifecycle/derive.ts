@@ -52,10 +52,13 @@ export const BOOTSTRAP_ACTIVE = 1;
 export const BOOTSTRAP_FAILED = 2;
 /** At least one bootstrap run exists. */
 export const BOOTSTRAP_STARTED = 4;
+/** {@link bootstrapRunFlags}: a current bootstrap run was expired for lack of reports. */
+export const BOOTSTRAP_TIMED_OUT = 8;
 
 function runFlags(run: CheckpointRun): number {
   if (run.status !== RunStatus.Completed) return BOOTSTRAP_ACTIVE;
-  return isGoodBootstrapOutcome(run.outcome) ? 0 : BOOTSTRAP_FAILED;
+  if (isGoodBootstrapOutcome(run.outcome)) return 0;
+  return run.timedOut === true ? BOOTSTRAP_FAILED | BOOTSTRAP_TIMED_OUT : BOOTSTRAP_FAILED;
 }
 
 /**
@@ -118,9 +121,9 @@ const FAILED_VERIFICATION_REASON = {
  * | 5 | no verification | draft | verify_access | connect_provider | provider_changed if cleared by a provider change |
  * | 6 | stale verification | draft | verify_access | connect_provider | provider_changed |
  * | 7 | verification active | verifying | verify_access | connect_provider | null |
- * | 8 | verification failed/blocked/cancelled | action_required | verify_access | connect_provider | verification_* |
+ * | 8 | verification failed/blocked/cancelled | action_required | verify_access | connect_provider | verification_* (verification_timed_out when expired) |
  * | 9 | bootstrap run active | bootstrapping | bootstrap | verify_access | null |
- * | 10 | bootstrap run failed/blocked/cancelled | action_required | bootstrap | verify_access | bootstrap_failed |
+ * | 10 | bootstrap run failed/blocked/cancelled | action_required | bootstrap | verify_access | bootstrap_failed (bootstrap_timed_out when expired) |
  * | 11 | bootstrap never started | ready_for_activation | bootstrap | verify_access | verification_warnings or null |
  * | 12 | otherwise | ready_for_activation | activate | bootstrap | as row 11 |
  *
@@ -183,7 +186,7 @@ function deriveOpen(draft: LifecycleInput): Lifecycle {
       LifecycleState.ActionRequired,
       Checkpoint.VerifyAccess,
       Checkpoint.ConnectProvider,
-      FAILED_VERIFICATION_REASON[outcome],
+      verification.timedOut === true ? LifecycleReason.VerificationTimedOut : FAILED_VERIFICATION_REASON[outcome],
     );
   }
   const flags = bootstrapRunFlags(draft);
@@ -195,7 +198,7 @@ function deriveOpen(draft: LifecycleInput): Lifecycle {
       LifecycleState.ActionRequired,
       Checkpoint.Bootstrap,
       Checkpoint.VerifyAccess,
-      LifecycleReason.BootstrapFailed,
+      (flags & BOOTSTRAP_TIMED_OUT) !== 0 ? LifecycleReason.BootstrapTimedOut : LifecycleReason.BootstrapFailed,
     );
   }
   const warnings = outcome === RunOutcome.PartiallySucceeded ? LifecycleReason.VerificationWarnings : null;

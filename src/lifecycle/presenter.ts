@@ -10,7 +10,7 @@ import {
   type RunOutcome as RunOutcomeType,
   type RunStatus as RunStatusType,
 } from "../vocabulary/index.js";
-import type { CheckpointRun, OnboardingDraft } from "../record/index.js";
+import type { CheckpointRun, OnboardingDraft, RunProgress } from "../record/index.js";
 import { currentBootstrapRuns, deriveLifecycle } from "./derive.js";
 import { evaluateReadiness, type Readiness, type ReadinessOptions, type ReadinessPolicy } from "./readiness.js";
 import { resolveStage, type Stage, type StageOptions } from "./stage.js";
@@ -39,6 +39,20 @@ export interface RunView {
   readonly url: string | null;
   /** The worker's message, if any. */
   readonly message: string | null;
+  /** Whether the engine expired the run because no worker reported in time. */
+  readonly timedOut: boolean;
+  /**
+   * The worker's last progress report while the run is active (from `engine.runProgress`, passed
+   * as `options.progress`), or `null`.
+   */
+  readonly progress: {
+    /** The last progress message, or `null`. */
+    readonly message: string | null;
+    /** The last percent (0..100), or `null`. */
+    readonly percent: number | null;
+    /** When the worker last reported, or `null`. */
+    readonly reportedAt: string | null;
+  } | null;
 }
 
 /** One checkpoint as a UI shows it. */
@@ -87,6 +101,8 @@ export interface DescribeOptions extends StageOptions, ReadinessOptions {
   readonly runUrl?: (runId: string) => string;
   /** Readiness policy (same as the engine's). */
   readonly policy?: ReadinessPolicy;
+  /** Run progress reports (`engine.runProgress`), shown on the runs they belong to while active. */
+  readonly progress?: readonly RunProgress[];
 }
 
 const STATE_TONE: Record<LifecycleState, Tone> = {
@@ -116,7 +132,8 @@ const OUTCOME_TONE: Record<RunOutcomeType, Tone> = {
   cancelled: "neutral",
 };
 
-function runView(run: CheckpointRun, runUrl: DescribeOptions["runUrl"]): RunView {
+function runView(run: CheckpointRun, runUrl: DescribeOptions["runUrl"], progress?: readonly RunProgress[]): RunView {
+  const report = run.status === RunStatus.Completed ? undefined : progress?.find((p) => p.runId === run.runId);
   const key = run.status === RunStatus.Completed ? (run.outcome ?? RunOutcome.Failed) : run.status;
   return {
     runId: run.runId,
@@ -127,6 +144,9 @@ function runView(run: CheckpointRun, runUrl: DescribeOptions["runUrl"]): RunView
     tone: run.outcome !== null ? OUTCOME_TONE[run.outcome] : "info",
     url: runUrl ? runUrl(run.runId) : null,
     message: run.message ?? null,
+    timedOut: run.timedOut === true,
+    progress:
+      report === undefined ? null : { message: report.message, percent: report.percent, reportedAt: report.reportedAt },
   };
 }
 
@@ -156,9 +176,9 @@ export function describeDraft(draft: OnboardingDraft, options: DescribeOptions =
     );
     const runs =
       checkpoint === Checkpoint.VerifyAccess && draft.verification
-        ? [runView(draft.verification, options.runUrl)]
+        ? [runView(draft.verification, options.runUrl, options.progress)]
         : checkpoint === Checkpoint.Bootstrap
-          ? currentBootstrapRuns(draft).map((run) => runView(run, options.runUrl))
+          ? currentBootstrapRuns(draft).map((run) => runView(run, options.runUrl, options.progress))
           : [];
     return {
       checkpoint,

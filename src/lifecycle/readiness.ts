@@ -11,6 +11,7 @@ import { ConfigurationError, type OnboardingDraft } from "../record/index.js";
 import {
   BOOTSTRAP_ACTIVE,
   BOOTSTRAP_FAILED,
+  BOOTSTRAP_TIMED_OUT,
   bootstrapRunFlags,
   isVerificationStale,
   latestBootstrapRun,
@@ -69,12 +70,14 @@ const MESSAGES: Record<BlockerCode, string> = {
   verification_stale: "The provider connection changed since access was verified; verify again.",
   verification_in_progress: "Access verification is still running.",
   verification_failed: "Access verification failed.",
+  verification_timed_out: "No worker reported on the access verification in time; start it again.",
   verification_blocked: "Access verification was blocked.",
   verification_cancelled: "Access verification was cancelled.",
   verification_expired: "The access verification is too old; verify again.",
   verification_warnings: "Access verification finished with warnings.",
   bootstrap_in_progress: "Bootstrap operations are still running.",
   bootstrap_failed: "A bootstrap operation failed, was blocked or was cancelled.",
+  bootstrap_timed_out: "No worker reported on a bootstrap operation in time; start it again.",
   bootstrap_required: "A required bootstrap operation has not succeeded.",
 };
 
@@ -144,6 +147,8 @@ export function evaluateReadiness(
     add(blockers, overridableCodes, BlockerCode.VerificationStale, Checkpoint.VerifyAccess);
   } else if (isActiveRunStatus(verification.status)) {
     add(blockers, overridableCodes, BlockerCode.VerificationInProgress, Checkpoint.VerifyAccess);
+  } else if (verification.timedOut === true) {
+    add(blockers, overridableCodes, BlockerCode.VerificationTimedOut, Checkpoint.VerifyAccess);
   } else if (verification.outcome === RunOutcome.Failed || verification.outcome === null) {
     add(blockers, overridableCodes, BlockerCode.VerificationFailed, Checkpoint.VerifyAccess);
   } else if (verification.outcome === RunOutcome.Blocked) {
@@ -176,6 +181,8 @@ export function evaluateReadiness(
       add(blockers, overridableCodes, BlockerCode.BootstrapInProgress, Checkpoint.Bootstrap);
     if ((flags & BOOTSTRAP_FAILED) !== 0)
       add(blockers, overridableCodes, BlockerCode.BootstrapFailed, Checkpoint.Bootstrap);
+    if ((flags & BOOTSTRAP_TIMED_OUT) !== 0)
+      add(blockers, overridableCodes, BlockerCode.BootstrapTimedOut, Checkpoint.Bootstrap);
     if (required !== undefined && required.length > 0) {
       for (const operation of required) {
         const outcome = latestBootstrapRun(draft, operation)?.outcome;

@@ -14,7 +14,14 @@ import {
  * - `created`: the draft was inserted (version 1);
  * - `committed`: a command changed the draft (`fromVersion` -> `toVersion`);
  * - `conflict`: a stale write was rejected (`expectedVersion` vs `actualVersion`);
- * - `denied`: `authorize` refused a capability.
+ * - `denied`: `authorize` refused a capability;
+ * - `delivery_dead`: a dispatcher parked one of the draft's outbox entries after `maxAttempts`
+ *   failed deliveries (`commandType` = the entry's kind, `actorId` = the dispatcher's owner id,
+ *   `runIds` = the entry's run; no version: the draft is not touched);
+ * - `delivery_requeued`: someone requeued a dead outbox entry of the draft (same fields).
+ *
+ * Stores keep `kind` as text (no enum or CHECK in any DDL), so the list may grow; code reading an
+ * audit trail should ignore kinds it does not know.
  */
 export const AuditKind = {
   /** The draft was inserted (version 1). */
@@ -25,6 +32,10 @@ export const AuditKind = {
   Conflict: "conflict",
   /** `authorize` refused a capability. */
   Denied: "denied",
+  /** A dispatcher parked an outbox entry of the draft after too many failed deliveries. */
+  DeliveryDead: "delivery_dead",
+  /** A dead outbox entry of the draft was requeued. */
+  DeliveryRequeued: "delivery_requeued",
 } as const;
 
 /** One of the values of {@link AuditKind}. */

@@ -191,6 +191,20 @@ export const ERROR_CATALOG = {
       actualVersion: z.int(),
       /** The strong ETag of the current version: reload the draft, then retry with it in `If-Match`. */
       currentETag: z.string(),
+      /**
+       * Who made the change the request missed: the actor, the command, and whether it was a
+       * background worker's report (`record_*_result`, `expire_run`); `null` when unknown.
+       */
+      changedBy: z.nullable(
+        z.object({
+          /** The actor of the commit that produced the current version. */
+          actorId: z.string(),
+          /** Its command type. */
+          commandType: z.string(),
+          /** Whether it was a background worker's report rather than an operator's command. */
+          worker: z.boolean(),
+        }),
+      ),
     },
     // The ETag of the error's current draft; the draft itself stays on the server (the engine
     // checks versions before authorization, so it could reach a caller without `view`).
@@ -263,6 +277,20 @@ export const ERROR_CATALOG = {
       runId: z.string(),
       /** The report's command type (`record_verification_result` or `record_bootstrap_result`). */
       commandType: z.string(),
+    },
+  }),
+  /** 409: a start with policy `reject` while a run is active (`RunActiveError`). */
+  run_active: defineError({
+    status: 409,
+    title: "A run is already active",
+    problem: "RunActive",
+    data: {
+      /** The draft. */
+      draftId: DraftId,
+      /** The start command (`start_verification` or `start_bootstrap`). */
+      commandType: z.string(),
+      /** The active runs that refused the start. */
+      runIds: z.array(z.string()),
     },
   }),
   /** 409: an idempotency key reused for another command (`IdempotencyKeyReuseError`). */

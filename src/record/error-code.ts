@@ -40,6 +40,8 @@ export const ErrorCode = {
   Store: "store_failure",
   /** A worker reported on a run the draft never had ({@link UnknownRunError}). */
   UnknownRun: "unknown_run",
+  /** A run is already active and the start policy is `reject` ({@link RunActiveError}). */
+  RunActive: "run_active",
   /** A mutation without `If-Match` (`PreconditionRequiredError` of `onboarding-lifecycle/http`). */
   PreconditionRequired: "precondition_required",
   /** `If-Match` names no strong tag of this draft (`PreconditionFailedError` of `onboarding-lifecycle/http`). */

@@ -198,13 +198,21 @@ export class VersionConflictError extends OnboardingError {
   /** The draft as currently stored (server-side only: its problem carries `currentETag` instead). */
   readonly current: OnboardingDraft;
 
-  /** @param expectedVersion the caller's version @param current the stored draft */
-  constructor(expectedVersion: number, current: OnboardingDraft) {
+  /**
+   * @param expectedVersion the caller's version @param current the stored draft
+   * @param changedBy who made the current version, when known
+   */
+  constructor(
+    expectedVersion: number,
+    current: OnboardingDraft,
+    changedBy: ErrorData<"version_conflict">["changedBy"] = null,
+  ) {
+    const by = changedBy === null ? "someone else" : changedBy.worker ? "a background worker" : changedBy.actorId;
     super(
       ErrorCode.VersionConflict,
-      `Draft ${current.id} is at version ${current.version}, not ${expectedVersion}: it was changed by someone else`,
+      `Draft ${current.id} is at version ${current.version}, not ${expectedVersion}: it was changed by ${by}`,
     );
-    carry(this, { expectedVersion, actualVersion: current.version });
+    carry(this, { expectedVersion, actualVersion: current.version, changedBy });
     this.current = current;
   }
 }
@@ -342,6 +350,24 @@ export class UnknownRunError extends OnboardingError {
   constructor(draftId: string, runId: string, commandType: string) {
     super(ErrorCode.UnknownRun, `${commandType}: draft ${draftId} never had a run ${JSON.stringify(runId)}`);
     carry(this, { draftId, runId, commandType });
+  }
+}
+
+/** The public fields of a {@link RunActiveError} (declared in {@link ERROR_CATALOG}). */
+export interface RunActiveError extends ErrorData<"run_active"> {}
+/**
+ * A `start_verification` / `start_bootstrap` with policy `reject` found a current run of the same
+ * checkpoint (or operation) queued or running.
+ */
+export class RunActiveError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = "run_active" as const;
+  declare readonly code: typeof ErrorCode.RunActive;
+
+  /** @param draftId draft @param commandType the start @param runIds the active runs */
+  constructor(draftId: string, commandType: string, runIds: readonly string[]) {
+    super(ErrorCode.RunActive, `${commandType}: draft ${draftId} has active runs ${runIds.join(", ")}`);
+    carry(this, { draftId, commandType, runIds: [...runIds] });
   }
 }
 

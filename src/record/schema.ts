@@ -118,6 +118,11 @@ const runShape = {
   completedAt: z.nullable(TimestampSchema),
   /** The worker's last message, if it sent one. */
   message: z.optional(TextSchema),
+  /**
+   * Set (to `true`) when the engine expired the run because no worker reported on it for longer
+   * than its lease (`expireStuckRuns`); the run is then `completed` with outcome `failed`.
+   */
+  timedOut: z.optional(z.literal(true)),
 };
 
 /**
@@ -125,8 +130,21 @@ const runShape = {
  * (it pushes onto the parse's issue list) rather than `z.superRefine`, which attaches an
  * `addIssue` closure to every parse and costs more than the rest of the run's parse.
  */
-const runConsistency = z.check<{ status: string; outcome: string | null; completedAt: string | null }>((payload) => {
+const runConsistency = z.check<{
+  status: string;
+  outcome: string | null;
+  completedAt: string | null;
+  timedOut?: true | undefined;
+}>((payload) => {
   const run = payload.value;
+  if (run.timedOut === true && run.outcome !== "failed") {
+    payload.issues.push({
+      code: "custom",
+      path: ["timedOut"],
+      message: "only a failed run can have timed out",
+      input: run.timedOut,
+    });
+  }
   const completed = run.status === "completed";
   if (completed !== (run.outcome !== null)) {
     payload.issues.push({
@@ -151,8 +169,14 @@ const runConsistency = z.check<{ status: string; outcome: string | null; complet
  * `status` is `completed`): the same rule as a plain predicate, for code that validates a run
  * field by field (`sealDraft`).
  */
-export function isConsistentRun(run: { status: string; outcome: string | null; completedAt: string | null }): boolean {
+export function isConsistentRun(run: {
+  status: string;
+  outcome: string | null;
+  completedAt: string | null;
+  timedOut?: true | undefined;
+}): boolean {
   const completed = run.status === "completed";
+  if (run.timedOut === true && run.outcome !== "failed") return false;
   return completed === (run.outcome !== null) && completed === (run.completedAt !== null);
 }
 

@@ -13,3 +13,4 @@ export * from "./json.js";
 export * from "./errors.js";
 export * from "./rejection.js";
 export * from "./document-cache.js";
+export * from "./outbox-paging.js";

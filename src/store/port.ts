@@ -6,7 +6,7 @@
  */
 import { ValidationError, type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
-import type { OutboxEntries } from "./outbox.js";
+import type { OutboxEntries, OutboxStore } from "./outbox.js";
 
 /**
  * What a compare-and-set commit or an insert reports when it did not write. Nothing at all was
@@ -154,7 +154,7 @@ export interface ListPage {
  * const engine = createOnboardingEngine({ store: createMemoryStore(), authorize: () => true });
  * ```
  */
-export interface DraftStore {
+export interface DraftStore extends OutboxStore {
   /** A short name for error messages (`memory`, `postgres`, ...). */
   readonly name: string;
   /** The stored document of a draft, or `null` if no such draft exists in the workspace. */

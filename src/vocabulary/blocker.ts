@@ -24,6 +24,8 @@ export const BlockerCode = {
   VerificationInProgress: "verification_in_progress",
   /** The verification run failed. */
   VerificationFailed: "verification_failed",
+  /** No worker reported on the verification run for longer than its lease; it was expired. */
+  VerificationTimedOut: "verification_timed_out",
   /** The verification run was blocked. */
   VerificationBlocked: "verification_blocked",
   /** The verification run was cancelled. */
@@ -36,6 +38,8 @@ export const BlockerCode = {
   BootstrapInProgress: "bootstrap_in_progress",
   /** A bootstrap run failed, was blocked or was cancelled. */
   BootstrapFailed: "bootstrap_failed",
+  /** No worker reported on a bootstrap run for longer than its lease; it was expired. */
+  BootstrapTimedOut: "bootstrap_timed_out",
   /** A bootstrap operation the policy requires has not succeeded. */
   BootstrapRequired: "bootstrap_required",
 } as const;

@@ -35,6 +35,9 @@ export const OutboxStatus = {
 /** One of the values of {@link OutboxStatus}. */
 export type OutboxStatus = (typeof OutboxStatus)[keyof typeof OutboxStatus];
 
+/** The checkpoints whose work runs in the background: `verify_access` and `bootstrap`. */
+export type RunCheckpoint = "verify_access" | "bootstrap";
+
 /**
  * What `start_verification` / `start_bootstrap` do while a current run of the same checkpoint or
  * operation is queued or running (as Temporal's conflict policy):

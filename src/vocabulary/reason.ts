@@ -20,8 +20,12 @@ export const LifecycleReason = {
   VerificationBlocked: "verification_blocked",
   /** The verification run was cancelled. */
   VerificationCancelled: "verification_cancelled",
+  /** No worker reported on the verification run for longer than its lease; it was expired. */
+  VerificationTimedOut: "verification_timed_out",
   /** A bootstrap run failed, was blocked or was cancelled. */
   BootstrapFailed: "bootstrap_failed",
+  /** No worker reported on a bootstrap run for longer than its lease; it was expired. */
+  BootstrapTimedOut: "bootstrap_timed_out",
   /** Verification succeeded with warnings. */
   VerificationWarnings: "verification_warnings",
 } as const;

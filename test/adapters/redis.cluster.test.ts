@@ -2,6 +2,7 @@
  * The Redis adapter on a real three-master Redis Cluster started by this file (free loopback
  * ports chosen at run time, temp dir, no persistence): the conformance kit, the adapter-specific suite and the
  * multi-process concurrency check, through an ioredis `Cluster` (`scaleReads: "master"`).
+ * The outbox suite runs there too (claims, listings and stale runs walk workspaces on every master).
  * The cluster is stopped and its temp dir removed afterwards, also when a test fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import { redisBinariesAvailable, startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { clusterClient, deleteKeysWithPrefix } from "./fixtures/redis-harness.js";
 import { defineRedisAdapterSuite } from "./fixtures/redis-suite.js";
+import { defineRedisOutboxSuite } from "./fixtures/redis-outbox.js";
 import { checkConcurrentWriters } from "./fixtures/redis-concurrency.js";
 
 const available = await serviceAvailable("Redis Cluster (redis-server / redis-cli binaries)", async () => {
@@ -66,6 +68,10 @@ describe.skipIf(!available)("redis adapter on Redis Cluster (3 masters)", () => 
 
   describe("adapter-specific suite", () => {
     defineRedisAdapterSuite(() => ({ client: c(), prefix }));
+  });
+
+  describe("outbox suite (workspaces on several masters)", () => {
+    defineRedisOutboxSuite(() => ({ client: c(), prefix, newClient: () => clusterClient(cluster?.ports ?? []) }));
   });
 
   it("16 writers over 4 processes keep versions contiguous on the cluster", async () => {

@@ -88,6 +88,12 @@ describe("sqlite schema", () => {
       "app_drafts_state_idx",
       "app_idem_created_idx",
       "app_idempotency",
+      "app_outbox",
+      "app_outbox_claim_idx",
+      "app_outbox_created_idx",
+      "app_outbox_draft_idx",
+      "app_outbox_run_idx",
+      "app_outbox_stale_idx",
     ]);
     raw.exec(sqliteDropSchemaSql("app_"));
     expect(raw.prepare(`SELECT count(*) FROM sqlite_master WHERE name LIKE 'app_%'`).pluck().get()).toBe(0);

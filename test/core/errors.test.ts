@@ -109,6 +109,11 @@ function everyError(m: Package) {
       code: "unknown_run",
       data: { draftId: "d-1", runId: "run-9", commandType: "record_verification_result" },
     },
+    RunActiveError: {
+      error: new m.RunActiveError("d-1", "start_verification", ["run-1"]),
+      code: "run_active",
+      data: { draftId: "d-1", commandType: "start_verification", runIds: ["run-1"] },
+    },
   } as const;
 }
 

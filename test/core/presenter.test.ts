@@ -175,8 +175,23 @@ describe("describeDraft: runs", () => {
         tone: "warning",
         url: "/ops/runs/v-9",
         message: "2 warnings",
+        timedOut: false,
+        progress: null,
       },
     ]);
+  });
+
+  it("shows a run's last progress report while it is active, never on a completed run", () => {
+    const progress = [
+      { runId: "s-2", message: "copying DNS zone", percent: 40, reportedAt: "2026-01-01T00:00:05.000Z" },
+      { runId: "v-9", message: "stale", percent: 100, reportedAt: "2026-01-01T00:00:01.000Z" },
+    ];
+    const view = describeDraft(withBootstrap, { progress });
+    expect(view.checkpoints[3]?.runs.map((r) => [r.runId, r.progress])).toEqual([
+      ["s-2", { message: "copying DNS zone", percent: 40, reportedAt: "2026-01-01T00:00:05.000Z" }],
+      ["b-1", null],
+    ]);
+    expect(view.checkpoints[2]?.runs[0]?.progress).toBeNull();
   });
 
   it("bootstrap shows only the current run of each operation, with status label keys and links", () => {

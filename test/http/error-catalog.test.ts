@@ -52,6 +52,7 @@ function samples(r: typeof root, h: typeof http): Record<root.ErrorCode, root.On
     configuration: new r.ConfigurationError("now", "secret"),
     store_failure: new r.StoreError("postgres", "commit", new Error("secret")),
     unknown_run: new r.UnknownRunError("d-1", "run-9", "record_verification_result"),
+    run_active: new r.RunActiveError("d-1", "start_verification", ["run-1"]),
     precondition_required: new h.PreconditionRequiredError("d-1"),
     precondition_failed: new h.PreconditionFailedError("d-1", 5, "weak_only"),
     invalid_if_match: new h.InvalidIfMatchError("unterminated entity tag"),

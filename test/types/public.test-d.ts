@@ -69,6 +69,9 @@ describe("commands", () => {
       | "record_verification_result"
       | "start_bootstrap"
       | "record_bootstrap_result"
+      | "record_verification_progress"
+      | "record_bootstrap_progress"
+      | "expire_run"
       | "activate"
       | "cancel"
     >();
@@ -92,7 +95,13 @@ describe("commands", () => {
   });
 
   it("worker and operator commands partition the union", () => {
-    expectTypeOf<WorkerCommand["type"]>().toEqualTypeOf<"record_verification_result" | "record_bootstrap_result">();
+    expectTypeOf<WorkerCommand["type"]>().toEqualTypeOf<
+      | "record_verification_result"
+      | "record_bootstrap_result"
+      | "record_verification_progress"
+      | "record_bootstrap_progress"
+      | "expire_run"
+    >();
     expectTypeOf<OperatorCommand | WorkerCommand>().toEqualTypeOf<Command>();
   });
 

@@ -1,7 +1,11 @@
 import { encodeDraft, isSealedDraft } from "../../lifecycle/index.js";
 import {
+  checkOutboxLimit,
+  compareOutboxOrder,
   encodeCursor,
+  encodeOutboxCursor,
   listCursor,
+  outboxCursor,
   idempotencyCutoff,
   openTenantOf,
   parseStoredJson,
@@ -10,10 +14,18 @@ import {
   type InsertInput,
   type ListOptions,
   type ListPage,
+  type OutboxEntryRef,
+  type OutboxStore,
   type WriteResult,
 } from "../../store/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
-import type { AuditEvent, OnboardingDraft } from "../../record/index.js";
+import {
+  newOutboxState,
+  type AuditEvent,
+  type OnboardingDraft,
+  type OutboxEntry,
+  type OutboxRecord,
+} from "../../record/index.js";
 
 interface StoredDraft {
   /** The draft itself when it is sealed (deep-frozen and validated, so sharing it is safe). */
@@ -32,10 +44,15 @@ interface WorkspaceData {
   readonly audit: Map<string, AuditEvent[]>;
   /** Idempotency records by key: the JSON text and the `createdAt` it was stamped with. */
   readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
+  /** Outbox records by entry id. */
+  readonly outbox: Map<string, StoredOutboxRecord>;
 }
 
+/** An outbox record as the memory store keeps it: its delivery and liveness fields change in place. */
+type StoredOutboxRecord = { -readonly [K in keyof OutboxRecord]: OutboxRecord[K] };
+
 /** The in-memory store, with extra methods for tests and debugging. */
-export interface MemoryStore extends DraftStore {
+export interface MemoryStore extends DraftStore, OutboxStore {
   /** Always `"memory"`. */
   readonly name: "memory";
   /** The stored JSON text of a draft, or `null`. */
@@ -75,7 +92,13 @@ export function createMemoryStore(): MemoryStore {
   const workspace = (workspaceId: string): WorkspaceData => {
     let data = workspaces.get(workspaceId);
     if (data === undefined) {
-      data = { drafts: new Map(), openByTenant: new Map(), audit: new Map(), idempotency: new Map() };
+      data = {
+        drafts: new Map(),
+        openByTenant: new Map(),
+        audit: new Map(),
+        idempotency: new Map(),
+        outbox: new Map(),
+      };
       workspaces.set(workspaceId, data);
     }
     return data;
@@ -119,6 +142,7 @@ export function createMemoryStore(): MemoryStore {
       draft: InsertInput["draft"];
       events: readonly InsertInput["event"][];
       idempotency: InsertInput["idempotency"];
+      outbox?: readonly OutboxEntry[] | undefined;
     },
     previousOpenTenant: string | null,
   ): void => {
@@ -147,10 +171,14 @@ export function createMemoryStore(): MemoryStore {
         createdAt: input.idempotency.createdAt,
       });
     }
+    for (const entry of input.outbox ?? []) {
+      workspace(entry.workspaceId).outbox.set(entry.entryId, { ...entry, ...newOutboxState(entry) });
+    }
   };
 
   return {
     name: "memory",
+    ...memoryOutbox(workspaces),
 
     async load(workspaceId, draftId) {
       return read(workspaces.get(workspaceId)?.drafts.get(draftId), draftId);
@@ -184,6 +212,8 @@ export function createMemoryStore(): MemoryStore {
       if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
         return { ok: false, reason: "idempotency_key_exists" };
       }
+      const taken = input.outbox?.find((entry) => workspace(entry.workspaceId).outbox.has(entry.entryId));
+      if (taken !== undefined) throw new Error(`memory store: outbox entry ${taken.entryId} already exists`);
       write(data, input, stored.openTenant);
       return { ok: true };
     },
@@ -275,6 +305,156 @@ export function createMemoryStore(): MemoryStore {
 
     clear() {
       workspaces.clear();
+    },
+  };
+}
+
+/**
+ * The outbox half of the memory store, over the same workspaces. Every method checks, reads and
+ * writes synchronously (no `await` inside), so concurrent claimers cannot interleave: each claim
+ * sees the leases every earlier claim took. Records are handed out as copies.
+ */
+function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxStore {
+  function* everyRecord(): Generator<StoredOutboxRecord> {
+    for (const data of workspaces.values()) yield* data.outbox.values();
+  }
+  const copy = (record: StoredOutboxRecord): OutboxRecord => ({ ...record });
+  const sorted = (records: Iterable<StoredOutboxRecord>): StoredOutboxRecord[] => [...records].sort(compareOutboxOrder);
+  const find = (ref: OutboxEntryRef): StoredOutboxRecord | undefined =>
+    workspaces.get(ref.workspaceId)?.outbox.get(ref.entryId);
+  const leasedBy = (owner: string, ref: OutboxEntryRef): StoredOutboxRecord | undefined => {
+    const record = find(ref);
+    return record !== undefined && record.status === "pending" && record.leaseOwner === owner ? record : undefined;
+  };
+  const runRecords = (workspaceId: string): StoredOutboxRecord[] =>
+    [...(workspaces.get(workspaceId)?.outbox.values() ?? [])].filter((record) => record.kind === "run.requested");
+  const clearLease = (record: StoredOutboxRecord): void => {
+    record.leaseOwner = null;
+    record.leaseUntil = null;
+  };
+  const lastReport = (record: StoredOutboxRecord): string => record.reportedAt ?? record.createdAt;
+
+  return {
+    async claimOutbox({ owner, now, leaseUntil, limit }) {
+      checkOutboxLimit("claimOutbox", limit);
+      const due = [...everyRecord()].filter(
+        (record) =>
+          record.status === "pending" &&
+          record.availableAt <= now &&
+          (record.leaseUntil === null || record.leaseUntil <= now),
+      );
+      return sorted(due)
+        .slice(0, limit)
+        .map((record) => {
+          record.leaseOwner = owner;
+          record.leaseUntil = leaseUntil;
+          record.attempts += 1;
+          return copy(record);
+        });
+    },
+
+    async settleOutbox({ owner, at, settlements }) {
+      let changed = 0;
+      for (const settlement of settlements) {
+        const record = leasedBy(owner, settlement);
+        if (record === undefined) continue;
+        if (settlement.status === "delivered") {
+          record.status = "delivered";
+          record.deliveredAt = at;
+          record.lastError = null;
+        } else if (settlement.status === "pending") {
+          record.availableAt = settlement.availableAt;
+          record.lastError = settlement.error;
+        } else {
+          record.status = "dead";
+          record.lastError = settlement.error;
+        }
+        clearLease(record);
+        changed += 1;
+      }
+      return changed;
+    },
+
+    async releaseOutbox({ owner, entries }) {
+      let changed = 0;
+      for (const ref of entries) {
+        const record = leasedBy(owner, ref);
+        if (record === undefined) continue;
+        clearLease(record);
+        record.attempts = Math.max(0, record.attempts - 1);
+        changed += 1;
+      }
+      return changed;
+    },
+
+    async listOutbox(options) {
+      checkOutboxLimit("listOutbox", options.limit);
+      const after = outboxCursor(options.cursor);
+      const source =
+        options.workspaceId === undefined
+          ? everyRecord()
+          : (workspaces.get(options.workspaceId)?.outbox.values() ?? []);
+      const rows = sorted(
+        [...source].filter(
+          (record) =>
+            (options.status === undefined || record.status === options.status) &&
+            (after === null || compareOutboxOrder(record, after) > 0),
+        ),
+      );
+      const page = rows.slice(0, options.limit);
+      const last = page[page.length - 1];
+      return {
+        entries: page.map(copy),
+        nextCursor: rows.length > options.limit && last !== undefined ? encodeOutboxCursor(last) : null,
+      };
+    },
+
+    async requeueOutbox(input) {
+      const record = find(input);
+      if (record === undefined || record.status !== "dead") return false;
+      record.status = "pending";
+      record.attempts = 0;
+      record.availableAt = input.at;
+      clearLease(record);
+      return true;
+    },
+
+    async recordRunProgress({ workspaceId, draftId, runId, at, message, percent }) {
+      const record = runRecords(workspaceId).find((run) => run.runId === runId && run.draftId === draftId);
+      if (record === undefined) return false;
+      if (record.reportedAt === null || record.reportedAt < at) record.reportedAt = at;
+      if (message !== null) record.progressMessage = message;
+      if (percent !== null) record.progressPercent = percent;
+      return true;
+    },
+
+    async listRunRecords(workspaceId, draftId) {
+      return sorted(runRecords(workspaceId).filter((record) => record.draftId === draftId)).map(copy);
+    },
+
+    async findStaleRuns({ before, limit }) {
+      checkOutboxLimit("findStaleRuns", limit);
+      const stale = [...everyRecord()].filter(
+        (record) => record.kind === "run.requested" && record.settledAt === null && lastReport(record) < before,
+      );
+      return stale
+        .sort((a, b) => {
+          const [x, y] = [lastReport(a), lastReport(b)];
+          return x < y ? -1 : x > y ? 1 : compareOutboxOrder({ ...a, createdAt: "" }, { ...b, createdAt: "" });
+        })
+        .slice(0, limit)
+        .map(copy);
+    },
+
+    async settleRuns({ workspaceId, runIds, at }) {
+      const wanted = new Set(runIds);
+      let changed = 0;
+      for (const record of runRecords(workspaceId)) {
+        if (record.settledAt !== null || !wanted.has(record.runId)) continue;
+        record.settledAt = at;
+        changed += 1;
+      }
+      return changed;
     },
   };
 }

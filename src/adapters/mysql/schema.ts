@@ -11,7 +11,7 @@ import { ConfigurationError } from "../../record/index.js";
 /** The default prefix of the adapter's table names. */
 export const DEFAULT_MYSQL_TABLE_PREFIX = "onboarding_";
 
-/** The (unquoted) names of the three tables the adapter uses. */
+/** The (unquoted) names of the four tables the adapter uses. */
 export interface MySqlTableNames {
   /** One row per draft: the query columns plus the canonical JSON document. */
   readonly drafts: string;
@@ -19,6 +19,8 @@ export interface MySqlTableNames {
   readonly audit: string;
   /** One row per idempotency key of a workspace. */
   readonly idempotency: string;
+  /** One row per outbox entry (`run.requested`, `run.cancelled`) with its delivery and run-liveness state. */
+  readonly outbox: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export function mysqlTableNames(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX
     drafts: `${tablePrefix}drafts`,
     audit: `${tablePrefix}audit`,
     idempotency: `${tablePrefix}idempotency`,
+    outbox: `${tablePrefix}outbox`,
   };
 }
 
@@ -60,6 +63,8 @@ const TIMESTAMP = "VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
 const WORD = "VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
 /** JSON documents as text: byte-exact on both servers (MariaDB's JSON type is LONGTEXT anyway). */
 const DOCUMENT = "LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+/** Free text (progress messages, delivery errors): at most 4096 characters, 16 KiB of UTF-8. */
+const TEXT = "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
 const TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC";
 
 /**
@@ -117,7 +122,52 @@ export function mysqlSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_
   PRIMARY KEY (\`workspace_id\`, \`idempotency_key\`),
   KEY \`created\` (\`created_at\`)
 ) ${TABLE_OPTIONS}`,
+    outboxTableStatement(t.outbox),
   ];
+}
+
+/**
+ * The outbox table. `claim` serves both the claim (pending rows read in claim order, so a
+ * `LIMIT n ... FOR UPDATE SKIP LOCKED` locks only the rows it reads instead of every due row
+ * before a sort) and the listing by status; `listing` and `workspace_listing` the other listings;
+ * `run` progress reports and `settleRuns`; `draft_runs` `listRunRecords`. `watch_at` (generated:
+ * the last report, else the request, of an unsettled `run.requested` row; NULL otherwise) is
+ * what `findStaleRuns` reads through `stale`.
+ */
+function outboxTableStatement(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS \`${table}\` (
+  \`workspace_id\` ${ID} NOT NULL,
+  \`entry_id\` ${ID} NOT NULL,
+  \`draft_id\` ${ID} NOT NULL,
+  \`run_id\` ${ID} NOT NULL,
+  \`kind\` ${WORD} NOT NULL,
+  \`checkpoint\` ${WORD} NOT NULL,
+  \`operation\` ${ID} NOT NULL,
+  \`provider_connection_id\` ${ID} NOT NULL,
+  \`provider_revision\` BIGINT UNSIGNED NOT NULL,
+  \`draft_version\` BIGINT UNSIGNED NOT NULL,
+  \`event_id\` ${ID} NOT NULL,
+  \`created_at\` ${TIMESTAMP} NOT NULL,
+  \`status\` ${WORD} NOT NULL,
+  \`attempts\` INT NOT NULL,
+  \`available_at\` ${TIMESTAMP} NOT NULL,
+  \`lease_owner\` ${ID} NULL,
+  \`lease_until\` ${TIMESTAMP} NULL,
+  \`last_error\` ${TEXT} NULL,
+  \`delivered_at\` ${TIMESTAMP} NULL,
+  \`reported_at\` ${TIMESTAMP} NULL,
+  \`progress_message\` ${TEXT} NULL,
+  \`progress_percent\` DOUBLE NULL,
+  \`settled_at\` ${TIMESTAMP} NULL,
+  \`watch_at\` ${TIMESTAMP} AS (CASE WHEN \`kind\` = 'run.requested' AND \`settled_at\` IS NULL THEN COALESCE(\`reported_at\`, \`created_at\`) END) VIRTUAL,
+  PRIMARY KEY (\`workspace_id\`, \`entry_id\`),
+  KEY \`claim\` (\`status\`, \`created_at\`, \`workspace_id\`, \`entry_id\`),
+  KEY \`listing\` (\`created_at\`, \`workspace_id\`, \`entry_id\`),
+  KEY \`workspace_listing\` (\`workspace_id\`, \`created_at\`, \`entry_id\`),
+  KEY \`run\` (\`workspace_id\`, \`run_id\`),
+  KEY \`draft_runs\` (\`workspace_id\`, \`draft_id\`, \`created_at\`, \`entry_id\`),
+  KEY \`stale\` (\`watch_at\`, \`workspace_id\`, \`entry_id\`)
+) ${TABLE_OPTIONS}`;
 }
 
 /**
@@ -144,7 +194,7 @@ export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX)
  */
 export function mysqlDropSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
   const t = mysqlTableNames(tablePrefix);
-  return [t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS \`${name}\``);
+  return [t.outbox, t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS \`${name}\``);
 }
 
 /**

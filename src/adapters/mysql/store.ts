@@ -25,6 +25,7 @@ import {
   openTenantOf,
   type CommitInput,
   type DraftStore,
+  type OutboxStore,
   type InsertInput,
   type ListOptions,
   type ListPage,
@@ -36,6 +37,7 @@ import {
   wrapStoreErrors,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
+import { createMySqlOutbox } from "./outbox.js";
 
 const ADAPTER = "mysql";
 
@@ -72,8 +74,8 @@ export interface MySqlStoreConnectionOptions extends MySqlStoreCommonOptions {
 /** Options of {@link createMySqlStore}: either a caller-owned `pool` or `connection` options. */
 export type MySqlStoreOptions = MySqlStorePoolOptions | MySqlStoreConnectionOptions;
 
-/** A {@link DraftStore} on MySQL / MariaDB, plus its schema management. */
-export interface MySqlStore extends DraftStore {
+/** A {@link DraftStore} (with its {@link OutboxStore} half) on MySQL / MariaDB, plus its schema management. */
+export interface MySqlStore extends DraftStore, OutboxStore {
   /** The table names this store reads and writes. */
   readonly tables: MySqlTableNames;
   /** Creates the tables if they do not exist (idempotent). See {@link migrateMySql}. */
@@ -97,7 +99,7 @@ const ER_LOCK_DEADLOCK = 1213;
 type Param = string | number | null;
 
 /** What a failed transaction step was doing, so a duplicate key can be classified. */
-type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "other";
+type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "insert_outbox" | "other";
 
 /** mysql2 marks errors after which the connection is unusable as `fatal`. */
 function isFatal(error: unknown): boolean {
@@ -339,9 +341,15 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     });
   }
 
+  const outbox = createMySqlOutbox({
+    table: tables.outbox,
+    pool: () => (ready !== null && !closed ? ready : getPool()),
+  });
+
   const store: MySqlStore = {
     name: ADAPTER,
     tables,
+    ...outbox.methods,
 
     async migrate() {
       await migrateMySql(await getPool(), { tablePrefix });
@@ -480,6 +488,8 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
             if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
             await writeSideRows(connection, step, input.events, input.idempotency);
+            step("insert_outbox");
+            await outbox.insertEntries(connection, input.outbox);
             return { ok: true };
           },
           async (step, error) => {

@@ -1,10 +1,12 @@
 /**
  * adapters/postgres/ — the PostgreSQL storage adapter (`onboarding-lifecycle/adapters/postgres`):
  * `store.ts` implements the `DraftStore` port with one atomic statement per write (data-modifying
- * CTEs), `schema.ts` holds the DDL as plain SQL text and as the statements `migratePostgres()` /
- * `store.migrate()` run.
+ * CTEs), `outbox.ts` its outbox half (`FOR UPDATE SKIP LOCKED` claims, one-statement batch
+ * settlements), `schema.ts` holds the DDL as plain SQL text and as the statements
+ * `migratePostgres()` / `store.migrate()` run.
  * Also fits PostgreSQL-compatible distributed SQL (CockroachDB, YugabyteDB): no sequences,
- * advisory locks, column collations or partial indexes.
+ * advisory locks or column collations (the outbox table's partial and expression indexes need
+ * CockroachDB 21.2+).
  *
  * May import: vocabulary/, record/, lifecycle/ (the codec), store/ (the port and SQL helpers), and
  * `pg` for TYPES only (the driver is an optional peer dependency; the adapter receives a pool or

@@ -4,13 +4,17 @@
  * so they cannot drift apart.
  *
  * The schema only uses what PostgreSQL-compatible distributed SQL engines (CockroachDB,
- * YugabyteDB) also support: `text`, `integer`, `bigint`, composite primary keys, plain and unique
- * secondary indexes, `IF NOT EXISTS`. No sequences, no serial/identity columns, no column
- * collations, no partial indexes, no triggers, no extensions.
+ * YugabyteDB) also support: `text`, `integer`, `bigint`, `double precision`, composite primary
+ * keys, plain and unique secondary indexes, `IF NOT EXISTS`, and for the outbox table partial and
+ * expression indexes (CockroachDB 21.2+, YugabyteDB 2.6+). No sequences, no serial/identity
+ * columns, no column collations, no triggers, no extensions.
  */
 import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
 
-/** The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`. */
+/**
+ * The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`,
+ * `onboarding_outbox`.
+ */
 export const DEFAULT_POSTGRES_TABLE_PREFIX = "onboarding_";
 
 /**
@@ -41,6 +45,22 @@ export interface PostgresTableNames {
   readonly idempotencyPrimaryKey: string;
   /** Index of the idempotency table on `created_at` (for `pruneIdempotency`). */
   readonly idempotencyCreatedIndex: string;
+  /** The outbox table (one row per outbox entry, with its delivery and run-liveness state). */
+  readonly outbox: string;
+  /** Primary key constraint of the outbox table: `(workspace_id, entry_id)`. */
+  readonly outboxPrimaryKey: string;
+  /** Partial index of the pending entries in claim order: `(created_at, workspace_id, entry_id, available_at)`. */
+  readonly outboxClaimIndex: string;
+  /** Partial index of the unsettled `run.requested` records by `coalesce(reported_at, created_at)`. */
+  readonly outboxStaleIndex: string;
+  /** Index for progress reports and run settlement: `(workspace_id, run_id)`. */
+  readonly outboxRunIndex: string;
+  /** Index for a draft's run records: `(workspace_id, draft_id, created_at, entry_id)`. */
+  readonly outboxDraftIndex: string;
+  /** Index for listings by status: `(status, created_at, workspace_id, entry_id)`. */
+  readonly outboxStatusIndex: string;
+  /** Index for listings of one workspace: `(workspace_id, created_at, entry_id)`. */
+  readonly outboxWorkspaceIndex: string;
 }
 
 /** The raw (unquoted) names, used to recognise constraints in driver errors. */
@@ -53,6 +73,8 @@ export interface PostgresRawNames {
   readonly auditPrimaryKey: string;
   /** See {@link PostgresTableNames.idempotencyPrimaryKey}. */
   readonly idempotencyPrimaryKey: string;
+  /** See {@link PostgresTableNames.outboxPrimaryKey}. */
+  readonly outboxPrimaryKey: string;
 }
 
 function quote(identifier: string): string {
@@ -66,6 +88,7 @@ export function postgresRawNames(prefix: string): PostgresRawNames {
     openTenantIndex: `${prefix}d_open_tenant`,
     auditPrimaryKey: `${prefix}a_pk`,
     idempotencyPrimaryKey: `${prefix}i_pk`,
+    outboxPrimaryKey: `${prefix}o_pk`,
   };
 }
 
@@ -95,6 +118,14 @@ export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFI
     auditPrimaryKey: quote(raw.auditPrimaryKey),
     idempotencyPrimaryKey: quote(raw.idempotencyPrimaryKey),
     idempotencyCreatedIndex: quote(`${prefix}i_created`),
+    outbox: quote(`${prefix}outbox`),
+    outboxPrimaryKey: quote(raw.outboxPrimaryKey),
+    outboxClaimIndex: quote(`${prefix}o_claim`),
+    outboxStaleIndex: quote(`${prefix}o_stale`),
+    outboxRunIndex: quote(`${prefix}o_run`),
+    outboxDraftIndex: quote(`${prefix}o_draft`),
+    outboxStatusIndex: quote(`${prefix}o_status`),
+    outboxWorkspaceIndex: quote(`${prefix}o_workspace`),
   };
 }
 
@@ -161,6 +192,52 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
   CONSTRAINT ${t.idempotencyPrimaryKey} PRIMARY KEY (workspace_id, key)
 )`,
     `CREATE INDEX IF NOT EXISTS ${t.idempotencyCreatedIndex} ON ${t.idempotency} (created_at)`,
+    ...outboxStatements(t),
+  ];
+}
+
+/**
+ * The outbox table and its indexes. Appended after the first tables, so `migrate()` on a
+ * database created before the outbox existed adds them (every statement is `IF NOT EXISTS`).
+ * Timestamps are `toISOString()` text, like every other timestamp of the adapter. Half-empty pages
+ * (`fillfactor = 50`) let a claim's update (lease and attempts, no indexed column) stay on its page
+ * as a HOT update, without new index entries: claims get about three times faster.
+ */
+function outboxStatements(t: PostgresTableNames): readonly string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.outbox} (
+  workspace_id           text             NOT NULL,
+  entry_id               text             NOT NULL,
+  draft_id               text             NOT NULL,
+  run_id                 text             NOT NULL,
+  kind                   text             NOT NULL,
+  checkpoint             text             NOT NULL,
+  operation              text             NOT NULL,
+  provider_connection_id text             NOT NULL,
+  provider_revision      integer          NOT NULL,
+  draft_version          integer          NOT NULL,
+  event_id               text             NOT NULL,
+  created_at             text             NOT NULL,
+  status                 text             NOT NULL,
+  attempts               integer          NOT NULL,
+  available_at           text             NOT NULL,
+  lease_owner            text             NULL,
+  lease_until            text             NULL,
+  last_error             text             NULL,
+  delivered_at           text             NULL,
+  reported_at            text             NULL,
+  progress_message       text             NULL,
+  progress_percent       double precision NULL,
+  settled_at             text             NULL,
+  CONSTRAINT ${t.outboxPrimaryKey} PRIMARY KEY (workspace_id, entry_id)
+) WITH (fillfactor = 50)`,
+    // Claims walk the pending entries in claim order and stop after `limit` available ones.
+    `CREATE INDEX IF NOT EXISTS ${t.outboxClaimIndex} ON ${t.outbox} (created_at, workspace_id, entry_id, available_at) WHERE status = 'pending'`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxStaleIndex} ON ${t.outbox} ((coalesce(reported_at, created_at)), workspace_id, entry_id) WHERE kind = 'run.requested' AND settled_at IS NULL`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxRunIndex} ON ${t.outbox} (workspace_id, run_id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxDraftIndex} ON ${t.outbox} (workspace_id, draft_id, created_at, entry_id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxStatusIndex} ON ${t.outbox} (status, created_at, workspace_id, entry_id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxWorkspaceIndex} ON ${t.outbox} (workspace_id, created_at, entry_id)`,
   ];
 }
 
@@ -199,7 +276,7 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
  */
 export function postgresDropSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): readonly string[] {
   const t = postgresTableNames(prefix);
-  return [t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS ${name}`);
+  return [t.outbox, t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS ${name}`);
 }
 
 /**

@@ -49,7 +49,9 @@ import {
   wrapStoreErrors,
   loadDriver,
   type SqlAuditRow,
+  type OutboxStore,
 } from "../../store/index.js";
+import { checkOutboxEntries, outboxInsert, postgresOutboxMethods } from "./outbox.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
   migratePostgres,
@@ -149,8 +151,11 @@ export interface PostgresConnectionOptions extends PostgresStoreBaseOptions {
 /** Options of {@link createPostgresStore}: exactly one of `pool`, `client` or `connection`. */
 export type PostgresStoreOptions = PostgresPoolOptions | PostgresClientOptions | PostgresConnectionOptions;
 
-/** A `DraftStore` backed by PostgreSQL (or a PostgreSQL-compatible distributed SQL engine). */
-export interface PostgresStore extends DraftStore {
+/**
+ * A `DraftStore` backed by PostgreSQL (or a PostgreSQL-compatible distributed SQL engine), with
+ * its transactional outbox (`OutboxStore`, table `<prefix>outbox`).
+ */
+export interface PostgresStore extends DraftStore, OutboxStore {
   /** Always `postgres`. */
   readonly name: "postgres";
   /** The validated table prefix. */
@@ -554,6 +559,7 @@ function buildStore(
   }
 
   const store: PostgresStore = {
+    ...postgresOutboxMethods({ tables: t, query, write: writeStatement, guard }),
     name: "postgres",
     tablePrefix: prefix,
     tables: t,
@@ -713,6 +719,7 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
 
     async commit(input: CommitInput): Promise<WriteResult> {
       const { draft, expectedVersion, events, idempotency, basis } = input;
+      const outbox = input.outbox ?? [];
       const openTenant = openTenantOf(draft);
       const document = encodeDraft(draft);
       return documents.track(
@@ -721,6 +728,7 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
         storeWrite(ADAPTER, "commit", () =>
           retrying<WriteAttempt>(async () => {
             checkEvents(events, draft);
+            checkOutboxEntries(outbox, draft.workspaceId, draft.id);
             const params = new Params();
             const ws = params.add(draft.workspaceId, "text");
             const id = params.add(draft.id, "text");
@@ -743,6 +751,8 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
               );
             if (idempotency !== null)
               ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
+            if (outbox.length > 0)
+              ctes.push(`queued AS (\n  ${outboxInsert(t.outbox, "updated", outbox, (value) => params.add(value))}\n)`);
             const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
   ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,

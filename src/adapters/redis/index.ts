@@ -2,7 +2,7 @@
  * adapters/redis — the Redis storage adapter (`onboarding-lifecycle/adapters/redis`) on ioredis,
  * for standalone Redis and Redis Cluster. What lives here: `store.ts` (`createRedisStore`) and
  * `schema.ts` (the cluster-safe key layout and the Lua scripts: Redis's schema, which needs no
- * migration).
+ * migration), `outbox.ts` and `outbox-schema.ts` (the outbox methods, their keys and scripts).
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and node built-ins; ioredis only
  * with `import type` (the caller passes its own client). Never engine/.
@@ -25,3 +25,19 @@ export {
   redisKeys,
   type RedisWorkspaceKeys,
 } from "./schema.js";
+export {
+  CLAIM_OUTBOX_SCRIPT,
+  FIND_STALE_RUNS_SCRIPT,
+  LIST_OUTBOX_SCRIPT,
+  LIST_RUN_RECORDS_SCRIPT,
+  OUTBOX_KEY_NAMES,
+  OUTBOX_RECORD_COLUMNS,
+  OUTBOX_SCRIPTS,
+  RECORD_RUN_PROGRESS_SCRIPT,
+  RELEASE_OUTBOX_SCRIPT,
+  REQUEUE_OUTBOX_SCRIPT,
+  SETTLE_OUTBOX_SCRIPT,
+  SETTLE_RUNS_SCRIPT,
+  redisOutboxKeys,
+  redisOutboxRegistryKey,
+} from "./outbox-schema.js";

@@ -20,10 +20,18 @@
  * (documents, ids, events) arrives in ARGV as opaque strings; the scripts never parse JSON and
  * never build a key from data.
  *
- * May import: record/ and vocabulary/. Never a driver at runtime, never engine/.
+ * Outbox. A workspace's outbox entries live in its slot too (`{<prefix>:ws:<W>}:ob:*`, see
+ * `outbox-schema.ts`), and `COMMIT_SCRIPT` writes a commit's entries in the same script as the
+ * draft: after every check, so a rejection (or a resend recognised as already applied) writes
+ * none. Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot
+ * of its own; it is written (SADD) before the commit and read by the methods that span
+ * workspaces (claim, list, stale runs), which run one script per workspace.
+ *
+ * May import: record/, vocabulary/ and `outbox-schema.ts`. Never a driver at runtime, never engine/.
  */
 import { ConfigurationError } from "../../record/index.js";
 import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js";
+import { COMMIT_OUTBOX_CHECK, COMMIT_OUTBOX_WRITE } from "./outbox-schema.js";
 
 // ---- key layout ---------------------------------------------------------------------------
 
@@ -155,7 +163,9 @@ const SHARED_ARGS = `-- KEYS: 1 draft hash, 2 open-draft index (hash), 3 listing
 --       6 open tenant ("" when the draft occupies no slot), 7 draft id, 8 idempotency record JSON (or ""),
 --       9 basis: the document text the write was computed from ("" when it came from a fresh read),
 --       10 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON),
---       then the idempotency record's time to live in seconds ("0": kept until deleted).
+--       then the idempotency record's time to live in seconds ("0": kept until deleted),
+--       then (commit only) the outbox entry count m and the KEYS index of the first outbox key,
+--       then 7 values per entry (see COMMIT_OUTBOX_CHECK in outbox-schema.ts).
 local draftKey, openKey, listKey = KEYS[1], KEYS[2], KEYS[3]
 local version, doc, state, createdAt = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local tenant, draftId, idem = ARGV[6], ARGV[7], ARGV[8]
@@ -243,6 +253,8 @@ if moving and tenant ~= "" then
   local holder = redis.call("HGET", openKey, tenant)
   if holder and holder ~= draftId then return {"open_draft_exists", holder} end
 end
+-- outbox entries: none of their ids may exist yet
+${COMMIT_OUTBOX_CHECK}
 -- writes
 redis.call("HSET", draftKey, "doc", doc, "v", version, "state", state, "ca", createdAt, "open", tenant)
 if moving then
@@ -261,6 +273,7 @@ if oldMember ~= newMember or oldStateKey ~= newStateKey then
   redis.call("ZREM", oldStateKey, oldMember)
   redis.call("ZADD", newStateKey, 0, newMember)
 end
+${COMMIT_OUTBOX_WRITE}
 ${WRITE_TAIL}
 `;
 

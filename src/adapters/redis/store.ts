@@ -18,6 +18,7 @@ import {
   openTenantOf,
   type CommitInput,
   type DraftStore,
+  type OutboxStore,
   type InsertInput,
   type ListOptions,
   type ListPage,
@@ -39,6 +40,8 @@ import {
   redisKeys,
   type RedisWorkspaceKeys,
 } from "./schema.js";
+import { appendOutboxArgs, appendOutboxKeys, createRedisOutbox } from "./outbox.js";
+import type { OutboxEntry } from "../../record/index.js";
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -69,10 +72,10 @@ export interface RedisStoreOptions {
 }
 
 /**
- * The Redis store: a {@link DraftStore} plus what is specific to the adapter. What
- * {@link createRedisStore} returns.
+ * The Redis store: a {@link DraftStore} and its {@link OutboxStore} half, plus what is specific
+ * to the adapter. What {@link createRedisStore} returns.
  */
-export interface RedisStore extends DraftStore {
+export interface RedisStore extends DraftStore, OutboxStore {
   /** Always `"redis"`. */
   readonly name: "redis";
   /** The validated key prefix: every key of the store starts with `{<keyPrefix>:ws:`. */
@@ -237,6 +240,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     basis: string,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
+    outbox?: readonly OutboxEntry[],
   ): { argv: (string | number)[]; document: string } {
     const k = keysOf(draft.workspaceId);
     const keys: string[] = [k.keys.draft(draft.id)];
@@ -264,6 +268,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
       pairs.push(index, JSON.stringify(event));
     }
+    const outboxBase = appendOutboxKeys(keys, k.keys.tag, draft.workspaceId, outbox);
     const document = encodeDraft(draft);
     const argv: (string | number)[] = ["", keys.length];
     for (const key of keys) argv.push(key);
@@ -281,10 +286,20 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     );
     for (const value of pairs) argv.push(value);
     argv.push(idempotencyTtl);
+    appendOutboxArgs(argv, outbox, outboxBase);
     return { argv, document };
   }
 
+  const { register, ...outbox } = createRedisOutbox({
+    prefix,
+    call: (command, ...args) => client.call(command, ...args),
+    evalScript,
+    tagOf: (workspaceId) => keysOf(workspaceId).keys.tag,
+    run,
+  });
+
   const store: RedisStore = {
+    ...outbox,
     name: NAME,
     keyPrefix: prefix,
 
@@ -314,9 +329,20 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     commit(input: CommitInput) {
-      return write("commit", COMMIT, input.draft, () =>
-        writeKeysAndArgs(input.draft, input.expectedVersion, input.basis ?? "", input.events, input.idempotency),
-      );
+      const commit = (): Promise<WriteResult> =>
+        write("commit", COMMIT, input.draft, () =>
+          writeKeysAndArgs(
+            input.draft,
+            input.expectedVersion,
+            input.basis ?? "",
+            input.events,
+            input.idempotency,
+            input.outbox,
+          ),
+        );
+      // A workspace's first entries: into the outbox registry before the commit that writes them.
+      const registering = input.outbox?.length ? register(input.draft.workspaceId) : null;
+      return registering === null ? commit() : registering.then(commit);
     },
 
     async appendAudit(events) {

@@ -9,7 +9,10 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
 
-/** The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`. */
+/**
+ * The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`,
+ * `onboarding_outbox`.
+ */
 export const DEFAULT_SQLITE_TABLE_PREFIX = "onboarding_";
 
 /** The names of the adapter's tables and indexes for one prefix (all validated identifiers). */
@@ -30,6 +33,18 @@ export interface SqliteTableNames {
   readonly auditDraftIndex: string;
   /** The index behind `pruneIdempotency` (records by `created_at`). */
   readonly idempotencyCreatedIndex: string;
+  /** One row per outbox entry (the entry plus its delivery and run-liveness state). */
+  readonly outbox: string;
+  /** The index behind `claimOutbox` (pending entries by `available_at`). */
+  readonly outboxClaimIndex: string;
+  /** The partial expression index behind `findStaleRuns` (unsettled runs by last report). */
+  readonly outboxStaleIndex: string;
+  /** The index behind `recordRunProgress` (a run's records). */
+  readonly outboxRunIndex: string;
+  /** The index behind `listRunRecords` (a draft's records). */
+  readonly outboxDraftIndex: string;
+  /** The index behind the keyset listing of `listOutbox`. */
+  readonly outboxCreatedIndex: string;
 }
 
 /**
@@ -56,11 +71,17 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
     createdIndex: name("drafts_created_idx"),
     auditDraftIndex: name("audit_draft_idx"),
     idempotencyCreatedIndex: name("idem_created_idx"),
+    outbox: name("outbox"),
+    outboxClaimIndex: name("outbox_claim_idx"),
+    outboxStaleIndex: name("outbox_stale_idx"),
+    outboxRunIndex: name("outbox_run_idx"),
+    outboxDraftIndex: name("outbox_draft_idx"),
+    outboxCreatedIndex: name("outbox_created_idx"),
   };
 }
 
 /**
- * The adapter's DDL as separate statements, without trailing semicolons: three STRICT tables and
+ * The adapter's DDL as separate statements, without trailing semicolons: four STRICT tables and
  * their indexes. Every statement is `CREATE ... IF NOT EXISTS`, so running them again is
  * harmless; `migrateSqlite` (and `store.migrate()`) run exactly these inside one
  * `BEGIN IMMEDIATE` transaction.
@@ -72,6 +93,9 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
  * - `audit`: an `AUTOINCREMENT` sequence `seq` gives the append order; one column per
  *   `AuditEvent` field.
  * - `idempotency`: primary key `(workspace_id, key)`; `record` is the whole `IdempotencyRecord` as JSON.
+ * - `outbox`: primary key `(workspace_id, entry_id)`; one column per `OutboxRecord` field
+ *   (snake_case), timestamps as ISO-8601 text. A database made before the outbox existed gets
+ *   the table (and nothing else changes) the next time it is migrated.
  *
  * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
  * @throws `ConfigurationError` for an invalid prefix.
@@ -136,6 +160,50 @@ export function sqliteSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABL
 ) STRICT`,
     `CREATE INDEX IF NOT EXISTS "${t.idempotencyCreatedIndex}"
   ON "${t.idempotency}" (created_at)`,
+    ...outboxSchemaStatements(t),
+  ];
+}
+
+/** The outbox table and its indexes (part of {@link sqliteSchemaStatements}). */
+function outboxSchemaStatements(t: SqliteTableNames): readonly string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS "${t.outbox}" (
+  workspace_id           TEXT    NOT NULL,
+  entry_id               TEXT    NOT NULL,
+  draft_id               TEXT    NOT NULL,
+  run_id                 TEXT    NOT NULL,
+  kind                   TEXT    NOT NULL,
+  checkpoint             TEXT    NOT NULL,
+  operation              TEXT    NOT NULL,
+  provider_connection_id TEXT    NOT NULL,
+  provider_revision      INTEGER NOT NULL,
+  draft_version          INTEGER NOT NULL,
+  event_id               TEXT    NOT NULL,
+  created_at             TEXT    NOT NULL,
+  status                 TEXT    NOT NULL,
+  attempts               INTEGER NOT NULL CHECK (attempts >= 0),
+  available_at           TEXT    NOT NULL,
+  lease_owner            TEXT,
+  lease_until            TEXT,
+  last_error             TEXT,
+  delivered_at           TEXT,
+  reported_at            TEXT,
+  progress_message       TEXT,
+  progress_percent       REAL,
+  settled_at             TEXT,
+  PRIMARY KEY (workspace_id, entry_id)
+) STRICT`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxClaimIndex}"
+  ON "${t.outbox}" (status, available_at)`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxStaleIndex}"
+  ON "${t.outbox}" (coalesce(reported_at, created_at), workspace_id, entry_id)
+  WHERE kind = 'run.requested' AND settled_at IS NULL`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxRunIndex}"
+  ON "${t.outbox}" (workspace_id, run_id)`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxDraftIndex}"
+  ON "${t.outbox}" (workspace_id, draft_id, created_at, entry_id)`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxCreatedIndex}"
+  ON "${t.outbox}" (created_at, workspace_id, entry_id)`,
   ];
 }
 
@@ -171,7 +239,7 @@ export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFI
  */
 export function sqliteDropSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): readonly string[] {
   const t = sqliteTableNames(tablePrefix);
-  return [t.drafts, t.audit, t.idempotency].map((name) => `DROP TABLE IF EXISTS "${name}"`);
+  return [t.drafts, t.audit, t.idempotency, t.outbox].map((name) => `DROP TABLE IF EXISTS "${name}"`);
 }
 
 /**

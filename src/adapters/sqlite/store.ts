@@ -25,6 +25,7 @@ import {
   openTenantOf,
   type CommitInput,
   type DraftStore,
+  type OutboxStore,
   type InsertInput,
   type ListPage,
   type WriteResult,
@@ -37,6 +38,7 @@ import {
   type SqlAuditRow,
 } from "../../store/index.js";
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteSchemaSql, sqliteTableNames, type SqliteTableNames } from "./schema.js";
+import { SqliteOutbox, sqliteOutboxMethods } from "./outbox.js";
 
 /** A better-sqlite3 connection (`new Database(...)`), as typed by `@types/better-sqlite3`. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -84,8 +86,8 @@ export interface SqliteStoreFilenameOptions extends SqliteStoreCommonOptions {
 /** Options of {@link createSqliteStore}: either `database` or `filename`. */
 export type SqliteStoreOptions = SqliteStoreDatabaseOptions | SqliteStoreFilenameOptions;
 
-/** The SQLite `DraftStore`, plus schema management and access to its connection. */
-export interface SqliteStore extends DraftStore {
+/** The SQLite `DraftStore` with its outbox, plus schema management and access to its connection. */
+export interface SqliteStore extends DraftStore, OutboxStore {
   /** Always `"sqlite"`. */
   readonly name: "sqlite";
   /** The table and index names this store uses. */
@@ -161,11 +163,14 @@ class Connection {
   readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput, document: string) => WriteResult>;
   readonly appendTx: BetterSqlite3.Transaction<(events: readonly AuditEvent[]) => void>;
   readonly migrateTx: BetterSqlite3.Transaction<() => void>;
+  /** The outbox statements; `commit` writes its entries through it inside its own transaction. */
+  readonly outbox: SqliteOutbox;
 
   constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string, documents: DraftDocumentCache) {
     this.#db = db;
     this.#sql = buildSql(tables);
     this.#documents = documents;
+    this.outbox = new SqliteOutbox(db, tables);
     this.commitTx = db.transaction((input: CommitInput, document: string) => this.#commit(input, document));
     this.insertTx = db.transaction((input: InsertInput, document: string) => this.#insert(input, document));
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => this.#appendAudit(events));
@@ -283,6 +288,7 @@ class Connection {
     }
     this.#appendAudit(input.events);
     this.#insertIdempotency(input.idempotency);
+    this.outbox.insertEntries(input.outbox);
     return { ok: true };
   }
 
@@ -405,6 +411,9 @@ function buildSql(t: SqliteTableNames) {
  * - Every write is one synchronous better-sqlite3 transaction started with `BEGIN IMMEDIATE`:
  *   version-checked `UPDATE`, audit `INSERT`s, idempotency `INSERT`, `COMMIT`. Unique violations
  *   (open draft per tenant, idempotency key, draft id) become `WriteRejection`s with nothing written.
+ *   A commit's outbox entries are inserted in that same transaction.
+ * - `claimOutbox` is one `BEGIN IMMEDIATE` transaction (an `UPDATE ... RETURNING` of the oldest
+ *   claimable entries), so two connections never lease the same entry at once.
  * - A rejected write whose first audit entry (`eventId`) is already stored for the draft was
  *   applied before (re-sent after a lost reply): it reports `{ ok: true }`.
  * - Reads check the `version` column against the document: a mismatch is `CorruptRecordError`.
@@ -569,6 +578,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (events.length === 0) return;
       await run("appendAudit", (conn) => conn.appendTx.immediate(events));
     },
+    ...sqliteOutboxMethods((operation, fn) => run(operation, (conn) => fn(conn.outbox))),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,7 +1,7 @@
 /**
  * The conformance kit: one suite, registered with the caller's test runner, that checks every
  * promise of the storage port against an adapter. One file per section (`records.ts`,
- * `compare-and-set.ts`, `engine-guarantees.ts`, `isolation.ts`, `model-based.ts`), helpers in
+ * `compare-and-set.ts`, `engine-guarantees.ts`, `isolation.ts`, `model-based.ts`, `outbox.ts`), helpers in
  * `shared.ts`, the caller's side (harness, runner, options) in `harness.ts`. Tests of optional
  * features skip themselves visibly when the store lacks them (see `TestRunner`).
  */
@@ -11,6 +11,7 @@ import { engineGuaranteesSection } from "./engine-guarantees.js";
 import type { ConformanceHarness, ConformanceOptions, TestRunner } from "./harness.js";
 import { isolationSection } from "./isolation.js";
 import { modelBasedSection } from "./model-based.js";
+import { outboxSection } from "./outbox.js";
 import { recordsSection } from "./records.js";
 import { allowAll, type EngineOverrides, type KitTest, type SectionContext } from "./shared.js";
 
@@ -100,5 +101,6 @@ export function describeStoreConformance(
     runner.describe("engine guarantees on this store", () => engineGuaranteesSection(section));
     runner.describe("isolation, identity and recovery", () => isolationSection(section));
     runner.describe("model-based", () => modelBasedSection(section));
+    runner.describe("outbox", () => outboxSection(section));
   });
 }

@@ -1,0 +1,414 @@
+/**
+ * adapters/mysql/outbox.ts — the outbox half of the MySQL / MariaDB store: the entries a commit
+ * writes (one multi-row `INSERT` inside the commit's transaction), leases taken with
+ * `SELECT ... FOR UPDATE SKIP LOCKED` and one `UPDATE` in one transaction, delivery outcomes in one
+ * statement, keyset listing, and the run-liveness fields of `run.requested` records.
+ *
+ * May import: store/ (port, argument checks, error wrapper), record/ and `mysql2` types only.
+ *
+ * Timestamps are text (`VARCHAR ... utf8mb4_bin`) and compared as text: every one is
+ * `toISOString()` output, so text order is time order and values come back byte for byte. Ids are
+ * `VARBINARY`, compared byte by byte, so ids that only look alike stay apart.
+ */
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { newOutboxState, type OutboxEntry } from "../../record/index.js";
+import {
+  checkOutboxLimit,
+  encodeOutboxCursor,
+  outboxCursor,
+  wrapStoreErrors,
+  type OutboxEntryRef,
+  type OutboxSettlement,
+  type OutboxStore,
+} from "../../store/index.js";
+
+const ADAPTER = "mysql";
+const MAX_ATTEMPTS = 5;
+const ER_LOCK_DEADLOCK = 1213;
+
+type Param = string | number | null;
+
+/** How a column comes back: ids as `Buffer` (VARBINARY), numbers maybe as strings (big-number options). */
+type Decode = "text" | "number" | "text?" | "number?";
+
+/** Every `OutboxRecord` field with its column, in the record's order. */
+const FIELDS: readonly (readonly [field: string, column: string, decode: Decode])[] = [
+  ["entryId", "entry_id", "text"],
+  ["workspaceId", "workspace_id", "text"],
+  ["draftId", "draft_id", "text"],
+  ["runId", "run_id", "text"],
+  ["kind", "kind", "text"],
+  ["checkpoint", "checkpoint", "text"],
+  ["operation", "operation", "text"],
+  ["providerConnectionId", "provider_connection_id", "text"],
+  ["providerRevision", "provider_revision", "number"],
+  ["draftVersion", "draft_version", "number"],
+  ["eventId", "event_id", "text"],
+  ["createdAt", "created_at", "text"],
+  ["status", "status", "text"],
+  ["attempts", "attempts", "number"],
+  ["availableAt", "available_at", "text"],
+  ["leaseOwner", "lease_owner", "text?"],
+  ["leaseUntil", "lease_until", "text?"],
+  ["lastError", "last_error", "text?"],
+  ["deliveredAt", "delivered_at", "text?"],
+  ["reportedAt", "reported_at", "text?"],
+  ["progressMessage", "progress_message", "text?"],
+  ["progressPercent", "progress_percent", "number?"],
+  ["settledAt", "settled_at", "text?"],
+];
+
+/** The columns a commit writes: the entry's own fields plus status, attempts and availableAt. */
+const INSERT_COLUMNS = [...FIELDS.slice(0, 15).map(([, column]) => `\`${column}\``)].join(", ");
+const SELECT_COLUMNS = FIELDS.map(([, column]) => `\`${column}\``).join(", ");
+const ORDER = "ORDER BY `created_at`, `workspace_id`, `entry_id`";
+
+function text(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  return String(value);
+}
+
+function decode(value: unknown, how: Decode): unknown {
+  if (value === null || value === undefined) return how.endsWith("?") ? null : value;
+  return how.startsWith("number") ? Number(value) : text(value);
+}
+
+/** A row as a plain record with exactly the `OutboxRecord` fields (raw: the caller validates it). */
+function recordOf(row: RowDataPacket): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [field, column, how] of FIELDS) record[field] = decode(row[column], how);
+  return record;
+}
+
+function entryRow(entry: OutboxEntry): Param[] {
+  const state = newOutboxState(entry);
+  return [
+    entry.entryId,
+    entry.workspaceId,
+    entry.draftId,
+    entry.runId,
+    entry.kind,
+    entry.checkpoint,
+    entry.operation,
+    entry.providerConnectionId,
+    entry.providerRevision,
+    entry.draftVersion,
+    entry.eventId,
+    entry.createdAt,
+    state.status,
+    state.attempts,
+    state.availableAt,
+  ];
+}
+
+/** `(workspace_id = ? AND entry_id = ?) OR ...` for a list of entries, and its parameters. */
+function keysWhere(entries: readonly OutboxEntryRef[]): { sql: string; params: Param[] } {
+  return {
+    sql: entries.map(() => "(`workspace_id` = ? AND `entry_id` = ?)").join(" OR "),
+    params: entries.flatMap((entry) => [entry.workspaceId, entry.entryId]),
+  };
+}
+
+/** The per-entry values of a settlement: status, availableAt (pending only) and lastError. */
+function settlementRow(settlement: OutboxSettlement): Param[] {
+  const { workspaceId, entryId } = settlement;
+  switch (settlement.status) {
+    case "delivered":
+      return [workspaceId, entryId, "delivered", null, null];
+    case "pending":
+      return [workspaceId, entryId, "pending", settlement.availableAt, settlement.error];
+    default:
+      return [workspaceId, entryId, "dead", null, settlement.error];
+  }
+}
+
+function errno(error: unknown): number | undefined {
+  const value = typeof error === "object" && error !== null ? (error as { errno?: unknown }).errno : undefined;
+  return typeof value === "number" ? value : undefined;
+}
+
+function isFatal(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { fatal?: unknown }).fatal === true;
+}
+
+/** What the store hands the outbox: its table and its pool. */
+export interface MySqlOutboxContext {
+  /** The outbox table's (unquoted) name. */
+  readonly table: string;
+  /** The store's pool (opened on first use when the store owns it). */
+  readonly pool: () => Pool | Promise<Pool>;
+}
+
+/** The outbox methods of the store, plus the insert a commit runs inside its transaction. */
+export interface MySqlOutbox {
+  /** The `OutboxStore` methods, spread into the store. */
+  readonly methods: OutboxStore;
+  /** Inserts a commit's entries (one multi-row `INSERT`) on the commit's connection; none: no statement. */
+  insertEntries(connection: PoolConnection, entries: readonly OutboxEntry[] | undefined): Promise<void>;
+}
+
+/**
+ * The outbox of a MySQL / MariaDB store on `context.table`. Every method runs inside the one
+ * error wrapper; deadlocks (which roll back the whole statement or transaction, so nothing was
+ * written) are retried a few times.
+ */
+export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
+  const O = `\`${context.table}\``;
+  const insertSql = new Map<number, string>();
+  const SQL = {
+    claimSelect:
+      `SELECT ${SELECT_COLUMNS} FROM ${O} WHERE \`status\` = 'pending' AND \`available_at\` <= ? ` +
+      `AND (\`lease_until\` IS NULL OR \`lease_until\` <= ?) ${ORDER} LIMIT ? FOR UPDATE SKIP LOCKED`,
+    requeue:
+      `UPDATE ${O} SET \`status\` = 'pending', \`attempts\` = 0, \`available_at\` = ?, \`lease_owner\` = NULL, ` +
+      `\`lease_until\` = NULL WHERE \`workspace_id\` = ? AND \`entry_id\` = ? AND \`status\` = 'dead'`,
+    progress:
+      `UPDATE ${O} SET \`reported_at\` = CASE WHEN \`reported_at\` IS NULL OR \`reported_at\` < ? THEN ? ` +
+      `ELSE \`reported_at\` END, \`progress_message\` = COALESCE(?, \`progress_message\`), ` +
+      `\`progress_percent\` = COALESCE(?, \`progress_percent\`) ` +
+      `WHERE \`workspace_id\` = ? AND \`run_id\` = ? AND \`draft_id\` = ? AND \`kind\` = 'run.requested'`,
+    runExists:
+      `SELECT 1 AS \`found\` FROM ${O} WHERE \`workspace_id\` = ? AND \`run_id\` = ? AND \`draft_id\` = ? ` +
+      `AND \`kind\` = 'run.requested' LIMIT 1`,
+    runRecords:
+      `SELECT ${SELECT_COLUMNS} FROM ${O} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ` +
+      `AND \`kind\` = 'run.requested' ORDER BY \`created_at\`, \`entry_id\``,
+    staleRuns:
+      `SELECT ${SELECT_COLUMNS} FROM ${O} WHERE \`watch_at\` < ? ` +
+      "ORDER BY `watch_at`, `workspace_id`, `entry_id` LIMIT ?",
+  } as const;
+
+  async function getPool(): Promise<Pool> {
+    return context.pool();
+  }
+
+  /** Runs `run` again after a deadlock (the server rolled everything back), a few times at most. */
+  async function retried<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return wrapStoreErrors(ADAPTER, operation, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await run();
+        } catch (error) {
+          if (errno(error) !== ER_LOCK_DEADLOCK || attempt >= MAX_ATTEMPTS) throw error;
+        }
+      }
+    });
+  }
+
+  async function execute<T extends RowDataPacket[] | ResultSetHeader>(sql: string, params: Param[]): Promise<T> {
+    const [result] = await (await getPool()).execute<T>(sql, params);
+    return result;
+  }
+
+  /**
+   * Variable-length statements (lists of keys) go through the text protocol, so a dispatcher's
+   * batches of every size never pile up server-side prepared statements.
+   */
+  async function query<T extends RowDataPacket[] | ResultSetHeader>(sql: string, params: Param[]): Promise<T> {
+    const [result] = await (await getPool()).query<T>(sql, params);
+    return result;
+  }
+
+  /** Runs `body` in a transaction on a dedicated connection (committed if it returns). */
+  async function inTransaction<T>(body: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    let connection: PoolConnection;
+    for (let attempt = 1; ; attempt += 1) {
+      connection = await (await getPool()).getConnection();
+      try {
+        await connection.query("START TRANSACTION");
+        break;
+      } catch (error) {
+        // A pooled connection that died while idle: nothing ran, so a fresh one may try again.
+        connection.destroy();
+        if (!isFatal(error) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+    try {
+      const result = await body(connection);
+      await connection.query("COMMIT");
+      connection.release();
+      return result;
+    } catch (error) {
+      let healthy = !isFatal(error);
+      if (healthy) {
+        try {
+          await connection.query("ROLLBACK");
+        } catch {
+          healthy = false;
+        }
+      }
+      if (healthy) connection.release();
+      else connection.destroy();
+      throw error;
+    }
+  }
+
+  function insertSqlFor(count: number): string {
+    let sql = insertSql.get(count);
+    if (sql === undefined) {
+      const row = `(${Array.from({ length: 15 }, () => "?").join(", ")})`;
+      sql = `INSERT INTO ${O} (${INSERT_COLUMNS}) VALUES ${Array.from({ length: count }, () => row).join(", ")}`;
+      if (count <= 8) insertSql.set(count, sql);
+    }
+    return sql;
+  }
+
+  async function claim(connection: PoolConnection, owner: string, now: string, leaseUntil: string, limit: number) {
+    const [found] = await connection.execute<RowDataPacket[]>(SQL.claimSelect, [now, now, String(limit)]);
+    if (found.length === 0) return [];
+    const records = found.map(recordOf);
+    const keys = keysWhere(
+      records.map((record) => ({ workspaceId: text(record["workspaceId"]), entryId: text(record["entryId"]) })),
+    );
+    await connection.query(
+      `UPDATE ${O} SET \`lease_owner\` = ?, \`lease_until\` = ?, \`attempts\` = \`attempts\` + 1 WHERE ${keys.sql}`,
+      [owner, leaseUntil, ...keys.params],
+    );
+    // The rows stay locked until COMMIT, so the claimed state is exactly what the UPDATE wrote.
+    return records.map((record) => ({
+      ...record,
+      leaseOwner: owner,
+      leaseUntil,
+      attempts: Number(record["attempts"]) + 1,
+    }));
+  }
+
+  const methods: OutboxStore = {
+    async claimOutbox({ owner, now, leaseUntil, limit }) {
+      checkOutboxLimit("claimOutbox", limit);
+      return retried("claimOutbox", () =>
+        inTransaction((connection) => claim(connection, owner, now, leaseUntil, limit)),
+      );
+    },
+
+    async settleOutbox({ owner, at, settlements }) {
+      if (settlements.length === 0) return 0;
+      // One statement: the outcomes as a derived table joined on the primary key. Assignments
+      // read only the derived table's columns, so their order does not matter.
+      const values = settlements
+        .map((_, index) =>
+          index === 0 ? "SELECT ? AS `ws`, ? AS `eid`, ? AS `st`, ? AS `av`, ? AS `err`" : "SELECT ?, ?, ?, ?, ?",
+        )
+        .join(" UNION ALL ");
+      const sql =
+        `UPDATE ${O} AS \`t\` JOIN (${values}) AS \`v\` ON \`t\`.\`workspace_id\` = \`v\`.\`ws\` AND \`t\`.\`entry_id\` = \`v\`.\`eid\` ` +
+        "SET `t`.`status` = `v`.`st`, `t`.`available_at` = COALESCE(`v`.`av`, `t`.`available_at`), " +
+        "`t`.`last_error` = `v`.`err`, " +
+        "`t`.`delivered_at` = CASE WHEN `v`.`st` = 'delivered' THEN ? ELSE `t`.`delivered_at` END, " +
+        "`t`.`lease_owner` = NULL, `t`.`lease_until` = NULL " +
+        "WHERE `t`.`status` = 'pending' AND `t`.`lease_owner` = ?";
+      const params = [...settlements.flatMap(settlementRow), at, owner];
+      // lease_owner always changes (owner -> NULL), so affectedRows counts every row that matched.
+      return retried("settleOutbox", async () => (await query<ResultSetHeader>(sql, params)).affectedRows);
+    },
+
+    async releaseOutbox({ owner, entries }) {
+      if (entries.length === 0) return 0;
+      const keys = keysWhere(entries);
+      const sql =
+        `UPDATE ${O} SET \`lease_owner\` = NULL, \`lease_until\` = NULL, ` +
+        `\`attempts\` = CASE WHEN \`attempts\` > 0 THEN \`attempts\` - 1 ELSE 0 END ` +
+        `WHERE \`status\` = 'pending' AND \`lease_owner\` = ? AND (${keys.sql})`;
+      return retried(
+        "releaseOutbox",
+        async () => (await query<ResultSetHeader>(sql, [owner, ...keys.params])).affectedRows,
+      );
+    },
+
+    async listOutbox(options) {
+      checkOutboxLimit("listOutbox", options.limit);
+      const after = outboxCursor(options.cursor);
+      const where: string[] = [];
+      const params: Param[] = [];
+      if (options.status !== undefined) {
+        where.push("`status` = ?");
+        params.push(options.status);
+      }
+      if (options.workspaceId !== undefined) {
+        where.push("`workspace_id` = ?");
+        params.push(options.workspaceId);
+      }
+      if (after !== null) {
+        where.push(
+          "`created_at` >= ? AND (`created_at` > ? OR `workspace_id` > ? OR (`workspace_id` = ? AND `entry_id` > ?))",
+        );
+        params.push(after.createdAt, after.createdAt, after.workspaceId, after.workspaceId, after.entryId);
+      }
+      const filter = where.length === 0 ? "" : `WHERE ${where.join(" AND ")} `;
+      const sql = `SELECT ${SELECT_COLUMNS} FROM ${O} ${filter}${ORDER} LIMIT ?`;
+      return wrapStoreErrors(ADAPTER, "listOutbox", async () => {
+        const found = await execute<RowDataPacket[]>(sql, [...params, String(options.limit + 1)]);
+        const entries = found.slice(0, options.limit).map(recordOf);
+        const last = entries[entries.length - 1];
+        const nextCursor =
+          found.length > options.limit && last !== undefined
+            ? encodeOutboxCursor({
+                createdAt: text(last["createdAt"]),
+                workspaceId: text(last["workspaceId"]),
+                entryId: text(last["entryId"]),
+              })
+            : null;
+        return { entries, nextCursor };
+      });
+    },
+
+    async requeueOutbox({ workspaceId, entryId, at }) {
+      return retried(
+        "requeueOutbox",
+        async () => (await execute<ResultSetHeader>(SQL.requeue, [at, workspaceId, entryId])).affectedRows > 0,
+      );
+    },
+
+    async recordRunProgress({ workspaceId, draftId, runId, at, message, percent }) {
+      return retried("recordRunProgress", async () => {
+        const result = await execute<ResultSetHeader>(SQL.progress, [
+          at,
+          at,
+          message,
+          percent,
+          workspaceId,
+          runId,
+          draftId,
+        ]);
+        // affectedRows counts matched rows under CLIENT_FOUND_ROWS (mysql2's default); a pool
+        // without it reports 0 for a report that changed nothing, so look the record up then.
+        if (result.affectedRows > 0) return true;
+        return (await execute<RowDataPacket[]>(SQL.runExists, [workspaceId, runId, draftId])).length > 0;
+      });
+    },
+
+    async listRunRecords(workspaceId, draftId) {
+      return wrapStoreErrors(ADAPTER, "listRunRecords", async () =>
+        (await execute<RowDataPacket[]>(SQL.runRecords, [workspaceId, draftId])).map(recordOf),
+      );
+    },
+
+    async findStaleRuns({ before, limit }) {
+      checkOutboxLimit("findStaleRuns", limit);
+      return wrapStoreErrors(ADAPTER, "findStaleRuns", async () =>
+        (await execute<RowDataPacket[]>(SQL.staleRuns, [before, String(limit)])).map(recordOf),
+      );
+    },
+
+    async settleRuns({ workspaceId, runIds, at }) {
+      const ids = [...new Set(runIds)];
+      if (ids.length === 0) return 0;
+      const sql =
+        `UPDATE ${O} SET \`settled_at\` = ? WHERE \`workspace_id\` = ? AND \`kind\` = 'run.requested' ` +
+        `AND \`settled_at\` IS NULL AND \`run_id\` IN (${ids.map(() => "?").join(", ")})`;
+      return retried(
+        "settleRuns",
+        async () => (await query<ResultSetHeader>(sql, [at, workspaceId, ...ids])).affectedRows,
+      );
+    },
+  };
+
+  return {
+    methods,
+    async insertEntries(connection, entries) {
+      if (entries === undefined || entries.length === 0) return;
+      await connection.execute(insertSqlFor(entries.length), entries.flatMap(entryRow));
+    },
+  };
+}

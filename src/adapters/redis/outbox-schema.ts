@@ -1,0 +1,410 @@
+/**
+ * adapters/redis/outbox-schema — the outbox half of Redis's schema: the outbox keys of a
+ * workspace (all under the workspace's hash tag, beside its drafts), the registry of workspaces
+ * that have outbox entries (its own slot), and the Lua scripts of the outbox methods.
+ *
+ * Layout. An outbox record is spread over per-workspace "columns": one HASH per field, keyed by
+ * entry id (`{T}:ob:status` holds every entry's status, ...), so every script touches a FIXED set
+ * of keys, all declared in KEYS and all in the workspace's slot, whatever entries it reads or
+ * changes. A null field is an absent hash field. The entry as the engine wrote it is one JSON
+ * text (`{T}:ob:entry`), written by the adapter and never parsed by Lua; timestamps are kept as the
+ * exact text given, beside their epoch milliseconds where a script compares them (sorted-set
+ * scores and the `...Ms` columns), so no script compares text with the server's collation.
+ *
+ * Indexes (sorted sets, per workspace): `list` and `list:<status>` (score 0, member
+ * `<createdAt>\0<entryId>`: listing order), `ready` and `wait` (the pending entries: `ready` holds,
+ * in listing order, those found claimable by an earlier claim; `wait` scores the others by when
+ * they become claimable, max(availableAt, leaseUntil)), `watch` (unsettled `run.requested` records,
+ * score coalesce(reportedAt, createdAt), member entry id), `runs` (`<runId>\0<draftId>\0<entryId>`)
+ * and `draftruns` (`<draftId>\0<createdAt>\0<entryId>`). Ids and timestamps never contain U+0000,
+ * so the members split unambiguously.
+ *
+ * Cross-workspace methods. Redis Cluster cannot run one script over every workspace's slot, so
+ * `claimOutbox`, `listOutbox` (without `workspaceId`) and `findStaleRuns` walk the registry
+ * `{<prefix>:outbox}:workspaces` (a SET of workspace ids, added to before the first commit that
+ * writes a workspace's entries, never removed) and run one script per workspace, at most 8 at a
+ * time. `claimOutbox` keeps the global (createdAt, workspaceId, entryId) order in two steps: every
+ * workspace's script names its oldest claimable entries (`peek`), the adapter picks the oldest
+ * `limit` of all, then claims those in their workspaces (`take`); entries another claimer took
+ * in between are skipped and the claim tries again (3 rounds at most). `listOutbox` and
+ * `findStaleRuns` merge the per-workspace results into the global order. The cost of these three
+ * methods grows with the number of workspaces that ever had an entry (one script per workspace
+ * per call).
+ *
+ * May import: nothing but node built-ins. Never a driver at runtime, never engine/.
+ */
+
+// ---- key layout ---------------------------------------------------------------------------
+
+/**
+ * The outbox keys of a workspace, in the order every outbox script takes them in KEYS (the commit
+ * script: from the index it is given). Each name `n` is the key `<tag>:ob:<n>`.
+ */
+export const OUTBOX_KEY_NAMES = [
+  // HASH columns, entry id -> value
+  "entry",
+  "created",
+  "status",
+  "attempts",
+  "availableAt",
+  "availableMs",
+  "leaseOwner",
+  "leaseUntil",
+  "leaseUntilMs",
+  "lastError",
+  "deliveredAt",
+  "reportedAt",
+  "reportedMs",
+  "progressMessage",
+  "progressPercent",
+  "settledAt",
+  // ZSET indexes
+  "list",
+  "list:pending",
+  "list:delivered",
+  "list:dead",
+  "ready",
+  "wait",
+  "watch",
+  "runs",
+  "draftruns",
+] as const;
+
+/**
+ * The outbox keys of the workspace whose hash tag is `tag` (see `redisKeys(...).tag`), in
+ * {@link OUTBOX_KEY_NAMES} order.
+ *
+ * @example
+ * ```ts
+ * redisOutboxKeys(redisKeys("onboarding", "acme").tag)[0]; // "{onboarding:ws:acme}:ob:entry"
+ * ```
+ */
+export function redisOutboxKeys(tag: string): readonly string[] {
+  return OUTBOX_KEY_NAMES.map((name) => `${tag}:ob:${name}`);
+}
+
+/**
+ * The registry of workspaces that have outbox entries: a SET of workspace ids in its own slot,
+ * `{<prefix>:outbox}:workspaces`.
+ *
+ * @example
+ * ```ts
+ * redisOutboxRegistryKey("onboarding"); // "{onboarding:outbox}:workspaces"
+ * ```
+ */
+export function redisOutboxRegistryKey(prefix: string): string {
+  return `{${prefix}:outbox}:workspaces`;
+}
+
+// ---- scripts ------------------------------------------------------------------------------
+
+/** Lua: `K[name]` = the key of that name, the outbox keys starting at KEYS[base]. */
+function keyTable(base: string): string {
+  return `local K = {}
+for i, name in ipairs({${OUTBOX_KEY_NAMES.map((n) => JSON.stringify(n)).join(", ")}}) do K[name] = KEYS[${base} + i - 1] end`;
+}
+
+/** The columns a record reply carries after the entry id, in order (the adapter decodes them). */
+export const OUTBOX_RECORD_COLUMNS = [
+  "entry",
+  "status",
+  "attempts",
+  "availableAt",
+  "leaseOwner",
+  "leaseUntil",
+  "lastError",
+  "deliveredAt",
+  "reportedAt",
+  "progressMessage",
+  "progressPercent",
+  "settledAt",
+] as const;
+
+const RECORD = `local function record(id)
+  local r = {id}
+  for i, c in ipairs({${OUTBOX_RECORD_COLUMNS.map((n) => JSON.stringify(n)).join(", ")}}) do
+    r[i + 1] = redis.call("HGET", K[c], id)
+  end
+  return r
+end
+local function member(id) return redis.call("HGET", K["created"], id) .. "\\0" .. id end
+local function clearLease(id) redis.call("HDEL", K["leaseOwner"], id); redis.call("HDEL", K["leaseUntil"], id); redis.call("HDEL", K["leaseUntilMs"], id) end
+local function moveStatus(id, from, to)
+  local m = member(id)
+  redis.call("ZREM", K["list:" .. from], m); redis.call("ZADD", K["list:" .. to], 0, m)
+  redis.call("HSET", K["status"], id, to)
+  if to ~= "pending" then redis.call("ZREM", K["ready"], m); redis.call("ZREM", K["wait"], m) end
+end`;
+
+const PRELUDE = `${keyTable("1")}
+${RECORD}`;
+
+/**
+ * The outbox part of the commit script (see `COMMIT_SCRIPT`): the check that no entry id exists
+ * yet (before any write) and the writes of the new pending records. ARGV after the idempotency
+ * TTL: the number of entries m, the index in KEYS of the first outbox key, then 7 values per
+ * entry (entry id, entry JSON, createdAt, createdAt in epoch ms, kind, draft id, run id).
+ */
+export const COMMIT_OUTBOX_CHECK = `local obAt = 12 + 2 * tonumber(ARGV[10])
+local obCount = tonumber(ARGV[obAt]) or 0
+local K = {}
+if obCount > 0 then
+  for i, name in ipairs({${OUTBOX_KEY_NAMES.map((n) => JSON.stringify(n)).join(", ")}}) do K[name] = KEYS[tonumber(ARGV[obAt + 1]) + i - 1] end
+  for e = 0, obCount - 1 do
+    local id = ARGV[obAt + 2 + 7 * e]
+    if redis.call("HEXISTS", K["entry"], id) == 1 then return redis.error_reply("onboarding: outbox entry exists: " .. id) end
+  end
+end`;
+
+/** The writes of {@link COMMIT_OUTBOX_CHECK}'s entries (runs after the draft's writes). */
+export const COMMIT_OUTBOX_WRITE = `for e = 0, obCount - 1 do
+  local a = obAt + 2 + 7 * e
+  local id, json, ca, ms, kind, draft, runId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
+  redis.call("HSET", K["entry"], id, json)
+  redis.call("HSET", K["created"], id, ca)
+  redis.call("HSET", K["status"], id, "pending")
+  redis.call("HSET", K["attempts"], id, 0)
+  redis.call("HSET", K["availableAt"], id, ca)
+  redis.call("HSET", K["availableMs"], id, ms)
+  local m = ca .. "\\0" .. id
+  redis.call("ZADD", K["list"], 0, m)
+  redis.call("ZADD", K["list:pending"], 0, m)
+  redis.call("ZADD", K["wait"], ms, m)
+  if kind == "run.requested" then
+    redis.call("ZADD", K["watch"], ms, id)
+    redis.call("ZADD", K["runs"], 0, runId .. "\\0" .. draft .. "\\0" .. id)
+    redis.call("ZADD", K["draftruns"], 0, draft .. "\\0" .. ca .. "\\0" .. id)
+  end
+end`;
+
+/**
+ * Claims pending entries of one workspace. ARGV: owner, now (epoch ms), leaseUntil (text),
+ * leaseUntil (epoch ms), limit, mode, then (mode `take`) listing members. First moves every entry
+ * of `wait` whose time has come to `ready`. Then, by mode: `first` claims the first `limit`
+ * claimable entries of `ready` in (createdAt, entryId) order and returns their records; `peek`
+ * returns those entries' listing members without claiming them; `take` claims the given members
+ * that are still claimable and returns their records. An entry of `ready` that is not claimable
+ * at `now` (possible only when claimers' clocks disagree) is skipped. A claim sets the lease,
+ * counts an attempt and puts the entry back in `wait` until its lease ends.
+ */
+export const CLAIM_OUTBOX_SCRIPT = `${PRELUDE}
+local owner, now, untilText, untilMs, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local due = redis.call("ZRANGEBYSCORE", K["wait"], "-inf", ARGV[2])
+for i = 1, #due, 500 do
+  local args = {}
+  for j = i, math.min(i + 499, #due) do args[#args + 1] = 0; args[#args + 1] = due[j] end
+  redis.call("ZADD", K["ready"], unpack(args))
+end
+if #due > 0 then redis.call("ZREMRANGEBYSCORE", K["wait"], "-inf", ARGV[2]) end
+-- the entry id and availableAt (ms) of a member of ready that is claimable at now, or nil
+local function claimable(m)
+  local id = string.sub(m, string.find(m, "\0", 1, true) + 1)
+  local availMs = tonumber(redis.call("HGET", K["availableMs"], id))
+  local held = redis.call("HGET", K["leaseUntilMs"], id)
+  if availMs <= now and (not held or tonumber(held) <= now) then return id, availMs end
+  return nil
+end
+local function take(m, id, availMs)
+  redis.call("ZREM", K["ready"], m)
+  redis.call("HSET", K["leaseOwner"], id, owner)
+  redis.call("HSET", K["leaseUntil"], id, untilText)
+  redis.call("HSET", K["leaseUntilMs"], id, untilMs)
+  redis.call("HINCRBY", K["attempts"], id, 1)
+  redis.call("ZADD", K["wait"], math.max(availMs, untilMs), m)
+  return record(id)
+end
+local out = {}
+if mode == "take" then
+  for i = 7, #ARGV do
+    local m = ARGV[i]
+    if redis.call("ZSCORE", K["ready"], m) then
+      local id, availMs = claimable(m)
+      if id then out[#out + 1] = take(m, id, availMs) end
+    end
+  end
+  return out
+end
+local from = "-"
+while #out < limit do
+  local batch = redis.call("ZRANGEBYLEX", K["ready"], from, "+", "LIMIT", 0, limit - #out)
+  if #batch == 0 then break end
+  for _, m in ipairs(batch) do
+    local id, availMs = claimable(m)
+    if id then
+      if mode == "peek" then out[#out + 1] = m else out[#out + 1] = take(m, id, availMs) end
+    end
+    from = "(" .. m
+  end
+end
+return out
+`;
+
+/**
+ * Settles entries of one workspace leased by `owner`. ARGV: owner, at (text), n, then 5 values
+ * per settlement (entry id, status, availableAt text or "", availableAt epoch ms or "", error or
+ * ""). Only pending entries whose lease owner is `owner` change; returns how many did.
+ */
+export const SETTLE_OUTBOX_SCRIPT = `${PRELUDE}
+local owner, at, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local changed = 0
+for s = 0, n - 1 do
+  local a = 4 + 5 * s
+  local id, status = ARGV[a], ARGV[a + 1]
+  if redis.call("HGET", K["status"], id) == "pending" and redis.call("HGET", K["leaseOwner"], id) == owner then
+    clearLease(id)
+    if status == "delivered" then
+      moveStatus(id, "pending", "delivered")
+      redis.call("HSET", K["deliveredAt"], id, at)
+      redis.call("HDEL", K["lastError"], id)
+    elseif status == "pending" then
+      local m = member(id)
+      redis.call("HSET", K["availableAt"], id, ARGV[a + 2])
+      redis.call("HSET", K["availableMs"], id, ARGV[a + 3])
+      redis.call("HSET", K["lastError"], id, ARGV[a + 4])
+      redis.call("ZREM", K["ready"], m)
+      redis.call("ZADD", K["wait"], ARGV[a + 3], m)
+    else
+      moveStatus(id, "pending", "dead")
+      redis.call("HSET", K["lastError"], id, ARGV[a + 4])
+    end
+    changed = changed + 1
+  end
+end
+return changed
+`;
+
+/**
+ * Gives back entries of one workspace leased by `owner` (ARGV: owner, then entry ids): lease
+ * cleared, attempts - 1 (not below 0), claimable again from its `availableAt`. Returns the count.
+ */
+export const RELEASE_OUTBOX_SCRIPT = `${PRELUDE}
+local owner = ARGV[1]
+local changed = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if redis.call("HGET", K["status"], id) == "pending" and redis.call("HGET", K["leaseOwner"], id) == owner then
+    clearLease(id)
+    local attempts = tonumber(redis.call("HGET", K["attempts"], id)) or 0
+    redis.call("HSET", K["attempts"], id, math.max(attempts - 1, 0))
+    local m = member(id)
+    redis.call("ZREM", K["ready"], m)
+    redis.call("ZADD", K["wait"], redis.call("HGET", K["availableMs"], id), m)
+    changed = changed + 1
+  end
+end
+return changed
+`;
+
+/**
+ * Requeues a dead entry (ARGV: entry id, at text, at epoch ms): pending, attempts 0, available at
+ * `at`, lease cleared, lastError kept. Returns 1 if it changed, else 0.
+ */
+export const REQUEUE_OUTBOX_SCRIPT = `${PRELUDE}
+local id = ARGV[1]
+if redis.call("HGET", K["status"], id) ~= "dead" then return 0 end
+clearLease(id)
+moveStatus(id, "dead", "pending")
+redis.call("HSET", K["attempts"], id, 0)
+redis.call("HSET", K["availableAt"], id, ARGV[2])
+redis.call("HSET", K["availableMs"], id, ARGV[3])
+redis.call("ZADD", K["wait"], ARGV[3], member(id))
+return 1
+`;
+
+/**
+ * One page of a workspace's records in listing order. ARGV: the status ("" for all), the
+ * ZRANGEBYLEX start, the count. Returns the records.
+ */
+export const LIST_OUTBOX_SCRIPT = `${PRELUDE}
+local key = ARGV[1] == "" and K["list"] or K["list:" .. ARGV[1]]
+if not key then return redis.error_reply("onboarding: unknown outbox status " .. ARGV[1]) end
+local out = {}
+for _, m in ipairs(redis.call("ZRANGEBYLEX", key, ARGV[2], "+", "LIMIT", 0, tonumber(ARGV[3]))) do
+  out[#out + 1] = record(string.sub(m, string.find(m, "\\0", 1, true) + 1))
+end
+return out
+`;
+
+/**
+ * Stores a run's progress report (ARGV: draft id, run id, at text, at epoch ms, message flag
+ * "1"/"0", message, percent flag, percent) on its `run.requested` record(s) of that draft:
+ * reportedAt = max(stored, at), message and percent replaced when their flag is "1", the stale
+ * watch moved when the run is unsettled. Returns how many records it found.
+ */
+export const RECORD_RUN_PROGRESS_SCRIPT = `${PRELUDE}
+local prefix = ARGV[2] .. "\\0" .. ARGV[1] .. "\\0"
+local atMs = tonumber(ARGV[4])
+local found = 0
+for _, m in ipairs(redis.call("ZRANGEBYLEX", K["runs"], "[" .. prefix, "(" .. ARGV[2] .. "\\0" .. ARGV[1] .. "\\1")) do
+  local id = string.sub(m, #prefix + 1)
+  local reported = redis.call("HGET", K["reportedMs"], id)
+  local stored = reported and tonumber(reported)
+  if not stored or atMs > stored then
+    redis.call("HSET", K["reportedAt"], id, ARGV[3])
+    redis.call("HSET", K["reportedMs"], id, ARGV[4])
+    stored = atMs
+  end
+  if ARGV[5] == "1" then redis.call("HSET", K["progressMessage"], id, ARGV[6]) end
+  if ARGV[7] == "1" then redis.call("HSET", K["progressPercent"], id, ARGV[8]) end
+  if redis.call("HEXISTS", K["settledAt"], id) == 0 then redis.call("ZADD", K["watch"], redis.call("HGET", K["reportedMs"], id), id) end
+  found = found + 1
+end
+return found
+`;
+
+/** The `run.requested` records of a draft (ARGV: draft id), in (createdAt, entryId) order. */
+export const LIST_RUN_RECORDS_SCRIPT = `${PRELUDE}
+local prefix = ARGV[1] .. "\\0"
+local out = {}
+for _, m in ipairs(redis.call("ZRANGEBYLEX", K["draftruns"], "[" .. prefix, "(" .. ARGV[1] .. "\\1")) do
+  local rest = string.sub(m, #prefix + 1)
+  out[#out + 1] = record(string.sub(rest, string.find(rest, "\\0", 1, true) + 1))
+end
+return out
+`;
+
+/**
+ * Up to `limit` unsettled `run.requested` records of a workspace whose last report (or request)
+ * is older than `before` (ARGV: before epoch ms, limit), oldest first, ties by entry id.
+ */
+export const FIND_STALE_RUNS_SCRIPT = `${PRELUDE}
+local out = {}
+for _, id in ipairs(redis.call("ZRANGEBYSCORE", K["watch"], "-inf", "(" .. ARGV[1], "LIMIT", 0, tonumber(ARGV[2]))) do
+  out[#out + 1] = record(id)
+end
+return out
+`;
+
+/**
+ * Marks runs of a workspace finished (ARGV: at text, then run ids): each unsettled
+ * `run.requested` record of those runs gets settledAt = at and leaves the stale watch. Returns
+ * how many changed.
+ */
+export const SETTLE_RUNS_SCRIPT = `${PRELUDE}
+local changed = 0
+for i = 2, #ARGV do
+  for _, m in ipairs(redis.call("ZRANGEBYLEX", K["runs"], "[" .. ARGV[i] .. "\\0", "(" .. ARGV[i] .. "\\1")) do
+    local rest = string.sub(m, #ARGV[i] + 2)
+    local id = string.sub(rest, string.find(rest, "\\0", 1, true) + 1)
+    if redis.call("HEXISTS", K["settledAt"], id) == 0 then
+      redis.call("HSET", K["settledAt"], id, ARGV[1])
+      redis.call("ZREM", K["watch"], id)
+      changed = changed + 1
+    end
+  end
+end
+return changed
+`;
+
+/** Every outbox script that runs on its own (not the commit script's parts), by name. */
+export const OUTBOX_SCRIPTS = {
+  claim: CLAIM_OUTBOX_SCRIPT,
+  settle: SETTLE_OUTBOX_SCRIPT,
+  release: RELEASE_OUTBOX_SCRIPT,
+  requeue: REQUEUE_OUTBOX_SCRIPT,
+  list: LIST_OUTBOX_SCRIPT,
+  recordRunProgress: RECORD_RUN_PROGRESS_SCRIPT,
+  listRunRecords: LIST_RUN_RECORDS_SCRIPT,
+  findStaleRuns: FIND_STALE_RUNS_SCRIPT,
+  settleRuns: SETTLE_RUNS_SCRIPT,
+} as const;

@@ -1,0 +1,318 @@
+/**
+ * adapters/sqlite/outbox — the outbox half of the SQLite store: the entries a commit writes (in
+ * the commit's own transaction), leases taken in one `BEGIN IMMEDIATE` transaction, delivery
+ * outcomes, keyset listing, and the run-liveness fields of `run.requested` records.
+ *
+ * May import: record/, store/ and better-sqlite3 *types*. Never a driver at run time, never engine/.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+import { MAX_OUTBOX_ERROR_LENGTH, type OutboxEntry } from "../../record/index.js";
+import {
+  checkOutboxLimit,
+  compareOutboxOrder,
+  encodeOutboxCursor,
+  outboxCursor,
+  type OutboxCursorPosition,
+  type ClaimOutboxInput,
+  type ListOutboxOptions,
+  type OutboxEntryRef,
+  type OutboxPage,
+  type OutboxSettlement,
+  type OutboxStore,
+  type ReleaseOutboxInput,
+  type SettleOutboxInput,
+} from "../../store/index.js";
+import type { SqliteTableNames } from "./schema.js";
+
+/** An outbox row as SQLite returns it (snake_case columns). */
+interface OutboxRow {
+  readonly workspace_id: string;
+  readonly entry_id: string;
+  readonly draft_id: string;
+  readonly run_id: string;
+  readonly kind: string;
+  readonly checkpoint: string;
+  readonly operation: string;
+  readonly provider_connection_id: string;
+  readonly provider_revision: number;
+  readonly draft_version: number;
+  readonly event_id: string;
+  readonly created_at: string;
+  readonly status: string;
+  readonly attempts: number;
+  readonly available_at: string;
+  readonly lease_owner: string | null;
+  readonly lease_until: string | null;
+  readonly last_error: string | null;
+  readonly delivered_at: string | null;
+  readonly reported_at: string | null;
+  readonly progress_message: string | null;
+  readonly progress_percent: number | null;
+  readonly settled_at: string | null;
+}
+
+/** The row as a plain record with exactly the `OutboxRecord` fields (unvalidated: the caller checks it). */
+function recordOf(row: OutboxRow): Record<string, unknown> {
+  return {
+    entryId: row.entry_id,
+    workspaceId: row.workspace_id,
+    draftId: row.draft_id,
+    runId: row.run_id,
+    kind: row.kind,
+    checkpoint: row.checkpoint,
+    operation: row.operation,
+    providerConnectionId: row.provider_connection_id,
+    providerRevision: row.provider_revision,
+    draftVersion: row.draft_version,
+    eventId: row.event_id,
+    createdAt: row.created_at,
+    status: row.status,
+    attempts: row.attempts,
+    availableAt: row.available_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+    reportedAt: row.reported_at,
+    progressMessage: row.progress_message,
+    progressPercent: row.progress_percent,
+    settledAt: row.settled_at,
+  };
+}
+
+/** The keyset position of a row: (createdAt, workspaceId, entryId). */
+function positionOf(row: OutboxRow): OutboxCursorPosition {
+  return { createdAt: row.created_at, workspaceId: row.workspace_id, entryId: row.entry_id };
+}
+
+/** Claim order, in process (`RETURNING` gives rows in no particular order). */
+function byCreated(a: OutboxRow, b: OutboxRow): number {
+  return compareOutboxOrder(positionOf(a), positionOf(b));
+}
+
+/** A settlement's error as stored: at most `MAX_OUTBOX_ERROR_LENGTH` characters. */
+function storedError(error: string): string {
+  return error.length <= MAX_OUTBOX_ERROR_LENGTH ? error : error.slice(0, MAX_OUTBOX_ERROR_LENGTH);
+}
+
+const COLUMNS =
+  "workspace_id, entry_id, draft_id, run_id, kind, checkpoint, operation, provider_connection_id, " +
+  "provider_revision, draft_version, event_id, created_at, status, attempts, available_at";
+
+function buildOutboxSql(t: SqliteTableNames) {
+  const outbox = `"${t.outbox}"`;
+  const mine = `workspace_id = ? AND entry_id = ? AND status = 'pending' AND lease_owner = ?`;
+  const stale = `kind = 'run.requested' AND settled_at IS NULL`;
+  return {
+    insert: `INSERT INTO ${outbox} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)`,
+    claim:
+      `UPDATE ${outbox} SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1 ` +
+      `WHERE (workspace_id, entry_id) IN (SELECT workspace_id, entry_id FROM ${outbox} ` +
+      `WHERE status = 'pending' AND available_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ` +
+      `ORDER BY created_at, workspace_id, entry_id LIMIT @limit) RETURNING *`,
+    delivered:
+      `UPDATE ${outbox} SET status = 'delivered', delivered_at = ?, last_error = NULL, lease_owner = NULL, ` +
+      `lease_until = NULL WHERE ${mine}`,
+    retry: `UPDATE ${outbox} SET available_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE ${mine}`,
+    dead: `UPDATE ${outbox} SET status = 'dead', last_error = ?, lease_owner = NULL, lease_until = NULL WHERE ${mine}`,
+    release: `UPDATE ${outbox} SET lease_owner = NULL, lease_until = NULL, attempts = max(attempts - 1, 0) WHERE ${mine}`,
+    requeue:
+      `UPDATE ${outbox} SET status = 'pending', attempts = 0, available_at = ?, lease_owner = NULL, ` +
+      `lease_until = NULL WHERE workspace_id = ? AND entry_id = ? AND status = 'dead'`,
+    progress:
+      `UPDATE ${outbox} SET reported_at = max(coalesce(reported_at, @at), @at), ` +
+      `progress_message = coalesce(@message, progress_message), progress_percent = coalesce(@percent, progress_percent) ` +
+      `WHERE workspace_id = @workspaceId AND run_id = @runId AND draft_id = @draftId AND kind = 'run.requested'`,
+    runRecords:
+      `SELECT * FROM ${outbox} WHERE workspace_id = ? AND draft_id = ? AND kind = 'run.requested' ` +
+      `ORDER BY created_at, entry_id`,
+    // The terms of the partial index, repeated verbatim, so SQLite uses it.
+    stale:
+      `SELECT * FROM ${outbox} WHERE ${stale} AND coalesce(reported_at, created_at) < ? ` +
+      `ORDER BY coalesce(reported_at, created_at), workspace_id, entry_id LIMIT ?`,
+    settleRuns:
+      `UPDATE ${outbox} SET settled_at = ? WHERE workspace_id = ? AND ${stale} ` +
+      `AND run_id IN (SELECT value FROM json_each(?))`,
+  } as const;
+}
+
+type OutboxSqlKey = keyof ReturnType<typeof buildOutboxSql>;
+
+/** The outbox statements and transactions bound to one open connection. */
+export class SqliteOutbox {
+  readonly #db: BetterSqlite3.Database;
+  readonly #outbox: string;
+  readonly #sql: ReturnType<typeof buildOutboxSql>;
+  readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
+  readonly #claimTx: BetterSqlite3.Transaction<(input: ClaimOutboxInput) => OutboxRow[]>;
+  readonly #settleTx: BetterSqlite3.Transaction<(input: SettleOutboxInput) => number>;
+  readonly #releaseTx: BetterSqlite3.Transaction<(input: ReleaseOutboxInput) => number>;
+
+  constructor(db: BetterSqlite3.Database, tables: SqliteTableNames) {
+    this.#db = db;
+    this.#outbox = `"${tables.outbox}"`;
+    this.#sql = buildOutboxSql(tables);
+    this.#claimTx = db.transaction((input: ClaimOutboxInput) => {
+      const { owner, leaseUntil, now, limit } = input;
+      return this.#stmt("claim").all({ owner, leaseUntil, now, limit }) as OutboxRow[];
+    });
+    this.#settleTx = db.transaction((input: SettleOutboxInput) => {
+      let changed = 0;
+      for (const settlement of input.settlements) changed += this.#settleOne(input.owner, input.at, settlement);
+      return changed;
+    });
+    this.#releaseTx = db.transaction((input: ReleaseOutboxInput) => {
+      const statement = this.#stmt("release");
+      let changed = 0;
+      for (const ref of input.entries) changed += statement.run(ref.workspaceId, ref.entryId, input.owner).changes;
+      return changed;
+    });
+  }
+
+  /** The prepared statement for one of the SQL texts of {@link buildOutboxSql}, prepared on first use. */
+  #stmt(key: OutboxSqlKey): BetterSqlite3.Statement<unknown[], unknown> {
+    return this.#prepared(key, this.#sql[key]);
+  }
+
+  /** A prepared statement cached under `key` (one per listing filter combination). */
+  #prepared(key: string, sql: string): BetterSqlite3.Statement<unknown[], unknown> {
+    let statement = this.#statements.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare<unknown[], unknown>(sql).safeIntegers(false);
+      this.#statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** Writes a commit's entries as new pending records; call inside the commit's transaction. */
+  insertEntries(entries: readonly OutboxEntry[] | undefined): void {
+    if (entries === undefined || entries.length === 0) return;
+    const statement = this.#stmt("insert");
+    for (const e of entries) {
+      statement.run(
+        e.workspaceId,
+        e.entryId,
+        e.draftId,
+        e.runId,
+        e.kind,
+        e.checkpoint,
+        e.operation,
+        e.providerConnectionId,
+        e.providerRevision,
+        e.draftVersion,
+        e.eventId,
+        e.createdAt,
+        e.createdAt,
+      );
+    }
+  }
+
+  claim(input: ClaimOutboxInput): unknown[] {
+    return this.#claimTx.immediate(input).sort(byCreated).map(recordOf);
+  }
+
+  settle(input: SettleOutboxInput): number {
+    return input.settlements.length === 0 ? 0 : this.#settleTx.immediate(input);
+  }
+
+  #settleOne(owner: string, at: string, s: OutboxSettlement): number {
+    const where = [s.workspaceId, s.entryId, owner];
+    switch (s.status) {
+      case "delivered":
+        return this.#stmt("delivered").run(at, ...where).changes;
+      case "pending":
+        return this.#stmt("retry").run(s.availableAt, storedError(s.error), ...where).changes;
+      case "dead":
+        return this.#stmt("dead").run(storedError(s.error), ...where).changes;
+      default:
+        throw new Error(`unknown settlement status ${String((s as { status: unknown }).status)}`);
+    }
+  }
+
+  release(input: ReleaseOutboxInput): number {
+    return input.entries.length === 0 ? 0 : this.#releaseTx.immediate(input);
+  }
+
+  list(options: ListOutboxOptions, after: OutboxCursorPosition | null): OutboxPage {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.status !== undefined) {
+      where.push("status = ?");
+      params.push(options.status);
+    }
+    if (options.workspaceId !== undefined) {
+      where.push("workspace_id = ?");
+      params.push(options.workspaceId);
+    }
+    if (after !== null) {
+      where.push("(created_at, workspace_id, entry_id) > (?, ?, ?)");
+      params.push(after.createdAt, after.workspaceId, after.entryId);
+    }
+    const key = `list:${where.join(" AND ")}`;
+    const sql =
+      `SELECT * FROM ${this.#outbox}${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ` +
+      `ORDER BY created_at, workspace_id, entry_id LIMIT ?`;
+    const rows = this.#prepared(key, sql).all(...params, options.limit + 1) as OutboxRow[];
+    const page = rows.slice(0, options.limit);
+    const last = page[page.length - 1];
+    return {
+      entries: page.map(recordOf),
+      nextCursor: rows.length > options.limit && last !== undefined ? encodeOutboxCursor(positionOf(last)) : null,
+    };
+  }
+
+  requeue(input: OutboxEntryRef & { readonly at: string }): boolean {
+    return this.#stmt("requeue").run(input.at, input.workspaceId, input.entryId).changes > 0;
+  }
+
+  recordProgress(input: Parameters<OutboxStore["recordRunProgress"]>[0]): boolean {
+    const { workspaceId, draftId, runId, at, message, percent } = input;
+    return this.#stmt("progress").run({ workspaceId, draftId, runId, at, message, percent }).changes > 0;
+  }
+
+  runRecords(workspaceId: string, draftId: string): unknown[] {
+    return (this.#stmt("runRecords").all(workspaceId, draftId) as OutboxRow[]).map(recordOf);
+  }
+
+  staleRuns(before: string, limit: number): unknown[] {
+    return (this.#stmt("stale").all(before, limit) as OutboxRow[]).map(recordOf);
+  }
+
+  settleRuns(workspaceId: string, runIds: readonly string[], at: string): number {
+    if (runIds.length === 0) return 0;
+    return this.#stmt("settleRuns").run(at, workspaceId, JSON.stringify(runIds)).changes;
+  }
+}
+
+/** Runs one outbox operation on the store's connection (busy retry and error wrapping included). */
+export type SqliteOutboxRunner = <T>(operation: string, fn: (outbox: SqliteOutbox) => T) => Promise<T>;
+
+/**
+ * The `OutboxStore` methods of the SQLite store, over the store's own runner. Limits and cursors
+ * are read with the shared `checkOutboxLimit` / `outboxCursor`; everything else is one statement
+ * or one transaction.
+ */
+export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore {
+  return {
+    async claimOutbox(input) {
+      checkOutboxLimit("claimOutbox", input.limit);
+      return run("claimOutbox", (outbox) => outbox.claim(input));
+    },
+    settleOutbox: (input) => run("settleOutbox", (outbox) => outbox.settle(input)),
+    releaseOutbox: (input) => run("releaseOutbox", (outbox) => outbox.release(input)),
+    async listOutbox(options) {
+      checkOutboxLimit("listOutbox", options.limit);
+      const after = outboxCursor(options.cursor);
+      return run("listOutbox", (outbox) => outbox.list(options, after));
+    },
+    requeueOutbox: (input) => run("requeueOutbox", (outbox) => outbox.requeue(input)),
+    recordRunProgress: (input) => run("recordRunProgress", (outbox) => outbox.recordProgress(input)),
+    listRunRecords: (workspaceId, draftId) =>
+      run("listRunRecords", (outbox) => outbox.runRecords(workspaceId, draftId)),
+    async findStaleRuns(input) {
+      checkOutboxLimit("findStaleRuns", input.limit);
+      return run("findStaleRuns", (outbox) => outbox.staleRuns(input.before, input.limit));
+    },
+    settleRuns: (input) => run("settleRuns", (outbox) => outbox.settleRuns(input.workspaceId, input.runIds, input.at)),
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * The PostgreSQL adapter's outbox beyond what the conformance kit checks: `migrate()` adds the
+ * outbox table to a database created before it existed; entries are written in the commit's one
+ * statement (none on a rejection, none twice on a re-sent applied commit); and concurrent
+ * claimers, on separate connections and in separate processes, never share an entry
+ * (`FOR UPDATE SKIP LOCKED`). No timing assertions: bench/adapters/postgres-outbox.ts measures.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createPostgresStore,
+  postgresSchemaStatements,
+  type PostgresStore,
+} from "../../src/adapters/postgres/index.js";
+import { newOutboxState, type OnboardingDraft, type OutboxEntry } from "../../src/record/index.js";
+import { serviceAvailable } from "../support/services.js";
+import {
+  POSTGRES_URL,
+  draftFor,
+  dropTables,
+  eventFor,
+  migratedStore,
+  next,
+  probePostgres,
+  testPool,
+  uniquePrefix,
+} from "./fixtures/postgres-support.js";
+
+const up = await serviceAvailable("PostgreSQL", probePostgres);
+const NOW = "2030-01-01T00:00:00.000Z";
+const LEASE = "2031-01-01T00:00:00.000Z";
+
+let entryCounter = 0;
+
+/** `count` run.requested entries of `draft` (the version it is at). */
+function entriesFor(draft: OnboardingDraft, count: number, eventId: string): OutboxEntry[] {
+  return Array.from({ length: count }, () => {
+    entryCounter += 1;
+    return {
+      entryId: `ob-${entryCounter}`,
+      workspaceId: draft.workspaceId,
+      draftId: draft.id,
+      runId: `run-ob-${entryCounter}`,
+      kind: "run.requested",
+      checkpoint: "verify_access",
+      operation: "verify_access",
+      providerConnectionId: "conn-1",
+      providerRevision: 1,
+      draftVersion: draft.version,
+      eventId,
+      createdAt: draft.updatedAt,
+    };
+  });
+}
+
+/** A new draft in `workspaceId`, then `commits` commits each writing `perCommit` entries. */
+async function seed(store: PostgresStore, workspaceId: string, commits: number, perCommit: number) {
+  let draft = draftFor(workspaceId, `d-${Math.random().toString(36).slice(2)}`);
+  expect(await store.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+  const written: OutboxEntry[] = [];
+  for (let index = 0; index < commits; index += 1) {
+    const following = next(draft, { type: "select_provider", connectionId: `c-${index}` });
+    const event = eventFor(following);
+    const outbox = entriesFor(following, perCommit, event.eventId);
+    const result = await store.commit({
+      draft: following,
+      expectedVersion: draft.version,
+      events: [event],
+      idempotency: null,
+      outbox,
+    });
+    expect(result).toEqual({ ok: true });
+    written.push(...outbox);
+    draft = following;
+  }
+  return { draft, written };
+}
+
+async function allRecords(store: PostgresStore, workspaceId: string): Promise<unknown[]> {
+  const records: unknown[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.listOutbox({ workspaceId, limit: 500, cursor });
+    records.push(...page.entries);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return records;
+}
+
+describe.skipIf(!up)("postgres adapter: outbox", () => {
+  let pool: pg.Pool;
+  let store: PostgresStore;
+  const prefix = uniquePrefix("obx");
+
+  beforeAll(async () => {
+    pool = testPool(12);
+    store = await migratedStore(pool, prefix);
+  });
+
+  afterAll(async () => {
+    await dropTables(pool, prefix);
+    await pool.end();
+  });
+
+  it("migrate() on a database created before the outbox adds the table and its indexes, idempotently", async () => {
+    const old = uniquePrefix("obxold");
+    const exists = async (name: string) =>
+      (await pool.query<{ found: string | null }>("SELECT to_regclass($1) AS found", [name])).rows[0]?.found ?? null;
+    try {
+      for (const statement of postgresSchemaStatements(old).filter((text) => !text.includes(`${old}outbox`))) {
+        await pool.query(statement);
+      }
+      expect(await exists(`${old}drafts`)).not.toBeNull();
+      expect(await exists(`${old}outbox`)).toBeNull();
+      const upgraded = createPostgresStore({ pool, tablePrefix: old });
+      await upgraded.migrate();
+      await upgraded.migrate();
+      expect(await exists(`${old}outbox`)).not.toBeNull();
+      for (const index of ["o_claim", "o_stale", "o_run", "o_draft", "o_status", "o_workspace"]) {
+        expect(await exists(`${old}${index}`), index).not.toBeNull();
+      }
+      const { written } = await seed(upgraded, "ws-old", 1, 2);
+      expect(await allRecords(upgraded, "ws-old")).toEqual(
+        written.map((entry) => ({ ...entry, ...newOutboxState(entry) })),
+      );
+    } finally {
+      await dropTables(pool, old);
+    }
+  });
+
+  it("commit writes its entries as new pending records; a rejected or re-sent applied commit writes none", async () => {
+    const { draft, written } = await seed(store, "ws-commit", 2, 3);
+    expect(await allRecords(store, "ws-commit")).toEqual(
+      written.map((entry) => ({ ...entry, ...newOutboxState(entry) })),
+    );
+
+    // Rejected: a stale expected version.
+    const following = next(draft, { type: "select_provider", connectionId: "late" });
+    const event = eventFor(following);
+    const stale = await store.commit({
+      draft: following,
+      expectedVersion: draft.version - 1,
+      events: [event],
+      idempotency: null,
+      outbox: entriesFor(following, 2, event.eventId),
+    });
+    expect(stale).toMatchObject({ ok: false, reason: "version_conflict" });
+    expect(await allRecords(store, "ws-commit")).toHaveLength(written.length);
+
+    // Applied once, then re-sent (a lost reply): reported applied, written once.
+    const input = {
+      draft: following,
+      expectedVersion: draft.version,
+      events: [event],
+      idempotency: null,
+      outbox: entriesFor(following, 2, event.eventId),
+    };
+    expect(await store.commit(input)).toEqual({ ok: true });
+    expect(await store.commit(input)).toEqual({ ok: true });
+    expect(await allRecords(store, "ws-commit")).toHaveLength(written.length + 2);
+  });
+
+  it("a commit whose entries name another draft is refused with StoreError and writes nothing", async () => {
+    const { draft } = await seed(store, "ws-foreign", 0, 0);
+    const following = next(draft, { type: "select_provider", connectionId: "x" });
+    const event = eventFor(following);
+    const foreign = entriesFor({ ...following, id: "someone-else" }, 1, event.eventId);
+    await expect(
+      store.commit({ draft: following, expectedVersion: 1, events: [event], idempotency: null, outbox: foreign }),
+    ).rejects.toMatchObject({ code: "store_failure" });
+    expect(await allRecords(store, "ws-foreign")).toEqual([]);
+    expect((await store.load("ws-foreign", draft.id)) as { version: number }).toMatchObject({ version: 1 });
+  });
+
+  it("claim, settle (delivered, retry, dead in one call), release and requeue keep their promises", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxs"));
+    try {
+      const { written } = await seed(local, "ws-s", 1, 4);
+      const claimed = (await local.claimOutbox({ owner: "a", now: NOW, leaseUntil: LEASE, limit: 10 })) as {
+        entryId: string;
+        attempts: number;
+        leaseOwner: string;
+      }[];
+      expect(claimed.map((record) => record.entryId)).toEqual(written.map((entry) => entry.entryId));
+      expect(claimed.every((record) => record.attempts === 1 && record.leaseOwner === "a")).toBe(true);
+      expect(await local.claimOutbox({ owner: "b", now: NOW, leaseUntil: LEASE, limit: 10 })).toEqual([]);
+      const [one, two, three, four] = written as [OutboxEntry, OutboxEntry, OutboxEntry, OutboxEntry];
+      const ref = (entry: OutboxEntry) => ({ workspaceId: entry.workspaceId, entryId: entry.entryId });
+      expect(
+        await local.settleOutbox({
+          owner: "b",
+          at: NOW,
+          settlements: [{ ...ref(one), status: "delivered" }],
+        }),
+      ).toBe(0);
+      expect(
+        await local.settleOutbox({
+          owner: "a",
+          at: NOW,
+          settlements: [
+            { ...ref(one), status: "delivered" },
+            { ...ref(two), status: "pending", availableAt: "2030-01-01T00:01:00.000Z", error: "boom" },
+            { ...ref(three), status: "dead", error: "gone" },
+          ],
+        }),
+      ).toBe(3);
+      expect(await local.releaseOutbox({ owner: "a", entries: [ref(four), ref(one)] })).toBe(1);
+      const byId = new Map(
+        ((await allRecords(local, "ws-s")) as { entryId: string }[]).map((record) => [record.entryId, record]),
+      );
+      expect(byId.get(one.entryId)).toMatchObject({ status: "delivered", deliveredAt: NOW, leaseOwner: null });
+      expect(byId.get(two.entryId)).toMatchObject({
+        status: "pending",
+        availableAt: "2030-01-01T00:01:00.000Z",
+        lastError: "boom",
+        leaseUntil: null,
+      });
+      expect(byId.get(three.entryId)).toMatchObject({ status: "dead", lastError: "gone", attempts: 1 });
+      expect(byId.get(four.entryId)).toMatchObject({ status: "pending", attempts: 0, leaseOwner: null });
+      expect(await local.requeueOutbox({ ...ref(three), at: NOW })).toBe(true);
+      expect(await local.requeueOutbox({ ...ref(one), at: NOW })).toBe(false);
+      const again = (await local.claimOutbox({ owner: "c", now: NOW, leaseUntil: LEASE, limit: 10 })) as {
+        entryId: string;
+      }[];
+      expect(again.map((record) => record.entryId)).toEqual([three.entryId, four.entryId]);
+    } finally {
+      await dropTables(pool, local.tablePrefix);
+    }
+  });
+
+  it("8 claimers on separate connections never share an entry, and together take every one", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxc"));
+    const clients = await Promise.all(Array.from({ length: 8 }, () => pool.connect()));
+    try {
+      const { written } = await seed(local, "ws-c", 60, 10);
+      const stores = clients.map((client) => createPostgresStore({ client, tablePrefix: local.tablePrefix }));
+      const perClaimer = await Promise.all(
+        stores.map(async (claimer, index) => {
+          const mine: string[] = [];
+          for (;;) {
+            const records = (await claimer.claimOutbox({
+              owner: `o-${index}`,
+              now: NOW,
+              leaseUntil: LEASE,
+              limit: 7,
+            })) as { entryId: string }[];
+            if (records.length === 0) return mine;
+            mine.push(...records.map((record) => record.entryId));
+          }
+        }),
+      );
+      const all = perClaimer.flat();
+      expect(all).toHaveLength(written.length);
+      expect(new Set(all).size).toBe(written.length);
+      expect(perClaimer.filter((mine) => mine.length > 0).length).toBeGreaterThan(1);
+    } finally {
+      for (const client of clients) client.release();
+      await dropTables(pool, local.tablePrefix);
+    }
+  }, 60_000);
+
+  it("3 child processes with 2 claimers each never share an entry, and together take every one", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxp"));
+    try {
+      const { written } = await seed(local, "ws-p", 50, 10);
+      const startAt = String(Date.now() + 2_000);
+      const outputs = await Promise.all(
+        ["p0", "p1", "p2"].map((label) =>
+          runChild([POSTGRES_URL, local.tablePrefix, label, "2", "5", startAt], 40_000),
+        ),
+      );
+      const claimed = outputs.flatMap((out) => (JSON.parse(out.trim()) as { claimed: string[] }).claimed);
+      expect(claimed).toHaveLength(written.length);
+      expect(new Set(claimed)).toEqual(new Set(written.map((entry) => `${entry.workspaceId}/${entry.entryId}`)));
+    } finally {
+      await dropTables(pool, local.tablePrefix);
+    }
+  }, 60_000);
+});
+
+function runChild(args: readonly string[], timeoutMs: number): Promise<string> {
+  const script = fileURLToPath(new URL("./fixtures/postgres-outbox-claimer.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`claimer timed out after ${timeoutMs} ms\n${err}`));
+    }, timeoutMs);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`claimer exited with ${code ?? signal}\n${err}`));
+    });
+  });
+}

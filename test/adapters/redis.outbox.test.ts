@@ -1,0 +1,161 @@
+/**
+ * The Redis adapter's outbox: cluster safety of every outbox script (no server: the keys each
+ * call sends are recorded by a fake client) and the outbox suite on the standalone server
+ * (127.0.0.1:6379, a unique key prefix, its keys deleted after). The cluster file runs the same
+ * suite on a three-master cluster.
+ */
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import type { Redis } from "ioredis";
+import {
+  OUTBOX_SCRIPTS,
+  COMMIT_SCRIPT,
+  createRedisStore,
+  redisKeys,
+  redisOutboxKeys,
+  redisOutboxRegistryKey,
+} from "../../src/adapters/redis/index.js";
+import type { OutboxEntry } from "../../src/record/index.js";
+import { serviceAvailable, uniqueSuffix } from "../support/services.js";
+import {
+  auditEvent,
+  deleteKeysWithPrefix,
+  makeDraft,
+  next,
+  probeRedis,
+  standaloneClient,
+} from "./fixtures/redis-harness.js";
+import { defineRedisOutboxSuite } from "./fixtures/redis-outbox.js";
+
+/** The hash tag Redis Cluster hashes: the text between the first `{` and the next `}`, if non-empty. */
+function hashTag(key: string): string {
+  const open = key.indexOf("{");
+  if (open < 0) return key;
+  const close = key.indexOf("}", open + 1);
+  if (close < 0 || close === open + 1) return key;
+  return key.slice(open + 1, close);
+}
+
+const COMMIT_SHA = createHash("sha1").update(COMMIT_SCRIPT, "utf8").digest("hex");
+
+/** A client that records every command and answers: a commit applied, every other script empty. */
+function recordingClient(): { client: Redis; calls: (string | number)[][] } {
+  const calls: (string | number)[][] = [];
+  const fake = {
+    call(command: string, ...args: unknown[]): Promise<unknown> {
+      const flat = args.flat() as (string | number)[];
+      calls.push([command, ...flat]);
+      if (command === "evalsha") return Promise.resolve(flat[0] === COMMIT_SHA ? ["ok"] : []);
+      if (command === "smembers") return Promise.resolve(["w1", "w}2"]);
+      return Promise.resolve(1);
+    },
+  };
+  return { client: fake as unknown as Redis, calls };
+}
+
+/** The KEYS of an EVALSHA/EVAL call. */
+function keysOfCall(call: readonly (string | number)[]): string[] {
+  const count = Number(call[2]);
+  return call.slice(3, 3 + count).map(String);
+}
+
+describe("redis outbox key layout (no server needed)", () => {
+  it("puts every outbox key of a workspace under the workspace's hash tag", () => {
+    const text = fc.string({ unit: "binary", minLength: 1, maxLength: 128 });
+    fc.assert(
+      fc.property(text, text, (workspaceId, other) => {
+        const k = redisKeys("onboarding", workspaceId);
+        for (const key of redisOutboxKeys(k.tag)) expect(hashTag(key)).toBe(hashTag(k.draft("d")));
+        if (other !== workspaceId) {
+          expect(hashTag(redisOutboxKeys(redisKeys("onboarding", other).tag)[0] ?? "")).not.toBe(hashTag(k.draft("d")));
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(hashTag(redisOutboxRegistryKey("onboarding"))).toBe("onboarding:outbox");
+  });
+
+  it("addresses keys only through KEYS (no key built inside a script)", () => {
+    for (const source of [COMMIT_SCRIPT, ...Object.values(OUTBOX_SCRIPTS)]) {
+      // every KEYS[...] read is one of the key tables; no redis.call names a literal key
+      for (const line of source.split("\n").filter((l) => l.includes("KEYS["))) {
+        expect(line).toMatch(/K\[name\] = KEYS\[|STATE_KEY\[name\] = KEYS\[|= KEYS\[|KEYS\[auditBase|KEYS\[nextKey\]/);
+      }
+      expect(source).not.toMatch(/redis\.call\("[A-Z]+", "/);
+    }
+  });
+
+  it("sends every outbox script (and a commit with entries) keys of one hash tag only", async () => {
+    const { client, calls } = recordingClient();
+    const store = createRedisStore({ client, keyPrefix: "app" });
+    const ws = "w}2";
+    const v1 = makeDraft(ws, "d1");
+    const v2 = next(v1, { type: "identify", tenantId: "t1", displayName: "T" });
+    const entry: OutboxEntry = {
+      entryId: "e1",
+      workspaceId: ws,
+      draftId: "d1",
+      runId: "r1",
+      kind: "run.requested",
+      checkpoint: "verify_access",
+      operation: "verify_access",
+      providerConnectionId: "pc",
+      providerRevision: 1,
+      draftVersion: 2,
+      eventId: "ev",
+      createdAt: v2.updatedAt,
+    };
+    await store.commit({
+      draft: v2,
+      expectedVersion: 1,
+      events: [auditEvent(v2, "committed")],
+      idempotency: null,
+      outbox: [entry],
+    });
+    const now = "2031-01-01T00:00:00.000Z";
+    await store.claimOutbox({ owner: "o", now, leaseUntil: now, limit: 5 });
+    const ref = { workspaceId: ws, entryId: "e1" };
+    await store.settleOutbox({
+      owner: "o",
+      at: now,
+      settlements: [
+        { ...ref, status: "delivered" },
+        { workspaceId: "w1", entryId: "x", status: "dead", error: "e" },
+      ],
+    });
+    await store.releaseOutbox({ owner: "o", entries: [ref] });
+    await store.listOutbox({ limit: 5 });
+    await store.listOutbox({ limit: 5, workspaceId: ws });
+    await store.requeueOutbox({ ...ref, at: now });
+    await store.recordRunProgress({ workspaceId: ws, draftId: "d1", runId: "r1", at: now, message: null, percent: 3 });
+    await store.listRunRecords(ws, "d1");
+    await store.findStaleRuns({ before: now, limit: 5 });
+    await store.settleRuns({ workspaceId: ws, runIds: ["r1"], at: now });
+    const scriptCalls = calls.filter((c) => c[0] === "evalsha");
+    // commit, claim x2 (two workspaces), settle x2, release, list x3, requeue, progress, run records, stale x2, settleRuns
+    expect(scriptCalls.length).toBe(15);
+    for (const call of scriptCalls) {
+      const keys = keysOfCall(call);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(new Set(keys.map(hashTag)).size).toBe(1);
+    }
+    // the registry is written before the commit, in its own slot, with a single-key command
+    expect(calls[0]).toEqual(["sadd", redisOutboxRegistryKey("app"), ws]);
+  });
+});
+
+const up = await serviceAvailable("Redis (127.0.0.1:6379)", probeRedis);
+
+describe.skipIf(!up)("redis outbox (standalone)", () => {
+  const prefix = `outbox-redis-${uniqueSuffix()}`;
+  let client: Redis;
+  beforeAll(() => {
+    client = standaloneClient();
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(client, prefix);
+    await client.quit();
+  });
+  defineRedisOutboxSuite(() => ({ client, prefix, newClient: standaloneClient }));
+});
