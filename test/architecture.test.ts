@@ -27,7 +27,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "adapters/postgres": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/mysql": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/redis": ["vocabulary", "record", "lifecycle", "store"],
-  "runners/shared": ["vocabulary", "record", "lifecycle", "commands", "engine"],
+  "runners/shared": ["vocabulary", "record", "lifecycle", "commands", "engine", "dispatch"],
   "runners/pg-boss": ["record", "engine", "runners/shared"],
   "runners/bullmq": ["record", "store", "engine", "runners/shared"],
   ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine", "dispatch"],

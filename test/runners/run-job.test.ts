@@ -13,7 +13,9 @@ import {
   runJobId,
   type RunJob,
   type RunOperation,
+  type RunRelay,
 } from "../../src/runners/shared/index.js";
+import type { DispatcherOptions } from "../../src/index.js";
 import {
   eventLog,
   faultyEngine,
@@ -323,6 +325,69 @@ describe("runJob: reports that must land", () => {
         stop.signal,
       ),
     ).rejects.toBeInstanceOf(RetryExhaustedError);
+  });
+});
+
+describe("runJob: heartbeats on the engine's progress commands", () => {
+  it("records progress without bumping the version, on the timer and on progress()", async () => {
+    const { engine, job } = await verificationJob();
+    const log = eventLog();
+    const versions: number[] = [];
+    let beats = 0;
+    const counting = faultyEngine(engine, (type) => {
+      if (type === "record_verification_progress") beats += 1;
+      return null;
+    });
+    const result = await runJob(job, {
+      engine: counting,
+      actor: worker,
+      heartbeatMs: 5,
+      onEvent: log.onEvent,
+      operations: {
+        verify_access: async (_job, { progress }) => {
+          versions.push((await engine.get(ws, job.draftId, { actor: operator })).version);
+          await progress("half way", 50);
+          // wait (bounded) for a timer heartbeat besides the progress() one
+          for (let i = 0; i < 400 && beats < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+          versions.push((await engine.get(ws, job.draftId, { actor: operator })).version);
+          return { outcome: "succeeded" };
+        },
+      },
+    });
+    expect(result).toMatchObject({ status: "completed", outcome: "succeeded", feedback: "recorded" });
+    expect(beats).toBeGreaterThanOrEqual(2);
+    expect(versions[0]).toBe(versions[1]);
+    expect(log.events.filter((event) => event.type === "heartbeat_failed")).toEqual([]);
+  });
+
+  it("aborts a running operation once the run is superseded (the engine ignores its heartbeat)", async () => {
+    const { engine, job } = await verificationJob();
+    const result = await runJob(job, {
+      engine,
+      actor: worker,
+      operations: {
+        verify_access: async (_job, { signal, progress }) => {
+          const draft = await engine.get(ws, job.draftId, { actor: operator });
+          await engine.execute(
+            ws,
+            job.draftId,
+            { type: "select_provider", connectionId: "conn-2" },
+            { actor: operator, expectedVersion: draft.version },
+          );
+          await progress("still going");
+          return signal.aborted ? { outcome: "cancelled" } : { outcome: "succeeded" };
+        },
+      },
+    });
+    expect(result).toEqual({ status: "dropped", reason: "superseded" });
+    const draft = await engine.get(ws, job.draftId, { actor: operator });
+    expect(draft.verification).toBeNull();
+  });
+
+  it("is the dispatcher's deliver type", () => {
+    const relay: RunRelay = async () => undefined;
+    const deliver: DispatcherOptions["deliver"] = relay;
+    expect(typeof deliver).toBe("function");
   });
 });
 

@@ -20,7 +20,6 @@ export {
   runJobFromEntry,
   runJobId,
   type CloseOptions,
-  type DeliveryContext,
   type ReportRetryOptions,
   type RunJob,
   type RunJobResult,

@@ -5,7 +5,7 @@
  * heartbeat (`heartbeat.ts`) and the report retry (`report.ts`). Not an entry point of its own:
  * each runner's subpath re-exports it.
  *
- * May import: vocabulary/, record/, lifecycle/, commands/ and engine/ (types only), and node
+ * May import: vocabulary/, record/, lifecycle/, commands/, engine/ and dispatch/ (types only), and node
  * built-ins. Never a queue library or a driver.
  */
 export { RUN_JOB_ID_NAMESPACE, parseRunJob, runJobFromEntry, runJobId, type RunJob } from "./job.js";
@@ -21,5 +21,5 @@ export {
   type RunnerEngine,
   type RunnerEvent,
 } from "./types.js";
-export { type DeliveryContext, type RunRelay } from "./relay.js";
+export { type RunRelay } from "./relay.js";
 export { type CloseOptions, type RunWorker } from "./tracker.js";

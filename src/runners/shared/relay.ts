@@ -1,12 +1,5 @@
 import type { OutboxRecord } from "../../record/index.js";
-
-/** What the dispatcher passes to `deliver` besides the entry. */
-export interface DeliveryContext {
-  /** Aborted when the dispatcher stops or the entry's lease ends: stop early. */
-  readonly signal: AbortSignal;
-  /** The delivery attempt (1 for the first). */
-  readonly attempt: number;
-}
+import type { DeliveryContext } from "../../dispatch/index.js";
 
 /**
  * A relay: the dispatcher's `deliver` function for one queue. `run.requested` enqueues the run's
