@@ -1,0 +1,9 @@
+import type { OutboxRecord } from "../../record/index.js";
+import type { DeliveryContext } from "../../dispatch/index.js";
+
+/**
+ * A relay: the dispatcher's `deliver` function for one queue. `run.requested` enqueues the run's
+ * job (at most once per run, however often the entry is delivered); `run.cancelled` removes the
+ * job if it has not started. Resolving marks the entry delivered; a throw retries it later.
+ */
+export type RunRelay = (entry: OutboxRecord, context?: DeliveryContext) => Promise<void>;
