@@ -105,6 +105,7 @@ export interface RunProgress {
  *
  * @example
  * ```ts
+ * declare const entry: OutboxEntry;
  * const record: OutboxRecord = { ...entry, ...newOutboxState(entry) };
  * ```
  */

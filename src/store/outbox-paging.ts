@@ -20,6 +20,7 @@ export const OUTBOX_LIMITS = {
  *
  * @example
  * ```ts
+ * declare const input: ClaimOutboxInput;
  * checkOutboxLimit("claimOutbox", input.limit); // throws for 0, 1.5 or 1001
  * ```
  */
@@ -62,6 +63,8 @@ function fromBase64Url(encoded: string): string {
  *
  * @example
  * ```ts
+ * declare const more: boolean;
+ * declare const last: OutboxCursorPosition;
  * const nextCursor = more ? encodeOutboxCursor(last) : null;
  * ```
  */
@@ -76,6 +79,7 @@ export function encodeOutboxCursor(position: OutboxCursorPosition): string {
  *
  * @example
  * ```ts
+ * declare const options: ListOutboxOptions;
  * const after = outboxCursor(options.cursor); // null, or { createdAt, workspaceId, entryId }
  * ```
  */
@@ -105,6 +109,7 @@ export function outboxCursor(cursor: string | null | undefined): OutboxCursorPos
  *
  * @example
  * ```ts
+ * declare const records: OutboxCursorPosition[];
  * records.sort(compareOutboxOrder);
  * ```
  */
@@ -124,6 +129,7 @@ export function compareOutboxOrder(a: OutboxCursorPosition, b: OutboxCursorPosit
  *
  * @example
  * ```ts
+ * declare const input: ClaimOutboxInput;
  * const score = outboxInstantMs(input.now, "now");
  * ```
  */
@@ -145,6 +151,7 @@ const STATUSES: readonly string[] = ["pending", "delivered", "dead"];
  *
  * @example
  * ```ts
+ * declare const options: ListOutboxOptions;
  * if (options.status !== undefined) checkOutboxStatus(options.status, "status");
  * ```
  */
