@@ -10,9 +10,21 @@ const entry = {
   "adapters/redis": "src/adapters/redis/index.ts",
   http: "src/http/index.ts",
   testing: "src/testing/index.ts",
+  "runners/pg-boss": "src/runners/pg-boss/index.ts",
+  "runners/bullmq": "src/runners/bullmq/index.ts",
 };
 
-const external = ["pg", "mysql2", "mysql2/promise", "better-sqlite3", "ioredis", "vitest", "fast-check"];
+const external = [
+  "pg",
+  "mysql2",
+  "mysql2/promise",
+  "better-sqlite3",
+  "ioredis",
+  "vitest",
+  "fast-check",
+  "pg-boss",
+  "bullmq",
+];
 
 const shared: Options = { target: "node20", sourcemap: true, external, treeshake: true };
 

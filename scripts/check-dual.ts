@@ -61,6 +61,8 @@ const EXPECTED: Record<string, readonly string[]> = {
   "./adapters/redis": ["createRedisStore"],
   "./http": ["formatETag", "parseIfMatch", "toProblem", "problemResponse"],
   "./testing": ["describeStoreConformance", "assertDraftInvariants"],
+  "./runners/pg-boss": ["createPgBossRelay", "createPgBossWorker", "runJob", "runJobId"],
+  "./runners/bullmq": ["createBullMqRelay", "createBullMqWorker", "createBullMqProcessor", "runJob", "runJobId"],
 };
 /** Optional peers a subpath needs at import time (documented in its README/TypeDoc). */
 const PEERS_AT_IMPORT: Record<string, readonly string[]> = { "./testing": ["fast-check"] };

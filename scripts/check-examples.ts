@@ -59,6 +59,8 @@ const ENTRIES = [
   "onboarding-lifecycle/adapters/postgres",
   "onboarding-lifecycle/adapters/mysql",
   "onboarding-lifecycle/adapters/redis",
+  "onboarding-lifecycle/runners/pg-boss",
+  "onboarding-lifecycle/runners/bullmq",
 ];
 
 /** The ESM declaration file the package's `exports` map gives for a subpath (`.`, `./http`, ...). */

@@ -27,6 +27,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "adapters/postgres": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/mysql": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/redis": ["vocabulary", "record", "lifecycle", "store"],
+  "runners/shared": ["vocabulary", "record", "lifecycle", "commands", "engine"],
+  "runners/pg-boss": ["record", "engine", "runners/shared"],
+  "runners/bullmq": ["record", "store", "engine", "runners/shared"],
   ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine", "dispatch"],
 };
 
@@ -46,6 +49,9 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   "adapters/postgres": ["pg"],
   "adapters/mysql": ["mysql2"],
   "adapters/redis": ["ioredis"],
+  "runners/shared": ["zod"],
+  "runners/pg-boss": ["pg-boss"],
+  "runners/bullmq": ["bullmq"],
   ".": [],
 };
 
@@ -57,11 +63,11 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The folder a source file belongs to: `engine`, `adapters/redis`, or `.` for the root entry. */
+/** The folder a source file belongs to: `engine`, `adapters/redis`, `runners/bullmq`, or `.` for the root entry. */
 function folderOf(file: string): string {
   const parts = relative(root, file).split(sep);
   if (parts.length === 1) return ".";
-  return parts[0] === "adapters" ? `adapters/${parts[1]}` : parts[0]!;
+  return parts[0] === "adapters" || parts[0] === "runners" ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
 /** Every module specifier a file imports or re-exports (static and dynamic). */
