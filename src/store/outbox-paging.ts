@@ -20,6 +20,9 @@ export const OUTBOX_LIMITS = {
  *
  * @example
  * ```ts
+ * import { checkOutboxLimit, type ClaimOutboxInput } from "onboarding-lifecycle";
+ * declare const input: ClaimOutboxInput;
+ *
  * checkOutboxLimit("claimOutbox", input.limit); // throws for 0, 1.5 or 1001
  * ```
  */
@@ -62,6 +65,10 @@ function fromBase64Url(encoded: string): string {
  *
  * @example
  * ```ts
+ * import { encodeOutboxCursor, type OutboxCursorPosition } from "onboarding-lifecycle";
+ * declare const last: OutboxCursorPosition; // the last record of this page
+ * declare const more: boolean; // whether records follow it
+ *
  * const nextCursor = more ? encodeOutboxCursor(last) : null;
  * ```
  */
@@ -76,7 +83,10 @@ export function encodeOutboxCursor(position: OutboxCursorPosition): string {
  *
  * @example
  * ```ts
- * const after = outboxCursor(options.cursor); // null, or { createdAt, workspaceId, entryId }
+ * import { outboxCursor, type ListOutboxOptions } from "onboarding-lifecycle";
+ * declare const listOptions: ListOutboxOptions;
+ *
+ * const after = outboxCursor(listOptions.cursor); // null, or { createdAt, workspaceId, entryId }
  * ```
  */
 export function outboxCursor(cursor: string | null | undefined): OutboxCursorPosition | null {
@@ -105,6 +115,9 @@ export function outboxCursor(cursor: string | null | undefined): OutboxCursorPos
  *
  * @example
  * ```ts
+ * import { compareOutboxOrder, type OutboxCursorPosition } from "onboarding-lifecycle";
+ * declare const records: OutboxCursorPosition[];
+ *
  * records.sort(compareOutboxOrder);
  * ```
  */

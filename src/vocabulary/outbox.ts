@@ -5,6 +5,10 @@
  *
  * @example
  * ```ts
+ * import { OutboxKind, type OutboxRecord } from "onboarding-lifecycle";
+ * declare const entry: OutboxRecord;
+ * declare const queue: { add(name: string, data: unknown, options: { jobId: string }): Promise<unknown> };
+ *
  * if (entry.kind === OutboxKind.RunRequested) await queue.add(entry.operation, entry, { jobId: entry.runId });
  * ```
  */
