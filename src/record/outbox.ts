@@ -105,7 +105,9 @@ export interface RunProgress {
  *
  * @example
  * ```ts
+ * import { newOutboxState, type OutboxEntry, type OutboxRecord } from "onboarding-lifecycle";
  * declare const entry: OutboxEntry;
+ *
  * const record: OutboxRecord = { ...entry, ...newOutboxState(entry) };
  * ```
  */

@@ -3,7 +3,8 @@
  * code block that defines `createMapStore` from the guide, writes it to
  * `.tmp/guide-adapter/map-store.ts` and runs the conformance kit against it, exactly as the
  * guide tells readers to (imports resolve to the built package, `dist/`, through the package's
- * own exports map, as they would for a user).
+ * own exports map, as they would for a user). The guide's store implements the outbox half of
+ * the port too, so the kit's outbox section runs on it (a test below makes sure it is not skipped).
  *
  * Needs `dist/` (`npm test` builds first). Without it the suite skips with a banner; with
  * REQUIRE_SERVICES=1 (CI) it fails instead.
@@ -11,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DraftStore } from "../../src/index.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -65,9 +66,27 @@ if (built) {
   });
 }
 
+/** The methods the kit's outbox section needs: the guide's store must run it, never skip it. */
+const OUTBOX_METHODS = [
+  "claimOutbox",
+  "settleOutbox",
+  "releaseOutbox",
+  "listOutbox",
+  "requeueOutbox",
+  "recordRunProgress",
+  "listRunRecords",
+  "findStaleRuns",
+  "settleRuns",
+] as const satisfies readonly (keyof DraftStore)[];
+
 describe.skipIf(!built)("docs/writing-an-adapter.md: the minimal adapter", () => {
   if (createMapStore === undefined || testing === null) return;
   const create = createMapStore;
+  it("implements OutboxStore, so the kit's outbox section runs instead of skipping", () => {
+    const store = create();
+    const missing = OUTBOX_METHODS.filter((name) => typeof store[name] !== "function");
+    expect(missing).toEqual([]);
+  });
   testing.describeStoreConformance(
     "guide map store",
     async () => {
