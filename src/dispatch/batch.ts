@@ -9,7 +9,7 @@ import {
 import type { OutboxSettlement } from "../store/index.js";
 import type { ResolvedDispatcherOptions } from "./options.js";
 import { deliveryAudit, errorText, leaseEndingError, retryDelay } from "./outcome.js";
-import type { DispatchReport } from "./types.js";
+import type { DeliveryContext, DispatchReport } from "./types.js";
 
 /** A counter per field of {@link DispatchReport}. */
 type Tally = { -readonly [K in keyof DispatchReport]: number };
@@ -67,25 +67,72 @@ export async function pause(config: ResolvedDispatcherOptions, ms: number, signa
   return !signal.aborted;
 }
 
-/** Runs one delivery; its signal is aborted at `deadline` (shortly before the lease ends). */
+/**
+ * The lease of one claimed batch: ONE timer for the whole batch (every entry of a claim has the
+ * same lease), and an `AbortSignal` per delivery made only when `deliver` reads it. When the
+ * deadline (shortly before the lease ends) passes, every delivery still in flight is aborted with
+ * its own {@link leaseEndingError}; a signal first read after that comes back already aborted.
+ * A timer, two controllers and an abort per entry cost more than a no-op delivery itself.
+ */
+class BatchLease {
+  readonly #leaseUntil: string;
+  readonly #inFlight = new Map<OutboxRecord, AbortController>();
+  readonly #watch = new AbortController();
+  #expired = false;
+
+  constructor(config: ResolvedDispatcherOptions, deadline: number, leaseUntil: string) {
+    this.#leaseUntil = leaseUntil;
+    void pause(config, deadline - config.now(), this.#watch.signal).then((elapsed) => {
+      if (elapsed) this.#expire();
+    });
+  }
+
+  /** The signal of `record`'s delivery (one per delivery, made on first use). */
+  signalOf(record: OutboxRecord): AbortSignal {
+    const existing = this.#inFlight.get(record);
+    if (existing !== undefined) return existing.signal;
+    if (this.#expired) return AbortSignal.abort(leaseEndingError(record, this.#leaseUntil));
+    const controller = new AbortController();
+    this.#inFlight.set(record, controller);
+    return controller.signal;
+  }
+
+  /** `record`'s delivery ended: its signal is no longer aborted at the deadline. */
+  settled(record: OutboxRecord): void {
+    this.#inFlight.delete(record);
+  }
+
+  /** Every delivery has ended: stops the timer. */
+  close(): void {
+    this.#watch.abort("batch done");
+  }
+
+  #expire(): void {
+    this.#expired = true;
+    for (const [record, controller] of this.#inFlight) controller.abort(leaseEndingError(record, this.#leaseUntil));
+    this.#inFlight.clear();
+  }
+}
+
+/** Runs one delivery; its signal is aborted at the batch's deadline (shortly before the lease ends). */
 async function deliverOne(
   config: ResolvedDispatcherOptions,
   record: OutboxRecord,
-  deadline: number,
-  leaseUntil: string,
+  lease: BatchLease,
 ): Promise<Outcome> {
-  const delivery = new AbortController();
-  const watch = new AbortController();
-  void pause(config, deadline - config.now(), watch.signal).then((elapsed) => {
-    if (elapsed) delivery.abort(leaseEndingError(record, leaseUntil));
-  });
+  const context: DeliveryContext = {
+    attempt: record.attempts,
+    get signal() {
+      return lease.signalOf(record);
+    },
+  };
   try {
-    await config.deliver(record, { signal: delivery.signal, attempt: record.attempts });
+    await config.deliver(record, context);
     return { record, error: null };
   } catch (error) {
     return { record, error: errorText(error) };
   } finally {
-    watch.abort();
+    lease.settled(record);
   }
 }
 
@@ -98,17 +145,22 @@ async function deliverAll(
 ): Promise<{ outcomes: Outcome[]; unstarted: OutboxRecord[] }> {
   const outcomes: Outcome[] = [];
   const unstarted: OutboxRecord[] = [];
+  if (records.length === 0) return { outcomes, unstarted };
   const deadline = leaseUntilMs - config.marginMs;
-  const leaseUntil = iso(leaseUntilMs);
+  const lease = new BatchLease(config, deadline, iso(leaseUntilMs));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < records.length) {
       const record = records[next++] as OutboxRecord;
       if (stopping() || config.now() >= deadline) unstarted.push(record);
-      else outcomes.push(await deliverOne(config, record, deadline, leaseUntil));
+      else outcomes.push(await deliverOne(config, record, lease));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(config.concurrency, records.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(config.concurrency, records.length) }, worker));
+  } finally {
+    lease.close();
+  }
   return { outcomes, unstarted };
 }
 

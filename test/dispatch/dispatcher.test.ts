@@ -282,6 +282,36 @@ describe.each(["fake", "memory"] as const)("on the %s store", (backing) => {
       expect(overlap).toBe(false);
     });
 
+    it("aborts every delivery of a batch with its own entry's reason, also a signal first read after the deadline", async () => {
+      const release = gate();
+      const seen: { entryId: string; aborted: boolean; reason: string }[] = [];
+      const { store, dispatcher, time } = setup(backing, {
+        leaseMs: 10_000,
+        concurrency: 2,
+        deliver: async (record, context) => {
+          if (record.entryId === entries[0]!.entryId) {
+            await time.sleep(60_000, context.signal); // read at once: aborted in flight
+          } else {
+            await release.promise; // reads its signal only once the deadline has passed
+          }
+          const { signal } = context;
+          seen.push({ entryId: record.entryId, aborted: signal.aborted, reason: String(signal.reason) });
+          if (signal.aborted) throw signal.reason;
+        },
+      });
+      const entries = await store.add(entry(), entry());
+      const run = dispatcher.runOnce();
+      await time.until(() => seen.length === 1);
+      expect(time.now).toBe(Date.parse("2026-01-01T00:00:00.000Z") + 9_000);
+      release.open();
+      expect(await run).toMatchObject({ claimed: 2, retried: 2 });
+      expect(seen.map((s) => [s.entryId, s.aborted])).toEqual(entries.map((e) => [e.entryId, true]));
+      for (const [index, e] of entries.entries()) {
+        expect(seen[index]!.reason).toContain(`lease on outbox entry ${e.entryId} ends at`);
+        expect((await store.record(e)).lastError).toContain(`lease on outbox entry ${e.entryId} ends at`);
+      }
+    });
+
     it("counts a settle that changed nothing as lost when another dispatcher took the entry over", async () => {
       const time = new VirtualTime();
       const store = new TestStore(backing);
