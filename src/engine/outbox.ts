@@ -40,6 +40,21 @@ export function activeRuns(draft: OnboardingDraft): Map<string, ActiveRun> {
   return runs;
 }
 
+/**
+ * Whether a commit cannot have changed which runs are active: the reducers share every part they
+ * do not change (immer), so the same run, provider and terminal parts mean the same active runs.
+ * Most commits take this exit and pay nothing for the outbox.
+ */
+function sameRuns(previous: OnboardingDraft, next: OnboardingDraft): boolean {
+  return (
+    previous.verification === next.verification &&
+    previous.bootstrap === next.bootstrap &&
+    previous.provider === next.provider &&
+    previous.cancellation === next.cancellation &&
+    previous.activation === next.activation
+  );
+}
+
 /** What a commit's entries have in common: where, when, and which commit. */
 export interface OutboxStamp {
   readonly eventId: string;
@@ -59,6 +74,7 @@ export function outboxEntriesOf(
   command: Command,
   stamp: OutboxStamp,
 ): OutboxEntry[] {
+  if (sameRuns(previous, next)) return [];
   const before = activeRuns(previous);
   const after = activeRuns(next);
   if (before.size === 0 && after.size === 0) return [];
