@@ -56,6 +56,17 @@ async function engineOp(slot: { id: string; version: number }): Promise<void> {
   slot.version = result.version;
 }
 
+/**
+ * The lifecycle `select_provider` derives for an identified draft (what the engine side writes):
+ * every side writes valid drafts, so none pays less for writing a document the engine would refuse.
+ */
+const VALID_LIFECYCLE = {
+  state: "draft",
+  currentCheckpoint: "verify_access",
+  lastCompletedCheckpoint: "connect_provider",
+  reason: null,
+} as const;
+
 const t = store.tables;
 const handSql = `WITH updated AS (
   UPDATE ${t.drafts} SET version = $3, state = $4, current_checkpoint = $5, updated_at = $6, document = $7
@@ -79,14 +90,14 @@ async function handOp(slot: { id: string; version: number }): Promise<void> {
   const row = read.rows[0];
   if (row === undefined) throw new Error("draft vanished");
   const document = JSON.parse(row.document) as Record<string, unknown> & {
-    lifecycle: { state: string; currentCheckpoint: string | null };
+    lifecycle: { readonly state: string; readonly currentCheckpoint: string | null };
   };
   const now = new Date().toISOString();
   const version = row.version + 1;
   document["provider"] = { connectionId: `c-${(sequence += 1)}`, revision: 1 };
   document["version"] = version;
   document["updatedAt"] = now;
-  document.lifecycle = { ...document.lifecycle, state: "draft", currentCheckpoint: "verify_access" };
+  document.lifecycle = VALID_LIFECYCLE;
   const written = await pool.query<{ written: number }>(handSql, [
     workspaceId,
     slot.id,
@@ -111,7 +122,7 @@ async function storeOp(slot: { id: string; version: number }): Promise<void> {
     provider: { connectionId: `c-${(sequence += 1)}`, revision: 1 },
     version: document.version + 1,
     updatedAt: now,
-    lifecycle: { ...document.lifecycle, state: "draft", currentCheckpoint: "verify_access" },
+    lifecycle: VALID_LIFECYCLE,
   };
   const written = await store.commit({
     draft,
@@ -187,6 +198,11 @@ console.log(`adapter alone (store.load + commit):    ${sides.store.ops} ops, ${r
 console.log(`hand-written pg loop:                   ${sides.hand.ops} ops, ${rate("hand").toFixed(0)} ops/s`);
 console.log(`ratio engine / hand:  ${(rate("engine") / rate("hand")).toFixed(2)} (target >= 0.85)`);
 console.log(`ratio adapter / hand: ${(rate("store") / rate("hand")).toFixed(2)}`);
+
+// Every side wrote valid drafts: the engine reads each one back (a CorruptRecordError otherwise).
+for (const side of Object.values(sides)) {
+  for (const slot of side.slots) await engine.get(workspaceId, slot.id, { actor });
+}
 
 await pool.query(postgresDropSchemaSql(prefix));
 await pool.end();
