@@ -9,6 +9,7 @@
  *
  * Run: npx tsx bench/adapters/postgres.ts   (POSTGRES_URL, BENCH_SECONDS, BENCH_CLIENTS to tune)
  */
+import { withDocument } from "../../src/testing/index.js";
 import pg from "pg";
 import { createPostgresStore, postgresDropSchemaSql } from "../../src/adapters/postgres/index.js";
 import { createOnboardingEngine, type OnboardingDraft } from "../../src/index.js";
@@ -115,7 +116,7 @@ async function handOp(slot: { id: string; version: number }): Promise<void> {
 
 /** The adapter alone: load, the same JSON edit, one `commit` with its audit entry. */
 async function storeOp(slot: { id: string; version: number }): Promise<void> {
-  const document = (await store.load(workspaceId, slot.id)) as OnboardingDraft;
+  const document = storedJson(await store.load(workspaceId, slot.id));
   const now = new Date().toISOString();
   const draft: OnboardingDraft = {
     ...document,
@@ -124,31 +125,33 @@ async function storeOp(slot: { id: string; version: number }): Promise<void> {
     updatedAt: now,
     lifecycle: VALID_LIFECYCLE,
   };
-  const written = await store.commit({
-    draft,
-    expectedVersion: document.version,
-    events: [
-      {
-        eventId: `store-${sequence}`,
-        workspaceId,
-        draftId: slot.id,
-        kind: "committed",
-        commandType: "select_provider",
-        actorId: "bench",
-        at: now,
-        fromVersion: document.version,
-        toVersion: draft.version,
-        expectedVersion: null,
-        actualVersion: null,
-        idempotencyKey: null,
-        feedback: "applied",
-        runIds: [],
-        capability: null,
-        state: "draft",
-      },
-    ],
-    idempotency: null,
-  });
+  const written = await store.commit(
+    withDocument({
+      draft,
+      expectedVersion: document.version,
+      events: [
+        {
+          eventId: `store-${sequence}`,
+          workspaceId,
+          draftId: slot.id,
+          kind: "committed",
+          commandType: "select_provider",
+          actorId: "bench",
+          at: now,
+          fromVersion: document.version,
+          toVersion: draft.version,
+          expectedVersion: null,
+          actualVersion: null,
+          idempotencyKey: null,
+          feedback: "applied",
+          runIds: [],
+          capability: null,
+          state: "draft",
+        },
+      ],
+      idempotency: null,
+    }),
+  );
   if (!written.ok) throw new Error("unexpected conflict in the store loop");
   slot.version = draft.version;
 }
@@ -206,3 +209,10 @@ for (const side of Object.values(sides)) {
 
 await pool.query(postgresDropSchemaSql(prefix));
 await pool.end();
+
+/** The adapter-only side reads the stored text itself (decoding is the engine's job). */
+function storedJson(stored: { readonly document: unknown } | null): OnboardingDraft {
+  if (stored === null) throw new Error("draft vanished");
+  const raw = stored.document;
+  return JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw as Uint8Array)) as OnboardingDraft;
+}

@@ -1,69 +1,51 @@
+/**
+ * engine/document-cache — the engine's one cache of decoded drafts, and the one place a stored
+ * draft document is decoded. Adapters hand back a `StoredDraft` (the document as stored and the
+ * version kept beside it); this module parses and validates it once, checks the version once,
+ * and remembers the (text -> sealed draft) pair, so a read of byte-identical text costs no parse.
+ */
 import { CorruptRecordError, type OnboardingDraft } from "../record/index.js";
-import type { PeekedDraft } from "./port.js";
-import { isSealedDraft, safeParseDraft } from "../lifecycle/index.js";
-import { parseStoredJson } from "./json.js";
+import { isSealedDraft, parseDraft } from "../lifecycle/index.js";
+import { parseStoredJson, type StoredDraft } from "../store/index.js";
+
+/** The default number of drafts the engine's document cache keeps (`documentCacheSize`). */
+export const DEFAULT_DOCUMENT_CACHE_SIZE = 1000;
+
+/** A cached draft and the exact document text it was decoded from (or written as). */
+export interface CachedDraft {
+  /** The sealed draft (deep-frozen, validated). It may be stale: the store is the truth. */
+  readonly draft: OnboardingDraft;
+  /** The stored text it decodes from: the `basis` of a commit computed from it. */
+  readonly text: string;
+}
 
 /**
- * A bounded cache of decoded draft documents for adapters that store drafts as JSON text.
+ * The engine's decoded-document cache, keyed by (workspace, draft) and the exact text.
  *
- * Decoding a document (JSON parse plus a full zod validation) is most of what a read costs the
- * client. The cache keeps, per draft, the last document text this process wrote or read and the
- * sealed draft it decodes to (see `isSealedDraft`: deep-frozen and validated). A read that gets
- * byte-for-byte the same text back returns that sealed draft without parsing; any other text (a
- * write by another process, a hand edit) is parsed and validated as before. Identical bytes
- * decode to an identical draft, so the cache never changes what a read returns, only its cost.
- *
- * Not thread-safe across processes by design: each process has its own cache, and the database
- * stays the only source of truth (the text comparison is the check).
- *
- * @example
- * ```ts
- * const cache = createDraftDocumentCache(1000);
- * const value = cache.read(workspaceId, draftId, row.document); // sealed draft or raw JSON value
- * // after a successful write of `draft`, stored as this text:
- * cache.wrote(draft, encodeDraft(draft));
- * ```
+ * Per draft it keeps the last document text this engine wrote or read and the sealed draft it
+ * decodes to. A read of byte-for-byte the same text returns that draft without parsing; any other
+ * text (a write by another process, a hand edit) is parsed and validated. Identical bytes decode
+ * to an identical draft, so the cache never changes what a read returns, only its cost. Each
+ * process (each engine) has its own; the store stays the only source of truth.
  */
-export interface DraftDocumentCache {
+export interface DocumentCache {
   /**
-   * Decodes a stored draft document (text or `Buffer`). Returns the cached sealed draft when
-   * the text is identical to the last one seen for this draft; otherwise parses it. A document
-   * that is a valid draft comes back sealed (and is cached); one that is not comes back as the
-   * raw JSON value for the engine to report as `CorruptRecordError`. Text that is not JSON
-   * throws `CorruptRecordError` right away, as `parseStoredJson` does.
+   * Decodes a stored draft: the cached draft for identical text, else one parse and one
+   * validation. Checks the store's version against the document.
    *
-   * `storedVersion` is the version the store keeps beside the document (a SQL `version` column,
-   * a Redis hash field), when it keeps one: a valid document whose `version` differs from it is
-   * a `CorruptRecordError` (the compare-and-set would otherwise test one version and the engine
-   * see another, and every write would fail as a conflict forever).
+   * @throws `CorruptRecordError` for text that is not JSON, JSON `null`, a missing document, an
+   *   invalid draft, or a version that disagrees with the document's.
    */
-  read(workspaceId: string, draftId: string, raw: unknown, storedVersion?: number | string | bigint | null): unknown;
+  decode(stored: StoredDraft, workspaceId: string, draftId: string | undefined): OnboardingDraft;
+  /** The cached draft of (workspace, draft) with its text, without I/O, or `undefined`. */
+  peek(workspaceId: string, draftId: string): CachedDraft | undefined;
   /**
-   * The cached draft of (workspace, draft) and the text it was decoded from, without I/O, or
-   * `undefined`. What a store's `peek` returns (the text is the token).
+   * Follows a write of `draft`: call with the text it was sent as once the store answered
+   * `{ ok: true }` (`undefined` for a store of values, which sent none: the entry is dropped).
    */
-  peek(workspaceId: string, draftId: string): PeekedDraft | undefined;
-  /** Remembers the document text a write of `draft` stored (call once the write committed). */
-  wrote(draft: OnboardingDraft, text: string): void;
-  /**
-   * Follows a write of `draft` stored as `text`: a committed write (`{ ok: true }`) is
-   * remembered, a rejected one changes nothing, and one that fails (its outcome unknown) makes
-   * the cache forget the draft. Returns the write's own promise result.
-   */
-  track<
-    T extends {
-      /** Whether the write happened. */
-      readonly ok: boolean;
-    },
-  >(
-    draft: OnboardingDraft,
-    text: string,
-    write: Promise<T>,
-  ): Promise<T>;
-  /** Forgets one draft (after a write whose outcome is unknown, or a delete). */
+  wrote(draft: OnboardingDraft, text: string | undefined): void;
+  /** Forgets a draft (after a write whose outcome is unknown: it threw). */
   forget(workspaceId: string, draftId: string): void;
-  /** Forgets everything. */
-  clear(): void;
   /** How many drafts are cached. */
   readonly size: number;
 }
@@ -77,7 +59,7 @@ export function checkStoredVersion(
   storedVersion: number | string | bigint | null | undefined,
 ): OnboardingDraft {
   if (storedVersion === undefined || storedVersion === null) return draft;
-  if (String(storedVersion) === String(draft.version)) return draft;
+  if (storedVersion === draft.version || String(storedVersion) === String(draft.version)) return draft;
   throw new CorruptRecordError(
     [
       {
@@ -90,93 +72,84 @@ export function checkStoredVersion(
   );
 }
 
-/** A cached draft; its token is the document text it was decoded from (or written as). */
-type Entry = PeekedDraft;
-
-/** The default number of drafts an adapter's document cache keeps. */
-export const DEFAULT_DOCUMENT_CACHE_SIZE = 1000;
-
 const keyOf = (workspaceId: string, draftId: string): string => `${workspaceId}\u0000${draftId}`;
+const decoder = new TextDecoder();
+
+/** The stored value itself, JSON-parsed when it is text; never `null` or `undefined`. */
+function storedValue(document: unknown, text: string | null, draftId: string | null): unknown {
+  if (text !== null) return parseStoredJson(text, "draft document", draftId);
+  if (document === null || document === undefined) {
+    throw new CorruptRecordError(
+      [{ code: "invalid_type", path: [], message: "the store returned a draft record without a document" }],
+      draftId,
+    );
+  }
+  return document;
+}
 
 /**
- * Creates a {@link DraftDocumentCache} holding at most `capacity` drafts; when it is full, the
- * draft cached first goes first. A capacity of 0 caches nothing (every read parses).
+ * Decodes one stored draft without a cache, as the engine does on a cache miss: JSON text or
+ * bytes are parsed, an in-process value is taken as it is, the draft is validated (sealed) and
+ * the store's version checked against it. For tests and tools that read a store directly.
+ *
+ * @throws `CorruptRecordError` for text that is not JSON, JSON `null`, a missing document, an
+ *   invalid draft, or a version that disagrees with the document's.
  *
  * @example
  * ```ts
- * declare const documentCacheSize: number | undefined; // an adapter option
- * const cache = createDraftDocumentCache(documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
+ * const draft = decodeStoredDraft({ document: '{"id":"d-1", ...}', version: 1 });
  * ```
  */
-export function createDraftDocumentCache(capacity: number = DEFAULT_DOCUMENT_CACHE_SIZE): DraftDocumentCache {
-  const limit = Number.isFinite(capacity) && capacity > 0 ? Math.floor(capacity) : 0;
-  const entries = new Map<string, Entry>();
+export function decodeStoredDraft(stored: StoredDraft): OnboardingDraft {
+  const raw = stored.document;
+  const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? decoder.decode(raw) : null;
+  return checkStoredVersion(parseDraft(storedValue(raw, text, stored.draftId ?? null)), stored.version);
+}
 
-  const remember = (key: string, entry: Entry): void => {
+/**
+ * Creates a {@link DocumentCache} holding at most `capacity` drafts; when full, the draft cached
+ * first goes first (neither a hit nor a rewrite reorders). A capacity of 0 caches nothing.
+ */
+export function createDocumentCache(capacity: number = DEFAULT_DOCUMENT_CACHE_SIZE): DocumentCache {
+  const limit = Number.isFinite(capacity) && capacity > 0 ? Math.floor(capacity) : 0;
+  const entries = new Map<string, CachedDraft>();
+
+  const remember = (draft: OnboardingDraft, text: string): void => {
     if (limit === 0) return;
-    // Replacing an entry keeps its place: eviction is in order of first caching.
-    entries.set(key, entry);
+    entries.set(keyOf(draft.workspaceId, draft.id), { draft, text });
     if (entries.size > limit) {
       const oldest = entries.keys().next();
       if (oldest.done !== true) entries.delete(oldest.value);
     }
   };
 
-  const wrote = (draft: OnboardingDraft, text: string): void => {
-    const key = keyOf(draft.workspaceId, draft.id);
-    // Only a sealed draft is known to be valid and immutable; anything else is parsed on read.
-    if (isSealedDraft(draft)) remember(key, Object.freeze({ draft, token: text }));
-    else entries.delete(key);
-  };
-
   return {
-    read(workspaceId, draftId, raw, storedVersion) {
-      const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : null;
-      const key = keyOf(workspaceId, draftId);
-      if (text !== null) {
-        const hit = entries.get(key);
-        // Eviction is in order of first caching (neither a hit nor a rewrite reorders): cheap,
-        // and an evicted draft is simply parsed and cached again on its next read.
-        if (hit !== undefined && hit.token === text) return checkStoredVersion(hit.draft, storedVersion);
+    decode(stored, workspaceId, draftId) {
+      const raw = stored.document;
+      const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? decoder.decode(raw) : null;
+      if (text !== null && draftId !== undefined) {
+        const hit = entries.get(keyOf(workspaceId, draftId));
+        if (hit !== undefined && hit.text === text) return checkStoredVersion(hit.draft, stored.version);
       }
-      const value = parseStoredJson(text ?? raw, "draft document", draftId);
-      const parsed = safeParseDraft(value);
-      if (!parsed.success) {
-        entries.delete(key);
-        return value;
-      }
-      checkStoredVersion(parsed.draft, storedVersion);
-      if (text !== null && parsed.draft.workspaceId === workspaceId && parsed.draft.id === draftId) {
-        remember(key, Object.freeze({ draft: parsed.draft, token: text }));
-      }
-      return parsed.draft;
+      const draft = parseDraft(storedValue(raw, text, draftId ?? null));
+      checkStoredVersion(draft, stored.version);
+      const ours = draft.workspaceId === workspaceId && (draftId === undefined || draft.id === draftId);
+      if (text !== null && ours) remember(draft, text);
+      return draft;
     },
-
-    wrote,
 
     peek(workspaceId, draftId) {
-      return entries.get(keyOf(workspaceId, draftId));
+      return entries.size === 0 ? undefined : entries.get(keyOf(workspaceId, draftId));
     },
 
-    track(draft, text, write) {
-      return write.then(
-        (result) => {
-          if (result.ok) wrote(draft, text);
-          return result;
-        },
-        (error: unknown) => {
-          entries.delete(keyOf(draft.workspaceId, draft.id));
-          throw error;
-        },
-      );
+    wrote(draft, text) {
+      // Only a sealed draft is known valid and immutable; a write nobody encoded left no text.
+      if (text !== undefined && isSealedDraft(draft)) remember(draft, text);
+      else if (entries.size > 0) entries.delete(keyOf(draft.workspaceId, draft.id));
     },
 
     forget(workspaceId, draftId) {
-      entries.delete(keyOf(workspaceId, draftId));
-    },
-
-    clear() {
-      entries.clear();
+      if (entries.size > 0) entries.delete(keyOf(workspaceId, draftId));
     },
 
     get size() {

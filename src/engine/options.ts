@@ -67,7 +67,7 @@ const STORE_METHODS = [
   "loadIdempotency",
   "list",
 ] as const;
-const OPTIONAL_STORE_METHODS = ["peek", "pruneIdempotency", "close"] as const;
+const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "close"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
 
 function describe(value: unknown): string {
@@ -187,6 +187,10 @@ export function checkEngineOptions(options: unknown): void {
   if (options["store"] === undefined)
     throw new ConfigurationError("store", "the `store` option is required (e.g. createMemoryStore())");
   checkMethods(options["store"], "store", STORE_METHODS, OPTIONAL_STORE_METHODS);
+  const stores = (options["store"] as Record<string, unknown>)["stores"];
+  if (stores !== undefined && stores !== "text" && stores !== "values") {
+    throw new ConfigurationError("store.stores", `store.stores must be "text" or "values", got ${describe(stores)}`);
+  }
   if (typeof options["authorize"] !== "function") {
     throw new ConfigurationError(
       "authorize",
@@ -197,6 +201,12 @@ export function checkEngineOptions(options: unknown): void {
   if (options["ids"] !== undefined) checkMethods(options["ids"], "ids", ID_METHODS);
   checkPolicy(options["policy"]);
   checkRetry(options["retry"]);
+  checkNumber(
+    options["documentCacheSize"],
+    "documentCacheSize",
+    (n) => Number.isInteger(n) && n >= 0,
+    "a non-negative integer",
+  );
 }
 
 /**
