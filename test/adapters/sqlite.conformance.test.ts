@@ -1,7 +1,7 @@
 /**
  * The shared DraftStore conformance kit, run against the SQLite adapter on a temporary file
  * (WAL mode, the adapter's own connection), on a caller-owned in-memory database, and with the
- * document cache turned off (every read parses, no `peek`: the plain path every adapter shares).
+ * engine's document cache turned off (every read parses, every command reads first: the plain path).
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import Database from "better-sqlite3";

@@ -83,7 +83,7 @@ async function setup(authorize: Authorize = () => true) {
 }
 
 describe("speculative first attempt", () => {
-  it("a current peek commits without reading the store", async () => {
+  it("a current cached draft commits without reading the store", async () => {
     const { engine, current, set, loads } = await setup();
     await set(current);
     const before = loads();
@@ -100,7 +100,7 @@ describe("speculative first attempt", () => {
     ).toHaveLength(2);
   });
 
-  it("a peek behind the stored version falls back to a fresh read", async () => {
+  it("a cached draft behind the stored version falls back to a fresh read", async () => {
     const { engine, first, current, set, loads } = await setup();
     await set(first); // version 1; the store holds version 2
     const before = loads();
@@ -109,7 +109,7 @@ describe("speculative first attempt", () => {
     expect(loads()).toBeGreaterThan(before);
   });
 
-  it("a peek at the right version but with other bytes (edited behind our back) never overwrites the stored record", async () => {
+  it("a cached draft at the right version but with other bytes (edited behind our back) never overwrites the stored record", async () => {
     const { engine, memory, current, set } = await setup();
     await set(current);
     const edited = { ...current, identity: { tenantId: "t-1", displayName: "Edited" } };
@@ -120,7 +120,7 @@ describe("speculative first attempt", () => {
     expect(trail.map((event) => event.kind)).toEqual(["created", "committed", "committed"]);
   });
 
-  it("a stale peek never turns a worker's result into an ignored one", async () => {
+  it("a stale cached draft never turns a worker's result into an ignored one", async () => {
     const { engine, current, set } = await setup();
     const started = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
     await set(current); // knows nothing of the run
@@ -135,7 +135,7 @@ describe("speculative first attempt", () => {
     expect(result.draft.verification?.status).toBe("running");
   });
 
-  it("a stale peek never reports a conflict, and a real conflict is still reported and audited once", async () => {
+  it("a stale cached draft never reports a conflict, and a real conflict is still reported and audited once", async () => {
     const { engine, first, current, set } = await setup();
     await set(first);
     const ok = await engine.execute(
@@ -166,7 +166,7 @@ describe("speculative first attempt", () => {
       identity: { tenantId: "t-1", displayName },
     });
 
-    // The peek says "Blocked", the store (edited behind our back, same version) says "Allowed".
+    // The cache says "Blocked", the store (edited behind our back, same version) says "Allowed".
     const a = await setup(authorize);
     await a.set(named(a.current, "Blocked"));
     a.memory.setRawDocument(ws, a.current.id, JSON.stringify(named(a.current, "Allowed")));
@@ -174,7 +174,7 @@ describe("speculative first attempt", () => {
     expect(cancelled.draft.lifecycle.state).toBe("cancelled");
     expect((await a.engine.history(ws, a.current.id, { actor })).some((event) => event.kind === "denied")).toBe(false);
 
-    // The peek says "Allowed", the store says "Blocked": refused, audited once, nothing written.
+    // The cache says "Allowed", the store says "Blocked": refused, audited once, nothing written.
     const b = await setup(authorize);
     await b.set(named(b.current, "Allowed"));
     b.memory.setRawDocument(ws, b.current.id, JSON.stringify(named(b.current, "Blocked")));

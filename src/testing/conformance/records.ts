@@ -1,7 +1,7 @@
 /**
  * Conformance section "records": inserting and loading drafts, round trips through the codec,
  * hostile strings, corrupt stored documents, documents changed behind the store's back, and the
- * optional features around stored records (pruning idempotency records, `peek`, non-JSON text),
+ * optional features around stored records (pruning idempotency records, the basis check of a store of text, non-JSON text),
  * each skipped visibly when the store lacks it.
  */
 import * as fc from "fast-check";
@@ -96,7 +96,7 @@ export function recordsSection({ it, h, engineOf }: SectionContext): void {
     // Another process (or an operator in a SQL console) rewrites the document, same version.
     const edited = { ...draft, identity: { tenantId: "t", displayName: "Edited by hand" } };
     await h().writeRawDocument(ws, draft.id, JSON.stringify(edited));
-    // A write first (no read in between: a store that can `peek` computes it from its cached
+    // A write first (no read in between: the engine computes it from its cached
     // draft, and the commit's basis check must send it back to a fresh read), then a read.
     const next = await engine.execute(
       ws,
