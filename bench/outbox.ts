@@ -42,6 +42,7 @@ import { createDispatcher } from "../src/dispatch/index.js";
 import { createOnboardingEngine, type CommandInput, type OnboardingDraft } from "../src/index.js";
 import type { AuditEvent, OutboxEntry } from "../src/record/index.js";
 import type { CommitInput, DraftStore } from "../src/store/index.js";
+import { encodeDraft } from "../src/lifecycle/index.js";
 
 const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -200,7 +201,13 @@ function bumped(draft: OnboardingDraft): OnboardingDraft {
 async function commitBare(store: DraftStore, draft: OnboardingDraft, entries: number): Promise<OnboardingDraft> {
   const next = bumped(draft);
   const event = eventOf(next, draft.version);
-  const input: CommitInput = { draft: next, expectedVersion: draft.version, events: [event], idempotency: null };
+  const input: CommitInput = {
+    draft: next,
+    document: encodeDraft(next),
+    expectedVersion: draft.version,
+    events: [event],
+    idempotency: null,
+  };
   const outbox = Array.from({ length: entries }, () => entryOf(next, event));
   const result = await store.commit(entries === 0 ? input : { ...input, outbox });
   if (!result.ok) throw new Error(`bench commit rejected: ${result.reason}`);

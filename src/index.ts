@@ -282,7 +282,7 @@ export {
   type WriteRejection,
   type InsertInput,
   type CommitInput,
-  type PeekedDraft,
+  type StoredDraft,
   type ListOptions,
   type ListPage,
 } from "./store/port.js";
@@ -305,12 +305,7 @@ export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";
 export { idempotencyCutoff } from "./store/port.js";
-export {
-  createDraftDocumentCache,
-  checkStoredVersion,
-  DEFAULT_DOCUMENT_CACHE_SIZE,
-  type DraftDocumentCache,
-} from "./store/document-cache.js";
+export { DEFAULT_DOCUMENT_CACHE_SIZE } from "./engine/document-cache.js";
 // outbox paging helpers for adapters (issue 11)
 export {
   OUTBOX_LIMITS,

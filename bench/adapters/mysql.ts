@@ -11,6 +11,7 @@
  * database test; MYSQL_PORT / MYSQL_USER / MYSQL_PASSWORD / MYSQL_DATABASE override).
  * Bounded: 0.5 s warm-up plus 6 x 0.7 s measured per side (three sides), in rotating order.
  */
+import { withDocument } from "../../src/testing/index.js";
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { createPool, type Pool, type PoolOptions, type ResultSetHeader, type RowDataPacket } from "mysql2/promise";
@@ -173,7 +174,7 @@ async function handOp(client: Client): Promise<void> {
  * overhead (validation, authorization, reducer, audit construction).
  */
 async function storeOp(client: Client): Promise<void> {
-  const loaded = (await store.load(client.workspaceId, client.draftId)) as OnboardingDraft;
+  const loaded = storedJson(await store.load(client.workspaceId, client.draftId));
   const now = new Date().toISOString();
   const from = loaded.version;
   const draft: OnboardingDraft = {
@@ -201,7 +202,7 @@ async function storeOp(client: Client): Promise<void> {
     capability: null,
     state: draft.lifecycle.state,
   };
-  const result = await store.commit({ draft, expectedVersion: from, events: [event], idempotency: null });
+  const result = await store.commit(withDocument({ draft, expectedVersion: from, events: [event], idempotency: null }));
   if (!result.ok) throw new Error(`unexpected ${result.reason}`);
   client.version = from + 1;
 }
@@ -280,4 +281,11 @@ try {
 } finally {
   for (const statement of mysqlDropSchemaStatements(prefix)) await pool.query(statement);
   await pool.end();
+}
+
+/** The adapter-only side reads the stored text itself (decoding is the engine's job). */
+function storedJson(stored: { readonly document: unknown } | null): OnboardingDraft {
+  if (stored === null) throw new Error("draft vanished");
+  const raw = stored.document;
+  return JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw as Uint8Array)) as OnboardingDraft;
 }

@@ -12,6 +12,7 @@ import pg from "pg";
 import { createPostgresStore, postgresDropSchemaSql } from "../../src/adapters/postgres/index.js";
 import { newDraft } from "../../src/commands/index.js";
 import type { AuditEvent, OnboardingDraft, OutboxEntry } from "../../src/record/index.js";
+import { withDocument } from "../../src/testing/index.js";
 
 const url = process.env["POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 const backlog = Number(process.env["BENCH_BACKLOG"] ?? 20_000);
@@ -44,7 +45,7 @@ function eventOf(next: OnboardingDraft): AuditEvent {
   };
 }
 
-await store.insert({ draft, event: eventOf(draft), idempotency: null });
+await store.insert(withDocument({ draft, event: eventOf(draft), idempotency: null }));
 
 /** Writes `count` pending entries with commits of up to 500; resolves to entries per second. */
 async function fill(count: number): Promise<number> {
@@ -70,13 +71,15 @@ async function fill(count: number): Promise<number> {
       eventId: event.eventId,
       createdAt: next.updatedAt,
     }));
-    const result = await store.commit({
-      draft: next,
-      expectedVersion: draft.version,
-      events: [event],
-      idempotency: null,
-      outbox,
-    });
+    const result = await store.commit(
+      withDocument({
+        draft: next,
+        expectedVersion: draft.version,
+        events: [event],
+        idempotency: null,
+        outbox,
+      }),
+    );
     if (!result.ok) throw new Error(`seed commit rejected: ${result.reason}`);
     draft = next;
   }

@@ -8,6 +8,7 @@
  *
  * Only 127.0.0.1. Uses a unique key prefix and deletes its keys afterwards.
  */
+import { withDocument } from "../../src/testing/index.js";
 import { Redis } from "ioredis";
 import { createRedisStore } from "../../src/adapters/redis/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
@@ -107,7 +108,7 @@ async function adapterSide(): Promise<Side> {
       actorId: "bench",
       identity: { tenantId: `adapter-${i}`, displayName: "start" },
     });
-    await store.insert({ draft, event: eventOf(draft, "created"), idempotency: null });
+    await store.insert(withDocument({ draft, event: eventOf(draft, "created"), idempotency: null }));
     drafts.push(draft);
   }
   let serial = 0;
@@ -116,7 +117,7 @@ async function adapterSide(): Promise<Side> {
     const id = `a${i}`;
     while (Date.now() < until) {
       serial += 1;
-      const raw = (await store.load("bench-ws", id)) as OnboardingDraft;
+      const raw = storedJson(await store.load("bench-ws", id));
       const now = new Date().toISOString();
       const draft = {
         ...raw,
@@ -124,12 +125,14 @@ async function adapterSide(): Promise<Side> {
         version: raw.version + 1,
         updatedAt: now,
       };
-      const result = await store.commit({
-        draft,
-        expectedVersion: raw.version,
-        events: [eventOf(draft, "committed")],
-        idempotency: null,
-      });
+      const result = await store.commit(
+        withDocument({
+          draft,
+          expectedVersion: raw.version,
+          events: [eventOf(draft, "committed")],
+          idempotency: null,
+        }),
+      );
       if (!result.ok) throw new Error(`adapter side: unexpected ${result.reason}`);
       ops += 1;
     }
@@ -261,4 +264,11 @@ try {
 } finally {
   await cleanup();
   await client.quit();
+}
+
+/** The adapter-only side reads the stored text itself (decoding is the engine's job). */
+function storedJson(stored: { readonly document: unknown } | null): OnboardingDraft {
+  if (stored === null) throw new Error("draft vanished");
+  const raw = stored.document;
+  return JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw as Uint8Array)) as OnboardingDraft;
 }

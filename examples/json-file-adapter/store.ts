@@ -36,7 +36,6 @@ import {
   ValidationError,
   decodeCursor,
   encodeCursor,
-  encodeDraft,
   openTenantOf,
   type AuditEvent,
   type CommitInput,
@@ -51,6 +50,7 @@ import {
   type OutboxEntryRef,
   type OutboxRecord,
   type OutboxStore,
+  type StoredDraft as PortStoredDraft,
   type WriteResult,
   checkOutboxLimit,
   compareOutboxOrder,
@@ -65,7 +65,7 @@ const FORMAT = 1;
 
 /** One draft as stored in the file: the canonical document text plus the columns we query on. */
 interface StoredDraft {
-  /** `encodeDraft(draft)`: canonical JSON text, kept as text so the file never reorders it. */
+  /** The canonical JSON text the engine sent (`input.document`), kept as text so the file never reorders it. */
   document: string;
   version: number;
   state: LifecycleState;
@@ -287,7 +287,9 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     const { draft } = input;
     const stored = data.drafts.get(draft.id);
     if (stored === undefined) return { ok: false, reason: "version_conflict", actualVersion: null };
-    if (stored.version !== input.expectedVersion)
+    // `basis`: the engine computed this write from its cached copy of exactly this text.
+    const stale = input.basis !== undefined && stored.document !== input.basis;
+    if (stored.version !== input.expectedVersion || stale)
       return { ok: false, reason: "version_conflict", actualVersion: stored.version };
     const holder = slotHolder(data, draft.id, openTenantOf(draft));
     if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
@@ -309,12 +311,13 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
   const put = (
     data: WorkspaceFile,
     draft: OnboardingDraft,
+    document: string,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
     outbox: readonly OutboxEntry[] = [],
   ): void => {
     data.drafts.set(draft.id, {
-      document: encodeDraft(draft),
+      document,
       version: draft.version,
       state: draft.lifecycle.state,
       createdAt: draft.createdAt,
@@ -327,9 +330,10 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     for (const entry of outbox) data.outbox.set(entry.entryId, { ...entry, ...newOutboxState(entry) });
   };
 
-  const loadDocument = (data: WorkspaceFile, draftId: string): unknown => {
+  // I/O only: the engine parses, validates and caches the text, and checks the version beside it.
+  const loadDocument = (data: WorkspaceFile, draftId: string): PortStoredDraft | null => {
     const stored = data.drafts.get(draftId);
-    return stored === undefined ? null : parseJson(stored.document, "draft", draftId);
+    return stored === undefined ? null : { document: stored.document, version: stored.version, draftId };
   };
 
   /** Every workspace file of the directory (claims and stale-run scans see every workspace). */
@@ -369,7 +373,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
         const rejection = insertRejection(data, input);
         if (rejection !== null)
           return { result: alreadyApplied(data, draft.id, [input.event]) ? { ok: true } : rejection, write: false };
-        put(data, draft, [input.event], input.idempotency);
+        put(data, draft, input.document, [input.event], input.idempotency);
         return { result: { ok: true }, write: true };
       });
     },
@@ -380,7 +384,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
         const rejection = commitRejection(data, input);
         if (rejection !== null)
           return { result: alreadyApplied(data, draft.id, input.events) ? { ok: true } : rejection, write: false };
-        put(data, draft, input.events, input.idempotency, input.outbox);
+        put(data, draft, input.document, input.events, input.idempotency, input.outbox);
         return { result: { ok: true }, write: true };
       });
     },
@@ -432,7 +436,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
         const page = rows.slice(0, options.limit);
         const last = page[page.length - 1];
         return {
-          drafts: page.map(([id]) => loadDocument(data, id)),
+          drafts: page.map(([id, stored]) => ({ document: stored.document, version: stored.version, draftId: id })),
           nextCursor:
             rows.length > options.limit && last !== undefined
               ? encodeCursor({ createdAt: last[1].createdAt, id: last[0] })

@@ -12,9 +12,10 @@ import {
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../record/index.js";
-import { parseDraft, type ReadinessPolicy } from "../lifecycle/index.js";
+import { encodeDraft, type ReadinessPolicy } from "../lifecycle/index.js";
 import type { CommandContext } from "../commands/index.js";
-import type { DraftStore } from "../store/index.js";
+import type { DraftStore, StoredDraft } from "../store/index.js";
+import { createDocumentCache, DEFAULT_DOCUMENT_CACHE_SIZE, type DocumentCache } from "./document-cache.js";
 import { defaultClock, defaultIds, toIso } from "./defaults.js";
 import { auditEvent } from "./audit.js";
 import {
@@ -39,6 +40,10 @@ export interface EngineContext<TActor extends Actor> {
   readonly ids: IdGenerator;
   readonly policy: ReadinessPolicy;
   readonly retry: ResolvedRetry;
+  /** The one cache of decoded drafts, and the one decoder of stored documents. */
+  readonly documents: DocumentCache;
+  /** The canonical text a write sends as `document`: `encodeDraft`, or `""` for a store of values. */
+  documentOf(draft: OnboardingDraft): string;
   /** The clock's reading as the ISO-8601 string the engine stores. */
   now(): string;
   /** A command context (time, actor, run ids, policy) for the reducers. */
@@ -62,8 +67,8 @@ export interface EngineContext<TActor extends Actor> {
   authorizeView(access: Access<TActor>, draft: OnboardingDraft): Promise<void>;
   /** Loads a draft of (workspace, id), validated, or throws `DraftNotFoundError`. */
   loadDraft(workspaceId: string, draftId: string): Promise<OnboardingDraft>;
-  /** Validates what `store.load` returned for (workspace, id). */
-  checkLoaded(raw: unknown, workspaceId: string, draftId: string): OnboardingDraft;
+  /** Decodes what `store.load` returned for (workspace, id). */
+  checkLoaded(stored: StoredDraft | null, workspaceId: string, draftId: string): OnboardingDraft;
   /** The idempotency record of a key, validated and checked to be of this workspace. */
   loadIdempotency(workspaceId: string, key: string): Promise<IdempotencyRecord | null>;
   /** The open draft of a tenant, checked to be of this workspace and tenant. */
@@ -91,6 +96,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   const ids = options.ids ?? defaultIds;
   const policy = options.policy ?? {};
   const now = isoClock(() => clock.now());
+  const documents = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
 
   /** A new run id: a storable id (1..128 characters), as the audit entry's `runIds` hold them. */
   const nextRunId = (): string => {
@@ -110,6 +116,8 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     ids,
     policy,
     retry: resolveRetry(options.retry),
+    documents,
+    documentOf: store.stores === "values" ? () => "" : encodeDraft,
     now,
     commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
     checkId: (value, name) => checkArgument(IdArgumentSchema, isIdArgument, value, [name]),
@@ -120,7 +128,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
         "id",
       ]),
     ...createAuthorization(store, authorize, () => ids.eventId(), now),
-    ...createRecordChecks(store),
+    ...createRecordChecks(store, documents),
   };
 }
 
@@ -188,6 +196,7 @@ function createAuthorization<TActor extends Actor>(
 /** The checks of every record a store hands back: validated, and of the workspace asked for. */
 function createRecordChecks<TActor extends Actor>(
   store: DraftStore,
+  documents: DocumentCache,
 ): Pick<EngineContext<TActor>, "foreignRecord" | "checkLoaded" | "loadDraft" | "loadIdempotency" | "findOpenDraft"> {
   const foreignRecord = (operation: string): never => {
     throw new StoreError(
@@ -197,9 +206,9 @@ function createRecordChecks<TActor extends Actor>(
     );
   };
 
-  const checkLoaded = (raw: unknown, workspaceId: string, draftId: string): OnboardingDraft => {
-    if (raw === null || raw === undefined) throw new DraftNotFoundError(workspaceId, draftId);
-    const draft = parseDraft(raw);
+  const checkLoaded = (stored: StoredDraft | null, workspaceId: string, draftId: string): OnboardingDraft => {
+    if (stored === null || stored === undefined) throw new DraftNotFoundError(workspaceId, draftId);
+    const draft = documents.decode(stored, workspaceId, draftId);
     // A store must never leak another workspace's record; treat a mismatch as not found.
     if (draft.workspaceId !== workspaceId || draft.id !== draftId) throw new DraftNotFoundError(workspaceId, draftId);
     return draft;
@@ -222,9 +231,9 @@ function createRecordChecks<TActor extends Actor>(
       return record;
     },
     async findOpenDraft(workspaceId, tenantId) {
-      const raw = await store.findOpenDraft(workspaceId, tenantId);
-      if (raw === null || raw === undefined) return null;
-      const draft = parseDraft(raw);
+      const stored = await store.findOpenDraft(workspaceId, tenantId);
+      if (stored === null || stored === undefined) return null;
+      const draft = documents.decode(stored, workspaceId, stored.draftId);
       if (draft.workspaceId !== workspaceId || draft.identity?.tenantId !== tenantId) foreignRecord("findOpenDraft");
       return draft;
     },

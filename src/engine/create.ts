@@ -11,6 +11,7 @@ import {
 } from "../record/index.js";
 import { parseDraft, sealDraft } from "../lifecycle/index.js";
 import { Feedback, newDraft, parseCreateInput, type ParsedCreateDraftInput } from "../commands/index.js";
+import type { WriteResult } from "../store/index.js";
 import { auditEvent } from "./audit.js";
 import type { Access, EngineContext } from "./context.js";
 import { rememberOutcome } from "./execute.js";
@@ -74,7 +75,7 @@ async function create<TActor extends Actor>(
     const existing = await existingOutcome(ctx, request);
     if (existing !== null) return existing;
     const { draft, event, idempotency } = prepareCreate(ctx, request);
-    const written = await ctx.store.insert({ draft, event, idempotency });
+    const written = await insert(ctx, draft, event, idempotency);
     if (written.ok) return { draft, created: true, event, replayed: false };
     // Every rejection goes round again: the next pass replays a concurrent request with the same
     // key (whose draft is what the insert ran into), or finds and reports the tenant's open draft
@@ -87,6 +88,25 @@ async function create<TActor extends Actor>(
     if (written.reason === "version_conflict") throw new DraftNotFoundError(request.workspaceId, request.draftId);
   }
   throw new RetryExhaustedError(request.draftId, 3);
+}
+
+/** Inserts a new draft with its canonical text (encoded once, unless the store keeps values), followed by the cache. */
+async function insert<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  draft: OnboardingDraft,
+  event: AuditEvent,
+  idempotency: IdempotencyRecord | null,
+): Promise<WriteResult> {
+  const document = ctx.documentOf(draft); // encoded once; "" for a store of values
+  let written: WriteResult;
+  try {
+    written = await ctx.store.insert({ draft, document, event, idempotency });
+  } catch (error) {
+    ctx.documents.forget(draft.workspaceId, draft.id); // the outcome is unknown
+    throw error;
+  }
+  if (written.ok) ctx.documents.wrote(draft, document === "" ? undefined : document);
+  return written;
 }
 
 /** A replay of the key's first outcome, or the tenant's open draft (resumed or refused), or `null`. */

@@ -15,7 +15,7 @@ import {
   type OnboardingDraft,
   type OutboxEntry,
 } from "../record/index.js";
-import { isSealedDraft, parseDraft, sealDraft } from "../lifecycle/index.js";
+import { parseDraft, sealDraft } from "../lifecycle/index.js";
 import {
   Feedback,
   applyCommand,
@@ -29,7 +29,7 @@ import {
   type CommandContext,
   type CommandOutcome,
 } from "../commands/index.js";
-import type { WriteRejection } from "../store/index.js";
+import type { WriteRejection, WriteResult } from "../store/index.js";
 import { auditEvent } from "./audit.js";
 import { outboxEntriesOf } from "./outbox.js";
 import { outboxOf } from "./runs-api.js";
@@ -50,10 +50,10 @@ interface CommandRequest<TActor extends Actor> extends Access<TActor> {
 }
 
 /**
- * Where an attempt's draft came from: a fresh `load`, or the store's in-process copy (`peek`)
- * with the token that pins its stored bytes. An attempt on a peeked draft only ever ends in a
- * committed write; every other outcome restarts from a fresh load, where refusals, denials and
- * conflicts are decided and audited.
+ * Where an attempt's draft came from: a fresh `load`, or the engine's document cache with the
+ * text it was decoded from (sent as the commit's `basis`). An attempt on a cached ("peeked") draft
+ * only ever ends in a committed write; every other outcome restarts from a fresh load, where
+ * refusals, denials and conflicts are decided and audited.
  */
 type Source =
   | { readonly peeked: false; readonly draft: OnboardingDraft }
@@ -106,18 +106,18 @@ function toRequest<TActor extends Actor>(
   };
 }
 
-/** The store's in-process copy of the draft, when it has one that could be current. */
+/** The engine's cached copy of the draft (and its stored text), when it has one that could be current. */
 function peekedSource<TActor extends Actor>(
   ctx: EngineContext<TActor>,
   request: CommandRequest<TActor>,
 ): Source | null {
-  if (request.idempotencyKey !== null || ctx.store.peek === undefined) return null;
-  const peeked = ctx.store.peek(request.workspaceId, request.draftId);
-  if (peeked === undefined) return null;
-  const draft = peeked.draft;
-  if (!isSealedDraft(draft) || draft.workspaceId !== request.workspaceId || draft.id !== request.draftId) return null;
+  if (request.idempotencyKey !== null) return null;
+  const cached = ctx.documents.peek(request.workspaceId, request.draftId);
+  if (cached === undefined) return null;
+  const draft = cached.draft;
+  if (draft.workspaceId !== request.workspaceId || draft.id !== request.draftId) return null;
   if (request.expectedVersion !== null && draft.version !== request.expectedVersion) return null;
-  return { peeked: true, draft, token: peeked.token };
+  return { peeked: true, draft, token: cached.text };
 }
 
 async function execute<TActor extends Actor>(
@@ -167,15 +167,23 @@ async function attempt<TActor extends Actor>(
     throw new InvalidTransitionError(draft.id, request.command.type, draft.lifecycle.state, "version_limit");
   }
   const { next, event, idempotency, outbox } = prepareWrite(ctx, request, draft, outcome, context.now);
-  const written = await ctx.store.commit({
-    draft: next,
-    expectedVersion: draft.version,
-    ...(source.peeked ? { basis: source.token } : {}),
-    events: [event],
-    idempotency,
-    ...(outbox.length > 0 ? { outbox } : {}),
-  });
+  const document = ctx.documentOf(next); // encoded once; "" for a store of values
+  const events = [event];
+  const expectedVersion = draft.version;
+  const entries = outbox.length > 0 ? { outbox } : {};
+  let written: WriteResult;
+  try {
+    written = await ctx.store.commit(
+      source.peeked
+        ? { draft: next, document, expectedVersion, basis: source.token, events, idempotency, ...entries }
+        : { draft: next, document, expectedVersion, events, idempotency, ...entries },
+    );
+  } catch (error) {
+    ctx.documents.forget(next.workspaceId, next.id); // the outcome is unknown
+    throw error;
+  }
   if (written.ok) {
+    ctx.documents.wrote(next, document === "" ? undefined : document);
     if (reportsRunning(request.command)) await heartbeat(ctx, request, request.command.runId, null, null, event.at);
     return applied(next, event, outcome);
   }

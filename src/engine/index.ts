@@ -3,11 +3,12 @@
  * version-checked commit with its audit entry and idempotency record; retries of background
  * results; idempotent replays; conflict and denial audit entries.
  *
- * One file per operation: `execute.ts` (one attempt pipeline, on a peeked or a loaded draft),
+ * One file per operation: `execute.ts` (one attempt pipeline, on a cached or a loaded draft),
  * `create.ts`, `reads.ts` (`get`, `history`, `list`), `runs-api.ts` (`runProgress`,
  * `expireStuckRuns`), `outbox.ts` (the outbox entries of a commit, pure); `context.ts` holds what they share (the
  * injected store, rule, clock and ids, argument checks, authorization with its audit entry, and
- * the checks of every record a store hands back); `engine.ts` wires them together.
+ * the checks of every record a store hands back), `document-cache.ts` the one decoder and cache of
+ * stored drafts; `engine.ts` wires them together.
  *
  * May import: vocabulary/, record/, lifecycle/, commands/ and the store port (store/). Never a
  * driver or an adapter.

@@ -77,7 +77,7 @@ const STORE_METHODS = [
   "findStaleRuns",
   "settleRuns",
 ] as const;
-const OPTIONAL_STORE_METHODS = ["peek", "pruneIdempotency", "close"] as const;
+const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "close"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
 
 function describe(value: unknown): string {
@@ -197,6 +197,10 @@ export function checkEngineOptions(options: unknown): void {
   if (options["store"] === undefined)
     throw new ConfigurationError("store", "the `store` option is required (e.g. createMemoryStore())");
   checkMethods(options["store"], "store", STORE_METHODS, OPTIONAL_STORE_METHODS);
+  const stores = (options["store"] as Record<string, unknown>)["stores"];
+  if (stores !== undefined && stores !== "text" && stores !== "values") {
+    throw new ConfigurationError("store.stores", `store.stores must be "text" or "values", got ${describe(stores)}`);
+  }
   if (typeof options["authorize"] !== "function") {
     throw new ConfigurationError(
       "authorize",
@@ -212,6 +216,12 @@ export function checkEngineOptions(options: unknown): void {
     "runLeaseMs",
     (n) => Number.isInteger(n) && n >= 1 && n <= 2_147_483_647,
     "a positive integer number of milliseconds",
+  );
+  checkNumber(
+    options["documentCacheSize"],
+    "documentCacheSize",
+    (n) => Number.isInteger(n) && n >= 0,
+    "a non-negative integer",
   );
 }
 

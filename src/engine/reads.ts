@@ -9,7 +9,6 @@ import {
   type AuditEvent,
   type OnboardingDraft,
 } from "../record/index.js";
-import { parseDraft } from "../lifecycle/index.js";
 import type { Access, EngineContext } from "./context.js";
 import { ListOptionsSchema } from "./options.js";
 import type { Actor, DraftPage, ListDraftsOptions, ReadOptions } from "./types.js";
@@ -94,7 +93,7 @@ async function list<TActor extends Actor>(
     ...(state === undefined ? {} : { state }),
     ...(cursor === undefined ? {} : { cursor }),
   });
-  const drafts = page.drafts.map((raw) => parseDraft(raw));
+  const drafts = page.drafts.map((stored) => ctx.documents.decode(stored, workspaceId, stored.draftId));
   // A page with a foreign draft is refused whole: its cursor may point into that workspace too.
   if (drafts.some((draft) => draft.workspaceId !== workspaceId)) ctx.foreignRecord("list");
   return { drafts, nextCursor: page.nextCursor };

@@ -77,6 +77,13 @@ export interface EngineOptions<TActor extends Actor = Actor> {
    * `running` result) before `expireStuckRuns` expires it. Default 5 minutes.
    */
   readonly runLeaseMs?: number;
+  /**
+   * How many decoded drafts the engine keeps (default 1000; 0 turns the cache off). A stored
+   * document whose text is byte-for-byte the one this engine last wrote or read is not parsed
+   * again, and a command on such a draft is computed from it and committed with that text as
+   * `basis` (no read before the write; the store writes only if the text is still stored).
+   */
+  readonly documentCacheSize?: number;
 }
 
 /** Options of `engine.execute` for operator commands. */

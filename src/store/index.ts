@@ -1,7 +1,7 @@
 /**
  * store/ — the storage port (`DraftStore`) and what each method promises, plus helpers shared by
- * adapters: keyset cursors, SQL identifier checks, stored-JSON parsing, the decoded-document
- * cache, the one error wrapper and the one rejection signal.
+ * adapters: keyset cursors, SQL identifier checks, stored-JSON parsing (idempotency records),
+ * the one error wrapper and the one rejection signal. Decoding drafts is the engine's.
  *
  * May import: vocabulary/, record/ and lifecycle/ (the codec). Never a driver, never engine/.
  */
@@ -12,5 +12,4 @@ export * from "./sql.js";
 export * from "./json.js";
 export * from "./errors.js";
 export * from "./rejection.js";
-export * from "./document-cache.js";
 export * from "./outbox-paging.js";

@@ -50,35 +50,70 @@ export type WriteResult =
     }
   | WriteRejection;
 
+/**
+ * A draft document as a store holds it, handed to the engine by {@link DraftStore.load},
+ * {@link DraftStore.findOpenDraft} and {@link DraftStore.list}. The engine alone decodes it: it
+ * parses and validates the document (reporting `CorruptRecordError` for one that fails), checks
+ * `version` against it, and keeps a cache of decoded drafts, so a read of byte-identical text
+ * costs no parse. An adapter does I/O only.
+ *
+ * @example
+ * ```ts
+ * declare const row: { id: string; version: number; document: string }; // a SQL row
+ * const stored: StoredDraft = { document: row.document, version: row.version, draftId: row.id };
+ * ```
+ */
+export interface StoredDraft {
+  /**
+   * The document as stored: JSON text (a string), its UTF-8 bytes (a `Uint8Array`, e.g. a
+   * driver's `Buffer`), or, for a store that keeps values in process (`memory`), the value
+   * itself. Text that is not JSON, the JSON literal `null` and a missing document are reported
+   * as `CorruptRecordError`, never as "not found" (that is what a `null` record means).
+   */
+  readonly document: unknown;
+  /**
+   * The version the store keeps beside the document (a SQL `version` column, a hash field),
+   * when it keeps one. A valid document whose `version` differs from it is a
+   * `CorruptRecordError`: the compare-and-set would test one version and the engine see another.
+   */
+  readonly version?: number | string | bigint | null;
+  /**
+   * The draft's id, when the store has it beside the document (its key). Optional; it lets the
+   * engine answer a `findOpenDraft` or `list` of unchanged text from its cache.
+   */
+  readonly draftId?: string;
+}
+
 /** Input of {@link DraftStore.insert}. */
 export interface InsertInput {
   /** The new draft, version 1. */
   readonly draft: OnboardingDraft;
+  /**
+   * The draft as canonical JSON text (`encodeDraft(draft)`), encoded once by the engine: what a
+   * store of text stores, byte for byte. `""` for a store that declared
+   * {@link DraftStore.stores} `"values"` (it keeps `draft` itself; the engine skips the encoding).
+   */
+  readonly document: string;
   /** Its `created` audit entry. */
   readonly event: AuditEvent;
   /** The idempotency record to store in the same transaction, if the caller sent a key. */
   readonly idempotency: IdempotencyRecord | null;
 }
 
-/** A draft a store holds in process, handed over by {@link DraftStore.peek} without I/O. */
-export interface PeekedDraft {
-  /** The draft, sealed (deep-frozen, validated). It may be stale. */
-  readonly draft: OnboardingDraft;
-  /** Pins the exact stored bytes the draft was decoded from; pass it back as {@link CommitInput.basis}. */
-  readonly token: string;
-}
-
 /** Input of {@link DraftStore.commit}. */
 export interface CommitInput {
   /** The next record; `draft.version === expectedVersion + 1`. */
   readonly draft: OnboardingDraft;
+  /** The next record as canonical JSON text, as {@link InsertInput.document} (`""` for a store of values). */
+  readonly document: string;
   /** The version the stored record must have for the write to happen. */
   readonly expectedVersion: number;
   /**
-   * The `token` of the {@link PeekedDraft} this write was computed from, when it was computed
-   * from a peeked draft rather than a fresh `load`. The store must then also require the stored
-   * document to be exactly the one the token pins (same bytes, not only the same version), and
-   * report `version_conflict` (with the stored version) when it is not.
+   * The exact document text this write was computed from, when the engine computed it from its
+   * own cache of decoded drafts rather than a fresh `load` (it then skipped the read). The
+   * store must then also require the stored document to be exactly this text (same bytes, not
+   * only the same version), and report `version_conflict` (with the stored version) when it is
+   * not. Only sent to stores that store text.
    */
   readonly basis?: string;
   /** Audit entries written in the same transaction (the `committed` entry). */
@@ -105,8 +140,8 @@ export interface ListOptions {
 
 /** One page of {@link DraftStore.list}. */
 export interface ListPage {
-  /** Raw stored documents, ordered by (`createdAt`, `id`) ascending. The engine validates them. */
-  readonly drafts: readonly unknown[];
+  /** The stored drafts, ordered by (`createdAt`, `id`) ascending. The engine decodes them. */
+  readonly drafts: readonly StoredDraft[];
   /** Pass back to get the next page; `null` on the last page. */
   readonly nextCursor: string | null;
 }
@@ -116,11 +151,13 @@ export interface ListPage {
  * (validation, authorization, lifecycle, audit content). Every method is scoped by
  * `workspaceId`: an adapter must never return or touch another workspace's data.
  *
- * Reads return raw documents (`unknown`): the engine validates every one of them and reports
- * `CorruptRecordError` for a record that fails, so adapters need no validation of their own.
- * `null` means "no such record", so a stored value that is not JSON at all, or is the JSON
- * literal `null`, must be reported by the adapter itself as `CorruptRecordError` (never as
- * `null`, which would turn corruption into "not found").
+ * An adapter is I/O only. Draft reads return a {@link StoredDraft} (the document as stored plus
+ * the version kept beside it) or `null` for "no such record"; the engine decodes, validates and
+ * caches, and reports `CorruptRecordError` for a document that fails (text that is not JSON, the
+ * JSON literal `null`, an invalid draft, a version column that disagrees). Writes carry the
+ * canonical text (`document`) the engine encoded once. Idempotency records and audit entries
+ * are returned raw (`unknown`); a stored idempotency record that is not JSON, or is JSON `null`,
+ * must be reported by the adapter as `CorruptRecordError` (`parseStoredJson`).
  *
  * Promises every adapter keeps (checked by `onboarding-lifecycle/testing`):
  * - `commit` is an atomic compare-and-set: the record, its audit entries and its idempotency
@@ -133,8 +170,8 @@ export interface ListPage {
  * - Audit entries of a draft are listed in the order they were appended; the committed entries
  *   of a draft therefore appear in version order.
  * - Reads never lock, never write and never change the version.
- * - Stored documents round-trip: what `load` returns, parsed and re-encoded with the codec,
- *   equals what was written.
+ * - Stored documents round-trip: the `document` `load` returns, parsed and re-encoded with the
+ *   codec, equals what was written (a store of text stores `document` byte for byte).
  * - Ids and keys are stored and compared exactly, byte for byte (no case folding, no trailing
  *   space padding, no Unicode normalisation). The engine only ever passes well-formed Unicode
  *   without U+0000 (`isStorableText`), so a UTF-8 store can hold every one of them exactly.
@@ -142,8 +179,8 @@ export interface ListPage {
  *   is reported `{ ok: true }`, never as a rejection: a store recognises it by its first audit
  *   entry's `eventId`, looked up only on the rejection path. A write without audit entries has
  *   nothing to be recognised by.
- * - A store that keeps a version beside the document (a column, a hash field) reports a
- *   disagreement between the two as `CorruptRecordError` on read (`checkStoredVersion`).
+ * - A store that keeps a version beside the document (a column, a hash field) returns it as
+ *   {@link StoredDraft.version}; the engine reports a disagreement as `CorruptRecordError`.
  *
  * The engine checks the workspace (and tenant, and key) of every record a store hands back and
  * refuses a foreign one with `StoreError`, so a broken adapter fails loudly instead of leaking.
@@ -157,16 +194,16 @@ export interface ListPage {
 export interface DraftStore extends OutboxStore {
   /** A short name for error messages (`memory`, `postgres`, ...). */
   readonly name: string;
-  /** The stored document of a draft, or `null` if no such draft exists in the workspace. */
-  load(workspaceId: string, draftId: string): Promise<unknown>;
   /**
-   * Optional, for stores that keep decoded drafts in process: the draft as this process last
-   * wrote or read it, without I/O, or `undefined`. It may be stale (another process may have
-   * written since). The engine uses it only to compute a write whose commit carries the
-   * token as `basis`, so the write happens only if the stored record is still exactly that
-   * draft; every other outcome is redone from a fresh `load`. Reads never use it.
+   * What the store keeps of a draft. `"text"` (the default): the canonical JSON text the engine
+   * sends as `document` in every write, handed back by reads as {@link StoredDraft.document}.
+   * `"values"`: an in-process store that keeps the engine's sealed (frozen, validated) drafts
+   * themselves and hands them back as they are; the engine then never encodes a draft for it
+   * and sends `document: ""`.
    */
-  peek?(workspaceId: string, draftId: string): PeekedDraft | undefined;
+  readonly stores?: "text" | "values";
+  /** The stored draft, or `null` if no such draft exists in the workspace. */
+  load(workspaceId: string, draftId: string): Promise<StoredDraft | null>;
   /** Inserts a new draft with its `created` entry (and idempotency record), atomically. */
   insert(input: InsertInput): Promise<WriteResult>;
   /** Version-checked write of the next record with its audit entries (and idempotency record). */
@@ -175,8 +212,8 @@ export interface DraftStore extends OutboxStore {
   appendAudit(events: readonly AuditEvent[]): Promise<void>;
   /** Every audit entry of a draft, in append order (raw; the engine validates them). */
   listAudit(workspaceId: string, draftId: string): Promise<readonly unknown[]>;
-  /** The open draft of a tenant in a workspace, or `null`. */
-  findOpenDraft(workspaceId: string, tenantId: string): Promise<unknown>;
+  /** The open draft of a tenant in a workspace, as stored, or `null`. */
+  findOpenDraft(workspaceId: string, tenantId: string): Promise<StoredDraft | null>;
   /** The idempotency record of a key in a workspace, or `null`. */
   loadIdempotency(workspaceId: string, key: string): Promise<unknown>;
   /**

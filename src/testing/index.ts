@@ -18,6 +18,8 @@ export {
   type TestRunner,
 } from "./conformance/index.js";
 export { assertDraftInvariants } from "./invariants.js";
+export { withDocument, storedDraft } from "./conformance/shared.js";
+export { decodeStoredDraft } from "../engine/document-cache.js";
 export {
   structuralDraftArbitrary,
   reachableDraftArbitrary,

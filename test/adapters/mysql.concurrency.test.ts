@@ -3,13 +3,13 @@
  * draft (no lost update, contiguous versions, one audit entry per version), and a child killed
  * with SIGKILL in the middle of a stream of commits (record and audit still agree).
  */
+import { storedDraft } from "../../src/testing/index.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Pool } from "mysql2/promise";
 import { createMySqlStore, type MySqlStore } from "../../src/adapters/mysql/index.js";
 import { createOnboardingEngine, type OnboardingEngine } from "../../src/index.js";
-import { parseDraft } from "../../src/lifecycle/index.js";
 import type { AuditEvent, OnboardingDraft } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import { dropTables, probeMySql, testPool, versionTrail } from "./fixtures/mysql-support.js";
@@ -102,7 +102,7 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
 
   /** Record and audit agree: versions 1..v once each, in order; revision counts every commit. */
   async function assertConsistent(workspaceId: string, draftId: string): Promise<OnboardingDraft> {
-    const draft = parseDraft(await store.load(workspaceId, draftId));
+    const draft = storedDraft(await store.load(workspaceId, draftId));
     const trail = versionTrail(await store.listAudit(workspaceId, draftId));
     expect(trail).toEqual(Array.from({ length: draft.version }, (_, i) => i + 1));
     const history = await engine.history(workspaceId, draftId, { actor });

@@ -25,6 +25,8 @@ import {
 } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import { dropTables, eventFor, probeMySql, testPool } from "./fixtures/mysql-support.js";
+import { encodeDraft } from "../../src/lifecycle/index.js";
+import { withDocument } from "../../src/testing/index.js";
 
 const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
 
@@ -87,12 +89,14 @@ async function seeded(pool: Pool, prefix: string, workspaceId: string, count: nu
   const store = createMySqlStore({ pool, tablePrefix: prefix });
   await store.migrate();
   const v1 = draftOf(workspaceId, "d-claims");
-  expect(await store.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+  expect(await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({ ok: true });
   const v2 = next(v1);
   // Distinct creation times, so the claim order is total and deterministic.
   const outbox = Array.from({ length: count }, (_, i) => entryOf(v2, `e-${String(i).padStart(4, "0")}`, iso(i)));
   expect(
-    await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+    await store.commit(
+      withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+    ),
   ).toEqual({ ok: true });
   return store;
 }
@@ -149,7 +153,9 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     const oldStore = createMySqlStore({ pool, tablePrefix: old });
     const w = ws();
     const v1 = draftOf(w, "d-old");
-    expect(await oldStore.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+    expect(await oldStore.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+      ok: true,
+    });
 
     await oldStore.migrate();
     await Promise.all([oldStore.migrate(), oldStore.migrate()]);
@@ -159,7 +165,9 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     const v2 = next(v1);
     const outbox = [entryOf(v2, "e-1")];
     expect(
-      await oldStore.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+      await oldStore.commit(
+        withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+      ),
     ).toEqual({
       ok: true,
     });
@@ -169,11 +177,13 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
   it("a commit writes its entries as new pending records in its transaction, and only once", async () => {
     const w = ws();
     const v1 = draftOf(w, "d1");
-    expect(await store.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+    expect(await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+      ok: true,
+    });
     const v2 = next(v1);
     const outbox = [entryOf(v2, "e-1"), { ...entryOf(v2, "e-2"), kind: "run.cancelled" as const }];
     const events = [eventFor(v2)];
-    const commit = { draft: v2, expectedVersion: 1, events, idempotency: null, outbox };
+    const commit = { draft: v2, document: encodeDraft(v2), expectedVersion: 1, events, idempotency: null, outbox };
     expect(await store.commit(commit)).toEqual({ ok: true });
     const expected = outbox.map((entry) => ({ ...entry, ...newOutboxState(entry) }));
     const page = await store.listOutbox({ workspaceId: w, limit: 10 });
@@ -185,13 +195,15 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     // A stale commit with other entries: rejected, none of them written.
     const stale = next(v1, iso(2000));
     expect(
-      await store.commit({
-        draft: stale,
-        expectedVersion: 1,
-        events: [eventFor(stale)],
-        idempotency: null,
-        outbox: [entryOf(stale, "e-3")],
-      }),
+      await store.commit(
+        withDocument({
+          draft: stale,
+          expectedVersion: 1,
+          events: [eventFor(stale)],
+          idempotency: null,
+          outbox: [entryOf(stale, "e-3")],
+        }),
+      ),
     ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
     expect((await store.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual(expected);
     // Only the run.requested entry is the run's liveness record.
@@ -201,14 +213,16 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
   it("an entry that cannot be written undoes the whole commit: draft, audit and entries", async () => {
     const w = ws();
     const v1 = draftOf(w, "d1");
-    expect(await store.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+    expect(await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+      ok: true,
+    });
     const v2 = next(v1);
     // Two entries with one id: the second row breaks the primary key inside the transaction.
     const outbox = [entryOf(v2, "e-1"), entryOf(v2, "e-1")];
     await expect(
-      store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+      store.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox })),
     ).rejects.toBeInstanceOf(StoreError);
-    expect((await store.load(w, "d1")) as OnboardingDraft).toMatchObject({ version: 1 });
+    expect(await store.load(w, "d1")).toMatchObject({ version: 1 });
     expect(await store.listAudit(w, "d1")).toHaveLength(1);
     expect((await store.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual([]);
   });
@@ -219,11 +233,15 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     const entryIds = ["e-1", "E-1", "e-1 ", "é-1", "e\u0301-1"];
     for (const w of workspaces) {
       const v1 = draftOf(w, "d1");
-      expect(await store.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+      expect(await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+        ok: true,
+      });
       const v2 = next(v1);
       const outbox = entryIds.map((id) => entryOf(v2, id));
       expect(
-        await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+        await store.commit(
+          withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox }),
+        ),
       ).toEqual({
         ok: true,
       });

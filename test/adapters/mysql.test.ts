@@ -3,6 +3,7 @@
  * round-trips of hostile strings, corrupt rows, listing, error wrapping. Needs the loopback
  * server (see fixtures/mysql-support.ts); skipped loudly without it.
  */
+import { withDocument, storedDraft } from "../../src/testing/index.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,7 +130,9 @@ describe.skipIf(!up)("mysql adapter", () => {
   });
 
   async function insertOk(draft: OnboardingDraft): Promise<void> {
-    expect(await store.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+    expect(await store.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+      ok: true,
+    });
   }
 
   async function raw(sql: string, params: (string | number)[]): Promise<RowDataPacket[]> {
@@ -195,7 +198,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       await insertOk(d1);
       const cancelled = next(d1, { type: "cancel", reason: "test" });
       expect(
-        await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null }),
+        await store.commit(
+          withDocument({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null }),
+        ),
       ).toEqual({ ok: true });
       const [row] = await raw(
         `SELECT CAST(\`id\` AS CHAR) AS id, \`version\`, \`state\`, \`current_checkpoint\`, CAST(\`tenant_id\` AS CHAR) AS tenant, ` +
@@ -229,32 +234,40 @@ describe.skipIf(!up)("mysql adapter", () => {
       const v1 = draftOf(w, "d1", "t1");
       await insertOk(v1);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })),
+      ).toEqual({
         ok: true,
       });
 
       // A stale writer (also expecting 1) with an idempotency record: rejected, nothing written.
       const stale = next(v1, { type: "select_provider", connectionId: "c2" });
       expect(
-        await store.commit({
-          draft: stale,
-          expectedVersion: 1,
-          events: [eventFor(stale)],
-          idempotency: idempotencyFor(stale, "k-stale"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: stale,
+            expectedVersion: 1,
+            events: [eventFor(stale)],
+            idempotency: idempotencyFor(stale, "k-stale"),
+          }),
+        ),
       ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
-      expect(encodeDraft(parseDraft(await store.load(w, "d1")))).toBe(encodeDraft(v2));
+      expect(encodeDraft(storedDraft(await store.load(w, "d1")))).toBe(encodeDraft(v2));
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2]);
       expect(await store.loadIdempotency(w, "k-stale")).toBeNull();
 
       // Expecting a version from the future is a conflict too.
       const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" });
-      expect(await store.commit({ draft: v3, expectedVersion: 5, events: [], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: v3, expectedVersion: 5, events: [], idempotency: null })),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: 2,
       });
-      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })),
+      ).toEqual({
         ok: true,
       });
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2, 3]);
@@ -266,7 +279,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       await insertOk(v1);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
       const elsewhere = { ...v2, workspaceId: ws() };
-      expect(await store.commit({ draft: elsewhere, expectedVersion: 1, events: [], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: elsewhere, expectedVersion: 1, events: [], idempotency: null })),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: null,
@@ -282,7 +297,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       await insertOk(d);
       const again = draftOf(w, "d1", "t9", iso(5));
       expect(
-        await store.insert({ draft: again, event: eventFor(again), idempotency: idempotencyFor(again, "k1") }),
+        await store.insert(
+          withDocument({ draft: again, event: eventFor(again), idempotency: idempotencyFor(again, "k1") }),
+        ),
       ).toEqual({
         ok: false,
         reason: "draft_exists",
@@ -299,7 +316,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       const d1 = draftOf(w, "d1", "t1");
       await insertOk(d1);
       const d2 = draftOf(w, "d2", "t1");
-      expect(await store.insert({ draft: d2, event: eventFor(d2), idempotency: idempotencyFor(d2, "k2") })).toEqual({
+      expect(
+        await store.insert(withDocument({ draft: d2, event: eventFor(d2), idempotency: idempotencyFor(d2, "k2") })),
+      ).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "d1",
@@ -317,18 +336,20 @@ describe.skipIf(!up)("mysql adapter", () => {
       // Identifying d3 as t1 would open a second slot: rejected, nothing written.
       const d3v2 = next(d3, { type: "identify", tenantId: "t1", displayName: "Second" });
       expect(
-        await store.commit({
-          draft: d3v2,
-          expectedVersion: 1,
-          events: [eventFor(d3v2)],
-          idempotency: idempotencyFor(d3v2, "k3"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: d3v2,
+            expectedVersion: 1,
+            events: [eventFor(d3v2)],
+            idempotency: idempotencyFor(d3v2, "k3"),
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "d1",
       });
-      expect(parseDraft(await store.load(w, "d3")).version).toBe(1);
+      expect(storedDraft(await store.load(w, "d3")).version).toBe(1);
       expect(versionTrail(await store.listAudit(w, "d3"))).toEqual([1]);
       expect(await store.loadIdempotency(w, "k3")).toBeNull();
 
@@ -343,15 +364,19 @@ describe.skipIf(!up)("mysql adapter", () => {
       // Cancelling d1 frees the slot.
       const d1v2 = next(d1, { type: "cancel", reason: null });
       expect(
-        await store.commit({ draft: d1v2, expectedVersion: 1, events: [eventFor(d1v2)], idempotency: null }),
+        await store.commit(
+          withDocument({ draft: d1v2, expectedVersion: 1, events: [eventFor(d1v2)], idempotency: null }),
+        ),
       ).toEqual({ ok: true });
       expect(await store.findOpenDraft(w, "t1")).toBeNull();
       expect(
-        await store.commit({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: null }),
+        await store.commit(
+          withDocument({ draft: d3v2, expectedVersion: 1, events: [eventFor(d3v2)], idempotency: null }),
+        ),
       ).toEqual({ ok: true });
-      expect(parseDraft(await store.findOpenDraft(w, "t1")).id).toBe("d3");
-      expect(parseDraft(await store.findOpenDraft(w, "T1")).id).toBe("d5");
-      expect(parseDraft(await store.findOpenDraft(w, "t1 ")).id).toBe("d6");
+      expect(storedDraft(await store.findOpenDraft(w, "t1")).id).toBe("d3");
+      expect(storedDraft(await store.findOpenDraft(w, "T1")).id).toBe("d5");
+      expect(storedDraft(await store.findOpenDraft(w, "t1 ")).id).toBe("d6");
       expect(await store.findOpenDraft(ws(), "t1")).toBeNull();
     });
 
@@ -359,7 +384,7 @@ describe.skipIf(!up)("mysql adapter", () => {
       const w = ws();
       const drafts = Array.from({ length: 12 }, (_, i) => draftOf(w, `race-${i}`, "t-race"));
       const results = await Promise.all(
-        drafts.map((draft) => store.insert({ draft, event: eventFor(draft), idempotency: null })),
+        drafts.map((draft) => store.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))),
       );
       const winners = results.flatMap((result, i) => (result.ok ? [drafts[i]?.id] : []));
       expect(winners).toHaveLength(1);
@@ -424,7 +449,7 @@ describe.skipIf(!up)("mysql adapter", () => {
           );
           const total = writers * commits;
           expect(won.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 3));
-          const final = parseDraft(await levelStore.load(w, draft.id));
+          const final = storedDraft(await levelStore.load(w, draft.id));
           expect(final.version).toBe(total + 2);
           expect(final.provider?.revision).toBe(total + 1);
           expect(versionTrail(await levelStore.listAudit(w, draft.id))).toEqual(
@@ -447,7 +472,9 @@ describe.skipIf(!up)("mysql adapter", () => {
       const a2 = next(a1, { type: "select_provider", connectionId: "c1" });
       const record = idempotencyFor(a2, "key-1");
       expect(
-        await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: record }),
+        await store.commit(
+          withDocument({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: record }),
+        ),
       ).toEqual({ ok: true });
       expect(await store.loadIdempotency(w, "key-1")).toEqual(JSON.parse(JSON.stringify(record)));
       expect(await store.loadIdempotency(ws(), "key-1")).toBeNull();
@@ -455,21 +482,25 @@ describe.skipIf(!up)("mysql adapter", () => {
 
       const b2 = next(b1, { type: "select_provider", connectionId: "c1" });
       expect(
-        await store.commit({
-          draft: b2,
-          expectedVersion: 1,
-          events: [eventFor(b2)],
-          idempotency: idempotencyFor(b2, "key-1"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: b2,
+            expectedVersion: 1,
+            events: [eventFor(b2)],
+            idempotency: idempotencyFor(b2, "key-1"),
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
-      expect(parseDraft(await store.load(w, "b")).version).toBe(1);
+      expect(storedDraft(await store.load(w, "b")).version).toBe(1);
       expect(versionTrail(await store.listAudit(w, "b"))).toEqual([1]);
 
       const c1 = draftOf(w, "c", "tc");
-      expect(await store.insert({ draft: c1, event: eventFor(c1), idempotency: idempotencyFor(c1, "key-1") })).toEqual({
+      expect(
+        await store.insert(withDocument({ draft: c1, event: eventFor(c1), idempotency: idempotencyFor(c1, "key-1") })),
+      ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
@@ -556,16 +587,18 @@ describe.skipIf(!up)("mysql adapter", () => {
             await insertOk(v1);
             const v2 = next(v1, { type: "select_provider", connectionId: id });
             expect(
-              await store.commit({
-                draft: v2,
-                expectedVersion: 1,
-                events: [eventFor(v2)],
-                idempotency: idempotencyFor(v2, key),
-              }),
+              await store.commit(
+                withDocument({
+                  draft: v2,
+                  expectedVersion: 1,
+                  events: [eventFor(v2)],
+                  idempotency: idempotencyFor(v2, key),
+                }),
+              ),
             ).toEqual({ ok: true });
 
-            expect(encodeDraft(parseDraft(await store.load(w, id)))).toBe(encodeDraft(v2));
-            expect(encodeDraft(parseDraft(await store.findOpenDraft(w, tenantId)))).toBe(encodeDraft(v2));
+            expect(encodeDraft(storedDraft(await store.load(w, id)))).toBe(encodeDraft(v2));
+            expect(encodeDraft(storedDraft(await store.findOpenDraft(w, tenantId)))).toBe(encodeDraft(v2));
             const record = (await store.loadIdempotency(w, key)) as IdempotencyRecord;
             expect(record.key).toBe(key);
             expect(encodeDraft(parseDraft(record.outcome.draft))).toBe(encodeDraft(v2));
@@ -573,7 +606,7 @@ describe.skipIf(!up)("mysql adapter", () => {
             expect(audit).toHaveLength(2);
             expect((audit[0] as { draftId: string }).draftId).toBe(id);
             const page = await store.list(w, { limit: 5 });
-            expect(page.drafts.map((d) => (d as OnboardingDraft).id)).toEqual([id]);
+            expect(page.drafts.map((d) => storedDraft(d).id)).toEqual([id]);
           },
         ),
         { numRuns: 100 },
@@ -689,7 +722,9 @@ describe.skipIf(!up)("mysql adapter", () => {
         if (i % 3 === 1) {
           draft = next(draft, { type: "cancel", reason: "x" }, iso(999_999));
           expect(
-            await store.commit({ draft, expectedVersion: 1, events: [eventFor(draft)], idempotency: null }),
+            await store.commit(
+              withDocument({ draft, expectedVersion: 1, events: [eventFor(draft)], idempotency: null }),
+            ),
           ).toEqual({ ok: true });
         }
         expected.push({ id, createdAt: at, state: draft.lifecycle.state });
@@ -713,7 +748,7 @@ describe.skipIf(!up)("mysql adapter", () => {
             ...(state === undefined ? {} : { state }),
           });
           expect(page.drafts.length).toBeLessThanOrEqual(limit);
-          ids.push(...page.drafts.map((d) => parseDraft(d).id));
+          ids.push(...page.drafts.map((d) => storedDraft(d).id));
           if (page.nextCursor === null) return ids;
           expect(page.drafts).toHaveLength(limit);
           cursor = page.nextCursor;
@@ -744,25 +779,37 @@ describe.skipIf(!up)("mysql adapter", () => {
   describe("version column vs document", () => {
     // A version column that disagrees with the document would make every compare-and-set test one
     // version while the engine sees another: reads must report it instead.
-    for (const cache of ["warm cache", "no cache"] as const) {
-      it(`load, findOpenDraft and list report CorruptRecordError after the column changed (${cache})`, async () => {
-        const reader =
-          cache === "warm cache" ? store : createMySqlStore({ pool, tablePrefix: prefix, documentCacheSize: 0 });
+    it("load, findOpenDraft and list hand back the version column beside the document", async () => {
+      const w = ws();
+      const d = draftOf(w, "d1", "t1");
+      await insertOk(d);
+      await raw(
+        `UPDATE \`${mysqlTableNames(prefix).drafts}\` SET \`version\` = 2 WHERE \`workspace_id\` = ? AND \`id\` = ?`,
+        [w, "d1"],
+      );
+      expect(Number((await store.load(w, "d1"))?.version)).toBe(2);
+      expect(Number((await store.findOpenDraft(w, "t1"))?.version)).toBe(2);
+      expect((await store.list(w, { limit: 10 })).drafts.map((row) => Number(row.version))).toEqual([2]);
+    });
+
+    for (const documentCacheSize of [1000, 0]) {
+      it(`the engine reports CorruptRecordError after the column changed (cache size ${documentCacheSize})`, async () => {
+        const engine = createOnboardingEngine({ store, authorize: () => true, documentCacheSize });
+        const actor = { id: "u1" };
         const w = ws();
-        const d = draftOf(w, "d1", "t1");
-        await insertOk(d);
-        expect(parseDraft(await reader.load(w, "d1")).version).toBe(1);
+        const { draft } = await engine.create(w, { identity: { tenantId: "t1", displayName: "T" } }, { actor });
+        expect((await engine.get(w, draft.id, { actor })).version).toBe(1);
         await raw(
           `UPDATE \`${mysqlTableNames(prefix).drafts}\` SET \`version\` = 2 WHERE \`workspace_id\` = ? AND \`id\` = ?`,
-          [w, "d1"],
+          [w, draft.id],
         );
-        const error = await reader.load(w, "d1").catch((e: unknown) => e);
+        const error = await engine.get(w, draft.id, { actor }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(CorruptRecordError);
         expect((error as CorruptRecordError).issues.map((issue) => issue.code)).toEqual(["version_mismatch"]);
-        await expect(reader.findOpenDraft(w, "t1")).rejects.toBeInstanceOf(CorruptRecordError);
-        await expect(reader.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
-        const engine = createOnboardingEngine({ store: reader, authorize: () => true });
-        await expect(engine.get(w, "d1", { actor: { id: "u1" } })).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(engine.list(w, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
+        await expect(
+          engine.create(w, { identity: { tenantId: "t1", displayName: "T" } }, { actor, onExisting: "resume" }),
+        ).rejects.toBeInstanceOf(CorruptRecordError);
       });
     }
   });
@@ -777,20 +824,27 @@ describe.skipIf(!up)("mysql adapter", () => {
       const v1 = draftOf(w, "d1", "t1");
       await insertOk(v1);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: idempotencyFor(v2, "k1") };
+      const input = withDocument({
+        draft: v2,
+        expectedVersion: 1,
+        events: [eventFor(v2)],
+        idempotency: idempotencyFor(v2, "k1"),
+      });
       expect(await store.commit(input)).toEqual({ ok: true });
       expect(await store.commit(input)).toEqual({ ok: true });
       expect(await auditCount(w, "d1")).toBe(2);
-      expect(parseDraft(await store.load(w, "d1")).version).toBe(2);
+      expect(storedDraft(await store.load(w, "d1")).version).toBe(2);
 
       // Still applied once the draft has moved on.
       const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" }, iso(2000));
-      expect(await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null })),
+      ).toEqual({
         ok: true,
       });
       expect(await store.commit(input)).toEqual({ ok: true });
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2, 3]);
-      expect(parseDraft(await store.load(w, "d1")).version).toBe(3);
+      expect(storedDraft(await store.load(w, "d1")).version).toBe(3);
     });
 
     it("commit: a different write at a stale version, and a re-sent commit without audit entries, are still conflicts", async () => {
@@ -798,10 +852,10 @@ describe.skipIf(!up)("mysql adapter", () => {
       const v1 = draftOf(w, "d1", "t1");
       await insertOk(v1);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      const bare = { draft: v2, expectedVersion: 1, events: [], idempotency: null };
+      const bare = withDocument({ draft: v2, expectedVersion: 1, events: [], idempotency: null });
       expect(await store.commit(bare)).toEqual({ ok: true });
       expect(await store.commit(bare)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
-      expect(await store.commit({ ...bare, events: [eventFor(v2)] })).toEqual({
+      expect(await store.commit(withDocument({ ...bare, events: [eventFor(v2)] }))).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: 2,
@@ -810,15 +864,19 @@ describe.skipIf(!up)("mysql adapter", () => {
       // The same event id stored for another draft does not count.
       const other = draftOf(w, "d2");
       const otherEvent = eventFor(other);
-      expect(await store.insert({ draft: other, event: otherEvent, idempotency: null })).toEqual({ ok: true });
+      expect(await store.insert(withDocument({ draft: other, event: otherEvent, idempotency: null }))).toEqual({
+        ok: true,
+      });
       const v3 = next(v2, { type: "update_provider_connection", connectionId: "c1" });
       expect(
-        await store.commit({
-          draft: v3,
-          expectedVersion: 1,
-          events: [{ ...eventFor(v3), eventId: otherEvent.eventId }],
-          idempotency: null,
-        }),
+        await store.commit(
+          withDocument({
+            draft: v3,
+            expectedVersion: 1,
+            events: [{ ...eventFor(v3), eventId: otherEvent.eventId }],
+            idempotency: null,
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "version_conflict",
@@ -829,21 +887,30 @@ describe.skipIf(!up)("mysql adapter", () => {
     it("insert: the second identical insert reports { ok: true } and writes nothing", async () => {
       const w = ws();
       const d = draftOf(w, "d1", "t1");
-      const input = { draft: d, event: eventFor(d), idempotency: idempotencyFor(d, "k-create", "create") };
+      const input = withDocument({
+        draft: d,
+        event: eventFor(d),
+        idempotency: idempotencyFor(d, "k-create", "create"),
+      });
       expect(await store.insert(input)).toEqual({ ok: true });
       expect(await store.insert(input)).toEqual({ ok: true });
       expect(await auditCount(w, "d1")).toBe(1);
       // After the draft moved on (and left its tenant slot), the re-sent insert is still applied.
       const cancelled = next(d, { type: "cancel", reason: null });
       expect(
-        await store.commit({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null }),
+        await store.commit(
+          withDocument({ draft: cancelled, expectedVersion: 1, events: [eventFor(cancelled)], idempotency: null }),
+        ),
       ).toEqual({ ok: true });
       await insertOk(draftOf(w, "d2", "t1"));
       expect(await store.insert(input)).toEqual({ ok: true });
       expect(versionTrail(await store.listAudit(w, "d1"))).toEqual([1, 2]);
-      expect(parseDraft(await store.load(w, "d1")).lifecycle.state).toBe("cancelled");
+      expect(storedDraft(await store.load(w, "d1")).lifecycle.state).toBe("cancelled");
       // A new insert of the same id (another event) is still draft_exists.
-      expect(await store.insert({ ...input, event: eventFor(d) })).toEqual({ ok: false, reason: "draft_exists" });
+      expect(await store.insert(withDocument({ ...input, event: eventFor(d) }))).toEqual({
+        ok: false,
+        reason: "draft_exists",
+      });
     });
   });
 
@@ -882,24 +949,28 @@ describe.skipIf(!up)("mysql adapter", () => {
         `UPDATE \`${t.drafts}\` SET \`version\` = ?, \`document\` = ? WHERE \`workspace_id\` = ? AND \`id\` = ?`,
         [MAX - 1, encodeDraft(before), w, "d1"],
       );
-      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX - 1);
+      expect(storedDraft(await store.load(w, "d1")).version).toBe(MAX - 1);
       const last = next(before, { type: "select_provider", connectionId: "c1" });
       expect(last.version).toBe(MAX);
       expect(
-        await store.commit({
-          draft: last,
-          expectedVersion: MAX - 1,
-          events: [eventFor(last)],
-          idempotency: idempotencyFor(last, "k-max"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: last,
+            expectedVersion: MAX - 1,
+            events: [eventFor(last)],
+            idempotency: idempotencyFor(last, "k-max"),
+          }),
+        ),
       ).toEqual({ ok: true });
-      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX);
-      expect(parseDraft(await store.findOpenDraft(w, "t1")).version).toBe(MAX);
-      expect(parseDraft((await store.list(w, { limit: 1 })).drafts[0]).version).toBe(MAX);
+      expect(storedDraft(await store.load(w, "d1")).version).toBe(MAX);
+      expect(storedDraft(await store.findOpenDraft(w, "t1")).version).toBe(MAX);
+      expect(storedDraft((await store.list(w, { limit: 1 })).drafts[0]).version).toBe(MAX);
       expect(((await store.loadIdempotency(w, "k-max")) as IdempotencyRecord).outcome.version).toBe(MAX);
       const stale = next(before, { type: "select_provider", connectionId: "c2" });
       expect(
-        await store.commit({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale)], idempotency: null }),
+        await store.commit(
+          withDocument({ draft: stale, expectedVersion: MAX - 1, events: [eventFor(stale)], idempotency: null }),
+        ),
       ).toEqual({
         ok: false,
         reason: "version_conflict",
@@ -942,11 +1013,11 @@ describe.skipIf(!up)("mysql adapter", () => {
       const missing = createMySqlStore({ pool, tablePrefix: `${prefix}never_migrated_` });
       const d = draftOf(ws(), "d1", "t1");
       await expect(missing.load("w", "d")).rejects.toBeInstanceOf(StoreError);
-      await expect(missing.insert({ draft: d, event: eventFor(d), idempotency: null })).rejects.toBeInstanceOf(
-        StoreError,
-      );
       await expect(
-        missing.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null }),
+        missing.insert(withDocument({ draft: d, event: eventFor(d), idempotency: null })),
+      ).rejects.toBeInstanceOf(StoreError);
+      await expect(
+        missing.commit(withDocument({ draft: d, expectedVersion: 1, events: [], idempotency: null })),
       ).rejects.toBeInstanceOf(StoreError);
       await expect(missing.list("w", { limit: 1 })).rejects.toBeInstanceOf(StoreError);
       await expect(missing.appendAudit([eventFor(d)])).rejects.toBeInstanceOf(StoreError);
@@ -954,7 +1025,7 @@ describe.skipIf(!up)("mysql adapter", () => {
       const unreachable = createMySqlStore({ connection: { ...MYSQL_OPTIONS, port: 1, connectTimeout: 500 } });
       await expect(unreachable.load("w", "d")).rejects.toBeInstanceOf(StoreError);
       await expect(
-        unreachable.commit({ draft: d, expectedVersion: 1, events: [], idempotency: null }),
+        unreachable.commit(withDocument({ draft: d, expectedVersion: 1, events: [], idempotency: null })),
       ).rejects.toBeInstanceOf(StoreError);
       await unreachable.close();
     });
@@ -965,15 +1036,19 @@ describe.skipIf(!up)("mysql adapter", () => {
         const own = createMySqlStore({ pool: single, tablePrefix: prefix });
         const w = ws();
         const v1 = draftOf(w, "d1", "t1");
-        expect(await own.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+        expect(await own.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+          ok: true,
+        });
         const [[row]] = (await single.query("SELECT CONNECTION_ID() AS id")) as unknown as [[{ id: number }]];
         await pool.query(`KILL CONNECTION ${Number(row.id)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
         const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-        expect(await own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({
+        expect(
+          await own.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })),
+        ).toEqual({
           ok: true,
         });
-        expect(parseDraft(await own.load(w, "d1")).version).toBe(2);
+        expect(storedDraft(await own.load(w, "d1")).version).toBe(2);
       } finally {
         await single.end();
       }
@@ -983,15 +1058,15 @@ describe.skipIf(!up)("mysql adapter", () => {
       const own = createMySqlStore({ connection: MYSQL_OPTIONS, tablePrefix: prefix });
       const w = ws();
       const d = draftOf(w, "own", "t1");
-      expect(await own.insert({ draft: d, event: eventFor(d), idempotency: null })).toEqual({ ok: true });
-      expect(parseDraft(await own.load(w, "own")).id).toBe("own");
+      expect(await own.insert(withDocument({ draft: d, event: eventFor(d), idempotency: null }))).toEqual({ ok: true });
+      expect(storedDraft(await own.load(w, "own")).id).toBe("own");
       await own.close();
       await own.close();
       await expect(own.load(w, "own")).rejects.toBeInstanceOf(StoreError);
 
       const borrowed = createMySqlStore({ pool, tablePrefix: prefix });
       await borrowed.close();
-      expect(parseDraft(await store.load(w, "own")).id).toBe("own");
+      expect(storedDraft(await store.load(w, "own")).id).toBe("own");
     });
   });
 });

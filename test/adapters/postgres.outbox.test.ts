@@ -27,6 +27,8 @@ import {
   testPool,
   uniquePrefix,
 } from "./fixtures/postgres-support.js";
+import { encodeDraft } from "../../src/lifecycle/index.js";
+import { withDocument } from "../../src/testing/index.js";
 
 const up = await serviceAvailable("PostgreSQL", probePostgres);
 const NOW = "2030-01-01T00:00:00.000Z";
@@ -58,19 +60,21 @@ function entriesFor(draft: OnboardingDraft, count: number, eventId: string): Out
 /** A new draft in `workspaceId`, then `commits` commits each writing `perCommit` entries. */
 async function seed(store: PostgresStore, workspaceId: string, commits: number, perCommit: number) {
   let draft = draftFor(workspaceId, `d-${Math.random().toString(36).slice(2)}`);
-  expect(await store.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+  expect(await store.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({ ok: true });
   const written: OutboxEntry[] = [];
   for (let index = 0; index < commits; index += 1) {
     const following = next(draft, { type: "select_provider", connectionId: `c-${index}` });
     const event = eventFor(following);
     const outbox = entriesFor(following, perCommit, event.eventId);
-    const result = await store.commit({
-      draft: following,
-      expectedVersion: draft.version,
-      events: [event],
-      idempotency: null,
-      outbox,
-    });
+    const result = await store.commit(
+      withDocument({
+        draft: following,
+        expectedVersion: draft.version,
+        events: [event],
+        idempotency: null,
+        outbox,
+      }),
+    );
     expect(result).toEqual({ ok: true });
     written.push(...outbox);
     draft = following;
@@ -139,19 +143,22 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
     // Rejected: a stale expected version.
     const following = next(draft, { type: "select_provider", connectionId: "late" });
     const event = eventFor(following);
-    const stale = await store.commit({
-      draft: following,
-      expectedVersion: draft.version - 1,
-      events: [event],
-      idempotency: null,
-      outbox: entriesFor(following, 2, event.eventId),
-    });
+    const stale = await store.commit(
+      withDocument({
+        draft: following,
+        expectedVersion: draft.version - 1,
+        events: [event],
+        idempotency: null,
+        outbox: entriesFor(following, 2, event.eventId),
+      }),
+    );
     expect(stale).toMatchObject({ ok: false, reason: "version_conflict" });
     expect(await allRecords(store, "ws-commit")).toHaveLength(written.length);
 
     // Applied once, then re-sent (a lost reply): reported applied, written once.
     const input = {
       draft: following,
+      document: encodeDraft(following),
       expectedVersion: draft.version,
       events: [event],
       idempotency: null,
@@ -168,7 +175,9 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
     const event = eventFor(following);
     const foreign = entriesFor({ ...following, id: "someone-else" }, 1, event.eventId);
     await expect(
-      store.commit({ draft: following, expectedVersion: 1, events: [event], idempotency: null, outbox: foreign }),
+      store.commit(
+        withDocument({ draft: following, expectedVersion: 1, events: [event], idempotency: null, outbox: foreign }),
+      ),
     ).rejects.toMatchObject({ code: "store_failure" });
     expect(await allRecords(store, "ws-foreign")).toEqual([]);
     expect((await store.load("ws-foreign", draft.id)) as { version: number }).toMatchObject({ version: 1 });

@@ -3,6 +3,7 @@
  * mapping, corruption, hostile strings, prefixes, listing, joining a caller's transaction).
  * The shared promises are checked by postgres.conformance.test.ts.
  */
+import { withDocument, storedDraft } from "../../src/testing/index.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -15,7 +16,7 @@ import {
   type PostgresStore,
 } from "../../src/adapters/postgres/index.js";
 import { createOnboardingEngine } from "../../src/index.js";
-import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
+import { encodeDraft } from "../../src/lifecycle/index.js";
 import { ConfigurationError, CorruptRecordError, StoreError, VersionConflictError } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import {
@@ -92,10 +93,12 @@ describe.skipIf(!up)("postgres adapter", () => {
     it("migrate() is idempotent: running it twice changes nothing and keeps data", async () => {
       const w = ws("migrate");
       const draft = draftFor(w, "d1");
-      expect(await store.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+      expect(await store.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+        ok: true,
+      });
       await store.migrate();
       await store.migrate();
-      expect(parseDraft(await store.load(w, "d1"))).toEqual(draft);
+      expect(storedDraft(await store.load(w, "d1"))).toEqual(draft);
       const indexes = await pool.query<{ indexname: string }>(
         "SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname",
         [`${prefix}drafts`],
@@ -151,9 +154,11 @@ describe.skipIf(!up)("postgres adapter", () => {
       try {
         const w = ws("long");
         const draft = draftFor(w, "d1");
-        expect(await longStore.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+        expect(await longStore.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+          ok: true,
+        });
         const dup = draftFor(w, "d2", draft.identity?.tenantId ?? null);
-        expect(await longStore.insert({ draft: dup, event: eventFor(dup), idempotency: null })).toEqual({
+        expect(await longStore.insert(withDocument({ draft: dup, event: eventFor(dup), idempotency: null }))).toEqual({
           ok: false,
           reason: "open_draft_exists",
           existingDraftId: "d1",
@@ -172,35 +177,41 @@ describe.skipIf(!up)("postgres adapter", () => {
       try {
         const s = createPostgresStore({ client, tablePrefix: prefix });
         const v1 = draftFor(w, "d1");
-        expect(await s.insert({ draft: v1, event: eventFor(v1), idempotency: null })).toEqual({ ok: true });
+        expect(await s.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+          ok: true,
+        });
         expect(client.texts).toHaveLength(1);
         const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
         client.texts.length = 0;
         expect(
-          await s.commit({
-            draft: v2,
-            expectedVersion: 1,
-            events: [eventFor(v2)],
-            idempotency: idempotencyFor(v2, "k1"),
-          }),
+          await s.commit(
+            withDocument({
+              draft: v2,
+              expectedVersion: 1,
+              events: [eventFor(v2)],
+              idempotency: idempotencyFor(v2, "k1"),
+            }),
+          ),
         ).toEqual({ ok: true });
         expect(client.texts).toHaveLength(1);
         expect(client.texts[0]).toMatch(/^WITH updated AS \(\s*UPDATE/);
 
         const stale = next(v1, { type: "select_provider", connectionId: "c2" });
         expect(
-          await s.commit({
-            draft: stale,
-            expectedVersion: 1,
-            events: [eventFor(stale)],
-            idempotency: idempotencyFor(stale, "k2"),
-          }),
+          await s.commit(
+            withDocument({
+              draft: stale,
+              expectedVersion: 1,
+              events: [eventFor(stale)],
+              idempotency: idempotencyFor(stale, "k2"),
+            }),
+          ),
         ).toEqual({
           ok: false,
           reason: "version_conflict",
           actualVersion: 2,
         });
-        expect(parseDraft(await s.load(w, "d1"))).toEqual(v2);
+        expect(storedDraft(await s.load(w, "d1"))).toEqual(v2);
         expect((await s.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2]);
         expect(await s.loadIdempotency(w, "k2")).toBeNull();
         expect(await s.loadIdempotency(w, "k1")).toMatchObject({ key: "k1", outcome: { version: 2 } });
@@ -210,10 +221,12 @@ describe.skipIf(!up)("postgres adapter", () => {
         const v3 = next(v2, { type: "select_provider", connectionId: "c3" });
         client.texts.length = 0;
         expect(
-          await unprepared.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null }),
+          await unprepared.commit(
+            withDocument({ draft: v3, expectedVersion: 2, events: [eventFor(v3)], idempotency: null }),
+          ),
         ).toEqual({ ok: true });
         expect(client.texts).toHaveLength(1);
-        expect(parseDraft(await unprepared.load(w, "d1"))).toEqual(v3);
+        expect(storedDraft(await unprepared.load(w, "d1"))).toEqual(v3);
       } finally {
         await client.end();
       }
@@ -223,19 +236,23 @@ describe.skipIf(!up)("postgres adapter", () => {
       const w = ws("missing");
       const v1 = draftFor(w, "d1");
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      expect(await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })),
+      ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: null,
       });
-      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }));
       const elsewhere = { ...v2, workspaceId: ws("other") };
-      const result = await store.commit({
-        draft: elsewhere,
-        expectedVersion: 1,
-        events: [{ ...eventFor(v2), workspaceId: elsewhere.workspaceId }],
-        idempotency: null,
-      });
+      const result = await store.commit(
+        withDocument({
+          draft: elsewhere,
+          expectedVersion: 1,
+          events: [{ ...eventFor(v2), workspaceId: elsewhere.workspaceId }],
+          idempotency: null,
+        }),
+      );
       expect(result).toEqual({ ok: false, reason: "version_conflict", actualVersion: null });
       expect(await store.load(elsewhere.workspaceId, "d1")).toBeNull();
       expect(await store.listAudit(elsewhere.workspaceId, "d1")).toEqual([]);
@@ -245,8 +262,10 @@ describe.skipIf(!up)("postgres adapter", () => {
       const w = ws("idem");
       const a = draftFor(w, "a");
       const b = draftFor(w, "b");
-      await store.insert({ draft: a, event: eventFor(a), idempotency: idempotencyFor(a, "shared") });
-      expect(await store.insert({ draft: b, event: eventFor(b), idempotency: idempotencyFor(b, "shared") })).toEqual({
+      await store.insert(withDocument({ draft: a, event: eventFor(a), idempotency: idempotencyFor(a, "shared") }));
+      expect(
+        await store.insert(withDocument({ draft: b, event: eventFor(b), idempotency: idempotencyFor(b, "shared") })),
+      ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
@@ -254,17 +273,19 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await store.listAudit(w, "b")).toEqual([]);
       const a2 = next(a, { type: "select_provider", connectionId: "c1" });
       expect(
-        await store.commit({
-          draft: a2,
-          expectedVersion: 1,
-          events: [eventFor(a2)],
-          idempotency: idempotencyFor(a2, "shared"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: a2,
+            expectedVersion: 1,
+            events: [eventFor(a2)],
+            idempotency: idempotencyFor(a2, "shared"),
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
       });
-      expect(parseDraft(await store.load(w, "a")).version).toBe(1);
+      expect(storedDraft(await store.load(w, "a")).version).toBe(1);
       expect(await store.listAudit(w, "a")).toHaveLength(1);
       expect(await store.loadIdempotency(w, "shared")).toMatchObject({ draftId: "a", outcome: { version: 1 } });
     });
@@ -272,53 +293,63 @@ describe.skipIf(!up)("postgres adapter", () => {
     it("maps the open-draft unique index to open_draft_exists (insert and commit) and writes nothing", async () => {
       const w = ws("open");
       const a = draftFor(w, "a", "t1");
-      await store.insert({ draft: a, event: eventFor(a), idempotency: null });
+      await store.insert(withDocument({ draft: a, event: eventFor(a), idempotency: null }));
       const b = draftFor(w, "b", "t1");
-      expect(await store.insert({ draft: b, event: eventFor(b), idempotency: null })).toEqual({
+      expect(await store.insert(withDocument({ draft: b, event: eventFor(b), idempotency: null }))).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "a",
       });
       // A draft without identity occupies no slot; identifying it as t1 collides on commit.
       const c = draftFor(w, "c", null);
-      expect(await store.insert({ draft: c, event: eventFor(c), idempotency: null })).toEqual({ ok: true });
+      expect(await store.insert(withDocument({ draft: c, event: eventFor(c), idempotency: null }))).toEqual({
+        ok: true,
+      });
       const c2 = next(c, { type: "identify", tenantId: "t1", displayName: "Again" });
       expect(
-        await store.commit({
-          draft: c2,
-          expectedVersion: 1,
-          events: [eventFor(c2)],
-          idempotency: idempotencyFor(c2, "kc"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: c2,
+            expectedVersion: 1,
+            events: [eventFor(c2)],
+            idempotency: idempotencyFor(c2, "kc"),
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "a",
       });
-      expect(parseDraft(await store.load(w, "c")).version).toBe(1);
+      expect(storedDraft(await store.load(w, "c")).version).toBe(1);
       expect(await store.listAudit(w, "c")).toHaveLength(1);
       expect(await store.loadIdempotency(w, "kc")).toBeNull();
       // Cancelling a frees the slot; the same tenant in another workspace never collides.
       const a2 = next(a, { type: "cancel" });
-      expect(await store.commit({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: a2, expectedVersion: 1, events: [eventFor(a2)], idempotency: null })),
+      ).toEqual({
         ok: true,
       });
-      expect(await store.commit({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: null })).toEqual({
+      expect(
+        await store.commit(withDocument({ draft: c2, expectedVersion: 1, events: [eventFor(c2)], idempotency: null })),
+      ).toEqual({
         ok: true,
       });
-      expect(((await store.findOpenDraft(w, "t1")) as { id: string }).id).toBe("c");
+      expect(storedDraft(await store.findOpenDraft(w, "t1")).id).toBe("c");
       const other = draftFor(ws("open-other"), "x", "t1");
-      expect(await store.insert({ draft: other, event: eventFor(other), idempotency: null })).toEqual({ ok: true });
+      expect(await store.insert(withDocument({ draft: other, event: eventFor(other), idempotency: null }))).toEqual({
+        ok: true,
+      });
     });
 
     it("keeps audit entries in append order, including entries appended before the draft existed", async () => {
       const w = ws("order");
       const v1 = draftFor(w, "d1");
       await store.appendAudit([{ ...eventFor(v1, "denied"), fromVersion: null, toVersion: null }]);
-      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }));
       await store.appendAudit([eventFor(v1, "conflict"), eventFor(v1, "denied")]);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null });
+      await store.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null }));
       const kinds = (await store.listAudit(w, "d1")).map((e) => (e as { kind: string }).kind);
       expect(kinds).toEqual(["denied", "created", "conflict", "denied", "committed"]);
     });
@@ -392,7 +423,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         const history = await engine.history(w, id, { actor });
         expect(history.map((e) => e.actorId)).toEqual([cut(text, 128), cut(text, 128)]);
         expect(history[0]?.idempotencyKey).toBe(cut(text, 255));
-        expect(((await store.findOpenDraft(w, `${index}:${cut(text, 100)}`)) as { id: string }).id).toBe(id);
+        expect(storedDraft(await store.findOpenDraft(w, `${index}:${cut(text, 100)}`)).id).toBe(id);
       }
       // A workspace id full of SQL still only sees itself.
       const evil = "w'; DELETE FROM x; --";
@@ -433,7 +464,7 @@ describe.skipIf(!up)("postgres adapter", () => {
             ...(state === undefined ? {} : { state }),
             ...(cursor === null ? {} : { cursor }),
           });
-          result.push(page.drafts.map((d) => (d as { id: string }).id));
+          result.push(page.drafts.map((d) => storedDraft(d).id));
           cursor = page.nextCursor;
         } while (cursor !== null && result.length < 20);
         return result;
@@ -511,7 +542,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         );
         const b = draftFor(w, "other", "t");
         expect(
-          await store.joinTransaction(again).insert({ draft: b, event: eventFor(b), idempotency: null }),
+          await store.joinTransaction(again).insert(withDocument({ draft: b, event: eventFor(b), idempotency: null })),
         ).toMatchObject({
           reason: "open_draft_exists",
         });
@@ -538,9 +569,9 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect((error as StoreError).adapter).toBe("postgres");
       expect((error as StoreError).operation).toBe("load");
       const draft = draftFor("w", "d");
-      await expect(missing.insert({ draft, event: eventFor(draft), idempotency: null })).rejects.toBeInstanceOf(
-        StoreError,
-      );
+      await expect(
+        missing.insert(withDocument({ draft, event: eventFor(draft), idempotency: null })),
+      ).rejects.toBeInstanceOf(StoreError);
 
       const unreachable = createPostgresStore({
         connection: { connectionString: "postgres://postgres@127.0.0.1:1/test", connectionTimeoutMillis: 1000 },
@@ -572,7 +603,9 @@ describe.skipIf(!up)("postgres adapter", () => {
       try {
         const w = ws("idle");
         const draft = draftFor(w, "d1");
-        expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
+        expect(await own.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+          ok: true,
+        });
         expect(await backendsOf(pool, applicationName)).toBe(1); // idle in the pool now
         expect(await terminateBackends(pool, applicationName)).toBe(1);
         await Promise.race([
@@ -582,7 +615,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect(heard).toHaveLength(1);
         expect(heard[0]).toBeInstanceOf(Error);
         // The dead connection is gone from the pool: the next call opens a new one and works.
-        expect(parseDraft(await own.load(w, "d1"))).toEqual(draft);
+        expect(storedDraft(await own.load(w, "d1"))).toEqual(draft);
         expect(await backendsOf(pool, applicationName)).toBe(1);
       } finally {
         await own.close();
@@ -643,9 +676,10 @@ describe.skipIf(!up)("postgres adapter", () => {
       });
       const w = ws("closed");
       const draft = draftFor(w, "d1");
-      expect(await own.insert({ draft, event: eventFor(draft), idempotency: null })).toEqual({ ok: true });
-      expect(parseDraft(await own.load(w, "d1"))).toEqual(draft);
-      expect(own.peek?.(w, "d1")).toBeDefined();
+      expect(await own.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+        ok: true,
+      });
+      expect(storedDraft(await own.load(w, "d1"))).toEqual(draft);
       await own.close();
       await own.close();
       // The ended pool's backend takes a moment to leave pg_stat_activity.
@@ -653,7 +687,6 @@ describe.skipIf(!up)("postgres adapter", () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(await backendsOf(pool, applicationName)).toBe(0);
-      expect(own.peek?.(w, "d1")).toBeUndefined(); // nothing cached to compute a command from
       const v2 = next(draft, { type: "select_provider", connectionId: "c1" });
       const calls: [string, () => Promise<unknown>][] = [
         ["migrate", () => own.migrate()],
@@ -665,9 +698,15 @@ describe.skipIf(!up)("postgres adapter", () => {
         ["pruneIdempotency", () => own.pruneIdempotency(new Date().toISOString())],
         [
           "insert",
-          () => own.insert({ draft: draftFor(w, "d2"), event: eventFor(draftFor(w, "d2")), idempotency: null }),
+          () =>
+            own.insert(
+              withDocument({ draft: draftFor(w, "d2"), event: eventFor(draftFor(w, "d2")), idempotency: null }),
+            ),
         ],
-        ["commit", () => own.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })],
+        [
+          "commit",
+          () => own.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })),
+        ],
         ["appendAudit", () => own.appendAudit([eventFor(draft, "denied")])],
       ];
       for (const [operation, call] of calls) {
@@ -696,14 +735,21 @@ describe.skipIf(!up)("postgres adapter", () => {
         w,
         draft.id,
       ]);
-      const fresh = createPostgresStore({ pool, tablePrefix: prefix }); // and a cold cache
-      for (const s of [store, fresh]) {
-        const loaded = await s.load(w, draft.id).catch((e: unknown) => e);
-        expect(loaded).toBeInstanceOf(CorruptRecordError);
-        expect((loaded as CorruptRecordError).recordId).toBe(draft.id);
-        await expect(s.findOpenDraft(w, "tv")).rejects.toBeInstanceOf(CorruptRecordError);
-        await expect(s.list(w, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
-      }
+      // The store hands the column back beside the document; the engine (warm cache and cold) refuses it.
+      expect((await store.load(w, draft.id))?.version).toBe(7);
+      const loaded = await store
+        .load(w, draft.id)
+        .then(storedDraft)
+        .catch((e: unknown) => e);
+      expect(loaded).toBeInstanceOf(CorruptRecordError);
+      expect((loaded as CorruptRecordError).recordId).toBe(draft.id);
+      await expect(store.findOpenDraft(w, "tv").then(storedDraft)).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(store.list(w, { limit: 10 }).then((page) => page.drafts.map(storedDraft))).rejects.toBeInstanceOf(
+        CorruptRecordError,
+      );
+      const cold = createOnboardingEngine({ store, authorize: () => true, documentCacheSize: 0 });
+      await expect(cold.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(cold.list(w, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       await expect(engine.get(w, draft.id, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
       // Put back in agreement, the draft works again.
       await pool.query(`UPDATE ${store.tables.drafts} SET version = 1 WHERE workspace_id = $1 AND id = $2`, [
@@ -717,32 +763,38 @@ describe.skipIf(!up)("postgres adapter", () => {
       const w = ws("max");
       const near = { ...draftFor(w, "d1"), version: MAX_VERSION - 1 };
       expect(
-        await store.insert({
-          draft: near,
-          event: { ...eventFor(near, "created"), toVersion: near.version },
-          idempotency: null,
-        }),
+        await store.insert(
+          withDocument({
+            draft: near,
+            event: { ...eventFor(near, "created"), toVersion: near.version },
+            idempotency: null,
+          }),
+        ),
       ).toEqual({ ok: true });
       const top = next(near, { type: "select_provider", connectionId: "c1" });
       expect(top.version).toBe(MAX_VERSION);
       expect(
-        await store.commit({
-          draft: top,
-          expectedVersion: MAX_VERSION - 1,
-          events: [eventFor(top)],
-          idempotency: idempotencyFor(top, "k-max"),
-        }),
+        await store.commit(
+          withDocument({
+            draft: top,
+            expectedVersion: MAX_VERSION - 1,
+            events: [eventFor(top)],
+            idempotency: idempotencyFor(top, "k-max"),
+          }),
+        ),
       ).toEqual({ ok: true });
-      expect(parseDraft(await store.load(w, "d1")).version).toBe(MAX_VERSION);
+      expect(storedDraft(await store.load(w, "d1")).version).toBe(MAX_VERSION);
       // A stale commit is rejected with the top version, and its conflict entry stores both.
       const stale = next(near, { type: "select_provider", connectionId: "c2" });
       expect(
-        await store.commit({
-          draft: stale,
-          expectedVersion: MAX_VERSION - 1,
-          events: [eventFor(stale)],
-          idempotency: null,
-        }),
+        await store.commit(
+          withDocument({
+            draft: stale,
+            expectedVersion: MAX_VERSION - 1,
+            events: [eventFor(stale)],
+            idempotency: null,
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "version_conflict",
@@ -785,34 +837,36 @@ describe.skipIf(!up)("postgres adapter", () => {
     it("reports a re-sent commit as applied and writes nothing twice (with and without an idempotency key)", async () => {
       const w = ws("resend");
       const v1 = draftFor(w, "d1");
-      await store.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+      await store.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }));
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-      const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null };
+      const input = withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null });
       expect(await store.commit(input)).toEqual({ ok: true });
       expect(await store.commit(input)).toEqual({ ok: true });
       const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
-      const keyed = {
+      const keyed = withDocument({
         draft: v3,
         expectedVersion: 2,
         events: [eventFor(v3)],
         idempotency: idempotencyFor(v3, "k-resend"),
-      };
+      });
       expect(await store.commit(keyed)).toEqual({ ok: true });
       expect(await store.commit(keyed)).toEqual({ ok: true }); // the key exists: still the same write
       expect(await store.commit(input)).toEqual({ ok: true }); // even after the draft moved on
       expect((await store.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2, 3]);
-      expect(parseDraft(await store.load(w, "d1"))).toEqual(v3);
+      expect(storedDraft(await store.load(w, "d1"))).toEqual(v3);
       // Another write to the same version is still a conflict, as is a re-sent commit with no entry.
       const other = next(v2, { type: "select_provider", connectionId: "c9" });
       expect(
-        await store.commit({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null }),
+        await store.commit(
+          withDocument({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null }),
+        ),
       ).toEqual({
         ok: false,
         reason: "version_conflict",
         actualVersion: 3,
       });
       const v4 = next(v3, { type: "select_provider", connectionId: "c4" });
-      const silent = { draft: v4, expectedVersion: 3, events: [], idempotency: null };
+      const silent = withDocument({ draft: v4, expectedVersion: 3, events: [], idempotency: null });
       expect(await store.commit(silent)).toEqual({ ok: true });
       expect(await store.commit(silent)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 4 });
       expect(await store.listAudit(w, "d1")).toHaveLength(3);
@@ -821,31 +875,35 @@ describe.skipIf(!up)("postgres adapter", () => {
     it("reports a re-sent insert as applied and writes nothing twice (draft id, idempotency key, open-draft slot)", async () => {
       const w = ws("resend-insert");
       const draft = draftFor(w, "d1", "t-resend");
-      const input = { draft, event: eventFor(draft), idempotency: idempotencyFor(draft, "k-create") };
+      const input = withDocument({ draft, event: eventFor(draft), idempotency: idempotencyFor(draft, "k-create") });
       expect(await store.insert(input)).toEqual({ ok: true });
       expect(await store.insert(input)).toEqual({ ok: true });
-      expect(await store.insert({ ...input, idempotency: null })).toEqual({ ok: true });
+      expect(await store.insert(withDocument({ ...input, idempotency: null }))).toEqual({ ok: true });
       expect(await store.listAudit(w, "d1")).toHaveLength(1);
       expect((await store.list(w, { limit: 10 })).drafts).toHaveLength(1);
       // A different create is still refused, for each reason.
       const again = draftFor(w, "d1", "t-other");
-      expect(await store.insert({ draft: again, event: eventFor(again), idempotency: null })).toEqual({
+      expect(await store.insert(withDocument({ draft: again, event: eventFor(again), idempotency: null }))).toEqual({
         ok: false,
         reason: "draft_exists",
       });
       const sameTenant = draftFor(w, "d2", "t-resend");
-      expect(await store.insert({ draft: sameTenant, event: eventFor(sameTenant), idempotency: null })).toEqual({
+      expect(
+        await store.insert(withDocument({ draft: sameTenant, event: eventFor(sameTenant), idempotency: null })),
+      ).toEqual({
         ok: false,
         reason: "open_draft_exists",
         existingDraftId: "d1",
       });
       const sameKey = draftFor(w, "d3", "t-third");
       expect(
-        await store.insert({
-          draft: sameKey,
-          event: eventFor(sameKey),
-          idempotency: idempotencyFor(sameKey, "k-create"),
-        }),
+        await store.insert(
+          withDocument({
+            draft: sameKey,
+            event: eventFor(sameKey),
+            idempotency: idempotencyFor(sameKey, "k-create"),
+          }),
+        ),
       ).toEqual({
         ok: false,
         reason: "idempotency_key_exists",
@@ -859,9 +917,9 @@ describe.skipIf(!up)("postgres adapter", () => {
       try {
         const s = createPostgresStore({ client, tablePrefix: prefix });
         const v1 = draftFor(w, "d1");
-        await s.insert({ draft: v1, event: eventFor(v1), idempotency: null });
+        await s.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }));
         const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-        const input = { draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null };
+        const input = withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null });
         client.texts.length = 0;
         expect(await s.commit(input)).toEqual({ ok: true });
         expect(client.texts).toHaveLength(1);
@@ -878,11 +936,13 @@ describe.skipIf(!up)("postgres adapter", () => {
     it("is a required method of PostgresStore (callable without ?.) and deletes older records", async () => {
       const w = ws("prune");
       const draft = draftFor(w, "d1");
-      await store.insert({
-        draft,
-        event: eventFor(draft),
-        idempotency: { ...idempotencyFor(draft, "k-old"), createdAt: "2000-01-01T00:00:00.000Z" },
-      });
+      await store.insert(
+        withDocument({
+          draft,
+          event: eventFor(draft),
+          idempotency: { ...idempotencyFor(draft, "k-old"), createdAt: "2000-01-01T00:00:00.000Z" },
+        }),
+      );
       const removed: number = await store.pruneIdempotency("2000-01-02T00:00:00.000Z");
       expect(removed).toBeGreaterThanOrEqual(1);
       expect(await store.loadIdempotency(w, "k-old")).toBeNull();

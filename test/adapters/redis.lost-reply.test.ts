@@ -64,8 +64,8 @@ describe.skipIf(!up)("redis adapter: a lost reply to a write that ran", () => {
     "reports operator commands whose replies were lost as applied, each written once ($label)",
     async ({ documentCacheSize, rounds }) => {
       const ws = `cmd-${uniqueSuffix()}`;
-      const store = createRedisStore({ client: viaProxy, keyPrefix: prefix, documentCacheSize });
-      const engine = createOnboardingEngine({ store, authorize: () => true });
+      const store = createRedisStore({ client: viaProxy, keyPrefix: prefix });
+      const engine = createOnboardingEngine({ store, authorize: () => true, documentCacheSize });
       await loadScripts();
       const { draft } = await engine.create(ws, { identity: { tenantId: "t1", displayName: "Acme" } }, { actor });
       for (let i = 0; i < rounds; i += 1) {

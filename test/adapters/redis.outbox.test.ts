@@ -27,6 +27,7 @@ import {
   standaloneClient,
 } from "./fixtures/redis-harness.js";
 import { defineRedisOutboxSuite } from "./fixtures/redis-outbox.js";
+import { withDocument } from "../../src/testing/index.js";
 
 /** The hash tag Redis Cluster hashes: the text between the first `{` and the next `}`, if non-empty. */
 function hashTag(key: string): string {
@@ -106,13 +107,15 @@ describe("redis outbox key layout (no server needed)", () => {
       eventId: "ev",
       createdAt: v2.updatedAt,
     };
-    await store.commit({
-      draft: v2,
-      expectedVersion: 1,
-      events: [auditEvent(v2, "committed")],
-      idempotency: null,
-      outbox: [entry],
-    });
+    await store.commit(
+      withDocument({
+        draft: v2,
+        expectedVersion: 1,
+        events: [auditEvent(v2, "committed")],
+        idempotency: null,
+        outbox: [entry],
+      }),
+    );
     const now = "2031-01-01T00:00:00.000Z";
     await store.claimOutbox({ owner: "o", now, leaseUntil: now, limit: 5 });
     const ref = { workspaceId: ws, entryId: "e1" };

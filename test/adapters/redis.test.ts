@@ -2,6 +2,7 @@
  * Redis adapter on a standalone server (127.0.0.1:6379): the adapter-specific suite, the key
  * layout (hash tags) and driver-failure wrapping. Keys use a unique prefix and are deleted after.
  */
+import { withDocument } from "../../src/testing/index.js";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import { Redis } from "ioredis";
@@ -113,13 +114,13 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     const store = createRedisStore({ client: dead, keyPrefix: prefix });
     const draft = makeDraft("ws-dead", "d1");
     await expect(store.load("ws-dead", "d1")).rejects.toBeInstanceOf(StoreError);
-    await expect(store.insert({ draft, event: auditEvent(draft, "created"), idempotency: null })).rejects.toMatchObject(
-      {
-        code: "store_failure",
-        adapter: "redis",
-        operation: "insert",
-      },
-    );
+    await expect(
+      store.insert(withDocument({ draft, event: auditEvent(draft, "created"), idempotency: null })),
+    ).rejects.toMatchObject({
+      code: "store_failure",
+      adapter: "redis",
+      operation: "insert",
+    });
     await expect(store.list("ws-dead", { limit: 5 })).rejects.toBeInstanceOf(StoreError);
     dead.disconnect();
   });
@@ -166,7 +167,9 @@ describe.skipIf(!up)("redis adapter (standalone)", () => {
     const v1 = makeDraft(ws, "d1");
     const v2 = { ...v1, version: 2 };
     await expect(
-      store.commit({ draft: v2, expectedVersion: 1, events: [auditEvent(v2, "committed")], idempotency: null }),
+      store.commit(
+        withDocument({ draft: v2, expectedVersion: 1, events: [auditEvent(v2, "committed")], idempotency: null }),
+      ),
     ).rejects.toBeInstanceOf(StoreError);
     expect(await client.exists(k.audit("d1"), k.list())).toBe(0);
   });

@@ -211,4 +211,20 @@ describe("adapters: one shape", () => {
       if (kind !== "embedded") expect(store).toMatch(/\b(wrapStoreErrors|storeWrite)\(/);
     });
   }
+
+  for (const [folder, { kind }] of Object.entries(ADAPTERS)) {
+    it(`${folder}: is I/O only (the engine encodes, decodes, caches and checks the stored version)`, () => {
+      for (const file of FILES[kind]) {
+        const text = code(folder, file);
+        // No cache of decoded drafts and no decoding of draft documents of its own.
+        expect(text, `${folder}/${file}`).not.toMatch(
+          /document-cache|DocumentCache|documentCacheSize|checkStoredVersion|decodeStoredDraft|\bparseDraft\(|safeParseDraft\(/,
+        );
+        // Drafts are stored as the text the engine encoded (`input.document`), never re-encoded.
+        expect(text, `${folder}/${file}`).not.toMatch(/encodeDraft\((input\.)?draft\)/);
+        // No `peek`: the engine's cache replaced it.
+        expect(text, `${folder}/${file}`).not.toMatch(/\bpeek\b/);
+      }
+    });
+  }
 });

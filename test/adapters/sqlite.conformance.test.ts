@@ -1,7 +1,7 @@
 /**
  * The shared DraftStore conformance kit, run against the SQLite adapter on a temporary file
  * (WAL mode, the adapter's own connection), on a caller-owned in-memory database, and with the
- * document cache turned off (every read parses, no `peek`: the plain path every adapter shares).
+ * engine's document cache turned off (every read parses, every command reads first: the plain path).
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import Database from "better-sqlite3";
@@ -38,14 +38,10 @@ describeStoreConformance(
 );
 
 /** A caller-owned in-memory database with the store on it; the store must leave it open. */
-function callerOwned(tablePrefix: string, documentCacheSize?: number) {
+function callerOwned(tablePrefix: string) {
   return async () => {
     const db = new Database(":memory:");
-    const store = createSqliteStore({
-      database: db,
-      tablePrefix,
-      ...(documentCacheSize === undefined ? {} : { documentCacheSize }),
-    });
+    const store = createSqliteStore({ database: db, tablePrefix });
     await store.migrate();
     const overwrite = db.prepare(`UPDATE "${store.tables.drafts}" SET document = ? WHERE workspace_id = ? AND id = ?`);
     const setVersion = db.prepare(`UPDATE "${store.tables.drafts}" SET version = ? WHERE workspace_id = ? AND id = ?`);
@@ -73,7 +69,8 @@ describeStoreConformance("sqlite (caller-owned :memory: Database)", callerOwned(
   numRuns: 100,
 });
 
-describeStoreConformance("sqlite (document cache off)", callerOwned("nocache_", 0), {
+describeStoreConformance("sqlite (the engine's document cache off)", callerOwned("nocache_"), {
   runner: { describe, it, beforeAll, afterAll },
   numRuns: 100,
+  documentCacheSize: 0,
 });

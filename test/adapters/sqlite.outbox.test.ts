@@ -16,6 +16,7 @@ import {
   type OnboardingDraft,
 } from "../../src/record/index.js";
 import { at, draftOf, eventFor, next, spawnFixture, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
+import { withDocument } from "../../src/testing/index.js";
 
 const NOW = "2031-01-01T00:00:00.000Z";
 const LEASE_UNTIL = "2032-01-01T00:00:00.000Z";
@@ -39,7 +40,9 @@ function entryOf(draft: OnboardingDraft, kind: OutboxEntry["kind"] = "run.reques
 }
 
 async function insertDraft(store: SqliteStore, draft: OnboardingDraft): Promise<void> {
-  expect(await store.insert({ draft, event: eventFor(draft, "created"), idempotency: null })).toEqual({ ok: true });
+  expect(await store.insert(withDocument({ draft, event: eventFor(draft, "created"), idempotency: null }))).toEqual({
+    ok: true,
+  });
 }
 
 /** The next version of `draft` and the commit input writing it with `count` entries. */
@@ -51,6 +54,7 @@ function commitOf(draft: OnboardingDraft, count: number, second = 1) {
     outbox,
     input: {
       draft: draftNext,
+      document: encodeDraft(draftNext),
       expectedVersion: draft.version,
       events: [eventFor(draftNext, "committed", "identify")],
       idempotency: null,

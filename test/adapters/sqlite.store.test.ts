@@ -3,6 +3,7 @@
  * write nothing, keyset listing, round-trips of hostile text, configuration, connection ownership,
  * busy handling and error wrapping. Engine-level checks live in sqlite.engine.test.ts.
  */
+import { withDocument, storedDraft } from "../../src/testing/index.js";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import Database from "better-sqlite3";
@@ -14,7 +15,8 @@ import {
   sqliteTableNames,
   type SqliteStore,
 } from "../../src/adapters/sqlite/index.js";
-import { encodeDraft, parseDraft } from "../../src/lifecycle/index.js";
+import { encodeDraft } from "../../src/lifecycle/index.js";
+import { createOnboardingEngine } from "../../src/index.js";
 import { encodeCursor, type DraftStore } from "../../src/store/index.js";
 import {
   ConfigurationError,
@@ -44,7 +46,9 @@ afterAll(async () => {
 });
 
 async function insertDraft(draft: OnboardingDraft): Promise<void> {
-  expect(await store.insert({ draft, event: eventFor(draft, "created"), idempotency: null })).toEqual({ ok: true });
+  expect(await store.insert(withDocument({ draft, event: eventFor(draft, "created"), idempotency: null }))).toEqual({
+    ok: true,
+  });
 }
 
 function auditCount(workspaceId: string): number {
@@ -108,7 +112,7 @@ describe("sqlite schema", () => {
     await store.migrate();
     await store.migrate();
     expect(db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all()).toEqual(schemaBefore);
-    expect(await store.load(ws, draft.id)).toEqual(JSON.parse(encodeDraft(draft)));
+    expect(storedDraft(await store.load(ws, draft.id))).toEqual(JSON.parse(encodeDraft(draft)));
   });
 
   it("migrate() from several stores on one file at once is safe", async () => {
@@ -147,25 +151,31 @@ describe("sqlite compare-and-set", () => {
     await insertDraft(v1);
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
     expect(
-      await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null }),
+      await store.commit(
+        withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null }),
+      ),
     ).toEqual({ ok: true });
 
     const stale = next(v1, { type: "select_provider", connectionId: "c2" });
     const before = auditCount(ws);
     expect(
-      await store.commit({
-        draft: stale,
-        expectedVersion: 1,
-        events: [eventFor(stale, "committed")],
-        idempotency: idempotencyFor(stale, "k-stale"),
-      }),
+      await store.commit(
+        withDocument({
+          draft: stale,
+          expectedVersion: 1,
+          events: [eventFor(stale, "committed")],
+          idempotency: idempotencyFor(stale, "k-stale"),
+        }),
+      ),
     ).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
     expect(auditCount(ws)).toBe(before);
     expect(await store.loadIdempotency(ws, "k-stale")).toBeNull();
-    expect(encodeDraft(parseDraft(await store.load(ws, v1.id)))).toBe(encodeDraft(v2));
+    expect(encodeDraft(storedDraft(await store.load(ws, v1.id)))).toBe(encodeDraft(v2));
 
     const ghost = next(draftOf({ workspaceId: ws, tenantId: "ghost" }), { type: "select_provider", connectionId: "c" });
-    expect(await store.commit({ draft: ghost, expectedVersion: 1, events: [], idempotency: null })).toEqual({
+    expect(
+      await store.commit(withDocument({ draft: ghost, expectedVersion: 1, events: [], idempotency: null })),
+    ).toEqual({
       ok: false,
       reason: "version_conflict",
       actualVersion: null,
@@ -180,7 +190,9 @@ describe("sqlite compare-and-set", () => {
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
     const record = idempotencyFor(v2, "k");
     expect(
-      await store.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: record }),
+      await store.commit(
+        withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: record }),
+      ),
     ).toEqual({ ok: true });
     expect(await store.loadIdempotency(ws, "k")).toEqual(JSON.parse(JSON.stringify(record)));
     expect(await store.loadIdempotency(uid("ws"), "k")).toBeNull();
@@ -188,22 +200,26 @@ describe("sqlite compare-and-set", () => {
     const v3 = next(v2, { type: "select_provider", connectionId: "c2" });
     const before = auditCount(ws);
     expect(
-      await store.commit({
-        draft: v3,
-        expectedVersion: 2,
-        events: [eventFor(v3, "committed")],
-        idempotency: idempotencyFor(v3, "k"),
-      }),
+      await store.commit(
+        withDocument({
+          draft: v3,
+          expectedVersion: 2,
+          events: [eventFor(v3, "committed")],
+          idempotency: idempotencyFor(v3, "k"),
+        }),
+      ),
     ).toEqual({
       ok: false,
       reason: "idempotency_key_exists",
     });
     expect(auditCount(ws)).toBe(before);
-    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(2);
+    expect(storedDraft(await store.load(ws, v1.id)).version).toBe(2);
     // The same key in another workspace is independent.
     const other = draftOf({ workspaceId: uid("ws"), tenantId: "t" });
     expect(
-      await store.insert({ draft: other, event: eventFor(other, "created"), idempotency: idempotencyFor(other, "k") }),
+      await store.insert(
+        withDocument({ draft: other, event: eventFor(other, "created"), idempotency: idempotencyFor(other, "k") }),
+      ),
     ).toEqual({ ok: true });
   });
 
@@ -212,13 +228,15 @@ describe("sqlite compare-and-set", () => {
     const a = draftOf({ workspaceId: ws, tenantId: "tenant-a" });
     await insertDraft(a);
     const dup = draftOf({ workspaceId: ws, tenantId: "tenant-a" });
-    expect(await store.insert({ draft: dup, event: eventFor(dup, "created"), idempotency: null })).toEqual({
+    expect(
+      await store.insert(withDocument({ draft: dup, event: eventFor(dup, "created"), idempotency: null })),
+    ).toEqual({
       ok: false,
       reason: "open_draft_exists",
       existingDraftId: a.id,
     });
     expect(await store.load(ws, dup.id)).toBeNull();
-    expect(await store.insert({ draft: a, event: eventFor(a, "created"), idempotency: null })).toEqual({
+    expect(await store.insert(withDocument({ draft: a, event: eventFor(a, "created"), idempotency: null }))).toEqual({
       ok: false,
       reason: "draft_exists",
     });
@@ -233,40 +251,46 @@ describe("sqlite compare-and-set", () => {
     const before = auditCount(ws);
     const clash = next(anonymous, { type: "identify", tenantId: "tenant-a", displayName: "A again" });
     expect(
-      await store.commit({
-        draft: clash,
-        expectedVersion: 1,
-        events: [eventFor(clash, "committed")],
-        idempotency: null,
-      }),
+      await store.commit(
+        withDocument({
+          draft: clash,
+          expectedVersion: 1,
+          events: [eventFor(clash, "committed")],
+          idempotency: null,
+        }),
+      ),
     ).toEqual({
       ok: false,
       reason: "open_draft_exists",
       existingDraftId: a.id,
     });
     expect(auditCount(ws)).toBe(before);
-    expect(parseDraft(await store.load(ws, anonymous.id)).identity).toBeNull();
+    expect(storedDraft(await store.load(ws, anonymous.id)).identity).toBeNull();
 
     // Cancelling frees the slot (open_tenant_id becomes NULL; NULLs are distinct).
     const cancelled = next(a, { type: "cancel" });
     expect(
-      await store.commit({
-        draft: cancelled,
-        expectedVersion: 1,
-        events: [eventFor(cancelled, "committed")],
-        idempotency: null,
-      }),
+      await store.commit(
+        withDocument({
+          draft: cancelled,
+          expectedVersion: 1,
+          events: [eventFor(cancelled, "committed")],
+          idempotency: null,
+        }),
+      ),
     ).toEqual({ ok: true });
     expect(await store.findOpenDraft(ws, "tenant-a")).toBeNull();
     expect(
-      await store.commit({
-        draft: clash,
-        expectedVersion: 1,
-        events: [eventFor(clash, "committed")],
-        idempotency: null,
-      }),
+      await store.commit(
+        withDocument({
+          draft: clash,
+          expectedVersion: 1,
+          events: [eventFor(clash, "committed")],
+          idempotency: null,
+        }),
+      ),
     ).toEqual({ ok: true });
-    expect(await store.findOpenDraft(ws, "tenant-a")).toEqual(JSON.parse(encodeDraft(clash)));
+    expect(storedDraft(await store.findOpenDraft(ws, "tenant-a"))).toEqual(JSON.parse(encodeDraft(clash)));
     const row = db
       .prepare(
         `SELECT state, current_checkpoint, tenant_id, open_tenant_id, version FROM "onboarding_drafts" WHERE workspace_id = ? AND id = ?`,
@@ -330,10 +354,12 @@ describe("sqlite round-trips", () => {
         .pluck()
         .get(ws, draft.id);
       expect(stored).toBe(encodeDraft(draft));
-      const loaded = parseDraft(await store.load(ws, draft.id));
+      const loaded = storedDraft(await store.load(ws, draft.id));
       expect(loaded.identity?.displayName).toBe(text);
       expect(encodeDraft(loaded)).toBe(encodeDraft(draft));
-      expect(await store.findOpenDraft(ws, draft.identity!.tenantId)).toEqual(JSON.parse(encodeDraft(draft)));
+      expect(storedDraft(await store.findOpenDraft(ws, draft.identity!.tenantId))).toEqual(
+        JSON.parse(encodeDraft(draft)),
+      );
     }
     expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
   });
@@ -347,7 +373,7 @@ describe("sqlite round-trips", () => {
         const ws = uid("ws");
         const draft = draftOf({ workspaceId: ws, tenantId: tenant.slice(0, 128), displayName: name });
         await insertDraft(draft);
-        expect(encodeDraft(parseDraft(await store.load(ws, draft.id)))).toBe(encodeDraft(draft));
+        expect(encodeDraft(storedDraft(await store.load(ws, draft.id)))).toBe(encodeDraft(draft));
       }),
       { numRuns: 100 },
     );
@@ -362,11 +388,11 @@ describe("sqlite round-trips", () => {
       ws,
       d.id,
     );
-    await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
-    await expect(store.findOpenDraft(ws, "t")).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(store.load(ws, d.id).then(storedDraft)).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(store.findOpenDraft(ws, "t").then(storedDraft)).rejects.toBeInstanceOf(CorruptRecordError);
     // JSON null would read as "no such draft": reported as corrupt instead.
     db.prepare(`UPDATE "onboarding_drafts" SET document = 'null' WHERE workspace_id = ? AND id = ?`).run(ws, d.id);
-    await expect(store.load(ws, d.id)).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(store.load(ws, d.id).then(storedDraft)).rejects.toBeInstanceOf(CorruptRecordError);
   });
 });
 
@@ -391,7 +417,9 @@ describe("sqlite list", () => {
       await insertDraft(d);
       if (i % 3 === 0) {
         const c = next(d, { type: "cancel" }, at(30));
-        expect((await store.commit({ draft: c, expectedVersion: 1, events: [], idempotency: null })).ok).toBe(true);
+        expect(
+          (await store.commit(withDocument({ draft: c, expectedVersion: 1, events: [], idempotency: null }))).ok,
+        ).toBe(true);
         drafts.push(c);
       } else {
         drafts.push(d);
@@ -407,7 +435,7 @@ describe("sqlite list", () => {
       for (let pages = 0; pages < 50; pages++) {
         const page = await store.list(ws, { limit, cursor, ...(state === undefined ? {} : { state }) });
         expect(page.drafts.length).toBeLessThanOrEqual(limit);
-        ids.push(...page.drafts.map((d) => parseDraft(d).id));
+        ids.push(...page.drafts.map((d) => storedDraft(d).id));
         if (page.nextCursor === null) return ids;
         cursor = page.nextCursor;
       }
@@ -462,8 +490,10 @@ describe("sqlite connections", () => {
     await a.migrate();
     await b.migrate();
     const d = draftOf({ workspaceId: "w", tenantId: "t" });
-    expect(await a.insert({ draft: d, event: eventFor(d, "created"), idempotency: null })).toEqual({ ok: true });
-    expect(await a.load("w", d.id)).toEqual(JSON.parse(encodeDraft(d)));
+    expect(await a.insert(withDocument({ draft: d, event: eventFor(d, "created"), idempotency: null }))).toEqual({
+      ok: true,
+    });
+    expect(storedDraft(await a.load("w", d.id))).toEqual(JSON.parse(encodeDraft(d)));
     expect(await b.load("w", d.id)).toBeNull();
     const adb = await a.database();
     await a.close();
@@ -482,7 +512,9 @@ describe("sqlite connections", () => {
     await s.migrate();
     expect(await s.database()).toBe(own);
     const d = draftOf({ workspaceId: "w", tenantId: "t" });
-    expect(await s.insert({ draft: d, event: eventFor(d, "created"), idempotency: null })).toEqual({ ok: true });
+    expect(await s.insert(withDocument({ draft: d, event: eventFor(d, "created"), idempotency: null }))).toEqual({
+      ok: true,
+    });
     await s.close();
     expect(own.open).toBe(true);
     expect(own.prepare(`SELECT count(*) FROM own_drafts`).pluck().get()).toBe(1);
@@ -500,7 +532,9 @@ describe("sqlite connections", () => {
     const s = createSqliteStore({ filename: file.file, busyTimeoutMs: 20 });
     await s.migrate();
     const d = draftOf({ workspaceId: "w", tenantId: "t" });
-    expect(await s.insert({ draft: d, event: eventFor(d, "created"), idempotency: null })).toEqual({ ok: true });
+    expect(await s.insert(withDocument({ draft: d, event: eventFor(d, "created"), idempotency: null }))).toEqual({
+      ok: true,
+    });
     const blocker = new Database(file.file, { timeout: 0 });
     try {
       // Held for ~120 ms: longer than busy_timeout, shorter than the retry budget.
@@ -508,7 +542,9 @@ describe("sqlite connections", () => {
       setTimeout(() => blocker.exec("COMMIT"), 120);
       const v2 = next(d, { type: "select_provider", connectionId: "c" });
       expect(
-        await s.commit({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null }),
+        await s.commit(
+          withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2, "committed")], idempotency: null }),
+        ),
       ).toEqual({ ok: true });
 
       // Held for good: SQLITE_BUSY ends as a StoreError after the bounded retries, nothing written.
@@ -516,13 +552,13 @@ describe("sqlite connections", () => {
       const v3 = next(v2, { type: "select_provider", connectionId: "c3" });
       const started = Date.now();
       const failure = await s
-        .commit({ draft: v3, expectedVersion: 2, events: [], idempotency: null })
+        .commit(withDocument({ draft: v3, expectedVersion: 2, events: [], idempotency: null }))
         .catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(StoreError);
       expect(String((failure as StoreError).cause)).toMatch(/locked|busy/i);
       expect(Date.now() - started).toBeLessThan(5000);
       blocker.exec("ROLLBACK");
-      expect(parseDraft(await s.load("w", d.id)).version).toBe(2);
+      expect(storedDraft(await s.load("w", d.id)).version).toBe(2);
     } finally {
       blocker.close();
       await s.close();
@@ -534,19 +570,31 @@ describe("sqlite connections", () => {
 describe("sqlite version column vs document", () => {
   // A version column that disagrees with the document would make every compare-and-set test one
   // version while the engine sees another: reads must report it instead.
-  for (const cache of ["warm cache", "no cache"] as const) {
-    it(`load, findOpenDraft and list report CorruptRecordError after the column changed (${cache})`, async () => {
-      const reader = cache === "warm cache" ? store : createSqliteStore({ database: db, documentCacheSize: 0 });
+  it("load, findOpenDraft and list hand back the version column beside the document", async () => {
+    const ws = uid("ws");
+    const d = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(d);
+    db.prepare(`UPDATE "onboarding_drafts" SET version = 2 WHERE workspace_id = ? AND id = ?`).run(ws, d.id);
+    expect(await store.load(ws, d.id)).toEqual({ document: encodeDraft(d), version: 2, draftId: d.id });
+    expect((await store.findOpenDraft(ws, "t"))?.version).toBe(2);
+    expect((await store.list(ws, { limit: 10 })).drafts.map((row) => row.version)).toEqual([2]);
+  });
+
+  for (const documentCacheSize of [1000, 0]) {
+    it(`the engine reports CorruptRecordError after the column changed (cache size ${documentCacheSize})`, async () => {
+      const engine = createOnboardingEngine({ store, authorize: () => true, documentCacheSize });
+      const actor = { id: "u" };
       const ws = uid("ws");
-      const d = draftOf({ workspaceId: ws, tenantId: "t" });
-      await insertDraft(d);
-      expect(parseDraft(await reader.load(ws, d.id)).version).toBe(1);
-      db.prepare(`UPDATE "onboarding_drafts" SET version = 2 WHERE workspace_id = ? AND id = ?`).run(ws, d.id);
-      const error = await reader.load(ws, d.id).catch((e: unknown) => e);
+      const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "T" } }, { actor });
+      expect((await engine.get(ws, draft.id, { actor })).version).toBe(1);
+      db.prepare(`UPDATE "onboarding_drafts" SET version = 2 WHERE workspace_id = ? AND id = ?`).run(ws, draft.id);
+      const error = await engine.get(ws, draft.id, { actor }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CorruptRecordError);
       expect((error as CorruptRecordError).issues.map((issue) => issue.code)).toEqual(["version_mismatch"]);
-      await expect(reader.findOpenDraft(ws, "t")).rejects.toBeInstanceOf(CorruptRecordError);
-      await expect(reader.list(ws, { limit: 10 })).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(engine.list(ws, { actor })).rejects.toBeInstanceOf(CorruptRecordError);
+      await expect(
+        engine.create(ws, { identity: { tenantId: "t", displayName: "T" } }, { actor, onExisting: "resume" }),
+      ).rejects.toBeInstanceOf(CorruptRecordError);
     });
   }
 });
@@ -557,23 +605,25 @@ describe("sqlite: a write re-sent after it applied", () => {
     const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(v1);
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-    const input = {
+    const input = withDocument({
       draft: v2,
       expectedVersion: 1,
       events: [eventFor(v2, "committed")],
       idempotency: idempotencyFor(v2, "k1"),
-    };
+    });
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(auditCount(ws)).toBe(2);
     // Still applied once the draft has moved on.
     const v3 = next(v2, { type: "select_provider", connectionId: "c2" }, at(2));
     expect(
-      await store.commit({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: null }),
+      await store.commit(
+        withDocument({ draft: v3, expectedVersion: 2, events: [eventFor(v3, "committed")], idempotency: null }),
+      ),
     ).toEqual({ ok: true });
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(auditCount(ws)).toBe(3);
-    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(3);
+    expect(storedDraft(await store.load(ws, v1.id)).version).toBe(3);
   });
 
   it("commit: a different write, one without audit entries, or an event id of another draft are still conflicts", async () => {
@@ -581,19 +631,23 @@ describe("sqlite: a write re-sent after it applied", () => {
     const v1 = draftOf({ workspaceId: ws, tenantId: "t" });
     await insertDraft(v1);
     const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
-    const bare = { draft: v2, expectedVersion: 1, events: [], idempotency: null };
+    const bare = withDocument({ draft: v2, expectedVersion: 1, events: [], idempotency: null });
     expect(await store.commit(bare)).toEqual({ ok: true });
     expect(await store.commit(bare)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 2 });
-    expect(await store.commit({ ...bare, events: [eventFor(v2, "committed")] })).toEqual({
+    expect(await store.commit(withDocument({ ...bare, events: [eventFor(v2, "committed")] }))).toEqual({
       ok: false,
       reason: "version_conflict",
       actualVersion: 2,
     });
     const other = draftOf({ workspaceId: ws });
     const otherEvent = eventFor(other, "created");
-    expect(await store.insert({ draft: other, event: otherEvent, idempotency: null })).toEqual({ ok: true });
+    expect(await store.insert(withDocument({ draft: other, event: otherEvent, idempotency: null }))).toEqual({
+      ok: true,
+    });
     expect(
-      await store.commit({ ...bare, events: [{ ...eventFor(v2, "committed"), eventId: otherEvent.eventId }] }),
+      await store.commit(
+        withDocument({ ...bare, events: [{ ...eventFor(v2, "committed"), eventId: otherEvent.eventId }] }),
+      ),
     ).toEqual({
       ok: false,
       reason: "version_conflict",
@@ -612,20 +666,22 @@ describe("sqlite: a write re-sent after it applied", () => {
     await insertDraft(b);
     const a2 = next(a, { type: "select_provider", connectionId: "c" });
     expect(
-      await store.commit({
-        draft: a2,
-        expectedVersion: 1,
-        events: [eventFor(a2, "committed")],
-        idempotency: idempotencyFor(a2, "k"),
-      }),
+      await store.commit(
+        withDocument({
+          draft: a2,
+          expectedVersion: 1,
+          events: [eventFor(a2, "committed")],
+          idempotency: idempotencyFor(a2, "k"),
+        }),
+      ),
     ).toEqual({ ok: true });
     const b2 = next(b, { type: "select_provider", connectionId: "c" });
-    const clash = {
+    const clash = withDocument({
       draft: b2,
       expectedVersion: 1,
       events: [eventFor(b2, "committed")],
       idempotency: idempotencyFor(b2, "k"),
-    };
+    });
     expect(await store.commit(clash)).toEqual({ ok: false, reason: "idempotency_key_exists" });
     expect(await store.commit(clash)).toEqual({ ok: false, reason: "idempotency_key_exists" });
     expect(auditCount(ws)).toBe(3);
@@ -634,26 +690,28 @@ describe("sqlite: a write re-sent after it applied", () => {
   it("insert: the second identical insert reports { ok: true } and writes nothing", async () => {
     const ws = uid("ws");
     const d = draftOf({ workspaceId: ws, tenantId: "t" });
-    const input = { draft: d, event: eventFor(d, "created"), idempotency: idempotencyFor(d, "k-create") };
+    const input = withDocument({ draft: d, event: eventFor(d, "created"), idempotency: idempotencyFor(d, "k-create") });
     expect(await store.insert(input)).toEqual({ ok: true });
     expect(await store.insert(input)).toEqual({ ok: true });
     expect(auditCount(ws)).toBe(1);
     // After the draft moved on (and left its tenant slot to another draft): still applied.
     const cancelled = next(d, { type: "cancel", reason: null });
     expect(
-      await store.commit({
-        draft: cancelled,
-        expectedVersion: 1,
-        events: [eventFor(cancelled, "committed")],
-        idempotency: null,
-      }),
+      await store.commit(
+        withDocument({
+          draft: cancelled,
+          expectedVersion: 1,
+          events: [eventFor(cancelled, "committed")],
+          idempotency: null,
+        }),
+      ),
     ).toEqual({ ok: true });
     await insertDraft(draftOf({ workspaceId: ws, tenantId: "t" }));
     expect(await store.insert(input)).toEqual({ ok: true });
-    expect(parseDraft(await store.load(ws, d.id)).lifecycle.state).toBe("cancelled");
+    expect(storedDraft(await store.load(ws, d.id)).lifecycle.state).toBe("cancelled");
     expect(auditCount(ws)).toBe(3);
     // Another insert of the same id (a new event) is still draft_exists.
-    expect(await store.insert({ ...input, event: eventFor(d, "created") })).toEqual({
+    expect(await store.insert(withDocument({ ...input, event: eventFor(d, "created") }))).toEqual({
       ok: false,
       reason: "draft_exists",
     });
@@ -685,29 +743,33 @@ describe("sqlite versions up to 2^31-1", () => {
       ws,
       v1.id,
     );
-    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(MAX - 1);
+    expect(storedDraft(await store.load(ws, v1.id)).version).toBe(MAX - 1);
     const last = next(before, { type: "select_provider", connectionId: "c1" });
     expect(last.version).toBe(MAX);
     expect(
-      await store.commit({
-        draft: last,
-        expectedVersion: MAX - 1,
-        events: [eventFor(last, "committed")],
-        idempotency: idempotencyFor(last, "k-max"),
-      }),
+      await store.commit(
+        withDocument({
+          draft: last,
+          expectedVersion: MAX - 1,
+          events: [eventFor(last, "committed")],
+          idempotency: idempotencyFor(last, "k-max"),
+        }),
+      ),
     ).toEqual({ ok: true });
-    expect(parseDraft(await store.load(ws, v1.id)).version).toBe(MAX);
-    expect(parseDraft(await store.findOpenDraft(ws, "t")).version).toBe(MAX);
-    expect(parseDraft((await store.list(ws, { limit: 1 })).drafts[0]).version).toBe(MAX);
+    expect(storedDraft(await store.load(ws, v1.id)).version).toBe(MAX);
+    expect(storedDraft(await store.findOpenDraft(ws, "t")).version).toBe(MAX);
+    expect(storedDraft((await store.list(ws, { limit: 1 })).drafts[0]).version).toBe(MAX);
     expect(((await store.loadIdempotency(ws, "k-max")) as IdempotencyRecord).outcome.version).toBe(MAX);
     const stale = next(before, { type: "select_provider", connectionId: "c2" });
     expect(
-      await store.commit({
-        draft: stale,
-        expectedVersion: MAX - 1,
-        events: [eventFor(stale, "committed")],
-        idempotency: null,
-      }),
+      await store.commit(
+        withDocument({
+          draft: stale,
+          expectedVersion: MAX - 1,
+          events: [eventFor(stale, "committed")],
+          idempotency: null,
+        }),
+      ),
     ).toEqual({
       ok: false,
       reason: "version_conflict",

@@ -47,7 +47,7 @@ function recordingRunner(extra: Partial<Pick<TestRunner, "skip">> = {}) {
   return { runner, tests, groups, before, after, find };
 }
 
-/** A memory store without `peek`, with `pruneIdempotency`, and no stored-version back door. */
+/** A memory store (it keeps values, not text), with `pruneIdempotency`, and no stored-version back door. */
 const memoryHarness = async (): Promise<ConformanceHarness> => {
   const store = createMemoryStore();
   return {
@@ -59,7 +59,7 @@ const memoryHarness = async (): Promise<ConformanceHarness> => {
 
 class SkipSignal extends Error {}
 
-const PEEK = "stores that peek";
+const PEEK = "(stores of text)";
 const STORED_VERSION = "stores that keep one";
 const NON_JSON = "stored text that is not JSON";
 const PRUNE = "prunes idempotency records";
@@ -118,7 +118,7 @@ describe("conformance kit: a missing optional feature is a visible skip", () => 
         const body = kit.find(fragment).body as (context: unknown) => Promise<void>;
         await expect(body(context)).rejects.toBeInstanceOf(SkipSignal);
         expect(notes).toHaveLength(1);
-        expect(notes[0]).toMatch(fragment === PEEK ? /cannot peek/ : /no version beside the document/);
+        expect(notes[0]).toMatch(fragment === PEEK ? /keeps values, not text/ : /no version beside the document/);
       }
     });
   });
@@ -129,7 +129,7 @@ describe("conformance kit: a missing optional feature is a visible skip", () => 
       const context = { marker: true };
       const body = kit.find(PEEK).body as (context: unknown) => Promise<void>;
       await body(context);
-      expect(calls).toEqual([[context, expect.stringMatching(/cannot peek/)]]);
+      expect(calls).toEqual([[context, expect.stringMatching(/keeps values, not text/)]]);
     });
   });
 

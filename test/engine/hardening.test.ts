@@ -4,6 +4,7 @@
  * record a store hands back, reports on unknown runs, unknown keys, construction checks and the
  * limits a command can reach.
  */
+import { withDocument } from "../../src/testing/index.js";
 import { describe, expect, it } from "vitest";
 import {
   AuthorizationError,
@@ -379,7 +380,7 @@ describe("limits a command reaches are refused by name, not reported as corrupti
       capability: null,
       state: full.lifecycle.state,
     };
-    expect((await store.insert({ draft: full, event, idempotency: null })).ok).toBe(true);
+    expect((await store.insert(withDocument({ draft: full, event, idempotency: null }))).ok).toBe(true);
     const one = await engine.execute(
       ws,
       "full",

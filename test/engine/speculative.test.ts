@@ -1,8 +1,8 @@
 /**
- * The engine's first attempt on a store that can `peek`: computed from the store's in-process
- * draft and committed with that draft's token as `basis`. Whatever the peeked draft says, the
- * result must be the one a fresh read gives: a stale peek never decides a no-op, a refusal, a
- * denial or a conflict, and never overwrites what is stored.
+ * The engine's first attempt from its own document cache: computed from the cached draft and
+ * committed with the cached text as `basis`. Whatever the cached draft says, the result must be
+ * the one a fresh read gives: a stale entry never decides a no-op, a refusal, a denial or a
+ * conflict, and never overwrites what is stored.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -10,71 +10,82 @@ import {
   VersionConflictError,
   createOnboardingEngine,
   encodeDraft,
-  parseDraft,
   type Authorize,
   type OnboardingDraft,
+  type OnboardingEngine,
 } from "../../src/index.js";
 import { createMemoryStore, type MemoryStore } from "../../src/adapters/memory/index.js";
-import type { CommitInput, DraftStore, PeekedDraft, WriteResult } from "../../src/store/index.js";
+import type { CommitInput, DraftStore, WriteResult } from "../../src/store/index.js";
 
 const actor = { id: "operator" };
 const ws = "ws";
 
 /**
- * A memory store that also peeks: `peek` hands out whatever the test put in `peeked`, and a
- * commit with a basis succeeds only if the stored text is the basis (as every adapter must).
+ * A store of text on top of the memory store: `load` hands out JSON text (so the engine caches
+ * it), and a commit with a basis succeeds only if the stored text is the basis (as every adapter
+ * must). `set(draft)` makes the engine's cache hold `draft` by answering one read with its text.
  */
-function peekableStore(): {
+function textStore(): {
   store: DraftStore;
   memory: MemoryStore;
   loads: () => number;
-  set(draft: OnboardingDraft | undefined): void;
+  set(engine: OnboardingEngine, draft: OnboardingDraft): Promise<void>;
 } {
   const memory = createMemoryStore();
-  let peeked: PeekedDraft | undefined;
+  let override: string | undefined;
   let loads = 0;
   const store: DraftStore = Object.assign(Object.create(memory) as DraftStore, {
-    peek: () => peeked,
     async load(workspaceId: string, draftId: string) {
       loads += 1;
-      return memory.load(workspaceId, draftId);
+      const text = override ?? memory.rawDocument(workspaceId, draftId);
+      override = undefined;
+      return text === null ? null : { document: text };
     },
     async commit(input: CommitInput): Promise<WriteResult> {
-      if (input.basis !== undefined && memory.rawDocument(input.draft.workspaceId, input.draft.id) !== input.basis) {
-        const stored = memory.rawDocument(input.draft.workspaceId, input.draft.id);
+      const stored = memory.rawDocument(input.draft.workspaceId, input.draft.id);
+      if (input.basis !== undefined && stored !== input.basis) {
         return {
           ok: false,
           reason: "version_conflict",
           actualVersion: stored === null ? null : (JSON.parse(stored) as { version: number }).version,
         };
       }
-      return memory.commit(input);
+      const { basis, ...checked } = input;
+      void basis;
+      return memory.commit(checked);
     },
   });
   return {
     store,
     memory,
     loads: () => loads,
-    set(draft) {
-      peeked = draft === undefined ? undefined : { draft, token: encodeDraft(draft) };
+    async set(engine, draft) {
+      override = encodeDraft(draft);
+      await engine.get(ws, draft.id, { actor });
     },
   };
 }
 
 async function setup(authorize: Authorize = () => true) {
-  const harness = peekableStore();
+  const harness = textStore();
   const engine = createOnboardingEngine({ store: harness.store, authorize });
   const { draft } = await engine.create(ws, { identity: { tenantId: "t-1", displayName: "Contoso" } }, { actor });
   const withProvider = (
     await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c-1" }, { actor, expectedVersion: 1 })
   ).draft;
-  return { ...harness, engine, first: draft, current: withProvider };
+  return {
+    ...harness,
+    set: (value: OnboardingDraft) => harness.set(engine, value),
+    engine,
+    first: draft,
+    current: withProvider,
+  };
 }
 
 describe("speculative first attempt", () => {
-  it("a current peek commits without reading the store", async () => {
+  it("a current cached draft commits without reading the store", async () => {
     const { engine, current, set, loads } = await setup();
-    set(current);
+    await set(current);
     const before = loads();
     const result = await engine.execute(
       ws,
@@ -89,18 +100,18 @@ describe("speculative first attempt", () => {
     ).toHaveLength(2);
   });
 
-  it("a peek behind the stored version falls back to a fresh read", async () => {
+  it("a cached draft behind the stored version falls back to a fresh read", async () => {
     const { engine, first, current, set, loads } = await setup();
-    set(first); // version 1; the store holds version 2
+    await set(first); // version 1; the store holds version 2
     const before = loads();
     const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
     expect(result.version).toBe(3);
     expect(loads()).toBeGreaterThan(before);
   });
 
-  it("a peek at the right version but with other bytes (edited behind our back) never overwrites the stored record", async () => {
+  it("a cached draft at the right version but with other bytes (edited behind our back) never overwrites the stored record", async () => {
     const { engine, memory, current, set } = await setup();
-    set(current);
+    await set(current);
     const edited = { ...current, identity: { tenantId: "t-1", displayName: "Edited" } };
     memory.setRawDocument(ws, current.id, JSON.stringify(edited));
     const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
@@ -109,10 +120,10 @@ describe("speculative first attempt", () => {
     expect(trail.map((event) => event.kind)).toEqual(["created", "committed", "committed"]);
   });
 
-  it("a stale peek never turns a worker's result into an ignored one", async () => {
+  it("a stale cached draft never turns a worker's result into an ignored one", async () => {
     const { engine, current, set } = await setup();
     const started = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
-    set(current); // knows nothing of the run
+    await set(current); // knows nothing of the run
     const runId = started.runIds[0]!;
     const result = await engine.execute(
       ws,
@@ -124,9 +135,9 @@ describe("speculative first attempt", () => {
     expect(result.draft.verification?.status).toBe("running");
   });
 
-  it("a stale peek never reports a conflict, and a real conflict is still reported and audited once", async () => {
+  it("a stale cached draft never reports a conflict, and a real conflict is still reported and audited once", async () => {
     const { engine, first, current, set } = await setup();
-    set(first);
+    await set(first);
     const ok = await engine.execute(
       ws,
       current.id,
@@ -134,7 +145,7 @@ describe("speculative first attempt", () => {
       { actor, expectedVersion: 2 },
     );
     expect(ok.version).toBe(3);
-    set(ok.draft);
+    await set(ok.draft);
     const stale = engine.execute(
       ws,
       current.id,
@@ -155,17 +166,17 @@ describe("speculative first attempt", () => {
       identity: { tenantId: "t-1", displayName },
     });
 
-    // The peek says "Blocked", the store (edited behind our back, same version) says "Allowed".
+    // The cache says "Blocked", the store (edited behind our back, same version) says "Allowed".
     const a = await setup(authorize);
-    a.set(parseDraftFrom(named(a.current, "Blocked")));
+    await a.set(named(a.current, "Blocked"));
     a.memory.setRawDocument(ws, a.current.id, JSON.stringify(named(a.current, "Allowed")));
     const cancelled = await a.engine.execute(ws, a.current.id, { type: "cancel" }, { actor, expectedVersion: 2 });
     expect(cancelled.draft.lifecycle.state).toBe("cancelled");
     expect((await a.engine.history(ws, a.current.id, { actor })).some((event) => event.kind === "denied")).toBe(false);
 
-    // The peek says "Allowed", the store says "Blocked": refused, audited once, nothing written.
+    // The cache says "Allowed", the store says "Blocked": refused, audited once, nothing written.
     const b = await setup(authorize);
-    b.set(parseDraftFrom(named(b.current, "Allowed")));
+    await b.set(named(b.current, "Allowed"));
     b.memory.setRawDocument(ws, b.current.id, JSON.stringify(named(b.current, "Blocked")));
     const denied = b.engine.execute(ws, b.current.id, { type: "cancel" }, { actor, expectedVersion: 2 });
     await expect(denied).rejects.toBeInstanceOf(AuthorizationError);
@@ -174,15 +185,17 @@ describe("speculative first attempt", () => {
     expect((await b.engine.get(ws, b.current.id, { actor })).lifecycle.state).not.toBe("cancelled");
   });
 
-  it("a peeked value that is not a sealed draft of this workspace and id is ignored", async () => {
-    const { engine, current, set } = await setup();
-    set({ ...current }); // a copy: not sealed
-    const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
-    expect(result.version).toBe(3);
+  it("with the cache off every command reads first", async () => {
+    const harness = textStore();
+    const engine = createOnboardingEngine({ store: harness.store, authorize: () => true, documentCacheSize: 0 });
+    const { draft } = await engine.create(ws, {}, { actor });
+    const before = harness.loads();
+    await engine.execute(
+      ws,
+      draft.id,
+      { type: "identify", tenantId: "t", displayName: "T" },
+      { actor, expectedVersion: 1 },
+    );
+    expect(harness.loads()).toBe(before + 1);
   });
 });
-
-/** A sealed draft from a plain one (what a store's cache would hold). */
-function parseDraftFrom(draft: OnboardingDraft): OnboardingDraft {
-  return parseDraft(JSON.parse(JSON.stringify(draft)));
-}

@@ -1,4 +1,4 @@
-import { encodeDraft, isSealedDraft } from "../../lifecycle/index.js";
+import { isSealedDraft } from "../../lifecycle/index.js";
 import {
   checkOutboxLimit,
   compareOutboxOrder,
@@ -9,6 +9,7 @@ import {
   idempotencyCutoff,
   openTenantOf,
   parseStoredJson,
+  type StoredDraft,
   type CommitInput,
   type DraftStore,
   type InsertInput,
@@ -19,15 +20,9 @@ import {
   type WriteResult,
 } from "../../store/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
-import {
-  newOutboxState,
-  type AuditEvent,
-  type OnboardingDraft,
-  type OutboxEntry,
-  type OutboxRecord,
-} from "../../record/index.js";
+import { newOutboxState, type AuditEvent, type OnboardingDraft, type OutboxRecord } from "../../record/index.js";
 
-interface StoredDraft {
+interface Row {
   /** The draft itself when it is sealed (deep-frozen and validated, so sharing it is safe). */
   sealed: OnboardingDraft | null;
   /** Canonical JSON text, for drafts that are not sealed (and raw text set by tests). */
@@ -39,7 +34,7 @@ interface StoredDraft {
 }
 
 interface WorkspaceData {
-  readonly drafts: Map<string, StoredDraft>;
+  readonly drafts: Map<string, Row>;
   readonly openByTenant: Map<string, string>;
   readonly audit: Map<string, AuditEvent[]>;
   /** Idempotency records by key: the JSON text and the `createdAt` it was stamped with. */
@@ -55,6 +50,8 @@ type StoredOutboxRecord = { -readonly [K in keyof OutboxRecord]: OutboxRecord[K]
 export interface MemoryStore extends DraftStore, OutboxStore {
   /** Always `"memory"`. */
   readonly name: "memory";
+  /** Always `"values"`: it keeps the engine's sealed drafts themselves, so the engine encodes none. */
+  readonly stores: "values";
   /** The stored JSON text of a draft, or `null`. */
   rawDocument(workspaceId: string, draftId: string): string | null;
   /**
@@ -107,9 +104,9 @@ export function createMemoryStore(): MemoryStore {
   const parse = (text: string | undefined, id: string | null = null): unknown =>
     text === undefined ? null : parseStoredJson(text, "draft document", id);
 
-  /** What `load` hands out: the sealed draft itself (it cannot change) or a fresh parse of the text. */
-  const read = (stored: StoredDraft | undefined, id: string): unknown =>
-    stored === undefined ? null : (stored.sealed ?? parseStoredJson(stored.document ?? "", "draft document", id));
+  /** What `load` hands out: the sealed draft itself (it cannot change) or the text, for the engine to decode. */
+  const read = (stored: Row | undefined): StoredDraft | null =>
+    stored === undefined ? null : { document: stored.sealed ?? stored.document };
 
   /**
    * Audit entries hold strings, numbers, nulls and the `runIds` array of strings: freezing the
@@ -136,24 +133,19 @@ export function createMemoryStore(): MemoryStore {
     return first !== undefined && (data.audit.get(draftId)?.some((entry) => entry.eventId === first.eventId) ?? false);
   };
 
-  const write = (
-    data: WorkspaceData,
-    input: {
-      draft: InsertInput["draft"];
-      events: readonly InsertInput["event"][];
-      idempotency: InsertInput["idempotency"];
-      outbox?: readonly OutboxEntry[] | undefined;
-    },
-    previousOpenTenant: string | null,
-  ): void => {
+  const write = (data: WorkspaceData, input: InsertInput | CommitInput, previousOpenTenant: string | null): void => {
     const { draft } = input;
+    const events = "events" in input ? input.events : [input.event];
     const openTenant = openTenantOf(draft);
     if (previousOpenTenant !== null && previousOpenTenant !== openTenant) data.openByTenant.delete(previousOpenTenant);
     if (openTenant !== null) data.openByTenant.set(openTenant, draft.id);
     const sealed = isSealedDraft(draft) ? draft : null;
+    // A sealed draft is kept as it is (`stores: "values"`: the engine sends no text); another
+    // draft (written by a test straight to the store) as the text it came with.
+    const document = sealed === null ? (input.document === "" ? JSON.stringify(draft) : input.document) : null;
     data.drafts.set(draft.id, {
       sealed,
-      document: sealed === null ? encodeDraft(draft) : null,
+      document,
       version: draft.version,
       state: draft.lifecycle.state,
       createdAt: draft.createdAt,
@@ -164,14 +156,14 @@ export function createMemoryStore(): MemoryStore {
       trail = [];
       data.audit.set(draft.id, trail);
     }
-    for (const event of input.events) trail.push(freezeEvent(event));
+    for (const event of events) trail.push(freezeEvent(event));
     if (input.idempotency !== null) {
       data.idempotency.set(input.idempotency.key, {
         text: JSON.stringify(input.idempotency),
         createdAt: input.idempotency.createdAt,
       });
     }
-    for (const entry of input.outbox ?? []) {
+    for (const entry of "outbox" in input ? (input.outbox ?? []) : []) {
       workspace(entry.workspaceId).outbox.set(entry.entryId, { ...entry, ...newOutboxState(entry) });
     }
   };
@@ -179,9 +171,10 @@ export function createMemoryStore(): MemoryStore {
   return {
     name: "memory",
     ...memoryOutbox(workspaces),
+    stores: "values",
 
     async load(workspaceId, draftId) {
-      return read(workspaces.get(workspaceId)?.drafts.get(draftId), draftId);
+      return read(workspaces.get(workspaceId)?.drafts.get(draftId));
     },
 
     async insert(input: InsertInput): Promise<WriteResult> {
@@ -195,7 +188,7 @@ export function createMemoryStore(): MemoryStore {
       if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
         return { ok: false, reason: "idempotency_key_exists" };
       }
-      write(data, { draft: input.draft, events: [input.event], idempotency: input.idempotency }, null);
+      write(data, input, null);
       return { ok: true };
     },
 
@@ -203,7 +196,9 @@ export function createMemoryStore(): MemoryStore {
       const data = workspace(input.draft.workspaceId);
       const stored = data.drafts.get(input.draft.id);
       if (stored === undefined) return { ok: false, reason: "version_conflict", actualVersion: null };
-      if (stored.version !== input.expectedVersion) {
+      // A basis (text the engine decoded from) only exists for text this store was given raw.
+      const stale = input.basis !== undefined && stored.document !== input.basis;
+      if (stored.version !== input.expectedVersion || stale) {
         if (alreadyApplied(data, input.draft.id, input.events)) return { ok: true };
         return { ok: false, reason: "version_conflict", actualVersion: stored.version };
       }
@@ -237,7 +232,7 @@ export function createMemoryStore(): MemoryStore {
     async findOpenDraft(workspaceId, tenantId) {
       const data = workspaces.get(workspaceId);
       const draftId = data?.openByTenant.get(tenantId);
-      return draftId === undefined ? null : read(data?.drafts.get(draftId), draftId);
+      return draftId === undefined ? null : read(data?.drafts.get(draftId));
     },
 
     async loadIdempotency(workspaceId, key) {
@@ -283,7 +278,7 @@ export function createMemoryStore(): MemoryStore {
       const page = rows.slice(0, options.limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map(({ id, row }) => read(row, id)),
+        drafts: page.map(({ row }) => ({ document: row.sealed ?? row.document })),
         nextCursor:
           rows.length > options.limit && last ? encodeCursor({ createdAt: last.row.createdAt, id: last.id }) : null,
       };
@@ -292,7 +287,8 @@ export function createMemoryStore(): MemoryStore {
     rawDocument(workspaceId, draftId) {
       const stored = workspaces.get(workspaceId)?.drafts.get(draftId);
       if (stored === undefined) return null;
-      return stored.document ?? (stored.sealed === null ? null : encodeDraft(stored.sealed));
+      // A sealed draft's canonical text is its plain JSON (`encodeDraft` of a sealed draft).
+      return stored.document ?? (stored.sealed === null ? null : JSON.stringify(stored.sealed));
     },
 
     setRawDocument(workspaceId, draftId, raw) {

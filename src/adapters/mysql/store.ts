@@ -1,9 +1,9 @@
 /**
  * adapters/mysql/store.ts — the `DraftStore` on MySQL 8 / MariaDB 10.11 through `mysql2/promise`.
  *
- * May import: store/ (port, cursors, identifiers), record/ (types, errors), lifecycle/ (codec),
- * vocabulary/ and `mysql2` — types only at top level; the driver itself is loaded with a dynamic
- * `import()` only when the adapter opens its own pool.
+ * May import: store/ (port, cursors, identifiers), record/ (types, errors), vocabulary/ and
+ * `mysql2` — types only at top level; the driver itself is loaded with a dynamic `import()` only
+ * when the adapter opens its own pool. I/O only: the engine encodes and decodes drafts.
  *
  * Isolation: the adapter never changes the session's isolation level; it works the same under
  * the default REPEATABLE READ and under READ COMMITTED. Inside a write transaction every
@@ -14,7 +14,6 @@
  */
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../../record/index.js";
-import { encodeDraft } from "../../lifecycle/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
 import {
   encodeCursor,
@@ -29,10 +28,10 @@ import {
   type InsertInput,
   type ListOptions,
   type ListPage,
+  type StoredDraft,
   type WriteResult,
   parseStoredJson,
   idempotencyCutoff,
-  createDraftDocumentCache,
   loadDriver,
   wrapStoreErrors,
 } from "../../store/index.js";
@@ -45,12 +44,6 @@ const ADAPTER = "mysql";
 interface MySqlStoreCommonOptions {
   /** Prefix of the table names (default `onboarding_`); a plain SQL identifier. */
   readonly tablePrefix?: string;
-  /**
-   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
-   * text is byte-for-byte the one last written or read by this process returns the cached,
-   * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
-   */
-  readonly documentCacheSize?: number;
 }
 
 /** The store uses a pool the caller created and owns (and closes). */
@@ -129,6 +122,11 @@ function text(value: unknown): string {
   return String(value);
 }
 
+/** A draft row as the engine decodes it: the document as the driver returned it and the version column. */
+function storedDraft(row: RowDataPacket, draftId: string): StoredDraft {
+  return { document: row["document"], version: row["version"] as number | string | bigint | null, draftId };
+}
+
 function parseJson(raw: unknown, what: string, recordId: string | null): unknown {
   return parseStoredJson(raw, what, recordId);
 }
@@ -179,7 +177,6 @@ function auditRow(event: AuditEvent): Param[] {
 export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const tablePrefix = options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX;
   const tables = mysqlTableNames(tablePrefix);
-  const documents = createDraftDocumentCache(options.documentCacheSize);
   const owned = !("pool" in options);
   let poolPromise: Promise<Pool> | null = "pool" in options ? Promise.resolve(options.pool) : null;
   /** The pool once known, so the hot path skips a promise hop. */
@@ -210,7 +207,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const I = `\`${tables.idempotency}\``;
 
   const SQL = {
-    // Reads select the version column too: the document cache checks it against the document.
+    // Reads select the version column too: the engine checks it against the document.
     load: `SELECT \`version\`, \`document\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     version: `SELECT \`version\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
     exists: `SELECT 1 AS \`found\` FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ?`,
@@ -223,7 +220,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       `UPDATE ${D} SET \`version\` = ?, \`state\` = ?, \`current_checkpoint\` = ?, \`tenant_id\` = ?, ` +
       `\`open_tenant_id\` = ?, \`updated_at\` = ?, \`document\` = ? ` +
       `WHERE \`workspace_id\` = ? AND \`id\` = ? AND \`version\` = ?`,
-    // A commit computed from a peeked draft: the stored bytes must still be the ones it pinned
+    // A commit computed from the engine's cached draft: the stored text must still be its basis
     // (utf8mb4_bin: a byte comparison, up to trailing spaces, which JSON ignores anyway).
     updateDraftOnBasis:
       `UPDATE ${D} SET \`version\` = ?, \`state\` = ?, \`current_checkpoint\` = ?, \`tenant_id\` = ?, ` +
@@ -366,10 +363,6 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
     pool: getPool,
 
-    peek(workspaceId, draftId) {
-      return documents.peek(workspaceId, draftId);
-    },
-
     pruneIdempotency(before) {
       let cutoff: string;
       try {
@@ -388,9 +381,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("load", async () => {
         const found = await rows(SQL.load, [workspaceId, draftId]);
         const row = found[0];
-        return row === undefined
-          ? null
-          : documents.read(workspaceId, draftId, row["document"], row["version"] as Param);
+        return row === undefined ? null : storedDraft(row, draftId);
       });
     },
 
@@ -398,9 +389,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("findOpenDraft", async () => {
         const found = await rows(SQL.findOpen, [workspaceId, tenantId]);
         const row = found[0];
-        return row === undefined
-          ? null
-          : documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param);
+        return row === undefined ? null : storedDraft(row, text(row["id"]));
       });
     },
 
@@ -427,78 +416,68 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
     insert(input: InsertInput) {
       const { draft } = input;
-      const document = encodeDraft(draft);
-      const written = documents.track(
-        draft,
-        document,
-        transaction(
-          "insert",
-          async (connection, step) => {
-            step("insert_draft");
-            await connection.execute(SQL.insertDraft, [
-              draft.workspaceId,
-              draft.id,
-              draft.version,
-              ...stateColumns(draft),
-              draft.createdAt,
-              draft.updatedAt,
-              document,
-            ]);
-            await writeSideRows(connection, step, [input.event], input.idempotency);
-            return { ok: true };
-          },
-          async (step, error) => {
-            if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
-            if (step !== "insert_draft") return null;
-            const key = duplicateKeyName(error);
-            if (key === "PRIMARY") return { ok: false, reason: "draft_exists" };
-            if (key !== "open_tenant" && (await rows(SQL.exists, [draft.workspaceId, draft.id])).length > 0) {
-              return { ok: false, reason: "draft_exists" };
-            }
-            return openDraftRejection(draft);
-          },
-        ),
+      const written = transaction(
+        "insert",
+        async (connection, step) => {
+          step("insert_draft");
+          await connection.execute(SQL.insertDraft, [
+            draft.workspaceId,
+            draft.id,
+            draft.version,
+            ...stateColumns(draft),
+            draft.createdAt,
+            draft.updatedAt,
+            input.document,
+          ]);
+          await writeSideRows(connection, step, [input.event], input.idempotency);
+          return { ok: true };
+        },
+        async (step, error) => {
+          if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
+          if (step !== "insert_draft") return null;
+          const key = duplicateKeyName(error);
+          if (key === "PRIMARY") return { ok: false, reason: "draft_exists" };
+          if (key !== "open_tenant" && (await rows(SQL.exists, [draft.workspaceId, draft.id])).length > 0) {
+            return { ok: false, reason: "draft_exists" };
+          }
+          return openDraftRejection(draft);
+        },
       );
       return written.then((result) => (result.ok ? result : unlessApplied("insert", draft, input.event, result)));
     },
 
     commit(input: CommitInput) {
       const { draft } = input;
-      const document = encodeDraft(draft);
-      const written = documents.track(
-        draft,
-        document,
-        transaction(
-          "commit",
-          async (connection, step) => {
-            step("update_draft");
-            const values: Param[] = [
-              draft.version,
-              ...stateColumns(draft),
-              draft.updatedAt,
-              document,
-              draft.workspaceId,
-              draft.id,
-              input.expectedVersion,
-            ];
-            const [result] =
-              input.basis === undefined
-                ? await connection.execute<ResultSetHeader>(SQL.updateDraft, values)
-                : await connection.execute<ResultSetHeader>(SQL.updateDraftOnBasis, [...values, input.basis]);
-            // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
-            if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
-            await writeSideRows(connection, step, input.events, input.idempotency);
-            step("insert_outbox");
-            await outbox.insertEntries(connection, input.outbox);
-            return { ok: true };
-          },
-          async (step, error) => {
-            if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
-            if (step !== "update_draft") return null;
-            void error; // the only unique index an UPDATE of these columns can break is open_tenant
-            return openDraftRejection(draft);
-          },
-        ),
+      const written = transaction(
+        "commit",
+        async (connection, step) => {
+          step("update_draft");
+          const values: Param[] = [
+            draft.version,
+            ...stateColumns(draft),
+            draft.updatedAt,
+            input.document,
+            draft.workspaceId,
+            draft.id,
+            input.expectedVersion,
+          ];
+          const [result] =
+            input.basis === undefined
+              ? await connection.execute<ResultSetHeader>(SQL.updateDraft, values)
+              : await connection.execute<ResultSetHeader>(SQL.updateDraftOnBasis, [...values, input.basis]);
+          // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
+          if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
+          await writeSideRows(connection, step, input.events, input.idempotency);
+          step("insert_outbox");
+          await outbox.insertEntries(connection, input.outbox);
+          return { ok: true };
+        },
+        async (step, error) => {
+          if (step === "insert_idempotency") return { ok: false, reason: "idempotency_key_exists" };
+          if (step !== "update_draft") return null;
+          void error; // the only unique index an UPDATE of these columns can break is open_tenant
+          return openDraftRejection(draft);
+        },
       );
       return written.then(async (result) => {
         if (result.ok) return result;
@@ -539,9 +518,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       return read("list", async () => {
         const found = await rows(sql, params);
         const page = found.slice(0, limit);
-        const drafts = page.map((row) =>
-          documents.read(workspaceId, text(row["id"]), row["document"], row["version"] as Param),
-        );
+        const drafts = page.map((row) => storedDraft(row, text(row["id"])));
         const last = page[page.length - 1];
         const nextCursor =
           found.length > limit && last !== undefined

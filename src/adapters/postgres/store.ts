@@ -40,11 +40,10 @@ import {
   type InsertInput,
   type ListOptions,
   type ListPage,
+  type StoredDraft,
   type WriteResult,
   parseStoredJson,
   idempotencyCutoff,
-  createDraftDocumentCache,
-  type DraftDocumentCache,
   auditEventFromRow,
   wrapStoreErrors,
   loadDriver,
@@ -85,13 +84,6 @@ export interface PostgresStoreBaseOptions {
    * `max_prepared_statements`).
    */
   readonly preparedStatements?: boolean;
-  /**
-   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
-   * text is byte-for-byte the one last written or read by this process returns the cached,
-   * already validated draft instead of parsing it again (a rolled-back write just misses). See
-   * `createDraftDocumentCache`.
-   */
-  readonly documentCacheSize?: number;
 }
 
 /** Use a `pg.Pool` you own: every statement runs on its own pooled connection, in autocommit. */
@@ -430,12 +422,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   } else {
     throw new ConfigurationError("pool", "createPostgresStore needs one of `pool`, `client` or `connection`");
   }
-  const documents = createDraftDocumentCache(options.documentCacheSize);
   const ownsPool = "connection" in options && options.connection !== undefined;
-  const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, documents, executor, async () => {
+  const store = buildStore(prefix, maxAttempts, options.preparedStatements !== false, executor, async () => {
     if (!ownsPool) return;
     closed = true;
-    documents.clear();
     const pending = owned;
     owned = null;
     // A pool that never loaded (driver missing) has nothing to end.
@@ -445,11 +435,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   return store;
 }
 
+/** A draft row as the engine decodes it: the document text, the version column and the id. */
+function storedDraft(row: ListRow): StoredDraft {
+  return { document: row.document, version: row.version, draftId: row.id };
+}
+
 function buildStore(
   prefix: string,
   maxAttempts: number,
   prepared: boolean,
-  documents: DraftDocumentCache,
   executor: Executor,
   closeOwned: () => Promise<void>,
 ): PostgresStore {
@@ -575,7 +569,6 @@ function buildStore(
         prefix,
         maxAttempts,
         prepared,
-        documents,
         { inTransaction: true, target: () => Promise.resolve(client as Queryable) },
         () => Promise.resolve(),
       );
@@ -594,11 +587,7 @@ function buildStore(
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : documents.read(workspaceId, draftId, row.document, row.version);
-    },
-
-    peek(workspaceId, draftId) {
-      return documents.peek(workspaceId, draftId);
+      return row === undefined ? null : { document: row.document, version: row.version, draftId };
     },
 
     async pruneIdempotency(before) {
@@ -618,7 +607,7 @@ function buildStore(
         return result.rows;
       });
       const row = rows[0];
-      return row === undefined ? null : documents.read(workspaceId, row.id, row.document, row.version);
+      return row === undefined ? null : storedDraft(row);
     },
 
     async loadIdempotency(workspaceId, key) {
@@ -660,7 +649,7 @@ function buildStore(
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        drafts: page.map((row) => documents.read(workspaceId, row.id, row.document, row.version)),
+        drafts: page.map(storedDraft),
         nextCursor:
           rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
       };
@@ -669,18 +658,15 @@ function buildStore(
     async insert(input: InsertInput): Promise<WriteResult> {
       const { draft, event, idempotency } = input;
       const openTenant = openTenantOf(draft);
-      const document = encodeDraft(draft);
-      return documents.track(
-        draft,
-        document,
-        storeWrite(ADAPTER, "insert", () =>
-          retrying<WriteAttempt>(async () => {
-            checkEvents([event], draft);
-            const params = new Params();
-            const ws = params.add(draft.workspaceId, "text");
-            const id = params.add(draft.id, "text");
-            const ctes = [
-              `inserted AS (
+      const document = input.document;
+      return storeWrite(ADAPTER, "insert", () =>
+        retrying<WriteAttempt>(async () => {
+          checkEvents([event], draft);
+          const params = new Params();
+          const ws = params.add(draft.workspaceId, "text");
+          const id = params.add(draft.id, "text");
+          const ctes = [
+            `inserted AS (
   INSERT INTO ${t.drafts} (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, document)
   VALUES (${ws}, ${id}, ${params.add(draft.version, "integer")}, ${params.add(draft.lifecycle.state, "text")},
     ${params.add(draft.lifecycle.currentCheckpoint, "text")}, ${params.add(draft.identity?.tenantId ?? null, "text")},
@@ -689,31 +675,30 @@ function buildStore(
   ON CONFLICT (workspace_id, id) DO NOTHING
   RETURNING version
 )`,
-              `audited AS (\n  ${auditInsert(t.audit, "inserted", "inserted.version", "-1", [event], params)}\n)`,
-            ];
-            if (idempotency !== null)
-              ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "inserted", idempotency, params)}\n)`);
-            const text = `WITH ${ctes.join(",\n")}
+            `audited AS (\n  ${auditInsert(t.audit, "inserted", "inserted.version", "-1", [event], params)}\n)`,
+          ];
+          if (idempotency !== null)
+            ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "inserted", idempotency, params)}\n)`);
+          const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FROM audited)::integer AS audited`;
-            try {
-              const result = await writeStatement<WriteRow>(text, params.values);
-              const row = result.rows[0];
-              if (row !== undefined && row.written === 1) return { ok: true };
-              return rejectUnlessApplied(draft, event, { ok: false, reason: "draft_exists" });
-            } catch (error) {
-              if (violates(error, raw.idempotencyPrimaryKey)) {
-                return rejectUnlessApplied(draft, event, { ok: false, reason: "idempotency_key_exists" });
-              }
-              if (openTenant !== null && violates(error, raw.openTenantIndex)) {
-                if (await alreadyApplied(draft, event)) return { ok: true };
-                const existing = await openDraftIdOf(draft.workspaceId, openTenant);
-                if (existing === null) return "retry"; // the other draft closed meanwhile: try again
-                return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
-              }
-              throw error;
+          try {
+            const result = await writeStatement<WriteRow>(text, params.values);
+            const row = result.rows[0];
+            if (row !== undefined && row.written === 1) return { ok: true };
+            return rejectUnlessApplied(draft, event, { ok: false, reason: "draft_exists" });
+          } catch (error) {
+            if (violates(error, raw.idempotencyPrimaryKey)) {
+              return rejectUnlessApplied(draft, event, { ok: false, reason: "idempotency_key_exists" });
             }
-          }),
-        ),
+            if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              if (await alreadyApplied(draft, event)) return { ok: true };
+              const existing = await openDraftIdOf(draft.workspaceId, openTenant);
+              if (existing === null) return "retry"; // the other draft closed meanwhile: try again
+              return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
+            }
+            throw error;
+          }
+        }),
       );
     },
 
@@ -721,19 +706,16 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
       const { draft, expectedVersion, events, idempotency, basis } = input;
       const outbox = input.outbox ?? [];
       const openTenant = openTenantOf(draft);
-      const document = encodeDraft(draft);
-      return documents.track(
-        draft,
-        document,
-        storeWrite(ADAPTER, "commit", () =>
-          retrying<WriteAttempt>(async () => {
-            checkEvents(events, draft);
-            checkOutboxEntries(outbox, draft.workspaceId, draft.id);
-            const params = new Params();
-            const ws = params.add(draft.workspaceId, "text");
-            const id = params.add(draft.id, "text");
-            const ctes = [
-              `updated AS (
+      const document = input.document;
+      return storeWrite(ADAPTER, "commit", () =>
+        retrying<WriteAttempt>(async () => {
+          checkEvents(events, draft);
+          checkOutboxEntries(outbox, draft.workspaceId, draft.id);
+          const params = new Params();
+          const ws = params.add(draft.workspaceId, "text");
+          const id = params.add(draft.id, "text");
+          const ctes = [
+            `updated AS (
   UPDATE ${t.drafts}
   SET version = ${params.add(draft.version, "integer")}, state = ${params.add(draft.lifecycle.state, "text")},
     current_checkpoint = ${params.add(draft.lifecycle.currentCheckpoint, "text")},
@@ -744,51 +726,47 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
   }
   RETURNING version
 )`,
-            ];
-            if (events.length > 0)
-              ctes.push(
-                `audited AS (\n  ${auditInsert(t.audit, "updated", "updated.version", "-1", events, params)}\n)`,
-              );
-            if (idempotency !== null)
-              ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
-            if (outbox.length > 0)
-              ctes.push(`queued AS (\n  ${outboxInsert(t.outbox, "updated", outbox, (value) => params.add(value))}\n)`);
-            const text = `WITH ${ctes.join(",\n")}
+          ];
+          if (events.length > 0)
+            ctes.push(`audited AS (\n  ${auditInsert(t.audit, "updated", "updated.version", "-1", events, params)}\n)`);
+          if (idempotency !== null)
+            ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
+          if (outbox.length > 0)
+            ctes.push(`queued AS (\n  ${outboxInsert(t.outbox, "updated", outbox, (value) => params.add(value))}\n)`);
+          const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
   ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,
   CASE WHEN NOT EXISTS (SELECT 1 FROM updated)
     THEN (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}) END AS current_version`;
-            let row: WriteRow | undefined;
-            try {
-              row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
-            } catch (error) {
-              if (violates(error, raw.idempotencyPrimaryKey)) {
-                return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
-              }
-              if (openTenant !== null && violates(error, raw.openTenantIndex)) {
-                if (await alreadyApplied(draft, events[0])) return { ok: true };
-                const existing = await openDraftIdOf(draft.workspaceId, openTenant);
-                if (existing === null) return "retry";
-                return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
-              }
-              throw error;
+          let row: WriteRow | undefined;
+          try {
+            row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
+          } catch (error) {
+            if (violates(error, raw.idempotencyPrimaryKey)) {
+              return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
             }
-            if (row !== undefined && row.written === 1) return { ok: true };
-            // Rejected: a re-sent commit that already applied is reported as applied.
-            if (await alreadyApplied(draft, events[0])) return { ok: true };
-            // Rejected. The version the statement saw comes from its start-of-statement snapshot;
-            // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
-            // waited for the row lock), read the committed version now.
-            let actual = row?.current_version ?? null;
-            if (actual === null || actual === expectedVersion)
-              actual = await currentVersion(draft.workspaceId, draft.id);
-            // The same version but other bytes: the basis (a peeked draft) is stale.
-            if (actual === expectedVersion && basis !== undefined)
-              return { ok: false, reason: "version_conflict", actualVersion: actual };
-            if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
+            if (openTenant !== null && violates(error, raw.openTenantIndex)) {
+              if (await alreadyApplied(draft, events[0])) return { ok: true };
+              const existing = await openDraftIdOf(draft.workspaceId, openTenant);
+              if (existing === null) return "retry";
+              return { ok: false, reason: "open_draft_exists", existingDraftId: existing };
+            }
+            throw error;
+          }
+          if (row !== undefined && row.written === 1) return { ok: true };
+          // Rejected: a re-sent commit that already applied is reported as applied.
+          if (await alreadyApplied(draft, events[0])) return { ok: true };
+          // Rejected. The version the statement saw comes from its start-of-statement snapshot;
+          // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
+          // waited for the row lock), read the committed version now.
+          let actual = row?.current_version ?? null;
+          if (actual === null || actual === expectedVersion) actual = await currentVersion(draft.workspaceId, draft.id);
+          // The same version but other bytes: the basis (the engine's cached text) is stale.
+          if (actual === expectedVersion && basis !== undefined)
             return { ok: false, reason: "version_conflict", actualVersion: actual };
-          }),
-        ),
+          if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
+          return { ok: false, reason: "version_conflict", actualVersion: actual };
+        }),
       );
     },
 

@@ -3,13 +3,13 @@
  * ioredis client. Writes are single Lua scripts (see `scripts.ts`), reads are plain HGET / GET /
  * LRANGE / ZRANGEBYLEX calls.
  *
- * May import: store/, record/, lifecycle/ (codec), vocabulary/, node built-ins, and ioredis as
- * TYPES only (the driver is an optional peer dependency and the caller passes the client in).
+ * May import: store/, record/, vocabulary/, node built-ins, and ioredis as TYPES only (the
+ * driver is an optional peer dependency and the caller passes the client in). I/O only: the
+ * engine encodes and decodes drafts.
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import { ConfigurationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
-import { encodeDraft } from "../../lifecycle/index.js";
 import {
   encodeCursor,
   listCursor,
@@ -22,10 +22,10 @@ import {
   type InsertInput,
   type ListOptions,
   type ListPage,
+  type StoredDraft,
   type WriteResult,
   parseStoredJson,
   wrapStoreErrors,
-  createDraftDocumentCache,
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
 import {
@@ -57,12 +57,6 @@ export interface RedisStoreOptions {
    * `onboarding`. 1..64 characters out of letters, digits and `_ . : / -`.
    */
   readonly keyPrefix?: string;
-  /**
-   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
-   * text is byte-for-byte the one last written or read by this process returns the cached,
-   * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
-   */
-  readonly documentCacheSize?: number;
   /**
    * How long Redis keeps an idempotency record, in milliseconds (`SET ... PX`); default 0, kept
    * until deleted. A whole number from 0 to 2^53 - 1. A key whose record expired is a new key
@@ -108,7 +102,7 @@ const READ_DOCUMENTS = script(READ_DOCUMENTS_SCRIPT);
 const NAME = "redis" as const;
 
 /**
- * The stored `v` of a draft hash, for the document cache's version check. Every script writes `v`
+ * The stored `v` of a draft hash, for the engine's version check. Every script writes `v`
  * with `doc`, so a hash with a document and no `v` disagrees with it as much as a wrong `v` does
  * (the commit script would report the draft as gone).
  */
@@ -155,7 +149,6 @@ function isNoScript(error: unknown): boolean {
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX);
   const client = options.client as unknown as CallClient;
-  const documents = createDraftDocumentCache(options.documentCacheSize);
   const idempotencyTtl = options.idempotencyTtlMs ?? 0;
   if (typeof idempotencyTtl !== "number" || !Number.isSafeInteger(idempotencyTtl) || idempotencyTtl < 0) {
     throw new ConfigurationError(
@@ -181,22 +174,16 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   /**
    * Runs a write script and maps its reply, in as few promise steps as possible (a write is the
    * hot path): EVALSHA, EVAL only when the server does not know the script yet, driver failures
-   * wrapped in `StoreError`, and the committed document handed to the cache.
+   * wrapped in `StoreError`.
    */
-  function write(
-    operation: string,
-    s: Script,
-    draft: OnboardingDraft,
-    prepare: () => ReturnType<typeof writeKeysAndArgs>,
-  ): Promise<WriteResult> {
-    let prepared: ReturnType<typeof writeKeysAndArgs>;
+  function write(operation: string, s: Script, prepare: () => (string | number)[]): Promise<WriteResult> {
+    let argv: (string | number)[];
     try {
-      prepared = prepare();
+      argv = prepare();
     } catch (error) {
       return storeWrite(NAME, operation, () => Promise.reject(error));
     }
-    const { argv, document } = prepared;
-    const reply = storeWrite(NAME, operation, async () => {
+    return storeWrite(NAME, operation, async () => {
       // argv[0] is the script's SHA-1 for EVALSHA; EVAL takes the source in its place.
       argv[0] = s.sha;
       let result: unknown;
@@ -210,7 +197,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
       return writeResultFromReply(result);
     });
-    return documents.track(draft, document, reply);
   }
 
   /**
@@ -236,12 +222,13 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    */
   function writeKeysAndArgs(
     draft: OnboardingDraft,
+    document: string,
     expectedVersion: number | null,
     basis: string,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
     outbox?: readonly OutboxEntry[],
-  ): { argv: (string | number)[]; document: string } {
+  ): (string | number)[] {
     const k = keysOf(draft.workspaceId);
     const keys: string[] = [k.keys.draft(draft.id)];
     for (const key of k.fixed) keys.push(key);
@@ -269,7 +256,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       pairs.push(index, JSON.stringify(event));
     }
     const outboxBase = appendOutboxKeys(keys, k.keys.tag, draft.workspaceId, outbox);
-    const document = encodeDraft(draft);
     const argv: (string | number)[] = ["", keys.length];
     for (const key of keys) argv.push(key);
     argv.push(
@@ -287,7 +273,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     for (const value of pairs) argv.push(value);
     argv.push(idempotencyTtl);
     appendOutboxArgs(argv, outbox, outboxBase);
-    return { argv, document };
+    return argv;
   }
 
   const { register, ...outbox } = createRedisOutbox({
@@ -309,30 +295,27 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     load(workspaceId, draftId) {
       return run("load", async () => {
-        // The document and its version field in one round trip: the cache checks they agree.
+        // The document and its version field in one round trip: the engine checks they agree.
         const row = await client.call("hmget", keysOf(workspaceId).keys.draft(draftId), "doc", "v");
         const [raw, v] = Array.isArray(row) ? (row as unknown[]) : [];
         return raw === null || raw === undefined
           ? null
-          : documents.read(workspaceId, draftId, raw, storedVersion(asString(v)));
+          : { document: raw, version: storedVersion(asString(v)), draftId };
       });
     },
 
-    peek(workspaceId, draftId) {
-      return documents.peek(workspaceId, draftId);
-    },
-
     insert(input: InsertInput) {
-      return write("insert", INSERT, input.draft, () =>
-        writeKeysAndArgs(input.draft, null, "", [input.event], input.idempotency),
+      return write("insert", INSERT, () =>
+        writeKeysAndArgs(input.draft, input.document, null, "", [input.event], input.idempotency),
       );
     },
 
     commit(input: CommitInput) {
       const commit = (): Promise<WriteResult> =>
-        write("commit", COMMIT, input.draft, () =>
+        write("commit", COMMIT, () =>
           writeKeysAndArgs(
             input.draft,
+            input.document,
             input.expectedVersion,
             input.basis ?? "",
             input.events,
@@ -377,7 +360,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           const row = await client.call("hmget", k.draft(draftId), "doc", "open", "v");
           const [doc, open, v] = Array.isArray(row) ? row.map(asString) : [null, null, null];
           if (doc !== null && doc !== undefined && open === tenantId) {
-            return documents.read(workspaceId, draftId, doc, storedVersion(v));
+            return { document: doc, version: storedVersion(v), draftId };
           }
         }
         return null;
@@ -404,7 +387,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           .map(parseListMember)
           .filter((p): p is { createdAt: string; id: string } => p !== null);
         const ids = page.map((p) => p.id);
-        let drafts: unknown[] = [];
+        let drafts: StoredDraft[] = [];
         if (ids.length > 0) {
           // Flat (document, stored version) pairs, one per id.
           const reply = await evalScript(
@@ -413,10 +396,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
             [options.state ?? ""],
           );
           const found: unknown[] = Array.isArray(reply) ? reply : [];
-          drafts = ids.flatMap((id, index) => {
+          drafts = ids.flatMap((id, index): StoredDraft[] => {
             const doc = found[2 * index];
             if (doc === null || doc === undefined) return [];
-            return [documents.read(workspaceId, id, doc, storedVersion(asString(found[2 * index + 1])))];
+            return [{ document: doc, version: storedVersion(asString(found[2 * index + 1])), draftId: id }];
           });
         }
         const last = page[page.length - 1];

@@ -3,7 +3,8 @@
  * one synchronous `BEGIN IMMEDIATE` transaction, the open-draft rule and idempotency keys
  * enforced by unique indexes, keyset listing, WAL and busy handling.
  *
- * May import: vocabulary/, record/, lifecycle/ (the codec), store/ and better-sqlite3 *types*.
+ * May import: vocabulary/, record/, store/ and better-sqlite3 *types*. I/O only: the engine
+ * encodes and decodes drafts.
  * The driver itself is loaded with a dynamic `import()` only when the adapter opens its own
  * connection, so it stays an optional peer dependency. Never engine/.
  */
@@ -14,7 +15,6 @@ import {
   type IdempotencyRecord,
   type OnboardingDraft,
 } from "../../record/index.js";
-import { encodeDraft } from "../../lifecycle/index.js";
 import {
   encodeCursor,
   listCursor,
@@ -28,12 +28,11 @@ import {
   type OutboxStore,
   type InsertInput,
   type ListPage,
+  type StoredDraft,
   type WriteResult,
   parseStoredJson,
   idempotencyCutoff,
-  createDraftDocumentCache,
   loadDriver,
-  type DraftDocumentCache,
   auditEventFromRow,
   type SqlAuditRow,
 } from "../../store/index.js";
@@ -56,12 +55,6 @@ export interface SqliteStoreCommonOptions {
    * adapter opens; applied to a caller's `database` only when given explicitly.
    */
   readonly busyTimeoutMs?: number;
-  /**
-   * How many decoded drafts to keep (default 1000; 0 turns the cache off). A read whose document
-   * text is byte-for-byte the one last written or read by this process returns the cached,
-   * already validated draft instead of parsing it again. See `createDraftDocumentCache`.
-   */
-  readonly documentCacheSize?: number;
 }
 
 /** Use a better-sqlite3 connection the caller owns; `close()` leaves it open. */
@@ -158,21 +151,19 @@ class Connection {
   readonly #db: SqliteDatabase;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
   readonly #sql: ReturnType<typeof buildSql>;
-  readonly #documents: DraftDocumentCache;
-  readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput, document: string) => WriteResult>;
-  readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput, document: string) => WriteResult>;
+  readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput) => WriteResult>;
+  readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput) => WriteResult>;
   readonly appendTx: BetterSqlite3.Transaction<(events: readonly AuditEvent[]) => void>;
   readonly migrateTx: BetterSqlite3.Transaction<() => void>;
   /** The outbox statements; `commit` writes its entries through it inside its own transaction. */
   readonly outbox: SqliteOutbox;
 
-  constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string, documents: DraftDocumentCache) {
+  constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string) {
     this.#db = db;
     this.#sql = buildSql(tables);
-    this.#documents = documents;
     this.outbox = new SqliteOutbox(db, tables);
-    this.commitTx = db.transaction((input: CommitInput, document: string) => this.#commit(input, document));
-    this.insertTx = db.transaction((input: InsertInput, document: string) => this.#insert(input, document));
+    this.commitTx = db.transaction((input: CommitInput) => this.#commit(input));
+    this.insertTx = db.transaction((input: InsertInput) => this.#insert(input));
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => this.#appendAudit(events));
     this.migrateTx = db.transaction(() => {
       db.exec(ddl);
@@ -193,16 +184,16 @@ class Connection {
     return statement;
   }
 
-  loadDocument(workspaceId: string, draftId: string): unknown {
+  loadDocument(workspaceId: string, draftId: string): StoredDraft | null {
     const row = this.stmt("loadDocument").get(workspaceId, draftId) as
       Pick<DraftRow, "version" | "document"> | undefined;
-    return row === undefined ? null : this.#documents.read(workspaceId, draftId, row.document, row.version);
+    return row === undefined ? null : { document: row.document, version: row.version, draftId };
   }
 
-  findOpenDocument(workspaceId: string, tenantId: string): unknown {
+  findOpenDocument(workspaceId: string, tenantId: string): StoredDraft | null {
     const row = this.stmt("findOpen").get(workspaceId, tenantId) as
       Pick<DraftRow, "id" | "version" | "document"> | undefined;
-    return row === undefined ? null : this.#documents.read(workspaceId, row.id, row.document, row.version);
+    return row === undefined ? null : { document: row.document, version: row.version, draftId: row.id };
   }
 
   /** Whether an audit entry with this id is stored for the draft (a re-sent write already applied). */
@@ -240,7 +231,7 @@ class Connection {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      drafts: page.map((row) => this.#documents.read(workspaceId, row.id, row.document, row.version)),
+      drafts: page.map((row) => ({ document: row.document, version: row.version, draftId: row.id })),
       nextCursor:
         rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
@@ -268,11 +259,11 @@ class Connection {
     ];
   }
 
-  #commit(input: CommitInput, document: string): WriteResult {
+  #commit(input: CommitInput): WriteResult {
     const { draft } = input;
     let changes: number;
     try {
-      const values = [...this.#draftValues(draft, document), draft.workspaceId, draft.id, input.expectedVersion];
+      const values = [...this.#draftValues(draft, input.document), draft.workspaceId, draft.id, input.expectedVersion];
       changes =
         input.basis === undefined
           ? this.stmt("updateDraft").run(...values).changes
@@ -292,10 +283,15 @@ class Connection {
     return { ok: true };
   }
 
-  #insert(input: InsertInput, document: string): WriteResult {
+  #insert(input: InsertInput): WriteResult {
     const { draft } = input;
     try {
-      this.stmt("insertDraft").run(draft.workspaceId, draft.id, draft.createdAt, ...this.#draftValues(draft, document));
+      this.stmt("insertDraft").run(
+        draft.workspaceId,
+        draft.id,
+        draft.createdAt,
+        ...this.#draftValues(draft, input.document),
+      );
     } catch (error) {
       const code = errorCode(error);
       if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") {
@@ -366,7 +362,7 @@ function buildSql(t: SqliteTableNames) {
   const after = ` AND (created_at, id) > (?, ?)`;
   const listTail = ` ORDER BY created_at, id LIMIT ?`;
   return {
-    // Reads select the version column too: the document cache checks it against the document.
+    // Reads select the version column too: the engine checks it against the document.
     loadDocument: `SELECT version, document FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
     findOpen: `SELECT id, version, document FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
     openIdOf: `SELECT id FROM ${drafts} WHERE workspace_id = ? AND open_tenant_id = ?`,
@@ -374,7 +370,7 @@ function buildSql(t: SqliteTableNames) {
     updateDraft:
       `UPDATE ${drafts} SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, ` +
       `updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ?`,
-    // A commit computed from a peeked draft: the stored bytes must still be the ones it pinned.
+    // A commit computed from the engine's cached draft: the stored text must still be its basis.
     updateDraftOnBasis:
       `UPDATE ${drafts} SET version = ?, state = ?, current_checkpoint = ?, tenant_id = ?, open_tenant_id = ?, ` +
       `updated_at = ?, document = ? WHERE workspace_id = ? AND id = ? AND version = ? AND document = ?`,
@@ -450,7 +446,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new ConfigurationError("filename", 'filename must be a non-empty path or ":memory:"');
   }
   const tables = sqliteTableNames(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
-  const documents = createDraftDocumentCache(options.documentCacheSize);
   const ddl = sqliteSchemaSql(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
   const busyTimeoutMs = validateBusyTimeout(options.busyTimeoutMs);
 
@@ -473,7 +468,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (options.database !== undefined) {
       const db = options.database;
       if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      return new Connection(db, tables, ddl, documents);
+      return new Connection(db, tables, ddl);
     }
     const module = (await loadDriver("better-sqlite3", "filename", () => import("better-sqlite3"))) as {
       default?: typeof BetterSqlite3;
@@ -488,7 +483,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       throw error;
     }
     owned = db;
-    return new Connection(db, tables, ddl, documents);
+    return new Connection(db, tables, ddl);
   }
 
   function connect(): Promise<Connection> {
@@ -540,7 +535,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     migrate: () => run("migrate", (conn) => conn.migrateTx.immediate()),
     database: () => run("database", (conn) => conn.db),
     load: (workspaceId, draftId) => run("load", (conn) => conn.loadDocument(workspaceId, draftId)),
-    peek: (workspaceId, draftId) => documents.peek(workspaceId, draftId),
     findOpenDraft: (workspaceId, tenantId) =>
       run("findOpenDraft", (conn) => conn.findOpenDocument(workspaceId, tenantId)),
     loadIdempotency: (workspaceId, key) => run("loadIdempotency", (conn) => conn.loadIdempotency(workspaceId, key)),
@@ -554,26 +548,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const after = listCursor(listOptions.cursor);
       return run("list", (conn) => conn.list(workspaceId, listOptions.state, listOptions.limit, after));
     },
-    insert(input) {
-      const document = encodeDraft(input.draft);
-      return documents
-        .track(
-          input.draft,
-          document,
-          write("insert", (conn) => conn.insertTx.immediate(input, document)),
-        )
-        .then(settle("insert", input.draft, input.event));
-    },
-    commit(input) {
-      const document = encodeDraft(input.draft);
-      return documents
-        .track(
-          input.draft,
-          document,
-          write("commit", (conn) => conn.commitTx.immediate(input, document)),
-        )
-        .then(settle("commit", input.draft, input.events[0]));
-    },
+    insert: (input) =>
+      write("insert", (conn) => conn.insertTx.immediate(input)).then(settle("insert", input.draft, input.event)),
+    commit: (input) =>
+      write("commit", (conn) => conn.commitTx.immediate(input)).then(settle("commit", input.draft, input.events[0])),
     async appendAudit(events) {
       if (events.length === 0) return;
       await run("appendAudit", (conn) => conn.appendTx.immediate(events));

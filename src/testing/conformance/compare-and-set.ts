@@ -5,7 +5,6 @@
  * of side effects.
  */
 import { VersionConflictError, type AuditEvent } from "../../record/index.js";
-import { parseDraft } from "../../lifecycle/index.js";
 import { applyCommand, newDraft } from "../../commands/index.js";
 import { assertDraftInvariants } from "../invariants.js";
 import {
@@ -18,6 +17,8 @@ import {
   idempotencyFor,
   iso,
   type SectionContext,
+  withDocument,
+  storedDraft,
 } from "./shared.js";
 
 /** Registers the tests of this section. */
@@ -25,27 +26,31 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
   it("commits when the stored version matches and rejects a stale expectedVersion without writing", async () => {
     const ws = freshWorkspace();
     const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
-    await h().store.insert({ draft, event: createdEvent(draft), idempotency: null });
+    await h().store.insert(withDocument({ draft, event: createdEvent(draft), idempotency: null }));
     const next = applyCommand(draft, { type: "identify", tenantId: "t", displayName: "A" }, ctx()).draft;
-    const ok = await h().store.commit({
-      draft: next,
-      expectedVersion: 1,
-      events: [committedEvent(next, "e-2")],
-      idempotency: null,
-    });
+    const ok = await h().store.commit(
+      withDocument({
+        draft: next,
+        expectedVersion: 1,
+        events: [committedEvent(next, "e-2")],
+        idempotency: null,
+      }),
+    );
     check(ok.ok, `commit failed: ${JSON.stringify(ok)}`);
     const stale = applyCommand(draft, { type: "identify", tenantId: "t", displayName: "B" }, ctx()).draft;
-    const rejected = await h().store.commit({
-      draft: stale,
-      expectedVersion: 1,
-      events: [committedEvent(stale, "e-3")],
-      idempotency: idempotencyFor(stale, "k-stale"),
-    });
+    const rejected = await h().store.commit(
+      withDocument({
+        draft: stale,
+        expectedVersion: 1,
+        events: [committedEvent(stale, "e-3")],
+        idempotency: idempotencyFor(stale, "k-stale"),
+      }),
+    );
     check(
       !rejected.ok && rejected.reason === "version_conflict" && rejected.actualVersion === 2,
       `expected version_conflict(2), got ${JSON.stringify(rejected)}`,
     );
-    const stored = parseDraft(await h().store.load(ws, "d-1"));
+    const stored = storedDraft(await h().store.load(ws, "d-1"));
     check(stored.identity?.displayName === "A", "a rejected commit changed the record");
     check((await h().store.listAudit(ws, "d-1")).length === 2, "a rejected commit wrote an audit entry");
     check((await h().store.loadIdempotency(ws, "k-stale")) == null, "a rejected commit wrote its idempotency record");
@@ -55,12 +60,14 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     const ws = freshWorkspace();
     const draft = newDraft({ id: "ghost", workspaceId: ws, now: iso(), actorId: "u" });
     const next = applyCommand(draft, { type: "cancel" }, ctx()).draft;
-    const result = await h().store.commit({
-      draft: next,
-      expectedVersion: 1,
-      events: [committedEvent(next, "e")],
-      idempotency: null,
-    });
+    const result = await h().store.commit(
+      withDocument({
+        draft: next,
+        expectedVersion: 1,
+        events: [committedEvent(next, "e")],
+        idempotency: null,
+      }),
+    );
     check(
       !result.ok && result.reason === "version_conflict" && result.actualVersion === null,
       `got ${JSON.stringify(result)}`,
@@ -82,7 +89,7 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
         idempotencyKey: "key-1",
       },
     );
-    const stored = parseDraft(await h().store.load(ws, draft.id));
+    const stored = storedDraft(await h().store.load(ws, draft.id));
     check(stored.version === 2, "record not written");
     const audit = await h().store.listAudit(ws, draft.id);
     check(
@@ -95,19 +102,23 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
   it("rejects a commit whose idempotency key exists, writing nothing", async () => {
     const ws = freshWorkspace();
     const draft = newDraft({ id: "d-1", workspaceId: ws, now: iso(), actorId: "u" });
-    await h().store.insert({ draft, event: createdEvent(draft), idempotency: idempotencyFor(draft, "dup") });
+    await h().store.insert(
+      withDocument({ draft, event: createdEvent(draft), idempotency: idempotencyFor(draft, "dup") }),
+    );
     const next = applyCommand(draft, { type: "cancel" }, ctx()).draft;
-    const result = await h().store.commit({
-      draft: next,
-      expectedVersion: 1,
-      events: [committedEvent(next, "e-2")],
-      idempotency: idempotencyFor(next, "dup"),
-    });
+    const result = await h().store.commit(
+      withDocument({
+        draft: next,
+        expectedVersion: 1,
+        events: [committedEvent(next, "e-2")],
+        idempotency: idempotencyFor(next, "dup"),
+      }),
+    );
     check(
       !result.ok && result.reason === "idempotency_key_exists",
       `expected idempotency_key_exists, got ${JSON.stringify(result)}`,
     );
-    check(parseDraft(await h().store.load(ws, "d-1")).version === 1, "record was written despite the rejection");
+    check(storedDraft(await h().store.load(ws, "d-1")).version === 1, "record was written despite the rejection");
     check((await h().store.listAudit(ws, "d-1")).length === 1, "audit entry written despite the rejection");
   });
 
@@ -157,7 +168,7 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
       engine.history(ws, draft.id, { actor }),
       engine.list(ws, { actor }),
     ]);
-    const stored = parseDraft(await h().store.load(ws, draft.id));
+    const stored = storedDraft(await h().store.load(ws, draft.id));
     check(stored.version === 1, "a read changed the version");
     check((await h().store.listAudit(ws, draft.id)).length === 1, "a read wrote an audit entry");
   });

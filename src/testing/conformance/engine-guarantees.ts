@@ -15,7 +15,17 @@ import {
 } from "../../record/index.js";
 import { newDraft, type CommandInput } from "../../commands/index.js";
 import { assertDraftInvariants } from "../invariants.js";
-import { actor, check, createdEvent, freshWorkspace, is, iso, rejects, type SectionContext } from "./shared.js";
+import {
+  actor,
+  check,
+  createdEvent,
+  freshWorkspace,
+  is,
+  iso,
+  rejects,
+  withDocument,
+  type SectionContext,
+} from "./shared.js";
 
 /** Creates a draft and drives it to `ready_for_activation` through the engine. */
 async function walkToReady(
@@ -183,7 +193,9 @@ export function engineGuaranteesSection({ it, h, engineOf }: SectionContext): vo
       actorId: "u",
       identity: { tenantId: "t", displayName: "C" },
     });
-    const direct = await h().store.insert({ draft: rogue, event: createdEvent(rogue), idempotency: null });
+    const direct = await h().store.insert(
+      withDocument({ draft: rogue, event: createdEvent(rogue), idempotency: null }),
+    );
     check(
       !direct.ok && direct.reason === "open_draft_exists" && direct.existingDraftId === first.draft.id,
       `store allowed a second open draft: ${JSON.stringify(direct)}`,

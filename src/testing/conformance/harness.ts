@@ -30,8 +30,8 @@ export interface ConformanceHarness {
  * The subset of a test runner the kit uses. vitest's and jest's functions fit as they are:
  * `{ describe, it, beforeAll, afterAll }`.
  *
- * Some tests cover optional features of the port (`pruneIdempotency`, `peek`, a stored version
- * column, non-JSON text). Whether a store has them is only known once the harness exists, inside
+ * Some tests cover optional features of the port (`pruneIdempotency`, a stored version column,
+ * a store of text, non-JSON text). Whether a store has them is only known once the harness exists, inside
  * the test, so a test without its feature marks itself skipped at run time, never passes
  * silently. How, by runner:
  *
@@ -75,4 +75,9 @@ export interface ConformanceOptions {
   readonly writers?: number;
   /** Per-test timeout in milliseconds (default 120 000). */
   readonly timeoutMs?: number;
+  /**
+   * The `documentCacheSize` of every engine the kit creates (default: the engine's, 1000). Run
+   * the kit a second time with 0 to check the store when every command reads first.
+   */
+  readonly documentCacheSize?: number;
 }

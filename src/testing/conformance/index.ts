@@ -71,6 +71,7 @@ export function describeStoreConformance(
       store: h().store,
       authorize: allowAll,
       retry: { attempts: 200, maxDelayMs: 20 },
+      ...(options.documentCacheSize === undefined ? {} : { documentCacheSize: options.documentCacheSize }),
       ...overrides,
     });
   const it = (title: string, body: (test: KitTest) => Promise<void>): void => {

@@ -14,7 +14,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from "../../record/index.js";
-import { parseDraft, sealDraft } from "../../lifecycle/index.js";
+import { sealDraft } from "../../lifecycle/index.js";
 import { assertDraftInvariants } from "../invariants.js";
 import {
   actor,
@@ -28,6 +28,8 @@ import {
   iso,
   rejects,
   type SectionContext,
+  withDocument,
+  storedDraft,
 } from "./shared.js";
 
 /**
@@ -102,7 +104,7 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       check(keyed.created && !keyed.replayed, `a key of ${JSON.stringify(a)} replayed in ${JSON.stringify(b)}`);
       const page = await engine.list(b, { actor });
       check(page.drafts.every((draft) => draft.workspaceId === b) && page.drafts.length === 2, "list mixed workspaces");
-      check(parseDraft(await h().store.findOpenDraft(a, "tenant")).id === first.draft.id, "the open-draft slot moved");
+      check(storedDraft(await h().store.findOpenDraft(a, "tenant")).id === first.draft.id, "the open-draft slot moved");
       // Tenants and draft ids that only look alike, within one workspace.
       const tenantA = await engine.create(a, { identity: { tenantId: `t-${left}`, displayName: "A" } }, { actor });
       const tenantB = await engine.create(a, { identity: { tenantId: `t-${right}`, displayName: "B" } }, { actor });
@@ -131,11 +133,13 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
         const draft = sealDraft(
           newDraft({ id, workspaceId, now: iso(), actorId: "u", identity: { tenantId, displayName: "A" } }),
         );
-        const inserted = await store.insert({
-          draft,
-          event: createdEvent(draft),
-          idempotency: idempotencyFor(draft, key),
-        });
+        const inserted = await store.insert(
+          withDocument({
+            draft,
+            event: createdEvent(draft),
+            idempotency: idempotencyFor(draft, key),
+          }),
+        );
         check(
           inserted.ok,
           `insert of ${JSON.stringify(id)} in ${JSON.stringify(workspaceId)} was refused: ${JSON.stringify(inserted)}`,
@@ -160,10 +164,10 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
         [wy, x],
       ] as const) {
         check(
-          parseDraft(await store.load(workspaceId, `d-${suffix}`)).identity?.tenantId === `t-${suffix}`,
+          storedDraft(await store.load(workspaceId, `d-${suffix}`)).identity?.tenantId === `t-${suffix}`,
           "load returned a twin",
         );
-        const open = parseDraft(await store.findOpenDraft(workspaceId, `t-${suffix}`));
+        const open = storedDraft(await store.findOpenDraft(workspaceId, `t-${suffix}`));
         check(open.id === `d-${suffix}` && open.workspaceId === workspaceId, "findOpenDraft returned a twin");
         const record = (await store.loadIdempotency(workspaceId, `k-${suffix}`)) as {
           draftId?: unknown;
@@ -174,7 +178,7 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
           "loadIdempotency returned a twin",
         );
       }
-      const listed = (await store.list(wy, { limit: 10 })).drafts.map((draft) => parseDraft(draft).workspaceId);
+      const listed = (await store.list(wy, { limit: 10 })).drafts.map((draft) => storedDraft(draft).workspaceId);
       check(
         JSON.stringify(listed) === JSON.stringify([wy]),
         `list of a look-alike workspace returned ${JSON.stringify(listed)}`,
@@ -221,20 +225,24 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       actorId: "u",
       identity: { tenantId: "t", displayName: "A" },
     });
-    const insert = { draft, event: createdEvent(draft), idempotency: idempotencyFor(draft, "create-key") };
+    const insert = withDocument({
+      draft,
+      event: createdEvent(draft),
+      idempotency: idempotencyFor(draft, "create-key"),
+    });
     check((await store.insert(insert)).ok, "first insert failed");
     const again = await store.insert(insert);
     check(again.ok, `a re-sent insert was reported as ${JSON.stringify(again)}`);
     const next = sealDraft(
-      applyCommand(parseDraft(await store.load(ws, "d-1")), { type: "select_provider", connectionId: "c" }, ctx())
+      applyCommand(storedDraft(await store.load(ws, "d-1")), { type: "select_provider", connectionId: "c" }, ctx())
         .draft,
     );
-    const commit = {
+    const commit = withDocument({
       draft: next,
       expectedVersion: 1,
       events: [committedEvent(next, "e-2")],
       idempotency: idempotencyFor(next, "commit-key"),
-    };
+    });
     check((await store.commit(commit)).ok, "first commit failed");
     const resent = await store.commit(commit);
     check(resent.ok, `a re-sent commit was reported as ${JSON.stringify(resent)}`);
@@ -276,11 +284,13 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
     });
     check(
       (
-        await store.insert({
-          draft: start,
-          event: { ...createdEvent(start), toVersion: MAX_VERSION - 1 },
-          idempotency: null,
-        })
+        await store.insert(
+          withDocument({
+            draft: start,
+            event: { ...createdEvent(start), toVersion: MAX_VERSION - 1 },
+            idempotency: null,
+          }),
+        )
       ).ok,
       "insert failed",
     );

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { applyCommand, newDraft } from "../../commands/index.js";
-import { sealDraft } from "../../lifecycle/index.js";
+import { encodeDraft, sealDraft } from "../../lifecycle/index.js";
 import {
   OutboxRecordSchema,
   newOutboxState,
@@ -27,6 +27,7 @@ import {
   ctx,
   idempotencyFor,
   iso,
+  withDocument,
   type KitTest,
   type SectionContext,
 } from "./shared.js";
@@ -133,7 +134,7 @@ export async function seedDraft(
     }),
   );
   const idempotency = options.key === undefined ? null : idempotencyFor(draft, options.key);
-  const inserted = await store.insert({ draft, event: createdEvent(draft), idempotency });
+  const inserted = await store.insert(withDocument({ draft, event: createdEvent(draft), idempotency }));
   check(inserted.ok, `insert failed: ${JSON.stringify(inserted)}`);
   return draft;
 }
@@ -187,6 +188,7 @@ export function commitWithEntries(
   const entries = specs.map((spec) => entryFor(next.draft, next.event.eventId, spec));
   const input: CommitInput = {
     draft: next.draft,
+    document: encodeDraft(next.draft),
     expectedVersion: extra.expectedVersion ?? draft.version,
     events: [next.event],
     idempotency: extra.idempotency ?? null,

@@ -7,7 +7,9 @@ import { randomUUID } from "node:crypto";
 import type { createOnboardingEngine, OnboardingEngine } from "../../engine/index.js";
 import type { AuditEvent, OnboardingDraft } from "../../record/index.js";
 import type { applyCommand } from "../../commands/index.js";
-import type { DraftStore } from "../../store/index.js";
+import type { DraftStore, StoredDraft } from "../../store/index.js";
+import { encodeDraft } from "../../lifecycle/index.js";
+import { decodeStoredDraft } from "../../engine/document-cache.js";
 import type { ConformanceHarness, ConformanceOptions } from "./harness.js";
 
 /** What one test of the kit gets: a way to skip itself, visibly, when the store lacks a feature. */
@@ -143,4 +145,35 @@ export function idempotencyFor(
     createdAt: draft.updatedAt,
     outcome: { version: draft.version, feedback: "applied", eventId: "e", runIds: [], draft },
   };
+}
+
+/**
+ * A write request for a store, with the canonical text the engine would send as `document`
+ * (`encodeDraft(draft)`), for tests that call `insert` / `commit` directly.
+ *
+ * @example
+ * ```ts
+ * declare const store: DraftStore, draft: OnboardingDraft, event: AuditEvent;
+ * await store.insert(withDocument({ draft, event, idempotency: null }));
+ * ```
+ */
+export function withDocument<T extends { readonly draft: OnboardingDraft }>(
+  fields: T,
+): T & { readonly document: string } {
+  return { ...fields, document: encodeDraft(fields.draft) };
+}
+
+/**
+ * Decodes what a store's `load` / `findOpenDraft` returned, as the engine does (see
+ * `decodeStoredDraft`); a missing record (`null`) throws.
+ *
+ * @example
+ * ```ts
+ * declare const store: DraftStore;
+ * const draft = storedDraft(await store.load("ws-1", "d-1"));
+ * ```
+ */
+export function storedDraft(stored: StoredDraft | null | undefined): OnboardingDraft {
+  if (stored === null || stored === undefined) throw new Error("the store returned no record");
+  return decodeStoredDraft(stored);
 }
