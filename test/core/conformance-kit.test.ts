@@ -92,6 +92,7 @@ describe("conformance kit: sections and runner compatibility", () => {
       "engine guarantees on this store",
       "isolation, identity and recovery",
       "model-based",
+      "outbox",
     ]);
     expect(kit.tests.length).toBeGreaterThan(30);
   });
