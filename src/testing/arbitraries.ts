@@ -11,7 +11,7 @@ import {
   type ReadinessPolicy,
 } from "../lifecycle/index.js";
 import { SCHEMA_VERSION, type CheckpointRun, type OnboardingDraft } from "../record/index.js";
-import { RUN_OUTCOMES, type RunOutcome } from "../vocabulary/index.js";
+import { RUN_OUTCOMES, RunStartPolicy, type RunOutcome } from "../vocabulary/index.js";
 
 const BASE_TIME = Date.UTC(2026, 0, 1);
 
@@ -137,16 +137,48 @@ export function structuralDraftArbitrary(): fc.Arbitrary<OnboardingDraft> {
     });
 }
 
-/**
- * Random command inputs. Run ids are drawn from `runIds` (the runs of the draft at hand) or
- * random ones, so worker reports hit both current and stale runs.
- */
-export function commandArbitrary(runIds: readonly string[] = []): fc.Arbitrary<CommandInput> {
-  const runId = runIds.length > 0 ? fc.oneof(fc.constantFrom(...runIds), fc.uuid()) : fc.uuid();
+/** A start policy, or none (the default, `attach`), as an optional `policy` field. */
+const policyField: fc.Arbitrary<{ policy?: RunStartPolicy }> = fc
+  .option(fc.constantFrom(...Object.values(RunStartPolicy)), { nil: undefined })
+  .map((policy) => (policy === undefined ? {} : { policy }));
+
+/** A progress report's optional message and percent. */
+const progressFields: fc.Arbitrary<{ message?: string; percent?: number }> = fc
+  .tuple(
+    fc.option(fc.constantFrom("listing users", "50 of 120 groups", "almost done"), { nil: undefined }),
+    fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+  )
+  .map(([message, percent]) => ({
+    ...(message === undefined ? {} : { message }),
+    ...(percent === undefined ? {} : { percent }),
+  }));
+
+/** The worker commands about a run: results, progress reports (heartbeats) and `expire_run`. */
+function workerCommandArbitrary(runId: fc.Arbitrary<string>): fc.Arbitrary<CommandInput> {
   const report = fc.oneof(
     fc.record({ status: fc.constant("running" as const) }),
     fc.record({ status: fc.constant("completed" as const), outcome: outcomeArbitrary }),
   );
+  return fc.oneof(
+    fc.tuple(runId, report).map(([id, r]) => ({ type: "record_verification_result" as const, runId: id, ...r })),
+    fc.tuple(runId, report).map(([id, r]) => ({ type: "record_bootstrap_result" as const, runId: id, ...r })),
+    fc
+      .tuple(runId, progressFields)
+      .map(([id, fields]) => ({ type: "record_verification_progress" as const, runId: id, ...fields })),
+    fc
+      .tuple(runId, progressFields)
+      .map(([id, fields]) => ({ type: "record_bootstrap_progress" as const, runId: id, ...fields })),
+    runId.map((id) => ({ type: "expire_run" as const, runId: id })),
+  );
+}
+
+/**
+ * Random command inputs. Run ids are drawn from `runIds` (the runs of the draft at hand) or
+ * random ones, so worker commands (results, progress reports, `expire_run`) hit both current
+ * and stale runs. Starts come with every start policy (`attach`, `supersede`, `reject`) or none.
+ */
+export function commandArbitrary(runIds: readonly string[] = []): fc.Arbitrary<CommandInput> {
+  const runId = runIds.length > 0 ? fc.oneof(fc.constantFrom(...runIds), fc.uuid()) : fc.uuid();
   return fc.oneof(
     fc.record({
       type: fc.constant("identify" as const),
@@ -155,13 +187,15 @@ export function commandArbitrary(runIds: readonly string[] = []): fc.Arbitrary<C
     }),
     fc.record({ type: fc.constant("select_provider" as const), connectionId: smallIdArbitrary }),
     fc.record({ type: fc.constant("update_provider_connection" as const), connectionId: smallIdArbitrary }),
-    fc.record({ type: fc.constant("start_verification" as const) }),
-    fc.tuple(runId, report).map(([id, r]) => ({ type: "record_verification_result" as const, runId: id, ...r })),
-    fc.record({
-      type: fc.constant("start_bootstrap" as const),
-      operations: fc.uniqueArray(fc.constantFrom("sync_directory", "apply_baseline"), { minLength: 1, maxLength: 2 }),
-    }),
-    fc.tuple(runId, report).map(([id, r]) => ({ type: "record_bootstrap_result" as const, runId: id, ...r })),
+    policyField.map((policy) => ({ type: "start_verification" as const, ...policy })),
+    fc
+      .tuple(
+        fc.uniqueArray(fc.constantFrom("sync_directory", "apply_baseline"), { minLength: 1, maxLength: 2 }),
+        policyField,
+      )
+      .map(([operations, policy]) => ({ type: "start_bootstrap" as const, operations, ...policy })),
+    workerCommandArbitrary(runId),
+    workerCommandArbitrary(runId),
     fc
       .option(fc.record({ reason: fc.constant("accepted risk") }), { nil: undefined })
       .map((override) =>

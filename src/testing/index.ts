@@ -31,5 +31,13 @@ export {
   runIdsOf,
   testContext,
 } from "./arbitraries.js";
-export { modelRunArbitrary, runModel, type DraftModel, type DraftReal } from "./model.js";
+export {
+  modelRunArbitrary,
+  runModel,
+  type DraftModel,
+  type DraftReal,
+  type ModelKnowledge,
+  type ModelRun,
+  type ModelWriter,
+} from "./model.js";
 export { withFaults, type FaultOptions } from "./faults.js";

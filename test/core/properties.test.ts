@@ -7,6 +7,7 @@ import { describe, expect } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import {
   applyCommand,
+  isWorkerCommand,
   newDraft,
   parseCommand,
   type Command,
@@ -32,6 +33,7 @@ import {
 import {
   InvalidTransitionError,
   NotReadyError,
+  RunActiveError,
   TerminalDraftError,
   type OnboardingDraft,
 } from "../../src/record/index.js";
@@ -79,7 +81,7 @@ const stepsArbitrary = fc.array(fc.tuple(fc.nat({ max: 9 }), commandArbitrary(RU
   maxLength: 30,
 });
 
-const REFUSALS = [InvalidTransitionError, NotReadyError, TerminalDraftError] as const;
+const REFUSALS = [InvalidTransitionError, NotReadyError, RunActiveError, TerminalDraftError] as const;
 
 /** Applies a command; a refusal must be one of the typed guard errors and leaves the draft. */
 function step(draft: OnboardingDraft, input: CommandInput, context = testContext()): CommandOutcome | null {
@@ -181,7 +183,7 @@ describe("terminal states absorb every command", () => {
       expect(isTerminal(draft.lifecycle.state)).toBe(true);
       const frozen = deepFreeze(structuredClone(draft));
       const command = parseCommand(input);
-      if (command.type === "record_verification_result" || command.type === "record_bootstrap_result") {
+      if (isWorkerCommand(command)) {
         const outcome = applyCommand(frozen, command, testContext());
         expect(outcome).toEqual({
           changed: false,
