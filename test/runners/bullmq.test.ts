@@ -1,6 +1,6 @@
 /**
  * The BullMQ runner against a real BullMQ 6 on Redis (127.0.0.1:6379, its own prefix, removed
- * after): relay dedupe (also after the first job was removed, thanks to the marker key), cancel,
+ * after; BullMQ's keys carry no hash tag): relay dedupe (also after the first job was removed, thanks to the marker key), cancel,
  * and the worker's full path against an engine on the memory store.
  */
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import {
   type BullMqRunWorker,
 } from "../../src/runners/bullmq/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
-import { deleteKeysWithPrefix, probeRedis, standaloneClient } from "../adapters/fixtures/redis-harness.js";
+import { deleteKeysMatching, probeRedis, standaloneClient } from "../adapters/fixtures/redis-harness.js";
 import { eventLog, eventually, memoryEngine, operator, outboxRecord, startedVerification, worker } from "./support.js";
 
 const up = await serviceAvailable("Redis (BullMQ runner)", probeRedis);
@@ -34,7 +34,7 @@ describe.skipIf(!up)("BullMQ runner", () => {
   afterAll(async () => {
     for (const queue of queues) await queue.close();
     const client = standaloneClient();
-    await deleteKeysWithPrefix(client, prefix);
+    await deleteKeysMatching(client, `${prefix}:*`); // BullMQ keys: `<prefix>:<queue>:...`, no hash tag
     await client.quit();
   });
 

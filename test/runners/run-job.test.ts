@@ -14,8 +14,10 @@ import {
   type RunJob,
   type RunOperation,
   type RunRelay,
+  type RunnerEngine,
 } from "../../src/runners/shared/index.js";
-import type { DispatcherOptions } from "../../src/index.js";
+import { createOnboardingEngine, type DispatcherOptions, type OnboardingEngine } from "../../src/index.js";
+import { createMemoryStore } from "../../src/adapters/memory/index.js";
 import {
   eventLog,
   faultyEngine,
@@ -187,7 +189,69 @@ describe("runJob: runs that are no longer current", () => {
     const draft = await base.engine.get(ws, base.job.draftId, { actor: operator });
     expect(draft.verification?.status).toBe("running");
   });
+
+  it("drops a job whose run was expired between the draft read and the running report, without running it", async () => {
+    const { engine, advance } = clockedEngine();
+    const { draftId, runId } = await startedVerification(engine, ws);
+    advance(61_000); // past the 60 s lease: the dispatcher's expireStuckRuns will expire the run
+    const expiring: RunnerEngine = {
+      get: async (...args) => {
+        const draft = await engine.get(...args);
+        expect((await engine.expireStuckRuns({ actor: system })).expired).toHaveLength(1);
+        return draft; // the worker holds the draft as it was: running, current
+      },
+      execute: engine.execute,
+    };
+    const log = eventLog();
+    const ran: string[] = [];
+    const result = await runJob(runJobFromEntry(outboxRecord(ws, draftId, runId)), {
+      engine: expiring,
+      actor: worker,
+      onEvent: log.onEvent,
+      operations: { verify_access: async (job) => (ran.push(job.runId), { outcome: "succeeded" }) },
+    });
+    expect(result).toEqual({ status: "dropped", reason: "not_current" });
+    expect(ran).toEqual([]);
+    expect(log.events.map((event) => event.type)).toEqual(["job_dropped"]);
+  });
+
+  it("drops the result of a run expired while its operation ran (no run_completed: it did not land)", async () => {
+    const { engine, advance } = clockedEngine();
+    const { draftId, runId } = await startedVerification(engine, ws);
+    const log = eventLog();
+    const result = await runJob(runJobFromEntry(outboxRecord(ws, draftId, runId)), {
+      engine,
+      actor: worker,
+      heartbeatMs: 3_600_000,
+      onEvent: log.onEvent,
+      operations: {
+        verify_access: async () => {
+          advance(61_000);
+          expect((await engine.expireStuckRuns({ actor: system })).expired).toHaveLength(1);
+          return { outcome: "succeeded" };
+        },
+      },
+    });
+    expect(result).toEqual({ status: "dropped", reason: "superseded" });
+    expect(log.events.map((event) => event.type)).toEqual(["run_started", "job_dropped"]);
+    const draft = await engine.get(ws, draftId, { actor: operator });
+    expect(draft.verification).toMatchObject({ status: "completed", outcome: "failed", timedOut: true });
+  });
 });
+
+const system = { id: "system" };
+
+/** An engine on the memory store with a hand-moved clock and a 60 s run lease. */
+function clockedEngine(): { engine: OnboardingEngine; advance: (ms: number) => void } {
+  let now = Date.parse("2026-01-01T00:00:00.000Z");
+  const engine = createOnboardingEngine({
+    store: createMemoryStore(),
+    authorize: () => true,
+    clock: { now: () => now },
+    runLeaseMs: 60_000,
+  });
+  return { engine, advance: (ms) => void (now += ms) };
+}
 
 describe("runJob: reports that must land", () => {
   it("retries the result under forced conflicts until it lands", async () => {

@@ -9,9 +9,12 @@ import type { RunJobResult, RunOperation, RunResult, RunWorkerOptions, RunnerEve
 
 const OUTCOMES: ReadonlySet<string> = new Set(["succeeded", "partially_succeeded", "failed", "blocked", "cancelled"]);
 
-/** A feedback saying the run is not current (superseded, stale, its draft terminal). */
+/**
+ * A feedback saying the run is not current: superseded or stale, its draft terminal, or expired
+ * by `expireStuckRuns` (which may happen between the worker's read of the draft and its report).
+ */
 const isIgnored = (feedback: Feedback): boolean =>
-  feedback === "ignored_stale_result" || feedback === "ignored_terminal";
+  feedback === "ignored_stale_result" || feedback === "ignored_terminal" || feedback === "ignored_expired_run";
 
 /** @internal Calls `onEvent`, never letting it throw into the worker. */
 export function emitter(onEvent: ((event: RunnerEvent) => void) | undefined): (event: RunnerEvent) => void {
