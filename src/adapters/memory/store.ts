@@ -41,6 +41,8 @@ interface WorkspaceData {
   readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
   /** Outbox records by entry id. */
   readonly outbox: Map<string, StoredOutboxRecord>;
+  /** The pending ones (what a claim looks at), so a claim never walks delivered history. */
+  readonly pending: Set<StoredOutboxRecord>;
 }
 
 /** An outbox record as the memory store keeps it: its delivery and liveness fields change in place. */
@@ -95,6 +97,7 @@ export function createMemoryStore(): MemoryStore {
         audit: new Map(),
         idempotency: new Map(),
         outbox: new Map(),
+        pending: new Set(),
       };
       workspaces.set(workspaceId, data);
     }
@@ -164,7 +167,10 @@ export function createMemoryStore(): MemoryStore {
       });
     }
     for (const entry of "outbox" in input ? (input.outbox ?? []) : []) {
-      workspace(entry.workspaceId).outbox.set(entry.entryId, { ...entry, ...newOutboxState(entry) });
+      const target = workspace(entry.workspaceId);
+      const record: StoredOutboxRecord = { ...entry, ...newOutboxState(entry) };
+      target.outbox.set(entry.entryId, record);
+      target.pending.add(record);
     }
   };
 
@@ -314,6 +320,12 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
   function* everyRecord(): Generator<StoredOutboxRecord> {
     for (const data of workspaces.values()) yield* data.outbox.values();
   }
+  function* pendingRecords(): Generator<StoredOutboxRecord> {
+    for (const data of workspaces.values()) yield* data.pending;
+  }
+  const settled = (record: StoredOutboxRecord): void => {
+    workspaces.get(record.workspaceId)?.pending.delete(record);
+  };
   const copy = (record: StoredOutboxRecord): OutboxRecord => ({ ...record });
   const sorted = (records: Iterable<StoredOutboxRecord>): StoredOutboxRecord[] => [...records].sort(compareOutboxOrder);
   const find = (ref: OutboxEntryRef): StoredOutboxRecord | undefined =>
@@ -333,7 +345,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
   return {
     async claimOutbox({ owner, now, leaseUntil, limit }) {
       checkOutboxLimit("claimOutbox", limit);
-      const due = [...everyRecord()].filter(
+      const due = [...pendingRecords()].filter(
         (record) =>
           record.status === "pending" &&
           record.availableAt <= now &&
@@ -356,6 +368,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
         if (record === undefined) continue;
         if (settlement.status === "delivered") {
           record.status = "delivered";
+          settled(record);
           record.deliveredAt = at;
           record.lastError = null;
         } else if (settlement.status === "pending") {
@@ -363,6 +376,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
           record.lastError = settlement.error;
         } else {
           record.status = "dead";
+          settled(record);
           record.lastError = settlement.error;
         }
         clearLease(record);
@@ -409,6 +423,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
       const record = find(input);
       if (record === undefined || record.status !== "dead") return false;
       record.status = "pending";
+      workspaces.get(record.workspaceId)?.pending.add(record);
       record.attempts = 0;
       record.availableAt = input.at;
       clearLease(record);
