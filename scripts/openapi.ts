@@ -36,6 +36,9 @@ import {
   RecordVerificationResultCommandSchema,
   StartBootstrapCommandSchema,
   RecordBootstrapResultCommandSchema,
+  RecordVerificationProgressCommandSchema,
+  RecordBootstrapProgressCommandSchema,
+  ExpireRunCommandSchema,
   ActivateCommandSchema,
   CancelCommandSchema,
   type DraftView,
@@ -200,6 +203,9 @@ const COMMAND_COMPONENTS = {
   RecordVerificationResultCommand: RecordVerificationResultCommandSchema,
   StartBootstrapCommand: StartBootstrapCommandSchema,
   RecordBootstrapResultCommand: RecordBootstrapResultCommandSchema,
+  RecordVerificationProgressCommand: RecordVerificationProgressCommandSchema,
+  RecordBootstrapProgressCommand: RecordBootstrapProgressCommandSchema,
+  ExpireRunCommand: ExpireRunCommandSchema,
   ActivateCommand: ActivateCommandSchema,
   CancelCommand: CancelCommandSchema,
 } as const;
@@ -450,8 +456,9 @@ export function buildOpenApiDocument(): JsonSchema {
           summary: "Run one command (discriminated by type)",
           description:
             "Operator commands need If-Match with the draft's current ETag: 428 without it, 412 when stale. " +
-            "`If-Match: *` writes against whatever version is current. Worker reports (record_verification_result, " +
-            "record_bootstrap_result) need no If-Match (it is ignored); they are matched by runId.",
+            "`If-Match: *` writes against whatever version is current. Worker reports (record_*_result, " +
+            "record_*_progress, expire_run) need no If-Match (it is ignored); they are matched by runId, and " +
+            "progress reports never change the draft's version or ETag.",
           parameters: [{ $ref: "#/components/parameters/IfMatch" }, { $ref: "#/components/parameters/IdempotencyKey" }],
           requestBody: { required: true, content: json(ref("Command")) },
           responses: {

@@ -16,7 +16,7 @@ import {
   type OnboardingDraft,
 } from "../../src/record/index.js";
 import { at, draftOf, eventFor, next, spawnFixture, tempDatabase, uid } from "./fixtures/sqlite-helpers.js";
-import { withDocument } from "../../src/testing/index.js";
+import { storedDraft, withDocument } from "../../src/testing/index.js";
 
 const NOW = "2031-01-01T00:00:00.000Z";
 const LEASE_UNTIL = "2032-01-01T00:00:00.000Z";
@@ -107,7 +107,7 @@ describe("sqlite outbox: schema", () => {
         "old_outbox_run_idx",
         "old_outbox_stale_idx",
       ]);
-      expect(await store.load(ws, draft.id)).toEqual(JSON.parse(encodeDraft(draft)));
+      expect(storedDraft(await store.load(ws, draft.id))).toEqual(JSON.parse(encodeDraft(draft)));
       const schema = db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();
       await store.migrate();
       expect(db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all()).toEqual(schema);
@@ -186,7 +186,7 @@ describe("sqlite outbox: one transaction with the commit", () => {
     await expect(store.commit({ ...second.input, outbox: [...second.outbox, duplicate] })).rejects.toBeInstanceOf(
       StoreError,
     );
-    expect(((await store.load(ws, draft.id)) as { version: number }).version).toBe(2);
+    expect(storedDraft(await store.load(ws, draft.id)).version).toBe(2);
     expect((await store.listAudit(ws, draft.id)).length).toBe(2);
     expect(rows(ws)).toBe(1);
   });

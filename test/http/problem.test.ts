@@ -9,6 +9,7 @@ import {
   CorruptRecordError,
   DraftNotFoundError,
   UnknownRunError,
+  RunActiveError,
   ErrorCode,
   IdempotencyKeyReuseError,
   InvalidTransitionError,
@@ -65,18 +66,27 @@ const CASES: readonly {
   },
   {
     name: "VersionConflictError with If-Match",
-    error: new VersionConflictError(3, draft),
+    error: new VersionConflictError(3, draft, {
+      actorId: "worker-1",
+      commandType: "record_verification_result",
+      worker: true,
+    }),
     ifMatchUsed: true,
     code: "version_conflict",
     status: 412,
-    data: { expectedVersion: 3, actualVersion: 5, currentETag: formatETag(draft) },
+    data: {
+      expectedVersion: 3,
+      actualVersion: 5,
+      currentETag: formatETag(draft),
+      changedBy: { actorId: "worker-1", commandType: "record_verification_result", worker: true },
+    },
   },
   {
     name: "VersionConflictError without If-Match",
     error: new VersionConflictError(3, draft),
     code: "version_conflict",
     status: 409,
-    data: { expectedVersion: 3, actualVersion: 5, currentETag: formatETag(draft) },
+    data: { expectedVersion: 3, actualVersion: 5, currentETag: formatETag(draft), changedBy: null },
   },
   {
     name: "TerminalDraftError",
@@ -119,6 +129,13 @@ const CASES: readonly {
     code: "unknown_run",
     status: 404,
     data: { draftId: "d-1", runId: "run-x", commandType: "record_bootstrap_result" },
+  },
+  {
+    name: "RunActiveError",
+    error: new RunActiveError("d-1", "start_bootstrap", ["run-1", "run-2"]),
+    code: "run_active",
+    status: 409,
+    data: { draftId: "d-1", commandType: "start_bootstrap", runIds: ["run-1", "run-2"] },
   },
   {
     name: "IdempotencyKeyReuseError",

@@ -75,7 +75,6 @@ const S = {
   settleRuns: script(OUTBOX_SCRIPTS.settleRuns),
 };
 
-
 /** Epoch milliseconds of a timestamp (a sorted-set score). */
 const epochMs = outboxInstantMs;
 
@@ -344,7 +343,7 @@ function settlementArgs(s: OutboxSettlement): (string | number)[] {
   }
 }
 
-/** A claimable entry a workspace's `peek` named: its listing member and sort keys. */
+/** A claimable entry a workspace's `survey` named: its listing member and sort keys. */
 type Candidate = {
   readonly workspaceId: string;
   readonly member: string;
@@ -364,7 +363,7 @@ const CLAIM_ROUNDS = 3;
 
 /**
  * Claims the oldest claimable entries over every workspace, in the global (createdAt,
- * workspaceId, entryId) order: each workspace names its oldest `limit` (peek), the oldest `limit`
+ * workspaceId, entryId) order: each workspace names its oldest `limit` (survey), the oldest `limit`
  * of all are claimed in their workspaces (take). Entries another claimer took in between are
  * skipped; then the claim tries again for the rest (at most 3 rounds). One workspace: one script.
  */
@@ -379,7 +378,7 @@ async function claim(walk: Walk, input: ClaimOutboxInput): Promise<readonly unkn
   for (let round = 0; round < CLAIM_ROUNDS && claimed.length < input.limit; round += 1) {
     const want = input.limit - claimed.length;
     const named = await mapBounded(workspaces, WALK_WIDTH, async (workspaceId) =>
-      candidates(workspaceId, await walk.inWorkspace(S.claim, workspaceId, [...lease, want, "peek"])),
+      candidates(workspaceId, await walk.inWorkspace(S.claim, workspaceId, [...lease, want, "survey"])),
     );
     const chosen = named.flat().sort(byListingOrder).slice(0, want);
     if (chosen.length === 0) break;

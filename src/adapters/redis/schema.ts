@@ -62,7 +62,7 @@ import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js
  * `{<prefix>:outbox}:workspaces` (a SET of workspace ids, added to before the first commit that
  * writes a workspace's entries, never removed) and run one script per workspace, at most 8 at a
  * time. `claimOutbox` keeps the global (createdAt, workspaceId, entryId) order in two steps: every
- * workspace's script names its oldest claimable entries (`peek`), the adapter picks the oldest
+ * workspace's script names its oldest claimable entries (`survey`), the adapter picks the oldest
  * `limit` of all, then claims those in their workspaces (`take`); entries another claimer took
  * in between are skipped and the claim tries again (3 rounds at most). `listOutbox` and
  * `findStaleRuns` merge the per-workspace results into the global order. The cost of these three
@@ -218,7 +218,7 @@ end`;
  * Claims pending entries of one workspace. ARGV: owner, now (epoch ms), leaseUntil (text),
  * leaseUntil (epoch ms), limit, mode, then (mode `take`) listing members. First moves every entry
  * of `wait` whose time has come to `ready`. Then, by mode: `first` claims the first `limit`
- * claimable entries of `ready` in (createdAt, entryId) order and returns their records; `peek`
+ * claimable entries of `ready` in (createdAt, entryId) order and returns their records; `survey`
  * returns those entries' listing members without claiming them; `take` claims the given members
  * that are still claimable and returns their records. An entry of `ready` that is not claimable
  * at `now` (possible only when claimers' clocks disagree) is skipped. A claim sets the lease,
@@ -268,7 +268,7 @@ while #out < limit do
   for _, m in ipairs(batch) do
     local id, availMs = claimable(m)
     if id then
-      if mode == "peek" then out[#out + 1] = m else out[#out + 1] = take(m, id, availMs) end
+      if mode == "survey" then out[#out + 1] = m else out[#out + 1] = take(m, id, availMs) end
     end
     from = "(" .. m
   end
