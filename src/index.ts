@@ -271,6 +271,7 @@ export {
   type DispatchTask,
   type DeliveryContext,
   type ListDeadOptions,
+  type DeadPage,
   type RequeueRef,
 } from "./dispatch/index.js";
 

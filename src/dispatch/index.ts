@@ -18,5 +18,6 @@ export type {
   DispatchTask,
   DeliveryContext,
   ListDeadOptions,
+  DeadPage,
   RequeueRef,
 } from "./types.js";

@@ -92,6 +92,14 @@ export interface DispatchReport {
   readonly lost: number;
 }
 
+/** One page of {@link Dispatcher.listDead}. */
+export interface DeadPage {
+  /** The dead entries, validated, oldest first. */
+  readonly entries: OutboxRecord[];
+  /** Pass back as `cursor` for the next page; `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
 /** Options of {@link Dispatcher.listDead}. */
 export interface ListDeadOptions {
   /** Only this workspace's entries. */
@@ -124,7 +132,7 @@ export interface Dispatcher {
    */
   stop(): Promise<void>;
   /** One page of dead entries, oldest first. */
-  listDead(options?: ListDeadOptions): Promise<{ entries: OutboxRecord[]; nextCursor: string | null }>;
+  listDead(options?: ListDeadOptions): Promise<DeadPage>;
   /** Makes a dead entry pending again (attempts 0) and audits it; `false` when it is not dead. */
   requeue(ref: RequeueRef): Promise<boolean>;
   /** Whether the loop is running (from `start()` until `stop()` resolves). */

@@ -32,7 +32,6 @@ import {
 import type { WriteRejection, WriteResult } from "../store/index.js";
 import { auditEvent } from "./audit.js";
 import { outboxEntriesOf } from "./outbox.js";
-import { outboxOf } from "./runs-api.js";
 import type { Access, EngineContext } from "./context.js";
 import { VersionArgumentSchema, checkArgument, isVersionArgument } from "./options.js";
 import { backoffDelay } from "./retry.js";
@@ -398,12 +397,10 @@ async function heartbeat<TActor extends Actor>(
 ): Promise<void> {
   const input = { workspaceId: request.workspaceId, draftId: request.draftId, runId, at, message, percent };
   if (isProgressCommand(request.command)) {
-    await outboxOf(ctx.store).recordRunProgress(input);
+    await ctx.store.recordRunProgress(input);
     return;
   }
-  await Promise.resolve()
-    .then(() => outboxOf(ctx.store).recordRunProgress(input))
-    .catch(() => false);
+  await ctx.store.recordRunProgress(input).catch(() => false);
 }
 
 /** Throws {@link UnknownRunError} when a worker's report names a run the draft never had. */

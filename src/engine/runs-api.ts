@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   CorruptRecordError,
   OutboxRecordSchema,
   ValidationError,
@@ -10,7 +9,7 @@ import {
 } from "../record/index.js";
 import { Capability, OutboxKind, type RunCheckpoint } from "../vocabulary/index.js";
 import { Feedback, findCurrentRun } from "../commands/index.js";
-import type { DraftStore, OutboxStore } from "../store/index.js";
+import type { DraftStore } from "../store/index.js";
 import type { Access, EngineContext } from "./context.js";
 import type { Actor, MutationResult, ReadOptions, WorkerExecuteOptions } from "./types.js";
 
@@ -51,20 +50,6 @@ export interface ExpireStuckRunsReport {
   readonly alive: number;
 }
 
-/** The store as an outbox store, or a `ConfigurationError` naming what it lacks. */
-export function outboxOf(store: DraftStore): DraftStore & OutboxStore {
-  const candidate = store as DraftStore & Partial<OutboxStore>;
-  for (const method of ["recordRunProgress", "listRunRecords", "findStaleRuns", "settleRuns"] as const) {
-    if (typeof candidate[method] !== "function") {
-      throw new ConfigurationError(
-        `store.${method}`,
-        `store ${store.name} does not implement the outbox (${method}); background runs need it`,
-      );
-    }
-  }
-  return candidate as DraftStore & OutboxStore;
-}
-
 /** Validates an outbox record a store handed back, and checks its workspace. */
 export function checkRunRecord<TActor extends Actor>(
   ctx: EngineContext<TActor>,
@@ -86,7 +71,7 @@ export async function runProgress<TActor extends Actor>(
 ): Promise<readonly RunProgress[]> {
   const workspaceId = ctx.checkId(workspaceIdInput, "workspaceId");
   const draftId = ctx.checkId(draftIdInput, "draftId");
-  const store = outboxOf(ctx.store);
+  const store = ctx.store;
   const actor = options?.actor;
   const access: Access<TActor> = {
     actor,
@@ -142,7 +127,7 @@ export async function expireStuckRuns<TActor extends Actor>(
   options: ExpireStuckRunsOptions<TActor>,
   defaultLeaseMs: number,
 ): Promise<ExpireStuckRunsReport> {
-  const store = outboxOf(ctx.store);
+  const store = ctx.store;
   const leaseMs = checkLimit(options.leaseMs, "leaseMs", 2_147_483_647, defaultLeaseMs);
   const limit = checkLimit(options.limit, "limit", 1000, 100);
   const now = ctx.now();
@@ -162,7 +147,7 @@ export async function expireStuckRuns<TActor extends Actor>(
 
 async function expireOne<TActor extends Actor>(
   ctx: EngineContext<TActor>,
-  store: DraftStore & OutboxStore,
+  store: DraftStore,
   execute: Execute<TActor>,
   record: OutboxRecord,
   at: { readonly actor: TActor; readonly before: string; readonly now: string; readonly leaseMs: number },

@@ -8,8 +8,11 @@ import type { OutboxStore } from "./outbox.js";
 
 /** The largest `limit` each outbox method accepts (the smallest is 1). */
 export const OUTBOX_LIMITS = {
+  /** `claimOutbox`: at most 1000 entries per claim. */
   claimOutbox: 1000,
+  /** `listOutbox`: at most 500 entries per page. */
   listOutbox: 500,
+  /** `findStaleRuns`: at most 1000 runs per call. */
   findStaleRuns: 1000,
 } as const satisfies Partial<Record<keyof OutboxStore, number>>;
 

@@ -18,7 +18,7 @@ export {
   type TestRunner,
 } from "./conformance/index.js";
 export { assertDraftInvariants } from "./invariants.js";
-export { withDocument, storedDraft } from "./conformance/shared.js";
+export { withDocument, storedDraft, type WriteFields, type DocumentField } from "./conformance/shared.js";
 export { decodeStoredDraft } from "../engine/document-cache.js";
 export {
   structuralDraftArbitrary,
@@ -37,6 +37,7 @@ export {
   type DraftModel,
   type DraftReal,
   type ModelKnowledge,
+  type ModelIdentity,
   type ModelRun,
   type ModelWriter,
 } from "./model.js";

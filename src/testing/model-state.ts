@@ -13,6 +13,14 @@ import {
   type RunOutcome,
 } from "../vocabulary/index.js";
 
+/** The identity the model expects a draft to have. */
+export interface ModelIdentity {
+  /** The tenant. */
+  readonly tenantId: string;
+  /** Its display name. */
+  readonly displayName: string;
+}
+
 /** One run the draft has had, as the model predicts it. */
 export interface ModelRun {
   /** The run's id (the engine's, learnt from the start's `runIds`). */
@@ -77,7 +85,7 @@ export interface ModelKnowledge {
   /** Every run the draft has had, by id. */
   readonly runs: Map<string, ModelRun>;
   /** The tenant identity, or `null`. */
-  identity: { readonly tenantId: string; readonly displayName: string } | null;
+  identity: ModelIdentity | null;
   /** The selected provider connection, or `null`. */
   connectionId: string | null;
   /** How the draft ended, once terminal (`overridden`: activated with the readiness override recorded). */

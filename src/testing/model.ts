@@ -42,7 +42,7 @@ import {
   type Prediction,
 } from "./model-state.js";
 
-export type { ModelKnowledge, ModelRun, ModelWriter } from "./model-state.js";
+export type { ModelIdentity, ModelKnowledge, ModelRun, ModelWriter } from "./model-state.js";
 
 /**
  * What the model knows: the version the store must have, what each actor last saw, who wrote
@@ -70,7 +70,10 @@ export interface DraftReal {
   /** The draft as last read. */
   draft: OnboardingDraft;
   /** The engine's clock (epoch ms): it moves only when a step moves it. */
-  readonly clock: { ms: number };
+  readonly clock: {
+    /** The current time, in epoch milliseconds. */
+    ms: number;
+  };
 }
 
 type ModelCommand = fc.AsyncCommand<DraftModel, DraftReal, false>;

@@ -435,14 +435,23 @@ return changed
 
 /** Every outbox script that runs on its own (not the commit script's parts), by name. */
 export const OUTBOX_SCRIPTS = {
+  /** {@link CLAIM_OUTBOX_SCRIPT}. */
   claim: CLAIM_OUTBOX_SCRIPT,
+  /** {@link SETTLE_OUTBOX_SCRIPT}. */
   settle: SETTLE_OUTBOX_SCRIPT,
+  /** {@link RELEASE_OUTBOX_SCRIPT}. */
   release: RELEASE_OUTBOX_SCRIPT,
+  /** {@link REQUEUE_OUTBOX_SCRIPT}. */
   requeue: REQUEUE_OUTBOX_SCRIPT,
+  /** {@link LIST_OUTBOX_SCRIPT}. */
   list: LIST_OUTBOX_SCRIPT,
+  /** {@link RECORD_RUN_PROGRESS_SCRIPT}. */
   recordRunProgress: RECORD_RUN_PROGRESS_SCRIPT,
+  /** {@link LIST_RUN_RECORDS_SCRIPT}. */
   listRunRecords: LIST_RUN_RECORDS_SCRIPT,
+  /** {@link FIND_STALE_RUNS_SCRIPT}. */
   findStaleRuns: FIND_STALE_RUNS_SCRIPT,
+  /** {@link SETTLE_RUNS_SCRIPT}. */
   settleRuns: SETTLE_RUNS_SCRIPT,
 } as const;
 

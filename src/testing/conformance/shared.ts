@@ -157,10 +157,20 @@ export function idempotencyFor(
  * await store.insert(withDocument({ draft, event, idempotency: null }));
  * ```
  */
-export function withDocument<T extends { readonly draft: OnboardingDraft }>(
-  fields: T,
-): T & { readonly document: string } {
+export function withDocument<T extends WriteFields>(fields: T): T & DocumentField {
   return { ...fields, document: encodeDraft(fields.draft) };
+}
+
+/** What {@link withDocument} needs of a store write's input. */
+export interface WriteFields {
+  /** The draft the write stores. */
+  readonly draft: OnboardingDraft;
+}
+
+/** What {@link withDocument} adds to it. */
+export interface DocumentField {
+  /** The draft's canonical JSON text, as the engine sends it. */
+  readonly document: string;
 }
 
 /**
