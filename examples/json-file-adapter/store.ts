@@ -57,6 +57,7 @@ import {
   encodeOutboxCursor,
   newOutboxState,
   outboxCursor,
+  outboxCutoff,
   parseStoredJson,
 } from "../../src/index.js";
 
@@ -122,6 +123,8 @@ export interface JsonFileDraftStore extends DraftStore, OutboxStore {
    * of corrupt-data handling only.
    */
   writeRawDocument(workspaceId: string, draftId: string, raw: string): Promise<void>;
+  /** Deletes the outbox records that are done with, in every file (see `OutboxStore.pruneOutbox`). */
+  pruneOutbox(before: string): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,6 +486,13 @@ const isDue = (record: MutableOutboxRecord, now: string): boolean =>
 
 const lastReport = (record: MutableOutboxRecord): string => record.reportedAt ?? record.createdAt;
 
+/** Done with: delivered before the cut-off, and no longer a liveness record (cancelled, or settled). */
+const prunable = (record: MutableOutboxRecord, cutoff: string): boolean =>
+  record.status === "delivered" &&
+  record.deliveredAt !== null &&
+  record.deliveredAt < cutoff &&
+  (record.kind === "run.cancelled" || record.settledAt !== null);
+
 const clearLease = (record: MutableOutboxRecord): void => {
   record.leaseOwner = null;
   record.leaseUntil = null;
@@ -520,7 +530,7 @@ async function changeLeased<T extends OutboxEntryRef>(
   return changed;
 }
 
-function outboxMethods(io: OutboxIo): OutboxStore {
+function outboxMethods(io: OutboxIo): OutboxStore & Pick<JsonFileDraftStore, "pruneOutbox"> {
   const everyRecord = async (): Promise<MutableOutboxRecord[]> =>
     (await io.readAll()).flatMap((data) => [...data.outbox.values()]);
   const runRecords = (data: WorkspaceFile): MutableOutboxRecord[] =>
@@ -635,6 +645,23 @@ function outboxMethods(io: OutboxIo): OutboxStore {
         const runs = runRecords(data).filter((record) => record.settledAt === null && wanted.has(record.runId));
         for (const record of runs) record.settledAt = at;
         return { result: runs.length, write: runs.length > 0 };
+      });
+    },
+
+    pruneOutbox(before) {
+      return io.guard("pruneOutbox", async () => {
+        const cutoff = outboxCutoff(before);
+        let pruned = 0;
+        // An unlocked scan finds the files with something to prune; each is re-checked under its lock.
+        for (const file of await io.readAll()) {
+          if (![...file.outbox.values()].some((record) => prunable(record, cutoff))) continue;
+          pruned += await io.mutate("pruneOutbox", file.workspaceId, (data) => {
+            const gone = [...data.outbox.values()].filter((record) => prunable(record, cutoff));
+            for (const record of gone) data.outbox.delete(record.entryId);
+            return { result: gone.length, write: gone.length > 0 };
+          });
+        }
+        return pruned;
       });
     },
   };

@@ -77,7 +77,7 @@ const STORE_METHODS = [
   "findStaleRuns",
   "settleRuns",
 ] as const;
-const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "close"] as const;
+const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "pruneOutbox", "close"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
 
 function describe(value: unknown): string {

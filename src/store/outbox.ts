@@ -1,5 +1,6 @@
 import type { OutboxEntry } from "../record/index.js";
 import type { OutboxStatus } from "../vocabulary/index.js";
+import { idempotencyCutoff } from "./port.js";
 
 /*
  * The outbox half of the storage port. Every timestamp the engine or a dispatcher passes is UTC
@@ -147,6 +148,8 @@ export interface SettleRunsInput {
  * - A `run.requested` record is its run's liveness record: `recordRunProgress` updates it without
  *   touching the draft or its version; `findStaleRuns` lists unsettled ones whose last report (or
  *   request) is older than `before`; `settleRuns` stops watching them.
+ * - `pruneOutbox` (optional) deletes only records that are done with: delivered before the
+ *   cut-off and no longer a run's liveness record.
  */
 export interface OutboxStore {
   /** Leases pending entries to `owner`; resolves to the claimed records (raw). */
@@ -167,6 +170,32 @@ export interface OutboxStore {
   findStaleRuns(input: FindStaleRunsInput): Promise<readonly unknown[]>;
   /** Marks runs finished, so `findStaleRuns` no longer lists them; resolves to how many changed. */
   settleRuns(input: SettleRunsInput): Promise<number>;
+  /**
+   * Optional: deletes, in every workspace, the outbox records that are done with, and resolves
+   * to how many went. A record goes when its status is `delivered`, its `deliveredAt` is before
+   * `before` (a UTC ISO-8601 instant, see {@link outboxCutoff}), and it is no longer a run's
+   * liveness record: a `run.cancelled` entry, or a `run.requested` one whose run is settled
+   * (`settledAt` not null). Pending, leased and dead records (dead ones wait for a person to
+   * requeue or handle them) and unsettled `run.requested` records always stay. Meant for a
+   * scheduled job, e.g. a dispatcher `tasks` entry; drafts and audit entries are never touched.
+   */
+  pruneOutbox?(before: string): Promise<number>;
+}
+
+/**
+ * Normalises the cut-off of {@link OutboxStore.pruneOutbox} (as {@link idempotencyCutoff} does
+ * for idempotency records): a `Date`, epoch milliseconds or any ISO-8601 string becomes the UTC
+ * form stores compare `deliveredAt` with (`2026-01-01T00:00:00.000Z`).
+ *
+ * @throws `ValidationError` for a value that is not a valid instant.
+ *
+ * @example
+ * ```ts
+ * const weekAgo = outboxCutoff(Date.now() - 7 * 24 * 3600 * 1000);
+ * ```
+ */
+export function outboxCutoff(before: string | number | Date): string {
+  return idempotencyCutoff(before);
 }
 
 /** The `outbox` field of a commit: the entries written with it (usually none). */

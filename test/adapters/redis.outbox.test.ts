@@ -135,9 +135,11 @@ describe("redis outbox key layout (no server needed)", () => {
     await store.listRunRecords(ws, "d1");
     await store.findStaleRuns({ before: now, limit: 5 });
     await store.settleRuns({ workspaceId: ws, runIds: ["r1"], at: now });
+    await store.pruneOutbox(now);
     const scriptCalls = calls.filter((c) => c[0] === "evalsha");
-    // commit, claim x2 (two workspaces), settle x2, release, list x3, requeue, progress, run records, stale x2, settleRuns
-    expect(scriptCalls.length).toBe(15);
+    // commit, claim x2 (two workspaces), settle x2, release, list x3, requeue, progress, run records, stale x2,
+    // settleRuns, prune's listing of delivered records x2 (nothing delivered: no delete script)
+    expect(scriptCalls.length).toBe(17);
     for (const call of scriptCalls) {
       const keys = keysOfCall(call);
       expect(keys.length).toBeGreaterThan(0);

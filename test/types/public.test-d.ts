@@ -30,6 +30,8 @@ import { createMemoryStore } from "../../src/adapters/memory/index.js";
 import type { PostgresStore } from "../../src/adapters/postgres/index.js";
 import type { MySqlStore } from "../../src/adapters/mysql/index.js";
 import type { SqliteStore } from "../../src/adapters/sqlite/index.js";
+import type { RedisStore } from "../../src/adapters/redis/index.js";
+import type { DraftStore } from "../../src/store/index.js";
 
 describe("vocabulary", () => {
   it("isTerminal narrows LifecycleState to completed | cancelled", () => {
@@ -227,5 +229,15 @@ describe("concrete stores", () => {
     expectTypeOf<PostgresStore["pruneIdempotency"]>().toEqualTypeOf<(before: string) => Promise<number>>();
     expectTypeOf<MySqlStore["pruneIdempotency"]>().toEqualTypeOf<(before: string) => Promise<number>>();
     expectTypeOf<SqliteStore["pruneIdempotency"]>().toEqualTypeOf<(before: string) => Promise<number>>();
+  });
+
+  it("declare pruneOutbox as a method on every adapter (optional on the port)", () => {
+    type Prune = (before: string) => Promise<number>;
+    expectTypeOf(createMemoryStore().pruneOutbox).toEqualTypeOf<Prune>();
+    expectTypeOf<PostgresStore["pruneOutbox"]>().toEqualTypeOf<Prune>();
+    expectTypeOf<MySqlStore["pruneOutbox"]>().toEqualTypeOf<Prune>();
+    expectTypeOf<SqliteStore["pruneOutbox"]>().toEqualTypeOf<Prune>();
+    expectTypeOf<RedisStore["pruneOutbox"]>().toEqualTypeOf<Prune>();
+    expectTypeOf<DraftStore["pruneOutbox"]>().toEqualTypeOf<Prune | undefined>();
   });
 });

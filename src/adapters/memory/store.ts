@@ -7,6 +7,7 @@ import {
   listCursor,
   outboxCursor,
   idempotencyCutoff,
+  outboxCutoff,
   openTenantOf,
   parseStoredJson,
   type StoredDraft,
@@ -68,6 +69,11 @@ export interface MemoryStore extends DraftStore, OutboxStore {
    * many went (required here, optional on the port).
    */
   pruneIdempotency(before: string): Promise<number>;
+  /**
+   * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
+   * settled) in every workspace; resolves to how many went (see {@link OutboxStore.pruneOutbox}).
+   */
+  pruneOutbox(before: string): Promise<number>;
 }
 
 /**
@@ -316,7 +322,7 @@ export function createMemoryStore(): MemoryStore {
  * writes synchronously (no `await` inside), so concurrent claimers cannot interleave: each claim
  * sees the leases every earlier claim took. Records are handed out as copies.
  */
-function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxStore {
+function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxStore & Pick<MemoryStore, "pruneOutbox"> {
   function* everyRecord(): Generator<StoredOutboxRecord> {
     for (const data of workspaces.values()) yield* data.outbox.values();
   }
@@ -455,6 +461,20 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
         })
         .slice(0, limit)
         .map(copy);
+    },
+
+    async pruneOutbox(before) {
+      const cutoff = outboxCutoff(before);
+      let pruned = 0;
+      for (const data of workspaces.values()) {
+        for (const [entryId, record] of data.outbox) {
+          if (record.status !== "delivered" || record.deliveredAt === null || record.deliveredAt >= cutoff) continue;
+          if (record.kind === "run.requested" && record.settledAt === null) continue;
+          data.outbox.delete(entryId);
+          pruned += 1;
+        }
+      }
+      return pruned;
     },
 
     async settleRuns({ workspaceId, runIds, at }) {

@@ -16,6 +16,7 @@ import {
   checkOutboxLimit,
   encodeOutboxCursor,
   outboxCursor,
+  outboxCutoff,
   wrapStoreErrors,
   type OutboxEntryRef,
   type OutboxSettlement,
@@ -143,7 +144,7 @@ export interface MySqlOutboxContext {
 /** The outbox methods of the store, plus the insert a commit runs inside its transaction. */
 export interface MySqlOutbox {
   /** The `OutboxStore` methods, spread into the store. */
-  readonly methods: OutboxStore;
+  readonly methods: OutboxStore & Required<Pick<OutboxStore, "pruneOutbox">>;
   /** Inserts a commit's entries (one multi-row `INSERT`) on the commit's connection; none: no statement. */
   insertEntries(connection: PoolConnection, entries: readonly OutboxEntry[] | undefined): Promise<void>;
 }
@@ -177,6 +178,10 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     staleRuns:
       `SELECT ${SELECT_COLUMNS} FROM ${O} WHERE \`watch_at\` < ? ` +
       "ORDER BY `watch_at`, `workspace_id`, `entry_id` LIMIT ?",
+    // Done with: delivered before the cut-off, and cancelled or its run settled.
+    prune:
+      `DELETE FROM ${O} WHERE \`status\` = 'delivered' AND \`delivered_at\` < ? ` +
+      "AND (`kind` = 'run.cancelled' OR `settled_at` IS NOT NULL)",
   } as const;
 
   async function getPool(): Promise<Pool> {
@@ -274,7 +279,7 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     }));
   }
 
-  const methods: OutboxStore = {
+  const methods: MySqlOutbox["methods"] = {
     async claimOutbox({ owner, now, leaseUntil, limit }) {
       checkOutboxLimit("claimOutbox", limit);
       return retried("claimOutbox", () =>
@@ -401,6 +406,11 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
         "settleRuns",
         async () => (await query<ResultSetHeader>(sql, [at, workspaceId, ...ids])).affectedRows,
       );
+    },
+
+    async pruneOutbox(before) {
+      const cutoff = outboxCutoff(before);
+      return retried("pruneOutbox", async () => (await execute<ResultSetHeader>(SQL.prune, [cutoff])).affectedRows);
     },
   };
 

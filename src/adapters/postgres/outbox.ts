@@ -10,7 +10,13 @@
  */
 import type { QueryResult, QueryResultRow } from "pg";
 import { MAX_OUTBOX_ERROR_LENGTH, type OutboxEntry } from "../../record/index.js";
-import { checkOutboxLimit, encodeOutboxCursor, outboxCursor, type OutboxStore } from "../../store/index.js";
+import {
+  checkOutboxLimit,
+  encodeOutboxCursor,
+  outboxCursor,
+  outboxCutoff,
+  type OutboxStore,
+} from "../../store/index.js";
 import type { PostgresTableNames } from "./schema.js";
 
 /** What the outbox methods need of the store: its tables, its statements and its error wrapper. */
@@ -84,7 +90,9 @@ function truncated(error: string): string {
 }
 
 /** @internal The `OutboxStore` methods of a PostgreSQL store. */
-export function postgresOutboxMethods(context: PostgresOutboxContext): OutboxStore {
+export function postgresOutboxMethods(
+  context: PostgresOutboxContext,
+): OutboxStore & Required<Pick<OutboxStore, "pruneOutbox">> {
   const { tables: t, query, write, guard } = context;
   const runRequested = `kind = 'run.requested'`;
 
@@ -212,6 +220,14 @@ SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
       const text = `UPDATE ${t.outbox} SET settled_at = $3::text
         WHERE workspace_id = $1::text AND run_id = ANY($2::text[]) AND ${runRequested} AND settled_at IS NULL`;
       return guard("settleRuns", async () => (await write(text, [workspaceId, [...runIds], at])).rowCount ?? 0);
+    },
+
+    async pruneOutbox(before) {
+      const cutoff = outboxCutoff(before);
+      // Done with: delivered before the cut-off, and cancelled or its run settled.
+      const text = `DELETE FROM ${t.outbox}
+        WHERE status = 'delivered' AND delivered_at < $1::text AND (kind = 'run.cancelled' OR settled_at IS NOT NULL)`;
+      return guard("pruneOutbox", async () => (await write(text, [cutoff])).rowCount ?? 0);
     },
   };
 }

@@ -165,6 +165,12 @@ export interface PostgresStore extends DraftStore, OutboxStore {
    */
   pruneIdempotency(before: string): Promise<number>;
   /**
+   * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
+   * settled; see {@link OutboxStore.pruneOutbox}) in every workspace, in one statement, and
+   * resolves to how many went. Always present on this adapter.
+   */
+  pruneOutbox(before: string): Promise<number>;
+  /**
    * The same store (same tables) bound to a client that is inside a transaction you opened: its
    * writes join your transaction (see {@link PostgresClientOptions}).
    *

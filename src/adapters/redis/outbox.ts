@@ -16,6 +16,7 @@ import {
   outboxStatusError,
   encodeOutboxCursor,
   outboxCursor,
+  outboxCutoff,
   parseStoredJson,
   type OutboxCursorPosition,
   type ClaimOutboxInput,
@@ -51,6 +52,8 @@ export interface RedisOutboxContext {
 
 /** The outbox methods, plus the registration step a commit with entries runs first. */
 export interface RedisOutbox extends OutboxStore {
+  /** See {@link OutboxStore.pruneOutbox}: one walk of the registry, one delete script per page. */
+  pruneOutbox(before: string): Promise<number>;
   /**
    * Adds the workspace to the registry (SADD, idempotent) unless this process already did;
    * `null` when nothing needs doing. Runs BEFORE the commit that writes the entries, so every
@@ -73,6 +76,7 @@ const S = {
   listRunRecords: script(OUTBOX_SCRIPTS.listRunRecords),
   findStaleRuns: script(OUTBOX_SCRIPTS.findStaleRuns),
   settleRuns: script(OUTBOX_SCRIPTS.settleRuns),
+  prune: script(OUTBOX_SCRIPTS.prune),
 };
 
 /** Epoch milliseconds of a timestamp (a sorted-set score). */
@@ -321,6 +325,13 @@ export function createRedisOutbox(ctx: RedisOutboxContext): RedisOutbox {
         if (input.runIds.length === 0) return 0;
         return Number(await inWorkspace(S.settleRuns, input.workspaceId, [input.at, ...input.runIds]));
       }),
+    async pruneOutbox(before) {
+      const cutoff = outboxCutoff(before);
+      return ctx.run("pruneOutbox", async () => {
+        const counts = await mapBounded(await walk.workspaces(), WALK_WIDTH, (id) => pruneWorkspace(walk, id, cutoff));
+        return counts.reduce((sum, count) => sum + count, 0);
+      });
+    },
   };
 }
 
@@ -414,6 +425,39 @@ async function list(walk: Walk, options: ListOutboxOptions): Promise<OutboxPage>
         })
       : null;
   return { entries, nextCursor };
+}
+
+/** Delivered records read per page (and deleted per script) by {@link pruneWorkspace}. */
+const PRUNE_PAGE = 500;
+
+/**
+ * Prunes one workspace: pages through its delivered records in listing (createdAt) order,
+ * deleting with one script per page those delivered before `cutoff` that are `run.cancelled` or
+ * settled. It stops at the first record created at or after the cut-off: such a record was
+ * delivered after it too (a record delivered "before" its creation by a dispatcher whose clock
+ * runs behind the engine's waits for a later prune). The registry keeps the workspace: a
+ * process that registered it does not register it again.
+ */
+async function pruneWorkspace(walk: Walk, workspaceId: string, cutoff: string): Promise<number> {
+  let removed = 0;
+  let start = "-";
+  for (;;) {
+    const page = records(await walk.inWorkspace(S.list, workspaceId, ["delivered", start, PRUNE_PAGE]));
+    const older = page.filter((row) => text(row, "createdAt") < cutoff);
+    const done = older.filter(
+      (row) =>
+        text(row, "deliveredAt") !== "" &&
+        text(row, "deliveredAt") < cutoff &&
+        (text(row, "kind") === "run.cancelled" || text(row, "settledAt") !== ""),
+    );
+    if (done.length > 0) {
+      const args = done.flatMap((row) => [text(row, "entryId"), text(row, "runId"), text(row, "draftId")]);
+      removed += Number(await walk.inWorkspace(S.prune, workspaceId, args));
+    }
+    const last = page[page.length - 1];
+    if (page.length < PRUNE_PAGE || older.length < page.length || last === undefined) return removed;
+    start = `(${text(last, "createdAt")}\u0000${text(last, "entryId")}`;
+  }
 }
 
 async function findStale(walk: Walk, before: string, limit: number): Promise<readonly unknown[]> {

@@ -433,6 +433,36 @@ end
 return changed
 `;
 
+/** The column hashes of {@link OUTBOX_KEY_NAMES} (those before the indexes), as a Lua list. */
+const HASH_COLUMNS = OUTBOX_KEY_NAMES.slice(0, OUTBOX_KEY_NAMES.indexOf("list"))
+  .map((n) => JSON.stringify(n))
+  .join(", ");
+
+/**
+ * Deletes delivered records of a workspace (ARGV: triples of entry id, run id, draft id, as the
+ * adapter read them from the entries): each one that is still there and `delivered` leaves every
+ * column hash and every index it is in. The adapter chose them (delivered before the cut-off,
+ * `run.cancelled` or settled): those facts never change back once true, so only the status is
+ * checked again here. Returns how many went.
+ */
+export const PRUNE_OUTBOX_SCRIPT = `${PRELUDE}
+local removed = 0
+for a = 1, #ARGV, 3 do
+  local id, runId, draft = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  if redis.call("HGET", K["status"], id) == "delivered" then
+    local created = redis.call("HGET", K["created"], id)
+    local m = created .. "\0" .. id
+    for _, name in ipairs({"list", "list:pending", "list:delivered", "list:dead", "ready", "wait"}) do redis.call("ZREM", K[name], m) end
+    redis.call("ZREM", K["watch"], id)
+    redis.call("ZREM", K["runs"], runId .. "\0" .. draft .. "\0" .. id)
+    redis.call("ZREM", K["draftruns"], draft .. "\0" .. created .. "\0" .. id)
+    for _, name in ipairs({${HASH_COLUMNS}}) do redis.call("HDEL", K[name], id) end
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
 /** Every outbox script that runs on its own (not the commit script's parts), by name. */
 export const OUTBOX_SCRIPTS = {
   /** {@link CLAIM_OUTBOX_SCRIPT}. */
@@ -453,6 +483,7 @@ export const OUTBOX_SCRIPTS = {
   findStaleRuns: FIND_STALE_RUNS_SCRIPT,
   /** {@link SETTLE_RUNS_SCRIPT}. */
   settleRuns: SETTLE_RUNS_SCRIPT,
+  prune: PRUNE_OUTBOX_SCRIPT,
 } as const;
 
 // ==== drafts, audit, idempotency ==========================================================

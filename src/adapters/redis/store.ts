@@ -79,6 +79,13 @@ export interface RedisStore extends DraftStore, OutboxStore {
    * See `specs/003-storage-adapters/redis.md` for what each key holds.
    */
   keys(workspaceId: string): RedisWorkspaceKeys;
+  /**
+   * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
+   * settled; see {@link OutboxStore.pruneOutbox}) in every workspace of the registry (one delete
+   * script per workspace and page, so it stays Cluster-safe) and resolves to how many went.
+   * Always present on this store.
+   */
+  pruneOutbox(before: string): Promise<number>;
 }
 
 /** The minimal client surface the store uses: `call` exists on both `Redis` and `Cluster`. */

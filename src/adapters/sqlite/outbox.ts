@@ -12,6 +12,7 @@ import {
   compareOutboxOrder,
   encodeOutboxCursor,
   outboxCursor,
+  outboxCutoff,
   type OutboxCursorPosition,
   type ClaimOutboxInput,
   type ListOutboxOptions,
@@ -133,6 +134,10 @@ function buildOutboxSql(t: SqliteTableNames) {
     settleRuns:
       `UPDATE ${outbox} SET settled_at = ? WHERE workspace_id = ? AND ${stale} ` +
       `AND run_id IN (SELECT value FROM json_each(?))`,
+    // Done with: delivered before the cut-off, and cancelled or its run settled.
+    prune:
+      `DELETE FROM ${outbox} WHERE status = 'delivered' AND delivered_at < ? ` +
+      `AND (kind = 'run.cancelled' OR settled_at IS NOT NULL)`,
   } as const;
 }
 
@@ -282,6 +287,10 @@ export class SqliteOutbox {
     if (runIds.length === 0) return 0;
     return this.#stmt("settleRuns").run(at, workspaceId, JSON.stringify(runIds)).changes;
   }
+
+  prune(cutoff: string): number {
+    return this.#stmt("prune").run(cutoff).changes;
+  }
 }
 
 /** Runs one outbox operation on the store's connection (busy retry and error wrapping included). */
@@ -292,7 +301,7 @@ export type SqliteOutboxRunner = <T>(operation: string, fn: (outbox: SqliteOutbo
  * are read with the shared `checkOutboxLimit` / `outboxCursor`; everything else is one statement
  * or one transaction.
  */
-export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore {
+export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore & Required<Pick<OutboxStore, "pruneOutbox">> {
   return {
     async claimOutbox(input) {
       checkOutboxLimit("claimOutbox", input.limit);
@@ -314,5 +323,9 @@ export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore {
       return run("findStaleRuns", (outbox) => outbox.staleRuns(input.before, input.limit));
     },
     settleRuns: (input) => run("settleRuns", (outbox) => outbox.settleRuns(input.workspaceId, input.runIds, input.at)),
+    async pruneOutbox(before) {
+      const cutoff = outboxCutoff(before);
+      return run("pruneOutbox", (outbox) => outbox.prune(cutoff));
+    },
   };
 }

@@ -102,6 +102,12 @@ export interface SqliteStore extends DraftStore, OutboxStore {
    * how many went (see {@link DraftStore.pruneIdempotency}). Always present on this store.
    */
   pruneIdempotency(before: string): Promise<number>;
+  /**
+   * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
+   * settled) in every workspace and resolves to how many went (see {@link OutboxStore.pruneOutbox}).
+   * Always present on this store.
+   */
+  pruneOutbox(before: string): Promise<number>;
 }
 
 const ADAPTER = "sqlite";

@@ -54,6 +54,7 @@ export function outboxSection(section: SectionContext): void {
   settlingTests(it);
   listingTests(it);
   liveness(it);
+  pruningTests(it);
   scopeTests(it);
 }
 
@@ -465,6 +466,63 @@ function liveness(it: OutboxIt): void {
     same(await store.settleRuns({ workspaceId: wb, runIds: [], at: at(2 * MINUTE) }), 0, "no run ids");
     same(await store.settleRuns({ workspaceId: wb, runIds: ["r-quiet"], at: at(2 * MINUTE) }), 1, "settle wb");
     same(await stale(at(6 * MINUTE)), [`${wa}/quiet`, `${wa}/talks`], "after settling wb's run");
+  });
+}
+
+function pruningTests(it: OutboxIt): void {
+  it("prunes delivered records older than the cut-off that are cancelled or settled, in every workspace (stores that prune)", async (test) => {
+    const { store, at } = test;
+    if (store.pruneOutbox === undefined) return test.skip("the store does not prune outbox records (no pruneOutbox)");
+    const base = freshWorkspace("outbox");
+    const [wa, wb] = [`${base}-a`, `${base}-b`];
+    const cancelled = "run.cancelled" as const;
+    await writeEntries(store, await seedDraft(store, wa), [
+      { createdAt: at(1), entryId: "old-settled", runId: "r-old" },
+      { createdAt: at(1), entryId: "old-cancelled", kind: cancelled },
+      { createdAt: at(1), entryId: "old-unsettled", runId: "r-unsettled" },
+      { createdAt: at(1), entryId: "at-cutoff", kind: cancelled },
+      { createdAt: at(1), entryId: "new-settled", runId: "r-new" },
+      { createdAt: at(1), entryId: "dead-settled", runId: "r-dead" },
+      { createdAt: at(2), entryId: "leased", kind: cancelled },
+      { createdAt: at(10 * MINUTE), entryId: "pending-settled", runId: "r-pending" },
+    ]);
+    await writeEntries(store, await seedDraft(store, wb), [
+      { createdAt: at(1), entryId: "old-cancelled", kind: cancelled },
+      { createdAt: at(10 * MINUTE), entryId: "pending", kind: cancelled },
+    ]);
+    same((await claim(store, "d", at(MINUTE), at(100 * MINUTE))).length, 8, "claimed (all but the pending ones)");
+    const done = (workspaceId: string, entryId: string) => ({ workspaceId, entryId, status: "delivered" as const });
+    const settle = (at_: string, settlements: Parameters<OutboxStore["settleOutbox"]>[0]["settlements"]) =>
+      store.settleOutbox({ owner: "d", at: at_, settlements });
+    const early = ["old-settled", "old-cancelled", "old-unsettled"].map((id) => done(wa, id));
+    const dead = { workspaceId: wa, entryId: "dead-settled", status: "dead" as const, error: "gave up" };
+    same(await settle(at(2 * MINUTE), [...early, done(wb, "old-cancelled"), dead]), 5, "early settlements");
+    same(await settle(at(3 * MINUTE), [done(wa, "at-cutoff")]), 1, "settled at the cut-off");
+    same(await settle(at(4 * MINUTE), [done(wa, "new-settled")]), 1, "settled after the cut-off");
+    const runIds = ["r-old", "r-new", "r-dead", "r-pending"];
+    same(await store.settleRuns({ workspaceId: wa, runIds, at: at(3 * MINUTE) }), 4, "settleRuns");
+    const [beforeA, beforeB] = [await allOf(store, wa), await allOf(store, wb)];
+    await rejects(
+      Promise.resolve().then(() => store.pruneOutbox?.("not an instant")),
+      is(ValidationError),
+      "a bad cut-off",
+    );
+    // Global: eligible records of every workspace go; earlier tests' records are all newer (eras).
+    same(await store.pruneOutbox(at(3 * MINUTE)), 3, "pruned count");
+    const gone = new Set([`${wa}/old-settled`, `${wa}/old-cancelled`, `${wb}/old-cancelled`]);
+    same(
+      await allOf(store, wa),
+      beforeA.filter((r) => !gone.has(keyOf(r))),
+      "what stays of the first workspace",
+    );
+    same(
+      await allOf(store, wb),
+      beforeB.filter((r) => !gone.has(keyOf(r))),
+      "what stays of the second workspace",
+    );
+    same(await store.pruneOutbox(at(3 * MINUTE)), 0, "pruning again");
+    const runs = outboxRecords(await store.listRunRecords(wa, beforeA[0]?.draftId ?? "")).map((r) => r.entryId);
+    same(runs.sort(), ["dead-settled", "new-settled", "old-unsettled", "pending-settled"], "run records kept");
   });
 }
 
