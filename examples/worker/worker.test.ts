@@ -1,118 +1,92 @@
+/**
+ * Runs the worker example's scenario on Redis (127.0.0.1:6379, or REDIS_HOST / REDIS_PORT) and
+ * checks its outcomes. Skipped, loudly, when Redis does not answer; a failure with
+ * REQUIRE_SERVICES=1.
+ */
 import { describe, expect, it } from "vitest";
-import { setTimeout as sleep } from "node:timers/promises";
-import { createOnboardingEngine, type Actor } from "../../src/index.js";
-import { createMemoryStore } from "../../src/adapters/memory/index.js";
-import { runScenario } from "./scenario.js";
-import { createWorker, type WorkerEvent } from "./worker.js";
+import { serviceAvailable } from "../../test/support/services.js";
+import { redisReachable, runScenario, type ScenarioResult } from "./scenario.js";
 
-describe("examples/worker", () => {
-  it("runs the scenario: the in-flight verification's late result is ignored as stale", async () => {
-    const lines: string[] = [];
-    const result = await runScenario((line) => lines.push(line));
+const up = await serviceAvailable("Redis (examples/worker)", () => redisReachable());
 
-    expect(result.staleReport).toMatchObject({
-      kind: "verification",
-      reported: "succeeded",
-      feedback: "ignored_stale_result",
-      state: "draft",
-    });
-    expect(lines.some((line) => line.includes("ignored_stale_result"))).toBe(true);
+describe.skipIf(!up)("examples/worker (BullMQ runner on Redis)", () => {
+  let result: ScenarioResult;
+  const lines: string[] = [];
 
-    // The stale result changed nothing: Contoso needed a second verification run.
-    const contosoVerifications = result.events.filter(
-      (event) => event.draftId === result.contoso.id && event.kind === "verification" && event.reported !== "running",
-    );
-    expect(contosoVerifications.map((event) => event.feedback)).toEqual(["ignored_stale_result", "recorded"]);
-    expect(result.contoso.verification?.runId).not.toBe(result.staleReport.runId);
-    expect(result.contoso.provider?.revision).toBe(2);
-    expect(result.contoso.verification?.providerRevision).toBe(2);
-
-    // Fabrikam's failed bootstrap operation was re-run by a new run that superseded it.
-    const fabrikamPolicies = result.events.filter(
-      (event: WorkerEvent) =>
-        event.draftId === result.fabrikam.id &&
-        event.operation === "assign_baseline_policies" &&
-        event.reported !== "running",
-    );
-    expect(fabrikamPolicies.map((event) => [event.reported, event.feedback, event.state])).toEqual([
-      ["failed", "recorded", "action_required"],
-      ["succeeded", "recorded", "ready_for_activation"],
-    ]);
-
-    // Both drafts completed; the late duplicate on a terminal draft was ignored.
+  it("runs the scenario to the end and deletes its keys", async () => {
+    result = await runScenario((line) => lines.push(line));
     expect(result.contoso.lifecycle.state).toBe("completed");
     expect(result.fabrikam.lifecycle.state).toBe("completed");
-    expect(result.terminalReport.feedback).toBe("ignored_terminal");
-    expect(result.contoso.version).toBe(14);
+    expect(result.leftoverKeys).toBe(0);
+  }, 60_000);
 
-    // Every worker report is in the audit trail with the worker's identity; ignored ones wrote nothing.
-    const history = await result.engine.history(result.workspaceId, result.contoso.id, {
-      actor: { id: "operator-ana", role: "operator" },
-    });
-    const recorded = history.filter((event) => event.actorId === "svc-onboarding-worker");
-    expect(recorded.length).toBe(
-      result.events.filter((e) => e.draftId === result.contoso.id && e.feedback === "recorded").length,
+  it("hands every run to the queue through the outbox, and reports progress without a version bump", () => {
+    // Every run a start command created reached the queue as a run.requested entry.
+    const requested = result.deliveries.filter((entry) => entry.kind === "run.requested");
+    expect(new Set(requested.map((entry) => entry.runId)).size).toBe(requested.length);
+    expect(requested.length).toBe(2 + 1 + 1 + 2 + 2 + 1); // verifications, re-verification, bootstraps, re-run
+    // Progress reports are recorded and never bump the draft's version: a verification's first
+    // progress comes back with the version its `running` report produced.
+    const progress = result.reports.filter((report) => report.type.endsWith("_progress"));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((report) => report.feedback === "recorded")).toBe(true);
+    for (const report of progress.filter((candidate) => candidate.type === "record_verification_progress")) {
+      const running = result.reports.find(
+        (other) =>
+          other.runId === report.runId && other.type === "record_verification_result" && other.detail === "running",
+      );
+      expect(report.version).toBe(running?.version);
+    }
+  });
+
+  it("removes the job of a run superseded while it waited", () => {
+    expect(result.deliveries).toContainEqual(
+      expect.objectContaining({ kind: "run.cancelled", runId: result.supersededQueued.runId }),
     );
-    expect(
-      history.some(
-        (event) => event.runIds.includes(result.staleReport.runId) && event.feedback === "ignored_stale_result",
-      ),
-    ).toBe(false);
-  }, 10_000);
+    expect(result.supersededQueued).toMatchObject({ jobState: "unknown", marker: "cancelled" });
+    // No worker ever reported on it.
+    expect(result.reports.some((report) => report.runId === result.supersededQueued.runId)).toBe(false);
+  });
 
-  it("polls with run() until aborted, within bounded time", async () => {
-    const engine = createOnboardingEngine<Actor>({ store: createMemoryStore(), authorize: () => true });
-    const ws = "ws-poll";
-    const actor = { id: "u" };
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "T" } }, { actor });
-    await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 });
-    await engine.execute(ws, draft.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
+  it("ignores the late result of a verification made stale while it ran, and drops its job", () => {
+    const stale = result.staleRunning.runId;
+    expect(result.deliveries).toContainEqual(expect.objectContaining({ kind: "run.cancelled", runId: stale }));
+    // The job was running when its run.cancelled arrived: left to its worker, marked cancelled.
+    expect(result.staleRunning).toMatchObject({ jobState: "active", marker: "cancelled" });
+    const final = result.reports.filter(
+      (report) => report.runId === stale && report.type === "record_verification_result",
+    );
+    expect(final.map((report) => [report.detail, report.feedback])).toEqual([
+      ["running", "recorded"],
+      ["completed succeeded", "ignored_stale_result"],
+    ]);
+    expect(result.events.filter((event) => event.runId === stale).map((event) => event.type)).toEqual([
+      "run_started",
+      "job_dropped",
+    ]);
+    expect(lines.some((line) => line.includes("ignored_stale_result"))).toBe(true);
+    // The draft's verification is the later run, made against revision 2.
+    expect(result.contoso.verification?.runId).not.toBe(stale);
+    expect(result.contoso.provider?.revision).toBe(2);
+    expect(result.contoso.verification?.providerRevision).toBe(2);
+    // The ignored result wrote nothing: no audit entry of the worker names that run with a result.
+    const workerEntries = result.contosoHistory.filter((event) => event.actorId === "svc-onboarding-worker");
+    expect(workerEntries.filter((event) => event.runIds.includes(stale)).map((event) => event.feedback)).toEqual([
+      "recorded",
+    ]);
+  });
 
-    const events: WorkerEvent[] = [];
-    const worker = createWorker({
-      engine,
-      workspaceIds: [ws],
-      actor: { id: "worker" },
-      verify: async () => ({ outcome: "partially_succeeded", message: "one optional permission missing" }),
-      bootstrap: async () => {
-        throw new Error("never called");
-      },
-      onEvent: (event) => events.push(event),
-    });
-    const controller = new AbortController();
-    const running = worker.run({ signal: controller.signal, intervalMs: 10 });
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && (await engine.get(ws, draft.id, { actor })).lifecycle.state === "verifying")
-      await sleep(10);
-    controller.abort();
-    await running;
-
-    const final = await engine.get(ws, draft.id, { actor });
-    expect(final.lifecycle).toMatchObject({ state: "ready_for_activation", reason: "verification_warnings" });
-    expect(events.map((e) => e.reported)).toEqual(["running", "partially_succeeded"]);
-  }, 10_000);
-
-  it("reports a throwing work function as a failed run", async () => {
-    const engine = createOnboardingEngine<Actor>({ store: createMemoryStore(), authorize: () => true });
-    const ws = "ws-fail";
-    const actor = { id: "u" };
-    const { draft } = await engine.create(ws, { identity: { tenantId: "t", displayName: "T" } }, { actor });
-    await engine.execute(ws, draft.id, { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 1 });
-    await engine.execute(ws, draft.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
-    const worker = createWorker({
-      engine,
-      workspaceIds: [ws],
-      actor: { id: "worker" },
-      verify: async () => {
-        throw new Error("consent revoked");
-      },
-      bootstrap: async () => ({ outcome: "succeeded" }),
-    });
-    await worker.tick();
-    const final = await engine.get(ws, draft.id, { actor });
-    expect(final.lifecycle).toMatchObject({ state: "action_required", reason: "verification_failed" });
-    expect(final.verification?.message).toBe("consent revoked");
-    // Nothing left to do: a second tick finds no jobs.
-    expect(await worker.tick()).toEqual([]);
+  it("re-runs Fabrikam's failed bootstrap operation", () => {
+    const runs = result.deliveries
+      .filter((entry) => entry.draftId === result.fabrikam.id && entry.operation === "assign_baseline_policies")
+      .map((entry) => entry.runId);
+    const outcomes = runs.map(
+      (runId) =>
+        result.reports.find(
+          (report) =>
+            report.runId === runId && report.type === "record_bootstrap_result" && report.detail !== "running",
+        )?.detail,
+    );
+    expect(outcomes).toEqual(["completed failed", "completed succeeded"]);
   });
 });

@@ -1,221 +1,201 @@
 /**
- * examples/worker — a background worker that processes verification and bootstrap runs.
+ * examples/worker — the worker side of background runs: the application's operations, run by the
+ * BullMQ runner (`createBullMqWorker`).
  *
- * The engine never runs cloud work itself: operators queue runs (`start_verification`,
- * `start_bootstrap`), and a worker like this one picks them up, marks them `running`, does the
- * work and reports the result with `record_verification_result` / `record_bootstrap_result`.
- * Worker reports carry a `runId` instead of an `expectedVersion`; the engine re-reads and retries
- * on version conflicts, and a report on a run that is no longer current (the operator changed the
- * provider connection meanwhile, or started a newer run, or the draft became terminal) is
- * IGNORED and reported back as `ignored_stale_result` / `ignored_terminal` — never applied.
+ * The engine never runs cloud work itself. An operator's `start_verification` / `start_bootstrap`
+ * commits a `run.requested` outbox entry with the draft; the dispatcher (`dispatch.ts`) moves it
+ * to a BullMQ queue; the runner's worker takes the job, checks the run is still current, reports
+ * `running`, calls the operation below with a heartbeat (and every `progress()` it reports), and
+ * sends the result until it lands. What the application writes is only the operations: one
+ * function per operation name, calling the provider's API.
  *
- * This file only imports the public root entry (in an app: `from "onboarding-lifecycle"`).
+ * A report on a run that is no longer current (the operator edited the provider connection
+ * meanwhile, started a newer run, or the draft became terminal) is answered with an `ignored_*`
+ * feedback and changes nothing; the runner then drops the job.
  *
- * Scope: one worker instance per set of workspaces. The engine has no lease on runs: two workers
- * may both pick the same queued run. That is safe (the second completed report comes back as
- * `ignored_duplicate_result`) but wasteful; with several worker processes, hand out runs through
- * a job queue keyed by `runId` instead of polling.
+ * In an app the imports are `onboarding-lifecycle` and `onboarding-lifecycle/runners/bullmq`.
  */
+import type { ConnectionOptions } from "bullmq";
+import type { Actor, Feedback, MutationResult, WorkerExecuteOptions } from "../../src/index.js";
 import {
-  RunStatus,
-  currentBootstrapRuns,
-  type Actor,
-  type CheckpointRun,
-  type Feedback,
-  type OnboardingDraft,
-  type OnboardingEngine,
-  type UnsuccessfulRunOutcome,
-  type SuccessfulRunOutcome,
-} from "../../src/index.js";
+  createBullMqWorker,
+  type BullMqRunWorker,
+  type RunJob,
+  type RunOperation,
+  type RunResult,
+  type RunnerEngine,
+  type RunnerEvent,
+} from "../../src/runners/bullmq/index.js";
 
-/** The kind of run a job is about. */
-export type JobKind = "verification" | "bootstrap";
+/** The queue both sides use (the relay adds to it, the worker takes from it). */
+export const RUNS_QUEUE = "onboarding-runs";
 
-/** One unit of work the worker picked up. */
-export interface Job {
-  readonly kind: JobKind;
-  readonly workspaceId: string;
-  readonly draftId: string;
-  readonly run: CheckpointRun;
-  /** The draft as the worker saw it when it marked the run running. */
-  readonly draft: OnboardingDraft;
+/** The bootstrap operations this app knows (`start_bootstrap` names some of them). */
+export const BOOTSTRAP_OPERATIONS = ["create_admin_group", "assign_baseline_policies"] as const;
+
+/**
+ * The provider's API as the operations call it. Simulated in this example (see
+ * {@link simulatedProvider}); in an app, HTTP calls to the cloud provider that honour `signal`.
+ */
+export interface ProviderApi {
+  /** Checks the permissions granted to the connection. */
+  checkAccess(job: RunJob, signal: AbortSignal): Promise<RunResult>;
+  /** Executes one bootstrap step (`job.operation`). */
+  runStep(job: RunJob, signal: AbortSignal): Promise<RunResult>;
 }
 
-/** What the work function returns. */
-export interface WorkResult {
-  readonly outcome: SuccessfulRunOutcome | UnsuccessfulRunOutcome;
-  readonly message?: string;
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  const reason = (): Error => (signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(reason());
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    const abort = (): void => {
+      clearTimeout(timer);
+      reject(reason());
+    };
+    signal.addEventListener("abort", abort, { once: true });
+  });
 }
 
-/** Does the actual (here: simulated) work of a job. Throwing counts as outcome `failed`. */
-export type Work = (job: Job, signal: AbortSignal) => Promise<WorkResult>;
+/** A provider whose calls take `delayMs` and succeed. */
+export function simulatedProvider(delayMs = 20): ProviderApi {
+  return {
+    checkAccess: async (_job, signal) => (await pause(delayMs, signal), { outcome: "succeeded" }),
+    runStep: async (job, signal) => (
+      await pause(delayMs, signal),
+      { outcome: "succeeded", message: `${job.operation} done` }
+    ),
+  };
+}
 
-/** One line of the worker's log: what it reported and what the engine answered. */
-export interface WorkerEvent {
-  readonly kind: JobKind;
+/**
+ * The application's operations: `verify_access` and every bootstrap operation, each reporting
+ * its progress through the runner's `progress()` (a heartbeat that never bumps the draft version).
+ * A throw is reported by the runner as outcome `failed` with the error's message.
+ */
+export function createOperations(provider: ProviderApi): Readonly<Record<string, RunOperation>> {
+  const verifyAccess: RunOperation = async (job, { signal, progress }) => {
+    await progress(`reading the consent of connection ${job.providerConnectionId}`, 10);
+    // The slow call. The heartbeat goes on meanwhile (every `heartbeatMs`); if the run stops
+    // being current, `signal` aborts and the call should give up.
+    return provider.checkAccess(job, signal);
+  };
+  const step: RunOperation = async (job, { signal, progress }) => {
+    await progress(`${job.operation}: calling the provider`, 50);
+    return provider.runStep(job, signal);
+  };
+  const operations: Record<string, RunOperation> = { verify_access: verifyAccess };
+  for (const name of BOOTSTRAP_OPERATIONS) operations[name] = step;
+  return operations;
+}
+
+/** One report the worker sent, with the engine's answer (for the log). */
+export interface WorkerReport {
   readonly workspaceId: string;
   readonly draftId: string;
   readonly runId: string;
-  readonly operation: string;
-  /** What the worker reported. */
-  readonly reported: "running" | WorkResult["outcome"];
-  /** The engine's feedback (`recorded`, `ignored_stale_result`, ...). */
+  /** `record_verification_result`, `record_bootstrap_progress`, ... */
+  readonly type: string;
+  /** `running` / `completed <outcome>` for a result, `<percent>% <message>` for progress. */
+  readonly detail: string;
+  /** The engine's feedback: `recorded`, `ignored_stale_result`, ... */
   readonly feedback: Feedback;
-  /** The draft's lifecycle state after the report. */
-  readonly state: OnboardingDraft["lifecycle"]["state"];
+  /** The draft's version after the report (progress never changes it). */
+  readonly version: number;
+  readonly state: MutationResult["state"];
 }
 
-/** Options of {@link createWorker}. */
-export interface WorkerOptions<TActor extends Actor = Actor> {
-  readonly engine: OnboardingEngine<TActor>;
-  /** The workspaces this worker serves. */
-  readonly workspaceIds: readonly string[];
-  /** The worker's service identity; needs the `view` and `record_result` capabilities. */
-  readonly actor: TActor;
-  /** Verification work. */
-  readonly verify: Work;
-  /** Bootstrap work (one call per operation run). */
-  readonly bootstrap: Work;
-  /** Called for every report the worker sends, with the engine's answer. */
-  readonly onEvent?: (event: WorkerEvent) => void;
-  /** Page size of the polling queries (default 50). */
-  readonly pageSize?: number;
+/** Reads a field of a command the runner sent (its heartbeats are typed `unknown`). */
+function field(command: unknown, name: string): unknown {
+  return typeof command === "object" && command !== null ? (command as Record<string, unknown>)[name] : undefined;
 }
 
-/** A worker: `tick()` processes everything queued right now; `run()` polls until aborted. */
-export interface Worker {
-  /** Finds queued runs, processes them concurrently, and resolves when all of them reported. */
-  tick(signal?: AbortSignal): Promise<readonly WorkerEvent[]>;
-  /** Calls `tick()` every `intervalMs` until `signal` aborts; resolves after the last tick. */
-  run(options: { readonly signal: AbortSignal; readonly intervalMs?: number }): Promise<void>;
-}
-
-/** Creates a polling worker over an engine. */
-export function createWorker<TActor extends Actor = Actor>(options: WorkerOptions<TActor>): Worker {
-  const { engine, actor } = options;
-  const pageSize = options.pageSize ?? 50;
-  /** Runs this worker is processing right now (so a `running` run is not picked twice). */
-  const inFlight = new Set<string>();
-
-  async function* draftsIn(workspaceId: string, state: "verifying" | "bootstrapping"): AsyncGenerator<OnboardingDraft> {
-    let cursor: string | null = null;
-    // Bounded: at most 1000 pages per state and tick.
-    for (let page = 0; page < 1000; page += 1) {
-      const result: Awaited<ReturnType<typeof engine.list>> = await engine.list(workspaceId, {
-        actor,
-        state,
-        limit: pageSize,
-        cursor,
-      });
-      yield* result.drafts;
-      cursor = result.nextCursor;
-      if (cursor === null) return;
-    }
+/** What a `record_*` command said, for {@link WorkerReport.detail}. */
+function detailOf(command: unknown): string {
+  const type = String(field(command, "type"));
+  if (type.endsWith("_result")) {
+    const status = String(field(command, "status"));
+    return status === "completed" ? `completed ${String(field(command, "outcome"))}` : status;
   }
+  const percent = field(command, "percent");
+  const message = field(command, "message");
+  return [typeof percent === "number" ? `${percent}%` : "", typeof message === "string" ? message : ""]
+    .filter((part) => part !== "")
+    .join(" ");
+}
 
-  /**
-   * Queued runs, plus `running` runs this worker is not processing: those were abandoned by a
-   * previous worker process that died mid-run (single-worker assumption, see the file header).
-   */
-  const pickable = (run: CheckpointRun): boolean =>
-    (run.status === RunStatus.Queued || run.status === RunStatus.Running) && !inFlight.has(run.runId);
-
-  async function findJobs(): Promise<Omit<Job, "draft">[]> {
-    const jobs: Omit<Job, "draft">[] = [];
-    for (const workspaceId of options.workspaceIds) {
-      for await (const draft of draftsIn(workspaceId, "verifying")) {
-        if (draft.verification !== null && pickable(draft.verification)) {
-          jobs.push({ kind: "verification", workspaceId, draftId: draft.id, run: draft.verification });
-        }
-      }
-      for await (const draft of draftsIn(workspaceId, "bootstrapping")) {
-        for (const run of currentBootstrapRuns(draft)) {
-          if (pickable(run)) jobs.push({ kind: "bootstrap", workspaceId, draftId: draft.id, run });
-        }
-      }
-    }
-    return jobs;
-  }
-
-  async function report(
-    job: Omit<Job, "draft">,
-    reported: WorkerEvent["reported"],
-    message?: string,
-  ): Promise<{ event: WorkerEvent; draft: OnboardingDraft }> {
-    const type = job.kind === "verification" ? "record_verification_result" : "record_bootstrap_result";
-    const command =
-      reported === "running"
-        ? { type, runId: job.run.runId, status: "running" as const }
-        : {
-            type,
-            runId: job.run.runId,
-            status: "completed" as const,
-            outcome: reported,
-            ...(message === undefined ? {} : { message: message.slice(0, 4096) }),
-          };
-    const result = await engine.execute(job.workspaceId, job.draftId, command, { actor });
-    const event: WorkerEvent = {
-      kind: job.kind,
-      workspaceId: job.workspaceId,
-      draftId: job.draftId,
-      runId: job.run.runId,
-      operation: job.run.operation,
-      reported,
+/**
+ * The engine as the worker uses it, telling `onReport` every report it sends and the answer: the
+ * runner's own events say what it did with a job, this says what the engine said to each report.
+ */
+export function withReportLog<TActor extends Actor>(
+  engine: RunnerEngine<TActor>,
+  onReport: (report: WorkerReport) => void,
+): RunnerEngine<TActor> {
+  const execute = async (
+    workspaceId: string,
+    draftId: string,
+    command: unknown,
+    options: WorkerExecuteOptions<TActor>,
+  ): Promise<MutationResult> => {
+    const result = await engine.execute(workspaceId, draftId, command, options);
+    onReport({
+      workspaceId,
+      draftId,
+      runId: String(field(command, "runId")),
+      type: String(field(command, "type")),
+      detail: detailOf(command),
       feedback: result.feedback,
+      version: result.version,
       state: result.state,
-    };
-    options.onEvent?.(event);
-    return { event, draft: result.draft };
-  }
+    });
+    return result;
+  };
+  return {
+    get: (workspaceId, draftId, options) => engine.get(workspaceId, draftId, options),
+    // One implementation behind the engine's overloads (the runner sends worker commands only).
+    execute,
+  };
+}
 
-  async function process(job: Omit<Job, "draft">, signal: AbortSignal): Promise<WorkerEvent[]> {
-    inFlight.add(job.run.runId);
-    try {
-      const started = await report(job, "running");
-      // `unchanged` means it was already running (an abandoned run we adopt); anything ignored
-      // means the run is no longer current: do not do the work at all.
-      if (started.event.feedback !== "recorded" && started.event.feedback !== "unchanged") return [started.event];
-      const work = job.kind === "verification" ? options.verify : options.bootstrap;
-      let result: WorkResult;
-      try {
-        result = await work({ ...job, draft: started.draft }, signal);
-      } catch (error) {
-        result = { outcome: "failed", message: error instanceof Error ? error.message : String(error) };
-      }
-      const finished = await report(job, result.outcome, result.message);
-      return [started.event, finished.event];
-    } finally {
-      inFlight.delete(job.run.runId);
-    }
-  }
+/** Options of {@link startWorker}. */
+export interface StartWorkerOptions<TActor extends Actor> {
+  /** The engine, on the application's store. */
+  readonly engine: RunnerEngine<TActor>;
+  /** The worker's service identity: needs `view` and `record_result`. */
+  readonly actor: TActor;
+  /** Redis, for BullMQ (`maxRetriesPerRequest: null`, as BullMQ's workers require). */
+  readonly connection: ConnectionOptions;
+  /** BullMQ's key prefix (default `bull`); the relay's queue must use the same. */
+  readonly prefix?: string;
+  /** The provider's API (default {@link simulatedProvider}). */
+  readonly provider?: ProviderApi;
+  /** Jobs at once (default 2). */
+  readonly concurrency?: number;
+  /** Heartbeat interval (default the runner's 10 s). */
+  readonly heartbeatMs?: number;
+  /** The runner's events: `run_started`, `run_completed`, `job_dropped`, ... */
+  readonly onEvent?: (event: RunnerEvent) => void;
+  /** Every report and the engine's answer. */
+  readonly onReport?: (report: WorkerReport) => void;
+}
 
-  async function tick(signal: AbortSignal = new AbortController().signal): Promise<readonly WorkerEvent[]> {
-    const jobs = await findJobs();
-    const results = await Promise.all(jobs.map((job) => process(job, signal)));
-    return results.flat();
-  }
-
-  async function run({
-    signal,
-    intervalMs = 1000,
-  }: {
-    readonly signal: AbortSignal;
-    readonly intervalMs?: number;
-  }): Promise<void> {
-    while (!signal.aborted) {
-      await tick(signal);
-      if (signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, intervalMs);
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          resolve();
-        }
-        signal.addEventListener("abort", done, { once: true });
-      });
-    }
-  }
-
-  return { tick, run };
+/** Starts a worker on {@link RUNS_QUEUE}; `close()` stops taking jobs and waits for the running ones. */
+export function startWorker<TActor extends Actor>(options: StartWorkerOptions<TActor>): Promise<BullMqRunWorker> {
+  const { onReport, onEvent, heartbeatMs } = options;
+  return createBullMqWorker({
+    connection: options.connection,
+    queue: RUNS_QUEUE,
+    concurrency: options.concurrency ?? 2,
+    ...(options.prefix === undefined ? {} : { workerOptions: { prefix: options.prefix } }),
+    engine: onReport === undefined ? options.engine : withReportLog(options.engine, onReport),
+    actor: options.actor,
+    operations: createOperations(options.provider ?? simulatedProvider()),
+    ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    ...(onEvent === undefined ? {} : { onEvent }),
+  });
 }
