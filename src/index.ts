@@ -228,6 +228,7 @@ export {
   PercentSchema,
   MAX_OUTBOX_ERROR_LENGTH,
   newOutboxState,
+  newOutboxRecord,
   type OutboxEntry,
   type OutboxRecord,
   type RunProgress,

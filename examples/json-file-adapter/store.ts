@@ -55,7 +55,7 @@ import {
   checkOutboxLimit,
   compareOutboxOrder,
   encodeOutboxCursor,
-  newOutboxState,
+  newOutboxRecord,
   outboxCursor,
   outboxCutoff,
   parseStoredJson,
@@ -330,7 +330,7 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
     trail.push(...events);
     data.audit.set(draft.id, trail);
     if (idempotency !== null) data.idempotency.set(idempotency.key, idempotency);
-    for (const entry of outbox) data.outbox.set(entry.entryId, { ...entry, ...newOutboxState(entry) });
+    for (const entry of outbox) data.outbox.set(entry.entryId, newOutboxRecord(entry));
   };
 
   // I/O only: the engine parses, validates and caches the text, and checks the version beside it.

@@ -369,7 +369,7 @@ function prepareWrite<TActor extends Actor>(
   const outbox = outboxEntriesOf(draft, next, request.command, {
     eventId: event.eventId,
     createdAt: at,
-    nextEntryId: () => ctx.ids.eventId(),
+    ids: ctx.ids,
   });
   return { next, event, idempotency, outbox };
 }

@@ -42,7 +42,7 @@ function entriesOf(previous: OnboardingDraft, next: OnboardingDraft, command: Co
   return outboxEntriesOf(previous, next, command, {
     eventId: "event-1",
     createdAt: STAMP_AT,
-    nextEntryId: () => `entry-${(n += 1)}`,
+    ids: { eventId: () => `entry-${(n += 1)}` },
   });
 }
 

@@ -21,7 +21,7 @@ import {
   type WriteResult,
 } from "../../store/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
-import { newOutboxState, type AuditEvent, type OnboardingDraft, type OutboxRecord } from "../../record/index.js";
+import { newOutboxRecord, type AuditEvent, type OnboardingDraft, type OutboxRecord } from "../../record/index.js";
 
 interface Row {
   /** The draft itself when it is sealed (deep-frozen and validated, so sharing it is safe). */
@@ -44,6 +44,8 @@ interface WorkspaceData {
   readonly outbox: Map<string, StoredOutboxRecord>;
   /** The pending ones (what a claim looks at), so a claim never walks delivered history. */
   readonly pending: Set<StoredOutboxRecord>;
+  /** The `run.requested` records by draft id, in write order: heartbeats and expiry look here. */
+  readonly runsByDraft: Map<string, StoredOutboxRecord[]>;
 }
 
 /** An outbox record as the memory store keeps it: its delivery and liveness fields change in place. */
@@ -104,6 +106,7 @@ export function createMemoryStore(): MemoryStore {
         idempotency: new Map(),
         outbox: new Map(),
         pending: new Set(),
+        runsByDraft: new Map(),
       };
       workspaces.set(workspaceId, data);
     }
@@ -142,6 +145,12 @@ export function createMemoryStore(): MemoryStore {
     return first !== undefined && (data.audit.get(draftId)?.some((entry) => entry.eventId === first.eventId) ?? false);
   };
 
+  /** The id of an entry of `outbox` its workspace already has, or `undefined`. */
+  const takenEntry = (outbox: readonly { readonly workspaceId: string; readonly entryId: string }[]) => {
+    for (const entry of outbox) if (workspace(entry.workspaceId).outbox.has(entry.entryId)) return entry.entryId;
+    return undefined;
+  };
+
   const write = (data: WorkspaceData, input: InsertInput | CommitInput, previousOpenTenant: string | null): void => {
     const { draft } = input;
     const events = "events" in input ? input.events : [input.event];
@@ -174,9 +183,14 @@ export function createMemoryStore(): MemoryStore {
     }
     for (const entry of "outbox" in input ? (input.outbox ?? []) : []) {
       const target = workspace(entry.workspaceId);
-      const record: StoredOutboxRecord = { ...entry, ...newOutboxState(entry) };
+      const record: StoredOutboxRecord = newOutboxRecord(entry);
       target.outbox.set(entry.entryId, record);
       target.pending.add(record);
+      if (record.kind === "run.requested") {
+        const runs = target.runsByDraft.get(record.draftId);
+        if (runs === undefined) target.runsByDraft.set(record.draftId, [record]);
+        else runs.push(record);
+      }
     }
   };
 
@@ -219,8 +233,8 @@ export function createMemoryStore(): MemoryStore {
       if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
         return { ok: false, reason: "idempotency_key_exists" };
       }
-      const taken = input.outbox?.find((entry) => workspace(entry.workspaceId).outbox.has(entry.entryId));
-      if (taken !== undefined) throw new Error(`memory store: outbox entry ${taken.entryId} already exists`);
+      const taken = input.outbox === undefined ? undefined : takenEntry(input.outbox);
+      if (taken !== undefined) throw new Error(`memory store: outbox entry ${taken} already exists`);
       write(data, input, stored.openTenant);
       return { ok: true };
     },
@@ -341,7 +355,9 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     return record !== undefined && record.status === "pending" && record.leaseOwner === owner ? record : undefined;
   };
   const runRecords = (workspaceId: string): StoredOutboxRecord[] =>
-    [...(workspaces.get(workspaceId)?.outbox.values() ?? [])].filter((record) => record.kind === "run.requested");
+    [...(workspaces.get(workspaceId)?.runsByDraft.values() ?? [])].flat();
+  const runsOf = (workspaceId: string, draftId: string): readonly StoredOutboxRecord[] =>
+    workspaces.get(workspaceId)?.runsByDraft.get(draftId) ?? [];
   const clearLease = (record: StoredOutboxRecord): void => {
     record.leaseOwner = null;
     record.leaseUntil = null;
@@ -437,7 +453,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async recordRunProgress({ workspaceId, draftId, runId, at, message, percent }) {
-      const record = runRecords(workspaceId).find((run) => run.runId === runId && run.draftId === draftId);
+      const record = runsOf(workspaceId, draftId).find((run) => run.runId === runId);
       if (record === undefined) return false;
       if (record.reportedAt === null || record.reportedAt < at) record.reportedAt = at;
       if (message !== null) record.progressMessage = message;
@@ -446,7 +462,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async listRunRecords(workspaceId, draftId) {
-      return sorted(runRecords(workspaceId).filter((record) => record.draftId === draftId)).map(copy);
+      return sorted(runsOf(workspaceId, draftId)).map(copy);
     },
 
     async findStaleRuns({ before, limit }) {
@@ -471,6 +487,12 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
           if (record.status !== "delivered" || record.deliveredAt === null || record.deliveredAt >= cutoff) continue;
           if (record.kind === "run.requested" && record.settledAt === null) continue;
           data.outbox.delete(entryId);
+          if (record.kind === "run.requested") {
+            const runs = data.runsByDraft.get(record.draftId) ?? [];
+            const left = runs.filter((run) => run !== record);
+            if (left.length === 0) data.runsByDraft.delete(record.draftId);
+            else data.runsByDraft.set(record.draftId, left);
+          }
           pruned += 1;
         }
       }

@@ -14,7 +14,7 @@ import { applyCommand, newDraft } from "../../commands/index.js";
 import { encodeDraft, sealDraft } from "../../lifecycle/index.js";
 import {
   OutboxRecordSchema,
-  newOutboxState,
+  newOutboxRecord,
   type OnboardingDraft,
   type OutboxEntry,
   type OutboxRecord,
@@ -210,7 +210,7 @@ export async function writeEntries(
 }
 
 /** The record a store must hold for a freshly written entry. */
-export const freshRecord = (entry: OutboxEntry): OutboxRecord => ({ ...entry, ...newOutboxState(entry) });
+export const freshRecord = (entry: OutboxEntry): OutboxRecord => newOutboxRecord(entry);
 
 /** Every record of a workspace, through `listOutbox` pages of 500. */
 export async function allOf(store: OutboxStore, workspaceId: string): Promise<OutboxRecord[]> {
