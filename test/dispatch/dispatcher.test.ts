@@ -537,7 +537,7 @@ describe.each(["fake", "memory"] as const)("on the %s store", (backing) => {
             }
           },
         ),
-        { numRuns: 60, seed: Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31), verbose: 1 },
+        { numRuns: 100, seed: Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31), verbose: 1 },
       );
     });
   });
