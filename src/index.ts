@@ -306,8 +306,7 @@ export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.
 export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";
-export { idempotencyCutoff } from "./store/port.js";
-export { outboxCutoff } from "./store/outbox.js";
+export { idempotencyCutoff, outboxCutoff } from "./store/cutoff.js";
 export { DEFAULT_DOCUMENT_CACHE_SIZE } from "./engine/document-cache.js";
 // outbox paging helpers for adapters (issue 11)
 export {

@@ -7,6 +7,7 @@
  */
 export * from "./port.js";
 export * from "./outbox.js";
+export * from "./cutoff.js";
 export * from "./cursor.js";
 export * from "./sql.js";
 export * from "./json.js";

@@ -1,6 +1,5 @@
 import type { OutboxEntry } from "../record/index.js";
 import type { OutboxStatus } from "../vocabulary/index.js";
-import { idempotencyCutoff } from "./port.js";
 
 /*
  * The outbox half of the storage port. Every timestamp the engine or a dispatcher passes is UTC
@@ -180,22 +179,6 @@ export interface OutboxStore {
    * scheduled job, e.g. a dispatcher `tasks` entry; drafts and audit entries are never touched.
    */
   pruneOutbox?(before: string): Promise<number>;
-}
-
-/**
- * Normalises the cut-off of {@link OutboxStore.pruneOutbox} (as {@link idempotencyCutoff} does
- * for idempotency records): a `Date`, epoch milliseconds or any ISO-8601 string becomes the UTC
- * form stores compare `deliveredAt` with (`2026-01-01T00:00:00.000Z`).
- *
- * @throws `ValidationError` for a value that is not a valid instant.
- *
- * @example
- * ```ts
- * const weekAgo = outboxCutoff(Date.now() - 7 * 24 * 3600 * 1000);
- * ```
- */
-export function outboxCutoff(before: string | number | Date): string {
-  return idempotencyCutoff(before);
 }
 
 /** The `outbox` field of a commit: the entries written with it (usually none). */

@@ -4,7 +4,7 @@
  *
  * May import: vocabulary/ and record/ (types and codecs). Never a driver, never the engine.
  */
-import { ValidationError, type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../record/index.js";
+import type { AuditEvent, IdempotencyRecord, OnboardingDraft } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
 import type { OutboxEntries, OutboxStore } from "./outbox.js";
 
@@ -218,7 +218,7 @@ export interface DraftStore extends OutboxStore {
   loadIdempotency(workspaceId: string, key: string): Promise<unknown>;
   /**
    * Optional: deletes the idempotency records created before `before` (a UTC ISO-8601 instant,
-   * see {@link idempotencyCutoff}) in every workspace, and resolves to how many went. A pruned
+   * see `idempotencyCutoff`) in every workspace, and resolves to how many went. A pruned
    * key is a new key again: a retry that arrives after its record was pruned runs as a new
    * request. Meant for a scheduled job ("keep keys for 24 hours"); drafts and audit entries are
    * never touched.
@@ -238,26 +238,4 @@ export function openTenantOf(draft: OnboardingDraft): string | null {
   if (draft.identity === null) return null;
   const state = draft.lifecycle.state;
   return state === "completed" || state === "cancelled" ? null : draft.identity.tenantId;
-}
-
-/**
- * Normalises the cut-off of {@link DraftStore.pruneIdempotency}: a `Date`, epoch milliseconds or
- * any ISO-8601 string becomes the UTC form the engine stamps records with
- * (`2026-01-01T00:00:00.000Z`), so stores can compare it with stored `createdAt` text.
- *
- * @throws {@link ValidationError} for a value that is not a valid instant.
- *
- * @example
- * ```ts
- * const dayAgo = idempotencyCutoff(Date.now() - 24 * 3600 * 1000);
- * ```
- */
-export function idempotencyCutoff(before: string | number | Date): string {
-  const instant = before instanceof Date ? before : new Date(before);
-  if (Number.isNaN(instant.getTime())) {
-    throw new ValidationError("options", [
-      { code: "invalid_value", path: ["before"], message: `not a valid instant: ${String(before)}` },
-    ]);
-  }
-  return instant.toISOString();
 }

@@ -483,6 +483,7 @@ export const OUTBOX_SCRIPTS = {
   findStaleRuns: FIND_STALE_RUNS_SCRIPT,
   /** {@link SETTLE_RUNS_SCRIPT}. */
   settleRuns: SETTLE_RUNS_SCRIPT,
+  /** {@link PRUNE_OUTBOX_SCRIPT}. */
   prune: PRUNE_OUTBOX_SCRIPT,
 } as const;
 
