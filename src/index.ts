@@ -92,6 +92,12 @@ export {
   type IdempotencyRecord,
 } from "./record/audit.js";
 export {
+  toCloudEvent,
+  DEFAULT_CLOUD_EVENT_TYPE_PREFIX,
+  type CloudEvent,
+  type CloudEventOptions,
+} from "./record/cloud-event.js";
+export {
   ErrorCode,
   ERROR_CATALOG,
   ValidationIssueSchema,
