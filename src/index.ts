@@ -266,6 +266,25 @@ export {
   type ExpireStuckRunsReport,
   type ExpiredRun,
 } from "./engine/runs-api.js";
+export type {
+  EngineEvent,
+  EngineEventBase,
+  EngineEventType,
+  EngineEventOf,
+  EngineObserver,
+  ObserverErrorHandler,
+  DraftCreatedEvent,
+  CommandCommittedEvent,
+  CommandConflictEvent,
+  CommandDeniedEvent,
+  CommandReplayedEvent,
+  ResultIgnoredEvent,
+  IgnoredFeedback,
+  CommandRetriedEvent,
+  RunOutboxEvent,
+  RunExpiredEvent,
+  ChangedBy,
+} from "./engine/events.js";
 
 // dispatch
 export {

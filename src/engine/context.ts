@@ -26,6 +26,7 @@ import {
   isIdArgument,
   isKeyArgument,
 } from "./options.js";
+import { createEventBus, type EventBus } from "./events.js";
 import { resolveRetry, type ResolvedRetry } from "./retry.js";
 import type { Actor, Authorize, EngineOptions, IdGenerator } from "./types.js";
 
@@ -42,6 +43,8 @@ export interface EngineContext<TActor extends Actor> {
   readonly retry: ResolvedRetry;
   /** The one cache of decoded drafts, and the one decoder of stored documents. */
   readonly documents: DocumentCache;
+  /** The engine's observers; check `events.active` before building an event. */
+  readonly events: EventBus;
   /** The canonical text a write sends as `document`: `encodeDraft`, or `""` for a store of values. */
   documentOf(draft: OnboardingDraft): string;
   /** The clock's reading as the ISO-8601 string the engine stores. */
@@ -97,6 +100,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
   const policy = options.policy ?? {};
   const now = isoClock(() => clock.now());
   const documents = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
+  const events = createEventBus(options.observe, options.onObserverError);
 
   /** A new run id: a storable id (1..128 characters), as the audit entry's `runIds` hold them. */
   const nextRunId = (): string => {
@@ -117,6 +121,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     policy,
     retry: resolveRetry(options.retry),
     documents,
+    events,
     documentOf: store.stores === "values" ? () => "" : encodeDraft,
     now,
     commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
@@ -127,7 +132,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
         "actor",
         "id",
       ]),
-    ...createAuthorization(store, authorize, () => ids.eventId(), now),
+    ...createAuthorization(store, authorize, events, () => ids.eventId(), now),
     ...createRecordChecks(store, documents),
   };
 }
@@ -136,6 +141,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
 function createAuthorization<TActor extends Actor>(
   store: DraftStore,
   authorize: Authorize<TActor>,
+  events: EventBus,
   eventId: () => string,
   now: () => string,
 ): Pick<EngineContext<TActor>, "authorizeAll" | "authorizeView"> {
@@ -144,6 +150,7 @@ function createAuthorization<TActor extends Actor>(
     capability: Capability,
     draft: OnboardingDraft | null,
   ): Promise<never> => {
+    const at = now();
     await store.appendAudit([
       auditEvent({
         eventId: eventId(),
@@ -152,13 +159,17 @@ function createAuthorization<TActor extends Actor>(
         kind: "denied",
         commandType: access.commandType,
         actorId: access.actorId,
-        at: now(),
+        at,
         fromVersion: draft?.version ?? null,
         capability,
         idempotencyKey: access.idempotencyKey,
         state: draft?.lifecycle.state ?? null,
       }),
     ]);
+    if (events.active) {
+      const { workspaceId, draftId, commandType, actorId } = access;
+      events.emit({ type: "command.denied", at, workspaceId, draftId, commandType, actorId, capability });
+    }
     throw new AuthorizationError(capability, access.actorId, draft === null ? null : access.draftId);
   };
 

@@ -76,7 +76,22 @@ async function create<TActor extends Actor>(
     if (existing !== null) return existing;
     const { draft, event, idempotency } = prepareCreate(ctx, request);
     const written = await insert(ctx, draft, event, idempotency);
-    if (written.ok) return { draft, created: true, event, replayed: false };
+    if (written.ok) {
+      if (ctx.events.active) {
+        const { at, workspaceId, draftId, actorId } = event;
+        const tenantId = draft.identity?.tenantId ?? null;
+        ctx.events.emit({
+          type: "draft.created",
+          at,
+          workspaceId,
+          draftId,
+          actorId,
+          tenantId,
+          state: draft.lifecycle.state,
+        });
+      }
+      return { draft, created: true, event, replayed: false };
+    }
     // Every rejection goes round again: the next pass replays a concurrent request with the same
     // key (whose draft is what the insert ran into), or finds and reports the tenant's open draft
     // (asking for `view` first), or inserts after that draft closed.
@@ -143,6 +158,20 @@ async function replayCreate<TActor extends Actor>(
   }
   const draft = parseDraft(remembered.outcome.draft);
   await ctx.authorizeView(request, draft);
+  if (ctx.events.active) {
+    const { workspaceId, actorId } = request;
+    const at = ctx.now();
+    const version = remembered.outcome.version;
+    ctx.events.emit({
+      type: "command.replayed",
+      at,
+      workspaceId,
+      draftId: draft.id,
+      commandType: "create",
+      actorId,
+      version,
+    });
+  }
   return { draft, created: false, event: null, replayed: true };
 }
 

@@ -6,6 +6,7 @@ import { createContext } from "./context.js";
 import { createCreate } from "./create.js";
 import { createExecute } from "./execute.js";
 import { createReads } from "./reads.js";
+import type { EngineEventOf, EngineEventType, EngineObserver } from "./events.js";
 import {
   DEFAULT_RUN_LEASE_MS,
   expireStuckRuns,
@@ -119,6 +120,20 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
    * ```
    */
   expireStuckRuns(options: ExpireStuckRunsOptions<TActor>): Promise<ExpireStuckRunsReport>;
+  /**
+   * Listens to the engine's events of one type (or `"*"` for all), like `EngineOptions.observe`:
+   * called after the outcome is known, on a microtask, never waited for; a throw or a rejection
+   * goes to `onObserverError`. Returns the unsubscribe.
+   *
+   * @example
+   * ```ts
+   * const off = engine.on("command.conflict", (event) => {
+   *   console.warn("stale write on", event.draftId, "by", event.changedBy?.actorId);
+   * });
+   * off();
+   * ```
+   */
+  on<T extends EngineEventType | "*">(type: T, listener: EngineObserver<EngineEventOf<T>>): () => void;
 }
 
 /**
@@ -161,5 +176,6 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     list,
     runProgress: (workspaceId, draftId, readOptions) => runProgress(context, workspaceId, draftId, readOptions),
     expireStuckRuns: (expireOptions) => expireStuckRuns(context, execute, expireOptions, leaseMs),
+    on: (type, listener) => context.events.on(type, listener),
   };
 }

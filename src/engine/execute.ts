@@ -36,6 +36,7 @@ import type { Access, EngineContext } from "./context.js";
 import { VersionArgumentSchema, checkArgument, isVersionArgument } from "./options.js";
 import { backoffDelay } from "./retry.js";
 import { auditStartedRun, draftHadRun } from "./runs.js";
+import { isIgnoredFeedback, outboxEvents } from "./events.js";
 import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
 
 /** One validated `execute` call: everything an attempt needs, in one object. */
@@ -46,6 +47,8 @@ interface CommandRequest<TActor extends Actor> extends Access<TActor> {
   readonly worker: boolean;
   /** The request's fingerprint; only computed with an idempotency key. */
   readonly fingerprint: string;
+  /** `performance.now()` at the call when someone observes the engine (for `durationMs`), else 0. */
+  readonly startedMs: number;
 }
 
 /**
@@ -102,6 +105,7 @@ function toRequest<TActor extends Actor>(
     expectedVersion,
     fingerprint,
     commandType: command.type,
+    startedMs: ctx.events.active ? performance.now() : 0,
   };
 }
 
@@ -183,6 +187,7 @@ async function attempt<TActor extends Actor>(
   }
   if (written.ok) {
     ctx.documents.wrote(next, document === "" ? undefined : document);
+    if (ctx.events.active) committedEvents(ctx, request, next, event, outbox, outcome.feedback);
     if (reportsRunning(request.command)) await heartbeat(ctx, request, request.command.runId, null, null, event.at);
     return applied(next, event, outcome);
   }
@@ -205,7 +210,21 @@ async function decide<TActor extends Actor>(
     if (remembered !== null) {
       const authorizing = ctx.authorizeAll(request, [Capability.View], draft);
       if (authorizing !== undefined) await authorizing;
-      return replay(remembered, request);
+      const replayed = replay(remembered, request);
+      if (ctx.events.active) {
+        const { workspaceId, draftId, commandType, actorId } = request;
+        const { version } = replayed;
+        ctx.events.emit({
+          type: "command.replayed",
+          at: context.now,
+          workspaceId,
+          draftId,
+          commandType,
+          actorId,
+          version,
+        });
+      }
+      return replayed;
     }
   }
   // Authorize before the version check: a VersionConflictError carries the current draft,
@@ -221,6 +240,22 @@ async function decide<TActor extends Actor>(
   const { command } = request;
   if (outcome.feedback === Feedback.Recorded && isProgressCommand(command)) {
     await heartbeat(ctx, request, command.runId, command.message ?? null, command.percent ?? null, context.now);
+  }
+  if (ctx.events.active && isIgnoredFeedback(outcome.feedback)) {
+    const { workspaceId, draftId, commandType, actorId } = request;
+    const { feedback, runIds } = outcome;
+    const at = context.now;
+    ctx.events.emit({
+      type: "result.ignored",
+      at,
+      workspaceId,
+      draftId,
+      commandType,
+      actorId,
+      feedback,
+      runIds,
+      version: draft.version,
+    });
   }
   return {
     draft,
@@ -265,6 +300,7 @@ async function conflict<TActor extends Actor>(
 ): Promise<never> {
   // The error carries the current draft: only for an actor who may see it.
   await ctx.authorizeView(request, current);
+  const at = ctx.now();
   await ctx.store.appendAudit([
     auditEvent({
       eventId: ctx.ids.eventId(),
@@ -273,7 +309,7 @@ async function conflict<TActor extends Actor>(
       kind: "conflict",
       commandType: request.command.type,
       actorId: request.actorId,
-      at: ctx.now(),
+      at,
       fromVersion: expectedVersion,
       expectedVersion,
       actualVersion: current.version,
@@ -281,7 +317,22 @@ async function conflict<TActor extends Actor>(
       state: current.lifecycle.state,
     }),
   ]);
-  throw new VersionConflictError(expectedVersion, current, await changeOf(ctx, current));
+  const changedBy = await changeOf(ctx, current);
+  if (ctx.events.active) {
+    const { workspaceId, commandType, actorId } = request;
+    ctx.events.emit({
+      type: "command.conflict",
+      at,
+      workspaceId,
+      draftId: current.id,
+      commandType,
+      actorId,
+      expectedVersion,
+      actualVersion: current.version,
+      changedBy,
+    });
+  }
+  throw new VersionConflictError(expectedVersion, current, changedBy);
 }
 
 /**
@@ -326,12 +377,17 @@ async function rejected<TActor extends Actor>(
   if (rejection.actualVersion === null) throw new DraftNotFoundError(request.workspaceId, request.draftId);
   if (request.worker) {
     if (loads >= ctx.retry.attempts) throw new RetryExhaustedError(request.draftId, loads);
-    await ctx.retry.sleep(backoffDelay(ctx.retry, loads));
+    const delayMs = backoffDelay(ctx.retry, loads);
+    if (ctx.events.active) retried(ctx, request, loads, delayMs);
+    await ctx.retry.sleep(delayMs);
     return AGAIN;
   }
   // Operator command: another writer won. The reload either replays a concurrent request with
   // the same key or reports the conflict (versions only grow, so the version check ends it).
-  if (loads < 3) return AGAIN;
+  if (loads < 3) {
+    if (ctx.events.active) retried(ctx, request, loads, 0);
+    return AGAIN;
+  }
   const current = await ctx.loadDraft(request.workspaceId, request.draftId);
   return conflict(ctx, request, request.expectedVersion ?? current.version, current);
 }
@@ -372,6 +428,54 @@ function prepareWrite<TActor extends Actor>(
     ids: ctx.ids,
   });
   return { next, event, idempotency, outbox };
+}
+
+/** The events of a commit: `command.committed`, then one per outbox entry. Only called when someone listens. */
+function committedEvents<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  next: OnboardingDraft,
+  event: AuditEvent,
+  outbox: readonly OutboxEntry[],
+  feedback: Feedback,
+): void {
+  const { at, eventId, fromVersion, runIds } = event;
+  ctx.events.emit({
+    type: "command.committed",
+    at,
+    workspaceId: next.workspaceId,
+    draftId: next.id,
+    commandType: request.commandType,
+    actorId: request.actorId,
+    fromVersion: fromVersion ?? next.version - 1,
+    toVersion: next.version,
+    feedback,
+    runIds,
+    state: next.lifecycle.state,
+    eventId,
+    durationMs: request.startedMs === 0 ? 0 : performance.now() - request.startedMs,
+  });
+  outboxEvents(ctx.events, outbox, at);
+}
+
+/** A `command.retried` event. Only called when someone listens. */
+function retried<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  attempt: number,
+  delayMs: number,
+): void {
+  const { workspaceId, draftId, commandType, actorId } = request;
+  ctx.events.emit({
+    type: "command.retried",
+    at: ctx.now(),
+    workspaceId,
+    draftId,
+    commandType,
+    actorId,
+    attempt,
+    delayMs,
+  });
 }
 
 /** Whether a command is a worker's `running` report (it counts as a heartbeat too). */

@@ -223,6 +223,24 @@ export function checkEngineOptions(options: unknown): void {
     (n) => Number.isInteger(n) && n >= 0,
     "a non-negative integer",
   );
+  checkObservers(options["observe"], options["onObserverError"]);
+}
+
+/** `observe` is a function or an array of functions; `onObserverError` a function. */
+function checkObservers(observe: unknown, onObserverError: unknown): void {
+  const observers = Array.isArray(observe) ? observe : observe === undefined ? [] : [observe];
+  observers.forEach((observer, index) => {
+    if (typeof observer !== "function") {
+      const name = Array.isArray(observe) ? `observe[${index}]` : "observe";
+      throw new ConfigurationError(name, `observers must be functions (event) => void, got ${describe(observer)}`);
+    }
+  });
+  if (onObserverError !== undefined && typeof onObserverError !== "function") {
+    throw new ConfigurationError(
+      "onObserverError",
+      `onObserverError must be a function, got ${describe(onObserverError)}`,
+    );
+  }
 }
 
 /**

@@ -174,11 +174,18 @@ async function expireOne<TActor extends Actor>(
   );
   if (result.feedback !== Feedback.Expired) return settle();
   await settle();
-  return {
-    workspaceId: record.workspaceId,
-    draftId: record.draftId,
-    runId: record.runId,
-    checkpoint: record.checkpoint,
-    version: result.version,
-  };
+  const { workspaceId, draftId, runId, checkpoint } = record;
+  const version = result.version;
+  if (ctx.events.active) {
+    ctx.events.emit({
+      type: "run.expired",
+      at: result.event?.at ?? at.now,
+      workspaceId,
+      draftId,
+      runId,
+      checkpoint,
+      version,
+    });
+  }
+  return { workspaceId, draftId, runId, checkpoint, version };
 }

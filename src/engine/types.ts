@@ -3,6 +3,7 @@ import type { AuditEvent, OnboardingDraft } from "../record/index.js";
 import type { ReadinessPolicy } from "../lifecycle/index.js";
 import type { Feedback } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
+import type { EngineObserver, ObserverErrorHandler } from "./events.js";
 
 /** Who is acting: a user, a service account or a worker. Only `id` is read by the engine. */
 export interface Actor {
@@ -84,6 +85,26 @@ export interface EngineOptions<TActor extends Actor = Actor> {
    * `basis` (no read before the write; the store writes only if the text is still stored).
    */
   readonly documentCacheSize?: number;
+  /**
+   * Observers of the engine's events (`command.committed`, `command.conflict`, `run.requested`,
+   * ...; see {@link EngineEvent}), called after the outcome is known, each on a microtask: the
+   * engine never waits for them and a throw or a rejection never reaches the caller (it goes to
+   * `onObserverError`). With none (and no `engine.on` listener) no event is even built.
+   *
+   * @example
+   * ```ts
+   * const engine = createOnboardingEngine({
+   *   store: createMemoryStore(),
+   *   authorize: () => true,
+   *   observe: (event) => {
+   *     if (event.type === "command.conflict") console.warn("stale write", event.draftId, event.changedBy);
+   *   },
+   * });
+   * ```
+   */
+  readonly observe?: EngineObserver | readonly EngineObserver[];
+  /** Where an observer's throw or rejection goes, with the event. Default `console.error`. */
+  readonly onObserverError?: ObserverErrorHandler;
 }
 
 /** Options of `engine.execute` for operator commands. */
