@@ -185,7 +185,13 @@ export type EngineEventType = EngineEvent["type"];
 /** The event of one type (`"*"`: any event). */
 export type EngineEventOf<T extends EngineEventType | "*"> = T extends "*"
   ? EngineEvent
-  : Extract<EngineEvent, { readonly type: T }>;
+  : Extract<
+      EngineEvent,
+      {
+        /** The event type to select. */
+        readonly type: T;
+      }
+    >;
 
 /**
  * An observer of engine events. It may be asynchronous; the engine never waits for it, and a
