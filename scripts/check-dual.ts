@@ -60,6 +60,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   "./adapters/mysql": ["createMySqlStore", "mysqlSchemaSql"],
   "./adapters/redis": ["createRedisStore"],
   "./http": ["formatETag", "parseIfMatch", "toProblem", "problemResponse"],
+  "./client": ["createOnboardingClient", "NetworkError", "ResponseError", "VersionConflictError", "OnboardingError"],
   "./testing": ["describeStoreConformance", "assertDraftInvariants"],
   "./runners/pg-boss": ["createPgBossRelay", "createPgBossWorker", "runJob", "runJobId"],
   "./runners/bullmq": ["createBullMqRelay", "createBullMqWorker", "createBullMqProcessor", "runJob", "runJobId"],
