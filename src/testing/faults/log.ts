@@ -74,7 +74,7 @@ export function formatFault(record: FaultRecord): string {
 export function formatFaultLog(seed: number, log: readonly FaultRecord[], limit = 50): string {
   const counts = countFaults(log);
   const summary = FAULT_KINDS.filter((kind) => counts[kind] > 0).map((kind) => `${kind} ${counts[kind]}`);
-  const shown = log.slice(-limit);
+  const shown = limit > 0 ? log.slice(-limit) : [];
   return [
     `injected faults (seed ${seed}): ${summary.length === 0 ? "none" : summary.join(", ")}`,
     ...(shown.length < log.length ? [`  ... ${log.length - shown.length} earlier faults`] : []),
