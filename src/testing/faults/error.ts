@@ -14,7 +14,7 @@ import type { FaultRecord } from "./log.js";
  * @example
  * ```ts
  * try {
- *   await engine.execute(ws, draftId, command, { actor, expectedVersion, idempotencyKey });
+ *   await engine.execute(ws, draftId, command, { actor, expectedVersion: draft.version, idempotencyKey: "op-1" });
  * } catch (error) {
  *   const fault = injectedFaultOf(error); // the record, when a fault caused it
  *   if (fault?.kind === "after") console.log("the commit applied; a retry will replay it");

@@ -131,9 +131,10 @@ function created(result: CreateResult): RegisterOutput {
  * ```ts
  * const history = createDraftHistory();
  * const alice = recordingEngine(engine, history, "alice");
- * const draft = await alice.get("ws-1", "d-1", { actor });
- * await alice.execute("ws-1", "d-1", { type: "cancel" }, { actor, expectedVersion: draft.version });
- * assertLinearizable(history, { start: () => ({ version: 1, value: draftDigest(initial) }) });
+ * await alice.create("ws-1", { id: "d-1" }, { actor }); // a commit from version 0
+ * const seen = await alice.get("ws-1", "d-1", { actor });
+ * await alice.execute("ws-1", "d-1", { type: "cancel" }, { actor, expectedVersion: seen.version });
+ * assertLinearizable(history);
  * ```
  */
 export function recordingEngine<TActor extends Actor>(
