@@ -83,9 +83,7 @@ export function generateHistory(options: GenerateOptions): DraftOperation[] {
   const random = prng(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const partitions = Array.from({ length: options.partitions ?? 1 }, (_, i) => `d${i}`);
-  const registers = new Map(
-    partitions.map((p) => [p, { version: 1, values: new Map([[1, "v1"]]), keys: new Map() }]),
-  );
+  const registers = new Map(partitions.map((p) => [p, { version: 1, values: new Map([[1, "v1"]]), keys: new Map() }]));
   const clients: Client[] = Array.from({ length: options.clients }, (_, i) => ({
     name: `c${i}`,
     running: null,

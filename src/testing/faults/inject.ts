@@ -178,7 +178,9 @@ async function faultyCall(
     if (drops || state.epoch !== epoch) loseReply(call, write ? false : null);
     throw error;
   }
-  const applied = write ? (result as { readonly ok?: unknown } | null)?.ok === true : null;
+  // A write answers a WriteResult (applied when ok); any other write that returned has applied.
+  const answer = (result as { readonly ok?: unknown } | null | undefined)?.ok;
+  const applied = write ? (typeof answer === "boolean" ? answer : true) : null;
   if (drops || state.epoch !== epoch) loseReply(call, applied);
   if (write && state.chance(method, number, Decision.After) < (plan.failAfter ?? 0)) fail(call, "after", "", applied);
   return result;

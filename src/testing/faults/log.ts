@@ -42,7 +42,8 @@ export interface FaultRecord {
   readonly draft: string | null;
   /**
    * For `after` and `lost_reply`: whether the store applied the call (`true`: a write that
-   * committed; `false`: one it rejected or that threw; `null`: not a write).
+   * committed, or returned without a rejection; `false`: one it rejected or that threw; `null`:
+   * not a write, or a fault before the store saw the call).
    */
   readonly applied: boolean | null;
   /** Details: the delay, the order of a reordered batch, the length of an outage. */
