@@ -195,8 +195,9 @@ async function faultyCall(
  *
  * Every fault reaches the caller as a `StoreError` (what the engine surfaces for a storage
  * failure) whose cause is an {@link InjectedFault}; every fault is logged. Decisions depend
- * only on the seed and each call's number for its method, so a deterministic workload replays
- * the same faults; print `faults.format()` when a test fails.
+ * only on the seed and each call's number (among its method's calls; among all calls for a
+ * dropped connection), so a deterministic workload replays the same faults; print
+ * `faults.format()` when a test fails.
  *
  * @example
  * ```ts

@@ -1,7 +1,8 @@
 /**
  * What faults to inject, and the seeded schedule that decides them: every decision is a pure
- * function of (seed, method, the call's number for that method, what is decided), so the same
- * seed gives the same faults to the same calls, run after run.
+ * function of (seed, method, the call's number for that method, what is decided; a dropped
+ * connection is decided over all calls), so the same seed gives the same faults to the same
+ * calls, run after run.
  */
 import type { DraftStore } from "../../store/index.js";
 
