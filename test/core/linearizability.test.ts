@@ -5,11 +5,23 @@
  * applied or did not, idempotent replays, independent drafts) are accepted.
  */
 import { describe, expect, it } from "vitest";
+import { createMemoryStore } from "../../src/adapters/memory/index.js";
+import { createOnboardingEngine } from "../../src/engine/index.js";
+import {
+  DraftNotFoundError,
+  InvalidTransitionError,
+  StoreError,
+  VersionConflictError,
+} from "../../src/record/index.js";
 import {
   checkLinearizability,
   checkModelLinearizability,
   createDraftHistory,
   createHistory,
+  draftDigest,
+  draftPartition,
+  injectFaults,
+  recordingEngine,
   type DraftHistory,
   type LinearizabilityModel,
   type RegisterInput,
@@ -291,5 +303,74 @@ describe("linearizability checker: any model, and bad input", () => {
     expect(result.verdict).toBe("timeout");
     expect(result.ok).toBe(false);
     expect(result.report).toMatch(/no verdict/);
+  });
+});
+
+describe("recordingEngine: an engine's calls as register operations", () => {
+  it("records creates, reads, commits, conflicts, replays, failures and unknown outcomes as the register sees them", async () => {
+    const memory = createMemoryStore();
+    const { store, faults } = injectFaults(memory, { seed: 1, writes: ["commit"], failAfter: 1 });
+    faults.setEnabled(false);
+    const engine = createOnboardingEngine({ store, authorize: () => true });
+    const history = createDraftHistory();
+    const a = recordingEngine(engine, history, "a");
+    const actor = { id: "u" };
+    await expect(a.get("ws", "d", { actor })).rejects.toBeInstanceOf(DraftNotFoundError);
+    const { draft } = await a.create("ws", { id: "d", identity: { tenantId: "t", displayName: "A" } }, { actor });
+    const rename = { type: "identify", tenantId: "t", displayName: "B" } as const;
+    const applied = await a.execute("ws", "d", rename, { actor, expectedVersion: 1, idempotencyKey: "k" });
+    await a.execute("ws", "d", rename, { actor, expectedVersion: 1, idempotencyKey: "k" });
+    await a.execute("ws", "d", rename, { actor, expectedVersion: 2 });
+    await expect(a.execute("ws", "d", { type: "cancel" }, { actor, expectedVersion: 1 })).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
+    await expect(
+      a
+        .execute("ws", "d", { type: "identify", tenantId: "other", displayName: "C" }, { actor, expectedVersion: 2 })
+        .then(() => a.execute("ws", "d", { type: "select_provider", connectionId: "c" }, { actor, expectedVersion: 3 }))
+        .then(() =>
+          a.execute(
+            "ws",
+            "d",
+            { type: "identify", tenantId: "again", displayName: "D" },
+            { actor, expectedVersion: 4 },
+          ),
+        ),
+    ).rejects.toBeInstanceOf(InvalidTransitionError);
+    faults.setEnabled(true);
+    await expect(a.execute("ws", "d", { type: "cancel" }, { actor, expectedVersion: 4 })).rejects.toBeInstanceOf(
+      StoreError,
+    );
+    const outcomes = history
+      .operations()
+      .map((op) => [
+        op.input.type === "commit" ? op.input.expectedVersion : "read",
+        op.status,
+        op.output?.type ?? null,
+      ]);
+    expect(outcomes).toEqual([
+      ["read", "ok", "read"],
+      [0, "ok", "committed"],
+      [1, "ok", "committed"],
+      [1, "ok", "committed"],
+      [2, "ok", "unchanged"],
+      [1, "ok", "conflict"],
+      [2, "ok", "committed"],
+      [3, "ok", "committed"],
+      [4, "fail", null],
+      [4, "unknown", null],
+    ]);
+    const ops = history.operations();
+    expect(ops[0]?.output).toEqual({ type: "read", version: 0, value: "" });
+    expect(ops[1]?.output).toEqual({ type: "committed", version: 1, value: draftDigest(draft), replayed: false });
+    expect(ops[3]?.output).toEqual({
+      type: "committed",
+      version: 2,
+      value: draftDigest(applied.draft),
+      replayed: true,
+    });
+    expect(ops[5]?.output).toMatchObject({ type: "conflict", actualVersion: 2 });
+    expect(ops[1]?.partition).toBe(draftPartition("ws", "d"));
+    expect(checkLinearizability(history).verdict).toBe("linearizable");
   });
 });
