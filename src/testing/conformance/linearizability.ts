@@ -175,15 +175,7 @@ async function verify(
     `${label}: too little happened to prove anything (${commits} commits, ${conflicts} conflicts)`,
   );
   for (const draftId of run.drafts) await assertDraftInvariants(store, run.ws, draftId);
-  const injected =
-    faults === null
-      ? ""
-      : `; faults injected: ${
-          faults
-            .format(0)
-            .replace(/^injected faults /, "")
-            .split("\n")[0]
-        }`;
+  const injected = faults === null ? "" : `; ${faults.format(0)}`;
   log?.(`[conformance ${label}] ${result.report}; ${commits} commits, ${conflicts} conflicts${injected}`);
 }
 
