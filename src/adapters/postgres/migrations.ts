@@ -66,10 +66,16 @@ export interface PostgresMigrateConnection {
   query(text: string, values?: unknown[]): Promise<PostgresMigrateQueryResult>;
 }
 
+/** A client checked out of a pool (`PoolClient`). */
+export interface PostgresMigratePoolClient extends PostgresMigrateConnection {
+  /** Hands the client back to its pool; `true` (or an error) destroys it instead. */
+  release(destroy?: boolean | Error): void;
+}
+
 /** A `pg.Pool`: the migrations check out one client and hold the lock on it for the whole run. */
 export interface PostgresMigratePool extends PostgresMigrateConnection {
   /** Checks out a client. */
-  connect(): Promise<PostgresMigrateConnection & { release(destroy?: boolean | Error): void }>;
+  connect(): Promise<PostgresMigratePoolClient>;
   /** The pool's client count: how a pool is told from a client, whose `connect()` opens itself. */
   readonly totalCount: number;
 }
@@ -564,7 +570,7 @@ export async function migratePostgres(
     const client = isPool(target) ? await target.connect() : target;
     // A client whose unlock failed may still hold the lock: it is destroyed, never pooled again.
     const release = (destroy: boolean): void => {
-      if (client !== target) (client as unknown as { release(destroy?: boolean): void }).release(destroy);
+      if (client !== target) (client as PostgresMigratePoolClient).release(destroy);
     };
     const key = lockKey(prefix);
     try {
