@@ -101,7 +101,10 @@ export interface CatalogSnapshot {
   readonly facts: ReadonlySet<string>;
 }
 
-/** @internal What of `tables` (with the given columns present and absent) a snapshot lacks. */
+/**
+ * @internal What a snapshot lacks of a table's shape: the table, columns present and absent,
+ * indexes present and absent (a migration that drops an index checks `withoutIndexes`).
+ */
 export function missingShape(
   snapshot: CatalogSnapshot,
   table: string,
@@ -109,6 +112,7 @@ export function missingShape(
     readonly columns?: readonly string[];
     readonly without?: readonly string[];
     readonly indexes?: readonly string[];
+    readonly withoutIndexes?: readonly string[];
   } = {},
 ): string[] {
   const columns = snapshot.tables.get(table);
@@ -119,6 +123,9 @@ export function missingShape(
     ...(shape.indexes ?? [])
       .filter((index) => !snapshot.indexes.has(`${table}.${index}`))
       .map((index) => `index ${index} on ${table}`),
+    ...(shape.withoutIndexes ?? [])
+      .filter((index) => snapshot.indexes.has(`${table}.${index}`))
+      .map((index) => `no index ${index} on ${table}`),
   ];
 }
 

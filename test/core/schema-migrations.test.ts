@@ -9,6 +9,7 @@ import {
   currentFromRecorded,
   detectBaseline,
   migrationScript,
+  missingShape,
   planMigrations,
   targetVersion,
   type MigrationStep,
@@ -71,6 +72,21 @@ describe("schema migrations: the shared rules", () => {
     const list = steps([true, true, true, true]);
     expect(planMigrations(list, 1, 3)).toMatchObject({ from: 1, to: 3, pending: [{ version: 2 }, { version: 3 }] });
     expect(planMigrations(list, 3, 1)).toEqual({ from: 3, to: 3, pending: [] });
+  });
+
+  it("a table's shape: the table, columns present and absent, indexes present and absent", () => {
+    const snapshot = {
+      tables: new Map([["t", new Set(["a", "b"])]]),
+      indexes: new Set(["t.i1", "t.old"]),
+      facts: new Set<string>(),
+    };
+    expect(
+      missingShape(snapshot, "t", { columns: ["a"], without: ["c"], indexes: ["i1"], withoutIndexes: ["gone"] }),
+    ).toEqual([]);
+    expect(
+      missingShape(snapshot, "t", { columns: ["c"], without: ["a"], indexes: ["i2"], withoutIndexes: ["old"] }),
+    ).toEqual(["column t.c", "no column t.a", "index i2 on t", "no index old on t"]);
+    expect(missingShape(snapshot, "u")).toEqual(["table u"]);
   });
 
   it("one migration's SQL text is a comment naming it, then each statement ended by a semicolon", () => {
