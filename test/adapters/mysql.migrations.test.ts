@@ -233,7 +233,7 @@ describe.skipIf(!up)("mysql migrations: numbered versions and a schema-version t
     await create(pool, MYSQL_LEGACY.at(-1)!.statements(prefix));
     await seed(pool, prefix, scenario, true);
     const result = await migrateMySql(pool, { tablePrefix: prefix });
-    expect([result.from, result.applied.map((m) => m.version)]).toEqual([1, [2, 3, 4]]);
+    expect([result.from, result.applied.map((m) => m.version)]).toEqual([1, ALL.slice(1)]);
     expect(await catalog(pool, prefix)).toBe(latestCatalog);
     await checkMigrated(createMySqlStore({ pool, tablePrefix: prefix }), scenario);
   });
@@ -264,7 +264,7 @@ describe.skipIf(!up)("mysql migrations: numbered versions and a schema-version t
       1,
       LATEST,
       true,
-      [2, 3, 4],
+      ALL.slice(1),
     ]);
     expect(await fingerprint(pool, prefix)).toBe(before);
   });
@@ -290,13 +290,10 @@ describe.skipIf(!up)("mysql migrations: numbered versions and a schema-version t
     // What a crash right after migration 2's ALTER TABLE leaves behind: the key, but no row.
     await pool.query(mysqlMigrations(prefix)[1]!.statements[0]!);
     const result = await migrateMySql(pool, { tablePrefix: prefix });
-    expect(result.applied.map((m) => m.version)).toEqual([2, 3, 4]);
-    expect(await versionRows(pool, prefix)).toEqual([
-      { version: 1, origin: "migrate" },
-      { version: 2, origin: "detected" },
-      { version: 3, origin: "migrate" },
-      { version: 4, origin: "migrate" },
-    ]);
+    expect(result.applied.map((m) => m.version)).toEqual(ALL.slice(1));
+    expect(await versionRows(pool, prefix)).toEqual(
+      ALL.map((version) => ({ version, origin: version === 2 ? "detected" : "migrate" })),
+    );
     expect(await catalog(pool, prefix)).toBe(latestCatalog);
   });
 

@@ -255,7 +255,7 @@ describe.skipIf(!up)("postgres migrations: numbered versions and a schema-versio
     await create(pool, POSTGRES_LEGACY.at(-1)!.statements(prefix));
     await seed(pool, prefix, scenario, layoutOf(1));
     const result = await migratePostgres(pool, { tablePrefix: prefix });
-    expect([result.from, result.applied.map((m) => m.version)]).toEqual([1, [2, 3, 4, 5]]);
+    expect([result.from, result.applied.map((m) => m.version)]).toEqual([1, ALL.slice(1)]);
     expect(await catalog(pool, prefix)).toBe(latestCatalog);
     await checkMigrated(createPostgresStore({ pool, tablePrefix: prefix }), scenario);
   });
@@ -270,7 +270,7 @@ describe.skipIf(!up)("postgres migrations: numbered versions and a schema-versio
       1,
       LATEST,
       true,
-      [2, 3, 4, 5],
+      ALL.slice(1),
     ]);
     expect(await fingerprint(pool, prefix)).toBe(before);
     const empty = prefixFor("mdry2");
@@ -312,7 +312,7 @@ describe.skipIf(!up)("postgres migrations: numbered versions and a schema-versio
     );
     expect(columns.rows.map((row: { column_name: string }) => row.column_name)).toEqual(["run_id", "run_ids"]);
     await pool.query(`ALTER TABLE ${postgresTableNames(prefix).audit} DROP COLUMN run_ids`);
-    expect((await migratePostgres(pool, { tablePrefix: prefix })).applied.map((m) => m.version)).toEqual([4, 5]);
+    expect((await migratePostgres(pool, { tablePrefix: prefix })).applied.map((m) => m.version)).toEqual(ALL.slice(3));
     expect(await catalog(pool, prefix)).toBe(latestCatalog);
   });
 
