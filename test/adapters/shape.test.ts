@@ -7,6 +7,8 @@
  * - every adapter: `index.ts` (header + named re-exports) and `store.ts` with `create<Name>Store`
  *   and its named store type `<Name>Store`;
  * - every adapter with a server: also `schema.ts` and `<Name>StoreOptions`;
+ * - every adapter: `admin.ts`, its `StoreAdmin` (`store.admin`: counts, scans and rewrites for
+ *   operators' tooling such as the CLI);
  * - any adapter: optionally `outbox.ts`, its `OutboxStore` methods kept out of `store.ts`;
  * - SQL adapters: `schema.ts` exports `DEFAULT_<NAME>_TABLE_PREFIX`, `<name>TableNames` /
  *   `<Name>TableNames`, `<name>SchemaStatements`, `<name>SchemaSql`, `<name>DropSchemaStatements`,
@@ -37,9 +39,9 @@ const ADAPTERS: Readonly<Record<string, { readonly kind: Kind; readonly Name: st
 };
 
 const FILES: Readonly<Record<Kind, readonly string[]>> = {
-  embedded: ["index.ts", "store.ts"],
-  sql: ["index.ts", "schema.ts", "store.ts"],
-  "key-value": ["index.ts", "schema.ts", "store.ts"],
+  embedded: ["admin.ts", "index.ts", "store.ts"],
+  sql: ["admin.ts", "index.ts", "schema.ts", "store.ts"],
+  "key-value": ["admin.ts", "index.ts", "schema.ts", "store.ts"],
 };
 
 /** Files any adapter folder may have beside those of its kind. */

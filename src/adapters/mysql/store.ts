@@ -34,9 +34,11 @@ import {
   idempotencyCutoff,
   loadDriver,
   wrapStoreErrors,
+  type StoreAdmin,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 import { createMySqlOutbox } from "./outbox.js";
+import { mysqlAdmin } from "./admin.js";
 
 const ADAPTER = "mysql";
 
@@ -77,6 +79,8 @@ export interface MySqlStore extends DraftStore, OutboxStore {
   close(): Promise<void>;
   /** The pool in use (opening it first when the store owns it). */
   pool(): Promise<Pool>;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Deletes the idempotency records created before `before` in every workspace and resolves to
    * how many went (see {@link DraftStore.pruneIdempotency}). Always present on this store.
@@ -353,6 +357,11 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     name: ADAPTER,
     tables,
     ...outbox.methods,
+    admin: mysqlAdmin({
+      tables,
+      pool: () => (ready !== null && !closed ? Promise.resolve(ready) : getPool()),
+      guard: read,
+    }),
 
     async migrate() {
       await migrateMySql(await getPool(), { tablePrefix });

@@ -49,8 +49,10 @@ import {
   loadDriver,
   type SqlAuditRow,
   type OutboxStore,
+  type StoreAdmin,
 } from "../../store/index.js";
 import { checkOutboxEntries, outboxInsert, postgresOutboxMethods } from "./outbox.js";
+import { postgresAdmin } from "./admin.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
   migratePostgres,
@@ -154,6 +156,8 @@ export interface PostgresStore extends DraftStore, OutboxStore {
   readonly tablePrefix: string;
   /** The quoted table, index and constraint names this store uses. */
   readonly tables: PostgresTableNames;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Creates the tables and indexes if they do not exist (idempotent; safe to run on every
    * start-up). Runs exactly the statements of `postgresSchemaStatements(tablePrefix)`.
@@ -563,6 +567,13 @@ function buildStore(
     name: "postgres",
     tablePrefix: prefix,
     tables: t,
+    admin: postgresAdmin({
+      tables: t,
+      query,
+      write: writeStatement,
+      guard,
+      isOpenTenantViolation: (error) => violates(error, raw.openTenantIndex),
+    }),
 
     async migrate() {
       await guard("migrate", async () =>

@@ -35,9 +35,11 @@ import {
   loadDriver,
   auditEventFromRow,
   type SqlAuditRow,
+  type StoreAdmin,
 } from "../../store/index.js";
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteSchemaSql, sqliteTableNames, type SqliteTableNames } from "./schema.js";
 import { SqliteOutbox, sqliteOutboxMethods } from "./outbox.js";
+import { sqliteAdmin } from "./admin.js";
 
 /** A better-sqlite3 connection (`new Database(...)`), as typed by `@types/better-sqlite3`. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -85,6 +87,8 @@ export interface SqliteStore extends DraftStore, OutboxStore {
   readonly name: "sqlite";
   /** The table and index names this store uses. */
   readonly tables: SqliteTableNames;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Creates the tables and indexes if they do not exist (the DDL of `sqliteSchemaSql`), in one
    * `BEGIN IMMEDIATE` transaction. Idempotent; safe to run from several processes at once.
@@ -563,6 +567,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       await run("appendAudit", (conn) => conn.appendTx.immediate(events));
     },
     ...sqliteOutboxMethods((operation, fn) => run(operation, (conn) => fn(conn.outbox))),
+    admin: sqliteAdmin(tables, (operation, fn) => run(operation, (conn) => fn(conn.db))),
     async close() {
       if (closed) return;
       closed = true;
