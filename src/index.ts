@@ -117,6 +117,8 @@ export {
   RetryExhaustedError,
   ConfigurationError,
   StoreError,
+  SchemaVersionError,
+  type SchemaVersionReason,
   UnknownRunError,
   RunActiveError,
   type ValidationIssue,
