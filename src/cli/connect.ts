@@ -4,14 +4,22 @@
  * builds the adapter's store on it. `close()` ends what was opened.
  */
 import type { Redis } from "ioredis";
+import type * as MySqlModule from "mysql2/promise";
 import type { Pool as MySqlPool } from "mysql2/promise";
+import type * as PgModule from "pg";
 import type { Pool as PgPool } from "pg";
 import type BetterSqlite3 from "better-sqlite3";
 import { StoreError, loadDriver, type DraftStore, type StoreAdmin } from "../index.js";
-import { createMySqlStore } from "../adapters/mysql/index.js";
-import { createPostgresStore } from "../adapters/postgres/index.js";
+import { createMySqlStore, mysqlMigrationSql } from "../adapters/mysql/index.js";
+import {
+  createPostgresStore,
+  postgresMigrationSql,
+  type MigrateResult,
+  type SchemaMigration,
+  type SchemaStatus,
+} from "../adapters/postgres/index.js";
 import { createRedisStore } from "../adapters/redis/index.js";
-import { createSqliteStore } from "../adapters/sqlite/index.js";
+import { createSqliteStore, sqliteMigrationSql } from "../adapters/sqlite/index.js";
 import type { AdapterKind, Target } from "./target.js";
 
 /** The driver handle a connection holds, by adapter: what the schema tools run on. */
@@ -20,6 +28,30 @@ export type DriverHandle =
   | { readonly kind: "mysql"; readonly pool: MySqlPool }
   | { readonly kind: "sqlite"; readonly database: BetterSqlite3.Database }
   | { readonly kind: "redis"; readonly client: Redis };
+
+/** The versioned schema of a SQL store: where it stands, migrating it, and each migration's SQL. */
+export interface SchemaTool {
+  /** The schema's version, the latest, the pending migrations (reads only). */
+  status(): Promise<SchemaStatus>;
+  /** Migrates (or, with `dryRun`, reports what a migration would apply). */
+  migrate(options: { readonly dryRun: boolean; readonly to?: number }): Promise<MigrateResult>;
+  /** One migration as the SQL script a dry run prints. */
+  sql(migration: SchemaMigration): string;
+}
+
+/** What a SQL store offers for its schema (the store's own `migrate` / `schemaStatus`). */
+interface VersionedStore {
+  migrate(options?: { readonly dryRun?: boolean; readonly to?: number }): Promise<MigrateResult>;
+  schemaStatus(): Promise<SchemaStatus>;
+}
+
+function schemaTool(store: VersionedStore, sql: (version: number) => string): SchemaTool {
+  return {
+    status: () => store.schemaStatus(),
+    migrate: (options) => store.migrate(options),
+    sql: (migration) => sql(migration.version),
+  };
+}
 
 /** An open connection to a store. */
 export interface Connection {
@@ -33,6 +65,8 @@ export interface Connection {
   readonly store: DraftStore & { readonly admin: StoreAdmin };
   /** The driver's pool, database or client. */
   readonly driver: DriverHandle;
+  /** The versioned schema (SQL adapters); `null` for Redis, which has none. */
+  readonly schema: SchemaTool | null;
   /** Ends the pool, database or client. Idempotent. */
   close(): Promise<void>;
 }
@@ -62,7 +96,7 @@ function defaultOf<T>(module: unknown): T {
 }
 
 async function openPostgres(target: Target, options: ConnectOptions): Promise<Connection> {
-  const pg = defaultOf<typeof import("pg")>(await loadDriver("pg", "url", () => import("pg")));
+  const pg = defaultOf<typeof PgModule>(await loadDriver("pg", "url", () => import("pg")));
   const pool = new pg.Pool({
     connectionString: target.location,
     max: 4,
@@ -74,7 +108,16 @@ async function openPostgres(target: Target, options: ConnectOptions): Promise<Co
   try {
     await reach("postgres", () => pool.query("SELECT 1"));
     const store = createPostgresStore({ pool, ...prefixOption(options, "tablePrefix") });
-    return { kind: "postgres", target, prefix: options.prefix ?? null, store, driver: { kind: "postgres", pool }, close };
+    const schema = schemaTool(store, (version) => postgresMigrationSql(version, store.tablePrefix));
+    return {
+      kind: "postgres",
+      target,
+      prefix: options.prefix ?? null,
+      store,
+      driver: { kind: "postgres", pool },
+      schema,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -82,9 +125,7 @@ async function openPostgres(target: Target, options: ConnectOptions): Promise<Co
 }
 
 async function openMySql(target: Target, options: ConnectOptions): Promise<Connection> {
-  const mysql = defaultOf<typeof import("mysql2/promise")>(
-    await loadDriver("mysql2", "url", () => import("mysql2/promise")),
-  );
+  const mysql = defaultOf<typeof MySqlModule>(await loadDriver("mysql2", "url", () => import("mysql2/promise")));
   const pool = mysql.createPool({
     uri: target.location,
     charset: "utf8mb4",
@@ -95,7 +136,19 @@ async function openMySql(target: Target, options: ConnectOptions): Promise<Conne
   try {
     await reach("mysql", () => pool.query("SELECT 1"));
     const store = createMySqlStore({ pool, ...prefixOption(options, "tablePrefix") });
-    return { kind: "mysql", target, prefix: options.prefix ?? null, store, driver: { kind: "mysql", pool }, close };
+    const prefix = options.prefix;
+    const schema = schemaTool(store, (version) =>
+      mysqlMigrationSql(version, ...(prefix === undefined ? [] : [prefix])),
+    );
+    return {
+      kind: "mysql",
+      target,
+      prefix: options.prefix ?? null,
+      store,
+      driver: { kind: "mysql", pool },
+      schema,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -103,16 +156,32 @@ async function openMySql(target: Target, options: ConnectOptions): Promise<Conne
 }
 
 async function openSqlite(target: Target, options: ConnectOptions): Promise<Connection> {
-  const Database = defaultOf<typeof BetterSqlite3>(await loadDriver("better-sqlite3", "url", () => import("better-sqlite3")));
-  const database = await reach("sqlite", async () =>
-    new Database(target.location, { fileMustExist: options.create !== true && target.location !== ":memory:" }),
+  const Database = defaultOf<typeof BetterSqlite3>(
+    await loadDriver("better-sqlite3", "url", () => import("better-sqlite3")),
+  );
+  const database = await reach(
+    "sqlite",
+    async () =>
+      new Database(target.location, { fileMustExist: options.create !== true && target.location !== ":memory:" }),
   );
   const close = once(async () => {
     if (database.open) database.close();
   });
   try {
     const store = createSqliteStore({ database, busyTimeoutMs: 5000, ...prefixOption(options, "tablePrefix") });
-    return { kind: "sqlite", target, prefix: options.prefix ?? null, store, driver: { kind: "sqlite", database }, close };
+    const prefix = options.prefix;
+    const schema = schemaTool(store, (version) =>
+      sqliteMigrationSql(version, ...(prefix === undefined ? [] : [prefix])),
+    );
+    return {
+      kind: "sqlite",
+      target,
+      prefix: options.prefix ?? null,
+      store,
+      driver: { kind: "sqlite", database },
+      schema,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -121,8 +190,8 @@ async function openSqlite(target: Target, options: ConnectOptions): Promise<Conn
 
 async function openRedis(target: Target, options: ConnectOptions): Promise<Connection> {
   const module = (await loadDriver("ioredis", "url", () => import("ioredis"))) as unknown as {
-    Redis?: typeof import("ioredis").Redis;
-    default?: typeof import("ioredis").Redis;
+    Redis?: typeof Redis;
+    default?: typeof Redis;
   };
   const RedisClient = module.Redis ?? module.default;
   if (RedisClient === undefined) throw new StoreError("redis", "connect", new Error("ioredis exports no Redis client"));
@@ -140,7 +209,15 @@ async function openRedis(target: Target, options: ConnectOptions): Promise<Conne
   try {
     await reach("redis", () => client.connect());
     const store = createRedisStore({ client, ...prefixOption(options, "keyPrefix") });
-    return { kind: "redis", target, prefix: options.prefix ?? null, store, driver: { kind: "redis", client }, close };
+    return {
+      kind: "redis",
+      target,
+      prefix: options.prefix ?? null,
+      store,
+      driver: { kind: "redis", client },
+      schema: null,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -30,7 +30,10 @@ export async function withConnection<T>(
 ): Promise<T> {
   const target = parseTarget(options.url ?? io.env[URL_ENV]);
   const prefix = options.prefix ?? io.env[PREFIX_ENV];
-  const connection = await connect(target, { ...connectOptions, ...(prefix === undefined || prefix === "" ? {} : { prefix }) });
+  const connection = await connect(target, {
+    ...connectOptions,
+    ...(prefix === undefined || prefix === "" ? {} : { prefix }),
+  });
   try {
     return await body(connection);
   } finally {

@@ -16,7 +16,7 @@ const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
 /** The longest duration accepted: 100 years, far beyond any retention and still an exact integer. */
-const MAX_DURATION_MS = 100 * 365 * UNIT_MS["d"]!;
+const MAX_DURATION_MS = 100 * 365 * 86_400_000;
 
 /**
  * Parses a duration: one or more `<integer><unit>` parts, units `ms`, `s`, `m`, `h`, `d`, `w`
@@ -35,7 +35,8 @@ export function parseDuration(text: string, option: string): number {
   const trimmed = text.trim();
   let total = 0;
   if (DURATION.test(trimmed)) {
-    for (const [, amount, unit] of trimmed.matchAll(PART)) total += Number(amount) * (UNIT_MS[unit ?? ""] ?? Number.NaN);
+    for (const [, amount, unit] of trimmed.matchAll(PART))
+      total += Number(amount) * (UNIT_MS[unit ?? ""] ?? Number.NaN);
   }
   if (!DURATION.test(trimmed) || !Number.isSafeInteger(total) || total <= 0 || total > MAX_DURATION_MS) {
     throw new ValidationError("options", [

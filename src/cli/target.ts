@@ -61,7 +61,10 @@ function sqliteFile(url: string, scheme: string): string {
  */
 export function parseTarget(url: string | undefined): Target {
   if (url === undefined || url.trim() === "") {
-    throw new ConfigurationError("url", `no connection string: pass --url or set ONBOARDING_DATABASE_URL (${SUPPORTED})`);
+    throw new ConfigurationError(
+      "url",
+      `no connection string: pass --url or set ONBOARDING_DATABASE_URL (${SUPPORTED})`,
+    );
   }
   const text = url.trim();
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(text)?.[0]?.toLowerCase() ?? "";

@@ -61,14 +61,32 @@ export function upgradedState(index: number): string {
   return index % 3 === 2 ? "ready_for_activation" : "draft";
 }
 
+/** Splits rows into chunks for multi-row INSERTs. */
+function chunks<T>(rows: readonly T[], size = 200): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < rows.length; start += size) out.push(rows.slice(start, start + size));
+  return out;
+}
+
 /** Inserts legacy rows into a PostgreSQL store's drafts table. */
 export async function insertLegacyPostgres(pool: pg.Pool, prefix: string, rows: readonly LegacyRow[]): Promise<void> {
   const t = postgresTableNames(prefix);
-  for (const row of rows) {
+  for (const chunk of chunks(rows)) {
+    const values = chunk.map((_, i) => {
+      const p = (n: number) => `$${6 * i + n}`;
+      return `(${p(1)}, ${p(2)}, 1, ${p(3)}, NULL, ${p(4)}, NULL, ${p(5)}, ${p(5)}, ${p(6)})`;
+    });
     await pool.query(
       `INSERT INTO ${t.drafts} (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, document)
-       VALUES ($1, $2, 1, $3, NULL, $4, NULL, $5, $5, $6)`,
-      [row.workspaceId, row.id, row.state, row.tenantId, row.createdAt, JSON.stringify(row.document)],
+       VALUES ${values.join(", ")}`,
+      chunk.flatMap((row) => [
+        row.workspaceId,
+        row.id,
+        row.state,
+        row.tenantId,
+        row.createdAt,
+        JSON.stringify(row.document),
+      ]),
     );
   }
 }
@@ -76,11 +94,19 @@ export async function insertLegacyPostgres(pool: pg.Pool, prefix: string, rows: 
 /** Inserts legacy rows into a MySQL / MariaDB store's drafts table. */
 export async function insertLegacyMySql(pool: MySqlPool, prefix: string, rows: readonly LegacyRow[]): Promise<void> {
   const t = mysqlTableNames(prefix);
-  for (const row of rows) {
-    await pool.execute(
+  for (const chunk of chunks(rows)) {
+    await pool.query(
       `INSERT INTO \`${t.drafts}\` (workspace_id, id, version, state, current_checkpoint, tenant_id, open_tenant_id, created_at, updated_at, document)
-       VALUES (?, ?, 1, ?, NULL, ?, NULL, ?, ?, ?)`,
-      [row.workspaceId, row.id, row.state, row.tenantId, row.createdAt, row.createdAt, JSON.stringify(row.document)],
+       VALUES ${chunk.map(() => "(?, ?, 1, ?, NULL, ?, NULL, ?, ?, ?)").join(", ")}`,
+      chunk.flatMap((row) => [
+        row.workspaceId,
+        row.id,
+        row.state,
+        row.tenantId,
+        row.createdAt,
+        row.createdAt,
+        JSON.stringify(row.document),
+      ]),
     );
   }
 }

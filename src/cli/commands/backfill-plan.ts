@@ -40,7 +40,11 @@ function decode(document: unknown): { readonly value: unknown } | { readonly err
 }
 
 function isCurrentShape(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as { schemaVersion?: unknown }).schemaVersion === SCHEMA_VERSION;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { schemaVersion?: unknown }).schemaVersion === SCHEMA_VERSION
+  );
 }
 
 /**
@@ -56,7 +60,8 @@ function isCurrentShape(value: unknown): boolean {
 export function planRow(row: ScannedDraft): RowPlan {
   const decoded = decode(row.document);
   if ("error" in decoded) return fail(decoded.error);
-  if (decoded.value === null || typeof decoded.value !== "object") return fail("the stored document is not a JSON object");
+  if (decoded.value === null || typeof decoded.value !== "object")
+    return fail("the stored document is not a JSON object");
   const parsed = safeParseDraft(decoded.value);
   if (!parsed.success) return { action: "fail", code: parsed.error.code, message: parsed.error.message };
   const draft = parsed.draft;
@@ -66,7 +71,8 @@ export function planRow(row: ScannedDraft): RowPlan {
   if (row.version === null || Number(row.version) !== draft.version) {
     return fail(`the stored version ${String(row.version)} disagrees with the document's version ${draft.version}`);
   }
-  if (!isCurrentShape(decoded.value)) return { action: "rewrite", reason: "upgrade", draft, document: encodeDraft(draft) };
+  if (!isCurrentShape(decoded.value))
+    return { action: "rewrite", reason: "upgrade", draft, document: encodeDraft(draft) };
   if (row.state !== draft.lifecycle.state || row.openTenantId !== openTenantOf(draft)) {
     return { action: "rewrite", reason: "reindex", draft, document: encodeDraft(draft) };
   }

@@ -118,7 +118,12 @@ async function run(
       await processRow(admin, row, tally, dryRun);
     }
     cursor = page.nextCursor;
-    if (page.drafts.length > 0 || cursor === null) progress.update({ done: tally.scanned, total, detail: detail(tally, dryRun) });
+    // One update per batch with rows (and one for an empty store, so a run always says something).
+    if (page.drafts.length > 0 || (cursor === null && tally.scanned === 0))
+      progress.update({ done: tally.scanned, total, detail: detail(tally, dryRun) });
+    // Back to the event loop once per batch: a synchronous driver (better-sqlite3) would otherwise
+    // run the whole table in one turn, and Ctrl-C would not be seen until the end.
+    await new Promise((resolve) => setImmediate(resolve));
   } while (cursor !== null && io.signal?.aborted !== true);
   return { tally, cursor, interrupted: cursor !== null };
 }
@@ -132,7 +137,8 @@ function summary(tally: Tally, dryRun: boolean, interrupted: boolean, cursor: st
   for (const failure of tally.failures) {
     lines.push(`  ${failure.workspaceId}/${failure.draftId}: ${failure.code}: ${failure.message}\n`);
   }
-  if (tally.failed > tally.failures.length) lines.push(`  ... and ${plural(tally.failed - tally.failures.length, "more")}\n`);
+  if (tally.failed > tally.failures.length)
+    lines.push(`  ... and ${plural(tally.failed - tally.failures.length, "more")}\n`);
   if (interrupted && cursor !== null) lines.push(`Run backfill again to continue (or add --from ${cursor}).\n`);
   return lines.join("");
 }

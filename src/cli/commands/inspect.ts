@@ -42,7 +42,11 @@ interface RunReport {
   readonly completedAt: string | null;
   readonly message: string | null;
   readonly timedOut: boolean;
-  readonly progress: { readonly percent: number | null; readonly message: string | null; readonly reportedAt: string | null } | null;
+  readonly progress: {
+    readonly percent: number | null;
+    readonly message: string | null;
+    readonly reportedAt: string | null;
+  } | null;
 }
 
 function runReport(
@@ -77,7 +81,12 @@ function runsOf(draft: OnboardingDraft, progress: readonly RunProgress[]): RunRe
 }
 
 /** What `inspect --json` prints (see specs/009-observability/cli.md). */
-function report(draft: OnboardingDraft, progress: readonly RunProgress[], trail: { entries: readonly AuditEvent[]; total: number }, now: number) {
+function report(
+  draft: OnboardingDraft,
+  progress: readonly RunProgress[],
+  trail: { entries: readonly AuditEvent[]; total: number },
+  now: number,
+) {
   const view = describeDraft(draft, { progress, now });
   return {
     workspaceId: draft.workspaceId,
@@ -86,7 +95,10 @@ function report(draft: OnboardingDraft, progress: readonly RunProgress[], trail:
     lifecycle: draft.lifecycle,
     readiness: view.readiness,
     stage: view.stage,
-    checkpoints: view.checkpoints.map((checkpoint) => ({ checkpoint: checkpoint.checkpoint, status: checkpoint.status })),
+    checkpoints: view.checkpoints.map((checkpoint) => ({
+      checkpoint: checkpoint.checkpoint,
+      status: checkpoint.status,
+    })),
     runs: runsOf(draft, progress),
     audit: { total: trail.total, entries: trail.entries },
     draft,
@@ -118,8 +130,16 @@ function text(result: Report): string {
       ["state", lifecycle.reason === null ? lifecycle.state : `${lifecycle.state} (${lifecycle.reason})`],
       ["current checkpoint", lifecycle.currentCheckpoint],
       ["last completed", lifecycle.lastCompletedCheckpoint],
-      ["tenant", identity === null ? null : `${identity.tenantId} "${identity.displayName}"${identity.primaryDomain ? ` ${identity.primaryDomain}` : ""}`],
-      ["provider", draft.provider === null ? null : `${draft.provider.connectionId} (revision ${draft.provider.revision})`],
+      [
+        "tenant",
+        identity === null
+          ? null
+          : `${identity.tenantId} "${identity.displayName}"${identity.primaryDomain ? ` ${identity.primaryDomain}` : ""}`,
+      ],
+      [
+        "provider",
+        draft.provider === null ? null : `${draft.provider.connectionId} (revision ${draft.provider.revision})`,
+      ],
       ["created", `${draft.createdAt} by ${draft.createdBy}`],
       ["updated", `${draft.updatedAt} by ${draft.updatedBy}`],
     ]),
@@ -133,7 +153,9 @@ function text(result: Report): string {
     ]),
   );
   const verdict = readiness.ready ? "ready" : readiness.overridable ? "ready with an override" : "not ready";
-  out.push(`\nReadiness: ${verdict}${readiness.blockers.length === 0 ? "" : `, ${plural(readiness.blockers.length, "blocker")}`}\n`);
+  out.push(
+    `\nReadiness: ${verdict}${readiness.blockers.length === 0 ? "" : `, ${plural(readiness.blockers.length, "blocker")}`}\n`,
+  );
   if (readiness.blockers.length > 0) {
     out.push(
       table(
@@ -143,12 +165,28 @@ function text(result: Report): string {
     );
   }
   out.push(`\nCheckpoints\n`);
-  out.push(table(["checkpoint", "status"], result.checkpoints.map((c) => [c.checkpoint, c.status])));
+  out.push(
+    table(
+      ["checkpoint", "status"],
+      result.checkpoints.map((c) => [c.checkpoint, c.status]),
+    ),
+  );
   out.push(`\nRuns (${result.runs.length})\n`);
   if (result.runs.length > 0) {
     out.push(
       table(
-        ["checkpoint", "run", "operation", "status", "outcome", "current", "progress", "started", "completed", "message"],
+        [
+          "checkpoint",
+          "run",
+          "operation",
+          "status",
+          "outcome",
+          "current",
+          "progress",
+          "started",
+          "completed",
+          "message",
+        ],
         result.runs.map((run) => [
           run.checkpoint,
           run.runId,
@@ -166,7 +204,9 @@ function text(result: Report): string {
   }
   const shown = result.audit.entries.length;
   const hidden = result.audit.total - shown;
-  out.push(`\nAudit trail (${plural(result.audit.total, "entry", "entries")}${hidden > 0 ? `, the newest ${shown} shown` : ""})\n`);
+  out.push(
+    `\nAudit trail (${plural(result.audit.total, "entry", "entries")}${hidden > 0 ? `, the newest ${shown} shown` : ""})\n`,
+  );
   if (shown > 0) {
     out.push(
       table(
@@ -188,7 +228,12 @@ function text(result: Report): string {
 }
 
 /** Runs `inspect`. */
-export async function inspect(io: CliIo, workspaceId: string, draftId: string, options: InspectOptions): Promise<number> {
+export async function inspect(
+  io: CliIo,
+  workspaceId: string,
+  draftId: string,
+  options: InspectOptions,
+): Promise<number> {
   const actor = { id: options.actor ?? DEFAULT_ACTOR };
   return withConnection(io, options, {}, async (connection) => {
     // The CLI runs with the database's own credentials: every read is allowed.
