@@ -26,8 +26,8 @@ const MAX_DURATION_MS = 100 * 365 * 86_400_000;
  * @param option the option it was typed for, named in the error (`--older-than`)
  * @throws {@link ValidationError} (`options`, path `[option]`) for anything else.
  *
- * @example
- * ```ts
+ * @example (the CLI's own code, not a package export, so not type-checked)
+ * ```text
  * parseDuration("24h", "--older-than"); // 86400000
  * ```
  */

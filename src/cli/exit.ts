@@ -7,8 +7,8 @@ import { isOnboardingError, ErrorCode } from "../index.js";
 /**
  * The process exit codes of `onboarding-lifecycle`.
  *
- * @example
- * ```ts
+ * @example (the CLI's own code, not a package export, so not type-checked)
+ * ```text
  * if (code === ExitCode.PendingMigrations) console.log("run onboarding-lifecycle migrate");
  * ```
  */

@@ -130,8 +130,8 @@ function usageMessage(error: CommanderError): string {
  * Runs the CLI on `argv` (the arguments after the program name) and resolves to the exit code.
  * Results go to `io.stdout`, errors (one line each) and progress to `io.stderr`.
  *
- * @example
- * ```ts
+ * @example (the CLI's own code, not a package export, so not type-checked)
+ * ```text
  * const code = await runCli(["status", "--url", "sqlite:./app.db", "--json"], io);
  * ```
  */

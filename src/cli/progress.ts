@@ -36,7 +36,7 @@ function counts(state: ProgressState): string {
 /** The bar drawn on a terminal. */
 export function barFrame(label: string, state: ProgressState): string {
   const share = percent(state);
-  const filled = share === null ? 0 : Math.round((share / 100) * BAR_WIDTH);
+  const filled = share === null ? 0 : Math.floor((share / 100) * BAR_WIDTH);
   const bar = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}]`;
   const shown = share === null ? "  ?%" : `${String(share).padStart(3)}%`;
   return `${label} ${bar} ${shown} ${counts(state)} ${state.detail}`;

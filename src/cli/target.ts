@@ -53,8 +53,8 @@ function sqliteFile(url: string, scheme: string): string {
  *
  * @throws {@link ConfigurationError} (`url`) when there is none, or for a scheme no adapter serves.
  *
- * @example
- * ```ts
+ * @example (the CLI's own code, not a package export, so not type-checked)
+ * ```text
  * parseTarget("mariadb://root@127.0.0.1/test").kind; // "mysql"
  * parseTarget("sqlite:./onboarding.db").location; // "./onboarding.db"
  * ```

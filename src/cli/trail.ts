@@ -1,14 +1,16 @@
 /**
  * The audit trail `inspect` shows, read through `engine.history`. Kept in one function because
- * `history` is becoming paged (a cursor and a limit): only this function changes then.
+ * `history` is becoming paged (a cursor and a limit): only this function changes then, to read
+ * `{ order: "newest_first", limit }` pages until `limit` entries (then reverse them), with
+ * `total` counted by walking on only when asked.
  */
 import type { Actor, AuditEvent, OnboardingEngine } from "../index.js";
 
 /**
  * Every audit entry of a draft, in append order (bounded by `limit`, the newest kept).
  *
- * @example
- * ```ts
+ * @example (the CLI's own code, not a package export, so not type-checked)
+ * ```text
  * const trail = await auditTrail(engine, "ws-1", "draft-1", { id: "ops" }, 200);
  * ```
  */

@@ -50,8 +50,8 @@ function isCurrentShape(value: unknown): boolean {
 /**
  * Decides what to do with a scanned row.
  *
- * @example
- * ```ts
+ * @example (the CLI's own code, not a package export, so not type-checked)
+ * ```text
  * declare const row: ScannedDraft;
  * const plan = planRow(row);
  * if (plan.action === "rewrite") console.log(plan.reason, plan.draft.lifecycle.state);
