@@ -329,6 +329,13 @@ export type {
   FindStaleRunsInput,
   SettleRunsInput,
 } from "./store/outbox.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "./store/migrations.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
 // the admin half of the port (operators' tooling: the CLI)
 export {

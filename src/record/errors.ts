@@ -468,6 +468,9 @@ export type SchemaVersionReason = "newer_than_package" | "unrecognised_schema" |
  *
  * @example
  * ```ts
+ * import { createSqliteStore } from "onboarding-lifecycle/adapters/sqlite";
+ *
+ * const store = createSqliteStore({ filename: "onboarding.db" });
  * try {
  *   await store.migrate();
  * } catch (error) {

@@ -101,11 +101,19 @@ export interface CatalogSnapshot {
   readonly facts: ReadonlySet<string>;
 }
 
-/** @internal What of `tables` (with the given columns present and absent) a snapshot lacks. */
+/**
+ * @internal What a snapshot lacks of a table's shape: the table, columns present and absent,
+ * indexes present and absent (a migration that drops an index checks `withoutIndexes`).
+ */
 export function missingShape(
   snapshot: CatalogSnapshot,
   table: string,
-  shape: { readonly columns?: readonly string[]; readonly without?: readonly string[]; readonly indexes?: readonly string[] } = {},
+  shape: {
+    readonly columns?: readonly string[];
+    readonly without?: readonly string[];
+    readonly indexes?: readonly string[];
+    readonly withoutIndexes?: readonly string[];
+  } = {},
 ): string[] {
   const columns = snapshot.tables.get(table);
   if (columns === undefined) return [`table ${table}`];
@@ -115,6 +123,9 @@ export function missingShape(
     ...(shape.indexes ?? [])
       .filter((index) => !snapshot.indexes.has(`${table}.${index}`))
       .map((index) => `index ${index} on ${table}`),
+    ...(shape.withoutIndexes ?? [])
+      .filter((index) => snapshot.indexes.has(`${table}.${index}`))
+      .map((index) => `no index ${index} on ${table}`),
   ];
 }
 
@@ -158,11 +169,7 @@ export function currentFromRecorded(recorded: readonly number[], latest: number,
  * when that later step may run again.
  * @throws {@link SchemaVersionError} (`unrecognised_schema`) otherwise.
  */
-export function detectBaseline<S>(
-  steps: readonly MigrationStep<S>[],
-  snapshot: S,
-  context: MigrationContext,
-): number {
+export function detectBaseline<S>(steps: readonly MigrationStep<S>[], snapshot: S, context: MigrationContext): number {
   const missing = steps.map((step) => step.missing(snapshot));
   const firstIncomplete = missing.findIndex((list) => list.length > 0);
   const baseline = firstIncomplete < 0 ? steps.length : firstIncomplete;
@@ -181,13 +188,32 @@ export function detectBaseline<S>(
 }
 
 /**
+ * @internal Checks, after a migration's statements ran and before it is recorded, that its effect
+ * is in place: a statement that did nothing because an object of the same name already exists in
+ * another shape (`CREATE TABLE IF NOT EXISTS` over a hand-made table) must not be recorded.
+ * @throws {@link SchemaVersionError} (`unrecognised_schema`) otherwise.
+ */
+export function assertApplied<S>(step: MigrationStep<S>, snapshot: S, context: MigrationContext, latest: number): void {
+  const missing = step.missing(snapshot);
+  if (missing.length === 0) return;
+  throw new SchemaVersionError(
+    { ...context, reason: "unrecognised_schema", current: step.version - 1, latest },
+    `${context.adapter} schema "${context.tablePrefix}": migration ${step.version} (${step.name}) ran but ${missing.join(", ")} ` +
+      "is still not in place: an object of that name exists in another shape; remove or rename it and migrate again",
+  );
+}
+
+/**
  * @internal The version a run migrates to.
  * @throws {@link ConfigurationError} for a `to` that is not an integer from 0 to `latest`.
  */
 export function targetVersion(to: number | undefined, latest: number): number {
   if (to === undefined) return latest;
   if (!Number.isInteger(to) || to < 0 || to > latest) {
-    throw new ConfigurationError("to", `to must be an integer from 0 to ${latest} (the latest version), got ${String(to)}`);
+    throw new ConfigurationError(
+      "to",
+      `to must be an integer from 0 to ${latest} (the latest version), got ${String(to)}`,
+    );
   }
   return to;
 }
@@ -199,7 +225,10 @@ export function targetVersion(to: number | undefined, latest: number): number {
 export function stepOf<T extends SchemaMigration>(steps: readonly T[], version: number): T {
   const step = steps.find((candidate) => candidate.version === version);
   if (step === undefined) {
-    throw new ConfigurationError("version", `no schema migration ${String(version)}: versions run from 1 to ${steps.length}`);
+    throw new ConfigurationError(
+      "version",
+      `no schema migration ${String(version)}: versions run from 1 to ${steps.length}`,
+    );
   }
   return step;
 }
@@ -276,5 +305,9 @@ export async function runMigrations(
 
 /** @internal The status of a database from an inspection. */
 export function statusOf(steps: readonly SchemaMigration[], current: number): SchemaStatus {
-  return { current, latest: steps.length, pending: planMigrations(steps.map(plainMigration), current, steps.length).pending };
+  return {
+    current,
+    latest: steps.length,
+    pending: planMigrations(steps.map(plainMigration), current, steps.length).pending,
+  };
 }

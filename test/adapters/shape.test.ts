@@ -220,7 +220,9 @@ describe("adapters: one shape", () => {
 
     it(`${folder}: the migrations are numbered 1..n, named once each, and their SQL text is their statements`, async () => {
       const module = await SQL_MODULES[folder]!();
-      const migrations = (module[`${folder}Migrations`] as (prefix?: string) => readonly SchemaMigrationLike[])("shape_");
+      const migrations = (module[`${folder}Migrations`] as (prefix?: string) => readonly SchemaMigrationLike[])(
+        "shape_",
+      );
       const sql = module[`${folder}MigrationSql`] as (version: number, prefix?: string) => string;
       expect(migrations.map((migration) => migration.version)).toEqual(migrations.map((_, index) => index + 1));
       expect(new Set(migrations.map((migration) => migration.name)).size).toBe(migrations.length);
@@ -228,14 +230,21 @@ describe("adapters: one shape", () => {
         expect(migration.name).toMatch(/^[a-z][a-z0-9_]*$/);
         expect(migration.statements.length).toBeGreaterThan(0);
         const text = sql(migration.version, "shape_");
-        expect(text.split("\n")[0]).toBe(`-- onboarding-lifecycle ${folder} schema version ${migration.version}: ${migration.name}`);
-        expect(text.slice(text.indexOf("\n") + 1).split(/;\n\n?/).filter((part) => part.trim() !== "")).toEqual([
-          ...migration.statements,
-        ]);
+        expect(text.split("\n")[0]).toBe(
+          `-- onboarding-lifecycle ${folder} schema version ${migration.version}: ${migration.name}`,
+        );
+        expect(
+          text
+            .slice(text.indexOf("\n") + 1)
+            .split(/;\n\n?/)
+            .filter((part) => part.trim() !== ""),
+        ).toEqual([...migration.statements]);
       }
       expect(migrations[0]?.name).toBe("base_tables");
       // The outbox is one migration of its own, so a later change to it is the next number.
-      expect(migrations.filter((migration) => migration.statements.some((s) => s.includes("shape_outbox")))).toHaveLength(1);
+      expect(
+        migrations.filter((migration) => migration.statements.some((s) => s.includes("shape_outbox"))),
+      ).toHaveLength(1);
       expect(() => sql(migrations.length + 1)).toThrow(/no schema migration/);
     });
   }

@@ -37,4 +37,10 @@ export {
   type MySqlMigrateTarget,
   type MySqlSchemaStatusOptions,
 } from "./migrations.js";
-export type { SchemaMigration, SchemaStatus, MigrateResult, MigrateOptions } from "../../store/index.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "../../store/index.js";

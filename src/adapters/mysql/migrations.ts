@@ -24,6 +24,7 @@
 import type { Connection, Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 import { ConfigurationError } from "../../record/index.js";
 import {
+  assertApplied,
   currentFromRecorded,
   detectBaseline,
   migrationScript,
@@ -375,6 +376,7 @@ function session(
         return record(migration, "detected");
       }
       for (const statement of migration.statements) await connection.query(statement);
+      assertApplied(step, await snapshot(connection, context.tablePrefix), context, steps.length);
       return record(migration, "migrate");
     },
   };
@@ -402,7 +404,9 @@ async function locked<T>(
   const [rows] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK(?, ?) AS got", [name, seconds]);
   if (Number(rows[0]?.["got"]) !== 1) {
     return {
-      error: new Error(`timed out after ${seconds} s waiting for the migration lock ${name} (another process is migrating)`),
+      error: new Error(
+        `timed out after ${seconds} s waiting for the migration lock ${name} (another process is migrating)`,
+      ),
       reusable: true,
     };
   }
@@ -441,7 +445,10 @@ async function locked<T>(
  * console.log(`schema ${from} -> ${to}`, applied.map((m) => m.name));
  * ```
  */
-export async function migrateMySql(target: MySqlMigrateTarget, options: MySqlMigrateOptions = {}): Promise<MigrateResult> {
+export async function migrateMySql(
+  target: MySqlMigrateTarget,
+  options: MySqlMigrateOptions = {},
+): Promise<MigrateResult> {
   const prefix = options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX;
   const steps = mysqlSteps(prefix);
   targetVersion(options.to, steps.length);

@@ -200,7 +200,9 @@ export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX)
  */
 export function mysqlDropSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
   const t = mysqlTableNames(tablePrefix);
-  return [t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS \`${name}\``);
+  return [t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map(
+    (name) => `DROP TABLE IF EXISTS \`${name}\``,
+  );
 }
 
 /**

@@ -45,7 +45,14 @@ export {
   type PostgresSchemaStatusOptions,
   type PostgresMigrateTarget,
   type PostgresMigratePool,
+  type PostgresMigratePoolClient,
   type PostgresMigrateConnection,
   type PostgresMigrateQueryResult,
 } from "./migrations.js";
-export type { SchemaMigration, SchemaStatus, MigrateResult, MigrateOptions } from "../../store/index.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "../../store/index.js";

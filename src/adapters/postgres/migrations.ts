@@ -28,6 +28,7 @@
  */
 import { ConfigurationError } from "../../record/index.js";
 import {
+  assertApplied,
   detectBaseline,
   currentFromRecorded,
   migrationScript,
@@ -65,10 +66,16 @@ export interface PostgresMigrateConnection {
   query(text: string, values?: unknown[]): Promise<PostgresMigrateQueryResult>;
 }
 
+/** A client checked out of a pool (`PoolClient`). */
+export interface PostgresMigratePoolClient extends PostgresMigrateConnection {
+  /** Hands the client back to its pool; `true` (or an error) destroys it instead. */
+  release(destroy?: boolean | Error): void;
+}
+
 /** A `pg.Pool`: the migrations check out one client and hold the lock on it for the whole run. */
 export interface PostgresMigratePool extends PostgresMigrateConnection {
   /** Checks out a client. */
-  connect(): Promise<PostgresMigrateConnection & { release(destroy?: boolean | Error): void }>;
+  connect(): Promise<PostgresMigratePoolClient>;
   /** The pool's client count: how a pool is told from a client, whose `connect()` opens itself. */
   readonly totalCount: number;
 }
@@ -292,7 +299,9 @@ function outbox(t: PostgresTableNames): MigrationStep<CatalogSnapshot> {
     ],
     missing: (s) => [
       ...missingShape(s, bare(t.outbox), { indexes: indexes.map(bare) }),
-      ...(s.tables.has(bare(t.outbox)) && !s.facts.has("outbox:fillfactor=50") ? [`fillfactor 50 on ${bare(t.outbox)}`] : []),
+      ...(s.tables.has(bare(t.outbox)) && !s.facts.has("outbox:fillfactor=50")
+        ? [`fillfactor 50 on ${bare(t.outbox)}`]
+        : []),
     ],
   };
 }
@@ -456,13 +465,18 @@ function session(
       for (const migration of migrations) await record(migration, "detected");
     },
     async apply(migration: SchemaMigration): Promise<boolean> {
-      if (inTransaction) {
+      const applyStatements = async () => {
         for (const statement of migration.statements) await client.query(statement);
+        const step = stepOf(steps, migration.version);
+        assertApplied(step, await snapshot(client, context.tablePrefix), context, steps.length);
+      };
+      if (inTransaction) {
+        await applyStatements();
         return (await record(migration, "migrate")).rows.length > 0;
       }
       await client.query("BEGIN");
       try {
-        for (const statement of migration.statements) await client.query(statement);
+        await applyStatements();
         const won = (await record(migration, "migrate")).rows.length > 0;
         await client.query(won ? "COMMIT" : "ROLLBACK");
         return won;
@@ -476,6 +490,9 @@ function session(
   };
 }
 
+/** The lock wait ran out; `lock_timeout` is already restored, so the client may be reused. */
+class LockWaitTimeout extends Error {}
+
 /** Takes the session advisory lock, waiting at most `timeoutMs`, and leaves `lock_timeout` as it was. */
 async function lock(client: PostgresMigrateConnection, key: string, timeoutMs: number, prefix: string): Promise<void> {
   const previous = rowsOf<{ value: string }>(await client.query("SELECT current_setting('lock_timeout') AS value"))[0];
@@ -484,8 +501,9 @@ async function lock(client: PostgresMigrateConnection, key: string, timeoutMs: n
     await client.query("SELECT pg_advisory_lock($1::bigint)", [key]);
   } catch (error) {
     if (sqlState(error) === "55P03") {
-      throw new Error(
+      throw new LockWaitTimeout(
         `timed out after ${timeoutMs} ms waiting for the migration lock of "${prefix}" (another process is migrating)`,
+        { cause: error },
       );
     }
     throw error;
@@ -538,7 +556,10 @@ export async function migratePostgres(
   const inTransaction = options.inTransaction === true;
   const context = { adapter: ADAPTER, tablePrefix: prefix };
   if (inTransaction && isPool(target)) {
-    throw new ConfigurationError("inTransaction", "inTransaction needs the client your transaction runs on, not a pool");
+    throw new ConfigurationError(
+      "inTransaction",
+      "inTransaction needs the client your transaction runs on, not a pool",
+    );
   }
   return wrapStoreErrors(ADAPTER, "migrate", async () => {
     if (options.dryRun === true) return runMigrations(session(target, steps, context, false), steps, options);
@@ -549,13 +570,13 @@ export async function migratePostgres(
     const client = isPool(target) ? await target.connect() : target;
     // A client whose unlock failed may still hold the lock: it is destroyed, never pooled again.
     const release = (destroy: boolean): void => {
-      if (client !== target) (client as unknown as { release(destroy?: boolean): void }).release(destroy);
+      if (client !== target) (client as PostgresMigratePoolClient).release(destroy);
     };
     const key = lockKey(prefix);
     try {
       await lock(client, key, timeoutMs, prefix);
     } catch (error) {
-      release(true);
+      release(!(error instanceof LockWaitTimeout));
       throw error;
     }
     let outcome: { readonly value: MigrateResult } | { readonly error: unknown };

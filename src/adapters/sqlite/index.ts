@@ -36,4 +36,10 @@ export {
   type SqliteMigrateOptions,
   type SqliteSchemaStatusOptions,
 } from "./migrations.js";
-export type { SchemaMigration, SchemaStatus, MigrateResult, MigrateOptions } from "../../store/index.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "../../store/index.js";

@@ -22,6 +22,7 @@
  */
 import type BetterSqlite3 from "better-sqlite3";
 import {
+  assertApplied,
   currentFromRecorded,
   detectBaseline,
   migrationScript,
@@ -322,6 +323,7 @@ export function runSqliteMigrations(db: BetterSqlite3.Database, options: SqliteM
       }
       for (const migration of plan.pending) {
         for (const statement of migration.statements) db.exec(statement);
+        assertApplied(stepOf(steps, migration.version), snapshot(db, t), context, steps.length);
         record(db, t.schemaVersion, migration, "migrate");
       }
       return { from: plan.from, to: plan.to, applied: plan.pending, dryRun: false };
