@@ -80,8 +80,10 @@ export {
   type Identity,
   type Provider,
   type Activation,
+  type ActivationOverride,
   type Cancellation,
   type Invalidation,
+  type InvalidationCause,
   type Lifecycle,
 } from "./record/schema.js";
 export {
@@ -90,6 +92,7 @@ export {
   IdempotencyRecordSchema,
   type AuditEvent,
   type IdempotencyRecord,
+  type IdempotencyOutcome,
 } from "./record/audit.js";
 export {
   toCloudEvent,
