@@ -60,6 +60,7 @@ export {
   StoreError,
   UnknownRunError,
   RunActiveError,
+  SchemaVersionError,
 } from "../record/errors.js";
 export {
   HttpRequestError,
