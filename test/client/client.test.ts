@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AuthorizationError,
   ConfigurationError,
+  SchemaVersionError,
   CorruptRecordError,
   DraftNotFoundError,
   IdempotencyKeyReuseError,
@@ -213,6 +214,10 @@ const SERVER_ERRORS: readonly OnboardingError[] = [
   new CorruptRecordError([{ code: "invalid_type", path: ["version"], message: "Expected number" }], "d1"),
   new StoreError("postgres", "commit", new Error("ECONNRESET 10.0.0.5")),
   new ConfigurationError("policy", "verificationMaxAgeMs needs a clock"),
+  new SchemaVersionError(
+    { adapter: "postgres", tablePrefix: "app_", reason: "newer_than_package", current: 9, latest: 5 },
+    "schema 9 is newer than this package (5)",
+  ),
   new PreconditionRequiredError("d1"),
   new PreconditionFailedError("d1", 3, "weak_only"),
   new InvalidIfMatchError("entity tags must be quoted"),
