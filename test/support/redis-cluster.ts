@@ -14,6 +14,8 @@
  *
  * `stop()` terminates the processes (SIGCONT, SIGTERM, then SIGKILL) and removes the temp dir; it
  * is safe to call after a failed start, and the process's `exit` hook does the same as a last resort.
+ *
+ * `startRedisReplicated()` starts a standalone master with replicas the same way (benchmarks).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
