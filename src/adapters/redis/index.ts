@@ -2,7 +2,8 @@
  * adapters/redis — the Redis storage adapter (`onboarding-lifecycle/adapters/redis`) on ioredis,
  * for standalone Redis and Redis Cluster. What lives here: `store.ts` (`createRedisStore`) and
  * `schema.ts` (the cluster-safe key layout and the Lua scripts: Redis's schema, which needs no
- * migration), `outbox.ts` (the outbox methods; their keys and scripts are in `schema.ts`).
+ * migration), `outbox.ts` (the outbox methods; their keys and scripts are in `schema.ts`),
+ * `durability.ts` (the `durability` option: WAIT for replicas on the write's own connection).
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and node built-ins; ioredis only
  * with `import type` (the caller passes its own client). Never engine/.
@@ -10,6 +11,12 @@
  * @module onboarding-lifecycle/adapters/redis
  */
 export { createRedisStore, type RedisStore, type RedisStoreOptions } from "./store.js";
+export {
+  DEFAULT_DURABILITY_TIMEOUT_MS,
+  UnconfirmedReplicationError,
+  unconfirmedReplicationOf,
+  type RedisDurability,
+} from "./durability.js";
 export {
   COMMIT_SCRIPT,
   DEFAULT_REDIS_KEY_PREFIX,

@@ -43,6 +43,7 @@ import {
 } from "./schema.js";
 import { appendOutboxArgs, appendOutboxKeys, createRedisOutbox } from "./outbox.js";
 import { redisAdmin } from "./admin.js";
+import { checkDurability, durableSender, type RedisDurability } from "./durability.js";
 import type { OutboxEntry } from "../../record/index.js";
 
 /** Options of {@link createRedisStore}. */
@@ -65,6 +66,23 @@ export interface RedisStoreOptions {
    * again. (The SQL adapters offer `pruneIdempotency(before)` for a scheduled job instead.)
    */
   readonly idempotencyTtlMs?: number;
+  /**
+   * Wait for replicas before acknowledging (`WAIT numreplicas timeout`, sent after each insert
+   * and commit script on the same connection, and before an idempotent replay is answered).
+   * Without it a write is acknowledged as soon as the master applied it, and a failover can lose
+   * it. When fewer replicas confirm in time, the call rejects with a `StoreError` whose cause is
+   * an {@link UnconfirmedReplicationError}: applied on the master, outcome unknown. This narrows
+   * what a failover can lose; it does not make Redis strongly consistent (see the adapters guide,
+   * "Redis: durability"). Default: none.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from "ioredis";
+   * const client = new Cluster([{ host: "127.0.0.1", port: 7000 }]);
+   * const store = createRedisStore({ client, durability: { replicas: 1, timeoutMs: 100 } });
+   * ```
+   */
+  readonly durability?: RedisDurability;
 }
 
 /**
@@ -147,7 +165,8 @@ function isNoScript(error: unknown): boolean {
  * workspace lives in one hash slot (on Redis Cluster: on one shard) and each write is a single
  * Lua script over keys of that slot. See `specs/003-storage-adapters/redis.md`.
  *
- * Durability is the server's configuration (AOF / RDB, replication); the adapter adds none.
+ * Durability is the server's configuration (AOF / RDB, replication); the `durability` option
+ * adds a wait for replicas before each write is acknowledged.
  *
  * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid `keyPrefix`. Driver failures during calls
  * reject with {@link onboarding-lifecycle!StoreError}.
@@ -171,6 +190,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       `idempotencyTtlMs must be a whole number of milliseconds >= 0, got ${String(idempotencyTtl)}`,
     );
   }
+  const durability = checkDurability(options.durability);
+  const durable = durability === null ? null : durableSender(options.client, durability);
 
   function run<T>(operation: string, body: () => Promise<T>): Promise<T> {
     return wrapStoreErrors(NAME, operation, body);
@@ -199,6 +220,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return storeWrite(NAME, operation, () => Promise.reject(error));
     }
     return storeWrite(NAME, operation, async () => {
+      if (durable !== null) return writeResultFromReply(await durable.script(operation, s.sha, s.source, argv));
       // argv[0] is the script's SHA-1 for EVALSHA; EVAL takes the source in its place.
       argv[0] = s.sha;
       let result: unknown;
@@ -384,9 +406,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async loadIdempotency(workspaceId, key) {
-      return run("loadIdempotency", async () =>
-        parseJson(await client.call("get", redisKeys(prefix, workspaceId).idempotency(key))),
-      );
+      return run("loadIdempotency", async () => {
+        const name = redisKeys(prefix, workspaceId).idempotency(key);
+        const raw = await client.call("get", name);
+        // A record found answers the command (a replay): with durability, only once replicas hold it.
+        return parseJson(raw === null || durable === null ? raw : await durable.get("loadIdempotency", name));
+      });
     },
 
     async list(workspaceId, options: ListOptions): Promise<ListPage> {
