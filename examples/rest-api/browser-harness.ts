@@ -29,7 +29,7 @@ export interface WorkerProcess {
   readonly events: readonly Record<string, unknown>[];
   /** Lets every held (`hold`) run go on. */
   release(): void;
-  /** Ends it (end of stdin) and waits for the exit; kills it after 10 s. */
+  /** Ends it (SIGTERM) and waits for the exit; kills it after 10 s. */
   stop(): Promise<void>;
   /** What it wrote to stderr (for failure messages). */
   stderr(): string;
@@ -66,7 +66,8 @@ function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
           release: () => void child.stdin.write("release\n"),
           stderr: () => stderr,
           async stop() {
-            child.stdin.end();
+            if (child.exitCode !== null) return;
+            child.kill("SIGTERM");
             const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
             await exited;
             clearTimeout(kill);

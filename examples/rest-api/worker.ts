@@ -271,7 +271,7 @@ const numberFromEnv = (name: string, fallback: number): number => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
-/** Runs the worker from the environment until SIGINT / SIGTERM or the end of stdin. */
+/** Runs the worker from the environment until SIGINT or SIGTERM (stdin's `release` lines let held runs go on). */
 export async function main(): Promise<void> {
   const log = (event: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(event)}\n`);
   const store = await openStore(process.env["DATABASE_URL"], process.env["TABLE_PREFIX"] ?? "onboarding_");
@@ -285,20 +285,20 @@ export async function main(): Promise<void> {
     pollIntervalMs: numberFromEnv("DISPATCH_POLL_MS", 500),
     onEvent: log,
   });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= worker.stop().then(() => store.close()));
   const lines = createInterface({ input: process.stdin });
   lines.on("line", (line) => {
     if (line.trim() !== "release") return;
     provider.release();
     log({ event: "released" });
   });
-  const onSignal = (): void => void stop().then(() => lines.close());
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   log({ event: "ready" });
-  await new Promise<void>((resolve) => lines.once("close", resolve));
-  await stop();
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  lines.close();
+  await worker.stop();
+  await store.close();
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
