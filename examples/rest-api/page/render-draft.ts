@@ -68,6 +68,7 @@ function renderHead({ draft, view }: DraftSnapshot, context: RenderContext): voi
 function renderFinished(draft: OnboardingDraft, context: RenderContext): void {
   const box = byId("finished");
   show(box, finishedOf(draft));
+  box.className = `notice ${draft.cancellation !== null ? "notice-neutral" : "notice-success"}`;
   if (draft.activation !== null) {
     const override = draft.activation.override
       ? ` With a readiness override: “${draft.activation.override.reason}”.`
@@ -157,10 +158,11 @@ function renderBootstrapChoices(draft: OnboardingDraft, context: RenderContext):
       fieldset.append(h("div", { class: "check" }, box, h("label", { for: id }, operationLabel(choice.operation))));
     }
     // The operator's ticks are kept until the step's state changes (a run starts or ends).
-    const signature = `${choice.active}/${choice.done}`;
+    const finished = finishedOf(draft);
+    const signature = `${choice.active}/${choice.done}/${finished}`;
     if (box.dataset["signature"] !== signature) {
       box.dataset["signature"] = signature;
-      box.checked = !choice.done && !choice.active;
+      box.checked = !choice.done && !choice.active && !finished;
     }
     box.disabled = !enabled || choice.active;
   }
@@ -234,14 +236,17 @@ function renderControls(draft: OnboardingDraft, context: RenderContext): void {
   const { busy } = context;
   const finished = finishedOf(draft);
   const actions = withChosenSteps(context.actions);
+  const said = new Set<string>(); // one reason once per step ("You may not …" for two buttons)
   for (const button of document.querySelectorAll<HTMLButtonElement>("#draft [data-action]")) {
     const name = button.dataset["action"] as ActionName;
     button.disabled = busy || !actions[name].enabled;
     const why = document.getElementById(`${name}-why`);
-    if (why !== null) {
-      setText(why, finished ? "" : (actions[name].why ?? ""));
-      show(why, !finished && actions[name].why !== null);
-    }
+    if (why === null) continue;
+    const reason = finished ? null : actions[name].why;
+    const key = `${button.closest(".step")?.id ?? ""}:${reason ?? ""}`;
+    setText(why, reason ?? "");
+    show(why, reason !== null && !said.has(key));
+    said.add(key);
   }
   const lockTenant = !actions.identify.enabled || draft.provider !== null;
   byId<HTMLInputElement>("f-tenantId").disabled = lockTenant;
