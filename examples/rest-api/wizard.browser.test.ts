@@ -294,12 +294,15 @@ describe.skipIf(!available)("the wizard page in Chromium, with a worker process"
       { ws, as: "operator", draft: draft.id },
       async (p) => {
         views = countViews(p);
-        await p.clock.install();
+        // Paused from the start: the page loads without timers, and its first poll waits for us.
+        const start = Date.now();
+        await p.clock.install({ time: start });
+        await p.clock.pauseAt(start + 1_000);
       },
       own.context,
     );
     await page.waitForSelector('body[data-watch="polling"]');
-    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 100);
+    expect(views.count()).toBe(1); // the first read, no timer needed
     expect(await text(page, "#connection")).toContain("checking every 5 s");
     expect(await text(page, "#verify-runs")).toContain(
       "10% · Reading the admin consent of connection conn-hold-polling",
