@@ -10,7 +10,8 @@
  *  5. the server stopped and restarted while the page polls: it says so, and recovers;
  *  6. override: hidden and explained for an operator without the capability, validated, refused
  *     by the server when the capability was revoked meanwhile, then allowed;
- *  7. cancel with a reason (and read-only for an auditor before);
+ *  7. starting an onboarding for a tenant that has one resumes it; cancel with a reason (and
+ *     read-only for an auditor before);
  *  8. a failed verification shows the worker's message, on the wizard and on the run page.
  *
  * Every state worth seeing is written to screenshots/ (git-ignored). Waits are on conditions,
@@ -446,9 +447,22 @@ describe.skipIf(!available)("the wizard page in Chromium, with a worker process"
     await olivia.close();
   });
 
-  it("cancels with a reason (read-only for an auditor before, for everyone after)", async () => {
+  it("resumes a tenant's open onboarding, and cancels it with a reason (read-only for an auditor before, for everyone after)", async () => {
     const ws = "ws-cancel";
     const draft = await arrange(ws, "t-adatum", "conn-adatum");
+
+    // Starting the same tenant again resumes its open onboarding.
+    const start = await openPage(harness, { ws, as: "operator" });
+    expect(await text(start, "#drafts")).toContain("t-adatum Ltd");
+    await start.locator("#c-tenantId").fill("t-adatum");
+    await start.locator("#c-displayName").fill("Adatum again");
+    await start.locator("#create-submit").click();
+    await start.waitForSelector('body[data-screen="draft"][data-version="2"]');
+    expect(new URL(start.url()).searchParams.get("draft")).toBe(draft.id);
+    expect(await text(start, "#info")).toContain(
+      "Tenant t-adatum already had an open onboarding: you are continuing it.",
+    );
+    await start.close();
 
     const ava = await openPage(harness, { ws, as: "auditor", draft: draft.id });
     expect(await enabledControls(ava, "#draft")).toEqual([]);
