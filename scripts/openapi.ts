@@ -438,8 +438,9 @@ export function buildOpenApiDocument(): JsonSchema {
           responses: {
             "200": {
               description:
-                "The view, the draft and its ETag. The ETag header (and 304) only when the view depends on the draft alone, " +
-                "i.e. the readiness policy does not age verifications (verificationMaxAgeMs makes it depend on the clock).",
+                "The view, the draft and its ETag. The ETag header (and 304) only when the view depends on the draft alone: " +
+                "not when the readiness policy ages verifications (verificationMaxAgeMs makes it depend on the clock), nor " +
+                "when it shows a worker's progress report on an active run (heartbeats never bump the version).",
               headers: etagHeader,
               content: json(ref("DraftViewResponse")),
             },

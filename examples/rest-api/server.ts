@@ -1,25 +1,29 @@
 /**
  * examples/rest-api — a REST API for onboarding drafts on Hono, with strong ETags, If-Match
- * preconditions and RFC 9457 problem details from `onboarding-lifecycle/http`, and a minimal
- * wizard page (public/). `createApp({ engine })` builds the app for any store; `main()` runs it
- * on the PostgreSQL adapter on 127.0.0.1.
+ * preconditions and RFC 9457 problem details from `onboarding-lifecycle/http`, and the wizard
+ * page operators use (page/, public/; see wizard-routes.ts). `createApp({ engine })` builds the
+ * app for any store; `main()` runs it on PostgreSQL (or a SQLite file) on 127.0.0.1.
  *
  * Routes (the logical contract of specs/openapi.json):
  *   GET  /workspaces/:ws/drafts?state=&limit=&cursor=   list (keyset pagination)
  *   POST /workspaces/:ws/drafts[?onExisting=resume]      create (201) or resume (200)
  *   GET  /workspaces/:ws/drafts/:id                      the draft, with ETag (If-None-Match → 304)
- *   GET  /workspaces/:ws/drafts/:id/view                 { etag, draft, view } for the wizard (describeDraft;
- *                                                        If-None-Match → 304 unless the view depends on the clock)
+ *   GET  /workspaces/:ws/drafts/:id/view                 { etag, draft, view } for the wizard (describeDraft,
+ *                                                        with the workers' progress while a run is active;
+ *                                                        If-None-Match → 304 unless the view depends on the
+ *                                                        clock or on progress)
  *   POST /workspaces/:ws/drafts/:id/commands             one command (If-Match required for operator commands)
  *   GET  /workspaces/:ws/drafts/:id/history              the audit trail
- *   GET  /wizard, /wizard.js                             the wizard page
+ * The wizard's own routes (not part of the contract): GET /wizard, /wizard/run, /wizard/session,
+ * /wizard/assets/* (wizard-routes.ts).
  *
  * Authentication is out of scope: the acting user is the `x-actor-id` header (default
- * `operator`). Replace `actorOf` with your own authentication.
+ * `operator`), and operators.ts says what each demo user may do. Replace `actorOf` and
+ * `demoAuthorize` with your own authentication and roles.
  *
- * Run: `npx tsx examples/rest-api/server.ts` (DATABASE_URL, PORT, TABLE_PREFIX optional).
+ * Run: `npx tsx examples/rest-api/server.ts` (DATABASE_URL, PORT, TABLE_PREFIX optional), and a
+ * worker beside it: `npx tsx examples/rest-api/worker.ts` (see worker.ts).
  */
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
@@ -32,8 +36,10 @@ import {
   isWorkerCommand,
   parseCommand,
   type Actor,
+  type DraftView,
   type OnboardingDraft,
   type OnboardingEngine,
+  type RunProgress,
 } from "../../src/index.js";
 import {
   MalformedRequestError,
@@ -44,6 +50,9 @@ import {
   problemResponse,
   type OnMissingIfMatch,
 } from "../../src/http/index.js";
+import { DEMO_OPERATORS, demoAuthorize, type DemoOperator } from "./operators.js";
+import { openStore } from "./store.js";
+import { DEFAULT_BOOTSTRAP_OPERATIONS, wizardRoutes, wizardRunUrl } from "./wizard-routes.js";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -57,11 +66,17 @@ export interface AppOptions {
   readonly actorOf?: (c: Context) => Actor;
   /** Called with every error that became a 5xx problem (log it). Default `console.error`. */
   readonly onServerError?: (error: unknown) => void;
+  /**
+   * The operators the wizard's picker offers and what each may do (default `DEMO_OPERATORS`).
+   * A function, read on every request, so it can change while pages are open. Give the engine
+   * `demoAuthorize` over the same directory.
+   */
+  readonly operators?: () => readonly DemoOperator[];
+  /** The bootstrap operations the wizard offers (default `create_admin_group`, `assign_baseline_policies`). */
+  readonly bootstrapOperations?: readonly string[];
 }
 
 type Env = { Variables: { ifMatchUsed: boolean } };
-
-const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
 
 /** Builds the Hono app. */
 export function createApp(options: AppOptions): Hono<Env> {
@@ -146,20 +161,28 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   app.get("/workspaces/:ws/drafts/:id/view", async (c) => {
-    const draft = await engine.get(c.req.param("ws"), c.req.param("id"), { actor: actorOf(c) });
-    // The view is a function of the draft (its version) and the query, except when the policy
-    // ages verifications: then it also depends on the clock, so the draft's ETag does not
-    // identify it and the route never answers 304 (nor sends an ETag header).
-    const conditional = engine.policy.verificationMaxAgeMs === undefined;
-    if (conditional && notModified(c.req.header("if-none-match"), draft)) return notModifiedResponse(draft);
+    const ws = c.req.param("ws");
+    const actor = actorOf(c);
+    const draft = await engine.get(ws, c.req.param("id"), { actor });
     const poll = c.req.query("pollIntervalMs");
     const pollIntervalMs = poll !== undefined && /^[0-9]{2,6}$/.test(poll) ? Math.max(50, Number(poll)) : undefined;
+    // Heartbeats live beside the record: read them only while a run is active (the only time
+    // describeDraft shows them).
+    const active = draft.lifecycle.state === "verifying" || draft.lifecycle.state === "bootstrapping";
+    const progress: readonly RunProgress[] = active ? await engine.runProgress(ws, draft.id, { actor }) : [];
     const view = describeDraft(draft, {
       policy: engine.policy,
       now: Date.now(),
-      runUrl: (runId) => `/runs/${encodeURIComponent(runId)}`,
+      runUrl: (runId) => wizardRunUrl(ws, draft.id, runId),
+      progress,
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
     });
+    // The view is a function of the draft (its version) and the query, except when the policy
+    // ages verifications (then it depends on the clock) or a worker has reported progress on an
+    // active run (heartbeats never bump the version): then the draft's ETag does not identify
+    // the view, and the route never answers 304 (nor sends an ETag header).
+    const conditional = engine.policy.verificationMaxAgeMs === undefined && !showsProgress(view);
+    if (conditional && notModified(c.req.header("if-none-match"), draft)) return notModifiedResponse(draft);
     return json({ etag: formatETag(draft), draft, view }, 200, conditional ? draft : undefined);
   });
 
@@ -197,10 +220,21 @@ export function createApp(options: AppOptions): Hono<Env> {
     return json(mutation(result), 200, result.draft);
   });
 
-  app.get("/wizard", () => staticFile("index.html", "text/html; charset=utf-8"));
-  app.get("/wizard.js", () => staticFile("wizard.js", "text/javascript; charset=utf-8"));
+  app.route(
+    "/wizard",
+    wizardRoutes({
+      actorOf,
+      operators: options.operators ?? (() => DEMO_OPERATORS),
+      bootstrapOperations: options.bootstrapOperations ?? DEFAULT_BOOTSTRAP_OPERATIONS,
+    }),
+  );
 
   return app;
+}
+
+/** Whether a view shows a worker's progress report (which changes without a new version). */
+function showsProgress(view: DraftView): boolean {
+  return view.checkpoints.some((checkpoint) => checkpoint.runs.some((run) => run.progress?.reportedAt != null));
 }
 
 function mutation(result: Awaited<ReturnType<OnboardingEngine["execute"]>>) {
@@ -222,11 +256,6 @@ async function readJson(c: Context, empty: unknown): Promise<unknown> {
   } catch {
     throw new MalformedRequestError("The request body is not valid JSON");
   }
-}
-
-async function staticFile(name: string, contentType: string): Promise<Response> {
-  const body = await readFile(`${PUBLIC_DIR}${name}`, "utf8");
-  return new Response(body, { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" } });
 }
 
 /** A running server. */
@@ -264,26 +293,17 @@ export function listen(app: Hono<Env>, port = 0): Promise<RunningServer> {
 }
 
 /**
- * Runs the API on PostgreSQL: migrates the tables, then listens on 127.0.0.1:$PORT (default 3000).
- * The demo authorization lets everybody do everything except overriding readiness (actor
- * `owner` only) and reporting run results (actors whose id starts with `worker`).
+ * Runs the API on PostgreSQL (`DATABASE_URL`, default the local test database) or on a SQLite
+ * file (`DATABASE_URL=file:/path/to/onboarding.db`): migrates the tables, then listens on
+ * 127.0.0.1:$PORT (default 3000). Authorization is the demo directory of operators.ts: Omar
+ * Operator does the onboarding, Olivia Owner may also override readiness, Ava Auditor only
+ * reads, and `worker*` actors report run results. Start `worker.ts` beside it to run the runs.
  */
 export async function main(): Promise<RunningServer> {
-  const { createPostgresStore } = await import("../../src/adapters/postgres/index.js");
-  const store = createPostgresStore({
-    connection: process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test",
-    tablePrefix: process.env["TABLE_PREFIX"] ?? "onboarding_",
-  });
-  await store.migrate();
-  const engine = createOnboardingEngine({
-    store,
-    authorize: (actor, capability) =>
-      capability === "record_result"
-        ? actor.id.startsWith("worker")
-        : capability !== "override_readiness" || actor.id === "owner",
-  });
+  const store = await openStore(process.env["DATABASE_URL"], process.env["TABLE_PREFIX"] ?? "onboarding_");
+  const engine = createOnboardingEngine({ store, authorize: demoAuthorize() });
   const server = await listen(createApp({ engine }), Number(process.env["PORT"] ?? 3000));
-  console.log(`onboarding REST API on ${server.url} (wizard: ${server.url}/wizard?ws=<workspace>&draft=<id>)`);
+  console.log(`onboarding REST API on ${server.url}; the wizard: ${server.url}/wizard`);
   const stop = (): void => {
     void server.close().then(() => store.close());
   };
