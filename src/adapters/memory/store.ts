@@ -10,6 +10,7 @@ import {
   outboxCutoff,
   openTenantOf,
   parseStoredJson,
+  prefixedCollections,
   type StoredDraft,
   type CommitInput,
   type DraftStore,
@@ -198,6 +199,7 @@ export function createMemoryStore(): MemoryStore {
     name: "memory",
     ...memoryOutbox(workspaces),
     stores: "values",
+    describe: () => ({ system: "memory", collections: prefixedCollections("") }),
 
     async load(workspaceId, draftId) {
       return read(workspaces.get(workspaceId)?.drafts.get(draftId));

@@ -34,6 +34,7 @@ import {
   idempotencyCutoff,
   loadDriver,
   wrapStoreErrors,
+  databaseNameOf,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 import { createMySqlOutbox } from "./outbox.js";
@@ -349,9 +350,17 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     pool: () => (ready !== null && !closed ? ready : getPool()),
   });
 
+  // The database a pool was made for: mysql2 keeps it on the core pool's connection config.
+  const namespace =
+    "pool" in options
+      ? databaseNameOf(
+          (options.pool as { pool?: { config?: { connectionConfig?: unknown } } }).pool?.config?.connectionConfig,
+        )
+      : databaseNameOf(options.connection);
   const store: MySqlStore = {
     name: ADAPTER,
     tables,
+    describe: () => ({ system: "mysql", ...(namespace === undefined ? {} : { namespace }), collections: tables }),
     ...outbox.methods,
 
     async migrate() {

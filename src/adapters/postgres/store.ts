@@ -47,6 +47,8 @@ import {
   auditEventFromRow,
   wrapStoreErrors,
   loadDriver,
+  databaseNameOf,
+  prefixedCollections,
   type SqlAuditRow,
   type OutboxStore,
 } from "../../store/index.js";
@@ -208,6 +210,8 @@ interface Queryable {
 
 interface Executor {
   readonly inTransaction: boolean;
+  /** The database the connection names, for `describe()` (telemetry's `db.namespace`). */
+  readonly database?: string | undefined;
   target(): Promise<Queryable>;
 }
 
@@ -396,15 +400,24 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let executor: Executor;
   if ("pool" in options && options.pool !== undefined) {
     const pool = options.pool;
-    executor = { inTransaction: false, target: () => Promise.resolve(pool as Queryable) };
+    executor = {
+      inTransaction: false,
+      database: databaseNameOf(pool.options),
+      target: () => Promise.resolve(pool as Queryable),
+    };
   } else if ("client" in options && options.client !== undefined) {
     const client = options.client;
-    executor = { inTransaction: options.inTransaction === true, target: () => Promise.resolve(client as Queryable) };
+    executor = {
+      inTransaction: options.inTransaction === true,
+      database: databaseNameOf(client),
+      target: () => Promise.resolve(client as Queryable),
+    };
   } else if ("connection" in options && options.connection !== undefined) {
     const connection = options.connection;
     const onError = options.onError;
     executor = {
       inTransaction: false,
+      database: databaseNameOf(connection),
       target: () => {
         // Plain Error: `guard` reports it as StoreError(ADAPTER, operation, ...). No new pool.
         if (closed) return Promise.reject(new Error("the store is closed"));
@@ -563,6 +576,11 @@ function buildStore(
     name: "postgres",
     tablePrefix: prefix,
     tables: t,
+    describe: () => ({
+      system: "postgresql",
+      ...(executor.database === undefined ? {} : { namespace: executor.database }),
+      collections: prefixedCollections(prefix),
+    }),
 
     async migrate() {
       await guard("migrate", async () =>
@@ -575,7 +593,11 @@ function buildStore(
         prefix,
         maxAttempts,
         prepared,
-        { inTransaction: true, target: () => Promise.resolve(client as Queryable) },
+        {
+          inTransaction: true,
+          database: databaseNameOf(client) ?? executor.database,
+          target: () => Promise.resolve(client as Queryable),
+        },
         () => Promise.resolve(),
       );
     },

@@ -538,6 +538,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const store: SqliteStore = {
     name: ADAPTER,
     tables,
+    describe: () => ({ system: "sqlite", namespace: options.filename ?? options.database.name, collections: tables }),
     migrate: () => run("migrate", (conn) => conn.migrateTx.immediate()),
     database: () => run("database", (conn) => conn.db),
     load: (workspaceId, draftId) => run("load", (conn) => conn.loadDocument(workspaceId, draftId)),
