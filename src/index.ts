@@ -285,6 +285,16 @@ export type {
   RunExpiredEvent,
   ChangedBy,
 } from "./engine/events.js";
+export {
+  EngineOperation,
+  OperationOutcome,
+  outcomeOfError,
+  summarizeOperation,
+  type EngineInstrumentation,
+  type OperationTrace,
+  type OperationInfo,
+  type OperationEnd,
+} from "./engine/instrumentation.js";
 
 // dispatch
 export {
@@ -299,6 +309,10 @@ export {
   type ListDeadOptions,
   type DeadPage,
   type RequeueRef,
+  type DispatchInstrumentation,
+  type DeliveryTrace,
+  type DeliveryInfo,
+  type DeliveryEnd,
 } from "./dispatch/index.js";
 
 // store port
@@ -313,6 +327,7 @@ export {
   type ListOptions,
   type ListPage,
 } from "./store/port.js";
+export type { StoreDescriptor, StoreCollections } from "./store/descriptor.js";
 export type {
   OutboxStore,
   OutboxEntries,
