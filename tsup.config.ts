@@ -12,6 +12,7 @@ const entry = {
   testing: "src/testing/index.ts",
   "runners/pg-boss": "src/runners/pg-boss/index.ts",
   "runners/bullmq": "src/runners/bullmq/index.ts",
+  opentelemetry: "src/telemetry/index.ts",
 };
 
 const external = [
@@ -24,6 +25,7 @@ const external = [
   "fast-check",
   "pg-boss",
   "bullmq",
+  "@opentelemetry/api",
 ];
 
 const shared: Options = { target: "node20", sourcemap: true, external, treeshake: true };

@@ -2,7 +2,8 @@
  * The layout is the architecture: each folder of `src/` says in its header what it may import
  * (vocabulary <- record <- lifecycle <- commands <- engine <- adapters / http / testing, with
  * the store port beside the engine and the outbox dispatcher on the store port only). This test reads every import of every source file and
- * holds each folder to that rule, and keeps drivers out of everything but their own adapter.
+ * holds each folder to that rule, and keeps drivers out of everything but their own adapter (and
+ * `@opentelemetry/api` out of everything but telemetry/).
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
@@ -22,6 +23,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   dispatch: ["vocabulary", "record", "store"],
   http: ["vocabulary", "record", "lifecycle", "commands", "engine"],
   testing: ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
+  // Only the `opentelemetry` subpath imports telemetry/ (no folder lists it), so only it loads the API.
+  telemetry: ["vocabulary", "record", "store", "engine", "dispatch"],
   "adapters/memory": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/sqlite": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/postgres": ["vocabulary", "record", "lifecycle", "store"],
@@ -44,6 +47,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   dispatch: ["zod"],
   http: ["zod"],
   testing: ["fast-check"],
+  telemetry: ["@opentelemetry/api"],
   "adapters/memory": [],
   "adapters/sqlite": ["better-sqlite3"],
   "adapters/postgres": ["pg"],
