@@ -48,7 +48,11 @@ export interface DeliveryTrace {
  * ```ts
  * import { openTelemetry } from "onboarding-lifecycle/opentelemetry";
  *
- * const dispatcher = createDispatcher({ store, deliver, instrumentation: openTelemetry() });
+ * const dispatcher = createDispatcher({
+ *   store,
+ *   deliver: async (entry) => log.info("queued", entry.runId), // hand the entry to your queue
+ *   instrumentation: openTelemetry(),
+ * });
  * ```
  */
 export interface DispatchInstrumentation {

@@ -220,15 +220,6 @@ function countOf(result: unknown): number | null {
   return Array.isArray(items) ? items.length : null;
 }
 
-const NOTHING: Omit<OperationEnd, "outcome"> = {
-  draftId: null,
-  version: null,
-  committed: false,
-  feedback: null,
-  state: null,
-  count: null,
-};
-
 /**
  * What an operation's result says: its outcome, the draft and version it ended on, whether it
  * wrote, the feedback, the state and how many items came back.
@@ -255,13 +246,23 @@ export function summarizeOperation(operation: EngineOperation, result: unknown):
         ? OperationOutcome.Created
         : OperationOutcome.Resumed;
     const { id, version, lifecycle } = draft;
-    return { ...NOTHING, outcome, draftId: id, version, committed: created, state: lifecycle.state };
+    return { outcome, draftId: id, version, committed: created, feedback: null, state: lifecycle.state, count: null };
   }
   if (operation === EngineOperation.Get) {
     const { id, version, lifecycle } = result as OnboardingDraft;
-    return { ...NOTHING, outcome: OperationOutcome.Ok, draftId: id, version, state: lifecycle.state };
+    const state = lifecycle.state;
+    return { outcome: OperationOutcome.Ok, draftId: id, version, committed: false, feedback: null, state, count: null };
   }
-  return { ...NOTHING, outcome: OperationOutcome.Ok, count: countOf(result) };
+  const count = countOf(result);
+  return {
+    outcome: OperationOutcome.Ok,
+    draftId: null,
+    version: null,
+    committed: false,
+    feedback: null,
+    state: null,
+    count,
+  };
 }
 
 /** Calls an instrumentation's hook; a throw from it is dropped (an instrumentation never breaks a command). */

@@ -39,17 +39,26 @@ function tracedMethods(store: DraftStore): string[] {
   );
 }
 
-/** Builds, per operation, the store whose calls go through that operation's trace. */
+const TRACE = Symbol("trace");
+
+/**
+ * Builds, per operation, the store whose calls go through that operation's trace: one object
+ * whose prototype (made once per engine) holds the traced methods and, behind them, the store
+ * itself (so `name`, `stores`, `describe`, `tables`, ... read through). The engine only ever
+ * calls them as methods of that object, which is how each finds its trace.
+ */
 function tracedStores(store: DraftStore): (trace: OperationTrace) => DraftStore {
-  const methods = tracedMethods(store);
   const target = store as unknown as Record<string, Method>;
+  const traced = Object.create(store) as Record<string, Method>;
+  for (const name of tracedMethods(store)) {
+    traced[name] = function (this: { readonly [TRACE]: OperationTrace }, ...args: unknown[]) {
+      return this[TRACE].storeCall(name, () => (target[name] as Method).apply(store, args));
+    };
+  }
   return (trace) => {
-    // Everything that is not a traced method (name, stores, describe, tables, ...) comes from the store.
-    const traced = Object.create(store) as Record<string, Method>;
-    for (const name of methods) {
-      traced[name] = (...args) => trace.storeCall(name, () => (target[name] as Method).apply(store, args));
-    }
-    return traced as unknown as DraftStore;
+    const scoped = Object.create(traced) as { [TRACE]: OperationTrace };
+    scoped[TRACE] = trace;
+    return scoped as unknown as DraftStore;
   };
 }
 

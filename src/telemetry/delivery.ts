@@ -1,4 +1,12 @@
-import { context, SpanKind, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import {
+  context,
+  isSpanContextValid,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
 import type { OutboxRecord } from "../record/index.js";
 import type { DeliveryEnd, DeliveryInfo, DeliveryTrace } from "../dispatch/index.js";
 import { TelemetryAttribute } from "./names.js";
@@ -15,6 +23,8 @@ export class DeliverySpan implements DeliveryTrace {
   readonly #span: Span;
   readonly #context: Context;
   readonly #recording: boolean;
+  /** Whether the span carries a real context (an SDK made it), worth making the active one. */
+  readonly #active: boolean;
   /** The low-cardinality attributes of the dispatch metrics. */
   readonly #metric: Attributes;
 
@@ -43,11 +53,17 @@ export class DeliverySpan implements DeliveryTrace {
       parent,
     );
     this.#recording = this.#span.isRecording();
-    this.#context = trace.setSpan(parent, this.#span);
+    this.#active = isSpanContextValid(this.#span.spanContext());
+    this.#context = this.#active ? trace.setSpan(parent, this.#span) : parent;
+  }
+
+  /** Whether following this delivery would record nothing at all (no SDK span, no metrics). */
+  get idle(): boolean {
+    return !this.#active && this.#telemetry.instruments === null;
   }
 
   run<T>(body: () => Promise<T>): Promise<T> {
-    return this.#recording ? context.with(this.#context, body) : body();
+    return this.#active ? context.with(this.#context, body) : body();
   }
 
   end(result: DeliveryEnd): void {

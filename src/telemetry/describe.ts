@@ -7,16 +7,20 @@ import type { Attributes } from "@opentelemetry/api";
 import type { StoreCollections, StoreDescriptor } from "../store/index.js";
 import { TelemetryAttribute } from "./names.js";
 
+/** What the spans and measurements of one store method carry, worked out once. */
+export interface CallShape {
+  /** The span name: `{db.operation.name} {db.collection.name or db.namespace}`. */
+  readonly name: string;
+  /** `db.system.name`, `db.namespace`, `db.operation.name`, `db.collection.name` (shared: never mutate). */
+  readonly attributes: Attributes;
+}
+
 /** What a store described, resolved once per store: its `db.*` attributes and tables. */
 export interface ResolvedStore {
   /** The store's `name`. */
   readonly name: string;
-  /** `db.system.name` and `db.namespace`. */
-  readonly attributes: Attributes;
-  /** The tables, when it has any. */
-  readonly collections: StoreCollections | undefined;
-  /** `db.namespace`, for span names when no table applies. */
-  readonly namespace: string | undefined;
+  /** The shape of the calls of a method (cached per method). */
+  call(method: string): CallShape;
 }
 
 /** What telemetry reads of a store (a dispatcher's store need not have a `name`). */
@@ -47,11 +51,6 @@ function partOf(method: string): keyof StoreCollections {
   return /outbox|run/i.test(method) ? "outbox" : "drafts";
 }
 
-/** The table (`db.collection.name`) a store call is about, when the store has tables. */
-export function collectionOf(store: ResolvedStore, method: string): string | undefined {
-  return store.collections?.[partOf(method)];
-}
-
 /** Resolves a store's description (its `describe()`, else its `name` as the system), with the overrides. */
 export function resolveStore(store: DescribableStore, overrides: Partial<StoreDescriptor>): ResolvedStore {
   let described: StoreDescriptor | undefined;
@@ -64,7 +63,23 @@ export function resolveStore(store: DescribableStore, overrides: Partial<StoreDe
   const name = typeof store.name === "string" ? store.name : "unknown";
   const system = overrides.system ?? described?.system ?? name;
   const namespace = overrides.namespace ?? described?.namespace;
-  const attributes: Attributes = { [TelemetryAttribute.DbSystemName]: system };
-  if (namespace !== undefined) attributes[TelemetryAttribute.DbNamespace] = namespace;
-  return { name, attributes, collections: overrides.collections ?? described?.collections, namespace };
+  const collections = overrides.collections ?? described?.collections;
+  const shapes = new Map<string, CallShape>();
+  const shapeOf = (method: string): CallShape => {
+    const collection = collections?.[partOf(method)];
+    const attributes: Attributes = { [TelemetryAttribute.DbSystemName]: system };
+    if (namespace !== undefined) attributes[TelemetryAttribute.DbNamespace] = namespace;
+    attributes[TelemetryAttribute.DbOperationName] = method;
+    if (collection !== undefined) attributes[TelemetryAttribute.DbCollectionName] = collection;
+    const target = collection ?? namespace;
+    return { name: target === undefined ? method : `${method} ${target}`, attributes };
+  };
+  return {
+    name,
+    call(method) {
+      let shape = shapes.get(method);
+      if (shape === undefined) shapes.set(method, (shape = shapeOf(method)));
+      return shape;
+    },
+  };
 }

@@ -10,7 +10,10 @@
  *
  * @example
  * ```ts
- * const conflicts = spans.filter((span) => span.attributes[TelemetryAttribute.Outcome] === "conflict");
+ * import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+ *
+ * const conflicts = (spans: readonly ReadableSpan[]) =>
+ *   spans.filter((span) => span.attributes[TelemetryAttribute.Outcome] === "conflict");
  * ```
  */
 export const TelemetryAttribute = {
@@ -77,9 +80,17 @@ export const TelemetryAttribute = {
  *
  * @example
  * ```ts
- * const duration = resourceMetrics.scopeMetrics[0]?.metrics.find(
- *   (metric) => metric.descriptor.name === TelemetryMetric.OperationDuration,
- * );
+ * import { AggregationType, MeterProvider } from "@opentelemetry/sdk-metrics";
+ *
+ * // Coarser buckets for the operation histogram, with an SDK view.
+ * const provider = new MeterProvider({
+ *   views: [
+ *     {
+ *       instrumentName: TelemetryMetric.OperationDuration,
+ *       aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.001, 0.01, 0.1, 1] } },
+ *     },
+ *   ],
+ * });
  * ```
  */
 export const TelemetryMetric = {

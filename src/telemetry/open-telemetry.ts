@@ -1,4 +1,4 @@
-import { metrics, trace, type Meter, type Tracer } from "@opentelemetry/api";
+import { createNoopMeter, metrics, trace, type Meter, type Tracer } from "@opentelemetry/api";
 import type { OutboxRecord } from "../record/index.js";
 import type { StoreDescriptor } from "../store/index.js";
 import type { EngineInstrumentation, OperationInfo, OperationTrace } from "../engine/index.js";
@@ -34,10 +34,13 @@ export interface OpenTelemetryOptions {
 
 /** What {@link openTelemetry} returns: an instrumentation for engines and dispatchers alike. */
 export interface OpenTelemetryInstrumentation extends EngineInstrumentation, DispatchInstrumentation {
-  /** An engine operation starts: its span and measurements. */
-  startOperation(info: OperationInfo, parent: OperationTrace | null): OperationTrace;
-  /** A delivery starts: its span, the delivery count and the dispatch lag. */
-  startDelivery(entry: OutboxRecord, info: DeliveryInfo): DeliveryTrace;
+  /**
+   * An engine operation starts: its span and measurements (`undefined`, so the engine runs it
+   * plain, when neither an SDK span nor a metric would record anything).
+   */
+  startOperation(info: OperationInfo, parent: OperationTrace | null): OperationTrace | undefined;
+  /** A delivery starts: its span, the delivery count and the dispatch lag (`undefined` when nothing would record). */
+  startDelivery(entry: OutboxRecord, info: DeliveryInfo): DeliveryTrace | undefined;
 }
 
 /**
@@ -48,8 +51,8 @@ export interface OpenTelemetryInstrumentation extends EngineInstrumentation, Dis
  * `db.namespace`); a span per delivery; and the metrics `onboarding.operation.duration`,
  * `onboarding.conflicts`, `onboarding.retries`, `onboarding.dispatch.lag`,
  * `onboarding.dispatch.deliveries` and `db.client.operation.duration`. Errors are recorded
- * with their stable `code`. Without an SDK registered the API's no-op tracer and meter make it
- * nearly free; without this instrumentation nothing of OpenTelemetry is even loaded.
+ * with their stable `code`. With no SDK registered an operation costs one no-op span and is then
+ * run plain; without this instrumentation nothing of OpenTelemetry is even loaded.
  *
  * @example
  * ```ts
@@ -58,12 +61,18 @@ export interface OpenTelemetryInstrumentation extends EngineInstrumentation, Dis
  *
  * const telemetry = openTelemetry(); // the global tracer and meter providers
  * const engine = createOnboardingEngine({ store, authorize, instrumentation: telemetry });
- * const dispatcher = createDispatcher({ store, deliver, instrumentation: telemetry });
+ * const dispatcher = createDispatcher({
+ *   store,
+ *   deliver: async (entry) => log.info("queued", entry.runId), // hand the entry to your queue
+ *   instrumentation: telemetry,
+ * });
  * ```
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): OpenTelemetryInstrumentation {
   const tracer = options.tracer === false ? null : (options.tracer ?? trace.getTracer(INSTRUMENTATION_SCOPE));
-  const meter = options.meter === false ? null : (options.meter ?? metrics.getMeter(INSTRUMENTATION_SCOPE));
+  const given = options.meter === false ? null : (options.meter ?? metrics.getMeter(INSTRUMENTATION_SCOPE));
+  // The API's no-op meter (no meter provider registered) records nothing, ever: skip the work.
+  const meter = given === createNoopMeter() ? null : given;
   const telemetry = createTelemetry(
     tracer,
     meter === null ? null : createInstruments(meter),
@@ -71,8 +80,13 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): OpenTelemetry
     options.database ?? {},
   );
   return {
-    startOperation: (info, parent) =>
-      new OperationSpan(telemetry, info, parent instanceof OperationSpan ? parent : null),
-    startDelivery: (entry, info) => new DeliverySpan(telemetry, entry, info),
+    startOperation(info, parent) {
+      const operation = new OperationSpan(telemetry, info, parent instanceof OperationSpan ? parent : null);
+      return operation.idle ? undefined : operation;
+    },
+    startDelivery(entry, info) {
+      const delivery = new DeliverySpan(telemetry, entry, info);
+      return delivery.idle ? undefined : delivery;
+    },
   };
 }

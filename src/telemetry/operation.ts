@@ -1,11 +1,19 @@
-import { context, SpanKind, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import {
+  context,
+  isSpanContextValid,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
 import { isOnboardingError } from "../record/errors.js";
 import { outcomeOfError, summarizeOperation } from "../engine/instrumentation.js";
 import type { OperationInfo, OperationOutcome, OperationTrace } from "../engine/index.js";
-import { TelemetryAttribute } from "./names.js";
 import type { ResolvedStore } from "./describe.js";
 import { recordError } from "./errors.js";
-import { traceStoreCall } from "./store-call.js";
+import { TelemetryAttribute } from "./names.js";
+import { traceStoreCall, type StoreCallContext } from "./store-call.js";
 import type { Telemetry } from "./telemetry.js";
 
 /** The span name of an operation: `onboarding.execute identify`, `onboarding.get`, ... */
@@ -38,10 +46,16 @@ export class OperationSpan implements OperationTrace {
   readonly span: Span;
   /** The context the operation's body and its children run in. */
   readonly context: Context;
+  /**
+   * Whether the span carries a real context (an SDK made it, recording or sampled out): only
+   * then is it worth making it the active context, so that what runs inside inherits it.
+   */
+  readonly #active: boolean;
+  readonly #recording: boolean;
   readonly #telemetry: Telemetry;
   readonly #info: OperationInfo;
   readonly #store: ResolvedStore;
-  readonly #recording: boolean;
+  readonly #calls: StoreCallContext | null;
   readonly #started = performance.now();
   #conflicts = 0;
   #retries = 0;
@@ -57,27 +71,36 @@ export class OperationSpan implements OperationTrace {
       parentContext,
     );
     this.#recording = this.span.isRecording();
-    this.context = trace.setSpan(parentContext, this.span);
+    this.#active = isSpanContextValid(this.span.spanContext());
+    this.context = this.#active ? trace.setSpan(parentContext, this.span) : parentContext;
+    this.#calls =
+      this.#recording || telemetry.instruments !== null
+        ? {
+            telemetry,
+            store: this.#store,
+            parent: this.context,
+            recording: this.#recording,
+            rejected: (reason) => this.#rejected(reason),
+          }
+        : null;
+  }
+
+  /** Whether following this operation would record nothing at all (no SDK span, no metrics). */
+  get idle(): boolean {
+    return !this.#active && this.#calls === null;
   }
 
   run<T>(body: () => Promise<T>): Promise<T> {
-    return this.#recording ? context.with(this.context, body) : body();
+    return this.#active ? context.with(this.context, body) : body();
   }
 
   storeCall<T>(method: string, call: () => Promise<T>): Promise<T> {
-    return traceStoreCall(this.#telemetry, this.#store, this.context, this.#recording, method, call, (reason) => {
-      if (reason !== "version_conflict") return;
-      this.#conflicts += 1;
-      this.#telemetry.instruments?.conflicts.add(
-        1,
-        this.#metricAttributes({ [TelemetryAttribute.ConflictKind]: "lost_write" }),
-      );
-    });
+    return this.#calls === null ? call() : traceStoreCall(this.#calls, method, call);
   }
 
   retried(attempt: number, delayMs: number): void {
     this.#retries += 1;
-    this.#telemetry.instruments?.retries.add(1, this.#metricAttributes({}));
+    this.#telemetry.instruments?.retries.add(1, this.#labels(null, ""));
     if (this.#recording) {
       this.span.addEvent("onboarding.retry", {
         "onboarding.retry.attempt": attempt,
@@ -91,10 +114,12 @@ export class OperationSpan implements OperationTrace {
     if (this.#recording) {
       const span = this.span;
       span.setAttribute(TelemetryAttribute.Outcome, result.outcome);
-      if (result.draftId !== null && this.#info.draftId === null)
+      if (result.draftId !== null && this.#info.draftId === null) {
         span.setAttribute(TelemetryAttribute.DraftId, result.draftId);
-      if (result.committed && result.version !== null)
+      }
+      if (result.committed && result.version !== null) {
         span.setAttribute(TelemetryAttribute.CommittedVersion, result.version);
+      }
       if (result.feedback !== null) span.setAttribute(TelemetryAttribute.Feedback, result.feedback);
       if (result.state !== null) span.setAttribute(TelemetryAttribute.State, result.state);
       if (result.count !== null) span.setAttribute(TelemetryAttribute.Count, result.count);
@@ -105,10 +130,7 @@ export class OperationSpan implements OperationTrace {
   fail(error: unknown): void {
     const outcome = outcomeOfError(error);
     if (outcome === "conflict") {
-      this.#telemetry.instruments?.conflicts.add(
-        1,
-        this.#metricAttributes({ [TelemetryAttribute.ConflictKind]: "stale_version" }),
-      );
+      this.#telemetry.instruments?.conflicts.add(1, this.#labels(TelemetryAttribute.ConflictKind, "stale_version"));
     }
     if (this.#recording) {
       this.span.setAttribute(TelemetryAttribute.Outcome, outcome);
@@ -119,11 +141,18 @@ export class OperationSpan implements OperationTrace {
     this.#finish(outcome);
   }
 
+  /** A store write of this operation was rejected: a lost compare-and-set is a conflict. */
+  #rejected(reason: string): void {
+    if (reason !== "version_conflict") return;
+    this.#conflicts += 1;
+    this.#telemetry.instruments?.conflicts.add(1, this.#labels(TelemetryAttribute.ConflictKind, "lost_write"));
+  }
+
   /** Ends the span with the counts, and records the duration. */
   #finish(outcome: OperationOutcome): void {
     this.#telemetry.instruments?.operationDuration.record(
       (performance.now() - this.#started) / 1000,
-      this.#metricAttributes({ [TelemetryAttribute.Outcome]: outcome }),
+      this.#labels(TelemetryAttribute.Outcome, outcome),
     );
     if (this.#recording) {
       this.span.setAttribute(TelemetryAttribute.Conflicts, this.#conflicts);
@@ -132,14 +161,9 @@ export class OperationSpan implements OperationTrace {
     this.span.end();
   }
 
-  /** The metric attributes: operation, command type, store and `extra`; never an id. */
-  #metricAttributes(extra: Attributes): Attributes {
-    const attributes: Attributes = {
-      [TelemetryAttribute.Operation]: this.#info.operation,
-      [TelemetryAttribute.Store]: this.#store.name,
-      ...extra,
-    };
-    if (this.#info.commandType !== null) attributes[TelemetryAttribute.CommandType] = this.#info.commandType;
-    return attributes;
+  /** The metric attributes: operation, command type, store and one more; never an id. */
+  #labels(key: string | null, value: string): Attributes {
+    const { operation, commandType } = this.#info;
+    return this.#telemetry.labels(operation, commandType, this.#store.name, key, value);
   }
 }

@@ -6,7 +6,8 @@
  * manager the operation's children are still its children (the engine passes the parent along).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { context, trace } from "@opentelemetry/api";
+import { context, trace, TraceFlags } from "@opentelemetry/api";
+import { SamplingDecision, type Sampler } from "@opentelemetry/sdk-trace-base";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { createOnboardingEngine } from "../../src/index.js";
 import { createMemoryStore, type MemoryStore } from "../../src/adapters/memory/index.js";
@@ -62,6 +63,35 @@ describe("openTelemetry: span context", () => {
     expect(seenInAuthorize).toEqual([create!.spanContext().spanId]);
     expect(childrenOf(spans, insert!)).toEqual([driver]);
     expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1);
+    await sdk.shutdown();
+  });
+
+  it("keeps a sampled-out operation's context active, so what runs inside is sampled out too", async () => {
+    // Drops the engine's spans; everything else follows its parent (as ParentBased does).
+    const sampler: Sampler = {
+      shouldSample(parentContext, _traceId, name) {
+        const parent = trace.getSpanContext(parentContext);
+        const parentDropped = parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0;
+        const drop = name.startsWith("onboarding.") || parentDropped;
+        return { decision: drop ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED };
+      },
+      toString: () => "drop-onboarding",
+    };
+    const sdk = inMemoryTelemetry({ sampler });
+    const engine = createOnboardingEngine({
+      store: createMemoryStore(),
+      authorize: () => {
+        sdk.tracer.startSpan("policy lookup").end(); // the application's own span, inside the operation
+        return true;
+      },
+      instrumentation: openTelemetry({ tracer: sdk.tracer, meter: false }),
+    });
+    await sdk.tracer.startActiveSpan("POST /onboardings", async (request) => {
+      await engine.create("ws", { identity }, { actor });
+      request.end();
+    });
+    // Not a stray child of the request: it ran inside the (dropped) operation.
+    expect(sdk.spans().map((span) => span.name)).toEqual(["POST /onboardings"]);
     await sdk.shutdown();
   });
 });

@@ -9,6 +9,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
+  type Sampler,
 } from "@opentelemetry/sdk-trace-base";
 import { DataPointType, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 
@@ -35,10 +36,13 @@ export interface Point {
   readonly boundaries?: readonly number[];
 }
 
-/** Spans and metrics in memory. */
-export function inMemoryTelemetry() {
+/** Spans and metrics in memory (every span sampled, unless a `sampler` says otherwise). */
+export function inMemoryTelemetry(options: { readonly sampler?: Sampler } = {}) {
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
+  });
   const reader = new CollectingReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   const tracer = tracerProvider.getTracer("test");
