@@ -285,11 +285,10 @@ export type {
   RunExpiredEvent,
   ChangedBy,
 } from "./engine/events.js";
+export { outcomeOfError, summarizeOperation } from "./engine/outcome.js";
 export {
   EngineOperation,
   OperationOutcome,
-  outcomeOfError,
-  summarizeOperation,
   type EngineInstrumentation,
   type OperationTrace,
   type OperationInfo,

@@ -8,7 +8,7 @@ import {
   type Span,
 } from "@opentelemetry/api";
 import { isOnboardingError } from "../record/errors.js";
-import { outcomeOfError, summarizeOperation } from "../engine/instrumentation.js";
+import { outcomeOfError, summarizeOperation } from "../engine/outcome.js";
 import type { OperationInfo, OperationOutcome, OperationTrace } from "../engine/index.js";
 import type { ResolvedStore } from "./describe.js";
 import { recordError } from "./errors.js";
