@@ -117,6 +117,8 @@ export {
   RetryExhaustedError,
   ConfigurationError,
   StoreError,
+  SchemaVersionError,
+  type SchemaVersionReason,
   UnknownRunError,
   RunActiveError,
   type ValidationIssue,
@@ -341,7 +343,30 @@ export type {
   FindStaleRunsInput,
   SettleRunsInput,
 } from "./store/outbox.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "./store/migrations.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
+// the admin half of the port (operators' tooling: the CLI)
+export {
+  MAX_SCAN_LIMIT,
+  checkScanLimit,
+  encodeScanCursor,
+  scanCursor,
+  draftCounts,
+  type StoreAdmin,
+  type DraftCounts,
+  type DraftCountOptions,
+  type ScannedDraft,
+  type ScanDraftsOptions,
+  type ScanPage,
+  type RewriteDraftInput,
+  type RewriteResult,
+} from "./store/admin.js";
 export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";

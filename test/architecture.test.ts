@@ -1,7 +1,8 @@
 /**
  * The layout is the architecture: each folder of `src/` says in its header what it may import
  * (vocabulary <- record <- lifecycle <- commands <- engine <- adapters / http / testing, with
- * the store port beside the engine and the outbox dispatcher on the store port only). This test reads every import of every source file and
+ * the store port beside the engine and the outbox dispatcher on the store port only, and the
+ * browser client on the error classes and types only). This test reads every import of every source file and
  * holds each folder to that rule, and keeps drivers out of everything but their own adapter (and
  * `@opentelemetry/api` out of everything but telemetry/).
  */
@@ -22,6 +23,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   engine: ["vocabulary", "record", "lifecycle", "commands", "store"],
   dispatch: ["vocabulary", "record", "store"],
   http: ["vocabulary", "record", "lifecycle", "commands", "engine"],
+  // Types from these; values only from the error classes and the vocabulary (checked below).
+  client: ["vocabulary", "record", "lifecycle", "commands", "http"],
   testing: ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
   // Only the `opentelemetry` subpath imports telemetry/ (no folder lists it), so only it loads the API.
   telemetry: ["vocabulary", "record", "store", "engine", "dispatch"],
@@ -34,6 +37,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "runners/pg-boss": ["record", "engine", "runners/shared"],
   "runners/bullmq": ["record", "store", "engine", "runners/shared"],
   ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine", "dispatch"],
+  // The CLI (the package's bin) uses the package as an application would: the root entry and
+  // the adapters' entries (their index.ts only, checked below). Nothing imports the CLI.
+  cli: [".", "adapters/postgres", "adapters/mysql", "adapters/sqlite", "adapters/redis"],
 };
 
 /** Third-party modules each folder may import (by package name); node built-ins are free. */
@@ -46,6 +52,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   engine: ["zod"],
   dispatch: ["zod"],
   http: ["zod"],
+  client: [],
   testing: ["fast-check"],
   telemetry: ["@opentelemetry/api"],
   "adapters/memory": [],
@@ -57,6 +64,8 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   "runners/pg-boss": ["pg-boss"],
   "runners/bullmq": ["bullmq"],
   ".": [],
+  // commander, and the drivers it opens itself (dynamic `import()` only: they stay optional).
+  cli: ["commander", "pg", "mysql2", "better-sqlite3", "ioredis"],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -84,6 +93,16 @@ function importsOf(file: string): string[] {
     found.push((match[1] ?? match[2])!);
   }
   return found;
+}
+
+/** Every static import or re-export of a file, and whether it is type-only (`import type`, `export type`). */
+function importStatementsOf(file: string): { specifier: string; typeOnly: boolean }[] {
+  const text = readFileSync(file, "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+  return [...text.matchAll(/(?:import|export)\s(type\s)?[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g)].map(
+    (match) => ({ specifier: (match[2] ?? match[3])!, typeOnly: match[1] !== undefined }),
+  );
 }
 
 const packageName = (specifier: string): string =>
@@ -139,6 +158,55 @@ describe("architecture: what each folder of src/ may import", () => {
     };
     for (const file of files) visit(file, []);
     expect(cycles).toEqual([]);
+  });
+
+  // The client is bundled into browser pages: a value import of anything but the error classes
+  // and the vocabulary would pull zod, immer or the engine into them (types cost nothing).
+  it("client/ imports values only from the error classes and the vocabulary, and no node built-in", () => {
+    const valueModules = new Set(
+      ["record/errors.ts", "record/error-code.ts", "http/errors.ts"].map((file) => join(root, file)),
+    );
+    const problems: string[] = [];
+    for (const file of files.filter((f) => folderOf(f) === "client")) {
+      for (const { specifier, typeOnly } of importStatementsOf(file)) {
+        const target = join(file, "..", specifier.replace(/\.js$/, ".ts"));
+        const allowed =
+          typeOnly || folderOf(target) === "client" || folderOf(target) === "vocabulary" || valueModules.has(target);
+        if (!allowed || specifier.startsWith("node:")) problems.push(`${relative(root, file)}: ${specifier}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("the CLI uses only the package's public entries, and no library code imports the CLI", () => {
+    const problems: string[] = [];
+    for (const file of files) {
+      const folder = folderOf(file);
+      for (const specifier of importsOf(file).filter((s) => s.startsWith("."))) {
+        const target = join(file, "..", specifier);
+        const targetFolder = folderOf(target);
+        if (folder !== "cli" && targetFolder === "cli")
+          problems.push(`${relative(root, file)} imports the CLI (${specifier})`);
+        if (folder === "cli" && targetFolder !== "cli" && !/(^|\/)index\.js$/.test(relative(root, target))) {
+          problems.push(`${relative(root, file)} imports ${specifier}, not a public entry`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("the CLI loads drivers only with a dynamic import()", () => {
+    const problems: string[] = [];
+    for (const file of files.filter((f) => folderOf(f) === "cli")) {
+      const text = readFileSync(file, "utf8");
+      for (const match of text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)"/gm)) {
+        const name = packageName(match[1]!);
+        if (name !== "commander" && !match[1]!.startsWith(".") && !match[1]!.startsWith("node:")) {
+          problems.push(`${relative(root, file)} imports ${match[1]!} at the top level`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it("the pure core never imports a driver, node built-ins or the engine", () => {

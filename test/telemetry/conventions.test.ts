@@ -58,7 +58,7 @@ describe("what each adapter describes", () => {
   it("memory and SQLite", async () => {
     expect(createMemoryStore().describe?.()).toEqual({ system: "memory", collections: collections("") });
     const sqlite = createSqliteStore({ filename: ":memory:", tablePrefix: "x_" });
-    expect(sqlite.describe?.()).toMatchObject({
+    expect(sqlite.describe?.()).toEqual({
       system: DB_SYSTEM_NAME_VALUE_SQLITE,
       namespace: ":memory:",
       collections: collections("x_"),

@@ -34,10 +34,17 @@ import {
   idempotencyCutoff,
   loadDriver,
   wrapStoreErrors,
+  type StoreAdmin,
+  type MigrateResult,
+  type SchemaStatus,
+  type StoreMigrateOptions,
   databaseNameOf,
+  prefixedCollections,
 } from "../../store/index.js";
-import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
+import { DEFAULT_MYSQL_TABLE_PREFIX, mysqlTableNames, type MySqlTableNames } from "./schema.js";
+import { migrateMySql, mysqlSchemaStatus } from "./migrations.js";
 import { createMySqlOutbox } from "./outbox.js";
+import { mysqlAdmin } from "./admin.js";
 
 const ADAPTER = "mysql";
 
@@ -72,12 +79,19 @@ export type MySqlStoreOptions = MySqlStorePoolOptions | MySqlStoreConnectionOpti
 export interface MySqlStore extends DraftStore, OutboxStore {
   /** The table names this store reads and writes. */
   readonly tables: MySqlTableNames;
-  /** Creates the tables if they do not exist (idempotent). See {@link migrateMySql}. */
-  migrate(): Promise<void>;
+  /**
+   * Brings the schema to the latest version (see {@link migrateMySql}): idempotent, safe to run
+   * on every start-up and from several processes at once.
+   */
+  migrate(options?: StoreMigrateOptions): Promise<MigrateResult>;
+  /** Where the schema stands: its version, the latest, the pending migrations (reads only; see {@link mysqlSchemaStatus}). */
+  schemaStatus(): Promise<SchemaStatus>;
   /** Ends the pool when the store opened it itself; a no-op for a caller's pool. */
   close(): Promise<void>;
   /** The pool in use (opening it first when the store owns it). */
   pool(): Promise<Pool>;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Deletes the idempotency records created before `before` in every workspace and resolves to
    * how many went (see {@link DraftStore.pruneIdempotency}). Always present on this store.
@@ -157,7 +171,7 @@ function auditRow(event: AuditEvent): Param[] {
 /**
  * Creates the MySQL / MariaDB store. Pass a `mysql2/promise` pool you own, or `connection`
  * options for a pool the store opens lazily (dynamic import of `mysql2/promise`) and ends in
- * `close()`. Call `migrate()` once (or run {@link mysqlSchemaSql} with your migration tool).
+ * `close()`. Call `migrate()` on start-up (or apply `mysqlMigrationSql(version, prefix)` with your migration tool).
  *
  * Guarantees: `commit` is one transaction — a version-checked `UPDATE` (`WHERE workspace_id = ?
  * AND id = ? AND version = ?`), then the idempotency row and the audit rows; a conflict or a
@@ -360,11 +374,24 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const store: MySqlStore = {
     name: ADAPTER,
     tables,
-    describe: () => ({ system: "mysql", ...(namespace === undefined ? {} : { namespace }), collections: tables }),
+    describe: () => ({
+      system: "mysql",
+      ...(namespace === undefined ? {} : { namespace }),
+      collections: prefixedCollections(tablePrefix),
+    }),
     ...outbox.methods,
+    admin: mysqlAdmin({
+      tables,
+      pool: () => (ready !== null && !closed ? Promise.resolve(ready) : getPool()),
+      guard: read,
+    }),
 
-    async migrate() {
-      await migrateMySql(await getPool(), { tablePrefix });
+    async migrate(migrateOptions: StoreMigrateOptions = {}) {
+      return migrateMySql(await getPool(), { ...migrateOptions, tablePrefix });
+    },
+
+    async schemaStatus() {
+      return mysqlSchemaStatus(await getPool(), { tablePrefix });
     },
 
     async close() {
