@@ -1,8 +1,8 @@
 /**
  * Nothing of OpenTelemetry is loaded by the root entry (issue 12: "nothing is loaded or paid for
- * when no tracer or meter is registered"). Two proofs: esbuild's graph of the root entry, the
- * memory adapter and every other subpath but `opentelemetry` has no `@opentelemetry/*` module and
- * no file of src/telemetry/; and a child process that refuses to resolve any `@opentelemetry/*`
+ * when no tracer or meter is registered"). Two proofs: esbuild's graph of the root entry, every
+ * other subpath but `opentelemetry`, and the CLI has no `@opentelemetry/*` module and no file of
+ * src/telemetry/; and a child process that refuses to resolve any `@opentelemetry/*`
  * module runs an engine with an instrumentation and a dispatcher, while the same child importing
  * the `opentelemetry` subpath dies on the refusal (so the refusal is real).
  */
@@ -69,6 +69,8 @@ describe("the root entry never loads OpenTelemetry", () => {
       "src/testing/index.ts",
       "src/runners/pg-boss/index.ts",
       "src/runners/bullmq/index.ts",
+      "src/client/index.ts",
+      "src/cli/main.ts",
     ]);
     expect(inputs.some((input) => input.startsWith("src/engine/"))).toBe(true); // the graph is real
     expect(inputs.filter((input) => input.includes("@opentelemetry") || input.startsWith("src/telemetry/"))).toEqual(
