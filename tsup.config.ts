@@ -14,6 +14,7 @@ const entry = {
   testing: "src/testing/index.ts",
   "runners/pg-boss": "src/runners/pg-boss/index.ts",
   "runners/bullmq": "src/runners/bullmq/index.ts",
+  opentelemetry: "src/telemetry/index.ts",
 };
 
 const external = [
@@ -26,6 +27,7 @@ const external = [
   "fast-check",
   "pg-boss",
   "bullmq",
+  "@opentelemetry/api",
 ];
 
 const shared: Options = { target: "node20", sourcemap: true, external, treeshake: true };

@@ -3,15 +3,15 @@
  * 2-core machine) and prints each one's figures. Not a test.
  *
  *   npm run bench                 # everything
- *   npm run bench -- core engine  # a selection: core, engine, outbox, sqlite, postgres, mysql, redis, redis-durability
+ *   npm run bench -- core engine  # a selection: core, engine, telemetry, outbox, sqlite, postgres, mysql, redis, redis-durability
  *
  * `outbox` runs bench/outbox.ts over every adapter (OUTBOX_ADAPTERS=postgres,redis for a selection).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const ALL = ["core", "engine", "outbox", "sqlite", "postgres", "mysql", "redis", "redis-durability"] as const;
-const TOP_LEVEL = new Set<string>(["core", "engine", "outbox"]);
+const ALL = ["core", "engine", "telemetry", "outbox", "sqlite", "postgres", "mysql", "redis", "redis-durability"] as const;
+const TOP_LEVEL = new Set<string>(["core", "engine", "telemetry", "outbox"]);
 const selected = process.argv.slice(2).filter((name) => name !== "--");
 const names = selected.length > 0 ? selected : [...ALL];
 

@@ -9,8 +9,9 @@
  * `<tmp>/node_modules/onboarding-lifecycle`, so resolution really goes through the exports map
  * (no access to src/, tests or anything unpublished). Only the package's `dependencies` are
  * linked next to it; optional peer dependencies (database drivers, fast-check) are NOT, except
- * the ones a subpath documents as required (`testing` needs fast-check). That also proves the
- * adapters never load their driver at import time. `--with-peers` links every peer.
+ * the ones a subpath documents as required (`testing` needs fast-check, `opentelemetry` the
+ * OpenTelemetry API). That also proves the adapters never load their driver at import time, and
+ * that no other subpath requires the OpenTelemetry API. `--with-peers` links every peer.
  *
  * A probe script inside the temp dir does the imports, so Node resolves the bare specifiers
  * exactly as an app would. Exits 1 on any problem.
@@ -64,9 +65,13 @@ const EXPECTED: Record<string, readonly string[]> = {
   "./testing": ["describeStoreConformance", "assertDraftInvariants"],
   "./runners/pg-boss": ["createPgBossRelay", "createPgBossWorker", "runJob", "runJobId"],
   "./runners/bullmq": ["createBullMqRelay", "createBullMqWorker", "createBullMqProcessor", "runJob", "runJobId"],
+  "./opentelemetry": ["openTelemetry", "TelemetryAttribute", "TelemetryMetric"],
 };
 /** Optional peers a subpath needs at import time (documented in its README/TypeDoc). */
-const PEERS_AT_IMPORT: Record<string, readonly string[]> = { "./testing": ["fast-check"] };
+const PEERS_AT_IMPORT: Record<string, readonly string[]> = {
+  "./testing": ["fast-check"],
+  "./opentelemetry": ["@opentelemetry/api"],
+};
 
 if (!existsSync(join(root, "dist"))) {
   console.error("check-dual: dist/ is missing; run the build (npx tsup) first.");
@@ -112,6 +117,12 @@ const problems = [];
 const loaded = {};
 for (const subpath of SUBPATHS) {
   const spec = subpath === "." ? NAME : NAME + subpath.slice(1);
+  if (subpath === "./opentelemetry") {
+    // Every other subpath is loaded by now (this one is last in the exports map): none may have
+    // required the OpenTelemetry API, an optional peer only this subpath needs.
+    const early = Object.keys(require.cache).filter((file) => file.includes("@opentelemetry"));
+    if (early.length > 0) problems.push("@opentelemetry/api was loaded before ./opentelemetry: " + early[0]);
+  }
   let esm, cjs;
   try { esm = await import(spec); } catch (e) { problems.push(spec + ": import() failed: " + (e && e.message)); }
   try { cjs = require(spec); } catch (e) { problems.push(spec + ": require() failed: " + (e && e.message)); }

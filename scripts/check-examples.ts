@@ -62,6 +62,7 @@ const ENTRIES = [
   "onboarding-lifecycle/adapters/redis",
   "onboarding-lifecycle/runners/pg-boss",
   "onboarding-lifecycle/runners/bullmq",
+  "onboarding-lifecycle/opentelemetry",
 ];
 
 /** The ESM declaration file the package's `exports` map gives for a subpath (`.`, `./http`, ...). */

@@ -290,6 +290,15 @@ export type {
   RunExpiredEvent,
   ChangedBy,
 } from "./engine/events.js";
+export { outcomeOfError, summarizeOperation } from "./engine/outcome.js";
+export {
+  EngineOperation,
+  OperationOutcome,
+  type EngineInstrumentation,
+  type OperationTrace,
+  type OperationInfo,
+  type OperationEnd,
+} from "./engine/instrumentation.js";
 
 // dispatch
 export {
@@ -304,6 +313,10 @@ export {
   type ListDeadOptions,
   type DeadPage,
   type RequeueRef,
+  type DispatchInstrumentation,
+  type DeliveryTrace,
+  type DeliveryInfo,
+  type DeliveryEnd,
 } from "./dispatch/index.js";
 
 // store port
@@ -318,6 +331,7 @@ export {
   type ListOptions,
   type ListPage,
 } from "./store/port.js";
+export type { StoreDescriptor, StoreCollections } from "./store/descriptor.js";
 export type {
   OutboxStore,
   OutboxEntries,

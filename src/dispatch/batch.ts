@@ -10,6 +10,7 @@ import type { OutboxSettlement } from "../store/index.js";
 import type { ResolvedDispatcherOptions } from "./options.js";
 import { deliveryAudit, errorText, leaseEndingError, retryDelay } from "./outcome.js";
 import type { DeliveryContext, DispatchReport } from "./types.js";
+import type { DeliveryTrace } from "./instrumentation.js";
 
 /** A counter per field of {@link DispatchReport}. */
 type Tally = { -readonly [K in keyof DispatchReport]: number };
@@ -126,13 +127,45 @@ async function deliverOne(
       return lease.signalOf(record);
     },
   };
+  const trace = config.instrumentation === undefined ? undefined : startDelivery(config, record);
+  let outcome: Outcome;
   try {
-    await config.deliver(record, context);
-    return { record, error: null };
+    await (trace === undefined ? config.deliver(record, context) : trace.run(() => config.deliver(record, context)));
+    outcome = { record, error: null };
   } catch (error) {
-    return { record, error: errorText(error) };
+    outcome = { record, error: errorText(error) };
   } finally {
     lease.settled(record);
+  }
+  if (trace !== undefined) endDelivery(config, trace, outcome);
+  return outcome;
+}
+
+/** Asks the instrumentation for a delivery's trace; a throw from it leaves the delivery untraced. */
+function startDelivery(config: ResolvedDispatcherOptions, record: OutboxRecord): DeliveryTrace | undefined {
+  try {
+    return config.instrumentation?.startDelivery(record, {
+      attempt: record.attempts,
+      owner: config.owner,
+      store: config.store,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tells a delivery's trace how it ended, with the lag from the entry's commit; a throw is ignored. */
+function endDelivery(config: ResolvedDispatcherOptions, trace: DeliveryTrace, outcome: Outcome): void {
+  const at = config.now();
+  try {
+    trace.end({
+      delivered: outcome.error === null,
+      error: outcome.error,
+      at,
+      lagMs: Math.max(0, at - Date.parse(outcome.record.createdAt)),
+    });
+  } catch {
+    // An instrumentation never breaks a delivery.
   }
 }
 

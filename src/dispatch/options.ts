@@ -1,5 +1,6 @@
 import { ConfigurationError, isId } from "../record/index.js";
 import type { DispatchReport, DispatchStore, DispatchTask, DispatcherOptions } from "./types.js";
+import type { DispatchInstrumentation } from "./instrumentation.js";
 
 /** The options of a dispatcher with every default filled in. */
 export interface ResolvedDispatcherOptions {
@@ -24,6 +25,7 @@ export interface ResolvedDispatcherOptions {
   readonly onError: (error: unknown) => void;
   readonly onTick: ((report: DispatchReport) => void) | undefined;
   readonly tasks: readonly DispatchTask[];
+  readonly instrumentation: DispatchInstrumentation | undefined;
 }
 
 const STORE_METHODS = [
@@ -135,6 +137,18 @@ export function checkDispatcherOptions(options: unknown): asserts options is Dis
   checkBackoff(options["backoff"]);
   checkSignal(options["signal"]);
   checkTasks(options["tasks"]);
+  checkInstrumentation(options["instrumentation"]);
+}
+
+function checkInstrumentation(instrumentation: unknown): void {
+  if (instrumentation === undefined) return;
+  if (!isRecord(instrumentation)) {
+    throw new ConfigurationError(
+      "instrumentation",
+      `instrumentation must be an object, got ${describe(instrumentation)}`,
+    );
+  }
+  checkFunction(instrumentation["startDelivery"], "instrumentation.startDelivery", true);
 }
 
 /** The part of the Web Crypto API the default ids use (no Node or DOM types leak). */
@@ -199,5 +213,6 @@ export function resolveDispatcherOptions(options: DispatcherOptions): ResolvedDi
     onError: options.onError ?? ((error) => console.error("onboarding-lifecycle dispatcher:", error)),
     onTick: options.onTick,
     tasks: options.tasks ?? [],
+    instrumentation: options.instrumentation,
   };
 }

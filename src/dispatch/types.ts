@@ -1,5 +1,6 @@
 import type { OutboxRecord } from "../record/index.js";
 import type { DraftStore, OutboxStore } from "../store/index.js";
+import type { DispatchInstrumentation } from "./instrumentation.js";
 
 /** What a dispatcher needs of a store: the outbox methods and `appendAudit` (for `delivery_dead` / `delivery_requeued`). */
 export type DispatchStore = OutboxStore & Pick<DraftStore, "appendAudit">;
@@ -74,6 +75,12 @@ export interface DispatcherOptions {
   readonly onTick?: (report: DispatchReport) => void;
   /** Scheduled work run on the same loop, between claims. */
   readonly tasks?: readonly DispatchTask[];
+  /**
+   * Tracing and metrics of deliveries (a span per delivery, the dispatch lag from an entry's
+   * commit to its delivery): `openTelemetry()` of `onboarding-lifecycle/opentelemetry`, or your
+   * own {@link DispatchInstrumentation}.
+   */
+  readonly instrumentation?: DispatchInstrumentation;
 }
 
 /** What one `runOnce` did. */

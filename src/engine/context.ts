@@ -28,6 +28,7 @@ import {
 } from "./options.js";
 import { createEventBus, type EventBus } from "./events.js";
 import { resolveRetry, type ResolvedRetry } from "./retry.js";
+import type { OperationTrace } from "./instrumentation.js";
 import type { Actor, Authorize, EngineOptions, IdGenerator } from "./types.js";
 
 /**
@@ -45,6 +46,8 @@ export interface EngineContext<TActor extends Actor> {
   readonly documents: DocumentCache;
   /** The engine's observers; check `events.active` before building an event. */
   readonly events: EventBus;
+  /** The instrumentation's trace of the current operation (see {@link withTrace}), else `undefined`. */
+  readonly trace: OperationTrace | undefined;
   /** The canonical text a write sends as `document`: `encodeDraft`, or `""` for a store of values. */
   documentOf(draft: OnboardingDraft): string;
   /** The clock's reading as the ISO-8601 string the engine stores. */
@@ -122,6 +125,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     retry: resolveRetry(options.retry),
     documents,
     events,
+    trace: undefined,
     documentOf: store.stores === "values" ? () => "" : encodeDraft,
     now,
     commandContext: (actorId) => ({ now: now(), actorId, nextRunId, policy }),
@@ -134,6 +138,31 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
       ]),
     ...createAuthorization(store, authorize, events, () => ids.eventId(), now),
     ...createRecordChecks(store, documents),
+  };
+}
+
+/**
+ * The context of one instrumented operation: the same engine, with `store` replaced by `traced`
+ * (the store whose calls go through `trace`), so every store call the operation makes, the
+ * audited denials and record checks included, is one the instrumentation sees.
+ */
+export function withTrace<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  trace: OperationTrace,
+  traced: DraftStore,
+): EngineContext<TActor> {
+  return {
+    ...ctx,
+    store: traced,
+    trace,
+    ...createAuthorization(
+      traced,
+      ctx.authorize,
+      ctx.events,
+      () => ctx.ids.eventId(),
+      () => ctx.now(),
+    ),
+    ...createRecordChecks(traced, ctx.documents),
   };
 }
 

@@ -2,10 +2,11 @@ import type { AuditEvent, OnboardingDraft, RunProgress } from "../record/index.j
 import type { ReadinessPolicy } from "../lifecycle/index.js";
 import type { CommandInput, CommandType, OperatorCommand, WorkerCommand } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
-import { createContext } from "./context.js";
+import { createContext, type EngineContext } from "./context.js";
 import { createCreate } from "./create.js";
 import { createExecute } from "./execute.js";
 import { createReads } from "./reads.js";
+import { instrumentedOperations, type EngineOperations } from "./instrumented.js";
 import type { EngineEventOf, EngineEventType, EngineObserver } from "./events.js";
 import {
   DEFAULT_RUN_LEASE_MS,
@@ -230,13 +231,31 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
   options: EngineOptions<TActor>,
 ): OnboardingEngine<TActor> {
   const context = createContext(options);
-  const { get, history, list } = createReads(context);
-  // One implementation behind the three typed overloads of `execute`.
-  const execute: OnboardingEngine<TActor>["execute"] = createExecute(context);
   const leaseMs = options.runLeaseMs ?? DEFAULT_RUN_LEASE_MS;
+  // Decided once: without an instrumentation the operations are the plain functions.
+  const operations =
+    options.instrumentation === undefined
+      ? plainOperations(context, leaseMs)
+      : instrumentedOperations(context, options.instrumentation, leaseMs);
+  // One implementation behind the three typed overloads of `execute`.
+  const execute: OnboardingEngine<TActor>["execute"] = operations.execute;
   return {
     store: context.store,
     policy: context.policy,
+    ...operations,
+    execute,
+    on: (type, listener) => context.events.on(type, listener),
+  };
+}
+
+/** The operations of an engine without instrumentation. */
+function plainOperations<TActor extends Actor>(
+  context: EngineContext<TActor>,
+  leaseMs: number,
+): EngineOperations<TActor> {
+  const { get, history, list } = createReads(context);
+  const execute = createExecute(context);
+  return {
     create: createCreate(context),
     get,
     execute,
@@ -244,6 +263,5 @@ export function createOnboardingEngine<TActor extends Actor = Actor>(
     list,
     runProgress: (workspaceId, draftId, readOptions) => runProgress(context, workspaceId, draftId, readOptions),
     expireStuckRuns: (expireOptions) => expireStuckRuns(context, execute, expireOptions, leaseMs),
-    on: (type, listener) => context.events.on(type, listener),
   };
 }

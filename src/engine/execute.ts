@@ -37,6 +37,7 @@ import { VersionArgumentSchema, checkArgument, isVersionArgument } from "./optio
 import { backoffDelay } from "./retry.js";
 import { auditStartedRun, draftHadRun } from "./runs.js";
 import { isIgnoredFeedback, outboxEvents } from "./events.js";
+import { quietly, type OperationTrace } from "./instrumentation.js";
 import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
 
 /** One validated `execute` call: everything an attempt needs, in one object. */
@@ -379,6 +380,7 @@ async function rejected<TActor extends Actor>(
     if (loads >= ctx.retry.attempts) throw new RetryExhaustedError(request.draftId, loads);
     const delayMs = backoffDelay(ctx.retry, loads);
     if (ctx.events.active) retried(ctx, request, loads, delayMs);
+    if (ctx.trace !== undefined) traceRetry(ctx.trace, loads, delayMs);
     await ctx.retry.sleep(delayMs);
     return AGAIN;
   }
@@ -386,6 +388,7 @@ async function rejected<TActor extends Actor>(
   // the same key or reports the conflict (versions only grow, so the version check ends it).
   if (loads < 3) {
     if (ctx.events.active) retried(ctx, request, loads, 0);
+    if (ctx.trace !== undefined) traceRetry(ctx.trace, loads, 0);
     return AGAIN;
   }
   const current = await ctx.loadDraft(request.workspaceId, request.draftId);
@@ -476,6 +479,11 @@ function retried<TActor extends Actor>(
     attempt,
     delayMs,
   });
+}
+
+/** Tells the operation's trace about a retry. */
+function traceRetry(trace: OperationTrace, attempt: number, delayMs: number): void {
+  quietly(() => trace.retried(attempt, delayMs));
 }
 
 /** Whether a command is a worker's `running` report (it counts as a heartbeat too). */

@@ -8,7 +8,10 @@
  * `expireStuckRuns`), `outbox.ts` (the outbox entries of a commit, pure); `context.ts` holds what they share (the
  * injected store, rule, clock and ids, argument checks, authorization with its audit entry, and
  * the checks of every record a store hands back), `document-cache.ts` the one decoder and cache of
- * stored drafts; `engine.ts` wires them together.
+ * stored drafts; `events.ts` the observers' bus; `instrumentation.ts` the tracing hook (types
+ * and outcome names, no dependency), `outcome.ts` how an instrumentation reads results and
+ * errors, and `instrumented.ts` the operations wrapped in the hook, used only when an engine has
+ * an instrumentation; `engine.ts` wires them together.
  *
  * May import: vocabulary/, record/, lifecycle/, commands/ and the store port (store/). Never a
  * driver or an adapter.
@@ -16,5 +19,7 @@
 export * from "./engine.js";
 export * from "./types.js";
 export * from "./runs-api.js";
+export * from "./instrumentation.js";
+export * from "./outcome.js";
 export { outboxEntriesOf, activeRuns } from "./outbox.js";
 export { toIso } from "./defaults.js";

@@ -57,7 +57,8 @@ export function checkArgument<T>(
   );
 }
 
-const STORE_METHODS = [
+/** The methods every store has (the engine checks them at construction). */
+export const STORE_METHODS = [
   "load",
   "insert",
   "commit",
@@ -77,7 +78,8 @@ const STORE_METHODS = [
   "findStaleRuns",
   "settleRuns",
 ] as const;
-const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "pruneOutbox", "close"] as const;
+/** The methods a store may have. */
+export const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "pruneOutbox", "close", "describe"] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
 
 function describe(value: unknown): string {
@@ -224,6 +226,8 @@ export function checkEngineOptions(options: unknown): void {
     "a non-negative integer",
   );
   checkObservers(options["observe"], options["onObserverError"]);
+  if (options["instrumentation"] !== undefined)
+    checkMethods(options["instrumentation"], "instrumentation", ["startOperation"]);
 }
 
 /** `observe` is a function or an array of functions; `onObserverError` a function. */

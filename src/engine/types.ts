@@ -4,6 +4,7 @@ import type { ReadinessPolicy } from "../lifecycle/index.js";
 import type { Feedback } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
 import type { EngineObserver, ObserverErrorHandler } from "./events.js";
+import type { EngineInstrumentation } from "./instrumentation.js";
 
 /** Who is acting: a user, a service account or a worker. Only `id` is read by the engine. */
 export interface Actor {
@@ -127,6 +128,19 @@ export interface EngineOptions<TActor extends Actor = Actor> {
   readonly observe?: EngineObserver | readonly EngineObserver[];
   /** Where an observer's throw or rejection goes, with the event. Default `console.error`. */
   readonly onObserverError?: ObserverErrorHandler;
+  /**
+   * Tracing and metrics: a span per operation and per store call, durations, conflicts and
+   * retries (`openTelemetry()` of `onboarding-lifecycle/opentelemetry`, or your own
+   * {@link EngineInstrumentation}). Without it nothing is wrapped or measured.
+   *
+   * @example
+   * ```ts
+   * import { openTelemetry } from "onboarding-lifecycle/opentelemetry";
+   *
+   * const engine = createOnboardingEngine({ store, authorize, instrumentation: openTelemetry() });
+   * ```
+   */
+  readonly instrumentation?: EngineInstrumentation;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { AuditEvent, IdempotencyRecord, OnboardingDraft } from "../record/i
 import type { LifecycleState } from "../vocabulary/index.js";
 import type { OutboxEntries, OutboxStore } from "./outbox.js";
 import type { StoreAdmin } from "./admin.js";
+import type { StoreDescriptor } from "./descriptor.js";
 
 /**
  * What a compare-and-set commit or an insert reports when it did not write. Nothing at all was
@@ -203,6 +204,11 @@ export interface DraftStore extends OutboxStore {
    * and sends `document: ""`.
    */
   readonly stores?: "text" | "values";
+  /**
+   * Optional: what the store is, for tracing and metrics (`db.system.name`, `db.namespace`, the
+   * tables). Read by an instrumentation (`onboarding-lifecycle/opentelemetry`), never by the engine.
+   */
+  describe?(): StoreDescriptor;
   /** The stored draft, or `null` if no such draft exists in the workspace. */
   load(workspaceId: string, draftId: string): Promise<StoredDraft | null>;
   /** Inserts a new draft with its `created` entry (and idempotency record), atomically. */

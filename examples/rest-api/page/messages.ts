@@ -175,6 +175,7 @@ export const ERROR_TITLES: Readonly<
   retry_exhausted: "The server is busy",
   configuration: "The server is misconfigured",
   store_failure: "The server cannot reach its database",
+  schema_version: "The server's database needs a schema upgrade",
   unknown_run: "Unknown run",
   run_active: "A run is already active",
   precondition_required: "The page has not read this onboarding yet",

@@ -10,6 +10,7 @@ import {
   outboxCutoff,
   openTenantOf,
   parseStoredJson,
+  prefixedCollections,
   type StoredDraft,
   type CommitInput,
   type DraftStore,
@@ -203,6 +204,7 @@ export function createMemoryStore(): MemoryStore {
     ...memoryOutbox(workspaces),
     stores: "values",
     admin: memoryAdmin(workspaces),
+    describe: () => ({ system: "memory", collections: prefixedCollections("") }),
 
     async load(workspaceId, draftId) {
       return read(workspaces.get(workspaceId)?.drafts.get(draftId));

@@ -38,6 +38,8 @@ import {
   type MigrateResult,
   type SchemaStatus,
   type StoreMigrateOptions,
+  databaseNameOf,
+  prefixedCollections,
 } from "../../store/index.js";
 import { DEFAULT_MYSQL_TABLE_PREFIX, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 import { migrateMySql, mysqlSchemaStatus } from "./migrations.js";
@@ -362,9 +364,21 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     pool: () => (ready !== null && !closed ? ready : getPool()),
   });
 
+  // The database a pool was made for: mysql2 keeps it on the core pool's connection config.
+  const namespace =
+    "pool" in options
+      ? databaseNameOf(
+          (options.pool as { pool?: { config?: { connectionConfig?: unknown } } }).pool?.config?.connectionConfig,
+        )
+      : databaseNameOf(options.connection);
   const store: MySqlStore = {
     name: ADAPTER,
     tables,
+    describe: () => ({
+      system: "mysql",
+      ...(namespace === undefined ? {} : { namespace }),
+      collections: prefixedCollections(tablePrefix),
+    }),
     ...outbox.methods,
     admin: mysqlAdmin({
       tables,

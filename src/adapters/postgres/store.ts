@@ -47,6 +47,8 @@ import {
   auditEventFromRow,
   wrapStoreErrors,
   loadDriver,
+  databaseNameOf,
+  prefixedCollections,
   type SqlAuditRow,
   type OutboxStore,
   type StoreAdmin,
@@ -218,6 +220,8 @@ interface Queryable {
 
 interface Executor {
   readonly inTransaction: boolean;
+  /** The database the connection names, for `describe()` (telemetry's `db.namespace`). */
+  readonly database?: string | undefined;
   target(): Promise<Queryable>;
 }
 
@@ -406,15 +410,24 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let executor: Executor;
   if ("pool" in options && options.pool !== undefined) {
     const pool = options.pool;
-    executor = { inTransaction: false, target: () => Promise.resolve(pool as Queryable) };
+    executor = {
+      inTransaction: false,
+      database: databaseNameOf(pool.options),
+      target: () => Promise.resolve(pool as Queryable),
+    };
   } else if ("client" in options && options.client !== undefined) {
     const client = options.client;
-    executor = { inTransaction: options.inTransaction === true, target: () => Promise.resolve(client as Queryable) };
+    executor = {
+      inTransaction: options.inTransaction === true,
+      database: databaseNameOf(client),
+      target: () => Promise.resolve(client as Queryable),
+    };
   } else if ("connection" in options && options.connection !== undefined) {
     const connection = options.connection;
     const onError = options.onError;
     executor = {
       inTransaction: false,
+      database: databaseNameOf(connection),
       target: () => {
         // Plain Error: `guard` reports it as StoreError(ADAPTER, operation, ...). No new pool.
         if (closed) return Promise.reject(new Error("the store is closed"));
@@ -580,6 +593,11 @@ function buildStore(
       guard,
       isOpenTenantViolation: (error) => violates(error, raw.openTenantIndex),
     }),
+    describe: () => ({
+      system: "postgresql",
+      ...(executor.database === undefined ? {} : { namespace: executor.database }),
+      collections: prefixedCollections(prefix),
+    }),
 
     async migrate(options: StoreMigrateOptions = {}) {
       return guard("migrate", async () =>
@@ -602,7 +620,11 @@ function buildStore(
         prefix,
         maxAttempts,
         prepared,
-        { inTransaction: true, target: () => Promise.resolve(client as Queryable) },
+        {
+          inTransaction: true,
+          database: databaseNameOf(client) ?? executor.database,
+          target: () => Promise.resolve(client as Queryable),
+        },
         () => Promise.resolve(),
       );
     },

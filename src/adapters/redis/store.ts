@@ -321,11 +321,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     run,
   });
 
+  // db.namespace is the database index; a Cluster only has database 0.
+  const db = (options.client as { options?: { db?: unknown } }).options?.db;
   const store: RedisStore = {
     ...outbox,
     name: NAME,
     keyPrefix: prefix,
     admin: redisAdmin({ client: options.client, prefix, evalScript, script, run }),
+    describe: () => ({ system: "redis", namespace: typeof db === "number" ? String(db) : "0" }),
 
     keys(workspaceId) {
       return redisKeys(prefix, workspaceId);

@@ -39,6 +39,7 @@ import {
   type MigrateResult,
   type SchemaStatus,
   type StoreMigrateOptions,
+  prefixedCollections,
 } from "../../store/index.js";
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteTableNames, type SqliteTableNames } from "./schema.js";
 import { readSqliteSchemaStatus, runSqliteMigrations } from "./migrations.js";
@@ -544,6 +545,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const store: SqliteStore = {
     name: ADAPTER,
     tables,
+    describe: () => ({
+      system: "sqlite",
+      namespace: options.filename ?? options.database.name,
+      collections: prefixedCollections(tablePrefix),
+    }),
     migrate: (migrateOptions: StoreMigrateOptions = {}) =>
       run("migrate", (conn) => runSqliteMigrations(conn.db, { ...migrateOptions, tablePrefix })),
     schemaStatus: () => run("schemaStatus", (conn) => readSqliteSchemaStatus(conn.db, tablePrefix)),

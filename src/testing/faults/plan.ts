@@ -6,8 +6,11 @@
  */
 import type { DraftStore } from "../../store/index.js";
 
-/** A method of the storage port (`DraftStore`), the unit faults are decided per. */
-export type StoreMethod = Exclude<keyof DraftStore, "name" | "stores" | "close" | "admin">;
+/**
+ * A method of the storage port (`DraftStore`), the unit faults are decided per. Not `describe`
+ * (a synchronous description for telemetry, no I/O) nor `admin` (an object of its own).
+ */
+export type StoreMethod = Exclude<keyof DraftStore, "name" | "stores" | "close" | "describe" | "admin">;
 
 /** Every port method, checked against {@link StoreMethod} so a new one cannot be missed. */
 export const PORT_METHODS: Readonly<Record<StoreMethod, true>> = {
