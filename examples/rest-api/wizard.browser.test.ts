@@ -81,7 +81,7 @@ describe.skipIf(!available)("wizard page in Chromium", () => {
     const stored = await engine.get(ws, draft.id, { actor: operator });
     expect(stored.version).toBe(2);
     expect(stored.identity?.displayName).toBe("Saved in tab A");
-    const history = await engine.history(ws, draft.id, { actor: operator });
+    const history = (await engine.history(ws, draft.id, { actor: operator })).entries;
     expect(history.map((event) => event.kind)).toEqual(["created", "committed", "conflict"]);
 
     // Reload brings tab B to the latest version.

@@ -16,13 +16,15 @@ export interface CursorPosition {
 // list paging also runs in a browser, where there is no Buffer.
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-function toBase64Url(text: string): string {
+/** @internal base64url (no padding) of the UTF-8 bytes of `text`: the body of every cursor. */
+export function toBase64Url(text: string): string {
   let binary = "";
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function fromBase64Url(encoded: string): string {
+/** @internal The text {@link toBase64Url} encoded; throws for anything else (not base64url, not UTF-8). */
+export function fromBase64Url(encoded: string): string {
   if (!BASE64URL.test(encoded)) throw new Error("not base64url");
   const binary = atob(encoded.replace(/-/g, "+").replace(/_/g, "/"));
   const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));

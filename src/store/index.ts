@@ -14,3 +14,4 @@ export * from "./json.js";
 export * from "./errors.js";
 export * from "./rejection.js";
 export * from "./outbox-paging.js";
+export * from "./audit-paging.js";

@@ -10,6 +10,7 @@ import {
   outboxCutoff,
   openTenantOf,
   parseStoredJson,
+  sliceAuditTrail,
   type StoredDraft,
   type CommitInput,
   type DraftStore,
@@ -251,8 +252,8 @@ export function createMemoryStore(): MemoryStore {
       }
     },
 
-    async listAudit(workspaceId, draftId) {
-      return [...(workspaces.get(workspaceId)?.audit.get(draftId) ?? [])];
+    async listAudit(workspaceId, draftId, page) {
+      return sliceAuditTrail(workspaces.get(workspaceId)?.audit.get(draftId) ?? [], page);
     },
 
     async findOpenDraft(workspaceId, tenantId) {

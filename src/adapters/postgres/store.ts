@@ -22,6 +22,7 @@ import type * as PgModule from "pg";
 import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
 import {
   ConfigurationError,
+  ValidationError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -31,6 +32,7 @@ import {
   assertIdentifier,
   encodeCursor,
   listCursor,
+  readAuditPage,
   storeWrite,
   unlessApplied,
   type WriteAttempt,
@@ -266,6 +268,28 @@ function isTransient(error: unknown): boolean {
  */
 function parseStored(text: string, recordId: string, what: string): unknown {
   return parseStoredJson(text, what, recordId);
+}
+
+/** `<draft_version>:<seq>`, each in canonical decimal: the position of an audit row. */
+const AUDIT_POSITION = /^(0|[1-9][0-9]{0,9}):(0|-?[1-9][0-9]{0,18})$/;
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/**
+ * The `(draft_version, seq)` key a position names, as the text of an `integer` and a `bigint`.
+ *
+ * @throws {@link ValidationError} for text that is not a position of this store.
+ */
+function postgresAuditPosition(position: string): [string, string] {
+  const match = AUDIT_POSITION.exec(position);
+  const version = match?.[1];
+  const seq = match?.[2];
+  const inRange = seq !== undefined && BigInt(seq) <= BIGINT_MAX && BigInt(seq) >= -BIGINT_MAX - 1n;
+  if (version !== undefined && seq !== undefined && inRange && Number(version) <= 2_147_483_647) {
+    return [version, seq];
+  }
+  throw new ValidationError("options", [
+    { code: "invalid_cursor", path: ["after"], message: "listAudit: not a position of this store" },
+  ]);
 }
 
 /** Collects positional parameters: every value goes through `$n`, never into the SQL text. */
@@ -628,13 +652,24 @@ function buildStore(
       return row === undefined ? null : parseStored(row.record, key, "idempotency record");
     },
 
-    async listAudit(workspaceId, draftId) {
+    async listAudit(workspaceId, draftId, page) {
+      const { after, limit, backward } = readAuditPage(page);
+      const params = new Params();
+      let sql = `SELECT draft_version, seq::text AS seq, ${AUDIT_COLUMN_NAMES} FROM ${t.audit}
+        WHERE workspace_id = ${params.add(workspaceId)} AND draft_id = ${params.add(draftId)}`;
+      // A row comparison on the primary key's last two columns: one index range, either way.
+      if (after !== null) {
+        const [version, seq] = postgresAuditPosition(after);
+        sql += ` AND (draft_version, seq) ${backward ? "<" : ">"} (${params.add(version, "integer")}, ${params.add(seq, "bigint")})`;
+      }
+      sql += backward ? " ORDER BY draft_version DESC, seq DESC" : " ORDER BY draft_version, seq";
+      if (limit !== null) sql += ` LIMIT ${params.add(limit, "bigint")}`;
       return guard("listAudit", async () => {
-        const result = await query<AuditRow>(
-          `SELECT ${AUDIT_COLUMN_NAMES} FROM ${t.audit} WHERE workspace_id = $1 AND draft_id = $2 ORDER BY draft_version, seq`,
-          [workspaceId, draftId],
-        );
-        return result.rows.map(auditEventFromRow);
+        const result = await query<AuditRow & { draft_version: number; seq: string }>(sql, params.values);
+        return result.rows.map((row) => ({
+          event: auditEventFromRow(row),
+          position: `${row.draft_version}:${row.seq}`,
+        }));
       });
     },
 
@@ -797,8 +832,14 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
               const id = params.add(first.draftId, "text");
               // The version the entries observed (0 before the draft exists) and a clock-based
               // seq base, far above the seq (0..n-1) of the entries committed with that version.
-              const observed = `(SELECT coalesce((SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}), 0) AS version,
-    floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 AS base) AS observed`;
+              // The draft's row is locked (FOR UPDATE) while the entries get their key, as a
+              // commit's UPDATE locks it: per draft, key order is then commit order, so a reader
+              // paging by key never sees an entry before an earlier one still in flight (a gap
+              // behind its cursor). The clock is read after the lock is granted (the aggregate
+              // projects once its input, the locked row, is read).
+              const observed = `(SELECT coalesce(max(locked.version), 0) AS version,
+    floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 AS base
+    FROM (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id} FOR UPDATE) AS locked) AS observed`;
               await writeStatement(
                 auditInsert(t.audit, observed, "observed.version", "observed.base", group, params),
                 params.values,
