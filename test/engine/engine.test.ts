@@ -73,7 +73,7 @@ describe("results are sealed drafts", () => {
     const draft = await identified(engine);
     const [entry] = (await store.listAudit("ws", draft.id)).map(({ event }) => event);
     expect(Object.isFrozen(entry)).toBe(true);
-    const trail = ((await store.listAudit("ws", draft.id)).map(({ event }) => event)) as unknown[];
+    const trail = (await store.listAudit("ws", draft.id)).map(({ event }) => event) as unknown[];
     trail.length = 0;
     expect(await store.listAudit("ws", draft.id)).toHaveLength(1);
   });

@@ -66,7 +66,7 @@ describe("injected run ids", () => {
     expect(first.runIds).toHaveLength(2);
     expect(again.replayed).toBe(true);
     expect(again.runIds).toEqual(first.runIds);
-    const committed = ((await engine.history("w", "d", { actor })).entries).filter(
+    const committed = (await engine.history("w", "d", { actor })).entries.filter(
       (event) => event.commandType === "start_bootstrap",
     );
     expect(committed.map((event) => event.runIds)).toEqual([first.runIds]);
