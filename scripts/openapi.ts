@@ -483,17 +483,12 @@ export function buildOpenApiDocument(): JsonSchema {
           summary: "One page of the audit trail, oldest first (append order) or newest first",
           description:
             "Keyset pages of a draft's audit trail: each page is one range read of the store, however long the " +
-            "trail. `nextCursor` (and the `Link: rel=\"next\"` header) is null on the last page; `endCursor` " +
+            'trail. `nextCursor` (and the `Link: rel="next"` header) is null on the last page; `endCursor` ' +
             "points past the page's last entry even then, so a follower that keeps it later reads only what " +
             "was appended since. A cursor is opaque and tied to its draft and order: a malformed or altered " +
             "one, or one of another draft, is a 422.",
           parameters: [
-            parameter(
-              "limit",
-              "query",
-              { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-              "Page size.",
-            ),
+            parameter("limit", "query", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
             parameter("cursor", "query", { type: "string" }, "The nextCursor (or endCursor) of an earlier page."),
             parameter(
               "order",

@@ -16,7 +16,7 @@ import {
   type OnboardingDraft,
 } from "../../src/index.js";
 import { createMemoryStore } from "../../src/adapters/memory/index.js";
-import type { CommitInput, DraftStore, WriteResult } from "../../src/store/index.js";
+import type { CommitInput, DraftStore, StoredAuditEntry, WriteResult } from "../../src/store/index.js";
 import {
   IdArgumentSchema,
   KeyArgumentSchema,
@@ -73,7 +73,7 @@ describe("results are sealed drafts", () => {
     const draft = await identified(engine);
     const [entry] = (await store.listAudit("ws", draft.id)).map(({ event }) => event);
     expect(Object.isFrozen(entry)).toBe(true);
-    const trail = (await store.listAudit("ws", draft.id)).map(({ event }) => event) as unknown[];
+    const trail = (await store.listAudit("ws", draft.id)) as StoredAuditEntry[];
     trail.length = 0;
     expect(await store.listAudit("ws", draft.id)).toHaveLength(1);
   });

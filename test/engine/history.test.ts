@@ -36,7 +36,7 @@ function spied(inner: MemoryStore = createMemoryStore()) {
         return onList === null ? entries : onList(entries);
       };
     },
-  }) as MemoryStore;
+  });
   return {
     store,
     calls,
