@@ -171,8 +171,9 @@ export interface CreateResult {
 }
 
 /**
- * Options of the reads `engine.get` and `engine.history`: who reads. Every engine method takes
- * its actor the same way, in its options object.
+ * Options of the reads `engine.get` and `engine.runProgress`: who reads (`engine.history` takes
+ * `HistoryOptions`, these plus its page). Every engine method takes its actor the same way, in
+ * its options object.
  */
 export interface ReadOptions<TActor extends Actor = Actor> {
   /** Who reads (needs `view` on the draft). */
