@@ -71,6 +71,28 @@ export function auditSequence(position: string): number {
   throw invalid("after", "invalid_cursor", "listAudit: not a position of this store");
 }
 
+/** Canonical decimal text of an integer: no plus sign, no leading zero, no `-0`. */
+const INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
+
+/**
+ * @internal Reads a position written as integers joined by `:` (a composite key, such as
+ * PostgreSQL's `(draft_version, seq)`), each in canonical decimal and within its inclusive
+ * `[min, max]`. Returns the parts as decimal text (for a driver's `bigint` parameter).
+ *
+ * @throws {@link ValidationError} (`options`, path `after`) for anything else.
+ */
+export function auditKeyParts(position: string, ranges: readonly (readonly [bigint, bigint])[]): string[] {
+  const parts = position.split(":");
+  const fits =
+    parts.length === ranges.length &&
+    parts.every((part, index) => {
+      const range = ranges[index];
+      return range !== undefined && INTEGER.test(part) && BigInt(part) >= range[0] && BigInt(part) <= range[1];
+    });
+  if (fits) return parts;
+  throw invalid("after", "invalid_cursor", "listAudit: not a position of this store");
+}
+
 /**
  * One page of a trail a store keeps as an array in append order (an in-process store, a file):
  * each entry's position is its index. The slice is read, never the rest of the array.

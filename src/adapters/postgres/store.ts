@@ -22,7 +22,6 @@ import type * as PgModule from "pg";
 import type { ClientBase, Pool, PoolConfig, QueryResult, QueryResultRow } from "pg";
 import {
   ConfigurationError,
-  ValidationError,
   type AuditEvent,
   type IdempotencyRecord,
   type OnboardingDraft,
@@ -32,6 +31,7 @@ import {
   assertIdentifier,
   encodeCursor,
   listCursor,
+  auditKeyParts,
   readAuditPage,
   storeWrite,
   unlessApplied,
@@ -270,27 +270,11 @@ function parseStored(text: string, recordId: string, what: string): unknown {
   return parseStoredJson(text, what, recordId);
 }
 
-/** `<draft_version>:<seq>`, each in canonical decimal: the position of an audit row. */
-const AUDIT_POSITION = /^(0|[1-9][0-9]{0,9}):(0|-?[1-9][0-9]{0,18})$/;
-const BIGINT_MAX = 2n ** 63n - 1n;
-
-/**
- * The `(draft_version, seq)` key a position names, as the text of an `integer` and a `bigint`.
- *
- * @throws {@link ValidationError} for text that is not a position of this store.
- */
-function postgresAuditPosition(position: string): [string, string] {
-  const match = AUDIT_POSITION.exec(position);
-  const version = match?.[1];
-  const seq = match?.[2];
-  const inRange = seq !== undefined && BigInt(seq) <= BIGINT_MAX && BigInt(seq) >= -BIGINT_MAX - 1n;
-  if (version !== undefined && seq !== undefined && inRange && Number(version) <= 2_147_483_647) {
-    return [version, seq];
-  }
-  throw new ValidationError("options", [
-    { code: "invalid_cursor", path: ["after"], message: "listAudit: not a position of this store" },
-  ]);
-}
+/** The ranges of an audit row's key, `<draft_version>:<seq>`: its position (an `integer` and a `bigint`). */
+const AUDIT_KEY_RANGES = [
+  [0n, 2_147_483_647n],
+  [-(2n ** 63n), 2n ** 63n - 1n],
+] as const;
 
 /** Collects positional parameters: every value goes through `$n`, never into the SQL text. */
 class Params {
@@ -659,7 +643,7 @@ function buildStore(
         WHERE workspace_id = ${params.add(workspaceId)} AND draft_id = ${params.add(draftId)}`;
       // A row comparison on the primary key's last two columns: one index range, either way.
       if (after !== null) {
-        const [version, seq] = postgresAuditPosition(after);
+        const [version, seq] = auditKeyParts(after, AUDIT_KEY_RANGES);
         sql += ` AND (draft_version, seq) ${backward ? "<" : ">"} (${params.add(version, "integer")}, ${params.add(seq, "bigint")})`;
       }
       sql += backward ? " ORDER BY draft_version DESC, seq DESC" : " ORDER BY draft_version, seq";
