@@ -9,6 +9,7 @@ const entry = {
   "adapters/mysql": "src/adapters/mysql/index.ts",
   "adapters/redis": "src/adapters/redis/index.ts",
   http: "src/http/index.ts",
+  client: "src/client/index.ts",
   testing: "src/testing/index.ts",
   "runners/pg-boss": "src/runners/pg-boss/index.ts",
   "runners/bullmq": "src/runners/bullmq/index.ts",

@@ -60,6 +60,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   "./adapters/mysql": ["createMySqlStore", "mysqlSchemaSql"],
   "./adapters/redis": ["createRedisStore"],
   "./http": ["formatETag", "parseIfMatch", "toProblem", "problemResponse"],
+  "./client": ["createOnboardingClient", "NetworkError", "ResponseError", "VersionConflictError", "OnboardingError"],
   "./testing": ["describeStoreConformance", "assertDraftInvariants"],
   "./runners/pg-boss": ["createPgBossRelay", "createPgBossWorker", "runJob", "runJobId"],
   "./runners/bullmq": ["createBullMqRelay", "createBullMqWorker", "createBullMqProcessor", "runJob", "runJobId"],
@@ -181,6 +182,29 @@ if (root && memory) {
   }
 } else {
   problems.push("cannot check errors across copies: the root or memory entry did not load");
+}
+// The client rebuilds problems into the package's classes: recognised by the other copies too.
+const client = loaded["./client"];
+if (client && root) {
+  const problem = { type: "t", title: "t", status: 409, detail: "not ready", code: "not_ready", draftId: "d1", blockers: [], overridable: false };
+  const refusedBy = async (copy) => {
+    const fetch = async () => new Response(JSON.stringify(problem), { status: 409 });
+    try { await copy.createOnboardingClient({ baseUrl: "http://x", workspaceId: "w", fetch }).get("d1"); }
+    catch (error) { return error; }
+    throw new Error("expected a NotReadyError");
+  };
+  const fromEsm = await refusedBy(client.esm);
+  const fromCjs = await refusedBy(client.cjs);
+  for (const [label, ok] of [
+    ["ESM client's error instanceof CJS root NotReadyError", fromEsm instanceof root.cjs.NotReadyError],
+    ["CJS client's error instanceof ESM root OnboardingError", fromCjs instanceof root.esm.OnboardingError],
+    ["ESM client's error NOT instanceof CJS root VersionConflictError", !(fromEsm instanceof root.cjs.VersionConflictError)],
+  ]) {
+    console.error("  " + (ok ? "ok  " : "FAIL") + " " + label);
+    if (!ok) problems.push(label);
+  }
+} else {
+  problems.push("cannot check the client's errors across copies: the client or root entry did not load");
 }
 const json = require(NAME + "/package.json");
 if (json.name !== NAME) problems.push("package.json subpath does not resolve to the package's manifest");

@@ -53,6 +53,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const ENTRIES = [
   "onboarding-lifecycle",
   "onboarding-lifecycle/http",
+  "onboarding-lifecycle/client",
   "onboarding-lifecycle/testing",
   "onboarding-lifecycle/adapters/memory",
   "onboarding-lifecycle/adapters/sqlite",

@@ -117,6 +117,8 @@ export {
   RetryExhaustedError,
   ConfigurationError,
   StoreError,
+  SchemaVersionError,
+  type SchemaVersionReason,
   UnknownRunError,
   RunActiveError,
   type ValidationIssue,
@@ -338,6 +340,13 @@ export type {
   FindStaleRunsInput,
   SettleRunsInput,
 } from "./store/outbox.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "./store/migrations.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
 export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";

@@ -1,7 +1,8 @@
 /**
  * The layout is the architecture: each folder of `src/` says in its header what it may import
  * (vocabulary <- record <- lifecycle <- commands <- engine <- adapters / http / testing, with
- * the store port beside the engine and the outbox dispatcher on the store port only). This test reads every import of every source file and
+ * the store port beside the engine and the outbox dispatcher on the store port only, and the
+ * browser client on the error classes and types only). This test reads every import of every source file and
  * holds each folder to that rule, and keeps drivers out of everything but their own adapter.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -21,6 +22,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   engine: ["vocabulary", "record", "lifecycle", "commands", "store"],
   dispatch: ["vocabulary", "record", "store"],
   http: ["vocabulary", "record", "lifecycle", "commands", "engine"],
+  // Types from these; values only from the error classes and the vocabulary (checked below).
+  client: ["vocabulary", "record", "lifecycle", "commands", "http"],
   testing: ["vocabulary", "record", "lifecycle", "commands", "store", "engine"],
   "adapters/memory": ["vocabulary", "record", "lifecycle", "store"],
   "adapters/sqlite": ["vocabulary", "record", "lifecycle", "store"],
@@ -43,6 +46,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   engine: ["zod"],
   dispatch: ["zod"],
   http: ["zod"],
+  client: [],
   testing: ["fast-check"],
   "adapters/memory": [],
   "adapters/sqlite": ["better-sqlite3"],
@@ -80,6 +84,16 @@ function importsOf(file: string): string[] {
     found.push((match[1] ?? match[2])!);
   }
   return found;
+}
+
+/** Every static import or re-export of a file, and whether it is type-only (`import type`, `export type`). */
+function importStatementsOf(file: string): { specifier: string; typeOnly: boolean }[] {
+  const text = readFileSync(file, "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+  return [...text.matchAll(/(?:import|export)\s(type\s)?[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g)].map(
+    (match) => ({ specifier: (match[2] ?? match[3])!, typeOnly: match[1] !== undefined }),
+  );
 }
 
 const packageName = (specifier: string): string =>
@@ -135,6 +149,24 @@ describe("architecture: what each folder of src/ may import", () => {
     };
     for (const file of files) visit(file, []);
     expect(cycles).toEqual([]);
+  });
+
+  // The client is bundled into browser pages: a value import of anything but the error classes
+  // and the vocabulary would pull zod, immer or the engine into them (types cost nothing).
+  it("client/ imports values only from the error classes and the vocabulary, and no node built-in", () => {
+    const valueModules = new Set(
+      ["record/errors.ts", "record/error-code.ts", "http/errors.ts"].map((file) => join(root, file)),
+    );
+    const problems: string[] = [];
+    for (const file of files.filter((f) => folderOf(f) === "client")) {
+      for (const { specifier, typeOnly } of importStatementsOf(file)) {
+        const target = join(file, "..", specifier.replace(/\.js$/, ".ts"));
+        const allowed =
+          typeOnly || folderOf(target) === "client" || folderOf(target) === "vocabulary" || valueModules.has(target);
+        if (!allowed || specifier.startsWith("node:")) problems.push(`${relative(root, file)}: ${specifier}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it("the pure core never imports a driver, node built-ins or the engine", () => {

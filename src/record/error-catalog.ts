@@ -361,6 +361,13 @@ export const ERROR_CATALOG = {
   }),
   /** 500, server-side: the storage adapter failed (`StoreError`). */
   store_failure: defineError({ status: 500, title: "Storage failure", problem: "Internal", serverSide: true }),
+  /** 500, server-side: the database schema is newer than the package, or not one it knows (`SchemaVersionError`). */
+  schema_version: defineError({
+    status: 500,
+    title: "Database schema version mismatch",
+    problem: "Internal",
+    serverSide: true,
+  }),
   /** 500, server-side: invalid options or policy (`ConfigurationError`). */
   configuration: defineError({ status: 500, title: "Server misconfiguration", problem: "Internal", serverSide: true }),
   /** 428: a mutation without `If-Match` (`PreconditionRequiredError`). */

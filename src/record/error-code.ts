@@ -38,6 +38,8 @@ export const ErrorCode = {
   Configuration: "configuration",
   /** The storage adapter failed ({@link StoreError}). */
   Store: "store_failure",
+  /** The database schema is at a version this package cannot migrate from ({@link SchemaVersionError}). */
+  SchemaVersion: "schema_version",
   /** A worker reported on a run the draft never had ({@link UnknownRunError}). */
   UnknownRun: "unknown_run",
   /** A run is already active and the start policy is `reject` ({@link RunActiveError}). */

@@ -450,6 +450,77 @@ export class StoreError extends OnboardingError {
   }
 }
 
+/**
+ * Why a {@link SchemaVersionError} was thrown:
+ * - `newer_than_package`: the schema-version table records a version this package does not know
+ *   (a newer release migrated the database; upgrade the package, never downgrade the schema);
+ * - `unrecognised_schema`: no versions are recorded and the tables found match no schema any
+ *   release of the package created (a partial or hand-edited schema);
+ * - `inconsistent_history`: the recorded versions have a gap (a version below the newest one is
+ *   missing).
+ */
+export type SchemaVersionReason = "newer_than_package" | "unrecognised_schema" | "inconsistent_history";
+
+/**
+ * The database schema is not one this package can use or migrate: newer than the package, or
+ * not recognised. Thrown by `migrate()` and the schema-status functions of the SQL adapters,
+ * before anything is changed. Server-side: its problem shows none of this.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore } from "onboarding-lifecycle/adapters/sqlite";
+ *
+ * const store = createSqliteStore({ filename: "onboarding.db" });
+ * try {
+ *   await store.migrate();
+ * } catch (error) {
+ *   if (error instanceof SchemaVersionError && error.reason === "newer_than_package") {
+ *     console.error(`database at schema ${error.current}, this build knows ${error.latest}: deploy the newer build`);
+ *   }
+ *   throw error;
+ * }
+ * ```
+ */
+export class SchemaVersionError extends OnboardingError {
+  /** The code every instance carries. */
+  static readonly errorCode = "schema_version" as const;
+  declare readonly code: typeof ErrorCode.SchemaVersion;
+  /** The adapter (`postgres`, `mysql`, `sqlite`). */
+  readonly adapter: string;
+  /** The table prefix of the schema. */
+  readonly tablePrefix: string;
+  /** What is wrong. */
+  readonly reason: SchemaVersionReason;
+  /** The newest version recorded in the database, or `null` when none is recorded. */
+  readonly current: number | null;
+  /** The newest version this package knows. */
+  readonly latest: number;
+
+  /** @param details what was found @param message a human-readable description */
+  constructor(
+    details: {
+      /** See {@link SchemaVersionError.adapter}. */
+      readonly adapter: string;
+      /** See {@link SchemaVersionError.tablePrefix}. */
+      readonly tablePrefix: string;
+      /** See {@link SchemaVersionError.reason}. */
+      readonly reason: SchemaVersionReason;
+      /** See {@link SchemaVersionError.current}. */
+      readonly current: number | null;
+      /** See {@link SchemaVersionError.latest}. */
+      readonly latest: number;
+    },
+    message: string,
+  ) {
+    super(ErrorCode.SchemaVersion, message);
+    this.adapter = details.adapter;
+    this.tablePrefix = details.tablePrefix;
+    this.reason = details.reason;
+    this.current = details.current;
+    this.latest = details.latest;
+  }
+}
+
 /** Formats an issue path like `bootstrap.runs[2].status`. */
 export function formatPath(path: readonly (string | number)[]): string {
   if (path.length === 0) return "(root)";

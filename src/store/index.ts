@@ -15,3 +15,4 @@ export * from "./errors.js";
 export * from "./rejection.js";
 export * from "./outbox-paging.js";
 export * from "./audit-paging.js";
+export * from "./migrations.js";

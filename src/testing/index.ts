@@ -1,9 +1,10 @@
 /**
  * testing/ — the conformance kit adapter authors run under their test runner (`conformance/`,
  * one file per section), the per-draft invariants (`invariants.ts`), the fast-check arbitraries
- * of drafts and commands, the model-based run, and fault-injecting store wrappers. The
- * dependencies point one way: the kit's sections use the model and the invariants, the model
- * uses the invariants, nothing imports the kit.
+ * of drafts and commands, the model-based run, fault-injecting store wrappers (`faults/`) and a
+ * linearizability checker of concurrent histories (`linearizability/`). The dependencies point
+ * one way: the kit's sections use the model, the invariants, the faults and the checker; the
+ * model uses the invariants; nothing imports the kit.
  *
  * May import: everything in the package except adapters. Imports fast-check (an optional peer
  * dependency needed only by this entry).
@@ -41,4 +42,45 @@ export {
   type ModelRun,
   type ModelWriter,
 } from "./model.js";
-export { withFaults, type FaultOptions } from "./faults.js";
+export {
+  injectFaults,
+  withFaults,
+  injectedFaultOf,
+  InjectedFault,
+  formatFault,
+  FAULT_KINDS,
+  type FaultController,
+  type FaultCounts,
+  type FaultKind,
+  type FaultOptions,
+  type FaultPlan,
+  type FaultRecord,
+  type FaultyStore,
+  type StoreMethod,
+} from "./faults/index.js";
+export {
+  assertLinearizable,
+  checkLinearizability,
+  checkModelLinearizability,
+  createDraftHistory,
+  createHistory,
+  draftDigest,
+  draftPartition,
+  recordingEngine,
+  type Counterexample,
+  type DraftHistory,
+  type DraftOperation,
+  type History,
+  type HistoryOperation,
+  type LinearizabilityModel,
+  type LinearizabilityOptions,
+  type LinearizabilityResult,
+  type LinearizabilityVerdict,
+  type OperationStatus,
+  type PartitionVerdict,
+  type RecordingEngine,
+  type RegisterCheckOptions,
+  type RegisterInput,
+  type RegisterOutput,
+  type RegisterStart,
+} from "./linearizability/index.js";

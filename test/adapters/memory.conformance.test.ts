@@ -12,5 +12,5 @@ describeStoreConformance(
       teardown: async () => store.clear(),
     };
   },
-  { runner: { describe, it, beforeAll, afterAll } },
+  { runner: { describe, it, beforeAll, afterAll }, log: (line) => console.log(line) },
 );

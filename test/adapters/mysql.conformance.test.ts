@@ -42,6 +42,6 @@ describe.skipIf(!up)("mysql", () => {
         },
       };
     },
-    { runner: { describe, it, beforeAll, afterAll } },
+    { runner: { describe, it, beforeAll, afterAll }, log: (line) => console.log(line) },
   );
 });

@@ -40,6 +40,6 @@ describe.skipIf(!up)("postgres", () => {
         },
       };
     },
-    { runner: { describe, it, beforeAll, afterAll } },
+    { runner: { describe, it, beforeAll, afterAll }, log: (line) => console.log(line) },
   );
 });

@@ -30,6 +30,6 @@ describe.skipIf(!up)("redis (standalone)", () => {
         },
       };
     },
-    { runner: { describe, it, beforeAll, afterAll } },
+    { runner: { describe, it, beforeAll, afterAll }, log: (line) => console.log(line) },
   );
 });

@@ -6,12 +6,14 @@
  *
  * - every adapter: `index.ts` (header + named re-exports) and `store.ts` with `create<Name>Store`
  *   and its named store type `<Name>Store`;
- * - every adapter with a server: also `schema.ts` and `<Name>StoreOptions`;
+ * - every adapter with a server: also `schema.ts` and `<Name>StoreOptions`; every SQL adapter
+ *   also `migrations.ts` (its numbered migrations and their runner);
  * - any adapter: optionally `outbox.ts`, its `OutboxStore` methods kept out of `store.ts`;
  * - SQL adapters: `schema.ts` exports `DEFAULT_<NAME>_TABLE_PREFIX`, `<name>TableNames` /
- *   `<Name>TableNames`, `<name>SchemaStatements`, `<name>SchemaSql`, `<name>DropSchemaStatements`,
- *   `<name>DropSchemaSql`, `migrate<Name>` / `<Name>MigrateOptions`; the store has `migrate()`
- *   and `tables`;
+ *   `<Name>TableNames`, `<name>SchemaStatements`, `<name>SchemaSql` (the latest schema),
+ *   `<name>DropSchemaStatements`, `<name>DropSchemaSql`; `migrations.ts` exports
+ *   `<name>Migrations`, `<name>MigrationSql`, `<name>SchemaStatus`, `migrate<Name>` /
+ *   `<Name>MigrateOptions`; the store has `migrate()`, `schemaStatus()` and `tables`;
  * - Redis: `schema.ts` is its key layout and Lua scripts (no DDL, so nothing to migrate);
  * - one error wrapper (`wrapStoreErrors` / `storeWrite` from store/), one rejection signal
  *   (a returned `WriteRejection`, or `rejectWrite` inside a driver transaction), and no list
@@ -27,6 +29,13 @@ const root = fileURLToPath(new URL("../../src/adapters", import.meta.url));
 
 type Kind = "embedded" | "sql" | "key-value";
 
+/** The public shape of one migration (`SchemaMigration`), as the test reads it. */
+interface SchemaMigrationLike {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
 /** Every adapter folder, its kind and the `<Name>` its exported names use. */
 const ADAPTERS: Readonly<Record<string, { readonly kind: Kind; readonly Name: string }>> = {
   memory: { kind: "embedded", Name: "Memory" },
@@ -38,7 +47,7 @@ const ADAPTERS: Readonly<Record<string, { readonly kind: Kind; readonly Name: st
 
 const FILES: Readonly<Record<Kind, readonly string[]>> = {
   embedded: ["index.ts", "store.ts"],
-  sql: ["index.ts", "schema.ts", "store.ts"],
+  sql: ["index.ts", "migrations.ts", "schema.ts", "store.ts"],
   "key-value": ["index.ts", "schema.ts", "store.ts"],
 };
 
@@ -64,8 +73,12 @@ const SQL_MODULES: Readonly<Record<string, () => Promise<Record<string, unknown>
  * The names an adapter must export, and the file of the folder each must be declared in. `name`
  * (the folder: `mysql`) starts the function names, `Name` (`MySql`) the type and factory names.
  */
-function expectedNames(kind: Kind, name: string, Name: string): Readonly<Record<string, "store.ts" | "schema.ts">> {
-  const names: Record<string, "store.ts" | "schema.ts"> = {
+function expectedNames(
+  kind: Kind,
+  name: string,
+  Name: string,
+): Readonly<Record<string, "store.ts" | "schema.ts" | "migrations.ts">> {
+  const names: Record<string, "store.ts" | "schema.ts" | "migrations.ts"> = {
     [`create${Name}Store`]: "store.ts",
     [`${Name}Store`]: "store.ts",
   };
@@ -79,10 +92,17 @@ function expectedNames(kind: Kind, name: string, Name: string): Readonly<Record<
       `${name}SchemaSql`,
       `${name}DropSchemaStatements`,
       `${name}DropSchemaSql`,
+    ]) {
+      names[schemaName] = "schema.ts";
+    }
+    for (const migrationName of [
+      `${name}Migrations`,
+      `${name}MigrationSql`,
+      `${name}SchemaStatus`,
       `migrate${Name}`,
       `${Name}MigrateOptions`,
     ]) {
-      names[schemaName] = "schema.ts";
+      names[migrationName] = "migrations.ts";
     }
   }
   if (kind === "key-value") {
@@ -177,10 +197,12 @@ describe("adapters: one shape", () => {
       const drops = fn("DropSchemaStatements")("shape_") as readonly string[];
       expect(statements.length).toBeGreaterThanOrEqual(3);
       for (const statement of statements) expect(statement).toMatch(/^CREATE (UNIQUE )?(TABLE|INDEX) IF NOT EXISTS /);
-      // One drop per table the statements create (three, four with the outbox).
+      // One drop per table the statements create (three, four with the outbox), and one for the
+      // schema-version table `migrate()` keeps (a dropped schema must not look migrated).
       const created = statements.filter((statement) => statement.startsWith("CREATE TABLE")).length;
       expect(created).toBeGreaterThanOrEqual(3);
-      expect(drops.filter((statement) => /^DROP TABLE IF EXISTS /.test(statement))).toHaveLength(created);
+      expect(drops.filter((statement) => /^DROP TABLE IF EXISTS /.test(statement))).toHaveLength(created + 1);
+      expect(drops.some((statement) => statement.includes("shape_schema_version"))).toBe(true);
       for (const [text, list] of [
         [fn("SchemaSql")("shape_"), statements],
         [fn("DropSchemaSql")("shape_"), drops],
@@ -192,6 +214,36 @@ describe("adapters: one shape", () => {
       for (const table of ["drafts", "audit", "idempotency"]) expect(tables[table]).toContain(`shape_${table}`);
       expect(module[`DEFAULT_${upper(Name)}_TABLE_PREFIX`]).toBe("onboarding_");
       expect(typeof module[`migrate${Name}`]).toBe("function");
+    });
+
+    it(`${folder}: the migrations are numbered 1..n, named once each, and their SQL text is their statements`, async () => {
+      const module = await SQL_MODULES[folder]!();
+      const migrations = (module[`${folder}Migrations`] as (prefix?: string) => readonly SchemaMigrationLike[])(
+        "shape_",
+      );
+      const sql = module[`${folder}MigrationSql`] as (version: number, prefix?: string) => string;
+      expect(migrations.map((migration) => migration.version)).toEqual(migrations.map((_, index) => index + 1));
+      expect(new Set(migrations.map((migration) => migration.name)).size).toBe(migrations.length);
+      for (const migration of migrations) {
+        expect(migration.name).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(migration.statements.length).toBeGreaterThan(0);
+        const text = sql(migration.version, "shape_");
+        expect(text.split("\n")[0]).toBe(
+          `-- onboarding-lifecycle ${folder} schema version ${migration.version}: ${migration.name}`,
+        );
+        expect(
+          text
+            .slice(text.indexOf("\n") + 1)
+            .split(/;\n\n?/)
+            .filter((part) => part.trim() !== ""),
+        ).toEqual([...migration.statements]);
+      }
+      expect(migrations[0]?.name).toBe("base_tables");
+      // The outbox is one migration of its own, so a later change to it is the next number.
+      expect(
+        migrations.filter((migration) => migration.statements.some((s) => s.includes("shape_outbox"))),
+      ).toHaveLength(1);
+      expect(() => sql(migrations.length + 1)).toThrow(/no schema migration/);
     });
   }
 

@@ -34,7 +34,7 @@ describeStoreConformance(
       },
     };
   },
-  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100 },
+  { runner: { describe, it, beforeAll, afterAll }, numRuns: 100, log: (line) => console.log(line) },
 );
 
 /** A caller-owned in-memory database with the store on it; the store must leave it open. */

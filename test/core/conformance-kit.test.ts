@@ -93,6 +93,7 @@ describe("conformance kit: sections and runner compatibility", () => {
       "isolation, identity and recovery",
       "model-based",
       "outbox",
+      "linearizability",
     ]);
     expect(kit.tests.length).toBeGreaterThan(30);
   });
@@ -149,5 +150,42 @@ describe("conformance kit: a missing optional feature is a visible skip", () => 
         await (kit.find(fragment).body as (context: unknown) => Promise<void>)(context);
       }
     });
+  });
+});
+
+describe("conformance kit: the linearizability section catches a store that is not linearizable", () => {
+  /** A memory store whose loads sometimes answer what an earlier load saw (a lagging replica). */
+  const staleHarness = async (): Promise<ConformanceHarness> => {
+    const memory = createMemoryStore();
+    const seen = new Map<string, Awaited<ReturnType<typeof memory.load>>>();
+    let calls = 0;
+    const store = new Proxy(memory, {
+      get(target, property, receiver) {
+        if (property !== "load") return Reflect.get(target, property, receiver) as unknown;
+        return async (workspaceId: string, draftId: string) => {
+          const fresh = await target.load(workspaceId, draftId);
+          const key = `${workspaceId}/${draftId}`;
+          const old = seen.get(key);
+          calls += 1;
+          if (old !== undefined && calls % 3 === 0) return old;
+          seen.set(key, fresh);
+          return fresh;
+        };
+      },
+    });
+    return { store, writeRawDocument: async () => {}, teardown: async () => memory.clear() };
+  };
+
+  it("fails the run with the counterexample and the seed to replay it", async () => {
+    const kit = recordingRunner();
+    describeStoreConformance("stale", staleHarness, { runner: kit.runner, seed: 7 });
+    for (const hook of kit.before) await hook();
+    try {
+      await expect(kit.find("records a linearizable history").body()).rejects.toThrow(
+        /NOT linearizable[\s\S]*cannot be placed[\s\S]*replay with the conformance option seed: 7/,
+      );
+    } finally {
+      for (const hook of kit.after) await hook();
+    }
   });
 });

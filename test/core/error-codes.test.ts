@@ -12,7 +12,7 @@ describe("error class codes", () => {
 
   it("every error class (root and http entries) has a code from ErrorCode, each used once, all used", () => {
     const codes = classes.map((klass) => klass.errorCode);
-    expect(classes.length).toBe(19);
+    expect(classes.length).toBe(20);
     expect(new Set(codes).size).toBe(codes.length);
     expect(new Set(codes)).toEqual(new Set(Object.values(root.ErrorCode)));
   });

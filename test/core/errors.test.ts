@@ -104,6 +104,14 @@ function everyError(m: Package) {
       code: "store_failure",
       data: { adapter: "sqlite", operation: "commit" },
     },
+    SchemaVersionError: {
+      error: new m.SchemaVersionError(
+        { adapter: "postgres", tablePrefix: "app_", reason: "newer_than_package", current: 7, latest: 5 },
+        "postgres schema app_ is at version 7",
+      ),
+      code: "schema_version",
+      data: { adapter: "postgres", tablePrefix: "app_", reason: "newer_than_package", current: 7, latest: 5 },
+    },
     UnknownRunError: {
       error: new m.UnknownRunError("d-1", "run-9", "record_verification_result"),
       code: "unknown_run",

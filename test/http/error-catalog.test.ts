@@ -51,6 +51,10 @@ function samples(r: typeof root, h: typeof http): Record<root.ErrorCode, root.On
     retry_exhausted: new r.RetryExhaustedError("d-1", 8),
     configuration: new r.ConfigurationError("now", "secret"),
     store_failure: new r.StoreError("postgres", "commit", new Error("secret")),
+    schema_version: new r.SchemaVersionError(
+      { adapter: "postgres", tablePrefix: "secret_", reason: "newer_than_package", current: 9, latest: 5 },
+      "secret",
+    ),
     unknown_run: new r.UnknownRunError("d-1", "run-9", "record_verification_result"),
     run_active: new r.RunActiveError("d-1", "start_verification", ["run-1"]),
     precondition_required: new h.PreconditionRequiredError("d-1"),

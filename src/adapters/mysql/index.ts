@@ -1,7 +1,8 @@
 /**
  * adapters/mysql — the MySQL 8 / MariaDB 10.11 storage adapter (`onboarding-lifecycle/adapters/mysql`)
- * on `mysql2/promise`: the store (`store.ts`) and its tables, DDL statements and text and
- * `migrateMySql` (`schema.ts`).
+ * on `mysql2/promise`: the store (`store.ts`), its tables and latest DDL as statements and text
+ * (`schema.ts`), and the numbered migrations (also as SQL text per version) that `migrateMySql`
+ * applies under `GET_LOCK` (`migrations.ts`).
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and `mysql2` (types at top level;
  * the driver only through a dynamic `import()` when the adapter opens its own pool). Never
@@ -19,13 +20,27 @@ export {
 } from "./store.js";
 export {
   DEFAULT_MYSQL_TABLE_PREFIX,
-  migrateMySql,
   mysqlDropSchemaSql,
   mysqlDropSchemaStatements,
   mysqlSchemaSql,
   mysqlSchemaStatements,
   mysqlTableNames,
   quoteMySqlIdentifier,
-  type MySqlMigrateOptions,
   type MySqlTableNames,
 } from "./schema.js";
+export {
+  migrateMySql,
+  mysqlMigrations,
+  mysqlMigrationSql,
+  mysqlSchemaStatus,
+  type MySqlMigrateOptions,
+  type MySqlMigrateTarget,
+  type MySqlSchemaStatusOptions,
+} from "./migrations.js";
+export type {
+  SchemaMigration,
+  SchemaStatus,
+  MigrateResult,
+  MigrateOptions,
+  StoreMigrateOptions,
+} from "../../store/index.js";

@@ -1,17 +1,17 @@
 /**
- * adapters/mysql/schema.ts — the MySQL / MariaDB tables of the adapter: their names, the DDL as
- * plain SQL text (for teams with their own migration tools) and an idempotent `migrate`.
+ * adapters/mysql/schema.ts — the MySQL / MariaDB tables of the adapter: their names, and the
+ * latest schema as plain SQL text and as statements (for teams with their own migration tools).
+ * `migrate()` does not run this text: it applies the numbered migrations of ./migrations.ts,
+ * whose result a test holds to this same schema.
  *
- * May import: store/ (identifier checks), record/ (errors) and `mysql2` types only.
+ * May import: store/ (identifier checks).
  */
-import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
-import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
-import { ConfigurationError } from "../../record/index.js";
+import { assertIdentifier } from "../../store/index.js";
 
 /** The default prefix of the adapter's table names. */
 export const DEFAULT_MYSQL_TABLE_PREFIX = "onboarding_";
 
-/** The (unquoted) names of the four tables the adapter uses. */
+/** The (unquoted) names of the tables the adapter uses. */
 export interface MySqlTableNames {
   /** One row per draft: the query columns plus the canonical JSON document. */
   readonly drafts: string;
@@ -21,6 +21,8 @@ export interface MySqlTableNames {
   readonly idempotency: string;
   /** One row per outbox entry (`run.requested`, `run.cancelled`) with its delivery and run-liveness state. */
   readonly outbox: string;
+  /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
+  readonly schemaVersion: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export function mysqlTableNames(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX
     audit: `${tablePrefix}audit`,
     idempotency: `${tablePrefix}idempotency`,
     outbox: `${tablePrefix}outbox`,
+    schemaVersion: `${tablePrefix}schema_version`,
   };
 }
 
@@ -68,8 +71,8 @@ const TEXT = "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
 const TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC";
 
 /**
- * The DDL of the adapter as separate statements (each idempotent: `CREATE TABLE IF NOT
- * EXISTS`, indexes declared inline).
+ * The latest DDL of the adapter as separate statements (each idempotent: `CREATE TABLE IF NOT
+ * EXISTS`, indexes declared inline). The schema-version table of `migrate()` is not part of it.
  *
  * @example
  * ```ts
@@ -171,8 +174,10 @@ function outboxTableStatement(table: string): string {
 }
 
 /**
- * The DDL of the adapter as one plain SQL script (statements end with `;`), for migration tools
- * such as Flyway, Liquibase, Knex or plain `mysql < schema.sql`. Running it twice is harmless.
+ * The latest DDL of the adapter as one plain SQL script (statements end with `;`), for creating a
+ * new database with migration tools such as Flyway, Liquibase, Knex or plain `mysql < schema.sql`.
+ * Running it twice is harmless. To upgrade an existing database, apply the pending versions of
+ * `mysqlMigrationSql` instead.
  *
  * @example
  * ```ts
@@ -185,7 +190,8 @@ export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX)
 }
 
 /**
- * The statements that remove the adapter's tables (tests, uninstall). Never run by `migrate`.
+ * The statements that remove the adapter's tables, the schema-version table included (tests,
+ * uninstall). Never run by `migrate`.
  *
  * @example
  * ```ts
@@ -194,7 +200,9 @@ export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX)
  */
 export function mysqlDropSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
   const t = mysqlTableNames(tablePrefix);
-  return [t.outbox, t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS \`${name}\``);
+  return [t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map(
+    (name) => `DROP TABLE IF EXISTS \`${name}\``,
+  );
 }
 
 /**
@@ -211,48 +219,4 @@ export function mysqlDropSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PRE
   return mysqlDropSchemaStatements(tablePrefix)
     .map((statement) => `${statement};\n`)
     .join("");
-}
-
-/** Options of {@link migrateMySql}. */
-export interface MySqlMigrateOptions {
-  /** The table prefix (default `onboarding_`). */
-  readonly tablePrefix?: string;
-}
-
-const UTF8MB4 = /^utf8mb4/i;
-
-/**
- * Creates the adapter's tables if they do not exist (idempotent; safe to run on every start and
- * from several processes at once). Also checks that the pool's connections talk `utf8mb4`, the
- * only character set in which every string round-trips.
- *
- * @throws {@link onboarding-lifecycle!ConfigurationError} when the connection character set is not utf8mb4.
- * @throws {@link onboarding-lifecycle!StoreError} when the server refuses the DDL.
- *
- * @example
- * ```ts
- * await migrateMySql(pool, { tablePrefix: "crm_" });
- * ```
- */
-export async function migrateMySql(pool: Pool, options: MySqlMigrateOptions = {}): Promise<void> {
-  const statements = mysqlSchemaStatements(options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX);
-  await wrapStoreErrors("mysql", "migrate", async () => {
-    const connection: PoolConnection = await pool.getConnection();
-    try {
-      const [rows] = await connection.query<RowDataPacket[]>(
-        "SELECT @@character_set_client AS client, @@character_set_connection AS conn, @@character_set_results AS results",
-      );
-      const row = rows[0];
-      const charsets = [row?.["client"], row?.["conn"], row?.["results"]].map(String);
-      if (!charsets.every((charset) => UTF8MB4.test(charset))) {
-        throw new ConfigurationError(
-          "pool",
-          `the MySQL connection must use the utf8mb4 character set (charset: "utf8mb4"), got ${charsets.join("/")}`,
-        );
-      }
-      for (const statement of statements) await connection.query(statement);
-    } finally {
-      connection.release();
-    }
-  });
 }

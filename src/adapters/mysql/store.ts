@@ -37,8 +37,12 @@ import {
   idempotencyCutoff,
   loadDriver,
   wrapStoreErrors,
+  type MigrateResult,
+  type SchemaStatus,
+  type StoreMigrateOptions,
 } from "../../store/index.js";
-import { DEFAULT_MYSQL_TABLE_PREFIX, migrateMySql, mysqlTableNames, type MySqlTableNames } from "./schema.js";
+import { DEFAULT_MYSQL_TABLE_PREFIX, mysqlTableNames, type MySqlTableNames } from "./schema.js";
+import { migrateMySql, mysqlSchemaStatus } from "./migrations.js";
 import { createMySqlOutbox } from "./outbox.js";
 
 const ADAPTER = "mysql";
@@ -74,8 +78,13 @@ export type MySqlStoreOptions = MySqlStorePoolOptions | MySqlStoreConnectionOpti
 export interface MySqlStore extends DraftStore, OutboxStore {
   /** The table names this store reads and writes. */
   readonly tables: MySqlTableNames;
-  /** Creates the tables if they do not exist (idempotent). See {@link migrateMySql}. */
-  migrate(): Promise<void>;
+  /**
+   * Brings the schema to the latest version (see {@link migrateMySql}): idempotent, safe to run
+   * on every start-up and from several processes at once.
+   */
+  migrate(options?: StoreMigrateOptions): Promise<MigrateResult>;
+  /** Where the schema stands: its version, the latest, the pending migrations (reads only; see {@link mysqlSchemaStatus}). */
+  schemaStatus(): Promise<SchemaStatus>;
   /** Ends the pool when the store opened it itself; a no-op for a caller's pool. */
   close(): Promise<void>;
   /** The pool in use (opening it first when the store owns it). */
@@ -159,7 +168,7 @@ function auditRow(event: AuditEvent): Param[] {
 /**
  * Creates the MySQL / MariaDB store. Pass a `mysql2/promise` pool you own, or `connection`
  * options for a pool the store opens lazily (dynamic import of `mysql2/promise`) and ends in
- * `close()`. Call `migrate()` once (or run {@link mysqlSchemaSql} with your migration tool).
+ * `close()`. Call `migrate()` on start-up (or apply `mysqlMigrationSql(version, prefix)` with your migration tool).
  *
  * Guarantees: `commit` is one transaction — a version-checked `UPDATE` (`WHERE workspace_id = ?
  * AND id = ? AND version = ?`), then the idempotency row and the audit rows; a conflict or a
@@ -375,8 +384,12 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     tables,
     ...outbox.methods,
 
-    async migrate() {
-      await migrateMySql(await getPool(), { tablePrefix });
+    async migrate(migrateOptions: StoreMigrateOptions = {}) {
+      return migrateMySql(await getPool(), { ...migrateOptions, tablePrefix });
+    },
+
+    async schemaStatus() {
+      return mysqlSchemaStatus(await getPool(), { tablePrefix });
     },
 
     async close() {

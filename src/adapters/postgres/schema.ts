@@ -1,7 +1,8 @@
 /**
- * The PostgreSQL DDL of the adapter, as plain SQL text (for teams with their own migration tool)
- * and as the list of statements `migrate()` runs, one by one. Both come from the same function,
- * so they cannot drift apart.
+ * The PostgreSQL tables of the adapter: their names, and the latest schema as plain SQL text and
+ * as statements (`CREATE ... IF NOT EXISTS`, for teams with their own migration tool). Both come
+ * from the same function. `migrate()` does not run this text: it applies the numbered migrations
+ * of ./migrations.ts, whose result a test holds to this same schema.
  *
  * The schema only uses what PostgreSQL-compatible distributed SQL engines (CockroachDB,
  * YugabyteDB) also support: `text`, `integer`, `bigint`, `double precision`, composite primary
@@ -9,7 +10,7 @@
  * expression indexes (CockroachDB 21.2+, YugabyteDB 2.6+). No sequences, no serial/identity
  * columns, no column collations, no triggers, no extensions.
  */
-import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
+import { assertIdentifier } from "../../store/index.js";
 
 /**
  * The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`,
@@ -61,6 +62,10 @@ export interface PostgresTableNames {
   readonly outboxStatusIndex: string;
   /** Index for listings of one workspace: `(workspace_id, created_at, entry_id)`. */
   readonly outboxWorkspaceIndex: string;
+  /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
+  readonly schemaVersion: string;
+  /** Primary key constraint of the schema-version table: `(version)`. */
+  readonly schemaVersionPrimaryKey: string;
 }
 
 /** The raw (unquoted) names, used to recognise constraints in driver errors. */
@@ -126,12 +131,14 @@ export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFI
     outboxDraftIndex: quote(`${prefix}o_draft`),
     outboxStatusIndex: quote(`${prefix}o_status`),
     outboxWorkspaceIndex: quote(`${prefix}o_workspace`),
+    schemaVersion: quote(`${prefix}schema_version`),
+    schemaVersionPrimaryKey: quote(`${prefix}v_pk`),
   };
 }
 
 /**
- * The DDL statements `migrate()` runs, in order, without trailing semicolons. Every statement is
- * idempotent (`IF NOT EXISTS`).
+ * The latest schema as DDL statements, in order, without trailing semicolons. Every statement is
+ * idempotent (`IF NOT EXISTS`). The schema-version table of `migrate()` is not part of it.
  *
  * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
  *
@@ -197,9 +204,8 @@ export function postgresSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE
 }
 
 /**
- * The outbox table and its indexes. Appended after the first tables, so `migrate()` on a
- * database created before the outbox existed adds them (every statement is `IF NOT EXISTS`).
- * Timestamps are `toISOString()` text, like every other timestamp of the adapter. Half-empty pages
+ * The outbox table and its indexes (migration 5 of ./migrations.ts creates them in a database
+ * made before the outbox). Timestamps are `toISOString()` text, like every other timestamp of the adapter. Half-empty pages
  * (`fillfactor = 50`) let a claim's update (lease and attempts, no indexed column) stay on its page
  * as a HOT update, without new index entries: claims get about three times faster.
  */
@@ -242,9 +248,10 @@ function outboxStatements(t: PostgresTableNames): readonly string[] {
 }
 
 /**
- * The complete DDL of the adapter as one SQL script: exactly the statements `migrate()` runs,
+ * The complete latest DDL of the adapter as one SQL script: {@link postgresSchemaStatements},
  * each terminated by `;`. Feed it to your own migration tool (Flyway, Liquibase, node-pg-migrate,
- * Prisma `migrate diff`, Atlas...) instead of calling `migrate()`.
+ * Prisma `migrate diff`, Atlas...) for a new database instead of calling `migrate()`; to upgrade
+ * an existing one, apply the pending versions of `postgresMigrationSql` instead.
  *
  * @param prefix the table prefix (default `onboarding_`); validated with `assertIdentifier`.
  * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
@@ -263,8 +270,8 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
 }
 
 /**
- * The statements that drop the adapter's tables (indexes go with them). For tests and
- * uninstalls; not run by anything in the package.
+ * The statements that drop the adapter's tables, the schema-version table included (indexes go
+ * with them). For tests and uninstalls; not run by anything in the package.
  *
  * @param prefix the table prefix; validated with `assertIdentifier`.
  * @throws {@link onboarding-lifecycle!ConfigurationError} when the prefix is not a plain SQL identifier.
@@ -276,7 +283,7 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
  */
 export function postgresDropSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): readonly string[] {
   const t = postgresTableNames(prefix);
-  return [t.outbox, t.idempotency, t.audit, t.drafts].map((name) => `DROP TABLE IF EXISTS ${name}`);
+  return [t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS ${name}`);
 }
 
 /**
@@ -294,59 +301,4 @@ export function postgresDropSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PR
   return postgresDropSchemaStatements(prefix)
     .map((statement) => `${statement};\n`)
     .join("");
-}
-
-/** What {@link migratePostgres} needs of a connection: `query(text)` (a `pg` pool or client). */
-export interface PostgresMigrateTarget {
-  /** Runs one statement. */
-  query(text: string): Promise<unknown>;
-}
-
-/** Options of {@link migratePostgres}. */
-export interface PostgresMigrateOptions {
-  /** The table prefix (default `onboarding_`). */
-  readonly tablePrefix?: string;
-  /**
-   * Whether the target is inside a transaction of the caller: then a statement that races with
-   * another process's DDL is not retried (the transaction is aborted anyway). Default `false`.
-   */
-  readonly inTransaction?: boolean;
-}
-
-/**
- * Creates the adapter's tables and indexes if they do not exist ({@link postgresSchemaStatements},
- * one by one). Idempotent and safe to run from several processes at once: a statement that races
- * with another process's `CREATE ... IF NOT EXISTS` on the catalog is retried a few times. The
- * same as `store.migrate()`, for a pool or client without a store.
- *
- * @throws {@link onboarding-lifecycle!ConfigurationError} for an invalid prefix.
- * @throws {@link onboarding-lifecycle!StoreError} when the server refuses the DDL.
- *
- * @example
- * ```ts
- * await migratePostgres(pool, { tablePrefix: "app_" });
- * ```
- */
-export async function migratePostgres(
-  target: PostgresMigrateTarget,
-  options: PostgresMigrateOptions = {},
-): Promise<void> {
-  const statements = postgresSchemaStatements(options.tablePrefix ?? DEFAULT_POSTGRES_TABLE_PREFIX);
-  await wrapStoreErrors("postgres", "migrate", async () => {
-    for (const statement of statements) {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await target.query(statement); // DDL: never a prepared statement
-          break;
-        } catch (error) {
-          const state = (error as { code?: unknown } | null)?.code;
-          // unique_violation / duplicate_table / duplicate_object on the catalog, or a serialization failure / deadlock
-          const raced =
-            state === "23505" || state === "42P07" || state === "42710" || state === "40001" || state === "40P01";
-          if (!raced || attempt >= 5 || options.inTransaction === true) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
-        }
-      }
-    }
-  });
 }

@@ -51,11 +51,14 @@ import {
   loadDriver,
   type SqlAuditRow,
   type OutboxStore,
+  type MigrateResult,
+  type SchemaStatus,
+  type StoreMigrateOptions,
 } from "../../store/index.js";
 import { checkOutboxEntries, outboxInsert, postgresOutboxMethods } from "./outbox.js";
+import { migratePostgres, postgresSchemaStatus, type PostgresMigrateTarget } from "./migrations.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
-  migratePostgres,
   postgresRawNames,
   postgresTableNames,
   type PostgresRawNames,
@@ -157,10 +160,13 @@ export interface PostgresStore extends DraftStore, OutboxStore {
   /** The quoted table, index and constraint names this store uses. */
   readonly tables: PostgresTableNames;
   /**
-   * Creates the tables and indexes if they do not exist (idempotent; safe to run on every
-   * start-up). Runs exactly the statements of `postgresSchemaStatements(tablePrefix)`.
+   * Brings the schema to the latest version (see `migratePostgres`): idempotent, safe to run on
+   * every start-up and from several processes at once. With a `client` in your transaction
+   * (`inTransaction`), the migrations join it.
    */
-  migrate(): Promise<void>;
+  migrate(options?: StoreMigrateOptions): Promise<MigrateResult>;
+  /** Where the schema stands: its version, the latest, the pending migrations (reads only; see `postgresSchemaStatus`). */
+  schemaStatus(): Promise<SchemaStatus>;
   /**
    * Deletes the idempotency records created before `before` (a UTC ISO-8601 instant; build it
    * with `idempotencyCutoff`) and resolves to how many went. Always present on this adapter.
@@ -367,7 +373,7 @@ function sleep(ms: number): Promise<void> {
 /**
  * Creates a PostgreSQL `DraftStore`. Give it a `pool` (recommended), a `client` (optionally inside
  * your own transaction), or a `connection` for a pool the adapter opens and `close()` ends.
- * Call `migrate()` once (or apply `postgresSchemaSql(prefix)` with your migration tool).
+ * Call `migrate()` on start-up (or apply `postgresMigrationSql(version, prefix)` with your migration tool).
  *
  * @throws {@link onboarding-lifecycle!ConfigurationError} when `tablePrefix` is not a plain SQL identifier or the
  * options name no connection.
@@ -572,9 +578,19 @@ function buildStore(
     tablePrefix: prefix,
     tables: t,
 
-    async migrate() {
-      await guard("migrate", async () =>
-        migratePostgres(await executor.target(), { tablePrefix: prefix, inTransaction: executor.inTransaction }),
+    async migrate(options: StoreMigrateOptions = {}) {
+      return guard("migrate", async () =>
+        migratePostgres((await executor.target()) as PostgresMigrateTarget, {
+          ...options,
+          tablePrefix: prefix,
+          inTransaction: executor.inTransaction,
+        }),
+      );
+    },
+
+    async schemaStatus() {
+      return guard("schemaStatus", async () =>
+        postgresSchemaStatus((await executor.target()) as PostgresMigrateTarget, { tablePrefix: prefix }),
       );
     },
 

@@ -1,13 +1,12 @@
 /**
- * adapters/sqlite/schema — the SQLite DDL of the adapter as statements and as plain SQL text (for
- * teams with their own migration tools), `migrateSqlite`, and the table names derived from a
- * validated prefix.
+ * adapters/sqlite/schema — the latest SQLite DDL of the adapter as statements and as plain SQL
+ * text (for teams with their own migration tools), and the table names derived from a validated
+ * prefix. `migrate()` does not run this text: it applies the numbered migrations of
+ * ./migrations.ts, whose result a test holds to this same schema.
  *
- * May import: store/ (identifier checks, the error wrapper) and better-sqlite3 *types*. Never a
- * driver at run time, never engine/.
+ * May import: store/ (identifier checks). Never a driver, never engine/.
  */
-import type BetterSqlite3 from "better-sqlite3";
-import { assertIdentifier, wrapStoreErrors } from "../../store/index.js";
+import { assertIdentifier } from "../../store/index.js";
 
 /**
  * The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`,
@@ -45,6 +44,8 @@ export interface SqliteTableNames {
   readonly outboxDraftIndex: string;
   /** The index behind the keyset listing of `listOutbox`. */
   readonly outboxCreatedIndex: string;
+  /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
+  readonly schemaVersion: string;
 }
 
 /**
@@ -77,14 +78,15 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
     outboxRunIndex: name("outbox_run_idx"),
     outboxDraftIndex: name("outbox_draft_idx"),
     outboxCreatedIndex: name("outbox_created_idx"),
+    schemaVersion: name("schema_version"),
   };
 }
 
 /**
- * The adapter's DDL as separate statements, without trailing semicolons: four STRICT tables and
- * their indexes. Every statement is `CREATE ... IF NOT EXISTS`, so running them again is
- * harmless; `migrateSqlite` (and `store.migrate()`) run exactly these inside one
- * `BEGIN IMMEDIATE` transaction.
+ * The adapter's latest DDL as separate statements, without trailing semicolons: four STRICT
+ * tables and their indexes. Every statement is `CREATE ... IF NOT EXISTS`, so running them again
+ * is harmless. `migrateSqlite` (and `store.migrate()`) reach the same schema through the numbered
+ * migrations (`sqliteMigrations`), and keep `<prefix>schema_version` besides.
  *
  * - `drafts`: primary key `(workspace_id, id)`; `open_tenant_id` is the tenant while the draft is
  *   open and `NULL` otherwise, under a unique index on `(workspace_id, open_tenant_id)` (SQLite
@@ -95,7 +97,7 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
  * - `idempotency`: primary key `(workspace_id, key)`; `record` is the whole `IdempotencyRecord` as JSON.
  * - `outbox`: primary key `(workspace_id, entry_id)`; one column per `OutboxRecord` field
  *   (snake_case), timestamps as ISO-8601 text. A database made before the outbox existed gets
- *   the table (and nothing else changes) the next time it is migrated.
+ *   the table (migration 4) the next time it is migrated.
  *
  * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
  * @throws `ConfigurationError` for an invalid prefix.
@@ -208,8 +210,9 @@ function outboxSchemaStatements(t: SqliteTableNames): readonly string[] {
 }
 
 /**
- * The adapter's DDL as one plain SQL script: exactly {@link sqliteSchemaStatements}, each
- * terminated by `;`. Feed it to your own migration tool instead of calling `migrateSqlite`.
+ * The adapter's latest DDL as one plain SQL script: exactly {@link sqliteSchemaStatements}, each
+ * terminated by `;`. Feed it to your own migration tool for a new database instead of calling
+ * `migrateSqlite`; to upgrade an existing one, apply the pending versions of `sqliteMigrationSql`.
  *
  * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
  * @throws `ConfigurationError` for an invalid prefix.
@@ -227,7 +230,8 @@ export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFI
 }
 
 /**
- * The statements that remove the adapter's tables (and with them their indexes) for a prefix.
+ * The statements that remove the adapter's tables (and with them their indexes) for a prefix,
+ * the schema-version table included.
  * For tests and tear-down scripts; never run by the adapter itself.
  *
  * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
@@ -239,7 +243,7 @@ export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFI
  */
 export function sqliteDropSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): readonly string[] {
   const t = sqliteTableNames(tablePrefix);
-  return [t.drafts, t.audit, t.idempotency, t.outbox].map((name) => `DROP TABLE IF EXISTS "${name}"`);
+  return [t.drafts, t.audit, t.idempotency, t.outbox, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS "${name}"`);
 }
 
 /**
@@ -256,37 +260,4 @@ export function sqliteDropSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_P
   return sqliteDropSchemaStatements(tablePrefix)
     .map((statement) => `${statement};\n`)
     .join("");
-}
-
-/** Options of {@link migrateSqlite}. */
-export interface SqliteMigrateOptions {
-  /** The table prefix (default `onboarding_`). */
-  readonly tablePrefix?: string;
-}
-
-/**
- * Creates the adapter's tables and indexes on a better-sqlite3 connection if they do not exist
- * ({@link sqliteSchemaStatements}), in one `BEGIN IMMEDIATE` transaction. Idempotent. The same
- * as `store.migrate()`, for a connection without a store.
- *
- * @throws `ConfigurationError` for an invalid prefix; `StoreError` when SQLite refuses the DDL.
- *
- * @example
- * ```ts
- * import Database from "better-sqlite3";
- * await migrateSqlite(new Database("onboarding.db"), { tablePrefix: "app_" });
- * ```
- */
-export async function migrateSqlite(
-  database: BetterSqlite3.Database,
-  options: SqliteMigrateOptions = {},
-): Promise<void> {
-  const statements = sqliteSchemaStatements(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
-  await wrapStoreErrors("sqlite", "migrate", async () => {
-    database
-      .transaction(() => {
-        for (const statement of statements) database.exec(statement);
-      })
-      .immediate();
-  });
 }

@@ -39,8 +39,12 @@ import {
   type AuditPageRequest,
   auditSequence,
   readAuditPage,
+  type MigrateResult,
+  type SchemaStatus,
+  type StoreMigrateOptions,
 } from "../../store/index.js";
-import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteSchemaSql, sqliteTableNames, type SqliteTableNames } from "./schema.js";
+import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteTableNames, type SqliteTableNames } from "./schema.js";
+import { readSqliteSchemaStatus, runSqliteMigrations } from "./migrations.js";
 import { SqliteOutbox, sqliteOutboxMethods } from "./outbox.js";
 
 /** A better-sqlite3 connection (`new Database(...)`), as typed by `@types/better-sqlite3`. */
@@ -90,10 +94,12 @@ export interface SqliteStore extends DraftStore, OutboxStore {
   /** The table and index names this store uses. */
   readonly tables: SqliteTableNames;
   /**
-   * Creates the tables and indexes if they do not exist (the DDL of `sqliteSchemaSql`), in one
-   * `BEGIN IMMEDIATE` transaction. Idempotent; safe to run from several processes at once.
+   * Brings the schema to the latest version (see `migrateSqlite`) in one `BEGIN IMMEDIATE`
+   * transaction. Idempotent; safe to run from several connections and processes at once.
    */
-  migrate(): Promise<void>;
+  migrate(options?: StoreMigrateOptions): Promise<MigrateResult>;
+  /** Where the schema stands: its version, the latest, the pending migrations (reads only; see `sqliteSchemaStatus`). */
+  schemaStatus(): Promise<SchemaStatus>;
   /** The connection in use (opening it first when the adapter owns it). */
   database(): Promise<SqliteDatabase>;
   /**
@@ -164,20 +170,16 @@ class Connection {
   readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput) => WriteResult>;
   readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput) => WriteResult>;
   readonly appendTx: BetterSqlite3.Transaction<(events: readonly AuditEvent[]) => void>;
-  readonly migrateTx: BetterSqlite3.Transaction<() => void>;
   /** The outbox statements; `commit` writes its entries through it inside its own transaction. */
   readonly outbox: SqliteOutbox;
 
-  constructor(db: SqliteDatabase, tables: SqliteTableNames, ddl: string) {
+  constructor(db: SqliteDatabase, tables: SqliteTableNames) {
     this.#db = db;
     this.#sql = buildSql(tables);
     this.outbox = new SqliteOutbox(db, tables);
     this.commitTx = db.transaction((input: CommitInput) => this.#commit(input));
     this.insertTx = db.transaction((input: InsertInput) => this.#insert(input));
     this.appendTx = db.transaction((events: readonly AuditEvent[]) => this.#appendAudit(events));
-    this.migrateTx = db.transaction(() => {
-      db.exec(ddl);
-    });
   }
 
   get db(): SqliteDatabase {
@@ -437,7 +439,7 @@ function buildSql(t: SqliteTableNames) {
  * - Other driver errors are wrapped in `StoreError`; a stored document that is not JSON is a
  *   `CorruptRecordError`.
  *
- * Call `migrate()` (or run `sqliteSchemaSql()` yourself) before first use.
+ * Call `migrate()` before first use (or apply `sqliteMigrationSql(version, prefix)` with your own tool).
  *
  * @throws `ConfigurationError` for an invalid `tablePrefix` or `busyTimeoutMs`, or when neither
  *   or both of `database` and `filename` are given.
@@ -465,7 +467,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw new ConfigurationError("filename", 'filename must be a non-empty path or ":memory:"');
   }
   const tables = sqliteTableNames(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
-  const ddl = sqliteSchemaSql(options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX);
+  const tablePrefix = options.tablePrefix ?? DEFAULT_SQLITE_TABLE_PREFIX;
   const busyTimeoutMs = validateBusyTimeout(options.busyTimeoutMs);
 
   let connection: Promise<Connection> | null = null;
@@ -487,7 +489,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (options.database !== undefined) {
       const db = options.database;
       if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      return new Connection(db, tables, ddl);
+      return new Connection(db, tables);
     }
     const module = (await loadDriver("better-sqlite3", "filename", () => import("better-sqlite3"))) as {
       default?: typeof BetterSqlite3;
@@ -502,7 +504,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       throw error;
     }
     owned = db;
-    return new Connection(db, tables, ddl);
+    return new Connection(db, tables);
   }
 
   function connect(): Promise<Connection> {
@@ -551,7 +553,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const store: SqliteStore = {
     name: ADAPTER,
     tables,
-    migrate: () => run("migrate", (conn) => conn.migrateTx.immediate()),
+    migrate: (migrateOptions: StoreMigrateOptions = {}) =>
+      run("migrate", (conn) => runSqliteMigrations(conn.db, { ...migrateOptions, tablePrefix })),
+    schemaStatus: () => run("schemaStatus", (conn) => readSqliteSchemaStatus(conn.db, tablePrefix)),
     database: () => run("database", (conn) => conn.db),
     load: (workspaceId, draftId) => run("load", (conn) => conn.loadDocument(workspaceId, draftId)),
     findOpenDraft: (workspaceId, tenantId) =>

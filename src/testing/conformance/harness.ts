@@ -69,7 +69,10 @@ export interface ConformanceOptions {
   readonly runner: TestRunner;
   /** Runs of the model-based property (default 100). */
   readonly numRuns?: number;
-  /** Replays a failing model-based run (the seed fast-check printed). */
+  /**
+   * Replays a failing run: the seed fast-check printed for the model-based property, or the one
+   * the linearizability section printed.
+   */
   readonly seed?: number;
   /** Concurrent writers in the lost-update test (default 24). */
   readonly writers?: number;
@@ -80,4 +83,10 @@ export interface ConformanceOptions {
    * the kit a second time with 0 to check the store when every command reads first.
    */
   readonly documentCacheSize?: number;
+  /**
+   * Receives one line of figures from each test that measures something (the linearizability
+   * section: operations recorded and checked, conflicts, faults injected). Default: nothing is
+   * printed. Pass `console.log` to see them.
+   */
+  readonly log?: (line: string) => void;
 }

@@ -2,9 +2,9 @@
  * The conformance kit: one suite, registered with the caller's test runner, that checks every
  * promise of the storage port against an adapter. One file per section (`records.ts`,
  * `compare-and-set.ts`, `engine-guarantees.ts`, `isolation.ts`, `model-based.ts`, `outbox.ts`,
- * `audit-paging.ts`), helpers in `shared.ts`, the caller's side (harness, runner, options) in
- * `harness.ts`. Tests of optional features skip themselves visibly when the store lacks them
- * (see `TestRunner`).
+ * `linearizability.ts`, `audit-paging.ts`), helpers in `shared.ts`, the caller's side (harness,
+ * runner, options) in `harness.ts`. Tests of optional features skip themselves visibly when the
+ * store lacks them (see `TestRunner`).
  */
 import { createOnboardingEngine, type OnboardingEngine } from "../../engine/index.js";
 import { auditPagingSection } from "./audit-paging.js";
@@ -12,6 +12,7 @@ import { compareAndSetSection } from "./compare-and-set.js";
 import { engineGuaranteesSection } from "./engine-guarantees.js";
 import type { ConformanceHarness, ConformanceOptions, TestRunner } from "./harness.js";
 import { isolationSection } from "./isolation.js";
+import { linearizabilitySection } from "./linearizability.js";
 import { modelBasedSection } from "./model-based.js";
 import { outboxSection } from "./outbox.js";
 import { recordsSection } from "./records.js";
@@ -105,6 +106,7 @@ export function describeStoreConformance(
     runner.describe("isolation, identity and recovery", () => isolationSection(section));
     runner.describe("model-based", () => modelBasedSection(section));
     runner.describe("outbox", () => outboxSection(section));
+    runner.describe("linearizability", () => linearizabilitySection(section));
     runner.describe("audit paging", () => auditPagingSection(section));
   });
 }

@@ -2,8 +2,8 @@
  * Fault-injecting store wrappers: make a store fail, or answer slowly, on chosen methods, to
  * test how an application (or the engine) behaves when storage misbehaves.
  */
-import { StoreError } from "../record/index.js";
-import type { DraftStore } from "../store/index.js";
+import { StoreError } from "../../record/index.js";
+import type { DraftStore } from "../../store/index.js";
 
 /** Options of {@link withFaults}. */
 export interface FaultOptions {
