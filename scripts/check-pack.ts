@@ -5,7 +5,8 @@
  *   exports map (without the hook a pack of an unbuilt tree silently ships 4 files);
  * - only dist/**, README.md, LICENSE, CHANGELOG.md and package.json;
  * - no tests, fixtures, env files, keys or other secrets;
- * - every entry point of the exports map is in the tarball;
+ * - every entry point of the exports map, and every bin, is in the tarball; a bin starts with
+ *   `#!/usr/bin/env node` and runs (`--version`);
  * - every source map is self-contained: each of its `sources` is either shipped or embedded in
  *   `sourcesContent` (a map pointing at a missing ../src file is useless to debuggers and makes
  *   bundlers such as Vite/webpack's source-map-loader warn);
@@ -41,6 +42,7 @@ interface PackResult {
   readonly files: readonly PackFile[];
 }
 interface PackageJson {
+  bin?: string | Record<string, string>;
   main?: string;
   module?: string;
   types?: string;
@@ -87,6 +89,8 @@ function exportTargets(pkg: PackageJson): Set<string> {
   };
   collect(pkg.exports);
   for (const field of [pkg.main, pkg.module, pkg.types]) if (field !== undefined) targets.add(posix.normalize(field));
+  for (const bin of typeof pkg.bin === "string" ? [pkg.bin] : Object.values(pkg.bin ?? {}))
+    targets.add(posix.normalize(bin));
   for (const map of Object.values(pkg.typesVersions ?? {}))
     for (const list of Object.values(map)) list.forEach((t) => targets.add(posix.normalize(t)));
   for (const target of targets) if (target.includes("*")) targets.delete(target);
@@ -237,7 +241,27 @@ for (const target of exportTargets(readPackage(root))) {
   if (!shipped.has(target)) problem(`the package points at ${target}, which is not in the tarball`);
 }
 
-// 5. Source maps must be self-contained or point at shipped files; JS must point at shipped maps.
+// 5. Every bin is shipped, starts with a `#!/usr/bin/env node` line, and runs: `--version` prints
+// the package's version (from the tarball's layout: the bin imports the ESM build beside it).
+const manifest = readPackage(root) as PackageJson & { version?: string };
+for (const [name, bin] of Object.entries(
+  typeof manifest.bin === "string" ? { bin: manifest.bin } : (manifest.bin ?? {}),
+)) {
+  const file = posix.normalize(bin);
+  if (!shipped.has(file) || !existsSync(join(root, file))) continue; // reported by 4.
+  const text = readFileSync(join(root, file), "utf8");
+  if (!text.startsWith("#!/usr/bin/env node\n"))
+    problem(`bin ${name} (${file}) does not start with #!/usr/bin/env node`);
+  try {
+    const version = execFileSync(process.execPath, [join(root, file), "--version"], { encoding: "utf8" }).trim();
+    if (version !== manifest.version)
+      problem(`bin ${name} --version printed ${JSON.stringify(version)}, not ${manifest.version}`);
+  } catch (error) {
+    problem(`bin ${name} (${file}) does not run: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+// 6. Source maps must be self-contained or point at shipped files; JS must point at shipped maps.
 let maps = 0;
 for (const path of paths) {
   if (/\.(c?js|mjs)$/.test(path)) {

@@ -36,6 +36,8 @@ export function diagramFile(): string {
     "Every arrow is a change of lifecycle state that the command reducers were observed to make",
     "while exploring them from a new draft (see `lifecycleTransitions()`); commands that leave the",
     "state as it is (a display-name edit, a duplicate run report, a deduped start) are not drawn.",
+    "A move many states share is drawn once, from a box around them: `cancel` from `open` (every",
+    "open state), a provider change back to `draft` from `after draft` (every other open state).",
     "The meaning of each state is in [the lifecycle guide](./lifecycle.md).",
     "",
     diagramBlock(),

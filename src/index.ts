@@ -80,8 +80,10 @@ export {
   type Identity,
   type Provider,
   type Activation,
+  type ActivationOverride,
   type Cancellation,
   type Invalidation,
+  type InvalidationCause,
   type Lifecycle,
 } from "./record/schema.js";
 export {
@@ -90,6 +92,7 @@ export {
   IdempotencyRecordSchema,
   type AuditEvent,
   type IdempotencyRecord,
+  type IdempotencyOutcome,
 } from "./record/audit.js";
 export {
   toCloudEvent,
@@ -348,6 +351,22 @@ export type {
   StoreMigrateOptions,
 } from "./store/migrations.js";
 export { encodeCursor, decodeCursor, type CursorPosition } from "./store/cursor.js";
+// the admin half of the port (operators' tooling: the CLI)
+export {
+  MAX_SCAN_LIMIT,
+  checkScanLimit,
+  encodeScanCursor,
+  scanCursor,
+  draftCounts,
+  type StoreAdmin,
+  type DraftCounts,
+  type DraftCountOptions,
+  type ScannedDraft,
+  type ScanDraftsOptions,
+  type ScanPage,
+  type RewriteDraftInput,
+  type RewriteResult,
+} from "./store/admin.js";
 export { assertIdentifier } from "./store/sql.js";
 export { wrapStoreErrors, loadDriver } from "./store/errors.js";
 export { parseStoredJson } from "./store/json.js";

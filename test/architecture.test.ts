@@ -34,6 +34,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "runners/pg-boss": ["record", "engine", "runners/shared"],
   "runners/bullmq": ["record", "store", "engine", "runners/shared"],
   ".": ["vocabulary", "record", "lifecycle", "commands", "store", "engine", "dispatch"],
+  // The CLI (the package's bin) uses the package as an application would: the root entry and
+  // the adapters' entries (their index.ts only, checked below). Nothing imports the CLI.
+  cli: [".", "adapters/postgres", "adapters/mysql", "adapters/sqlite", "adapters/redis"],
 };
 
 /** Third-party modules each folder may import (by package name); node built-ins are free. */
@@ -57,6 +60,8 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   "runners/pg-boss": ["pg-boss"],
   "runners/bullmq": ["bullmq"],
   ".": [],
+  // commander, and the drivers it opens itself (dynamic `import()` only: they stay optional).
+  cli: ["commander", "pg", "mysql2", "better-sqlite3", "ioredis"],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -164,6 +169,37 @@ describe("architecture: what each folder of src/ may import", () => {
         const allowed =
           typeOnly || folderOf(target) === "client" || folderOf(target) === "vocabulary" || valueModules.has(target);
         if (!allowed || specifier.startsWith("node:")) problems.push(`${relative(root, file)}: ${specifier}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("the CLI uses only the package's public entries, and no library code imports the CLI", () => {
+    const problems: string[] = [];
+    for (const file of files) {
+      const folder = folderOf(file);
+      for (const specifier of importsOf(file).filter((s) => s.startsWith("."))) {
+        const target = join(file, "..", specifier);
+        const targetFolder = folderOf(target);
+        if (folder !== "cli" && targetFolder === "cli")
+          problems.push(`${relative(root, file)} imports the CLI (${specifier})`);
+        if (folder === "cli" && targetFolder !== "cli" && !/(^|\/)index\.js$/.test(relative(root, target))) {
+          problems.push(`${relative(root, file)} imports ${specifier}, not a public entry`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("the CLI loads drivers only with a dynamic import()", () => {
+    const problems: string[] = [];
+    for (const file of files.filter((f) => folderOf(f) === "cli")) {
+      const text = readFileSync(file, "utf8");
+      for (const match of text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)"/gm)) {
+        const name = packageName(match[1]!);
+        if (name !== "commander" && !match[1]!.startsWith(".") && !match[1]!.startsWith("node:")) {
+          problems.push(`${relative(root, file)} imports ${match[1]!} at the top level`);
+        }
       }
     }
     expect(problems).toEqual([]);

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { compiledStrictObject, storableText } from "../record/index.js";
+import { compiledStrictObject, storableText, type ActivationOverride } from "../record/index.js";
 import { Capability } from "../vocabulary/index.js";
 import { NotReadyError } from "../record/index.js";
 import { evaluateReadiness } from "../lifecycle/index.js";
@@ -18,8 +18,18 @@ export const ActivateCommandSchema = compiledStrictObject({
   ),
 });
 
-/** The `activate` command. */
-export type ActivateCommand = z.output<typeof ActivateCommandSchema>;
+/**
+ * The `activate` command: completes the draft, optionally overriding overridable blockers (as
+ * {@link ActivateCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface ActivateCommand {
+  /** The command type. */
+  readonly type: "activate";
+  /** Activate despite overridable blockers; needs the `override_readiness` capability. */
+  readonly override?: ActivationOverride | undefined;
+}
 
 /**
  * `activate`: completes the draft. Readiness is evaluated on the stored draft inside the commit

@@ -11,8 +11,17 @@ export const CancelCommandSchema = compiledStrictObject({
   reason: z.optional(z.nullable(z.string().check(z.maxLength(2000), storableText))),
 });
 
-/** The `cancel` command. */
-export type CancelCommand = z.output<typeof CancelCommandSchema>;
+/**
+ * The `cancel` command: ends the draft as `cancelled` (as {@link CancelCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface CancelCommand {
+  /** The command type. */
+  readonly type: "cancel";
+  /** Why the draft is cancelled (optional, recorded on the draft). */
+  readonly reason?: string | null | undefined;
+}
 
 /**
  * `cancel`: ends the draft. Runs still in flight are left as they are; their results will be

@@ -18,8 +18,21 @@ export const IdentifyCommandSchema = compiledStrictObject({
   ),
 });
 
-/** The `identify` command. */
-export type IdentifyCommand = z.output<typeof IdentifyCommandSchema>;
+/**
+ * The `identify` command: names the customer tenant (as {@link IdentifyCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface IdentifyCommand {
+  /** The command type. */
+  readonly type: "identify";
+  /** The customer tenant's id; fixed once a provider is selected. */
+  readonly tenantId: string;
+  /** The name operators see (trimmed). */
+  readonly displayName: string;
+  /** The tenant's primary DNS domain (trimmed, lower-cased). */
+  readonly primaryDomain?: string | undefined;
+}
 
 /**
  * `identify`: sets the tenant identity. The display name and domain may change at any time

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { compiledStrictObject } from "../record/index.js";
-import { Capability, RunStatus } from "../vocabulary/index.js";
+import { Capability, RunStatus, type RunOutcome } from "../vocabulary/index.js";
 import { currentBootstrapRuns } from "../lifecycle/index.js";
 import { runReportConsistency, runReportShape } from "./shared.js";
 import { Feedback, apply, defineCommand, noop } from "./define.js";
@@ -12,8 +12,24 @@ export const RecordBootstrapResultCommandSchema = compiledStrictObject({
   ...runReportShape,
 }).check(runReportConsistency);
 
-/** The `record_bootstrap_result` command. */
-export type RecordBootstrapResultCommand = z.output<typeof RecordBootstrapResultCommandSchema>;
+/**
+ * The `record_bootstrap_result` command: a worker's report that it picked the bootstrap run up or
+ * finished it (as {@link RecordBootstrapResultCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface RecordBootstrapResultCommand {
+  /** The command type. */
+  readonly type: "record_bootstrap_result";
+  /** The run being reported on (as returned in `runIds` when it was started). */
+  readonly runId: string;
+  /** `running` when the worker picked the run up, `completed` when it finished. */
+  readonly status: "running" | "completed";
+  /** How the run ended; required exactly when `status` is `completed`. */
+  readonly outcome?: RunOutcome | undefined;
+  /** A message for operators (warnings, the error), stored on the run. */
+  readonly message?: string | undefined;
+}
 
 /**
  * `record_bootstrap_result` (worker): records progress or the result of one bootstrap run. A

@@ -6,20 +6,35 @@ import {
   TerminalDraftError,
   ValidationError,
   toValidationIssues,
-  type DeepReadonly,
   type OnboardingDraft,
 } from "../record/index.js";
 import { deriveLifecycle } from "../lifecycle/index.js";
 import { Feedback, type CommandContext, type CommandDefinition } from "./define.js";
-import { ActivateCommandSchema, activate } from "./activate.js";
-import { CancelCommandSchema, cancel } from "./cancel.js";
-import { IdentifyCommandSchema, identify } from "./identify.js";
-import { RecordBootstrapResultCommandSchema, recordBootstrapResult } from "./record-bootstrap-result.js";
-import { RecordVerificationResultCommandSchema, recordVerificationResult } from "./record-verification-result.js";
-import { SelectProviderCommandSchema, selectProvider } from "./select-provider.js";
-import { StartBootstrapCommandSchema, startBootstrap } from "./start-bootstrap.js";
-import { StartVerificationCommandSchema, startVerification } from "./start-verification.js";
-import { UpdateProviderConnectionCommandSchema, updateProviderConnection } from "./update-provider-connection.js";
+import { ActivateCommandSchema, activate, type ActivateCommand } from "./activate.js";
+import { CancelCommandSchema, cancel, type CancelCommand } from "./cancel.js";
+import { IdentifyCommandSchema, identify, type IdentifyCommand } from "./identify.js";
+import {
+  RecordBootstrapResultCommandSchema,
+  recordBootstrapResult,
+  type RecordBootstrapResultCommand,
+} from "./record-bootstrap-result.js";
+import {
+  RecordVerificationResultCommandSchema,
+  recordVerificationResult,
+  type RecordVerificationResultCommand,
+} from "./record-verification-result.js";
+import { SelectProviderCommandSchema, selectProvider, type SelectProviderCommand } from "./select-provider.js";
+import { StartBootstrapCommandSchema, startBootstrap, type StartBootstrapCommand } from "./start-bootstrap.js";
+import {
+  StartVerificationCommandSchema,
+  startVerification,
+  type StartVerificationCommand,
+} from "./start-verification.js";
+import {
+  UpdateProviderConnectionCommandSchema,
+  updateProviderConnection,
+  type UpdateProviderConnectionCommand,
+} from "./update-provider-connection.js";
 import {
   ExpireRunCommandSchema,
   RecordBootstrapProgressCommandSchema,
@@ -27,6 +42,9 @@ import {
   expireRun,
   recordBootstrapProgress,
   recordVerificationProgress,
+  type ExpireRunCommand,
+  type RecordBootstrapProgressCommand,
+  type RecordVerificationProgressCommand,
 } from "./run-reports.js";
 
 /**
@@ -52,14 +70,31 @@ export const CommandSchema = z.discriminatedUnion("type", [
   CancelCommandSchema,
 ]);
 
-/** Any command, after validation (discriminated by `type`). */
-export type Command = z.output<typeof CommandSchema>;
+/**
+ * Any command, after validation (discriminated by `type`): one of the named command interfaces,
+ * each proven equal to its schema's read-only output by a type test.
+ */
+export type Command =
+  | IdentifyCommand
+  | SelectProviderCommand
+  | UpdateProviderConnectionCommand
+  | StartVerificationCommand
+  | RecordVerificationResultCommand
+  | StartBootstrapCommand
+  | RecordBootstrapResultCommand
+  | RecordVerificationProgressCommand
+  | RecordBootstrapProgressCommand
+  | ExpireRunCommand
+  | ActivateCommand
+  | CancelCommand;
 
 /**
- * Any command as a caller may write it (before defaults and trimming). Arrays may be read-only,
- * so a command written `as const` (or built from frozen data) is accepted.
+ * Any command as a caller may write it. The schemas trim and lower-case strings but fill in no
+ * defaults, so this is the same union as {@link Command} (read-only, so a command written
+ * `as const` or built from frozen data is accepted); a type test keeps it equal to the schema's
+ * input.
  */
-export type CommandInput = DeepReadonly<z.input<typeof CommandSchema>>;
+export type CommandInput = Command;
 
 /** The `type` of every command. */
 export type CommandType = Command["type"];

@@ -52,8 +52,22 @@ export const RecordVerificationProgressCommandSchema = compiledStrictObject({
   ...progressShape,
 });
 
-/** The `record_verification_progress` command. */
-export type RecordVerificationProgressCommand = z.output<typeof RecordVerificationProgressCommandSchema>;
+/**
+ * The `record_verification_progress` command: a worker's heartbeat on a verification run (as
+ * {@link RecordVerificationProgressCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface RecordVerificationProgressCommand {
+  /** The command type. */
+  readonly type: "record_verification_progress";
+  /** The run being reported on. */
+  readonly runId: string;
+  /** What the worker is doing, for operators. */
+  readonly message?: string | undefined;
+  /** How far it got, 0 to 100. */
+  readonly percent?: number | undefined;
+}
 
 /** Input of `record_bootstrap_progress`: a worker's heartbeat on a bootstrap run. */
 export const RecordBootstrapProgressCommandSchema = compiledStrictObject({
@@ -62,8 +76,22 @@ export const RecordBootstrapProgressCommandSchema = compiledStrictObject({
   ...progressShape,
 });
 
-/** The `record_bootstrap_progress` command. */
-export type RecordBootstrapProgressCommand = z.output<typeof RecordBootstrapProgressCommandSchema>;
+/**
+ * The `record_bootstrap_progress` command: a worker's heartbeat on a bootstrap run (as
+ * {@link RecordBootstrapProgressCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface RecordBootstrapProgressCommand {
+  /** The command type. */
+  readonly type: "record_bootstrap_progress";
+  /** The run being reported on. */
+  readonly runId: string;
+  /** What the worker is doing, for operators. */
+  readonly message?: string | undefined;
+  /** How far it got, 0 to 100. */
+  readonly percent?: number | undefined;
+}
 
 /** A progress report on a current, active run of `checkpoint` is recorded; anything else is ignored. */
 function decideProgress(draft: OnboardingDraft, runId: string, checkpoint: RunCheckpoint): Decision {
@@ -108,8 +136,20 @@ export const ExpireRunCommandSchema = compiledStrictObject({
   message: z.optional(TextSchema),
 });
 
-/** The `expire_run` command. */
-export type ExpireRunCommand = z.output<typeof ExpireRunCommandSchema>;
+/**
+ * The `expire_run` command: completes a stuck run as `failed` with `timedOut` (as
+ * {@link ExpireRunCommandSchema} parses it; sent by `expireStuckRuns`).
+ *
+ * @sortStrategy source-order
+ */
+export interface ExpireRunCommand {
+  /** The command type. */
+  readonly type: "expire_run";
+  /** The stuck run. */
+  readonly runId: string;
+  /** Why, for operators (stored as the run's message). */
+  readonly message?: string | undefined;
+}
 
 /**
  * `expire_run` (worker; sent by `engine.expireStuckRuns`): completes a stuck run with outcome

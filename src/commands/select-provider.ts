@@ -14,8 +14,17 @@ export const SelectProviderCommandSchema = compiledStrictObject({
   connectionId: CommandIdSchema,
 });
 
-/** The `select_provider` command. */
-export type SelectProviderCommand = z.output<typeof SelectProviderCommandSchema>;
+/**
+ * The `select_provider` command: picks the provider connection (as {@link SelectProviderCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface SelectProviderCommand {
+  /** The command type. */
+  readonly type: "select_provider";
+  /** The provider connection to use. */
+  readonly connectionId: string;
+}
 
 /** What a provider change invalidates, or `null` when there is nothing to invalidate. */
 export function invalidationFor(

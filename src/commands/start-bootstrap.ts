@@ -21,8 +21,19 @@ export const StartBootstrapCommandSchema = compiledStrictObject({
   policy: z.optional(z.enum(RunStartPolicy)),
 });
 
-/** The `start_bootstrap` command. */
-export type StartBootstrapCommand = z.output<typeof StartBootstrapCommandSchema>;
+/**
+ * The `start_bootstrap` command: queues one run per operation (as {@link StartBootstrapCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface StartBootstrapCommand {
+  /** The command type. */
+  readonly type: "start_bootstrap";
+  /** The operations to run (1..64, unique); one run is queued per operation. */
+  readonly operations: readonly string[];
+  /** What to do for an operation whose current run is queued or running; default `attach`. */
+  readonly policy?: RunStartPolicy | undefined;
+}
 
 /**
  * `start_bootstrap`: queues a run for each requested operation. Needs a current, successful

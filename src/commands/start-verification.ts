@@ -18,8 +18,19 @@ export const StartVerificationCommandSchema = compiledStrictObject({
   policy: z.optional(z.enum(RunStartPolicy)),
 });
 
-/** The `start_verification` command. */
-export type StartVerificationCommand = z.output<typeof StartVerificationCommandSchema>;
+/**
+ * The `start_verification` command: queues a verification run (as {@link StartVerificationCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface StartVerificationCommand {
+  /** The command type. */
+  readonly type: "start_verification";
+  /** The operation the worker runs; default `verify_access`. */
+  readonly operation?: string | undefined;
+  /** What to do while the current run is queued or running; default `attach`. */
+  readonly policy?: RunStartPolicy | undefined;
+}
 
 /**
  * `start_verification`: queues a verification run against the current provider connection and

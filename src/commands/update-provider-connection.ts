@@ -14,8 +14,18 @@ export const UpdateProviderConnectionCommandSchema = compiledStrictObject({
   connectionId: CommandIdSchema,
 });
 
-/** The `update_provider_connection` command. */
-export type UpdateProviderConnectionCommand = z.output<typeof UpdateProviderConnectionCommandSchema>;
+/**
+ * The `update_provider_connection` command: the selected connection was edited inline (as
+ * {@link UpdateProviderConnectionCommandSchema} parses it).
+ *
+ * @sortStrategy source-order
+ */
+export interface UpdateProviderConnectionCommand {
+  /** The command type. */
+  readonly type: "update_provider_connection";
+  /** Must be the currently selected connection. */
+  readonly connectionId: string;
+}
 
 /**
  * `update_provider_connection`: records an inline edit of the selected connection by raising

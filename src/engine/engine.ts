@@ -53,7 +53,13 @@ export type RuntimeCommand<C> = unknown extends C
         : never
     : never;
 
-/** The mutation engine returned by {@link createOnboardingEngine}. */
+/**
+ * The mutation engine returned by {@link createOnboardingEngine}: create and read drafts, run
+ * commands on them, page through their audit trail, and keep background runs honest. Every
+ * method takes the acting actor in its options and is authorized through `authorize`.
+ *
+ * @sortStrategy source-order
+ */
 export interface OnboardingEngine<TActor extends Actor = Actor> {
   /** The store the engine writes to. */
   readonly store: DraftStore;
@@ -63,18 +69,57 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
    * Creates a draft (optionally identified right away). At most one open draft per tenant and
    * workspace: `onExisting: "resume"` returns the existing one, `"error"` (default) throws
    * `OpenDraftExistsError`.
+   *
+   * @example
+   * ```ts
+   * const input = { identity: { tenantId: "t-1", displayName: "Contoso" } };
+   * const { draft, created } = await engine.create("ws-1", input, { actor, onExisting: "resume" });
+   * // created: false when the tenant's open draft was resumed
+   * ```
    */
   create(workspaceId: string, input: unknown, options: CreateOptions<TActor>): Promise<CreateResult>;
-  /** Reads a draft (needs `view`). Never locks, never changes the version. */
+  /**
+   * Reads a draft (needs `view`). Never locks, never changes the version.
+   *
+   * @example
+   * ```ts
+   * const draft = await engine.get("ws-1", draftId, { actor });
+   * const { step, polling } = resolveStage(draft); // the wizard step to show, and whether to poll
+   * ```
+   */
   get(workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<OnboardingDraft>;
-  /** Runs an operator command with a version check. */
+  /**
+   * Runs an operator command with a version check: `expectedVersion` is the version the
+   * operator's screen shows; another stored version is a `VersionConflictError`.
+   *
+   * @example
+   * ```ts
+   * const result = await engine.execute("ws-1", draft.id, { type: "start_verification" }, {
+   *   actor,
+   *   expectedVersion: draft.version,
+   *   idempotencyKey: "verify-click-42", // a retry of the same click is replayed, not repeated
+   * });
+   * result.feedback; // "queued" ("deduped" while a run is already active)
+   * ```
+   */
   execute(
     workspaceId: string,
     draftId: string,
     command: OperatorCommand | Extract<CommandInput, { type: OperatorCommand["type"] }>,
     options: ExecuteOptions<TActor>,
   ): Promise<MutationResult>;
-  /** Records a background worker's report on a run (matched by `runId`, retried on conflict). */
+  /**
+   * Records a background worker's report on a run (matched by `runId`, retried on conflict).
+   *
+   * @example
+   * ```ts
+   * const worker = { id: "verify-worker" };
+   * const report = { runId, status: "completed", outcome: "succeeded" } as const;
+   * const command = { type: "record_verification_result", ...report } as const;
+   * const { feedback } = await engine.execute("ws-1", draftId, command, { actor: worker });
+   * // "recorded", or "ignored_stale_result" when the run is no longer current
+   * ```
+   */
   execute(
     workspaceId: string,
     draftId: string,
@@ -85,6 +130,12 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
    * Runs a command that is only known at run time (validated like any other): an `unknown` or
    * `any` value (a request body) or a `Command` union. A literal command the two overloads above
    * refuse (an operator command without `expectedVersion`, an unknown `type`) stays a type error.
+   *
+   * @example
+   * ```ts
+   * // A request body: the engine validates it (`ValidationError` for bad input).
+   * const result = await engine.execute("ws-1", draftId, req.body, { actor, expectedVersion: 3 });
+   * ```
    */
   execute<const C>(
     workspaceId: string,
@@ -112,7 +163,16 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
    * ```
    */
   history(workspaceId: string, draftId: string, options: HistoryOptions<TActor>): Promise<HistoryPage>;
-  /** Lists drafts of a workspace, keyset-paginated (needs `view` with a `null` draft). */
+  /**
+   * Lists drafts of a workspace, keyset-paginated (needs `view` with a `null` draft).
+   *
+   * @example
+   * ```ts
+   * const query = { actor, state: "action_required", limit: 20 } as const;
+   * const { drafts, nextCursor } = await engine.list("ws-1", query);
+   * if (nextCursor !== null) await engine.list("ws-1", { ...query, cursor: nextCursor }); // page 2
+   * ```
+   */
   list(workspaceId: string, options: ListDraftsOptions<TActor>): Promise<DraftPage>;
   /**
    * The last progress report of every run of a draft (needs `view`): what `describeDraft` shows

@@ -59,7 +59,29 @@ export interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Options of {@link createOnboardingEngine}. */
+/**
+ * Options of {@link createOnboardingEngine}: only `store` and `authorize` are required; the
+ * rest have production defaults, and `clock` / `ids` are the seams tests inject.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from "onboarding-lifecycle/adapters/memory";
+ *
+ * let tick = 0;
+ * const options: EngineOptions = {
+ *   store: createMemoryStore(),
+ *   authorize: (actor, capability) => capability !== "override_readiness" || actor.id === "owner",
+ *   policy: { verificationMaxAgeMs: 24 * 60 * 60 * 1000, requiredBootstrapOperations: ["sync_directory"] },
+ *   clock: { now: () => Date.UTC(2025, 0, 1) + tick++ * 1000 }, // a fixed clock in tests
+ *   ids: { draftId: () => `d-${tick}`, runId: () => `r-${tick}`, eventId: () => `e-${tick}` },
+ *   retry: { attempts: 4 },
+ *   runLeaseMs: 10 * 60 * 1000,
+ * };
+ * const engine = createOnboardingEngine(options);
+ * ```
+ *
+ * @sortStrategy source-order
+ */
 export interface EngineOptions<TActor extends Actor = Actor> {
   /** Where drafts, audit entries and idempotency records live. */
   readonly store: DraftStore;
@@ -107,7 +129,15 @@ export interface EngineOptions<TActor extends Actor = Actor> {
   readonly onObserverError?: ObserverErrorHandler;
 }
 
-/** Options of `engine.execute` for operator commands. */
+/**
+ * Options of `engine.execute` for operator commands.
+ *
+ * @example
+ * ```ts
+ * const options: ExecuteOptions = { actor, expectedVersion: draft.version, idempotencyKey: crypto.randomUUID() };
+ * await engine.execute("ws-1", draft.id, { type: "cancel", reason: "duplicate tenant" }, options);
+ * ```
+ */
 export interface ExecuteOptions<TActor extends Actor = Actor> {
   /** Who acts. */
   readonly actor: TActor;
@@ -117,7 +147,15 @@ export interface ExecuteOptions<TActor extends Actor = Actor> {
   readonly idempotencyKey?: string;
 }
 
-/** Options of `engine.execute` for worker reports (`record_*_result`): no `expectedVersion`. */
+/**
+ * Options of `engine.execute` for worker reports (`record_*_result`): no `expectedVersion`.
+ *
+ * @example
+ * ```ts
+ * const options: WorkerExecuteOptions = { actor: { id: "bootstrap-worker" }, idempotencyKey: `report-${runId}` };
+ * await engine.execute("ws-1", draftId, { type: "record_bootstrap_result", runId, status: "running" }, options);
+ * ```
+ */
 export interface WorkerExecuteOptions<TActor extends Actor = Actor> {
   /** Who acts (the worker's service identity). */
   readonly actor: TActor;
@@ -148,7 +186,15 @@ export interface MutationResult {
 /** What to do when `create` names a tenant that already has an open draft. */
 export type OnExisting = "resume" | "error";
 
-/** Options of `engine.create`. */
+/**
+ * Options of `engine.create`.
+ *
+ * @example
+ * ```ts
+ * const options: CreateOptions = { actor, onExisting: "resume", idempotencyKey: "create-t-1" };
+ * await engine.create("ws-1", { identity: { tenantId: "t-1", displayName: "Contoso" } }, options);
+ * ```
+ */
 export interface CreateOptions<TActor extends Actor = Actor> {
   /** Who acts. */
   readonly actor: TActor;
@@ -174,13 +220,27 @@ export interface CreateResult {
  * Options of the reads `engine.get` and `engine.runProgress`: who reads (`engine.history` takes
  * `HistoryOptions`, these plus its page). Every engine method takes its actor the same way, in
  * its options object.
+ *
+ * @example
+ * ```ts
+ * const options: ReadOptions = { actor: { id: "u-1" } };
+ * const draft = await engine.get("ws-1", draftId, options);
+ * ```
  */
 export interface ReadOptions<TActor extends Actor = Actor> {
   /** Who reads (needs `view` on the draft). */
   readonly actor: TActor;
 }
 
-/** Options of `engine.list`: who lists, and which page. */
+/**
+ * Options of `engine.list`: who lists, and which page.
+ *
+ * @example
+ * ```ts
+ * const options: ListDraftsOptions = { actor, state: "verifying", limit: 50, cursor: null };
+ * const { drafts, nextCursor } = await engine.list("ws-1", options);
+ * ```
+ */
 export interface ListDraftsOptions<TActor extends Actor = Actor> extends EngineListOptions {
   /** Who lists (needs `view` with a `null` draft). */
   readonly actor: TActor;

@@ -44,13 +44,15 @@ const isRecord = (value: unknown): value is Fields =>
 function sealRunAgainst(
   shape: Readonly<Record<string, z.ZodMiniType>>,
   value: unknown,
-  previous: Fields,
+  previous: CheckpointRun,
 ): Fields | undefined {
   if (!isRecord(value)) return undefined;
+  // Read by key, as the shape names them (a run interface has no index signature).
+  const prior = previous as unknown as Fields;
   const out: Fields = {};
   for (const key in shape) {
     const field = value[key];
-    if (field === previous[key]) {
+    if (field === prior[key]) {
       if (field !== undefined) out[key] = field;
       continue;
     }

@@ -6,8 +6,9 @@ import {
   LifecycleStateSchema,
   OnboardingDraftSchema,
   TimestampSchema,
-  type DeepReadonly,
 } from "./schema.js";
+import type { OnboardingDraft } from "./draft.js";
+import type { LifecycleState } from "../vocabulary/index.js";
 
 /**
  * What an audit entry records:
@@ -83,8 +84,47 @@ export const AuditEventSchema = compiledObject({
   state: z.nullable(LifecycleStateSchema),
 });
 
-/** One entry of a draft's audit trail. */
-export type AuditEvent = DeepReadonly<z.output<typeof AuditEventSchema>>;
+/**
+ * One entry of a draft's audit trail, as {@link AuditEventSchema} parses it: flat and
+ * JSON-serialisable, so SQL adapters map it to columns. A test proves this interface equal to
+ * the schema's read-only output.
+ *
+ * @sortStrategy source-order
+ */
+export interface AuditEvent {
+  /** The entry's id. */
+  readonly eventId: string;
+  /** The draft's workspace. */
+  readonly workspaceId: string;
+  /** The draft the entry is about. */
+  readonly draftId: string;
+  /** What happened (see {@link AuditKind}). */
+  readonly kind: AuditKind;
+  /** `create` for `created` entries, else the command type. */
+  readonly commandType: string;
+  /** Who acted. */
+  readonly actorId: string;
+  /** When (ISO-8601, UTC). */
+  readonly at: string;
+  /** The version the command started from (`null` for `created` and `denied` before load). */
+  readonly fromVersion: number | null;
+  /** The version it produced (`created`/`committed` only). */
+  readonly toVersion: number | null;
+  /** For `conflict`: the version the caller expected. */
+  readonly expectedVersion: number | null;
+  /** For `conflict`: the version found in the store. */
+  readonly actualVersion: number | null;
+  /** The idempotency key the caller sent, if any. */
+  readonly idempotencyKey: string | null;
+  /** The mutation feedback (`applied`, `queued`, ...) for `committed` entries. */
+  readonly feedback: string | null;
+  /** The runs a command started or reported on (empty when none). */
+  readonly runIds: readonly string[];
+  /** For `denied`: the capability refused. */
+  readonly capability: string | null;
+  /** The lifecycle state after the entry (the current state for `conflict`/`denied`). */
+  readonly state: LifecycleState | null;
+}
 
 /** What an idempotency key remembers: the command's fingerprint and its first outcome. */
 export const IdempotencyRecordSchema = compiledObject({
@@ -115,5 +155,43 @@ export const IdempotencyRecordSchema = compiledObject({
   }),
 });
 
-/** What an idempotency key remembers. */
-export type IdempotencyRecord = DeepReadonly<z.output<typeof IdempotencyRecordSchema>>;
+/**
+ * The first outcome an {@link IdempotencyRecord} returns again to every retry.
+ *
+ * @sortStrategy source-order
+ */
+export interface IdempotencyOutcome {
+  /** The version the first request produced. */
+  readonly version: number;
+  /** Its feedback. */
+  readonly feedback: string;
+  /** Its audit entry. */
+  readonly eventId: string;
+  /** The runs it started or reported on (empty when none). */
+  readonly runIds: readonly string[];
+  /** The draft it produced. */
+  readonly draft: OnboardingDraft;
+}
+
+/**
+ * What an idempotency key remembers, as {@link IdempotencyRecordSchema} parses it: the
+ * command's fingerprint and its first outcome.
+ *
+ * @sortStrategy source-order
+ */
+export interface IdempotencyRecord {
+  /** The workspace the key belongs to (keys are scoped per workspace). */
+  readonly workspaceId: string;
+  /** The caller's idempotency key. */
+  readonly key: string;
+  /** The draft the first request acted on. */
+  readonly draftId: string;
+  /** The first request's command type (`create` for `engine.create`). */
+  readonly commandType: string;
+  /** A canonical serialisation of (draftId, command); equal fingerprints mean "the same command". */
+  readonly fingerprint: string;
+  /** When the first request was committed. */
+  readonly createdAt: string;
+  /** The first request's outcome, returned again to every retry. */
+  readonly outcome: IdempotencyOutcome;
+}

@@ -16,14 +16,14 @@ export interface CursorPosition {
 // list paging also runs in a browser, where there is no Buffer.
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-/** @internal base64url (no padding) of the UTF-8 bytes of `text`: the body of every cursor. */
+/** @internal base64url of the UTF-8 bytes of `text` (no padding). */
 export function toBase64Url(text: string): string {
   let binary = "";
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** @internal The text {@link toBase64Url} encoded; throws for anything else (not base64url, not UTF-8). */
+/** @internal The text {@link toBase64Url} encoded; throws on anything else. */
 export function fromBase64Url(encoded: string): string {
   if (!BASE64URL.test(encoded)) throw new Error("not base64url");
   const binary = atob(encoded.replace(/-/g, "+").replace(/_/g, "/"));

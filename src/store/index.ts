@@ -15,4 +15,5 @@ export * from "./errors.js";
 export * from "./rejection.js";
 export * from "./outbox-paging.js";
 export * from "./audit-paging.js";
+export * from "./admin.js";
 export * from "./migrations.js";

@@ -7,6 +7,7 @@
 import type { AuditEvent, IdempotencyRecord, OnboardingDraft } from "../record/index.js";
 import type { LifecycleState } from "../vocabulary/index.js";
 import type { OutboxEntries, OutboxStore } from "./outbox.js";
+import type { StoreAdmin } from "./admin.js";
 
 /**
  * What a compare-and-set commit or an insert reports when it did not write. Nothing at all was
@@ -290,6 +291,12 @@ export interface DraftStore extends OutboxStore {
   pruneIdempotency?(before: string): Promise<number>;
   /** One page of drafts in a workspace, keyset-paginated on (`createdAt`, `id`). */
   list(workspaceId: string, options: ListOptions): Promise<ListPage>;
+  /**
+   * Optional: store-level queries for operators' tooling (counts per state, a scan of every
+   * document, a rewrite that keeps the version), as the `onboarding-lifecycle` CLI uses them.
+   * Every shipped adapter has it. The engine never uses it.
+   */
+  readonly admin?: StoreAdmin;
   /** Releases connections the adapter opened itself (never those the caller passed in). */
   close?(): Promise<void>;
 }

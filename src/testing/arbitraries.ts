@@ -3,7 +3,7 @@
  * own code on top of the package.
  */
 import * as fc from "fast-check";
-import { applyCommand, newDraft, type Command, type CommandContext, type CommandInput } from "../commands/index.js";
+import { applyCommand, newDraft, type CommandContext, type CommandInput } from "../commands/index.js";
 import {
   currentBootstrapRuns,
   deriveLifecycle,
@@ -239,7 +239,7 @@ export function reachableDraftArbitrary(options: { maxCommands?: number } = {}):
       const context = testContext();
       let draft = newDraft({ id: "draft-1", workspaceId: "ws-1", now: context.now, actorId: "tester" });
       for (const [bias, input] of steps) {
-        const command = (bias < 4 ? happyPathCommand(draft) : input) as Command;
+        const command = bias < 4 ? happyPathCommand(draft) : input;
         try {
           draft = applyCommand(draft, command, context).draft;
         } catch {

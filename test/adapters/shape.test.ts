@@ -8,6 +8,8 @@
  *   and its named store type `<Name>Store`;
  * - every adapter with a server: also `schema.ts` and `<Name>StoreOptions`; every SQL adapter
  *   also `migrations.ts` (its numbered migrations and their runner);
+ * - every adapter: `admin.ts`, its `StoreAdmin` (`store.admin`: counts, scans and rewrites for
+ *   operators' tooling such as the CLI);
  * - any adapter: optionally `outbox.ts`, its `OutboxStore` methods kept out of `store.ts`;
  * - SQL adapters: `schema.ts` exports `DEFAULT_<NAME>_TABLE_PREFIX`, `<name>TableNames` /
  *   `<Name>TableNames`, `<name>SchemaStatements`, `<name>SchemaSql` (the latest schema),
@@ -46,9 +48,9 @@ const ADAPTERS: Readonly<Record<string, { readonly kind: Kind; readonly Name: st
 };
 
 const FILES: Readonly<Record<Kind, readonly string[]>> = {
-  embedded: ["index.ts", "store.ts"],
-  sql: ["index.ts", "migrations.ts", "schema.ts", "store.ts"],
-  "key-value": ["index.ts", "schema.ts", "store.ts"],
+  embedded: ["admin.ts", "index.ts", "store.ts"],
+  sql: ["admin.ts", "index.ts", "migrations.ts", "schema.ts", "store.ts"],
+  "key-value": ["admin.ts", "index.ts", "schema.ts", "store.ts"],
 };
 
 /** Files any adapter folder may have beside those of its kind. */

@@ -13,29 +13,76 @@ import {
   type OnboardingDraft,
 } from "../../src/index.js";
 
-const ARROW = /^ {2}(?: {2})?(\[\*\]|\w+) --> (\[\*\]|\w+)(?:: (.+))?$/;
+const ARROW = /^ +(\[\*\]|\w+) --> (\[\*\]|\w+)(?:: (.+))?$/;
+const BLOCK = /^ +state (?:"[^"]+" as )?(\w+) \{$/;
+const STATE = /^ +(\w+)$/;
 const OPEN_STATES = LIFECYCLE_STATES.filter((state) => !(TERMINAL_STATES as readonly string[]).includes(state));
 
-/** The arrows of the diagram; the composite `open` state's braces are checked and skipped. */
-function parseArrows(text: string): Array<{ from: string; to: string; label: string | null }> {
-  const [header, ...lines] = text.trimEnd().split("\n");
-  expect(header).toBe("stateDiagram-v2");
-  expect(lines.filter((line) => line === "  state open {")).toHaveLength(1);
-  expect(lines.filter((line) => line === "  }")).toHaveLength(1);
-  return lines
-    .filter((line) => line !== "  state open {" && line !== "  }")
-    .map((line) => {
-      const match = ARROW.exec(line);
-      if (match === null) throw new Error(`not a transition line: ${JSON.stringify(line)}`);
-      return { from: match[1] ?? "", to: match[2] ?? "", label: match[3] ?? null };
-    });
+interface Arrow {
+  from: string;
+  to: string;
+  label: string | null;
 }
 
-/** The diagram's arrows with `open --> X` expanded to one arrow per open state. */
-function expandedArrows(text: string): Array<{ from: string; to: string; label: string | null }> {
-  return parseArrows(text).flatMap((arrow) =>
-    arrow.from === "open" ? OPEN_STATES.map((from) => ({ ...arrow, from })) : [arrow],
-  );
+/**
+ * The arrows of the diagram and its composite states with the states drawn inside each
+ * (nested composites included). Checks the braces balance and that each line is indented by its
+ * nesting depth.
+ */
+function parseDiagram(text: string): { arrows: Arrow[]; composites: Map<string, Set<string>> } {
+  const [header, ...lines] = text.trimEnd().split("\n");
+  expect(header).toBe("stateDiagram-v2");
+  const stack: string[] = [];
+  const composites = new Map<string, Set<string>>();
+  const arrows: Arrow[] = [];
+  for (const line of lines) {
+    const indent = line.length - line.trimStart().length;
+    const block = BLOCK.exec(line);
+    if (block !== null) {
+      expect(indent).toBe(2 + 2 * stack.length);
+      stack.push(block[1] ?? "");
+      composites.set(block[1] ?? "", new Set());
+      continue;
+    }
+    if (line.trim() === "}") {
+      expect(stack.pop(), "a closing brace without a block").toBeDefined();
+      expect(indent).toBe(2 + 2 * stack.length);
+      continue;
+    }
+    const declared = STATE.exec(line);
+    if (declared !== null) {
+      // A state drawn only as a member of the enclosing composites.
+      expect(indent).toBe(2 + 2 * stack.length);
+      for (const composite of stack) composites.get(composite)?.add(declared[1] ?? "");
+      continue;
+    }
+    const match = ARROW.exec(line);
+    if (match === null) throw new Error(`not a transition line: ${JSON.stringify(line)}`);
+    expect(indent).toBe(2 + 2 * stack.length);
+    const arrow = { from: match[1] ?? "", to: match[2] ?? "", label: match[3] ?? null };
+    arrows.push(arrow);
+    for (const composite of stack) {
+      for (const end of [arrow.from, arrow.to]) {
+        if (end !== "[*]" && !composites.has(end)) composites.get(composite)?.add(end);
+      }
+    }
+  }
+  expect(stack, "unclosed blocks").toEqual([]);
+  return { arrows, composites };
+}
+
+/** The diagram's arrows. */
+function parseArrows(text: string): Arrow[] {
+  return parseDiagram(text).arrows;
+}
+
+/** The diagram's arrows with an arrow from a composite expanded to one arrow per state inside it. */
+function expandedArrows(text: string): Arrow[] {
+  const { arrows, composites } = parseDiagram(text);
+  return arrows.flatMap((arrow) => {
+    const members = composites.get(arrow.from);
+    return members === undefined ? [arrow] : [...members].map((from) => ({ ...arrow, from }));
+  });
 }
 
 describe("lifecycleDiagram", () => {
@@ -62,6 +109,17 @@ describe("lifecycleDiagram", () => {
   it("draws cancel once, from the composite of the open states", () => {
     const arrows = parseArrows(lifecycleDiagram(lifecycleTransitions()));
     expect(arrows.filter((a) => a.to === "cancelled")).toEqual([{ from: "open", to: "cancelled", label: "cancel" }]);
+  });
+
+  it("draws a provider change back to draft once, from the composite of the states after draft", () => {
+    const text = lifecycleDiagram(lifecycleTransitions());
+    const { arrows, composites } = parseDiagram(text);
+    expect(arrows.filter((a) => a.to === "draft" && a.from !== "[*]")).toEqual([
+      { from: "after_draft", to: "draft", label: "select_provider, update_provider_connection" },
+    ]);
+    expect([...(composites.get("open") ?? [])].sort()).toEqual([...OPEN_STATES].sort());
+    expect([...(composites.get("after_draft") ?? [])].sort()).toEqual(OPEN_STATES.filter((s) => s !== "draft").sort());
+    expect(text).toContain('    state "after draft" as after_draft {\n');
   });
 
   it("shows every lifecycle state", () => {
@@ -160,7 +218,7 @@ describe("lifecycleDiagram", () => {
 
   it("matches the committed snapshot", () => {
     const lines = lifecycleDiagram(lifecycleTransitions()).split("\n");
-    expect(lines.filter((line) => line.includes("-->")).length).toBe(18);
+    expect(lines.filter((line) => line.includes("-->")).length).toBe(15);
     expect(lifecycleDiagram(lifecycleTransitions())).toMatchSnapshot();
   });
 });
@@ -196,6 +254,58 @@ describe("lifecycleDiagram renders any list of transitions (lifecycle/, no comma
         "",
       ].join("\n"),
     );
+  });
+});
+
+describe("lifecycleDiagram groups moves many states share", () => {
+  const back = (from: LifecycleState, commands: string[]) => ({ from, to: "draft" as const, commands });
+  const others = ["verifying", "action_required", "bootstrapping", "ready_for_activation"] as const;
+
+  it("nests the states that all return to one state with the same commands, and draws that move once", () => {
+    const text = lifecycleDiagram([
+      { from: "draft", to: "verifying", commands: ["go"] },
+      { from: "verifying", to: "bootstrapping", commands: ["next"] },
+      ...others.map((from) => back(from, ["reset"])),
+    ]);
+    expect(text).toBe(
+      [
+        "stateDiagram-v2",
+        "  [*] --> draft",
+        "  state open {",
+        "    draft --> verifying: go",
+        '    state "after draft" as after_draft {',
+        "      verifying --> bootstrapping: next",
+        "      action_required",
+        "      ready_for_activation",
+        "    }",
+        "    after_draft --> draft: reset",
+        "  }",
+        "  completed --> [*]",
+        "  cancelled --> [*]",
+        "",
+      ].join("\n"),
+    );
+    const arrows = expandedArrows(text).filter((a) => a.to === "draft" && a.from !== "[*]");
+    expect(arrows.map((a) => a.from).sort()).toEqual([...others].sort());
+  });
+
+  it("declares a state whose only move is drawn from a composite, so it is still drawn inside it", () => {
+    const text = lifecycleDiagram(
+      OPEN_STATES.map((from) => ({ from, to: "cancelled" as const, commands: ["cancel"] })),
+    );
+    const { arrows, composites } = parseDiagram(text);
+    expect(arrows.filter((a) => a.to === "cancelled")).toEqual([{ from: "open", to: "cancelled", label: "cancel" }]);
+    expect([...(composites.get("open") ?? [])].sort()).toEqual([...OPEN_STATES].sort());
+  });
+
+  it("draws each move on its own when one of the states returns with other commands (or not at all)", () => {
+    const differing = lifecycleDiagram(
+      others.map((from) => back(from, from === "bootstrapping" ? ["undo"] : ["reset"])),
+    );
+    expect(differing).not.toContain("after_draft");
+    expect(parseArrows(differing).filter((a) => a.to === "draft" && a.from !== "[*]")).toHaveLength(4);
+    const missing = lifecycleDiagram(others.slice(1).map((from) => back(from, ["reset"])));
+    expect(missing).not.toContain("after_draft");
   });
 });
 

@@ -7,7 +7,14 @@
  * (playwright-core driving /usr/bin/chromium, or CHROMIUM_PATH) with a fresh profile. It asserts
  * that the ```mermaid block became an <svg> naming every lifecycle state, that NO request left
  * the loopback interface (every request is recorded; non-loopback ones are also aborted so the
- * test can never depend on the network), and saves a screenshot to test-results/.
+ * test can never depend on the network), that its labels render at 12 px or more (at the test's
+ * 1600 px and in a narrow window), and saves screenshots to test-results/ (git-ignored).
+ *
+ * It also holds the API reference to being readable: the `OnboardingEngine` and
+ * `OnboardingDraft` pages stay under a height budget (they were 22,500 and 1,000 px, the second
+ * showing no field at all, because the draft types were expanded inline everywhere), name the
+ * record's parts instead of expanding them, list every draft field with its comment, and show an
+ * example on every signature of the engine. Full-page screenshots of both go to test-results/.
  *
  * TypeDoc warnings are not this test's business (`npm run docs` fails on them); the build here
  * runs with `--treatWarningsAsErrors false --skipErrorChecking` so it checks the rendering only.
@@ -19,9 +26,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LIFECYCLE_STATES } from "../../src/index.js";
+import { LIFECYCLE_STATES, OnboardingDraftSchema } from "../../src/index.js";
 import { chromiumAvailable, launchChromium } from "../support/chromium.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -70,6 +77,49 @@ async function findLifecyclePage(dir: string): Promise<string> {
     if (html.includes("The decision table") && /class="[^"]*mermaid/.test(html)) return `documents/${name}`;
   }
   throw new Error(`no page with the lifecycle diagram under ${documents}`);
+}
+
+/**
+ * Height budgets of two API pages at 1600 x 1000 (measured: engine about 6,600 px with an example
+ * on each of its ten signatures, draft about 4,400 px with its sixteen fields). One inline
+ * expansion of the draft type adds some 3,000 px, so a regression fails long before the old
+ * 22,500 px.
+ */
+const MAX_ENGINE_PAGE_PX = 8000;
+const MAX_DRAFT_PAGE_PX = 5000;
+/** The smallest label size the lifecycle diagram may render at, in CSS pixels. */
+const MIN_DIAGRAM_LABEL_PX = 12;
+
+// Scripts run in the page are plain text: this program has no DOM types (tsconfig `lib`).
+
+/** Waits until TypeDoc shows the page (it keeps <body> hidden until its script is ready). */
+async function shown(page: Page): Promise<void> {
+  await page.waitForFunction('getComputedStyle(document.body).display !== "none"', undefined, { timeout: 30_000 });
+}
+
+/** The page's full height in CSS pixels. */
+async function pageHeight(page: Page): Promise<number> {
+  return Number(await page.evaluate("document.documentElement.scrollHeight"));
+}
+
+/** Runs `script` (an expression yielding JSON text) in the page and parses its result. */
+async function inPage<T>(page: Page, script: string): Promise<T> {
+  return JSON.parse(String(await page.evaluate(script))) as T;
+}
+
+/** The smallest rendered size of the diagram's state and edge labels: CSS font size times the SVG's scale. */
+function smallestLabelPx(page: Page): Promise<{ px: number; labels: number }> {
+  return inPage(
+    page,
+    `(() => {
+      const svg = document.querySelector("div.mermaid svg");
+      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+      const labels = [...svg.querySelectorAll(".nodeLabel, .edgeLabel span, .edgeLabel text")]
+        .filter((label) => (label.textContent || "").trim() !== "");
+      const sizes = labels.map((label) => parseFloat(getComputedStyle(label).fontSize) * scale);
+      return JSON.stringify({ px: Math.min(...sizes), labels: labels.length });
+    })()`,
+  );
 }
 
 function isLoopback(url: string): boolean {
@@ -147,9 +197,101 @@ describe.skipIf(!available)("docs site in Chromium", () => {
     await page.screenshot({ path: join(screenshotDir, "docs-lifecycle-diagram.png"), fullPage: false });
     await svg.screenshot({ path: join(screenshotDir, "docs-lifecycle-diagram-svg.png") });
 
+    const labels = await smallestLabelPx(page);
+    expect(labels.labels, "labels found in the diagram").toBeGreaterThan(LIFECYCLE_STATES.length);
+    expect(labels.px, "smallest diagram label (px)").toBeGreaterThanOrEqual(MIN_DIAGRAM_LABEL_PX);
+
     const offLoopback = requests.filter((url) => !isLoopback(url));
     expect(offLoopback, "requests that left the loopback interface").toEqual([]);
     expect(requests.some((url) => url.endsWith("/assets/mermaid.min.js"))).toBe(true);
+    await page.close();
+  }, 120_000);
+  it("keeps the diagram's labels at 12 px or more in a narrow window (it scrolls sideways instead)", async () => {
+    if (context === undefined) throw new Error("browser not started");
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 900, height: 900 });
+    await page.goto(`${baseUrl}/${await findLifecyclePage(siteDir)}`, { waitUntil: "load" });
+    await page.waitForSelector("html[data-mermaid=rendered]", { timeout: 60_000 });
+    const labels = await smallestLabelPx(page);
+    expect(labels.px, "smallest diagram label (px) at 900 px").toBeGreaterThanOrEqual(MIN_DIAGRAM_LABEL_PX);
+    const svg = page.locator("div.mermaid svg").first();
+    await svg.scrollIntoViewIfNeeded();
+    await mkdir(screenshotDir, { recursive: true });
+    await page.screenshot({ path: join(screenshotDir, "docs-lifecycle-diagram-narrow.png") });
+    await page.close();
+  }, 120_000);
+
+  it("shows OnboardingEngine on one readable page: named types, an example on every signature", async () => {
+    if (context === undefined) throw new Error("browser not started");
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/interfaces/onboarding-lifecycle.OnboardingEngine.html`, { waitUntil: "load" });
+    await shown(page);
+    const height = await pageHeight(page);
+    expect(height, "OnboardingEngine page height (px)").toBeLessThan(MAX_ENGINE_PAGE_PX);
+
+    const content = page.locator(".col-content");
+    const text = (await content.textContent()) ?? "";
+    // The draft and its audit entries are links to their pages, never expanded: fields only an
+    // expansion would print (the examples do not use them).
+    for (const field of ["lastCompletedCheckpoint", "providerRevision", "bootstrapRunIds", "fromVersion"]) {
+      expect(text, `${field} expanded inline on the engine page`).not.toContain(field);
+    }
+    for (const name of ["OnboardingDraft", "AuditEvent", "OperatorCommand", "WorkerCommand", "MutationResult"]) {
+      expect(
+        await content.locator(`a[href$="onboarding-lifecycle.${name}.html"]`).count(),
+        `link to ${name}`,
+      ).toBeGreaterThan(0);
+    }
+
+    const methods = await inPage<{ name: string; example: boolean }[]>(
+      page,
+      `JSON.stringify([...document.querySelectorAll(".col-content section.tsd-member ul.tsd-signatures > li")].map((item) => ({
+        name: item.closest("section").querySelector("h3").id,
+        example: item.querySelector(".tsd-description .tsd-tag-example pre code") !== null,
+      })))`,
+    );
+    expect(methods.map((method) => method.name)).toEqual(
+      expect.arrayContaining(["create", "get", "execute", "history", "list", "runprogress", "expirestuckruns", "on"]),
+    );
+    expect(
+      methods.filter((method) => !method.example).map((method) => method.name),
+      "signatures without an example",
+    ).toEqual([]);
+
+    await mkdir(screenshotDir, { recursive: true });
+    await page.screenshot({ path: join(screenshotDir, "docs-onboarding-engine.png"), fullPage: true });
+    await page.close();
+  }, 120_000);
+
+  it("lists every field of OnboardingDraft, in record order, with its comment and links to its parts", async () => {
+    if (context === undefined) throw new Error("browser not started");
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/interfaces/onboarding-lifecycle.OnboardingDraft.html`, { waitUntil: "load" });
+    await shown(page);
+    const height = await pageHeight(page);
+    expect(height, "OnboardingDraft page height (px)").toBeLessThan(MAX_DRAFT_PAGE_PX);
+
+    const members = await inPage<{ name: string; comment: string }[]>(
+      page,
+      `JSON.stringify([...document.querySelectorAll(".col-content section.tsd-member")].map((section) => ({
+        name: section.querySelector("h3").textContent.replace("Readonly", "").trim(),
+        comment: (section.querySelector(".tsd-comment") || { textContent: "" }).textContent.trim(),
+      })))`,
+    );
+    expect(members.map((member) => member.name)).toEqual(Object.keys(OnboardingDraftSchema.shape));
+    for (const member of members) expect(member.comment.length, `comment of ${member.name}`).toBeGreaterThan(10);
+
+    const content = page.locator(".col-content");
+    const parts = ["Lifecycle", "Identity", "Provider", "Verification", "Bootstrap", "Activation", "Cancellation"];
+    for (const part of [...parts, "Invalidation"]) {
+      expect(
+        await content.locator(`a[href$="onboarding-lifecycle.${part}.html"]`).count(),
+        `link to ${part}`,
+      ).toBeGreaterThan(0);
+    }
+
+    await mkdir(screenshotDir, { recursive: true });
+    await page.screenshot({ path: join(screenshotDir, "docs-onboarding-draft.png"), fullPage: true });
     await page.close();
   }, 120_000);
 });

@@ -80,13 +80,13 @@ describe("commands", () => {
     const command = parseCommand({ type: "select_provider", connectionId: "c" });
     expectTypeOf(command).toEqualTypeOf<Command>();
     if (command.type === "select_provider") expectTypeOf(command.connectionId).toEqualTypeOf<string>();
-    if (command.type === "start_bootstrap") expectTypeOf(command.operations).toEqualTypeOf<string[]>();
+    if (command.type === "start_bootstrap") expectTypeOf(command.operations).toEqualTypeOf<readonly string[]>();
   });
 
   it("CommandOf<'activate'> has an optional override with a reason", () => {
     type Activate = CommandOf<"activate">;
     expectTypeOf<Activate["type"]>().toEqualTypeOf<"activate">();
-    expectTypeOf<NonNullable<Activate["override"]>>().toEqualTypeOf<{ reason: string }>();
+    expectTypeOf<NonNullable<Activate["override"]>>().toEqualTypeOf<{ readonly reason: string }>();
     // `override` is optional: an empty object satisfies the picked property.
     expectTypeOf<{ type: "activate" }>().toExtend<Activate>();
     expectTypeOf<keyof Activate>().toEqualTypeOf<"type" | "override">();

@@ -20,9 +20,11 @@ import {
   type OutboxEntryRef,
   type OutboxStore,
   type WriteResult,
+  type StoreAdmin,
 } from "../../store/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
 import { newOutboxRecord, type AuditEvent, type OnboardingDraft, type OutboxRecord } from "../../record/index.js";
+import { memoryAdmin } from "./admin.js";
 
 interface Row {
   /** The draft itself when it is sealed (deep-frozen and validated, so sharing it is safe). */
@@ -67,6 +69,8 @@ export interface MemoryStore extends DraftStore, OutboxStore {
   setRawDocument(workspaceId: string, draftId: string, raw: string): void;
   /** Removes everything. */
   clear(): void;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Deletes the idempotency records created before `before` in every workspace; resolves to how
    * many went (required here, optional on the port).
@@ -199,6 +203,7 @@ export function createMemoryStore(): MemoryStore {
     name: "memory",
     ...memoryOutbox(workspaces),
     stores: "values",
+    admin: memoryAdmin(workspaces),
 
     async load(workspaceId, draftId) {
       return read(workspaces.get(workspaceId)?.drafts.get(draftId));

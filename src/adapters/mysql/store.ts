@@ -37,6 +37,7 @@ import {
   idempotencyCutoff,
   loadDriver,
   wrapStoreErrors,
+  type StoreAdmin,
   type MigrateResult,
   type SchemaStatus,
   type StoreMigrateOptions,
@@ -44,6 +45,7 @@ import {
 import { DEFAULT_MYSQL_TABLE_PREFIX, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 import { migrateMySql, mysqlSchemaStatus } from "./migrations.js";
 import { createMySqlOutbox } from "./outbox.js";
+import { mysqlAdmin } from "./admin.js";
 
 const ADAPTER = "mysql";
 
@@ -89,6 +91,8 @@ export interface MySqlStore extends DraftStore, OutboxStore {
   close(): Promise<void>;
   /** The pool in use (opening it first when the store owns it). */
   pool(): Promise<Pool>;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Deletes the idempotency records created before `before` in every workspace and resolves to
    * how many went (see {@link DraftStore.pruneIdempotency}). Always present on this store.
@@ -383,6 +387,11 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     name: ADAPTER,
     tables,
     ...outbox.methods,
+    admin: mysqlAdmin({
+      tables,
+      pool: () => (ready !== null && !closed ? Promise.resolve(ready) : getPool()),
+      guard: read,
+    }),
 
     async migrate(migrateOptions: StoreMigrateOptions = {}) {
       return migrateMySql(await getPool(), { ...migrateOptions, tablePrefix });

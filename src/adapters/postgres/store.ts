@@ -51,12 +51,14 @@ import {
   loadDriver,
   type SqlAuditRow,
   type OutboxStore,
+  type StoreAdmin,
   type MigrateResult,
   type SchemaStatus,
   type StoreMigrateOptions,
 } from "../../store/index.js";
 import { checkOutboxEntries, outboxInsert, postgresOutboxMethods } from "./outbox.js";
 import { migratePostgres, postgresSchemaStatus, type PostgresMigrateTarget } from "./migrations.js";
+import { postgresAdmin } from "./admin.js";
 import {
   DEFAULT_POSTGRES_TABLE_PREFIX,
   postgresRawNames,
@@ -159,6 +161,8 @@ export interface PostgresStore extends DraftStore, OutboxStore {
   readonly tablePrefix: string;
   /** The quoted table, index and constraint names this store uses. */
   readonly tables: PostgresTableNames;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Brings the schema to the latest version (see `migratePostgres`): idempotent, safe to run on
    * every start-up and from several processes at once. With a `client` in your transaction
@@ -577,6 +581,13 @@ function buildStore(
     name: "postgres",
     tablePrefix: prefix,
     tables: t,
+    admin: postgresAdmin({
+      tables: t,
+      query,
+      write: writeStatement,
+      guard,
+      isOpenTenantViolation: (error) => violates(error, raw.openTenantIndex),
+    }),
 
     async migrate(options: StoreMigrateOptions = {}) {
       return guard("migrate", async () =>

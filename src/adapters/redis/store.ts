@@ -28,6 +28,7 @@ import {
   type WriteResult,
   parseStoredJson,
   wrapStoreErrors,
+  type StoreAdmin,
 } from "../../store/index.js";
 import type { OnboardingDraft } from "../../record/index.js";
 import {
@@ -44,6 +45,7 @@ import {
   type RedisWorkspaceKeys,
 } from "./schema.js";
 import { appendOutboxArgs, appendOutboxKeys, createRedisOutbox } from "./outbox.js";
+import { redisAdmin } from "./admin.js";
 import type { OutboxEntry } from "../../record/index.js";
 
 /** Options of {@link createRedisStore}. */
@@ -82,6 +84,12 @@ export interface RedisStore extends DraftStore, OutboxStore {
    * See `specs/003-storage-adapters/redis.md` for what each key holds.
    */
   keys(workspaceId: string): RedisWorkspaceKeys;
+  /**
+   * Counts per state, a scan of every document and a rewrite that keeps the version (see
+   * `StoreAdmin`). The methods that span workspaces walk the keyspace with `SCAN` (every master of
+   * a Cluster): meant for operators' jobs, not for request paths.
+   */
+  readonly admin: StoreAdmin;
   /**
    * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
    * settled; see {@link OutboxStore.pruneOutbox}) in every workspace of the registry (one delete
@@ -325,6 +333,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     ...outbox,
     name: NAME,
     keyPrefix: prefix,
+    admin: redisAdmin({ client: options.client, prefix, evalScript, script, run }),
 
     keys(workspaceId) {
       return redisKeys(prefix, workspaceId);

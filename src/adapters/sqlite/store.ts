@@ -39,6 +39,7 @@ import {
   type AuditPageRequest,
   auditSequence,
   readAuditPage,
+  type StoreAdmin,
   type MigrateResult,
   type SchemaStatus,
   type StoreMigrateOptions,
@@ -46,6 +47,7 @@ import {
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteTableNames, type SqliteTableNames } from "./schema.js";
 import { readSqliteSchemaStatus, runSqliteMigrations } from "./migrations.js";
 import { SqliteOutbox, sqliteOutboxMethods } from "./outbox.js";
+import { sqliteAdmin } from "./admin.js";
 
 /** A better-sqlite3 connection (`new Database(...)`), as typed by `@types/better-sqlite3`. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -93,6 +95,8 @@ export interface SqliteStore extends DraftStore, OutboxStore {
   readonly name: "sqlite";
   /** The table and index names this store uses. */
   readonly tables: SqliteTableNames;
+  /** Counts per state, a scan of every document and a rewrite that keeps the version (see `StoreAdmin`). */
+  readonly admin: StoreAdmin;
   /**
    * Brings the schema to the latest version (see `migrateSqlite`) in one `BEGIN IMMEDIATE`
    * transaction. Idempotent; safe to run from several connections and processes at once.
@@ -583,6 +587,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       await run("appendAudit", (conn) => conn.appendTx.immediate(events));
     },
     ...sqliteOutboxMethods((operation, fn) => run(operation, (conn) => fn(conn.outbox))),
+    admin: sqliteAdmin(tables, (operation, fn) => run(operation, (conn) => fn(conn.db))),
     async close() {
       if (closed) return;
       closed = true;

@@ -7,7 +7,7 @@
 import type { DraftStore } from "../../store/index.js";
 
 /** A method of the storage port (`DraftStore`), the unit faults are decided per. */
-export type StoreMethod = Exclude<keyof DraftStore, "name" | "stores" | "close">;
+export type StoreMethod = Exclude<keyof DraftStore, "name" | "stores" | "close" | "admin">;
 
 /** Every port method, checked against {@link StoreMethod} so a new one cannot be missed. */
 export const PORT_METHODS: Readonly<Record<StoreMethod, true>> = {
