@@ -57,7 +57,7 @@ import {
 export const OPENAPI_PATH = "specs/openapi.json";
 
 /** The version of the HTTP contract (not the package version: bump it when the contract changes). */
-export const CONTRACT_VERSION = "1.0.0";
+export const CONTRACT_VERSION = "2.0.0";
 
 // ---------------------------------------------------------------------------------------------
 // The wizard view (`describeDraft`), mirrored as zod. Strict objects: the runtime test fails on
@@ -181,8 +181,12 @@ export const DraftPageSchema = z.object({
   nextCursor: z.nullable(z.string()),
 });
 
-/** `GET /history`: the audit trail in append order. */
-export const DraftHistorySchema = z.object({ events: z.array(AuditEventSchema) });
+/** `GET /history`: one page of the audit trail (`engine.history`). */
+export const DraftHistorySchema = z.object({
+  events: z.array(AuditEventSchema),
+  nextCursor: z.nullable(z.string()),
+  endCursor: z.nullable(z.string()),
+});
 
 /** `GET /view`: what the wizard renders. */
 export const DraftViewResponseSchema = z.object({
@@ -477,9 +481,34 @@ export function buildOpenApiDocument(): JsonSchema {
         get: {
           operationId: "getDraftHistory",
           tags: ["drafts"],
-          summary: "The audit trail in append order",
+          summary: "One page of the audit trail, oldest first (append order) or newest first",
+          description:
+            "Keyset pages of a draft's audit trail: each page is one range read of the store, however long the " +
+            'trail. `nextCursor` (and the `Link: rel="next"` header) is null on the last page; `endCursor` ' +
+            "points past the page's last entry even then, so a follower that keeps it later reads only what " +
+            "was appended since. A cursor is opaque and tied to its draft and order: a malformed or altered " +
+            "one, or one of another draft, is a 422.",
+          parameters: [
+            parameter("limit", "query", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
+            parameter("cursor", "query", { type: "string" }, "The nextCursor (or endCursor) of an earlier page."),
+            parameter(
+              "order",
+              "query",
+              { type: "string", enum: ["oldest_first", "newest_first"], default: "oldest_first" },
+              "oldest_first (append order) or newest_first; a cursor goes on in the order it was made in.",
+            ),
+          ],
           responses: {
-            "200": { description: "Audit events", content: json(ref("DraftHistory")) },
+            "200": {
+              description: "Audit events",
+              headers: {
+                Link: {
+                  description: 'The next page, RFC 8288 (`<...>; rel="next"`); absent on the last page.',
+                  schema: { type: "string" },
+                },
+              },
+              content: json(ref("DraftHistory")),
+            },
             ...problems(403, 404, 422, 500),
           },
         },

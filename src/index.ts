@@ -266,6 +266,13 @@ export type {
   DraftPage,
 } from "./engine/types.js";
 export {
+  DEFAULT_HISTORY_LIMIT,
+  MAX_HISTORY_LIMIT,
+  type HistoryOptions,
+  type HistoryOrder,
+  type HistoryPage,
+} from "./engine/history.js";
+export {
   DEFAULT_RUN_LEASE_MS,
   type ExpireStuckRunsOptions,
   type ExpireStuckRunsReport,
@@ -330,8 +337,12 @@ export {
   type StoredDraft,
   type ListOptions,
   type ListPage,
+  type AuditDirection,
+  type AuditPageOptions,
+  type StoredAuditEntry,
 } from "./store/port.js";
 export type { StoreDescriptor, StoreCollections } from "./store/descriptor.js";
+export { readAuditPage, auditSequence, sliceAuditTrail, type AuditPageRequest } from "./store/audit-paging.js";
 export type {
   OutboxStore,
   OutboxEntries,

@@ -414,7 +414,8 @@ export async function runWalkthrough(options: WalkthroughOptions = {}): Promise<
     } else for (const text of wrap(entry.text, "   ", "     ")) write(text);
   }
 
-  const trail = await engine.history(workspace, current.id, { actor: alice });
+  // One page is the whole trail here (the default page holds 100 entries; see nextCursor).
+  const { entries: trail } = await engine.history(workspace, current.id, { actor: alice });
   write("");
   write(bold("Audit trail (engine.history): one entry per commit, plus one for the rejected write"));
   for (const text of wrap(

@@ -37,6 +37,7 @@ import {
   decodeCursor,
   encodeCursor,
   openTenantOf,
+  sliceAuditTrail,
   type AuditEvent,
   type CommitInput,
   type DraftStore,
@@ -404,8 +405,12 @@ export function createJsonFileStore(options: JsonFileStoreOptions): JsonFileDraf
       }
     },
 
-    listAudit(workspaceId, draftId) {
-      return guard("listAudit", async () => (await readWorkspace(workspaceId)).audit.get(draftId) ?? []);
+    listAudit(workspaceId, draftId, page) {
+      // Positions are indexes into the draft's entries (the file only ever appends to them).
+      // The whole workspace file is read anyway; `sliceAuditTrail` hands back only the page.
+      return guard("listAudit", async () =>
+        sliceAuditTrail((await readWorkspace(workspaceId)).audit.get(draftId) ?? [], page),
+      );
     },
 
     findOpenDraft(workspaceId, tenantId) {

@@ -305,6 +305,43 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     expect(serverErrors).toEqual([]);
   });
 
+  it("pages the history with ?limit=&cursor=&order= and a Link rel=next header", async () => {
+    const created = await call("POST", draftsPath(), { body: {} });
+    const draft = created.body["draft"] as OnboardingDraft;
+    const path = `${draftsPath()}/${encodeURIComponent(draft.id)}`;
+    let etag = created.headers.get("etag") as string;
+    const commands = [
+      { type: "identify", tenantId: "tenant-history", displayName: "Fabrikam" },
+      ...["c-1", "c-2", "c-3"].map((connectionId) => ({ type: "select_provider", connectionId })),
+    ];
+    for (const command of commands) {
+      const reply = await call("POST", `${path}/commands`, { body: command, ifMatch: etag });
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      etag = reply.headers.get("etag") as string;
+    }
+    const seen: number[] = [];
+    let next: string | null = `${path}/history?limit=2`;
+    for (let pages = 0; next !== null && pages < 10; pages += 1) {
+      const page = await call("GET", next);
+      expect(page.status).toBe(200);
+      DraftHistorySchema.parse(page.body);
+      seen.push(...(page.body["events"] as { toVersion: number }[]).map((event) => event.toVersion));
+      const link = page.headers.get("link");
+      expect(link === null).toBe(page.body["nextCursor"] === null);
+      next = link === null ? null : (/^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? "no link");
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    const latest = await call("GET", `${path}/history?order=newest_first&limit=1`);
+    expect((latest.body["events"] as { toVersion: number }[]).map((event) => event.toVersion)).toEqual([5]);
+    expect(latest.headers.get("link")).toContain("order=newest_first");
+    expectProblem(await call("GET", `${path}/history?limit=0`), 422, "validation_failed");
+    expectProblem(await call("GET", `${path}/history?limit=lots`), 422, "validation_failed");
+    expectProblem(await call("GET", `${path}/history?order=sideways`), 422, "validation_failed");
+    expectProblem(await call("GET", `${path}/history?cursor=not-a-cursor`), 422, "validation_failed");
+    const cursor = latest.body["nextCursor"] as string;
+    expectProblem(await call("GET", `${path}/history?cursor=${cursor}&order=oldest_first`), 422, "validation_failed");
+  });
+
   it("answers every error path with problem details", async () => {
     const created = await call("POST", draftsPath(), {
       body: { identity: { tenantId: "tenant-2", displayName: "Fabrikam" } },

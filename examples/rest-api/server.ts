@@ -13,7 +13,8 @@
  *                                                        If-None-Match → 304 unless the view depends on the
  *                                                        clock or on progress)
  *   POST /workspaces/:ws/drafts/:id/commands             one command (If-Match required for operator commands)
- *   GET  /workspaces/:ws/drafts/:id/history              the audit trail
+ *   GET  /workspaces/:ws/drafts/:id/history?limit=&cursor=&order=
+ *                                                        one page of the audit trail (Link: rel="next")
  * The wizard's own routes (not part of the contract): GET /wizard, /wizard/run, /wizard/session,
  * /wizard/assets/* (wizard-routes.ts).
  *
@@ -187,8 +188,28 @@ export function createApp(options: AppOptions): Hono<Env> {
   });
 
   app.get("/workspaces/:ws/drafts/:id/history", async (c) => {
-    const events = await engine.history(c.req.param("ws"), c.req.param("id"), { actor: actorOf(c) });
-    return json({ events }, 200);
+    const limitText = c.req.query("limit");
+    const cursor = c.req.query("cursor");
+    const order = c.req.query("order");
+    if (order !== undefined && order !== "oldest_first" && order !== "newest_first") {
+      throw new ValidationError("options", [
+        { code: "invalid_value", path: ["order"], message: 'order must be "oldest_first" or "newest_first"' },
+      ]);
+    }
+    // The engine checks the range (1..1000) and the cursor; text that is no number is NaN to it.
+    const limit = limitText === undefined ? undefined : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
+    const page = await engine.history(c.req.param("ws"), c.req.param("id"), {
+      actor: actorOf(c),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+      ...(order === undefined ? {} : { order }),
+    });
+    const body = { events: page.entries, nextCursor: page.nextCursor, endCursor: page.endCursor };
+    if (page.nextCursor === null) return json(body, 200);
+    // RFC 8288: the next page keeps the query, with the new cursor (it carries the order).
+    const next = new URL(c.req.url);
+    next.searchParams.set("cursor", page.nextCursor);
+    return json(body, 200, undefined, { link: `<${next.pathname}${next.search}>; rel="next"` });
   });
 
   app.post("/workspaces/:ws/drafts/:id/commands", async (c) => {

@@ -217,7 +217,7 @@ describe.skipIf(!available)("the wizard page in Chromium, with a worker process"
     // Nothing was overwritten; the refused write is in the audit trail.
     const stored = await harness.engine.get(ws, draft.id, { actor: operator });
     expect(stored).toMatchObject({ version: 2, identity: { displayName: "Fabrikam Europe" } });
-    const kinds = (await harness.engine.history(ws, draft.id, { actor: operator })).map(
+    const kinds = (await harness.engine.history(ws, draft.id, { actor: operator })).entries.map(
       (e) => `${e.kind}:${e.commandType}`,
     );
     expect(kinds).toEqual(["created:create", "committed:identify", "conflict:identify"]);
@@ -264,7 +264,7 @@ describe.skipIf(!available)("the wizard page in Chromium, with a worker process"
     await screenshot(tabB, "08-stale-action-notice");
     const stored = await harness.engine.get(ws, draft.id, { actor: operator });
     expect(stored.verification).toBeNull();
-    const last = (await harness.engine.history(ws, draft.id, { actor: operator })).at(-1);
+    const last = (await harness.engine.history(ws, draft.id, { actor: operator })).entries.at(-1);
     expect(last).toMatchObject({
       kind: "conflict",
       commandType: "start_verification",
@@ -424,7 +424,7 @@ describe.skipIf(!available)("the wizard page in Chromium, with a worker process"
     await screenshot(olivia, "15-override-refused");
     const refused = await harness.engine.get(ws, draft.id, { actor: operator });
     expect(refused.lifecycle.state).toBe("ready_for_activation");
-    expect((await harness.engine.history(ws, draft.id, { actor: operator })).at(-1)).toMatchObject({
+    expect((await harness.engine.history(ws, draft.id, { actor: operator })).entries.at(-1)).toMatchObject({
       kind: "denied",
       capability: "override_readiness",
       actorId: "owner",

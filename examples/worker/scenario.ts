@@ -388,7 +388,7 @@ async function tell(stage: Stage): Promise<Omit<ScenarioResult, "leftoverKeys">>
   stage.started.release = story.release;
   const staleRunning = await actStale(stage, act1, story);
   const [contoso, fabrikam] = await actFinish(stage, act1.contosoId, act1.fabrikamId);
-  const contosoHistory = await stage.engine.history(stage.workspaceId, act1.contosoId, { actor: operator });
+  const contosoHistory = (await stage.engine.history(stage.workspaceId, act1.contosoId, { actor: operator })).entries;
   const { deliveries, reports, events } = stage;
   return {
     deliveries,

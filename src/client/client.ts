@@ -7,7 +7,6 @@
 import type { CommandInput } from "../commands/reducer.js";
 import type { CreateDraftInput } from "../commands/create.js";
 import type { ProblemOf } from "../http/contract.js";
-import type { AuditEvent } from "../record/audit.js";
 import type { OnboardingDraft } from "../record/schema.js";
 import { NetworkError } from "./errors.js";
 import { conflictError, problemError } from "./problems.js";
@@ -15,9 +14,11 @@ import type {
   CallOptions,
   CreateOptions,
   CreateResponse,
+  DraftHistoryPage,
   DraftList,
   DraftSnapshot,
   ExecuteOptions,
+  HistoryPageOptions,
   ListOptions,
   MutationOptions,
   MutationResponse,
@@ -244,9 +245,15 @@ export function createOnboardingClient(options: OnboardingClientOptions): Onboar
     return (await read(`?${query.toString()}`, "", undefined, options.signal)).data as DraftList;
   }
 
-  async function history(draftId: string, { signal }: CallOptions = {}): Promise<readonly AuditEvent[]> {
-    const reply = await read(path(draftId, "/history"), draftId, undefined, signal);
-    return (reply.data as { readonly events: readonly AuditEvent[] }).events;
+  async function history(draftId: string, options: HistoryPageOptions = {}): Promise<DraftHistoryPage> {
+    const query = new URLSearchParams();
+    for (const name of ["limit", "cursor", "order"] as const) {
+      const value = options[name];
+      if (value != null) query.set(name, String(value));
+    }
+    const search = query.toString();
+    const url = path(draftId, search === "" ? "/history" : `/history?${search}`);
+    return (await read(url, draftId, undefined, options.signal)).data as DraftHistoryPage;
   }
 
   const host: WatchHost = {

@@ -251,6 +251,46 @@ export interface ListOptions extends CallOptions {
 }
 
 /**
+ * Which page of a draft's audit trail `client.history` reads (`GET .../history?limit=&cursor=&order=`).
+ *
+ * @example
+ * ```ts
+ * import type { HistoryPageOptions } from "onboarding-lifecycle/client";
+ *
+ * const latest: HistoryPageOptions = { order: "newest_first", limit: 20 };
+ * ```
+ */
+export interface HistoryPageOptions extends CallOptions {
+  /** Page size, 1..1000 (the server's default is 100). */
+  readonly limit?: number;
+  /** The `nextCursor` (or `endCursor`) of an earlier page of the same draft. */
+  readonly cursor?: string | null;
+  /** `oldest_first` (the server's default) or `newest_first`; a cursor goes on in its own order. */
+  readonly order?: "oldest_first" | "newest_first";
+}
+
+/**
+ * One page of a draft's audit trail (the body of `GET .../history`).
+ *
+ * @example
+ * ```ts
+ * import { createOnboardingClient, type DraftHistoryPage } from "onboarding-lifecycle/client";
+ *
+ * const client = createOnboardingClient({ baseUrl: "", workspaceId: "ws-1" });
+ * let page: DraftHistoryPage = await client.history("d-1", { limit: 500 });
+ * while (page.nextCursor !== null) page = await client.history("d-1", { limit: 500, cursor: page.nextCursor });
+ * ```
+ */
+export interface DraftHistoryPage {
+  /** Audit entries, in the page's order. */
+  readonly events: readonly AuditEvent[];
+  /** The cursor of the next page, `null` on the last one. */
+  readonly nextCursor: string | null;
+  /** Past this page's last entry even on the last page: keep it to read later only what was appended since. */
+  readonly endCursor: string | null;
+}
+
+/**
  * The body of `POST .../commands`: the command's outcome.
  *
  * @example
@@ -455,8 +495,8 @@ export interface OnboardingClient {
   execute(draftId: string, command: CommandInput, options?: ExecuteOptions): Promise<MutationResponse>;
   /** Lists drafts (`GET /drafts`), one page. */
   list(options?: ListOptions): Promise<DraftList>;
-  /** The draft's audit trail (`GET /drafts/{id}/history`). */
-  history(draftId: string, options?: CallOptions): Promise<readonly AuditEvent[]>;
+  /** One page of the draft's audit trail (`GET /drafts/{id}/history`): 100 entries unless `limit` says otherwise. */
+  history(draftId: string, options?: HistoryPageOptions): Promise<DraftHistoryPage>;
   /** The ETag `execute` would send for this draft (the newest version this client has seen), if any. */
   etagOf(draftId: string): string | undefined;
   /**

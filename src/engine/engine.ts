@@ -1,4 +1,4 @@
-import type { AuditEvent, OnboardingDraft, RunProgress } from "../record/index.js";
+import type { OnboardingDraft, RunProgress } from "../record/index.js";
 import type { ReadinessPolicy } from "../lifecycle/index.js";
 import type { CommandInput, CommandType, OperatorCommand, WorkerCommand } from "../commands/index.js";
 import type { DraftStore } from "../store/index.js";
@@ -7,6 +7,7 @@ import { createCreate } from "./create.js";
 import { createExecute } from "./execute.js";
 import { createReads } from "./reads.js";
 import { instrumentedOperations, type EngineOperations } from "./instrumented.js";
+import type { HistoryOptions, HistoryPage } from "./history.js";
 import type { EngineEventOf, EngineEventType, EngineObserver } from "./events.js";
 import {
   DEFAULT_RUN_LEASE_MS,
@@ -144,15 +145,25 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
     options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
   ): Promise<MutationResult>;
   /**
-   * The audit trail of a draft in append order (needs `view`).
+   * One page of a draft's audit trail (needs `view`): at most `limit` entries (1..1000, default
+   * 100), oldest first (append order) or, with `order: "newest_first"`, from the latest back.
+   * Pass the page's `nextCursor` as `cursor` for the next one; it is `null` on the last page.
+   * Cursors are opaque and tied to the draft and the order: a malformed or altered one, or one of
+   * another draft, is a `ValidationError`, as is a `limit` out of range. Each page is one range
+   * read of the store, whatever the length of the trail.
    *
    * @example
    * ```ts
-   * const trail = await engine.history("ws-1", draftId, { actor });
-   * const conflicts = trail.filter((entry) => entry.kind === "conflict");
+   * const latest = await engine.history("ws-1", draftId, { actor, order: "newest_first", limit: 20 });
+   * let page = await engine.history("ws-1", draftId, { actor, limit: 500 });
+   * for (;;) {
+   *   for (const entry of page.entries) console.log(entry.toVersion, entry.kind, entry.commandType);
+   *   if (page.nextCursor === null) break;
+   *   page = await engine.history("ws-1", draftId, { actor, limit: 500, cursor: page.nextCursor });
+   * }
    * ```
    */
-  history(workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<readonly AuditEvent[]>;
+  history(workspaceId: string, draftId: string, options: HistoryOptions<TActor>): Promise<HistoryPage>;
   /**
    * Lists drafts of a workspace, keyset-paginated (needs `view` with a `null` draft).
    *

@@ -36,6 +36,7 @@ import type { Access, EngineContext } from "./context.js";
 import { VersionArgumentSchema, checkArgument, isVersionArgument } from "./options.js";
 import { backoffDelay } from "./retry.js";
 import { auditStartedRun, draftHadRun } from "./runs.js";
+import { searchTrailBackward } from "./history.js";
 import { isIgnoredFeedback, outboxEvents } from "./events.js";
 import { quietly, type OperationTrace } from "./instrumentation.js";
 import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
@@ -339,21 +340,29 @@ async function conflict<TActor extends Actor>(
 /**
  * Who made the draft's current version, from its committed audit entry: an operator or a
  * background worker (its report bumped the version a page was based on). `null` when the trail
- * does not say (a version written by `create`, or entries that fail validation).
+ * does not say (a version written by `create`, or entries that fail validation). Reads the trail
+ * from its end, a short page at a time, and stops at the first entry that wrote a version at or
+ * below the current one: only the conflicts and denials since that write are read past.
  */
 async function changeOf<TActor extends Actor>(
   ctx: EngineContext<TActor>,
   current: OnboardingDraft,
 ): Promise<{ actorId: string; commandType: string; worker: boolean } | null> {
-  const entries = await ctx.store.listAudit(current.workspaceId, current.id);
-  for (let i = entries.length - 1; i >= 0; i -= 1) {
-    const parsed = AuditEventSchema.safeParse(entries[i]);
-    if (!parsed.success || parsed.data.kind !== "committed" || parsed.data.toVersion !== current.version) continue;
-    const { actorId, commandType } = parsed.data;
+  const found = await searchTrailBackward(ctx.store, current.workspaceId, current.id, CHANGE_PAGE_SIZE, (entry) => {
+    const parsed = AuditEventSchema.safeParse(entry);
+    if (!parsed.success || (parsed.data.kind !== "committed" && parsed.data.kind !== "created")) return undefined;
+    const { kind, toVersion, actorId, commandType } = parsed.data;
+    if (toVersion === null || toVersion > current.version) return undefined; // written after `current` was read
+    if (kind !== "committed" || toVersion !== current.version) return null;
     return { actorId, commandType, worker: isWorkerCommandType(commandType) };
-  }
-  return null;
+  });
+  return found ?? null;
 }
+
+/** Entries per read while looking for the write of the current version (it is nearly always in the first). */
+const CHANGE_PAGE_SIZE = 16;
+/** Entries per read while looking for a run in the trail. */
+const RUN_SEARCH_PAGE_SIZE = 100;
 
 /** A rejected compare-and-set on a loaded draft: go round again, or end with the error. */
 async function rejected<TActor extends Actor>(
@@ -524,7 +533,10 @@ async function checkRunKnown<TActor extends Actor>(
   const { command } = request;
   if (!("runId" in command)) return;
   if (draftHadRun(draft, command.runId)) return;
-  if (auditStartedRun(await ctx.store.listAudit(request.workspaceId, draft.id), command.runId)) return;
+  const started = await searchTrailBackward(ctx.store, request.workspaceId, draft.id, RUN_SEARCH_PAGE_SIZE, (entry) =>
+    auditStartedRun(entry, command.runId) ? true : undefined,
+  );
+  if (started === true) return;
   throw new UnknownRunError(draft.id, command.runId, command.type);
 }
 

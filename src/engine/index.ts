@@ -4,7 +4,8 @@
  * results; idempotent replays; conflict and denial audit entries.
  *
  * One file per operation: `execute.ts` (one attempt pipeline, on a cached or a loaded draft),
- * `create.ts`, `reads.ts` (`get`, `history`, `list`), `runs-api.ts` (`runProgress`,
+ * `create.ts`, `reads.ts` (`get`, `history`, `list`), `history.ts` (history pages and cursors, and
+ * the engine's bounded walks of a trail), `runs-api.ts` (`runProgress`,
  * `expireStuckRuns`), `outbox.ts` (the outbox entries of a commit, pure); `context.ts` holds what they share (the
  * injected store, rule, clock and ids, argument checks, authorization with its audit entry, and
  * the checks of every record a store hands back), `document-cache.ts` the one decoder and cache of
@@ -21,5 +22,12 @@ export * from "./types.js";
 export * from "./runs-api.js";
 export * from "./instrumentation.js";
 export * from "./outcome.js";
+export {
+  DEFAULT_HISTORY_LIMIT,
+  MAX_HISTORY_LIMIT,
+  type HistoryOptions,
+  type HistoryOrder,
+  type HistoryPage,
+} from "./history.js";
 export { outboxEntriesOf, activeRuns } from "./outbox.js";
 export { toIso } from "./defaults.js";

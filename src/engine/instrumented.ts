@@ -1,10 +1,11 @@
-import type { AuditEvent, OnboardingDraft, RunProgress } from "../record/index.js";
+import type { OnboardingDraft, RunProgress } from "../record/index.js";
 import type { DraftStore } from "../store/index.js";
 import { COMMANDS, isWorkerCommandType, type CommandType } from "../commands/index.js";
 import { withTrace, type EngineContext } from "./context.js";
 import { createCreate } from "./create.js";
 import { createExecute } from "./execute.js";
 import { createReads } from "./reads.js";
+import type { HistoryOptions, HistoryPage } from "./history.js";
 import { OPTIONAL_STORE_METHODS, STORE_METHODS, isIdArgument } from "./options.js";
 import { expireStuckRuns, runProgress, type ExpireStuckRunsOptions, type ExpireStuckRunsReport } from "./runs-api.js";
 import {
@@ -78,11 +79,7 @@ export interface EngineOperations<TActor extends Actor> {
   ) => Promise<MutationResult>;
   readonly create: (workspaceId: string, input: unknown, options: CreateOptions<TActor>) => Promise<CreateResult>;
   readonly get: (workspaceId: string, draftId: string, options: ReadOptions<TActor>) => Promise<OnboardingDraft>;
-  readonly history: (
-    workspaceId: string,
-    draftId: string,
-    options: ReadOptions<TActor>,
-  ) => Promise<readonly AuditEvent[]>;
+  readonly history: (workspaceId: string, draftId: string, options: HistoryOptions<TActor>) => Promise<HistoryPage>;
   readonly list: (workspaceId: string, options: ListDraftsOptions<TActor>) => Promise<DraftPage>;
   readonly runProgress: (
     workspaceId: string,

@@ -1,16 +1,14 @@
 import { Capability } from "../vocabulary/index.js";
 import {
-  AuditEventSchema,
   AuthorizationError,
-  CorruptRecordError,
   ValidationError,
   safeParseWithMessages,
   toValidationIssues,
-  type AuditEvent,
   type OnboardingDraft,
 } from "../record/index.js";
 import type { Access, EngineContext } from "./context.js";
 import { ListOptionsSchema } from "./options.js";
+import { history, type HistoryOptions, type HistoryPage } from "./history.js";
 import type { Actor, DraftPage, ListDraftsOptions, ReadOptions } from "./types.js";
 
 /** The reads of an engine on its shared context: `get`, `history` and `list`. None locks or writes a draft. */
@@ -18,8 +16,14 @@ export function createReads<TActor extends Actor>(ctx: EngineContext<TActor>) {
   return {
     get: (workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<OnboardingDraft> =>
       get(ctx, workspaceId, draftId, options),
-    history: (workspaceId: string, draftId: string, options: ReadOptions<TActor>): Promise<readonly AuditEvent[]> =>
-      history(ctx, workspaceId, draftId, options),
+    history: (workspaceId: string, draftId: string, options: HistoryOptions<TActor>): Promise<HistoryPage> =>
+      history(
+        ctx,
+        (ws, id, readOptions) => viewable(ctx, ws, id, readOptions, "history"),
+        workspaceId,
+        draftId,
+        options,
+      ),
     list: (workspaceId: string, options: ListDraftsOptions<TActor>): Promise<DraftPage> =>
       list(ctx, workspaceId, options),
   };
@@ -51,27 +55,6 @@ async function get<TActor extends Actor>(
   options: ReadOptions<TActor>,
 ): Promise<OnboardingDraft> {
   return viewable(ctx, workspaceId, draftId, options, "get");
-}
-
-async function history<TActor extends Actor>(
-  ctx: EngineContext<TActor>,
-  workspaceId: string,
-  draftId: string,
-  options: ReadOptions<TActor>,
-): Promise<readonly AuditEvent[]> {
-  const draft = await viewable(ctx, workspaceId, draftId, options, "history");
-  const raw = await ctx.store.listAudit(draft.workspaceId, draft.id);
-  return raw.map((entry, index) => {
-    const result = safeParseWithMessages(AuditEventSchema, entry);
-    if (!result.success) {
-      const issues = toValidationIssues(result.issues).map((issue) => ({
-        ...issue,
-        path: ["audit", index, ...issue.path],
-      }));
-      throw new CorruptRecordError(issues, draft.id);
-    }
-    return result.data;
-  });
 }
 
 async function list<TActor extends Actor>(

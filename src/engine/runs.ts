@@ -14,13 +14,11 @@ export function draftHadRun(draft: OnboardingDraft, runId: string): boolean {
 }
 
 /**
- * Whether a committed audit entry of the draft started or reported on the run (verification runs
- * replaced by a newer one are named only there). Entries that fail validation are passed over:
- * this only decides between "stale" and "unknown".
+ * Whether an audit entry of the draft is a committed one that started or reported on the run
+ * (verification runs replaced by a newer one are named only there). An entry that fails
+ * validation is not: this only decides between "stale" and "unknown".
  */
-export function auditStartedRun(entries: readonly unknown[], runId: string): boolean {
-  return entries.some((entry) => {
-    const parsed = AuditEventSchema.safeParse(entry);
-    return parsed.success && parsed.data.kind === "committed" && parsed.data.runIds.includes(runId);
-  });
+export function auditStartedRun(entry: unknown, runId: string): boolean {
+  const parsed = AuditEventSchema.safeParse(entry);
+  return parsed.success && parsed.data.kind === "committed" && parsed.data.runIds.includes(runId);
 }

@@ -231,8 +231,9 @@ export interface CreateResult {
 }
 
 /**
- * Options of the reads `engine.get` and `engine.history`: who reads. Every engine method takes
- * its actor the same way, in its options object.
+ * Options of the reads `engine.get` and `engine.runProgress`: who reads (`engine.history` takes
+ * `HistoryOptions`, these plus its page). Every engine method takes its actor the same way, in
+ * its options object.
  *
  * @example
  * ```ts

@@ -106,8 +106,8 @@ function checkOptions(options: CloudEventOptions): string {
  *
  * @example
  * ```ts
- * const trail = await engine.history(ws, draftId, { actor });
- * const events = trail.map((entry) => toCloudEvent(entry, { source: "https://onboarding.example.com" }));
+ * const { entries } = await engine.history(ws, draftId, { actor });
+ * const events = entries.map((entry) => toCloudEvent(entry, { source: "https://onboarding.example.com" }));
  * // events[0]?.type === "dev.onboarding-lifecycle.draft.created"
  * const body = JSON.stringify(events[0]); // Content-Type: application/cloudevents+json
  * ```

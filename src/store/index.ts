@@ -16,5 +16,6 @@ export * from "./json.js";
 export * from "./errors.js";
 export * from "./rejection.js";
 export * from "./outbox-paging.js";
+export * from "./audit-paging.js";
 export * from "./admin.js";
 export * from "./migrations.js";

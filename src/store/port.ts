@@ -149,6 +149,61 @@ export interface ListPage {
 }
 
 /**
+ * Which way {@link DraftStore.listAudit} walks a draft's trail: `"forward"` from its first entry
+ * (append order, oldest first), `"backward"` from its last (newest first).
+ */
+export type AuditDirection = "forward" | "backward";
+
+/**
+ * Options of {@link DraftStore.listAudit}: one page of a draft's trail. No options (or `{}`):
+ * the whole trail, forward.
+ *
+ * @example
+ * ```ts
+ * declare const store: DraftStore;
+ * const first = await store.listAudit("ws-1", "d-1", { limit: 50 });
+ * const last = first.at(-1);
+ * const next = last === undefined ? [] : await store.listAudit("ws-1", "d-1", { after: last.position, limit: 50 });
+ * const newest = await store.listAudit("ws-1", "d-1", { direction: "backward", limit: 10 });
+ * ```
+ */
+export interface AuditPageOptions {
+  /**
+   * Start after this entry (exclusive), in the walk's direction: the `position` of an entry this
+   * store returned for the same draft. Forward, the entries appended after it; backward, those
+   * appended before it. Omit to start at the walk's first end. A position the store cannot read
+   * is a `ValidationError` (`readAuditPage`, `auditSequence`), never a driver error.
+   */
+  readonly after?: string;
+  /** At most this many entries (a positive integer). Omit for all of them. */
+  readonly limit?: number;
+  /** `"forward"` (the default) or `"backward"`. */
+  readonly direction?: AuditDirection;
+}
+
+/**
+ * One audit entry as a store hands it back from {@link DraftStore.listAudit}: the entry, raw (the
+ * engine validates it), and where it sits in the draft's trail.
+ *
+ * @example
+ * ```ts
+ * declare const row: { seq: number; event: string }; // a SQL row
+ * const entry: StoredAuditEntry = { event: parseStoredJson(row.event, "audit entry", null), position: String(row.seq) };
+ * ```
+ */
+export interface StoredAuditEntry {
+  /** The audit entry as stored, parsed (`unknown`: the engine validates it). */
+  readonly event: unknown;
+  /**
+   * The entry's place in its draft's trail, in the store's own notation (a sequence number, a
+   * list index, a composite key written as text): never changes once the entry is stored, and
+   * every entry appended later sits after every one stored before. The engine wraps it in its
+   * opaque `history` cursors; nothing else reads it.
+   */
+  readonly position: string;
+}
+
+/**
  * The storage port. An adapter implements these methods; the engine does everything else
  * (validation, authorization, lifecycle, audit content). Every method is scoped by
  * `workspaceId`: an adapter must never return or touch another workspace's data.
@@ -170,7 +225,9 @@ export interface ListPage {
  *   a Lua check), not by a read before the write. A draft is open while its lifecycle state is
  *   not terminal and it has an identity.
  * - Audit entries of a draft are listed in the order they were appended; the committed entries
- *   of a draft therefore appear in version order.
+ *   of a draft therefore appear in version order. Each carries a stable position, and an entry
+ *   appended later never lands before a position already handed out (no gaps for a paging
+ *   reader, even while other writers append).
  * - Reads never lock, never write and never change the version.
  * - Stored documents round-trip: the `document` `load` returns, parsed and re-encoded with the
  *   codec, equals what was written (a store of text stores `document` byte for byte).
@@ -217,8 +274,15 @@ export interface DraftStore extends OutboxStore {
   commit(input: CommitInput): Promise<WriteResult>;
   /** Appends audit entries that change no record (`conflict`, `denied`). */
   appendAudit(events: readonly AuditEvent[]): Promise<void>;
-  /** Every audit entry of a draft, in append order (raw; the engine validates them). */
-  listAudit(workspaceId: string, draftId: string): Promise<readonly unknown[]>;
+  /**
+   * Audit entries of a draft with their positions: with no `page`, every one in append order;
+   * with one, the first `page.limit` of those after `page.after`, walking `page.direction`
+   * (fewer only when the trail ends: the engine asks for one more than a page to know whether
+   * another follows). Reads by position range (an index range, `LRANGE`), never the whole trail
+   * for a page, and returns `[]` past the end. An entry appended while a caller pages through the trail sits after every
+   * position already handed out, so a walk that goes on after it sees it exactly once.
+   */
+  listAudit(workspaceId: string, draftId: string, page?: AuditPageOptions): Promise<readonly StoredAuditEntry[]>;
   /** The open draft of a tenant in a workspace, as stored, or `null`. */
   findOpenDraft(workspaceId: string, tenantId: string): Promise<StoredDraft | null>;
   /** The idempotency record of a key in a workspace, or `null`. */

@@ -6,6 +6,7 @@ import { createOnboardingEngine } from "../engine/index.js";
 import type { AuditEvent, OnboardingDraft } from "../record/index.js";
 import { deriveLifecycle, lifecycleEquals } from "../lifecycle/index.js";
 import type { DraftStore } from "../store/index.js";
+import { wholeHistory } from "./trail.js";
 
 const actor = { id: "conformance-user" };
 
@@ -36,7 +37,7 @@ export async function assertDraftInvariants(
   if (!lifecycleEquals(draft.lifecycle, derived)) {
     throw new Error(`stored lifecycle ${JSON.stringify(draft.lifecycle)} != derived ${JSON.stringify(derived)}`);
   }
-  const events = [...(await engine.history(workspaceId, draftId, { actor }))];
+  const events = await wholeHistory(engine, workspaceId, draftId, { actor });
   const versions = events
     .filter((event) => event.kind === "created" || event.kind === "committed")
     .map((event) => event.toVersion);

@@ -13,6 +13,7 @@ import { createOnboardingEngine, type OnboardingEngine } from "../../src/index.j
 import type { AuditEvent, OnboardingDraft } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import { dropTables, probeMySql, testPool, versionTrail } from "./fixtures/mysql-support.js";
+import { wholeHistory } from "../../src/testing/trail.js";
 
 const up = await serviceAvailable("MySQL/MariaDB", probeMySql);
 
@@ -105,7 +106,7 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
     const draft = storedDraft(await store.load(workspaceId, draftId));
     const trail = versionTrail(await store.listAudit(workspaceId, draftId));
     expect(trail).toEqual(Array.from({ length: draft.version }, (_, i) => i + 1));
-    const history = await engine.history(workspaceId, draftId, { actor });
+    const history = await wholeHistory(engine, workspaceId, draftId, { actor });
     expect(history.filter((e: AuditEvent) => e.kind === "created" || e.kind === "committed")).toHaveLength(
       draft.version,
     );
@@ -147,7 +148,7 @@ describe.skipIf(!up)("mysql adapter across processes", () => {
     expect(versions.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 3));
     const final = await assertConsistent(workspaceId, seeded.id);
     expect(final.version).toBe(2 + total);
-    const history = await engine.history(workspaceId, seeded.id, { actor });
+    const history = await wholeHistory(engine, workspaceId, seeded.id, { actor });
     expect(history.filter((e) => e.kind === "conflict")).toHaveLength(conflicts);
     expect(conflicts).toBeGreaterThan(0);
   }, 120_000);

@@ -525,7 +525,9 @@ describe.skipIf(!up)("mysql adapter", () => {
         eventFor(d, { kind: "denied", eventId: "y1", toVersion: null, capability: "cancel" }),
         eventFor(d, { kind: "denied", eventId: "y2", toVersion: null, capability: "activate" }),
       ]);
-      const ids = (await store.listAudit(w, "d1")).map((event) => (event as { eventId: string }).eventId);
+      const ids = (await store.listAudit(w, "d1"))
+        .map(({ event }) => event)
+        .map((event) => (event as { eventId: string }).eventId);
       expect(ids.slice(1)).toEqual(["x0", "x1", "x2", "y1", "y2"]);
       expect(await store.listAudit(ws(), "d1")).toEqual([]);
     });
@@ -602,7 +604,7 @@ describe.skipIf(!up)("mysql adapter", () => {
             const record = (await store.loadIdempotency(w, key)) as IdempotencyRecord;
             expect(record.key).toBe(key);
             expect(encodeDraft(parseDraft(record.outcome.draft))).toBe(encodeDraft(v2));
-            const audit = await store.listAudit(w, id);
+            const audit = (await store.listAudit(w, id)).map(({ event }) => event);
             expect(audit).toHaveLength(2);
             expect((audit[0] as { draftId: string }).draftId).toBe(id);
             const page = await store.list(w, { limit: 5 });
@@ -648,7 +650,7 @@ describe.skipIf(!up)("mysql adapter", () => {
           },
         );
         expect(replay.replayed).toBe(true);
-        const history = await engine.history(w, draft.id, { actor: { id: "u1" } });
+        const history = (await engine.history(w, draft.id, { actor: { id: "u1" } })).entries;
         expect(history.map((event) => event.toVersion)).toEqual([1, 2]);
       }
     });
@@ -985,7 +987,7 @@ describe.skipIf(!up)("mysql adapter", () => {
           actualVersion: MAX,
         }),
       ]);
-      const audit = (await store.listAudit(w, "d1")) as AuditEvent[];
+      const audit = (await store.listAudit(w, "d1")).map(({ event }) => event) as AuditEvent[];
       expect(audit.map((event) => event.toVersion)).toEqual([1, MAX, null]);
       expect(audit[1]?.fromVersion).toBe(MAX - 1);
       expect(audit[2]).toMatchObject({ expectedVersion: MAX, actualVersion: MAX });

@@ -218,7 +218,9 @@ describe.skipIf(!up)("postgres adapter", () => {
           actualVersion: 2,
         });
         expect(storedDraft(await s.load(w, "d1"))).toEqual(v2);
-        expect((await s.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2]);
+        expect(
+          (await s.listAudit(w, "d1")).map(({ event }) => event).map((e) => (e as { toVersion: number }).toVersion),
+        ).toEqual([1, 2]);
         expect(await s.loadIdempotency(w, "k2")).toBeNull();
         expect(await s.loadIdempotency(w, "k1")).toMatchObject({ key: "k1", outcome: { version: 2 } });
 
@@ -356,7 +358,7 @@ describe.skipIf(!up)("postgres adapter", () => {
       await store.appendAudit([eventFor(v1, "conflict"), eventFor(v1, "denied")]);
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
       await store.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null }));
-      const kinds = (await store.listAudit(w, "d1")).map((e) => (e as { kind: string }).kind);
+      const kinds = (await store.listAudit(w, "d1")).map(({ event }) => event).map((e) => (e as { kind: string }).kind);
       expect(kinds).toEqual(["denied", "created", "conflict", "denied", "committed"]);
     });
   });
@@ -426,7 +428,7 @@ describe.skipIf(!up)("postgres adapter", () => {
           },
         );
         expect(encodeDraft(await engine.get(w, id, { actor }))).toBe(encodeDraft(result.draft));
-        const history = await engine.history(w, id, { actor });
+        const history = (await engine.history(w, id, { actor })).entries;
         expect(history.map((e) => e.actorId)).toEqual([cut(text, 128), cut(text, 128)]);
         expect(history[0]?.idempotencyKey).toBe(cut(text, 255));
         expect(storedDraft(await store.findOpenDraft(w, `${index}:${cut(text, 100)}`)).id).toBe(id);
@@ -530,7 +532,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         client.release();
       }
       expect((await engine.get(w, draft.id, { actor })).version).toBe(1);
-      expect((await engine.history(w, draft.id, { actor })).map((e) => e.kind)).toEqual(["created"]);
+      expect((await engine.history(w, draft.id, { actor })).entries.map((e) => e.kind)).toEqual(["created"]);
 
       // The same with COMMIT keeps everything, including the conflict entry.
       const again = await pool.connect();
@@ -557,7 +559,10 @@ describe.skipIf(!up)("postgres adapter", () => {
         again.release();
       }
       expect((await engine.get(w, draft.id, { actor })).version).toBe(2);
-      expect((await engine.history(w, draft.id, { actor })).map((e) => e.kind)).toEqual(["created", "committed"]);
+      expect((await engine.history(w, draft.id, { actor })).entries.map((e) => e.kind)).toEqual([
+        "created",
+        "committed",
+      ]);
     });
   });
 
@@ -810,7 +815,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION - 1, actualVersion: MAX_VERSION },
         { ...eventFor(top, "conflict"), expectedVersion: MAX_VERSION, actualVersion: MAX_VERSION },
       ]);
-      const audit = (await store.listAudit(w, "d1")) as {
+      const audit = (await store.listAudit(w, "d1")).map(({ event }) => event) as {
         kind: string;
         toVersion: number | null;
         expectedVersion: number | null;
@@ -830,7 +835,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         .catch((e: unknown) => e);
       expect(conflict).toBeInstanceOf(VersionConflictError);
       expect((conflict as VersionConflictError).actualVersion).toBe(MAX_VERSION);
-      const history = await engine.history(w, "d1", { actor });
+      const history = (await engine.history(w, "d1", { actor })).entries;
       expect(history.at(-1)).toMatchObject({
         kind: "conflict",
         expectedVersion: MAX_VERSION - 1,
@@ -858,7 +863,9 @@ describe.skipIf(!up)("postgres adapter", () => {
       expect(await store.commit(keyed)).toEqual({ ok: true });
       expect(await store.commit(keyed)).toEqual({ ok: true }); // the key exists: still the same write
       expect(await store.commit(input)).toEqual({ ok: true }); // even after the draft moved on
-      expect((await store.listAudit(w, "d1")).map((e) => (e as { toVersion: number }).toVersion)).toEqual([1, 2, 3]);
+      expect(
+        (await store.listAudit(w, "d1")).map(({ event }) => event).map((e) => (e as { toVersion: number }).toVersion),
+      ).toEqual([1, 2, 3]);
       expect(storedDraft(await store.load(w, "d1"))).toEqual(v3);
       // Another write to the same version is still a conflict, as is a re-sent commit with no entry.
       const other = next(v2, { type: "select_provider", connectionId: "c9" });

@@ -317,7 +317,7 @@ describe("sqlite compare-and-set", () => {
     }));
     await store.appendAudit(events);
     await store.appendAudit([]);
-    const listed = (await store.listAudit(ws, d.id)) as { eventId: string }[];
+    const listed = (await store.listAudit(ws, d.id)).map(({ event }) => event) as { eventId: string }[];
     expect(listed.map((e) => e.eventId)).toEqual([expect.any(String), ...events.map((e) => e.eventId)]);
     expect(listed.slice(1)).toEqual(events);
     expect(await store.listAudit(uid("ws"), d.id)).toEqual([]);
@@ -786,7 +786,7 @@ describe("sqlite versions up to 2^31-1", () => {
         feedback: null,
       },
     ]);
-    const audit = (await store.listAudit(ws, v1.id)) as AuditEvent[];
+    const audit = (await store.listAudit(ws, v1.id)).map(({ event }) => event) as AuditEvent[];
     expect(audit.map((event) => event.toVersion)).toEqual([1, MAX, null]);
     expect(audit[1]?.fromVersion).toBe(MAX - 1);
     expect(audit[2]).toMatchObject({ expectedVersion: MAX, actualVersion: MAX });

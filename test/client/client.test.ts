@@ -173,6 +173,20 @@ describe("client: ETags per draft", () => {
     ]);
   });
 
+  it("asks for one page of the history, with the page's query only when given", async () => {
+    const page = { events: [], nextCursor: null, endCursor: "end-1" };
+    const fake = fakeFetch(() => json(page));
+    const client = clientOf(fake);
+    expect(await client.history("d1")).toEqual(page);
+    await client.history("d1", { limit: 5, cursor: "c/1", order: "newest_first" });
+    await client.history("d1", { cursor: null });
+    expect(fake.sent.map(path)).toEqual([
+      `/workspaces/${WS}/drafts/d1/history`,
+      `/workspaces/${WS}/drafts/d1/history?limit=5&cursor=c%2F1&order=newest_first`,
+      `/workspaces/${WS}/drafts/d1/history`,
+    ]);
+  });
+
   it("asks for the contract's pollIntervalMs on the view when given", async () => {
     const d1 = at(verified(), 1, "d1");
     const fake = fakeFetch(() => viewReply(d1));

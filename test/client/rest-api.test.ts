@@ -120,7 +120,7 @@ describe("client against the REST example", () => {
     expect([...versions].sort((a, b) => a - b)).toEqual(versions);
     expect(snapshots.at(-1)?.draft).toEqual(await engine.get(WS, id, { actor: { id: "operator" } }));
 
-    const kinds = (await operator.history(id)).map((event) => event.kind);
+    const kinds = (await operator.history(id)).events.map((event) => event.kind);
     expect(kinds[0]).toBe("created");
     expect(kinds.filter((kind) => kind === "committed").length).toBe(activated.version - 1);
     expect((await operator.list({ state: "completed" })).drafts.map((d) => d.id)).toContain(id);

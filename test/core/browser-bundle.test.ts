@@ -54,7 +54,7 @@ export async function onboard() {
   }
   const current = await e.get(ws, id, { actor: operator });
   r = await e.execute(ws, id, { type: "activate" }, { actor: operator, expectedVersion: current.version });
-  const history = await e.history(ws, id, { actor: operator });
+  const history = (await e.history(ws, id, { actor: operator })).entries;
   return JSON.stringify({ id, runId, conflict, state: r.state, feedback: r.feedback, step: resolveStage(r.draft).step, kinds: history.map((h) => h.kind) });
 }
 export async function pagedList() {

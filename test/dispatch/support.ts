@@ -270,7 +270,7 @@ export class TestStore implements DispatchStore {
     const all =
       this.memory === null
         ? this.fake.audits.filter((a) => a.workspaceId === ref.workspaceId && a.draftId === ref.draftId)
-        : ((await this.memory.listAudit(ref.workspaceId, ref.draftId)) as AuditEvent[]);
+        : ((await this.memory.listAudit(ref.workspaceId, ref.draftId)).map(({ event }) => event) as AuditEvent[]);
     return all.filter((a) => a.kind.startsWith("delivery_"));
   }
 

@@ -16,7 +16,7 @@ import {
   type OnboardingDraft,
 } from "../../src/index.js";
 import { createMemoryStore } from "../../src/adapters/memory/index.js";
-import type { CommitInput, DraftStore, WriteResult } from "../../src/store/index.js";
+import type { CommitInput, DraftStore, StoredAuditEntry, WriteResult } from "../../src/store/index.js";
 import {
   IdArgumentSchema,
   KeyArgumentSchema,
@@ -71,9 +71,9 @@ describe("results are sealed drafts", () => {
     const store = createMemoryStore();
     const engine = createOnboardingEngine({ store, authorize: allow });
     const draft = await identified(engine);
-    const [entry] = await store.listAudit("ws", draft.id);
+    const [entry] = (await store.listAudit("ws", draft.id)).map(({ event }) => event);
     expect(Object.isFrozen(entry)).toBe(true);
-    const trail = (await store.listAudit("ws", draft.id)) as unknown[];
+    const trail = (await store.listAudit("ws", draft.id)) as StoredAuditEntry[];
     trail.length = 0;
     expect(await store.listAudit("ws", draft.id)).toHaveLength(1);
   });
@@ -102,7 +102,7 @@ describe("authorization", () => {
       await expect(denied).rejects.toBeInstanceOf(AuthorizationError);
       await expect(denied).rejects.toMatchObject({ code: "forbidden", capability: "cancel", actorId: "intern" });
       expect((await engine.get("ws", draft.id, { actor })).version).toBe(1);
-      const trail = await engine.history("ws", draft.id, { actor });
+      const trail = (await engine.history("ws", draft.id, { actor })).entries;
       expect(trail.map((event) => event.kind)).toEqual(["created", "denied"]);
       expect(trail[1]).toMatchObject({
         actorId: "intern",

@@ -59,9 +59,9 @@ describe("whatever returns or names an existing draft needs view", () => {
     const error = await rejection(engine.create(ws, { identity }, { actor: restricted, onExisting: "resume" }));
     expect(error).toBeInstanceOf(AuthorizationError);
     expect((error as AuthorizationError).capability).toBe("view");
-    const denied = (await store.listAudit(ws, draft.id)).filter(
-      (entry) => (entry as { kind: string }).kind === "denied",
-    );
+    const denied = (await store.listAudit(ws, draft.id))
+      .map(({ event }) => event)
+      .filter((entry) => (entry as { kind: string }).kind === "denied");
     expect(denied).toHaveLength(1);
   });
 

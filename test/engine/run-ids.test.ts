@@ -27,7 +27,7 @@ describe("injected run ids", () => {
     const { engine, version } = await setup(() => "a,b");
     const started = await engine.execute("w", "d", { type: "start_verification" }, { actor, expectedVersion: version });
     expect(started.runIds).toEqual(["a,b"]);
-    const history = await engine.history("w", "d", { actor });
+    const history = (await engine.history("w", "d", { actor })).entries;
     expect(history.at(-1)?.runIds).toEqual(["a,b"]);
   });
 
@@ -66,7 +66,7 @@ describe("injected run ids", () => {
     expect(first.runIds).toHaveLength(2);
     expect(again.replayed).toBe(true);
     expect(again.runIds).toEqual(first.runIds);
-    const committed = (await engine.history("w", "d", { actor })).filter(
+    const committed = (await engine.history("w", "d", { actor })).entries.filter(
       (event) => event.commandType === "start_bootstrap",
     );
     expect(committed.map((event) => event.runIds)).toEqual([first.runIds]);

@@ -146,7 +146,7 @@ describe("stuck runs", () => {
     expect(draft.lifecycle).toMatchObject({ state: "action_required", reason: "verification_timed_out" });
     expect(draft.verification).toMatchObject({ status: "completed", outcome: "failed", timedOut: true });
     expect(evaluateReadiness(draft).blockers.map((b) => b.code)).toContain("verification_timed_out");
-    const history = await engine.history("ws", draftId, { actor });
+    const history = (await engine.history("ws", draftId, { actor })).entries;
     expect(history.at(-1)).toMatchObject({
       kind: "committed",
       commandType: "expire_run",

@@ -96,7 +96,7 @@ describe("speculative first attempt", () => {
     expect(result.feedback).toBe("queued");
     expect(loads()).toBe(before);
     expect(
-      (await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "committed"),
+      (await engine.history(ws, current.id, { actor })).entries.filter((event) => event.kind === "committed"),
     ).toHaveLength(2);
   });
 
@@ -116,7 +116,7 @@ describe("speculative first attempt", () => {
     memory.setRawDocument(ws, current.id, JSON.stringify(edited));
     const result = await engine.execute(ws, current.id, { type: "start_verification" }, { actor, expectedVersion: 2 });
     expect(result.draft.identity?.displayName).toBe("Edited");
-    const trail = await engine.history(ws, current.id, { actor });
+    const trail = (await engine.history(ws, current.id, { actor })).entries;
     expect(trail.map((event) => event.kind)).toEqual(["created", "committed", "committed"]);
   });
 
@@ -153,7 +153,9 @@ describe("speculative first attempt", () => {
       { actor, expectedVersion: 2 },
     );
     await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
-    const conflicts = (await engine.history(ws, current.id, { actor })).filter((event) => event.kind === "conflict");
+    const conflicts = (await engine.history(ws, current.id, { actor })).entries.filter(
+      (event) => event.kind === "conflict",
+    );
     expect(conflicts).toHaveLength(1);
   });
 
@@ -172,7 +174,9 @@ describe("speculative first attempt", () => {
     a.memory.setRawDocument(ws, a.current.id, JSON.stringify(named(a.current, "Allowed")));
     const cancelled = await a.engine.execute(ws, a.current.id, { type: "cancel" }, { actor, expectedVersion: 2 });
     expect(cancelled.draft.lifecycle.state).toBe("cancelled");
-    expect((await a.engine.history(ws, a.current.id, { actor })).some((event) => event.kind === "denied")).toBe(false);
+    expect((await a.engine.history(ws, a.current.id, { actor })).entries.some((event) => event.kind === "denied")).toBe(
+      false,
+    );
 
     // The cache says "Allowed", the store says "Blocked": refused, audited once, nothing written.
     const b = await setup(authorize);
@@ -180,7 +184,7 @@ describe("speculative first attempt", () => {
     b.memory.setRawDocument(ws, b.current.id, JSON.stringify(named(b.current, "Blocked")));
     const denied = b.engine.execute(ws, b.current.id, { type: "cancel" }, { actor, expectedVersion: 2 });
     await expect(denied).rejects.toBeInstanceOf(AuthorizationError);
-    const kinds = (await b.engine.history(ws, b.current.id, { actor })).map((event) => event.kind);
+    const kinds = (await b.engine.history(ws, b.current.id, { actor })).entries.map((event) => event.kind);
     expect(kinds).toEqual(["created", "committed", "denied"]);
     expect((await b.engine.get(ws, b.current.id, { actor })).lifecycle.state).not.toBe("cancelled");
   });

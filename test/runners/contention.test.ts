@@ -39,6 +39,7 @@ import {
   uniquePrefix,
 } from "../adapters/fixtures/postgres-support.js";
 import { dropTables as dropMySql, probeMySql, testPool as mysqlPool } from "../adapters/fixtures/mysql-support.js";
+import { wholeHistory } from "../../src/testing/trail.js";
 
 const pgUp = await serviceAvailable("PostgreSQL", probePostgres);
 const myUp = await serviceAvailable("MySQL/MariaDB", probeMySql);
@@ -310,7 +311,7 @@ async function underLoad(
   ]);
   const ms = Date.now() - began;
   const draft = await engine.get(start.draft.workspaceId, start.draft.id, { actor: operator });
-  const audit = await engine.history(draft.workspaceId, draft.id, { actor: operator });
+  const audit = await wholeHistory(engine, draft.workspaceId, draft.id, { actor: operator });
   return { tally, draft, audit, ms };
 }
 

@@ -20,6 +20,7 @@ import {
   until,
   type Side,
 } from "./e2e-support.js";
+import { wholeHistory } from "../../src/testing/trail.js";
 
 /** What a scenario needs of its test file. */
 export interface E2eContext {
@@ -66,7 +67,7 @@ function readyWithRunsDone(ctx: E2eContext, draftId: string, what: string) {
 
 /** Checks the audit trail of a completed draft: two worker reports (running, completed) per run. */
 async function checkReports(ctx: E2eContext, draftId: string, verification: string, bootstrap: readonly string[]) {
-  const history = await ctx.engine.history(ctx.workspaceId, draftId, { actor: operator });
+  const history = await wholeHistory(ctx.engine, ctx.workspaceId, draftId, { actor: operator });
   const twice = (command: string): string[] => [`${command} by worker-w1`, `${command} by worker-w1`];
   expect(reportsOn(history, verification)).toEqual(twice("record_verification_result"));
   for (const id of bootstrap) expect(reportsOn(history, id)).toEqual(twice("record_bootstrap_result"));
@@ -172,7 +173,7 @@ export async function survivesAKill(ctx: E2eContext): Promise<KillOutcome> {
   await restarted.waitFor(completedLine(retryRun), "the new run's completed line");
   expect(eventsOf(restarted, retryRun)).toEqual(["run_started", "run_completed"]);
 
-  const history = await engine.history(ws, draftId, { actor: operator });
+  const history = await wholeHistory(engine, ws, draftId, { actor: operator });
   expect(reportsOn(history, runId)).toEqual([
     "record_verification_result by worker-w2-killed",
     `expire_run by dispatcher-${dispatcher.label}`,

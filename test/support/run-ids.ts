@@ -48,7 +48,7 @@ export async function expectRunIdsRoundTrip(store: DraftStore, workspaceId: stri
   const again = await engine.execute(workspaceId, draft.id, command, options);
   expect(again.replayed).toBe(true);
   expect(again.runIds).toEqual(["run,2", "run,3"]);
-  const history = await engine.history(workspaceId, draft.id, { actor });
+  const history = (await engine.history(workspaceId, draft.id, { actor })).entries;
   expect(history.map((event) => [event.commandType, event.runIds])).toEqual([
     ["create", []],
     ["select_provider", []],

@@ -27,6 +27,7 @@ import { renderActivity, renderDraft, runNames } from "./render-draft.js";
 import type { PageConfig } from "./session.js";
 import type { WizardSession } from "./types.js";
 import { describeUpdate } from "./updates.js";
+import { wholeTrail } from "./history.js";
 
 /** What the draft screen needs. */
 export interface DraftScreenOptions {
@@ -113,7 +114,7 @@ export function openDraftScreen(options: DraftScreenOptions): void {
   async function refreshActivity(version: number): Promise<void> {
     historyVersion = version;
     try {
-      const events = await client.history(draftId);
+      const events = await wholeTrail(client, draftId);
       if (shown !== null) renderActivity(events, nameOf, runNames(shown.draft));
     } catch {
       historyVersion = 0; // tried again with the next snapshot
@@ -182,7 +183,7 @@ export function openDraftScreen(options: DraftScreenOptions): void {
   }
 
   async function commitLines(from: number, to: number, fallback: string | null): Promise<string[]> {
-    const events = await client.history(draftId).catch(() => []);
+    const events = await wholeTrail(client, draftId).catch(() => []);
     const commits = commitsBetween(events, from, to, nameOf);
     if (commits.length === 0 && fallback !== null) return [fallback];
     return commits.map((commit) => `Version ${commit.version}: ${commit.who} ${commit.what} at ${clock(commit.at)}.`);

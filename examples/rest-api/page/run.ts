@@ -17,6 +17,7 @@ import { runCard } from "./runs.js";
 import { loadSession, readConfig, wizardUrl } from "./session.js";
 import type { WizardSession } from "./types.js";
 import { describeUpdate } from "./updates.js";
+import { wholeTrail } from "./history.js";
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
@@ -115,7 +116,7 @@ async function renderHistory(
   runId: string,
   nameOf: (id: string) => string,
 ): Promise<void> {
-  const events = (await client.history(draftId)).filter((event: AuditEvent) => event.runIds.includes(runId));
+  const events = (await wholeTrail(client, draftId)).filter((event: AuditEvent) => event.runIds.includes(runId));
   const commands = COMMAND_TEXT as Readonly<Record<string, string>>;
   byId("activity").replaceChildren(
     ...events.map((event) =>

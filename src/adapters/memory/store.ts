@@ -11,6 +11,7 @@ import {
   openTenantOf,
   parseStoredJson,
   prefixedCollections,
+  sliceAuditTrail,
   type StoredDraft,
   type CommitInput,
   type DraftStore,
@@ -258,8 +259,8 @@ export function createMemoryStore(): MemoryStore {
       }
     },
 
-    async listAudit(workspaceId, draftId) {
-      return [...(workspaces.get(workspaceId)?.audit.get(draftId) ?? [])];
+    async listAudit(workspaceId, draftId, page) {
+      return sliceAuditTrail(workspaces.get(workspaceId)?.audit.get(draftId) ?? [], page);
     },
 
     async findOpenDraft(workspaceId, tenantId) {

@@ -16,8 +16,11 @@ import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket 
 import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../../record/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
 import {
+  auditSequence,
   encodeCursor,
   listCursor,
+  readAuditPage,
+  type AuditPageRequest,
   storeWrite,
   unlessApplied as settleRejection,
   type WriteAttempt,
@@ -252,7 +255,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       `VALUES (?, ?, ?, ?, ?, ?)`,
     loadIdempotency: `SELECT \`record\` FROM ${I} WHERE \`workspace_id\` = ? AND \`idempotency_key\` = ?`,
     pruneIdempotency: `DELETE FROM ${I} WHERE \`created_at\` < ?`,
-    listAudit: `SELECT \`event\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ORDER BY \`seq\``,
+    lockDraft: `SELECT 1 FROM ${D} WHERE \`workspace_id\` = ? AND \`id\` = ? FOR UPDATE`,
     // Rejection path only: scans one draft's entries through `draft_seq` (no extra index to
     // maintain on every write).
     eventStored: `SELECT 1 AS \`found\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ? AND \`event_id\` = ? LIMIT 1`,
@@ -266,6 +269,24 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     if (sql === undefined) {
       sql = `INSERT INTO ${A} ${auditColumns} VALUES ${Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
       if (count <= 8) auditInsertSql.set(count, sql);
+    }
+    return sql;
+  }
+
+  /**
+   * One page of a draft's trail: one range of the `draft_seq` index (`seq` after or before the
+   * position, then `LIMIT`). Pushes the page's parameters after the draft's two.
+   */
+  function auditPageSql(page: AuditPageRequest, params: Param[]): string {
+    let sql = `SELECT CAST(\`seq\` AS CHAR) AS \`position\`, \`event\` FROM ${A} WHERE \`workspace_id\` = ? AND \`draft_id\` = ?`;
+    if (page.after !== null) {
+      sql += page.backward ? " AND `seq` < ?" : " AND `seq` > ?";
+      params.push(String(auditSequence(page.after)));
+    }
+    sql += page.backward ? " ORDER BY `seq` DESC" : " ORDER BY `seq`";
+    if (page.limit !== null) {
+      sql += " LIMIT ?";
+      params.push(String(page.limit)); // a string: see `list`
     }
     return sql;
   }
@@ -442,18 +463,45 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       });
     },
 
-    listAudit(workspaceId, draftId) {
+    listAudit(workspaceId, draftId, page) {
+      let sql: string;
+      const params: Param[] = [workspaceId, draftId];
+      try {
+        sql = auditPageSql(readAuditPage(page), params);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return read("listAudit", async () => {
-        const found = await rows(SQL.listAudit, [workspaceId, draftId]);
-        return found.map((row) => parseJson(row["event"], "audit entry", draftId));
+        const found = await rows(sql, params);
+        return found.map((row) => ({
+          event: parseJson(row["event"], "audit entry", draftId),
+          position: text(row["position"]),
+        }));
       });
     },
 
     async appendAudit(events) {
       if (events.length === 0) return;
-      await read("appendAudit", async () => {
-        await (await getPool()).execute(insertAuditSql(events.length), events.flatMap(auditRow));
-      });
+      const groups = new Map<string, AuditEvent[]>();
+      for (const event of events) {
+        const key = JSON.stringify([event.workspaceId, event.draftId]);
+        groups.set(key, [...(groups.get(key) ?? []), event]);
+      }
+      // Each draft's entries get their `seq` while its row is locked, as a commit's do: per
+      // draft, seq order is then commit order, so a reader paging by seq never sees a later entry
+      // before an earlier one still in flight (which would leave a gap behind its cursor).
+      for (const group of groups.values()) {
+        const first = group[0] as AuditEvent;
+        await transaction(
+          "appendAudit",
+          async (connection) => {
+            await connection.execute(SQL.lockDraft, [first.workspaceId, first.draftId]);
+            await connection.execute(insertAuditSql(group.length), group.flatMap(auditRow));
+            return { ok: true };
+          },
+          async () => null,
+        );
+      }
     },
 
     insert(input: InsertInput) {

@@ -31,6 +31,8 @@ import {
   assertIdentifier,
   encodeCursor,
   listCursor,
+  auditKeyParts,
+  readAuditPage,
   storeWrite,
   unlessApplied,
   type WriteAttempt,
@@ -281,6 +283,12 @@ function isTransient(error: unknown): boolean {
 function parseStored(text: string, recordId: string, what: string): unknown {
   return parseStoredJson(text, what, recordId);
 }
+
+/** The ranges of an audit row's key, `<draft_version>:<seq>`: its position (an `integer` and a `bigint`). */
+const AUDIT_KEY_RANGES = [
+  [0n, 2_147_483_647n],
+  [-(2n ** 63n), 2n ** 63n - 1n],
+] as const;
 
 /** Collects positional parameters: every value goes through `$n`, never into the SQL text. */
 class Params {
@@ -677,13 +685,24 @@ function buildStore(
       return row === undefined ? null : parseStored(row.record, key, "idempotency record");
     },
 
-    async listAudit(workspaceId, draftId) {
+    async listAudit(workspaceId, draftId, page) {
+      const { after, limit, backward } = readAuditPage(page);
+      const params = new Params();
+      let sql = `SELECT draft_version, seq::text AS seq, ${AUDIT_COLUMN_NAMES} FROM ${t.audit}
+        WHERE workspace_id = ${params.add(workspaceId)} AND draft_id = ${params.add(draftId)}`;
+      // A row comparison on the primary key's last two columns: one index range, either way.
+      if (after !== null) {
+        const [version, seq] = auditKeyParts(after, AUDIT_KEY_RANGES);
+        sql += ` AND (draft_version, seq) ${backward ? "<" : ">"} (${params.add(version, "integer")}, ${params.add(seq, "bigint")})`;
+      }
+      sql += backward ? " ORDER BY draft_version DESC, seq DESC" : " ORDER BY draft_version, seq";
+      if (limit !== null) sql += ` LIMIT ${params.add(limit, "bigint")}`;
       return guard("listAudit", async () => {
-        const result = await query<AuditRow>(
-          `SELECT ${AUDIT_COLUMN_NAMES} FROM ${t.audit} WHERE workspace_id = $1 AND draft_id = $2 ORDER BY draft_version, seq`,
-          [workspaceId, draftId],
-        );
-        return result.rows.map(auditEventFromRow);
+        const result = await query<AuditRow & { draft_version: number; seq: string }>(sql, params.values);
+        return result.rows.map((row) => ({
+          event: auditEventFromRow(row),
+          position: `${row.draft_version}:${row.seq}`,
+        }));
       });
     },
 
@@ -846,8 +865,14 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
               const id = params.add(first.draftId, "text");
               // The version the entries observed (0 before the draft exists) and a clock-based
               // seq base, far above the seq (0..n-1) of the entries committed with that version.
-              const observed = `(SELECT coalesce((SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}), 0) AS version,
-    floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 AS base) AS observed`;
+              // The draft's row is locked (FOR UPDATE) while the entries get their key, as a
+              // commit's UPDATE locks it: per draft, key order is then commit order, so a reader
+              // paging by key never sees an entry before an earlier one still in flight (a gap
+              // behind its cursor). The clock is read after the lock is granted (the aggregate
+              // projects once its input, the locked row, is read).
+              const observed = `(SELECT coalesce(max(locked.version), 0) AS version,
+    floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 AS base
+    FROM (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id} FOR UPDATE) AS locked) AS observed`;
               await writeStatement(
                 auditInsert(t.audit, observed, "observed.version", "observed.base", group, params),
                 params.values,

@@ -750,3 +750,17 @@ for i, key in ipairs(KEYS) do
 end
 return out
 `;
+
+/**
+ * Reads the last entries of a draft's audit list with the index of the first one, in one atomic
+ * step (an append between a separate `LLEN` and `LRANGE` would shift every index). KEYS[1]: the
+ * audit list; ARGV[1]: how many. Returns `{ start, entries }`, entries oldest first. Only the
+ * backward read from the end needs it; every other page is a plain `LRANGE` of absolute indexes,
+ * which appends at the tail never shift.
+ */
+export const READ_AUDIT_TAIL_SCRIPT = `local n = redis.call("LLEN", KEYS[1])
+local start = n - tonumber(ARGV[1])
+if start < 0 then start = 0 end
+if n == 0 then return {0, {}} end
+return {start, redis.call("LRANGE", KEYS[1], start, n - 1)}
+`;

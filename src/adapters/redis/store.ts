@@ -11,8 +11,10 @@ import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import { ConfigurationError, type AuditEvent, type IdempotencyRecord } from "../../record/index.js";
 import {
+  auditSequence,
   encodeCursor,
   listCursor,
+  readAuditPage,
   storeWrite,
   writeResultFromReply,
   openTenantOf,
@@ -33,6 +35,7 @@ import {
   COMMIT_SCRIPT,
   DEFAULT_REDIS_KEY_PREFIX,
   INSERT_SCRIPT,
+  READ_AUDIT_TAIL_SCRIPT,
   READ_DOCUMENTS_SCRIPT,
   STATE_KEY_ORDER,
   assertKeyPrefix,
@@ -131,6 +134,7 @@ function script(source: string): Script {
 const INSERT = script(INSERT_SCRIPT);
 const COMMIT = script(COMMIT_SCRIPT);
 const READ_DOCUMENTS = script(READ_DOCUMENTS_SCRIPT);
+const READ_AUDIT_TAIL = script(READ_AUDIT_TAIL_SCRIPT);
 
 const NAME = "redis" as const;
 
@@ -205,6 +209,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       // First use on this server (or after SCRIPT FLUSH / failover): EVAL also caches it.
       return client.call("eval", s.source, keys.length, ...keys, ...args);
     }
+  }
+
+  /**
+   * One range of a draft's audit list by index (the list only grows at its tail, so an index
+   * names one entry for good): the index of its first entry and the entries, oldest first.
+   * Reads only the range (`LRANGE` costs the distance from the nearer end plus the range).
+   */
+  async function readAuditRange(
+    key: string,
+    after: number | null,
+    limit: number | null,
+    backward: boolean,
+  ): Promise<[number, unknown[]]> {
+    const list = (reply: unknown): unknown[] => (Array.isArray(reply) ? reply : []);
+    if (!backward) {
+      const start = after === null ? 0 : after + 1;
+      return [start, list(await client.call("lrange", key, start, limit === null ? -1 : start + limit - 1))];
+    }
+    if (after === null && limit !== null) {
+      const reply = list(await evalScript(READ_AUDIT_TAIL, [key], [limit]));
+      return [Number(reply[0] ?? 0), list(reply[1])];
+    }
+    if (after === 0) return [0, []];
+    const end = after === null ? -1 : after - 1;
+    const start = limit === null || after === null ? 0 : Math.max(0, after - limit);
+    return [start, list(await client.call("lrange", key, start, end))];
   }
 
   /**
@@ -383,10 +413,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       });
     },
 
-    async listAudit(workspaceId, draftId) {
+    async listAudit(workspaceId, draftId, page) {
+      const request = readAuditPage(page);
+      const after = request.after === null ? null : auditSequence(request.after);
+      const key = redisKeys(prefix, workspaceId).audit(draftId);
       return run("listAudit", async () => {
-        const reply = await client.call("lrange", redisKeys(prefix, workspaceId).audit(draftId), 0, -1);
-        return Array.isArray(reply) ? reply.map(parseJson) : [];
+        const [start, entries] = await readAuditRange(key, after, request.limit, request.backward);
+        const found = entries.map((raw, offset) => ({ event: parseJson(raw), position: String(start + offset) }));
+        return request.backward ? found.reverse() : found;
       });
     },
 

@@ -35,6 +35,10 @@ import {
   loadDriver,
   auditEventFromRow,
   type SqlAuditRow,
+  type StoredAuditEntry,
+  type AuditPageRequest,
+  auditSequence,
+  readAuditPage,
   type StoreAdmin,
   type MigrateResult,
   type SchemaStatus,
@@ -219,9 +223,15 @@ class Connection {
     return text === undefined ? null : parseStoredJson(text, "idempotency record", key);
   }
 
-  listAudit(workspaceId: string, draftId: string): unknown[] {
-    const rows = this.stmt("listAudit").all(workspaceId, draftId) as SqlAuditRow[];
-    return rows.map(auditEventFromRow);
+  /** One index range of a draft's trail: `seq` after `after` (or before it, backward), `-1`: no limit. */
+  listAudit(workspaceId: string, draftId: string, page: AuditPageRequest): StoredAuditEntry[] {
+    const after = page.after === null ? null : auditSequence(page.after);
+    const rows = (
+      page.backward
+        ? this.stmt("listAuditBackward").all(workspaceId, draftId, after ?? Number.MAX_SAFE_INTEGER, page.limit ?? -1)
+        : this.stmt("listAudit").all(workspaceId, draftId, after ?? -1, page.limit ?? -1)
+    ) as (SqlAuditRow & { seq: number })[];
+    return rows.map((row) => ({ event: auditEventFromRow(row), position: String(row.seq) }));
   }
 
   list(
@@ -374,6 +384,10 @@ function buildSql(t: SqliteTableNames) {
   // A row-value comparison: SQLite seeks the index to the cursor instead of filtering from the start.
   const after = ` AND (created_at, id) > (?, ?)`;
   const listTail = ` ORDER BY created_at, id LIMIT ?`;
+  const auditHead =
+    `SELECT seq, event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, ` +
+    `expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state FROM ${audit} ` +
+    `WHERE workspace_id = ? AND draft_id = ?`;
   return {
     // Reads select the version column too: the engine checks it against the document.
     loadDocument: `SELECT version, document FROM ${drafts} WHERE workspace_id = ? AND id = ?`,
@@ -394,10 +408,9 @@ function buildSql(t: SqliteTableNames) {
       `INSERT INTO ${audit} (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, ` +
       `to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state) ` +
       `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    listAudit:
-      `SELECT event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, ` +
-      `expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state FROM ${audit} ` +
-      `WHERE workspace_id = ? AND draft_id = ? ORDER BY seq`,
+    // Both walks are one range of the (workspace_id, draft_id, seq) index; LIMIT -1 is no limit.
+    listAudit: `${auditHead} AND seq > ? ORDER BY seq LIMIT ?`,
+    listAuditBackward: `${auditHead} AND seq < ? ORDER BY seq DESC LIMIT ?`,
     // Rejection path only: scans one draft's entries through the audit index (no extra index to
     // maintain on every write).
     eventStored: `SELECT 1 FROM ${audit} WHERE workspace_id = ? AND draft_id = ? AND event_id = ? LIMIT 1`,
@@ -562,7 +575,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const cutoff = idempotencyCutoff(before);
       return run("pruneIdempotency", (conn) => conn.stmt("pruneIdempotency").run(cutoff).changes);
     },
-    listAudit: (workspaceId, draftId) => run("listAudit", (conn) => conn.listAudit(workspaceId, draftId)),
+    async listAudit(workspaceId, draftId, page) {
+      const request = readAuditPage(page);
+      return run("listAudit", (conn) => conn.listAudit(workspaceId, draftId, request));
+    },
     async list(workspaceId, listOptions) {
       // limit and state were checked by the engine; only the cursor is the store's to read.
       const after = listCursor(listOptions.cursor);

@@ -93,7 +93,7 @@ export function compareAndSetSection({ it, h, engineOf, options }: SectionContex
     check(stored.version === 2, "record not written");
     const audit = await h().store.listAudit(ws, draft.id);
     check(
-      audit.some((event) => (event as AuditEvent).eventId === result.event?.eventId),
+      audit.some(({ event }) => (event as AuditEvent).eventId === result.event?.eventId),
       "audit entry not written",
     );
     check((await h().store.loadIdempotency(ws, "key-1")) != null, "idempotency record not written");

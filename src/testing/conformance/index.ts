@@ -2,11 +2,12 @@
  * The conformance kit: one suite, registered with the caller's test runner, that checks every
  * promise of the storage port against an adapter. One file per section (`records.ts`,
  * `compare-and-set.ts`, `engine-guarantees.ts`, `isolation.ts`, `model-based.ts`, `outbox.ts`,
- * `linearizability.ts`), helpers in
- * `shared.ts`, the caller's side (harness, runner, options) in `harness.ts`. Tests of optional
- * features skip themselves visibly when the store lacks them (see `TestRunner`).
+ * `linearizability.ts`, `audit-paging.ts`), helpers in `shared.ts`, the caller's side (harness,
+ * runner, options) in `harness.ts`. Tests of optional features skip themselves visibly when the
+ * store lacks them (see `TestRunner`).
  */
 import { createOnboardingEngine, type OnboardingEngine } from "../../engine/index.js";
+import { auditPagingSection } from "./audit-paging.js";
 import { compareAndSetSection } from "./compare-and-set.js";
 import { engineGuaranteesSection } from "./engine-guarantees.js";
 import type { ConformanceHarness, ConformanceOptions, TestRunner } from "./harness.js";
@@ -106,5 +107,6 @@ export function describeStoreConformance(
     runner.describe("model-based", () => modelBasedSection(section));
     runner.describe("outbox", () => outboxSection(section));
     runner.describe("linearizability", () => linearizabilitySection(section));
+    runner.describe("audit paging", () => auditPagingSection(section));
   });
 }

@@ -314,7 +314,7 @@ export function isolationSection({ it, h, engineOf }: SectionContext): void {
       is(ValidationError),
       "ValidationError for an expectedVersion past the top",
     );
-    const kinds = (await engine.history(ws, "d-max", { actor })).map((event) => event.kind);
+    const kinds = (await engine.history(ws, "d-max", { actor })).entries.map((event) => event.kind);
     check(
       JSON.stringify(kinds) === JSON.stringify(["created", "committed", "conflict"]),
       `audit ${JSON.stringify(kinds)}`,
