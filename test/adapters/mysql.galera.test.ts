@@ -1,6 +1,6 @@
 /**
  * The MySQL adapter on a three-node MariaDB Galera cluster this file starts on free loopback
- * ports (test/support/galera.ts; about 20 s) and stops afterwards, also when a test fails.
+ * ports (test/support/galera.ts; 10 to 20 s) and stops afterwards, also when a test fails.
  * Skipped loudly when it cannot start (missing packages); a failure with REQUIRE_SERVICES=1.
  *
  * - Writers on every node on the same drafts: no lost update, contiguous versions, one audit
