@@ -139,6 +139,8 @@ export interface MySqlOutboxContext {
   readonly table: string;
   /** The store's pool (opened on first use when the store owns it). */
   readonly pool: () => Pool | Promise<Pool>;
+  /** Put before every statement and `START TRANSACTION` (the store's `causalReads`: Galera's causality wait). */
+  readonly causal?: string;
 }
 
 /** The outbox methods of the store, plus the insert a commit runs inside its transaction. */
@@ -184,25 +186,36 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
       "AND (`kind` = 'run.cancelled' OR `settled_at` IS NOT NULL)",
   } as const;
 
+  const causal = context.causal ?? "";
+
   async function getPool(): Promise<Pool> {
     return context.pool();
   }
 
-  /** Runs `run` again after a deadlock (the server rolled everything back), a few times at most. */
-  async function retried<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` again after a deadlock (the server rolled everything back; on Galera also a
+   * certification lost to another node), a few times at most, a few jittered ms apart so a
+   * replicated winner can land. Then `exhausted`'s answer, if there is one, else the error.
+   */
+  async function retried<T>(operation: string, run: () => Promise<T>, exhausted?: () => T): Promise<T> {
     return wrapStoreErrors(ADAPTER, operation, async () => {
       for (let attempt = 1; ; attempt += 1) {
         try {
           return await run();
         } catch (error) {
-          if (errno(error) !== ER_LOCK_DEADLOCK || attempt >= MAX_ATTEMPTS) throw error;
+          if (errno(error) !== ER_LOCK_DEADLOCK) throw error;
+          if (attempt >= MAX_ATTEMPTS) {
+            if (exhausted === undefined) throw error;
+            return exhausted();
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4 * attempt)));
         }
       }
     });
   }
 
   async function execute<T extends RowDataPacket[] | ResultSetHeader>(sql: string, params: Param[]): Promise<T> {
-    const [result] = await (await getPool()).execute<T>(sql, params);
+    const [result] = await (await getPool()).execute<T>(causal + sql, params);
     return result;
   }
 
@@ -211,7 +224,7 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
    * batches of every size never pile up server-side prepared statements.
    */
   async function query<T extends RowDataPacket[] | ResultSetHeader>(sql: string, params: Param[]): Promise<T> {
-    const [result] = await (await getPool()).query<T>(sql, params);
+    const [result] = await (await getPool()).query<T>(causal + sql, params);
     return result;
   }
 
@@ -221,7 +234,7 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     for (let attempt = 1; ; attempt += 1) {
       connection = await (await getPool()).getConnection();
       try {
-        await connection.query("START TRANSACTION");
+        await connection.query(`${causal}START TRANSACTION`);
         break;
       } catch (error) {
         // A pooled connection that died while idle: nothing ran, so a fresh one may try again.
@@ -282,8 +295,11 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
   const methods: MySqlOutbox["methods"] = {
     async claimOutbox({ owner, now, leaseUntil, limit }) {
       checkOutboxLimit("claimOutbox", limit);
-      return retried("claimOutbox", () =>
-        inTransaction((connection) => claim(connection, owner, now, leaseUntil, limit)),
+      return retried(
+        "claimOutbox",
+        () => inTransaction((connection) => claim(connection, owner, now, leaseUntil, limit)),
+        // Every run lost its rows to claimers on other nodes (Galera): nothing leased this time.
+        () => [],
       );
     },
 

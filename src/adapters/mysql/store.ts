@@ -11,6 +11,14 @@
  * committed row, never of a snapshot), and every plain read (`load`, the actual version after a
  * conflict, the owner of an open-draft slot) runs outside a transaction in autocommit mode, so it
  * sees the latest committed data.
+ *
+ * Galera (MariaDB Galera Cluster): a write that loses certification to a write committed on
+ * another node fails with ER_LOCK_DEADLOCK at `COMMIT` (or earlier, when the replicated write
+ * aborts it), after its `UPDATE` reported one affected row. Nothing of it was applied, so it is
+ * handled as every deadlock is: run again, where it meets the winner's row (a version conflict)
+ * or key (a duplicate key), and, should the server keep aborting it, reported as the rejection a
+ * concurrent writer causes, never as a driver error. Reads on a node may lag the cluster:
+ * `causalReads` makes them wait for it.
  */
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../../record/index.js";
@@ -55,6 +63,18 @@ const ADAPTER = "mysql";
 interface MySqlStoreCommonOptions {
   /** Prefix of the table names (default `onboarding_`); a plain SQL identifier. */
   readonly tablePrefix?: string;
+  /**
+   * MariaDB Galera Cluster: run the store's reads, the start of its write transactions and the
+   * outbox's statements with `wsrep_sync_wait = 7` (per statement, MariaDB's `SET STATEMENT ...
+   * FOR`), so each waits until its node has applied every transaction the cluster committed
+   * before it began: a read after a commit on another node sees that commit, and an outbox
+   * settlement after a claim on another node finds the lease. Default `false`: a statement sees
+   * what its node has applied so far (draft writes stay safe either way: a commit based on a
+   * stale read is rejected as a version conflict). Costs one round of the cluster's group
+   * communication per statement. MariaDB only (MySQL has no `SET STATEMENT`; on a MySQL-based
+   * Galera set `wsrep_sync_wait` for the session or the server instead).
+   */
+  readonly causalReads?: boolean;
 }
 
 /** The store uses a pool the caller created and owns (and closes). */
@@ -117,6 +137,11 @@ type Param = string | number | null;
 
 /** What a failed transaction step was doing, so a duplicate key can be classified. */
 type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "insert_outbox" | "other";
+
+/** Before running a transaction the server aborted again: a few jittered ms, so a replicated winner can land. */
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4 * attempt)));
+}
 
 /** mysql2 marks errors after which the connection is unusable as `fatal`. */
 function isFatal(error: unknown): boolean {
@@ -200,6 +225,12 @@ function auditRow(event: AuditEvent): Param[] {
  */
 export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const tablePrefix = options.tablePrefix ?? DEFAULT_MYSQL_TABLE_PREFIX;
+  /**
+   * Galera's causality wait, when asked for, before every read, START TRANSACTION and outbox
+   * statement: 7 = reads, updates and deletes, inserts (the outbox's are conditional UPDATEs).
+   */
+  const causal = options.causalReads === true ? "SET STATEMENT wsrep_sync_wait = 7 FOR " : "";
+  const startTransaction = `${causal}START TRANSACTION`;
   const tables = mysqlTableNames(tablePrefix);
   const owned = !("pool" in options);
   let poolPromise: Promise<Pool> | null = "pool" in options ? Promise.resolve(options.pool) : null;
@@ -293,7 +324,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
   async function rows(sql: string, params: readonly Param[]): Promise<RowDataPacket[]> {
     const pool = ready !== null && !closed ? ready : await getPool();
-    const [result] = await pool.execute<RowDataPacket[]>(sql, params as Param[]);
+    const [result] = await pool.execute<RowDataPacket[]>(causal + sql, params as Param[]);
     return result;
   }
 
@@ -324,12 +355,16 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   /**
    * Runs `body` in a transaction on a dedicated connection. A rejection returned by `body` (or
    * derived from a duplicate key by `classify`) rolls back; deadlocks and `"retry"` run it again.
-   * Every failure is reported through the one error wrapper (`storeWrite`).
+   * A transaction the server still aborts (ER_LOCK_DEADLOCK: an InnoDB deadlock, a Galera
+   * certification failure) after `MAX_ATTEMPTS` runs applied nothing: `aborted` names the
+   * rejection that explains it, else the driver's error goes to the one error wrapper
+   * (`storeWrite`), as every other failure does.
    */
   function transaction(
     operation: string,
     body: (connection: PoolConnection, step: (s: Step) => void) => Promise<WriteResult>,
     classify: (step: Step, error: unknown) => Promise<WriteAttempt | null>,
+    aborted: () => Promise<WriteResult | null>,
   ): Promise<WriteResult> {
     return storeWrite(ADAPTER, operation, async () => {
       for (let attempt = 1; ; attempt += 1) {
@@ -338,7 +373,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
         let healthy = true;
         let outcome: WriteResult;
         try {
-          await connection.query("START TRANSACTION");
+          await connection.query(startTransaction);
         } catch (error) {
           // A pooled connection that died while idle: nothing was written, so a fresh one may retry.
           connection.destroy();
@@ -367,7 +402,12 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           if (code === ER_DUP_ENTRY) classified = await classify(step, error);
           else if (code === ER_LOCK_DEADLOCK) classified = "retry";
           if (classified === "retry") {
-            if (attempt < MAX_ATTEMPTS) continue;
+            if (attempt < MAX_ATTEMPTS) {
+              if (code === ER_LOCK_DEADLOCK) await pause(attempt);
+              continue;
+            }
+            const rejection = code === ER_LOCK_DEADLOCK ? await aborted() : null;
+            if (rejection !== null) return rejection;
             throw error;
           }
           if (classified !== null) return classified;
@@ -383,6 +423,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   const outbox = createMySqlOutbox({
     table: tables.outbox,
     pool: () => (ready !== null && !closed ? ready : getPool()),
+    causal,
   });
 
   // The database a pool was made for: mysql2 keeps it on the core pool's connection config.
@@ -500,6 +541,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             return { ok: true };
           },
           async () => null,
+          async () => null, // aborted every time: a StoreError, the entries may be missing
         );
       }
     },
@@ -532,6 +574,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           }
           return openDraftRejection(draft);
         },
+        () => insertAborted(draft, input.idempotency),
       );
       return written.then((result) => (result.ok ? result : unlessApplied("insert", draft, input.event, result)));
     },
@@ -568,6 +611,8 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           void error; // the only unique index an UPDATE of these columns can break is open_tenant
           return openDraftRejection(draft);
         },
+        // Aborted run after run: a writer on the draft keeps winning (the actual version is read below).
+        () => Promise.resolve({ ok: false, reason: "version_conflict", actualVersion: -1 }),
       );
       return written.then(async (result) => {
         if (result.ok) return result;
@@ -666,6 +711,24 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       async (eventId) =>
         (await read(operation, () => rows(SQL.eventStored, [draft.workspaceId, draft.id, eventId]))).length > 0,
     );
+  }
+
+  /**
+   * An insert the server kept aborting (Galera: certification lost to a concurrent insert on
+   * another node): what that writer left in its way, read after the rollback. `null` when the
+   * reads find nothing (the node has not applied it yet).
+   */
+  async function insertAborted(
+    draft: OnboardingDraft,
+    idempotency: IdempotencyRecord | null,
+  ): Promise<WriteResult | null> {
+    if ((await rows(SQL.exists, [draft.workspaceId, draft.id])).length > 0)
+      return { ok: false, reason: "draft_exists" };
+    const open = await openDraftRejection(draft);
+    if (open !== "retry") return open;
+    if (idempotency === null) return null;
+    const keyed = await rows(SQL.loadIdempotency, [idempotency.workspaceId, idempotency.key]);
+    return keyed.length > 0 ? { ok: false, reason: "idempotency_key_exists" } : null;
   }
 
   /** After a unique violation on the open-draft slot: who holds it (or retry if it was freed). */
