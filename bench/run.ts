@@ -10,7 +10,17 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const ALL = ["core", "engine", "telemetry", "outbox", "sqlite", "postgres", "mysql", "redis", "redis-durability"] as const;
+const ALL = [
+  "core",
+  "engine",
+  "telemetry",
+  "outbox",
+  "sqlite",
+  "postgres",
+  "mysql",
+  "redis",
+  "redis-durability",
+] as const;
 const TOP_LEVEL = new Set<string>(["core", "engine", "telemetry", "outbox"]);
 const selected = process.argv.slice(2).filter((name) => name !== "--");
 const names = selected.length > 0 ? selected : [...ALL];
