@@ -145,7 +145,7 @@ export interface OnboardingEngine<TActor extends Actor = Actor> {
     options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
   ): Promise<MutationResult>;
   /**
-   * One page of a draft's audit trail (needs `view`): at most `limit` entries (1..1000, default
+   * One page of a draft's audit trail, {@link onboarding-lifecycle!AuditEvent} entries (needs `view`): at most `limit` entries (1..1000, default
    * 100), oldest first (append order) or, with `order: "newest_first"`, from the latest back.
    * Pass the page's `nextCursor` as `cursor` for the next one; it is `null` on the last page.
    * Cursors are opaque and tied to the draft and the order: a malformed or altered one, or one of

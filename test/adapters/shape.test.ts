@@ -10,7 +10,8 @@
  *   also `migrations.ts` (its numbered migrations and their runner);
  * - every adapter: `admin.ts`, its `StoreAdmin` (`store.admin`: counts, scans and rewrites for
  *   operators' tooling such as the CLI);
- * - any adapter: optionally `outbox.ts`, its `OutboxStore` methods kept out of `store.ts`;
+ * - any adapter: optionally `outbox.ts`, its `OutboxStore` methods kept out of `store.ts`, and
+ *   `durability.ts`, a replication wait after each write (Redis `WAIT`);
  * - SQL adapters: `schema.ts` exports `DEFAULT_<NAME>_TABLE_PREFIX`, `<name>TableNames` /
  *   `<Name>TableNames`, `<name>SchemaStatements`, `<name>SchemaSql` (the latest schema),
  *   `<name>DropSchemaStatements`, `<name>DropSchemaSql`; `migrations.ts` exports
@@ -54,7 +55,7 @@ const FILES: Readonly<Record<Kind, readonly string[]>> = {
 };
 
 /** Files any adapter folder may have beside those of its kind. */
-const OPTIONAL_FILES: readonly string[] = ["outbox.ts"];
+const OPTIONAL_FILES: readonly string[] = ["outbox.ts", "durability.ts"];
 
 /** The files of a folder the shape rules hold: those of its kind plus the optional ones it has. */
 function filesOf(folder: string, kind: Kind): readonly string[] {

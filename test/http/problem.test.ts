@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   AuthorizationError,
   ConfigurationError,
+  SchemaVersionError,
   CorruptRecordError,
   DraftNotFoundError,
   UnknownRunError,
@@ -191,6 +192,16 @@ const CASES: readonly {
     name: "ConfigurationError",
     error: new ConfigurationError("policy.overridableBlockers", "secret configuration detail"),
     code: "configuration",
+    status: 500,
+    data: {},
+  },
+  {
+    name: "SchemaVersionError",
+    error: new SchemaVersionError(
+      { adapter: "postgres", tablePrefix: "secret_", reason: "newer_than_package", current: 9, latest: 5 },
+      "postgres schema secret_ is at 9, newer than this package's 5",
+    ),
+    code: "schema_version",
     status: 500,
     data: {},
   },
