@@ -237,22 +237,12 @@ export function createOnboardingClient(options: OnboardingClientOptions): Onboar
   }
 
   async function list(options: ListOptions = {}): Promise<DraftList> {
-    const query = new URLSearchParams();
-    for (const name of ["state", "limit", "cursor"] as const) {
-      const value = options[name];
-      if (value != null) query.set(name, String(value));
-    }
-    return (await read(`?${query.toString()}`, "", undefined, options.signal)).data as DraftList;
+    return (await read(`?${queryOf(options, ["state", "limit", "cursor"])}`, "", undefined, options.signal))
+      .data as DraftList;
   }
 
   async function history(draftId: string, options: HistoryPageOptions = {}): Promise<DraftHistoryPage> {
-    const query = new URLSearchParams();
-    for (const name of ["limit", "cursor", "order"] as const) {
-      const value = options[name];
-      if (value != null) query.set(name, String(value));
-    }
-    const search = query.toString();
-    const url = path(draftId, search === "" ? "/history" : `/history?${search}`);
+    const url = path(draftId, `/history?${queryOf(options, ["limit", "cursor", "order"])}`);
     return (await read(url, draftId, undefined, options.signal)).data as DraftHistoryPage;
   }
 
@@ -281,4 +271,11 @@ export function createOnboardingClient(options: OnboardingClientOptions): Onboar
     watch: (draftId, watchOptions) => watchDraft(host, draftId, watchOptions),
     updates: (draftId, watchOptions) => updatesOf(host, draftId, watchOptions),
   };
+}
+
+/** The query string of the options named (those set), shared by `list` and `history`. */
+function queryOf<O extends object>(options: O, names: readonly (keyof O & string)[]): string {
+  const query = new URLSearchParams();
+  for (const name of names) if (options[name] != null) query.set(name, String(options[name]));
+  return query.toString();
 }

@@ -94,6 +94,7 @@ describe("conformance kit: sections and runner compatibility", () => {
       "model-based",
       "outbox",
       "linearizability",
+      "audit paging",
     ]);
     expect(kit.tests.length).toBeGreaterThan(30);
   });
