@@ -5,6 +5,9 @@
  * declaration's `problem` name. The TypeScript types, `toProblem` and the OpenAPI document
  * (`specs/openapi.json`) derive from the same declarations, so they cannot disagree.
  */
+// Each `<Name>Problem` interface declares no member: it names its schema's output, so the API
+// reference and editors link to it instead of expanding the object type (the name is the point).
+/* eslint-disable @typescript-eslint/no-empty-object-type */
 import * as z from "zod/mini";
 import { ERROR_CATALOG, defineError } from "../record/index.js";
 
@@ -151,6 +154,22 @@ export const PROBLEM_SCHEMAS: { readonly [N in ProblemName as `${N}Problem`]: Pr
 export const ValidationProblemSchema = PROBLEM_SCHEMAS.ValidationProblem;
 
 /**
+ * A `validation_failed` problem (422): what {@link ValidationProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"validation_failed">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { ValidationProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: ValidationProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface ValidationProblem extends z.output<typeof ValidationProblemSchema> {}
+
+/**
  * 412 when the stale version came from `If-Match`, 409 otherwise: somebody else wrote first.
  * `currentETag` is the ETag to reload with.
  *
@@ -163,6 +182,22 @@ export const ValidationProblemSchema = PROBLEM_SCHEMAS.ValidationProblem;
 export const VersionConflictProblemSchema = PROBLEM_SCHEMAS.VersionConflictProblem;
 
 /**
+ * A `version_conflict` problem (409 or 412): what {@link VersionConflictProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"version_conflict">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { VersionConflictProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: VersionConflictProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface VersionConflictProblem extends z.output<typeof VersionConflictProblemSchema> {}
+
+/**
  * 409: the draft is completed or cancelled and never changes again.
  *
  * @example
@@ -171,6 +206,22 @@ export const VersionConflictProblemSchema = PROBLEM_SCHEMAS.VersionConflictProbl
  * ```
  */
 export const TerminalDraftProblemSchema = PROBLEM_SCHEMAS.TerminalDraftProblem;
+
+/**
+ * A `terminal_draft` problem (409): what {@link TerminalDraftProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"terminal_draft">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { TerminalDraftProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: TerminalDraftProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface TerminalDraftProblem extends z.output<typeof TerminalDraftProblemSchema> {}
 
 /**
  * 409: activation refused; `blockers` says what to fix, `overridable` whether an override would do.
@@ -184,6 +235,22 @@ export const TerminalDraftProblemSchema = PROBLEM_SCHEMAS.TerminalDraftProblem;
 export const NotReadyProblemSchema = PROBLEM_SCHEMAS.NotReadyProblem;
 
 /**
+ * A `not_ready` problem (409): what {@link NotReadyProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"not_ready">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { NotReadyProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: NotReadyProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface NotReadyProblem extends z.output<typeof NotReadyProblemSchema> {}
+
+/**
  * 403: your `authorize` denied `capability`.
  *
  * @example
@@ -194,6 +261,22 @@ export const NotReadyProblemSchema = PROBLEM_SCHEMAS.NotReadyProblem;
 export const ForbiddenProblemSchema = PROBLEM_SCHEMAS.ForbiddenProblem;
 
 /**
+ * A `forbidden` problem (403): what {@link ForbiddenProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"forbidden">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { ForbiddenProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: ForbiddenProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface ForbiddenProblem extends z.output<typeof ForbiddenProblemSchema> {}
+
+/**
  * 404: no such draft in this workspace.
  *
  * @example
@@ -202,6 +285,22 @@ export const ForbiddenProblemSchema = PROBLEM_SCHEMAS.ForbiddenProblem;
  * ```
  */
 export const DraftNotFoundProblemSchema = PROBLEM_SCHEMAS.DraftNotFoundProblem;
+
+/**
+ * A `draft_not_found` problem (404): what {@link DraftNotFoundProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"draft_not_found">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { DraftNotFoundProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: DraftNotFoundProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface DraftNotFoundProblem extends z.output<typeof DraftNotFoundProblemSchema> {}
 
 /**
  * 404: a worker reported on a run id the draft never had (a wrong id, or the wrong draft). Fix
@@ -216,6 +315,22 @@ export const DraftNotFoundProblemSchema = PROBLEM_SCHEMAS.DraftNotFoundProblem;
 export const UnknownRunProblemSchema = PROBLEM_SCHEMAS.UnknownRunProblem;
 
 /**
+ * A `unknown_run` problem (404): what {@link UnknownRunProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"unknown_run">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { UnknownRunProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: UnknownRunProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface UnknownRunProblem extends z.output<typeof UnknownRunProblemSchema> {}
+
+/**
  * 409: a start with policy `reject` found an active run; `runIds` names it. Attach to it, or start
  * again with policy `supersede`.
  *
@@ -228,6 +343,22 @@ export const UnknownRunProblemSchema = PROBLEM_SCHEMAS.UnknownRunProblem;
 export const RunActiveProblemSchema = PROBLEM_SCHEMAS.RunActiveProblem;
 
 /**
+ * A `run_active` problem (409): what {@link RunActiveProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"run_active">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { RunActiveProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: RunActiveProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface RunActiveProblem extends z.output<typeof RunActiveProblemSchema> {}
+
+/**
  * 409: the idempotency key was used before for a different command.
  *
  * @example
@@ -236,6 +367,22 @@ export const RunActiveProblemSchema = PROBLEM_SCHEMAS.RunActiveProblem;
  * ```
  */
 export const IdempotencyKeyReuseProblemSchema = PROBLEM_SCHEMAS.IdempotencyKeyReuseProblem;
+
+/**
+ * A `idempotency_key_reuse` problem (409): what {@link IdempotencyKeyReuseProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"idempotency_key_reuse">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { IdempotencyKeyReuseProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: IdempotencyKeyReuseProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface IdempotencyKeyReuseProblem extends z.output<typeof IdempotencyKeyReuseProblemSchema> {}
 
 /**
  * 409: the command is not possible in the draft's current lifecycle; `requirement` names what is missing.
@@ -248,6 +395,22 @@ export const IdempotencyKeyReuseProblemSchema = PROBLEM_SCHEMAS.IdempotencyKeyRe
 export const InvalidTransitionProblemSchema = PROBLEM_SCHEMAS.InvalidTransitionProblem;
 
 /**
+ * A `invalid_transition` problem (409): what {@link InvalidTransitionProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"invalid_transition">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { InvalidTransitionProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: InvalidTransitionProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface InvalidTransitionProblem extends z.output<typeof InvalidTransitionProblemSchema> {}
+
+/**
  * 409: the tenant already has an open draft in this workspace (`existingDraftId`: resume it).
  *
  * @example
@@ -257,6 +420,22 @@ export const InvalidTransitionProblemSchema = PROBLEM_SCHEMAS.InvalidTransitionP
  * ```
  */
 export const OpenDraftExistsProblemSchema = PROBLEM_SCHEMAS.OpenDraftExistsProblem;
+
+/**
+ * A `open_draft_exists` problem (409): what {@link OpenDraftExistsProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"open_draft_exists">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { OpenDraftExistsProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: OpenDraftExistsProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface OpenDraftExistsProblem extends z.output<typeof OpenDraftExistsProblemSchema> {}
 
 /**
  * 503: a worker report kept conflicting with other writers; retry later (`Retry-After`).
@@ -271,6 +450,22 @@ export const OpenDraftExistsProblemSchema = PROBLEM_SCHEMAS.OpenDraftExistsProbl
 export const RetryExhaustedProblemSchema = PROBLEM_SCHEMAS.RetryExhaustedProblem;
 
 /**
+ * A `retry_exhausted` problem (503): what {@link RetryExhaustedProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"retry_exhausted">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { RetryExhaustedProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: RetryExhaustedProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface RetryExhaustedProblem extends z.output<typeof RetryExhaustedProblemSchema> {}
+
+/**
  * 500: a server-side failure, `code` says which kind: `corrupt_record` (a stored record is
  * unreadable), `store_failure`, `configuration` (server misconfiguration) or `internal_error`
  * (anything else). No internals are included; the server logs the cause.
@@ -283,6 +478,22 @@ export const RetryExhaustedProblemSchema = PROBLEM_SCHEMAS.RetryExhaustedProblem
 export const InternalProblemSchema = PROBLEM_SCHEMAS.InternalProblem;
 
 /**
+ * A `corrupt_record` / `store_failure` / `schema_version` / `configuration` / `internal_error` problem (500, `code` says which): what {@link InternalProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"corrupt_record">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { InternalProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: InternalProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface InternalProblem extends z.output<typeof InternalProblemSchema> {}
+
+/**
  * 428: a mutation without `If-Match`.
  *
  * @example
@@ -291,6 +502,22 @@ export const InternalProblemSchema = PROBLEM_SCHEMAS.InternalProblem;
  * ```
  */
 export const PreconditionRequiredProblemSchema = PROBLEM_SCHEMAS.PreconditionRequiredProblem;
+
+/**
+ * A `precondition_required` problem (428): what {@link PreconditionRequiredProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"precondition_required">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { PreconditionRequiredProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: PreconditionRequiredProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface PreconditionRequiredProblem extends z.output<typeof PreconditionRequiredProblemSchema> {}
 
 /**
  * 412: `If-Match` lists no strong tag of this draft (empty, weak only, or other drafts' tags).
@@ -304,6 +531,22 @@ export const PreconditionRequiredProblemSchema = PROBLEM_SCHEMAS.PreconditionReq
 export const PreconditionFailedProblemSchema = PROBLEM_SCHEMAS.PreconditionFailedProblem;
 
 /**
+ * A `precondition_failed` problem (412): what {@link PreconditionFailedProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"precondition_failed">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { PreconditionFailedProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: PreconditionFailedProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface PreconditionFailedProblem extends z.output<typeof PreconditionFailedProblemSchema> {}
+
+/**
  * 400: the `If-Match` header is not valid syntax (`invalid_if_match`), or the body is not JSON
  * (`malformed_request`).
  *
@@ -313,6 +556,22 @@ export const PreconditionFailedProblemSchema = PROBLEM_SCHEMAS.PreconditionFaile
  * ```
  */
 export const BadRequestProblemSchema = PROBLEM_SCHEMAS.BadRequestProblem;
+
+/**
+ * A `invalid_if_match` / `malformed_request` problem (400, `code` says which): what {@link BadRequestProblemSchema} parses. The members every problem has
+ * (`type`, `title`, `status`, `detail`, `instance`, `code`), then the data of its code. Derived
+ * from the schema, so it cannot drift from it; `ProblemOf<"invalid_if_match">` narrows {@link ProblemDetails} to it.
+ *
+ * @example
+ * ```ts
+ * import type { BadRequestProblem } from "onboarding-lifecycle/http";
+ *
+ * const line = (problem: BadRequestProblem): string => `${problem.code} (${problem.status}): ${problem.detail}`;
+ * ```
+ *
+ * @sortStrategy source-order
+ */
+export interface BadRequestProblem extends z.output<typeof BadRequestProblemSchema> {}
 
 /**
  * Every problem details object {@link toProblem} returns, discriminated by `code`. Parse
@@ -346,7 +605,23 @@ export const ProblemDetailsSchema = /* @__PURE__ */ z.discriminatedUnion(
  * }
  * ```
  */
-export type ProblemDetails = z.output<typeof ProblemDetailsSchema>;
+export type ProblemDetails =
+  | ValidationProblem
+  | VersionConflictProblem
+  | TerminalDraftProblem
+  | NotReadyProblem
+  | ForbiddenProblem
+  | DraftNotFoundProblem
+  | UnknownRunProblem
+  | RunActiveProblem
+  | IdempotencyKeyReuseProblem
+  | InvalidTransitionProblem
+  | OpenDraftExistsProblem
+  | RetryExhaustedProblem
+  | InternalProblem
+  | PreconditionRequiredProblem
+  | PreconditionFailedProblem
+  | BadRequestProblem;
 
 /**
  * The problem details object with a given `code`.

@@ -15,13 +15,18 @@
  * showing no field at all, because the draft types were expanded inline everywhere), name the
  * record's parts instead of expanding them, list every draft field with its comment, and show an
  * example on every signature of the engine. Full-page screenshots of both go to test-results/.
+ * And it measures EVERY page of the site against a height budget (`PAGE_BUDGETS`: 8,000 px for
+ * a reference page, larger for the few pages long by content, each named with its reason), so a
+ * type expanded inline anywhere fails with the list of offending pages instead of going
+ * unnoticed (`toProblem` and `ProblemResponse` were 25,000 px); every height is written to
+ * test-results/docs-page-heights.txt.
  *
  * TypeDoc warnings are not this test's business (`npm run docs` fails on them); the build here
  * runs with `--treatWarningsAsErrors false --skipErrorChecking` so it checks the rendering only.
  * A missing Chromium skips loudly; with REQUIRE_SERVICES=1 it fails.
  */
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
@@ -87,6 +92,40 @@ async function findLifecyclePage(dir: string): Promise<string> {
  */
 const MAX_ENGINE_PAGE_PX = 8000;
 const MAX_DRAFT_PAGE_PX = 5000;
+/**
+ * The height budget of every other page of the site, at the same 1600 x 1000 (measured
+ * 2026-12-01 on 688 pages). A reference page (a class, interface, function, type or variable)
+ * gets 8,000 px: the tallest outside the exceptions below is `OnboardingEngine` at about 6,900
+ * px and the next about 5,600, while one type expanded inline costs some 3,000 px (a draft) to
+ * 24,000 px (every problem body: `toProblem` was 25,400 px, `ProblemResponse` 25,300; both are
+ * now under 1,700 since `ProblemDetails` is a union of named interfaces). The exceptions are
+ * long because of what they list, each with 20 to 25 % margin:
+ * - the storage ports (`DraftStore` and the adapters' `*Store`, 8,200 to 9,300 px): some thirty
+ *   documented methods each, all content;
+ * - the module pages (the root entry's is an index of about 330 names, 10,500 px);
+ * - the two error catalogs (`ERROR_CATALOG`, `PROBLEM_CATALOG`, 7,300 and 7,500 px, from 11,700
+ *   and 11,900 before the theme stopped printing their types twice): one entry per error code,
+ *   about 300 px each, so a few new codes must not fail the build.
+ * The guides (`documents/`) are prose and may be long (the longest, "Writing an adapter", is
+ * 17,800 px): their 24,000 px catches a page whose layout broke (an unwrapped table or code
+ * block), not a long text.
+ */
+const PAGE_BUDGETS: readonly { readonly pages: RegExp; readonly px: number; readonly why: string }[] = [
+  { pages: /^documents\//, px: 24_000, why: "guide" },
+  { pages: /^modules\//, px: 13_000, why: "module index" },
+  { pages: /^interfaces\/[^/]*\.\w*Store\.html$/, px: 11_500, why: "storage port" },
+  { pages: /^variables\/[^/]*\.(ERROR|PROBLEM)_CATALOG\.html$/, px: 9_500, why: "error catalog" },
+  { pages: /./, px: 8_000, why: "reference page" },
+];
+/** How many pages are measured at the same time (each waits on its own scripts). */
+const MEASURE_TABS = 3;
+/**
+ * TypeDoc's scripts the height check does not load: the sidebar's navigation tree, the search
+ * index, the hierarchy data and the icon sprite. None changes the height of the page (measured
+ * on 200 pages: every height the same with and without them) and together they cost 60 % of
+ * the time per page, because every page rebuilds the sidebar of all ~690 pages.
+ */
+const NOT_FOR_HEIGHTS = /\/assets\/(navigation|search|hierarchy|icons)\.js$/;
 /** The smallest label size the lifecycle diagram may render at, in CSS pixels. */
 const MIN_DIAGRAM_LABEL_PX = 12;
 
@@ -95,6 +134,39 @@ const MIN_DIAGRAM_LABEL_PX = 12;
 /** Waits until TypeDoc shows the page (it keeps <body> hidden until its script is ready). */
 async function shown(page: Page): Promise<void> {
   await page.waitForFunction('getComputedStyle(document.body).display !== "none"', undefined, { timeout: 30_000 });
+}
+
+/**
+ * Every HTML page under `dir`, as paths relative to it with `/` separators (sorted).
+ */
+async function sitePages(dir: string): Promise<string[]> {
+  const files = await readdir(dir, { recursive: true });
+  return files
+    .map((file) => file.split(sep).join("/"))
+    .filter((file) => file.endsWith(".html"))
+    .sort();
+}
+
+/** The first budget whose pattern matches `path` (the last one matches every page). */
+function budgetOf(path: string): (typeof PAGE_BUDGETS)[number] {
+  const budget = PAGE_BUDGETS.find((candidate) => candidate.pages.test(path));
+  if (budget === undefined) throw new Error(`no height budget for ${path}`);
+  return budget;
+}
+
+/**
+ * Opens `path` and returns its rendered height. It shows the page the way TypeDoc's own script
+ * would (that script otherwise waits half a second), and waits for a lifecycle diagram to render
+ * where the page has one, since the diagram changes the height.
+ */
+async function measuredHeight(page: Page, url: string): Promise<number> {
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  await page.evaluate('window.app ? window.app.showPage() : document.body.style.removeProperty("display")');
+  await shown(page);
+  if (await page.evaluate('document.querySelector("pre > code.mermaid, div.mermaid") !== null')) {
+    await page.waitForSelector("html[data-mermaid]", { timeout: 60_000 });
+  }
+  return pageHeight(page);
 }
 
 /** The page's full height in CSS pixels. */
@@ -262,6 +334,51 @@ describe.skipIf(!available)("docs site in Chromium", () => {
     await page.screenshot({ path: join(screenshotDir, "docs-onboarding-engine.png"), fullPage: true });
     await page.close();
   }, 120_000);
+
+  it("keeps every page of the site under its height budget", async () => {
+    if (context === undefined) throw new Error("browser not started");
+    const pages = await sitePages(siteDir);
+    expect(pages.length, "pages in the site").toBeGreaterThan(300);
+    const heights = new Map<string, number>();
+    const queue = [...pages];
+    const tabs = await Promise.all(
+      Array.from({ length: MEASURE_TABS }, async () => {
+        const tab = await context!.newPage();
+        await tab.route(NOT_FOR_HEIGHTS, (route) => route.abort());
+        return tab;
+      }),
+    );
+    await Promise.all(
+      tabs.map(async (tab) => {
+        for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+          heights.set(path, await measuredHeight(tab, `${baseUrl}/${path}`));
+        }
+        await tab.close();
+      }),
+    );
+    expect(heights.size).toBe(pages.length);
+
+    const offenders = [...heights]
+      .map(([path, px]) => ({ path, px, budget: budgetOf(path) }))
+      .filter(({ px, budget }) => px > budget.px)
+      .sort((a, b) => b.px - a.px)
+      .map(({ path, px, budget }) => `${path}: ${px} px (budget ${budget.px} px, ${budget.why})`);
+    const tallest = [...heights].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    await mkdir(screenshotDir, { recursive: true });
+    await writeFile(
+      join(screenshotDir, "docs-page-heights.txt"),
+      [...heights]
+        .sort((a, b) => b[1] - a[1])
+        .map(([path, px]) => `${px}\t${path}`)
+        .join("\n") + "\n",
+    );
+    expect(
+      offenders,
+      `pages over their height budget (an inline-expanded type? name it); tallest: ${tallest
+        .map(([path, px]) => `${path} ${px}`)
+        .join(", ")}`,
+    ).toEqual([]);
+  }, 900_000);
 
   it("lists every field of OnboardingDraft, in record order, with its comment and links to its parts", async () => {
     if (context === undefined) throw new Error("browser not started");
