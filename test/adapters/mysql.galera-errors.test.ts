@@ -92,6 +92,23 @@ describe("mysql adapter: a Galera node outside the primary component (1047)", ()
     }
   });
 
+  it("a transaction cut off from the primary component (1180 at COMMIT) is named the same way", async () => {
+    const cutOff = (): Error =>
+      Object.assign(
+        new Error(
+          "Error while appending streaming replication fragment(provider status: Not connected to Primary Component)",
+        ),
+        { errno: 1180, code: "ER_ERROR_DURING_COMMIT" },
+      );
+    const store = createMySqlStore({ pool: refusingPool(cutOff, []) });
+    const error = await failure(store.load(WS, "d-1"));
+    expect(error.cause).toBeInstanceOf(GaleraNodeUnavailable);
+    expect((error.cause as GaleraNodeUnavailable).errno).toBe(1180);
+    const other = (): Error => Object.assign(new Error("Got error 28 during COMMIT"), { errno: 1180 });
+    const plain = await failure(createMySqlStore({ pool: refusingPool(other, []) }).load(WS, "d-1"));
+    expect(plain.cause).not.toBeInstanceOf(GaleraNodeUnavailable);
+  });
+
   it("any other server error keeps the driver's error as its cause", async () => {
     const other = (): Error => Object.assign(new Error("Lock wait timeout exceeded"), { errno: 1205 });
     const store = createMySqlStore({ pool: refusingPool(other, []) });
