@@ -73,7 +73,7 @@ describe("mysql adapter: a Galera node outside the primary component (1047)", ()
       const store = createMySqlStore({ pool: refusingPool(nonPrimary, log, after) });
       const next = draft();
       const error = await failure(
-        store.insert(withDocument({ draft: next, events: [eventFor(next)], idempotency: null })),
+        store.insert(withDocument({ draft: next, event: eventFor(next), idempotency: null })),
       );
       expect(error.cause).toBeInstanceOf(GaleraNodeUnavailable);
       expect(log.filter((sql) => sql.endsWith("START TRANSACTION")).length).toBe(1); // not retried on this node
@@ -107,6 +107,28 @@ describe("mysql adapter: a Galera node outside the primary component (1047)", ()
     const other = (): Error => Object.assign(new Error("Got error 28 during COMMIT"), { errno: 1180 });
     const plain = await failure(createMySqlStore({ pool: refusingPool(other, []) }).load(WS, "d-1"));
     expect(plain.cause).not.toBeInstanceOf(GaleraNodeUnavailable);
+  });
+
+  it("with causalReads, a causality wait that fails (1205 on a read or START TRANSACTION) is named the same way", async () => {
+    const waitFailed = (): Error =>
+      Object.assign(new Error("Lock wait timeout exceeded; try restarting transaction"), {
+        errno: 1205,
+        code: "ER_LOCK_WAIT_TIMEOUT",
+      });
+    const causal = createMySqlStore({ pool: refusingPool(waitFailed, []), causalReads: true });
+    const read = await failure(causal.load(WS, "d-1"));
+    expect(read.cause).toBeInstanceOf(GaleraNodeUnavailable);
+    expect((read.cause as GaleraNodeUnavailable).errno).toBe(1205);
+    expect(read.message).toMatch(/could not wait for the cluster's latest commits/);
+    const next = draft();
+    const write = await failure(causal.insert(withDocument({ draft: next, event: eventFor(next), idempotency: null })));
+    expect(write.cause).toBeInstanceOf(GaleraNodeUnavailable);
+    // A 1205 on a statement inside the transaction is a real lock wait: left as it is.
+    const inside = createMySqlStore({ pool: refusingPool(waitFailed, [], 1), causalReads: true });
+    const locked = await failure(
+      inside.insert(withDocument({ draft: next, event: eventFor(next), idempotency: null })),
+    );
+    expect(locked.cause).not.toBeInstanceOf(GaleraNodeUnavailable);
   });
 
   it("any other server error keeps the driver's error as its cause", async () => {

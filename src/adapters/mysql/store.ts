@@ -137,6 +137,21 @@ const ER_LOCK_DEADLOCK = 1213;
 
 type Param = string | number | null;
 
+/**
+ * The `read` operations that are plain SELECTs in autocommit mode: they take no row locks, so
+ * with `causalReads` a 1205 they get can only come from the causality wait (errors.ts).
+ */
+const LOCK_FREE_READS = new Set([
+  "load",
+  "findOpenDraft",
+  "loadIdempotency",
+  "listAudit",
+  "commit",
+  "list",
+  "countDrafts",
+  "scanDrafts",
+]);
+
 /** What a failed transaction step was doing, so a duplicate key can be classified. */
 type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "insert_outbox" | "other";
 
@@ -339,7 +354,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
       try {
         return await run();
       } catch (error) {
-        throw namedServerError(error);
+        throw namedServerError(error, causal !== "" && LOCK_FREE_READS.has(operation));
       }
     });
   }
@@ -389,7 +404,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           // A pooled connection that died while idle: nothing was written, so a fresh one may retry.
           connection.destroy();
           if (isFatal(error) && attempt < MAX_ATTEMPTS) continue;
-          throw namedServerError(error);
+          throw namedServerError(error, causal !== "");
         }
         try {
           outcome = await body(connection, (s) => {
