@@ -3,7 +3,7 @@
  * run with `node --import tsx test/proof/multi-process-client.ts '<config JSON>'`.
  *
  * Opens its own pool on the shared database (PostgreSQL or MariaDB), says `ready` on stdout,
- * waits for `go` on stdin, then runs `clients` concurrent clients on the shared drafts: reads,
+ * answers each `ping` on stdin with `pong <its wallClock()>`, waits for `go`, then runs `clients` concurrent clients on the shared drafts: reads,
  * and version-checked commits each under its own idempotency key, sent through the fault
  * injector (failures before and after the commit: unknown outcomes) and resent until
  * acknowledged. Every call is recorded in a history on `wallClock` (comparable across the
@@ -82,10 +82,14 @@ async function main(): Promise<void> {
   const tally = { reads: 0, commits: 0, conflicts: 0, storeErrors: 0, unknown: 0, replays: 0 };
   await store.load(config.workspaceId, config.drafts[0] ?? ""); // connect before the start
   process.stdout.write("ready\n");
+  // "ping" lines are answered with this process's wallClock (the parent bounds the clocks'
+  // offset with them); "go" starts the clients.
   await new Promise<void>((resolve) => {
     const lines = createInterface({ input: process.stdin });
     lines.on("line", (line) => {
-      if (line.trim() === "go") {
+      const word = line.trim();
+      if (word === "ping") process.stdout.write(`pong ${wallClock()}\n`);
+      if (word === "go") {
         lines.close();
         resolve();
       }

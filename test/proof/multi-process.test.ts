@@ -52,28 +52,43 @@ import type { ChildConfig, ChildReport } from "./multi-process-client.js";
 const CLIENT = fileURLToPath(new URL("./multi-process-client.ts", import.meta.url));
 const PROCESSES = 4;
 const CLIENTS = 4;
-const OPERATIONS = 40;
-const DRAFTS = 3;
+const OPERATIONS = 30;
+const DRAFTS = 4;
 /** How far two processes' wallClock may disagree, in ms (their time origins; measured well under this). */
 const UNCERTAINTY_MS = 1;
 const actor = { id: "multi-process" };
 
 const seed = Number(process.env["MULTI_PROCESS_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 
-/** Runs one child to its end: resolves with its report; `ready` resolves once it is connected. */
-function child(config: ChildConfig): { ready: Promise<void>; go: () => void; done: Promise<ChildReport> } {
+/** One child: `ready` once it is connected, `ping()` for its clock reading, `go()` to start, `done` with its report. */
+interface Child {
+  readonly ready: Promise<void>;
+  ping(): Promise<number>;
+  go(): void;
+  readonly done: Promise<ChildReport>;
+}
+
+function child(config: ChildConfig): Child {
   const proc = spawn(process.execPath, ["--import", "tsx", CLIENT, JSON.stringify(config)], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "" },
   });
   let stderr = "";
   proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  let stdout = "";
+  let onReady: (() => void) | null = null;
+  const pongs: ((value: number) => void)[] = [];
+  proc.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+    for (let end = stdout.indexOf("\n"); end >= 0; end = stdout.indexOf("\n")) {
+      const line = stdout.slice(0, end);
+      stdout = stdout.slice(end + 1);
+      if (line === "ready") onReady?.();
+      else if (line.startsWith("pong ")) pongs.shift()?.(Number(line.slice(5)));
+    }
+  });
   const ready = new Promise<void>((resolve, reject) => {
-    let stdout = "";
-    proc.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-      if (stdout.includes("ready\n")) resolve();
-    });
+    onReady = resolve;
     proc.once("exit", (code) => reject(new Error(`child ${config.process} exited (${code}) before ready:\n${stderr}`)));
   });
   const done = new Promise<ChildReport>((resolve, reject) => {
@@ -83,7 +98,35 @@ function child(config: ChildConfig): { ready: Promise<void>; go: () => void; don
     });
   });
   ready.catch(() => undefined);
-  return { ready, go: () => proc.stdin.end("go\n"), done };
+  return {
+    ready,
+    ping: () =>
+      new Promise<number>((resolve) => {
+        pongs.push(resolve);
+        proc.stdin.write("ping\n");
+      }),
+    go: () => proc.stdin.end("go\n"),
+    done,
+  };
+}
+
+/**
+ * Bounds a child's clock offset to this process's (child minus parent, ms) from `rounds`
+ * ping-pongs: a pong read at `t1` (the child's clock) between the ping sent at `t0` and the pong
+ * received at `t2` (ours) puts the offset within [t1 - t2, t1 - t0]; the bounds of every round
+ * are intersected.
+ */
+async function clockOffset(c: Child, rounds: number): Promise<{ low: number; high: number }> {
+  let low = -Infinity;
+  let high = Infinity;
+  for (let i = 0; i < rounds; i += 1) {
+    const t0 = wallClock();
+    const t1 = await c.ping();
+    const t2 = wallClock();
+    low = Math.max(low, t1 - t2);
+    high = Math.min(high, t1 - t0);
+  }
+  return { low, high };
 }
 
 /**
@@ -123,6 +166,11 @@ async function prove(
     );
     await Promise.all(children.map((c) => c.ready));
     const startMs = performance.now() - began;
+    const offsets: { low: number; high: number }[] = [];
+    for (const c of children) offsets.push(await clockOffset(c, 30));
+    // The clocks never contradicted each other: every child's offset interval is non-empty.
+    for (const o of offsets) expect(o.low, `clock offset bounds ${o.low}..${o.high} ms`).toBeLessThanOrEqual(o.high);
+    const offsetBound = Math.max(...offsets.map((o) => Math.max(Math.abs(o.low), Math.abs(o.high))));
     for (const c of children) c.go();
     const reports = await Promise.all(children.map((c) => c.done));
     const runMs = performance.now() - began - startMs;
@@ -164,6 +212,8 @@ async function prove(
         `(${sum((t) => t.unknown)} commits of unknown outcome, resolved by their key: ${sum((t) => t.replays)} replays), ` +
         `in ${(runMs / 1000).toFixed(1)} s (the processes started in ${(startMs / 1000).toFixed(1)} s)\n` +
         `  0 lost, 0 doubled: versions ${versions.map((v) => `1..${v}`).join(", ")}, one audit entry per acknowledged key\n` +
+        `  clocks: each child's wallClock within ${offsetBound.toFixed(3)} ms of the parent's (30 ping-pongs each; ` +
+        `offset intervals ${offsets.map((o) => `[${o.low.toFixed(3)}, ${o.high.toFixed(3)}]`).join(" ")} ms)\n` +
         `  merged history of ${clients} clients in ${PROCESSES} processes (wallClock, +-${UNCERTAINTY_MS} ms): ${result.report.split("\n")[0] ?? ""}\n` +
         `  control, one read of another process made stale: ${control.verdict}`,
     );
