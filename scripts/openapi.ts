@@ -41,7 +41,9 @@ import {
   ExpireRunCommandSchema,
   ActivateCommandSchema,
   CancelCommandSchema,
+  OutboxRecordSchema,
   type DraftView,
+  type RunProgress,
 } from "../src/index.js";
 import * as http from "../src/http/index.js";
 import * as root from "../src/index.js";
@@ -57,7 +59,7 @@ import {
 export const OPENAPI_PATH = "specs/openapi.json";
 
 /** The version of the HTTP contract (not the package version: bump it when the contract changes). */
-export const CONTRACT_VERSION = "2.0.0";
+export const CONTRACT_VERSION = "2.1.0";
 
 // ---------------------------------------------------------------------------------------------
 // The wizard view (`describeDraft`), mirrored as zod. Strict objects: the runtime test fails on
@@ -188,6 +190,30 @@ export const DraftHistorySchema = z.object({
   endCursor: z.nullable(z.string()),
 });
 
+/** One run's last progress report (`engine.runProgress`). */
+export const RunProgressSchema = z.strictObject({
+  runId: z.string(),
+  reportedAt: z.nullable(z.string()),
+  message: z.nullable(z.string()),
+  percent: z.nullable(z.number()),
+});
+const progressIsRunProgress: (value: z.output<typeof RunProgressSchema>) => RunProgress = (value) => value;
+const progressKeys: SameKeys<z.output<typeof RunProgressSchema>, RunProgress> = true;
+void progressIsRunProgress;
+void progressKeys;
+
+/** `GET /runs`: the last progress report of each of the draft's runs. */
+export const RunProgressListSchema = z.object({ runs: z.array(RunProgressSchema) });
+
+/** `GET /deliveries/dead`: one page of dead outbox entries (`dispatcher.listDead`). */
+export const DeadDeliveriesSchema = z.object({
+  entries: z.array(OutboxRecordSchema),
+  nextCursor: z.nullable(z.string()),
+});
+
+/** `POST /deliveries/{entryId}/requeue`: whether a dead entry was made pending again. */
+export const RequeueResponseSchema = z.object({ requeued: z.boolean() });
+
 /** `GET /view`: what the wizard renders. */
 export const DraftViewResponseSchema = z.object({
   etag: ETagSchema,
@@ -264,6 +290,11 @@ export function buildOpenApiDocument(): JsonSchema {
       DraftPage: DraftPageSchema,
       DraftHistory: DraftHistorySchema,
       DraftViewResponse: DraftViewResponseSchema,
+      RunProgress: RunProgressSchema,
+      RunProgressList: RunProgressListSchema,
+      OutboxRecord: OutboxRecordSchema,
+      DeadDeliveries: DeadDeliveriesSchema,
+      RequeueResponse: RequeueResponseSchema,
       ProblemDetails: ProblemDetailsSchema,
       ...PROBLEM_COMPONENTS,
     },
@@ -358,7 +389,10 @@ export function buildOpenApiDocument(): JsonSchema {
     },
     jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
     servers: [{ url: "http://127.0.0.1:3000", description: "examples/rest-api (local)" }],
-    tags: [{ name: "drafts", description: "Onboarding drafts" }],
+    tags: [
+      { name: "drafts", description: "Onboarding drafts" },
+      { name: "runs", description: "Background runs: progress, and outbox deliveries the dispatcher gave up on" },
+    ],
     paths: {
       "/workspaces/{workspaceId}/drafts": {
         parameters: [{ $ref: "#/components/parameters/WorkspaceId" }],
@@ -510,6 +544,58 @@ export function buildOpenApiDocument(): JsonSchema {
               content: json(ref("DraftHistory")),
             },
             ...problems(403, 404, 422, 500),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/drafts/{draftId}/runs": {
+        parameters: draftParams,
+        get: {
+          operationId: "getRunProgress",
+          tags: ["runs"],
+          summary: "The last progress report (heartbeat) of each of the draft's runs",
+          description:
+            "Progress lives beside the versioned record: reports never change the draft's version or ETag, " +
+            "so this route has no ETag and never answers 304.",
+          responses: {
+            "200": { description: "One entry per run", content: json(ref("RunProgressList")) },
+            ...problems(403, 404, 422, 500),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/deliveries/dead": {
+        parameters: [{ $ref: "#/components/parameters/WorkspaceId" }],
+        get: {
+          operationId: "listDeadDeliveries",
+          tags: ["runs"],
+          summary: "Outbox entries the dispatcher parked as dead, oldest first (needs view)",
+          description:
+            "An entry is dead after the dispatcher's maxAttempts failed deliveries; its lastError says the " +
+            "last failure. Served only when the app is given a dispatcher.",
+          parameters: [
+            parameter("limit", "query", { type: "integer", minimum: 1, maximum: 500, default: 100 }, "Page size."),
+            parameter("cursor", "query", { type: "string" }, "The nextCursor of the previous page."),
+          ],
+          responses: {
+            "200": { description: "One page", content: json(ref("DeadDeliveries")) },
+            ...problems(403, 422, 500),
+          },
+        },
+      },
+      "/workspaces/{workspaceId}/deliveries/{entryId}/requeue": {
+        parameters: [
+          { $ref: "#/components/parameters/WorkspaceId" },
+          parameter("entryId", "path", idSchema, "The dead outbox entry."),
+        ],
+        post: {
+          operationId: "requeueDelivery",
+          tags: ["runs"],
+          summary: "Make a dead entry pending again (attempts 0), audited on its draft (needs verify and bootstrap)",
+          description:
+            "`requeued: false` when the entry is not dead (already requeued, delivered, or not there): nothing " +
+            "changed, so a repeated click is harmless. The dispatcher delivers it on its next claim.",
+          responses: {
+            "200": { description: "Whether it was requeued", content: json(ref("RequeueResponse")) },
+            ...problems(403, 422, 500),
           },
         },
       },

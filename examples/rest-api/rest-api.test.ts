@@ -7,16 +7,20 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, postgresDropSchemaSql } from "../../src/adapters/postgres/index.js";
-import { createOnboardingEngine, type OnboardingDraft } from "../../src/index.js";
+import { createDispatcher, createOnboardingEngine, type OnboardingDraft } from "../../src/index.js";
 import { ProblemDetailsSchema, formatETag } from "../../src/http/index.js";
 import {
   CreateDraftResponseSchema,
   DraftHistorySchema,
   DraftPageSchema,
+  DeadDeliveriesSchema,
   DraftViewResponseSchema,
   MutationResponseSchema,
+  RequeueResponseSchema,
+  RunProgressListSchema,
 } from "../../scripts/openapi.js";
 import { serviceAvailable, uniqueSuffix } from "../../test/support/services.js";
+import { demoAuthorize } from "./operators.js";
 import { createApp, listen, type RunningServer } from "./server.js";
 
 const POSTGRES_URL = process.env["POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -41,12 +45,13 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
   const prefix = `rest_${uniqueSuffix()}_`;
   const ws = `ws-${uniqueSuffix()}`;
   let pool: pg.Pool;
+  let store: ReturnType<typeof createPostgresStore>;
   let server: RunningServer;
   const serverErrors: unknown[] = [];
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
-    const store = createPostgresStore({ pool, tablePrefix: prefix });
+    store = createPostgresStore({ pool, tablePrefix: prefix });
     await store.migrate();
     const engine = createOnboardingEngine({
       store,
@@ -434,5 +439,93 @@ describe.skipIf(!up)("REST API example on PostgreSQL", () => {
     const star = await call("POST", `${path}/commands`, { body: { type: "cancel", reason: "test" }, ifMatch: "*" });
     expect(star.body).toMatchObject({ feedback: "cancelled", state: "cancelled" });
     expect(serverErrors).toEqual([]);
+  });
+
+  it("shows run progress and lets an operator requeue a dead delivery (audited), by capability", async () => {
+    // The demo directory's operators (operator, owner, auditor) and a dispatcher whose deliveries fail.
+    const engine = createOnboardingEngine({ store, authorize: demoAuthorize() });
+    const dispatcher = createDispatcher({
+      store,
+      deliver: () => Promise.reject(new Error("queue unreachable")),
+      maxAttempts: 1,
+    });
+    const app = await listen(createApp({ engine, dispatcher, onServerError: (error) => serverErrors.push(error) }));
+    const space = `ws-runs-${uniqueSuffix()}`;
+    const get = async (path: string, actor: string, method = "GET"): Promise<Reply> => {
+      const response = await fetch(`${app.url}${path}`, { method, headers: { "x-actor-id": actor } });
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as Record<string, unknown>,
+      };
+    };
+    try {
+      const actor = { id: "operator" };
+      const { draft } = await engine.create(
+        space,
+        { identity: { tenantId: "t-runs", displayName: "Runs" } },
+        { actor },
+      );
+      const selected = await engine.execute(
+        space,
+        draft.id,
+        { type: "select_provider", connectionId: "c-1" },
+        { actor, expectedVersion: 1 },
+      );
+      const started = await engine.execute(
+        space,
+        draft.id,
+        { type: "start_verification" },
+        { actor, expectedVersion: selected.version },
+      );
+      const runId = started.runIds[0] as string;
+      const runsPath = `/workspaces/${space}/drafts/${draft.id}/runs`;
+
+      const before = await get(runsPath, "auditor");
+      expect(before.status).toBe(200);
+      expect(RunProgressListSchema.parse(before.body).runs).toEqual([
+        { runId, reportedAt: null, message: null, percent: null },
+      ]);
+      await engine.execute(
+        space,
+        draft.id,
+        { type: "record_verification_progress", runId, message: "Checking scopes", percent: 40 },
+        { actor: { id: "worker-1" } },
+      );
+      const after = RunProgressListSchema.parse((await get(runsPath, "auditor")).body).runs;
+      expect(after).toMatchObject([{ runId, message: "Checking scopes", percent: 40 }]);
+      expectProblem(await get(runsPath, "stranger"), 403, "forbidden");
+
+      // One failed delivery with maxAttempts 1: the entry is dead (so are the earlier tests' entries).
+      const report = await dispatcher.runOnce();
+      expect(report.claimed).toBeGreaterThanOrEqual(1);
+      expect(report.dead).toBe(report.claimed);
+      const deadPath = `/workspaces/${space}/deliveries/dead`;
+      const dead = DeadDeliveriesSchema.parse((await get(deadPath, "auditor")).body);
+      expect(dead.entries).toHaveLength(1);
+      const entry = dead.entries[0];
+      expect(entry).toMatchObject({
+        runId,
+        kind: "run.requested",
+        status: "dead",
+        attempts: 1,
+        lastError: expect.stringContaining("queue unreachable"),
+      });
+      expectProblem(await get(deadPath, "stranger"), 403, "forbidden");
+      expectProblem(await get(`${deadPath}?limit=0`, "auditor"), 422, "validation_failed");
+
+      const requeuePath = `/workspaces/${space}/deliveries/${entry?.entryId ?? ""}/requeue`;
+      expectProblem(await get(requeuePath, "auditor", "POST"), 403, "forbidden");
+      const requeued = await get(requeuePath, "operator", "POST");
+      expect(RequeueResponseSchema.parse(requeued.body)).toEqual({ requeued: true });
+      expect((await get(requeuePath, "operator", "POST")).body).toEqual({ requeued: false }); // a second click
+      expect(DeadDeliveriesSchema.parse((await get(deadPath, "auditor")).body).entries).toEqual([]);
+      const trail = await engine.history(space, draft.id, { actor });
+      expect(trail.entries.map((event) => event.kind)).toContain("delivery_requeued");
+      expect(trail.entries.find((event) => event.kind === "delivery_requeued")).toMatchObject({ actorId: "operator" });
+      expect(serverErrors).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -15,6 +15,9 @@
  *   POST /workspaces/:ws/drafts/:id/commands             one command (If-Match required for operator commands)
  *   GET  /workspaces/:ws/drafts/:id/history?limit=&cursor=&order=
  *                                                        one page of the audit trail (Link: rel="next")
+ *   GET  /workspaces/:ws/drafts/:id/runs                 each run's last progress report (heartbeats)
+ *   GET  /workspaces/:ws/deliveries/dead?limit=&cursor=  outbox entries the dispatcher gave up on
+ *   POST /workspaces/:ws/deliveries/:entryId/requeue     sends a dead entry again (audited on its draft)
  * The wizard's own routes (not part of the contract): GET /wizard, /wizard/run, /wizard/session,
  * /wizard/assets/* (wizard-routes.ts).
  *
@@ -29,14 +32,18 @@ import { fileURLToPath } from "node:url";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import {
+  AuthorizationError,
   LIFECYCLE_STATES,
   ValidationError,
+  createDispatcher,
   createOnboardingEngine,
   describeDraft,
   isLifecycleState,
   isWorkerCommand,
   parseCommand,
   type Actor,
+  type Capability,
+  type Dispatcher,
   type DraftView,
   type OnboardingDraft,
   type OnboardingEngine,
@@ -51,7 +58,7 @@ import {
   problemResponse,
   type OnMissingIfMatch,
 } from "../../src/http/index.js";
-import { DEMO_OPERATORS, demoAuthorize, type DemoOperator } from "./operators.js";
+import { DEMO_OPERATORS, capabilitiesOf, demoAuthorize, type DemoOperator } from "./operators.js";
 import { openStore } from "./store.js";
 import { DEFAULT_BOOTSTRAP_OPERATIONS, wizardRoutes, wizardRunUrl } from "./wizard-routes.js";
 
@@ -75,6 +82,11 @@ export interface AppOptions {
   readonly operators?: () => readonly DemoOperator[];
   /** The bootstrap operations the wizard offers (default `create_admin_group`, `assign_baseline_policies`). */
   readonly bootstrapOperations?: readonly string[];
+  /**
+   * Serves the dead-delivery routes (list, requeue) with this dispatcher's admin methods (it
+   * need not be started: they only use its store). Without it those routes answer 404.
+   */
+  readonly dispatcher?: Pick<Dispatcher, "listDead" | "requeue">;
 }
 
 type Env = { Variables: { ifMatchUsed: boolean } };
@@ -241,6 +253,8 @@ export function createApp(options: AppOptions): Hono<Env> {
     return json(mutation(result), 200, result.draft);
   });
 
+  runRoutes(app, { ...options, actorOf });
+
   app.route(
     "/wizard",
     wizardRoutes({
@@ -251,6 +265,54 @@ export function createApp(options: AppOptions): Hono<Env> {
   );
 
   return app;
+}
+
+/**
+ * The operators' view of background runs: progress per run, and the deliveries the dispatcher
+ * parked as dead with a way to send one again. Listing needs `view`; a requeue starts the run's
+ * job again, so it needs both `verify` and `bootstrap` (the entry id does not say which it is).
+ */
+function runRoutes(app: Hono<Env>, options: AppOptions & { actorOf: (c: Context) => Actor }): void {
+  const { engine, actorOf, dispatcher } = options;
+  const operators = options.operators ?? (() => DEMO_OPERATORS);
+  const need = (actor: Actor, capabilities: readonly Capability[]): void => {
+    const held = capabilitiesOf(operators(), actor.id);
+    const missing = capabilities.find((capability) => !held.includes(capability));
+    if (missing !== undefined) throw new AuthorizationError(missing, actor.id, null);
+  };
+  const reply = (body: unknown): Response =>
+    new Response(JSON.stringify(body), {
+      status: 200,
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+
+  app.get("/workspaces/:ws/drafts/:id/runs", async (c) => {
+    const runs = await engine.runProgress(c.req.param("ws"), c.req.param("id"), { actor: actorOf(c) });
+    return reply({ runs });
+  });
+  if (dispatcher === undefined) return;
+
+  app.get("/workspaces/:ws/deliveries/dead", async (c) => {
+    need(actorOf(c), ["view"]);
+    const limitText = c.req.query("limit");
+    // The dispatcher checks the range (1..500) and the cursor; text that is no number is NaN to it.
+    const limit = limitText === undefined ? undefined : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
+    const cursor = c.req.query("cursor");
+    const page = await dispatcher.listDead({
+      workspaceId: c.req.param("ws"),
+      ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    return reply({ entries: page.entries, nextCursor: page.nextCursor });
+  });
+
+  app.post("/workspaces/:ws/deliveries/:entryId/requeue", async (c) => {
+    const actor = actorOf(c);
+    need(actor, ["verify", "bootstrap"]);
+    const ref = { workspaceId: c.req.param("ws"), entryId: c.req.param("entryId"), actorId: actor.id };
+    // false: the entry is not dead (already requeued, delivered, or not there); nothing changed.
+    return reply({ requeued: await dispatcher.requeue(ref) });
+  });
 }
 
 /** Whether a view shows a worker's progress report (which changes without a new version). */
@@ -323,7 +385,12 @@ export function listen(app: Hono<Env>, port = 0): Promise<RunningServer> {
 export async function main(): Promise<RunningServer> {
   const store = await openStore(process.env["DATABASE_URL"], process.env["TABLE_PREFIX"] ?? "onboarding_");
   const engine = createOnboardingEngine({ store, authorize: demoAuthorize() });
-  const server = await listen(createApp({ engine }), Number(process.env["PORT"] ?? 3000));
+  // Never started: only its listDead / requeue serve the operators' routes (worker.ts delivers).
+  const dispatcher = createDispatcher({
+    store,
+    deliver: () => Promise.reject(new Error("the API process does not deliver: run worker.ts")),
+  });
+  const server = await listen(createApp({ engine, dispatcher }), Number(process.env["PORT"] ?? 3000));
   console.log(`onboarding REST API on ${server.url}; the wizard: ${server.url}/wizard`);
   const stop = (): void => {
     void server.close().then(() => store.close());

@@ -159,6 +159,26 @@ function abortLine(a: Aborts): string {
   );
 }
 
+/**
+ * The kit's test that Galera cannot pass, skipped with its reason (docs/reliability.md, "What
+ * Galera does not order"): each node hands out its own AUTO_INCREMENT values
+ * (`wsrep_auto_increment_control`), and two appends to one trail from different nodes do not
+ * certify against each other (neither writes the draft row), so an entry can commit behind a
+ * reader's cursor. Every other section of the kit runs.
+ */
+const GALERA_GAP = "paging while other writers append sees every entry exactly once, in order";
+function galeraIt(name: string, body: () => Promise<void>, timeout?: number): void {
+  if (name === GALERA_GAP) {
+    it.skip(
+      `${name} (not on multi-primary Galera: audit positions of appends from different nodes are not in commit order)`,
+      body,
+      timeout,
+    );
+    return;
+  }
+  it(name, body, timeout);
+}
+
 /** One store whose calls go to the next node in turn: an application behind a load balancer. */
 function rotating(stores: readonly MySqlStore[]): DraftStore {
   let next = 0;
@@ -502,6 +522,10 @@ describe.skipIf(!up)("mysql adapter on MariaDB Galera (3 nodes)", () => {
         },
       };
     },
-    { runner: { describe, it, beforeAll, afterAll }, numRuns: 100, log: (line) => console.log(`[galera] ${line}`) },
+    {
+      runner: { describe, it: galeraIt, beforeAll, afterAll },
+      numRuns: 100,
+      log: (line) => console.log(`[galera] ${line}`),
+    },
   );
 });
