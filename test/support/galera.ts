@@ -44,6 +44,23 @@ export interface TestGaleraCluster {
   options(index: number): PoolOptions;
   /** A `SHOW GLOBAL STATUS` value of node `index` (`null` when the server does not know it). */
   status(index: number, name: string): Promise<string | null>;
+  /** Runs one statement as root on node `index` (no database selected), e.g. `SET GLOBAL ...`. */
+  admin(index: number, sql: string): Promise<void>;
+  /**
+   * SIGKILLs node `index`'s `mariadbd` (its process group: a crash, no graceful leave) and
+   * resolves once it has exited. Not available on an attached cluster.
+   */
+  kill(index: number): Promise<void>;
+  /**
+   * Starts node `index` again after {@link TestGaleraCluster.kill} (same data directory and
+   * ports, no bootstrap): it rejoins the running nodes by IST or SST. Resolves once every node
+   * is `Synced` in a cluster of every node; the text says which state transfer it got.
+   */
+  restart(index: number): Promise<string>;
+  /** Resolves once the nodes `indexes` are `Synced` and see a cluster of `size` nodes. */
+  waitSynced(indexes: readonly number[], size: number, timeoutMs?: number): Promise<void>;
+  /** The last lines of node `index`'s error log. */
+  log(index: number, lines?: number): string;
   /** Stops every node and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -212,6 +229,22 @@ async function statusOf(options: PoolOptions, names: readonly string[]): Promise
   }
 }
 
+async function adminQuery(options: PoolOptions, sql: string): Promise<void> {
+  const connection = await createConnection({ ...options, connectTimeout: 2000 });
+  try {
+    await connection.query(sql);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Which state transfer a node's error log (since its start) shows it got. */
+function transferOf(log: string): string {
+  if (/IST received|Receiving IST/i.test(log)) return "IST";
+  if (/SST (?:received|succeeded)|SST complete|State transfer required/i.test(log)) return "SST";
+  return "no state transfer found in its log";
+}
+
 /**
  * Starts the cluster and resolves once every node is `Synced` in a cluster of every node.
  *
@@ -239,7 +272,9 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
     port: p.port,
     socket: join(dir, `n${i + 1}`, "mysqld.sock"),
   }));
-  const children: ChildProcess[] = [];
+  /** Node i's current process (replaced by a restart); `undefined` before it starts. */
+  const children: (ChildProcess | undefined)[] = [];
+  const running = (): ChildProcess[] => children.filter((c): c is ChildProcess => c !== undefined);
   let stopped = false;
 
   const signal = (child: ChildProcess, sig: NodeJS.Signals): void => {
@@ -252,7 +287,7 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
   };
   // Last resort if the test process exits without calling stop() (crash, forced exit).
   const onExit = (): void => {
-    for (const child of children) signal(child, "SIGKILL");
+    for (const child of running()) signal(child, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", onExit);
@@ -262,9 +297,9 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
     stopped = true;
     process.removeListener("exit", onExit);
     // SIGKILL at once: the data is thrown away, and a graceful leave costs seconds per node.
-    for (const child of children) signal(child, "SIGKILL");
+    for (const child of running()) signal(child, "SIGKILL");
     const until = Date.now() + 5_000;
-    while (Date.now() < until && children.some((c) => !exited(c))) await sleep(20);
+    while (Date.now() < until && running().some((c) => !exited(c))) await sleep(20);
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -292,11 +327,12 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
         runAs: found.runAs,
       }),
     );
-    const child = spawn(found.server, [`--defaults-file=${file}`, ...(index === 0 ? ["--wsrep-new-cluster"] : [])], {
+    const bootstrap = index === 0 && children[0] === undefined;
+    const child = spawn(found.server, [`--defaults-file=${file}`, ...(bootstrap ? ["--wsrep-new-cluster"] : [])], {
       stdio: "ignore",
       detached: true,
     });
-    children.push(child);
+    children[index] = child;
   }
 
   /** Running as root: the whole temp dir to the nodes' user (mkdtemp's 0700 dir included). */
@@ -306,10 +342,13 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
     if (chown.status !== 0) throw new Error(`Galera test cluster: chown failed: ${chown.stderr}`);
   }
 
-  async function waitSynced(indexes: readonly number[]): Promise<void> {
+  async function waitSynced(indexes: readonly number[], size?: number, until = deadline): Promise<void> {
     for (;;) {
-      const crashed = children.findIndex(exited);
-      if (crashed >= 0) {
+      const crashed = indexes.find((i) => {
+        const child = children[i];
+        return child !== undefined && exited(child);
+      });
+      if (crashed !== undefined) {
         const name = nodes[crashed]?.name ?? "?";
         throw new Error(`Galera test cluster: node ${name} exited early:\n${logTail(dir, name)}`);
       }
@@ -320,16 +359,16 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
           ),
         ),
       );
-      const wanted = String(indexes.length === count ? count : 1);
+      const wanted = size === undefined ? (indexes.length === count ? String(count) : null) : String(size);
       const ready = states.every(
         (s) =>
           s !== null &&
           s.get("wsrep_local_state_comment") === "Synced" &&
           s.get("wsrep_ready") === "ON" &&
-          (indexes.length !== count || s.get("wsrep_cluster_size") === wanted),
+          (wanted === null || s.get("wsrep_cluster_size") === wanted),
       );
       if (ready) return;
-      if (Date.now() > deadline) {
+      if (Date.now() > until) {
         const names = indexes.map((i) => nodes[i]?.name ?? "?");
         throw new Error(
           `Galera test cluster: timed out waiting for ${names.join(", ")} to be Synced:\n` +
@@ -380,6 +419,34 @@ export async function startGaleraCluster(options: GaleraClusterOptions = {}): Pr
       async status(index, name) {
         return (await statusOf(serverOptions(index), [name])).get(name) ?? null;
       },
+      admin: (index, sql) => adminQuery(serverOptions(index), sql),
+      async kill(index) {
+        const child = children[index];
+        if (child === undefined || exited(child)) throw new Error(`Galera test cluster: node ${index} is not running`);
+        signal(child, "SIGKILL");
+        const until = Date.now() + 10_000;
+        while (!exited(child)) {
+          if (Date.now() > until) throw new Error(`Galera test cluster: node ${index} did not exit after SIGKILL`);
+          await sleep(10);
+        }
+      },
+      async restart(index) {
+        const child = children[index];
+        if (child !== undefined && !exited(child))
+          throw new Error(`Galera test cluster: node ${index} is still running`);
+        const name = nodes[index]?.name ?? "?";
+        const logFile = join(dir, name, "error.log");
+        const offset = existsSync(logFile) ? readFileSync(logFile).length : 0;
+        start(index);
+        await waitSynced(
+          nodes.map((_, i) => i),
+          count,
+          Date.now() + (options.timeoutMs ?? 90_000),
+        );
+        return transferOf(readFileSync(logFile).subarray(offset).toString("utf8"));
+      },
+      waitSynced: (indexes, size, timeoutMs = 60_000) => waitSynced(indexes, size, Date.now() + timeoutMs),
+      log: (index, lines) => logTail(dir, nodes[index]?.name ?? "?", lines),
       stop,
     };
   } catch (error) {
@@ -410,6 +477,13 @@ export function attachGaleraCluster(ports: readonly number[], database = "test")
     async status(index, name) {
       return (await statusOf(serverOptions(index), [name])).get(name) ?? null;
     },
+    admin: (index, sql) => adminQuery(serverOptions(index), sql),
+    kill: () => Promise.reject(new Error("an attached Galera cluster cannot kill its nodes")),
+    restart: () => Promise.reject(new Error("an attached Galera cluster cannot restart its nodes")),
+    async waitSynced() {
+      // An attached cluster: its nodes are assumed healthy.
+    },
+    log: () => "(attached cluster: no log)",
     stop: () => Promise.resolve(),
   };
 }

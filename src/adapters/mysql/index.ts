@@ -2,7 +2,7 @@
  * adapters/mysql — the MySQL 8 / MariaDB 10.11 storage adapter (`onboarding-lifecycle/adapters/mysql`)
  * on `mysql2/promise`: the store (`store.ts`), its tables and latest DDL as statements and text
  * (`schema.ts`), and the numbered migrations (also as SQL text per version) that `migrateMySql`
- * applies under `GET_LOCK` (`migrations.ts`).
+ * applies under `GET_LOCK` (`migrations.ts`), and the server errors it names (`errors.ts`).
  *
  * May import: store/, record/, lifecycle/ (codec), vocabulary/ and `mysql2` (types at top level;
  * the driver only through a dynamic `import()` when the adapter opens its own pool). Never
@@ -18,6 +18,7 @@ export {
   type MySqlStorePoolOptions,
   type MySqlStoreConnectionOptions,
 } from "./store.js";
+export { GaleraNodeUnavailable } from "./errors.js";
 export {
   DEFAULT_MYSQL_TABLE_PREFIX,
   mysqlDropSchemaSql,

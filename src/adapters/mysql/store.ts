@@ -18,7 +18,8 @@
  * handled as every deadlock is: run again, where it meets the winner's row (a version conflict)
  * or key (a duplicate key), and, should the server keep aborting it, reported as the rejection a
  * concurrent writer causes, never as a driver error. Reads on a node may lag the cluster:
- * `causalReads` makes them wait for it.
+ * `causalReads` makes them wait for it. A node outside the primary component refuses every
+ * statement (1047): a `StoreError` whose cause is a `GaleraNodeUnavailable` (errors.ts).
  */
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../../record/index.js";
@@ -55,6 +56,7 @@ import {
 import { DEFAULT_MYSQL_TABLE_PREFIX, mysqlTableNames, type MySqlTableNames } from "./schema.js";
 import { migrateMySql, mysqlSchemaStatus } from "./migrations.js";
 import { createMySqlOutbox } from "./outbox.js";
+import { namedServerError } from "./errors.js";
 import { mysqlAdmin } from "./admin.js";
 
 const ADAPTER = "mysql";
@@ -134,6 +136,21 @@ const ER_DUP_ENTRY = 1062;
 const ER_LOCK_DEADLOCK = 1213;
 
 type Param = string | number | null;
+
+/**
+ * The `read` operations that are plain SELECTs in autocommit mode: they take no row locks, so
+ * with `causalReads` a 1205 they get can only come from the causality wait (errors.ts).
+ */
+const LOCK_FREE_READS = new Set([
+  "load",
+  "findOpenDraft",
+  "loadIdempotency",
+  "listAudit",
+  "commit",
+  "list",
+  "countDrafts",
+  "scanDrafts",
+]);
 
 /** What a failed transaction step was doing, so a duplicate key can be classified. */
 type Step = "insert_draft" | "update_draft" | "insert_idempotency" | "insert_audit" | "insert_outbox" | "other";
@@ -328,9 +345,18 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     return result;
   }
 
-  /** Runs a read, wrapping driver failures in StoreError (our own errors pass through). */
+  /**
+   * Runs a read, wrapping driver failures in StoreError (our own errors pass through; a Galera
+   * node's 1047 is named first, see errors.ts).
+   */
   function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    return wrapStoreErrors(ADAPTER, operation, run);
+    return wrapStoreErrors(ADAPTER, operation, async () => {
+      try {
+        return await run();
+      } catch (error) {
+        throw namedServerError(error, causal !== "" && LOCK_FREE_READS.has(operation));
+      }
+    });
   }
 
   async function openOwner(workspaceId: string, tenantId: string): Promise<string | null> {
@@ -378,7 +404,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           // A pooled connection that died while idle: nothing was written, so a fresh one may retry.
           connection.destroy();
           if (isFatal(error) && attempt < MAX_ATTEMPTS) continue;
-          throw error;
+          throw namedServerError(error, causal !== "");
         }
         try {
           outcome = await body(connection, (s) => {
@@ -394,7 +420,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
           healthy = await rollback(connection);
           if (!healthy) {
             connection.destroy();
-            throw error;
+            throw namedServerError(error);
           }
           connection.release();
           const code = errno(error);
@@ -411,7 +437,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
             throw error;
           }
           if (classified !== null) return classified;
-          throw error;
+          throw namedServerError(error);
         }
         if (healthy) connection.release();
         else connection.destroy();

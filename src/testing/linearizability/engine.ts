@@ -26,7 +26,7 @@ import {
   isOnboardingError,
   type OnboardingDraft,
 } from "../../record/index.js";
-import { createHistory, type History, type HistoryOperation } from "./history.js";
+import { createHistory, type History, type HistoryOperation, type HistoryOptions } from "./history.js";
 import type { RegisterInput, RegisterOutput } from "./register.js";
 
 /** A history of drafts' version registers, as {@link checkLinearizability} reads it. */
@@ -36,15 +36,17 @@ export type DraftHistory = History<RegisterInput, RegisterOutput>;
 export type DraftOperation = HistoryOperation<RegisterInput, RegisterOutput>;
 
 /**
- * A new, empty {@link DraftHistory}.
+ * A new, empty {@link DraftHistory} (on its own logical clock, or `options.clock`: pass
+ * `wallClock` for a part of a history recorded in several processes, see `mergeHistories`).
  *
  * @example
  * ```ts
  * const history = createDraftHistory();
+ * const part = createDraftHistory({ clock: wallClock }); // one process's part
  * ```
  */
-export function createDraftHistory(): DraftHistory {
-  return createHistory<RegisterInput, RegisterOutput>();
+export function createDraftHistory(options: HistoryOptions = {}): DraftHistory {
+  return createHistory<RegisterInput, RegisterOutput>(options);
 }
 
 /**

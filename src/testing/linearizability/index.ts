@@ -10,7 +10,16 @@
  * May import: the package's engine, lifecycle, commands and record (for `engine.ts` only);
  * node built-ins. The search itself imports nothing.
  */
-export { createHistory, type History, type HistoryOperation, type OperationStatus } from "./history.js";
+export {
+  createHistory,
+  mergeHistories,
+  wallClock,
+  type History,
+  type HistoryOperation,
+  type HistoryOptions,
+  type MergeHistoriesOptions,
+  type OperationStatus,
+} from "./history.js";
 export type { LinearizabilityModel } from "./model.js";
 export type { RegisterInput, RegisterOutput, RegisterStart } from "./register.js";
 export type { Counterexample } from "./counterexample.js";
