@@ -13,6 +13,8 @@ import { pathToFileURL } from "node:url";
 export interface ChartPoint {
   readonly x: number;
   readonly y: number;
+  /** The spread behind `y` (for example the lowest and highest round), drawn as a whisker. */
+  readonly range?: readonly [number, number];
 }
 
 /** One line of the chart. */
@@ -87,7 +89,7 @@ export function renderLineChart(options: LineChartOptions): string {
   const plotH = height - top - bottom;
 
   const xs = options.series.flatMap((s) => s.points.map((p) => p.x)).concat(options.xTicks);
-  const ys = options.series.flatMap((s) => s.points.map((p) => p.y)).filter((y) => y > 0);
+  const ys = options.series.flatMap((s) => s.points.flatMap((p) => [p.y, ...(p.range ?? [])])).filter((y) => y > 0);
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs);
   const yDataMin = ys.length > 0 ? Math.min(...ys) : 1;
@@ -169,6 +171,16 @@ export function renderLineChart(options: LineChartOptions): string {
     out.push(
       `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2.5"${dash === "" ? "" : ` stroke-dasharray="${dash}"`} stroke-linejoin="round"/>`,
     );
+    // Whiskers, nudged sideways per series so that overlapping ones stay apart.
+    const nudge = (index - (options.series.length - 1) / 2) * 3;
+    for (const p of series.points) {
+      if (p.range === undefined) continue;
+      const x = r(px(p.x) + nudge);
+      const [lo, hi] = [py(p.range[0]), py(p.range[1])];
+      out.push(
+        `<path d="M${x},${r(lo)}V${r(hi)}M${r(px(p.x) + nudge - 3)},${r(lo)}h6M${r(px(p.x) + nudge - 3)},${r(hi)}h6" stroke="${color}" stroke-width="1.2" stroke-opacity="0.55" fill="none"/>`,
+      );
+    }
     for (const p of series.points) {
       out.push(
         `<circle cx="${r(px(p.x))}" cy="${r(py(p.y))}" r="4" fill="${color}"><title>${escapeXml(`${series.label}: ${Math.round(p.y).toLocaleString("en-US")} at ${p.x}`)}</title></circle>`,
@@ -228,7 +240,7 @@ export function throughputChart(results: ThroughputResults): string {
   return renderLineChart({
     title: "engine.execute: commits per second against concurrent clients",
     subtitle: [
-      "each client on its own draft, a version-checked select_provider per commit; servers on 127.0.0.1",
+      "each client on its own draft, one version-checked select_provider per commit; whiskers: lowest and highest round",
       `${results.date.slice(0, 10)} · ${results.machine} · load average ${results.load[0]} → ${results.load[1]} · median of ${results.rounds} rounds × ${results.pointMs} ms`,
     ],
     xLabel: "concurrent clients (log scale)",
@@ -236,7 +248,11 @@ export function throughputChart(results: ThroughputResults): string {
     xTicks: clients,
     series: results.series.map((s) => ({
       label: s.label,
-      points: s.points.map((p) => ({ x: p.clients, y: p.commitsPerSecond })),
+      points: s.points.map((p) => ({
+        x: p.clients,
+        y: p.commitsPerSecond,
+        range: [Math.min(...p.rounds), Math.max(...p.rounds)] as const,
+      })),
     })),
   });
 }
