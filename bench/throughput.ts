@@ -3,7 +3,8 @@
  * 16 and 32 concurrent clients, each on its own draft (a version-checked `select_provider`
  * alternating between two connections, so every command applies and commits one version and
  * one audit event), on the memory store, SQLite (a file, WAL, `synchronous=FULL`), PostgreSQL,
- * MySQL/MariaDB and Redis on 127.0.0.1. Writes the figures to `bench/throughput.json` and renders
+ * MySQL/MariaDB and Redis on 127.0.0.1; for memory and PostgreSQL (THROUGHPUT_SHARED) also with
+ * every client on one shared draft, retrying after each version conflict. Writes the figures to `bench/throughput.json` and renders
  * them with `bench/chart.ts` to `bench/throughput.svg` (embedded in bench/README.md).
  *
  *   npx tsx bench/throughput.ts                       (npm run bench -- throughput)
@@ -23,7 +24,7 @@ import Database from "better-sqlite3";
 import { Redis } from "ioredis";
 import { createPool } from "mysql2/promise";
 import pg from "pg";
-import { createOnboardingEngine, type OnboardingEngine } from "../src/index.js";
+import { VersionConflictError, createOnboardingEngine, type OnboardingEngine } from "../src/index.js";
 import { createMemoryStore } from "../src/adapters/memory/index.js";
 import { createMySqlStore, mysqlDropSchemaStatements } from "../src/adapters/mysql/index.js";
 import { createPostgresStore, postgresDropSchemaSql } from "../src/adapters/postgres/index.js";
@@ -39,6 +40,8 @@ const WARMUP_MS = 400;
 const RUN = `tp_${Date.now().toString(36)}`;
 const OUT_JSON = process.env["THROUGHPUT_JSON"] ?? "bench/throughput.json";
 const OUT_SVG = process.env["THROUGHPUT_SVG"] ?? "bench/throughput.svg";
+/** Adapters that also get a line with every client on one shared draft (conflicts and retries). */
+const SHARED = (process.env["THROUGHPUT_SHARED"] ?? "memory,postgres").split(",").map((name) => name.trim());
 
 type Store = Parameters<typeof createOnboardingEngine>[0]["store"];
 
@@ -167,6 +170,8 @@ interface Open {
   readonly target: Target;
   readonly engine: OnboardingEngine;
   readonly slots: readonly Slot[];
+  /** The draft every client writes in the shared-draft series. */
+  readonly shared: Slot;
   readonly close: () => Promise<void>;
 }
 
@@ -185,7 +190,12 @@ async function openTarget(target: Target): Promise<Open> {
     );
     slots.push({ id: draft.id, version: draft.version, flip: false });
   }
-  return { target, engine, slots, close };
+  const { draft } = await engine.create(
+    WORKSPACE,
+    { identity: { tenantId: "tenant-shared", displayName: "Shared" } },
+    { actor },
+  );
+  return { target, engine, slots, shared: { id: draft.id, version: draft.version, flip: false }, close };
 }
 
 /** `clients` concurrent loops, each on its own draft, for `ms`: commits per second. */
@@ -211,6 +221,42 @@ async function measure(open: Open, clients: number, ms: number): Promise<number>
   return (commits * 1000) / (performance.now() - started);
 }
 
+let sequence = 0;
+
+/**
+ * `clients` concurrent loops all on one draft, for `ms`: commits per second. A client that
+ * loses the race gets a version conflict, takes the version it names and tries again (as a UI
+ * would after showing the change); each command names a new connection, so every one that
+ * wins applies.
+ */
+async function measureShared(open: Open, clients: number, ms: number): Promise<number> {
+  let commits = 0;
+  const started = performance.now();
+  const until = started + ms;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      let version = open.shared.version;
+      while (performance.now() < until) {
+        try {
+          const result = await open.engine.execute(
+            WORKSPACE,
+            open.shared.id,
+            { type: "select_provider", connectionId: `conn-${(sequence += 1)}` },
+            { actor, expectedVersion: version },
+          );
+          version = result.version;
+          commits += 1;
+        } catch (error) {
+          if (!(error instanceof VersionConflictError)) throw error;
+          version = error.actualVersion;
+        }
+      }
+      open.shared.version = Math.max(open.shared.version, version);
+    }),
+  );
+  return (commits * 1000) / (performance.now() - started);
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -231,13 +277,19 @@ async function main(): Promise<void> {
       }
     }
     for (const open of opened) await measure(open, 8, WARMUP_MS); // JIT, pools, caches
-    const samples = opened.map(() => CLIENT_COUNTS.map(() => [] as number[]));
-    const points = opened.flatMap((_, a) => CLIENT_COUNTS.map((_, c) => [a, c] as const));
+    // A line is an adapter on own drafts, or (for the SHARED adapters) on one shared draft.
+    const lines = opened.flatMap((open) => [
+      { open, shared: false },
+      ...(SHARED.includes(open.target.name) ? [{ open, shared: true }] : []),
+    ]);
+    const samples = lines.map(() => CLIENT_COUNTS.map(() => [] as number[]));
+    const points = lines.flatMap((_, a) => CLIENT_COUNTS.map((_, c) => [a, c] as const));
     for (let round = 0; round < ROUNDS; round += 1) {
       // Rotate through the points with a stride, so neighbours differ from round to round.
       for (let k = 0; k < points.length; k += 1) {
         const [a, c] = points[(k * 7 + round * 5) % points.length]!;
-        samples[a]![c]!.push(await measure(opened[a]!, CLIENT_COUNTS[c]!, POINT_MS));
+        const line = lines[a]!;
+        samples[a]![c]!.push(await (line.shared ? measureShared : measure)(line.open, CLIENT_COUNTS[c]!, POINT_MS));
       }
       console.log(`round ${round + 1}/${ROUNDS} done (load ${loadavg()[0]?.toFixed(1)})`);
     }
@@ -247,9 +299,9 @@ async function main(): Promise<void> {
       load: [Number(loadStart.toFixed(1)), Number((loadavg()[0] ?? 0).toFixed(1))],
       pointMs: POINT_MS,
       rounds: ROUNDS,
-      series: opened.map((open, a) => ({
-        adapter: open.target.name,
-        label: open.target.label,
+      series: lines.map(({ open, shared }, a) => ({
+        adapter: shared ? `${open.target.name}-shared` : open.target.name,
+        label: shared ? `${open.target.label}, one shared draft` : open.target.label,
         points: CLIENT_COUNTS.map((clients, c) => ({
           clients,
           commitsPerSecond: Math.round(median(samples[a]![c]!)),
