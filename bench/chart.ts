@@ -88,8 +88,19 @@ export function renderLineChart(options: LineChartOptions): string {
   const plotW = width - left - right;
   const plotH = height - top - bottom;
 
-  const xs = options.series.flatMap((s) => s.points.map((p) => p.x)).concat(options.xTicks);
-  const ys = options.series.flatMap((s) => s.points.flatMap((p) => [p.y, ...(p.range ?? [])])).filter((y) => y > 0);
+  // Points that cannot be drawn (not measured: NaN; zero or below on a log axis) are left out.
+  const drawable = (p: ChartPoint): boolean =>
+    Number.isFinite(p.x) && p.x > 0 && Number.isFinite(p.y) && (p.y > 0 || options.yLinear === true);
+  const allSeries = options.series.map((s) => ({
+    label: s.label,
+    points: s.points
+      .filter(drawable)
+      .map((p) =>
+        p.range !== undefined && p.range.every((v) => Number.isFinite(v) && v > 0) ? p : { x: p.x, y: p.y },
+      ),
+  }));
+  const xs = allSeries.flatMap((s) => s.points.map((p) => p.x)).concat(options.xTicks);
+  const ys = allSeries.flatMap((s) => s.points.flatMap((p) => [p.y, ...(p.range ?? [])])).filter((y) => y > 0);
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs);
   const yDataMin = ys.length > 0 ? Math.min(...ys) : 1;
@@ -161,7 +172,7 @@ export function renderLineChart(options: LineChartOptions): string {
   );
 
   // Series, then the legend ordered by the last value (top line first).
-  const order = options.series
+  const order = allSeries
     .map((series, index) => ({ series, index, last: series.points.at(-1)?.y ?? 0 }))
     .sort((a, b) => b.last - a.last);
   for (const { series, index } of order) {
@@ -172,7 +183,7 @@ export function renderLineChart(options: LineChartOptions): string {
       `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2.5"${dash === "" ? "" : ` stroke-dasharray="${dash}"`} stroke-linejoin="round"/>`,
     );
     // Whiskers, nudged sideways per series so that overlapping ones stay apart.
-    const nudge = (index - (options.series.length - 1) / 2) * 3;
+    const nudge = (index - (allSeries.length - 1) / 2) * 3;
     for (const p of series.points) {
       if (p.range === undefined) continue;
       const x = r(px(p.x) + nudge);

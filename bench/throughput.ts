@@ -257,6 +257,24 @@ async function measureShared(open: Open, clients: number, ms: number): Promise<n
   return (commits * 1000) / (performance.now() - started);
 }
 
+/** 0 .. n-1 in a pseudo-random order fixed by `seed` (mulberry32 + Fisher-Yates). */
+function shuffled(n: number, seed: number): number[] {
+  let state = seed >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -285,9 +303,9 @@ async function main(): Promise<void> {
     const samples = lines.map(() => CLIENT_COUNTS.map(() => [] as number[]));
     const points = lines.flatMap((_, a) => CLIENT_COUNTS.map((_, c) => [a, c] as const));
     for (let round = 0; round < ROUNDS; round += 1) {
-      // Rotate through the points with a stride, so neighbours differ from round to round.
-      for (let k = 0; k < points.length; k += 1) {
-        const [a, c] = points[(k * 7 + round * 5) % points.length]!;
+      // Every point once per round, in a different (seeded) order each round.
+      for (const index of shuffled(points.length, round + 1)) {
+        const [a, c] = points[index]!;
         const line = lines[a]!;
         samples[a]![c]!.push(await (line.shared ? measureShared : measure)(line.open, CLIENT_COUNTS[c]!, POINT_MS));
       }
