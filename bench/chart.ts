@@ -21,6 +21,10 @@ export interface ChartPoint {
 export interface ChartSeries {
   readonly label: string;
   readonly points: readonly ChartPoint[];
+  /** The line colour; by default the next of a colour-blind-safe palette. */
+  readonly color?: string;
+  /** Draw dashed with hollow markers (a variant of another series in the same colour). */
+  readonly dashed?: boolean;
 }
 
 /** What {@link renderLineChart} draws. */
@@ -41,7 +45,6 @@ export interface LineChartOptions {
 
 /** Okabe-Ito: distinguishable with the common colour-vision deficiencies. */
 const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
-const DASHES = ["", "8 4", "2 3", "10 3 2 3", "4 4", "1 2", "12 4"];
 const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 
 function escapeXml(text: string): string {
@@ -78,12 +81,12 @@ function yTicksLinear(max: number): number[] {
 
 /** Renders a line chart as a standalone SVG document. */
 export function renderLineChart(options: LineChartOptions): string {
-  const width = options.width ?? 960;
+  const width = options.width ?? 1060;
   const height = options.height ?? 600;
   const subtitle = options.subtitle ?? [];
   const top = 56 + subtitle.length * 20;
   const left = 86;
-  const right = 250;
+  const right = 320;
   const bottom = 70;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
@@ -91,8 +94,11 @@ export function renderLineChart(options: LineChartOptions): string {
   // Points that cannot be drawn (not measured: NaN; zero or below on a log axis) are left out.
   const drawable = (p: ChartPoint): boolean =>
     Number.isFinite(p.x) && p.x > 0 && Number.isFinite(p.y) && (p.y > 0 || options.yLinear === true);
-  const allSeries = options.series.map((s) => ({
+  const allSeries = options.series.map((s, index) => ({
     label: s.label,
+    color: s.color ?? COLORS[index % COLORS.length]!,
+    dash: s.dashed === true ? "7 4" : "",
+    hollow: s.dashed === true,
     points: s.points
       .filter(drawable)
       .map((p) =>
@@ -176,8 +182,7 @@ export function renderLineChart(options: LineChartOptions): string {
     .map((series, index) => ({ series, index, last: series.points.at(-1)?.y ?? 0 }))
     .sort((a, b) => b.last - a.last);
   for (const { series, index } of order) {
-    const color = COLORS[index % COLORS.length]!;
-    const dash = DASHES[index % DASHES.length]!;
+    const { color, dash, hollow } = series;
     const path = series.points.map((p) => `${r(px(p.x))},${r(py(p.y))}`).join(" ");
     out.push(
       `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2.5"${dash === "" ? "" : ` stroke-dasharray="${dash}"`} stroke-linejoin="round"/>`,
@@ -194,19 +199,20 @@ export function renderLineChart(options: LineChartOptions): string {
     }
     for (const p of series.points) {
       out.push(
-        `<circle cx="${r(px(p.x))}" cy="${r(py(p.y))}" r="4" fill="${color}"><title>${escapeXml(`${series.label}: ${Math.round(p.y).toLocaleString("en-US")} at ${p.x}`)}</title></circle>`,
+        `<circle cx="${r(px(p.x))}" cy="${r(py(p.y))}" r="4" ${hollow ? `fill="#fff" stroke="${color}" stroke-width="2"` : `fill="${color}"`}><title>${escapeXml(`${series.label}: ${Math.round(p.y).toLocaleString("en-US")} at ${p.x}`)}</title></circle>`,
       );
     }
   }
   const legendX = left + plotW + 24;
-  order.forEach(({ series, index, last }, row) => {
-    const color = COLORS[index % COLORS.length]!;
-    const dash = DASHES[index % DASHES.length]!;
+  order.forEach(({ series, last }, row) => {
+    const { color, dash, hollow } = series;
     const y = top + 14 + row * 44;
     out.push(
       `<line x1="${legendX}" y1="${y}" x2="${legendX + 30}" y2="${y}" stroke="${color}" stroke-width="2.5"${dash === "" ? "" : ` stroke-dasharray="${dash}"`}/>`,
     );
-    out.push(`<circle cx="${legendX + 15}" cy="${y}" r="4" fill="${color}"/>`);
+    out.push(
+      `<circle cx="${legendX + 15}" cy="${y}" r="4" ${hollow ? `fill="#fff" stroke="${color}" stroke-width="2"` : `fill="${color}"`}/>`,
+    );
     out.push(`<text x="${legendX + 40}" y="${y + 5}" font-size="15" fill="#111">${escapeXml(series.label)}</text>`);
     const lastX = series.points.at(-1)?.x;
     if (lastX !== undefined) {
@@ -245,13 +251,22 @@ export interface ThroughputResults {
   }[];
 }
 
+/** One colour per adapter; its shared-draft line is the same colour, dashed. */
+const ADAPTER_COLORS: Readonly<Record<string, string>> = {
+  memory: "#0072B2",
+  sqlite: "#009E73",
+  postgres: "#CC79A7",
+  mysql: "#E69F00",
+  redis: "#D55E00",
+};
+
 /** The throughput chart of a run: commits per second against clients, one line per adapter. */
 export function throughputChart(results: ThroughputResults): string {
   const clients = [...new Set(results.series.flatMap((s) => s.points.map((p) => p.clients)))].sort((a, b) => a - b);
   return renderLineChart({
     title: "engine.execute: commits per second against concurrent clients",
     subtitle: [
-      "each client on its own draft, one version-checked select_provider per commit; whiskers: lowest and highest round",
+      "solid: each client on its own draft; dashed: all on one draft, retrying after each version conflict; whiskers: lowest and highest round",
       `${results.date.slice(0, 10)} · ${results.machine} · load average ${results.load[0]} → ${results.load[1]} · median of ${results.rounds} rounds × ${results.pointMs} ms`,
     ],
     xLabel: "concurrent clients (log scale)",
@@ -259,6 +274,8 @@ export function throughputChart(results: ThroughputResults): string {
     xTicks: clients,
     series: results.series.map((s) => ({
       label: s.label,
+      color: ADAPTER_COLORS[s.adapter.replace(/-shared$/, "")] ?? "#555555",
+      dashed: s.adapter.endsWith("-shared"),
       points: s.points.map((p) => ({
         x: p.clients,
         y: p.commitsPerSecond,
