@@ -3,9 +3,11 @@
  * 2-core machine) and prints each one's figures. Not a test.
  *
  *   npm run bench                 # everything
- *   npm run bench -- core engine  # a selection: core, engine, telemetry, outbox, sqlite, postgres, mysql, redis, redis-durability
+ *   npm run bench -- core engine  # a selection: core, engine, telemetry, outbox, sqlite, postgres, mysql, redis, redis-durability, xstate, throughput
  *
  * `outbox` runs bench/outbox.ts over every adapter (OUTBOX_ADAPTERS=postgres,redis for a selection).
+ * `xstate` is bench/peers/xstate.ts (the pure core vs XState v5); `throughput` is bench/throughput.ts
+ * (commits/s against clients per adapter, and the chart bench/throughput.svg).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,14 +22,22 @@ const ALL = [
   "mysql",
   "redis",
   "redis-durability",
+  "xstate",
+  "throughput",
 ] as const;
-const TOP_LEVEL = new Set<string>(["core", "engine", "telemetry", "outbox"]);
+const TOP_LEVEL = new Set<string>(["core", "engine", "telemetry", "outbox", "throughput"]);
+/** Benchmarks against other libraries, under bench/peers/. */
+const PEERS = new Set<string>(["xstate"]);
 const selected = process.argv.slice(2).filter((name) => name !== "--");
 const names = selected.length > 0 ? selected : [...ALL];
 
 let failed = false;
 for (const name of names) {
-  const file = TOP_LEVEL.has(name) ? `bench/${name}.ts` : `bench/adapters/${name}.ts`;
+  const file = TOP_LEVEL.has(name)
+    ? `bench/${name}.ts`
+    : PEERS.has(name)
+      ? `bench/peers/${name}.ts`
+      : `bench/adapters/${name}.ts`;
   if (!existsSync(file)) {
     console.log(`\n## ${name}: no benchmark at ${file}`);
     continue;
