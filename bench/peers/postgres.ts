@@ -91,7 +91,11 @@ async function newDraft(label: string): Promise<string> {
 let sequence = 0;
 
 // ---- the engine, with the caller's retry on VersionConflictError ----
-function engineSide(engine: typeof warm, draftId: string) {
+function engineSide(
+  engine: typeof warm,
+  draftId: string,
+  Conflict: typeof VersionConflictError = VersionConflictError,
+) {
   return async (deadline: number, stats: SideStats): Promise<void> => {
     let draft: OnboardingDraft = await engine.get(workspaceId, draftId, { actor });
     while (performance.now() < deadline) {
@@ -105,7 +109,7 @@ function engineSide(engine: typeof warm, draftId: string) {
         draft = result.draft;
         stats.landed += 1;
       } catch (error) {
-        if (!(error instanceof VersionConflictError)) throw error;
+        if (!(error instanceof Conflict)) throw error;
         stats.conflicts += 1;
         draft = error.current; // retry at once on the draft the error carries
       }
@@ -293,7 +297,28 @@ const audited = async (label: string, make: (id: string) => Runner): Promise<Mad
   const id = await newDraft(label);
   return { run: make(id), audited: id };
 };
+/**
+ * `BENCH_BEFORE=<dir>`: also run the engine built from another copy of `src/` (e.g.
+ * `git archive <commit> src | tar -x -C .before`), on the same pool and tables, to measure a
+ * change against what it replaces in the same run.
+ */
+async function beforeSides(): Promise<Record<string, () => Promise<Made>>> {
+  const dir = process.env["BENCH_BEFORE"];
+  if (dir === undefined || dir === "") return {};
+  const root = (await import("node:path")).resolve(dir);
+  const before = (await import(`${root}/index.ts`)) as typeof import("../../src/index.js");
+  const beforePg = (await import(
+    `${root}/adapters/postgres/index.ts`
+  )) as typeof import("../../src/adapters/postgres/index.js");
+  const beforeStore = beforePg.createPostgresStore({ pool, tablePrefix: prefix });
+  const beforeWarm = before.createOnboardingEngine({ store: beforeStore, authorize: () => true });
+  const beforeCold = before.createOnboardingEngine({ store: beforeStore, authorize: () => true, documentCacheSize: 0 });
+  const side = (engine: typeof beforeWarm, label: string) => (): Promise<Made> =>
+    audited(label, (id) => engineSide(engine, id, before.VersionConflictError));
+  return { "before-warm": side(beforeWarm, "before-warm"), "before-cold": side(beforeCold, "before-cold") };
+}
 const allSides: Record<string, () => Promise<Made>> = {
+  ...(await beforeSides()),
   "engine-warm": () => audited("warm", (id) => engineSide(warm, id)),
   "engine-cold": () => audited("cold", (id) => engineSide(cold, id)),
   floor: async () => ({ run: handSide(await newDraft("floor"), false), audited: null }),

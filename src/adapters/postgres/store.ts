@@ -180,6 +180,12 @@ export interface PostgresStore extends DraftStore, OutboxStore {
    */
   pruneIdempotency(before: string): Promise<number>;
   /**
+   * Appends one `conflict` entry and reads who wrote the version it names, in one statement (see
+   * {@link DraftStore.appendConflict}). Always present on this adapter; its `commit` also writes
+   * {@link CommitInput.conflict} on a miss.
+   */
+  appendConflict(event: AuditEvent): Promise<StoredChange | null>;
+  /**
    * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
    * settled; see {@link OutboxStore.pruneOutbox}) in every workspace, in one statement, and
    * resolves to how many went. Always present on this adapter.
