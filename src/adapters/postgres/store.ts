@@ -1022,14 +1022,22 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
               where,
             );
             ctes.push(`conflicted AS (\n  ${insert}\n)`);
-            ctes.push(RELAXED_MISS);
+            // Never in a caller's transaction: the setting would last until its COMMIT.
+            if (!executor.inTransaction) ctes.push(RELAXED_MISS);
           }
+          // `relaxed` is referenced so that it runs (a plain SELECT in WITH runs only when read).
+          const conflictCount =
+            conflict === undefined
+              ? "0"
+              : executor.inTransaction
+                ? "(SELECT count(*) FROM conflicted)::integer"
+                : "(SELECT count(*) FROM conflicted)::integer + (SELECT count(*) FROM relaxed)::integer * 0";
           const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
   ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,
   c.version AS current_version, c.document AS current_document,
   l.event_id AS landed_event, l.kind AS landed_kind, l.actor_id AS landed_actor, l.command_type AS landed_command,
-  ${conflict === undefined ? "0" : "(SELECT count(*) FROM conflicted)::integer + (SELECT count(*) FROM relaxed)::integer * 0"} AS conflicted,
+  ${conflictCount} AS conflicted,
   EXISTS (SELECT 1 FROM mine) AS applied
 FROM (SELECT 1) AS one LEFT JOIN current AS c ON true LEFT JOIN landed AS l ON true`;
           let row: CommitRow | undefined;
