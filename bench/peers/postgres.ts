@@ -14,6 +14,9 @@
  * - `hand audited`: the same `SELECT`, then `BEGIN; UPDATE ... WHERE version = $n; INSERT audit;
  *   COMMIT` (`ROLLBACK` on 0 rows), the hand-written statement with an audit trail. Conflicts
  *   are not audited (the engine audits them).
+ * - `hand audited+conflicts`: the same, and on 0 rows it also writes a `conflict` entry (as the
+ *   engine does, keyed by the adapter's scheme under the row lock) and commits: the hand-written
+ *   loop that keeps the engine's promises.
  * - `typeorm`: an entity with a `@VersionColumn` (`version: true` in an `EntitySchema`, the same
  *   column metadata), `findOneBy`, then `manager.save` plus an audit `insert` in
  *   `dataSource.transaction`. TypeORM's `save` does not check the version (it bumps it), so it
@@ -147,7 +150,14 @@ const auditSql = `INSERT INTO ${t.audit} (draft_version, seq, workspace_id, draf
   VALUES ($3, 0, $1, $2, $4, 'committed', 'select_provider', 'bench', $5, $6, $3, NULL, NULL, NULL, 'applied', '[]', NULL, 'draft')`;
 
 // ---- hand-written: the floor (no audit) and the audited transaction ----
-function handSide(draftId: string, audited: boolean) {
+/** The conflict entry a hand-written loop writes on a miss: keyed as the adapter keys one, under the row lock. */
+const conflictSql = `INSERT INTO ${t.audit} (draft_version, seq, workspace_id, draft_id, event_id, kind, command_type, actor_id, at,
+    from_version, to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state)
+  SELECT d.version, floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000 + 1, $1, $2, $3, 'conflict',
+    'select_provider', 'bench', $4, $5, NULL, $5, d.version, NULL, NULL, '[]', NULL, d.state
+  FROM (SELECT version, state FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2 FOR UPDATE) AS d`;
+
+function handSide(draftId: string, audited: boolean, auditConflicts = false) {
   return async (deadline: number, stats: SideStats): Promise<void> => {
     while (performance.now() < deadline) {
       const read = await pool.query<{ version: number; document: string }>(selectSql, [workspaceId, draftId]);
@@ -176,7 +186,12 @@ function handSide(draftId: string, audited: boolean) {
         await client.query("BEGIN");
         const written = await client.query(updateSql, values);
         if (written.rowCount !== 1) {
-          await client.query("ROLLBACK");
+          if (auditConflicts) {
+            await client.query(conflictSql, [workspaceId, draftId, `hand-c-${(sequence += 1)}`, now, row.version]);
+            await client.query("COMMIT");
+          } else {
+            await client.query("ROLLBACK");
+          }
           stats.conflicts += 1;
           continue;
         }
@@ -323,6 +338,7 @@ const allSides: Record<string, () => Promise<Made>> = {
   "engine-cold": () => audited("cold", (id) => engineSide(cold, id)),
   floor: async () => ({ run: handSide(await newDraft("floor"), false), audited: null }),
   "hand-audited": () => audited("audited", (id) => handSide(id, true)),
+  "hand-audited+conflicts": () => audited("audited-conflicts", (id) => handSide(id, true, true)),
   typeorm: async () => ({ run: typeormSide(ormDraftId), audited: null }),
 };
 const chosen = (process.env["BENCH_SIDES"] ?? Object.keys(allSides).join(",")).split(",");
@@ -393,6 +409,8 @@ goal("engine cache off / hand audited", "engine-cold", "hand-audited", 1.0);
 goal("engine cache off / typeorm     ", "engine-cold", "typeorm", 3.0);
 goal("engine warm / floor            ", "engine-warm", "floor", 1.25);
 goal("engine warm / hand audited     ", "engine-warm", "hand-audited", 1.0);
+goal("engine cache off / hand audited+conflicts", "engine-cold", "hand-audited+conflicts", 1.0);
+goal("engine warm / hand audited+conflicts     ", "engine-warm", "hand-audited+conflicts", 1.0);
 console.log("");
 const checked = new Set(sides.map((side) => side.audited));
 for (const row of auditCheck.rows) {
