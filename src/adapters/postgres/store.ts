@@ -6,7 +6,13 @@
  * - `commit`: a version-checked `UPDATE ... WHERE workspace_id = $ AND id = $ AND version = $`,
  *   then `INSERT ... SELECT ... FROM updated` for the audit rows and the idempotency row, so those
  *   inserts only happen when the update matched. A unique violation (open-draft index,
- *   idempotency key) fails the whole statement: nothing is written.
+ *   idempotency key) fails the whole statement: nothing is written. When the update matched
+ *   nothing, the same statement reads the latest committed row under its lock, recognises a
+ *   re-send of a write that already applied, writes the engine's `conflict` entry
+ *   (`CommitInput.conflict`) and reads the writer of the current version by key: a conflict
+ *   costs one round trip (two when the winner committed while the statement waited for the lock).
+ * - `appendConflict`: the conflict entry of a conflict seen on a load, and the writer of the
+ *   version it observed, in one statement.
  * - `insert`: `INSERT ... ON CONFLICT (workspace_id, id) DO NOTHING` plus the same gated inserts.
  * - `appendAudit`: one `INSERT ... SELECT` that reads the draft's current version (no lock).
  *
