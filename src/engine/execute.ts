@@ -235,8 +235,18 @@ function conflictTemplate<TActor extends Actor>(
   at: string,
 ): AuditEvent | undefined {
   const expectedVersion = request.expectedVersion;
-  if (expectedVersion === null || request.idempotencyKey !== null) return undefined;
-  if (typeof ctx.store.appendConflict !== "function") return undefined;
+  if (expectedVersion === null || request.idempotencyKey !== null || !ctx.store.appendConflict) return undefined;
+  return conflictEvent(ctx, request, expectedVersion, at, null);
+}
+
+/** A `conflict` entry of a request; `current` null: the store fills in the stored version and state. */
+function conflictEvent<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  expectedVersion: number,
+  at: string,
+  current: OnboardingDraft | null,
+): AuditEvent {
   return auditEvent({
     eventId: ctx.ids.eventId(),
     workspaceId: request.workspaceId,
@@ -247,7 +257,9 @@ function conflictTemplate<TActor extends Actor>(
     at,
     fromVersion: expectedVersion,
     expectedVersion,
-    idempotencyKey: null,
+    actualVersion: current?.version ?? null,
+    idempotencyKey: request.idempotencyKey,
+    state: current?.lifecycle.state ?? null,
   });
 }
 
@@ -276,10 +288,9 @@ function freshFromRejection<TActor extends Actor>(
 /** A store's {@link StoredChange} as `changedBy` (`undefined` when it read none or sent no strings). */
 function storedChange(change: StoredChange | null | undefined): ChangedBy | null | undefined {
   if (change === null) return null;
-  if (change === undefined || typeof change.actorId !== "string" || typeof change.commandType !== "string") {
-    return undefined;
-  }
-  return { actorId: change.actorId, commandType: change.commandType, worker: isWorkerCommandType(change.commandType) };
+  const { actorId, commandType } = change ?? {};
+  if (typeof actorId !== "string" || typeof commandType !== "string") return undefined;
+  return { actorId, commandType, worker: isWorkerCommandType(commandType) };
 }
 
 /**
@@ -393,26 +404,10 @@ async function conflict<TActor extends Actor>(
   const at = ctx.now();
   let changedBy = known?.changedBy;
   if (known?.audited !== true) {
-    const event = auditEvent({
-      eventId: ctx.ids.eventId(),
-      workspaceId: request.workspaceId,
-      draftId: current.id,
-      kind: "conflict",
-      commandType: request.command.type,
-      actorId: request.actorId,
-      at,
-      fromVersion: expectedVersion,
-      expectedVersion,
-      actualVersion: current.version,
-      idempotencyKey: request.idempotencyKey,
-      state: current.lifecycle.state,
-    });
+    const event = conflictEvent(ctx, request, expectedVersion, at, current);
     // One round trip for the entry and its writer when the store offers it.
-    if (typeof ctx.store.appendConflict === "function") {
-      changedBy = storedChange(await ctx.store.appendConflict(event));
-    } else {
-      await ctx.store.appendAudit([event]);
-    }
+    if (ctx.store.appendConflict) changedBy = storedChange(await ctx.store.appendConflict(event));
+    else await ctx.store.appendAudit([event]);
   }
   if (changedBy === undefined) changedBy = await changeOf(ctx, current);
   if (ctx.events.active) {
