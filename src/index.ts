@@ -340,6 +340,7 @@ export {
   type AuditDirection,
   type AuditPageOptions,
   type StoredAuditEntry,
+  type StoredChange,
 } from "./store/port.js";
 export type { StoreDescriptor, StoreCollections } from "./store/descriptor.js";
 export { readAuditPage, auditSequence, sliceAuditTrail, type AuditPageRequest } from "./store/audit-paging.js";

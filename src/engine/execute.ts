@@ -29,7 +29,7 @@ import {
   type CommandContext,
   type CommandOutcome,
 } from "../commands/index.js";
-import type { WriteRejection, WriteResult } from "../store/index.js";
+import type { StoredChange, WriteRejection, WriteResult } from "../store/index.js";
 import { auditEvent } from "./audit.js";
 import { outboxEntriesOf } from "./outbox.js";
 import type { Access, EngineContext } from "./context.js";
@@ -60,12 +60,28 @@ interface CommandRequest<TActor extends Actor> extends Access<TActor> {
  * refusals, denials and conflicts are decided and audited.
  */
 type Source =
-  | { readonly peeked: false; readonly draft: OnboardingDraft }
+  | { readonly peeked: false; readonly draft: OnboardingDraft; readonly known?: KnownConflict }
   | { readonly peeked: true; readonly draft: OnboardingDraft; readonly token: string };
+
+/**
+ * What a rejected commit already settled about the conflict it reports: whether the store wrote
+ * the `conflict` entry in the same statement, and who wrote the current version (when it read it).
+ */
+interface KnownConflict {
+  readonly audited: boolean;
+  readonly changedBy?: ChangedBy | null;
+}
+
+/** Who made a draft's current version, as `VersionConflictError.changedBy` reports it. */
+type ChangedBy = { actorId: string; commandType: string; worker: boolean };
 
 /** An attempt that did not settle: go round again from a fresh load. */
 const AGAIN = Symbol("again");
-type Attempt = MutationResult | typeof AGAIN;
+/** An attempt that did not settle, with the draft as the store read it on the miss (no load needed). */
+interface Again {
+  readonly again: Source;
+}
+type Attempt = MutationResult | typeof AGAIN | Again;
 
 /** The `execute` operation of an engine on its shared context. */
 export function createExecute<TActor extends Actor>(ctx: EngineContext<TActor>) {
@@ -133,19 +149,21 @@ async function execute<TActor extends Actor>(
   options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
 ): Promise<MutationResult> {
   const request = toRequest(ctx, workspaceIdInput, draftIdInput, commandInput, options);
-  const first = peekedSource(ctx, request);
-  if (first !== null) {
-    const result = await attempt(ctx, request, first, 0);
-    if (result !== AGAIN) return result;
-  }
-  for (let loads = 1; ; loads += 1) {
-    const draft = ctx.checkLoaded(
-      await ctx.store.load(request.workspaceId, request.draftId),
-      request.workspaceId,
-      request.draftId,
-    );
-    const result = await attempt(ctx, request, { peeked: false, draft }, loads);
-    if (result !== AGAIN) return result;
+  let next: Source | null = peekedSource(ctx, request);
+  // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
+  for (let loads = next === null ? 1 : 0; ; loads += 1) {
+    const source: Source = next ?? {
+      peeked: false,
+      draft: ctx.checkLoaded(
+        await ctx.store.load(request.workspaceId, request.draftId),
+        request.workspaceId,
+        request.draftId,
+      ),
+    };
+    const result = await attempt(ctx, request, source, loads);
+    if (result === AGAIN) next = null;
+    else if ("again" in result) next = result.again;
+    else return result;
   }
 }
 
@@ -164,7 +182,7 @@ async function attempt<TActor extends Actor>(
   const context = ctx.commandContext(request.actorId);
   const outcome = source.peeked
     ? await decideQuietly(ctx, request, draft, context)
-    : await decide(ctx, request, draft, context);
+    : await decide(ctx, request, draft, context, source.known);
   if (outcome === null) return AGAIN;
   if (!("changed" in outcome)) return outcome; // a replay, a conflict report or a no-op result
   if (draft.version >= MAX_VERSION) {
@@ -175,7 +193,11 @@ async function attempt<TActor extends Actor>(
   const document = ctx.documentOf(next); // encoded once; "" for a store of values
   const events = [event];
   const expectedVersion = draft.version;
-  const entries = outbox.length > 0 ? { outbox } : {};
+  const entries: { outbox?: OutboxEntry[]; conflict?: AuditEvent } = outbox.length > 0 ? { outbox } : {};
+  // A store that can append the conflict entry in the commit's own statement gets it: a miss
+  // then costs one round trip (the caller's conflict, no load, no separate append).
+  const conflicting = conflictTemplate(ctx, request, context.now);
+  if (conflicting !== undefined) entries.conflict = conflicting;
   let written: WriteResult;
   try {
     written = await ctx.store.commit(
@@ -193,8 +215,82 @@ async function attempt<TActor extends Actor>(
     if (reportsRunning(request.command)) await heartbeat(ctx, request, request.command.runId, null, null, event.at);
     return applied(next, event, outcome);
   }
-  if (source.peeked) return AGAIN;
+  if (source.peeked) {
+    // Refusals and conflicts are decided on a fresh read: the row the store read on its miss is one.
+    const fresh = freshFromRejection(ctx, request, written);
+    return fresh === null ? AGAIN : { again: fresh };
+  }
   return rejected(ctx, request, written, next, loads);
+}
+
+/**
+ * The `conflict` entry a commit carries for a store that can write it on a miss (one with
+ * `appendConflict`): only for an operator command without an idempotency key, whose miss is
+ * the caller's conflict (with a key, a concurrent request with the same key may have won; a
+ * worker's report is retried). The store fills in the stored version and state.
+ */
+function conflictTemplate<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  at: string,
+): AuditEvent | undefined {
+  const expectedVersion = request.expectedVersion;
+  if (expectedVersion === null || request.idempotencyKey !== null || !ctx.store.appendConflict) return undefined;
+  return conflictEvent(ctx, request, expectedVersion, at, null);
+}
+
+/** A `conflict` entry of a request; `current` null: the store fills in the stored version and state. */
+function conflictEvent<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  expectedVersion: number,
+  at: string,
+  current: OnboardingDraft | null,
+): AuditEvent {
+  return auditEvent({
+    eventId: ctx.ids.eventId(),
+    workspaceId: request.workspaceId,
+    draftId: request.draftId,
+    kind: "conflict",
+    commandType: request.command.type,
+    actorId: request.actorId,
+    at,
+    fromVersion: expectedVersion,
+    expectedVersion,
+    actualVersion: current?.version ?? null,
+    idempotencyKey: request.idempotencyKey,
+    state: current?.lifecycle.state ?? null,
+  });
+}
+
+/**
+ * The draft a `version_conflict` rejection carries (the row the store read on its miss), decoded
+ * and checked like a `load`, with what the store settled about the conflict; `null` when it
+ * carries none (then the engine loads).
+ */
+function freshFromRejection<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  rejection: WriteRejection,
+): Source | null {
+  if (rejection.reason !== "version_conflict" || rejection.current === undefined || rejection.current === null) {
+    return null;
+  }
+  const draft = ctx.checkLoaded(rejection.current, request.workspaceId, request.draftId);
+  const changedBy = storedChange(rejection.changedBy);
+  const known: KnownConflict = {
+    audited: rejection.conflictAudited === true && draft.version !== request.expectedVersion,
+    ...(changedBy === undefined ? {} : { changedBy }),
+  };
+  return { peeked: false, draft, known };
+}
+
+/** A store's {@link StoredChange} as `changedBy` (`undefined` when it read none or sent no strings). */
+function storedChange(change: StoredChange | null | undefined): ChangedBy | null | undefined {
+  if (change === null) return null;
+  const { actorId, commandType } = change ?? {};
+  if (typeof actorId !== "string" || typeof commandType !== "string") return undefined;
+  return { actorId, commandType, worker: isWorkerCommandType(commandType) };
 }
 
 /**
@@ -206,6 +302,7 @@ async function decide<TActor extends Actor>(
   request: CommandRequest<TActor>,
   draft: OnboardingDraft,
   context: CommandContext,
+  known?: KnownConflict,
 ): Promise<Extract<CommandOutcome, { changed: true }> | MutationResult> {
   if (request.idempotencyKey !== null) {
     const remembered = await ctx.loadIdempotency(request.workspaceId, request.idempotencyKey);
@@ -234,7 +331,7 @@ async function decide<TActor extends Actor>(
   const authorizing = ctx.authorizeAll(request, requiredCapabilities(draft, request.command, context), draft);
   if (authorizing !== undefined) await authorizing;
   if (request.expectedVersion !== null && draft.version !== request.expectedVersion) {
-    return conflict(ctx, request, request.expectedVersion, draft);
+    return conflict(ctx, request, request.expectedVersion, draft, known);
   }
   const outcome = applyCommand(draft, request.command, context);
   if (outcome.changed) return outcome;
@@ -299,27 +396,20 @@ async function conflict<TActor extends Actor>(
   request: CommandRequest<TActor>,
   expectedVersion: number,
   current: OnboardingDraft,
+  known?: KnownConflict,
 ): Promise<never> {
-  // The error carries the current draft: only for an actor who may see it.
+  // The error carries the current draft: only for an actor who may see it. (When the store wrote
+  // the conflict entry with the rejected commit, a denial here comes after it in the trail.)
   await ctx.authorizeView(request, current);
   const at = ctx.now();
-  await ctx.store.appendAudit([
-    auditEvent({
-      eventId: ctx.ids.eventId(),
-      workspaceId: request.workspaceId,
-      draftId: current.id,
-      kind: "conflict",
-      commandType: request.command.type,
-      actorId: request.actorId,
-      at,
-      fromVersion: expectedVersion,
-      expectedVersion,
-      actualVersion: current.version,
-      idempotencyKey: request.idempotencyKey,
-      state: current.lifecycle.state,
-    }),
-  ]);
-  const changedBy = await changeOf(ctx, current);
+  let changedBy = known?.changedBy;
+  if (known?.audited !== true) {
+    const event = conflictEvent(ctx, request, expectedVersion, at, current);
+    // One round trip for the entry and its writer when the store offers it.
+    if (ctx.store.appendConflict) changedBy = storedChange(await ctx.store.appendConflict(event));
+    else await ctx.store.appendAudit([event]);
+  }
+  if (changedBy === undefined) changedBy = await changeOf(ctx, current);
   if (ctx.events.active) {
     const { workspaceId, commandType, actorId } = request;
     ctx.events.emit({
@@ -385,20 +475,24 @@ async function rejected<TActor extends Actor>(
       break;
   }
   if (rejection.actualVersion === null) throw new DraftNotFoundError(request.workspaceId, request.draftId);
+  const fresh = freshFromRejection(ctx, request, rejection);
+  const again: Attempt = fresh === null ? AGAIN : { again: fresh };
   if (request.worker) {
     if (loads >= ctx.retry.attempts) throw new RetryExhaustedError(request.draftId, loads);
     const delayMs = backoffDelay(ctx.retry, loads);
     if (ctx.events.active) retried(ctx, request, loads, delayMs);
     if (ctx.trace !== undefined) traceRetry(ctx.trace, loads, delayMs);
     await ctx.retry.sleep(delayMs);
-    return AGAIN;
+    // After a backoff the row read on the miss is old: read again.
+    return delayMs > 0 ? AGAIN : again;
   }
-  // Operator command: another writer won. The reload either replays a concurrent request with
-  // the same key or reports the conflict (versions only grow, so the version check ends it).
+  // Operator command: another writer won. The fresh read (the row the store read on its miss, or
+  // a reload) either replays a concurrent request with the same key or reports the conflict
+  // (versions only grow, so the version check ends it).
   if (loads < 3) {
     if (ctx.events.active) retried(ctx, request, loads, 0);
     if (ctx.trace !== undefined) traceRetry(ctx.trace, loads, 0);
-    return AGAIN;
+    return again;
   }
   const current = await ctx.loadDraft(request.workspaceId, request.draftId);
   return conflict(ctx, request, request.expectedVersion ?? current.version, current);

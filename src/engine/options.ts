@@ -79,7 +79,13 @@ export const STORE_METHODS = [
   "settleRuns",
 ] as const;
 /** The methods a store may have. */
-export const OPTIONAL_STORE_METHODS = ["pruneIdempotency", "pruneOutbox", "close", "describe"] as const;
+export const OPTIONAL_STORE_METHODS = [
+  "pruneIdempotency",
+  "pruneOutbox",
+  "close",
+  "describe",
+  "appendConflict",
+] as const;
 const ID_METHODS = ["draftId", "runId", "eventId"] as const;
 
 function describe(value: unknown): string {

@@ -22,6 +22,23 @@ export type WriteRejection =
       readonly reason: "version_conflict";
       /** The version actually stored, or `null` when the draft is gone. */
       readonly actualVersion: number | null;
+      /**
+       * Optional: the stored record as the store read it once the write missed (the latest
+       * committed version, not a snapshot older than the write), so the engine needs no `load` to
+       * decide again. `null`: the draft is gone. Absent: the store did not read it.
+       */
+      readonly current?: StoredDraft | null;
+      /**
+       * Optional: `true` when the store wrote {@link CommitInput.conflict} (the entry, completed
+       * with the stored version and state) in the same statement. Absent or `false`: it did not,
+       * and the engine appends the conflict entry itself if it reports one.
+       */
+      readonly conflictAudited?: boolean;
+      /**
+       * Optional, with `current`: who wrote `current`'s version, from its `committed` audit entry
+       * (`null`: a version written by `insert`, or no entry found). Absent: the store did not read it.
+       */
+      readonly changedBy?: StoredChange | null;
     }
   | {
       /** Nothing was written. */
@@ -43,6 +60,17 @@ export type WriteRejection =
       /** (insert only) A draft with this id already exists in the workspace. */
       readonly reason: "draft_exists";
     };
+
+/**
+ * Who wrote a stored version, as its `committed` audit entry says: what a store reads beside a
+ * version conflict (see {@link DraftStore.appendConflict}), raw (the engine checks it).
+ */
+export interface StoredChange {
+  /** The entry's `actorId`. */
+  readonly actorId: string;
+  /** The entry's `commandType`. */
+  readonly commandType: string;
+}
 
 /** The result of {@link DraftStore.insert} and {@link DraftStore.commit}. */
 export type WriteResult =
@@ -120,6 +148,16 @@ export interface CommitInput {
   readonly basis?: string;
   /** Audit entries written in the same transaction (the `committed` entry). */
   readonly events: readonly AuditEvent[];
+  /**
+   * Optional: the `conflict` entry to append if the write is rejected because the stored version
+   * is not `expectedVersion` (and this very write has not already applied): the engine sends it
+   * when such a rejection is a conflict its caller must get. A store that supports it writes the
+   * entry as `appendAudit` would, with `actualVersion` and `state` taken from the stored record
+   * it observed, and answers `conflictAudited: true`; a store that ignores it answers nothing
+   * more, and the engine appends the entry itself. Never written when the write applies, nor
+   * when the stored version equals `expectedVersion` (a stale `basis`: no conflict).
+   */
+  readonly conflict?: AuditEvent;
   /** The idempotency record to store in the same transaction, if the caller sent a key. */
   readonly idempotency: IdempotencyRecord | null;
   /**
@@ -274,6 +312,13 @@ export interface DraftStore extends OutboxStore {
   commit(input: CommitInput): Promise<WriteResult>;
   /** Appends audit entries that change no record (`conflict`, `denied`). */
   appendAudit(events: readonly AuditEvent[]): Promise<void>;
+  /**
+   * Optional: appends one `conflict` entry (as `appendAudit` does) and, in the same round trip,
+   * reads who wrote the version the entry names as `actualVersion` (see {@link StoredChange};
+   * `null` when that version has no `committed` entry). Without it the engine calls `appendAudit`
+   * and walks the trail back for the writer.
+   */
+  appendConflict?(event: AuditEvent): Promise<StoredChange | null>;
   /**
    * Audit entries of a draft with their positions: with no `page`, every one in append order;
    * with one, the first `page.limit` of those after `page.after`, walking `page.direction`

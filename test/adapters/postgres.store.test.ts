@@ -212,7 +212,7 @@ describe.skipIf(!up)("postgres adapter", () => {
               idempotency: idempotencyFor(stale, "k2"),
             }),
           ),
-        ).toEqual({
+        ).toMatchObject({
           ok: false,
           reason: "version_conflict",
           actualVersion: 2,
@@ -246,7 +246,7 @@ describe.skipIf(!up)("postgres adapter", () => {
       const v2 = next(v1, { type: "select_provider", connectionId: "c1" });
       expect(
         await store.commit(withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null })),
-      ).toEqual({
+      ).toMatchObject({
         ok: false,
         reason: "version_conflict",
         actualVersion: null,
@@ -261,7 +261,7 @@ describe.skipIf(!up)("postgres adapter", () => {
           idempotency: null,
         }),
       );
-      expect(result).toEqual({ ok: false, reason: "version_conflict", actualVersion: null });
+      expect(result).toMatchObject({ ok: false, reason: "version_conflict", actualVersion: null });
       expect(await store.load(elsewhere.workspaceId, "d1")).toBeNull();
       expect(await store.listAudit(elsewhere.workspaceId, "d1")).toEqual([]);
     });
@@ -806,7 +806,7 @@ describe.skipIf(!up)("postgres adapter", () => {
             idempotency: null,
           }),
         ),
-      ).toEqual({
+      ).toMatchObject({
         ok: false,
         reason: "version_conflict",
         actualVersion: MAX_VERSION,
@@ -873,7 +873,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         await store.commit(
           withDocument({ draft: other, expectedVersion: 2, events: [eventFor(other)], idempotency: null }),
         ),
-      ).toEqual({
+      ).toMatchObject({
         ok: false,
         reason: "version_conflict",
         actualVersion: 3,
@@ -881,7 +881,7 @@ describe.skipIf(!up)("postgres adapter", () => {
       const v4 = next(v3, { type: "select_provider", connectionId: "c4" });
       const silent = withDocument({ draft: v4, expectedVersion: 3, events: [], idempotency: null });
       expect(await store.commit(silent)).toEqual({ ok: true });
-      expect(await store.commit(silent)).toEqual({ ok: false, reason: "version_conflict", actualVersion: 4 });
+      expect(await store.commit(silent)).toMatchObject({ ok: false, reason: "version_conflict", actualVersion: 4 });
       expect(await store.listAudit(w, "d1")).toHaveLength(3);
     });
 
@@ -938,7 +938,7 @@ describe.skipIf(!up)("postgres adapter", () => {
         expect(client.texts).toHaveLength(1);
         client.texts.length = 0;
         expect(await s.commit(input)).toEqual({ ok: true });
-        expect(client.texts).toHaveLength(2); // the rejected statement, then the one lookup
+        expect(client.texts).toHaveLength(1); // the rejected statement finds the write it re-sends itself
       } finally {
         await client.end();
       }

@@ -6,7 +6,13 @@
  * - `commit`: a version-checked `UPDATE ... WHERE workspace_id = $ AND id = $ AND version = $`,
  *   then `INSERT ... SELECT ... FROM updated` for the audit rows and the idempotency row, so those
  *   inserts only happen when the update matched. A unique violation (open-draft index,
- *   idempotency key) fails the whole statement: nothing is written.
+ *   idempotency key) fails the whole statement: nothing is written. When the update matched
+ *   nothing, the same statement reads the latest committed row under its lock, recognises a
+ *   re-send of a write that already applied, writes the engine's `conflict` entry
+ *   (`CommitInput.conflict`) and reads the writer of the current version by key: a conflict
+ *   costs one round trip (two when the winner committed while the statement waited for the lock).
+ * - `appendConflict`: the conflict entry of a conflict seen on a load, and the writer of the
+ *   version it observed, in one statement.
  * - `insert`: `INSERT ... ON CONFLICT (workspace_id, id) DO NOTHING` plus the same gated inserts.
  * - `appendAudit`: one `INSERT ... SELECT` that reads the draft's current version (no lock).
  *
@@ -43,6 +49,7 @@ import {
   type ListOptions,
   type ListPage,
   type StoredDraft,
+  type StoredChange,
   type WriteResult,
   parseStoredJson,
   idempotencyCutoff,
@@ -179,6 +186,12 @@ export interface PostgresStore extends DraftStore, OutboxStore {
    */
   pruneIdempotency(before: string): Promise<number>;
   /**
+   * Appends one `conflict` entry and reads who wrote the version it names, in one statement (see
+   * {@link DraftStore.appendConflict}). Always present on this adapter; its `commit` also writes
+   * {@link CommitInput.conflict} on a miss.
+   */
+  appendConflict(event: AuditEvent): Promise<StoredChange | null>;
+  /**
    * Deletes the outbox records that are done with (delivered before `before`, and cancelled or
    * settled; see {@link OutboxStore.pruneOutbox}) in every workspace, in one statement, and
    * resolves to how many went. Always present on this adapter.
@@ -244,6 +257,28 @@ interface WriteRow extends QueryResultRow {
   readonly written: number;
   readonly audited: number;
   readonly current_version?: number | null;
+}
+
+/** What a commit that missed, or a conflict entry's statement, read of the stored record and its writer. */
+interface MissRow extends QueryResultRow {
+  /** The latest committed version (read under the row lock), `null` when the draft is gone. */
+  readonly current_version: number | null;
+  readonly current_document: string | null;
+  /** The first audit entry of that version (its `committed` or `created` entry), when the snapshot sees it. */
+  readonly landed_event: string | null;
+  readonly landed_kind: string | null;
+  readonly landed_actor: string | null;
+  readonly landed_command: string | null;
+  /** How many conflict entries the statement wrote (0 or 1). */
+  readonly conflicted: number;
+}
+
+/** The commit's row: the write's counts, and on a miss what it read. */
+interface CommitRow extends MissRow {
+  readonly written: number;
+  readonly audited: number;
+  /** This write's own first entry is stored (an earlier send of it applied). */
+  readonly applied: boolean;
 }
 
 /** The driver error fields the adapter reads (`pg.DatabaseError`, CockroachDB, YugabyteDB). */
@@ -352,6 +387,42 @@ function idempotencyInsert(table: string, source: string, record: IdempotencyRec
     FROM ${source}
     RETURNING 1`;
 }
+
+/**
+ * An `INSERT ... SELECT` of one `conflict` entry, one row per row of `source` that passes
+ * `where`: `overrides` replaces columns by SQL expressions over `source` (the stored version and
+ * state), and `seq` is `seqBase + 1` (a clock-based base, as `appendAudit` gives it).
+ */
+function conflictInsert(
+  table: string,
+  source: string,
+  version: string,
+  seqBase: string,
+  event: AuditEvent,
+  params: Params,
+  overrides: Readonly<Record<string, string>>,
+  where: string,
+): string {
+  const cells = AUDIT_COLUMNS.map(([name, cast, get]) => overrides[name] ?? params.add(get(event), cast));
+  return `INSERT INTO ${table} (draft_version, seq, ${AUDIT_COLUMN_NAMES})
+    SELECT ${version}, ${seqBase} + 1, ${cells.join(", ")}
+    FROM ${source}
+    WHERE ${where}
+    RETURNING 1`;
+}
+
+/**
+ * On a miss only: the statement's transaction commits without waiting for its WAL flush
+ * (`synchronous_commit = off`, for this transaction alone). A miss writes nothing but its
+ * `conflict` entry, and waiting for that flush while holding the draft's row lock would serialise
+ * every losing writer on the disk. A committed version and its entries are always flushed.
+ */
+const RELAXED_MISS = `relaxed AS (
+  SELECT set_config('synchronous_commit', 'off', true) FROM current
+)`;
+
+/** The server clock in microseconds x 1000: the `seq` base of entries that change no record. */
+const CLOCK_SEQ_BASE = "floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000";
 
 /** The idempotency record as JSON, its draft in the codec's canonical form. */
 function encodeIdempotency(record: IdempotencyRecord): string {
@@ -523,9 +594,7 @@ function buildStore(
   }
 
   /** Retries a write after transient failures (never inside a joined transaction). */
-  async function retrying<T extends WriteAttempt | true>(
-    run: (attempt: number) => Promise<T>,
-  ): Promise<Exclude<T, "retry">> {
+  async function retrying<T>(run: (attempt: number) => Promise<T>): Promise<Exclude<T, "retry">> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const result = await run(attempt);
@@ -547,14 +616,6 @@ function buildStore(
     return result.rows[0]?.id ?? null;
   }
 
-  async function currentVersion(workspaceId: string, draftId: string): Promise<number | null> {
-    const result = await query<{ version: number }>(
-      `SELECT version FROM ${t.drafts} WHERE workspace_id = $1 AND id = $2`,
-      [workspaceId, draftId],
-    );
-    return result.rows[0]?.version ?? null;
-  }
-
   /**
    * Whether the write whose first audit entry is `event` has already happened. A write stores its
    * first entry at (the version it produces, seq 0), so a write re-sent after it applied (a client
@@ -569,6 +630,126 @@ function buildStore(
       [draft.workspaceId, draft.id, draft.version, event.eventId],
     );
     return result.rows.length > 0;
+  }
+
+  /**
+   * One statement that reads the latest committed row of a draft and the first audit entry of a
+   * version (`target`, or the row's own when `null`), and appends `entry` (a `conflict`) keyed
+   * as `appendAudit` keys its entries, under the row lock. With `miss` (after a commit missed),
+   * the entry takes the stored version and state, and is only written when the stored version is
+   * not `expected` and the entry of that version is not the commit's own (`own`: it applied).
+   */
+  async function conflictStatement(
+    workspaceId: string,
+    draftId: string,
+    options: {
+      readonly target: number | null;
+      readonly entry: AuditEvent | null;
+      readonly miss: { readonly expected: number; readonly own: string | null } | null;
+    },
+  ): Promise<MissRow> {
+    const params = new Params();
+    const ws = params.add(workspaceId, "text");
+    const id = params.add(draftId, "text");
+    const { entry, miss } = options;
+    const lock = entry === null ? "" : " FOR UPDATE";
+    const ctes = [
+      `observed AS (
+  SELECT coalesce(max(l.version), 0) AS version, max(l.state) AS state, max(l.document) AS document,
+    count(l.version)::integer AS found, ${CLOCK_SEQ_BASE} AS base
+  FROM (SELECT version, state, document FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}${lock}) AS l
+)`,
+      `landed AS (
+  SELECT a.event_id, a.kind, a.actor_id, a.command_type FROM ${t.audit} AS a, observed AS o
+  WHERE a.workspace_id = ${ws} AND a.draft_id = ${id} AND a.seq = 0
+    AND a.draft_version = coalesce(${params.add(options.target, "integer")}, o.version)
+)`,
+    ];
+    if (entry !== null) {
+      const where =
+        miss === null
+          ? "true"
+          : `o.found > 0 AND o.version <> ${params.add(miss.expected, "integer")}
+      AND NOT EXISTS (SELECT 1 FROM landed WHERE landed.event_id = ${params.add(miss.own, "text")})`;
+      const overrides: Record<string, string> = miss === null ? {} : { actual_version: "o.version", state: "o.state" };
+      ctes.push(
+        `conflicted AS (\n  ${conflictInsert(t.audit, "observed AS o", "o.version", "o.base", entry, params, overrides, where)}\n)`,
+      );
+    }
+    const text = `WITH ${ctes.join(",\n")}
+SELECT CASE WHEN o.found > 0 THEN o.version END AS current_version, o.document AS current_document,
+  l.event_id AS landed_event, l.kind AS landed_kind, l.actor_id AS landed_actor, l.command_type AS landed_command,
+  ${entry === null ? "0" : "(SELECT count(*) FROM conflicted)::integer"} AS conflicted
+FROM observed AS o LEFT JOIN landed AS l ON true`;
+    const result = await writeStatement<MissRow>(text, params.values);
+    const row = result.rows[0];
+    if (row === undefined) throw new Error("the conflict statement returned no row");
+    return row;
+  }
+
+  /** Who wrote the version a miss row read: its `committed` entry; `null` for `created`; `undefined` when not seen. */
+  function changeOf(row: MissRow): StoredChange | null | undefined {
+    if (row.landed_event === null) return undefined;
+    if (row.landed_kind !== "committed" || row.landed_actor === null || row.landed_command === null) return null;
+    return { actorId: row.landed_actor, commandType: row.landed_command };
+  }
+
+  /**
+   * A commit that matched no row: a re-send of a write that already applied (reported applied), or
+   * a version conflict carrying the latest committed row, whether the statement wrote the
+   * conflict entry, and who wrote that row's version. When the winning commit finished while the
+   * statement waited for the row lock, its snapshot did not see that commit's entry: one keyed
+   * read (no lock) finds it.
+   */
+  async function missed(
+    draft: OnboardingDraft,
+    document: string,
+    expectedVersion: number,
+    basis: string | undefined,
+    own: string | null,
+    row: MissRow,
+  ): Promise<WriteAttempt> {
+    const actual = row.current_version;
+    if (actual === null || row.current_document === null) {
+      return { ok: false, reason: "version_conflict", actualVersion: null, current: null };
+    }
+    let landed: Pick<MissRow, "landed_event" | "landed_kind" | "landed_actor" | "landed_command"> = row;
+    if (row.landed_event === null) landed = await firstEntryOf(draft.workspaceId, draft.id, actual);
+    if (own !== null && landed.landed_event === own) return { ok: true }; // sent again after it applied
+    if (own !== null && landed.landed_event === null && row.current_document === document) return { ok: true };
+    // The same version: a stale basis (other bytes), else impossible with monotonic versions.
+    if (actual === expectedVersion && basis === undefined) return "retry";
+    const changedBy = changeOf({ ...row, ...landed });
+    return {
+      ok: false,
+      reason: "version_conflict",
+      actualVersion: actual,
+      current: { document: row.current_document, version: actual, draftId: draft.id },
+      conflictAudited: row.conflicted > 0,
+      ...(changedBy === undefined ? {} : { changedBy }),
+    };
+  }
+
+  /** The first audit entry of a version (its `committed` or `created` entry): one primary-key read. */
+  async function firstEntryOf(
+    workspaceId: string,
+    draftId: string,
+    version: number,
+  ): Promise<Pick<MissRow, "landed_event" | "landed_kind" | "landed_actor" | "landed_command">> {
+    const result = await query<{ event_id: string; kind: string; actor_id: string; command_type: string }>(
+      `SELECT event_id, kind, actor_id, command_type FROM ${t.audit}
+        WHERE workspace_id = $1 AND draft_id = $2 AND draft_version = $3 AND seq = 0`,
+      [workspaceId, draftId, version],
+    );
+    const found = result.rows[0];
+    return found === undefined
+      ? { landed_event: null, landed_kind: null, landed_actor: null, landed_command: null }
+      : {
+          landed_event: found.event_id,
+          landed_kind: found.kind,
+          landed_actor: found.actor_id,
+          landed_command: found.command_type,
+        };
   }
 
   /** A rejection of a write, unless that very write is already stored (then it is reported applied). */
@@ -777,25 +958,29 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
     },
 
     async commit(input: CommitInput): Promise<WriteResult> {
-      const { draft, expectedVersion, events, idempotency, basis } = input;
+      const { draft, expectedVersion, events, idempotency, basis, conflict } = input;
       const outbox = input.outbox ?? [];
       const openTenant = openTenantOf(draft);
       const document = input.document;
+      const own = events[0]?.eventId ?? null;
       return storeWrite(ADAPTER, "commit", () =>
         retrying<WriteAttempt>(async () => {
           checkEvents(events, draft);
+          if (conflict !== undefined) checkEvents([conflict], draft);
           checkOutboxEntries(outbox, draft.workspaceId, draft.id);
           const params = new Params();
           const ws = params.add(draft.workspaceId, "text");
           const id = params.add(draft.id, "text");
+          const expected = params.add(expectedVersion, "integer");
+          const documentParam = params.add(document, "text");
           const ctes = [
             `updated AS (
   UPDATE ${t.drafts}
   SET version = ${params.add(draft.version, "integer")}, state = ${params.add(draft.lifecycle.state, "text")},
     current_checkpoint = ${params.add(draft.lifecycle.currentCheckpoint, "text")},
     tenant_id = ${params.add(draft.identity?.tenantId ?? null, "text")}, open_tenant_id = ${params.add(openTenant, "text")},
-    updated_at = ${params.add(draft.updatedAt, "text")}, document = ${params.add(document, "text")}
-  WHERE workspace_id = ${ws} AND id = ${id} AND version = ${params.add(expectedVersion, "integer")}${
+    updated_at = ${params.add(draft.updatedAt, "text")}, document = ${documentParam}
+  WHERE workspace_id = ${ws} AND id = ${id} AND version = ${expected}${
     basis === undefined ? "" : ` AND document = ${params.add(basis, "text")}`
   }
   RETURNING version
@@ -807,14 +992,63 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
             ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
           if (outbox.length > 0)
             ctes.push(`queued AS (\n  ${outboxInsert(t.outbox, "updated", outbox, (value) => params.add(value))}\n)`);
+          // On a miss only (the UPDATE matched nothing): the latest committed row, locked (in READ
+          // COMMITTED a locking read that waited for a concurrent commit returns the row that
+          // commit wrote), and the first audit entry of its version as this statement's snapshot
+          // sees it (visible unless the winning commit finished while this statement waited). A
+          // stored document byte-identical to this write's is this write, sent again after it
+          // applied: no conflict. Otherwise the conflict entry is written here, keyed as
+          // `appendAudit` keys it (the version observed, the clock read under the row lock).
+          ctes.push(`current AS (
+  SELECT version, state, document FROM ${t.drafts}
+  WHERE workspace_id = ${ws} AND id = ${id} AND NOT EXISTS (SELECT 1 FROM updated)
+  FOR UPDATE
+)`);
+          ctes.push(`landed AS (
+  SELECT a.event_id, a.kind, a.actor_id, a.command_type FROM ${t.audit} AS a JOIN current AS c ON a.draft_version = c.version
+  WHERE a.workspace_id = ${ws} AND a.draft_id = ${id} AND a.seq = 0
+)`);
+          // This very write, stored by an earlier send of it (its first entry, at the version it writes).
+          ctes.push(`mine AS (
+  SELECT 1 AS applied FROM ${t.audit}
+  WHERE workspace_id = ${ws} AND draft_id = ${id} AND draft_version = ${params.add(draft.version, "integer")} AND seq = 0
+    AND event_id = ${params.add(own, "text")} AND NOT EXISTS (SELECT 1 FROM updated)
+)`);
+          if (conflict !== undefined) {
+            const where = `c.version <> ${expected} AND c.document IS DISTINCT FROM ${documentParam}
+      AND NOT EXISTS (SELECT 1 FROM mine)`;
+            const insert = conflictInsert(
+              t.audit,
+              "current AS c",
+              "c.version",
+              CLOCK_SEQ_BASE,
+              conflict,
+              params,
+              { actual_version: "c.version", state: "c.state" },
+              where,
+            );
+            ctes.push(`conflicted AS (\n  ${insert}\n)`);
+            // Never in a caller's transaction: the setting would last until its COMMIT.
+            if (!executor.inTransaction) ctes.push(RELAXED_MISS);
+          }
+          // `relaxed` is referenced so that it runs (a plain SELECT in WITH runs only when read).
+          const conflictCount =
+            conflict === undefined
+              ? "0"
+              : executor.inTransaction
+                ? "(SELECT count(*) FROM conflicted)::integer"
+                : "(SELECT count(*) FROM conflicted)::integer + (SELECT count(*) FROM relaxed)::integer * 0";
           const text = `WITH ${ctes.join(",\n")}
 SELECT (SELECT count(*) FROM updated)::integer AS written,
   ${events.length > 0 ? "(SELECT count(*) FROM audited)::integer" : "0"} AS audited,
-  CASE WHEN NOT EXISTS (SELECT 1 FROM updated)
-    THEN (SELECT version FROM ${t.drafts} WHERE workspace_id = ${ws} AND id = ${id}) END AS current_version`;
-          let row: WriteRow | undefined;
+  c.version AS current_version, c.document AS current_document,
+  l.event_id AS landed_event, l.kind AS landed_kind, l.actor_id AS landed_actor, l.command_type AS landed_command,
+  ${conflictCount} AS conflicted,
+  EXISTS (SELECT 1 FROM mine) AS applied
+FROM (SELECT 1) AS one LEFT JOIN current AS c ON true LEFT JOIN landed AS l ON true`;
+          let row: CommitRow | undefined;
           try {
-            row = (await writeStatement<WriteRow>(text, params.values)).rows[0];
+            row = (await writeStatement<CommitRow>(text, params.values)).rows[0];
           } catch (error) {
             if (violates(error, raw.idempotencyPrimaryKey)) {
               return rejectUnlessApplied(draft, events[0], { ok: false, reason: "idempotency_key_exists" });
@@ -827,19 +1061,22 @@ SELECT (SELECT count(*) FROM updated)::integer AS written,
             }
             throw error;
           }
-          if (row !== undefined && row.written === 1) return { ok: true };
-          // Rejected: a re-sent commit that already applied is reported as applied.
-          if (await alreadyApplied(draft, events[0])) return { ok: true };
-          // Rejected. The version the statement saw comes from its start-of-statement snapshot;
-          // when it is missing or still equals `expectedVersion` (a concurrent commit won while we
-          // waited for the row lock), read the committed version now.
-          let actual = row?.current_version ?? null;
-          if (actual === null || actual === expectedVersion) actual = await currentVersion(draft.workspaceId, draft.id);
-          // The same version but other bytes: the basis (the engine's cached text) is stale.
-          if (actual === expectedVersion && basis !== undefined)
-            return { ok: false, reason: "version_conflict", actualVersion: actual };
-          if (actual === expectedVersion) return "retry"; // cannot happen with monotonic versions; be safe
-          return { ok: false, reason: "version_conflict", actualVersion: actual };
+          if (row === undefined) throw new Error("the commit statement returned no row");
+          if (row.written === 1 || row.applied) return { ok: true };
+          return missed(draft, document, expectedVersion, basis, own, row);
+        }),
+      );
+    },
+
+    async appendConflict(event) {
+      return guard("appendConflict", async () =>
+        retrying(async () => {
+          const row = await conflictStatement(event.workspaceId, event.draftId, {
+            target: event.actualVersion,
+            entry: event,
+            miss: null,
+          });
+          return changeOf(row) ?? null;
         }),
       );
     },

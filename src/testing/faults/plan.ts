@@ -18,6 +18,7 @@ export const PORT_METHODS: Readonly<Record<StoreMethod, true>> = {
   insert: true,
   commit: true,
   appendAudit: true,
+  appendConflict: true,
   listAudit: true,
   findOpenDraft: true,
   loadIdempotency: true,
