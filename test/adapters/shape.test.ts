@@ -11,7 +11,8 @@
  * - every adapter: `admin.ts`, its `StoreAdmin` (`store.admin`: counts, scans and rewrites for
  *   operators' tooling such as the CLI);
  * - any adapter: optionally `outbox.ts`, its `OutboxStore` methods kept out of `store.ts`, and
- *   `durability.ts`, a replication wait after each write (Redis `WAIT`);
+ *   `durability.ts`, a replication wait after each write (Redis `WAIT`), and `errors.ts`, the
+ *   server's own failure modes named as causes (MySQL: a Galera node outside the primary component);
  * - SQL adapters: `schema.ts` exports `DEFAULT_<NAME>_TABLE_PREFIX`, `<name>TableNames` /
  *   `<Name>TableNames`, `<name>SchemaStatements`, `<name>SchemaSql` (the latest schema),
  *   `<name>DropSchemaStatements`, `<name>DropSchemaSql`; `migrations.ts` exports
@@ -55,7 +56,7 @@ const FILES: Readonly<Record<Kind, readonly string[]>> = {
 };
 
 /** Files any adapter folder may have beside those of its kind. */
-const OPTIONAL_FILES: readonly string[] = ["outbox.ts", "durability.ts"];
+const OPTIONAL_FILES: readonly string[] = ["outbox.ts", "durability.ts", "errors.ts"];
 
 /** The files of a folder the shape rules hold: those of its kind plus the optional ones it has. */
 function filesOf(folder: string, kind: Kind): readonly string[] {

@@ -24,6 +24,22 @@ const actor = { id: "operator" };
 const worker = { id: "worker" };
 
 /** A memory store that records every `listAudit` call: its page and how many entries it gave. */
+/** The memory store with its keyed conflict members hidden: the engine's own trail walk for `changedBy`. */
+function withoutKeyedConflicts(): MemoryStore {
+  const { appendConflict: _keyed, ...rest } = createMemoryStore();
+  const plain = rest as MemoryStore;
+  const commit = plain.commit.bind(plain);
+  // Without `appendConflict` the engine sends no `conflict` entry; drop what the rejection settles.
+  return {
+    ...plain,
+    async commit(input) {
+      const result = await commit(input);
+      if (result.ok || result.reason !== "version_conflict") return result;
+      return { ok: false, reason: "version_conflict", actualVersion: result.actualVersion };
+    },
+  };
+}
+
 function spied(inner: MemoryStore = createMemoryStore()) {
   const calls: { page: AuditPageOptions | undefined; returned: number }[] = [];
   let onList: ((entries: readonly StoredAuditEntry[]) => readonly StoredAuditEntry[]) | null = null;
@@ -190,7 +206,7 @@ describe("engine.history", () => {
 
 describe("the engine's own reads of a trail", () => {
   it("finds changedBy of a conflict in one short page from the end of a long trail", async () => {
-    const { store, calls } = spied();
+    const { store, calls } = spied(withoutKeyedConflicts());
     const { engine, draft } = await draftWithTrail(store, 600);
     await engine.execute(
       "ws",
@@ -212,7 +228,7 @@ describe("the engine's own reads of a trail", () => {
   });
 
   it("pages back past conflicts to the commit, and stops at an older write (null for a created version)", async () => {
-    const { store, calls } = spied();
+    const { store, calls } = spied(withoutKeyedConflicts());
     const { engine, draft } = await draftWithTrail(store, 0);
     for (let n = 0; n < 40; n += 1) {
       await expect(
@@ -228,6 +244,38 @@ describe("the engine's own reads of a trail", () => {
       { page: { direction: "backward", limit: 16, after: "25" }, returned: 16 },
       { page: { direction: "backward", limit: 16, after: "9" }, returned: 9 },
     ]);
+  });
+
+  it("reads no trail for changedBy on a store that answers it by key (the memory store), one conflict entry each", async () => {
+    const { store, calls } = spied();
+    const { engine, draft } = await draftWithTrail(store, 600);
+    await engine.execute(
+      "ws",
+      draft.id,
+      { type: "identify", tenantId: "t", displayName: "T" },
+      { actor: worker, expectedVersion: 1 },
+    );
+    calls.length = 0;
+    for (let n = 0; n < 20; n += 1) {
+      const conflict = await engine
+        .execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 1 })
+        .catch((error: unknown) => error);
+      expect((conflict as VersionConflictError).changedBy).toEqual({
+        actorId: "worker",
+        commandType: "identify",
+        worker: false,
+      });
+    }
+    await expect(
+      engine.execute("ws", draft.id, { type: "cancel" }, { actor, expectedVersion: 7 }),
+    ).rejects.toMatchObject({
+      changedBy: { actorId: "worker", commandType: "identify" },
+    });
+    expect(calls).toEqual([]);
+    const trail = await store.listAudit("ws", draft.id);
+    const conflicts = trail.filter((entry) => (entry.event as AuditEvent).kind === "conflict");
+    expect(conflicts).toHaveLength(21);
+    expect(conflicts.every((entry) => (entry.event as AuditEvent).actualVersion === 2)).toBe(true);
   });
 
   it("tells a stale run from an unknown one by reading the trail backward in pages", async () => {

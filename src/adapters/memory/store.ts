@@ -12,6 +12,7 @@ import {
   parseStoredJson,
   prefixedCollections,
   sliceAuditTrail,
+  type StoredChange,
   type StoredDraft,
   type CommitInput,
   type DraftStore,
@@ -42,6 +43,10 @@ interface WorkspaceData {
   readonly drafts: Map<string, Row>;
   readonly openByTenant: Map<string, string>;
   readonly audit: Map<string, AuditEvent[]>;
+  /** Per draft: who wrote each version (its `committed` entry), a conflict's `changedBy` by key. */
+  readonly writers: Map<string, Map<number, StoredChange>>;
+  /** Per draft: the ids of the entries its inserts and commits wrote (a re-sent write is one of them). */
+  readonly written: Map<string, Set<string>>;
   /** Idempotency records by key: the JSON text and the `createdAt` it was stamped with. */
   readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
   /** Outbox records by entry id. */
@@ -109,6 +114,8 @@ export function createMemoryStore(): MemoryStore {
         drafts: new Map(),
         openByTenant: new Map(),
         audit: new Map(),
+        writers: new Map(),
+        written: new Map(),
         idempotency: new Map(),
         outbox: new Map(),
         pending: new Set(),
@@ -148,13 +155,62 @@ export function createMemoryStore(): MemoryStore {
    */
   const alreadyApplied = (data: WorkspaceData, draftId: string, events: readonly AuditEvent[]): boolean => {
     const first = events[0];
-    return first !== undefined && (data.audit.get(draftId)?.some((entry) => entry.eventId === first.eventId) ?? false);
+    return first !== undefined && (data.written.get(draftId)?.has(first.eventId) ?? false);
   };
 
   /** The id of an entry of `outbox` its workspace already has, or `undefined`. */
   const takenEntry = (outbox: readonly { readonly workspaceId: string; readonly entryId: string }[]) => {
     for (const entry of outbox) if (workspace(entry.workspaceId).outbox.has(entry.entryId)) return entry.entryId;
     return undefined;
+  };
+
+  /** Keeps what a conflict later asks by key: the write's entry ids and who wrote each version. */
+  const remember = (data: WorkspaceData, draftId: string, events: readonly AuditEvent[]): void => {
+    let ids = data.written.get(draftId);
+    if (ids === undefined) data.written.set(draftId, (ids = new Set()));
+    let writers = data.writers.get(draftId);
+    if (writers === undefined) data.writers.set(draftId, (writers = new Map()));
+    for (const event of events) {
+      ids.add(event.eventId);
+      if (event.kind === "committed" && event.toVersion !== null) {
+        writers.set(event.toVersion, { actorId: event.actorId, commandType: event.commandType });
+      }
+    }
+  };
+
+  /** Who wrote `version` of a draft (`null`: `insert` did, or no entry says). */
+  const writerOf = (data: WorkspaceData, draftId: string, version: number | null): StoredChange | null =>
+    version === null ? null : (data.writers.get(draftId)?.get(version) ?? null);
+
+  const appendEntries = (events: readonly AuditEvent[]): void => {
+    for (const event of events) {
+      const data = workspace(event.workspaceId);
+      let trail = data.audit.get(event.draftId);
+      if (trail === undefined) {
+        trail = [];
+        data.audit.set(event.draftId, trail);
+      }
+      trail.push(freezeEvent(event));
+    }
+  };
+
+  /**
+   * A commit that missed the stored version: the stored record and its writer, and the engine's
+   * `conflict` entry (completed with the stored version and state) when it sent one.
+   */
+  const missed = (data: WorkspaceData, input: CommitInput, stored: Row): WriteResult => {
+    const audited = input.conflict !== undefined;
+    if (input.conflict !== undefined) {
+      appendEntries([{ ...input.conflict, actualVersion: stored.version, state: stored.state }]);
+    }
+    return {
+      ok: false,
+      reason: "version_conflict",
+      actualVersion: stored.version,
+      current: read(stored),
+      conflictAudited: audited,
+      changedBy: writerOf(data, input.draft.id, stored.version),
+    };
   };
 
   const write = (data: WorkspaceData, input: InsertInput | CommitInput, previousOpenTenant: string | null): void => {
@@ -181,6 +237,7 @@ export function createMemoryStore(): MemoryStore {
       data.audit.set(draft.id, trail);
     }
     for (const event of events) trail.push(freezeEvent(event));
+    remember(data, draft.id, events);
     if (input.idempotency !== null) {
       data.idempotency.set(input.idempotency.key, {
         text: JSON.stringify(input.idempotency),
@@ -234,7 +291,11 @@ export function createMemoryStore(): MemoryStore {
       const stale = input.basis !== undefined && stored.document !== input.basis;
       if (stored.version !== input.expectedVersion || stale) {
         if (alreadyApplied(data, input.draft.id, input.events)) return { ok: true };
-        return { ok: false, reason: "version_conflict", actualVersion: stored.version };
+        // Same version, other bytes (a stale basis): no conflict to audit; the engine reloads.
+        if (stored.version === input.expectedVersion) {
+          return { ok: false, reason: "version_conflict", actualVersion: stored.version };
+        }
+        return missed(data, input, stored);
       }
       const holder = slotHolder(data, input.draft.id, openTenantOf(input.draft));
       if (holder !== null) return { ok: false, reason: "open_draft_exists", existingDraftId: holder };
@@ -248,15 +309,12 @@ export function createMemoryStore(): MemoryStore {
     },
 
     async appendAudit(events) {
-      for (const event of events) {
-        const data = workspace(event.workspaceId);
-        let trail = data.audit.get(event.draftId);
-        if (trail === undefined) {
-          trail = [];
-          data.audit.set(event.draftId, trail);
-        }
-        trail.push(freezeEvent(event));
-      }
+      appendEntries(events);
+    },
+
+    async appendConflict(event) {
+      appendEntries([event]);
+      return writerOf(workspace(event.workspaceId), event.draftId, event.actualVersion);
     },
 
     async listAudit(workspaceId, draftId, page) {
