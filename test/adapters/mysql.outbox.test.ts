@@ -252,7 +252,9 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
       expect(entries.map((record) => OutboxRecordSchema.parse(record).entryId).sort()).toEqual([...entryIds].sort());
     }
     expect(await store.requeueOutbox({ workspaceId: workspaces[1]!, entryId: "E-1", at: NOW })).toBe(false);
-    expect(await store.settleRuns({ workspaceId: workspaces[2]!, runIds: ["run-e-1 "], at: NOW })).toBe(1);
+    expect(await store.settleRuns({ workspaceId: workspaces[2]!, draftId: "d1", runIds: ["run-e-1 "], at: NOW })).toBe(
+      1,
+    );
     const settled = (await store.listRunRecords(workspaces[2]!, "d1")).map((record) =>
       OutboxRecordSchema.parse(record),
     );

@@ -122,8 +122,11 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
       await upgraded.migrate();
       await upgraded.migrate();
       expect(await exists(`${old}outbox`)).not.toBeNull();
-      for (const index of ["o_claim", "o_stale", "o_run", "o_draft", "o_status", "o_workspace"]) {
+      for (const index of ["o_claim", "o_stale", "o_runs", "o_done", "o_ws_done"]) {
         expect(await exists(`${old}${index}`), index).not.toBeNull();
+      }
+      for (const index of ["o_run", "o_draft", "o_status", "o_workspace"]) {
+        expect(await exists(`${old}${index}`), `${index} is gone`).toBeNull();
       }
       const { written } = await seed(upgraded, "ws-old", 1, 2);
       expect(await allRecords(upgraded, "ws-old")).toEqual(

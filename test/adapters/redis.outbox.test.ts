@@ -134,7 +134,7 @@ describe("redis outbox key layout (no server needed)", () => {
     await store.recordRunProgress({ workspaceId: ws, draftId: "d1", runId: "r1", at: now, message: null, percent: 3 });
     await store.listRunRecords(ws, "d1");
     await store.findStaleRuns({ before: now, limit: 5 });
-    await store.settleRuns({ workspaceId: ws, runIds: ["r1"], at: now });
+    await store.settleRuns({ workspaceId: ws, draftId: "d1", runIds: ["r1"], at: now });
     await store.pruneOutbox(now);
     const scriptCalls = calls.filter((c) => c[0] === "evalsha");
     // commit, claim x2 (two workspaces), settle x2, release, list x3, requeue, progress, run records, stale x2,

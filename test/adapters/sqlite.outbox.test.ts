@@ -101,11 +101,11 @@ describe("sqlite outbox: schema", () => {
       await store.migrate();
       expect(names(db, "old_outbox")).toEqual([
         "old_outbox",
-        "old_outbox_claim_idx",
-        "old_outbox_created_idx",
-        "old_outbox_draft_idx",
-        "old_outbox_run_idx",
+        "old_outbox_done_idx",
+        "old_outbox_pending_idx",
+        "old_outbox_runs_idx",
         "old_outbox_stale_idx",
+        "old_outbox_ws_done_idx",
       ]);
       expect(storedDraft(await store.load(ws, draft.id))).toEqual(JSON.parse(encodeDraft(draft)));
       const schema = db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();
