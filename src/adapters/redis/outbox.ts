@@ -323,7 +323,8 @@ export function createRedisOutbox(ctx: RedisOutboxContext): RedisOutbox {
     settleRuns: (input) =>
       ctx.run("settleRuns", async () => {
         if (input.runIds.length === 0) return 0;
-        return Number(await inWorkspace(S.settleRuns, input.workspaceId, [input.at, ...input.runIds]));
+        const args = [input.at, input.draftId, ...input.runIds];
+        return Number(await inWorkspace(S.settleRuns, input.workspaceId, args));
       }),
     async pruneOutbox(before) {
       const cutoff = outboxCutoff(before);

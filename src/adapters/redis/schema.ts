@@ -413,16 +413,16 @@ return out
 `;
 
 /**
- * Marks runs of a workspace finished (ARGV: at text, then run ids): each unsettled
- * `run.requested` record of those runs gets settledAt = at and leaves the stale watch. Returns
- * how many changed.
+ * Marks runs of a draft finished (ARGV: at text, draft id, then run ids): each unsettled
+ * `run.requested` record of those runs of that draft gets settledAt = at and leaves the stale
+ * watch. Returns how many changed.
  */
 export const SETTLE_RUNS_SCRIPT = `${PRELUDE}
 local changed = 0
-for i = 2, #ARGV do
-  for _, m in ipairs(redis.call("ZRANGEBYLEX", K["runs"], "[" .. ARGV[i] .. "\\0", "(" .. ARGV[i] .. "\\1")) do
-    local rest = string.sub(m, #ARGV[i] + 2)
-    local id = string.sub(rest, string.find(rest, "\\0", 1, true) + 1)
+for i = 3, #ARGV do
+  local prefix = ARGV[i] .. "\\0" .. ARGV[2] .. "\\0"
+  for _, m in ipairs(redis.call("ZRANGEBYLEX", K["runs"], "[" .. prefix, "(" .. ARGV[i] .. "\\0" .. ARGV[2] .. "\\1")) do
+    local id = string.sub(m, #prefix + 1)
     if redis.call("HEXISTS", K["settledAt"], id) == 0 then
       redis.call("HSET", K["settledAt"], id, ARGV[1])
       redis.call("ZREM", K["watch"], id)
