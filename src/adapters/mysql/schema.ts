@@ -167,8 +167,8 @@ function outboxTableStatement(table: string): string {
   \`watch_at\` ${TIMESTAMP} AS (CASE WHEN \`kind\` = 'run.requested' AND \`settled_at\` IS NULL THEN COALESCE(\`reported_at\`, \`created_at\`) END) VIRTUAL,
   PRIMARY KEY (\`workspace_id\`, \`entry_id\`),
   KEY \`claim\` (\`status\`, \`created_at\`, \`workspace_id\`, \`entry_id\`),
-  KEY \`runs\` (\`workspace_id\`, \`draft_id\`, \`run_id\`),
-  KEY \`stale\` (\`watch_at\`, \`workspace_id\`, \`entry_id\`)
+  KEY \`stale\` (\`watch_at\`, \`workspace_id\`, \`entry_id\`),
+  KEY \`runs\` (\`workspace_id\`, \`draft_id\`, \`run_id\`)
 ) ${TABLE_OPTIONS}`;
 }
 
