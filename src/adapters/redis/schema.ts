@@ -109,20 +109,13 @@ export const OUTBOX_KEY_NAMES = [
 
 /**
  * The outbox keys the commit script writes a new entry to, in the order it takes them in KEYS:
- * the entry, when it becomes available, the pending listing, the claim queue, and (for
- * `run.requested`) the stale watch and the two run indexes. A new record has no `created`,
- * `status`, `attempts` or `availableAt` field: they read as the entry's createdAt, `pending`, 0
- * and createdAt until a claim or settlement writes them.
+ * the entry, the pending listing, the claim queue, and (for `run.requested`) the stale watch and
+ * the two run indexes. A new record has no `created`, `status`, `attempts`, `availableAt` or
+ * `availableMs` field: they read as the entry's createdAt, `pending`, 0 and createdAt until a
+ * claim or settlement writes them (`availableMs`, the entry's score in `wait`, is written by the
+ * first claim that finds the entry due).
  */
-export const COMMIT_OUTBOX_KEY_NAMES = [
-  "entry",
-  "availableMs",
-  "list:pending",
-  "wait",
-  "watch",
-  "runs",
-  "draftruns",
-] as const;
+export const COMMIT_OUTBOX_KEY_NAMES = ["entry", "list:pending", "wait", "watch", "runs", "draftruns"] as const;
 
 /**
  * The outbox keys of the workspace whose hash tag is `tag` (see `redisKeys(...).tag`), in
@@ -222,7 +215,6 @@ export const COMMIT_OUTBOX_WRITE = `for e = 0, obCount - 1 do
   local a = obAt + 2 + 7 * e
   local id, json, ca, ms, kind, draft, runId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
   redis.call("HSET", K["entry"], id, json)
-  redis.call("HSET", K["availableMs"], id, ms)
   local m = ca .. "\\0" .. id
   redis.call("ZADD", K["list:pending"], 0, m)
   redis.call("ZADD", K["wait"], ms, m)
@@ -245,10 +237,15 @@ end`;
  */
 export const CLAIM_OUTBOX_SCRIPT = `${PRELUDE}
 local owner, now, untilText, untilMs, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local due = redis.call("ZRANGEBYSCORE", K["wait"], "-inf", ARGV[2])
-for i = 1, #due, 500 do
+local due = redis.call("ZRANGEBYSCORE", K["wait"], "-inf", ARGV[2], "WITHSCORES")
+for i = 1, #due, 1000 do
   local args = {}
-  for j = i, math.min(i + 499, #due) do args[#args + 1] = 0; args[#args + 1] = due[j] end
+  for j = i, math.min(i + 998, #due - 1), 2 do
+    local m = due[j]
+    args[#args + 1] = 0; args[#args + 1] = m
+    -- A new entry's availableMs is its score here (the commit writes none): written on first sight.
+    redis.call("HSETNX", K["availableMs"], string.sub(m, string.find(m, "\\0", 1, true) + 1), due[j + 1])
+  end
   redis.call("ZADD", K["ready"], unpack(args))
 end
 if #due > 0 then redis.call("ZREMRANGEBYSCORE", K["wait"], "-inf", ARGV[2]) end
