@@ -644,10 +644,12 @@ function outboxMethods(io: OutboxIo): OutboxStore & Pick<JsonFileDraftStore, "pr
       });
     },
 
-    settleRuns({ workspaceId, runIds, at }) {
+    settleRuns({ workspaceId, draftId, runIds, at }) {
       const wanted = new Set(runIds);
       return io.mutate("settleRuns", workspaceId, (data) => {
-        const runs = runRecords(data).filter((record) => record.settledAt === null && wanted.has(record.runId));
+        const runs = runRecords(data).filter(
+          (record) => record.settledAt === null && record.draftId === draftId && wanted.has(record.runId),
+        );
         for (const record of runs) record.settledAt = at;
         return { result: runs.length, write: runs.length > 0 };
       });

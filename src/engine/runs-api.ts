@@ -153,7 +153,12 @@ async function expireOne<TActor extends Actor>(
   at: { readonly actor: TActor; readonly before: string; readonly now: string; readonly leaseMs: number },
 ): Promise<ExpiredRun | "settled" | "alive"> {
   const settle = async (): Promise<"settled"> => {
-    await store.settleRuns({ workspaceId: record.workspaceId, runIds: [record.runId], at: at.now });
+    await store.settleRuns({
+      workspaceId: record.workspaceId,
+      draftId: record.draftId,
+      runIds: [record.runId],
+      at: at.now,
+    });
     return "settled";
   };
   const raw = await store.load(record.workspaceId, record.draftId);

@@ -127,7 +127,12 @@ export interface FindStaleRunsInput {
 export interface SettleRunsInput {
   /** The runs' workspace. */
   readonly workspaceId: string;
-  /** The runs that finished. */
+  /**
+   * The runs' draft (every run belongs to one draft): SQL stores find the runs through an index
+   * keyed by draft, so a commit's outbox entry goes into fewer indexes.
+   */
+  readonly draftId: string;
+  /** The runs that finished (of that draft; others are left alone). */
   readonly runIds: readonly string[];
   /** When they were seen finished. */
   readonly at: string;

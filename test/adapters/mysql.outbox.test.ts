@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import {
   createMySqlStore,
+  migrateMySql,
   mysqlSchemaStatements,
   mysqlTableNames,
   type MySqlStore,
@@ -174,6 +175,47 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     expect(await oldStore.listRunRecords(w, "d-old")).toEqual([{ ...outbox[0], ...newOutboxState(outbox[0]!) }]);
   });
 
+  it("migration 5 (fewer outbox keys) keeps a version-4 outbox's records and listings in every status", async () => {
+    const old = freshPrefix("v4");
+    const workspaceId = ws();
+    expect((await migrateMySql(pool, { tablePrefix: old, to: 4 })).to).toBe(4);
+    const v4 = createMySqlStore({ pool, tablePrefix: old });
+    const v1 = draftOf(workspaceId, "d-v4");
+    expect(await v4.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({ ok: true });
+    const v2 = next(v1);
+    const outbox = Array.from({ length: 5 }, (_, i) => entryOf(v2, `e-${i}`, iso(i)));
+    const commit = withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox });
+    expect(await v4.commit(commit)).toEqual({ ok: true });
+    const claimed = await v4.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 2 });
+    const [first, second] = claimed.map((record) => OutboxRecordSchema.parse(record));
+    await v4.settleOutbox({
+      owner: "o",
+      at: NOW,
+      settlements: [
+        { workspaceId, entryId: first?.entryId ?? "", status: "delivered" },
+        { workspaceId, entryId: second?.entryId ?? "", status: "dead", error: "gave up" },
+      ],
+    });
+    const listings = async () => [
+      (await v4.listOutbox({ workspaceId, limit: 50 })).entries,
+      ...(await Promise.all(
+        (["pending", "delivered", "dead"] as const).map(
+          async (status) => (await v4.listOutbox({ status, workspaceId, limit: 50 })).entries,
+        ),
+      )),
+    ];
+    const before = await listings();
+    expect(before.map((page) => page.length)).toEqual([5, 3, 1, 1]);
+    await v4.migrate();
+    const [keys] = await pool.query<RowDataPacket[]>(
+      "SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME",
+      [`${old}outbox`],
+    );
+    expect(keys.map((row) => String(row["i"])).sort()).toEqual(["PRIMARY", "claim", "runs", "stale"]);
+    expect(await listings()).toEqual(before);
+    expect(await v4.listRunRecords(workspaceId, v2.id)).toHaveLength(5);
+  });
+
   it("a commit writes its entries as new pending records in its transaction, and only once", async () => {
     const w = ws();
     const v1 = draftOf(w, "d1");
@@ -252,7 +294,9 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
       expect(entries.map((record) => OutboxRecordSchema.parse(record).entryId).sort()).toEqual([...entryIds].sort());
     }
     expect(await store.requeueOutbox({ workspaceId: workspaces[1]!, entryId: "E-1", at: NOW })).toBe(false);
-    expect(await store.settleRuns({ workspaceId: workspaces[2]!, runIds: ["run-e-1 "], at: NOW })).toBe(1);
+    expect(await store.settleRuns({ workspaceId: workspaces[2]!, draftId: "d1", runIds: ["run-e-1 "], at: NOW })).toBe(
+      1,
+    );
     const settled = (await store.listRunRecords(workspaces[2]!, "d1")).map((record) =>
       OutboxRecordSchema.parse(record),
     );

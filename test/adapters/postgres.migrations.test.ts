@@ -180,7 +180,14 @@ describe.skipIf(!up)("postgres migrations: numbered versions and a schema-versio
     expect({ ...result, applied: result.applied.map((m) => m.name) }).toEqual({
       from: 0,
       to: LATEST,
-      applied: ["base_tables", "audit_order", "idempotency_created_index", "audit_run_ids", "outbox"],
+      applied: [
+        "base_tables",
+        "audit_order",
+        "idempotency_created_index",
+        "audit_run_ids",
+        "outbox",
+        "outbox_partial_indexes",
+      ],
       dryRun: false,
     });
     expect(await versionRows(pool, prefix)).toEqual(ALL.map((version) => ({ version, origin: "migrate" })));

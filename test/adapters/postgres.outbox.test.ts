@@ -11,6 +11,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createPostgresStore,
+  migratePostgres,
   postgresSchemaStatements,
   type PostgresStore,
 } from "../../src/adapters/postgres/index.js";
@@ -108,6 +109,47 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
     await pool.end();
   });
 
+  it("migration 6 (partial outbox indexes) keeps a version-5 outbox's records, in every status", async () => {
+    const old = uniquePrefix("obxv5");
+    const exists = async (name: string) =>
+      (await pool.query<{ found: string | null }>("SELECT to_regclass($1) AS found", [name])).rows[0]?.found ?? null;
+    try {
+      expect((await migratePostgres(pool, { tablePrefix: old, to: 5 })).to).toBe(5);
+      expect(await exists(`${old}o_status`)).not.toBeNull();
+      const v5 = createPostgresStore({ pool, tablePrefix: old });
+      const { written } = await seed(v5, "ws-v5", 2, 3);
+      const now = "2030-01-01T00:00:00.000Z";
+      const claimed = await v5.claimOutbox({ owner: "o", now, leaseUntil: "2030-01-01T00:01:00.000Z", limit: 2 });
+      expect(claimed).toHaveLength(2);
+      const [first, second] = claimed as [OutboxEntry, OutboxEntry];
+      await v5.settleOutbox({
+        owner: "o",
+        at: now,
+        settlements: [
+          { workspaceId: "ws-v5", entryId: first.entryId, status: "delivered" },
+          { workspaceId: "ws-v5", entryId: second.entryId, status: "dead", error: "gave up" },
+        ],
+      });
+      const byStatus = async (store: PostgresStore) =>
+        Promise.all(
+          (["pending", "delivered", "dead"] as const).map(
+            async (status) => (await store.listOutbox({ status, limit: 50, workspaceId: "ws-v5" })).entries,
+          ),
+        );
+      const [before, beforeByStatus] = [await allRecords(v5, "ws-v5"), await byStatus(v5)];
+      expect(before).toHaveLength(written.length);
+      await v5.migrate();
+      for (const index of ["o_run", "o_draft", "o_status", "o_workspace"])
+        expect(await exists(`${old}${index}`)).toBeNull();
+      for (const index of ["o_runs", "o_done", "o_ws_done"]) expect(await exists(`${old}${index}`)).not.toBeNull();
+      expect(await allRecords(v5, "ws-v5")).toEqual(before);
+      expect(await byStatus(v5)).toEqual(beforeByStatus);
+      expect(beforeByStatus.map((page) => page.length)).toEqual([written.length - 2, 1, 1]);
+    } finally {
+      await dropTables(pool, old);
+    }
+  });
+
   it("migrate() on a database created before the outbox adds the table and its indexes, idempotently", async () => {
     const old = uniquePrefix("obxold");
     const exists = async (name: string) =>
@@ -122,8 +164,11 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
       await upgraded.migrate();
       await upgraded.migrate();
       expect(await exists(`${old}outbox`)).not.toBeNull();
-      for (const index of ["o_claim", "o_stale", "o_run", "o_draft", "o_status", "o_workspace"]) {
+      for (const index of ["o_claim", "o_stale", "o_runs", "o_done", "o_ws_done"]) {
         expect(await exists(`${old}${index}`), index).not.toBeNull();
+      }
+      for (const index of ["o_run", "o_draft", "o_status", "o_workspace"]) {
+        expect(await exists(`${old}${index}`), `${index} is gone`).toBeNull();
       }
       const { written } = await seed(upgraded, "ws-old", 1, 2);
       expect(await allRecords(upgraded, "ws-old")).toEqual(

@@ -134,7 +134,7 @@ describe("redis outbox key layout (no server needed)", () => {
     await store.recordRunProgress({ workspaceId: ws, draftId: "d1", runId: "r1", at: now, message: null, percent: 3 });
     await store.listRunRecords(ws, "d1");
     await store.findStaleRuns({ before: now, limit: 5 });
-    await store.settleRuns({ workspaceId: ws, runIds: ["r1"], at: now });
+    await store.settleRuns({ workspaceId: ws, draftId: "d1", runIds: ["r1"], at: now });
     await store.pruneOutbox(now);
     const scriptCalls = calls.filter((c) => c[0] === "evalsha");
     // commit, claim x2 (two workspaces), settle x2, release, list x3, requeue, progress, run records, stale x2,
@@ -163,4 +163,65 @@ describe.skipIf(!up)("redis outbox (standalone)", () => {
     await client.quit();
   });
   defineRedisOutboxSuite(() => ({ client, prefix, newClient: standaloneClient }));
+
+  it("reads, claims, settles and prunes a record written in the layout before the lean commit", async () => {
+    const keyPrefix = `${prefix}-legacy`;
+    const store = createRedisStore({ client, keyPrefix });
+    const ws = `ws-legacy-${uniqueSuffix()}`;
+    const createdAt = "2030-01-01T00:00:00.000Z";
+    const ms = Date.parse(createdAt);
+    const entry: OutboxEntry = {
+      entryId: "e-old",
+      workspaceId: ws,
+      draftId: "d-old",
+      runId: "r-old",
+      kind: "run.requested",
+      checkpoint: "verify_access",
+      operation: "verify_access",
+      providerConnectionId: "pc-1",
+      providerRevision: 1,
+      draftVersion: 2,
+      eventId: "ev-old",
+      createdAt,
+    };
+    const tag = redisKeys(keyPrefix, ws).tag;
+    const k = (name: string) => `${tag}:ob:${name}`;
+    const m = `${createdAt}\u0000e-old`;
+    // What the commit script wrote per entry before: every column and every index.
+    await client.hset(k("entry"), "e-old", JSON.stringify(entry));
+    await client.hset(k("created"), "e-old", createdAt);
+    await client.hset(k("status"), "e-old", "pending");
+    await client.hset(k("attempts"), "e-old", "0");
+    await client.hset(k("availableAt"), "e-old", createdAt);
+    await client.hset(k("availableMs"), "e-old", String(ms));
+    for (const name of ["list", "list:pending"]) await client.zadd(k(name), 0, m);
+    await client.zadd(k("wait"), ms, m);
+    await client.zadd(k("watch"), ms, "e-old");
+    await client.zadd(k("runs"), 0, "r-old\u0000d-old\u0000e-old");
+    await client.zadd(k("draftruns"), 0, `d-old\u0000${createdAt}\u0000e-old`);
+    await client.sadd(redisOutboxRegistryKey(keyPrefix), ws);
+    const fresh = {
+      status: "pending",
+      attempts: 0,
+      availableAt: createdAt,
+      leaseOwner: null,
+      leaseUntil: null,
+      lastError: null,
+      deliveredAt: null,
+      reportedAt: null,
+      progressMessage: null,
+      progressPercent: null,
+      settledAt: null,
+    };
+    expect((await store.listOutbox({ workspaceId: ws, limit: 10 })).entries).toEqual([{ ...entry, ...fresh }]);
+    expect(await store.listRunRecords(ws, "d-old")).toEqual([{ ...entry, ...fresh }]);
+    const now = "2030-01-01T00:01:00.000Z";
+    const claimed = await store.claimOutbox({ owner: "o", now, leaseUntil: "2030-01-01T00:02:00.000Z", limit: 10 });
+    expect(claimed).toMatchObject([{ entryId: "e-old", attempts: 1, leaseOwner: "o" }]);
+    const settlement = { workspaceId: ws, entryId: "e-old", status: "delivered" as const };
+    expect(await store.settleOutbox({ owner: "o", at: now, settlements: [settlement] })).toBe(1);
+    expect(await store.settleRuns({ workspaceId: ws, draftId: "d-old", runIds: ["r-old"], at: now })).toBe(1);
+    expect(await store.pruneOutbox("2030-01-01T00:05:00.000Z")).toBe(1);
+    for (const key of redisOutboxKeys(tag)) expect(await client.exists(key), key).toBe(0);
+  });
 });

@@ -159,7 +159,7 @@ describe("sqlite migrations: numbered versions and a schema-version table", () =
     expect({ ...result, applied: result.applied.map((m) => m.name) }).toEqual({
       from: 0,
       to: LATEST,
-      applied: ["base_tables", "idempotency_created_index", "audit_run_ids", "outbox"],
+      applied: ["base_tables", "idempotency_created_index", "audit_run_ids", "outbox", "outbox_partial_indexes"],
       dryRun: false,
     });
     expect(versionRows(db, "a_")).toEqual(ALL.map((version) => ({ version, origin: "migrate" })));

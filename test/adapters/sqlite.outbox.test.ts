@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
-import { createSqliteStore, sqliteSchemaStatements, type SqliteStore } from "../../src/adapters/sqlite/index.js";
+import {
+  createSqliteStore,
+  migrateSqlite,
+  sqliteSchemaStatements,
+  type SqliteStore,
+} from "../../src/adapters/sqlite/index.js";
 import { encodeDraft } from "../../src/lifecycle/index.js";
 import {
   OutboxRecordSchema,
@@ -85,6 +90,52 @@ function names(db: Database.Database, prefix: string): string[] {
 }
 
 describe("sqlite outbox: schema", () => {
+  it("migration 5 (partial outbox indexes) keeps a version-4 outbox's records and listings in every status", async () => {
+    const tmp = tempDatabase("outbox-v4");
+    const db = new Database(tmp.file);
+    try {
+      expect((await migrateSqlite(db, { tablePrefix: "v4_", to: 4 })).to).toBe(4);
+      const store = createSqliteStore({ database: db, tablePrefix: "v4_" });
+      const ws = uid("ws");
+      const keys = await seed(store, ws, 2, 3);
+      const claimed = await store.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE_UNTIL, limit: 2 });
+      const [first, second] = claimed.map((record) => OutboxRecordSchema.parse(record));
+      await store.settleOutbox({
+        owner: "o",
+        at: NOW,
+        settlements: [
+          { workspaceId: ws, entryId: first?.entryId ?? "", status: "delivered" },
+          { workspaceId: ws, entryId: second?.entryId ?? "", status: "dead", error: "gave up" },
+        ],
+      });
+      const listings = async () => [
+        (await store.listOutbox({ workspaceId: ws, limit: 50 })).entries,
+        (await store.listOutbox({ limit: 50 })).entries,
+        ...(await Promise.all(
+          (["pending", "delivered", "dead"] as const).map(
+            async (status) => (await store.listOutbox({ status, workspaceId: ws, limit: 50 })).entries,
+          ),
+        )),
+      ];
+      const before = await listings();
+      expect(before.map((page) => page.length)).toEqual([keys.length, keys.length, keys.length - 2, 1, 1]);
+      await store.migrate();
+      expect(names(db, "v4_outbox")).toEqual([
+        "v4_outbox",
+        "v4_outbox_done_idx",
+        "v4_outbox_pending_idx",
+        "v4_outbox_runs_idx",
+        "v4_outbox_stale_idx",
+        "v4_outbox_ws_done_idx",
+      ]);
+      expect(await listings()).toEqual(before);
+      await store.close();
+    } finally {
+      db.close();
+      tmp.cleanup();
+    }
+  });
+
   it("migrate() adds the outbox table to a database made by the DDL before it", async () => {
     const tmp = tempDatabase("outbox-migrate");
     const db = new Database(tmp.file);
@@ -101,11 +152,11 @@ describe("sqlite outbox: schema", () => {
       await store.migrate();
       expect(names(db, "old_outbox")).toEqual([
         "old_outbox",
-        "old_outbox_claim_idx",
-        "old_outbox_created_idx",
-        "old_outbox_draft_idx",
-        "old_outbox_run_idx",
+        "old_outbox_done_idx",
+        "old_outbox_pending_idx",
+        "old_outbox_runs_idx",
         "old_outbox_stale_idx",
+        "old_outbox_ws_done_idx",
       ]);
       expect(storedDraft(await store.load(ws, draft.id))).toEqual(JSON.parse(encodeDraft(draft)));
       const schema = db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();

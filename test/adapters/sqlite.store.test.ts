@@ -93,11 +93,11 @@ describe("sqlite schema", () => {
       "app_idem_created_idx",
       "app_idempotency",
       "app_outbox",
-      "app_outbox_claim_idx",
-      "app_outbox_created_idx",
-      "app_outbox_draft_idx",
-      "app_outbox_run_idx",
+      "app_outbox_done_idx",
+      "app_outbox_pending_idx",
+      "app_outbox_runs_idx",
       "app_outbox_stale_idx",
+      "app_outbox_ws_done_idx",
     ]);
     raw.exec(sqliteDropSchemaSql("app_"));
     expect(raw.prepare(`SELECT count(*) FROM sqlite_master WHERE name LIKE 'app_%'`).pluck().get()).toBe(0);

@@ -565,11 +565,11 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
       return pruned;
     },
 
-    async settleRuns({ workspaceId, runIds, at }) {
+    async settleRuns({ workspaceId, draftId, runIds, at }) {
       const wanted = new Set(runIds);
       let changed = 0;
       for (const record of runRecords(workspaceId)) {
-        if (record.settledAt !== null || !wanted.has(record.runId)) continue;
+        if (record.settledAt !== null || record.draftId !== draftId || !wanted.has(record.runId)) continue;
         record.settledAt = at;
         changed += 1;
       }

@@ -149,6 +149,8 @@ export interface MySqlOutbox {
   readonly methods: OutboxStore & Required<Pick<OutboxStore, "pruneOutbox">>;
   /** Inserts a commit's entries (one multi-row `INSERT`) on the commit's connection; none: no statement. */
   insertEntries(connection: PoolConnection, entries: readonly OutboxEntry[] | undefined): Promise<void>;
+  /** The multi-row `INSERT` of `entries` (at least one) and its parameters, to run in a compound statement. */
+  insertStatement(entries: readonly OutboxEntry[]): { readonly sql: string; readonly params: Param[] };
 }
 
 /**
@@ -342,10 +344,6 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
       const after = outboxCursor(options.cursor);
       const where: string[] = [];
       const params: Param[] = [];
-      if (options.status !== undefined) {
-        where.push("`status` = ?");
-        params.push(options.status);
-      }
       if (options.workspaceId !== undefined) {
         where.push("`workspace_id` = ?");
         params.push(options.workspaceId);
@@ -356,10 +354,17 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
         );
         params.push(after.createdAt, after.createdAt, after.workspaceId, after.workspaceId, after.entryId);
       }
-      const filter = where.length === 0 ? "" : `WHERE ${where.join(" AND ")} `;
-      const sql = `SELECT ${SELECT_COLUMNS} FROM ${O} ${filter}${ORDER} LIMIT ?`;
+      // One branch per status, each read in listing order through `claim` (status first), merged:
+      // the outbox keeps no key per listing, since a commit's entry would go into each.
+      const statuses = options.status === undefined ? ["pending", "delivered", "dead"] : [options.status];
+      const limit = String(options.limit + 1);
+      const branch = `SELECT ${SELECT_COLUMNS} FROM ${O} WHERE ${["`status` = ?", ...where].join(" AND ")} ${ORDER} LIMIT ?`;
+      const sql =
+        statuses.length === 1 ? branch : `${statuses.map(() => `(${branch})`).join(" UNION ALL ")} ${ORDER} LIMIT ?`;
+      const values = statuses.flatMap((status) => [status, ...params, limit]);
+      if (statuses.length > 1) values.push(limit);
       return wrapStoreErrors(ADAPTER, "listOutbox", async () => {
-        const found = await execute<RowDataPacket[]>(sql, [...params, String(options.limit + 1)]);
+        const found = await execute<RowDataPacket[]>(sql, values);
         const entries = found.slice(0, options.limit).map(recordOf);
         const last = entries[entries.length - 1];
         const nextCursor =
@@ -412,15 +417,15 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
       );
     },
 
-    async settleRuns({ workspaceId, runIds, at }) {
+    async settleRuns({ workspaceId, draftId, runIds, at }) {
       const ids = [...new Set(runIds)];
       if (ids.length === 0) return 0;
       const sql =
-        `UPDATE ${O} SET \`settled_at\` = ? WHERE \`workspace_id\` = ? AND \`kind\` = 'run.requested' ` +
-        `AND \`settled_at\` IS NULL AND \`run_id\` IN (${ids.map(() => "?").join(", ")})`;
+        `UPDATE ${O} SET \`settled_at\` = ? WHERE \`workspace_id\` = ? AND \`draft_id\` = ? ` +
+        `AND \`kind\` = 'run.requested' AND \`settled_at\` IS NULL AND \`run_id\` IN (${ids.map(() => "?").join(", ")})`;
       return retried(
         "settleRuns",
-        async () => (await query<ResultSetHeader>(sql, [at, workspaceId, ...ids])).affectedRows,
+        async () => (await query<ResultSetHeader>(sql, [at, workspaceId, draftId, ...ids])).affectedRows,
       );
     },
 
@@ -435,6 +440,9 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     async insertEntries(connection, entries) {
       if (entries === undefined || entries.length === 0) return;
       await connection.execute(insertSqlFor(entries.length), entries.flatMap(entryRow));
+    },
+    insertStatement(entries) {
+      return { sql: insertSqlFor(entries.length), params: entries.flatMap(entryRow) };
     },
   };
 }

@@ -130,12 +130,14 @@ export function mysqlSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_
 }
 
 /**
- * The outbox table. `claim` serves both the claim (pending rows read in claim order, so a
- * `LIMIT n ... FOR UPDATE SKIP LOCKED` locks only the rows it reads instead of every due row
- * before a sort) and the listing by status; `listing` and `workspace_listing` the other listings;
- * `run` progress reports and `settleRuns`; `draft_runs` `listRunRecords`. `watch_at` (generated:
- * the last report, else the request, of an unsettled `run.requested` row; NULL otherwise) is
- * what `findStaleRuns` reads through `stale`.
+ * The outbox table, with as few secondary keys as its queries need, since a commit's entry goes
+ * into every one (InnoDB has no partial indexes). `claim` serves the claim (pending rows read in
+ * claim order, so a `LIMIT n ... FOR UPDATE SKIP LOCKED` locks only the rows it reads instead of
+ * every due row before a sort), every listing (one branch per status, merged) and the prune;
+ * `runs` progress reports, `settleRuns` and `listRunRecords`. `watch_at` (generated: the last
+ * report, else the request, of an unsettled `run.requested` row; NULL otherwise) is what
+ * `findStaleRuns` reads through `stale`. Migration 5 of ./migrations.ts brought the keys of
+ * version 4 (also `listing`, `workspace_listing`, `run`, `draft_runs`) to these.
  */
 function outboxTableStatement(table: string): string {
   return `CREATE TABLE IF NOT EXISTS \`${table}\` (
@@ -165,11 +167,8 @@ function outboxTableStatement(table: string): string {
   \`watch_at\` ${TIMESTAMP} AS (CASE WHEN \`kind\` = 'run.requested' AND \`settled_at\` IS NULL THEN COALESCE(\`reported_at\`, \`created_at\`) END) VIRTUAL,
   PRIMARY KEY (\`workspace_id\`, \`entry_id\`),
   KEY \`claim\` (\`status\`, \`created_at\`, \`workspace_id\`, \`entry_id\`),
-  KEY \`listing\` (\`created_at\`, \`workspace_id\`, \`entry_id\`),
-  KEY \`workspace_listing\` (\`workspace_id\`, \`created_at\`, \`entry_id\`),
-  KEY \`run\` (\`workspace_id\`, \`run_id\`),
-  KEY \`draft_runs\` (\`workspace_id\`, \`draft_id\`, \`created_at\`, \`entry_id\`),
-  KEY \`stale\` (\`watch_at\`, \`workspace_id\`, \`entry_id\`)
+  KEY \`stale\` (\`watch_at\`, \`workspace_id\`, \`entry_id\`),
+  KEY \`runs\` (\`workspace_id\`, \`draft_id\`, \`run_id\`)
 ) ${TABLE_OPTIONS}`;
 }
 

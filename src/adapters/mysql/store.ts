@@ -22,7 +22,7 @@
  * statement (1047): a `StoreError` whose cause is a `GaleraNodeUnavailable` (errors.ts).
  */
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft } from "../../record/index.js";
+import { type AuditEvent, type IdempotencyRecord, type OnboardingDraft, type OutboxEntry } from "../../record/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
 import {
   auditSequence,
@@ -134,6 +134,7 @@ export interface MySqlStore extends DraftStore, OutboxStore {
 const MAX_ATTEMPTS = 5;
 const ER_DUP_ENTRY = 1062;
 const ER_LOCK_DEADLOCK = 1213;
+const ER_PARSE_ERROR = 1064;
 
 type Param = string | number | null;
 
@@ -632,9 +633,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
               : await connection.execute<ResultSetHeader>(SQL.updateDraftOnBasis, [...values, input.basis]);
           // The version always changes, so affectedRows is 1 whether or not CLIENT_FOUND_ROWS is set.
           if (result.affectedRows === 0) return { ok: false, reason: "version_conflict", actualVersion: -1 };
-          await writeSideRows(connection, step, input.events, input.idempotency);
-          step("insert_outbox");
-          await outbox.insertEntries(connection, input.outbox);
+          await writeSideRows(connection, step, input.events, input.idempotency, input.outbox);
           return { ok: true };
         },
         async (step, error) => {
@@ -696,11 +695,49 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
     },
   };
 
+  /**
+   * Whether the server runs a compound statement (`BEGIN NOT ATOMIC ... END`, MariaDB 10.1.1+)
+   * outside a stored program: unknown until the first commit with outbox entries tries one;
+   * MySQL 8 answers with a parse error (which leaves the transaction as it was), and from then on
+   * the audit rows and the entries go in two statements.
+   */
+  let compoundStatements: boolean | undefined;
+
+  /**
+   * The audit rows and a commit's outbox entries in one round trip where the server can (one
+   * compound statement through the text protocol, values escaped by the driver), else two
+   * multi-row INSERTs. A failure in either rolls the whole transaction back, as before.
+   */
+  async function insertAuditAndOutbox(
+    connection: PoolConnection,
+    step: (s: Step) => void,
+    events: readonly AuditEvent[],
+    entries: readonly OutboxEntry[],
+  ): Promise<void> {
+    if (compoundStatements !== false) {
+      step("insert_audit");
+      const entryInsert = outbox.insertStatement(entries);
+      const sql = `BEGIN NOT ATOMIC ${insertAuditSql(events.length)}; ${entryInsert.sql}; END`;
+      try {
+        await connection.query(sql, [...events.flatMap(auditRow), ...entryInsert.params]);
+        compoundStatements = true;
+        return;
+      } catch (error) {
+        if (compoundStatements === true || errno(error) !== ER_PARSE_ERROR) throw error;
+        compoundStatements = false;
+      }
+    }
+    await connection.execute(insertAuditSql(events.length), events.flatMap(auditRow));
+    step("insert_outbox");
+    await outbox.insertEntries(connection, entries);
+  }
+
   async function writeSideRows(
     connection: PoolConnection,
     step: (s: Step) => void,
     events: readonly AuditEvent[],
     idempotency: IdempotencyRecord | null,
+    entries: readonly OutboxEntry[] = [],
   ): Promise<void> {
     if (idempotency !== null) {
       step("insert_idempotency");
@@ -713,9 +750,17 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
         JSON.stringify(idempotency),
       ]);
     }
+    if (events.length > 0 && entries.length > 0) {
+      await insertAuditAndOutbox(connection, step, events, entries);
+      return;
+    }
     if (events.length > 0) {
       step("insert_audit");
       await connection.execute(insertAuditSql(events.length), events.flatMap(auditRow));
+    }
+    if (entries.length > 0) {
+      step("insert_outbox");
+      await outbox.insertEntries(connection, entries);
     }
   }
 

@@ -39,6 +39,9 @@ const RECORD_COLUMNS = `entry_id AS "entryId", workspace_id AS "workspaceId", dr
   delivered_at AS "deliveredAt", reported_at AS "reportedAt", progress_message AS "progressMessage",
   progress_percent AS "progressPercent", settled_at AS "settledAt"`;
 
+/** Every outbox status, in the order `listOutbox` reads them. */
+const LISTED_STATUSES: readonly string[] = ["pending", "delivered", "dead"];
+
 const ENTRY_COLUMNS = [
   ["entry_id", "text", (e: OutboxEntry) => e.entryId],
   ["workspace_id", "text", (e: OutboxEntry) => e.workspaceId],
@@ -164,17 +167,29 @@ SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
       const values: unknown[] = [];
       const add = (value: unknown): string => `$${values.push(value)}::text`;
       const conditions: string[] = [];
-      if (options.status !== undefined) conditions.push(`status = ${add(options.status)}`);
       if (options.workspaceId !== undefined) conditions.push(`workspace_id = ${add(options.workspaceId)}`);
       if (cursor !== null)
         conditions.push(
           `(created_at, workspace_id, entry_id) > (${add(cursor.createdAt)}, ${add(cursor.workspaceId)}, ${add(cursor.entryId)})`,
         );
       values.push(limit + 1);
-      const text = `SELECT ${RECORD_COLUMNS} FROM ${t.outbox}
-        ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
+      const limitParam = `$${values.length}::integer`;
+      // One branch per status, each read in order from its partial index (o_claim for pending,
+      // o_done / o_ws_done for the others), merged and cut to the page. A known status is a literal
+      // in the text: a generic plan can use a partial index only for a predicate it can prove.
+      const statuses = options.status !== undefined ? [options.status] : LISTED_STATUSES;
+      const branches = statuses.map(
+        (status) => `SELECT ${RECORD_COLUMNS} FROM ${t.outbox}
+        WHERE ${[`status = ${LISTED_STATUSES.includes(status) ? `'${status}'` : add(status)}`, ...conditions].join(" AND ")}
         ORDER BY created_at, workspace_id, entry_id
-        LIMIT $${values.length}::integer`;
+        LIMIT ${limitParam}`,
+      );
+      const text =
+        branches.length === 1
+          ? branches.join("")
+          : `SELECT * FROM (${branches.map((branch) => `(${branch})`).join(" UNION ALL ")}) AS page
+        ORDER BY "createdAt", "workspaceId", "entryId"
+        LIMIT ${limitParam}`;
       type Row = { createdAt: string; workspaceId: string; entryId: string } & QueryResultRow;
       const rows = await guard("listOutbox", async () => (await query<Row>(text, values)).rows);
       const page = rows.slice(0, limit);
@@ -215,11 +230,13 @@ SELECT * FROM claimed ORDER BY "createdAt", "workspaceId", "entryId"`;
       return guard("findStaleRuns", async () => (await query(text, [before, limit])).rows);
     },
 
-    async settleRuns({ workspaceId, runIds, at }) {
+    async settleRuns({ workspaceId, draftId, runIds, at }) {
       if (runIds.length === 0) return 0;
-      const text = `UPDATE ${t.outbox} SET settled_at = $3::text
-        WHERE workspace_id = $1::text AND run_id = ANY($2::text[]) AND ${runRequested} AND settled_at IS NULL`;
-      return guard("settleRuns", async () => (await write(text, [workspaceId, [...runIds], at])).rowCount ?? 0);
+      const text = `UPDATE ${t.outbox} SET settled_at = $4::text
+        WHERE workspace_id = $1::text AND draft_id = $2::text AND run_id = ANY($3::text[]) AND ${runRequested}
+          AND settled_at IS NULL`;
+      const values = [workspaceId, draftId, [...runIds], at];
+      return guard("settleRuns", async () => (await write(text, values)).rowCount ?? 0);
     },
 
     async pruneOutbox(before) {

@@ -54,14 +54,15 @@ export interface PostgresTableNames {
   readonly outboxClaimIndex: string;
   /** Partial index of the unsettled `run.requested` records by `coalesce(reported_at, created_at)`. */
   readonly outboxStaleIndex: string;
-  /** Index for progress reports and run settlement: `(workspace_id, run_id)`. */
-  readonly outboxRunIndex: string;
-  /** Index for a draft's run records: `(workspace_id, draft_id, created_at, entry_id)`. */
-  readonly outboxDraftIndex: string;
-  /** Index for listings by status: `(status, created_at, workspace_id, entry_id)`. */
-  readonly outboxStatusIndex: string;
-  /** Index for listings of one workspace: `(workspace_id, created_at, entry_id)`. */
-  readonly outboxWorkspaceIndex: string;
+  /**
+   * Partial index of the `run.requested` records (progress reports, run settlement, a draft's run
+   * records): `(workspace_id, draft_id, run_id)`.
+   */
+  readonly outboxRunsIndex: string;
+  /** Partial index of the entries no longer pending, for listings by status: `(status, created_at, workspace_id, entry_id)`. */
+  readonly outboxDoneIndex: string;
+  /** Partial index of the entries no longer pending, for listings of one workspace: `(workspace_id, status, created_at, entry_id)`. */
+  readonly outboxWorkspaceDoneIndex: string;
   /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
   readonly schemaVersion: string;
   /** Primary key constraint of the schema-version table: `(version)`. */
@@ -127,10 +128,9 @@ export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFI
     outboxPrimaryKey: quote(raw.outboxPrimaryKey),
     outboxClaimIndex: quote(`${prefix}o_claim`),
     outboxStaleIndex: quote(`${prefix}o_stale`),
-    outboxRunIndex: quote(`${prefix}o_run`),
-    outboxDraftIndex: quote(`${prefix}o_draft`),
-    outboxStatusIndex: quote(`${prefix}o_status`),
-    outboxWorkspaceIndex: quote(`${prefix}o_workspace`),
+    outboxRunsIndex: quote(`${prefix}o_runs`),
+    outboxDoneIndex: quote(`${prefix}o_done`),
+    outboxWorkspaceDoneIndex: quote(`${prefix}o_ws_done`),
     schemaVersion: quote(`${prefix}schema_version`),
     schemaVersionPrimaryKey: quote(`${prefix}v_pk`),
   };
@@ -237,13 +237,29 @@ function outboxStatements(t: PostgresTableNames): readonly string[] {
   settled_at             text             NULL,
   CONSTRAINT ${t.outboxPrimaryKey} PRIMARY KEY (workspace_id, entry_id)
 ) WITH (fillfactor = 50)`,
-    // Claims walk the pending entries in claim order and stop after `limit` available ones.
+    ...outboxIndexStatements(t),
+  ];
+}
+
+/**
+ * @internal The outbox's secondary indexes (migration 6 of ./migrations.ts brings a version-5
+ * table to them). Every one but the claim index is partial and keyed for exactly the queries of
+ * ./outbox.ts that read by it, so a new entry (pending, and for `run.requested` unsettled) goes
+ * into the primary key and two or three of them, not six:
+ * - `o_claim` (pending): claims walk it in claim order and stop after `limit` available ones; it
+ *   also serves listings of the pending entries;
+ * - `o_stale` (unsettled `run.requested`): `findStaleRuns`;
+ * - `o_runs` (`run.requested`): `recordRunProgress`, `settleRuns`, `listRunRecords`;
+ * - `o_done` / `o_ws_done` (no longer pending, so a commit never writes them): listings of
+ *   delivered and dead entries, across workspaces or in one, and `pruneOutbox`.
+ */
+export function outboxIndexStatements(t: PostgresTableNames): readonly string[] {
+  return [
     `CREATE INDEX IF NOT EXISTS ${t.outboxClaimIndex} ON ${t.outbox} (created_at, workspace_id, entry_id, available_at) WHERE status = 'pending'`,
     `CREATE INDEX IF NOT EXISTS ${t.outboxStaleIndex} ON ${t.outbox} ((coalesce(reported_at, created_at)), workspace_id, entry_id) WHERE kind = 'run.requested' AND settled_at IS NULL`,
-    `CREATE INDEX IF NOT EXISTS ${t.outboxRunIndex} ON ${t.outbox} (workspace_id, run_id)`,
-    `CREATE INDEX IF NOT EXISTS ${t.outboxDraftIndex} ON ${t.outbox} (workspace_id, draft_id, created_at, entry_id)`,
-    `CREATE INDEX IF NOT EXISTS ${t.outboxStatusIndex} ON ${t.outbox} (status, created_at, workspace_id, entry_id)`,
-    `CREATE INDEX IF NOT EXISTS ${t.outboxWorkspaceIndex} ON ${t.outbox} (workspace_id, created_at, entry_id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxRunsIndex} ON ${t.outbox} (workspace_id, draft_id, run_id) WHERE kind = 'run.requested'`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxDoneIndex} ON ${t.outbox} (status, created_at, workspace_id, entry_id) WHERE status <> 'pending'`,
+    `CREATE INDEX IF NOT EXISTS ${t.outboxWorkspaceDoneIndex} ON ${t.outbox} (workspace_id, status, created_at, entry_id) WHERE status <> 'pending'`,
   ];
 }
 

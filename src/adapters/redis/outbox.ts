@@ -26,7 +26,7 @@ import {
   type OutboxStore,
 } from "../../store/index.js";
 import { OutboxStatus } from "../../vocabulary/index.js";
-import { OUTBOX_SCRIPTS, redisOutboxKeys, redisOutboxRegistryKey } from "./schema.js";
+import { COMMIT_OUTBOX_KEY_NAMES, OUTBOX_SCRIPTS, redisOutboxKeys, redisOutboxRegistryKey } from "./schema.js";
 
 /** A Lua script with its SHA-1 (for EVALSHA). */
 export interface RedisScript {
@@ -119,11 +119,14 @@ function decodeRecord(row: unknown): Record<string, unknown> {
   const [id, entry, status, attempts, availableAt, leaseOwner, leaseUntil, lastError] = cells;
   const [deliveredAt, reportedAt, progressMessage, progressPercent, settledAt] = cells.slice(8);
   const stored = parseStoredJson(entry, "outbox entry", id ?? null);
+  const fields: Record<string, unknown> = typeof stored === "object" && stored !== null ? { ...stored } : {};
+  // A record no claim or settlement has touched yet has no status, attempts or availableAt field
+  // (the commit writes none): pending, 0, its createdAt.
   return {
-    ...(typeof stored === "object" && stored !== null ? stored : {}),
-    status,
-    attempts: attempts === null || attempts === undefined ? null : Number(attempts),
-    availableAt,
+    ...fields,
+    status: status ?? "pending",
+    attempts: attempts === null || attempts === undefined ? 0 : Number(attempts),
+    availableAt: availableAt ?? fields["createdAt"] ?? null,
     leaseOwner: leaseOwner ?? null,
     leaseUntil: leaseUntil ?? null,
     lastError: lastError ?? null,
@@ -225,7 +228,7 @@ export function appendOutboxKeys(
     ids.add(entry.entryId);
   }
   const base = keys.length + 1;
-  for (const key of redisOutboxKeys(tag)) keys.push(key);
+  for (const name of COMMIT_OUTBOX_KEY_NAMES) keys.push(`${tag}:ob:${name}`);
   return base;
 }
 
@@ -323,7 +326,8 @@ export function createRedisOutbox(ctx: RedisOutboxContext): RedisOutbox {
     settleRuns: (input) =>
       ctx.run("settleRuns", async () => {
         if (input.runIds.length === 0) return 0;
-        return Number(await inWorkspace(S.settleRuns, input.workspaceId, [input.at, ...input.runIds]));
+        const args = [input.at, input.draftId, ...input.runIds];
+        return Number(await inWorkspace(S.settleRuns, input.workspaceId, args));
       }),
     async pruneOutbox(before) {
       const cutoff = outboxCutoff(before);

@@ -108,6 +108,16 @@ export const OUTBOX_KEY_NAMES = [
 ] as const;
 
 /**
+ * The outbox keys the commit script writes a new entry to, in the order it takes them in KEYS:
+ * the entry, the pending listing, the claim queue, and (for `run.requested`) the stale watch and
+ * the two run indexes. A new record has no `created`, `status`, `attempts`, `availableAt` or
+ * `availableMs` field: they read as the entry's createdAt, `pending`, 0 and createdAt until a
+ * claim or settlement writes them (`availableMs`, the entry's score in `wait`, is written by the
+ * first claim that finds the entry due).
+ */
+export const COMMIT_OUTBOX_KEY_NAMES = ["entry", "list:pending", "wait", "watch", "runs", "draftruns"] as const;
+
+/**
  * The outbox keys of the workspace whose hash tag is `tag` (see `redisKeys(...).tag`), in
  * {@link OUTBOX_KEY_NAMES} order.
  *
@@ -164,7 +174,14 @@ const RECORD = `local function record(id)
   end
   return r
 end
-local function member(id) return redis.call("HGET", K["created"], id) .. "\\0" .. id end
+-- A record's createdAt: its "created" field (records written before it was dropped from the
+-- commit) or the entry's own createdAt.
+local function createdOf(id)
+  return redis.call("HGET", K["created"], id) or cjson.decode(redis.call("HGET", K["entry"], id)).createdAt
+end
+local function member(id) return createdOf(id) .. "\\0" .. id end
+-- A record's status: a commit writes none (pending until a settlement or requeue moves it).
+local function statusOf(id) return redis.call("HGET", K["status"], id) or "pending" end
 local function clearLease(id) redis.call("HDEL", K["leaseOwner"], id); redis.call("HDEL", K["leaseUntil"], id); redis.call("HDEL", K["leaseUntilMs"], id) end
 local function moveStatus(id, from, to)
   local m = member(id)
@@ -186,7 +203,7 @@ export const COMMIT_OUTBOX_CHECK = `local obAt = 12 + 2 * tonumber(ARGV[10])
 local obCount = tonumber(ARGV[obAt]) or 0
 local K = {}
 if obCount > 0 then
-  for i, name in ipairs({${OUTBOX_KEY_NAMES.map((n) => JSON.stringify(n)).join(", ")}}) do K[name] = KEYS[tonumber(ARGV[obAt + 1]) + i - 1] end
+  for i, name in ipairs({${COMMIT_OUTBOX_KEY_NAMES.map((n) => JSON.stringify(n)).join(", ")}}) do K[name] = KEYS[tonumber(ARGV[obAt + 1]) + i - 1] end
   for e = 0, obCount - 1 do
     local id = ARGV[obAt + 2 + 7 * e]
     if redis.call("HEXISTS", K["entry"], id) == 1 then return redis.error_reply("onboarding: outbox entry exists: " .. id) end
@@ -198,13 +215,7 @@ export const COMMIT_OUTBOX_WRITE = `for e = 0, obCount - 1 do
   local a = obAt + 2 + 7 * e
   local id, json, ca, ms, kind, draft, runId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
   redis.call("HSET", K["entry"], id, json)
-  redis.call("HSET", K["created"], id, ca)
-  redis.call("HSET", K["status"], id, "pending")
-  redis.call("HSET", K["attempts"], id, 0)
-  redis.call("HSET", K["availableAt"], id, ca)
-  redis.call("HSET", K["availableMs"], id, ms)
   local m = ca .. "\\0" .. id
-  redis.call("ZADD", K["list"], 0, m)
   redis.call("ZADD", K["list:pending"], 0, m)
   redis.call("ZADD", K["wait"], ms, m)
   if kind == "run.requested" then
@@ -226,10 +237,15 @@ end`;
  */
 export const CLAIM_OUTBOX_SCRIPT = `${PRELUDE}
 local owner, now, untilText, untilMs, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local due = redis.call("ZRANGEBYSCORE", K["wait"], "-inf", ARGV[2])
-for i = 1, #due, 500 do
+local due = redis.call("ZRANGEBYSCORE", K["wait"], "-inf", ARGV[2], "WITHSCORES")
+for i = 1, #due, 1000 do
   local args = {}
-  for j = i, math.min(i + 499, #due) do args[#args + 1] = 0; args[#args + 1] = due[j] end
+  for j = i, math.min(i + 998, #due - 1), 2 do
+    local m = due[j]
+    args[#args + 1] = 0; args[#args + 1] = m
+    -- A new entry's availableMs is its score here (the commit writes none): written on first sight.
+    redis.call("HSETNX", K["availableMs"], string.sub(m, string.find(m, "\\0", 1, true) + 1), due[j + 1])
+  end
   redis.call("ZADD", K["ready"], unpack(args))
 end
 if #due > 0 then redis.call("ZREMRANGEBYSCORE", K["wait"], "-inf", ARGV[2]) end
@@ -287,7 +303,7 @@ local changed = 0
 for s = 0, n - 1 do
   local a = 4 + 5 * s
   local id, status = ARGV[a], ARGV[a + 1]
-  if redis.call("HGET", K["status"], id) == "pending" and redis.call("HGET", K["leaseOwner"], id) == owner then
+  if redis.call("HGET", K["leaseOwner"], id) == owner and statusOf(id) == "pending" then
     clearLease(id)
     if status == "delivered" then
       moveStatus(id, "pending", "delivered")
@@ -319,7 +335,7 @@ local owner = ARGV[1]
 local changed = 0
 for i = 2, #ARGV do
   local id = ARGV[i]
-  if redis.call("HGET", K["status"], id) == "pending" and redis.call("HGET", K["leaseOwner"], id) == owner then
+  if redis.call("HGET", K["leaseOwner"], id) == owner and statusOf(id) == "pending" then
     clearLease(id)
     local attempts = tonumber(redis.call("HGET", K["attempts"], id)) or 0
     redis.call("HSET", K["attempts"], id, math.max(attempts - 1, 0))
@@ -338,7 +354,7 @@ return changed
  */
 export const REQUEUE_OUTBOX_SCRIPT = `${PRELUDE}
 local id = ARGV[1]
-if redis.call("HGET", K["status"], id) ~= "dead" then return 0 end
+if statusOf(id) ~= "dead" then return 0 end
 clearLease(id)
 moveStatus(id, "dead", "pending")
 redis.call("HSET", K["attempts"], id, 0)
@@ -350,14 +366,19 @@ return 1
 
 /**
  * One page of a workspace's records in listing order. ARGV: the status ("" for all), the
- * ZRANGEBYLEX start, the count. Returns the records.
+ * ZRANGEBYLEX start, the count. Returns the records: for one status, that page of its listing;
+ * for all, up to `count` of each status's listing (no listing of every record is kept, since a
+ * commit would write it too), which the adapter merges into listing order and cuts.
  */
 export const LIST_OUTBOX_SCRIPT = `${PRELUDE}
-local key = ARGV[1] == "" and K["list"] or K["list:" .. ARGV[1]]
-if not key then return redis.error_reply("onboarding: unknown outbox status " .. ARGV[1]) end
+local statuses = ARGV[1] == "" and {"pending", "delivered", "dead"} or {ARGV[1]}
 local out = {}
-for _, m in ipairs(redis.call("ZRANGEBYLEX", key, ARGV[2], "+", "LIMIT", 0, tonumber(ARGV[3]))) do
-  out[#out + 1] = record(string.sub(m, string.find(m, "\\0", 1, true) + 1))
+for _, status in ipairs(statuses) do
+  local key = K["list:" .. status]
+  if not key then return redis.error_reply("onboarding: unknown outbox status " .. status) end
+  for _, m in ipairs(redis.call("ZRANGEBYLEX", key, ARGV[2], "+", "LIMIT", 0, tonumber(ARGV[3]))) do
+    out[#out + 1] = record(string.sub(m, string.find(m, "\\0", 1, true) + 1))
+  end
 end
 return out
 `;
@@ -413,16 +434,16 @@ return out
 `;
 
 /**
- * Marks runs of a workspace finished (ARGV: at text, then run ids): each unsettled
- * `run.requested` record of those runs gets settledAt = at and leaves the stale watch. Returns
- * how many changed.
+ * Marks runs of a draft finished (ARGV: at text, draft id, then run ids): each unsettled
+ * `run.requested` record of those runs of that draft gets settledAt = at and leaves the stale
+ * watch. Returns how many changed.
  */
 export const SETTLE_RUNS_SCRIPT = `${PRELUDE}
 local changed = 0
-for i = 2, #ARGV do
-  for _, m in ipairs(redis.call("ZRANGEBYLEX", K["runs"], "[" .. ARGV[i] .. "\\0", "(" .. ARGV[i] .. "\\1")) do
-    local rest = string.sub(m, #ARGV[i] + 2)
-    local id = string.sub(rest, string.find(rest, "\\0", 1, true) + 1)
+for i = 3, #ARGV do
+  local prefix = ARGV[i] .. "\\0" .. ARGV[2] .. "\\0"
+  for _, m in ipairs(redis.call("ZRANGEBYLEX", K["runs"], "[" .. prefix, "(" .. ARGV[i] .. "\\0" .. ARGV[2] .. "\\1")) do
+    local id = string.sub(m, #prefix + 1)
     if redis.call("HEXISTS", K["settledAt"], id) == 0 then
       redis.call("HSET", K["settledAt"], id, ARGV[1])
       redis.call("ZREM", K["watch"], id)
@@ -449,8 +470,8 @@ export const PRUNE_OUTBOX_SCRIPT = `${PRELUDE}
 local removed = 0
 for a = 1, #ARGV, 3 do
   local id, runId, draft = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  if redis.call("HGET", K["status"], id) == "delivered" then
-    local created = redis.call("HGET", K["created"], id)
+  if statusOf(id) == "delivered" then
+    local created = createdOf(id)
     local m = created .. "\0" .. id
     for _, name in ipairs({"list", "list:pending", "list:delivered", "list:dead", "ready", "wait"}) do redis.call("ZREM", K[name], m) end
     redis.call("ZREM", K["watch"], id)

@@ -11,7 +11,10 @@
  * 3. `audit_run_ids`: `run_ids` (a JSON array) replaces the comma-joined `run_id` (the added
  *    column keeps its `DEFAULT '[]'`: SQLite cannot drop a default without rebuilding the table,
  *    and every write sets the column anyway);
- * 4. `outbox`: the outbox table of background runs and its indexes.
+ * 4. `outbox`: the outbox table of background runs and its indexes;
+ * 5. `outbox_partial_indexes`: the outbox's secondary indexes partial and fewer (a new entry goes
+ *    into three or four b-trees beside the table instead of six), so the outbox write costs a
+ *    commit less.
  *
  * Concurrency: the whole run (inspection, every pending migration and its row in
  * `<prefix>schema_version`) is one `BEGIN IMMEDIATE` transaction, so other connections and
@@ -152,8 +155,25 @@ function auditRunIds(t: SqliteTableNames): MigrationStep<CatalogSnapshot> {
   };
 }
 
+/** The outbox indexes of version 4 that version 5 replaces (no longer in `SqliteTableNames`). */
+function legacyOutboxIndexes(t: SqliteTableNames): readonly [string, string, string, string] {
+  const prefix = t.outbox.slice(0, -"outbox".length);
+  return [
+    `${prefix}outbox_claim_idx`,
+    `${prefix}outbox_run_idx`,
+    `${prefix}outbox_draft_idx`,
+    `${prefix}outbox_created_idx`,
+  ];
+}
+
+/** The indexes version 5 adds. */
+function partialOutboxIndexes(t: SqliteTableNames): readonly string[] {
+  return [t.outboxPendingIndex, t.outboxRunsIndex, t.outboxDoneIndex, t.outboxWorkspaceDoneIndex];
+}
+
 /** The outbox of background runs: one migration, its table and indexes as first released. */
 function outbox(t: SqliteTableNames): MigrationStep<CatalogSnapshot> {
+  const [claimIndex, runIndex, draftIndex, createdIndex] = legacyOutboxIndexes(t);
   return {
     version: 4,
     name: "outbox",
@@ -185,29 +205,64 @@ function outbox(t: SqliteTableNames): MigrationStep<CatalogSnapshot> {
   settled_at             TEXT,
   PRIMARY KEY (workspace_id, entry_id)
 ) STRICT`,
-      `CREATE INDEX IF NOT EXISTS "${t.outboxClaimIndex}"
+      `CREATE INDEX IF NOT EXISTS "${claimIndex}"
   ON "${t.outbox}" (status, available_at)`,
       `CREATE INDEX IF NOT EXISTS "${t.outboxStaleIndex}"
   ON "${t.outbox}" (coalesce(reported_at, created_at), workspace_id, entry_id)
   WHERE kind = 'run.requested' AND settled_at IS NULL`,
-      `CREATE INDEX IF NOT EXISTS "${t.outboxRunIndex}"
+      `CREATE INDEX IF NOT EXISTS "${runIndex}"
   ON "${t.outbox}" (workspace_id, run_id)`,
-      `CREATE INDEX IF NOT EXISTS "${t.outboxDraftIndex}"
+      `CREATE INDEX IF NOT EXISTS "${draftIndex}"
   ON "${t.outbox}" (workspace_id, draft_id, created_at, entry_id)`,
-      `CREATE INDEX IF NOT EXISTS "${t.outboxCreatedIndex}"
+      `CREATE INDEX IF NOT EXISTS "${createdIndex}"
   ON "${t.outbox}" (created_at, workspace_id, entry_id)`,
     ],
+    // A database that already has version 5's indexes (made from `sqliteSchemaSql()` of a later
+    // release, without a schema-version table) has this version's table in place too.
     missing: (s) =>
-      missingShape(s, t.outbox, {
-        indexes: [t.outboxClaimIndex, t.outboxStaleIndex, t.outboxRunIndex, t.outboxDraftIndex, t.outboxCreatedIndex],
-      }),
+      missingShape(s, t.outbox, { indexes: [...partialOutboxIndexes(t), t.outboxStaleIndex] }).length === 0
+        ? []
+        : missingShape(s, t.outbox, {
+            indexes: [claimIndex, t.outboxStaleIndex, runIndex, draftIndex, createdIndex],
+          }),
+  };
+}
+
+/**
+ * Version 5: the outbox's secondary indexes partial and keyed for exactly the statements that read
+ * by them (see `sqliteOutboxIndexStatements` in ./schema.ts): the claim, run, draft and created
+ * indexes every new entry went into go; pending, runs, done and workspace-done indexes replace
+ * them. The stale-runs index stays as it was.
+ */
+function outboxPartialIndexes(t: SqliteTableNames): MigrationStep<CatalogSnapshot> {
+  const dropped = legacyOutboxIndexes(t);
+  return {
+    version: 5,
+    name: "outbox_partial_indexes",
+    rerunnable: true,
+    statements: [
+      `CREATE INDEX IF NOT EXISTS "${t.outboxPendingIndex}"
+  ON "${t.outbox}" (created_at, workspace_id, entry_id)
+  WHERE status = 'pending'`,
+      `CREATE INDEX IF NOT EXISTS "${t.outboxRunsIndex}"
+  ON "${t.outbox}" (workspace_id, draft_id, run_id)
+  WHERE kind = 'run.requested'`,
+      `CREATE INDEX IF NOT EXISTS "${t.outboxDoneIndex}"
+  ON "${t.outbox}" (status, created_at, workspace_id, entry_id)
+  WHERE status <> 'pending'`,
+      `CREATE INDEX IF NOT EXISTS "${t.outboxWorkspaceDoneIndex}"
+  ON "${t.outbox}" (workspace_id, status, created_at, entry_id)
+  WHERE status <> 'pending'`,
+      ...dropped.map((index) => `DROP INDEX IF EXISTS "${index}"`),
+    ],
+    missing: (s) => missingShape(s, t.outbox, { indexes: partialOutboxIndexes(t), withoutIndexes: [...dropped] }),
   };
 }
 
 /** Every migration of a (validated) prefix, with the checks that recognise it. */
 function sqliteSteps(tablePrefix: string): readonly MigrationStep<CatalogSnapshot>[] {
   const t = sqliteTableNames(tablePrefix);
-  return [baseTables(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t)];
+  return [baseTables(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t), outboxPartialIndexes(t)];
 }
 
 /**

@@ -100,6 +100,16 @@ const COLUMNS =
   "workspace_id, entry_id, draft_id, run_id, kind, checkpoint, operation, provider_connection_id, " +
   "provider_revision, draft_version, event_id, created_at, status, attempts, available_at";
 
+/** The term of the partial indexes of entries no longer pending. */
+const NOT_PENDING = "status <> 'pending'";
+
+/** Each status with the terms that let SQLite read it, in listing order, from its partial index. */
+const STATUS_TERMS: Readonly<Record<string, string>> = {
+  pending: "status = 'pending'",
+  delivered: `status = 'delivered' AND ${NOT_PENDING}`,
+  dead: `status = 'dead' AND ${NOT_PENDING}`,
+};
+
 function buildOutboxSql(t: SqliteTableNames) {
   const outbox = `"${t.outbox}"`;
   const mine = `workspace_id = ? AND entry_id = ? AND status = 'pending' AND lease_owner = ?`;
@@ -132,11 +142,12 @@ function buildOutboxSql(t: SqliteTableNames) {
       `SELECT * FROM ${outbox} WHERE ${stale} AND coalesce(reported_at, created_at) < ? ` +
       `ORDER BY coalesce(reported_at, created_at), workspace_id, entry_id LIMIT ?`,
     settleRuns:
-      `UPDATE ${outbox} SET settled_at = ? WHERE workspace_id = ? AND ${stale} ` +
+      `UPDATE ${outbox} SET settled_at = ? WHERE workspace_id = ? AND draft_id = ? AND ${stale} ` +
       `AND run_id IN (SELECT value FROM json_each(?))`,
-    // Done with: delivered before the cut-off, and cancelled or its run settled.
+    // Done with: delivered before the cut-off, and cancelled or its run settled. `status <> 'pending'`
+    // is the done index's term, repeated so SQLite uses it.
     prune:
-      `DELETE FROM ${outbox} WHERE status = 'delivered' AND delivered_at < ? ` +
+      `DELETE FROM ${outbox} WHERE status = 'delivered' AND ${NOT_PENDING} AND delivered_at < ? ` +
       `AND (kind = 'run.cancelled' OR settled_at IS NOT NULL)`,
   } as const;
 }
@@ -241,10 +252,6 @@ export class SqliteOutbox {
   list(options: ListOutboxOptions, after: OutboxCursorPosition | null): OutboxPage {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (options.status !== undefined) {
-      where.push("status = ?");
-      params.push(options.status);
-    }
     if (options.workspaceId !== undefined) {
       where.push("workspace_id = ?");
       params.push(options.workspaceId);
@@ -253,11 +260,22 @@ export class SqliteOutbox {
       where.push("(created_at, workspace_id, entry_id) > (?, ?, ?)");
       params.push(after.createdAt, after.workspaceId, after.entryId);
     }
-    const key = `list:${where.join(" AND ")}`;
+    const order = "ORDER BY created_at, workspace_id, entry_id LIMIT ?";
+    // One branch per status, each read in listing order from its partial index, then merged.
+    const statuses = options.status === undefined ? Object.keys(STATUS_TERMS) : [options.status];
+    const values: unknown[] = [];
+    const branches = statuses.map((status) => {
+      const term = STATUS_TERMS[status];
+      values.push(...(term === undefined ? [status] : []), ...params, options.limit + 1);
+      return `SELECT * FROM ${this.#outbox} WHERE ${[term ?? "status = ?", ...where].join(" AND ")} ${order}`;
+    });
     const sql =
-      `SELECT * FROM ${this.#outbox}${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ` +
-      `ORDER BY created_at, workspace_id, entry_id LIMIT ?`;
-    const rows = this.#prepared(key, sql).all(...params, options.limit + 1) as OutboxRow[];
+      branches.length === 1
+        ? branches.join("")
+        : `${branches.map((branch) => `SELECT * FROM (${branch})`).join(" UNION ALL ")} ${order}`;
+    if (branches.length > 1) values.push(options.limit + 1);
+    const key = `list:${statuses.map((status) => STATUS_TERMS[status] ?? "?").join("|")}:${where.join(" AND ")}`;
+    const rows = this.#prepared(key, sql).all(...values) as OutboxRow[];
     const page = rows.slice(0, options.limit);
     const last = page[page.length - 1];
     return {
@@ -283,9 +301,10 @@ export class SqliteOutbox {
     return (this.#stmt("stale").all(before, limit) as OutboxRow[]).map(recordOf);
   }
 
-  settleRuns(workspaceId: string, runIds: readonly string[], at: string): number {
+  settleRuns(input: Parameters<OutboxStore["settleRuns"]>[0]): number {
+    const { workspaceId, draftId, runIds, at } = input;
     if (runIds.length === 0) return 0;
-    return this.#stmt("settleRuns").run(at, workspaceId, JSON.stringify(runIds)).changes;
+    return this.#stmt("settleRuns").run(at, workspaceId, draftId, JSON.stringify(runIds)).changes;
   }
 
   prune(cutoff: string): number {
@@ -322,7 +341,7 @@ export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore & Requ
       checkOutboxLimit("findStaleRuns", input.limit);
       return run("findStaleRuns", (outbox) => outbox.staleRuns(input.before, input.limit));
     },
-    settleRuns: (input) => run("settleRuns", (outbox) => outbox.settleRuns(input.workspaceId, input.runIds, input.at)),
+    settleRuns: (input) => run("settleRuns", (outbox) => outbox.settleRuns(input)),
     async pruneOutbox(before) {
       const cutoff = outboxCutoff(before);
       return run("pruneOutbox", (outbox) => outbox.prune(cutoff));

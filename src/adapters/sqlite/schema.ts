@@ -34,16 +34,16 @@ export interface SqliteTableNames {
   readonly idempotencyCreatedIndex: string;
   /** One row per outbox entry (the entry plus its delivery and run-liveness state). */
   readonly outbox: string;
-  /** The index behind `claimOutbox` (pending entries by `available_at`). */
-  readonly outboxClaimIndex: string;
+  /** The partial index behind `claimOutbox` and listings of pending entries (pending entries in claim order). */
+  readonly outboxPendingIndex: string;
   /** The partial expression index behind `findStaleRuns` (unsettled runs by last report). */
   readonly outboxStaleIndex: string;
-  /** The index behind `recordRunProgress` (a run's records). */
-  readonly outboxRunIndex: string;
-  /** The index behind `listRunRecords` (a draft's records). */
-  readonly outboxDraftIndex: string;
-  /** The index behind the keyset listing of `listOutbox`. */
-  readonly outboxCreatedIndex: string;
+  /** The partial index behind `recordRunProgress`, `settleRuns` and `listRunRecords` (`run.requested` records by draft and run). */
+  readonly outboxRunsIndex: string;
+  /** The partial index behind listings of delivered and dead entries, and `pruneOutbox` (by status, in listing order). */
+  readonly outboxDoneIndex: string;
+  /** The partial index behind listings of one workspace's delivered and dead entries. */
+  readonly outboxWorkspaceDoneIndex: string;
   /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
   readonly schemaVersion: string;
 }
@@ -73,11 +73,11 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
     auditDraftIndex: name("audit_draft_idx"),
     idempotencyCreatedIndex: name("idem_created_idx"),
     outbox: name("outbox"),
-    outboxClaimIndex: name("outbox_claim_idx"),
+    outboxPendingIndex: name("outbox_pending_idx"),
     outboxStaleIndex: name("outbox_stale_idx"),
-    outboxRunIndex: name("outbox_run_idx"),
-    outboxDraftIndex: name("outbox_draft_idx"),
-    outboxCreatedIndex: name("outbox_created_idx"),
+    outboxRunsIndex: name("outbox_runs_idx"),
+    outboxDoneIndex: name("outbox_done_idx"),
+    outboxWorkspaceDoneIndex: name("outbox_ws_done_idx"),
     schemaVersion: name("schema_version"),
   };
 }
@@ -195,17 +195,36 @@ function outboxSchemaStatements(t: SqliteTableNames): readonly string[] {
   settled_at             TEXT,
   PRIMARY KEY (workspace_id, entry_id)
 ) STRICT`,
-    `CREATE INDEX IF NOT EXISTS "${t.outboxClaimIndex}"
-  ON "${t.outbox}" (status, available_at)`,
+    ...sqliteOutboxIndexStatements(t),
+  ];
+}
+
+/**
+ * @internal The outbox's secondary indexes, as migration 5 of ./migrations.ts creates them. Each is
+ * partial and keyed for exactly the statements of ./outbox.ts that read by it (which repeat its
+ * `WHERE` terms verbatim, as SQLite needs to use a partial index), so a new entry (pending, and
+ * for `run.requested` unsettled) goes into the primary key and two or three of them, not five:
+ * pending entries in claim order; unsettled runs by last report; `run.requested` records by
+ * draft and run; entries no longer pending (which a commit never writes) by status, across
+ * workspaces and in one.
+ */
+export function sqliteOutboxIndexStatements(t: SqliteTableNames): readonly string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS "${t.outboxPendingIndex}"
+  ON "${t.outbox}" (created_at, workspace_id, entry_id)
+  WHERE status = 'pending'`,
     `CREATE INDEX IF NOT EXISTS "${t.outboxStaleIndex}"
   ON "${t.outbox}" (coalesce(reported_at, created_at), workspace_id, entry_id)
   WHERE kind = 'run.requested' AND settled_at IS NULL`,
-    `CREATE INDEX IF NOT EXISTS "${t.outboxRunIndex}"
-  ON "${t.outbox}" (workspace_id, run_id)`,
-    `CREATE INDEX IF NOT EXISTS "${t.outboxDraftIndex}"
-  ON "${t.outbox}" (workspace_id, draft_id, created_at, entry_id)`,
-    `CREATE INDEX IF NOT EXISTS "${t.outboxCreatedIndex}"
-  ON "${t.outbox}" (created_at, workspace_id, entry_id)`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxRunsIndex}"
+  ON "${t.outbox}" (workspace_id, draft_id, run_id)
+  WHERE kind = 'run.requested'`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxDoneIndex}"
+  ON "${t.outbox}" (status, created_at, workspace_id, entry_id)
+  WHERE status <> 'pending'`,
+    `CREATE INDEX IF NOT EXISTS "${t.outboxWorkspaceDoneIndex}"
+  ON "${t.outbox}" (workspace_id, status, created_at, entry_id)
+  WHERE status <> 'pending'`,
   ];
 }
 

@@ -452,7 +452,11 @@ function liveness(it: OutboxIt): void {
     await writeEntries(store, db, [{ createdAt: at(0), entryId: "quiet", runId: "r-quiet" }]);
     const progress = { workspaceId: wa, draftId: a.draft.id, message: null, percent: null };
     same(await store.recordRunProgress({ ...progress, runId: "r-talks", at: at(5 * MINUTE) }), true, "report");
-    same(await store.settleRuns({ workspaceId: wa, runIds: ["r-done", "r-none"], at: at(MINUTE) }), 1, "settleRuns");
+    same(
+      await store.settleRuns({ workspaceId: wa, draftId: da.id, runIds: ["r-done", "r-none"], at: at(MINUTE) }),
+      1,
+      "settleRuns",
+    );
     const stale = async (before: string, limit = 1000) =>
       outboxRecords(await store.findStaleRuns({ before, limit })).map(keyOf);
     same(await stale(at(0)), [], "nothing is older than its own createdAt");
@@ -461,10 +465,24 @@ function liveness(it: OutboxIt): void {
     same(await stale(at(5 * MINUTE + 1), 1), [`${wa}/quiet`], "limit 1");
     const settled = outboxRecords(await store.listRunRecords(wa, a.draft.id)).find((r) => r.entryId === "done");
     same(settled?.settledAt, at(MINUTE), "settledAt");
-    same(await store.settleRuns({ workspaceId: wa, runIds: ["r-done"], at: at(2 * MINUTE) }), 0, "settle twice");
-    same(await store.settleRuns({ workspaceId: `${wb} `, runIds: ["r-quiet"], at: at(2 * MINUTE) }), 0, "look-alike");
-    same(await store.settleRuns({ workspaceId: wb, runIds: [], at: at(2 * MINUTE) }), 0, "no run ids");
-    same(await store.settleRuns({ workspaceId: wb, runIds: ["r-quiet"], at: at(2 * MINUTE) }), 1, "settle wb");
+    same(
+      await store.settleRuns({ workspaceId: wa, draftId: da.id, runIds: ["r-done"], at: at(2 * MINUTE) }),
+      0,
+      "settle twice",
+    );
+    const elsewhere = { workspaceId: wa, draftId: db.id, runIds: ["r-quiet"], at: at(2 * MINUTE) };
+    same(await store.settleRuns(elsewhere), 0, "another draft's run ids");
+    same(
+      await store.settleRuns({ workspaceId: `${wb} `, draftId: db.id, runIds: ["r-quiet"], at: at(2 * MINUTE) }),
+      0,
+      "look-alike",
+    );
+    same(await store.settleRuns({ workspaceId: wb, draftId: db.id, runIds: [], at: at(2 * MINUTE) }), 0, "no run ids");
+    same(
+      await store.settleRuns({ workspaceId: wb, draftId: db.id, runIds: ["r-quiet"], at: at(2 * MINUTE) }),
+      1,
+      "settle wb",
+    );
     same(await stale(at(6 * MINUTE)), [`${wa}/quiet`, `${wa}/talks`], "after settling wb's run");
   });
 }
@@ -476,7 +494,8 @@ function pruningTests(it: OutboxIt): void {
     const base = freshWorkspace("outbox");
     const [wa, wb] = [`${base}-a`, `${base}-b`];
     const cancelled = "run.cancelled" as const;
-    await writeEntries(store, await seedDraft(store, wa), [
+    const draftA = await seedDraft(store, wa);
+    await writeEntries(store, draftA, [
       { createdAt: at(1), entryId: "old-settled", runId: "r-old" },
       { createdAt: at(1), entryId: "old-cancelled", kind: cancelled },
       { createdAt: at(1), entryId: "old-unsettled", runId: "r-unsettled" },
@@ -500,7 +519,7 @@ function pruningTests(it: OutboxIt): void {
     same(await settle(at(3 * MINUTE), [done(wa, "at-cutoff")]), 1, "settled at the cut-off");
     same(await settle(at(4 * MINUTE), [done(wa, "new-settled")]), 1, "settled after the cut-off");
     const runIds = ["r-old", "r-new", "r-dead", "r-pending"];
-    same(await store.settleRuns({ workspaceId: wa, runIds, at: at(3 * MINUTE) }), 4, "settleRuns");
+    same(await store.settleRuns({ workspaceId: wa, draftId: draftA.id, runIds, at: at(3 * MINUTE) }), 4, "settleRuns");
     const [beforeA, beforeB] = [await allOf(store, wa), await allOf(store, wb)];
     await rejects(
       Promise.resolve().then(() => store.pruneOutbox?.("not an instant")),
@@ -545,7 +564,11 @@ function scopeTests(it: OutboxIt): void {
       same(await store.listRunRecords(wy, "d-same"), [], "listRunRecords of a look-alike");
       const progress = { draftId: "d-same", runId: "r-same", at: at(2), message: "m", percent: 1 };
       same(await store.recordRunProgress({ ...progress, workspaceId: wy }), false, "recordRunProgress of a look-alike");
-      same(await store.settleRuns({ workspaceId: wy, runIds: ["r-same"], at: at(2) }), 0, "settleRuns of a look-alike");
+      same(
+        await store.settleRuns({ workspaceId: wy, draftId: "d-same", runIds: ["r-same"], at: at(2) }),
+        0,
+        "settleRuns of a look-alike",
+      );
       const [claimed] = await claim(store, "d", at(MINUTE), at(2 * MINUTE));
       same(claimed === undefined ? null : keyOf(claimed), `${wx}/e-same`, "claim");
       same(await store.releaseOutbox({ owner: "d", entries: [ref] }), 0, "release of a look-alike");
@@ -559,8 +582,8 @@ function scopeTests(it: OutboxIt): void {
       const x0 = await recordOf(store, wx, "e-same");
       same([x0.leaseOwner, x0.status, x0.runId], ["d", "pending", entries[0]?.runId], "the first record, untouched");
       await store.releaseOutbox({ owner: "d", entries: [{ workspaceId: wx, entryId: "e-same" }] });
-      await store.settleRuns({ workspaceId: wx, runIds: ["r-same"], at: at(2) });
-      await store.settleRuns({ workspaceId: wy, runIds: ["r-same"], at: at(2) });
+      await store.settleRuns({ workspaceId: wx, draftId: "d-same", runIds: ["r-same"], at: at(2) });
+      await store.settleRuns({ workspaceId: wy, draftId: "d-same", runIds: ["r-same"], at: at(2) });
       const all = await claim(store, "sweep", at(2 * MINUTE), at(3 * MINUTE));
       same(all.map(keyOf).sort(), [`${wx}/e-same`, `${wy}/e-same`].sort(), "both claimable");
       await store.settleOutbox({
