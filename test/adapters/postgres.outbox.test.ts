@@ -16,6 +16,7 @@ import {
   type PostgresStore,
 } from "../../src/adapters/postgres/index.js";
 import { newOutboxState, type OnboardingDraft, type OutboxEntry } from "../../src/record/index.js";
+import { compareOutboxOrder } from "../../src/store/index.js";
 import { serviceAvailable } from "../support/services.js";
 import {
   POSTGRES_URL,
@@ -181,8 +182,10 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
 
   it("commit writes its entries as new pending records; a rejected or re-sent applied commit writes none", async () => {
     const { draft, written } = await seed(store, "ws-commit", 2, 3);
+    // Listed in outbox order: createdAt, then workspace and entry id (the entries of one commit share createdAt).
+    const inOrder = [...written].sort((a, b) => compareOutboxOrder(a, b));
     expect(await allRecords(store, "ws-commit")).toEqual(
-      written.map((entry) => ({ ...entry, ...newOutboxState(entry) })),
+      inOrder.map((entry) => ({ ...entry, ...newOutboxState(entry) })),
     );
 
     // Rejected: a stale expected version.

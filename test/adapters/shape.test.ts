@@ -243,9 +243,11 @@ describe("adapters: one shape", () => {
         ).toEqual([...migration.statements]);
       }
       expect(migrations[0]?.name).toBe("base_tables");
-      // The outbox is one migration of its own, so a later change to it is the next number.
+      // The outbox table is created by one migration of its own; later changes to it are later numbers.
       expect(
-        migrations.filter((migration) => migration.statements.some((s) => s.includes("shape_outbox"))),
+        migrations.filter((migration) =>
+          migration.statements.some((s) => /CREATE TABLE/i.test(s) && /shape_outbox\b/.test(s.split("(")[0] ?? "")),
+        ),
       ).toHaveLength(1);
       expect(() => sql(migrations.length + 1)).toThrow(/no schema migration/);
     });
