@@ -167,9 +167,9 @@ export function createMemoryStore(): MemoryStore {
   /** Keeps what a conflict later asks by key: the write's entry ids and who wrote each version. */
   const remember = (data: WorkspaceData, draftId: string, events: readonly AuditEvent[]): void => {
     let ids = data.written.get(draftId);
-    if (ids === undefined) data.written.set(draftId, (ids = new Set()));
+    if (ids === undefined) data.written.set(draftId, (ids = new Set<string>()));
     let writers = data.writers.get(draftId);
-    if (writers === undefined) data.writers.set(draftId, (writers = new Map()));
+    if (writers === undefined) data.writers.set(draftId, (writers = new Map<number, StoredChange>()));
     for (const event of events) {
       ids.add(event.eventId);
       if (event.kind === "committed" && event.toVersion !== null) {
