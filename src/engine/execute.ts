@@ -225,7 +225,7 @@ async function attempt<TActor extends Actor>(
 
 /**
  * The `conflict` entry a commit carries for a store that can write it on a miss (one with
- * `appendConflict`): only for an operator command without an idempotency key, whose miss is
+ * `appendConflict`, not in-process): only for an operator command without an idempotency key, whose miss is
  * the caller's conflict (with a key, a concurrent request with the same key may have won; a
  * worker's report is retried). The store fills in the stored version and state.
  */
@@ -236,6 +236,9 @@ function conflictTemplate<TActor extends Actor>(
 ): AuditEvent | undefined {
   const expectedVersion = request.expectedVersion;
   if (expectedVersion === null || request.idempotencyKey !== null || !ctx.store.appendConflict) return undefined;
+  // An in-process store has no round trip to save, and an entry built for every commit costs it
+  // more than the append after a rare miss.
+  if (ctx.store.stores === "values") return undefined;
   return conflictEvent(ctx, request, expectedVersion, at, null);
 }
 

@@ -43,10 +43,11 @@ interface WorkspaceData {
   readonly drafts: Map<string, Row>;
   readonly openByTenant: Map<string, string>;
   readonly audit: Map<string, AuditEvent[]>;
-  /** Per draft: who wrote each version (its `committed` entry), a conflict's `changedBy` by key. */
-  readonly writers: Map<string, Map<number, StoredChange>>;
-  /** Per draft: the ids of the entries its inserts and commits wrote (a re-sent write is one of them). */
-  readonly written: Map<string, Set<string>>;
+  /**
+   * Per draft, indexed by version: the entry that wrote it (`created` or `committed`). A
+   * conflict's `changedBy` and a re-sent write are answered from it by key, not by a trail scan.
+   */
+  readonly versions: Map<string, (AuditEvent | undefined)[]>;
   /** Idempotency records by key: the JSON text and the `createdAt` it was stamped with. */
   readonly idempotency: Map<string, { readonly text: string; readonly createdAt: string }>;
   /** Outbox records by entry id. */
@@ -114,8 +115,7 @@ export function createMemoryStore(): MemoryStore {
         drafts: new Map(),
         openByTenant: new Map(),
         audit: new Map(),
-        writers: new Map(),
-        written: new Map(),
+        versions: new Map(),
         idempotency: new Map(),
         outbox: new Map(),
         pending: new Set(),
@@ -155,7 +155,9 @@ export function createMemoryStore(): MemoryStore {
    */
   const alreadyApplied = (data: WorkspaceData, draftId: string, events: readonly AuditEvent[]): boolean => {
     const first = events[0];
-    return first !== undefined && (data.written.get(draftId)?.has(first.eventId) ?? false);
+    if (first === undefined) return false;
+    if (first.toVersion !== null) return data.versions.get(draftId)?.[first.toVersion]?.eventId === first.eventId;
+    return data.audit.get(draftId)?.some((entry) => entry.eventId === first.eventId) ?? false;
   };
 
   /** The id of an entry of `outbox` its workspace already has, or `undefined`. */
@@ -164,23 +166,11 @@ export function createMemoryStore(): MemoryStore {
     return undefined;
   };
 
-  /** Keeps what a conflict later asks by key: the write's entry ids and who wrote each version. */
-  const remember = (data: WorkspaceData, draftId: string, events: readonly AuditEvent[]): void => {
-    let ids = data.written.get(draftId);
-    if (ids === undefined) data.written.set(draftId, (ids = new Set<string>()));
-    let writers = data.writers.get(draftId);
-    if (writers === undefined) data.writers.set(draftId, (writers = new Map<number, StoredChange>()));
-    for (const event of events) {
-      ids.add(event.eventId);
-      if (event.kind === "committed" && event.toVersion !== null) {
-        writers.set(event.toVersion, { actorId: event.actorId, commandType: event.commandType });
-      }
-    }
+  /** Who wrote `version` of a draft, from its `committed` entry (`null`: `insert` did, or no entry says). */
+  const writerOf = (data: WorkspaceData, draftId: string, version: number | null): StoredChange | null => {
+    const entry = version === null ? undefined : data.versions.get(draftId)?.[version];
+    return entry?.kind === "committed" ? { actorId: entry.actorId, commandType: entry.commandType } : null;
   };
-
-  /** Who wrote `version` of a draft (`null`: `insert` did, or no entry says). */
-  const writerOf = (data: WorkspaceData, draftId: string, version: number | null): StoredChange | null =>
-    version === null ? null : (data.writers.get(draftId)?.get(version) ?? null);
 
   const appendEntries = (events: readonly AuditEvent[]): void => {
     for (const event of events) {
@@ -236,8 +226,13 @@ export function createMemoryStore(): MemoryStore {
       trail = [];
       data.audit.set(draft.id, trail);
     }
-    for (const event of events) trail.push(freezeEvent(event));
-    remember(data, draft.id, events);
+    let versions = data.versions.get(draft.id);
+    if (versions === undefined) data.versions.set(draft.id, (versions = []));
+    for (const event of events) {
+      const frozen = freezeEvent(event);
+      trail.push(frozen);
+      if (frozen.toVersion !== null) versions[frozen.toVersion] = frozen; // what a conflict asks by key
+    }
     if (input.idempotency !== null) {
       data.idempotency.set(input.idempotency.key, {
         text: JSON.stringify(input.idempotency),
