@@ -112,50 +112,61 @@ describe.each(ADAPTERS)("dispatchers racing on %s", (adapter) => {
     60_000,
   );
 
+  /** One forced-expiry race; resolves to how many of the staller's leases were taken over. */
+  const forcedExpiry = async (): Promise<number> => {
+    let expired = 0;
+    await withTarget(adapter, "race", reapChildren, async (config, target) => {
+      const [steady, staller] = await Promise.all([
+        spawnDispatcher({
+          target: config,
+          owner: "race-steady",
+          mode: "normal",
+          leaseMs: LONG_LEASE_MS,
+          batchSize: 10,
+          concurrency: 4,
+          pollIntervalMs: 25,
+        }),
+        spawnDispatcher({
+          target: config,
+          owner: "race-staller",
+          mode: "stall",
+          leaseMs: SHORT_LEASE_MS,
+          batchSize: 2,
+          concurrency: 2,
+          pollIntervalMs: 25,
+        }),
+      ]);
+      const local = localDispatcher(target.store, "race-parent", (record) => target.enqueue(record), LONG_LEASE_MS);
+      const { runIds, queue, tallies } = await race(target, FEWER, [steady, staller], local);
+      const byOwner = new Map(tallies);
+      expired = byOwner.get("race-staller")!.lost;
+      const duplicates = total(queue) - runIds.length;
+
+      expect(runIds).toHaveLength(100);
+      expect([...queue.values()].every((count) => count >= 1)).toBe(true);
+      // Each expired lease was delivered once more by a steady dispatcher, and nothing else twice.
+      expect(duplicates).toBe(expired);
+      expect([...queue.values()].every((count) => count <= 2)).toBe(true);
+      expect(byOwner.get("race-steady")!.lost + byOwner.get("race-parent")!.lost).toBe(0);
+
+      console.log(
+        `[dispatch-race] adapter=${adapter} leases=forced-expiry runs=${runIds.length} dispatchers=${tallies.length}` +
+          ` processes=3 duplicates=${duplicates} expired=${expired} delivered-by=${describeDelivered(tallies)}` +
+          ` lease-ms=${SHORT_LEASE_MS}/${LONG_LEASE_MS}`,
+      );
+    });
+    return expired;
+  };
+
   it.skipIf(!up[adapter])(
     "forced lease expiry: every run reaches the queue at least once, the duplicates are the expired leases",
-    () =>
-      withTarget(adapter, "race", reapChildren, async (config, target) => {
-        const [steady, staller] = await Promise.all([
-          spawnDispatcher({
-            target: config,
-            owner: "race-steady",
-            mode: "normal",
-            leaseMs: LONG_LEASE_MS,
-            batchSize: 10,
-            concurrency: 4,
-            pollIntervalMs: 25,
-          }),
-          spawnDispatcher({
-            target: config,
-            owner: "race-staller",
-            mode: "stall",
-            leaseMs: SHORT_LEASE_MS,
-            batchSize: 2,
-            concurrency: 2,
-            pollIntervalMs: 25,
-          }),
-        ]);
-        const local = localDispatcher(target.store, "race-parent", (record) => target.enqueue(record), LONG_LEASE_MS);
-        const { runIds, queue, tallies } = await race(target, FEWER, [steady, staller], local);
-        const byOwner = new Map(tallies);
-        const expired = byOwner.get("race-staller")!.lost;
-        const duplicates = total(queue) - runIds.length;
-
-        expect(runIds).toHaveLength(100);
-        expect([...queue.values()].every((count) => count >= 1)).toBe(true);
-        expect(expired).toBeGreaterThan(0);
-        // Each expired lease was delivered once more by a steady dispatcher, and nothing else twice.
-        expect(duplicates).toBe(expired);
-        expect([...queue.values()].every((count) => count <= 2)).toBe(true);
-        expect(byOwner.get("race-steady")!.lost + byOwner.get("race-parent")!.lost).toBe(0);
-
-        console.log(
-          `[dispatch-race] adapter=${adapter} leases=forced-expiry runs=${runIds.length} dispatchers=${tallies.length}` +
-            ` processes=3 duplicates=${duplicates} expired=${expired} delivered-by=${describeDelivered(tallies)}` +
-            ` lease-ms=${SHORT_LEASE_MS}/${LONG_LEASE_MS}`,
-        );
-      }),
-    60_000,
+    async () => {
+      // The staller must have held a lease past its end for the race to prove anything; when the
+      // others drained the outbox before it claimed (seen once on SQLite), race again.
+      let expired = 0;
+      for (let round = 1; round <= 3 && expired === 0; round += 1) expired = await forcedExpiry();
+      expect(expired).toBeGreaterThan(0);
+    },
+    150_000,
   );
 });
