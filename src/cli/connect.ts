@@ -3,7 +3,7 @@
  * a dynamic `import()`), opens one small pool or connection the CLI owns, checks it answers, and
  * builds the adapter's store on it. `close()` ends what was opened.
  */
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type * as MySqlModule from "mysql2/promise";
 import type { Pool as MySqlPool } from "mysql2/promise";
 import type * as PgModule from "pg";
@@ -20,14 +20,14 @@ import {
 } from "../adapters/postgres/index.js";
 import { createRedisStore } from "../adapters/redis/index.js";
 import { createSqliteStore, sqliteMigrationSql } from "../adapters/sqlite/index.js";
-import type { AdapterKind, Target } from "./target.js";
+import type { AdapterKind, ClusterSeeds, Target } from "./target.js";
 
 /** The driver handle a connection holds, by adapter: what the schema tools run on. */
 export type DriverHandle =
   | { readonly kind: "postgres"; readonly pool: PgPool }
   | { readonly kind: "mysql"; readonly pool: MySqlPool }
   | { readonly kind: "sqlite"; readonly database: BetterSqlite3.Database }
-  | { readonly kind: "redis"; readonly client: Redis };
+  | { readonly kind: "redis"; readonly client: Redis | Cluster };
 
 /** The versioned schema of a SQL store: where it stands, migrating it, and each migration's SQL. */
 export interface SchemaTool {
@@ -188,20 +188,48 @@ async function openSqlite(target: Target, options: ConnectOptions): Promise<Conn
   }
 }
 
+type IoRedisModule = { Redis?: typeof Redis; Cluster?: typeof Cluster; default?: typeof Redis };
+
+/** What every CLI client of ioredis gets: fail fast, never retry in the background. */
+const REDIS_CLIENT_OPTIONS = {
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  maxRetriesPerRequest: 1,
+  retryStrategy: () => null,
+  connectionName: APPLICATION_NAME,
+} as const;
+
+/** A standalone client, or (`redis+cluster://`) a Cluster client on the seed nodes; not yet connected. */
+function redisClient(module: IoRedisModule, target: Target): Redis | Cluster {
+  const seeds: ClusterSeeds | undefined = target.cluster;
+  if (seeds === undefined) {
+    const RedisClient = module.Redis ?? module.default;
+    if (RedisClient === undefined)
+      throw new StoreError("redis", "connect", new Error("ioredis exports no Redis client"));
+    return new RedisClient(target.location, { lazyConnect: true, ...REDIS_CLIENT_OPTIONS });
+  }
+  const ClusterClient =
+    module.Cluster ?? (module.default as unknown as { Cluster?: typeof Cluster } | undefined)?.Cluster;
+  if (ClusterClient === undefined)
+    throw new StoreError("redis", "connect", new Error("ioredis exports no Cluster client"));
+  const { nodes, username, password, tls } = seeds;
+  return new ClusterClient(
+    nodes.map((node) => ({ ...node })),
+    {
+      lazyConnect: true,
+      clusterRetryStrategy: () => null,
+      redisOptions: {
+        ...REDIS_CLIENT_OPTIONS,
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        ...(tls ? { tls: {} } : {}),
+      },
+    },
+  );
+}
+
 async function openRedis(target: Target, options: ConnectOptions): Promise<Connection> {
-  const module = (await loadDriver("ioredis", "url", () => import("ioredis"))) as unknown as {
-    Redis?: typeof Redis;
-    default?: typeof Redis;
-  };
-  const RedisClient = module.Redis ?? module.default;
-  if (RedisClient === undefined) throw new StoreError("redis", "connect", new Error("ioredis exports no Redis client"));
-  const client = new RedisClient(target.location, {
-    lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-    connectionName: APPLICATION_NAME,
-  });
+  const module = (await loadDriver("ioredis", "url", () => import("ioredis"))) as unknown as IoRedisModule;
+  const client = redisClient(module, target);
   client.on("error", () => undefined); // reported by the command that fails
   const close = once(async () => {
     client.disconnect();

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { backfill, DEFAULT_BATCH_SIZE } from "./commands/backfill.js";
+import { expireStuckRuns } from "./commands/expire.js";
 import { DEFAULT_ACTOR, inspect } from "./commands/inspect.js";
 import { migrate } from "./commands/migrate.js";
 import { pruneIdempotency } from "./commands/prune.js";
@@ -53,7 +54,7 @@ function withCommonOptions(command: Command): Command {
   return command
     .option(
       "--url <url>",
-      `connection string: postgres://, mysql://, mariadb://, sqlite:<file>, file:<file>, redis:// (default: $${URL_ENV})`,
+      `connection string: postgres://, mysql://, mariadb://, sqlite:<file>, file:<file>, redis://, redis+cluster://host:port,... (default: $${URL_ENV})`,
     )
     .option(
       "--prefix <prefix>",
@@ -66,7 +67,7 @@ function withCommonOptions(command: Command): Command {
 function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("onboarding-lifecycle")
     .description(
-      "Operate an onboarding-lifecycle store: migrate its schema, check its status, inspect a draft, prune idempotency records, backfill legacy rows.",
+      "Operate an onboarding-lifecycle store: migrate its schema, check its status, inspect a draft, prune idempotency records, expire stuck runs, backfill legacy rows.",
     )
     .version(packageVersion(), "-V, --version")
     .exitOverride()
@@ -105,6 +106,15 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .description("delete idempotency records older than a duration, in every workspace")
     .requiredOption("--older-than <duration>", "e.g. 30m, 24h, 7d")
     .action(async (options: Parameters<typeof pruneIdempotency>[1]) => done(await pruneIdempotency(io, options)));
+
+  withCommonOptions(program.command("expire-stuck-runs"))
+    .description(
+      "expire the runs no worker reported on for longer than the lease (what a dispatcher does on a schedule)",
+    )
+    .option("--lease <duration>", "a run with no report for longer than this is stuck (e.g. 5m, 1h)", "5m")
+    .option("--actor <id>", "the actor id the expiries are audited as", DEFAULT_ACTOR)
+    .option("--max <n>", "expire at most this many runs", positiveInteger(1_000_000), 10_000)
+    .action(async (options: Parameters<typeof expireStuckRuns>[1]) => done(await expireStuckRuns(io, options)));
 
   withCommonOptions(program.command("backfill"))
     .description("upgrade legacy rows (older or missing schemaVersion, stale query columns) in batches; resumable")

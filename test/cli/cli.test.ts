@@ -96,6 +96,40 @@ describe("connection strings", () => {
     expect(parseTarget("sqlite::memory:").location).toBe(":memory:");
   });
 
+  it("reads a Redis Cluster's seed nodes and credentials from redis+cluster://", () => {
+    expect(parseTarget("redis+cluster://127.0.0.1:7000,127.0.0.1:7001/")).toMatchObject({
+      kind: "redis",
+      cluster: {
+        nodes: [
+          { host: "127.0.0.1", port: 7000 },
+          { host: "127.0.0.1", port: 7001 },
+        ],
+        tls: false,
+      },
+    });
+    const secure = parseTarget("rediss+cluster://app:p%40ss@[::1]:7000,h2:7001?x=1");
+    expect(secure.cluster).toEqual({
+      nodes: [
+        { host: "::1", port: 7000 },
+        { host: "h2", port: 7001 },
+      ],
+      username: "app",
+      password: "p@ss",
+      tls: true,
+    });
+    expect(secure.display).toBe("rediss+cluster://app:***@[::1]:7000,h2:7001?x=1");
+    expect(parseTarget("redis://127.0.0.1:6379").cluster).toBeUndefined();
+    for (const url of [
+      "redis+cluster://",
+      "redis+cluster://h",
+      "redis+cluster://h:0",
+      "redis+cluster://h:99999",
+      "redis+cluster:h:1",
+    ]) {
+      expect(() => parseTarget(url), url).toThrow(ConfigurationError);
+    }
+  });
+
   it("hides passwords in what it prints", () => {
     expect(redact("postgres://app:s3cret@db.internal:5432/prod")).toBe("postgres://app:***@db.internal:5432/prod");
     expect(parseTarget("redis://:s3cret@127.0.0.1:6379").display).toBe("redis://:***@127.0.0.1:6379");
@@ -179,7 +213,7 @@ describe("the command line (in process)", () => {
     const result = await run(["status"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      "onboarding-lifecycle: configuration: no connection string: pass --url or set ONBOARDING_DATABASE_URL (postgres://, mysql://, mariadb://, sqlite:<file>, file:<file> or redis://)\n",
+      "onboarding-lifecycle: configuration: no connection string: pass --url or set ONBOARDING_DATABASE_URL (postgres://, mysql://, mariadb://, sqlite:<file>, file:<file>, redis:// or redis+cluster://host:port,host:port)\n",
     );
     const json = await run(["status", "--json"]);
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "configuration", exitCode: 2 } });

@@ -506,6 +506,49 @@ export function describeCliSuite(adapter: CliAdapter): void {
       for (const row of final) expect(Number(row.version)).toBe(1);
     }, 180_000);
 
+    it("expire-stuck-runs expires the runs silent past the lease (audited), and a re-run finds none", async () => {
+      await target.migrate();
+      const ws = `expire-${suffix}`;
+      const past = engineAt(target.store, -HOUR);
+      const created = await past.create(ws, { identity: { tenantId: "t-stuck", displayName: "Stuck" } }, { actor });
+      const id = created.draft.id;
+      await past.execute(ws, id, { type: "select_provider", connectionId: "conn-1" }, { actor, expectedVersion: 1 });
+      const started = await past.execute(ws, id, { type: "start_verification" }, { actor, expectedVersion: 2 });
+      const runId = started.runIds[0];
+      // A lease longer than the run's silence: nothing to expire, nothing written.
+      const relaxed = await cliJson<{ expired: unknown[] }>(["expire-stuck-runs", "--lease", "2h", ...connection]);
+      expect(relaxed.run.code).toBe(0);
+      expect(relaxed.json.expired).not.toContainEqual(expect.objectContaining({ draftId: id }));
+
+      const { run, json } = await cliJson<{
+        leaseMs: number;
+        expired: { workspaceId: string; draftId: string; runId: string; checkpoint: string; version: number }[];
+      }>(["expire-stuck-runs", "--lease", "30m", "--actor", "ops-alice", ...connection]);
+      expect(run.code).toBe(0);
+      expect(json.leaseMs).toBe(1_800_000);
+      expect(json.expired).toContainEqual({
+        workspaceId: ws,
+        draftId: id,
+        runId,
+        checkpoint: "verify_access",
+        version: 4,
+      });
+      const engine = engineAt(target.store);
+      const after = await engine.get(ws, id, { actor });
+      expect(after.lifecycle).toMatchObject({ state: "action_required", reason: "verification_timed_out" });
+      const trail = await engine.history(ws, id, { actor });
+      expect(trail.entries.at(-1)).toMatchObject({
+        kind: "committed",
+        commandType: "expire_run",
+        actorId: "ops-alice",
+      });
+
+      const again = await cli(["expire-stuck-runs", "--lease", "30m", ...connection]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/^Expired 0 runs with no report for longer than 30m/);
+      expect((await engine.get(ws, id, { actor })).version).toBe(4);
+    });
+
     it("a server that does not answer is exit 1 (store_failure); a bad prefix is exit 2", async () => {
       const run = await cli(["status", "--url", target.unreachableUrl]);
       expect(run.code).toBe(1);
