@@ -26,7 +26,13 @@ import {
   type OutboxStore,
 } from "../../store/index.js";
 import { OutboxStatus } from "../../vocabulary/index.js";
-import { COMMIT_OUTBOX_KEY_NAMES, OUTBOX_SCRIPTS, redisOutboxKeys, redisOutboxRegistryKey } from "./schema.js";
+import {
+  COMMIT_OUTBOX_KEY_NAMES,
+  JOURNAL_SEPARATOR,
+  OUTBOX_SCRIPTS,
+  redisOutboxKeys,
+  redisOutboxRegistryKey,
+} from "./schema.js";
 
 /** A Lua script with its SHA-1 (for EVALSHA). */
 export interface RedisScript {
@@ -232,7 +238,7 @@ export function appendOutboxKeys(
   return base;
 }
 
-/** Appends the outbox ARGV of a commit (after the idempotency TTL): count, key index, 7 per entry. */
+/** Appends the outbox ARGV of a commit (after the idempotency TTL): count, key index, one journal element per entry. */
 export function appendOutboxArgs(
   argv: (string | number)[],
   entries: readonly OutboxEntry[] | undefined,
@@ -243,10 +249,17 @@ export function appendOutboxArgs(
     return;
   }
   argv.push(entries.length, keyBase);
-  for (const entry of entries) {
-    const ms = epochMs(entry.createdAt, "createdAt");
-    argv.push(entry.entryId, entryJson(entry), entry.createdAt, ms, entry.kind, entry.draftId, entry.runId);
-  }
+  for (const entry of entries) argv.push(journalElement(entry));
+}
+
+/**
+ * An entry as the absorb reads it (see `ABSORB_OUTBOX`): the fields the indexes need, then the
+ * entry JSON, joined by U+0000 (no id or timestamp contains it; JSON escapes it).
+ */
+function journalElement(entry: OutboxEntry): string {
+  const ms = epochMs(entry.createdAt, "createdAt");
+  const { entryId, createdAt, kind, draftId, runId } = entry;
+  return [entryId, createdAt, ms, kind, draftId, runId, entryJson(entry)].join(JOURNAL_SEPARATOR);
 }
 
 // ---- the methods -----------------------------------------------------------------------------
