@@ -1,8 +1,11 @@
 /**
  * The outbox methods of the Redis store (`OutboxStore`): per-workspace Lua scripts over the keys
  * of `schema.ts`, and the registry walk for the methods that span workspaces. Also the
- * pieces the commit script needs (the outbox keys and ARGV of a commit, the registration of a
- * workspace before its first entries).
+ * pieces the commit script needs (the journal key and the journal elements of a commit, the
+ * registration of a workspace before its first entries). A commit only appends its entries to
+ * the workspace's journal (`ob:journal`, one `RPUSH`); each script below moves the journal into
+ * the columns and indexes before it reads or writes them (`ABSORB_OUTBOX`, in the same script:
+ * no extra round trip, and a commit that returned is seen by every script that starts after it).
  *
  * May import: store/, record/, vocabulary/, node built-ins; ioredis never (the store passes a
  * minimal `call` surface).

@@ -21,9 +21,9 @@
  * never build a key from data.
  *
  * Outbox. A workspace's outbox entries live in its slot too (`{<prefix>:ws:<W>}:ob:*`, see
- * below), and `COMMIT_SCRIPT` writes a commit's entries in the same script as the
- * draft: after every check, so a rejection (or a resend recognised as already applied) writes
- * none. Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot
+ * below), and `COMMIT_SCRIPT` appends a commit's entries to the workspace's journal in the same
+ * script as the draft (one `RPUSH`): after every check, so a rejection (or a resend recognised as
+ * already applied) writes none. Every outbox script absorbs the journal first (`ABSORB_OUTBOX`). Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot
  * of its own; it is written (SADD) before the commit and read by the methods that span
  * workspaces (claim, list, stale runs), which run one script per workspace.
  *
@@ -38,8 +38,6 @@ import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js
  * The outbox half of the schema: the outbox keys of a workspace (all under the workspace's hash
  * tag, beside its drafts), the registry of workspaces that have outbox entries (its own slot),
  * and the Lua scripts of the outbox methods.
- * workspace (all under the workspace's hash tag, beside its drafts), the registry of workspaces
- * that have outbox entries (its own slot), and the Lua scripts of the outbox methods.
  *
  * Layout. An outbox record is spread over per-workspace "columns": one HASH per field, keyed by
  * entry id (`{T}:ob:status` holds every entry's status, ...), so every script touches a FIXED set
@@ -56,6 +54,12 @@ import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js
  * score coalesce(reportedAt, createdAt), member entry id), `runs` (`<runId>\0<draftId>\0<entryId>`)
  * and `draftruns` (`<draftId>\0<createdAt>\0<entryId>`). Ids and timestamps never contain U+0000,
  * so the members split unambiguously.
+ *
+ * Journal. The commit writes none of the above: it appends one element per entry to the LIST
+ * `journal` (one `RPUSH`), and every outbox script begins by absorbing it (`ABSORB_OUTBOX`: the
+ * writes the commit used to make, skipping an entry id already stored). Records written by the
+ * commit of earlier versions (straight into the columns and indexes) need no migration: both
+ * layouts mix safely, since the scripts read only the columns and indexes, after the absorb.
  *
  * Cross-workspace methods. Redis Cluster cannot run one script over every workspace's slot, so
  * `claimOutbox`, `listOutbox` (without `workspaceId`) and `findStaleRuns` walk the registry
