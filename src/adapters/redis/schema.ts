@@ -23,9 +23,10 @@
  * Outbox. A workspace's outbox entries live in its slot too (`{<prefix>:ws:<W>}:ob:*`, see
  * below), and `COMMIT_SCRIPT` appends a commit's entries to the workspace's journal in the same
  * script as the draft (one `RPUSH`): after every check, so a rejection (or a resend recognised as
- * already applied) writes none. Every outbox script absorbs the journal first (`ABSORB_OUTBOX`). Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot
- * of its own; it is written (SADD) before the commit and read by the methods that span
- * workspaces (claim, list, stale runs), which run one script per workspace.
+ * already applied) writes none. Every outbox script absorbs the journal first (`ABSORB_OUTBOX`).
+ * Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot of
+ * its own; it is written (SADD) before the commit and read by the methods that span workspaces
+ * (claim, list, stale runs), which run one script per workspace.
  *
  * May import: record/ and vocabulary/. Never a driver at runtime, never engine/.
  */
@@ -180,24 +181,25 @@ end`;
  * then reads, so no reader ever sees an entry half moved, and a commit that returned is seen by
  * every script that starts after it (Redis runs scripts one at a time). An element whose entry id
  * is already stored (`HSETNX` fails) is skipped. An empty journal costs one `LRANGE`, no write.
- * A journal element is `<entryId>\0<createdAt>\0<createdAt epoch ms>\0<kind>\0<draftId>\0<runId>\0<entry JSON>`
- * (the JSON last: it is the only field that is not an id or a timestamp).
+ * A journal element is
+ * `<entryId>\0<createdAt>\0<createdAt epoch ms>\0<kind>\0<draftId>\0<runId>\0<entry JSON>` (the
+ * JSON last: it is the only field that is not an id, a kind or a timestamp).
  */
 export const ABSORB_OUTBOX = `local function absorbOne(el)
   local f, from = {}, 1
   for i = 1, 6 do
-    local cut = string.find(el, "\0", from, true)
+    local cut = string.find(el, "\\0", from, true)
     f[i] = string.sub(el, from, cut - 1); from = cut + 1
   end
   local id, ca, ms, kind, draft, runId = f[1], f[2], f[3], f[4], f[5], f[6]
   if redis.call("HSETNX", K["entry"], id, string.sub(el, from)) == 0 then return end
-  local m = ca .. "\0" .. id
+  local m = ca .. "\\0" .. id
   redis.call("ZADD", K["list:pending"], 0, m)
   redis.call("ZADD", K["wait"], ms, m)
   if kind == "run.requested" then
     redis.call("ZADD", K["watch"], ms, id)
-    redis.call("ZADD", K["runs"], 0, runId .. "\0" .. draft .. "\0" .. id)
-    redis.call("ZADD", K["draftruns"], 0, draft .. "\0" .. ca .. "\0" .. id)
+    redis.call("ZADD", K["runs"], 0, runId .. "\\0" .. draft .. "\\0" .. id)
+    redis.call("ZADD", K["draftruns"], 0, draft .. "\\0" .. ca .. "\\0" .. id)
   end
 end
 while true do
