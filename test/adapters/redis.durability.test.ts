@@ -108,6 +108,34 @@ describe("redis durability option: what a write sends and how its replies are re
     expect(fake.calls).toEqual([]); // nothing outside the pipeline
   });
 
+  it("a commit with an outbox entry: its journal RPUSH is in the confirmed script, the registry SADD before it", async () => {
+    const fake = fakeClient([[ok, barrierOk, acked(1)]], () => 1);
+    const store = createRedisStore({ client: fake.client, keyPrefix: "p", durability: { replicas: 1, timeoutMs: 50 } });
+    const input = commitInput();
+    const { draft } = input;
+    const entry = {
+      entryId: "e1",
+      workspaceId: draft.workspaceId,
+      draftId: draft.id,
+      runId: "r1",
+      kind: "run.requested" as const,
+      checkpoint: "verify_access" as const,
+      operation: "verify_access" as const,
+      providerConnectionId: "pc",
+      providerRevision: 1,
+      draftVersion: draft.version,
+      eventId: "ev",
+      createdAt: draft.updatedAt,
+    };
+    expect(await store.commit({ ...input, outbox: [entry] })).toEqual({ ok: true });
+    const [pipeline] = fake.pipelines;
+    expect(pipeline?.map((command) => command[0])).toEqual(["evalsha", "set", "wait"]);
+    const script = pipeline?.[0] ?? [];
+    const keys = script.slice(3, 3 + Number(script[2])).map(String);
+    expect(keys.filter((key) => key.includes(":ob:"))).toEqual(["{p:ws:ws}:ob:journal"]);
+    expect(fake.calls).toEqual([["sadd", "{p:outbox}:workspaces", "ws"]]);
+  });
+
   it("too few replicas: a StoreError (unknown outcome) caused by UnconfirmedReplicationError", async () => {
     const fake = fakeClient([[ok, barrierOk, acked(0)]]);
     const store = createRedisStore({ client: fake.client, durability: { replicas: 1, timeoutMs: 100 } });

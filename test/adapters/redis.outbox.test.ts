@@ -150,6 +150,28 @@ describe("redis outbox key layout (no server needed)", () => {
   });
 });
 
+/** Writes `entry` as the commit script wrote a record before the lean commit: every column and index. */
+async function writeLegacyRecord(client: Redis, keyPrefix: string, entry: OutboxEntry): Promise<string> {
+  const { createdAt, entryId, runId, draftId } = entry;
+  const ms = Date.parse(createdAt);
+  const tag = redisKeys(keyPrefix, entry.workspaceId).tag;
+  const k = (name: string) => `${tag}:ob:${name}`;
+  const m = `${createdAt}\u0000${entryId}`;
+  await client.hset(k("entry"), entryId, JSON.stringify(entry));
+  await client.hset(k("created"), entryId, createdAt);
+  await client.hset(k("status"), entryId, "pending");
+  await client.hset(k("attempts"), entryId, "0");
+  await client.hset(k("availableAt"), entryId, createdAt);
+  await client.hset(k("availableMs"), entryId, String(ms));
+  for (const name of ["list", "list:pending"]) await client.zadd(k(name), 0, m);
+  await client.zadd(k("wait"), ms, m);
+  await client.zadd(k("watch"), ms, entryId);
+  await client.zadd(k("runs"), 0, `${runId}\u0000${draftId}\u0000${entryId}`);
+  await client.zadd(k("draftruns"), 0, `${draftId}\u0000${createdAt}\u0000${entryId}`);
+  await client.sadd(redisOutboxRegistryKey(keyPrefix), entry.workspaceId);
+  return tag;
+}
+
 const up = await serviceAvailable("Redis (127.0.0.1:6379)", probeRedis);
 
 describe.skipIf(!up)("redis outbox (standalone)", () => {
@@ -169,7 +191,6 @@ describe.skipIf(!up)("redis outbox (standalone)", () => {
     const store = createRedisStore({ client, keyPrefix });
     const ws = `ws-legacy-${uniqueSuffix()}`;
     const createdAt = "2030-01-01T00:00:00.000Z";
-    const ms = Date.parse(createdAt);
     const entry: OutboxEntry = {
       entryId: "e-old",
       workspaceId: ws,
@@ -184,22 +205,7 @@ describe.skipIf(!up)("redis outbox (standalone)", () => {
       eventId: "ev-old",
       createdAt,
     };
-    const tag = redisKeys(keyPrefix, ws).tag;
-    const k = (name: string) => `${tag}:ob:${name}`;
-    const m = `${createdAt}\u0000e-old`;
-    // What the commit script wrote per entry before: every column and every index.
-    await client.hset(k("entry"), "e-old", JSON.stringify(entry));
-    await client.hset(k("created"), "e-old", createdAt);
-    await client.hset(k("status"), "e-old", "pending");
-    await client.hset(k("attempts"), "e-old", "0");
-    await client.hset(k("availableAt"), "e-old", createdAt);
-    await client.hset(k("availableMs"), "e-old", String(ms));
-    for (const name of ["list", "list:pending"]) await client.zadd(k(name), 0, m);
-    await client.zadd(k("wait"), ms, m);
-    await client.zadd(k("watch"), ms, "e-old");
-    await client.zadd(k("runs"), 0, "r-old\u0000d-old\u0000e-old");
-    await client.zadd(k("draftruns"), 0, `d-old\u0000${createdAt}\u0000e-old`);
-    await client.sadd(redisOutboxRegistryKey(keyPrefix), ws);
+    const tag = await writeLegacyRecord(client, keyPrefix, entry);
     const fresh = {
       status: "pending",
       attempts: 0,
@@ -222,6 +228,67 @@ describe.skipIf(!up)("redis outbox (standalone)", () => {
     expect(await store.settleOutbox({ owner: "o", at: now, settlements: [settlement] })).toBe(1);
     expect(await store.settleRuns({ workspaceId: ws, draftId: "d-old", runIds: ["r-old"], at: now })).toBe(1);
     expect(await store.pruneOutbox("2030-01-01T00:05:00.000Z")).toBe(1);
+    for (const key of redisOutboxKeys(tag)) expect(await client.exists(key), key).toBe(0);
+  });
+
+  it("mixes a record of the old layout and journal-written ones in one workspace, without a migration", async () => {
+    const keyPrefix = `${prefix}-mixed`;
+    const store = createRedisStore({ client, keyPrefix });
+    const ws = `ws-mixed-${uniqueSuffix()}`;
+    const v1 = makeDraft(ws, "d-new");
+    expect(
+      await store.insert(withDocument({ draft: v1, event: auditEvent(v1, "created"), idempotency: null })),
+    ).toEqual({
+      ok: true,
+    });
+    const v2 = next(v1, { type: "identify", tenantId: "t-new", displayName: "T" });
+    const base = {
+      workspaceId: ws,
+      kind: "run.requested" as const,
+      checkpoint: "verify_access" as const,
+      operation: "verify_access" as const,
+      providerConnectionId: "pc-1",
+      providerRevision: 1,
+      draftVersion: 2,
+    };
+    const created = (s: number) => new Date(Date.parse("2030-01-01T00:00:00.000Z") + s * 1000).toISOString();
+    const old: OutboxEntry = {
+      ...base,
+      entryId: "e-b",
+      draftId: "d-new",
+      runId: "r-b",
+      eventId: "ev-b",
+      createdAt: created(2),
+    };
+    const fresh = [1, 3].map((s): OutboxEntry => ({
+      ...base,
+      entryId: `e-${s}`,
+      draftId: "d-new",
+      runId: `r-${s}`,
+      eventId: `ev-${s}`,
+      createdAt: created(s),
+    }));
+    // a journal element first (committed by this version), then an older version's record
+    const commit = { draft: v2, expectedVersion: 1, events: [auditEvent(v2, "committed")], idempotency: null };
+    expect(await store.commit(withDocument({ ...commit, outbox: fresh }))).toEqual({ ok: true });
+    const tag = await writeLegacyRecord(client, keyPrefix, old);
+    expect(await client.llen(`${tag}:ob:journal`)).toBe(2);
+    const ids = (rows: readonly unknown[]) => rows.map((r) => (r as OutboxEntry).entryId);
+    expect(ids((await store.listOutbox({ workspaceId: ws, limit: 10 })).entries)).toEqual(["e-1", "e-b", "e-3"]);
+    expect(ids(await store.listRunRecords(ws, "d-new"))).toEqual(["e-1", "e-b", "e-3"]);
+    const now = created(10);
+    const claimed = await store.claimOutbox({ owner: "o", now, leaseUntil: created(20), limit: 10 });
+    expect(ids(claimed)).toEqual(["e-1", "e-b", "e-3"]);
+    const settlements = ["e-1", "e-b", "e-3"].map((entryId) => ({
+      workspaceId: ws,
+      entryId,
+      status: "delivered" as const,
+    }));
+    expect(await store.settleOutbox({ owner: "o", at: now, settlements })).toBe(3);
+    expect(await store.settleRuns({ workspaceId: ws, draftId: "d-new", runIds: ["r-1", "r-b", "r-3"], at: now })).toBe(
+      3,
+    );
+    expect(await store.pruneOutbox(created(30))).toBe(3);
     for (const key of redisOutboxKeys(tag)) expect(await client.exists(key), key).toBe(0);
   });
 });

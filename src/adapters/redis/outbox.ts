@@ -1,8 +1,11 @@
 /**
  * The outbox methods of the Redis store (`OutboxStore`): per-workspace Lua scripts over the keys
  * of `schema.ts`, and the registry walk for the methods that span workspaces. Also the
- * pieces the commit script needs (the outbox keys and ARGV of a commit, the registration of a
- * workspace before its first entries).
+ * pieces the commit script needs (the journal key and the journal elements of a commit, the
+ * registration of a workspace before its first entries). A commit only appends its entries to
+ * the workspace's journal (`ob:journal`, one `RPUSH`); each script below moves the journal into
+ * the columns and indexes before it reads or writes them (`ABSORB_OUTBOX`, in the same script:
+ * no extra round trip, and a commit that returned is seen by every script that starts after it).
  *
  * May import: store/, record/, vocabulary/, node built-ins; ioredis never (the store passes a
  * minimal `call` surface).
@@ -26,7 +29,13 @@ import {
   type OutboxStore,
 } from "../../store/index.js";
 import { OutboxStatus } from "../../vocabulary/index.js";
-import { COMMIT_OUTBOX_KEY_NAMES, OUTBOX_SCRIPTS, redisOutboxKeys, redisOutboxRegistryKey } from "./schema.js";
+import {
+  COMMIT_OUTBOX_KEY_NAMES,
+  JOURNAL_SEPARATOR,
+  OUTBOX_SCRIPTS,
+  redisOutboxKeys,
+  redisOutboxRegistryKey,
+} from "./schema.js";
 
 /** A Lua script with its SHA-1 (for EVALSHA). */
 export interface RedisScript {
@@ -232,7 +241,7 @@ export function appendOutboxKeys(
   return base;
 }
 
-/** Appends the outbox ARGV of a commit (after the idempotency TTL): count, key index, 7 per entry. */
+/** Appends the outbox ARGV of a commit (after the idempotency TTL): count, key index, one journal element per entry. */
 export function appendOutboxArgs(
   argv: (string | number)[],
   entries: readonly OutboxEntry[] | undefined,
@@ -243,10 +252,17 @@ export function appendOutboxArgs(
     return;
   }
   argv.push(entries.length, keyBase);
-  for (const entry of entries) {
-    const ms = epochMs(entry.createdAt, "createdAt");
-    argv.push(entry.entryId, entryJson(entry), entry.createdAt, ms, entry.kind, entry.draftId, entry.runId);
-  }
+  for (const entry of entries) argv.push(journalElement(entry));
+}
+
+/**
+ * An entry as the absorb reads it (see `ABSORB_OUTBOX`): the fields the indexes need, then the
+ * entry JSON, joined by U+0000 (no id or timestamp contains it; JSON escapes it).
+ */
+function journalElement(entry: OutboxEntry): string {
+  const ms = epochMs(entry.createdAt, "createdAt");
+  const { entryId, createdAt, kind, draftId, runId } = entry;
+  return [entryId, createdAt, ms, kind, draftId, runId, entryJson(entry)].join(JOURNAL_SEPARATOR);
 }
 
 // ---- the methods -----------------------------------------------------------------------------

@@ -21,11 +21,12 @@
  * never build a key from data.
  *
  * Outbox. A workspace's outbox entries live in its slot too (`{<prefix>:ws:<W>}:ob:*`, see
- * below), and `COMMIT_SCRIPT` writes a commit's entries in the same script as the
- * draft: after every check, so a rejection (or a resend recognised as already applied) writes
- * none. Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot
- * of its own; it is written (SADD) before the commit and read by the methods that span
- * workspaces (claim, list, stale runs), which run one script per workspace.
+ * below), and `COMMIT_SCRIPT` appends a commit's entries to the workspace's journal in the same
+ * script as the draft (one `RPUSH`): after every check, so a rejection (or a resend recognised as
+ * already applied) writes none. Every outbox script absorbs the journal first (`ABSORB_OUTBOX`).
+ * Only the registry of workspaces with entries, `{<prefix>:outbox}:workspaces`, is in a slot of
+ * its own; it is written (SADD) before the commit and read by the methods that span workspaces
+ * (claim, list, stale runs), which run one script per workspace.
  *
  * May import: record/ and vocabulary/. Never a driver at runtime, never engine/.
  */
@@ -38,8 +39,6 @@ import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js
  * The outbox half of the schema: the outbox keys of a workspace (all under the workspace's hash
  * tag, beside its drafts), the registry of workspaces that have outbox entries (its own slot),
  * and the Lua scripts of the outbox methods.
- * workspace (all under the workspace's hash tag, beside its drafts), the registry of workspaces
- * that have outbox entries (its own slot), and the Lua scripts of the outbox methods.
  *
  * Layout. An outbox record is spread over per-workspace "columns": one HASH per field, keyed by
  * entry id (`{T}:ob:status` holds every entry's status, ...), so every script touches a FIXED set
@@ -56,6 +55,12 @@ import { LIFECYCLE_STATES, type LifecycleState } from "../../vocabulary/index.js
  * score coalesce(reportedAt, createdAt), member entry id), `runs` (`<runId>\0<draftId>\0<entryId>`)
  * and `draftruns` (`<draftId>\0<createdAt>\0<entryId>`). Ids and timestamps never contain U+0000,
  * so the members split unambiguously.
+ *
+ * Journal. The commit writes none of the above: it appends one element per entry to the LIST
+ * `journal` (one `RPUSH`), and every outbox script begins by absorbing it (`ABSORB_OUTBOX`: the
+ * writes the commit used to make, skipping an entry id already stored). Records written by the
+ * commit of earlier versions (straight into the columns and indexes) need no migration: both
+ * layouts mix safely, since the scripts read only the columns and indexes, after the absorb.
  *
  * Cross-workspace methods. Redis Cluster cannot run one script over every workspace's slot, so
  * `claimOutbox`, `listOutbox` (without `workspaceId`) and `findStaleRuns` walk the registry
@@ -105,17 +110,19 @@ export const OUTBOX_KEY_NAMES = [
   "watch",
   "runs",
   "draftruns",
+  // LIST: the journal of entries committed but not yet absorbed (see ABSORB_OUTBOX)
+  "journal",
 ] as const;
 
 /**
  * The outbox keys the commit script writes a new entry to, in the order it takes them in KEYS:
- * the entry, the pending listing, the claim queue, and (for `run.requested`) the stale watch and
- * the two run indexes. A new record has no `created`, `status`, `attempts`, `availableAt` or
- * `availableMs` field: they read as the entry's createdAt, `pending`, 0 and createdAt until a
- * claim or settlement writes them (`availableMs`, the entry's score in `wait`, is written by the
- * first claim that finds the entry due).
+ * only the workspace's journal (see {@link ABSORB_OUTBOX}). The entry reaches the columns and
+ * indexes when an outbox script of its workspace absorbs the journal.
  */
-export const COMMIT_OUTBOX_KEY_NAMES = ["entry", "list:pending", "wait", "watch", "runs", "draftruns"] as const;
+export const COMMIT_OUTBOX_KEY_NAMES = ["journal"] as const;
+
+/** The separator of the fields of a journal element (ids and timestamps never contain it). */
+export const JOURNAL_SEPARATOR = "\u0000";
 
 /**
  * The outbox keys of the workspace whose hash tag is `tag` (see `redisKeys(...).tag`), in
@@ -144,6 +151,63 @@ export function redisOutboxRegistryKey(prefix: string): string {
 }
 
 // ---- scripts ------------------------------------------------------------------------------
+
+/**
+ * The outbox part of the commit script (see `COMMIT_SCRIPT`): where its ARGV starts. ARGV after
+ * the idempotency TTL: the number of entries m, the index in KEYS of the journal, then one
+ * journal element per entry (see {@link ABSORB_OUTBOX}). No check: entry ids are unique (the
+ * engine draws them), and the absorb skips an id that is already stored.
+ */
+export const COMMIT_OUTBOX_ARGS = `local obAt = 12 + 2 * tonumber(ARGV[10])
+local obCount = tonumber(ARGV[obAt]) or 0`;
+
+/**
+ * The write of {@link COMMIT_OUTBOX_ARGS}'s entries (after the draft's writes): ONE `RPUSH` of
+ * their journal elements onto the workspace's journal, the cheapest durable append Redis has
+ * (a commit of more than 1000 entries takes one per 1000).
+ */
+export const COMMIT_OUTBOX_WRITE = `-- (one RPUSH per 1000 entries: unpack's stack is bounded; a commit carries one or two)
+local journalKey = KEYS[tonumber(ARGV[obAt + 1])] -- nil (KEYS[0]) when obCount is 0
+for first = 0, obCount - 1, 1000 do
+  redis.call("RPUSH", journalKey, unpack(ARGV, obAt + 2 + first, obAt + 1 + math.min(first + 1000, obCount)))
+end`;
+
+/**
+ * Lua (part of every outbox script, right after the key table): the absorb. Moves every element
+ * of the workspace's journal into the columns and indexes, exactly as the commit wrote an entry
+ * before the journal (the entry JSON in `entry`, its member in `list:pending` and, scored by its
+ * createdAt, in `wait`; for `run.requested`, `watch`, `runs` and `draftruns`), 1000 elements at a
+ * time (LRANGE, the writes, LTRIM), until the journal is empty. It runs inside the script that
+ * then reads, so no reader ever sees an entry half moved, and a commit that returned is seen by
+ * every script that starts after it (Redis runs scripts one at a time). An element whose entry id
+ * is already stored (`HSETNX` fails) is skipped. An empty journal costs one `LRANGE`, no write.
+ * A journal element is
+ * `<entryId>\0<createdAt>\0<createdAt epoch ms>\0<kind>\0<draftId>\0<runId>\0<entry JSON>` (the
+ * JSON last: it is the only field that is not an id, a kind or a timestamp).
+ */
+export const ABSORB_OUTBOX = `local function absorbOne(el)
+  local f, from = {}, 1
+  for i = 1, 6 do
+    local cut = string.find(el, "\\0", from, true)
+    f[i] = string.sub(el, from, cut - 1); from = cut + 1
+  end
+  local id, ca, ms, kind, draft, runId = f[1], f[2], f[3], f[4], f[5], f[6]
+  if redis.call("HSETNX", K["entry"], id, string.sub(el, from)) == 0 then return end
+  local m = ca .. "\\0" .. id
+  redis.call("ZADD", K["list:pending"], 0, m)
+  redis.call("ZADD", K["wait"], ms, m)
+  if kind == "run.requested" then
+    redis.call("ZADD", K["watch"], ms, id)
+    redis.call("ZADD", K["runs"], 0, runId .. "\\0" .. draft .. "\\0" .. id)
+    redis.call("ZADD", K["draftruns"], 0, draft .. "\\0" .. ca .. "\\0" .. id)
+  end
+end
+while true do
+  local batch = redis.call("LRANGE", K["journal"], 0, 999)
+  if #batch == 0 then break end
+  for _, el in ipairs(batch) do absorbOne(el) end
+  redis.call("LTRIM", K["journal"], #batch, -1)
+end`;
 
 /** Lua: `K[name]` = the key of that name, the outbox keys starting at KEYS[base]. */
 function keyTable(base: string): string {
@@ -191,39 +255,8 @@ local function moveStatus(id, from, to)
 end`;
 
 const PRELUDE = `${keyTable("1")}
+${ABSORB_OUTBOX}
 ${RECORD}`;
-
-/**
- * The outbox part of the commit script (see `COMMIT_SCRIPT`): the check that no entry id exists
- * yet (before any write) and the writes of the new pending records. ARGV after the idempotency
- * TTL: the number of entries m, the index in KEYS of the first outbox key, then 7 values per
- * entry (entry id, entry JSON, createdAt, createdAt in epoch ms, kind, draft id, run id).
- */
-export const COMMIT_OUTBOX_CHECK = `local obAt = 12 + 2 * tonumber(ARGV[10])
-local obCount = tonumber(ARGV[obAt]) or 0
-local K = {}
-if obCount > 0 then
-  for i, name in ipairs({${COMMIT_OUTBOX_KEY_NAMES.map((n) => JSON.stringify(n)).join(", ")}}) do K[name] = KEYS[tonumber(ARGV[obAt + 1]) + i - 1] end
-  for e = 0, obCount - 1 do
-    local id = ARGV[obAt + 2 + 7 * e]
-    if redis.call("HEXISTS", K["entry"], id) == 1 then return redis.error_reply("onboarding: outbox entry exists: " .. id) end
-  end
-end`;
-
-/** The writes of {@link COMMIT_OUTBOX_CHECK}'s entries (runs after the draft's writes). */
-export const COMMIT_OUTBOX_WRITE = `for e = 0, obCount - 1 do
-  local a = obAt + 2 + 7 * e
-  local id, json, ca, ms, kind, draft, runId = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
-  redis.call("HSET", K["entry"], id, json)
-  local m = ca .. "\\0" .. id
-  redis.call("ZADD", K["list:pending"], 0, m)
-  redis.call("ZADD", K["wait"], ms, m)
-  if kind == "run.requested" then
-    redis.call("ZADD", K["watch"], ms, id)
-    redis.call("ZADD", K["runs"], 0, runId .. "\\0" .. draft .. "\\0" .. id)
-    redis.call("ZADD", K["draftruns"], 0, draft .. "\\0" .. ca .. "\\0" .. id)
-  end
-end`;
 
 /**
  * Claims pending entries of one workspace. ARGV: owner, now (epoch ms), leaseUntil (text),
@@ -642,7 +675,7 @@ const SHARED_ARGS = `-- KEYS: 1 draft hash, 2 open-draft index (hash), 3 listing
 --       10 number of audit entries n, then n pairs (1-based index into the audit keys, entry JSON),
 --       then the idempotency record's time to live in seconds ("0": kept until deleted),
 --       then (commit only) the outbox entry count m and the KEYS index of the first outbox key,
---       then 7 values per entry (see COMMIT_OUTBOX_CHECK above).
+--       then one journal element per entry (see ABSORB_OUTBOX above).
 local draftKey, openKey, listKey = KEYS[1], KEYS[2], KEYS[3]
 local version, doc, state, createdAt = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local tenant, draftId, idem = ARGV[6], ARGV[7], ARGV[8]
@@ -730,8 +763,7 @@ if moving and tenant ~= "" then
   local holder = redis.call("HGET", openKey, tenant)
   if holder and holder ~= draftId then return {"open_draft_exists", holder} end
 end
--- outbox entries: none of their ids may exist yet
-${COMMIT_OUTBOX_CHECK}
+${COMMIT_OUTBOX_ARGS}
 -- writes
 redis.call("HSET", draftKey, "doc", doc, "v", version, "state", state, "ca", createdAt, "open", tenant)
 if moving then
