@@ -187,6 +187,7 @@ describe.skipIf(!up)("postgres migrations: numbered versions and a schema-versio
         "audit_run_ids",
         "outbox",
         "outbox_partial_indexes",
+        "outbox_journal",
       ],
       dryRun: false,
     });
