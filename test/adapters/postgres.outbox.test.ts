@@ -315,9 +315,10 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
       };
       const claimer = async (index: number) => {
         const mine: string[] = [];
-        const claimer = createPostgresStore({ pool, tablePrefix: local.tablePrefix });
+        const store = createPostgresStore({ pool, tablePrefix: local.tablePrefix });
         for (let idle = 0; writing || idle < 2;) {
-          const records = await claimer.claimOutbox({ owner: `r-${index}`, now: NOW, leaseUntil: LEASE, limit: 3 });
+          const claim = { owner: `r-${index}`, now: NOW, leaseUntil: LEASE, limit: 3 };
+          const records = (await store.claimOutbox(claim)) as OutboxEntry[];
           mine.push(...records.map((record) => record.entryId));
           idle = records.length === 0 ? idle + 1 : 0;
         }

@@ -377,7 +377,15 @@ function outboxJournal(t: PostgresTableNames): MigrationStep<CatalogSnapshot> {
 /** @internal Every migration of a (validated) prefix, with the checks that recognise it. */
 function postgresSteps(prefix: string): readonly MigrationStep<CatalogSnapshot>[] {
   const t = postgresTableNames(prefix);
-  return [baseTables(t), auditOrder(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t), outboxPartialIndexes(t), outboxJournal(t)];
+  return [
+    baseTables(t),
+    auditOrder(t),
+    idempotencyCreatedIndex(t),
+    auditRunIds(t),
+    outbox(t),
+    outboxPartialIndexes(t),
+    outboxJournal(t),
+  ];
 }
 
 /**

@@ -1,6 +1,12 @@
 /**
- * The outbox half of the PostgreSQL store (`OutboxStore`): the rows `commit` adds to its one
- * statement, and the dispatcher's and workers' methods, each ONE statement:
+ * The outbox half of the PostgreSQL store (`OutboxStore`): the journal row `commit` adds to its
+ * one statement, the absorb that moves the journal into the outbox, and the dispatcher's and
+ * workers' methods, each ONE statement:
+ * - `commit` appends its entries, as one JSON text value, to `outbox_journal` (no key, no index:
+ *   the cheapest durable append), not to the indexed outbox table;
+ * - every method that can see a pending entry first absorbs the journal: one `SELECT 1 ... LIMIT
+ *   1` when it is empty, else `DELETE ... RETURNING` of a batch (blocking `FOR UPDATE`) feeding
+ *   `INSERT ... ON CONFLICT DO NOTHING` into the outbox, one statement per batch (see `absorbText`);
  * - `claimOutbox`: `UPDATE ... WHERE (workspace_id, entry_id) IN (SELECT ... ORDER BY ... LIMIT n
  *   FOR UPDATE SKIP LOCKED) RETURNING ...`: concurrent claimers skip each other's rows instead of
  *   waiting, and a row whose lease another claimer just took fails the re-check of the `WHERE`.

@@ -320,7 +320,9 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
  */
 export function postgresDropSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): readonly string[] {
   const t = postgresTableNames(prefix);
-  return [t.outboxJournal, t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS ${name}`);
+  return [t.outboxJournal, t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map(
+    (name) => `DROP TABLE IF EXISTS ${name}`,
+  );
 }
 
 /**

@@ -991,7 +991,9 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
           if (idempotency !== null)
             ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
           if (outbox.length > 0)
-            ctes.push(`queued AS (\n  ${journalInsert(t.outboxJournal, "updated", outbox, (value) => params.add(value))}\n)`);
+            ctes.push(
+              `queued AS (\n  ${journalInsert(t.outboxJournal, "updated", outbox, (value) => params.add(value))}\n)`,
+            );
           // On a miss only (the UPDATE matched nothing): the latest committed row, locked (in READ
           // COMMITTED a locking read that waited for a concurrent commit returns the row that
           // commit wrote), and the first audit entry of its version as this statement's snapshot
