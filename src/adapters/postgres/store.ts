@@ -771,7 +771,7 @@ FROM observed AS o LEFT JOIN landed AS l ON true`;
   }
 
   const store: PostgresStore = {
-    ...postgresOutboxMethods({ tables: t, query, write: writeStatement, guard }),
+    ...postgresOutboxMethods({ tables: t, query, write: writeStatement, guard, analyze: !executor.inTransaction }),
     name: "postgres",
     tablePrefix: prefix,
     tables: t,
