@@ -243,6 +243,30 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
     }
   });
 
+  it("a journal larger than one batch (2,500 commits) is moved whole, in bounded statements, by one read", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxb"));
+    const t = local.tables;
+    try {
+      // 2,500 journal rows of one entry each, as 2,500 commits would have left them.
+      await pool.query(
+        `INSERT INTO ${t.outboxJournal} (entries)
+         SELECT json_build_array(json_build_object('entry_id', 'b-' || lpad(i::text, 5, '0'), 'workspace_id', 'ws-b',
+           'draft_id', 'd-b', 'run_id', 'r-' || i, 'kind', 'run.requested', 'checkpoint', 'verify_access',
+           'operation', 'verify_access', 'provider_connection_id', 'c', 'provider_revision', 1, 'draft_version', 2,
+           'event_id', 'e-' || i, 'created_at', '2030-01-01T00:00:00.000Z'))::text
+         FROM generate_series(1, 2500) AS i`,
+      );
+      const listed = (await allRecords(local, "ws-b")) as OutboxEntry[];
+      expect(listed.map((record) => record.entryId)).toEqual(
+        Array.from({ length: 2500 }, (_, index) => `b-${String(index + 1).padStart(5, "0")}`),
+      );
+      const left = await pool.query(`SELECT count(*)::integer AS n FROM ${t.outboxJournal}`);
+      expect(left.rows[0]).toEqual({ n: 0 });
+    } finally {
+      await dropTables(pool, local.tablePrefix);
+    }
+  });
+
   it("migration 7 (the journal) keeps a version-6 outbox's records, which stay listed and claimable", async () => {
     const old = uniquePrefix("obxv6");
     const t = postgresTableNames(old);
