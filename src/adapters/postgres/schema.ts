@@ -8,7 +8,9 @@
  * YugabyteDB) also support: `text`, `integer`, `bigint`, `double precision`, composite primary
  * keys, plain and unique secondary indexes, `IF NOT EXISTS`, and for the outbox table partial and
  * expression indexes (CockroachDB 21.2+, YugabyteDB 2.6+). No sequences, no serial/identity
- * columns, no column collations, no triggers, no extensions.
+ * columns, no column collations, no triggers, no extensions. The exception is the outbox journal
+ * (migration 7): its autovacuum parameters, and its absorb by `ctid` in ./outbox.ts, are
+ * PostgreSQL's own.
  */
 import { assertIdentifier } from "../../store/index.js";
 
