@@ -110,7 +110,7 @@ async function seed(pool: pg.Pool, prefix: string, scenario: LegacyScenario, lay
 /** The adapter's tables as the catalog describes them, the prefix replaced (columns unordered, defaults left out). */
 async function catalog(pool: pg.Pool, prefix: string): Promise<string> {
   const t = postgresTableNames(prefix);
-  const names = [t.drafts, t.audit, t.idempotency, t.outbox].map((name) => name.slice(1, -1));
+  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxJournal].map((name) => name.slice(1, -1));
   const columns = await pool.query(
     `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
      WHERE table_schema = current_schema() AND table_name = ANY($1) ORDER BY table_name, column_name`,
@@ -187,6 +187,7 @@ describe.skipIf(!up)("postgres migrations: numbered versions and a schema-versio
         "audit_run_ids",
         "outbox",
         "outbox_partial_indexes",
+        "outbox_journal",
       ],
       dryRun: false,
     });

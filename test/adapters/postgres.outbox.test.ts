@@ -1,9 +1,11 @@
 /**
  * The PostgreSQL adapter's outbox beyond what the conformance kit checks: `migrate()` adds the
- * outbox table to a database created before it existed; entries are written in the commit's one
- * statement (none on a rejection, none twice on a re-sent applied commit); and concurrent
- * claimers, on separate connections and in separate processes, never share an entry
- * (`FOR UPDATE SKIP LOCKED`). No timing assertions: bench/adapters/postgres-outbox.ts measures.
+ * outbox table to a database created before it existed, and the journal to one at version 6
+ * (its records intact); entries are written in the commit's one statement, into the journal only
+ * (none on a rejection, none twice on a re-sent applied commit), and moved into the outbox by the
+ * next outbox operation, exactly once under racing claimers and listers, none missing from a
+ * listing that started after its commit returned; and concurrent claimers, on separate
+ * connections and in separate processes, never share an entry (`FOR UPDATE SKIP LOCKED`). No timing assertions: bench/adapters/postgres-outbox.ts measures.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -13,8 +15,10 @@ import {
   createPostgresStore,
   migratePostgres,
   postgresSchemaStatements,
+  postgresTableNames,
   type PostgresStore,
 } from "../../src/adapters/postgres/index.js";
+import { outboxJournalStatement } from "../../src/adapters/postgres/schema.js";
 import { newOutboxState, type OnboardingDraft, type OutboxEntry } from "../../src/record/index.js";
 import { compareOutboxOrder } from "../../src/store/index.js";
 import { serviceAvailable } from "../support/services.js";
@@ -117,6 +121,9 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
     try {
       expect((await migratePostgres(pool, { tablePrefix: old, to: 5 })).to).toBe(5);
       expect(await exists(`${old}o_status`)).not.toBeNull();
+      // Today's commit writes through the journal of version 7: give the version-5 database that
+      // table alone so this store can seed it (the first claim moves the entries into the outbox).
+      await pool.query(outboxJournalStatement(postgresTableNames(old)));
       const v5 = createPostgresStore({ pool, tablePrefix: old });
       const { written } = await seed(v5, "ws-v5", 2, 3);
       const now = "2030-01-01T00:00:00.000Z";
@@ -216,6 +223,155 @@ describe.skipIf(!up)("postgres adapter: outbox", () => {
     expect(await store.commit(input)).toEqual({ ok: true });
     expect(await allRecords(store, "ws-commit")).toHaveLength(written.length + 2);
   });
+
+  it("a commit writes only the journal; the outbox table is untouched until an outbox operation moves it", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxj"));
+    const t = local.tables;
+    const count = async (table: string) =>
+      Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
+    try {
+      const { written } = await seed(local, "ws-j", 3, 2);
+      expect([await count(t.outboxJournal), await count(t.outbox)]).toEqual([3, 0]);
+      const inOrder = [...written].sort((a, b) => compareOutboxOrder(a, b));
+      const expected = inOrder.map((entry) => ({ ...entry, ...newOutboxState(entry) }));
+      expect(await allRecords(local, "ws-j")).toEqual(expected);
+      expect([await count(t.outboxJournal), await count(t.outbox)]).toEqual([0, written.length]);
+      // Moved once: the next read moves nothing and finds the same records.
+      expect(await allRecords(local, "ws-j")).toEqual(expected);
+    } finally {
+      await dropTables(pool, local.tablePrefix);
+    }
+  });
+
+  it("a journal larger than one batch (2,500 commits) is moved whole, in bounded statements, by one read", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxb"));
+    const t = local.tables;
+    try {
+      // 2,500 journal rows of one entry each, as 2,500 commits would have left them.
+      await pool.query(
+        `INSERT INTO ${t.outboxJournal} (entries)
+         SELECT json_build_array(json_build_object('entry_id', 'b-' || lpad(i::text, 5, '0'), 'workspace_id', 'ws-b',
+           'draft_id', 'd-b', 'run_id', 'r-' || i, 'kind', 'run.requested', 'checkpoint', 'verify_access',
+           'operation', 'verify_access', 'provider_connection_id', 'c', 'provider_revision', 1, 'draft_version', 2,
+           'event_id', 'e-' || i, 'created_at', '2030-01-01T00:00:00.000Z'))::text
+         FROM generate_series(1, 2500) AS i`,
+      );
+      const listed = (await allRecords(local, "ws-b")) as OutboxEntry[];
+      expect(listed.map((record) => record.entryId)).toEqual(
+        Array.from({ length: 2500 }, (_, index) => `b-${String(index + 1).padStart(5, "0")}`),
+      );
+      const left = await pool.query(`SELECT count(*)::integer AS n FROM ${t.outboxJournal}`);
+      expect(left.rows[0]).toEqual({ n: 0 });
+    } finally {
+      await dropTables(pool, local.tablePrefix);
+    }
+  });
+
+  it("migration 7 (the journal) keeps a version-6 outbox's records, which stay listed and claimable", async () => {
+    const old = uniquePrefix("obxv6");
+    const t = postgresTableNames(old);
+    try {
+      expect((await migratePostgres(pool, { tablePrefix: old, to: 6 })).to).toBe(6);
+      expect((await pool.query("SELECT to_regclass($1) AS found", [`${old}outbox_journal`])).rows[0]).toEqual({
+        found: null,
+      });
+      // What a version-6 commit wrote: its entries straight into the outbox, as pending records.
+      const entries = entriesFor(draftFor("ws-v6", "d-v6"), 3, "ev-v6");
+      for (const e of entries) {
+        await pool.query(
+          `INSERT INTO ${t.outbox} (entry_id, workspace_id, draft_id, run_id, kind, checkpoint, operation,
+            provider_connection_id, provider_revision, draft_version, event_id, created_at, status, attempts, available_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', 0, $12)`,
+          [
+            e.entryId,
+            e.workspaceId,
+            e.draftId,
+            e.runId,
+            e.kind,
+            e.checkpoint,
+            e.operation,
+            e.providerConnectionId,
+            e.providerRevision,
+            e.draftVersion,
+            e.eventId,
+            e.createdAt,
+          ],
+        );
+      }
+      const result = await migratePostgres(pool, { tablePrefix: old });
+      expect(result.applied.map((migration) => migration.version)).toEqual([7]);
+      const v7 = createPostgresStore({ pool, tablePrefix: old });
+      const inOrder = [...entries].sort((a, b) => compareOutboxOrder(a, b));
+      expect(await allRecords(v7, "ws-v6")).toEqual(inOrder.map((entry) => ({ ...entry, ...newOutboxState(entry) })));
+      const claimed = (await v7.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 10 })) as OutboxEntry[];
+      expect(claimed.map((record) => record.entryId)).toEqual(inOrder.map((entry) => entry.entryId));
+    } finally {
+      await dropTables(pool, old);
+    }
+  });
+
+  it("racing claimers and listers: every entry claimed exactly once, none missing from a listing begun after its commit", async () => {
+    const local = await migratedStore(pool, uniquePrefix("obxr"));
+    const returned = new Set<string>();
+    let writing = true;
+    const misses: string[] = [];
+    try {
+      const writer = async (index: number) => {
+        let draft = draftFor("ws-r", `d-r-${index}`);
+        expect(await local.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+          ok: true,
+        });
+        for (let round = 0; round < 15; round += 1) {
+          const following = next(draft, { type: "select_provider", connectionId: `c-${round}` });
+          const event = eventFor(following);
+          const outbox = entriesFor(following, 2, event.eventId);
+          const input = {
+            draft: following,
+            expectedVersion: draft.version,
+            events: [event],
+            idempotency: null,
+            outbox,
+          };
+          expect(await local.commit(withDocument(input))).toEqual({ ok: true });
+          for (const entry of outbox) returned.add(entry.entryId);
+          draft = following;
+        }
+      };
+      const claimer = async (index: number) => {
+        const mine: string[] = [];
+        const store = createPostgresStore({ pool, tablePrefix: local.tablePrefix });
+        for (let idle = 0; writing || idle < 2;) {
+          const claim = { owner: `r-${index}`, now: NOW, leaseUntil: LEASE, limit: 3 };
+          const records = (await store.claimOutbox(claim)) as OutboxEntry[];
+          mine.push(...records.map((record) => record.entryId));
+          idle = records.length === 0 ? idle + 1 : 0;
+        }
+        return mine;
+      };
+      const lister = async () => {
+        const reader = createPostgresStore({ pool, tablePrefix: local.tablePrefix });
+        while (writing) {
+          const committed = [...returned];
+          const listed = new Set(((await allRecords(reader, "ws-r")) as OutboxEntry[]).map((record) => record.entryId));
+          misses.push(...committed.filter((entryId) => !listed.has(entryId)));
+        }
+      };
+      const claimers = Array.from({ length: 4 }, (_, index) => claimer(index));
+      const listers = Array.from({ length: 3 }, () => lister());
+      await Promise.all(Array.from({ length: 4 }, (_, index) => writer(index)));
+      writing = false;
+      const perClaimer = await Promise.all(claimers);
+      await Promise.all(listers);
+      const all = perClaimer.flat();
+      expect(misses).toEqual([]);
+      expect(all).toHaveLength(returned.size);
+      expect(new Set(all)).toEqual(returned);
+      expect(returned.size).toBe(4 * 15 * 2);
+    } finally {
+      writing = false;
+      await dropTables(pool, local.tablePrefix);
+    }
+  }, 60_000);
 
   it("a commit whose entries name another draft is refused with StoreError and writes nothing", async () => {
     const { draft } = await seed(store, "ws-foreign", 0, 0);

@@ -15,7 +15,9 @@
  * 4. `audit_run_ids`: `run_ids` (a JSON array) replaces the comma-joined `run_id`;
  * 5. `outbox`: the outbox table of background runs and its indexes;
  * 6. `outbox_partial_indexes`: the outbox's secondary indexes partial and fewer (a new entry goes
- *    into three or four indexes instead of seven), so the outbox write costs a commit less.
+ *    into three or four indexes instead of seven), so the outbox write costs a commit less;
+ * 7. `outbox_journal`: the index-less journal a commit appends its outbox entries to, moved into
+ *    the outbox by its operations (entries already in the outbox stay as they are).
  *
  * Concurrency: one connection holds `pg_advisory_lock(key)` (a 64-bit key derived from the table
  * prefix) for the whole run, and each migration runs in its own transaction together with its row
@@ -354,10 +356,36 @@ function outboxPartialIndexes(t: PostgresTableNames): MigrationStep<CatalogSnaps
   };
 }
 
+/**
+ * Version 7: the outbox journal (see `outboxJournalStatement` in ./schema.ts). Nothing moves:
+ * the outbox's rows stay valid, and the journal starts empty.
+ */
+function outboxJournal(t: PostgresTableNames): MigrationStep<CatalogSnapshot> {
+  return {
+    version: 7,
+    name: "outbox_journal",
+    rerunnable: true,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${t.outboxJournal} (
+  entries text NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`,
+    ],
+    missing: (s) => missingShape(s, bare(t.outboxJournal), { columns: ["entries"] }),
+  };
+}
+
 /** @internal Every migration of a (validated) prefix, with the checks that recognise it. */
 function postgresSteps(prefix: string): readonly MigrationStep<CatalogSnapshot>[] {
   const t = postgresTableNames(prefix);
-  return [baseTables(t), auditOrder(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t), outboxPartialIndexes(t)];
+  return [
+    baseTables(t),
+    auditOrder(t),
+    idempotencyCreatedIndex(t),
+    auditRunIds(t),
+    outbox(t),
+    outboxPartialIndexes(t),
+    outboxJournal(t),
+  ];
 }
 
 /**
@@ -419,7 +447,7 @@ function rowsOf<Row>(result: PostgresMigrateQueryResult): readonly Row[] {
 /** The catalog of a prefix's tables in the current schema: columns, indexes and the outbox's fill factor. */
 async function snapshot(client: PostgresMigrateConnection, prefix: string): Promise<CatalogSnapshot> {
   const t = postgresTableNames(prefix);
-  const names = [t.drafts, t.audit, t.idempotency, t.outbox, versionTable(prefix).table].map(bare);
+  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxJournal, versionTable(prefix).table].map(bare);
   const columns = rowsOf<{ table_name: string; column_name: string }>(
     await client.query(
       "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1::text[])",

@@ -8,7 +8,9 @@
  * YugabyteDB) also support: `text`, `integer`, `bigint`, `double precision`, composite primary
  * keys, plain and unique secondary indexes, `IF NOT EXISTS`, and for the outbox table partial and
  * expression indexes (CockroachDB 21.2+, YugabyteDB 2.6+). No sequences, no serial/identity
- * columns, no column collations, no triggers, no extensions.
+ * columns, no column collations, no triggers, no extensions. The exception is the outbox journal
+ * (migration 7): its autovacuum parameters, and its absorb by `ctid` in ./outbox.ts, are
+ * PostgreSQL's own.
  */
 import { assertIdentifier } from "../../store/index.js";
 
@@ -48,6 +50,11 @@ export interface PostgresTableNames {
   readonly idempotencyCreatedIndex: string;
   /** The outbox table (one row per outbox entry, with its delivery and run-liveness state). */
   readonly outbox: string;
+  /**
+   * The outbox journal: one row per commit that wrote outbox entries (the entries as JSON text),
+   * no index. Outbox operations move its rows into {@link PostgresTableNames.outbox} first.
+   */
+  readonly outboxJournal: string;
   /** Primary key constraint of the outbox table: `(workspace_id, entry_id)`. */
   readonly outboxPrimaryKey: string;
   /** Partial index of the pending entries in claim order: `(created_at, workspace_id, entry_id, available_at)`. */
@@ -125,6 +132,7 @@ export function postgresTableNames(prefix: string = DEFAULT_POSTGRES_TABLE_PREFI
     idempotencyPrimaryKey: quote(raw.idempotencyPrimaryKey),
     idempotencyCreatedIndex: quote(`${prefix}i_created`),
     outbox: quote(`${prefix}outbox`),
+    outboxJournal: quote(`${prefix}outbox_journal`),
     outboxPrimaryKey: quote(raw.outboxPrimaryKey),
     outboxClaimIndex: quote(`${prefix}o_claim`),
     outboxStaleIndex: quote(`${prefix}o_stale`),
@@ -238,7 +246,22 @@ function outboxStatements(t: PostgresTableNames): readonly string[] {
   CONSTRAINT ${t.outboxPrimaryKey} PRIMARY KEY (workspace_id, entry_id)
 ) WITH (fillfactor = 50)`,
     ...outboxIndexStatements(t),
+    outboxJournalStatement(t),
   ];
+}
+
+/**
+ * @internal The outbox journal (migration 7 of ./migrations.ts adds it). A commit appends one row
+ * (its entries as JSON text) to a table with no index at all: the cheapest durable append, where
+ * the outbox row and its three or four index entries cost a commit about a sixth of its
+ * throughput. Rows live until the next outbox operation moves them (./outbox.ts), so the table is
+ * mostly dead tuples: autovacuum runs on it after a fixed number of them (not a fraction of a
+ * table that is usually empty), so the "anything to move?" probe does not scan garbage for long.
+ */
+export function outboxJournalStatement(t: PostgresTableNames): string {
+  return `CREATE TABLE IF NOT EXISTS ${t.outboxJournal} (
+  entries text NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`;
 }
 
 /**
@@ -299,7 +322,9 @@ export function postgresSchemaSql(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX
  */
 export function postgresDropSchemaStatements(prefix: string = DEFAULT_POSTGRES_TABLE_PREFIX): readonly string[] {
   const t = postgresTableNames(prefix);
-  return [t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS ${name}`);
+  return [t.outboxJournal, t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map(
+    (name) => `DROP TABLE IF EXISTS ${name}`,
+  );
 }
 
 /**

@@ -4,8 +4,8 @@
  * Every write is ONE SQL statement built from data-modifying CTEs, so it is atomic on its own
  * (no BEGIN/COMMIT round trips) and works unchanged on PostgreSQL-compatible distributed SQL:
  * - `commit`: a version-checked `UPDATE ... WHERE workspace_id = $ AND id = $ AND version = $`,
- *   then `INSERT ... SELECT ... FROM updated` for the audit rows and the idempotency row, so those
- *   inserts only happen when the update matched. A unique violation (open-draft index,
+ *   then `INSERT ... SELECT ... FROM updated` for the audit rows, the idempotency row and the
+ *   outbox journal row (./outbox.ts), so those inserts only happen when the update matched. A unique violation (open-draft index,
  *   idempotency key) fails the whole statement: nothing is written. When the update matched
  *   nothing, the same statement reads the latest committed row under its lock, recognises a
  *   re-send of a write that already applied, writes the engine's `conflict` entry
@@ -65,7 +65,7 @@ import {
   type SchemaStatus,
   type StoreMigrateOptions,
 } from "../../store/index.js";
-import { checkOutboxEntries, outboxInsert, postgresOutboxMethods } from "./outbox.js";
+import { checkOutboxEntries, journalInsert, postgresOutboxMethods } from "./outbox.js";
 import { migratePostgres, postgresSchemaStatus, type PostgresMigrateTarget } from "./migrations.js";
 import { postgresAdmin } from "./admin.js";
 import {
@@ -771,7 +771,7 @@ FROM observed AS o LEFT JOIN landed AS l ON true`;
   }
 
   const store: PostgresStore = {
-    ...postgresOutboxMethods({ tables: t, query, write: writeStatement, guard }),
+    ...postgresOutboxMethods({ tables: t, query, write: writeStatement, guard, analyze: !executor.inTransaction }),
     name: "postgres",
     tablePrefix: prefix,
     tables: t,
@@ -991,7 +991,9 @@ SELECT (SELECT count(*) FROM inserted)::integer AS written, (SELECT count(*) FRO
           if (idempotency !== null)
             ctes.push(`remembered AS (\n  ${idempotencyInsert(t.idempotency, "updated", idempotency, params)}\n)`);
           if (outbox.length > 0)
-            ctes.push(`queued AS (\n  ${outboxInsert(t.outbox, "updated", outbox, (value) => params.add(value))}\n)`);
+            ctes.push(
+              `queued AS (\n  ${journalInsert(t.outboxJournal, "updated", outbox, (value) => params.add(value))}\n)`,
+            );
           // On a miss only (the UPDATE matched nothing): the latest committed row, locked (in READ
           // COMMITTED a locking read that waited for a concurrent commit returns the row that
           // commit wrote), and the first audit entry of its version as this statement's snapshot
