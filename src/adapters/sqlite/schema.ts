@@ -279,7 +279,9 @@ export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFI
  */
 export function sqliteDropSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): readonly string[] {
   const t = sqliteTableNames(tablePrefix);
-  return [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxMark, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS "${name}"`);
+  return [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxMark, t.schemaVersion].map(
+    (name) => `DROP TABLE IF EXISTS "${name}"`,
+  );
 }
 
 /**

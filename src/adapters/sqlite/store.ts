@@ -353,12 +353,15 @@ class Connection {
     }
   }
 
-  /** Inserts the entries in order; the first carries `journal` (a commit's outbox entries), if any. */
+  /**
+   * Inserts the entries in order; the first carries `journal` (a commit's outbox entries), if any.
+   * Rows without one name no `outbox` column, so inserts and appends still work on a schema from
+   * before migration 6 (only a commit with entries needs it).
+   */
   #appendAudit(events: readonly AuditEvent[], journal: string | null = null): void {
-    const statement = this.stmt("insertAudit");
     let outbox = journal;
     for (const e of events) {
-      statement.run(
+      this.stmt(outbox === null ? "insertAudit" : "insertAuditJournal").run(
         e.eventId,
         e.workspaceId,
         e.draftId,
@@ -375,7 +378,7 @@ class Connection {
         e.runIds.length === 0 ? "[]" : JSON.stringify(e.runIds),
         e.capability,
         e.state,
-        outbox,
+        ...(outbox === null ? [] : [outbox]),
       );
       outbox = null;
     }
@@ -386,6 +389,9 @@ function buildSql(t: SqliteTableNames) {
   const drafts = `"${t.drafts}"`;
   const audit = `"${t.audit}"`;
   const idempotency = `"${t.idempotency}"`;
+  const auditColumns =
+    "event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, " +
+    "expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state";
   const listHead = `SELECT document, version, created_at, id FROM ${drafts} WHERE workspace_id = ?`;
   // A row-value comparison: SQLite seeks the index to the cursor instead of filtering from the start.
   const after = ` AND (created_at, id) > (?, ?)`;
@@ -410,10 +416,9 @@ function buildSql(t: SqliteTableNames) {
     insertDraft:
       `INSERT INTO ${drafts} (workspace_id, id, created_at, version, state, current_checkpoint, tenant_id, ` +
       `open_tenant_id, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    insertAudit:
-      `INSERT INTO ${audit} (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, ` +
-      `to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state, outbox) ` +
-      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertAudit: `INSERT INTO ${audit} (${auditColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    // The first row of a commit with outbox entries: they ride on it as the journal.
+    insertAuditJournal: `INSERT INTO ${audit} (${auditColumns}, outbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     // Both walks are one range of the (workspace_id, draft_id, seq) index; LIMIT -1 is no limit.
     listAudit: `${auditHead} AND seq > ? ORDER BY seq LIMIT ?`,
     listAuditBackward: `${auditHead} AND seq < ? ORDER BY seq DESC LIMIT ?`,
