@@ -8,16 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
-import {
-  createSqliteStore,
-  migrateSqlite,
-  sqliteSchemaStatements,
-  type SqliteStore,
-} from "../../src/adapters/sqlite/index.js";
+import { createSqliteStore, migrateSqlite, type SqliteStore } from "../../src/adapters/sqlite/index.js";
 import { encodeDraft } from "../../src/lifecycle/index.js";
 import {
   OutboxRecordSchema,
-  StoreError,
   newOutboxState,
   type IdempotencyRecord,
   type OutboxEntry,
@@ -510,7 +504,7 @@ describe("sqlite outbox: concurrent claims on one file", () => {
         // A listing that starts now, on another connection, must hold every entry committed so far.
         const lister = listers[i % 2]!;
         const seen = new Set<string>();
-        for (let cursor: string | null | undefined = undefined; ;) {
+        for (let cursor: string | null = null; ;) {
           const page: OutboxPage = await lister.listOutbox({ workspaceId: ws, limit: 100, cursor });
           for (const record of page.entries) seen.add((record as { entryId: string }).entryId);
           if (page.nextCursor === null) break;

@@ -143,6 +143,25 @@ function journalEntries(seq: number, text: string): readonly Record<string, unkn
   return value as Record<string, unknown>[];
 }
 
+/** The values of {@link COLUMNS} before `status` of a journal entry (`available_at` is its `createdAt`). */
+function entryValues(e: Record<string, unknown>): unknown[] {
+  return [
+    e["workspaceId"],
+    e["entryId"],
+    e["draftId"],
+    e["runId"],
+    e["kind"],
+    e["checkpoint"],
+    e["operation"],
+    e["providerConnectionId"],
+    e["providerRevision"],
+    e["draftVersion"],
+    e["eventId"],
+    e["createdAt"],
+    e["createdAt"],
+  ];
+}
+
 const COLUMNS =
   "workspace_id, entry_id, draft_id, run_id, kind, checkpoint, operation, provider_connection_id, " +
   "provider_revision, draft_version, event_id, created_at, status, attempts, available_at";
@@ -174,8 +193,7 @@ function buildJournalSql(t: SqliteTableNames) {
       `INSERT INTO "${t.outboxMark}" (id, seq) VALUES (1, ?) ` +
       `ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)`,
     absorbEntry:
-      `INSERT INTO "${t.outbox}" (${COLUMNS}) VALUES (@workspaceId, @entryId, @draftId, @runId, @kind, @checkpoint, ` +
-      `@operation, @providerConnectionId, @providerRevision, @draftVersion, @eventId, @createdAt, 'pending', 0, @createdAt) ` +
+      `INSERT INTO "${t.outbox}" (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ` +
       `ON CONFLICT DO NOTHING`,
   } as const;
 }
@@ -283,12 +301,11 @@ export class SqliteOutbox {
     const mark = this.#stmt("journalMark").pluck().get() as number;
     const rows = this.#stmt("journalRows").all(mark, ABSORB_BATCH) as { seq: number; outbox: string }[];
     const insert = this.#stmt("absorbEntry");
-    for (const row of rows) for (const entry of journalEntries(row.seq, row.outbox)) insert.run(entry);
-    const full = rows.length === ABSORB_BATCH;
-    // A short batch read everything up to the last row: the mark skips the entry-less rows too.
-    const last = full ? rows[rows.length - 1]!.seq : (this.#stmt("journalTop").pluck().get() as number);
-    this.#stmt("advanceMark").run(last);
-    return full;
+    for (const row of rows) for (const entry of journalEntries(row.seq, row.outbox)) insert.run(...entryValues(entry));
+    const last = rows.length === ABSORB_BATCH ? rows[rows.length - 1] : undefined;
+    // A short batch read everything up to the top: the mark skips the entry-less rows too.
+    this.#stmt("advanceMark").run(last?.seq ?? this.#stmt("journalTop").pluck().get());
+    return last !== undefined;
   }
 
   /** The prepared statement for one of the SQL texts of {@link buildOutboxSql}, prepared on first use. */
