@@ -371,6 +371,29 @@ describe("sqlite outbox: the journal, in the commit's transaction", () => {
     expect(await rows(ws)).toBe(2);
   });
 
+  it("a backlog of more rows and more entries than one batch is absorbed whole by one call, each entry once", async () => {
+    const ws = uid("ws");
+    let draft = draftOf({ workspaceId: ws, tenantId: "t" });
+    await insertDraft(store, draft);
+    await rows(ws);
+    // 1100 rows of one entry (more rows than a batch reads), then 12 of 200 (more entries than a batch moves).
+    for (let i = 0; i < 1112; i++) {
+      const commit = commitOf(draft, i < 1100 ? 1 : 200, (i % 50) + 1);
+      expect(await store.commit(commit.input)).toEqual({ ok: true });
+      draft = commit.draft;
+    }
+    expect(tableRows(db, "obc_", ws)).toBe(0);
+    await store.listOutbox({ limit: 1 });
+    expect(tableRows(db, "obc_", ws)).toBe(1100 + 12 * 200);
+    expect(mark(db, "obc_")).toBe(db.prepare(`SELECT max(seq) FROM "obc_audit"`).pluck().get());
+    expect(
+      db
+        .prepare(`SELECT count(*) FROM "obc_outbox" WHERE workspace_id = ? AND status = 'pending' AND attempts = 0`)
+        .pluck()
+        .get(ws),
+    ).toBe(1100 + 12 * 200);
+  });
+
   it("the empty check takes no write lock, and a long run of entry-less commits moves the mark up", async () => {
     const ws = uid("ws");
     let draft = draftOf({ workspaceId: ws, tenantId: "t" });

@@ -108,8 +108,10 @@ function storedError(error: string): string {
   return error.length <= MAX_OUTBOX_ERROR_LENGTH ? error : error.slice(0, MAX_OUTBOX_ERROR_LENGTH);
 }
 
-/** Audit rows whose journal one absorb transaction moves at most (it loops until none are left). */
+/** Audit rows one absorb transaction reads at most (it loops until none are left). */
 const ABSORB_BATCH = 1000;
+/** Entries after which one absorb transaction stops, at a row boundary (a commit may carry many). */
+const ABSORB_ENTRIES = 1000;
 /**
  * How far (in audit rows without entries) the mark may lag before a read that found nothing
  * advances it: the empty check scans that gap, so it stays short.
@@ -296,16 +298,32 @@ export class SqliteOutbox {
     }
   }
 
-  /** One batch of {@link absorb}, inside its transaction; whether it was full. */
+  /**
+   * One batch of {@link absorb}, inside its transaction: up to `ABSORB_BATCH` journal rows, ending
+   * early at a row boundary once `ABSORB_ENTRIES` entries are in. Whether more may follow.
+   */
   #absorbBatch(): boolean {
     const mark = this.#stmt("journalMark").pluck().get() as number;
     const rows = this.#stmt("journalRows").all(mark, ABSORB_BATCH) as { seq: number; outbox: string }[];
     const insert = this.#stmt("absorbEntry");
-    for (const row of rows) for (const entry of journalEntries(row.seq, row.outbox)) insert.run(...entryValues(entry));
-    const last = rows.length === ABSORB_BATCH ? rows[rows.length - 1] : undefined;
+    let moved = 0;
+    for (const [index, row] of rows.entries()) {
+      const entries = journalEntries(row.seq, row.outbox);
+      for (const entry of entries) insert.run(...entryValues(entry));
+      moved += entries.length;
+      if (moved >= ABSORB_ENTRIES && index < rows.length - 1) return this.#advance(row.seq);
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length === ABSORB_BATCH && last !== undefined) return this.#advance(last.seq);
     // A short batch read everything up to the top: the mark skips the entry-less rows too.
-    this.#stmt("advanceMark").run(last?.seq ?? this.#stmt("journalTop").pluck().get());
-    return last !== undefined;
+    this.#stmt("advanceMark").run(this.#stmt("journalTop").pluck().get());
+    return false;
+  }
+
+  /** Moves the mark to `seq` (never back); more journal rows may follow it. */
+  #advance(seq: number): true {
+    this.#stmt("advanceMark").run(seq);
+    return true;
   }
 
   /** The prepared statement for one of the SQL texts of {@link buildOutboxSql}, prepared on first use. */
