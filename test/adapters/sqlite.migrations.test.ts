@@ -100,7 +100,7 @@ function seed(db: Database.Database, prefix: string, scenario: LegacyScenario, r
 /** The adapter's tables and indexes as SQLite describes them (columns unordered; defaults left out). */
 function catalog(db: Database.Database, prefix: string): unknown {
   const t = sqliteTableNames(prefix);
-  const tables = [t.drafts, t.audit, t.idempotency, t.outbox];
+  const tables = [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxMark];
   return tables.map((table) => ({
     table,
     columns: (db.prepare(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`).all(table) as { name: string }[])
@@ -159,7 +159,14 @@ describe("sqlite migrations: numbered versions and a schema-version table", () =
     expect({ ...result, applied: result.applied.map((m) => m.name) }).toEqual({
       from: 0,
       to: LATEST,
-      applied: ["base_tables", "idempotency_created_index", "audit_run_ids", "outbox", "outbox_partial_indexes"],
+      applied: [
+        "base_tables",
+        "idempotency_created_index",
+        "audit_run_ids",
+        "outbox",
+        "outbox_partial_indexes",
+        "outbox_journal",
+      ],
       dryRun: false,
     });
     expect(versionRows(db, "a_")).toEqual(ALL.map((version) => ({ version, origin: "migrate" })));

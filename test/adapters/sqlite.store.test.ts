@@ -94,6 +94,7 @@ describe("sqlite schema", () => {
       "app_idempotency",
       "app_outbox",
       "app_outbox_done_idx",
+      "app_outbox_mark",
       "app_outbox_pending_idx",
       "app_outbox_runs_idx",
       "app_outbox_stale_idx",

@@ -14,7 +14,11 @@
  * 4. `outbox`: the outbox table of background runs and its indexes;
  * 5. `outbox_partial_indexes`: the outbox's secondary indexes partial and fewer (a new entry goes
  *    into three or four b-trees beside the table instead of six), so the outbox write costs a
- *    commit less.
+ *    commit less;
+ * 6. `outbox_journal`: the commit writes its outbox entries as JSON in a new `outbox` column of
+ *    its first audit row (no row, no b-tree of its own: the cheapest durable append), and the
+ *    outbox operations move them into the outbox table past the watermark table `outbox_mark`,
+ *    which starts at the highest audit `seq` (entries written before are in the outbox table).
  *
  * Concurrency: the whole run (inspection, every pending migration and its row in
  * `<prefix>schema_version`) is one `BEGIN IMMEDIATE` transaction, so other connections and
@@ -259,10 +263,39 @@ function outboxPartialIndexes(t: SqliteTableNames): MigrationStep<CatalogSnapsho
   };
 }
 
+/**
+ * Version 6: the outbox journal. The column is nullable without a default, so adding it rewrites
+ * no row; the mark starts at the highest `seq`, as every entry written so far is in the outbox
+ * table already.
+ */
+function outboxJournal(t: SqliteTableNames): MigrationStep<CatalogSnapshot> {
+  return {
+    version: 6,
+    name: "outbox_journal",
+    rerunnable: false,
+    statements: [
+      `ALTER TABLE "${t.audit}" ADD COLUMN outbox TEXT`,
+      `CREATE TABLE IF NOT EXISTS "${t.outboxMark}" (
+  id  INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+) STRICT`,
+      `INSERT OR IGNORE INTO "${t.outboxMark}" (id, seq) SELECT 1, coalesce(max(seq), 0) FROM "${t.audit}"`,
+    ],
+    missing: (s) => [...missingShape(s, t.audit, { columns: ["outbox"] }), ...missingShape(s, t.outboxMark)],
+  };
+}
+
 /** Every migration of a (validated) prefix, with the checks that recognise it. */
 function sqliteSteps(tablePrefix: string): readonly MigrationStep<CatalogSnapshot>[] {
   const t = sqliteTableNames(tablePrefix);
-  return [baseTables(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t), outboxPartialIndexes(t)];
+  return [
+    baseTables(t),
+    idempotencyCreatedIndex(t),
+    auditRunIds(t),
+    outbox(t),
+    outboxPartialIndexes(t),
+    outboxJournal(t),
+  ];
 }
 
 /**
@@ -305,7 +338,7 @@ export function sqliteMigrationSql(version: number, tablePrefix: string = DEFAUL
 
 /** The catalog of a prefix's tables in the `main` schema: columns and indexes. */
 function snapshot(db: BetterSqlite3.Database, t: SqliteTableNames): CatalogSnapshot {
-  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.schemaVersion];
+  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxMark, t.schemaVersion];
   const marks = names.map(() => "?").join(", ");
   const columns = db
     .prepare(

@@ -1,18 +1,30 @@
 /**
- * adapters/sqlite/outbox — the outbox half of the SQLite store: the entries a commit writes (in
- * the commit's own transaction), leases taken in one `BEGIN IMMEDIATE` transaction, delivery
- * outcomes, keyset listing, and the run-liveness fields of `run.requested` records.
+ * adapters/sqlite/outbox — the outbox half of the SQLite store: the journal a commit writes and
+ * its absorption into the outbox table, leases taken in one `BEGIN IMMEDIATE` transaction,
+ * delivery outcomes, keyset listing, and the run-liveness fields of `run.requested` records.
+ *
+ * The journal: a commit's entries go, as one JSON array, into the `outbox` column of the
+ * commit's first audit row (see {@link journalOf}), so the commit touches no b-tree it did not
+ * touch before: in WAL every extra b-tree is one more 4 KB page in the commit's write. Every
+ * outbox operation first absorbs the journal (see {@link SqliteOutbox.absorb}): the entries of
+ * audit rows above the watermark (`outbox_mark`) become pending records of the outbox table
+ * (`ON CONFLICT DO NOTHING`), and the mark moves past them, in one `BEGIN IMMEDIATE`
+ * transaction. SQLite writes are serial and `seq` is `AUTOINCREMENT`, so `seq` order is commit
+ * order and no row can appear below a `seq` already seen: a watermark is enough, and an entry
+ * whose commit returned is in the outbox table before any operation that starts afterwards
+ * reads it. When there is nothing to absorb the check is one read statement (no write lock).
  *
  * May import: record/, store/ and better-sqlite3 *types*. Never a driver at run time, never engine/.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { MAX_OUTBOX_ERROR_LENGTH, type OutboxEntry } from "../../record/index.js";
+import { CorruptRecordError, MAX_OUTBOX_ERROR_LENGTH, type OutboxEntry } from "../../record/index.js";
 import {
   checkOutboxLimit,
   compareOutboxOrder,
   encodeOutboxCursor,
   outboxCursor,
   outboxCutoff,
+  parseStoredJson,
   type OutboxCursorPosition,
   type ClaimOutboxInput,
   type ListOutboxOptions,
@@ -96,6 +108,62 @@ function storedError(error: string): string {
   return error.length <= MAX_OUTBOX_ERROR_LENGTH ? error : error.slice(0, MAX_OUTBOX_ERROR_LENGTH);
 }
 
+/** Audit rows one absorb transaction reads at most (it loops until none are left). */
+const ABSORB_BATCH = 1000;
+/** Entries after which one absorb transaction stops, at a row boundary (a commit may carry many). */
+const ABSORB_ENTRIES = 1000;
+/**
+ * How far (in audit rows without entries) the mark may lag before a read that found nothing
+ * advances it: the empty check scans that gap, so it stays short.
+ */
+const MARK_GAP = 1000;
+
+/**
+ * The journal text of a commit's entries (its first audit row's `outbox` column), or `null`.
+ * The entries are plain JSON objects of exactly the `OutboxEntry` fields the engine built.
+ */
+export function journalOf(entries: readonly OutboxEntry[] | undefined): string | null {
+  return entries === undefined || entries.length === 0 ? null : JSON.stringify(entries);
+}
+
+/** What the empty check reads: the mark, the highest `seq`, and whether a row above the mark has entries. */
+interface JournalState {
+  readonly mark: number;
+  readonly top: number | null;
+  readonly found: number;
+}
+
+/** The entries of one journal row, as parsed (unvalidated: SQLite's `NOT NULL` and `STRICT` types check them). */
+function journalEntries(seq: number, text: string): readonly Record<string, unknown>[] {
+  const value = parseStoredJson(text, "outbox journal", `audit seq ${seq}`);
+  if (!Array.isArray(value)) {
+    throw new CorruptRecordError(
+      [{ code: "invalid_type", path: [], message: "stored outbox journal is not a JSON array" }],
+      `audit seq ${seq}`,
+    );
+  }
+  return value as Record<string, unknown>[];
+}
+
+/** The values of {@link COLUMNS} before `status` of a journal entry (`available_at` is its `createdAt`). */
+function entryValues(e: Record<string, unknown>): unknown[] {
+  return [
+    e["workspaceId"],
+    e["entryId"],
+    e["draftId"],
+    e["runId"],
+    e["kind"],
+    e["checkpoint"],
+    e["operation"],
+    e["providerConnectionId"],
+    e["providerRevision"],
+    e["draftVersion"],
+    e["eventId"],
+    e["createdAt"],
+    e["createdAt"],
+  ];
+}
+
 const COLUMNS =
   "workspace_id, entry_id, draft_id, run_id, kind, checkpoint, operation, provider_connection_id, " +
   "provider_revision, draft_version, event_id, created_at, status, attempts, available_at";
@@ -109,6 +177,28 @@ const STATUS_TERMS: Readonly<Record<string, string>> = {
   delivered: `status = 'delivered' AND ${NOT_PENDING}`,
   dead: `status = 'dead' AND ${NOT_PENDING}`,
 };
+
+/** The journal's statements: the empty check, one batch, the mark. */
+function buildJournalSql(t: SqliteTableNames) {
+  const audit = `"${t.audit}"`;
+  const mark = `coalesce((SELECT seq FROM "${t.outboxMark}" WHERE id = 1), 0)`;
+  return {
+    // One read: `seq > m.seq` is a range of the audit table's rowid, from the mark up.
+    journalState:
+      `SELECT m.seq AS mark, (SELECT max(seq) FROM ${audit}) AS top, ` +
+      `EXISTS (SELECT 1 FROM ${audit} WHERE seq > m.seq AND outbox IS NOT NULL) AS found FROM (SELECT ${mark} AS seq) AS m`,
+    journalMark: `SELECT ${mark}`,
+    journalTop: `SELECT coalesce(max(seq), 0) FROM ${audit}`,
+    journalRows: `SELECT seq, outbox FROM ${audit} WHERE seq > ? AND outbox IS NOT NULL ORDER BY seq LIMIT ?`,
+    // Never backwards: a concurrent absorber may have moved it further already.
+    advanceMark:
+      `INSERT INTO "${t.outboxMark}" (id, seq) VALUES (1, ?) ` +
+      `ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)`,
+    absorbEntry:
+      `INSERT INTO "${t.outbox}" (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ` +
+      `ON CONFLICT DO NOTHING`,
+  } as const;
+}
 
 function buildOutboxSql(t: SqliteTableNames) {
   const outbox = `"${t.outbox}"`;
@@ -149,6 +239,7 @@ function buildOutboxSql(t: SqliteTableNames) {
     prune:
       `DELETE FROM ${outbox} WHERE status = 'delivered' AND ${NOT_PENDING} AND delivered_at < ? ` +
       `AND (kind = 'run.cancelled' OR settled_at IS NOT NULL)`,
+    ...buildJournalSql(t),
   } as const;
 }
 
@@ -163,6 +254,7 @@ export class SqliteOutbox {
   readonly #claimTx: BetterSqlite3.Transaction<(input: ClaimOutboxInput) => OutboxRow[]>;
   readonly #settleTx: BetterSqlite3.Transaction<(input: SettleOutboxInput) => number>;
   readonly #releaseTx: BetterSqlite3.Transaction<(input: ReleaseOutboxInput) => number>;
+  readonly #absorbTx: BetterSqlite3.Transaction<() => boolean>;
 
   constructor(db: BetterSqlite3.Database, tables: SqliteTableNames) {
     this.#db = db;
@@ -183,6 +275,55 @@ export class SqliteOutbox {
       for (const ref of input.entries) changed += statement.run(ref.workspaceId, ref.entryId, input.owner).changes;
       return changed;
     });
+    this.#absorbTx = db.transaction(() => this.#absorbBatch());
+  }
+
+  /**
+   * Moves the journal into the outbox table: every entry of a commit that returned before this
+   * call is a record of the table when it returns. Nothing to move costs one read statement (a
+   * mark lagging by more than `MARK_GAP` entry-less rows is moved up by one more statement);
+   * otherwise batches of `ABSORB_BATCH` audit rows, each one `BEGIN IMMEDIATE` transaction, until
+   * a batch comes up short. Idempotent, and safe against absorbers on other connections: each
+   * batch re-reads the mark under the write lock, and records already there are left alone.
+   */
+  absorb(): void {
+    const state = this.#stmt("journalState").get() as JournalState;
+    if (state.found === 0) {
+      // Every row up to `top` was committed when this one statement read it, and has no entries.
+      if (state.top !== null && state.top - state.mark > MARK_GAP) this.#stmt("advanceMark").run(state.top);
+      return;
+    }
+    while (this.#absorbTx.immediate()) {
+      // A full batch: more may follow.
+    }
+  }
+
+  /**
+   * One batch of {@link absorb}, inside its transaction: up to `ABSORB_BATCH` journal rows, ending
+   * early at a row boundary once `ABSORB_ENTRIES` entries are in. Whether more may follow.
+   */
+  #absorbBatch(): boolean {
+    const mark = this.#stmt("journalMark").pluck().get() as number;
+    const rows = this.#stmt("journalRows").all(mark, ABSORB_BATCH) as { seq: number; outbox: string }[];
+    const insert = this.#stmt("absorbEntry");
+    let moved = 0;
+    for (const [index, row] of rows.entries()) {
+      const entries = journalEntries(row.seq, row.outbox);
+      for (const entry of entries) insert.run(...entryValues(entry));
+      moved += entries.length;
+      if (moved >= ABSORB_ENTRIES && index < rows.length - 1) return this.#advance(row.seq);
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length === ABSORB_BATCH && last !== undefined) return this.#advance(last.seq);
+    // A short batch read everything up to the top: the mark skips the entry-less rows too.
+    this.#stmt("advanceMark").run(this.#stmt("journalTop").pluck().get());
+    return false;
+  }
+
+  /** Moves the mark to `seq` (never back); more journal rows may follow it. */
+  #advance(seq: number): true {
+    this.#stmt("advanceMark").run(seq);
+    return true;
   }
 
   /** The prepared statement for one of the SQL texts of {@link buildOutboxSql}, prepared on first use. */
@@ -200,7 +341,10 @@ export class SqliteOutbox {
     return statement;
   }
 
-  /** Writes a commit's entries as new pending records; call inside the commit's transaction. */
+  /**
+   * Writes a commit's entries as new pending records of the outbox table directly; call inside
+   * the commit's transaction. Only for a commit without an audit entry to carry its journal.
+   */
   insertEntries(entries: readonly OutboxEntry[] | undefined): void {
     if (entries === undefined || entries.length === 0) return;
     const statement = this.#stmt("insert");
@@ -316,35 +460,40 @@ export class SqliteOutbox {
 export type SqliteOutboxRunner = <T>(operation: string, fn: (outbox: SqliteOutbox) => T) => Promise<T>;
 
 /**
- * The `OutboxStore` methods of the SQLite store, over the store's own runner. Limits and cursors
- * are read with the shared `checkOutboxLimit` / `outboxCursor`; everything else is one statement
- * or one transaction.
+ * The `OutboxStore` methods of the SQLite store, over the store's own runner. Each first absorbs
+ * the journal ({@link SqliteOutbox.absorb}), then runs as one statement or one transaction.
+ * Limits and cursors are read with the shared `checkOutboxLimit` / `outboxCursor`.
  */
 export function sqliteOutboxMethods(run: SqliteOutboxRunner): OutboxStore & Required<Pick<OutboxStore, "pruneOutbox">> {
+  const absorbed: SqliteOutboxRunner = (operation, fn) =>
+    run(operation, (outbox) => {
+      outbox.absorb();
+      return fn(outbox);
+    });
   return {
     async claimOutbox(input) {
       checkOutboxLimit("claimOutbox", input.limit);
-      return run("claimOutbox", (outbox) => outbox.claim(input));
+      return absorbed("claimOutbox", (outbox) => outbox.claim(input));
     },
-    settleOutbox: (input) => run("settleOutbox", (outbox) => outbox.settle(input)),
-    releaseOutbox: (input) => run("releaseOutbox", (outbox) => outbox.release(input)),
+    settleOutbox: (input) => absorbed("settleOutbox", (outbox) => outbox.settle(input)),
+    releaseOutbox: (input) => absorbed("releaseOutbox", (outbox) => outbox.release(input)),
     async listOutbox(options) {
       checkOutboxLimit("listOutbox", options.limit);
       const after = outboxCursor(options.cursor);
-      return run("listOutbox", (outbox) => outbox.list(options, after));
+      return absorbed("listOutbox", (outbox) => outbox.list(options, after));
     },
-    requeueOutbox: (input) => run("requeueOutbox", (outbox) => outbox.requeue(input)),
-    recordRunProgress: (input) => run("recordRunProgress", (outbox) => outbox.recordProgress(input)),
+    requeueOutbox: (input) => absorbed("requeueOutbox", (outbox) => outbox.requeue(input)),
+    recordRunProgress: (input) => absorbed("recordRunProgress", (outbox) => outbox.recordProgress(input)),
     listRunRecords: (workspaceId, draftId) =>
-      run("listRunRecords", (outbox) => outbox.runRecords(workspaceId, draftId)),
+      absorbed("listRunRecords", (outbox) => outbox.runRecords(workspaceId, draftId)),
     async findStaleRuns(input) {
       checkOutboxLimit("findStaleRuns", input.limit);
-      return run("findStaleRuns", (outbox) => outbox.staleRuns(input.before, input.limit));
+      return absorbed("findStaleRuns", (outbox) => outbox.staleRuns(input.before, input.limit));
     },
-    settleRuns: (input) => run("settleRuns", (outbox) => outbox.settleRuns(input)),
+    settleRuns: (input) => absorbed("settleRuns", (outbox) => outbox.settleRuns(input)),
     async pruneOutbox(before) {
       const cutoff = outboxCutoff(before);
-      return run("pruneOutbox", (outbox) => outbox.prune(cutoff));
+      return absorbed("pruneOutbox", (outbox) => outbox.prune(cutoff));
     },
   };
 }

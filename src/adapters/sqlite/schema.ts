@@ -10,7 +10,7 @@ import { assertIdentifier } from "../../store/index.js";
 
 /**
  * The default table prefix: tables `onboarding_drafts`, `onboarding_audit`, `onboarding_idempotency`,
- * `onboarding_outbox`.
+ * `onboarding_outbox`, `onboarding_outbox_mark`.
  */
 export const DEFAULT_SQLITE_TABLE_PREFIX = "onboarding_";
 
@@ -18,7 +18,10 @@ export const DEFAULT_SQLITE_TABLE_PREFIX = "onboarding_";
 export interface SqliteTableNames {
   /** One row per draft: queryable columns plus the canonical JSON document. */
   readonly drafts: string;
-  /** One row per audit entry, in append order (`seq`). */
+  /**
+   * One row per audit entry, in append order (`seq`). The first entry of a commit with outbox
+   * entries also carries them, as JSON in its `outbox` column: the outbox journal.
+   */
   readonly audit: string;
   /** One row per idempotency key of a workspace. */
   readonly idempotency: string;
@@ -44,6 +47,8 @@ export interface SqliteTableNames {
   readonly outboxDoneIndex: string;
   /** The partial index behind listings of one workspace's delivered and dead entries. */
   readonly outboxWorkspaceDoneIndex: string;
+  /** The outbox journal's watermark: one row, the highest audit `seq` whose entries are in `outbox`. */
+  readonly outboxMark: string;
   /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
   readonly schemaVersion: string;
 }
@@ -78,12 +83,13 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
     outboxRunsIndex: name("outbox_runs_idx"),
     outboxDoneIndex: name("outbox_done_idx"),
     outboxWorkspaceDoneIndex: name("outbox_ws_done_idx"),
+    outboxMark: name("outbox_mark"),
     schemaVersion: name("schema_version"),
   };
 }
 
 /**
- * The adapter's latest DDL as separate statements, without trailing semicolons: four STRICT
+ * The adapter's latest DDL as separate statements, without trailing semicolons: five STRICT
  * tables and their indexes. Every statement is `CREATE ... IF NOT EXISTS`, so running them again
  * is harmless. `migrateSqlite` (and `store.migrate()`) reach the same schema through the numbered
  * migrations (`sqliteMigrations`), and keep `<prefix>schema_version` besides.
@@ -93,11 +99,16 @@ export function sqliteTableNames(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREF
  *   treats NULLs as distinct, and the index is partial on `open_tenant_id IS NOT NULL`);
  *   `document` is the canonical JSON written by `encodeDraft`, byte for byte.
  * - `audit`: an `AUTOINCREMENT` sequence `seq` gives the append order; one column per
- *   `AuditEvent` field.
+ *   `AuditEvent` field, and `outbox`: `NULL`, except on the first entry of a commit that wrote
+ *   outbox entries, where it holds them as a JSON array (the outbox journal; never part of the
+ *   audit entry a read returns).
  * - `idempotency`: primary key `(workspace_id, key)`; `record` is the whole `IdempotencyRecord` as JSON.
  * - `outbox`: primary key `(workspace_id, entry_id)`; one column per `OutboxRecord` field
  *   (snake_case), timestamps as ISO-8601 text. A database made before the outbox existed gets
- *   the table (migration 4) the next time it is migrated.
+ *   the table (migration 4) the next time it is migrated. Every outbox operation first moves the
+ *   journal's entries with `seq` above the watermark into this table.
+ * - `outbox_mark`: the journal's watermark, one row: the highest audit `seq` whose entries are
+ *   in `outbox` (migration 6).
  *
  * @param tablePrefix defaults to `onboarding_`; validated as an identifier.
  * @throws `ConfigurationError` for an invalid prefix.
@@ -147,7 +158,8 @@ export function sqliteSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABL
   feedback         TEXT,
   run_ids          TEXT    NOT NULL,
   capability       TEXT,
-  state            TEXT
+  state            TEXT,
+  outbox           TEXT
 ) STRICT`,
     `CREATE INDEX IF NOT EXISTS "${t.auditDraftIndex}"
   ON "${t.audit}" (workspace_id, draft_id, seq)`,
@@ -196,6 +208,11 @@ function outboxSchemaStatements(t: SqliteTableNames): readonly string[] {
   PRIMARY KEY (workspace_id, entry_id)
 ) STRICT`,
     ...sqliteOutboxIndexStatements(t),
+    // The journal's watermark: at most one row (id 1); no row reads as 0 (a fresh, empty audit table).
+    `CREATE TABLE IF NOT EXISTS "${t.outboxMark}" (
+  id  INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+) STRICT`,
   ];
 }
 
@@ -262,7 +279,9 @@ export function sqliteSchemaSql(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFI
  */
 export function sqliteDropSchemaStatements(tablePrefix: string = DEFAULT_SQLITE_TABLE_PREFIX): readonly string[] {
   const t = sqliteTableNames(tablePrefix);
-  return [t.drafts, t.audit, t.idempotency, t.outbox, t.schemaVersion].map((name) => `DROP TABLE IF EXISTS "${name}"`);
+  return [t.drafts, t.audit, t.idempotency, t.outbox, t.outboxMark, t.schemaVersion].map(
+    (name) => `DROP TABLE IF EXISTS "${name}"`,
+  );
 }
 
 /**

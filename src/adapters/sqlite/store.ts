@@ -47,7 +47,7 @@ import {
 } from "../../store/index.js";
 import { DEFAULT_SQLITE_TABLE_PREFIX, sqliteTableNames, type SqliteTableNames } from "./schema.js";
 import { readSqliteSchemaStatus, runSqliteMigrations } from "./migrations.js";
-import { SqliteOutbox, sqliteOutboxMethods } from "./outbox.js";
+import { SqliteOutbox, journalOf, sqliteOutboxMethods } from "./outbox.js";
 import { sqliteAdmin } from "./admin.js";
 
 /** A better-sqlite3 connection (`new Database(...)`), as typed by `@types/better-sqlite3`. */
@@ -175,7 +175,7 @@ class Connection {
   readonly commitTx: BetterSqlite3.Transaction<(input: CommitInput) => WriteResult>;
   readonly insertTx: BetterSqlite3.Transaction<(input: InsertInput) => WriteResult>;
   readonly appendTx: BetterSqlite3.Transaction<(events: readonly AuditEvent[]) => void>;
-  /** The outbox statements; `commit` writes its entries through it inside its own transaction. */
+  /** The outbox statements and the journal's absorption (`commit` writes the journal itself). */
   readonly outbox: SqliteOutbox;
 
   constructor(db: SqliteDatabase, tables: SqliteTableNames) {
@@ -300,9 +300,11 @@ class Connection {
       const actual = this.stmt("versionOf").pluck().get(draft.workspaceId, draft.id) as number | undefined;
       rejectWrite({ ok: false, reason: "version_conflict", actualVersion: actual ?? null });
     }
-    this.#appendAudit(input.events);
+    // The entries ride on the first audit row (the journal, see ./outbox.ts): no row of their own.
+    const carried = input.events.length > 0;
+    this.#appendAudit(input.events, carried ? journalOf(input.outbox) : null);
     this.#insertIdempotency(input.idempotency);
-    this.outbox.insertEntries(input.outbox);
+    if (!carried) this.outbox.insertEntries(input.outbox);
     return { ok: true };
   }
 
@@ -351,10 +353,15 @@ class Connection {
     }
   }
 
-  #appendAudit(events: readonly AuditEvent[]): void {
-    const statement = this.stmt("insertAudit");
+  /**
+   * Inserts the entries in order; the first carries `journal` (a commit's outbox entries), if any.
+   * Rows without one name no `outbox` column, so inserts and appends still work on a schema from
+   * before migration 6 (only a commit with entries needs it).
+   */
+  #appendAudit(events: readonly AuditEvent[], journal: string | null = null): void {
+    let outbox = journal;
     for (const e of events) {
-      statement.run(
+      this.stmt(outbox === null ? "insertAudit" : "insertAuditJournal").run(
         e.eventId,
         e.workspaceId,
         e.draftId,
@@ -371,7 +378,9 @@ class Connection {
         e.runIds.length === 0 ? "[]" : JSON.stringify(e.runIds),
         e.capability,
         e.state,
+        ...(outbox === null ? [] : [outbox]),
       );
+      outbox = null;
     }
   }
 }
@@ -380,6 +389,9 @@ function buildSql(t: SqliteTableNames) {
   const drafts = `"${t.drafts}"`;
   const audit = `"${t.audit}"`;
   const idempotency = `"${t.idempotency}"`;
+  const auditColumns =
+    "event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, to_version, " +
+    "expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state";
   const listHead = `SELECT document, version, created_at, id FROM ${drafts} WHERE workspace_id = ?`;
   // A row-value comparison: SQLite seeks the index to the cursor instead of filtering from the start.
   const after = ` AND (created_at, id) > (?, ?)`;
@@ -404,10 +416,9 @@ function buildSql(t: SqliteTableNames) {
     insertDraft:
       `INSERT INTO ${drafts} (workspace_id, id, created_at, version, state, current_checkpoint, tenant_id, ` +
       `open_tenant_id, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    insertAudit:
-      `INSERT INTO ${audit} (event_id, workspace_id, draft_id, kind, command_type, actor_id, at, from_version, ` +
-      `to_version, expected_version, actual_version, idempotency_key, feedback, run_ids, capability, state) ` +
-      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertAudit: `INSERT INTO ${audit} (${auditColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    // The first row of a commit with outbox entries: they ride on it as the journal.
+    insertAuditJournal: `INSERT INTO ${audit} (${auditColumns}, outbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     // Both walks are one range of the (workspace_id, draft_id, seq) index; LIMIT -1 is no limit.
     listAudit: `${auditHead} AND seq > ? ORDER BY seq LIMIT ?`,
     listAuditBackward: `${auditHead} AND seq < ? ORDER BY seq DESC LIMIT ?`,
@@ -433,7 +444,9 @@ function buildSql(t: SqliteTableNames) {
  * - Every write is one synchronous better-sqlite3 transaction started with `BEGIN IMMEDIATE`:
  *   version-checked `UPDATE`, audit `INSERT`s, idempotency `INSERT`, `COMMIT`. Unique violations
  *   (open draft per tenant, idempotency key, draft id) become `WriteRejection`s with nothing written.
- *   A commit's outbox entries are inserted in that same transaction.
+ *   A commit's outbox entries are written in that same transaction, as JSON in the `outbox`
+ *   column of its first audit row (the journal); every outbox operation first moves them into the
+ *   outbox table (see ./outbox.ts), so they are there for any operation after the commit returned.
  * - `claimOutbox` is one `BEGIN IMMEDIATE` transaction (an `UPDATE ... RETURNING` of the oldest
  *   claimable entries), so two connections never lease the same entry at once.
  * - A rejected write whose first audit entry (`eventId`) is already stored for the draft was
