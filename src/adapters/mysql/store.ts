@@ -449,6 +449,7 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
 
   const outbox = createMySqlOutbox({
     table: tables.outbox,
+    journal: tables.journal,
     pool: () => (ready !== null && !closed ? ready : getPool()),
     causal,
   });
@@ -704,9 +705,9 @@ export function createMySqlStore(options: MySqlStoreOptions): MySqlStore {
   let compoundStatements: boolean | undefined;
 
   /**
-   * The audit rows and a commit's outbox entries in one round trip where the server can (one
-   * compound statement through the text protocol, values escaped by the driver), else two
-   * multi-row INSERTs. A failure in either rolls the whole transaction back, as before.
+   * The audit rows and a commit's outbox entries (one outbox journal row) in one round trip where
+   * the server can (one compound statement through the text protocol, values escaped by the
+   * driver), else two INSERTs. A failure in either rolls the whole transaction back, as before.
    */
   async function insertAuditAndOutbox(
     connection: PoolConnection,
