@@ -102,6 +102,11 @@ async function seeded(pool: Pool, prefix: string, workspaceId: string, count: nu
   return store;
 }
 
+/** The outbox columns a commit wrote, in the order of a journal row's values. */
+const OUTBOX_COLUMNS =
+  "entry_id, workspace_id, draft_id, run_id, kind, checkpoint, operation, provider_connection_id, " +
+  "provider_revision, draft_version, event_id, created_at, status, attempts, available_at";
+
 const entryKey = ({ workspaceId, entryId }: OutboxEntry): string => `${workspaceId}\u0000${entryId}`;
 
 /** Claimed keys: each exactly once, and together exactly `expected`. */
@@ -151,11 +156,7 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
       ...[e.entryId, e.workspaceId, e.draftId, e.runId, e.kind, e.checkpoint, e.operation, e.providerConnectionId],
       ...[e.providerRevision, e.draftVersion, e.eventId, e.createdAt, "pending", 0, e.createdAt],
     ]);
-    await pool.query(
-      `INSERT INTO \`${tablePrefix}outbox\` (entry_id, workspace_id, draft_id, run_id, kind, checkpoint, operation, ` +
-        "provider_connection_id, provider_revision, draft_version, event_id, created_at, status, attempts, available_at) VALUES ?",
-      [rows],
-    );
+    await pool.query(`INSERT INTO \`${tablePrefix}outbox\` (${OUTBOX_COLUMNS}) VALUES ?`, [rows]);
   }
 
   /** How many rows a table of the store holds. */
@@ -487,6 +488,35 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
       expect((await v5.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual(all);
       const claimed = await v5.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 10 });
       expect(claimed.map(keyOf).sort()).toEqual(all.map(keyOf).sort());
+    });
+
+    it("a read that meets journal rows another absorber is moving waits for them instead of missing them", async () => {
+      const movePrefix = freshPrefix("jwait");
+      const tables = mysqlTableNames(movePrefix);
+      const w = ws();
+      const own = await seeded(pool, movePrefix, w, 3);
+      // An absorber caught mid-move: journal row locked, its entries inserted, nothing committed yet.
+      const mover = await pool.getConnection();
+      try {
+        await mover.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        await mover.query("START TRANSACTION");
+        const [locked] = await mover.query<RowDataPacket[]>(
+          `SELECT seq, entries FROM \`${tables.journal}\` ORDER BY seq FOR UPDATE`,
+        );
+        expect(locked).toHaveLength(1);
+        const rows = JSON.parse(String(locked[0]?.["entries"])) as unknown[][];
+        await mover.query(`INSERT INTO \`${tables.outbox}\` (${OUTBOX_COLUMNS}) VALUES ?`, [rows]);
+        let answered = false;
+        const listing = own.listOutbox({ workspaceId: w, limit: 10 }).finally(() => (answered = true));
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(answered).toBe(false);
+        await mover.query(`DELETE FROM \`${tables.journal}\` WHERE seq = ?`, [locked[0]?.["seq"]]);
+        await mover.query("COMMIT");
+        expect((await listing).entries).toHaveLength(3);
+      } finally {
+        mover.release();
+      }
+      expect([await countRows(tables.outbox), await countRows(tables.journal)]).toEqual([3, 0]);
     });
 
     it("racing claimers and listers: every committed entry is listed by a read that starts after its commit, and claimed exactly once", async () => {
