@@ -7,12 +7,13 @@
  * A commit appends its entries to the outbox *journal* (one row: an AUTO_INCREMENT `seq` and the
  * entries as one JSON text, no secondary key), the cheapest durable append InnoDB has, inside its
  * transaction. Every outbox operation (settling and releasing aside: they act on claimed entries)
- * first *absorbs* the journal: an autocommit `SELECT 1 ... LIMIT 1` when it is empty, else batches
- * of journal rows locked in `seq` order (`FOR UPDATE`, blocking, so a concurrent reader waits for
- * rows another absorber is moving), inserted into the indexed outbox table as pending records
- * (`ON DUPLICATE KEY UPDATE` keeps an entry already moved), and deleted, in one READ COMMITTED
- * transaction each. An entry of a commit that returned is therefore seen by every operation that
- * starts after it. Deadlocks, lock wait timeouts and (Galera) lost certifications retry the absorb.
+ * first *absorbs* the journal: one autocommit read of its newest `seq` (all it costs when the
+ * journal is empty), else batches of journal rows locked in `seq` order (`FOR UPDATE`, blocking,
+ * so a concurrent reader waits for rows another absorber is moving), inserted into the indexed
+ * outbox table as pending records (`ON DUPLICATE KEY UPDATE` keeps an entry already moved), and
+ * deleted, in one READ COMMITTED transaction each. An entry of a commit that returned is
+ * therefore seen by every operation that starts after it. Deadlocks, lock wait timeouts and
+ * (Galera) lost certifications retry the absorb.
  *
  * May import: store/ (port, argument checks, error wrapper), record/ and `mysql2` types only.
  *
@@ -209,7 +210,7 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
   const insertSql = new Map<number, string>();
   const SQL = {
     journalInsert: `INSERT INTO ${J} (\`entries\`) VALUES (?)`,
-    journalProbe: `SELECT 1 AS \`found\` FROM ${J} LIMIT 1`,
+    journalProbe: `SELECT \`seq\` FROM ${J} ORDER BY \`seq\` DESC LIMIT 1`,
     // Blocking locks (no SKIP LOCKED): a reader that meets rows another absorber is moving waits
     // for them to land in the outbox instead of reading past them.
     journalLock: `SELECT \`seq\`, \`entries\` FROM ${J} ORDER BY \`seq\` LIMIT ${ABSORB_BATCH} FOR UPDATE`,
@@ -324,11 +325,11 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
    * locked (waiting for another absorber's), their entries inserted as the commit wrote them
    * before (an entry already there is kept, so a re-run changes nothing), the rows deleted.
    * READ COMMITTED takes no gap locks, so commits appending to the journal never wait for it.
-   * Returns the number of journal rows moved.
+   * Returns how many journal rows it moved and the last one's `seq`.
    */
-  async function absorbBatch(connection: PoolConnection): Promise<number> {
+  async function absorbBatch(connection: PoolConnection): Promise<{ moved: number; last: number }> {
     const [locked] = await connection.query<RowDataPacket[]>(SQL.journalLock);
-    if (locked.length === 0) return 0;
+    if (locked.length === 0) return { moved: 0, last: 0 };
     const rows = locked.flatMap((row) => journalRows(row["entries"], row["seq"]));
     for (let start = 0; start < rows.length; start += ABSORB_INSERT_ROWS) {
       const chunk = rows.slice(start, start + ABSORB_INSERT_ROWS);
@@ -338,11 +339,11 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     }
     const seqs = locked.map((row) => text(row["seq"]));
     await connection.query(`DELETE FROM ${J} WHERE \`seq\` IN (${seqs.map(() => "?").join(", ")})`, seqs);
-    return locked.length;
+    return { moved: locked.length, last: Number(seqs[seqs.length - 1]) };
   }
 
   /** One absorb transaction, run again after a deadlock, a lock wait timeout or a lost certification. */
-  async function absorbOnce(): Promise<number> {
+  async function absorbOnce(): Promise<{ moved: number; last: number }> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await inTransaction(absorbBatch, true);
@@ -356,12 +357,20 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
 
   /**
    * Brings every entry of a commit that returned before this call into the outbox. An empty
-   * journal costs one autocommit read (no transaction, no lock): the dispatcher's idle poll. A
-   * batch smaller than the batch size read every row committed when it ran, so it is the last.
+   * journal costs one autocommit read (no transaction, no lock): the dispatcher's idle poll. The
+   * newest `seq` it reads is the work to cover: every commit that returned before holds one at
+   * most as large (AUTO_INCREMENT hands it out before the commit). Batches run until one reaches
+   * it or comes back short (it read every committed row), so writers that keep appending cannot
+   * keep a reader absorbing forever.
    */
   async function absorb(): Promise<void> {
-    if ((await execute<RowDataPacket[]>(SQL.journalProbe, [])).length === 0) return;
-    while ((await absorbOnce()) >= ABSORB_BATCH);
+    const [newest] = await execute<RowDataPacket[]>(SQL.journalProbe, []);
+    if (newest === undefined) return;
+    const target = Number(text(newest["seq"]));
+    for (;;) {
+      const { moved, last } = await absorbOnce();
+      if (moved < ABSORB_BATCH || last >= target) return;
+    }
   }
 
   /**
