@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import {
   createMySqlStore,
@@ -488,6 +488,32 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
       expect((await v5.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual(all);
       const claimed = await v5.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 10 });
       expect(claimed.map(keyOf).sort()).toEqual(all.map(keyOf).sort());
+    });
+
+    it("an empty journal costs one autocommit read: no transaction, no lock, no write", async () => {
+      const emptyPrefix = freshPrefix("jempty");
+      const own = testPool(2);
+      try {
+        const spied = createMySqlStore({ pool: own, tablePrefix: emptyPrefix });
+        await spied.migrate();
+        const w = ws();
+        const statements: string[] = [];
+        const original = own.execute.bind(own) as (...args: unknown[]) => unknown;
+        vi.spyOn(own, "execute").mockImplementation(((...args: unknown[]) => {
+          statements.push(String(args[0]));
+          return original(...args);
+        }) as never);
+        const connections = vi.spyOn(own, "getConnection");
+        expect((await spied.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual([]);
+        expect(await spied.findStaleRuns({ before: NOW, limit: 10 })).toEqual([]);
+        const journal = statements.filter((sql) => sql.includes("outbox_journal"));
+        expect(journal).toHaveLength(2);
+        for (const sql of journal) expect(sql).toMatch(/^SELECT `seq` FROM `[^`]+` ORDER BY `seq` DESC LIMIT 1$/);
+        expect(connections).not.toHaveBeenCalled();
+      } finally {
+        vi.restoreAllMocks();
+        await own.end();
+      }
     });
 
     it("a read that meets journal rows another absorber is moving waits for them instead of missing them", async () => {
