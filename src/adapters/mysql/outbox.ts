@@ -172,7 +172,10 @@ function journalRows(payload: unknown, seq: unknown): Param[][] {
   const rows: unknown = JSON.parse(text(payload));
   const valid =
     Array.isArray(rows) &&
-    rows.every((row) => Array.isArray(row) && row.length === 15 && row.every((value) => typeof value !== "object"));
+    rows.every(
+      (row) =>
+        Array.isArray(row) && row.length === 15 && row.every((value) => value === null || typeof value !== "object"),
+    );
   if (!valid) throw new Error(`outbox journal row ${text(seq)} is not a list of outbox rows`);
   return rows as Param[][];
 }
