@@ -516,6 +516,53 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
       }
     });
 
+    it("a server without compound statements (MySQL 8) gets the audit rows and the journal row in two statements", async () => {
+      const twoPrefix = freshPrefix("jtwo");
+      const tables = mysqlTableNames(twoPrefix);
+      const own = testPool(2);
+      try {
+        const store8 = createMySqlStore({ pool: own, tablePrefix: twoPrefix });
+        await store8.migrate();
+        // MySQL 8 refuses `BEGIN NOT ATOMIC` outside a stored program with a parse error.
+        let compoundTries = 0;
+        const real = own.getConnection.bind(own);
+        vi.spyOn(own, "getConnection").mockImplementation((async () => {
+          const connection = await real();
+          const execute = connection.execute.bind(connection) as (...args: unknown[]) => unknown;
+          connection.execute = ((...args: unknown[]) => {
+            if (!String(args[0]).startsWith("BEGIN NOT ATOMIC")) return execute(...args);
+            compoundTries += 1;
+            return Promise.reject(Object.assign(new Error("You have an error in your SQL syntax"), { errno: 1064 }));
+          }) as never;
+          return connection;
+        }));
+        const w = ws();
+        for (const id of ["d1", "d2"]) {
+          const v1 = draftOf(w, id);
+          expect(await store8.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+            ok: true,
+          });
+          const v2 = next(v1);
+          const outbox = [entryOf(v2, `${id}-e`)];
+          const commit = withDocument({
+            draft: v2,
+            expectedVersion: 1,
+            events: [eventFor(v2)],
+            idempotency: null,
+            outbox,
+          });
+          expect(await store8.commit(commit)).toEqual({ ok: true });
+        }
+        expect(compoundTries).toBe(1);
+        expect([await countRows(tables.audit), await countRows(tables.journal)]).toEqual([4, 2]);
+        const listed = (await store8.listOutbox({ workspaceId: w, limit: 10 })).entries;
+        expect(listed.map((record) => OutboxRecordSchema.parse(record).entryId)).toEqual(["d1-e", "d2-e"]);
+      } finally {
+        vi.restoreAllMocks();
+        await own.end();
+      }
+    });
+
     it("a read that meets journal rows another absorber is moving waits for them instead of missing them", async () => {
       const movePrefix = freshPrefix("jwait");
       const tables = mysqlTableNames(movePrefix);
