@@ -90,7 +90,7 @@ async function seed(pool: Pool, prefix: string, scenario: LegacyScenario, runIdT
 /** The adapter's tables as information_schema describes them, the prefix replaced (columns and keys unordered). */
 async function catalog(pool: Pool, prefix: string): Promise<string> {
   const t = mysqlTableNames(prefix);
-  const names = [t.drafts, t.audit, t.idempotency, t.outbox];
+  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.journal];
   const [columns] = await pool.query<RowDataPacket[]>(
     `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME, EXTRA, GENERATION_EXPRESSION
      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?) ORDER BY TABLE_NAME, COLUMN_NAME`,
@@ -160,7 +160,14 @@ describe.skipIf(!up)("mysql migrations: numbered versions and a schema-version t
     expect({ ...result, applied: result.applied.map((m) => m.name) }).toEqual({
       from: 0,
       to: LATEST,
-      applied: ["base_tables", "idempotency_created_index", "audit_run_ids", "outbox", "outbox_fewer_keys"],
+      applied: [
+        "base_tables",
+        "idempotency_created_index",
+        "audit_run_ids",
+        "outbox",
+        "outbox_fewer_keys",
+        "outbox_journal",
+      ],
       dryRun: false,
     });
     expect(await versionRows(pool, prefix)).toEqual(ALL.map((version) => ({ version, origin: "migrate" })));
@@ -306,7 +313,7 @@ describe.skipIf(!up)("mysql migrations: numbered versions and a schema-version t
     expect(error).toMatchObject({ reason: "unrecognised_schema", current: 3 });
     expect((await versionRows(pool, prefix)).map((row) => row.version)).toEqual([1, 2, 3]);
     await pool.query(`DROP TABLE \`${prefix}outbox\``);
-    expect((await migrateMySql(pool, { tablePrefix: prefix })).applied.map((m) => m.version)).toEqual([4, 5]);
+    expect((await migrateMySql(pool, { tablePrefix: prefix })).applied.map((m) => m.version)).toEqual([4, 5, 6]);
     expect(await catalog(pool, prefix)).toBe(latestCatalog);
   });
 

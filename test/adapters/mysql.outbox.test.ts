@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import {
   createMySqlStore,
@@ -102,6 +102,13 @@ async function seeded(pool: Pool, prefix: string, workspaceId: string, count: nu
   return store;
 }
 
+/** The outbox columns a commit wrote, in the order of a journal row's values. */
+const OUTBOX_COLUMNS =
+  "entry_id, workspace_id, draft_id, run_id, kind, checkpoint, operation, provider_connection_id, " +
+  "provider_revision, draft_version, event_id, created_at, status, attempts, available_at";
+
+const entryKey = ({ workspaceId, entryId }: OutboxEntry): string => `${workspaceId}\u0000${entryId}`;
+
 /** Claimed keys: each exactly once, and together exactly `expected`. */
 function expectDisjointAndComplete(claimed: readonly string[], expected: readonly string[]): void {
   const duplicates = claimed.filter((key, index) => claimed.indexOf(key) !== index);
@@ -143,11 +150,27 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     return rows.length > 0;
   }
 
+  /** Pending outbox records written the way releases before the journal did: straight into the outbox table. */
+  async function legacyEntries(tablePrefix: string, entries: readonly OutboxEntry[]): Promise<void> {
+    const rows = entries.map((e) => [
+      ...[e.entryId, e.workspaceId, e.draftId, e.runId, e.kind, e.checkpoint, e.operation, e.providerConnectionId],
+      ...[e.providerRevision, e.draftVersion, e.eventId, e.createdAt, "pending", 0, e.createdAt],
+    ]);
+    await pool.query(`INSERT INTO \`${tablePrefix}outbox\` (${OUTBOX_COLUMNS}) VALUES ?`, [rows]);
+  }
+
+  /** How many rows a table of the store holds. */
+  async function countRows(table: string): Promise<number> {
+    const [rows] = await pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${table}\``);
+    return Number(rows[0]?.["n"]);
+  }
+
   it("migrate() on a database created before the outbox adds its table and keeps the rows", async () => {
     const old = freshPrefix("old");
     const tables = mysqlTableNames(old);
     // The DDL of the previous release: the three tables without the outbox.
-    for (const statement of mysqlSchemaStatements(old).filter((s) => !s.includes(`\`${tables.outbox}\``))) {
+    const outboxTables = [`\`${tables.outbox}\``, `\`${tables.journal}\``];
+    for (const statement of mysqlSchemaStatements(old).filter((s) => !outboxTables.some((t) => s.includes(t)))) {
       await pool.query(statement);
     }
     expect(await tableExists(tables.outbox)).toBe(false);
@@ -179,40 +202,37 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     const old = freshPrefix("v4");
     const workspaceId = ws();
     expect((await migrateMySql(pool, { tablePrefix: old, to: 4 })).to).toBe(4);
-    const v4 = createMySqlStore({ pool, tablePrefix: old });
     const v1 = draftOf(workspaceId, "d-v4");
-    expect(await v4.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({ ok: true });
     const v2 = next(v1);
     const outbox = Array.from({ length: 5 }, (_, i) => entryOf(v2, `e-${i}`, iso(i)));
-    const commit = withDocument({ draft: v2, expectedVersion: 1, events: [eventFor(v2)], idempotency: null, outbox });
-    expect(await v4.commit(commit)).toEqual({ ok: true });
-    const claimed = await v4.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 2 });
-    const [first, second] = claimed.map((record) => OutboxRecordSchema.parse(record));
-    await v4.settleOutbox({
-      owner: "o",
-      at: NOW,
-      settlements: [
-        { workspaceId, entryId: first?.entryId ?? "", status: "delivered" },
-        { workspaceId, entryId: second?.entryId ?? "", status: "dead", error: "gave up" },
-      ],
-    });
-    const listings = async () => [
-      (await v4.listOutbox({ workspaceId, limit: 50 })).entries,
-      ...(await Promise.all(
-        (["pending", "delivered", "dead"] as const).map(
-          async (status) => (await v4.listOutbox({ status, workspaceId, limit: 50 })).entries,
-        ),
-      )),
-    ];
-    const before = await listings();
-    expect(before.map((page) => page.length)).toEqual([5, 3, 1, 1]);
+    // Records as version 4's releases wrote them: straight into the outbox, one delivered, one dead.
+    await legacyEntries(old, outbox);
+    await pool.query(
+      `UPDATE \`${old}outbox\` SET status = 'delivered', attempts = 1, delivered_at = ? WHERE entry_id = 'e-0'`,
+      [NOW],
+    );
+    await pool.query(
+      `UPDATE \`${old}outbox\` SET status = 'dead', attempts = 1, last_error = 'gave up' WHERE entry_id = 'e-1'`,
+    );
+    const v4 = createMySqlStore({ pool, tablePrefix: old });
     await v4.migrate();
     const [keys] = await pool.query<RowDataPacket[]>(
       "SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME",
       [`${old}outbox`],
     );
     expect(keys.map((row) => String(row["i"])).sort()).toEqual(["PRIMARY", "claim", "runs", "stale"]);
-    expect(await listings()).toEqual(before);
+    const records = outbox.map((entry) => ({ ...entry, ...newOutboxState(entry) }));
+    const [delivered, dead, ...pending] = records;
+    const expected = [
+      { ...delivered!, status: "delivered", attempts: 1, deliveredAt: NOW },
+      { ...dead!, status: "dead", attempts: 1, lastError: "gave up" },
+      ...pending,
+    ];
+    expect((await v4.listOutbox({ workspaceId, limit: 50 })).entries).toEqual(expected);
+    for (const status of ["pending", "delivered", "dead"] as const) {
+      const page = await v4.listOutbox({ status, workspaceId, limit: 50 });
+      expect(page.entries).toEqual(expected.filter((record) => record.status === status));
+    }
     expect(await v4.listRunRecords(workspaceId, v2.id)).toHaveLength(5);
   });
 
@@ -377,6 +397,272 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
     expect(delivered.map((record) => [record.deliveredAt, record.leaseOwner, record.leaseUntil])).toEqual(
       second.map(() => [LEASE, null, null]),
     );
+  });
+
+  describe("the outbox journal", () => {
+    it("a commit writes only the journal; the first outbox operation moves its entries into the outbox", async () => {
+      const journalPrefix = freshPrefix("jonly");
+      const tables = mysqlTableNames(journalPrefix);
+      const w = ws();
+      const own = await seeded(pool, journalPrefix, w, 2);
+      expect([await countRows(tables.outbox), await countRows(tables.journal)]).toEqual([0, 1]);
+      const page = await own.listOutbox({ workspaceId: w, limit: 10 });
+      expect(page.entries).toHaveLength(2);
+      expect([await countRows(tables.outbox), await countRows(tables.journal)]).toEqual([2, 0]);
+      // Nothing left to move: the next operation reads the same records.
+      expect(await own.listOutbox({ workspaceId: w, limit: 10 })).toEqual(page);
+    });
+
+    it("an absorb that meets entries already in the outbox keeps them as they are, and empties the journal", async () => {
+      const journalPrefix = freshPrefix("jdup");
+      const tables = mysqlTableNames(journalPrefix);
+      const w = ws();
+      const own = await seeded(pool, journalPrefix, w, 3);
+      const [journal] = await pool.query<RowDataPacket[]>(`SELECT entries FROM \`${tables.journal}\``);
+      const payload = String(journal[0]?.["entries"]);
+      const claimed = await own.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 10 });
+      expect(claimed).toHaveLength(3);
+      // The same journal row once more (as if a move were replayed): nothing changes.
+      await pool.query(`INSERT INTO \`${tables.journal}\` (entries) VALUES (?)`, [payload]);
+      const records = await own.listRunRecords(w, "d-claims");
+      expect([...records].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))).toEqual(
+        [...claimed].sort((a, b) => keyOf(a).localeCompare(keyOf(b))),
+      );
+      expect(await countRows(tables.journal)).toBe(0);
+    });
+
+    it("moves a backlog larger than one batch, every entry once", async () => {
+      const journalPrefix = freshPrefix("jbig");
+      const tables = mysqlTableNames(journalPrefix);
+      const own = createMySqlStore({ pool, tablePrefix: journalPrefix });
+      await own.migrate();
+      const w = ws();
+      const v2 = next(draftOf(w, "d-big"));
+      const rows = Array.from({ length: 450 }, (_, i) => {
+        const e = entryOf(v2, `e-${String(i).padStart(4, "0")}`, iso(i));
+        const values = [e.entryId, e.workspaceId, e.draftId, e.runId, e.kind, e.checkpoint, e.operation];
+        return [
+          JSON.stringify([
+            [...values, e.providerConnectionId, 1, 2, e.eventId, e.createdAt, "pending", 0, e.createdAt],
+          ]),
+        ];
+      });
+      await pool.query(`INSERT INTO \`${tables.journal}\` (entries) VALUES ?`, [rows]);
+      const page = await own.listOutbox({ workspaceId: w, limit: 500 });
+      expect(page.entries.map((record) => OutboxRecordSchema.parse(record).entryId)).toEqual(
+        rows.map((_, i) => `e-${String(i).padStart(4, "0")}`),
+      );
+      expect([await countRows(tables.outbox), await countRows(tables.journal)]).toEqual([450, 0]);
+    });
+
+    it("migration 6 adds the journal to a version-5 database and keeps its outbox records", async () => {
+      const old = freshPrefix("v5");
+      const tables = mysqlTableNames(old);
+      const w = ws();
+      expect((await migrateMySql(pool, { tablePrefix: old, to: 5 })).to).toBe(5);
+      expect(await tableExists(tables.journal)).toBe(false);
+      const v1 = draftOf(w, "d-v5");
+      const v2 = next(v1);
+      const legacy = Array.from({ length: 3 }, (_, i) => entryOf(v2, `old-${i}`, iso(i)));
+      await legacyEntries(old, legacy);
+      const v5 = createMySqlStore({ pool, tablePrefix: old });
+      const result = await v5.migrate();
+      expect({ from: result.from, to: result.to, applied: result.applied.map((m) => m.name) }).toEqual({
+        from: 5,
+        to: 6,
+        applied: ["outbox_journal"],
+      });
+      expect(await v5.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+        ok: true,
+      });
+      const fresh = [entryOf(v2, "new-0", iso(10)), entryOf(v2, "new-1", iso(11))];
+      const commit = withDocument({
+        draft: v2,
+        expectedVersion: 1,
+        events: [eventFor(v2)],
+        idempotency: null,
+        outbox: fresh,
+      });
+      expect(await v5.commit(commit)).toEqual({ ok: true });
+      const all = [...legacy, ...fresh].map((entry) => ({ ...entry, ...newOutboxState(entry) }));
+      expect((await v5.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual(all);
+      const claimed = await v5.claimOutbox({ owner: "o", now: NOW, leaseUntil: LEASE, limit: 10 });
+      expect(claimed.map(keyOf).sort()).toEqual(all.map(keyOf).sort());
+    });
+
+    it("an empty journal costs one autocommit read: no transaction, no lock, no write", async () => {
+      const emptyPrefix = freshPrefix("jempty");
+      const own = testPool(2);
+      try {
+        const spied = createMySqlStore({ pool: own, tablePrefix: emptyPrefix });
+        await spied.migrate();
+        const w = ws();
+        const statements: string[] = [];
+        const original = own.execute.bind(own) as (...args: unknown[]) => unknown;
+        vi.spyOn(own, "execute").mockImplementation(((...args: unknown[]) => {
+          statements.push(String(args[0]));
+          return original(...args);
+        }) as never);
+        const connections = vi.spyOn(own, "getConnection");
+        expect((await spied.listOutbox({ workspaceId: w, limit: 10 })).entries).toEqual([]);
+        expect(await spied.findStaleRuns({ before: NOW, limit: 10 })).toEqual([]);
+        const journal = statements.filter((sql) => sql.includes("outbox_journal"));
+        expect(journal).toHaveLength(2);
+        for (const sql of journal) expect(sql).toMatch(/^SELECT `seq` FROM `[^`]+` ORDER BY `seq` DESC LIMIT 1$/);
+        expect(connections).not.toHaveBeenCalled();
+      } finally {
+        vi.restoreAllMocks();
+        await own.end();
+      }
+    });
+
+    it("a server without compound statements (MySQL 8) gets the audit rows and the journal row in two statements", async () => {
+      const twoPrefix = freshPrefix("jtwo");
+      const tables = mysqlTableNames(twoPrefix);
+      const own = testPool(2);
+      try {
+        const store8 = createMySqlStore({ pool: own, tablePrefix: twoPrefix });
+        await store8.migrate();
+        // MySQL 8 refuses `BEGIN NOT ATOMIC` outside a stored program with a parse error.
+        let compoundTries = 0;
+        const real = own.getConnection.bind(own);
+        vi.spyOn(own, "getConnection").mockImplementation((async () => {
+          const connection = await real();
+          const execute = connection.execute.bind(connection) as (...args: unknown[]) => unknown;
+          connection.execute = ((...args: unknown[]) => {
+            if (!String(args[0]).startsWith("BEGIN NOT ATOMIC")) return execute(...args);
+            compoundTries += 1;
+            return Promise.reject(Object.assign(new Error("You have an error in your SQL syntax"), { errno: 1064 }));
+          }) as never;
+          return connection;
+        }));
+        const w = ws();
+        for (const id of ["d1", "d2"]) {
+          const v1 = draftOf(w, id);
+          expect(await store8.insert(withDocument({ draft: v1, event: eventFor(v1), idempotency: null }))).toEqual({
+            ok: true,
+          });
+          const v2 = next(v1);
+          const outbox = [entryOf(v2, `${id}-e`)];
+          const commit = withDocument({
+            draft: v2,
+            expectedVersion: 1,
+            events: [eventFor(v2)],
+            idempotency: null,
+            outbox,
+          });
+          expect(await store8.commit(commit)).toEqual({ ok: true });
+        }
+        expect(compoundTries).toBe(1);
+        expect([await countRows(tables.audit), await countRows(tables.journal)]).toEqual([4, 2]);
+        const listed = (await store8.listOutbox({ workspaceId: w, limit: 10 })).entries;
+        expect(listed.map((record) => OutboxRecordSchema.parse(record).entryId)).toEqual(["d1-e", "d2-e"]);
+      } finally {
+        vi.restoreAllMocks();
+        await own.end();
+      }
+    });
+
+    it("a read that meets journal rows another absorber is moving waits for them instead of missing them", async () => {
+      const movePrefix = freshPrefix("jwait");
+      const tables = mysqlTableNames(movePrefix);
+      const w = ws();
+      const own = await seeded(pool, movePrefix, w, 3);
+      // An absorber caught mid-move: journal row locked, its entries inserted, nothing committed yet.
+      const mover = await pool.getConnection();
+      try {
+        await mover.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        await mover.query("START TRANSACTION");
+        const [locked] = await mover.query<RowDataPacket[]>(
+          `SELECT seq, entries FROM \`${tables.journal}\` ORDER BY seq FOR UPDATE`,
+        );
+        expect(locked).toHaveLength(1);
+        const rows = JSON.parse(String(locked[0]?.["entries"])) as unknown[][];
+        await mover.query(`INSERT INTO \`${tables.outbox}\` (${OUTBOX_COLUMNS}) VALUES ?`, [rows]);
+        let answered = false;
+        const listing = own.listOutbox({ workspaceId: w, limit: 10 }).finally(() => (answered = true));
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(answered).toBe(false);
+        await mover.query(`DELETE FROM \`${tables.journal}\` WHERE seq = ?`, [locked[0]?.["seq"]]);
+        await mover.query("COMMIT");
+        expect((await listing).entries).toHaveLength(3);
+      } finally {
+        mover.release();
+      }
+      expect([await countRows(tables.outbox), await countRows(tables.journal)]).toEqual([3, 0]);
+    });
+
+    it("racing claimers and listers: every committed entry is listed by a read that starts after its commit, and claimed exactly once", async () => {
+      const racePrefix = freshPrefix("race");
+      const w = ws();
+      const setup = createMySqlStore({ pool, tablePrefix: racePrefix });
+      await setup.migrate();
+      const drafts = Array.from({ length: 36 }, (_, i) => draftOf(w, `d-${String(i).padStart(2, "0")}`));
+      for (const draft of drafts) {
+        expect(await setup.insert(withDocument({ draft, event: eventFor(draft), idempotency: null }))).toEqual({
+          ok: true,
+        });
+      }
+      const pools = Array.from({ length: 7 }, () => testPool(2));
+      const stores = pools.map((own) => createMySqlStore({ pool: own, tablePrefix: racePrefix }));
+      const committed: string[] = [];
+      const missed: string[] = [];
+      const checks: Promise<void>[] = [];
+      let committing = true;
+      try {
+        // Three committers; after each commit returns, a listing on another connection must see it.
+        const committers = [0, 1, 2].map(async (index) => {
+          for (const draft of drafts.filter((_, i) => i % 3 === index)) {
+            const v2 = next(draft);
+            const outbox = [entryOf(v2, `${draft.id}-a`), entryOf(v2, `${draft.id}-b`)];
+            const commit = withDocument({
+              draft: v2,
+              expectedVersion: 1,
+              events: [eventFor(v2)],
+              idempotency: null,
+              outbox,
+            });
+            expect(await stores[index]!.commit(commit)).toEqual({ ok: true });
+            committed.push(...outbox.map(entryKey));
+            const lister = stores[3 + (committed.length % 4)]!;
+            checks.push(
+              (async () => {
+                const ids = (await lister.listRunRecords(w, draft.id)).map(keyOf);
+                const pending = (await lister.listOutbox({ workspaceId: w, status: "pending", limit: 500 })).entries;
+                const listed = new Set(pending.map(keyOf));
+                for (const key of outbox.map(entryKey)) if (!ids.includes(key) || !listed.has(key)) missed.push(key);
+              })(),
+            );
+          }
+        });
+        // Four claimers on the other connections, claiming until the committers are done and nothing is left.
+        const claimers = [3, 4, 5, 6].map(async (index) => {
+          const keys: string[] = [];
+          for (;;) {
+            const wasCommitting = committing;
+            const records = await stores[index]!.claimOutbox({
+              owner: `c${index}`,
+              now: NOW,
+              leaseUntil: LEASE,
+              limit: 3,
+            });
+            keys.push(...records.map(keyOf));
+            if (records.length === 0 && !wasCommitting) return keys;
+          }
+        });
+        await Promise.all(committers);
+        committing = false;
+        const claimed = (await Promise.all(claimers)).flat();
+        await Promise.all(checks);
+        expect(missed).toEqual([]);
+        expect(committed).toHaveLength(72);
+        expectDisjointAndComplete(claimed, committed);
+        const tables = mysqlTableNames(racePrefix);
+        expect([await countRows(tables.outbox), await countRows(tables.journal)]).toEqual([72, 0]);
+      } finally {
+        await Promise.all(pools.map((own) => own.end()));
+      }
+    }, 60_000);
   });
 
   describe("across processes", () => {

@@ -157,16 +157,17 @@ describe.skipIf(!up)("mysql adapter", () => {
       expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}audit\``);
       expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}idempotency\``);
       expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}outbox\``);
+      expect(script).toContain(`CREATE TABLE IF NOT EXISTS \`${sqlPrefix}outbox_journal\``);
       expect(script).toContain("UNIQUE KEY `open_tenant` (`workspace_id`, `open_tenant_id`)");
       expect(script).toContain("KEY `state_created` (`workspace_id`, `state`, `created_at`, `id`)");
       expect(script).not.toContain("?");
-      expect(mysqlSchemaStatements(sqlPrefix)).toHaveLength(4);
+      expect(mysqlSchemaStatements(sqlPrefix)).toHaveLength(5);
 
       const connection = await createConnection({ ...MYSQL_OPTIONS, multipleStatements: true });
       try {
         await connection.query(script);
         await connection.query(script);
-        for (const table of ["drafts", "audit", "idempotency", "outbox"] as const) {
+        for (const table of ["drafts", "audit", "idempotency", "outbox", "outbox_journal"] as const) {
           const [a] = await connection.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${prefix}${table}\``);
           const [b] = await connection.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${sqlPrefix}${table}\``);
           const normalise = (row: RowDataPacket | undefined, p: string): string =>

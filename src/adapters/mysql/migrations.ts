@@ -13,7 +13,9 @@
  * 4. `outbox`: the outbox table of background runs, its keys inline;
  * 5. `outbox_fewer_keys`: the outbox's secondary keys cut from six to three (one `runs` key for
  *    the four a commit's entry went into beside the claim and stale ones), in one `ALTER TABLE`,
- *    so the outbox write costs a commit less.
+ *    so the outbox write costs a commit less;
+ * 6. `outbox_journal`: the outbox journal, the one row a commit writes for its entries (moved
+ *    into the outbox by the next outbox operation). Entries already in the outbox stay as they are.
  *
  * Concurrency: one connection holds `GET_LOCK('olc_migrate:<prefix>', timeout)` for the whole
  * run (the lock is server-wide, so the same prefix in two databases of one server migrates one
@@ -249,10 +251,27 @@ function outboxFewerKeys(t: MySqlTableNames): MigrationStep<CatalogSnapshot> {
   };
 }
 
+/** Version 6: the outbox journal (one `CREATE TABLE IF NOT EXISTS`, so re-runnable). */
+function outboxJournal(t: MySqlTableNames): MigrationStep<CatalogSnapshot> {
+  return {
+    version: 6,
+    name: "outbox_journal",
+    rerunnable: true,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS \`${t.journal}\` (
+  \`seq\` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  \`entries\` ${DOCUMENT} NOT NULL,
+  PRIMARY KEY (\`seq\`)
+) ${TABLE_OPTIONS}`,
+    ],
+    missing: (s) => missingShape(s, low(t.journal), { columns: ["seq", "entries"], indexes: ["primary"] }),
+  };
+}
+
 /** Every migration of a (validated) prefix, with the checks that recognise it. */
 function mysqlSteps(prefix: string): readonly MigrationStep<CatalogSnapshot>[] {
   const t = mysqlTableNames(prefix);
-  return [baseTables(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t), outboxFewerKeys(t)];
+  return [baseTables(t), idempotencyCreatedIndex(t), auditRunIds(t), outbox(t), outboxFewerKeys(t), outboxJournal(t)];
 }
 
 /**
@@ -317,7 +336,7 @@ function versionTable(prefix: string): string {
 /** The catalog of a prefix's tables in the current database: columns, keys, and old-shaped audit entries. */
 async function snapshot(connection: Connection, prefix: string): Promise<CatalogSnapshot> {
   const t = mysqlTableNames(prefix);
-  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.schemaVersion];
+  const names = [t.drafts, t.audit, t.idempotency, t.outbox, t.journal, t.schemaVersion];
   const [columns] = await connection.query<RowDataPacket[]>(
     "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)",
     [names],

@@ -1,8 +1,19 @@
 /**
  * adapters/mysql/outbox.ts — the outbox half of the MySQL / MariaDB store: the entries a commit
- * writes (one multi-row `INSERT` inside the commit's transaction), leases taken with
- * `SELECT ... FOR UPDATE SKIP LOCKED` and one `UPDATE` in one transaction, delivery outcomes in one
- * statement, keyset listing, and the run-liveness fields of `run.requested` records.
+ * writes, leases taken with `SELECT ... FOR UPDATE SKIP LOCKED` and one `UPDATE` in one
+ * transaction, delivery outcomes in one statement, keyset listing, and the run-liveness fields of
+ * `run.requested` records.
+ *
+ * A commit appends its entries to the outbox *journal* (one row: an AUTO_INCREMENT `seq` and the
+ * entries as one JSON text, no secondary key), the cheapest durable append InnoDB has, inside its
+ * transaction. Every outbox operation (settling and releasing aside: they act on claimed entries)
+ * first *absorbs* the journal: one autocommit read of its newest `seq` (all it costs when the
+ * journal is empty), else batches of journal rows locked in `seq` order (`FOR UPDATE`, blocking,
+ * so a concurrent reader waits for rows another absorber is moving), inserted into the indexed
+ * outbox table as pending records (`ON DUPLICATE KEY UPDATE` keeps an entry already moved), and
+ * deleted, in one READ COMMITTED transaction each. An entry of a commit that returned is
+ * therefore seen by every operation that starts after it. Deadlocks, lock wait timeouts and
+ * (Galera) lost certifications retry the absorb.
  *
  * May import: store/ (port, argument checks, error wrapper), record/ and `mysql2` types only.
  *
@@ -26,6 +37,15 @@ import {
 const ADAPTER = "mysql";
 const MAX_ATTEMPTS = 5;
 const ER_LOCK_DEADLOCK = 1213;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+/** Journal rows (commits) moved per absorb transaction: a backlog never makes one statement enormous. */
+const ABSORB_BATCH = 200;
+/** Outbox rows per `INSERT` of an absorb (15 values each). */
+const ABSORB_INSERT_ROWS = 500;
+/** Absorbs lost to a deadlock, a lock wait timeout or (Galera) a certification conflict, retried. */
+const ABSORB_ATTEMPTS = 10;
+/** The outbox methods that run without an absorb first (see `absorbing`). */
+const DIRECT = new Set(["settleOutbox", "releaseOutbox"]);
 
 type Param = string | number | null;
 
@@ -133,10 +153,39 @@ function isFatal(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { fatal?: unknown }).fatal === true;
 }
 
-/** What the store hands the outbox: its table and its pool. */
+/** The `(workspace_id, entry_id)` of a journal row's entry (its first and second values). */
+function keyOfRow(row: readonly Param[]): string {
+  return `${String(row[1])}\u0000${String(row[0])}`;
+}
+
+/** A commit's entries as the journal keeps them: one JSON array of their outbox rows (the INSERT's values). */
+function journalPayload(entries: readonly OutboxEntry[]): string {
+  const rows = entries.map(entryRow);
+  // The outbox's primary key caught a commit's duplicate entry before; the journal has none.
+  const keys = new Set(rows.map(keyOfRow));
+  if (keys.size !== rows.length) throw new Error("a commit's outbox entries repeat an entry id");
+  return JSON.stringify(rows);
+}
+
+/** The outbox rows of a journal row, checked to be what {@link journalPayload} wrote. */
+function journalRows(payload: unknown, seq: unknown): Param[][] {
+  const rows: unknown = JSON.parse(text(payload));
+  const valid =
+    Array.isArray(rows) &&
+    rows.every(
+      (row) =>
+        Array.isArray(row) && row.length === 15 && row.every((value) => value === null || typeof value !== "object"),
+    );
+  if (!valid) throw new Error(`outbox journal row ${text(seq)} is not a list of outbox rows`);
+  return rows as Param[][];
+}
+
+/** What the store hands the outbox: its tables and its pool. */
 export interface MySqlOutboxContext {
   /** The outbox table's (unquoted) name. */
   readonly table: string;
+  /** The outbox journal's (unquoted) name: what a commit appends to. */
+  readonly journal: string;
   /** The store's pool (opened on first use when the store owns it). */
   readonly pool: () => Pool | Promise<Pool>;
   /** Put before every statement and `START TRANSACTION` (the store's `causalReads`: Galera's causality wait). */
@@ -147,9 +196,9 @@ export interface MySqlOutboxContext {
 export interface MySqlOutbox {
   /** The `OutboxStore` methods, spread into the store. */
   readonly methods: OutboxStore & Required<Pick<OutboxStore, "pruneOutbox">>;
-  /** Inserts a commit's entries (one multi-row `INSERT`) on the commit's connection; none: no statement. */
+  /** Appends a commit's entries to the journal (one row) on the commit's connection; none: no statement. */
   insertEntries(connection: PoolConnection, entries: readonly OutboxEntry[] | undefined): Promise<void>;
-  /** The multi-row `INSERT` of `entries` (at least one) and its parameters, to run in a compound statement. */
+  /** The journal `INSERT` of `entries` (at least one) and its parameter, to run in a compound statement. */
   insertStatement(entries: readonly OutboxEntry[]): { readonly sql: string; readonly params: Param[] };
 }
 
@@ -160,8 +209,14 @@ export interface MySqlOutbox {
  */
 export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
   const O = `\`${context.table}\``;
+  const J = `\`${context.journal}\``;
   const insertSql = new Map<number, string>();
   const SQL = {
+    journalInsert: `INSERT INTO ${J} (\`entries\`) VALUES (?)`,
+    journalProbe: `SELECT \`seq\` FROM ${J} ORDER BY \`seq\` DESC LIMIT 1`,
+    // Blocking locks (no SKIP LOCKED): a reader that meets rows another absorber is moving waits
+    // for them to land in the outbox instead of reading past them.
+    journalLock: `SELECT \`seq\`, \`entries\` FROM ${J} ORDER BY \`seq\` LIMIT ${ABSORB_BATCH} FOR UPDATE`,
     claimSelect:
       `SELECT ${SELECT_COLUMNS} FROM ${O} WHERE \`status\` = 'pending' AND \`available_at\` <= ? ` +
       `AND (\`lease_until\` IS NULL OR \`lease_until\` <= ?) ${ORDER} LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -230,12 +285,16 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     return result;
   }
 
-  /** Runs `body` in a transaction on a dedicated connection (committed if it returns). */
-  async function inTransaction<T>(body: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` in a transaction on a dedicated connection (committed if it returns), READ
+   * COMMITTED when asked (for the next transaction only, so the pooled session keeps its level).
+   */
+  async function inTransaction<T>(body: (connection: PoolConnection) => Promise<T>, readCommitted = false): Promise<T> {
     let connection: PoolConnection;
     for (let attempt = 1; ; attempt += 1) {
       connection = await (await getPool()).getConnection();
       try {
+        if (readCommitted) await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
         await connection.query(`${causal}START TRANSACTION`);
         break;
       } catch (error) {
@@ -262,6 +321,76 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
       else connection.destroy();
       throw error;
     }
+  }
+
+  /**
+   * Moves one batch of the journal into the outbox in one transaction: the oldest journal rows
+   * locked (waiting for another absorber's), their entries inserted as the commit wrote them
+   * before (an entry already there is kept, so a re-run changes nothing), the rows deleted.
+   * READ COMMITTED takes no gap locks, so commits appending to the journal never wait for it.
+   * Returns how many journal rows it moved and the last one's `seq`.
+   */
+  async function absorbBatch(connection: PoolConnection): Promise<{ moved: number; last: number }> {
+    const [locked] = await connection.query<RowDataPacket[]>(SQL.journalLock);
+    if (locked.length === 0) return { moved: 0, last: 0 };
+    const rows = locked.flatMap((row) => journalRows(row["entries"], row["seq"]));
+    for (let start = 0; start < rows.length; start += ABSORB_INSERT_ROWS) {
+      const chunk = rows.slice(start, start + ABSORB_INSERT_ROWS);
+      await connection.query(`${insertSqlFor(chunk.length)} ON DUPLICATE KEY UPDATE \`entry_id\` = \`entry_id\``, [
+        ...chunk.flat(),
+      ]);
+    }
+    const seqs = locked.map((row) => text(row["seq"]));
+    await connection.query(`DELETE FROM ${J} WHERE \`seq\` IN (${seqs.map(() => "?").join(", ")})`, seqs);
+    return { moved: locked.length, last: Number(seqs[seqs.length - 1]) };
+  }
+
+  /** One absorb transaction, run again after a deadlock, a lock wait timeout or a lost certification. */
+  async function absorbOnce(): Promise<{ moved: number; last: number }> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await inTransaction(absorbBatch, true);
+      } catch (error) {
+        const code = errno(error);
+        if ((code !== ER_LOCK_DEADLOCK && code !== ER_LOCK_WAIT_TIMEOUT) || attempt >= ABSORB_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4 * attempt)));
+      }
+    }
+  }
+
+  /**
+   * Brings every entry of a commit that returned before this call into the outbox. An empty
+   * journal costs one autocommit read (no transaction, no lock): the dispatcher's idle poll. The
+   * newest `seq` it reads is the work to cover: every commit that returned before holds one at
+   * most as large (AUTO_INCREMENT hands it out before the commit). Batches run until one reaches
+   * it or comes back short (it read every committed row), so writers that keep appending cannot
+   * keep a reader absorbing forever.
+   */
+  async function absorb(): Promise<void> {
+    const [newest] = await execute<RowDataPacket[]>(SQL.journalProbe, []);
+    if (newest === undefined) return;
+    const target = Number(text(newest["seq"]));
+    for (;;) {
+      const { moved, last } = await absorbOnce();
+      if (moved < ABSORB_BATCH || last >= target) return;
+    }
+  }
+
+  /**
+   * `methods` with the absorb in front of each, except settling and releasing: they act only on
+   * entries a claim leased, and every claim absorbed first, so an absorb would change nothing.
+   */
+  function absorbing(methods: MySqlOutbox["methods"]): MySqlOutbox["methods"] {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(methods) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+      wrapped[name] = DIRECT.has(name)
+        ? method
+        : async (...args: unknown[]) => {
+            await wrapStoreErrors(ADAPTER, name, absorb);
+            return method(...args);
+          };
+    }
+    return wrapped as unknown as MySqlOutbox["methods"];
   }
 
   function insertSqlFor(count: number): string {
@@ -294,7 +423,7 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
     }));
   }
 
-  const methods: MySqlOutbox["methods"] = {
+  const direct: MySqlOutbox["methods"] = {
     async claimOutbox({ owner, now, leaseUntil, limit }) {
       checkOutboxLimit("claimOutbox", limit);
       return retried(
@@ -436,13 +565,13 @@ export function createMySqlOutbox(context: MySqlOutboxContext): MySqlOutbox {
   };
 
   return {
-    methods,
+    methods: absorbing(direct),
     async insertEntries(connection, entries) {
       if (entries === undefined || entries.length === 0) return;
-      await connection.execute(insertSqlFor(entries.length), entries.flatMap(entryRow));
+      await connection.execute(SQL.journalInsert, [journalPayload(entries)]);
     },
     insertStatement(entries) {
-      return { sql: insertSqlFor(entries.length), params: entries.flatMap(entryRow) };
+      return { sql: SQL.journalInsert, params: [journalPayload(entries)] };
     },
   };
 }

@@ -21,6 +21,12 @@ export interface MySqlTableNames {
   readonly idempotency: string;
   /** One row per outbox entry (`run.requested`, `run.cancelled`) with its delivery and run-liveness state. */
   readonly outbox: string;
+  /**
+   * The outbox journal: one row per commit with outbox entries (`seq`, an AUTO_INCREMENT key, and
+   * the entries as one JSON text), appended by the commit and moved into `outbox` by the first
+   * outbox operation that follows.
+   */
+  readonly journal: string;
   /** The schema-version table `migrate()` keeps: one row per applied migration (`version`, `name`, `applied_at`, `origin`). */
   readonly schemaVersion: string;
 }
@@ -43,6 +49,7 @@ export function mysqlTableNames(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX
     audit: `${tablePrefix}audit`,
     idempotency: `${tablePrefix}idempotency`,
     outbox: `${tablePrefix}outbox`,
+    journal: `${tablePrefix}outbox_journal`,
     schemaVersion: `${tablePrefix}schema_version`,
   };
 }
@@ -126,7 +133,21 @@ export function mysqlSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_
   KEY \`created\` (\`created_at\`)
 ) ${TABLE_OPTIONS}`,
     outboxTableStatement(t.outbox),
+    journalTableStatement(t.journal),
   ];
+}
+
+/**
+ * The outbox journal: the cheapest durable append InnoDB has (one row at the end of the primary
+ * key, no secondary key), which is all a commit writes for its entries. Migration 6 of
+ * ./migrations.ts creates it.
+ */
+function journalTableStatement(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS \`${table}\` (
+  \`seq\` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  \`entries\` ${DOCUMENT} NOT NULL,
+  PRIMARY KEY (\`seq\`)
+) ${TABLE_OPTIONS}`;
 }
 
 /**
@@ -199,7 +220,7 @@ export function mysqlSchemaSql(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX)
  */
 export function mysqlDropSchemaStatements(tablePrefix: string = DEFAULT_MYSQL_TABLE_PREFIX): readonly string[] {
   const t = mysqlTableNames(tablePrefix);
-  return [t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map(
+  return [t.journal, t.outbox, t.idempotency, t.audit, t.drafts, t.schemaVersion].map(
     (name) => `DROP TABLE IF EXISTS \`${name}\``,
   );
 }
