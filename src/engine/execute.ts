@@ -39,6 +39,7 @@ import { auditStartedRun, draftHadRun } from "./runs.js";
 import { searchTrailBackward } from "./history.js";
 import { isIgnoredFeedback, outboxEvents } from "./events.js";
 import { quietly, type OperationTrace } from "./instrumentation.js";
+import { gateKey, type GateTicket, type StaleVerdict } from "./gate.js";
 import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
 
 /** One validated `execute` call: everything an attempt needs, in one object. */
@@ -198,6 +199,12 @@ async function attempt<TActor extends Actor>(
   // then costs one round trip (the caller's conflict, no load, no separate append).
   const conflicting = conflictTemplate(ctx, request, context.now);
   if (conflicting !== undefined) entries.conflict = conflicting;
+  const { gate } = ctx;
+  const lane = gate === null ? "" : gateKey(request.workspaceId, request.draftId);
+  if (gate !== null && !gate.tryEnter(lane)) {
+    const verdict = await gate.wait(lane, gateTicket(ctx, request, expectedVersion));
+    if (verdict !== null) return staleInProcess(verdict);
+  }
   let written: WriteResult;
   try {
     written = await ctx.store.commit(
@@ -206,9 +213,11 @@ async function attempt<TActor extends Actor>(
         : { draft: next, document, expectedVersion, events, idempotency, ...entries },
     );
   } catch (error) {
+    gate?.leave(lane, null, "", "", false);
     ctx.documents.forget(next.workspaceId, next.id); // the outcome is unknown
     throw error;
   }
+  gate?.leave(lane, written.ok ? next : null, request.actorId, request.commandType, request.worker);
   if (written.ok) {
     ctx.documents.wrote(next, document === "" ? undefined : document);
     if (ctx.events.active) committedEvents(ctx, request, next, event, outbox, outcome.feedback);
@@ -221,6 +230,33 @@ async function attempt<TActor extends Actor>(
     return fresh === null ? AGAIN : { again: fresh };
   }
   return rejected(ctx, request, written, next, loads);
+}
+
+/** What a command waiting in the write gate tells it: its basis, and whether the gate may reject it. */
+function gateTicket<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  basis: number,
+): GateTicket {
+  return {
+    basis,
+    // A keyed command may replay a winner with the same key, and a worker's report is retried:
+    // only the store (or a fresh read) decides them.
+    decidable: request.expectedVersion !== null && request.idempotencyKey === null,
+    conflictEntry: (current) => conflictEvent(ctx, request, basis, ctx.now(), current),
+    store: ctx.store,
+  };
+}
+
+/**
+ * A command the write gate found stale: once its `conflict` entry is stored, decide again on the
+ * draft the gate's commit wrote (as on the row a rejected compare-and-set reads): the command's
+ * capabilities and `view` are checked on it, and the version check reports the conflict
+ * without a second entry.
+ */
+async function staleInProcess(verdict: StaleVerdict): Promise<Again> {
+  await verdict.audited;
+  return { again: { peeked: false, draft: verdict.current, known: { audited: true, changedBy: verdict.changedBy } } };
 }
 
 /**
