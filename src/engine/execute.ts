@@ -150,7 +150,19 @@ async function execute<TActor extends Actor>(
   options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
 ): Promise<MutationResult> {
   const request = toRequest(ctx, workspaceIdInput, draftIdInput, commandInput, options);
-  let next: Source | null = peekedSource(ctx, request);
+  let next: Source | null = null;
+  const { gate } = ctx;
+  if (gate !== null && isDecidable(request)) {
+    // A commit on the draft is in flight, or this engine's own commit already made the command
+    // stale: wait for the commit before reading (the read would be stale or the miss certain).
+    const lane = gateKey(request.workspaceId, request.draftId);
+    const expected = request.expectedVersion ?? 0;
+    if (gate.ahead(lane, expected)) {
+      const verdict = await gate.waitAhead(lane, gateTicket(ctx, request, expected));
+      if (verdict !== null) next = (await staleInProcess(verdict)).again;
+    }
+  }
+  next ??= peekedSource(ctx, request);
   // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
   for (let loads = next === null ? 1 : 0; ; loads += 1) {
     const source: Source = next ?? {
@@ -242,10 +254,15 @@ function gateTicket<TActor extends Actor>(
     basis,
     // A keyed command may replay a winner with the same key, and a worker's report is retried:
     // only the store (or a fresh read) decides them.
-    decidable: request.expectedVersion !== null && request.idempotencyKey === null,
+    decidable: isDecidable(request),
     conflictEntry: (current) => conflictEvent(ctx, request, basis, ctx.now(), current),
     store: ctx.store,
   };
+}
+
+/** Whether the write gate may reject a request in process: an operator command without an idempotency key. */
+function isDecidable<TActor extends Actor>(request: CommandRequest<TActor>): boolean {
+  return request.expectedVersion !== null && request.idempotencyKey === null;
 }
 
 /**

@@ -8,18 +8,27 @@ import type { DraftStore } from "../store/index.js";
  * calls the engine on the same draft cannot deadlock.
  *
  * What the line buys: while a commit is in flight, the commands behind it wait instead of racing
- * it to the draft's row lock. When it lands, the gate knows the version its own commit produced;
- * versions only grow, so every waiting operator command (no idempotency key) that expects an
- * older version is certainly stale. Those are rejected without a compare-and-set, and their
- * `conflict` entries are appended in ONE `appendAudit` call that each of them awaits before
- * its caller sees the error. Everything else (equal or higher version: another process may have
- * written; keyed commands: the key may have won; worker reports) goes to the store as before,
- * whose compare-and-set stays the only judge across processes.
+ * it to the draft's row lock. The gate remembers the draft its own last commit on a draft wrote
+ * (for the {@link KNOWN_DRAFTS} most recently written drafts); versions only grow, so an operator
+ * command (no idempotency key) that expects an older version is certainly stale. Such commands
+ * are rejected without a compare-and-set (and, when they arrive already stale or while a commit
+ * is in flight, without a read), and the `conflict` entries of all the commands one commit made
+ * stale are appended in ONE `appendAudit` call that each of them awaits before its caller sees
+ * the error. Everything else (equal or higher version: another process may have written; keyed
+ * commands: the key may have won; worker reports) goes to the store as before, whose
+ * compare-and-set stays the only judge across processes.
  *
- * A lane exists only while a commit holds it: a draft with one writer costs a `Map` set and
- * delete per commit, and an idle draft costs nothing.
+ * A lane exists only while a commit holds it: a draft with one writer costs a few `Map`
+ * operations per commit, and never waits.
  */
 export interface WriteGate {
+  /**
+   * Whether an operator command expecting `basis` must wait before it even reads: a commit on
+   * `key` is in flight, or the gate knows a version above `basis`. Then call {@link WriteGate.waitAhead}.
+   */
+  ahead(key: string, basis: number): boolean;
+  /** Waits (before reading) until the commit in flight lands: `null` to go on, or the stale verdict. */
+  waitAhead(key: string, ticket: GateTicket): Promise<StaleVerdict | null>;
   /** Takes the turn on `key` when it is free (`true`); `false`: call {@link WriteGate.wait}. */
   tryEnter(key: string): boolean;
   /** Waits for the turn on `key`: `null` when it is the caller's, or the verdict that it is stale. */
@@ -32,6 +41,9 @@ export interface WriteGate {
   /** How many lanes are open (for tests: an idle gate has none). */
   readonly size: number;
 }
+
+/** How many drafts the gate remembers its own last commit of (a bounded memory: the oldest is forgotten). */
+export const KNOWN_DRAFTS = 1000;
 
 /** What a waiting command tells the gate about itself. */
 export interface GateTicket {
@@ -66,28 +78,76 @@ interface Waiter {
   readonly resolve: (verdict: StaleVerdict | null) => void;
 }
 
-/** One draft's line: the commands waiting, and what the gate's last commit on it wrote. */
+/** The gate's own last commit on a draft. */
+interface Known {
+  readonly draft: OnboardingDraft;
+  readonly changedBy: GateChange;
+}
+
+/** One draft's line while a commit holds it: the commits waiting, and the commands waiting to read. */
 interface Lane {
   readonly waiting: Waiter[];
-  last: { readonly draft: OnboardingDraft; readonly changedBy: GateChange } | null;
+  readonly reading: Waiter[];
 }
 
 /** A new, empty write gate. */
 export function createWriteGate(): WriteGate {
   const lanes = new Map<string, Lane>();
+  const known = new Map<string, Known>();
+  /** Stale commands that arrived while no commit held their lane, per draft, appended on the next turn of the loop. */
+  const open = new Map<string, Waiter[]>();
+
+  const remember = (key: string, entry: Known): void => {
+    known.delete(key); // re-inserted last: the Map's order is the order of last writes
+    known.set(key, entry);
+    if (known.size > KNOWN_DRAFTS) known.delete(known.keys().next().value as string);
+  };
+
+  const flushOpen = (key: string): void => {
+    const batch = open.get(key);
+    open.delete(key);
+    const last = known.get(key);
+    if (batch === undefined || last === undefined) return;
+    reject(batch, last);
+  };
 
   return {
+    ahead(key, basis) {
+      if (lanes.has(key)) return true;
+      const last = known.get(key);
+      return last !== undefined && basis < last.draft.version;
+    },
+    waitAhead(key, ticket) {
+      return new Promise((resolve) => {
+        const lane = lanes.get(key);
+        if (lane !== undefined) {
+          lane.reading.push({ ticket, resolve });
+          return;
+        }
+        const last = known.get(key);
+        if (last === undefined || ticket.basis >= last.draft.version) {
+          resolve(null);
+          return;
+        }
+        const batch = open.get(key);
+        if (batch !== undefined) batch.push({ ticket, resolve });
+        else {
+          open.set(key, [{ ticket, resolve }]);
+          nextTurn(() => flushOpen(key));
+        }
+      });
+    },
     tryEnter(key) {
       if (lanes.has(key)) return false;
-      lanes.set(key, { waiting: [], last: null });
+      lanes.set(key, { waiting: [], reading: [] });
       return true;
     },
     wait(key, ticket) {
       return new Promise((resolve) => {
         const lane = lanes.get(key);
         if (lane === undefined) {
-          // Freed between tryEnter and now (cannot happen in one turn of the loop, but cheap to keep true).
-          lanes.set(key, { waiting: [], last: null });
+          // Freed since tryEnter (not within one turn of the loop, but cheap to keep true).
+          lanes.set(key, { waiting: [], reading: [] });
           resolve(null);
           return;
         }
@@ -95,14 +155,18 @@ export function createWriteGate(): WriteGate {
       });
     },
     leave(key, committed, actorId, commandType, worker) {
+      if (committed !== null) remember(key, { draft: committed, changedBy: { actorId, commandType, worker } });
       const lane = lanes.get(key);
       if (lane === undefined) return;
-      if (lane.waiting.length === 0) {
+      if (lane.waiting.length === 0 && lane.reading.length === 0) {
         lanes.delete(key);
         return;
       }
-      if (committed !== null) lane.last = { draft: committed, changedBy: { actorId, commandType, worker } };
-      if (lane.last !== null) rejectStale(lane, lane.last);
+      const last = known.get(key);
+      const stale = last === undefined ? [] : [...takeStale(lane.waiting, last), ...takeStale(lane.reading, last)];
+      if (last !== undefined && stale.length > 0) reject(stale, last);
+      // The rest of the readers go on to read (their version may be current).
+      for (const reader of lane.reading.splice(0)) reader.resolve(null);
       const next = lane.waiting.shift();
       if (next === undefined) lanes.delete(key);
       else next.resolve(null);
@@ -114,19 +178,27 @@ export function createWriteGate(): WriteGate {
 }
 
 /**
- * Takes every waiting command that is certainly stale against `last` out of the line, appends
- * their `conflict` entries in one batch and hands each its verdict. The others keep their order.
+ * Runs `task` on the next turn of the event loop (after the callbacks of this one, so the stale
+ * commands of one burst share a batch); `setTimeout` where there is no `setImmediate`.
  */
-function rejectStale(lane: Lane, last: NonNullable<Lane["last"]>): void {
+const nextTurn: (task: () => void) => void =
+  typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+
+/** Takes the commands certainly stale against `last` out of `line`; the others keep their order. */
+function takeStale(line: Waiter[], last: Known): Waiter[] {
   const version = last.draft.version;
   const stale: Waiter[] = [];
   let kept = 0;
-  for (const waiter of lane.waiting) {
+  for (const waiter of line) {
     if (waiter.ticket.decidable && waiter.ticket.basis < version) stale.push(waiter);
-    else lane.waiting[kept++] = waiter;
+    else line[kept++] = waiter;
   }
-  if (stale.length === 0) return;
-  lane.waiting.length = kept;
+  line.length = kept;
+  return stale;
+}
+
+/** Appends the `conflict` entries of `stale` in one batch and hands each its verdict. */
+function reject(stale: readonly Waiter[], last: Known): void {
   const audited = appendBatch(stale, last.draft);
   // Each caller awaits `audited`; this handler only keeps a failure from being reported as unhandled.
   audited.catch(() => undefined);
