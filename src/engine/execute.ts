@@ -215,7 +215,7 @@ async function attempt<TActor extends Actor>(
   const lane = gate === null ? "" : gateKey(request.workspaceId, request.draftId);
   if (gate !== null && !gate.tryEnter(lane)) {
     const verdict = await gate.wait(lane, gateTicket(ctx, request, expectedVersion));
-    if (verdict !== null) return staleInProcess(verdict);
+    if (verdict !== null) return staleInLine(ctx, request, verdict, loads);
   }
   let written: WriteResult;
   try {
@@ -266,13 +266,29 @@ function isDecidable<TActor extends Actor>(request: CommandRequest<TActor>): boo
 }
 
 /**
+ * A command found stale in the write gate's line. One the gate may not reject (a keyed command,
+ * a worker's report) decides again on the draft the gate's commit wrote instead of sending a
+ * compare-and-set that would miss (as on the row a miss reads; a worker's retries stay bounded).
+ */
+async function staleInLine<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  verdict: StaleVerdict,
+  loads: number,
+): Promise<Again> {
+  if (verdict.audited !== null) return staleInProcess(verdict);
+  if (request.worker && loads >= ctx.retry.attempts) throw new RetryExhaustedError(request.draftId, loads);
+  return { again: { peeked: false, draft: verdict.current, known: { audited: false, changedBy: verdict.changedBy } } };
+}
+
+/**
  * A command the write gate found stale: once its `conflict` entry is stored, decide again on the
  * draft the gate's commit wrote (as on the row a rejected compare-and-set reads): the command's
  * capabilities and `view` are checked on it, and the version check reports the conflict
  * without a second entry.
  */
 async function staleInProcess(verdict: StaleVerdict): Promise<Again> {
-  await verdict.audited;
+  if (verdict.audited !== null) await verdict.audited;
   return { again: { peeked: false, draft: verdict.current, known: { audited: true, changedBy: verdict.changedBy } } };
 }
 

@@ -69,8 +69,12 @@ export interface StaleVerdict {
   /** The draft the gate's own last commit wrote (a version above the command's). */
   readonly current: OnboardingDraft;
   readonly changedBy: GateChange;
-  /** Settles when the batch holding the command's `conflict` entry is stored (rejects if it failed). */
-  readonly audited: Promise<void>;
+  /**
+   * Settles when the batch holding the command's `conflict` entry is stored (rejects if it
+   * failed); `null` for a command the gate may not reject (a keyed command, a worker's report):
+   * its compare-and-set would miss, so it decides again on `current` instead of sending it.
+   */
+  readonly audited: Promise<void> | null;
 }
 
 interface Waiter {
@@ -184,14 +188,18 @@ export function createWriteGate(): WriteGate {
 const nextTurn: (task: () => void) => void =
   typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
 
-/** Takes the commands certainly stale against `last` out of `line`; the others keep their order. */
+/**
+ * Takes the commands certainly stale against `last` out of `line` (the ones the gate may not
+ * reject are told to decide again on it); the others keep their order.
+ */
 function takeStale(line: Waiter[], last: Known): Waiter[] {
   const version = last.draft.version;
   const stale: Waiter[] = [];
   let kept = 0;
   for (const waiter of line) {
-    if (waiter.ticket.decidable && waiter.ticket.basis < version) stale.push(waiter);
-    else line[kept++] = waiter;
+    if (waiter.ticket.basis >= version) line[kept++] = waiter;
+    else if (waiter.ticket.decidable) stale.push(waiter);
+    else waiter.resolve({ current: last.draft, changedBy: last.changedBy, audited: null });
   }
   line.length = kept;
   return stale;
