@@ -182,11 +182,10 @@ export function createWriteGate(): WriteGate {
 }
 
 /**
- * Runs `task` on the next turn of the event loop (after the callbacks of this one, so the stale
- * commands of one burst share a batch); `setTimeout` where there is no `setImmediate`.
+ * Runs `task` after the callbacks of this turn of the event loop, so the stale commands of one
+ * burst share a batch (`setTimeout`: the engine also runs in browsers).
  */
-const nextTurn: (task: () => void) => void =
-  typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+const nextTurn = (task: () => void): void => void setTimeout(task, 0);
 
 /**
  * Takes the commands certainly stale against `last` out of `line` (the ones the gate may not
