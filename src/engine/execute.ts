@@ -153,11 +153,11 @@ async function execute<TActor extends Actor>(
   let next: Source | null = null;
   const { gate } = ctx;
   if (gate !== null && isDecidable(request)) {
-    // A commit on the draft is in flight, or this engine's own commit already made the command
-    // stale: wait for the commit before reading (the read would be stale or the miss certain).
+    // A commit on the draft is in flight: wait for it before reading (a read now would be stale,
+    // and the command is certainly stale if the commit lands a version above it).
     const lane = gateKey(request.workspaceId, request.draftId);
     const expected = request.expectedVersion ?? 0;
-    if (gate.ahead(lane, expected)) {
+    if (gate.ahead(lane)) {
       const verdict = await gate.waitAhead(lane, gateTicket(ctx, request, expected));
       if (verdict !== null) next = (await staleInProcess(verdict)).again;
     }

@@ -8,25 +8,26 @@ import type { DraftStore } from "../store/index.js";
  * calls the engine on the same draft cannot deadlock.
  *
  * What the line buys: while a commit is in flight, the commands behind it wait instead of racing
- * it to the draft's row lock. The gate remembers the draft its own last commit on a draft wrote
- * (for the {@link KNOWN_DRAFTS} most recently written drafts); versions only grow, so an operator
- * command (no idempotency key) that expects an older version is certainly stale. Such commands
- * are rejected without a compare-and-set (and, when they arrive already stale or while a commit
- * is in flight, without a read), and the `conflict` entries of all the commands one commit made
- * stale are appended in ONE `appendAudit` call that each of them awaits before its caller sees
- * the error. Everything else (equal or higher version: another process may have written; keyed
+ * it to the draft's row lock. When the commit lands, the gate knows the version its own commit
+ * produced while they waited; versions only grow, so every waiting operator command (no
+ * idempotency key) that expects an older version is certainly stale. Those are rejected without
+ * a compare-and-set (and, when they arrived while the commit was in flight, without a read), and
+ * their `conflict` entries are appended in ONE `appendAudit` call that each of them awaits before
+ * its caller sees the error. Only a commit that landed while they waited decides them: what an
+ * older commit wrote may have been overwritten by another process since, and a conflict reports
+ * a version the draft had during the call. Everything else (equal or higher version: another process may have written; keyed
  * commands: the key may have won; worker reports) goes to the store as before, whose
  * compare-and-set stays the only judge across processes.
  *
- * A lane exists only while a commit holds it: a draft with one writer costs a few `Map`
- * operations per commit, and never waits.
+ * A lane exists only while a commit holds it (deleted when it is free: nothing to leak): a
+ * draft with one writer costs a `Map` set and delete per commit, and never waits.
  */
 export interface WriteGate {
   /**
-   * Whether an operator command expecting `basis` must wait before it even reads: a commit on
-   * `key` is in flight, or the gate knows a version above `basis`. Then call {@link WriteGate.waitAhead}.
+   * Whether an operator command must wait before it even reads: a commit on `key` is in flight.
+   * Then call {@link WriteGate.waitAhead}.
    */
-  ahead(key: string, basis: number): boolean;
+  ahead(key: string): boolean;
   /** Waits (before reading) until the commit in flight lands: `null` to go on, or the stale verdict. */
   waitAhead(key: string, ticket: GateTicket): Promise<StaleVerdict | null>;
   /** Takes the turn on `key` when it is free (`true`); `false`: call {@link WriteGate.wait}. */
@@ -41,9 +42,6 @@ export interface WriteGate {
   /** How many lanes are open (for tests: an idle gate has none). */
   readonly size: number;
 }
-
-/** How many drafts the gate remembers its own last commit of (a bounded memory: the oldest is forgotten). */
-export const KNOWN_DRAFTS = 1000;
 
 /** What a waiting command tells the gate about itself. */
 export interface GateTicket {
@@ -66,7 +64,7 @@ export interface GateChange {
 
 /** A waiting command found stale: the draft that made it so, and its stored conflict entry. */
 export interface StaleVerdict {
-  /** The draft the gate's own last commit wrote (a version above the command's). */
+  /** The draft the gate's own commit wrote while the command waited (a version above the command's). */
   readonly current: OnboardingDraft;
   readonly changedBy: GateChange;
   /**
@@ -82,7 +80,7 @@ interface Waiter {
   readonly resolve: (verdict: StaleVerdict | null) => void;
 }
 
-/** The gate's own last commit on a draft. */
+/** The gate's own commit that just landed on a draft. */
 interface Known {
   readonly draft: OnboardingDraft;
   readonly changedBy: GateChange;
@@ -97,78 +95,41 @@ interface Lane {
 /** A new, empty write gate. */
 export function createWriteGate(): WriteGate {
   const lanes = new Map<string, Lane>();
-  const known = new Map<string, Known>();
-  /** Stale commands that arrived while no commit held their lane, per draft, appended on the next turn of the loop. */
-  const open = new Map<string, Waiter[]>();
-
-  const remember = (key: string, entry: Known): void => {
-    known.delete(key); // re-inserted last: the Map's order is the order of last writes
-    known.set(key, entry);
-    if (known.size > KNOWN_DRAFTS) known.delete(known.keys().next().value as string);
-  };
-
-  const flushOpen = (key: string): void => {
-    const batch = open.get(key);
-    open.delete(key);
-    const last = known.get(key);
-    if (batch === undefined || last === undefined) return;
-    reject(batch, last);
-  };
+  const newLane = (key: string): void => void lanes.set(key, { waiting: [], reading: [] });
 
   return {
-    ahead(key, basis) {
-      if (lanes.has(key)) return true;
-      const last = known.get(key);
-      return last !== undefined && basis < last.draft.version;
-    },
+    ahead: (key) => lanes.has(key),
     waitAhead(key, ticket) {
       return new Promise((resolve) => {
         const lane = lanes.get(key);
-        if (lane !== undefined) {
-          lane.reading.push({ ticket, resolve });
-          return;
-        }
-        const last = known.get(key);
-        if (last === undefined || ticket.basis >= last.draft.version) {
-          resolve(null);
-          return;
-        }
-        const batch = open.get(key);
-        if (batch !== undefined) batch.push({ ticket, resolve });
-        else {
-          open.set(key, [{ ticket, resolve }]);
-          nextTurn(() => flushOpen(key));
-        }
+        if (lane === undefined) resolve(null);
+        else lane.reading.push({ ticket, resolve });
       });
     },
     tryEnter(key) {
       if (lanes.has(key)) return false;
-      lanes.set(key, { waiting: [], reading: [] });
+      newLane(key);
       return true;
     },
     wait(key, ticket) {
       return new Promise((resolve) => {
         const lane = lanes.get(key);
-        if (lane === undefined) {
-          // Freed since tryEnter (not within one turn of the loop, but cheap to keep true).
-          lanes.set(key, { waiting: [], reading: [] });
-          resolve(null);
+        if (lane !== undefined) {
+          lane.waiting.push({ ticket, resolve });
           return;
         }
-        lane.waiting.push({ ticket, resolve });
+        newLane(key); // freed since tryEnter (not within one turn of the loop, but cheap to keep true)
+        resolve(null);
       });
     },
     leave(key, committed, actorId, commandType, worker) {
-      if (committed !== null) remember(key, { draft: committed, changedBy: { actorId, commandType, worker } });
       const lane = lanes.get(key);
       if (lane === undefined) return;
-      if (lane.waiting.length === 0 && lane.reading.length === 0) {
-        lanes.delete(key);
-        return;
+      if (committed !== null && (lane.waiting.length > 0 || lane.reading.length > 0)) {
+        const last: Known = { draft: committed, changedBy: { actorId, commandType, worker } };
+        const stale = [...takeStale(lane.waiting, last), ...takeStale(lane.reading, last)];
+        if (stale.length > 0) reject(stale, last);
       }
-      const last = known.get(key);
-      const stale = last === undefined ? [] : [...takeStale(lane.waiting, last), ...takeStale(lane.reading, last)];
-      if (last !== undefined && stale.length > 0) reject(stale, last);
       // The rest of the readers go on to read (their version may be current).
       for (const reader of lane.reading.splice(0)) reader.resolve(null);
       const next = lane.waiting.shift();
@@ -180,12 +141,6 @@ export function createWriteGate(): WriteGate {
     },
   };
 }
-
-/**
- * Runs `task` after the callbacks of this turn of the event loop, so the stale commands of one
- * burst share a batch (`setTimeout`: the engine also runs in browsers).
- */
-const nextTurn = (task: () => void): void => void setTimeout(task, 0);
 
 /**
  * Takes the commands certainly stale against `last` out of `line` (the ones the gate may not
