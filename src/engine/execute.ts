@@ -52,6 +52,8 @@ interface CommandRequest<TActor extends Actor> extends Access<TActor> {
   readonly fingerprint: string;
   /** `performance.now()` at the call when someone observes the engine (for `durationMs`), else 0. */
   readonly startedMs: number;
+  /** The draft's key in the write gate (`""` without a gate): built once per call. */
+  readonly lane: string;
 }
 
 /**
@@ -125,6 +127,7 @@ function toRequest<TActor extends Actor>(
     fingerprint,
     commandType: command.type,
     startedMs: ctx.events.active ? performance.now() : 0,
+    lane: ctx.gate === null ? "" : gateKey(workspaceId, draftId),
   };
 }
 
@@ -155,10 +158,8 @@ async function execute<TActor extends Actor>(
   if (gate !== null && isDecidable(request)) {
     // A commit on the draft is in flight: wait for it before reading (a read now would be stale,
     // and the command is certainly stale if the commit lands a version above it).
-    const lane = gateKey(request.workspaceId, request.draftId);
-    const expected = request.expectedVersion ?? 0;
-    if (gate.ahead(lane)) {
-      const verdict = await gate.waitAhead(lane, gateTicket(ctx, request, expected));
+    if (gate.ahead(request.lane)) {
+      const verdict = await gate.waitAhead(request.lane, gateTicket(ctx, request, request.expectedVersion ?? 0));
       if (verdict !== null) next = (await staleInProcess(verdict)).again;
     }
   }
@@ -212,7 +213,7 @@ async function attempt<TActor extends Actor>(
   const conflicting = conflictTemplate(ctx, request, context.now);
   if (conflicting !== undefined) entries.conflict = conflicting;
   const { gate } = ctx;
-  const lane = gate === null ? "" : gateKey(request.workspaceId, request.draftId);
+  const { lane } = request;
   if (gate !== null && !gate.tryEnter(lane)) {
     const verdict = await gate.wait(lane, gateTicket(ctx, request, expectedVersion));
     if (verdict !== null) return staleInLine(ctx, request, verdict, loads);
