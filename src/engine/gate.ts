@@ -94,38 +94,47 @@ interface Lane {
 
 /** A new, empty write gate. */
 export function createWriteGate(): WriteGate {
-  const lanes = new Map<string, Lane>();
-  const newLane = (key: string): void => void lanes.set(key, { waiting: [], reading: [] });
+  // A held lane nobody waits on is `null`: the common case (one writer) allocates nothing.
+  const lanes = new Map<string, Lane | null>();
+  const lineOf = (key: string): Lane => {
+    let lane = lanes.get(key);
+    if (lane === undefined || lane === null) {
+      lane = { waiting: [], reading: [] };
+      lanes.set(key, lane);
+    }
+    return lane;
+  };
 
   return {
     ahead: (key) => lanes.has(key),
     waitAhead(key, ticket) {
       return new Promise((resolve) => {
-        const lane = lanes.get(key);
-        if (lane === undefined) resolve(null);
-        else lane.reading.push({ ticket, resolve });
+        if (lanes.has(key)) lineOf(key).reading.push({ ticket, resolve });
+        else resolve(null);
       });
     },
     tryEnter(key) {
       if (lanes.has(key)) return false;
-      newLane(key);
+      lanes.set(key, null);
       return true;
     },
     wait(key, ticket) {
       return new Promise((resolve) => {
-        const lane = lanes.get(key);
-        if (lane !== undefined) {
-          lane.waiting.push({ ticket, resolve });
+        if (lanes.has(key)) {
+          lineOf(key).waiting.push({ ticket, resolve });
           return;
         }
-        newLane(key); // freed since tryEnter (not within one turn of the loop, but cheap to keep true)
+        lanes.set(key, null); // freed since tryEnter (not within one turn of the loop, but cheap to keep true)
         resolve(null);
       });
     },
     leave(key, committed, actorId, commandType, worker) {
       const lane = lanes.get(key);
-      if (lane === undefined) return;
-      if (committed !== null && (lane.waiting.length > 0 || lane.reading.length > 0)) {
+      if (lane === undefined || lane === null) {
+        lanes.delete(key);
+        return;
+      }
+      if (committed !== null) {
         const last: Known = { draft: committed, changedBy: { actorId, commandType, worker } };
         const stale = [...takeStale(lane.waiting, last), ...takeStale(lane.reading, last)];
         if (stale.length > 0) reject(stale, last);
