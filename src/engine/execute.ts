@@ -39,7 +39,7 @@ import { auditStartedRun, draftHadRun } from "./runs.js";
 import { searchTrailBackward } from "./history.js";
 import { isIgnoredFeedback, outboxEvents } from "./events.js";
 import { quietly, type OperationTrace } from "./instrumentation.js";
-import { gateKey, type GateTicket, type StaleVerdict } from "./gate.js";
+import { gateKey, type GateClaim, type GateTicket, type StaleVerdict } from "./gate.js";
 import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
 
 /** One validated `execute` call: everything an attempt needs, in one object. */
@@ -164,20 +164,36 @@ async function execute<TActor extends Actor>(
     }
   }
   next ??= peekedSource(ctx, request);
-  // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
-  for (let loads = next === null ? 1 : 0; ; loads += 1) {
-    const source: Source = next ?? {
-      peeked: false,
-      draft: ctx.checkLoaded(
-        await ctx.store.load(request.workspaceId, request.draftId),
-        request.workspaceId,
-        request.draftId,
-      ),
-    };
-    const result = await attempt(ctx, request, source, loads);
-    if (result === AGAIN) next = null;
-    else if ("again" in result) next = result.again;
-    else return result;
+  // The first read of an operator command: the commands arriving during it wait for its commit.
+  const claim = next === null && gate !== null && isDecidable(request) ? gate.claim(request.lane) : null;
+  try {
+    // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
+    for (let loads = next === null ? 1 : 0; ; loads += 1) {
+      const source: Source = next ?? { peeked: false, draft: await load(ctx, request, claim) };
+      const result = await attempt(ctx, request, source, loads);
+      if (result === AGAIN) next = null;
+      else if ("again" in result) next = result.again;
+      else return result;
+    }
+  } finally {
+    if (claim !== null) gate?.unclaim(request.lane, claim);
+  }
+}
+
+/** A fresh read of the request's draft; the end of the load opens the claim (`authorize` runs next). */
+async function load<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  claim: GateClaim | null,
+): Promise<OnboardingDraft> {
+  try {
+    return ctx.checkLoaded(
+      await ctx.store.load(request.workspaceId, request.draftId),
+      request.workspaceId,
+      request.draftId,
+    );
+  } finally {
+    claim?.loaded();
   }
 }
 

@@ -30,6 +30,16 @@ export interface WriteGate {
   ahead(key: string): boolean;
   /** Waits (before reading) until the commit in flight lands: `null` to go on, or the stale verdict. */
   waitAhead(key: string, ticket: GateTicket): Promise<StaleVerdict | null>;
+  /**
+   * Marks the read of an operator command about to load `key` with no commit in flight (`null`
+   * when a commit or another such read is): the commands arriving during that load wait for the
+   * commit that follows it instead of reading too. Call {@link GateClaim.loaded} when the load
+   * returns (later arrivals read: `authorize` runs after it, and a rule that calls the engine on
+   * the same draft must not wait for itself) and {@link WriteGate.unclaim} when the command ends.
+   */
+  claim(key: string): GateClaim | null;
+  /** Ends a claim: the commands still waiting on it go on to read (a no-op once a commit took them in line). */
+  unclaim(key: string, claim: GateClaim): void;
   /** Takes the turn on `key` when it is free (`true`); `false`: call {@link WriteGate.wait}. */
   tryEnter(key: string): boolean;
   /** Waits for the turn on `key`: `null` when it is the caller's, or the verdict that it is stale. */
@@ -39,8 +49,20 @@ export interface WriteGate {
    * it wrote nothing), `actorId` / `commandType` / `worker` who wrote it.
    */
   leave(key: string, committed: OnboardingDraft | null, actorId: string, commandType: string, worker: boolean): void;
-  /** How many lanes are open (for tests: an idle gate has none). */
+  /** How many lanes and claims are open (for tests: an idle gate has none). */
   readonly size: number;
+}
+
+/** A command's read of a draft that later arrivals wait on (see {@link WriteGate.claim}). */
+export interface GateClaim {
+  /** The load returned: commands arriving from now on read for themselves. */
+  loaded(): void;
+}
+
+/** A claim's state: whether arrivals still wait on it, and who waits. */
+interface Claim extends GateClaim {
+  closed: boolean;
+  readonly readers: Waiter[];
 }
 
 /** What a waiting command tells the gate about itself. */
@@ -96,6 +118,7 @@ interface Lane {
 export function createWriteGate(): WriteGate {
   // A held lane nobody waits on is `null`: the common case (one writer) allocates nothing.
   const lanes = new Map<string, Lane | null>();
+  const claims = new Map<string, Claim>();
   const lineOf = (key: string): Lane => {
     let lane = lanes.get(key);
     if (lane === undefined || lane === null) {
@@ -104,18 +127,43 @@ export function createWriteGate(): WriteGate {
     }
     return lane;
   };
+  /** A commit takes the lane: the commands waiting on a read of the draft now wait for this commit. */
+  const hold = (key: string): void => {
+    lanes.set(key, null);
+    const claim = claims.get(key);
+    if (claim === undefined) return;
+    claims.delete(key);
+    if (claim.readers.length > 0) lineOf(key).reading.push(...claim.readers);
+  };
 
   return {
-    ahead: (key) => lanes.has(key),
+    ahead: (key) => lanes.has(key) || claims.get(key)?.closed === true,
     waitAhead(key, ticket) {
       return new Promise((resolve) => {
+        const claim = claims.get(key);
         if (lanes.has(key)) lineOf(key).reading.push({ ticket, resolve });
+        else if (claim?.closed === true) claim.readers.push({ ticket, resolve });
         else resolve(null);
       });
     },
+    claim(key) {
+      if (lanes.has(key) || claims.has(key)) return null;
+      const claim: Claim = {
+        closed: true,
+        readers: [],
+        loaded: () => void (claim.closed = false),
+      };
+      claims.set(key, claim);
+      return claim;
+    },
+    unclaim(key, claim) {
+      if (claims.get(key) !== claim) return;
+      claims.delete(key);
+      for (const reader of (claim as Claim).readers) reader.resolve(null);
+    },
     tryEnter(key) {
       if (lanes.has(key)) return false;
-      lanes.set(key, null);
+      hold(key);
       return true;
     },
     wait(key, ticket) {
@@ -124,7 +172,7 @@ export function createWriteGate(): WriteGate {
           lineOf(key).waiting.push({ ticket, resolve });
           return;
         }
-        lanes.set(key, null); // freed since tryEnter (not within one turn of the loop, but cheap to keep true)
+        hold(key); // freed since tryEnter (not within one turn of the loop, but cheap to keep true)
         resolve(null);
       });
     },
@@ -146,7 +194,7 @@ export function createWriteGate(): WriteGate {
       else next.resolve(null);
     },
     get size() {
-      return lanes.size;
+      return lanes.size + claims.size;
     },
   };
 }

@@ -189,6 +189,47 @@ describe("the write gate", () => {
     expect(loads).toBe(2);
   });
 
+  it("makes the commands arriving during a command's first read wait for its commit (cache off): one read for all", async () => {
+    const { store, stats } = spiedStore();
+    let loads = 0;
+    const counting: DraftStore = Object.assign(Object.create(store) as DraftStore, {
+      async load(workspaceId: string, draftId: string) {
+        loads += 1;
+        await new Promise((resolve) => setTimeout(resolve, 2)); // a round trip
+        return store.load(workspaceId, draftId);
+      },
+    });
+    const engine = createOnboardingEngine({ store: counting, authorize: () => true, documentCacheSize: 0 });
+    const draft = await newDraft(engine);
+    [loads, stats.commits] = [0, 0];
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4].map((n) => engine.execute(ws, draft.id, select(n), { actor, expectedVersion: 1 })),
+    );
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "rejected", "rejected"]);
+    expect([loads, stats.commits, stats.appends.length]).toEqual([1, 1, 1]);
+  });
+
+  it("does not make a command wait for itself when authorize calls the engine on the same draft (cache off)", async () => {
+    const { store } = spiedStore();
+    const ref: { engine?: OnboardingEngine } = {};
+    let nested: Promise<unknown> | undefined;
+    const authorize: Authorize = async (who, capability, draft) => {
+      if (who.id === "reentrant" && draft !== null && capability === "manage_provider" && nested === undefined) {
+        nested = ref.engine?.execute(ws, draft.id, select(99), { actor, expectedVersion: draft.version });
+        await nested;
+      }
+      return true;
+    };
+    const engine = createOnboardingEngine({ store, authorize, documentCacheSize: 0 });
+    ref.engine = engine;
+    const draft = await newDraft(engine);
+    const outer = await engine
+      .execute(ws, draft.id, select(1), { actor: { id: "reentrant" }, expectedVersion: 1 })
+      .catch((e: unknown) => e);
+    expect(outer).toBeInstanceOf(VersionConflictError);
+    expect(((await nested) as { version: number }).version).toBe(2);
+  });
+
   it("checks view (and the command's capabilities) on the conflict's current draft", async () => {
     const { store } = spiedStore();
     const authorize: Authorize = (who, capability, draft) => who.id !== "nosy" || (draft?.version ?? 1) < 2;
