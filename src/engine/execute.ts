@@ -164,8 +164,12 @@ async function execute<TActor extends Actor>(
     }
   }
   next ??= peekedSource(ctx, request);
-  // The first read of an operator command: the commands arriving during it wait for its commit.
-  const claim = next === null && gate !== null && isDecidable(request) ? gate.claim(request.lane) : null;
+  // The first read of an operator command: the commands arriving during it wait for its commit
+  // (not for an in-process store: its load has no round trip to save).
+  const claim =
+    next === null && gate !== null && isDecidable(request) && ctx.store.stores !== "values"
+      ? gate.claim(request.lane)
+      : null;
   try {
     // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
     for (let loads = next === null ? 1 : 0; ; loads += 1) {

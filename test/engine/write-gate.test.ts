@@ -193,6 +193,7 @@ describe("the write gate", () => {
     const { store, stats } = spiedStore();
     let loads = 0;
     const counting: DraftStore = Object.assign(Object.create(store) as DraftStore, {
+      stores: "text", // a store with round trips (an in-process store's loads are not waited on)
       async load(workspaceId: string, draftId: string) {
         loads += 1;
         await new Promise((resolve) => setTimeout(resolve, 2)); // a round trip
