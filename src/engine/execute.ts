@@ -173,7 +173,17 @@ async function execute<TActor extends Actor>(
   try {
     // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
     for (let loads = next === null ? 1 : 0; ; loads += 1) {
-      const source: Source = next ?? { peeked: false, draft: await load(ctx, request, claim) };
+      const source: Source = next ?? {
+        peeked: false,
+        draft:
+          claim === null
+            ? ctx.checkLoaded(
+                await ctx.store.load(request.workspaceId, request.draftId),
+                request.workspaceId,
+                request.draftId,
+              )
+            : await claimedLoad(ctx, request, claim),
+      };
       const result = await attempt(ctx, request, source, loads);
       if (result === AGAIN) next = null;
       else if ("again" in result) next = result.again;
@@ -185,7 +195,7 @@ async function execute<TActor extends Actor>(
 }
 
 /** A fresh read of the request's draft; the end of the load opens the claim (`authorize` runs next). */
-async function load<TActor extends Actor>(
+async function claimedLoad<TActor extends Actor>(
   ctx: EngineContext<TActor>,
   request: CommandRequest<TActor>,
   claim: GateClaim | null,
