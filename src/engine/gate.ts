@@ -4,8 +4,9 @@ import type { DraftStore } from "../store/index.js";
 /**
  * The write gate of one engine (write combining): at most one compare-and-set in flight per
  * (workspace, draft), the others wait in line, first come first served. Only the store's
- * `commit` is gated (never `authorize`, an observer or a read), so a rule or an observer that
- * calls the engine on the same draft cannot deadlock.
+ * `commit` is gated, and the first `load` of a command on its way to one is waited on by the
+ * commands that arrive during it (never `authorize`, an observer or a read), so a rule or an
+ * observer that calls the engine on the same draft cannot deadlock.
  *
  * What the line buys: while a commit is in flight, the commands behind it wait instead of racing
  * it to the draft's row lock. When the commit lands, the gate knows the version its own commit
@@ -15,9 +16,9 @@ import type { DraftStore } from "../store/index.js";
  * their `conflict` entries are appended in ONE `appendAudit` call that each of them awaits before
  * its caller sees the error. Only a commit that landed while they waited decides them: what an
  * older commit wrote may have been overwritten by another process since, and a conflict reports
- * a version the draft had during the call. Everything else (equal or higher version: another process may have written; keyed
- * commands: the key may have won; worker reports) goes to the store as before, whose
- * compare-and-set stays the only judge across processes.
+ * a version the draft had during the call. Everything else (equal or higher version: another
+ * process may have written; keyed commands: the key may have won; worker reports) goes on as
+ * before, and the store's compare-and-set stays the only judge across processes.
  *
  * A lane exists only while a commit holds it (deleted when it is free: nothing to leak): a
  * draft with one writer costs a `Map` set and delete per commit, and never waits.
