@@ -27,6 +27,7 @@ import {
   isKeyArgument,
 } from "./options.js";
 import { createEventBus, type EventBus } from "./events.js";
+import { createWriteGate, type WriteGate } from "./gate.js";
 import { resolveRetry, type ResolvedRetry } from "./retry.js";
 import type { OperationTrace } from "./instrumentation.js";
 import type { Actor, Authorize, EngineOptions, IdGenerator } from "./types.js";
@@ -44,6 +45,8 @@ export interface EngineContext<TActor extends Actor> {
   readonly retry: ResolvedRetry;
   /** The one cache of decoded drafts, and the one decoder of stored documents. */
   readonly documents: DocumentCache;
+  /** The per-draft line of compare-and-sets (`writeGate`), `null` when turned off. */
+  readonly gate: WriteGate | null;
   /** The engine's observers; check `events.active` before building an event. */
   readonly events: EventBus;
   /** The instrumentation's trace of the current operation (see {@link withTrace}), else `undefined`. */
@@ -124,6 +127,7 @@ export function createContext<TActor extends Actor>(options: EngineOptions<TActo
     policy,
     retry: resolveRetry(options.retry),
     documents,
+    gate: options.writeGate === false ? null : createWriteGate(),
     events,
     trace: undefined,
     documentOf: store.stores === "values" ? () => "" : encodeDraft,

@@ -39,6 +39,7 @@ import { auditStartedRun, draftHadRun } from "./runs.js";
 import { searchTrailBackward } from "./history.js";
 import { isIgnoredFeedback, outboxEvents } from "./events.js";
 import { quietly, type OperationTrace } from "./instrumentation.js";
+import { gateKey, type GateClaim, type GateTicket, type StaleVerdict } from "./gate.js";
 import type { Actor, ExecuteOptions, MutationResult, WorkerExecuteOptions } from "./types.js";
 
 /** One validated `execute` call: everything an attempt needs, in one object. */
@@ -51,6 +52,8 @@ interface CommandRequest<TActor extends Actor> extends Access<TActor> {
   readonly fingerprint: string;
   /** `performance.now()` at the call when someone observes the engine (for `durationMs`), else 0. */
   readonly startedMs: number;
+  /** The draft's key in the write gate (`""` without a gate): built once per call. */
+  readonly lane: string;
 }
 
 /**
@@ -124,6 +127,7 @@ function toRequest<TActor extends Actor>(
     fingerprint,
     commandType: command.type,
     startedMs: ctx.events.active ? performance.now() : 0,
+    lane: ctx.gate === null ? "" : gateKey(workspaceId, draftId),
   };
 }
 
@@ -149,21 +153,61 @@ async function execute<TActor extends Actor>(
   options: ExecuteOptions<TActor> | WorkerExecuteOptions<TActor>,
 ): Promise<MutationResult> {
   const request = toRequest(ctx, workspaceIdInput, draftIdInput, commandInput, options);
-  let next: Source | null = peekedSource(ctx, request);
-  // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
-  for (let loads = next === null ? 1 : 0; ; loads += 1) {
-    const source: Source = next ?? {
-      peeked: false,
-      draft: ctx.checkLoaded(
-        await ctx.store.load(request.workspaceId, request.draftId),
-        request.workspaceId,
-        request.draftId,
-      ),
-    };
-    const result = await attempt(ctx, request, source, loads);
-    if (result === AGAIN) next = null;
-    else if ("again" in result) next = result.again;
-    else return result;
+  let next: Source | null = null;
+  const { gate } = ctx;
+  if (gate !== null && isDecidable(request)) {
+    // A commit on the draft is in flight: wait for it before reading (a read now would be stale,
+    // and the command is certainly stale if the commit lands a version above it).
+    if (gate.ahead(request.lane)) {
+      const verdict = await gate.waitAhead(request.lane, gateTicket(ctx, request, request.expectedVersion ?? 0));
+      if (verdict !== null) next = (await staleInProcess(verdict)).again;
+    }
+  }
+  next ??= peekedSource(ctx, request);
+  // The first read of an operator command: the commands arriving during it wait for its commit
+  // (not for an in-process store: its load has no round trip to save).
+  const claim =
+    next === null && gate !== null && isDecidable(request) && ctx.store.stores !== "values"
+      ? gate.claim(request.lane)
+      : null;
+  try {
+    // A fresh read is a `load`, or the row a rejected commit read on its miss (the same truth).
+    for (let loads = next === null ? 1 : 0; ; loads += 1) {
+      const source: Source = next ?? {
+        peeked: false,
+        draft:
+          claim === null
+            ? ctx.checkLoaded(
+                await ctx.store.load(request.workspaceId, request.draftId),
+                request.workspaceId,
+                request.draftId,
+              )
+            : await claimedLoad(ctx, request, claim),
+      };
+      const result = await attempt(ctx, request, source, loads);
+      if (result === AGAIN) next = null;
+      else if ("again" in result) next = result.again;
+      else return result;
+    }
+  } finally {
+    if (claim !== null) gate?.unclaim(request.lane, claim);
+  }
+}
+
+/** A fresh read of the request's draft; the end of the load opens the claim (`authorize` runs next). */
+async function claimedLoad<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  claim: GateClaim | null,
+): Promise<OnboardingDraft> {
+  try {
+    return ctx.checkLoaded(
+      await ctx.store.load(request.workspaceId, request.draftId),
+      request.workspaceId,
+      request.draftId,
+    );
+  } finally {
+    claim?.loaded();
   }
 }
 
@@ -198,6 +242,12 @@ async function attempt<TActor extends Actor>(
   // then costs one round trip (the caller's conflict, no load, no separate append).
   const conflicting = conflictTemplate(ctx, request, context.now);
   if (conflicting !== undefined) entries.conflict = conflicting;
+  const { gate } = ctx;
+  const { lane } = request;
+  if (gate !== null && !gate.tryEnter(lane)) {
+    const verdict = await gate.wait(lane, gateTicket(ctx, request, expectedVersion));
+    if (verdict !== null) return staleInLine(ctx, request, verdict, loads);
+  }
   let written: WriteResult;
   try {
     written = await ctx.store.commit(
@@ -206,9 +256,11 @@ async function attempt<TActor extends Actor>(
         : { draft: next, document, expectedVersion, events, idempotency, ...entries },
     );
   } catch (error) {
+    gate?.leave(lane, null, "", "", false);
     ctx.documents.forget(next.workspaceId, next.id); // the outcome is unknown
     throw error;
   }
+  gate?.leave(lane, written.ok ? next : null, request.actorId, request.commandType, request.worker);
   if (written.ok) {
     ctx.documents.wrote(next, document === "" ? undefined : document);
     if (ctx.events.active) committedEvents(ctx, request, next, event, outbox, outcome.feedback);
@@ -221,6 +273,54 @@ async function attempt<TActor extends Actor>(
     return fresh === null ? AGAIN : { again: fresh };
   }
   return rejected(ctx, request, written, next, loads);
+}
+
+/** What a command waiting in the write gate tells it: its basis, and whether the gate may reject it. */
+function gateTicket<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  basis: number,
+): GateTicket {
+  return {
+    basis,
+    // A keyed command may replay a winner with the same key, and a worker's report is retried:
+    // only the store (or a fresh read) decides them.
+    decidable: isDecidable(request),
+    conflictEntry: (current) => conflictEvent(ctx, request, basis, ctx.now(), current),
+    store: ctx.store,
+  };
+}
+
+/** Whether the write gate may reject a request in process: an operator command without an idempotency key. */
+function isDecidable<TActor extends Actor>(request: CommandRequest<TActor>): boolean {
+  return request.expectedVersion !== null && request.idempotencyKey === null;
+}
+
+/**
+ * A command found stale in the write gate's line. One the gate may not reject (a keyed command,
+ * a worker's report) decides again on the draft the gate's commit wrote instead of sending a
+ * compare-and-set that would miss (as on the row a miss reads; a worker's retries stay bounded).
+ */
+async function staleInLine<TActor extends Actor>(
+  ctx: EngineContext<TActor>,
+  request: CommandRequest<TActor>,
+  verdict: StaleVerdict,
+  loads: number,
+): Promise<Again> {
+  if (verdict.audited !== null) return staleInProcess(verdict);
+  if (request.worker && loads >= ctx.retry.attempts) throw new RetryExhaustedError(request.draftId, loads);
+  return { again: { peeked: false, draft: verdict.current, known: { audited: false, changedBy: verdict.changedBy } } };
+}
+
+/**
+ * A command the write gate found stale: once its `conflict` entry is stored, decide again on the
+ * draft the gate's commit wrote (as on the row a rejected compare-and-set reads): the command's
+ * capabilities and `view` are checked on it, and the version check reports the conflict
+ * without a second entry.
+ */
+async function staleInProcess(verdict: StaleVerdict): Promise<Again> {
+  if (verdict.audited !== null) await verdict.audited;
+  return { again: { peeked: false, draft: verdict.current, known: { audited: true, changedBy: verdict.changedBy } } };
 }
 
 /**

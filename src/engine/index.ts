@@ -4,7 +4,8 @@
  * results; idempotent replays; conflict and denial audit entries.
  *
  * One file per operation: `execute.ts` (one attempt pipeline, on a cached or a loaded draft),
- * `create.ts`, `reads.ts` (`get`, `history`, `list`), `history.ts` (history pages and cursors, and
+ * `create.ts`, `reads.ts` (`get`, `history`, `list`), `gate.ts` (the per-draft write gate of
+ * `execute`: one compare-and-set in flight per draft, stale waiters rejected in one batch), `history.ts` (history pages and cursors, and
  * the engine's bounded walks of a trail), `runs-api.ts` (`runProgress`,
  * `expireStuckRuns`), `outbox.ts` (the outbox entries of a commit, pure); `context.ts` holds what they share (the
  * injected store, rule, clock and ids, argument checks, authorization with its audit entry, and

@@ -231,6 +231,10 @@ export function checkEngineOptions(options: unknown): void {
     (n) => Number.isInteger(n) && n >= 0,
     "a non-negative integer",
   );
+  const writeGate = options["writeGate"];
+  if (writeGate !== undefined && typeof writeGate !== "boolean") {
+    throw new ConfigurationError("writeGate", `writeGate must be a boolean, got ${describe(writeGate)}`);
+  }
   checkObservers(options["observe"], options["onObserverError"]);
   if (options["instrumentation"] !== undefined)
     checkMethods(options["instrumentation"], "instrumentation", ["startOperation"]);

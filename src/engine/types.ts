@@ -109,6 +109,18 @@ export interface EngineOptions<TActor extends Actor = Actor> {
    */
   readonly documentCacheSize?: number;
   /**
+   * The write gate (default `true`): inside this engine, the commits to one draft go one at a
+   * time, in arrival order. When a commit lands, every waiting operator command (without an
+   * idempotency key) that expects an older version is certainly stale: it gets its
+   * `VersionConflictError` (with the draft this engine just wrote as `current`) without a
+   * compare-and-set, and the `conflict` entries of all of them are appended in one `appendAudit`
+   * call, stored before any of them is thrown. Everything else goes to the store as without the
+   * gate; across processes the store's compare-and-set still decides. A draft with one writer
+   * never waits. `false` sends every
+   * command's compare-and-set to the store at once.
+   */
+  readonly writeGate?: boolean;
+  /**
    * Observers of the engine's events (`command.committed`, `command.conflict`, `run.requested`,
    * ...; see {@link EngineEvent}), called after the outcome is known, each on a microtask: the
    * engine never waits for them and a throw or a rejection never reaches the caller (it goes to
