@@ -25,7 +25,13 @@ import {
   type StoreAdmin,
 } from "../../store/index.js";
 import type { LifecycleState } from "../../vocabulary/index.js";
-import { newOutboxRecord, type AuditEvent, type OnboardingDraft, type OutboxRecord } from "../../record/index.js";
+import {
+  newOutboxRecord,
+  type AuditEvent,
+  type OnboardingDraft,
+  type OutboxEntry,
+  type OutboxRecord,
+} from "../../record/index.js";
 import { memoryAdmin } from "./admin.js";
 
 interface Row {
@@ -107,6 +113,8 @@ export interface MemoryStore extends DraftStore, OutboxStore {
  */
 export function createMemoryStore(): MemoryStore {
   const workspaces = new Map<string, WorkspaceData>();
+  /** The entries of commits not yet indexed, in commit order (see `absorb`). */
+  const journal: OutboxEntry[] = [];
 
   const workspace = (workspaceId: string): WorkspaceData => {
     let data = workspaces.get(workspaceId);
@@ -161,11 +169,6 @@ export function createMemoryStore(): MemoryStore {
   };
 
   /** The id of an entry of `outbox` its workspace already has, or `undefined`. */
-  const takenEntry = (outbox: readonly { readonly workspaceId: string; readonly entryId: string }[]) => {
-    for (const entry of outbox) if (workspace(entry.workspaceId).outbox.has(entry.entryId)) return entry.entryId;
-    return undefined;
-  };
-
   /** Who wrote `version` of a draft, from its `committed` entry (`null`: `insert` did, or no entry says). */
   const writerOf = (data: WorkspaceData, draftId: string, version: number | null): StoredChange | null => {
     const entry = version === null ? undefined : data.versions.get(draftId)?.[version];
@@ -239,8 +242,16 @@ export function createMemoryStore(): MemoryStore {
         createdAt: input.idempotency.createdAt,
       });
     }
-    for (const entry of "outbox" in input ? (input.outbox ?? []) : []) {
+    // The commit only journals its entries; the first outbox operation after it indexes them.
+    if ("outbox" in input && input.outbox !== undefined) for (const entry of input.outbox) journal.push(entry);
+  };
+
+  /** Moves the journal into the indexed records (an entry id already there keeps its first record). */
+  const absorb = (): void => {
+    if (journal.length === 0) return;
+    for (const entry of journal.splice(0, journal.length)) {
       const target = workspace(entry.workspaceId);
+      if (target.outbox.has(entry.entryId)) continue;
       const record: StoredOutboxRecord = newOutboxRecord(entry);
       target.outbox.set(entry.entryId, record);
       target.pending.add(record);
@@ -254,7 +265,7 @@ export function createMemoryStore(): MemoryStore {
 
   return {
     name: "memory",
-    ...memoryOutbox(workspaces),
+    ...memoryOutbox(workspaces, absorb),
     stores: "values",
     admin: memoryAdmin(workspaces),
     describe: () => ({ system: "memory", collections: prefixedCollections("") }),
@@ -297,8 +308,6 @@ export function createMemoryStore(): MemoryStore {
       if (input.idempotency !== null && data.idempotency.has(input.idempotency.key)) {
         return { ok: false, reason: "idempotency_key_exists" };
       }
-      const taken = input.outbox === undefined ? undefined : takenEntry(input.outbox);
-      if (taken !== undefined) throw new Error(`memory store: outbox entry ${taken} already exists`);
       write(data, input, stored.openTenant);
       return { ok: true };
     },
@@ -388,6 +397,7 @@ export function createMemoryStore(): MemoryStore {
 
     clear() {
       workspaces.clear();
+      journal.length = 0;
     },
   };
 }
@@ -397,7 +407,10 @@ export function createMemoryStore(): MemoryStore {
  * writes synchronously (no `await` inside), so concurrent claimers cannot interleave: each claim
  * sees the leases every earlier claim took. Records are handed out as copies.
  */
-function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxStore & Pick<MemoryStore, "pruneOutbox"> {
+function memoryOutbox(
+  workspaces: ReadonlyMap<string, WorkspaceData>,
+  absorb: () => void,
+): OutboxStore & Pick<MemoryStore, "pruneOutbox"> {
   function* everyRecord(): Generator<StoredOutboxRecord> {
     for (const data of workspaces.values()) yield* data.outbox.values();
   }
@@ -427,6 +440,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
 
   return {
     async claimOutbox({ owner, now, leaseUntil, limit }) {
+      absorb();
       checkOutboxLimit("claimOutbox", limit);
       const due = [...pendingRecords()].filter(
         (record) =>
@@ -445,6 +459,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async settleOutbox({ owner, at, settlements }) {
+      absorb();
       let changed = 0;
       for (const settlement of settlements) {
         const record = leasedBy(owner, settlement);
@@ -469,6 +484,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async releaseOutbox({ owner, entries }) {
+      absorb();
       let changed = 0;
       for (const ref of entries) {
         const record = leasedBy(owner, ref);
@@ -481,6 +497,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async listOutbox(options) {
+      absorb();
       checkOutboxLimit("listOutbox", options.limit);
       const after = outboxCursor(options.cursor);
       const source =
@@ -503,6 +520,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async requeueOutbox(input) {
+      absorb();
       const record = find(input);
       if (record === undefined || record.status !== "dead") return false;
       record.status = "pending";
@@ -514,6 +532,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async recordRunProgress({ workspaceId, draftId, runId, at, message, percent }) {
+      absorb();
       const record = runsOf(workspaceId, draftId).find((run) => run.runId === runId);
       if (record === undefined) return false;
       if (record.reportedAt === null || record.reportedAt < at) record.reportedAt = at;
@@ -523,10 +542,12 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async listRunRecords(workspaceId, draftId) {
+      absorb();
       return sorted(runsOf(workspaceId, draftId)).map(copy);
     },
 
     async findStaleRuns({ before, limit }) {
+      absorb();
       checkOutboxLimit("findStaleRuns", limit);
       const stale = [...everyRecord()].filter(
         (record) => record.kind === "run.requested" && record.settledAt === null && lastReport(record) < before,
@@ -541,6 +562,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async pruneOutbox(before) {
+      absorb();
       const cutoff = outboxCutoff(before);
       let pruned = 0;
       for (const data of workspaces.values()) {
@@ -561,6 +583,7 @@ function memoryOutbox(workspaces: ReadonlyMap<string, WorkspaceData>): OutboxSto
     },
 
     async settleRuns({ workspaceId, draftId, runIds, at }) {
+      absorb();
       const wanted = new Set(runIds);
       let changed = 0;
       for (const record of runRecords(workspaceId)) {
