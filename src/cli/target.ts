@@ -60,14 +60,15 @@ function decoded(text: string): string {
 /** One `host:port` of a cluster seed list (`[::1]:7000` for IPv6). */
 function seedNode(text: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(text);
+  const host = match?.[1];
   const port = Number(match?.[2]);
-  if (match === null || !Number.isInteger(port) || port < 1 || port > 65_535) {
+  if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
     throw new ConfigurationError(
       "url",
       `a cluster node must be host:port, not ${JSON.stringify(text)}: ${CLUSTER_FORM}`,
     );
   }
-  return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
+  return { host: host.replace(/^\[|\]$/g, ""), port };
 }
 
 /** `redis+cluster://user:pw@h1:7000,h2:7001/` -> its seed nodes and credentials. */
