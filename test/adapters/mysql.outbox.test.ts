@@ -526,7 +526,7 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
         // MySQL 8 refuses `BEGIN NOT ATOMIC` outside a stored program with a parse error.
         let compoundTries = 0;
         const real = own.getConnection.bind(own);
-        vi.spyOn(own, "getConnection").mockImplementation((async () => {
+        vi.spyOn(own, "getConnection").mockImplementation(async () => {
           const connection = await real();
           const execute = connection.execute.bind(connection) as (...args: unknown[]) => unknown;
           connection.execute = ((...args: unknown[]) => {
@@ -535,7 +535,7 @@ describe.skipIf(!up)("mysql adapter outbox", () => {
             return Promise.reject(Object.assign(new Error("You have an error in your SQL syntax"), { errno: 1064 }));
           }) as never;
           return connection;
-        }));
+        });
         const w = ws();
         for (const id of ["d1", "d2"]) {
           const v1 = draftOf(w, id);
