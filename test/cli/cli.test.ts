@@ -97,12 +97,12 @@ describe("connection strings", () => {
   });
 
   it("reads a Redis Cluster's seed nodes and credentials from redis+cluster://", () => {
-    expect(parseTarget("redis+cluster://127.0.0.1:7000,127.0.0.1:7001/")).toMatchObject({
+    expect(parseTarget("redis+cluster://node-a:7000,node-b:7001/")).toMatchObject({
       kind: "redis",
       cluster: {
         nodes: [
-          { host: "127.0.0.1", port: 7000 },
-          { host: "127.0.0.1", port: 7001 },
+          { host: "node-a", port: 7000 },
+          { host: "node-b", port: 7001 },
         ],
         tls: false,
       },

@@ -427,7 +427,7 @@ describe("two engines on one store", () => {
           expect(entries.filter((entry) => entry.kind === "conflict")).toHaveLength(conflicts);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
