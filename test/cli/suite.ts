@@ -406,9 +406,11 @@ export function describeCliSuite(adapter: CliAdapter): void {
         "legacy-0099:open_draft_exists",
       ]);
       expect(json.failures.find((f) => f.code === "open_draft_exists")?.message).toContain(holder.draft.id);
-      // Plain progress lines on stderr (not a terminal), one per batch.
+      // Plain progress lines on stderr (not a terminal), one per batch. SQL pages hold exactly
+      // --batch-size rows (28 here at least: 7 batches); a Redis page holds whole SCAN steps, so
+      // somewhat more at times (on a cluster, one step per master can fill a page).
       const lines = run.stderr.split("\n").filter((line) => line.startsWith("backfill: "));
-      expect(lines.length).toBeGreaterThanOrEqual(7);
+      expect(lines.length).toBeGreaterThanOrEqual(target.sql ? 7 : 2);
       expect(lines.at(-1)).toMatch(/^backfill: \d+(\/\d+)? scanned( \(\d+%\))?, 25 upgraded, \d+ reindexed, 2 failed$/);
       expect(run.stderr).not.toContain("\r");
 
