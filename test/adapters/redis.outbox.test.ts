@@ -16,7 +16,7 @@ import {
   redisOutboxKeys,
   redisOutboxRegistryKey,
 } from "../../src/adapters/redis/index.js";
-import type { OutboxEntry } from "../../src/record/index.js";
+import { newOutboxRecord, type OutboxEntry } from "../../src/record/index.js";
 import { serviceAvailable, uniqueSuffix } from "../support/services.js";
 import {
   auditEvent,
@@ -206,21 +206,9 @@ describe.skipIf(!up)("redis outbox (standalone)", () => {
       createdAt,
     };
     const tag = await writeLegacyRecord(client, keyPrefix, entry);
-    const fresh = {
-      status: "pending",
-      attempts: 0,
-      availableAt: createdAt,
-      leaseOwner: null,
-      leaseUntil: null,
-      lastError: null,
-      deliveredAt: null,
-      reportedAt: null,
-      progressMessage: null,
-      progressPercent: null,
-      settledAt: null,
-    };
-    expect((await store.listOutbox({ workspaceId: ws, limit: 10 })).entries).toEqual([{ ...entry, ...fresh }]);
-    expect(await store.listRunRecords(ws, "d-old")).toEqual([{ ...entry, ...fresh }]);
+    const fresh = newOutboxRecord(entry); // what a new entry reads as, old layout or journal
+    expect((await store.listOutbox({ workspaceId: ws, limit: 10 })).entries).toEqual([fresh]);
+    expect(await store.listRunRecords(ws, "d-old")).toEqual([fresh]);
     const now = "2030-01-01T00:01:00.000Z";
     const claimed = await store.claimOutbox({ owner: "o", now, leaseUntil: "2030-01-01T00:02:00.000Z", limit: 10 });
     expect(claimed).toMatchObject([{ entryId: "e-old", attempts: 1, leaseOwner: "o" }]);

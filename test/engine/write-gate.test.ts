@@ -63,6 +63,23 @@ async function trail(engine: OnboardingEngine, draftId: string): Promise<AuditEv
   return [...page.entries];
 }
 
+/**
+ * An `authorize` that, for the actor `reentrant` on its first `manage_provider` check, runs a
+ * command on the same draft through `ref.engine` and waits for it: a rule that calls the engine.
+ */
+function reentrantRule() {
+  const ref: { engine?: OnboardingEngine } = {};
+  let call: Promise<unknown> | undefined;
+  const authorize: Authorize = async (who, capability, draft) => {
+    if (who.id === "reentrant" && draft !== null && capability === "manage_provider" && call === undefined) {
+      call = ref.engine?.execute(ws, draft.id, select(99), { actor, expectedVersion: draft.version });
+      await call;
+    }
+    return true;
+  };
+  return { ref, authorize, nested: () => call };
+}
+
 describe("the write gate", () => {
   it("lets one compare-and-set per draft go at a time, in arrival order, and rejects the stale ones in process", async () => {
     const { store, stats } = spiedStore();
@@ -212,15 +229,7 @@ describe("the write gate", () => {
 
   it("does not make a command wait for itself when authorize calls the engine on the same draft (cache off)", async () => {
     const { store } = spiedStore();
-    const ref: { engine?: OnboardingEngine } = {};
-    let nested: Promise<unknown> | undefined;
-    const authorize: Authorize = async (who, capability, draft) => {
-      if (who.id === "reentrant" && draft !== null && capability === "manage_provider" && nested === undefined) {
-        nested = ref.engine?.execute(ws, draft.id, select(99), { actor, expectedVersion: draft.version });
-        await nested;
-      }
-      return true;
-    };
+    const { ref, authorize, nested } = reentrantRule();
     const engine = createOnboardingEngine({ store, authorize, documentCacheSize: 0 });
     ref.engine = engine;
     const draft = await newDraft(engine);
@@ -228,7 +237,7 @@ describe("the write gate", () => {
       .execute(ws, draft.id, select(1), { actor: { id: "reentrant" }, expectedVersion: 1 })
       .catch((e: unknown) => e);
     expect(outer).toBeInstanceOf(VersionConflictError);
-    expect(((await nested) as { version: number }).version).toBe(2);
+    expect(((await nested()) as { version: number }).version).toBe(2);
   });
 
   it("checks view (and the command's capabilities) on the conflict's current draft", async () => {
@@ -289,15 +298,7 @@ describe("the write gate", () => {
 
   it("does not deadlock when authorize or an observer calls the engine on the same draft", async () => {
     const { store } = spiedStore();
-    const ref: { engine?: OnboardingEngine } = {};
-    let nested: Promise<unknown> | undefined;
-    const authorize: Authorize = async (who, capability, draft) => {
-      if (who.id === "reentrant" && draft !== null && capability === "manage_provider" && nested === undefined) {
-        nested = ref.engine?.execute(ws, draft.id, select(99), { actor, expectedVersion: draft.version });
-        await nested;
-      }
-      return true;
-    };
+    const { ref, authorize } = reentrantRule();
     const observed: Promise<unknown>[] = [];
     const engine = createOnboardingEngine({
       store,
