@@ -352,6 +352,7 @@ function referenceReadiness(draft: OnboardingDraft, policy: ReadinessPolicy, now
     if (v === null) add("verification_missing", "verify_access");
     else if (isVerificationStale(draft)) add("verification_stale", "verify_access");
     else if (isActiveRunStatus(v.status)) add("verification_in_progress", "verify_access");
+    else if (v.timedOut === true) add("verification_timed_out", "verify_access");
     else if (v.outcome === "failed" || v.outcome === null) add("verification_failed", "verify_access");
     else if (v.outcome === "blocked") add("verification_blocked", "verify_access");
     else if (v.outcome === "cancelled") add("verification_cancelled", "verify_access");
@@ -374,6 +375,7 @@ function referenceReadiness(draft: OnboardingDraft, policy: ReadinessPolicy, now
       ) {
         add("bootstrap_failed", "bootstrap");
       }
+      if (runs.some((r) => r.status === "completed" && r.timedOut === true)) add("bootstrap_timed_out", "bootstrap");
       const ok = new Set(
         runs.filter((r) => r.outcome === "succeeded" || r.outcome === "partially_succeeded").map((r) => r.operation),
       );
@@ -436,6 +438,33 @@ describe("the optimised hot paths agree with the straightforward model", () => {
       }
     },
   );
+
+  // The counterexample of seed 1227725067 (CI, session 7): the model did not know timed-out runs.
+  test("evaluateReadiness: a verification that timed out blocks as verification_timed_out, in the model too", () => {
+    const at = "2026-01-01T00:00:00.000Z";
+    const draft = {
+      ...JSON.parse(
+        '{"id":"draft-1","workspaceId":"ws-1","version":5,"schemaVersion":1,"lifecycle":{"state":"action_required","currentCheckpoint":"verify_access","lastCompletedCheckpoint":"connect_provider","reason":"verification_timed_out"},"identity":{"tenantId":"t-1","displayName":"Contoso"},"provider":{"connectionId":"conn-1","revision":1},"bootstrap":null,"activation":null,"cancellation":null,"invalidation":null,"createdBy":"tester","updatedBy":"tester"}',
+      ),
+      verification: {
+        runId: "run-1",
+        operation: "verify_access",
+        status: "completed",
+        outcome: "failed",
+        startedAt: at,
+        completedAt: at,
+        providerConnectionId: "conn-1",
+        providerRevision: 1,
+        message: "No worker reported on the run in time.",
+        timedOut: true,
+      },
+      createdAt: at,
+      updatedAt: at,
+    } as OnboardingDraft;
+    const codes = evaluateReadiness(draft, {}, { now: at }).blockers.map((b) => b.code);
+    expect(codes).toEqual(["verification_timed_out"]);
+    expect(referenceReadiness(draft, {}, at).blockers.map((b) => b.code)).toEqual(codes);
+  });
 
   test.prop([fc.oneof(anyDraft, manyRuns), policyArbitrary, nowArbitrary], { numRuns: NUM_RUNS })(
     "evaluateReadiness",
